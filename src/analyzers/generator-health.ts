@@ -1,0 +1,60 @@
+import type { TimeseriesPoint } from '../engine/aggregator.js';
+
+export interface GeneratorHealth {
+  workers: number;
+  maxInFlight: number;
+  /** Process CPU, percent of one core (all threads). */
+  cpuPercent: { mean: number; max: number };
+  /** Busiest engine thread's event-loop utilisation, 0..1. */
+  eventLoopUtilization: { mean: number; max: number };
+  eventLoopLagP99Ms: number;
+  /** How late arrivals started against their schedule, worst second's p99. */
+  scheduleLagP99Ms: number;
+  /** True when the generator, not the target, limited the run. */
+  saturated: boolean;
+  warnings: string[];
+}
+
+/** Limits past which a second counts as generator-bound. */
+export const SATURATION = { elu: 0.9, loopLagMs: 50, scheduleLagMs: 50 } as const;
+
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const round = (v: number, d = 1): number => Math.round(v * 10 ** d) / 10 ** d;
+
+/**
+ * Judges whether the generator kept up. A second is generator-bound when an
+ * engine thread's event loop was busy >= 90% of it (the thread's CPU), its
+ * event-loop lag p99 passed 50 ms, or arrivals started > 50 ms late (p99). The
+ * run is saturated when that held for 2 seconds or more, or for a quarter of a
+ * short run; then the numbers describe the tool, not the target.
+ */
+export function judgeGenerator(points: readonly TimeseriesPoint[], workers: number, maxInFlight: number, dropped: number, cores: number): GeneratorHealth {
+  const g = points.map((p) => p.generator);
+  const bound = g.filter((s) => s.elu >= SATURATION.elu || s.loopLagP99Ms > SATURATION.loopLagMs || s.scheduleLagP99Ms > SATURATION.scheduleLagMs);
+  const saturated = bound.length >= 2 || (points.length > 0 && bound.length / points.length >= 0.25);
+  const health: GeneratorHealth = {
+    workers,
+    maxInFlight,
+    cpuPercent: { mean: round(mean(g.map((s) => s.cpuPercent))), max: round(Math.max(0, ...g.map((s) => s.cpuPercent))) },
+    eventLoopUtilization: { mean: round(mean(g.map((s) => s.elu)), 3), max: round(Math.max(0, ...g.map((s) => s.elu)), 3) },
+    eventLoopLagP99Ms: round(Math.max(0, ...g.map((s) => s.loopLagP99Ms)), 2),
+    scheduleLagP99Ms: round(Math.max(0, ...g.map((s) => s.scheduleLagP99Ms)), 2),
+    saturated,
+    warnings: [],
+  };
+  if (saturated) {
+    health.warnings.push(
+      `generator saturated for ${bound.length} of ${points.length} s (engine thread busy up to ${Math.round(health.eventLoopUtilization.max * 100)}%, ` +
+      `event-loop lag p99 up to ${health.eventLoopLagP99Ms} ms, arrivals up to ${health.scheduleLagP99Ms} ms late): ` +
+      `these numbers describe the tool, not the target${workers < cores ? `; try --workers ${Math.min(cores, workers * 2)}` : '; use more generator machines'}`,
+    );
+  }
+  if (dropped > 0) {
+    health.warnings.push(
+      `${dropped} iterations dropped: ${maxInFlight} were already in flight (maxInFlight). The target answered too slowly for the offered rate, ` +
+      'or raise maxInFlight if the flows are long',
+    );
+  }
+  if (workers > cores) health.warnings.push(`--workers ${workers} is more than this machine's ${cores} cores`);
+  return health;
+}

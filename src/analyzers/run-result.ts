@@ -1,0 +1,136 @@
+import { encodeHistogram, summarizeHistogram, type LatencySummary } from '../engine/latency-histogram.js';
+import type { TimeseriesPoint } from '../engine/aggregator.js';
+import type { Counts } from '../engine/recorder.js';
+import type { ErrorKind } from '../engine/http-client.js';
+import type { LoadData } from '../engine/run-load.js';
+import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import { listEndpoints } from '../engine/compiled-scenario.js';
+import { evaluateThresholds, type MeasuredScope, type ThresholdResult } from './thresholds.js';
+import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
+
+/** Request statistics of the run or of one endpoint. */
+export interface RequestStats {
+  requests: number;
+  errors: number;
+  /** errors / requests, 0..1. */
+  errorRate: number;
+  /** Requests per second over the run. */
+  rps: number;
+  latencyMs: LatencySummary;
+  statusCodes: Record<string, number>;
+  errorsByKind: Partial<Record<ErrorKind, number>>;
+}
+
+export interface FlowResult {
+  name: string;
+  /** Iterations that ran to the end or to an error. */
+  iterations: number;
+  offered: number;
+  started: number;
+  completed: number;
+  failed: number;
+  dropped: number;
+  /** Started but cut off by the end of the run or a signal. */
+  interrupted: number;
+  /** Iteration duration, milliseconds (from the scheduled start in the open model). */
+  durationMs: LatencySummary;
+  /** Encoded HdrHistogram of iteration durations, microseconds. */
+  histogram: string;
+}
+
+/** The RunResult contract (schemaVersion 1), documented in docs/results.md. */
+export interface RunResult {
+  schemaVersion: 1;
+  scenario: { name: string; file: string };
+  target: string;
+  startedAt: string;
+  endedAt: string;
+  durationSec: number;
+  aborted: boolean;
+  passed: boolean;
+  totals: RequestStats & { droppedIterations: number; iterations: Omit<FlowResult, 'name' | 'durationMs' | 'histogram'> };
+  endpoints: (RequestStats & { name: string; method: string })[];
+  flows: FlowResult[];
+  phases: { name: string; kind: string; startSec: number; durationSec: number }[];
+  timeseries: TimeseriesPoint[];
+  /** Target telemetry (cache, queue, CPU): empty until a scenario configures telemetry. */
+  telemetry: Record<string, unknown>;
+  thresholds: ThresholdResult[];
+  generator: GeneratorHealth;
+  /** The first message seen for each error kind. */
+  errorSamples: Partial<Record<ErrorKind, string>>;
+  /** Encoded HdrHistograms of request latency (microseconds) per endpoint name; their sum is the run total. */
+  histograms: Record<string, string>;
+}
+
+const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
+
+function requestStats(counts: Counts, latencyMs: LatencySummary, durationSec: number): RequestStats {
+  return {
+    requests: counts.requests,
+    errors: counts.errors,
+    errorRate: counts.requests ? round(counts.errors / counts.requests, 6) : 0,
+    rps: round(counts.requests / durationSec),
+    latencyMs,
+    statusCodes: counts.statusCodes,
+    errorsByKind: counts.errorsByKind,
+  };
+}
+
+export interface BuildOptions {
+  target: string;
+  /** CPU cores of the generator's machine, for warnings. */
+  cores: number;
+}
+
+/** Turns what the engine recorded into the RunResult, thresholds judged. */
+export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: BuildOptions): RunResult {
+  const { final, durationSec } = data;
+  const compiledEndpoints = listEndpoints(loaded.scenario);
+  const totalStats = requestStats(final.total.counts, summarizeHistogram(final.total.hist), durationSec);
+  const endpoints = final.endpoints.map((e, i) => ({
+    name: compiledEndpoints[i]!.name,
+    method: compiledEndpoints[i]!.method,
+    ...requestStats(e.counts, summarizeHistogram(e.hist), durationSec),
+  }));
+  const flows: FlowResult[] = final.flows.map((f, i) => {
+    const it = f.iterations;
+    return {
+      name: loaded.scenario.flows[i]!.name,
+      iterations: it.completed + it.failed,
+      ...it,
+      interrupted: it.started - it.completed - it.failed,
+      durationMs: summarizeHistogram(f.hist),
+      histogram: encodeHistogram(f.hist),
+    };
+  });
+  const scopes = new Map<string, MeasuredScope>();
+  for (const f of flows) scopes.set(f.name, { latencyMs: f.durationMs, errorRate: f.iterations ? f.failed / f.iterations : 0, rps: f.iterations / durationSec });
+  for (const e of endpoints) scopes.set(e.name, e);
+  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), totalStats, scopes);
+  const it = final.iterations;
+  return {
+    schemaVersion: 1,
+    scenario: { name: loaded.scenario.name, file: loaded.file },
+    target: opts.target,
+    startedAt: data.startedAt.toISOString(),
+    endedAt: data.endedAt.toISOString(),
+    durationSec: round(durationSec, 3),
+    aborted: data.aborted,
+    passed: !data.aborted && thresholds.every((t) => t.ok),
+    totals: {
+      ...totalStats,
+      droppedIterations: it.dropped,
+      iterations: { iterations: it.completed + it.failed, ...it, interrupted: it.started - it.completed - it.failed },
+    },
+    endpoints,
+    flows,
+    phases: data.phases.map((p) => ({ name: p.label, kind: p.phase.kind, startSec: p.startMs / 1000, durationSec: p.phase.durationMs / 1000 })),
+    timeseries: data.timeseries,
+    telemetry: {},
+    thresholds,
+    generator: judgeGenerator(data.timeseries, data.workers, data.maxInFlight, it.dropped, opts.cores),
+    errorSamples: final.errorSamples,
+    histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
+  };
+}

@@ -1,0 +1,52 @@
+import { compare, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
+import type { LatencySummary } from '../engine/latency-histogram.js';
+
+/** The numbers a threshold can be checked against, for the run, an endpoint or a flow. */
+export interface MeasuredScope {
+  latencyMs: LatencySummary;
+  /** Errors per request (per iteration for a flow), 0..1. */
+  errorRate: number;
+  /** Requests per second (iterations per second for a flow). */
+  rps: number;
+}
+
+export interface ThresholdResult {
+  expression: string;
+  scope: string | undefined;
+  metric: ThresholdMetric;
+  /** The measured value: milliseconds, a fraction, or per second. */
+  actual: number | null;
+  limit: number;
+  ok: boolean;
+}
+
+function metricValue(m: MeasuredScope, metric: ThresholdMetric): number {
+  if ((LATENCY_METRICS as readonly string[]).includes(metric)) return m.latencyMs[metric as LatencyMetric];
+  return metric === 'error_rate' ? m.errorRate : m.rps;
+}
+
+/**
+ * Checks each threshold against the run (no scope) or the endpoint or flow it
+ * names (endpoints first when a name is both). Expressions were validated
+ * when the scenario was loaded; a scope with no data fails (actual null).
+ */
+export function evaluateThresholds(
+  expressions: readonly string[],
+  total: MeasuredScope,
+  scopes: ReadonlyMap<string, MeasuredScope>,
+): ThresholdResult[] {
+  return expressions.map((text) => {
+    const t = parseThreshold(text);
+    if (typeof t === 'string') throw new Error(`threshold was not validated: ${t}`);
+    const m = t.scope === undefined ? total : scopes.get(t.scope);
+    const actual = m ? metricValue(m, t.metric) : null;
+    return {
+      expression: t.expression,
+      scope: t.scope,
+      metric: t.metric,
+      actual,
+      limit: t.limit,
+      ok: actual !== null && compare(actual, t.op, t.limit),
+    };
+  });
+}

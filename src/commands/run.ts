@@ -1,0 +1,91 @@
+import { access, constants, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { buildRunResult } from '../analyzers/run-result.js';
+import { probeTarget } from '../engine/probe-target.js';
+import { runLoad } from '../engine/run-load.js';
+import { ExitCode, usageError, UserError } from '../exit-codes.js';
+import { colorsFor } from '../reporters/colors.js';
+import { renderJson } from '../reporters/json.js';
+import { Progress } from '../reporters/progress.js';
+import { renderSummary } from '../reporters/terminal.js';
+import { loadScenario } from '../scenarios/load-scenario.js';
+import { formatIssue } from '../scenarios/scenario-issue.js';
+import { schedulePhases } from '../scenarios/schedule.js';
+import { formatDuration } from '../scenarios/duration.js';
+import { startDemoServer, type DemoServer } from '../stack/demo-server.js';
+import type { CommandIO } from './io.js';
+
+export interface RunOptions {
+  /** Write the RunResult JSON here. */
+  out?: string;
+  /** Engine threads. Default 1. */
+  workers?: number;
+  /** Overrides the scenario's maxInFlight. */
+  maxInFlight?: number;
+  /** Overrides the scenario's target. */
+  target?: string;
+  /** Live progress (default on). */
+  progress?: boolean;
+}
+
+/** Fails before the run when the result file could not be written. */
+async function checkWritable(path: string): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  if (s?.isDirectory()) throw usageError(`--out ${path}: is a directory`);
+  try {
+    await access(s ? path : dirname(path), constants.W_OK);
+  } catch (err) {
+    throw usageError(`--out ${path}: not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
+export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
+  const outPath = opts.out ? resolve(io.cwd, opts.out) : undefined;
+  if (outPath) await checkWritable(outPath);
+  if (opts.target !== undefined && !/^https?:\/\/[^/]+/.test(opts.target)) throw usageError(`--target ${opts.target}: expected an http(s) URL`);
+
+  const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
+  if (!loadedResult.ok) {
+    for (const issue of loadedResult.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');
+    return ExitCode.invalidInput;
+  }
+  const loaded = { ...loadedResult.loaded, file };
+  const err = colorsFor(io.stderr, io.env);
+  let demo: DemoServer | undefined;
+  let target = opts.target ?? loaded.scenario.target;
+  try {
+    if (target === 'demo') {
+      demo = await startDemoServer();
+      target = demo.url;
+      io.stderr.write(err.dim(`started the built-in demo target at ${target}\n`));
+    }
+    const unreachable = await probeTarget(target);
+    if (unreachable) throw new UserError(`target ${target} unreachable: ${unreachable} (checked before the run; no load was sent)`, ExitCode.unreachable);
+
+    const phases = schedulePhases(loaded.scenario.phases);
+    const totalMs = phases[phases.length - 1]!.endMs;
+    const workers = opts.workers ?? 1;
+    io.stderr.write(`running ${loaded.scenario.name} against ${target}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
+      `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
+    const progress = opts.progress === false ? undefined : new Progress({ write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases });
+    const data = await runLoad(loaded, {
+      target,
+      workers,
+      maxInFlight: opts.maxInFlight,
+      signal: io.signal,
+      onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
+    });
+    const result = buildRunResult(loaded, data, { target, cores: availableParallelism() });
+    io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
+    if (outPath) {
+      await writeFile(outPath, renderJson(result));
+      io.stderr.write(`results written to ${opts.out}\n`);
+    }
+    if (result.aborted) return ExitCode.aborted;
+    return result.passed ? ExitCode.ok : ExitCode.thresholdsFailed;
+  } finally {
+    await demo?.close();
+  }
+}

@@ -1,0 +1,146 @@
+import { decodeHistogram, newHistogram, type Histogram } from './latency-histogram.js';
+import { addCounts, addIterations, emptyCounts, emptyIterations, type Counts, type IterationCounts, type ShardFinal, type WindowReport } from './recorder.js';
+import type { ErrorKind } from './http-client.js';
+import type { MonitorSample } from './self-monitor.js';
+
+/** One second of the run, all shards merged. */
+export interface TimeseriesPoint {
+  /** Seconds since the run start (the second [t, t+1)). */
+  t: number;
+  /** Iterations scheduled (open model) or begun (closed model) in this second. */
+  offeredRps: number;
+  /** Iterations that finished (completed or failed) in this second. */
+  achievedRps: number;
+  /** Requests that finished in this second. */
+  rps: number;
+  /** Request latency of this second, milliseconds. */
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  dropped: number;
+  inFlight: number;
+  /** The generator's own load: worst engine thread. */
+  generator: MonitorSample;
+}
+
+/** Cumulative view for live progress. */
+export interface LiveTotals {
+  requests: number;
+  errors: number;
+  dropped: number;
+  /** Request latency over the run so far, milliseconds. */
+  p99: number;
+}
+
+/** Everything the shards recorded, merged exactly (histograms added, never averaged). */
+export interface MergedFinal {
+  total: { counts: Counts; hist: Histogram };
+  endpoints: { counts: Counts; hist: Histogram }[];
+  flows: { iterations: IterationCounts; hist: Histogram }[];
+  iterations: IterationCounts;
+  errorSamples: Partial<Record<ErrorKind, string>>;
+}
+
+const ms = (us: number): number => Math.round(us) / 1000;
+
+function worst(samples: MonitorSample[]): MonitorSample {
+  return {
+    elu: Math.max(...samples.map((s) => s.elu)),
+    loopLagP99Ms: Math.max(...samples.map((s) => s.loopLagP99Ms)),
+    loopLagMaxMs: Math.max(...samples.map((s) => s.loopLagMaxMs)),
+    scheduleLagP99Ms: Math.max(...samples.map((s) => s.scheduleLagP99Ms)),
+    // Process-wide already: every thread reads the same process counter.
+    cpuPercent: Math.max(...samples.map((s) => s.cpuPercent)),
+  };
+}
+
+/** Merges shards' one-second windows into the run's time series as they arrive. */
+export class Aggregator {
+  readonly points: TimeseriesPoint[] = [];
+  readonly live: LiveTotals = { requests: 0, errors: 0, dropped: 0, p99: 0 };
+  private readonly pending = new Map<number, { reports: WindowReport[]; monitors: MonitorSample[] }>();
+  private readonly runHist = newHistogram();
+
+  constructor(
+    private readonly shardCount: number,
+    private readonly onPoint: (p: TimeseriesPoint, live: LiveTotals) => void = () => {},
+  ) {}
+
+  window(report: WindowReport, monitor: MonitorSample): void {
+    let slot = this.pending.get(report.second);
+    if (!slot) this.pending.set(report.second, (slot = { reports: [], monitors: [] }));
+    slot.reports.push(report);
+    slot.monitors.push(monitor);
+    if (slot.reports.length === this.shardCount) this.close(report.second);
+  }
+
+  /** Closes seconds some shard never reported (it stopped early). */
+  finish(): void {
+    for (const second of [...this.pending.keys()].sort((a, b) => a - b)) this.close(second);
+  }
+
+  private close(second: number): void {
+    const slot = this.pending.get(second)!;
+    this.pending.delete(second);
+    const hist = newHistogram();
+    const counts = emptyCounts();
+    const it = emptyIterations();
+    let inFlight = 0;
+    for (const r of slot.reports) {
+      hist.add(decodeHistogram(r.hist));
+      addCounts(counts, r.counts);
+      addIterations(it, r.iterations);
+      inFlight += r.inFlight;
+    }
+    this.runHist.add(hist);
+    const empty = hist.totalCount === 0;
+    const point: TimeseriesPoint = {
+      t: second,
+      offeredRps: it.offered,
+      achievedRps: it.completed + it.failed,
+      rps: counts.requests,
+      p50: empty ? 0 : ms(hist.getValueAtPercentile(50)),
+      p95: empty ? 0 : ms(hist.getValueAtPercentile(95)),
+      p99: empty ? 0 : ms(hist.getValueAtPercentile(99)),
+      errors: counts.errors,
+      dropped: it.dropped,
+      inFlight,
+      generator: worst(slot.monitors),
+    };
+    this.points.push(point);
+    this.points.sort((a, b) => a.t - b.t);
+    this.live.requests += counts.requests;
+    this.live.errors += counts.errors;
+    this.live.dropped += it.dropped;
+    this.live.p99 = this.runHist.totalCount ? ms(this.runHist.getValueAtPercentile(99)) : 0;
+    this.onPoint(point, this.live);
+  }
+}
+
+/** Adds up the shards' final recordings. */
+export function mergeFinals(finals: readonly ShardFinal[]): MergedFinal {
+  const first = finals[0]!;
+  const merged: MergedFinal = {
+    total: { counts: emptyCounts(), hist: newHistogram() },
+    endpoints: first.endpoints.map(() => ({ counts: emptyCounts(), hist: newHistogram() })),
+    flows: first.flows.map(() => ({ iterations: emptyIterations(), hist: newHistogram() })),
+    iterations: emptyIterations(),
+    errorSamples: {},
+  };
+  for (const f of finals) {
+    addCounts(merged.total.counts, f.total.counts);
+    merged.total.hist.add(decodeHistogram(f.total.hist));
+    f.endpoints.forEach((e, i) => {
+      addCounts(merged.endpoints[i]!.counts, e.counts);
+      merged.endpoints[i]!.hist.add(decodeHistogram(e.hist));
+    });
+    f.flows.forEach((fl, i) => {
+      addIterations(merged.flows[i]!.iterations, fl.iterations);
+      merged.flows[i]!.hist.add(decodeHistogram(fl.hist));
+    });
+    addIterations(merged.iterations, f.iterations);
+    merged.errorSamples = { ...f.errorSamples, ...merged.errorSamples };
+  }
+  return merged;
+}

@@ -1,0 +1,122 @@
+import { performance } from 'node:perf_hooks';
+import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import { schedulePhases } from '../scenarios/schedule.js';
+import { compileScenario } from './compiled-scenario.js';
+import { sleepUntil, type ExecutorContext } from './executor.js';
+import { EXECUTORS } from './executors.js';
+import { FlowRunner } from './flow-runner.js';
+import { HttpClient } from './http-client.js';
+import { Recorder, type ShardFinal, type WindowReport } from './recorder.js';
+import { SelfMonitor, type MonitorSample } from './self-monitor.js';
+
+export interface ShardOptions {
+  target: string;
+  shardIndex: number;
+  shardCount: number;
+  /** Run start as epoch milliseconds (performance.timeOrigin + now), shared by all shards. */
+  startAtEpochMs: number;
+  /** In-flight cap of this shard. */
+  maxInFlight: number;
+  /** How long to wait for in-flight iterations after the last phase, milliseconds. */
+  gracefulStopMs: number;
+  /** After a stop() (a signal): how long to wait for in-flight requests. */
+  abortGraceMs: number;
+  onWindow: (report: WindowReport, monitor: MonitorSample) => void;
+}
+
+const clock = (): number => performance.now();
+
+/**
+ * Runs every phase of a scenario for one shard of the load: in the main
+ * thread (one worker) or in a worker thread (`--workers N`). Reports each
+ * second as it closes, and everything recorded at the end.
+ */
+export class EngineShard {
+  private stopped = false;
+  private stopWaiters: (() => void)[] = [];
+  private runner: FlowRunner | undefined;
+
+  constructor(
+    private readonly loaded: LoadedScenario,
+    private readonly opts: ShardOptions,
+  ) {}
+
+  /** Stop scheduling; in-flight requests get abortGraceMs to finish. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.runner?.stop();
+    for (const wake of this.stopWaiters.splice(0)) wake();
+  }
+
+  async run(): Promise<ShardFinal> {
+    const { opts, loaded } = this;
+    const compiled = compileScenario(loaded, opts.target);
+    const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length);
+    const client = new HttpClient();
+    const runner = new FlowRunner(compiled, loaded.feeders, client, recorder, clock);
+    this.runner = runner;
+    const monitor = new SelfMonitor();
+    const runStart = opts.startAtEpochMs - performance.timeOrigin;
+    let localIteration = 0;
+    const ctx: ExecutorContext = {
+      runner, recorder, clock, runStart,
+      shardIndex: opts.shardIndex,
+      shardCount: opts.shardCount,
+      maxInFlight: opts.maxInFlight,
+      nextIteration: () => localIteration++ * opts.shardCount + opts.shardIndex,
+      stopped: () => this.stopped,
+      scheduleLag: (ms) => monitor.scheduleLag(ms),
+    };
+
+    let second = 0;
+    let windowTimer: NodeJS.Timeout | undefined;
+    const flush = (): void => {
+      opts.onWindow(recorder.flushWindow(second), monitor.sample());
+      second++;
+    };
+    const armWindow = (): void => {
+      windowTimer = setTimeout(() => {
+        flush();
+        armWindow();
+      }, Math.max(0, runStart + (second + 1) * 1000 - clock()));
+    };
+
+    const phases = schedulePhases(loaded.scenario.phases);
+    const totalMs = phases.length ? phases[phases.length - 1]!.endMs : 0;
+    await sleepUntil(ctx, runStart);
+    armWindow();
+    const running: Promise<void>[] = [];
+    for (const sp of phases) {
+      await sleepUntil(ctx, runStart + sp.startMs);
+      if (this.stopped) break;
+      running.push(EXECUTORS[sp.phase.kind](sp, ctx));
+    }
+    await sleepUntil(ctx, runStart + totalMs);
+    await this.settle(Promise.all(running).then(() => runner.idle()), this.stopped ? opts.abortGraceMs : opts.gracefulStopMs);
+    runner.stop();
+    clearTimeout(windowTimer);
+    flush();
+    monitor.stop();
+    const final = recorder.final();
+    void client.close().catch(() => {});
+    return final;
+  }
+
+  /** Waits for `done`, at most `ms`, and at most abortGraceMs once stop() is called. */
+  private settle(done: Promise<unknown>, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer = setTimeout(resolve, ms);
+      void done.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (!this.stopped) {
+        this.stopWaiters.push(() => {
+          clearTimeout(timer);
+          timer = setTimeout(resolve, this.opts.abortGraceMs);
+        });
+      }
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import type { ScheduledPhase } from '../scenarios/schedule.js';
+import type { FlowRunner } from './flow-runner.js';
+import type { Recorder } from './recorder.js';
+
+/** What a load model gets to run one phase on one shard. */
+export interface ExecutorContext {
+  runner: FlowRunner;
+  recorder: Recorder;
+  /** Milliseconds, monotonic. */
+  clock: () => number;
+  /** Clock value at the run's t = 0. */
+  runStart: number;
+  shardIndex: number;
+  shardCount: number;
+  /** Most iterations in flight on this shard (open model); more are dropped. */
+  maxInFlight: number;
+  /** A run-unique iteration number (for `iteration` and sequential data). */
+  nextIteration: () => number;
+  /** True once the run is stopping: schedule nothing more. */
+  stopped: () => boolean;
+  /** How late an arrival started against its schedule, milliseconds. */
+  scheduleLag: (ms: number) => void;
+}
+
+/**
+ * A load model: runs one phase's schedule on one shard. It resolves when it
+ * has nothing more to start; iterations it started may still be in flight.
+ */
+export type Executor<P extends ScheduledPhase = ScheduledPhase> = (phase: P, ctx: ExecutorContext) => Promise<void>;
+
+/** Resolves at clock time `at`, or early when the run stops (checked every 100 ms). */
+export function sleepUntil(ctx: ExecutorContext, at: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const wait = at - ctx.clock();
+      if (wait <= 0 || ctx.stopped()) resolve();
+      else setTimeout(check, Math.min(wait, 100));
+    };
+    check();
+  });
+}

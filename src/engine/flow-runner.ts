@@ -1,0 +1,176 @@
+import type { FeederData } from '../scenarios/feeders.js';
+import { readJsonPath } from '../scenarios/json-path.js';
+import type { TemplateVars } from '../scenarios/template.js';
+import type { CompiledFlow, CompiledRequest, CompiledScenario } from './compiled-scenario.js';
+import type { HttpClient } from './http-client.js';
+import type { Recorder } from './recorder.js';
+
+const ABSOLUTE_URL = /^https?:\/\//i;
+
+/**
+ * Runs flow iterations: renders each step's templates, sends it, records its
+ * latency and outcome, and captures values for later steps. An iteration ends
+ * at its first error (later steps usually depend on earlier ones).
+ */
+export class FlowRunner {
+  private stopping = false;
+  private readonly stopWaiters = new Set<() => void>();
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly compiled: CompiledScenario,
+    private readonly feeders: Record<string, FeederData>,
+    private readonly client: HttpClient,
+    private readonly recorder: Recorder,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Picks a flow by weight. */
+  pickFlow(): CompiledFlow {
+    const u = Math.random();
+    const w = this.compiled.cumulativeWeights;
+    let i = 0;
+    while (i < w.length - 1 && w[i]! < u) i++;
+    return this.compiled.flows[i]!;
+  }
+
+  /** No new steps start after this; think times end at once. */
+  stop(): void {
+    this.stopping = true;
+    for (const wake of this.stopWaiters) wake();
+    this.stopWaiters.clear();
+  }
+
+  /**
+   * Runs one iteration. `scheduledAt` (clock ms) is when it should have
+   * started: the first request's latency counts from then, so a generator or
+   * target stall shows up in the numbers instead of being omitted. Closed-model
+   * callers pass the current time.
+   */
+  async iterate(flow: CompiledFlow, iteration: number, scheduledAt: number): Promise<void> {
+    const rec = this.recorder;
+    rec.started(flow.index);
+    const vars = this.varsFor(iteration);
+    let sentAt = scheduledAt;
+    let ok = true;
+    for (const step of flow.steps) {
+      if (this.stopping) break;
+      if (step.kind === 'think') {
+        await this.sleep(step.ms);
+        sentAt = this.clock();
+        continue;
+      }
+      try {
+        ok = await this.request(step, vars, sentAt);
+      } catch (err) {
+        // A template helper failed at run time (say, randomInt on a non-number).
+        this.recorder.request(step.endpoint, this.clock() - sentAt, undefined, 'other', (err as Error).message);
+        ok = false;
+      }
+      if (!ok) break;
+      sentAt = this.clock();
+    }
+    rec.finished(flow.index, this.clock() - scheduledAt, ok);
+    if (rec.inFlight === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Resolves when no iteration is in flight. */
+  idle(): Promise<void> {
+    if (this.recorder.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async request(step: CompiledRequest, vars: TemplateVars, sentAt: number): Promise<boolean> {
+    const rendered = String(step.url(vars) ?? '');
+    let origin = this.compiled.origin;
+    let path: string;
+    if (ABSOLUTE_URL.test(rendered)) {
+      const u = new URL(rendered);
+      origin = u.origin;
+      path = u.pathname + u.search;
+    } else path = this.compiled.basePath + (rendered.startsWith('/') ? rendered : `/${rendered}`);
+    let headers = step.headers;
+    if (step.dynamicHeaders.length > 0) {
+      headers = { ...headers };
+      for (const [k, render] of step.dynamicHeaders) headers[k] = render(vars);
+    }
+    const res = await this.client.send({
+      origin,
+      path,
+      method: step.method,
+      headers,
+      body: step.body ? step.body(vars) : step.staticBody,
+      timeoutMs: step.timeoutMs,
+      wantBody: step.wantBody,
+    });
+    const latency = this.clock() - sentAt;
+    if (!res.ok) {
+      this.recorder.request(step.endpoint, latency, undefined, res.kind, res.message);
+      return false;
+    }
+    const { status } = res;
+    const expected = step.expectStatus ? step.expectStatus.has(status) : status < 400;
+    if (!expected) {
+      const kind = step.expectStatus ? 'expectation' : status >= 500 ? 'http_5xx' : 'http_4xx';
+      this.recorder.request(step.endpoint, latency, status, kind, `status ${status}`);
+      return false;
+    }
+    const missing = this.capture(step, res.headers, res.body, vars);
+    if (missing !== undefined) {
+      this.recorder.request(step.endpoint, latency, status, 'capture', missing);
+      return false;
+    }
+    this.recorder.request(step.endpoint, latency, status);
+    return true;
+  }
+
+  /** Stores captured values in vars; returns a message when one is missing. */
+  private capture(step: CompiledRequest, headers: Record<string, string | string[] | undefined>, body: string | undefined, vars: TemplateVars): string | undefined {
+    if (step.captures.length === 0) return undefined;
+    let json: unknown;
+    let parsed = false;
+    for (const c of step.captures) {
+      let value: unknown;
+      if (c.from === 'header') {
+        const h = headers[c.name];
+        value = Array.isArray(h) ? h[0] : h;
+      } else {
+        if (!parsed) {
+          parsed = true;
+          try {
+            json = body ? JSON.parse(body) : undefined;
+          } catch {
+            return `capture ${c.name}: response body is not JSON`;
+          }
+        }
+        value = readJsonPath(json, c.path);
+      }
+      if (value === undefined) return `capture ${c.name}: ${c.from === 'header' ? `no header ${c.name}` : `nothing at ${c.expr}`}`;
+      vars[c.name] = value;
+    }
+    return undefined;
+  }
+
+  private varsFor(iteration: number): TemplateVars {
+    const vars: TemplateVars = Object.create(this.compiled.baseVars) as TemplateVars;
+    vars.iteration = iteration;
+    for (const name in this.feeders) {
+      const f = this.feeders[name]!;
+      vars[name] = f.order === 'sequential' ? f.rows[iteration % f.rows.length] : f.rows[Math.floor(Math.random() * f.rows.length)];
+    }
+    return vars;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.stopWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.stopWaiters.add(wake);
+    });
+  }
+}

@@ -1,0 +1,176 @@
+import { encodeHistogram, newHistogram, recordMs, type Histogram } from './latency-histogram.js';
+import type { ErrorKind } from './http-client.js';
+
+/** Request counters; merged by adding. */
+export interface Counts {
+  requests: number;
+  errors: number;
+  statusCodes: Record<string, number>;
+  errorsByKind: Partial<Record<ErrorKind, number>>;
+}
+
+export function emptyCounts(): Counts {
+  return { requests: 0, errors: 0, statusCodes: {}, errorsByKind: {} };
+}
+
+export function addCounts(into: Counts, from: Counts): void {
+  into.requests += from.requests;
+  into.errors += from.errors;
+  for (const [k, v] of Object.entries(from.statusCodes)) into.statusCodes[k] = (into.statusCodes[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(from.errorsByKind) as [ErrorKind, number][]) into.errorsByKind[k] = (into.errorsByKind[k] ?? 0) + v;
+}
+
+/** Iteration counters of a flow (or of the whole run). */
+export interface IterationCounts {
+  /** Scheduled (open model) or begun (closed model). */
+  offered: number;
+  started: number;
+  /** Not started because the in-flight cap was reached. */
+  dropped: number;
+  completed: number;
+  /** Ended early by an error. */
+  failed: number;
+}
+
+export function emptyIterations(): IterationCounts {
+  return { offered: 0, started: 0, dropped: 0, completed: 0, failed: 0 };
+}
+
+export function addIterations(into: IterationCounts, from: IterationCounts): void {
+  into.offered += from.offered;
+  into.started += from.started;
+  into.dropped += from.dropped;
+  into.completed += from.completed;
+  into.failed += from.failed;
+}
+
+/** Serialisable stats: counters plus an encoded HdrHistogram of latency (microseconds). */
+export interface EncodedStats {
+  counts: Counts;
+  hist: string;
+}
+
+/** One second of one shard's recording. */
+export interface WindowReport {
+  /** Whole seconds since the run start. */
+  second: number;
+  iterations: IterationCounts;
+  counts: Counts;
+  /** Request latency within this second. */
+  hist: string;
+  /** Iterations in flight at the end of the second. */
+  inFlight: number;
+}
+
+/** Everything one shard recorded over the run. */
+export interface ShardFinal {
+  total: EncodedStats;
+  endpoints: EncodedStats[];
+  flows: { iterations: IterationCounts; hist: string }[];
+  iterations: IterationCounts;
+  /** First message seen for each error kind, to help diagnose. */
+  errorSamples: Partial<Record<ErrorKind, string>>;
+}
+
+class Stats {
+  counts = emptyCounts();
+  hist = newHistogram();
+
+  record(latencyMs: number, status: number | undefined, error: ErrorKind | undefined): void {
+    const c = this.counts;
+    c.requests++;
+    if (status !== undefined) c.statusCodes[status] = (c.statusCodes[status] ?? 0) + 1;
+    if (error !== undefined) {
+      c.errors++;
+      c.errorsByKind[error] = (c.errorsByKind[error] ?? 0) + 1;
+    }
+    recordMs(this.hist, latencyMs);
+  }
+
+  encode(): EncodedStats {
+    return { counts: this.counts, hist: encodeHistogram(this.hist) };
+  }
+}
+
+/**
+ * Records every request and iteration of one shard: cumulative stats per
+ * endpoint, per flow and in total, plus a rolling one-second window.
+ */
+export class Recorder {
+  private readonly total = new Stats();
+  private readonly endpoints: Stats[];
+  private readonly flowHists: Histogram[];
+  private readonly flowIterations: IterationCounts[];
+  private readonly iterations = emptyIterations();
+  private window = new Stats();
+  private windowIterations = emptyIterations();
+  private readonly errorSamples: Partial<Record<ErrorKind, string>> = {};
+  /** Iterations started and not yet finished. */
+  inFlight = 0;
+
+  constructor(endpointCount: number, flowCount: number) {
+    this.endpoints = Array.from({ length: endpointCount }, () => new Stats());
+    this.flowHists = Array.from({ length: flowCount }, () => newHistogram());
+    this.flowIterations = Array.from({ length: flowCount }, () => emptyIterations());
+  }
+
+  request(endpoint: number, latencyMs: number, status: number | undefined, error?: ErrorKind, message?: string): void {
+    this.total.record(latencyMs, status, error);
+    this.endpoints[endpoint]!.record(latencyMs, status, error);
+    this.window.record(latencyMs, status, error);
+    if (error !== undefined && message !== undefined && this.errorSamples[error] === undefined) this.errorSamples[error] = message;
+  }
+
+  offered(flow: number): void {
+    this.flowIterations[flow]!.offered++;
+    this.iterations.offered++;
+    this.windowIterations.offered++;
+  }
+
+  dropped(flow: number): void {
+    this.flowIterations[flow]!.dropped++;
+    this.iterations.dropped++;
+    this.windowIterations.dropped++;
+  }
+
+  started(flow: number): void {
+    this.flowIterations[flow]!.started++;
+    this.iterations.started++;
+    this.windowIterations.started++;
+    this.inFlight++;
+  }
+
+  finished(flow: number, durationMs: number, ok: boolean): void {
+    const key = ok ? 'completed' : 'failed';
+    this.flowIterations[flow]![key]++;
+    this.iterations[key]++;
+    this.windowIterations[key]++;
+    this.inFlight--;
+    recordMs(this.flowHists[flow]!, durationMs);
+  }
+
+  /** Closes the current one-second window and starts the next. */
+  flushWindow(second: number): WindowReport {
+    const report: WindowReport = {
+      second,
+      iterations: this.windowIterations,
+      counts: this.window.counts,
+      hist: encodeHistogram(this.window.hist),
+      inFlight: this.inFlight,
+    };
+    this.window.counts = emptyCounts();
+    this.window.hist.reset();
+    this.windowIterations = emptyIterations();
+    return report;
+  }
+
+  final(): ShardFinal {
+    return {
+      total: this.total.encode(),
+      endpoints: this.endpoints.map((s) => s.encode()),
+      flows: this.flowHists.map((h, i) => ({ iterations: this.flowIterations[i]!, hist: encodeHistogram(h) })),
+      iterations: this.iterations,
+      errorSamples: this.errorSamples,
+    };
+  }
+}

@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import { schedulePhases, type ScheduledPhase } from '../scenarios/schedule.js';
+import { Aggregator, mergeFinals, type LiveTotals, type MergedFinal, type TimeseriesPoint } from './aggregator.js';
+import { EngineShard, type ShardOptions } from './engine-shard.js';
+import type { FromWorker, ToWorker } from './engine-worker.js';
+import type { ShardFinal } from './recorder.js';
+
+export interface LoadOptions {
+  /** Base URL the scenario's paths are joined to. */
+  target: string;
+  /** Engine threads: 1 runs in this thread; N > 1 runs N worker threads. */
+  workers: number;
+  /** Overrides the scenario's maxInFlight (whole run, all workers). */
+  maxInFlight?: number;
+  /** Aborting stops the run gracefully (the caller's first Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called as each second closes. */
+  onPoint?: (point: TimeseriesPoint, live: LiveTotals) => void;
+  /** How long in-flight requests get after an abort, milliseconds. Default 2000. */
+  abortGraceMs?: number;
+}
+
+/** What a run recorded: the input of the analyzers. */
+export interface LoadData {
+  startedAt: Date;
+  endedAt: Date;
+  durationSec: number;
+  aborted: boolean;
+  phases: ScheduledPhase[];
+  workers: number;
+  maxInFlight: number;
+  timeseries: TimeseriesPoint[];
+  final: MergedFinal;
+}
+
+/** Seconds of iteration time the default in-flight cap allows at the peak rate, beyond think times. */
+const DEFAULT_INFLIGHT_SECONDS = 5;
+
+/**
+ * The default in-flight cap: room for the peak arrival rate with iterations
+ * lasting up to 5 s plus the longest flow's think time (and never under 100).
+ */
+export function defaultMaxInFlight(loaded: LoadedScenario): number {
+  const { phases, flows } = loaded.scenario;
+  const peak = Math.max(0, ...phases.map((p) => (p.kind === 'arrivalRate' ? Math.max(p.arrivalRate, p.rampTo) : 0)));
+  const thinkSec = Math.max(0, ...flows.map((f) => f.steps.reduce((s, st) => s + (st.kind === 'think' ? st.ms : 0), 0))) / 1000;
+  return Math.max(100, Math.ceil(peak * (DEFAULT_INFLIGHT_SECONDS + thinkSec)));
+}
+
+function workerUrl(): URL {
+  const url = new URL('./engine-worker.js', import.meta.url);
+  if (!existsSync(fileURLToPath(url))) throw new Error(`--workers needs the built engine (${url.pathname}); run npm run build`);
+  return url;
+}
+
+/** Runs one shard in a worker thread. */
+function runInWorker(loaded: LoadedScenario, options: Omit<ShardOptions, 'onWindow'>, agg: Aggregator, signal?: AbortSignal): Promise<ShardFinal> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerUrl());
+    const onAbort = (): void => worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let final: ShardFinal | undefined;
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'window') agg.window(m.report, m.monitor);
+      else if (m.type === 'final') final = m.final;
+      else reject(new Error(`engine worker ${options.shardIndex} failed: ${m.message}`));
+    });
+    worker.on('error', reject);
+    worker.on('exit', () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (final) resolve(final);
+      else reject(new Error(`engine worker ${options.shardIndex} exited without results`));
+    });
+    worker.postMessage({ type: 'start', loaded, options } satisfies ToWorker);
+  });
+}
+
+/**
+ * Runs a scenario's load against a target and returns what was recorded.
+ * With N workers the schedule is split across N threads (arrival k goes to
+ * thread k mod N) and their histograms are merged exactly.
+ */
+export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promise<LoadData> {
+  const workers = Math.max(1, Math.floor(opts.workers));
+  const maxInFlight = opts.maxInFlight ?? loaded.scenario.maxInFlight ?? defaultMaxInFlight(loaded);
+  const phases = schedulePhases(loaded.scenario.phases);
+  const maxTimeout = Math.max(loaded.scenario.defaults.timeout, ...loaded.scenario.flows.flatMap((f) => f.steps.map((s) => (s.kind === 'request' ? s.timeoutMs ?? 0 : 0))));
+  const agg = new Aggregator(workers, opts.onPoint);
+  // Worker threads need a moment to start; every shard starts on the same instant.
+  const startAtEpochMs = performance.timeOrigin + performance.now() + (workers > 1 ? 250 : 20);
+  const base = {
+    target: opts.target,
+    shardCount: workers,
+    startAtEpochMs,
+    maxInFlight: Math.max(1, Math.ceil(maxInFlight / workers)),
+    gracefulStopMs: maxTimeout + 1000,
+    abortGraceMs: opts.abortGraceMs ?? 2000,
+  };
+  let finals: ShardFinal[];
+  if (workers === 1) {
+    const shard = new EngineShard(loaded, { ...base, shardIndex: 0, onWindow: (r, m) => agg.window(r, m) });
+    const onAbort = (): void => shard.stop();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      finals = [await shard.run()];
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  } else {
+    finals = await Promise.all(Array.from({ length: workers }, (_, i) => runInWorker(loaded, { ...base, shardIndex: i }, agg, opts.signal)));
+  }
+  agg.finish();
+  const endedAtEpoch = performance.timeOrigin + performance.now();
+  return {
+    startedAt: new Date(startAtEpochMs),
+    endedAt: new Date(endedAtEpoch),
+    durationSec: Math.max(0.001, (endedAtEpoch - startAtEpochMs) / 1000),
+    aborted: opts.signal?.aborted ?? false,
+    phases,
+    workers,
+    maxInFlight,
+    timeseries: agg.points,
+    final: mergeFinals(finals),
+  };
+}

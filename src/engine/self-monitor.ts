@@ -1,0 +1,62 @@
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { cpuUsage } from 'node:process';
+import { newHistogram, recordMs, type Histogram } from './latency-histogram.js';
+
+/** One second of the generator watching itself (one engine thread). */
+export interface MonitorSample {
+  /** Share of the second this thread's event loop was busy (0..1): near 1 means CPU-bound. */
+  elu: number;
+  /** Event-loop delay, milliseconds. */
+  loopLagP99Ms: number;
+  loopLagMaxMs: number;
+  /** How late arrivals started against their schedule (open model), p99 in milliseconds. */
+  scheduleLagP99Ms: number;
+  /** Process CPU over the second, percent of one core (all threads of the process). */
+  cpuPercent: number;
+}
+
+/** Samples the engine thread's own load once a second: ELU, loop delay, schedule lag, CPU. */
+export class SelfMonitor {
+  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private lastCpu = cpuUsage();
+  private lastAt = performance.now();
+  private readonly lag: Histogram = newHistogram();
+
+  constructor() {
+    this.delay.enable();
+  }
+
+  scheduleLag(ms: number): void {
+    recordMs(this.lag, ms);
+  }
+
+  sample(): MonitorSample {
+    const now = performance.now();
+    const elu = performance.eventLoopUtilization(this.lastElu);
+    this.lastElu = performance.eventLoopUtilization();
+    const cpu = cpuUsage(this.lastCpu);
+    this.lastCpu = cpuUsage();
+    const wallUs = Math.max(1, (now - this.lastAt) * 1000);
+    this.lastAt = now;
+    const sample: MonitorSample = {
+      elu: round(elu.utilization, 3),
+      loopLagP99Ms: round(this.delay.percentile(99) / 1e6, 2),
+      loopLagMaxMs: round(this.delay.max / 1e6, 2),
+      scheduleLagP99Ms: this.lag.totalCount ? round(this.lag.getValueAtPercentile(99) / 1000, 2) : 0,
+      cpuPercent: round(((cpu.user + cpu.system) / wallUs) * 100, 1),
+    };
+    this.delay.reset();
+    this.lag.reset();
+    return sample;
+  }
+
+  stop(): void {
+    this.delay.disable();
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Number.isFinite(v) ? Math.round(v * f) / f : 0;
+}

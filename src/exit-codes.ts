@@ -1,0 +1,48 @@
+/**
+ * The one place exit codes are defined. docs/exit-codes.md lists them and a
+ * test checks that code and docs agree both ways.
+ */
+export const ExitCode = {
+  /** Ran, every threshold passed. */
+  ok: 0,
+  /** Internal error (a bug). */
+  internal: 1,
+  /** Usage error (bad flags or arguments). */
+  usage: 2,
+  /** Invalid scenario or input file. */
+  invalidInput: 3,
+  /** Thresholds or regression gate failed. */
+  thresholdsFailed: 4,
+  /** Aborted by a signal; partial results were written. */
+  aborted: 5,
+  /** Target unreachable before the run started. */
+  unreachable: 6,
+  /** A second signal arrived while stopping: exited at once, nothing more written. */
+  forcedExit: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * An error the user can act on: printed as one line, no stack trace, and
+ * mapped to an exit code. Anything else that escapes a command is a bug (exit 1).
+ */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** Bad flags or arguments: exit 2. */
+export function usageError(message: string): UserError {
+  return new UserError(message, ExitCode.usage);
+}
+
+/** A scenario or input file that cannot be used: exit 3. */
+export function inputError(message: string): UserError {
+  return new UserError(message, ExitCode.invalidInput);
+}

@@ -1,0 +1,60 @@
+import type { ChalkInstance } from 'chalk';
+import type { LiveTotals, TimeseriesPoint } from '../engine/aggregator.js';
+import type { ScheduledPhase } from '../scenarios/schedule.js';
+import { formatDuration } from '../scenarios/duration.js';
+
+export interface ProgressOptions {
+  write: (text: string) => void;
+  /** A terminal gets one status block redrawn in place; anything else a line every 5 s. */
+  tty: boolean;
+  colors: ChalkInstance;
+  phases: readonly ScheduledPhase[];
+  /** Seconds between plain lines when not a terminal. Default 5. */
+  plainEverySec?: number;
+}
+
+/** Live progress: phase, elapsed/total, offered vs achieved rate, p99 so far, errors. */
+export class Progress {
+  private linesDrawn = 0;
+  private lastPlainAt = -Infinity;
+  private readonly totalSec: number;
+
+  constructor(private readonly opts: ProgressOptions) {
+    const last = opts.phases[opts.phases.length - 1];
+    this.totalSec = last ? last.endMs / 1000 : 0;
+  }
+
+  update(p: TimeseriesPoint, live: LiveTotals): void {
+    const elapsed = p.t + 1;
+    const phase = this.opts.phases.find((ph) => p.t * 1000 >= ph.startMs && p.t * 1000 < ph.endMs);
+    const label = phase ? phase.label : 'finishing';
+    const c = this.opts.colors;
+    const errPct = live.requests ? ((live.errors / live.requests) * 100).toFixed(2) : '0.00';
+    const errors = live.errors ? c.red(`${live.errors} (${errPct}%)`) : '0';
+    if (this.opts.tty) {
+      const bar = this.bar(elapsed);
+      const lines = [
+        `${c.bold(label)}  ${bar} ${elapsed}/${this.totalSec} s`,
+        `  rate offered ${p.offeredRps}/s  achieved ${p.achievedRps}/s  requests ${p.rps}/s  in flight ${p.inFlight}`,
+        `  p99 now ${formatDuration(p.p99)}  run ${formatDuration(live.p99)}  requests ${live.requests}  errors ${errors}` +
+          (live.dropped ? c.yellow(`  dropped ${live.dropped}`) : ''),
+      ];
+      // Move up over the previous block and redraw it.
+      const up = this.linesDrawn ? `\x1b[${this.linesDrawn}A` : '';
+      this.opts.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+      this.linesDrawn = lines.length;
+    } else if (elapsed - this.lastPlainAt >= (this.opts.plainEverySec ?? 5)) {
+      this.lastPlainAt = elapsed;
+      this.opts.write(
+        `[${elapsed}/${this.totalSec}s] ${label}: offered ${p.offeredRps}/s achieved ${p.achievedRps}/s ` +
+          `p99 ${formatDuration(live.p99)} requests ${live.requests} errors ${live.errors}${live.dropped ? ` dropped ${live.dropped}` : ''}\n`,
+      );
+    }
+  }
+
+  private bar(elapsed: number): string {
+    const width = 20;
+    const filled = this.totalSec ? Math.min(width, Math.round((elapsed / this.totalSec) * width)) : width;
+    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  }
+}

@@ -1,0 +1,70 @@
+import Table from 'cli-table3';
+import type { ChalkInstance } from 'chalk';
+import type { RequestStats, RunResult } from '../analyzers/run-result.js';
+import type { ThresholdResult } from '../analyzers/thresholds.js';
+import { formatDuration } from '../scenarios/duration.js';
+import { LATENCY_METRICS } from '../scenarios/threshold-expression.js';
+
+const LATENCY_COLUMNS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
+
+function table(head: string[]): Table.Table {
+  // cli-table3 colours its borders and heads by default; colour is ours to decide.
+  return new Table({ head, style: { head: [], border: [], compact: true } });
+}
+
+function fmtMs(ms: number): string {
+  return formatDuration(ms);
+}
+
+function kv(record: Record<string, number | undefined>): string {
+  const entries = Object.entries(record).filter(([, v]) => v);
+  return entries.length ? entries.map(([k, v]) => `${k}:${v}`).join(' ') : '-';
+}
+
+function statsRow(name: string, s: RequestStats): string[] {
+  return [name, String(s.requests), s.rps.toFixed(1), ...LATENCY_COLUMNS.map((k) => fmtMs(s.latencyMs[k])), kv(s.statusCodes), kv(s.errorsByKind)];
+}
+
+/** A threshold's measured value in its own unit. */
+export function formatThresholdValue(t: Pick<ThresholdResult, 'metric'>, v: number | null): string {
+  if (v === null) return 'no data';
+  if ((LATENCY_METRICS as readonly string[]).includes(t.metric)) return fmtMs(v);
+  if (t.metric === 'error_rate') return `${(v * 100).toFixed(2)}%`;
+  return v.toFixed(1);
+}
+
+/** The end-of-run summary: per-endpoint and total tables, flows, thresholds, warnings, verdict. */
+export function renderSummary(r: RunResult, c: ChalkInstance): string {
+  const out: string[] = [];
+  out.push(c.bold(`\n${r.scenario.name}`) + ` → ${r.target}  (${r.durationSec.toFixed(1)} s${r.aborted ? ', ' + c.yellow('aborted') : ''})`);
+
+  const t = table(['endpoint', 'reqs', 'rps', ...LATENCY_COLUMNS, 'status', 'errors']);
+  for (const e of r.endpoints) t.push(statsRow(e.name, e));
+  t.push(statsRow(c.bold('total'), r.totals));
+  out.push(t.toString());
+
+  const f = table(['flow', 'offered', 'completed', 'failed', 'dropped', 'interrupted', 'p50', 'p95', 'p99']);
+  for (const fl of r.flows) {
+    f.push([fl.name, fl.offered, fl.completed, fl.failed, fl.dropped, fl.interrupted, fmtMs(fl.durationMs.p50), fmtMs(fl.durationMs.p95), fmtMs(fl.durationMs.p99)].map(String));
+  }
+  out.push(f.toString());
+
+  const samples = Object.entries(r.errorSamples);
+  if (samples.length) out.push(c.dim('errors seen: ' + samples.map(([k, m]) => `${k}: ${m}`).join('; ')));
+
+  if (r.thresholds.length) {
+    const th = table(['threshold', 'actual', 'result']);
+    for (const x of r.thresholds) th.push([x.expression, formatThresholdValue(x, x.actual), x.ok ? c.green('pass') : c.red('FAIL')]);
+    out.push(th.toString());
+  }
+  const g = r.generator;
+  out.push(c.dim(`generator: ${g.workers} worker${g.workers > 1 ? 's' : ''}, CPU ${g.cpuPercent.mean}% mean / ${g.cpuPercent.max}% max of one core, ` +
+    `event-loop lag p99 ${g.eventLoopLagP99Ms} ms, arrivals late by up to ${g.scheduleLagP99Ms} ms (p99)`));
+  for (const w of g.warnings) out.push(c.yellow(`warning: ${w}`));
+
+  const failed = r.thresholds.filter((x) => !x.ok).length;
+  if (r.aborted) out.push(c.yellow('ABORTED: partial results'));
+  else if (failed) out.push(c.red.bold(`FAILED: ${failed} of ${r.thresholds.length} thresholds`));
+  else out.push(c.green.bold(r.thresholds.length ? `PASSED: all ${r.thresholds.length} thresholds` : 'DONE: no thresholds set'));
+  return out.join('\n') + '\n';
+}

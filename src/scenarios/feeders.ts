@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+
+/** Rows of a data feeder, loaded and checked. */
+export interface FeederData {
+  order: 'sequential' | 'random';
+  rows: Record<string, unknown>[];
+  /** Column names (CSV header, or keys seen in JSON rows). */
+  columns: string[];
+}
+
+/**
+ * Loads a CSV (header row required) or JSON (array of objects) feeder file,
+ * relative to the scenario's folder. Throws an Error with a one-line message.
+ */
+export async function loadFeederRows(file: string, baseDir: string): Promise<{ rows: Record<string, unknown>[]; columns: string[] }> {
+  const path = resolve(baseDir, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let rows: Record<string, unknown>[];
+  if (extname(path).toLowerCase() === '.json') {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`${path}: invalid JSON: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(data) || !data.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
+      throw new Error(`${path}: expected a JSON array of objects`);
+    }
+    rows = data as Record<string, unknown>[];
+  } else {
+    try {
+      rows = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, unknown>[];
+    } catch (err) {
+      throw new Error(`${path}: invalid CSV: ${(err as Error).message}`);
+    }
+  }
+  if (rows.length === 0) throw new Error(`${path}: has no data rows`);
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return { rows, columns };
+}

@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { parseJsonPath, type JsonPath } from './json-path.js';
+
+/*
+ * The scenario schema: the only model of a scenario. Types are inferred from
+ * it, defaults live in it, and docs/scenario.schema.json is generated from it
+ * (`npm run gen:schema`; a test fails when the committed copy drifts).
+ */
+
+/** A duration: `500ms`, `15s`, `2m`, `1h`, or a number of seconds. Parsed to milliseconds. */
+export const durationSchema = z
+  .union([z.number().nonnegative(), z.string()])
+  .meta({ description: 'A duration: 500ms, 15s, 2m, 1h, or a number of seconds.' })
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 15s or 2m, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
+export type HttpMethod = Uppercase<(typeof HTTP_METHODS)[number]>;
+
+const headersSchema = z.record(z.string(), z.union([z.string(), z.number()]).transform(String));
+
+const phaseSchema = z
+  .strictObject({
+    name: z.string().min(1).optional().meta({ description: 'Shown in progress and reports.' }),
+    duration: durationSchema.optional(),
+    arrivalRate: z.number().nonnegative().optional().meta({ description: 'Open model: flow iterations started per second.' }),
+    rampTo: z.number().nonnegative().optional().meta({ description: 'Open model: rate at the end of the phase (linear ramp).' }),
+    vus: z.number().int().positive().optional().meta({ description: 'Closed model: virtual users, each looping its flow.' }),
+    pause: durationSchema.optional().meta({ description: 'A phase with no traffic, this long.' }),
+  })
+  .superRefine((p, ctx) => {
+    const kinds = (['arrivalRate', 'vus', 'pause'] as const).filter((k) => p[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: kinds.length === 0
+          ? 'a phase needs one of arrivalRate (open model), vus (closed model) or pause'
+          : `a phase takes only one of ${kinds.join(', ')}`,
+      });
+      return;
+    }
+    if (kinds[0] !== 'pause' && p.duration === undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `required with ${kinds[0]}` });
+    if (kinds[0] === 'pause' && p.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a pause phase takes its length from pause' });
+    if (p.rampTo !== undefined && kinds[0] !== 'arrivalRate') ctx.addIssue({ code: 'custom', path: ['rampTo'], message: 'rampTo goes with arrivalRate' });
+  })
+  .transform((p): Phase => {
+    const name = p.name;
+    if (p.pause !== undefined) return { kind: 'pause', name, durationMs: p.pause };
+    if (p.vus !== undefined) return { kind: 'vus', name, durationMs: p.duration!, vus: p.vus };
+    return { kind: 'arrivalRate', name, durationMs: p.duration!, arrivalRate: p.arrivalRate!, rampTo: p.rampTo ?? p.arrivalRate! };
+  });
+
+/** A phase after validation, tagged by its load model (the YAML keyword). */
+export type Phase =
+  | { kind: 'arrivalRate'; name: string | undefined; durationMs: number; arrivalRate: number; rampTo: number }
+  | { kind: 'vus'; name: string | undefined; durationMs: number; vus: number }
+  | { kind: 'pause'; name: string | undefined; durationMs: number };
+
+const captureSchema = z
+  .union([z.string(), z.strictObject({ json: z.string() }), z.strictObject({ header: z.string().min(1) })])
+  .meta({ description: 'A JSON path into the response body ($.a.b[0]), or {json: path} or {header: name}.' })
+  .transform((c, ctx): Capture => {
+    if (typeof c === 'object' && 'header' in c) return { from: 'header', name: c.header.toLowerCase() };
+    const expr = typeof c === 'string' ? c : c.json;
+    const path = parseJsonPath(expr);
+    if (!path) {
+      ctx.addIssue({ code: 'custom', message: `expected a JSON path like $.id or $.items[0].sku, got ${JSON.stringify(expr)}` });
+      return z.NEVER;
+    }
+    return { from: 'json', path, expr };
+  });
+
+export type Capture = { from: 'json'; path: JsonPath; expr: string } | { from: 'header'; name: string };
+
+const expectSchema = z.strictObject({
+  status: z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)])
+    .meta({ description: 'Accepted status codes; any other is an "expectation" error.' }),
+});
+
+const requestFields = {
+  headers: headersSchema.optional(),
+  json: z.unknown().optional().meta({ description: 'A JSON body; strings in it may hold templates.' }),
+  body: z.string().optional().meta({ description: 'A raw body (string template).' }),
+  timeout: durationSchema.optional().meta({ description: 'Overrides defaults.timeout for this request.' }),
+};
+
+const stepSchema = z
+  .strictObject({
+    name: z.string().min(1).optional().meta({ description: 'Endpoint name in metrics; default "METHOD path".' }),
+    get: z.string().optional(),
+    post: z.string().optional(),
+    put: z.string().optional(),
+    patch: z.string().optional(),
+    delete: z.string().optional(),
+    head: z.string().optional(),
+    options: z.string().optional(),
+    request: z.strictObject({ method: z.enum(HTTP_METHODS.map((m) => m.toUpperCase()) as [string, ...string[]]), url: z.string(), ...requestFields }).optional(),
+    think: durationSchema.optional().meta({ description: 'Pause this long before the next step.' }),
+    ...requestFields,
+    capture: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'capture names must be identifiers'), captureSchema).optional(),
+    expect: expectSchema.optional(),
+  })
+  .superRefine((s, ctx) => {
+    const actions = [...HTTP_METHODS.filter((m) => s[m] !== undefined), ...(s.request ? ['request'] : []), ...(s.think !== undefined ? ['think'] : [])];
+    if (actions.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: actions.length === 0
+          ? `a step needs one of ${HTTP_METHODS.join(', ')}, request or think`
+          : `a step takes only one of ${actions.join(', ')}`,
+      });
+    } else if (actions[0] === 'think') {
+      const extra = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);
+      if (extra.length) ctx.addIssue({ code: 'custom', message: `a think step takes no ${extra.join(', ')}` });
+    }
+    if (s.json !== undefined && s.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'use json or body, not both' });
+  })
+  .transform((s): Step => {
+    if (s.think !== undefined) return { kind: 'think', ms: s.think };
+    const r = s.request;
+    const method = (r?.method ?? HTTP_METHODS.find((m) => s[m] !== undefined)!.toUpperCase()) as HttpMethod;
+    const url = r?.url ?? s[method.toLowerCase() as (typeof HTTP_METHODS)[number]]!;
+    const status = s.expect?.status;
+    return {
+      kind: 'request',
+      name: s.name ?? `${method} ${url}`,
+      method,
+      url,
+      urlField: r ? ['request', 'url'] : [method.toLowerCase()],
+      headers: { ...s.headers, ...r?.headers },
+      json: r?.json ?? s.json,
+      body: r?.body ?? s.body,
+      timeoutMs: r?.timeout ?? s.timeout,
+      capture: Object.entries(s.capture ?? {}).map(([name, c]) => ({ name, ...c })),
+      expectStatus: status === undefined ? undefined : Array.isArray(status) ? status : [status],
+    };
+  });
+
+export type RequestStep = {
+  kind: 'request';
+  /** Endpoint name in metrics. */
+  name: string;
+  method: HttpMethod;
+  /** Path (joined to the target) or absolute URL; may hold templates. */
+  url: string;
+  /** Where the URL was written in the step, for error positions. */
+  urlField: string[];
+  headers: Record<string, string>;
+  json: unknown;
+  body: string | undefined;
+  timeoutMs: number | undefined;
+  capture: (Capture & { name: string })[];
+  /** Accepted statuses; undefined means any status below 400. */
+  expectStatus: number[] | undefined;
+};
+export type Step = RequestStep | { kind: 'think'; ms: number };
+
+const flowSchema = z.strictObject({
+  name: z.string().min(1),
+  weight: z.number().positive().default(1).meta({ description: 'Relative share of iterations.' }),
+  steps: z.array(stepSchema).min(1),
+});
+
+const feederSchema = z.strictObject({
+  file: z.string().min(1).meta({ description: 'CSV (with a header row) or JSON (an array of objects), relative to the scenario file.' }),
+  order: z.enum(['sequential', 'random']).default('sequential'),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    target: z
+      .string()
+      .refine((t) => t === 'demo' || /^https?:\/\/[^/]+/.test(t), { message: 'expected an http(s) URL such as http://127.0.0.1:3000, or "demo"' })
+      .meta({ description: 'Base URL of the service, or "demo" for the built-in local demo target.' }),
+    defaults: z
+      .strictObject({
+        headers: headersSchema.default({}),
+        timeout: durationSchema.default(10_000).meta({ description: 'Whole-request deadline. Default 10s.' }),
+      })
+      .default({ headers: {}, timeout: 10_000 }),
+    maxInFlight: z.number().int().positive().optional()
+      .meta({ description: 'Open model: most iterations in flight at once; more are dropped and reported. Default: sized to the peak rate.' }),
+    variables: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'variable names must be identifiers'), z.unknown()).default({}),
+    data: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'data names must be identifiers'), feederSchema).default({}),
+    phases: z.array(phaseSchema).min(1),
+    flows: z.array(flowSchema).min(1),
+    thresholds: z
+      .array(z.union([z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))]))
+      .default([])
+      .meta({ description: 'e.g. "p99 < 200ms", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too).' })
+      .transform((list): ThresholdSource[] =>
+        list.flatMap((t, i) => typeof t === 'string'
+          ? [{ text: t, at: ['thresholds', i] }]
+          : Object.entries(t).flatMap(([scope, e]) => (Array.isArray(e) ? e.map((x, j) => ({ text: `${scope}: ${x}`, at: ['thresholds', i, scope, j] }))
+            : [{ text: `${scope}: ${e}`, at: ['thresholds', i, scope] }])))),
+  });
+
+/** A threshold as written, with where it was written (for error positions). */
+export interface ThresholdSource {
+  text: string;
+  at: (string | number)[];
+}
+
+/** A validated scenario (defaults applied, durations in milliseconds). */
+export type Scenario = z.output<typeof scenarioSchema>;
+export type Flow = Scenario['flows'][number];
