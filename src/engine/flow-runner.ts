@@ -132,7 +132,7 @@ export class FlowRunner {
     for (const c of step.captures) {
       let value: unknown;
       if (c.from === 'header') {
-        const h = headers[c.name];
+        const h = headers[c.header];
         value = Array.isArray(h) ? h[0] : h;
       } else {
         if (!parsed) {
@@ -145,7 +145,7 @@ export class FlowRunner {
         }
         value = readJsonPath(json, c.path);
       }
-      if (value === undefined) return `capture ${c.name}: ${c.from === 'header' ? `no header ${c.name}` : `nothing at ${c.expr}`}`;
+      if (value === undefined) return `capture ${c.name}: ${c.from === 'header' ? `no header ${c.header}` : `nothing at ${c.expr}`}`;
       vars[c.name] = value;
     }
     return undefined;

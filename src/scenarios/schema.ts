@@ -67,7 +67,7 @@ const captureSchema = z
   .union([z.string(), z.strictObject({ json: z.string() }), z.strictObject({ header: z.string().min(1) })])
   .meta({ description: 'A JSON path into the response body ($.a.b[0]), or {json: path} or {header: name}.' })
   .transform((c, ctx): Capture => {
-    if (typeof c === 'object' && 'header' in c) return { from: 'header', name: c.header.toLowerCase() };
+    if (typeof c === 'object' && 'header' in c) return { from: 'header', header: c.header.toLowerCase() };
     const expr = typeof c === 'string' ? c : c.json;
     const path = parseJsonPath(expr);
     if (!path) {
@@ -77,7 +77,7 @@ const captureSchema = z
     return { from: 'json', path, expr };
   });
 
-export type Capture = { from: 'json'; path: JsonPath; expr: string } | { from: 'header'; name: string };
+export type Capture = { from: 'json'; path: JsonPath; expr: string } | { from: 'header'; header: string };
 
 const expectSchema = z.strictObject({
   status: z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)])

@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/analyzers/run-result.js';
+import { runCli, tempFiles } from './helpers/cli.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => server.close());
+beforeEach(async () => server.reset());
+
+async function run(yaml: string): Promise<{ code: number; result: RunResult; stderr: string }> {
+  const dir = await tempFiles({ 's.yaml': yaml });
+  const out = join(dir, 'r.json');
+  const r = await runCli(['run', 's.yaml', '--out', out, '--no-progress'], { cwd: dir });
+  expect(r.stderr).not.toContain('internal error');
+  return { code: r.code, result: JSON.parse(await readFile(out, 'utf8')) as RunResult, stderr: r.stderr };
+}
+
+describe('open-model accuracy against a real server', () => {
+  it('/delay/50 at 100 arrivals/s for 3 s: p50 in [50, 55] ms and every request counted', async () => {
+    const { result } = await run(`
+name: delay50
+target: ${server.url}
+phases: [{ duration: 3s, arrivalRate: 100 }]
+flows: [{ name: d, steps: [{ get: /delay/50 }] }]
+`);
+    const seen = await server.stats();
+    expect(result.totals.requests).toBe(300);
+    expect(result.totals.requests).toBe(seen.count);
+    expect(result.totals.errors).toBe(0);
+    expect(result.totals.latencyMs.p50).toBeGreaterThanOrEqual(50);
+    expect(result.totals.latencyMs.p50).toBeLessThanOrEqual(55);
+    // Microsecond resolution: the values are not whole milliseconds.
+    expect(result.endpoints[0]!.latencyMs.p50 % 1).not.toBe(0);
+  });
+
+  it('a 1 s server stall at 100 arrivals/s shows up in p99 (no coordinated omission)', async () => {
+    // Arrivals are every 10 ms for 3 s. Those scheduled during the stall
+    // [~1 s, ~2 s) all complete when it ends, so their latencies spread
+    // evenly over 0..1000 ms: about 100 of 300 requests. p99 is then the 297th
+    // of 300, about 970 ms. A closed loop would have sent one request and waited.
+    await server.armStall(1000, 1000);
+    const { result } = await run(`
+name: stall
+target: ${server.url}
+phases: [{ duration: 3s, arrivalRate: 100 }]
+flows: [{ name: s, steps: [{ get: /delay/0 }] }]
+`);
+    expect(result.totals.requests).toBe(300);
+    expect(result.totals.latencyMs.p99).toBeGreaterThan(850);
+    expect(result.totals.latencyMs.p99).toBeLessThan(1150);
+    // About a third of the requests were caught by the stall.
+    const slow = result.totals.latencyMs.p50;
+    expect(slow).toBeLessThan(50);
+    expect(result.totals.latencyMs.p90).toBeGreaterThan(500);
+  });
+
+  it('the closed model, by contrast, reports the stall as one slow request (few-ms p99)', async () => {
+    await server.armStall(1000, 1000);
+    const { result } = await run(`
+name: stall-closed
+target: ${server.url}
+phases: [{ duration: 3s, vus: 1 }]
+flows: [{ name: s, steps: [{ get: /delay/1 }] }]
+`);
+    expect(result.totals.requests).toBeGreaterThan(200);
+    expect(result.totals.latencyMs.max).toBeGreaterThan(900);
+    expect(result.totals.latencyMs.p99).toBeLessThan(50);
+  });
+
+  it('achieved arrivals follow a ramp schedule within 1%', async () => {
+    // 50/s rising to 250/s over 4 s: A(4) = 50*4 + (250-50)*4/2 = 600 arrivals.
+    const { result } = await run(`
+name: ramp
+target: ${server.url}
+phases: [{ duration: 4s, arrivalRate: 50, rampTo: 250 }]
+flows: [{ name: r, steps: [{ get: /delay/1 }] }]
+`);
+    const it = result.totals.iterations;
+    expect(it.dropped).toBe(0);
+    expect(Math.abs(it.started - 600) / 600).toBeLessThanOrEqual(0.01);
+    expect((await server.stats()).count).toBe(it.started);
+    // Offered per second rises with the ramp: 75, 125, 175, 225 at the midpoints.
+    const offered = result.timeseries.slice(0, 4).map((p) => p.offeredRps);
+    for (let i = 0; i < 4; i++) expect(Math.abs(offered[i]! - (75 + 50 * i))).toBeLessThanOrEqual(10);
+  });
+
+  it('drops (and counts) iterations over the in-flight cap instead of delaying them', async () => {
+    const { result, code } = await run(`
+name: cap
+target: ${server.url}
+maxInFlight: 5
+phases: [{ duration: 2s, arrivalRate: 50 }]
+flows: [{ name: slow, steps: [{ get: /delay/500 }] }]
+`);
+    expect(code).toBe(0);
+    const it = result.totals.iterations;
+    // 5 in flight, each 500 ms: about 10 per second start; the other ~40/s drop.
+    expect(it.offered).toBe(100);
+    expect(it.started + it.dropped).toBe(100);
+    expect(it.dropped).toBeGreaterThan(60);
+    expect(result.totals.droppedIterations).toBe(it.dropped);
+    expect(result.generator.warnings.join('\n')).toMatch(/iterations dropped/);
+  });
+});
