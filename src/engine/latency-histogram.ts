@@ -48,16 +48,22 @@ export interface LatencySummary {
 
 const ms = (us: number): number => Math.round(us) / 1000;
 
+/**
+ * Summary in milliseconds. min and max are the edges of their buckets (p0 and
+ * p100), as HdrHistogram defines them, not the raw recorded extremes: those are
+ * lost in encoding, and a merged or decoded histogram must summarise exactly
+ * like the one recorded directly.
+ */
 export function summarizeHistogram(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
   return {
-    min: ms(h.minNonZeroValue),
+    min: ms(h.getValueAtPercentile(0)),
     mean: ms(h.mean),
     p50: ms(h.getValueAtPercentile(50)),
     p90: ms(h.getValueAtPercentile(90)),
     p95: ms(h.getValueAtPercentile(95)),
     p99: ms(h.getValueAtPercentile(99)),
     p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
+    max: ms(h.getValueAtPercentile(100)),
   };
 }

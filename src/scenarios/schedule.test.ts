@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RampArrivals, schedulePhases } from './schedule.js';
+
+describe('RampArrivals', () => {
+  it('constant rate: evenly spaced, rate × duration arrivals', () => {
+    const a = new RampArrivals(100, 100, 3);
+    expect(a.count).toBe(300);
+    expect(a.timeOf(0)).toBe(0);
+    expect(a.timeOf(1)).toBeCloseTo(0.01, 12);
+    expect(a.timeOf(299)).toBeCloseTo(2.99, 12);
+  });
+
+  it('ramp from zero starts at t = 0 with no NaN', () => {
+    const a = new RampArrivals(0, 100, 10);
+    expect(a.count).toBe(500);
+    expect(a.timeOf(0)).toBe(0);
+    expect(Number.isFinite(a.timeOf(1))).toBe(true);
+  });
+
+  it('property: arrival k sits where the cumulative count A(t) equals k, inside the phase, in order', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 5000, noNaN: true }), fc.double({ min: 0, max: 5000, noNaN: true }), fc.double({ min: 0.1, max: 120, noNaN: true }), (r0, r1, d) => {
+        const a = new RampArrivals(r0, r1, d);
+        const A = (t: number) => r0 * t + ((r1 - r0) * t * t) / (2 * d);
+        expect(Math.abs(a.count - A(d))).toBeLessThan(1 + 1e-6);
+        let prev = -1;
+        for (const k of [0, 1, Math.floor(a.count / 2), a.count - 1].filter((k) => k >= 0 && k < a.count)) {
+          const t = a.timeOf(k);
+          expect(t).toBeGreaterThanOrEqual(prev);
+          expect(t).toBeLessThanOrEqual(d + 1e-6);
+          expect(Math.abs(A(t) - k)).toBeLessThan(1e-6 * Math.max(1, k));
+          prev = t;
+        }
+      }),
+    );
+  });
+});
+
+describe('schedulePhases', () => {
+  it('places phases back to back and labels unnamed ones', () => {
+    const s = schedulePhases([
+      { kind: 'arrivalRate', name: 'warm', durationMs: 1000, arrivalRate: 1, rampTo: 1 },
+      { kind: 'pause', name: undefined, durationMs: 500 },
+      { kind: 'vus', name: undefined, durationMs: 2000, vus: 3 },
+    ]);
+    expect(s.map((p) => [p.label, p.startMs, p.endMs])).toEqual([['warm', 0, 1000], ['phase 2', 1000, 1500], ['phase 3', 1500, 3500]]);
+  });
+});

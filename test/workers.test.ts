@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/analyzers/run-result.js';
+import { mergeEncoded, summarizeHistogram } from '../src/engine/latency-histogram.js';
+import { runBin, tempFiles } from './helpers/cli.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => server.close());
+
+describe('--workers N (worker threads, built bin)', () => {
+  it('splits one schedule across threads and merges their histograms exactly', async () => {
+    const dir = await tempFiles({
+      's.yaml': `
+name: workers
+target: ${server.url}
+phases:
+  - { duration: 2s, arrivalRate: 100, rampTo: 200 }
+flows:
+  - { name: a, weight: 1, steps: [{ name: fast, get: /delay/5 }] }
+  - { name: b, weight: 1, steps: [{ name: slow, get: /delay/20 }] }
+`,
+    });
+    await server.reset();
+    const r = await runBin(['run', 's.yaml', '--workers', '2', '--out', 'r.json', '--no-progress'], { cwd: dir });
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    expect(result.generator.workers).toBe(2);
+    // Open phase: A(2) = 100*2 + 100*2/2 = 300 arrivals, split between two threads, none lost or doubled.
+    expect(result.totals.iterations.offered).toBe(300);
+    expect(result.totals.iterations.started).toBe(300);
+    expect(result.totals.requests).toBe(300);
+    expect((await server.stats()).count).toBe(300);
+    expect(result.totals.errors).toBe(0);
+    // The run total is the merge of the endpoint histograms, to the microsecond.
+    const merged = summarizeHistogram(mergeEncoded(Object.values(result.histograms)));
+    expect(merged).toEqual(result.totals.latencyMs);
+    expect(result.endpoints.find((e) => e.name === 'fast')!.latencyMs.p50).toBeGreaterThanOrEqual(5);
+    expect(result.endpoints.find((e) => e.name === 'slow')!.latencyMs.p50).toBeGreaterThanOrEqual(20);
+    // Every second of the run was merged from both threads.
+    expect(result.timeseries.length).toBeGreaterThanOrEqual(2);
+    expect(result.timeseries.reduce((s, p) => s + p.rps, 0)).toBe(result.totals.requests);
+  });
+});
