@@ -98,3 +98,18 @@ describe('shipped files', () => {
     expect(readFileSync(new URL('../docs/scenario.schema.json', import.meta.url), 'utf8')).toBe(renderScenarioJsonSchema());
   });
 });
+
+describe('docs/scenarios.md', () => {
+  const doc = readFileSync(new URL('../docs/scenarios.md', import.meta.url), 'utf8');
+  it('documents exactly the template helpers the code has', async () => {
+    const { TEMPLATE_HELPERS } = await import('../src/scenarios/template-helpers.js');
+    const section = doc.slice(doc.indexOf('### Helpers'), doc.indexOf('## Data feeders'));
+    const documented = [...section.matchAll(/^\| `(\w+)\(/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(TEMPLATE_HELPERS).sort());
+  });
+  it('documents every threshold metric', async () => {
+    const { THRESHOLD_METRICS } = await import('../src/scenarios/threshold-expression.js');
+    const section = doc.slice(doc.indexOf('## Thresholds'));
+    for (const m of THRESHOLD_METRICS) expect(section).toContain(m);
+  });
+});

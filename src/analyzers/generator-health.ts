@@ -15,6 +15,9 @@ export interface GeneratorHealth {
   warnings: string[];
 }
 
+/** Samples covering less wall time than this are left out. */
+const MIN_SAMPLE_MS = 250;
+
 /** Limits past which a second counts as generator-bound. */
 export const SATURATION = { elu: 0.9, loopLagMs: 50, scheduleLagMs: 50 } as const;
 
@@ -29,9 +32,10 @@ const round = (v: number, d = 1): number => Math.round(v * 10 ** d) / 10 ** d;
  * short run; then the numbers describe the tool, not the target.
  */
 export function judgeGenerator(points: readonly TimeseriesPoint[], workers: number, maxInFlight: number, dropped: number, cores: number): GeneratorHealth {
-  const g = points.map((p) => p.generator);
+  // A few milliseconds of wall time (the run's last, partial window) say nothing about load.
+  const g = points.map((p) => p.generator).filter((s) => s.windowMs >= MIN_SAMPLE_MS);
   const bound = g.filter((s) => s.elu >= SATURATION.elu || s.loopLagP99Ms > SATURATION.loopLagMs || s.scheduleLagP99Ms > SATURATION.scheduleLagMs);
-  const saturated = bound.length >= 2 || (points.length > 0 && bound.length / points.length >= 0.25);
+  const saturated = bound.length >= 2 || (g.length > 0 && bound.length / g.length >= 0.25);
   const health: GeneratorHealth = {
     workers,
     maxInFlight,
@@ -44,7 +48,7 @@ export function judgeGenerator(points: readonly TimeseriesPoint[], workers: numb
   };
   if (saturated) {
     health.warnings.push(
-      `generator saturated for ${bound.length} of ${points.length} s (engine thread busy up to ${Math.round(health.eventLoopUtilization.max * 100)}%, ` +
+      `generator saturated for ${bound.length} of ${g.length} s (engine thread busy up to ${Math.round(health.eventLoopUtilization.max * 100)}%, ` +
       `event-loop lag p99 up to ${health.eventLoopLagP99Ms} ms, arrivals up to ${health.scheduleLagP99Ms} ms late): ` +
       `these numbers describe the tool, not the target${workers < cores ? `; try --workers ${Math.min(cores, workers * 2)}` : '; use more generator machines'}`,
     );

@@ -52,6 +52,7 @@ function worst(samples: MonitorSample[]): MonitorSample {
     scheduleLagP99Ms: Math.max(...samples.map((s) => s.scheduleLagP99Ms)),
     // Process-wide already: every thread reads the same process counter.
     cpuPercent: Math.max(...samples.map((s) => s.cpuPercent)),
+    windowMs: Math.min(...samples.map((s) => s.windowMs)),
   };
 }
 

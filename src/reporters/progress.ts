@@ -25,9 +25,10 @@ export class Progress {
   }
 
   update(p: TimeseriesPoint, live: LiveTotals): void {
-    const elapsed = p.t + 1;
+    // The second after the last phase is the drain of in-flight iterations.
+    const elapsed = Math.min(p.t + 1, this.totalSec);
     const phase = this.opts.phases.find((ph) => p.t * 1000 >= ph.startMs && p.t * 1000 < ph.endMs);
-    const label = phase ? phase.label : 'finishing';
+    const label = phase ? phase.label : 'draining in-flight';
     const c = this.opts.colors;
     const errPct = live.requests ? ((live.errors / live.requests) * 100).toFixed(2) : '0.00';
     const errors = live.errors ? c.red(`${live.errors} (${errPct}%)`) : '0';

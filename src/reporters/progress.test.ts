@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { TimeseriesPoint } from '../engine/aggregator.js';
+import { schedulePhases } from '../scenarios/schedule.js';
+import { colorsFor } from './colors.js';
+import { Progress } from './progress.js';
+
+const phases = schedulePhases([
+  { kind: 'arrivalRate', name: 'warm-up', durationMs: 5000, arrivalRate: 10, rampTo: 10 },
+  { kind: 'arrivalRate', name: 'surge', durationMs: 10_000, arrivalRate: 10, rampTo: 50 },
+]);
+const point = (t: number): TimeseriesPoint => ({
+  t, offeredRps: 10, achievedRps: 9, rps: 9, p50: 5, p95: 9, p99: 12, errors: 0, dropped: 0, inFlight: 1,
+  generator: { elu: 0.1, loopLagP99Ms: 1, loopLagMaxMs: 2, scheduleLagP99Ms: 0.5, cpuPercent: 10, windowMs: 1000 },
+});
+const live = { requests: 100, errors: 2, dropped: 0, p99: 15 };
+
+describe('live progress', () => {
+  it('in a terminal, redraws one status block in place', () => {
+    let out = '';
+    const p = new Progress({ write: (s) => (out += s), tty: true, colors: colorsFor({ isTTY: true }, { NO_COLOR: '1' }), phases });
+    p.update(point(0), live);
+    p.update(point(6), live);
+    const frames = out.split('\x1b[3A');
+    expect(frames).toHaveLength(2);
+    expect(frames[0]).toMatch(/warm-up .* 1\/15 s/);
+    expect(frames[1]).toMatch(/surge .* 7\/15 s/);
+    expect(frames[1]).toMatch(/offered 10\/s {2}achieved 9\/s/);
+    expect(frames[1]).toMatch(/errors 2 \(2\.00%\)/);
+    // NO_COLOR: cursor moves only, no colour codes (SGR sequences end in "m").
+    // eslint-disable-next-line no-control-regex -- matching terminal escapes is the point
+    expect(out).not.toMatch(/\x1b\[[\d;]*m/);
+  });
+
+  it('elsewhere, prints a plain line every 5 s', () => {
+    const lines: string[] = [];
+    const p = new Progress({ write: (s) => lines.push(s), tty: false, colors: colorsFor({ isTTY: false }, {}), phases });
+    for (let t = 0; t < 12; t++) p.update(point(t), live);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe('[1/15s] warm-up: offered 10/s achieved 9/s p99 15ms requests 100 errors 2\n');
+    expect(lines[1]).toMatch(/^\[6\/15s\] surge/);
+    expect(lines.join('')).not.toContain('\x1b');
+  });
+});
+
+describe('colour', () => {
+  it('is on for a terminal only, and off with NO_COLOR', () => {
+    expect(colorsFor({ isTTY: true }, {}).level).toBeGreaterThan(0);
+    expect(colorsFor({ isTTY: false }, {}).level).toBe(0);
+    expect(colorsFor({ isTTY: true }, { NO_COLOR: '1' }).level).toBe(0);
+  });
+});
