@@ -21,8 +21,15 @@ function kv(record: Record<string, number | undefined>): string {
   return entries.length ? entries.map(([k, v]) => `${k}:${v}`).join(' ') : '-';
 }
 
+/** Longest endpoint or flow name shown before it is cut with an ellipsis (keeps tables in 120 columns). */
+const NAME_WIDTH = 36;
+
+function cut(name: string): string {
+  return name.length > NAME_WIDTH ? `${name.slice(0, NAME_WIDTH - 1)}…` : name;
+}
+
 function statsRow(name: string, s: RequestStats): string[] {
-  return [name, String(s.requests), s.rps.toFixed(1), ...LATENCY_COLUMNS.map((k) => fmtMs(s.latencyMs[k])), kv(s.statusCodes), kv(s.errorsByKind)];
+  return [cut(name), String(s.requests), s.rps.toFixed(1), ...LATENCY_COLUMNS.map((k) => fmtMs(s.latencyMs[k])), kv(s.statusCodes), kv(s.errorsByKind)];
 }
 
 /** A threshold's measured value in its own unit. */
@@ -45,7 +52,7 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
 
   const f = table(['flow', 'offered', 'completed', 'failed', 'dropped', 'interrupted', 'p50', 'p95', 'p99']);
   for (const fl of r.flows) {
-    f.push([fl.name, fl.offered, fl.completed, fl.failed, fl.dropped, fl.interrupted, fmtMs(fl.durationMs.p50), fmtMs(fl.durationMs.p95), fmtMs(fl.durationMs.p99)].map(String));
+    f.push([cut(fl.name), fl.offered, fl.completed, fl.failed, fl.dropped, fl.interrupted, fmtMs(fl.durationMs.p50), fmtMs(fl.durationMs.p95), fmtMs(fl.durationMs.p99)].map(String));
   }
   out.push(f.toString());
 
@@ -58,8 +65,9 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
     out.push(th.toString());
   }
   const g = r.generator;
+  const openModel = r.phases.some((p) => p.kind === 'arrivalRate');
   out.push(c.dim(`generator: ${g.workers} worker${g.workers > 1 ? 's' : ''}, CPU ${g.cpuPercent.mean}% mean / ${g.cpuPercent.max}% max of one core, ` +
-    `event-loop lag p99 ${g.eventLoopLagP99Ms} ms, arrivals late by up to ${g.scheduleLagP99Ms} ms (p99)`));
+    `event-loop lag p99 ${g.eventLoopLagP99Ms} ms${openModel ? `, arrivals late by up to ${g.scheduleLagP99Ms} ms (p99)` : ''}`));
   for (const w of g.warnings) out.push(c.yellow(`warning: ${w}`));
 
   const failed = r.thresholds.filter((x) => !x.ok).length;

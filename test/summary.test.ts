@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/exit-codes.js';
+import { runCli, tempFiles } from './helpers/cli.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => server.close());
+
+describe('end-of-run summary', () => {
+  it('shows endpoints, totals, flows, each threshold with its actual value, and the verdict', async () => {
+    const dir = await tempFiles({
+      's.yaml': `
+name: summary
+target: ${server.url}
+phases: [{ duration: 1s, arrivalRate: 20 }]
+flows:
+  - name: mixed
+    steps:
+      - { name: a-very-long-endpoint-name-that-would-otherwise-widen-every-table, get: /delay/20 }
+      - { name: missing, get: /status/404 }
+thresholds:
+  - p90 < 1s
+  - p90 < 1ms
+  - error_rate < 1%
+  - missing: error_rate <= 100%
+`,
+    });
+    const r = await runCli(['run', 's.yaml', '--no-progress'], { cwd: dir });
+    expect(r.code).toBe(ExitCode.thresholdsFailed);
+    const out = r.stdout;
+    expect(out).toMatch(/│ a-very-long-endpoint-name-that-woul… │ 20 /);
+    expect(out).toMatch(/│ missing +│ 20 .*│ 404:20 +│ http_4xx:20 │/);
+    expect(out).toMatch(/│ total +│ 40 /);
+    expect(out).toMatch(/│ mixed +│ 20 +│ 0 +│ 20 +│ 0 +│ 0 /);
+    expect(out).toMatch(/│ p90 < 1s +│ 2\d(\.\d+)?ms +│ pass +│/);
+    expect(out).toMatch(/│ p90 < 1ms +│ 2\d(\.\d+)?ms +│ FAIL +│/);
+    expect(out).toMatch(/│ error_rate < 1% +│ 50\.00% +│ FAIL +│/);
+    expect(out).toMatch(/│ missing: error_rate <= 100% +│ 100\.00% +│ pass +│/);
+    expect(out).toMatch(/errors seen: http_4xx: status 404/);
+    expect(out).toMatch(/arrivals late by up to/);
+    expect(out.trim().split('\n').pop()).toBe('FAILED: 2 of 4 thresholds');
+    // Not a terminal: no colour.
+    expect(out).not.toContain('\x1b[');
+  });
+});
