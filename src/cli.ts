@@ -30,9 +30,10 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('-o, --out <file>', 'write the RunResult JSON (docs/results.md) to this file')
     .addOption(new Option('-w, --workers <n>', 'engine worker threads; each takes an equal share of the schedule').argParser(positiveInt('--workers')).default(1))
     .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once (overrides the scenario)').argParser(positiveInt('--max-in-flight')))
+    .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
-    .action((scenario: string, o: { out?: string; workers: number; maxInFlight?: number; target?: string; progress: boolean }) => {
+    .action((scenario: string, o: { out?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean }) => {
       setCode(runCommand(scenario, o, io));
     });
 

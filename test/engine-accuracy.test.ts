@@ -106,4 +106,38 @@ flows: [{ name: slow, steps: [{ get: /delay/500 }] }]
     expect(result.totals.droppedIterations).toBe(it.dropped);
     expect(result.generator.warnings.join('\n')).toMatch(/iterations dropped/);
   });
+
+  it('keeps to the connection cap; requests that wait for a connection have the wait in their latency, and it is reported', async () => {
+    // 50/s of 100 ms requests need ~5 connections; with 2, requests queue.
+    const { result } = await run(`
+name: conn-cap
+target: ${server.url}
+defaults: { connections: 2 }
+phases: [{ duration: 2s, arrivalRate: 50 }]
+flows: [{ name: c, steps: [{ get: /delay/100 }] }]
+`);
+    const seen = await server.stats();
+    // The probe before the run opens one connection of its own.
+    expect(seen.connections).toBeLessThanOrEqual(3);
+    expect(result.generator.connections).toBe(2);
+    expect(result.generator.connectionWaitSeconds).toBeGreaterThanOrEqual(1);
+    // 2 connections serve ~20/s of the 50/s: the queue grows, and so does latency, from the schedule.
+    expect(result.totals.latencyMs.p99).toBeGreaterThan(500);
+    expect(result.timeseries.some((p) => p.generator.connectionQueue > 0)).toBe(true);
+  });
+
+  it('opens as many connections as the load needs by default (far below the cap of 256)', async () => {
+    const { result } = await run(`
+name: conn-default
+target: ${server.url}
+phases: [{ duration: 2s, arrivalRate: 50 }]
+flows: [{ name: c, steps: [{ get: /delay/100 }] }]
+`);
+    const seen = await server.stats();
+    expect(result.generator.connections).toBe(256);
+    expect(result.generator.connectionWaitSeconds).toBe(0);
+    expect(seen.connections).toBeGreaterThanOrEqual(5);
+    expect(seen.connections).toBeLessThan(40);
+    expect(result.totals.latencyMs.p99).toBeLessThan(200);
+  });
 });

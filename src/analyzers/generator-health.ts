@@ -3,6 +3,10 @@ import type { TimeseriesPoint } from '../engine/aggregator.js';
 export interface GeneratorHealth {
   workers: number;
   maxInFlight: number;
+  /** Connection cap per origin per worker. */
+  connections: number;
+  /** Seconds that ended with requests waiting for a free connection. */
+  connectionWaitSeconds: number;
   /** Process CPU, percent of one core (all threads). */
   cpuPercent: { mean: number; max: number };
   /** Busiest engine thread's event-loop utilisation, 0..1. */
@@ -31,14 +35,26 @@ const round = (v: number, d = 1): number => Math.round(v * 10 ** d) / 10 ** d;
  * run is saturated when that held for 2 seconds or more, or for a quarter of a
  * short run; then the numbers describe the tool, not the target.
  */
-export function judgeGenerator(points: readonly TimeseriesPoint[], workers: number, maxInFlight: number, dropped: number, cores: number): GeneratorHealth {
+export interface GeneratorSetup {
+  workers: number;
+  maxInFlight: number;
+  connections: number;
+  /** CPU cores of the generator's machine. */
+  cores: number;
+}
+
+export function judgeGenerator(points: readonly TimeseriesPoint[], setup: GeneratorSetup, dropped: number): GeneratorHealth {
+  const { workers, maxInFlight, connections, cores } = setup;
   // A few milliseconds of wall time (the run's last, partial window) say nothing about load.
   const g = points.map((p) => p.generator).filter((s) => s.windowMs >= MIN_SAMPLE_MS);
   const bound = g.filter((s) => s.elu >= SATURATION.elu || s.loopLagP99Ms > SATURATION.loopLagMs || s.scheduleLagP99Ms > SATURATION.scheduleLagMs);
   const saturated = bound.length >= 2 || (g.length > 0 && bound.length / g.length >= 0.25);
+  const connectionWaitSeconds = g.filter((s) => s.connectionQueue > 0).length;
   const health: GeneratorHealth = {
     workers,
     maxInFlight,
+    connections,
+    connectionWaitSeconds,
     cpuPercent: { mean: round(mean(g.map((s) => s.cpuPercent))), max: round(Math.max(0, ...g.map((s) => s.cpuPercent))) },
     eventLoopUtilization: { mean: round(mean(g.map((s) => s.elu)), 3), max: round(Math.max(0, ...g.map((s) => s.elu)), 3) },
     eventLoopLagP99Ms: round(Math.max(0, ...g.map((s) => s.loopLagP99Ms)), 2),
@@ -57,6 +73,12 @@ export function judgeGenerator(points: readonly TimeseriesPoint[], workers: numb
     health.warnings.push(
       `${dropped} iterations dropped: ${maxInFlight} were already in flight (maxInFlight). The target answered too slowly for the offered rate, ` +
       'or raise maxInFlight if the flows are long',
+    );
+  }
+  if (connectionWaitSeconds >= 2) {
+    health.warnings.push(
+      `requests waited for a free connection in ${connectionWaitSeconds} s (${connections} connections per origin per worker): ` +
+      'their latency includes that wait; raise defaults.connections or --connections if the target should see more concurrency',
     );
   }
   if (workers > cores) health.warnings.push(`--workers ${workers} is more than this machine's ${cores} cores`);

@@ -129,7 +129,7 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     timeseries: data.timeseries,
     telemetry: {},
     thresholds,
-    generator: judgeGenerator(data.timeseries, data.workers, data.maxInFlight, it.dropped, opts.cores),
+    generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, cores: opts.cores }, it.dropped),
     errorSamples: final.errorSamples,
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
   };

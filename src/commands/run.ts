@@ -23,6 +23,8 @@ export interface RunOptions {
   workers?: number;
   /** Overrides the scenario's maxInFlight. */
   maxInFlight?: number;
+  /** Overrides the scenario's defaults.connections. */
+  connections?: number;
   /** Overrides the scenario's target. */
   target?: string;
   /** Live progress (default on). */
@@ -74,6 +76,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       target,
       workers,
       maxInFlight: opts.maxInFlight,
+      connections: opts.connections,
       signal: io.signal,
       onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
     });

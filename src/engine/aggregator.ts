@@ -20,7 +20,7 @@ export interface TimeseriesPoint {
   errors: number;
   dropped: number;
   inFlight: number;
-  /** The generator's own load: worst engine thread. */
+  /** The generator's own load: worst engine thread (connection queues: all threads). */
   generator: MonitorSample;
 }
 
@@ -53,6 +53,7 @@ function worst(samples: MonitorSample[]): MonitorSample {
     // Process-wide already: every thread reads the same process counter.
     cpuPercent: Math.max(...samples.map((s) => s.cpuPercent)),
     windowMs: Math.min(...samples.map((s) => s.windowMs)),
+    connectionQueue: samples.reduce((n, s) => n + s.connectionQueue, 0),
   };
 }
 

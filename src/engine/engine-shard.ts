@@ -17,6 +17,8 @@ export interface ShardOptions {
   startAtEpochMs: number;
   /** In-flight cap of this shard. */
   maxInFlight: number;
+  /** Connection cap per origin of this shard. */
+  connections: number;
   /** How long to wait for in-flight iterations after the last phase, milliseconds. */
   gracefulStopMs: number;
   /** After a stop() (a signal): how long to wait for in-flight requests. */
@@ -53,7 +55,7 @@ export class EngineShard {
     const { opts, loaded } = this;
     const compiled = compileScenario(loaded, opts.target);
     const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length);
-    const client = new HttpClient();
+    const client = new HttpClient(clock, opts.connections);
     const runner = new FlowRunner(compiled, loaded.feeders, client, recorder, clock);
     this.runner = runner;
     const monitor = new SelfMonitor();
@@ -72,7 +74,7 @@ export class EngineShard {
     let second = 0;
     let windowTimer: NodeJS.Timeout | undefined;
     const flush = (): void => {
-      opts.onWindow(recorder.flushWindow(second), monitor.sample());
+      opts.onWindow(recorder.flushWindow(second), monitor.sample(client.queued()));
       second++;
     };
     const armWindow = (): void => {

@@ -16,6 +16,8 @@ export interface LoadOptions {
   workers: number;
   /** Overrides the scenario's maxInFlight (whole run, all workers). */
   maxInFlight?: number;
+  /** Overrides the scenario's defaults.connections (per origin, per worker). */
+  connections?: number;
   /** Aborting stops the run gracefully (the caller's first Ctrl-C). */
   signal?: AbortSignal;
   /** Called as each second closes. */
@@ -33,6 +35,7 @@ export interface LoadData {
   phases: ScheduledPhase[];
   workers: number;
   maxInFlight: number;
+  connections: number;
   timeseries: TimeseriesPoint[];
   final: MergedFinal;
 }
@@ -49,6 +52,15 @@ export function defaultMaxInFlight(loaded: LoadedScenario): number {
   const peak = Math.max(0, ...phases.map((p) => (p.kind === 'arrivalRate' ? Math.max(p.arrivalRate, p.rampTo) : 0)));
   const thinkSec = Math.max(0, ...flows.map((f) => f.steps.reduce((s, st) => s + (st.kind === 'think' ? st.ms : 0), 0))) / 1000;
   return Math.max(100, Math.ceil(peak * (DEFAULT_INFLIGHT_SECONDS + thinkSec)));
+}
+
+/** Connections per origin per worker when the scenario sets none. */
+export const DEFAULT_CONNECTIONS = 256;
+
+/** The default connection cap: 256, or the peak VUs of a worker if more (a VU never waits for a connection). */
+export function defaultConnections(loaded: LoadedScenario, workers: number): number {
+  const peakVus = Math.max(0, ...loaded.scenario.phases.map((p) => (p.kind === 'vus' ? p.vus : 0)));
+  return Math.max(DEFAULT_CONNECTIONS, Math.ceil(peakVus / workers));
 }
 
 function workerUrl(): URL {
@@ -87,6 +99,7 @@ function runInWorker(loaded: LoadedScenario, options: Omit<ShardOptions, 'onWind
 export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promise<LoadData> {
   const workers = Math.max(1, Math.floor(opts.workers));
   const maxInFlight = opts.maxInFlight ?? loaded.scenario.maxInFlight ?? defaultMaxInFlight(loaded);
+  const connections = opts.connections ?? loaded.scenario.defaults.connections ?? defaultConnections(loaded, workers);
   const phases = schedulePhases(loaded.scenario.phases);
   const maxTimeout = Math.max(loaded.scenario.defaults.timeout, ...loaded.scenario.flows.flatMap((f) => f.steps.map((s) => (s.kind === 'request' ? s.timeoutMs ?? 0 : 0))));
   const agg = new Aggregator(workers, opts.onPoint);
@@ -97,6 +110,7 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
     shardCount: workers,
     startAtEpochMs,
     maxInFlight: Math.max(1, Math.ceil(maxInFlight / workers)),
+    connections,
     gracefulStopMs: maxTimeout + 1000,
     abortGraceMs: opts.abortGraceMs ?? 2000,
   };
@@ -123,6 +137,7 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
     phases,
     workers,
     maxInFlight,
+    connections,
     timeseries: agg.points,
     final: mergeFinals(finals),
   };

@@ -15,6 +15,8 @@ export interface MonitorSample {
   cpuPercent: number;
   /** Wall time the sample covers, milliseconds (the last one of a run is short). */
   windowMs: number;
+  /** Requests waiting for a free connection at the end of the second (the connection cap was reached). */
+  connectionQueue: number;
 }
 
 /** Sampling interval of the event-loop delay monitor, milliseconds. */
@@ -36,7 +38,7 @@ export class SelfMonitor {
     recordMs(this.lag, ms);
   }
 
-  sample(): MonitorSample {
+  sample(connectionQueue: number): MonitorSample {
     const now = performance.now();
     const elu = performance.eventLoopUtilization(this.lastElu);
     this.lastElu = performance.eventLoopUtilization();
@@ -52,6 +54,7 @@ export class SelfMonitor {
       scheduleLagP99Ms: this.lag.totalCount ? round(this.lag.getValueAtPercentile(99) / 1000, 2) : 0,
       cpuPercent: round(((cpu.user + cpu.system) / wallUs) * 100, 1),
       windowMs: Math.round(wallUs / 1000),
+      connectionQueue,
     };
     this.delay.reset();
     this.lag.reset();

@@ -10,7 +10,7 @@ const phases = schedulePhases([
 ]);
 const point = (t: number): TimeseriesPoint => ({
   t, offeredRps: 10, achievedRps: 9, rps: 9, p50: 5, p95: 9, p99: 12, errors: 0, dropped: 0, inFlight: 1,
-  generator: { elu: 0.1, loopLagP99Ms: 1, loopLagMaxMs: 2, scheduleLagP99Ms: 0.5, cpuPercent: 10, windowMs: 1000 },
+  generator: { elu: 0.1, loopLagP99Ms: 1, loopLagMaxMs: 2, scheduleLagP99Ms: 0.5, cpuPercent: 10, windowMs: 1000, connectionQueue: 0 },
 });
 const live = { requests: 100, errors: 2, dropped: 0, p99: 15 };
 

@@ -185,6 +185,8 @@ export const scenarioSchema = z
       .strictObject({
         headers: headersSchema.default({}),
         timeout: durationSchema.default(10_000).meta({ description: 'Whole-request deadline. Default 10s.' }),
+        connections: z.number().int().positive().optional()
+          .meta({ description: 'Most open connections per origin per engine worker; requests beyond wait (and the wait counts in their latency). Default: max(256, peak vus per worker).' }),
       })
       .default({ headers: {}, timeout: 10_000 }),
     maxInFlight: z.number().int().positive().optional()

@@ -10,12 +10,13 @@
 //   POST /echo             echoes the JSON body, adds an id and an x-token header
 //   GET  /items/:id        200 {id} (checks captures reached the path)
 //   POST /__stall?after=&ms=   after `after` ms, blocks the event loop for `ms`
-//   GET  /__stats          {count, paths} of requests seen (not counting /__*)
+//   GET  /__stats          {count, paths, connections} seen (requests not counting /__*; TCP connections accepted)
 //   POST /__reset          zeroes the counters
 import { createServer } from 'node:http';
 
 let count = 0;
 let paths = {};
+let connections = 0;
 const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   const [, head, arg] = url.pathname.split('/');
@@ -60,11 +61,12 @@ const server = createServer((req, res) => {
       json(200, { armed: true });
       return;
     }
-    case '__stats': json(200, { count, paths }); return;
-    case '__reset': count = 0; paths = {}; json(200, { ok: true }); return;
+    case '__stats': json(200, { count, paths, connections }); return;
+    case '__reset': count = 0; paths = {}; connections = 0; json(200, { ok: true }); return;
     default: json(404, { error: 'not found' });
   }
 });
+server.on('connection', () => connections++);
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 process.on('disconnect', () => process.exit(0));

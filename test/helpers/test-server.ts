@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface TestServer {
   url: string;
-  /** Requests the server saw (not counting its /__ control paths). */
-  stats: () => Promise<{ count: number; paths: Record<string, number> }>;
+  /** Requests the server saw (not counting its /__ control paths) and TCP connections it accepted. */
+  stats: () => Promise<{ count: number; paths: Record<string, number>; connections: number }>;
   reset: () => Promise<void>;
   /** After `afterMs`, the server blocks its event loop for `ms`. */
   armStall: (afterMs: number, ms: number) => Promise<void>;
@@ -22,7 +22,7 @@ export async function startTestServer(): Promise<TestServer> {
   const call = async (method: string, path: string): Promise<unknown> => (await fetch(url + path, { method })).json();
   return {
     url,
-    stats: () => call('GET', '/__stats') as Promise<{ count: number; paths: Record<string, number> }>,
+    stats: () => call('GET', '/__stats') as Promise<{ count: number; paths: Record<string, number>; connections: number }>,
     reset: async () => void (await call('POST', '/__reset')),
     armStall: async (afterMs, ms) => void (await call('POST', `/__stall?after=${afterMs}&ms=${ms}`)),
     close: () => new Promise<void>((resolve) => {
