@@ -8,5 +8,6 @@ export default defineConfig({
     // Load tests measure timing: two of them at once on a 2-core machine would
     // measure each other. Files run one at a time; tests inside a file in order.
     fileParallelism: false,
+    reporters: ['default', './test/helpers/plain-summary-reporter.ts'],
   },
 });
