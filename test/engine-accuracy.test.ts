@@ -1,24 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunResult } from '../src/analyzers/run-result.js';
-import { runCli, tempFiles } from './helpers/cli.js';
-import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { describe, expect, it } from 'vitest';
+import { runScenario } from './helpers/cli.js';
+import { useTestServer } from './helpers/test-server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
-beforeEach(async () => server.reset());
-
-async function run(yaml: string): Promise<{ code: number; result: RunResult; stderr: string }> {
-  const dir = await tempFiles({ 's.yaml': yaml });
-  const out = join(dir, 'r.json');
-  const r = await runCli(['run', 's.yaml', '--out', out, '--no-progress'], { cwd: dir });
-  expect(r.stderr).not.toContain('internal error');
-  return { code: r.code, result: JSON.parse(await readFile(out, 'utf8')) as RunResult, stderr: r.stderr };
-}
+const server = useTestServer();
+const run = runScenario;
 
 describe('open-model accuracy against a real server', () => {
   it('/delay/50 at 100 arrivals/s for 3 s: p50 in [50, 55] ms and every request counted', async () => {

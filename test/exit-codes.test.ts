@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes.js';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { runBin, tempFiles } from './helpers/cli.js';
-import { closedPort, startTestServer, type TestServer } from './helpers/test-server.js';
+import { closedPort, useTestServer } from './helpers/test-server.js';
 
 describe('docs/exit-codes.md and src/exit-codes.ts agree both ways', () => {
   const doc = readFileSync(new URL('../docs/exit-codes.md', import.meta.url), 'utf8');
@@ -21,11 +21,7 @@ describe('docs/exit-codes.md and src/exit-codes.ts agree both ways', () => {
 });
 
 describe('exit codes of the built bin/scalectl.js', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => server.close());
+  const server = useTestServer();
 
   const scenario = (target: string, thresholds: string, phase = '{ duration: 1s, arrivalRate: 10 }') => `
 name: codes

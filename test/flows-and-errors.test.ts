@@ -1,23 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/analyzers/run-result.js';
-import { runCli, tempFiles } from './helpers/cli.js';
-import { closedPort, startTestServer, type TestServer } from './helpers/test-server.js';
+import { runScenario } from './helpers/cli.js';
+import { closedPort, useTestServer } from './helpers/test-server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
-beforeEach(async () => server.reset());
+const server = useTestServer();
 
 async function run(yaml: string, files: Record<string, string> = {}, env: Record<string, string> = {}): Promise<RunResult> {
-  const dir = await tempFiles({ 's.yaml': yaml, ...files });
-  const out = join(dir, 'r.json');
-  const r = await runCli(['run', 's.yaml', '--out', out, '--no-progress'], { cwd: dir, env });
-  expect(r.stderr).not.toContain('internal error');
-  return JSON.parse(await readFile(out, 'utf8')) as RunResult;
+  return (await runScenario(yaml, { files, env })).result;
 }
 
 const byName = (r: RunResult, name: string) => r.endpoints.find((e) => e.name === name)!;

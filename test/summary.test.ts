@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes.js';
 import { runCli, tempFiles } from './helpers/cli.js';
-import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { useTestServer } from './helpers/test-server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
+const server = useTestServer();
 
 describe('end-of-run summary', () => {
   it('shows endpoints, totals, flows, each threshold with its actual value, and the verdict', async () => {

@@ -1,16 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { mergeEncoded, summarizeHistogram } from '../src/engine/latency-histogram.js';
 import { runBin, tempFiles } from './helpers/cli.js';
-import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { useTestServer } from './helpers/test-server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
+const server = useTestServer();
 
 describe('--workers N (worker threads, built bin)', () => {
   it('splits one schedule across threads and merges their histograms exactly', async () => {
@@ -25,7 +21,6 @@ flows:
   - { name: b, weight: 1, steps: [{ name: slow, get: /delay/20 }] }
 `,
     });
-    await server.reset();
     const r = await runBin(['run', 's.yaml', '--workers', '2', '--out', 'r.json', '--no-progress'], { cwd: dir });
     expect(r.stderr).not.toContain('internal error');
     expect(r.code).toBe(0);

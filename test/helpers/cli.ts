@@ -3,7 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { main } from '../../src/cli.js';
+import type { RunResult } from '../../src/analyzers/run-result.js';
 
 export interface CliRun {
   code: number;
@@ -54,4 +56,16 @@ export async function tempFiles(files: Record<string, string>): Promise<string> 
   const dir = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   return dir;
+}
+
+/**
+ * Writes a scenario (and any data files) to a temporary folder, runs it
+ * in-process with --out, and returns the exit code, output and RunResult.
+ */
+export async function runScenario(yaml: string, opts: { files?: Record<string, string>; env?: Record<string, string>; args?: string[] } = {}): Promise<CliRun & { result: RunResult }> {
+  const dir = await tempFiles({ 's.yaml': yaml, ...opts.files });
+  const out = join(dir, 'r.json');
+  const r = await runCli(['run', 's.yaml', '--out', out, '--no-progress', ...(opts.args ?? [])], { cwd: dir, env: opts.env });
+  if (r.stderr.includes('internal error')) throw new Error(r.stderr);
+  return { ...r, result: JSON.parse(await readFile(out, 'utf8')) as RunResult };
 }

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
 export interface TestServer {
@@ -41,4 +42,31 @@ export async function closedPort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/**
+ * One test server for a test file: started before its tests, reset before
+ * each, stopped after. Read its properties inside tests (they exist once
+ * beforeAll has run).
+ */
+export function useTestServer(): TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.close());
+  beforeEach(async () => server?.reset());
+  const get = (): TestServer => {
+    if (!server) throw new Error('the test server starts in beforeAll; use it inside tests');
+    return server;
+  };
+  return {
+    get url() {
+      return get().url;
+    },
+    stats: () => get().stats(),
+    reset: () => get().reset(),
+    armStall: (afterMs, ms) => get().armStall(afterMs, ms),
+    close: () => get().close(),
+  };
 }
