@@ -1,4 +1,5 @@
 import type { TimeseriesPoint } from '../engine/aggregator.js';
+import type { MonitorSample } from '../engine/self-monitor.js';
 
 export interface GeneratorHealth {
   workers: number;
@@ -46,8 +47,10 @@ export interface GeneratorSetup {
 export function judgeGenerator(points: readonly TimeseriesPoint[], setup: GeneratorSetup, dropped: number): GeneratorHealth {
   const { workers, maxInFlight, connections, cores } = setup;
   // A few milliseconds of wall time (the run's last, partial window) say nothing about load.
-  const g = points.map((p) => p.generator).filter((s) => s.windowMs >= MIN_SAMPLE_MS);
-  const bound = g.filter((s) => s.elu >= SATURATION.elu || s.loopLagP99Ms > SATURATION.loopLagMs || s.scheduleLagP99Ms > SATURATION.scheduleLagMs);
+  const full = points.filter((p) => p.generator.windowMs >= MIN_SAMPLE_MS);
+  const g = full.map((p) => p.generator);
+  const isBound = (s: MonitorSample): boolean => s.elu >= SATURATION.elu || s.loopLagP99Ms > SATURATION.loopLagMs || s.scheduleLagP99Ms > SATURATION.scheduleLagMs;
+  const bound = g.filter(isBound);
   const saturated = bound.length >= 2 || (g.length > 0 && bound.length / g.length >= 0.25);
   const connectionWaitSeconds = g.filter((s) => s.connectionQueue > 0).length;
   const health: GeneratorHealth = {
@@ -67,6 +70,13 @@ export function judgeGenerator(points: readonly TimeseriesPoint[], setup: Genera
       `generator saturated for ${bound.length} of ${g.length} s (engine thread busy up to ${Math.round(health.eventLoopUtilization.max * 100)}%, ` +
       `event-loop lag p99 up to ${health.eventLoopLagP99Ms} ms, arrivals up to ${health.scheduleLagP99Ms} ms late): ` +
       `these numbers describe the tool, not the target${workers < cores ? `; try --workers ${Math.min(cores, workers * 2)}` : '; use more generator machines'}`,
+    );
+  } else if (bound.length > 0) {
+    // Not enough to call the run saturated, but that second's numbers include generator delay.
+    const seconds = full.filter((p) => isBound(p.generator)).map((p) => p.t);
+    health.warnings.push(
+      `the generator was busy in second${seconds.length > 1 ? 's' : ''} ${seconds.join(', ')} of ${g.length}; latency there includes its delay` +
+      (seconds[0] === 0 ? ' (a cold start: a short warm-up phase at a lower rate keeps it out of the numbers that matter)' : ''),
     );
   }
   if (dropped > 0) {
