@@ -101,7 +101,9 @@ export class EngineShard {
     flush();
     monitor.stop();
     const final = recorder.final();
-    void client.close().catch(() => {});
+    // Close the sockets before anyone writes results: with thousands open,
+    // writing the result file could otherwise fail for want of a descriptor.
+    await client.close().catch(() => {});
     return final;
   }
 

@@ -1,0 +1,132 @@
+// The two load generators the benchmark drives, one run at a time: scalectl as
+// a child process (exactly as a user runs it) and autocannon through its
+// programmatic API. Every run is bounded in time and stops on `signal`.
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const SCALECTL = fileURLToPath(new URL('../bin/scalectl.js', import.meta.url));
+/** Time a scalectl run may take beyond its phase: start-up, workers, drain and the result file. */
+const SCALECTL_SLACK_MS = 30_000;
+
+let runSeq = 0;
+/** Children running now, for a last-resort kill when the benchmark exits abruptly. */
+const active = new Set();
+
+/** Kills every child still running (synchronous: for process 'exit'). */
+export function killChildren() {
+  for (const child of active) child.kill('SIGKILL');
+}
+
+/**
+ * The scenario YAML of one benchmark run: one phase, one flow of one GET. The
+ * 2 s request deadline (default 10 s) only bounds how long a run whose
+ * generator collapsed can take; a local target answers in milliseconds.
+ */
+function scenarioYaml(name, target, phase, maxInFlight) {
+  const fields = Object.entries(phase).map(([k, v]) => `${k}: ${v}`).join(', ');
+  return [
+    `name: ${name}`,
+    `target: ${target}`,
+    'defaults: { timeout: 2s }',
+    ...(maxInFlight ? [`maxInFlight: ${maxInFlight}`] : []),
+    'phases:',
+    `  - { ${fields} }`,
+    'flows:',
+    '  - name: get',
+    '    steps:',
+    '      - get: /',
+    '',
+  ].join('\n');
+}
+
+const excerpt = (text, head, tail) => {
+  const lines = text.trim().split('\n');
+  return lines.length <= head + tail ? lines.join('\n') : [...lines.slice(0, head), '  ...', ...lines.slice(-tail)].join('\n');
+};
+
+/**
+ * Runs `scalectl run` in a child process and returns { result, exitCode }:
+ * its RunResult (the --out JSON) and how it exited. A run that exits non-zero
+ * but wrote its results still counts (the exit code is reported); one that
+ * wrote nothing throws. Its stdout and stderr are kept next to the scenario.
+ * phase: e.g. { duration: '5s', vus: 50 } or { duration: '5s', arrivalRate: 1000 }.
+ */
+export async function runScalectl({ dir, name, target, phase, workers, maxInFlight, durationSec, signal }) {
+  const id = `${String(++runSeq).padStart(2, '0')}-${name}`;
+  const yamlPath = join(dir, `${id}.yaml`);
+  const outPath = join(dir, `${id}.json`);
+  await writeFile(yamlPath, scenarioYaml(`bench-${name}`, target, phase, maxInFlight));
+  const args = [SCALECTL, 'run', yamlPath, '--out', outPath, '--no-progress', '--workers', String(workers)];
+  const { code, stderr, stdout } = await runChild(process.execPath, args, durationSec * 1000 + SCALECTL_SLACK_MS, signal);
+  await writeFile(join(dir, `${id}.stdout`), stdout);
+  await writeFile(join(dir, `${id}.stderr`), stderr);
+  let result;
+  try {
+    result = JSON.parse(await readFile(outPath, 'utf8'));
+  } catch {
+    throw new Error(`scalectl run (${name}, --workers ${workers}) exited ${code} and wrote no results; stderr:\n${excerpt(stderr, 8, 4)}`);
+  }
+  return { result, exitCode: code };
+}
+
+/** Spawns a child, collects its output, kills it after `timeoutMs` or on abort (SIGINT, then SIGKILL). */
+function runChild(cmd, args, timeoutMs, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    active.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    let hardKill;
+    const stop = (why) => {
+      stderr += `\n[bench] ${why}`;
+      child.kill('SIGINT');
+      hardKill ??= setTimeout(() => child.kill('SIGKILL'), 3_000);
+    };
+    const timer = setTimeout(() => stop(`killed after ${timeoutMs} ms`), timeoutMs);
+    const onAbort = () => stop('stopped by a signal');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.once('error', reject);
+    child.once('close', (code, sig) => {
+      active.delete(child);
+      clearTimeout(timer);
+      clearTimeout(hardKill);
+      signal?.removeEventListener('abort', onAbort);
+      if (signal?.aborted) reject(signal.reason);
+      else resolve({ code: code ?? sig, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Runs autocannon in this process (worker threads when workers > 1) and
+ * returns its result, plus `cpuMs`: CPU time this process used meanwhile.
+ * Its `connections` are split across its workers.
+ */
+export async function runAutocannon({ url, connections, durationSec, workers, signal }) {
+  if (signal?.aborted) throw signal.reason;
+  const instance = autocannon({
+    url,
+    connections,
+    duration: durationSec,
+    pipelining: 1,
+    ...(workers > 1 ? { workers } : {}),
+  });
+  const onAbort = () => instance.stop?.();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // Process-wide (all threads): this process does nothing else meanwhile.
+  const cpuBefore = process.cpuUsage();
+  try {
+    const result = await instance;
+    if (signal?.aborted) throw signal.reason;
+    const cpu = process.cpuUsage(cpuBefore);
+    return { ...result, cpuMs: (cpu.user + cpu.system) / 1000 };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
