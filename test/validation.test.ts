@@ -56,6 +56,10 @@ const CASES: [string, string, string[]][] = [
     [expect.stringMatching(/^s\.yaml:9:24 data\.users\.file: cannot read .*nope\.csv: ENOENT$/) as unknown as string]],
   ['a YAML syntax error', 'name: [unclosed\n',
     [expect.stringMatching(/^s\.yaml:2:1 \(scenario\): YAML: /) as unknown as string]],
+  ['an empty file', '\n',
+    ['s.yaml:1:1 (scenario): the file is empty; a scenario needs name, target, phases and flows']],
+  ['a list instead of a mapping', '- a\n',
+    ['s.yaml:1:1 (scenario): expected a mapping, got a list']],
   ['several problems at once', BASE.replace('arrivalRate: 1', 'arrivalRate: -1').replace('  - name: browse', '  - name: browse\n    weight: 0'),
     ['s.yaml:4:34 phases[0].arrivalRate: must be >= 0, got -1', 's.yaml:7:13 flows[0].weight: must be > 0, got 0']],
 ];

@@ -65,6 +65,7 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(err);
     return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read scenario: ${why}` }] };
   }
+  if (text.trim() === '') return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: 'the file is empty; a scenario needs name, target, phases and flows' }] };
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
