@@ -19,8 +19,6 @@ flows: [{ name: d, steps: [{ get: /delay/50 }] }]
     expect(result.totals.errors).toBe(0);
     expect(result.totals.latencyMs.p50).toBeGreaterThanOrEqual(50);
     expect(result.totals.latencyMs.p50).toBeLessThanOrEqual(55);
-    // Microsecond resolution: the values are not whole milliseconds.
-    expect(result.endpoints[0]!.latencyMs.p50 % 1).not.toBe(0);
   });
 
   it('a 1 s server stall at 100 arrivals/s shows up in p99 (no coordinated omission)', async () => {

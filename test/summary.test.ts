@@ -31,8 +31,11 @@ thresholds:
     expect(out).toMatch(/│ missing +│ 20 .*│ 404:20 +│ http_4xx:20 │/);
     expect(out).toMatch(/│ total +│ 40 /);
     expect(out).toMatch(/│ mixed +│ 20 +│ 0 +│ 20 +│ 0 +│ 0 /);
-    expect(out).toMatch(/│ p90 < 1s +│ 2\d(\.\d+)?ms +│ pass +│/);
-    expect(out).toMatch(/│ p90 < 1ms +│ 2\d(\.\d+)?ms +│ FAIL +│/);
+    // p90 sits in the /delay/20 half: at least 20 ms, well under a second even on a busy machine.
+    const p90 = Number(/│ p90 < 1s +│ (\d+(?:\.\d+)?)ms +│ pass +│/.exec(out)?.[1]);
+    expect(p90).toBeGreaterThanOrEqual(20);
+    expect(p90).toBeLessThan(500);
+    expect(out).toMatch(/│ p90 < 1ms +│ \d+(\.\d+)?ms +│ FAIL +│/);
     expect(out).toMatch(/│ error_rate < 1% +│ 50\.00% +│ FAIL +│/);
     expect(out).toMatch(/│ missing: error_rate <= 100% +│ 100\.00% +│ pass +│/);
     expect(out).toMatch(/errors seen: http_4xx: status 404/);

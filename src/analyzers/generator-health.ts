@@ -29,13 +29,6 @@ export const SATURATION = { elu: 0.9, loopLagMs: 50, scheduleLagMs: 50 } as cons
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 const round = (v: number, d = 1): number => Math.round(v * 10 ** d) / 10 ** d;
 
-/**
- * Judges whether the generator kept up. A second is generator-bound when an
- * engine thread's event loop was busy >= 90% of it (the thread's CPU), its
- * event-loop lag p99 passed 50 ms, or arrivals started > 50 ms late (p99). The
- * run is saturated when that held for 2 seconds or more, or for a quarter of a
- * short run; then the numbers describe the tool, not the target.
- */
 export interface GeneratorSetup {
   workers: number;
   maxInFlight: number;
@@ -44,6 +37,13 @@ export interface GeneratorSetup {
   cores: number;
 }
 
+/**
+ * Judges whether the generator kept up. A second is generator-bound when an
+ * engine thread's event loop was busy >= 90% of it (the thread's CPU), its
+ * event-loop lag p99 passed 50 ms, or arrivals started > 50 ms late (p99). The
+ * run is saturated when that held for 2 seconds or more, or for a quarter of a
+ * short run; then the numbers describe the tool, not the target.
+ */
 export function judgeGenerator(points: readonly TimeseriesPoint[], setup: GeneratorSetup, dropped: number): GeneratorHealth {
   const { workers, maxInFlight, connections, cores } = setup;
   // A few milliseconds of wall time (the run's last, partial window) say nothing about load.

@@ -14,7 +14,7 @@ export interface RequestStats {
   errors: number;
   /** errors / requests, 0..1. */
   errorRate: number;
-  /** Requests per second over the run. */
+  /** Requests per second of load (loadDurationSec). */
   rps: number;
   latencyMs: LatencySummary;
   statusCodes: Record<string, number>;
@@ -46,6 +46,8 @@ export interface RunResult {
   startedAt: string;
   endedAt: string;
   durationSec: number;
+  /** Seconds of load (the phases, or until a stop), without the drain; every rps is per this. */
+  loadDurationSec: number;
   aborted: boolean;
   passed: boolean;
   totals: RequestStats & { droppedIterations: number; iterations: Omit<FlowResult, 'name' | 'durationMs' | 'histogram'> };
@@ -85,7 +87,8 @@ export interface BuildOptions {
 
 /** Turns what the engine recorded into the RunResult, thresholds judged. */
 export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: BuildOptions): RunResult {
-  const { final, durationSec } = data;
+  // Rates are per second of load; the drain after the last phase would dilute them.
+  const { final, loadDurationSec: durationSec } = data;
   const compiledEndpoints = listEndpoints(loaded.scenario);
   const totalStats = requestStats(final.total.counts, summarizeHistogram(final.total.hist), durationSec);
   const endpoints = final.endpoints.map((e, i) => ({
@@ -105,9 +108,9 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     };
   });
   const scopes = new Map<string, MeasuredScope>();
-  for (const f of flows) scopes.set(f.name, { latencyMs: f.durationMs, errorRate: f.iterations ? f.failed / f.iterations : 0, rps: f.iterations / durationSec });
-  for (const e of endpoints) scopes.set(e.name, e);
-  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), totalStats, scopes);
+  for (const f of flows) scopes.set(f.name, { samples: f.iterations, latencyMs: f.durationMs, errorRate: f.iterations ? f.failed / f.iterations : 0, rps: f.iterations / durationSec });
+  for (const e of endpoints) scopes.set(e.name, { samples: e.requests, ...e });
+  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), { samples: totalStats.requests, ...totalStats }, scopes);
   const it = final.iterations;
   return {
     schemaVersion: 1,
@@ -115,7 +118,8 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     target: opts.target,
     startedAt: data.startedAt.toISOString(),
     endedAt: data.endedAt.toISOString(),
-    durationSec: round(durationSec, 3),
+    durationSec: round(data.durationSec, 3),
+    loadDurationSec: round(durationSec, 3),
     aborted: data.aborted,
     passed: !data.aborted && thresholds.every((t) => t.ok),
     totals: {

@@ -3,7 +3,7 @@ import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { evaluateThresholds, type MeasuredScope } from './thresholds.js';
 
 const latency = { min: 1, mean: 20, p50: 15, p90: 40, p95: 60, p99: 120, p999: 300, max: 400 };
-const total: MeasuredScope = { latencyMs: latency, errorRate: 0.004, rps: 250 };
+const total: MeasuredScope = { samples: 1000, latencyMs: latency, errorRate: 0.004, rps: 250 };
 
 describe('thresholds', () => {
   it('parses metrics, units, percentages and scopes', () => {
@@ -20,13 +20,15 @@ describe('thresholds', () => {
   });
 
   it('judges against the run, an endpoint or a flow', () => {
-    const scopes = new Map<string, MeasuredScope>([['checkout', { latencyMs: { ...latency, p95: 500 }, errorRate: 0.2, rps: 5 }]]);
+    const scopes = new Map<string, MeasuredScope>([['checkout', { samples: 25, latencyMs: { ...latency, p95: 500 }, errorRate: 0.2, rps: 5 }]]);
     const r = evaluateThresholds(['p99 < 200ms', 'p99 < 100ms', 'error_rate < 1%', 'rps > 300', 'checkout: p95 < 300ms', 'checkout: error_rate <= 20%'], total, scopes);
     expect(r.map((x) => [x.actual, x.ok])).toEqual([[120, true], [120, false], [0.004, true], [250, false], [500, false], [0.2, true]]);
   });
 
-  it('a scope with no data fails with actual null', () => {
-    const [r] = evaluateThresholds(['ghost: p99 < 1s'], total, new Map());
-    expect(r).toMatchObject({ actual: null, ok: false });
+  it('no data fails with actual null: an unknown scope, a scope with no requests, an empty run', () => {
+    const empty: MeasuredScope = { samples: 0, latencyMs: { min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 }, errorRate: 0, rps: 0 };
+    const r = evaluateThresholds(['ghost: p99 < 1s', 'idle: p99 < 1ms', 'idle: error_rate < 1%'], total, new Map([['idle', empty]]));
+    for (const x of r) expect(x).toMatchObject({ actual: null, ok: false });
+    expect(evaluateThresholds(['p99 < 1ms'], empty, new Map())[0]).toMatchObject({ actual: null, ok: false });
   });
 });

@@ -3,6 +3,8 @@ import type { LatencySummary } from '../engine/latency-histogram.js';
 
 /** The numbers a threshold can be checked against, for the run, an endpoint or a flow. */
 export interface MeasuredScope {
+  /** Requests (iterations for a flow) measured; 0 means no data, and every threshold on it fails. */
+  samples: number;
   latencyMs: LatencySummary;
   /** Errors per request (per iteration for a flow), 0..1. */
   errorRate: number;
@@ -28,7 +30,9 @@ function metricValue(m: MeasuredScope, metric: ThresholdMetric): number {
 /**
  * Checks each threshold against the run (no scope) or the endpoint or flow it
  * names (endpoints first when a name is both). Expressions were validated
- * when the scenario was loaded; a scope with no data fails (actual null).
+ * when the scenario was loaded. With no data (no requests, or a flow with no
+ * finished iteration) a threshold fails with actual null: "p99 < 1ms" must
+ * not pass because nothing was measured.
  */
 export function evaluateThresholds(
   expressions: readonly string[],
@@ -39,7 +43,7 @@ export function evaluateThresholds(
     const t = parseThreshold(text);
     if (typeof t === 'string') throw new Error(`threshold was not validated: ${t}`);
     const m = t.scope === undefined ? total : scopes.get(t.scope);
-    const actual = m ? metricValue(m, t.metric) : null;
+    const actual = m && m.samples > 0 ? metricValue(m, t.metric) : null;
     return {
       expression: t.expression,
       scope: t.scope,

@@ -17,6 +17,14 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
   const { runner, recorder, clock, shardCount } = ctx;
   let k = ctx.shardIndex;
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let immediate: NodeJS.Immediate | undefined;
+    // A stop ends the phase at once, not at the next arrival (minutes away at a low rate).
+    ctx.onStop(() => {
+      clearTimeout(timer);
+      clearImmediate(immediate);
+      resolve();
+    });
     const tick = (): void => {
       if (ctx.stopped()) return resolve();
       const now = clock();
@@ -42,8 +50,8 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
       // above 10,000/s) that kept the thread 100% busy and made a healthy
       // generator report itself saturated.
       const wait = at - clock();
-      if (wait <= 0) setImmediate(tick);
-      else setTimeout(tick, Math.max(1, Math.floor(wait)));
+      if (wait <= 0) immediate = setImmediate(tick);
+      else timer = setTimeout(tick, Math.max(1, Math.floor(wait)));
     };
     tick();
   });

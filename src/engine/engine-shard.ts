@@ -35,7 +35,7 @@ const clock = (): number => performance.now();
  */
 export class EngineShard {
   private stopped = false;
-  private stopWaiters: (() => void)[] = [];
+  private readonly stopCallbacks: (() => void)[] = [];
   private runner: FlowRunner | undefined;
 
   constructor(
@@ -43,12 +43,17 @@ export class EngineShard {
     private readonly opts: ShardOptions,
   ) {}
 
-  /** Stop scheduling; in-flight requests get abortGraceMs to finish. */
+  /** Stop scheduling; in-flight requests get abortGraceMs to finish. Works before run() too. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.runner?.stop();
-    for (const wake of this.stopWaiters.splice(0)) wake();
+    for (const fn of this.stopCallbacks.splice(0)) fn();
+  }
+
+  private onStop(fn: () => void): void {
+    if (this.stopped) fn();
+    else this.stopCallbacks.push(fn);
   }
 
   async run(): Promise<ShardFinal> {
@@ -58,6 +63,7 @@ export class EngineShard {
     const client = new HttpClient(clock, opts.connections);
     const runner = new FlowRunner(compiled, loaded.feeders, client, recorder, clock);
     this.runner = runner;
+    if (this.stopped) runner.stop();
     const monitor = new SelfMonitor();
     const runStart = opts.startAtEpochMs - performance.timeOrigin;
     let localIteration = 0;
@@ -68,6 +74,7 @@ export class EngineShard {
       maxInFlight: opts.maxInFlight,
       nextIteration: () => localIteration++ * opts.shardCount + opts.shardIndex,
       stopped: () => this.stopped,
+      onStop: (fn) => this.onStop(fn),
       scheduleLag: (ms) => monitor.scheduleLag(ms),
     };
 
@@ -96,7 +103,7 @@ export class EngineShard {
     }
     await sleepUntil(ctx, runStart + totalMs);
     await this.settle(Promise.all(running).then(() => runner.idle()), this.stopped ? opts.abortGraceMs : opts.gracefulStopMs);
-    runner.stop();
+    runner.close();
     clearTimeout(windowTimer);
     flush();
     monitor.stop();
@@ -107,20 +114,19 @@ export class EngineShard {
     return final;
   }
 
-  /** Waits for `done`, at most `ms`, and at most abortGraceMs once stop() is called. */
+  /** Waits for `done`, at most `ms`; once stop() is called, at most abortGraceMs more (never longer than before). */
   private settle(done: Promise<unknown>, ms: number): Promise<void> {
     return new Promise((resolve) => {
+      const deadline = clock() + ms;
       let timer = setTimeout(resolve, ms);
       void done.then(() => {
         clearTimeout(timer);
         resolve();
       });
-      if (!this.stopped) {
-        this.stopWaiters.push(() => {
-          clearTimeout(timer);
-          timer = setTimeout(resolve, this.opts.abortGraceMs);
-        });
-      }
+      this.onStop(() => {
+        clearTimeout(timer);
+        timer = setTimeout(resolve, Math.max(0, Math.min(deadline - clock(), this.opts.abortGraceMs)));
+      });
     });
   }
 }

@@ -18,6 +18,8 @@ export interface ExecutorContext {
   nextIteration: () => number;
   /** True once the run is stopping: schedule nothing more. */
   stopped: () => boolean;
+  /** Calls fn when the run stops (at once if it has). */
+  onStop: (fn: () => void) => void;
   /** How late an arrival started against its schedule, milliseconds. */
   scheduleLag: (ms: number) => void;
 }
@@ -28,14 +30,13 @@ export interface ExecutorContext {
  */
 export type Executor<P extends ScheduledPhase = ScheduledPhase> = (phase: P, ctx: ExecutorContext) => Promise<void>;
 
-/** Resolves at clock time `at`, or early when the run stops (checked every 100 ms). */
+/** Resolves at clock time `at`, or at once when the run stops. */
 export function sleepUntil(ctx: ExecutorContext, at: number): Promise<void> {
   return new Promise((resolve) => {
-    const check = (): void => {
-      const wait = at - ctx.clock();
-      if (wait <= 0 || ctx.stopped()) resolve();
-      else setTimeout(check, Math.min(wait, 100));
-    };
-    check();
+    const timer = setTimeout(resolve, Math.max(0, at - ctx.clock()));
+    ctx.onStop(() => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }

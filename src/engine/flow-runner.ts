@@ -2,7 +2,7 @@ import type { FeederData } from '../scenarios/feeders.js';
 import { readJsonPath } from '../scenarios/json-path.js';
 import type { TemplateVars } from '../scenarios/template.js';
 import type { CompiledFlow, CompiledRequest, CompiledScenario } from './compiled-scenario.js';
-import type { HttpClient } from './http-client.js';
+import type { HttpClient, HttpRequest } from './http-client.js';
 import type { Recorder } from './recorder.js';
 
 const ABSOLUTE_URL = /^https?:\/\//i;
@@ -14,6 +14,7 @@ const ABSOLUTE_URL = /^https?:\/\//i;
  */
 export class FlowRunner {
   private stopping = false;
+  private closed = false;
   private readonly stopWaiters = new Set<() => void>();
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -42,36 +43,60 @@ export class FlowRunner {
   }
 
   /**
+   * Stops recording: what settles after this (requests the teardown destroys)
+   * is the tool's doing, not the target's, and those iterations stay
+   * "interrupted".
+   */
+  close(): void {
+    this.closed = true;
+    this.stop();
+  }
+
+  /**
    * Runs one iteration. `scheduledAt` (clock ms) is when it should have
    * started: the first request's latency counts from then, so a generator or
    * target stall shows up in the numbers instead of being omitted. Closed-model
-   * callers pass the current time.
+   * callers pass the current time. Resolves to whether any request was sent.
    */
-  async iterate(flow: CompiledFlow, iteration: number, scheduledAt: number): Promise<void> {
+  async iterate(flow: CompiledFlow, iteration: number, scheduledAt: number): Promise<boolean> {
     const rec = this.recorder;
     rec.started(flow.index);
     const vars = this.varsFor(iteration);
     let sentAt = scheduledAt;
-    let ok = true;
+    let outcome: 'completed' | 'failed' | 'interrupted' = 'completed';
+    let sent = false;
     for (const step of flow.steps) {
-      if (this.stopping) break;
+      if (this.stopping) {
+        outcome = 'interrupted';
+        break;
+      }
       if (step.kind === 'think') {
         await this.sleep(step.ms);
         sentAt = this.clock();
         continue;
       }
+      let req: HttpRequest;
       try {
-        ok = await this.request(step, vars, sentAt);
+        req = this.prepare(step, vars);
       } catch (err) {
-        // A template helper failed at run time (say, randomInt on a non-number).
-        this.recorder.request(step.endpoint, this.clock() - sentAt, undefined, 'other', (err as Error).message);
-        ok = false;
+        // A template failed at run time (say, randomInt on a non-number): nothing was sent.
+        rec.templateFailed((err as Error).message);
+        outcome = 'failed';
+        break;
       }
-      if (!ok) break;
+      sent = true;
+      const ok = await this.send(step, req, vars, sentAt);
+      if (this.closed) return sent;
+      if (!ok) {
+        outcome = 'failed';
+        break;
+      }
       sentAt = this.clock();
     }
-    rec.finished(flow.index, this.clock() - scheduledAt, ok);
+    if (outcome === 'interrupted') rec.interrupted();
+    else rec.finished(flow.index, this.clock() - scheduledAt, outcome === 'completed');
     if (rec.inFlight === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    return sent;
   }
 
   /** Resolves when no iteration is in flight. */
@@ -80,7 +105,8 @@ export class FlowRunner {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async request(step: CompiledRequest, vars: TemplateVars, sentAt: number): Promise<boolean> {
+  /** Renders a step's URL, headers and body. Throws when a template fails. */
+  private prepare(step: CompiledRequest, vars: TemplateVars): HttpRequest {
     const rendered = String(step.url(vars) ?? '');
     let origin = this.compiled.origin;
     let path: string;
@@ -94,7 +120,7 @@ export class FlowRunner {
       headers = { ...headers };
       for (const [k, render] of step.dynamicHeaders) headers[k] = render(vars);
     }
-    const res = await this.client.send({
+    return {
       origin,
       path,
       method: step.method,
@@ -102,7 +128,13 @@ export class FlowRunner {
       body: step.body ? step.body(vars) : step.staticBody,
       timeoutMs: step.timeoutMs,
       wantBody: step.wantBody,
-    });
+    };
+  }
+
+  /** Sends a prepared request and records its outcome; false when it failed. */
+  private async send(step: CompiledRequest, req: HttpRequest, vars: TemplateVars, sentAt: number): Promise<boolean> {
+    const res = await this.client.send(req);
+    if (this.closed) return false;
     const latency = this.clock() - sentAt;
     if (!res.ok) {
       this.recorder.request(step.endpoint, latency, undefined, res.kind, res.message);

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 
 /** How a request failed, as counted in `errorsByKind`. */
-export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'expectation' | 'capture' | 'http_4xx' | 'http_5xx' | 'other';
+export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'expectation' | 'capture' | 'http_4xx' | 'http_5xx' | 'template' | 'other';
 
 export interface HttpRequest {
   origin: string;

@@ -149,6 +149,16 @@ export class Recorder {
     recordMs(this.flowHists[flow]!, durationMs);
   }
 
+  /** An iteration cut short by the end of the run or a stop: no longer in flight, neither completed nor failed. */
+  interrupted(): void {
+    this.inFlight--;
+  }
+
+  /** A template failed at run time; the iteration fails with nothing sent (see finished). */
+  templateFailed(message: string): void {
+    this.errorSamples.template ??= message;
+  }
+
   /** Closes the current one-second window and starts the next. */
   flushWindow(second: number): WindowReport {
     const report: WindowReport = {
@@ -164,13 +174,14 @@ export class Recorder {
     return report;
   }
 
+  /** A snapshot: later recording (there should be none) cannot change it. */
   final(): ShardFinal {
-    return {
+    return structuredClone({
       total: this.total.encode(),
       endpoints: this.endpoints.map((s) => s.encode()),
       flows: this.flowHists.map((h, i) => ({ iterations: this.flowIterations[i]!, hist: encodeHistogram(h) })),
       iterations: this.iterations,
       errorSamples: this.errorSamples,
-    };
+    });
   }
 }

@@ -14,7 +14,7 @@ export interface LoadOptions {
   target: string;
   /** Engine threads: 1 runs in this thread; N > 1 runs N worker threads. */
   workers: number;
-  /** Overrides the scenario's maxInFlight (whole run, all workers). */
+  /** Overrides the scenario's maxInFlight (whole run, all workers; at least 1 per worker). */
   maxInFlight?: number;
   /** Overrides the scenario's defaults.connections (per origin, per worker). */
   connections?: number;
@@ -31,6 +31,8 @@ export interface LoadData {
   startedAt: Date;
   endedAt: Date;
   durationSec: number;
+  /** Seconds of load: to the end of the last phase, or to the stop. Rates are per this, not per the drain after it. */
+  loadDurationSec: number;
   aborted: boolean;
   phases: ScheduledPhase[];
   workers: number;
@@ -70,9 +72,8 @@ function workerUrl(): URL {
 }
 
 /** Runs one shard in a worker thread. */
-function runInWorker(loaded: LoadedScenario, options: Omit<ShardOptions, 'onWindow'>, agg: Aggregator, signal?: AbortSignal): Promise<ShardFinal> {
+function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<ShardOptions, 'onWindow'>, agg: Aggregator, signal?: AbortSignal): Promise<ShardFinal> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl());
     const onAbort = (): void => worker.postMessage({ type: 'stop' } satisfies ToWorker);
     signal?.addEventListener('abort', onAbort, { once: true });
     let final: ShardFinal | undefined;
@@ -88,6 +89,8 @@ function runInWorker(loaded: LoadedScenario, options: Omit<ShardOptions, 'onWind
       else reject(new Error(`engine worker ${options.shardIndex} exited without results`));
     });
     worker.postMessage({ type: 'start', loaded, options } satisfies ToWorker);
+    // A signal that came before the run (while probing the target) still stops it.
+    if (signal?.aborted) onAbort();
   });
 }
 
@@ -103,36 +106,53 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   const phases = schedulePhases(loaded.scenario.phases);
   const maxTimeout = Math.max(loaded.scenario.defaults.timeout, ...loaded.scenario.flows.flatMap((f) => f.steps.map((s) => (s.kind === 'request' ? s.timeoutMs ?? 0 : 0))));
   const agg = new Aggregator(workers, opts.onPoint);
+  const now = (): number => performance.timeOrigin + performance.now();
+  let stoppedAtEpoch = Infinity;
+  opts.signal?.addEventListener('abort', () => (stoppedAtEpoch = Math.min(stoppedAtEpoch, now())), { once: true });
   // Worker threads need a moment to start; every shard starts on the same instant.
-  const startAtEpochMs = performance.timeOrigin + performance.now() + (workers > 1 ? 250 : 20);
+  const startAtEpochMs = now() + (workers > 1 ? 250 : 20);
+  if (opts.signal?.aborted) stoppedAtEpoch = startAtEpochMs;
   const base = {
     target: opts.target,
     shardCount: workers,
     startAtEpochMs,
-    maxInFlight: Math.max(1, Math.ceil(maxInFlight / workers)),
     connections,
     gracefulStopMs: maxTimeout + 1000,
     abortGraceMs: opts.abortGraceMs ?? 2000,
   };
+  // Split the cap exactly (shard i gets its share, remainder to the first ones), but never 0.
+  const capOf = (i: number): number => Math.max(1, Math.floor(maxInFlight / workers) + (i < maxInFlight % workers ? 1 : 0));
   let finals: ShardFinal[];
   if (workers === 1) {
-    const shard = new EngineShard(loaded, { ...base, shardIndex: 0, onWindow: (r, m) => agg.window(r, m) });
+    const shard = new EngineShard(loaded, { ...base, shardIndex: 0, maxInFlight, onWindow: (r, m) => agg.window(r, m) });
     const onAbort = (): void => shard.stop();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) onAbort();
     try {
       finals = [await shard.run()];
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
   } else {
-    finals = await Promise.all(Array.from({ length: workers }, (_, i) => runInWorker(loaded, { ...base, shardIndex: i }, agg, opts.signal)));
+    const url = workerUrl();
+    const threads = Array.from({ length: workers }, () => new Worker(url));
+    try {
+      finals = await Promise.all(threads.map((w, i) => runInWorker(w, loaded, { ...base, shardIndex: i, maxInFlight: capOf(i) }, agg, opts.signal)));
+    } catch (err) {
+      // One engine failed: the others must not go on sending load.
+      await Promise.all(threads.map((w) => w.terminate()));
+      throw err;
+    }
   }
   agg.finish();
-  const endedAtEpoch = performance.timeOrigin + performance.now();
+  const endedAtEpoch = now();
+  const totalMs = phases.length ? phases[phases.length - 1]!.endMs : 0;
+  const loadEnd = Math.min(endedAtEpoch, startAtEpochMs + totalMs, stoppedAtEpoch);
   return {
     startedAt: new Date(startAtEpochMs),
     endedAt: new Date(endedAtEpoch),
     durationSec: Math.max(0.001, (endedAtEpoch - startAtEpochMs) / 1000),
+    loadDurationSec: Math.max(0.001, (loadEnd - startAtEpochMs) / 1000),
     aborted: opts.signal?.aborted ?? false,
     phases,
     workers,

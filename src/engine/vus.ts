@@ -17,7 +17,10 @@ export async function vus(sp: VusPhase, ctx: ExecutorContext): Promise<void> {
     while (!ctx.stopped() && clock() < end) {
       const flow = runner.pickFlow();
       recorder.offered(flow.index);
-      await runner.iterate(flow, ctx.nextIteration(), clock());
+      const sent = await runner.iterate(flow, ctx.nextIteration(), clock());
+      // An iteration that sent nothing (a failing template) finished without
+      // I/O; yield, or this loop would starve timers and signals for the phase.
+      if (!sent) await new Promise((resolve) => setImmediate(resolve));
     }
   };
   await Promise.all(Array.from({ length: mine }, loop));

@@ -43,7 +43,8 @@ export function formatThresholdValue(t: Pick<ThresholdResult, 'metric'>, v: numb
 /** The end-of-run summary: per-endpoint and total tables, flows, thresholds, warnings, verdict. */
 export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const out: string[] = [];
-  out.push(c.bold(`\n${r.scenario.name}`) + ` → ${r.target}  (${r.durationSec.toFixed(1)} s${r.aborted ? ', ' + c.yellow('aborted') : ''})`);
+  const drain = r.durationSec - r.loadDurationSec >= 0.5 ? `, ${r.durationSec.toFixed(1)} s with the drain` : '';
+  out.push(c.bold(`\n${r.scenario.name}`) + ` → ${r.target}  (${r.loadDurationSec.toFixed(1)} s of load${drain}${r.aborted ? ', ' + c.yellow('aborted') : ''})`);
 
   const t = table(['endpoint', 'reqs', 'rps', ...LATENCY_COLUMNS, 'status', 'errors']);
   for (const e of r.endpoints) t.push(statsRow(e.name, e));

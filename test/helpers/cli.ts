@@ -62,10 +62,13 @@ export async function tempFiles(files: Record<string, string>): Promise<string> 
  * Writes a scenario (and any data files) to a temporary folder, runs it
  * in-process with --out, and returns the exit code, output and RunResult.
  */
-export async function runScenario(yaml: string, opts: { files?: Record<string, string>; env?: Record<string, string>; args?: string[] } = {}): Promise<CliRun & { result: RunResult }> {
+export async function runScenario(
+  yaml: string,
+  opts: { files?: Record<string, string>; env?: Record<string, string>; args?: string[]; signal?: AbortSignal } = {},
+): Promise<CliRun & { result: RunResult }> {
   const dir = await tempFiles({ 's.yaml': yaml, ...opts.files });
   const out = join(dir, 'r.json');
-  const r = await runCli(['run', 's.yaml', '--out', out, '--no-progress', ...(opts.args ?? [])], { cwd: dir, env: opts.env });
+  const r = await runCli(['run', 's.yaml', '--out', out, '--no-progress', ...(opts.args ?? [])], { cwd: dir, env: opts.env, signal: opts.signal });
   if (r.stderr.includes('internal error')) throw new Error(r.stderr);
   return { ...r, result: JSON.parse(await readFile(out, 'utf8')) as RunResult };
 }
