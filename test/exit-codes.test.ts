@@ -51,6 +51,10 @@ thresholds: [${thresholds}]
     const bad = await runBin(['run', 's.yaml', '--workers', 'two'], { cwd: dir });
     expect(bad.code).toBe(ExitCode.usage);
     expect(bad.stderr).toMatch(/--workers takes a whole number/);
+    expect((await runBin(['run', 's.yaml', '--out', ''], { cwd: dir })).stderr).toMatch(/--out needs a file name/);
+    const target = await runBin(['run', 's.yaml', '--target', 'http://a b'], { cwd: dir });
+    expect(target).toMatchObject({ code: ExitCode.usage });
+    expect(target.stderr).toMatch(/--target http:\/\/a b: not a valid URL/);
     const out = await runBin(['run', 's.yaml', '--out', '/no/such/dir/r.json'], { cwd: dir });
     expect(out.code).toBe(ExitCode.usage);
     expect(out.stderr).toMatch(/--out \/no\/such\/dir\/r.json: not writable/);
@@ -94,6 +98,34 @@ thresholds: [${thresholds}]
     expect(result.passed).toBe(false);
     expect(result.totals.requests).toBeGreaterThan(0);
     expect(result.durationSec).toBeLessThan(30);
+  });
+
+  it('5 on SIGINT while requests hang: they end interrupted, and the teardown adds no errors', async () => {
+    const dir = await tempFiles({
+      's.yaml': `
+name: hang-stop
+target: ${server.url}
+phases: [{ duration: 60s, arrivalRate: 5 }]
+flows: [{ name: f, steps: [{ get: /hang }] }]
+`,
+    });
+    let sent = false;
+    const r = await runBin(['run', 's.yaml', '--out', 'r.json', '--workers', '2'], {
+      cwd: dir,
+      onStderr: (all, child) => {
+        if (!sent && /\[1\/60s\]/.test(all)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(r.code).toBe(ExitCode.aborted);
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    expect(result.totals.requests).toBe(0);
+    expect(result.totals.errorsByKind).toEqual({});
+    expect(result.errorSamples).toEqual({});
+    expect(result.totals.iterations.interrupted).toBe(result.totals.iterations.started);
+    expect(result.totals.iterations.started).toBeGreaterThan(0);
   });
 
   it('130 on a second SIGINT while stopping', async () => {

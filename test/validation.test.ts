@@ -33,7 +33,7 @@ const CASES: [string, string, string[]][] = [
   ['a step with no action', BASE.replace('- get: /a', '- name: nothing'),
     ['s.yaml:8:9 flows[0].steps[0]: a step needs one of get, post, put, patch, delete, head, options, request or think']],
   ['a bad target', BASE.replace('http://127.0.0.1:9', 'ftp://x'),
-    ['s.yaml:2:9 target: expected an http(s) URL such as http://127.0.0.1:3000, or "demo"']],
+    ['s.yaml:2:9 target: expected an http(s) URL, got ftp:; expected a URL such as http://127.0.0.1:3000, or "demo"']],
   ['a bad capture path', BASE.replace('- get: /a', '- { get: /a, capture: { id: "id" } }'),
     ['s.yaml:8:35 flows[0].steps[0].capture.id: expected a JSON path like $.id or $.items[0].sku, got "id"']],
   ['an unknown helper', BASE.replace('/a', '/a/{{ randomInteger(1, 5) }}'),
@@ -56,6 +56,16 @@ const CASES: [string, string, string[]][] = [
     [expect.stringMatching(/^s\.yaml:9:24 data\.users\.file: cannot read .*nope\.csv: ENOENT$/) as unknown as string]],
   ['a YAML syntax error', 'name: [unclosed\n',
     [expect.stringMatching(/^s\.yaml:2:1 \(scenario\): YAML: /) as unknown as string]],
+  ['an unresolved YAML alias', BASE.replace('http://127.0.0.1:9', '*nowhere'),
+    ['s.yaml:1:1 (scenario): YAML: Unresolved alias (the anchor must be set before the alias): nowhere']],
+  ['a target URL that cannot be parsed', BASE.replace('http://127.0.0.1:9', '"http://[::1"'),
+    ['s.yaml:2:9 target: not a valid URL: "http://[::1"; expected a URL such as http://127.0.0.1:3000, or "demo"']],
+  ['a zero timeout', BASE.replace('- get: /a', '- { get: /a, timeout: 0 }'),
+    ['s.yaml:8:29 flows[0].steps[0].timeout: a timeout must be above 0']],
+  ['a duration past what a timer can wait', BASE.replace('- get: /a', '- think: 600h'),
+    ['s.yaml:8:16 flows[0].steps[0].think: at most 24 days, got "600h"']],
+  ['json and body together inside request', BASE.replace('- get: /a', '- request: { method: POST, url: /a, json: {}, body: x }'),
+    ['s.yaml:8:59 flows[0].steps[0].request.body: use json or body, not both']],
   ['an empty file', '\n',
     ['s.yaml:1:1 (scenario): the file is empty; a scenario needs name, target, phases and flows']],
   ['a list instead of a mapping', '- a\n',
@@ -74,7 +84,7 @@ describe('scalectl validate: one line per problem, file:line:col field: message,
     expect(lines).toEqual(expected);
   });
 
-  it('accepts a valid file (exit 0) and never mutates input', async () => {
+  it('accepts a valid file (exit 0)', async () => {
     const dir = await tempFiles({ 's.yaml': BASE });
     const r = await runCli(['validate', 's.yaml'], { cwd: dir });
     expect(r).toMatchObject({ code: 0, stdout: 's.yaml: ok\n' });

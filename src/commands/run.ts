@@ -12,6 +12,7 @@ import { renderSummary } from '../reporters/terminal.js';
 import { loadScenario } from '../scenarios/load-scenario.js';
 import { formatIssue } from '../scenarios/scenario-issue.js';
 import { schedulePhases } from '../scenarios/schedule.js';
+import { targetUrlProblem } from '../scenarios/target-url.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { startDemoServer, type DemoServer } from '../stack/demo-server.js';
 import type { CommandIO } from './io.js';
@@ -44,9 +45,12 @@ async function checkWritable(path: string): Promise<void> {
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
-  const outPath = opts.out ? resolve(io.cwd, opts.out) : undefined;
+  // An empty --out (say "$UNSET" in CI) must not silently write nothing.
+  if (opts.out !== undefined && opts.out.trim() === '') throw usageError('--out needs a file name');
+  const outPath = opts.out !== undefined ? resolve(io.cwd, opts.out) : undefined;
   if (outPath) await checkWritable(outPath);
-  if (opts.target !== undefined && !/^https?:\/\/[^/]+/.test(opts.target)) throw usageError(`--target ${opts.target}: expected an http(s) URL`);
+  const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
+  if (targetProblem) throw usageError(`--target ${opts.target}: ${targetProblem}`);
 
   const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
   if (!loadedResult.ok) {

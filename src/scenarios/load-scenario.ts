@@ -78,7 +78,14 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
     };
   }
   const loc = new Locator(file, doc, lines);
-  const parsed = scenarioSchema.safeParse(doc.toJS(), { reportInput: true });
+  let data: unknown;
+  try {
+    // Aliases are resolved here: an unknown one, or too many (an alias bomb), throws.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: `YAML: ${(err as Error).message.split('\n')[0]}` }] };
+  }
+  const parsed = scenarioSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     return { ok: false, issues: plainIssues(scenarioSchema, parsed.error.issues).map((i) => loc.issue(i.path, i.message, i.atKey)) };
   }

@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
+import { targetUrlProblem } from './target-url.js';
 
 /*
  * The scenario schema: the only model of a scenario. Types are inferred from
  * it, defaults live in it, and docs/scenario.schema.json is generated from it
  * (`npm run gen:schema`; a test fails when the committed copy drifts).
  */
+
+/** Longest duration a timer can wait (2^31 − 1 ms, about 24.8 days); longer ones would fire at once. */
+const MAX_DURATION_MS = 2_147_483_647;
 
 /** A duration: `500ms`, `15s`, `2m`, `1h`, or a number of seconds. Parsed to milliseconds. */
 export const durationSchema = z
@@ -18,8 +22,15 @@ export const durationSchema = z
       ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 15s or 2m, got ${JSON.stringify(v)}` });
       return z.NEVER;
     }
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: `at most 24 days, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
     return ms;
   });
+
+/** A timeout: a duration above zero. */
+const timeoutSchema = durationSchema.refine((ms) => ms > 0, { message: 'a timeout must be above 0' });
 
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
 export type HttpMethod = Uppercase<(typeof HTTP_METHODS)[number]>;
@@ -88,7 +99,7 @@ const requestFields = {
   headers: headersSchema.optional(),
   json: z.unknown().optional().meta({ description: 'A JSON body; strings in it may hold templates.' }),
   body: z.string().optional().meta({ description: 'A raw body (string template).' }),
-  timeout: durationSchema.optional().meta({ description: 'Overrides defaults.timeout for this request.' }),
+  timeout: timeoutSchema.optional().meta({ description: 'Overrides defaults.timeout for this request.' }),
 };
 
 const stepSchema = z
@@ -121,6 +132,12 @@ const stepSchema = z
       if (extra.length) ctx.addIssue({ code: 'custom', message: `a think step takes no ${extra.join(', ')}` });
     }
     if (s.json !== undefined && s.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'use json or body, not both' });
+    if (s.request) {
+      if (s.request.json !== undefined && s.request.body !== undefined) ctx.addIssue({ code: 'custom', path: ['request', 'body'], message: 'use json or body, not both' });
+      for (const k of ['json', 'body', 'timeout'] as const) {
+        if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `with request, put ${k} inside request` });
+      }
+    }
   })
   .transform((s): Step => {
     if (s.think !== undefined) return { kind: 'think', ms: s.think };
@@ -179,12 +196,15 @@ export const scenarioSchema = z
     description: z.string().optional(),
     target: z
       .string()
-      .refine((t) => t === 'demo' || /^https?:\/\/[^/]+/.test(t), { message: 'expected an http(s) URL such as http://127.0.0.1:3000, or "demo"' })
+      .superRefine((t, ctx) => {
+        const problem = t === 'demo' ? undefined : targetUrlProblem(t);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; expected a URL such as http://127.0.0.1:3000, or "demo"` });
+      })
       .meta({ description: 'Base URL of the service, or "demo" for the built-in local demo target.' }),
     defaults: z
       .strictObject({
         headers: headersSchema.default({}),
-        timeout: durationSchema.default(10_000).meta({ description: 'Whole-request deadline. Default 10s.' }),
+        timeout: timeoutSchema.default(10_000).meta({ description: 'Whole-request deadline. Default 10s.' }),
         connections: z.number().int().positive().optional()
           .meta({ description: 'Most open connections per origin per engine worker; requests beyond wait (and the wait counts in their latency). Default: max(256, peak vus per worker).' }),
       })
