@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,17 @@ describe('docs/exit-codes.md and src/exit-codes.ts agree both ways', () => {
     for (const [code, name] of rows) expect(ExitCode[name as keyof typeof ExitCode]).toBe(code);
   });
 });
+
+/** Sends one SIGINT when the plain progress line for second 1 shows load is flowing. */
+function sigintAfterFirstSecond(): (stderr: string, child: ChildProcess) => void {
+  let sent = false;
+  return (stderr, child) => {
+    if (!sent && /\[1\/60s\]/.test(stderr)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  };
+}
 
 describe('exit codes of the built bin/scalectl.js', () => {
   const server = useTestServer();
@@ -80,17 +92,7 @@ thresholds: [${thresholds}]
 
   it('5 on SIGINT mid-run, with a valid partial result written', async () => {
     const dir = await tempFiles({ 's.yaml': scenario(server.url, '"p99 < 5s"', '{ duration: 60s, arrivalRate: 20 }') });
-    let sent = false;
-    const r = await runBin(['run', 's.yaml', '--out', 'r.json'], {
-      cwd: dir,
-      // The plain progress line for second 1 means load is flowing.
-      onStderr: (all, child) => {
-        if (!sent && /\[1\/60s\]/.test(all)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      },
-    });
+    const r = await runBin(['run', 's.yaml', '--out', 'r.json'], { cwd: dir, onStderr: sigintAfterFirstSecond() });
     expect(r.code).toBe(ExitCode.aborted);
     expect(r.stdout).toMatch(/ABORTED/);
     const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
@@ -109,16 +111,7 @@ phases: [{ duration: 60s, arrivalRate: 5 }]
 flows: [{ name: f, steps: [{ get: /hang }] }]
 `,
     });
-    let sent = false;
-    const r = await runBin(['run', 's.yaml', '--out', 'r.json', '--workers', '2'], {
-      cwd: dir,
-      onStderr: (all, child) => {
-        if (!sent && /\[1\/60s\]/.test(all)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      },
-    });
+    const r = await runBin(['run', 's.yaml', '--out', 'r.json', '--workers', '2'], { cwd: dir, onStderr: sigintAfterFirstSecond() });
     expect(r.code).toBe(ExitCode.aborted);
     const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
     expect(result.totals.requests).toBe(0);
