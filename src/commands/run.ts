@@ -75,7 +75,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     const workers = opts.workers ?? 1;
     io.stderr.write(`running ${loaded.scenario.name} against ${target}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
       `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
-    const progress = opts.progress === false ? undefined : new Progress({ write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases });
+    const progress = opts.progress === false ? undefined : new Progress({ write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases, signal: io.signal });
     const data = await runLoad(loaded, {
       target,
       workers,

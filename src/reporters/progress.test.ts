@@ -31,6 +31,18 @@ describe('live progress', () => {
     expect(out).not.toMatch(/\x1b\[[\d;]*m/);
   });
 
+  it('after a stop, draws a fresh block below the line the CLI printed, not over it', () => {
+    let out = '';
+    const ac = new AbortController();
+    const p = new Progress({ write: (s) => (out += s), tty: true, colors: colorsFor({ isTTY: false }, {}), phases, signal: ac.signal });
+    p.update(point(0), live);
+    out += 'scalectl: SIGINT received, stopping\n';
+    ac.abort();
+    p.update(point(1), live);
+    expect(out).not.toContain('\x1b[3A');
+    expect(out.indexOf('SIGINT received')).toBeLessThan(out.lastIndexOf('2/15 s'));
+  });
+
   it('elsewhere, prints a plain line every 5 s', () => {
     const lines: string[] = [];
     const p = new Progress({ write: (s) => lines.push(s), tty: false, colors: colorsFor({ isTTY: false }, {}), phases });

@@ -11,6 +11,8 @@ export interface ProgressOptions {
   phases: readonly ScheduledPhase[];
   /** Seconds between plain lines when not a terminal. Default 5. */
   plainEverySec?: number;
+  /** The run's stop signal: the CLI prints a line when it fires, so the block is redrawn below it, not over it. */
+  signal?: AbortSignal;
 }
 
 /** Live progress: phase, elapsed/total, offered vs achieved rate, p99 so far, errors. */
@@ -22,6 +24,7 @@ export class Progress {
   constructor(private readonly opts: ProgressOptions) {
     const last = opts.phases[opts.phases.length - 1];
     this.totalSec = last ? last.endMs / 1000 : 0;
+    opts.signal?.addEventListener('abort', () => (this.linesDrawn = 0), { once: true });
   }
 
   update(p: TimeseriesPoint, live: LiveTotals): void {
