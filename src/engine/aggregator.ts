@@ -131,8 +131,6 @@ export function mergeFinals(finals: readonly ShardFinal[]): MergedFinal {
     errorSamples: {},
   };
   for (const f of finals) {
-    addCounts(merged.total.counts, f.total.counts);
-    merged.total.hist.add(decodeHistogram(f.total.hist));
     f.endpoints.forEach((e, i) => {
       addCounts(merged.endpoints[i]!.counts, e.counts);
       merged.endpoints[i]!.hist.add(decodeHistogram(e.hist));
@@ -141,8 +139,13 @@ export function mergeFinals(finals: readonly ShardFinal[]): MergedFinal {
       addIterations(merged.flows[i]!.iterations, fl.iterations);
       merged.flows[i]!.hist.add(decodeHistogram(fl.hist));
     });
-    addIterations(merged.iterations, f.iterations);
     merged.errorSamples = { ...f.errorSamples, ...merged.errorSamples };
   }
+  // The run's totals are the exact sums of its endpoints and flows.
+  for (const e of merged.endpoints) {
+    addCounts(merged.total.counts, e.counts);
+    merged.total.hist.add(e.hist);
+  }
+  for (const fl of merged.flows) addIterations(merged.iterations, fl.iterations);
   return merged;
 }

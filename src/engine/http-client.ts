@@ -68,6 +68,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   constructor(
     readonly deadline: number,
+    private readonly timeoutMs: number,
     wantBody: boolean,
     private readonly done: (exchange: Exchange, res: HttpResponse) => void,
   ) {
@@ -98,8 +99,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /** Fails the request as a timeout and aborts it if it was sent. */
-  expire(timeoutMs: number): void {
-    const err = new TimeoutError(`no complete response within ${timeoutMs} ms`);
+  expire(): void {
+    const err = new TimeoutError(`no complete response within ${this.timeoutMs} ms`);
     this.settle({ ok: false, kind: 'timeout', message: err.message });
     this.controller?.abort(err);
   }
@@ -123,7 +124,7 @@ class Exchange implements Dispatcher.DispatchHandler {
  */
 export class HttpClient {
   private readonly agent: Agent;
-  private readonly pending = new Map<Exchange, number>();
+  private readonly pending = new Set<Exchange>();
   private readonly sweep = setInterval(() => this.expireOverdue(), DEADLINE_SWEEP_MS).unref();
 
   constructor(
@@ -144,11 +145,11 @@ export class HttpClient {
 
   send(req: HttpRequest): Promise<HttpResponse> {
     return new Promise((resolve) => {
-      const exchange = new Exchange(this.clock() + req.timeoutMs, req.wantBody, (ex, res) => {
+      const exchange = new Exchange(this.clock() + req.timeoutMs, req.timeoutMs, req.wantBody, (ex, res) => {
         this.pending.delete(ex);
         resolve(res);
       });
-      this.pending.set(exchange, req.timeoutMs);
+      this.pending.add(exchange);
       this.agent.dispatch({ origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body }, exchange);
     });
   }
@@ -162,7 +163,7 @@ export class HttpClient {
 
   private expireOverdue(): void {
     const now = this.clock();
-    for (const [exchange, timeoutMs] of this.pending) if (exchange.deadline <= now) exchange.expire(timeoutMs);
+    for (const exchange of this.pending) if (exchange.deadline <= now) exchange.expire();
   }
 
   async close(): Promise<void> {

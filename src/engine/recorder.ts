@@ -62,12 +62,10 @@ export interface WindowReport {
   inFlight: number;
 }
 
-/** Everything one shard recorded over the run. */
+/** Everything one shard recorded over the run. Run totals are sums of these (mergeFinals). */
 export interface ShardFinal {
-  total: EncodedStats;
   endpoints: EncodedStats[];
   flows: { iterations: IterationCounts; hist: string }[];
-  iterations: IterationCounts;
   /** First message seen for each error kind, to help diagnose. */
   errorSamples: Partial<Record<ErrorKind, string>>;
 }
@@ -94,14 +92,14 @@ class Stats {
 
 /**
  * Records every request and iteration of one shard: cumulative stats per
- * endpoint, per flow and in total, plus a rolling one-second window.
+ * endpoint and per flow, plus a rolling one-second window. The run's totals
+ * are not kept here: they are exact sums of the endpoints and flows, so the
+ * send path records each request into two histograms, not three.
  */
 export class Recorder {
-  private readonly total = new Stats();
   private readonly endpoints: Stats[];
   private readonly flowHists: Histogram[];
   private readonly flowIterations: IterationCounts[];
-  private readonly iterations = emptyIterations();
   private window = new Stats();
   private windowIterations = emptyIterations();
   private readonly errorSamples: Partial<Record<ErrorKind, string>> = {};
@@ -115,7 +113,6 @@ export class Recorder {
   }
 
   request(endpoint: number, latencyMs: number, status: number | undefined, error?: ErrorKind, message?: string): void {
-    this.total.record(latencyMs, status, error);
     this.endpoints[endpoint]!.record(latencyMs, status, error);
     this.window.record(latencyMs, status, error);
     if (error !== undefined && message !== undefined && this.errorSamples[error] === undefined) this.errorSamples[error] = message;
@@ -123,19 +120,16 @@ export class Recorder {
 
   offered(flow: number): void {
     this.flowIterations[flow]!.offered++;
-    this.iterations.offered++;
     this.windowIterations.offered++;
   }
 
   dropped(flow: number): void {
     this.flowIterations[flow]!.dropped++;
-    this.iterations.dropped++;
     this.windowIterations.dropped++;
   }
 
   started(flow: number): void {
     this.flowIterations[flow]!.started++;
-    this.iterations.started++;
     this.windowIterations.started++;
     this.inFlight++;
   }
@@ -143,7 +137,6 @@ export class Recorder {
   finished(flow: number, durationMs: number, ok: boolean): void {
     const key = ok ? 'completed' : 'failed';
     this.flowIterations[flow]![key]++;
-    this.iterations[key]++;
     this.windowIterations[key]++;
     this.inFlight--;
     recordMs(this.flowHists[flow]!, durationMs);
@@ -177,10 +170,8 @@ export class Recorder {
   /** A snapshot: later recording (there should be none) cannot change it. */
   final(): ShardFinal {
     return structuredClone({
-      total: this.total.encode(),
       endpoints: this.endpoints.map((s) => s.encode()),
       flows: this.flowHists.map((h, i) => ({ iterations: this.flowIterations[i]!, hist: encodeHistogram(h) })),
-      iterations: this.iterations,
       errorSamples: this.errorSamples,
     });
   }
