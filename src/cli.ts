@@ -4,6 +4,9 @@ import { ExitCode, UserError } from './exit-codes.js';
 import type { CommandIO } from './commands/io.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
+import { stackUpCommand } from './commands/stack.js';
+import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
+import { stackConfigSchema } from './stack/stack-config.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -44,6 +47,20 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .action((files: string[]) => {
       setCode(validateCommand(files, io));
     });
+
+  const stack = program.command('stack').description('the reference flash-sale shop (docs/reference-stack.md)');
+  const up = stack
+    .command('up')
+    .description('run the reference shop in the foreground until Ctrl-C (then it drains and exits 0)');
+  for (const [key, schema] of Object.entries(stackConfigSchema.shape)) {
+    const flagName = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    const arg = key === 'cache' ? '<on|off>' : key === 'backends' ? '<embedded|external>' : key === 'databaseUrl' || key === 'redisUrl' ? '<url>' : '<value>';
+    const help = (schema.meta()?.description as string | undefined) ?? '';
+    up.addOption(new Option(`--${flagName} ${arg}`, help));
+  }
+  up.action((flags: Record<string, unknown>) => {
+    setCode(stackUpCommand(flags, io));
+  });
   return program;
 }
 
@@ -81,14 +98,18 @@ export function run(): void {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       process.stderr.write(`\nscalectl: second ${sig}, exiting now without writing results\n`);
+      killEmbeddedPostgresNow();
       process.exit(ExitCode.forcedExit);
     }
-    process.stderr.write(`\nscalectl: ${sig} received, stopping (in-flight requests get 2 s; press Ctrl-C again to exit at once)\n`);
+    process.stderr.write(`\nscalectl: ${sig} received, stopping gracefully (press Ctrl-C again to exit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal };
+  const ipc: CommandIO['ipc'] = process.send
+    ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => void process.once('disconnect', l) }
+    : undefined;
+  const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal, ipc };
   main(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;

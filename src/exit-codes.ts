@@ -17,6 +17,8 @@ export const ExitCode = {
   aborted: 5,
   /** Target unreachable before the run started. */
   unreachable: 6,
+  /** The reference stack could not start (database unreachable, embedded PostgreSQL or a worker failed). */
+  stackFailed: 7,
   /** A second signal arrived while stopping: exited at once, nothing more written. */
   forcedExit: 130,
 } as const;

@@ -15,4 +15,10 @@ export interface CommandIO {
   cwd: string;
   /** Aborted on the first SIGINT/SIGTERM: stop gracefully and write what was measured. */
   signal: AbortSignal;
+  /** Set when a parent process started this one with an IPC channel (`scalectl run` starting `stack up`). */
+  ipc?: {
+    send: (message: unknown) => void;
+    /** The parent is gone. */
+    onDisconnect: (listener: () => void) => void;
+  };
 }

@@ -14,7 +14,7 @@ import { formatIssue } from '../scenarios/scenario-issue.js';
 import { schedulePhases } from '../scenarios/schedule.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { startDemoServer, type DemoServer } from '../stack/demo-server.js';
+import { startReferenceTarget, type ReferenceTarget } from '../stack/reference-target.js';
 import type { CommandIO } from './io.js';
 
 export interface RunOptions {
@@ -59,13 +59,16 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
   }
   const loaded = { ...loadedResult.loaded, file };
   const err = colorsFor(io.stderr, io.env);
-  let demo: DemoServer | undefined;
+  let stack: ReferenceTarget | undefined;
   let target = opts.target ?? loaded.scenario.target;
   try {
-    if (target === 'demo') {
-      demo = await startDemoServer();
-      target = demo.url;
-      io.stderr.write(err.dim(`started the built-in demo target at ${target}\n`));
+    if (target === 'reference') {
+      io.stderr.write(err.dim('starting the reference stack (docs/reference-stack.md)...\n'));
+      stack = await startReferenceTarget(loaded.scenario.stack, io.env).catch((e: unknown) => {
+        throw new UserError(`the reference stack could not start: ${e instanceof Error ? e.message : String(e)}`, ExitCode.stackFailed);
+      });
+      target = stack.url;
+      io.stderr.write(err.dim(`reference stack ready at ${target} (logs: ${stack.logFile})\n`));
     }
     const unreachable = await probeTarget(target);
     if (unreachable) throw new UserError(`target ${target} unreachable: ${unreachable} (checked before the run; no load was sent)`, ExitCode.unreachable);
@@ -93,6 +96,9 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     if (result.aborted) return ExitCode.aborted;
     return result.passed ? ExitCode.ok : ExitCode.thresholdsFailed;
   } finally {
-    await demo?.close();
+    if (stack) {
+      io.stderr.write(err.dim('stopping the reference stack...\n'));
+      await stack.stop();
+    }
   }
 }

@@ -1,33 +1,16 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { durationSchema } from './duration-schema.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
 import { targetUrlProblem } from './target-url.js';
+import { stackOptionsSchema } from '../stack/stack-config.js';
+
+export { durationSchema };
 
 /*
  * The scenario schema: the only model of a scenario. Types are inferred from
  * it, defaults live in it, and docs/scenario.schema.json is generated from it
  * (`npm run gen:schema`; a test fails when the committed copy drifts).
  */
-
-/** Longest duration a timer can wait (2^31 − 1 ms, about 24.8 days); longer ones would fire at once. */
-const MAX_DURATION_MS = 2_147_483_647;
-
-/** A duration: `500ms`, `15s`, `2m`, `1h`, or a number of seconds. Parsed to milliseconds. */
-export const durationSchema = z
-  .union([z.number().nonnegative(), z.string()])
-  .meta({ description: 'A duration: 500ms, 15s, 2m, 1h, or a number of seconds.' })
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 15s or 2m, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    if (ms > MAX_DURATION_MS) {
-      ctx.addIssue({ code: 'custom', message: `at most 24 days, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 /** A timeout: a duration above zero. */
 const timeoutSchema = durationSchema.refine((ms) => ms > 0, { message: 'a timeout must be above 0' });
@@ -197,10 +180,12 @@ export const scenarioSchema = z
     target: z
       .string()
       .superRefine((t, ctx) => {
-        const problem = t === 'demo' ? undefined : targetUrlProblem(t);
-        if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; expected a URL such as http://127.0.0.1:3000, or "demo"` });
+        const problem = t === 'reference' ? undefined : targetUrlProblem(t);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; expected a URL such as http://127.0.0.1:3000, or "reference"` });
       })
-      .meta({ description: 'Base URL of the service, or "demo" for the built-in local demo target.' }),
+      .meta({ description: 'Base URL of the service, or "reference" to start the reference flash-sale stack for the run.' }),
+    stack: stackOptionsSchema.optional()
+      .meta({ description: 'target: reference only: settings of the stack started for the run (docs/reference-stack.md).' }),
     defaults: z
       .strictObject({
         headers: headersSchema.default({}),
@@ -224,6 +209,9 @@ export const scenarioSchema = z
           ? [{ text: t, at: ['thresholds', i] }]
           : Object.entries(t).flatMap(([scope, e]) => (Array.isArray(e) ? e.map((x, j) => ({ text: `${scope}: ${x}`, at: ['thresholds', i, scope, j] }))
             : [{ text: `${scope}: ${e}`, at: ['thresholds', i, scope] }])))),
+  })
+  .superRefine((s, ctx) => {
+    if (s.stack && s.target !== 'reference') ctx.addIssue({ code: 'custom', path: ['stack'], message: 'only with target: reference (it configures the stack scalectl starts)' });
   });
 
 /** A threshold as written, with where it was written (for error positions). */

@@ -1,0 +1,52 @@
+import { ExitCode, usageError, UserError } from '../exit-codes.js';
+import { startStack, type StackLog } from '../stack/cluster-primary.js';
+import { resolveStackConfig } from '../stack/stack-config.js';
+import type { CommandIO } from './io.js';
+
+/** Set by `scalectl run` for its `target: reference` child: the scenario's `stack:` block, already validated. */
+export const STACK_CONFIG_ENV = 'SCALECTL_STACK_CONFIG';
+
+/** Messages to a parent `scalectl run` that started this stack. */
+export type StackParentMessage = { type: 'ready'; url: string } | { type: 'failed'; message: string };
+
+const LEVELS = { info: 30, warn: 40, error: 50 } as const;
+
+/**
+ * `scalectl stack up`: runs the reference shop in the foreground until
+ * Ctrl-C/SIGTERM, then drains and exits 0. Logs are JSON lines on stdout
+ * (pino's format, from every worker); the ready line and errors go to stderr.
+ */
+export async function stackUpCommand(flags: Record<string, unknown>, io: CommandIO): Promise<number> {
+  const parsedJson = io.env[STACK_CONFIG_ENV];
+  const parsed = parsedJson ? (JSON.parse(parsedJson) as Record<string, unknown>) : undefined;
+  const resolved = resolveStackConfig({ flags, parsed, env: io.env });
+  if (!resolved.ok) throw usageError(`stack settings:\n  ${resolved.problems.join('\n  ')}`);
+  const config = resolved.config;
+  const log: StackLog = (level, msg, fields) => {
+    if (config.logLevel === 'silent' || LEVELS[level] < (LEVELS[config.logLevel as keyof typeof LEVELS] ?? 0)) return;
+    io.stdout.write(JSON.stringify({ level: LEVELS[level], time: Date.now(), role: 'primary', msg, ...fields }) + '\n');
+  };
+
+  io.stderr.write(`starting the reference stack: ${config.workers} worker${config.workers === 1 ? '' : 's'}, ${config.backends} backends\n`);
+  let stack;
+  try {
+    stack = await startStack(config, log);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    io.ipc?.send({ type: 'failed', message } satisfies StackParentMessage);
+    throw new UserError(`the reference stack could not start: ${message}`, ExitCode.stackFailed);
+  }
+  io.stderr.write(`reference stack ready at ${stack.url} (Ctrl-C stops it)\n`);
+  io.ipc?.send({ type: 'ready', url: stack.url } satisfies StackParentMessage);
+
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) return resolve();
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
+    // Started by `scalectl run`, which has gone away: stop with it.
+    io.ipc?.onDisconnect(() => resolve());
+  });
+  io.stderr.write('stopping the reference stack: draining requests and jobs\n');
+  await stack.stop();
+  io.stderr.write('reference stack stopped\n');
+  return ExitCode.ok;
+}

@@ -1,0 +1,64 @@
+import pg from 'pg';
+
+/** Connection settings: a URL (external) or socket settings (embedded). */
+export type DbConnection = string | { host: string; port: number; user: string; database: string };
+
+/** How many pool connections are busy, idle and how many requests wait for one. */
+export interface PoolStats { inUse: number; idle: number; waiting: number }
+
+/**
+ * The shop's PostgreSQL access: a pool whose sessions use the shop's schema.
+ * Small on purpose; the SQL lives next to the code that needs it.
+ */
+export interface Db {
+  query: <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+  /** Runs fn in one transaction (READ COMMITTED); rolls back when it throws. */
+  transaction: <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+  stats: () => PoolStats;
+  close: () => Promise<void>;
+}
+
+export interface DbOptions {
+  connection: DbConnection;
+  schema: string;
+  poolSize: number;
+  /** Name shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+export function createDb(opts: DbOptions): Db {
+  const base = typeof opts.connection === 'string' ? { connectionString: opts.connection } : opts.connection;
+  const pool = new pg.Pool({
+    ...base,
+    max: opts.poolSize,
+    // A stuck database must fail requests, not hang them.
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 10_000,
+    idle_in_transaction_session_timeout: 30_000,
+    application_name: opts.applicationName ?? 'scalectl-shop',
+    options: `-c search_path=${opts.schema}`,
+  });
+  // An idle client losing its connection (a server restart) must not crash the worker.
+  pool.on('error', () => undefined);
+  return {
+    query: (text, values) => pool.query(text, values),
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw err;
+      } finally {
+        // A connection that could not roll back is discarded, not reused.
+        client.release(broken);
+      }
+    },
+    stats: () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
+}

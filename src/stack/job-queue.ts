@@ -1,0 +1,34 @@
+/** Jobs by state, as `shop_queue_jobs{state}` reports them. */
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  /** Waiting for a retry after a failure. */
+  delayed: number;
+  /** Gave up after the last attempt. */
+  failed: number;
+}
+
+/**
+ * The order-processing queue. Delivery is at least once: a job may run again
+ * after a crash or a redelivery, so the handler must be idempotent.
+ */
+export interface JobQueue {
+  /** Adds one job per order id. Throws when the queue cannot be reached (the caller retries). */
+  enqueue: (orderIds: string[]) => Promise<void>;
+  /** Starts consuming with the configured concurrency. */
+  start: (handler: (orderId: string) => Promise<void>) => void;
+  counts: () => Promise<QueueCounts>;
+  /**
+   * Stops taking jobs, lets active ones finish for up to `deadlineMs`, then
+   * hands the unfinished ones back to the queue for another worker.
+   */
+  close: (deadlineMs: number) => Promise<void>;
+}
+
+/** Retry delay after `attempt` failures: 200 ms doubling, at most 10 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(10_000, 200 * 2 ** Math.max(0, attempt - 1));
+}
+
+/** Attempts before a job is marked failed. */
+export const MAX_ATTEMPTS = 5;

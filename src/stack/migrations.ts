@@ -1,0 +1,102 @@
+import type { Db } from './db.js';
+
+/** Catalog seed settings. */
+export interface SeedOptions {
+  products: number;
+  hotProducts: number;
+  hotStock: number;
+}
+
+/*
+ * Migrations run once, in the primary, before any worker starts. Each runs in
+ * its own transaction and is recorded in schema_migrations, so a restart
+ * against the same database applies only what is new.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE products (
+     id integer PRIMARY KEY,
+     name text NOT NULL,
+     description text NOT NULL,
+     price_cents integer NOT NULL CHECK (price_cents >= 0),
+     stock integer NOT NULL CHECK (stock >= 0),
+     hot boolean NOT NULL DEFAULT false
+   );
+   CREATE INDEX products_hot ON products (id) WHERE hot;
+   CREATE TABLE carts (
+     id uuid PRIMARY KEY,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE cart_items (
+     cart_id uuid NOT NULL REFERENCES carts (id) ON DELETE CASCADE,
+     product_id integer NOT NULL REFERENCES products (id),
+     qty integer NOT NULL CHECK (qty > 0),
+     PRIMARY KEY (cart_id, product_id)
+   );
+   CREATE TABLE orders (
+     id uuid PRIMARY KEY,
+     items jsonb NOT NULL,
+     total_cents bigint NOT NULL,
+     status text NOT NULL CHECK (status IN ('accepted', 'processing', 'done', 'failed')),
+     times_processed integer NOT NULL DEFAULT 0,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     processed_at timestamptz
+   );
+   CREATE INDEX orders_status ON orders (status);
+   CREATE TABLE idempotency_keys (
+     key text PRIMARY KEY,
+     request_hash text NOT NULL,
+     status_code integer,
+     response jsonb,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE outbox (
+     id bigserial PRIMARY KEY,
+     order_id uuid NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE jobs (
+     id uuid PRIMARY KEY,
+     state text NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'active', 'failed')),
+     attempts integer NOT NULL DEFAULT 0,
+     run_at timestamptz NOT NULL DEFAULT now(),
+     locked_until timestamptz,
+     last_error text
+   );
+   CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'waiting';`,
+];
+
+/** Creates the schema and tables, applying migrations not yet applied. */
+export async function migrate(db: Db, schema: string): Promise<void> {
+  await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await db.transaction(async (c) => {
+    // Two stacks starting against one database must not race.
+    await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`scalectl-migrate:${schema}`]);
+    await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const [i, sql] of MIGRATIONS.entries()) {
+      if (done.has(i + 1)) continue;
+      await c.query(sql);
+      await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
+    }
+  });
+}
+
+/**
+ * Seeds the catalog deterministically: products 1..hotProducts are the flash
+ * sale's, with hotStock units each; the rest have plenty. Idempotent: existing
+ * rows are left as they are, so a restart keeps what was sold.
+ */
+export async function seed(db: Db, opts: SeedOptions): Promise<void> {
+  await db.query(
+    `INSERT INTO products (id, name, description, price_cents, stock, hot)
+     SELECT i,
+            CASE WHEN i <= $2 THEN 'Flash deal #' || i ELSE 'Product #' || i END,
+            'A deterministic catalog item, number ' || i || '.',
+            499 + (i * 7919) % 20000,
+            CASE WHEN i <= $2 THEN $3 ELSE 1000000 END,
+            i <= $2
+     FROM generate_series(1, $1) AS i
+     ON CONFLICT (id) DO NOTHING`,
+    [opts.products, opts.hotProducts, opts.hotStock],
+  );
+}

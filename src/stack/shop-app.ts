@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { catalogRoutes } from './routes/catalog.js';
+import { orderRoutes } from './routes/orders.js';
+import type { ShopDeps } from './shop-deps.js';
+
+/** An incoming x-request-id is kept only when it is short and plain; otherwise a new one is made. */
+const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+
+/** Database and cache checks in /readyz give up after this long. */
+const READY_CHECK_MS = 1_000;
+
+const withDeadline = <T>(p: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([p, sleep(ms, undefined, { ref: false }).then(() => { throw new Error(`no answer in ${ms} ms`); })]);
+
+/**
+ * The shop's HTTP app: catalog, carts, checkout and orders under /api, and
+ * /healthz, /readyz, /metrics for operators. `logger` is pino's options (or
+ * false in tests).
+ */
+export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions['logger']): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger,
+    bodyLimit: deps.config.bodyLimit,
+    // Every request is logged at debug level below, once, with its id, status and time.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+    // Bodies are validated exactly as sent: no type coercion, extra fields rejected, not stripped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.requestDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    req.log.debug({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+  });
+
+  await app.register(helmet, { contentSecurityPolicy: false });
+  if (deps.config.rateLimit > 0) {
+    await app.register(rateLimit, {
+      max: deps.config.rateLimit,
+      timeWindow: 1000,
+      keyGenerator: (req) => {
+        const client = req.headers['x-client-id'];
+        return typeof client === 'string' && client ? `client:${client.slice(0, 128)}` : `ip:${req.ip}`;
+      },
+      // external: one budget across all workers, in Redis; embedded: each worker counts its own.
+      ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis, nameSpace: `${deps.config.keyPrefix}:ratelimit:` } : {}),
+      // A Redis outage must not take the shop down with it.
+      skipOnError: true,
+    });
+  }
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+      return reply.status(status).send({ error: 'internal_error', message: 'something went wrong; quote the request id when reporting it', requestId: req.id });
+    }
+    const code = status === 413 ? 'body_too_large' : status === 429 ? 'rate_limited' : err.validation ? 'invalid_request' : 'bad_request';
+    return reply.status(status).send({ error: code, message: err.message, requestId: req.id });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  const ops = { config: { rateLimit: false } } as const;
+  app.get('/healthz', ops, async () => ({ status: 'ok' }));
+  app.get('/readyz', ops, async (_req, reply) => {
+    if (deps.draining()) return reply.status(503).send({ status: 'draining' });
+    const [db, cache] = await Promise.all([
+      withDeadline(deps.db.query('SELECT 1'), READY_CHECK_MS).then(() => 'ok' as const, () => 'down' as const),
+      withDeadline(deps.cache.health(), READY_CHECK_MS).catch(() => 'down' as const),
+    ]);
+    // Without PostgreSQL nothing works; without the cache, reads are slower but served.
+    const status = db === 'down' ? 'down' : cache === 'down' ? 'degraded' : 'ok';
+    return reply.status(db === 'down' ? 503 : 200).send({ status, db, cache });
+  });
+  app.get('/metrics', ops, async (_req, reply) => {
+    const m = await deps.metricsText();
+    return reply.type(m.contentType).send(m.body);
+  });
+
+  await app.register(async (api) => {
+    if (deps.config.downstreamLatency > 0) {
+      // A simulated call to a downstream service (pricing, fraud) on every API request.
+      api.addHook('preHandler', async () => {
+        await sleep(deps.config.downstreamLatency);
+      });
+    }
+    catalogRoutes(api, deps);
+    orderRoutes(api, deps);
+  });
+  return app;
+}

@@ -1,0 +1,115 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { cpuUsage } from 'node:process';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Db } from './db.js';
+import type { JobQueue } from './job-queue.js';
+
+/**
+ * The shop's Prometheus series (docs/reference-stack.md lists them). Each
+ * worker keeps its own; the primary sums them across workers, except the
+ * database-wide gauges (queue, orders, stock), which every worker reads from
+ * the same database and which are aggregated with `max` so they count once.
+ */
+export interface ShopMetrics {
+  registry: Registry;
+  requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  cacheRequests: Counter<'result'>;
+  checkouts: Counter<'result'>;
+  /** Stops the event-loop monitor. */
+  close: () => void;
+}
+
+export interface ShopMetricsSources {
+  db: Db;
+  queue: JobQueue;
+  /** Cluster worker id, a label of the per-worker series. */
+  workerId: string;
+}
+
+export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const requestDuration = new Histogram({
+    name: 'shop_http_request_duration_seconds', help: 'HTTP request duration by route and status.',
+    labelNames: ['method', 'route', 'status_code'] as const, registers,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  });
+  const cacheRequests = new Counter({
+    name: 'shop_cache_requests_total', help: 'Product cache lookups: hit, miss, or error (cache unreachable; served from PostgreSQL).',
+    labelNames: ['result'] as const, registers,
+  });
+  for (const result of ['hit', 'miss', 'error']) cacheRequests.inc({ result }, 0);
+  const checkouts = new Counter({
+    name: 'shop_checkouts_total', help: 'Checkout answers: accepted, sold_out, replayed, conflict (key reused with another body), rejected.',
+    labelNames: ['result'] as const, registers,
+  });
+  for (const result of ['accepted', 'sold_out', 'replayed', 'conflict', 'rejected']) checkouts.inc({ result }, 0);
+
+  // Registered first: collected before the gauges below take connections for their queries.
+  new Gauge({
+    name: 'shop_db_pool_connections', help: 'PostgreSQL pool connections: in_use, idle, and requests waiting for one.', labelNames: ['state'] as const, registers,
+    collect() {
+      const s = src.db.stats();
+      this.set({ state: 'in_use' }, s.inUse);
+      this.set({ state: 'idle' }, s.idle);
+      this.set({ state: 'waiting' }, s.waiting);
+    },
+  });
+  // Database-wide state, read at scrape time; a failed read keeps the last values.
+  new Gauge({
+    name: 'shop_queue_jobs', help: 'Order jobs by state.', labelNames: ['state'] as const, registers, aggregator: 'max',
+    async collect() {
+      const c = await src.queue.counts().catch(() => undefined);
+      if (c) for (const [state, n] of Object.entries(c)) this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: 'shop_orders', help: 'Orders by status.', labelNames: ['status'] as const, registers, aggregator: 'max',
+    async collect() {
+      const r = await src.db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM orders GROUP BY status').catch(() => undefined);
+      if (!r) return;
+      const seen = new Map(r.rows.map((row) => [row.status, Number(row.n)]));
+      for (const status of ['accepted', 'processing', 'done', 'failed']) this.set({ status }, seen.get(status) ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'shop_outbox_pending', help: 'Accepted orders not yet handed to the job queue.', registers, aggregator: 'max',
+    async collect() {
+      const r = await src.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox').catch(() => undefined);
+      if (r) this.set(Number(r.rows[0]!.n));
+    },
+  });
+  new Gauge({
+    name: 'shop_hot_product_stock', help: 'Units left of each flash-sale product.', labelNames: ['product_id'] as const, registers, aggregator: 'max',
+    async collect() {
+      const r = await src.db.query<{ id: number; stock: number }>('SELECT id, stock FROM products WHERE hot ORDER BY id').catch(() => undefined);
+      if (r) for (const row of r.rows) this.set({ product_id: String(row.id) }, row.stock);
+    },
+  });
+
+  // Per-worker process health, labelled by worker so the sum keeps them apart.
+  const worker = src.workerId;
+  let lastCpu = cpuUsage();
+  let cpuSeconds = 0;
+  new Counter({
+    name: 'shop_worker_cpu_seconds_total', help: 'CPU time (user + system) used by each worker process.', labelNames: ['worker'] as const, registers,
+    collect() {
+      const now = cpuUsage();
+      cpuSeconds += (now.user - lastCpu.user + now.system - lastCpu.system) / 1e6;
+      lastCpu = now;
+      this.reset();
+      this.inc({ worker }, cpuSeconds);
+    },
+  });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  new Gauge({
+    name: 'shop_worker_event_loop_lag_seconds', help: 'Event-loop delay of each worker since the last scrape (p99 and max).', labelNames: ['worker', 'quantile'] as const, registers,
+    collect() {
+      this.set({ worker, quantile: '0.99' }, loop.percentile(99) / 1e9);
+      this.set({ worker, quantile: '1' }, loop.max / 1e9);
+      loop.reset();
+    },
+  });
+  return { registry, requestDuration, cacheRequests, checkouts, close: () => loop.disable() };
+}

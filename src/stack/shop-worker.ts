@@ -1,0 +1,93 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { createBullQueue } from './bullmq-queue.js';
+import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, type Cache } from './cache.js';
+import { createDb, type DbConnection } from './db.js';
+import type { JobQueue } from './job-queue.js';
+import { processOrder, startOutboxRelay } from './order-processing.js';
+import { createPgQueue } from './pg-queue.js';
+import { buildShopApp } from './shop-app.js';
+import { createShopMetrics } from './shop-metrics.js';
+import type { StackConfig } from './stack-config.js';
+
+/** What the primary hands each worker. */
+export interface WorkerSpec {
+  config: StackConfig;
+  db: DbConnection;
+}
+
+export interface WorkerHost {
+  /** Labels the per-worker series. */
+  workerId: string;
+  /** pino options, or false. */
+  logger: FastifyServerOptions['logger'];
+  /** In a cluster, the primary's aggregate of every worker; alone, this worker's own registry is served. */
+  clusterMetrics?: () => Promise<{ contentType: string; body: string }>;
+}
+
+export interface ShopWorker {
+  app: FastifyInstance;
+  port: number;
+  /** This worker's own series (the primary aggregates them in a cluster). */
+  registry: Registry;
+  /** Readiness turns 503, the server stops accepting, in-flight requests and jobs get until the deadline, pools close. */
+  drain: (deadlineMs: number) => Promise<void>;
+}
+
+function backends(spec: WorkerSpec, db: ReturnType<typeof createDb>): { cache: Cache; queue: JobQueue; rateLimitRedis?: Redis } {
+  const c = spec.config;
+  if (c.backends === 'external') {
+    const url = c.redisUrl!;
+    return {
+      cache: c.cache ? createRedisCache({ url, keyPrefix: c.keyPrefix, ttlMs: c.cacheTtl }) : createNoCache(),
+      queue: createBullQueue({ url, keyPrefix: c.keyPrefix, concurrency: c.queueConcurrency }),
+      rateLimitRedis: c.rateLimit > 0 ? fastFailRedis(url) : undefined,
+    };
+  }
+  return {
+    cache: c.cache ? createMemoryCache({ maxEntries: c.cacheSize, ttlMs: c.cacheTtl }) : createNoCache(),
+    queue: createPgQueue(db, { concurrency: c.queueConcurrency }),
+  };
+}
+
+/** Starts one shop worker: pools, queue consumer, outbox relay and the HTTP server. */
+export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promise<ShopWorker> {
+  const config = spec.config;
+  const db = createDb({ connection: spec.db, schema: config.dbSchema, poolSize: config.dbPool, applicationName: `scalectl-shop-${host.workerId}` });
+  const { cache, queue, rateLimitRedis } = backends(spec, db);
+  const metrics = createShopMetrics({ db, queue, workerId: host.workerId });
+  let draining = false;
+  const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
+  const app = await buildShopApp({
+    config, db, cache, queue, metrics, productCount, rateLimitRedis,
+    draining: () => draining,
+    metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
+    orderPlaced: () => relay.nudge(),
+  }, host.logger);
+  const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
+  queue.start((orderId) => processOrder(db, orderId, config.jobDuration));
+  await app.listen({ port: config.port, host: config.host });
+  const port = (app.server.address() as AddressInfo).port;
+
+  return {
+    app,
+    port,
+    registry: metrics.registry,
+    async drain(deadlineMs) {
+      draining = true;
+      const started = Date.now();
+      const closed = app.close();
+      const late = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
+      await closed;
+      clearTimeout(late);
+      await relay.stop();
+      await queue.close(Math.max(0, deadlineMs - (Date.now() - started)));
+      await cache.close();
+      await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
+      metrics.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import cluster from 'node:cluster';
+import { randomUUID } from 'node:crypto';
+import { AggregatorRegistry } from 'prom-client';
+import { startShopWorker, type ShopWorker, type WorkerSpec } from './shop-worker.js';
+import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
+
+/*
+ * The entry point of each cluster worker process (like src/cli.ts for the CLI,
+ * this is the one stack file that touches `process`). The primary decides
+ * when to stop: a terminal Ctrl-C reaches every process in the group, so
+ * workers ignore SIGINT and wait for the primary's shutdown message.
+ */
+
+const spec = JSON.parse(process.env.SCALECTL_SHOP_WORKER ?? 'null') as WorkerSpec | null;
+if (!spec) {
+  process.stderr.write('worker-main: started without SCALECTL_SHOP_WORKER; run `scalectl stack up` instead\n');
+  process.exit(2);
+}
+const workerId = String(cluster.worker?.id ?? process.pid);
+const send = (m: WorkerMessage): void => {
+  if (process.connected) process.send?.(m);
+};
+
+const pendingMetrics = new Map<string, (reply: { contentType: string; body: string }) => void>();
+const clusterMetrics = (): Promise<{ contentType: string; body: string }> => new Promise((resolve, reject) => {
+  const id = randomUUID();
+  const timer = setTimeout(() => {
+    pendingMetrics.delete(id);
+    reject(new Error('the primary did not answer the metrics request in 5 s'));
+  }, 5_000);
+  pendingMetrics.set(id, (reply) => {
+    clearTimeout(timer);
+    resolve(reply);
+  });
+  send({ type: MSG.metricsRequest, id });
+});
+
+let worker: ShopWorker | undefined;
+let stopping: Promise<void> | undefined;
+const shutdown = (deadlineMs: number): Promise<void> => (stopping ??= (async () => {
+  try {
+    await worker?.drain(deadlineMs);
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`worker ${workerId}: drain failed: ${String(err)}\n`);
+    process.exit(1);
+  }
+})());
+
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => void shutdown(spec.config.shutdownTimeout));
+// The primary is gone (killed): nobody will re-fork or coordinate; drain and leave.
+process.on('disconnect', () => void shutdown(spec.config.shutdownTimeout));
+process.on('message', (m: PrimaryMessage) => {
+  if (m?.type === MSG.shutdown) void shutdown(m.deadlineMs);
+  if (m?.type === MSG.metricsReply) pendingMetrics.get(m.id)?.(m);
+});
+
+try {
+  worker = await startShopWorker(spec, {
+    workerId,
+    logger: { level: spec.config.logLevel, base: { pid: process.pid, worker: workerId } },
+    clusterMetrics,
+  });
+  // Answer the primary's aggregation requests with this worker's registry (the constructor adds that listener).
+  AggregatorRegistry.setRegistries([worker.registry]);
+  new AggregatorRegistry();
+  send({ type: MSG.ready, port: worker.port });
+} catch (err) {
+  process.stderr.write(`worker ${workerId}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
