@@ -90,6 +90,15 @@ thresholds: [${thresholds}]
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('7 when target: reference cannot start its stack (its database is unreachable), before any load', async () => {
+    const port = await closedPort();
+    const dir = await tempFiles({ 's.yaml': scenario('reference', '').replace('target: reference', `target: reference\nstack: { backends: external, databaseUrl: "postgres://postgres@127.0.0.1:${port}/test", workers: 1 }`) });
+    const r = await runBin(['run', 's.yaml'], { cwd: dir });
+    expect(r.code).toBe(ExitCode.stackFailed);
+    expect(r.stderr).toMatch(/the reference stack could not start: cannot prepare the database at .*ECONNREFUSED.*\(its log: .*stack\.log\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('5 on SIGINT mid-run, with a valid partial result written', async () => {
     const dir = await tempFiles({ 's.yaml': scenario(server.url, '"p99 < 5s"', '{ duration: 60s, arrivalRate: 20 }') });
     const r = await runBin(['run', 's.yaml', '--out', 'r.json'], { cwd: dir, onStderr: sigintAfterFirstSecond() });

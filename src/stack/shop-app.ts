@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pid } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
@@ -37,10 +38,24 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
     return503OnClosing: true,
   });
 
+  const counted = new WeakSet<object>();
+  const done = (req: object): void => {
+    if (counted.delete(req)) deps.metrics.inFlight.dec();
+  };
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (req.url.startsWith('/api/')) {
+      counted.add(req);
+      deps.metrics.inFlight.inc();
+    }
   });
+  // While draining, each answer closes its connection, so keep-alive clients move to another worker and the server can finish.
+  app.addHook('onSend', async (_req, reply) => {
+    if (deps.draining()) reply.header('connection', 'close');
+  });
+  app.addHook('onRequestAbort', async (req) => done(req));
   app.addHook('onResponse', async (req, reply) => {
+    done(req);
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.requestDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     req.log.debug({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
@@ -74,7 +89,8 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   const ops = { config: { rateLimit: false } } as const;
-  app.get('/healthz', ops, async () => ({ status: 'ok' }));
+  // The pid says which worker answered (round robin spreads requests over them).
+  app.get('/healthz', ops, async () => ({ status: 'ok', pid }));
   app.get('/readyz', ops, async (_req, reply) => {
     if (deps.draining()) return reply.status(503).send({ status: 'draining' });
     const [db, cache] = await Promise.all([

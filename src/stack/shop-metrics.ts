@@ -13,6 +13,7 @@ import type { JobQueue } from './job-queue.js';
 export interface ShopMetrics {
   registry: Registry;
   requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  inFlight: Gauge;
   cacheRequests: Counter<'result'>;
   checkouts: Counter<'result'>;
   /** Stops the event-loop monitor. */
@@ -34,6 +35,7 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
     labelNames: ['method', 'route', 'status_code'] as const, registers,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   });
+  const inFlight = new Gauge({ name: 'shop_http_requests_in_flight', help: 'API requests being served now.', registers });
   const cacheRequests = new Counter({
     name: 'shop_cache_requests_total', help: 'Product cache lookups: hit, miss, or error (cache unreachable; served from PostgreSQL).',
     labelNames: ['result'] as const, registers,
@@ -111,5 +113,5 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
       loop.reset();
     },
   });
-  return { registry, requestDuration, cacheRequests, checkouts, close: () => loop.disable() };
+  return { registry, requestDuration, inFlight, cacheRequests, checkouts, close: () => loop.disable() };
 }

@@ -55,7 +55,7 @@ function backends(spec: WorkerSpec, db: ReturnType<typeof createDb>): { cache: C
 /** Starts one shop worker: pools, queue consumer, outbox relay and the HTTP server. */
 export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promise<ShopWorker> {
   const config = spec.config;
-  const db = createDb({ connection: spec.db, schema: config.dbSchema, poolSize: config.dbPool, applicationName: `scalectl-shop-${host.workerId}` });
+  const db = createDb({ connection: spec.db, schema: config.dbSchema, poolSize: config.dbPool, applicationName: `scalectl-${config.dbSchema}-w${host.workerId}` });
   const { cache, queue, rateLimitRedis } = backends(spec, db);
   const metrics = createShopMetrics({ db, queue, workerId: host.workerId });
   let draining = false;

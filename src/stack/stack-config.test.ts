@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { knobEnvName, resolveStackConfig, stackConfigSchema } from './stack-config.js';
+
+const ok = (r: ReturnType<typeof resolveStackConfig>) => {
+  if (!r.ok) throw new Error(r.problems.join('\n'));
+  return r.config;
+};
+
+describe('resolveStackConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = ok(resolveStackConfig({ env: {} }));
+    expect(c).toMatchObject({ backends: 'embedded', port: 3000, host: '127.0.0.1', cache: true, cacheTtl: 30_000, dbPool: 10, queueConcurrency: 4,
+      jobDuration: 50, products: 10_000, hotProducts: 5, hotStock: 500, downstreamLatency: 0, rateLimit: 2000, dbSchema: 'shop', keyPrefix: 'shop', shutdownTimeout: 10_000 });
+    expect(c.workers).toBeGreaterThanOrEqual(1);
+    expect(c.redisUrl).toBeUndefined();
+  });
+
+  it('takes flags over a scenario\'s stack block over SHOP_* variables over defaults', () => {
+    const env = { SHOP_CACHE_TTL: '5s', SHOP_DB_POOL: '7', SHOP_HOT_STOCK: '9', SHOP_CACHE: 'off' };
+    const c = ok(resolveStackConfig({ flags: { dbPool: '3' }, parsed: { dbPool: 4, hotStock: 11, cacheTtl: 2_000 }, env }));
+    expect(c.dbPool).toBe(3);
+    expect(c.hotStock).toBe(11);
+    expect(c.cacheTtl).toBe(2_000); // the block's value is already in ms, not re-read as seconds
+    expect(c.cache).toBe(false);
+  });
+
+  it('names each knob\'s environment variable', () => {
+    expect(knobEnvName('cacheTtl')).toBe('SHOP_CACHE_TTL');
+    expect(knobEnvName('queueConcurrency')).toBe('SHOP_QUEUE_CONCURRENCY');
+    expect(knobEnvName('databaseUrl')).toBe('DATABASE_URL');
+    expect(knobEnvName('redisUrl')).toBe('REDIS_URL');
+    for (const key of Object.keys(stackConfigSchema.shape)) expect(knobEnvName(key)).toMatch(/^[A-Z_]+$/);
+  });
+
+  it('external backends need a database URL and default Redis to the local one', () => {
+    const missing = resolveStackConfig({ flags: { backends: 'external' }, env: {} });
+    expect(missing.ok).toBe(false);
+    expect(!missing.ok && missing.problems[0]).toMatch(/^databaseUrl: external backends need a PostgreSQL URL/);
+    const c = ok(resolveStackConfig({ flags: { backends: 'external' }, env: { DATABASE_URL: 'postgres://x@127.0.0.1/db' } }));
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('reports every bad value, saying which variable it came from', () => {
+    const r = resolveStackConfig({ flags: { workers: '0', port: 'http' }, env: { SHOP_JOB_DURATION: 'later', SHOP_DB_SCHEMA: 'Robert; DROP' } });
+    expect(r.ok).toBe(false);
+    const problems = r.ok ? [] : r.problems;
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['workers', 'dbSchema (SHOP_DB_SCHEMA)', 'jobDuration (SHOP_JOB_DURATION)', 'port']);
+  });
+});

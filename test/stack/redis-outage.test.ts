@@ -1,0 +1,87 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buy, dropRunData, eventually, http, REDIS_URL, startInProcessShop, uniqueName, type InProcessShop } from '../helpers/shop.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+// The machine's Redis is reached through a loopback proxy this test owns, so
+// it can take Redis away and bring it back without touching the real server.
+let shop: InProcessShop | undefined;
+let proxy: TcpProxy | undefined;
+let name = '';
+
+afterEach(async () => {
+  await proxy?.restore().catch(() => undefined);
+  await shop?.stop();
+  await proxy?.close();
+  shop = undefined;
+  proxy = undefined;
+  await dropRunData(name);
+});
+
+const redisPort = Number(new URL(REDIS_URL).port || 6379);
+
+describe('external backends when Redis goes away', () => {
+  it('serves the catalog from PostgreSQL, still takes orders, and processes them once Redis returns', async () => {
+    name = uniqueName();
+    proxy = await startTcpProxy(redisPort);
+    shop = await startInProcessShop(name, { redisUrl: `redis://127.0.0.1:${proxy.port}`, hotStock: '50', jobDuration: '0', rateLimit: '0' });
+    const url = shop.url;
+    const db = shop.db;
+    // Healthy first: a cached read, an order processed end to end.
+    await http(`${url}/api/products/7`);
+    expect((await http(`${url}/api/products/7`)).headers['x-cache']).toBe('hit');
+    const first = await buy(url, 1);
+    await eventually(async () => (await http(`${url}/api/orders/${first.json.orderId}`)).json.status === 'done', 20_000, 'first order done');
+
+    await proxy.cut();
+    const ready = await http(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.json).toEqual({ status: 'degraded', db: 'ok', cache: 'down' });
+    let slowest = 0;
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      const r = await http(`${url}/api/products/${i + 1}`);
+      slowest = Math.max(slowest, performance.now() - t);
+      expect(r.status).toBe(200);
+      expect(r.headers['x-cache']).toBe('miss');
+    }
+    // Bounded: a failed cache read costs at most its command timeout (250 ms), not a hang.
+    expect(slowest).toBeLessThan(1_500);
+    const during = await Promise.all(Array.from({ length: 10 }, () => buy(url, 2)));
+    expect(during.map((r) => r.status)).toEqual(Array(10).fill(202));
+    const pending = await db.query('SELECT order_id FROM outbox');
+    expect(pending.rowCount).toBe(10);
+
+    await proxy.restore();
+    await eventually(async () => (await db.query(`SELECT 1 FROM orders WHERE status <> 'done'`)).rowCount === 0, 30_000, 'orders placed during the outage processed');
+    expect((await db.query('SELECT 1 FROM outbox')).rowCount).toBe(0);
+    expect((await db.query<{ n: string }>('SELECT count(*) AS n FROM orders')).rows[0]!.n).toBe('11');
+    await eventually(async () => (await http(`${url}/readyz`)).json.status === 'ok', 10_000, 'readiness back to ok');
+    const errors = (await http(`${url}/metrics`)).text.match(/shop_cache_requests_total\{result="error"\} (\d+)/);
+    expect(Number(errors?.[1])).toBeGreaterThanOrEqual(20);
+  });
+
+  it('rate-limits per client in Redis, with X-RateLimit headers and 429 + Retry-After, but never the ops routes', async () => {
+    name = uniqueName();
+    shop = await startInProcessShop(name, { rateLimit: '5' });
+    const url = shop.url;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => http(`${url}/api/flash-sale`, { headers: { 'x-client-id': 'alice' } })));
+    const limited = answers.filter((a) => a.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(10);
+    expect(limited[0]!.headers['retry-after']).toMatch(/^\d+$/);
+    expect(limited[0]!.json.error).toBe('rate_limited');
+    const passed = answers.find((a) => a.status === 200)!;
+    expect(passed.headers['x-ratelimit-limit']).toBe('5');
+    // Another client has its own budget; health checks are not limited.
+    expect((await http(`${url}/api/flash-sale`, { headers: { 'x-client-id': 'bob' } })).status).toBe(200);
+    const health = await Promise.all(Array.from({ length: 20 }, () => http(`${url}/healthz`)));
+    expect(health.every((h) => h.status === 200)).toBe(true);
+    // The counters live in Redis under the run's prefix, shared by every worker.
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect((await redis.keys(`${name}:ratelimit:*`)).length).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

