@@ -33,7 +33,7 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
         opts: { jobId: id, attempts: MAX_ATTEMPTS, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: 10_000 },
       })));
     },
-    start(handler) {
+    start(handler, onGiveUp) {
       // Blocking commands need retries without limit (BullMQ's requirement for workers).
       workerConnection = new Redis(opts.url, { maxRetriesPerRequest: null, retryStrategy: (t) => Math.min(t * 100, 1_000) });
       workerConnection.on('error', () => undefined);
@@ -41,6 +41,9 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
         connection: workerConnection, prefix, concurrency: opts.concurrency,
       });
       worker.on('error', () => undefined); // connection errors during an outage; the worker reconnects
+      worker.on('failed', (job, err) => {
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void onGiveUp(job.data.orderId, err).catch(() => undefined);
+      });
     },
     async counts() {
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children');

@@ -11,7 +11,23 @@ export interface Cache {
   set: (key: string, value: string) => Promise<void>;
   /** 'ok', or 'down' when the cache cannot be reached (reads still work, from the database). */
   health: () => Promise<'ok' | 'down'>;
+  /** Waits up to `ms` for the connection (a cache still connecting answers every read as an error). */
+  connected?: (ms: number) => Promise<void>;
   close: () => Promise<void>;
+}
+
+/** Resolves when the client is connected, or after `ms` (then the shop starts degraded and keeps retrying). */
+export function redisReady(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
 }
 
 /** Per-worker in-memory LRU (embedded backends). */
@@ -67,6 +83,7 @@ export function createRedisCache(opts: { url: string; keyPrefix: string; ttlMs: 
       await redis.set(key, value, 'PX', Math.max(1, Math.round(opts.ttlMs))).catch(() => undefined);
     },
     health: async () => (redis.status === 'ready' && (await redis.ping().then(() => true, () => false)) ? 'ok' : 'down'),
+    connected: (ms) => redisReady(redis, ms),
     close: async () => {
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { createClusterMetrics } from './cluster-metrics.js';
 import { createDb, type DbConnection } from './db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { migrate, seed } from './migrations.js';
@@ -40,13 +41,6 @@ async function prepareDatabase(config: StackConfig, connection: DbConnection): P
   }
 }
 
-function primaryMetrics(): { registry: Registry; alive: Gauge; restarts: Counter } {
-  const registry = new Registry();
-  const alive = new Gauge({ name: 'shop_workers', help: 'Worker processes serving requests.', registers: [registry] });
-  const restarts = new Counter({ name: 'shop_worker_restarts_total', help: 'Workers re-forked after an unexpected exit.', registers: [registry] });
-  return { registry, alive, restarts };
-}
-
 /**
  * Starts the reference stack: PostgreSQL (embedded) or a check of the
  * external one, migrations and seed, then N cluster workers. Resolves once
@@ -69,65 +63,63 @@ export async function startStack(config: StackConfig, log: StackLog): Promise<Ru
 }
 
 async function startWorkers(config: StackConfig, connection: DbConnection, log: StackLog, pg: EmbeddedPostgres | undefined): Promise<RunningStack> {
-  const spec: WorkerSpec = { config, db: connection };
-  const env = { SCALECTL_SHOP_WORKER: JSON.stringify(spec) };
+  const workerEnv = (port: number) => ({ SCALECTL_SHOP_WORKER: JSON.stringify({ config: { ...config, port }, db: connection } satisfies WorkerSpec) });
+  /*
+   * Workers listen on one explicit port, so a worker forked after a crash
+   * joins the same one (with port 0 each would otherwise share a socket keyed
+   * "0", and a replacement forked after all had died would get a new port).
+   */
+  const port = config.port === 0 ? await freePort(config.host) : config.port;
+  const env = workerEnv(port);
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
-  const aggregator = new AggregatorRegistry();
-  const own = primaryMetrics();
+  const metrics = createClusterMetrics();
+  // While every worker is down (and with external backends nothing else runs here), this keeps the primary alive to re-fork.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   let stopping = false;
   let recentCrashes = 0;
-  const bornAt = new Map<Worker, number>();
 
   const fork = (): Worker => {
     const w = cluster.fork(env);
-    bornAt.set(w, Date.now());
+    const bornAt = Date.now();
+    metrics.attach(w);
     w.on('message', (m: WorkerMessage) => {
-      if (m?.type !== MSG.metricsRequest) return;
-      void (async () => {
-        const body = (await aggregator.clusterMetrics().catch(() => '')) + (await own.registry.metrics());
-        const reply: PrimaryMessage = { type: MSG.metricsReply, id: m.id, contentType: aggregator.contentType, body };
-        if (w.isConnected()) w.send(reply);
-      })();
+      if (m?.type === MSG.ready) metrics.ready(w);
+    });
+    w.once('exit', (code, signal) => {
+      metrics.gone(w);
+      if (stopping) return;
+      recentCrashes = Date.now() - bornAt > STABLE_MS ? 1 : recentCrashes + 1;
+      const delay = reforkDelayMs(recentCrashes);
+      log('warn', `worker ${w.id} exited (${signal ?? `code ${code}`}); starting a new one in ${delay} ms`, { worker: w.id, code, signal, delayMs: delay });
+      setTimeout(() => {
+        if (stopping) return;
+        metrics.restarted();
+        fork();
+      }, delay);
     });
     return w;
   };
 
   // Startup: every worker must come up once; a worker that dies now is a configuration problem, not a crash to retry.
+  stopping = true;
   const first = Array.from({ length: config.workers }, fork);
-  const ports = await Promise.all(first.map((w) => new Promise<number>((resolve, reject) => {
-    const onExit = (code: number | null): void => reject(new Error(`worker ${w.id} exited with code ${code} while starting (see its error above)`));
+  await Promise.all(first.map((w) => new Promise<void>((resolve, reject) => {
+    let reason = '';
+    const onExit = (code: number | null): void => reject(new Error(reason ? `a worker could not start: ${reason}` : `worker ${w.id} exited with code ${code} while starting`));
     w.once('exit', onExit);
     w.on('message', (m: WorkerMessage) => {
+      if (m?.type === MSG.failed) reason = m.message;
       if (m?.type === MSG.ready) {
         w.off('exit', onExit);
-        resolve(m.port);
+        resolve();
       }
     });
   }))).catch(async (err: unknown) => {
-    stopping = true;
+    clearInterval(keepAlive);
     for (const w of first) if (!w.isDead()) w.process.kill('SIGKILL');
     throw err;
   });
-  own.alive.set(config.workers);
-  const port = ports[0]!;
-
-  cluster.on('exit', (w, code, signal) => {
-    own.alive.set(Object.values(cluster.workers ?? {}).filter((x) => x && !x.isDead()).length);
-    if (stopping) return;
-    const lived = Date.now() - (bornAt.get(w) ?? 0);
-    bornAt.delete(w);
-    recentCrashes = lived > STABLE_MS ? 1 : recentCrashes + 1;
-    const delay = reforkDelayMs(recentCrashes);
-    log('warn', `worker ${w.id} exited (${signal ?? `code ${code}`}); starting a new one in ${delay} ms`, { worker: w.id, code, signal, delayMs: delay });
-    setTimeout(() => {
-      if (stopping) return;
-      own.restarts.inc();
-      const nw = fork();
-      nw.on('message', (m: WorkerMessage) => {
-        if (m?.type === MSG.ready) own.alive.set(Object.values(cluster.workers ?? {}).filter((x) => x && !x.isDead()).length);
-      });
-    }, delay).unref();
-  });
+  stopping = false;
 
   let stopped: Promise<void> | undefined;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -138,20 +130,39 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
       stopping = true;
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w) && !w!.isDead());
       log('info', `draining ${workers.length} worker${workers.length === 1 ? '' : 's'} (up to ${config.shutdownTimeout} ms)`);
-      await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-        w.once('exit', () => resolve());
-        const kill = setTimeout(() => {
-          log('warn', `worker ${w.id} did not finish draining in time; killing it`);
-          w.process.kill('SIGKILL');
-        }, config.shutdownTimeout + 3_000);
-        w.once('exit', () => clearTimeout(kill));
-        const msg: PrimaryMessage = { type: MSG.shutdown, deadlineMs: config.shutdownTimeout };
-        if (w.isConnected()) w.send(msg);
-        else w.process.kill('SIGTERM');
-      })));
-      cluster.removeAllListeners('exit');
+      await Promise.all(workers.map((w) => drainWorker(w, config.shutdownTimeout, log)));
+      clearInterval(keepAlive);
       await pg?.stop();
       log('info', 'stopped');
     })()),
   };
+}
+
+/** A port free on `host` right now (the OS picks it). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Asks a worker to drain; kills it if it has not exited a little after the deadline. */
+function drainWorker(w: Worker, deadlineMs: number, log: StackLog): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const kill = setTimeout(() => {
+      log('warn', `worker ${w.id} did not finish draining in time; killing it`);
+      w.process.kill('SIGKILL');
+    }, deadlineMs + 3_000);
+    w.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    const msg: PrimaryMessage = { type: MSG.shutdown, deadlineMs };
+    if (w.isConnected()) w.send(msg);
+    else w.process.kill('SIGTERM');
+  });
 }

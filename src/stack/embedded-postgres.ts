@@ -1,5 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
+import { rmSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,14 +28,18 @@ interface Binaries { initdb: string; postgres: string }
 const run = promisify(execFile);
 
 /** Servers started by this process, for a last-resort stop on a forced exit. */
-const running = new Set<ChildProcess>();
+const running = new Map<ChildProcess, string>();
 
 /**
  * Immediate shutdown of every embedded server this process started; for a
  * forced exit (second Ctrl-C), where there is no time for a clean stop.
  */
 export function killEmbeddedPostgresNow(): void {
-  for (const child of running) child.kill('SIGQUIT');
+  for (const [child, dir] of running) {
+    child.kill('SIGQUIT');
+    // The data is throwaway; removing it now is all the cleanup there is time for.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
 }
 
 async function binaries(): Promise<Binaries> {
@@ -100,7 +105,7 @@ export async function startEmbeddedPostgres(log: (line: string) => void): Promis
     const child = spawn(bin.postgres, ['-D', data, '-k', dir, '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
       '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'shared_buffers=128MB'],
     { ...ids, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    running.add(child);
+    running.set(child, dir);
     child.once('exit', () => running.delete(child));
     await waitForReady(child, log);
     let stopped: Promise<void> | undefined;

@@ -1,3 +1,5 @@
+import type pg from 'pg';
+
 /** Jobs by state, as `shop_queue_jobs{state}` reports them. */
 export interface QueueCounts {
   waiting: number;
@@ -13,10 +15,17 @@ export interface QueueCounts {
  * after a crash or a redelivery, so the handler must be idempotent.
  */
 export interface JobQueue {
-  /** Adds one job per order id. Throws when the queue cannot be reached (the caller retries). */
-  enqueue: (orderIds: string[]) => Promise<void>;
-  /** Starts consuming with the configured concurrency. */
-  start: (handler: (orderId: string) => Promise<void>) => void;
+  /**
+   * Adds one job per order id. Throws when the queue cannot be reached (the
+   * caller retries). A queue kept in PostgreSQL writes through `tx`, the
+   * caller's transaction, so it needs no second connection and commits with it.
+   */
+  enqueue: (orderIds: string[], tx?: pg.PoolClient) => Promise<void>;
+  /**
+   * Starts consuming with the configured concurrency. `onGiveUp` runs when a
+   * job failed its last attempt.
+   */
+  start: (handler: (orderId: string) => Promise<void>, onGiveUp: (orderId: string, err: unknown) => Promise<void>) => void;
   counts: () => Promise<QueueCounts>;
   /**
    * Stops taking jobs, lets active ones finish for up to `deadlineMs`, then

@@ -14,6 +14,11 @@ export async function processOrder(db: Db, orderId: string, workMs: number): Pro
   await db.query(`UPDATE orders SET status = 'done', processed_at = now(), times_processed = times_processed + 1 WHERE id = $1 AND status <> 'done'`, [orderId]);
 }
 
+/** An order whose job failed its last attempt: marked failed, so it shows up instead of waiting forever. */
+export async function failOrder(db: Db, orderId: string): Promise<void> {
+  await db.query(`UPDATE orders SET status = 'failed' WHERE id = $1 AND status IN ('accepted', 'processing')`, [orderId]);
+}
+
 export interface OutboxRelay {
   /** Look now (a checkout just committed) instead of at the next poll. */
   nudge: () => void;
@@ -46,7 +51,7 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
     const rows = (await c.query<{ id: string; order_id: string }>(
       'SELECT id, order_id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [batch])).rows;
     if (rows.length === 0) return 0;
-    await queue.enqueue(rows.map((r) => r.order_id));
+    await queue.enqueue(rows.map((r) => r.order_id), c);
     await c.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
     return rows.length;
   });

@@ -40,11 +40,13 @@ export function createPgQueue(db: Db, opts: PgQueueOptions): JobQueue {
     return r.rows[0];
   };
 
+  let giveUp: (orderId: string, err: unknown) => Promise<void> = async () => undefined;
   const settle = async (job: { id: string; attempts: number }, err: unknown): Promise<void> => {
     if (err === undefined) {
       await db.query('DELETE FROM jobs WHERE id = $1', [job.id]);
       return;
     }
+    if (job.attempts >= MAX_ATTEMPTS) await giveUp(job.id, err);
     await db.query(
       `UPDATE jobs SET state = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'waiting' END,
          run_at = now() + $3 * interval '1 millisecond', locked_until = NULL, last_error = $4
@@ -79,12 +81,15 @@ export function createPgQueue(db: Db, opts: PgQueueOptions): JobQueue {
   reaper.unref();
 
   return {
-    async enqueue(orderIds) {
+    async enqueue(orderIds, tx) {
       if (orderIds.length === 0) return;
-      await db.query(`INSERT INTO jobs (id) SELECT unnest($1::uuid[]) ON CONFLICT (id) DO NOTHING`, [orderIds]);
-      wake();
+      const sql = `INSERT INTO jobs (id) SELECT unnest($1::uuid[]) ON CONFLICT (id) DO NOTHING`;
+      await (tx ? tx.query(sql, [orderIds]) : db.query(sql, [orderIds]));
+      // Consumers look again at once (the rows are visible once the caller commits; if not yet, the next poll finds them).
+      setImmediate(wake);
     },
-    start(handler) {
+    start(handler, onGiveUp) {
+      giveUp = onGiveUp;
       for (let i = 0; i < opts.concurrency; i++) void consume(handler);
     },
     async counts(): Promise<QueueCounts> {

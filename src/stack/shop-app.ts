@@ -35,7 +35,9 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
     // Bodies are validated exactly as sent: no type coercion, extra fields rejected, not stripped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests arriving on open connections while draining are still served (each then closes
+    // its connection), and /readyz answers 503 "draining" itself.
+    return503OnClosing: false,
   });
 
   const counted = new WeakSet<object>();

@@ -3,10 +3,10 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createBullQueue } from './bullmq-queue.js';
-import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, type Cache } from './cache.js';
+import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redisReady, type Cache } from './cache.js';
 import { createDb, type DbConnection } from './db.js';
 import type { JobQueue } from './job-queue.js';
-import { processOrder, startOutboxRelay } from './order-processing.js';
+import { failOrder, processOrder, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
 import { buildShopApp } from './shop-app.js';
 import { createShopMetrics } from './shop-metrics.js';
@@ -57,6 +57,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const config = spec.config;
   const db = createDb({ connection: spec.db, schema: config.dbSchema, poolSize: config.dbPool, applicationName: `scalectl-${config.dbSchema}-w${host.workerId}` });
   const { cache, queue, rateLimitRedis } = backends(spec, db);
+  await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
   const metrics = createShopMetrics({ db, queue, workerId: host.workerId });
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
@@ -67,7 +68,10 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     orderPlaced: () => relay.nudge(),
   }, host.logger);
   const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
-  queue.start((orderId) => processOrder(db, orderId, config.jobDuration));
+  queue.start((orderId) => processOrder(db, orderId, config.jobDuration), async (orderId, err) => {
+    app.log.error({ orderId, err: String(err) }, 'order failed its last attempt');
+    await failOrder(db, orderId);
+  });
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
 

@@ -63,7 +63,7 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Where settings come from, strongest first. */
 export interface StackConfigSources {
-  /** Command-line flags, as typed (strings, or booleans for --no-cache). */
+  /** Command-line flags, as typed (strings). */
   flags?: Record<string, unknown>;
   /** Already-validated values, such as a scenario's `stack:` block (durations in ms). */
   parsed?: Record<string, unknown>;

@@ -1,6 +1,5 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import { AggregatorRegistry } from 'prom-client';
 import { startShopWorker, type ShopWorker, type WorkerSpec } from './shop-worker.js';
 import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 
@@ -54,6 +53,10 @@ process.on('disconnect', () => void shutdown(spec.config.shutdownTimeout));
 process.on('message', (m: PrimaryMessage) => {
   if (m?.type === MSG.shutdown) void shutdown(m.deadlineMs);
   if (m?.type === MSG.metricsReply) pendingMetrics.get(m.id)?.(m);
+  if (m?.type === MSG.metricsCollect && worker) {
+    const registry = worker.registry;
+    void registry.getMetricsAsJSON().then((metrics) => send({ type: MSG.metricsJson, id: m.id, metrics }));
+  }
 });
 
 try {
@@ -62,11 +65,12 @@ try {
     logger: { level: spec.config.logLevel, base: { pid: process.pid, worker: workerId } },
     clusterMetrics,
   });
-  // Answer the primary's aggregation requests with this worker's registry (the constructor adds that listener).
-  AggregatorRegistry.setRegistries([worker.registry]);
-  new AggregatorRegistry();
   send({ type: MSG.ready, port: worker.port });
 } catch (err) {
-  process.stderr.write(`worker ${workerId}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  const message = err instanceof Error ? err.message : String(err);
+  send({ type: MSG.failed, message });
+  // Exit once the message is flushed, so the primary can say why.
+  process.disconnect?.();
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 1_000).unref();
 }

@@ -119,12 +119,17 @@ export function startStackProcess(args: string[], env: Record<string, string> = 
 }
 
 /** A JSON request; returns status, headers and parsed body. */
-export async function http(url: string, opts: { method?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+export async function http(url: string, opts: { method?: string; body?: unknown; raw?: string; headers?: Record<string, string>; fresh?: boolean } = {}) {
   const hasBody = opts.body !== undefined || opts.raw !== undefined;
   const res = await request(url, {
     method: (opts.method ?? (hasBody ? 'POST' : 'GET')) as 'GET',
     headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...opts.headers },
     body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
+    // Bounded: a test must fail, not hang, when the shop stops answering.
+    // fresh: a connection of its own, closed after the answer (no keep-alive socket left to a worker about to be killed).
+    reset: opts.fresh ?? false,
+    headersTimeout: 15_000,
+    bodyTimeout: 15_000,
   });
   const text = await res.body.text();
   let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read whatever the shop answered

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, seed } from '../../src/stack/migrations.js';
 import { buy, dropRunData, eventually, http, startInProcessShop, uniqueName, type InProcessShop } from '../helpers/shop.js';
 
 // One shop worker in this process on the machine's PostgreSQL (a schema of
@@ -30,6 +31,14 @@ describe('checkout (external backends: PostgreSQL + Redis + BullMQ)', () => {
     await eventually(async () => (await shop.db.query(`SELECT 1 FROM orders WHERE status <> 'done'`)).rowCount === 0, 30_000, 'all orders done');
     const processed = await shop.db.query<{ times_processed: number }>('SELECT DISTINCT times_processed FROM orders');
     expect(processed.rows.map((r) => r.times_processed)).toEqual([1]);
+  });
+
+  it('migrates and seeds idempotently: a restart keeps what was sold', async () => {
+    await migrate(shop.db, name);
+    await seed(shop.db, { products: 200, hotProducts: 3, hotStock: HOT_STOCK });
+    expect(await stockOf(1)).toBe(0);
+    expect((await shop.db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n).toBe('200');
+    expect((await shop.db.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations')).rows[0]!.n).toBe('1');
   });
 
   it('is idempotent: the same key sent 50 times at once places one order, and every answer is the first one', async () => {

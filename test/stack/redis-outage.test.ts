@@ -85,3 +85,21 @@ describe('external backends when Redis goes away', () => {
     }
   });
 });
+
+describe('drain (one worker, in-process)', () => {
+  it('answers readiness 503 "draining" while in-flight requests finish', async () => {
+    name = uniqueName();
+    shop = await startInProcessShop(name, { downstreamLatency: '300ms', rateLimit: '0' });
+    const s = shop;
+    const slow = Array.from({ length: 3 }, (_, i) => http(`${s.url}/api/products/${i + 1}`));
+    await eventually(async () => (await s.worker.registry.getSingleMetric('shop_http_requests_in_flight')!.get()).values[0]!.value === 3, 5_000, 'in flight');
+    const drained = s.worker.drain(5_000);
+    const ready = await s.worker.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toEqual({ status: 'draining' });
+    expect((await Promise.all(slow)).map((r) => [r.status, r.headers.connection])).toEqual(Array(3).fill([200, 'close']));
+    await drained;
+    shop = undefined; // drained already
+    await s.db.close();
+  });
+});

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDb } from '../../src/stack/db.js';
 import { runBin } from '../helpers/cli.js';
@@ -63,6 +64,17 @@ describe('stack up under faults (external backends)', () => {
     expect(stack.stderr()).not.toContain('internal error');
   });
 
+  it('keeps its port when every worker has died (started with --port 0)', async () => {
+    stack = await external(['--workers', '1']);
+    const url = stack.url;
+    const pid = (await http(`${url}/healthz`, { fresh: true })).json.pid as number;
+    process.kill(pid, 'SIGKILL');
+    // A connection made in the instant before the primary notices the death waits for a worker
+    // that never comes (Node's cluster round robin); poll once the primary has seen it.
+    await eventually(async () => stack!.stdout().includes('exited (SIGKILL)'), 10_000, 'the primary saw the worker die');
+    await eventually(async () => (await http(`${url}/healthz`, { fresh: true })).json.pid !== pid, 20_000, 'a new worker answers at the same URL');
+  });
+
   it('drains on SIGTERM: in-flight requests complete, exit 0, no sessions left open', async () => {
     stack = await external(['--downstream-latency', '1s']);
     const url = stack.url;
@@ -90,6 +102,20 @@ describe('stack up under faults (external backends)', () => {
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/scalectl: the reference stack could not start: cannot prepare the database at postgres:\/\/\*\*\*@127\.0\.0\.1:\d+\/test: .*ECONNREFUSED/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 7 naming the cause when a worker cannot start (its port is taken)', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      name = uniqueName();
+      const r = await runBin(['stack', 'up', '--port', String(port), '--backends', 'external', '--database-url', PG_URL, '--db-schema', name, '--key-prefix', name, '--workers', '2', '--products', '10']);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toContain(`scalectl: the reference stack could not start: a worker could not start: bind EADDRINUSE 127.0.0.1:${port}`);
+    } finally {
+      taken.close();
+    }
   });
 
   it('lists every bad setting at once (exit 2)', async () => {

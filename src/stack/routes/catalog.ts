@@ -41,8 +41,9 @@ export function catalogRoutes(app: FastifyInstance, deps: ShopDeps): void {
     const row = (await deps.db.query<ProductRow>('SELECT id, name, description, price_cents, stock, hot FROM products WHERE id = $1', [id])).rows[0];
     if (!row) return reply.status(404).send({ error: 'not_found', message: `no product ${id}` });
     const body = JSON.stringify(toProduct(row));
-    if (deps.config.cache) void deps.cache.set(key, body);
-    return reply.type('application/json').header('x-cache', 'miss').send(body);
+    // Filled before answering, so the next read hits (the write is bounded by the cache's command timeout and never fails the request).
+    if (deps.config.cache) await deps.cache.set(key, body);
+    return reply.type('application/json').header('x-cache', deps.config.cache ? 'miss' : 'off').send(body);
   });
 
   // Live stock, never cached: this is what buyers race for.

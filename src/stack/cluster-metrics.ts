@@ -1,0 +1,69 @@
+import type { Worker } from 'node:cluster';
+import { randomUUID } from 'node:crypto';
+import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { MSG, type MetricsJson, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
+
+/** A worker that has not sent its series in this long is left out of that scrape. */
+const WORKER_ANSWER_MS = 2_000;
+
+/**
+ * /metrics across the cluster, kept by the primary. A worker serving /metrics
+ * asks the primary, which collects every ready worker's registry as JSON,
+ * merges them (prom-client's aggregation: sums, or the aggregator a metric
+ * names) and adds its own series. Only workers that said they are ready are
+ * asked, so a worker still starting cannot stall a scrape.
+ */
+export interface ClusterMetrics {
+  /** Start answering this worker's /metrics requests and replies. */
+  attach: (w: Worker) => void;
+  /** The worker listens: include it in scrapes. */
+  ready: (w: Worker) => void;
+  /** The worker died; `restarted` when the primary forks a replacement. */
+  gone: (w: Worker) => void;
+  restarted: () => void;
+}
+
+export function createClusterMetrics(): ClusterMetrics {
+  const own = new Registry();
+  const ready = new Set<Worker>();
+  new Gauge({ name: 'shop_workers', help: 'Worker processes serving requests.', registers: [own], collect() { this.set(ready.size); } });
+  const restarts = new Counter({ name: 'shop_worker_restarts_total', help: 'Workers re-forked after an unexpected exit.', registers: [own] });
+  const waiting = new Map<string, (m: MetricsJson) => void>();
+
+  const collectFrom = (w: Worker): Promise<MetricsJson | undefined> => new Promise((resolve) => {
+    const id = randomUUID();
+    const timer = setTimeout(() => {
+      waiting.delete(id);
+      resolve(undefined);
+    }, WORKER_ANSWER_MS);
+    waiting.set(id, (m) => {
+      clearTimeout(timer);
+      waiting.delete(id);
+      resolve(m);
+    });
+    const ask: PrimaryMessage = { type: MSG.metricsCollect, id };
+    if (w.isConnected()) w.send(ask);
+  });
+
+  const exposition = async (): Promise<string> => {
+    const parts = (await Promise.all([...ready].map(collectFrom))).filter((m): m is MetricsJson => m !== undefined);
+    const merged = parts.length ? await AggregatorRegistry.aggregate(parts).metrics() : '';
+    return merged + (await own.metrics());
+  };
+
+  return {
+    attach(w) {
+      w.on('message', (m: WorkerMessage) => {
+        if (m?.type === MSG.metricsJson) waiting.get(m.id)?.(m.metrics);
+        if (m?.type !== MSG.metricsRequest) return;
+        void exposition().then((body) => {
+          const reply: PrimaryMessage = { type: MSG.metricsReply, id: m.id, contentType: own.contentType, body };
+          if (w.isConnected()) w.send(reply);
+        });
+      });
+    },
+    ready: (w) => void ready.add(w),
+    gone: (w) => void ready.delete(w),
+    restarted: () => restarts.inc(),
+  };
+}
