@@ -107,7 +107,7 @@ export function run(): void {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const ipc: CommandIO['ipc'] = process.send
-    ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => void process.once('disconnect', l) }
+    ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => (process.connected ? void process.once('disconnect', l) : l()) }
     : undefined;
   const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal, ipc };
   main(process.argv.slice(2), io).then(

@@ -27,6 +27,13 @@ export async function stackUpCommand(flags: Record<string, unknown>, io: Command
     io.stdout.write(JSON.stringify({ level: LEVELS[level], time: Date.now(), role: 'primary', msg, ...fields }) + '\n');
   };
 
+  // Listen for the parent (`scalectl run`) from the start: if it dies while the stack starts, stop as soon as it is up.
+  let parentGone = false;
+  let onParentGone = (): void => undefined;
+  io.ipc?.onDisconnect(() => {
+    parentGone = true;
+    onParentGone();
+  });
   io.stderr.write(`starting the reference stack: ${config.workers} worker${config.workers === 1 ? '' : 's'}, ${config.backends} backends\n`);
   let stack;
   try {
@@ -40,10 +47,10 @@ export async function stackUpCommand(flags: Record<string, unknown>, io: Command
   io.ipc?.send({ type: 'ready', url: stack.url } satisfies StackParentMessage);
 
   await new Promise<void>((resolve) => {
-    if (io.signal.aborted) return resolve();
+    if (io.signal.aborted || parentGone) return resolve();
     io.signal.addEventListener('abort', () => resolve(), { once: true });
     // Started by `scalectl run`, which has gone away: stop with it.
-    io.ipc?.onDisconnect(() => resolve());
+    onParentGone = resolve;
   });
   io.stderr.write('stopping the reference stack: draining requests and jobs\n');
   await stack.stop();

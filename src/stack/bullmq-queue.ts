@@ -42,7 +42,8 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
       });
       worker.on('error', () => undefined); // connection errors during an outage; the worker reconnects
       worker.on('failed', (job, err) => {
-        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void onGiveUp(job.data.orderId, err).catch(() => undefined);
+        // finishedOn is set once BullMQ will not retry: attempts used up, or stalled too often.
+        if (job?.finishedOn) void onGiveUp(job.data.orderId, err).catch(() => undefined);
       });
     },
     async counts() {
@@ -52,12 +53,14 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
     async close(deadlineMs) {
       if (worker) {
         const w = worker;
-        // Graceful close waits for active jobs; past the deadline, force it: their locks expire and another worker retries them.
+        // A graceful close waits for active jobs. Past the deadline we stop waiting and drop the
+        // connection (a second close() call would only return the first): the unfinished jobs'
+        // locks expire and another worker takes them as stalled.
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deadlineMs)));
         const outcome = await Promise.race([w.close().then(() => 'closed' as const, () => 'closed' as const), late]);
         clearTimeout(timer);
-        if (outcome === 'late') await w.close(true).catch(() => undefined);
+        if (outcome === 'late') workerConnection?.disconnect();
       }
       await queue.close().catch(() => undefined);
       workerConnection?.disconnect();

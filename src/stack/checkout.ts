@@ -17,7 +17,8 @@ export interface CheckoutAnswer {
 }
 
 function requestHash(req: CheckoutRequest): string {
-  const items = req.items ? [...req.items].sort((a, b) => a.productId - b.productId || a.qty - b.qty) : null;
+  // Lines as [productId, qty] tuples, sorted: neither line order nor key order in the JSON changes the hash.
+  const items = req.items ? req.items.map((i) => [i.productId, i.qty]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!) : null;
   return createHash('sha256').update(JSON.stringify({ cartId: req.cartId ?? null, items })).digest('hex');
 }
 
@@ -28,7 +29,8 @@ async function orderLines(c: pg.PoolClient, req: CheckoutRequest): Promise<{ pro
     for (const i of req.items) qty.set(i.productId, (qty.get(i.productId) ?? 0) + i.qty);
     return [...qty].sort((a, b) => a[0] - b[0]).map(([productId, n]) => ({ productId, qty: n }));
   }
-  const cart = await c.query('SELECT 1 FROM carts WHERE id = $1', [req.cartId]);
+  // Locked: a second checkout of the same cart (another key: a double click, two tabs) waits here, then finds it gone.
+  const cart = await c.query('SELECT 1 FROM carts WHERE id = $1 FOR UPDATE', [req.cartId]);
   if (cart.rowCount === 0) return { status: 404, body: { error: 'not_found', message: 'no such cart' }, result: 'rejected' };
   const r = await c.query<{ product_id: number; qty: number }>('SELECT product_id, qty FROM cart_items WHERE cart_id = $1 ORDER BY product_id', [req.cartId]);
   if (r.rows.length === 0) return { status: 422, body: { error: 'empty_cart', message: 'the cart is empty' }, result: 'rejected' };

@@ -81,6 +81,8 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
   const fork = (): Worker => {
     const w = cluster.fork(env);
     const bornAt = Date.now();
+    // A send to a worker that has just died fails with EPIPE; its 'exit' handles the death.
+    w.on('error', () => undefined);
     metrics.attach(w);
     w.on('message', (m: WorkerMessage) => {
       if (m?.type === MSG.ready) metrics.ready(w);
@@ -103,18 +105,18 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
   // Startup: every worker must come up once; a worker that dies now is a configuration problem, not a crash to retry.
   stopping = true;
   const first = Array.from({ length: config.workers }, fork);
+  // Any worker exiting before all are ready fails the start, even one that was ready already.
+  const startupExits: (() => void)[] = [];
   await Promise.all(first.map((w) => new Promise<void>((resolve, reject) => {
     let reason = '';
     const onExit = (code: number | null): void => reject(new Error(reason ? `a worker could not start: ${reason}` : `worker ${w.id} exited with code ${code} while starting`));
     w.once('exit', onExit);
+    startupExits.push(() => w.off('exit', onExit));
     w.on('message', (m: WorkerMessage) => {
       if (m?.type === MSG.failed) reason = m.message;
-      if (m?.type === MSG.ready) {
-        w.off('exit', onExit);
-        resolve();
-      }
+      if (m?.type === MSG.ready) resolve();
     });
-  }))).catch(async (err: unknown) => {
+  }))).finally(() => startupExits.forEach((off) => off())).catch(async (err: unknown) => {
     clearInterval(keepAlive);
     for (const w of first) if (!w.isDead()) w.process.kill('SIGKILL');
     throw err;

@@ -18,6 +18,14 @@ export interface Db {
   close: () => Promise<void>;
 }
 
+/** Longest a request waits for a pool connection; then it gets 503 (the shop is overloaded, not broken). */
+export const POOL_WAIT_MS = 10_000;
+
+/** True for pg-pool's "no connection free in time" error. */
+export function isPoolTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('timeout exceeded when trying to connect');
+}
+
 export interface DbOptions {
   connection: DbConnection;
   schema: string;
@@ -32,7 +40,7 @@ export function createDb(opts: DbOptions): Db {
     ...base,
     max: opts.poolSize,
     // A stuck database must fail requests, not hang them.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: POOL_WAIT_MS,
     statement_timeout: 10_000,
     idle_in_transaction_session_timeout: 30_000,
     application_name: opts.applicationName ?? 'scalectl-shop',
@@ -45,6 +53,12 @@ export function createDb(opts: DbOptions): Db {
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
+      // A connection lost mid-transaction emits 'error' on the checked-out client, which the pool
+      // no longer listens to; unheard, it would crash the worker. The failing query rejects anyway.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(client);
@@ -55,6 +69,7 @@ export function createDb(opts: DbOptions): Db {
         throw err;
       } finally {
         // A connection that could not roll back is discarded, not reused.
+        client.off('error', onError);
         client.release(broken);
       }
     },

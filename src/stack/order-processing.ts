@@ -84,6 +84,8 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
 
   return {
     nudge() {
+      // While the queue is failing, keep the backoff: a checkout must not trigger another failing attempt.
+      if (failures > 0) return;
       if (wake) wake();
       else pending = true;
     },

@@ -66,6 +66,11 @@ export function createPgQueue(db: Db, opts: PgQueueOptions): JobQueue {
         continue;
       }
       const claimed = job;
+      if (stopping) {
+        // Claimed while closing: hand it straight back.
+        await db.query(`UPDATE jobs SET state = 'waiting', locked_until = NULL, attempts = greatest(attempts - 1, 0) WHERE id = $1`, [claimed.id]).catch(() => undefined);
+        break;
+      }
       const done = handler(claimed.id).then(() => undefined, (e: unknown) => e ?? new Error('job failed'))
         .then((err) => settle(claimed, err)).catch(() => undefined) // a lost settle is retried when the lease runs out
         .finally(() => active.delete(claimed.id));

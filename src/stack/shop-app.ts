@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import { isPoolTimeout } from './db.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { orderRoutes } from './routes/orders.js';
 import type { ShopDeps } from './shop-deps.js';
@@ -80,6 +81,10 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
   }
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isPoolTimeout(err)) {
+      req.log.warn('no database connection free in time; answered 503');
+      return reply.status(503).header('retry-after', '1').send({ error: 'overloaded', message: 'the shop is busy; retry shortly', requestId: req.id });
+    }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) {
       req.log.error({ err }, 'request failed');

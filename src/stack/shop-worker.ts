@@ -48,7 +48,8 @@ function backends(spec: WorkerSpec, db: ReturnType<typeof createDb>): { cache: C
   }
   return {
     cache: c.cache ? createMemoryCache({ maxEntries: c.cacheSize, ttlMs: c.cacheTtl }) : createNoCache(),
-    queue: createPgQueue(db, { concurrency: c.queueConcurrency }),
+    // The lease outlasts the longest job, so a slow job is not handed to a second consumer while it runs.
+    queue: createPgQueue(db, { concurrency: c.queueConcurrency, leaseMs: Math.max(30_000, 2 * c.jobDuration + 10_000) }),
   };
 }
 

@@ -36,7 +36,9 @@ const clusterMetrics = (): Promise<{ contentType: string; body: string }> => new
 
 let worker: ShopWorker | undefined;
 let stopping: Promise<void> | undefined;
+let startFailed = false;
 const shutdown = (deadlineMs: number): Promise<void> => (stopping ??= (async () => {
+  if (startFailed) return;
   try {
     await worker?.drain(deadlineMs);
     process.exit(0);
@@ -67,10 +69,11 @@ try {
   });
   send({ type: MSG.ready, port: worker.port });
 } catch (err) {
+  startFailed = true;
   const message = err instanceof Error ? err.message : String(err);
-  send({ type: MSG.failed, message });
-  // Exit once the message is flushed, so the primary can say why.
-  process.disconnect?.();
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 1_000).unref();
+  // Exit once the message is delivered, so the primary can say why.
+  const exit = (): never => process.exit(1);
+  if (process.connected && process.send) process.send({ type: MSG.failed, message } satisfies WorkerMessage, exit);
+  else exit();
+  setTimeout(exit, 2_000).unref();
 }

@@ -52,6 +52,9 @@ describe('checkout (external backends: PostgreSQL + Redis + BullMQ)', () => {
     // The same key with another body is refused; no key at all is refused.
     const other = await http(`${shop.url}/api/checkout`, { body: { items: [{ productId: 3, qty: 2 }] }, headers: { 'idempotency-key': key } });
     expect(other.status).toBe(422);
+    // The same lines with keys in another order are the same request: replayed, not refused.
+    const reordered = await http(`${shop.url}/api/checkout`, { raw: '{"items":[{"qty":1,"productId":2}]}', headers: { 'idempotency-key': key } });
+    expect([reordered.status, reordered.headers['idempotent-replayed']]).toEqual([202, 'true']);
     const none = await http(`${shop.url}/api/checkout`, { body: { items: [{ productId: 3, qty: 1 }] } });
     expect(none.status).toBe(400);
     expect(none.json.error).toBe('idempotency_key_required');
@@ -71,6 +74,18 @@ describe('checkout (external backends: PostgreSQL + Redis + BullMQ)', () => {
     expect((await http(`${shop.url}/api/carts/${cart.json.id}`)).status).toBe(404);
     const noProduct = await http(`${shop.url}/api/carts/${(await http(`${shop.url}/api/carts`, { method: 'POST' })).json.id}/items`, { body: { productId: 99_999, qty: 1 } });
     expect(noProduct.status).toBe(404);
+  });
+
+  it('checks a cart out once, even when two checkouts of it (different keys) race', async () => {
+    for (let round = 0; round < 10; round++) {
+      const cart = await http(`${shop.url}/api/carts`, { method: 'POST' });
+      await http(`${shop.url}/api/carts/${cart.json.id}/items`, { body: { productId: 160, qty: 1 } });
+      const before = await stockOf(160);
+      const answers = await Promise.all([1, 2].map((n) =>
+        http(`${shop.url}/api/checkout`, { body: { cartId: cart.json.id }, headers: { 'idempotency-key': `race-${round}-${n}-${name}` } })));
+      expect(answers.map((a) => a.status).sort()).toEqual([202, 404]);
+      expect(await stockOf(160)).toBe(before - 1);
+    }
   });
 
   it('rejects malformed bodies with 4xx and leaves stock unchanged', async () => {
