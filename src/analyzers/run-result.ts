@@ -7,6 +7,7 @@ import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
 import { evaluateThresholds, type MeasuredScope, type ThresholdResult } from './thresholds.js';
 import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
+import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
 
 /** Request statistics of the run or of one endpoint. */
 export interface RequestStats {
@@ -54,9 +55,10 @@ export interface RunResult {
   endpoints: (RequestStats & { name: string; method: string })[];
   flows: FlowResult[];
   phases: { name: string; kind: string; startSec: number; durationSec: number }[];
-  timeseries: TimeseriesPoint[];
-  /** Target telemetry (cache, queue, CPU): empty until a scenario configures telemetry. */
-  telemetry: Record<string, unknown>;
+  /** Per second: the load's figures, and the target's telemetry when collected. */
+  timeseries: (TimeseriesPoint & Partial<Omit<TelemetryPoint, 't'>>)[];
+  /** Target telemetry (cache, queue, CPU; docs/telemetry.md); {} when the run collected none. */
+  telemetry: TelemetrySummary | Record<string, never>;
   thresholds: ThresholdResult[];
   generator: GeneratorHealth;
   /** The first message seen for each error kind. */
@@ -83,6 +85,15 @@ export interface BuildOptions {
   target: string;
   /** CPU cores of the generator's machine, for warnings. */
   cores: number;
+  /** What the target's metrics showed, when telemetry was collected. */
+  telemetry?: { summary: TelemetrySummary; points: TelemetryPoint[] };
+}
+
+/** Adds each second's telemetry (the last scrape in that second) to the timeseries point of that second. */
+function mergeTimeseries(points: readonly TimeseriesPoint[], telemetry: readonly TelemetryPoint[]): (TimeseriesPoint & Partial<TelemetryPoint>)[] {
+  const bySecond = new Map<number, TelemetryPoint>();
+  for (const p of telemetry) bySecond.set(p.t, p);
+  return points.map((p) => ({ ...bySecond.get(p.t), ...p }));
 }
 
 /** Turns what the engine recorded into the RunResult, thresholds judged. */
@@ -110,7 +121,7 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   const scopes = new Map<string, MeasuredScope>();
   for (const f of flows) scopes.set(f.name, { samples: f.iterations, latencyMs: f.durationMs, errorRate: f.iterations ? f.failed / f.iterations : 0, rps: f.iterations / durationSec });
   for (const e of endpoints) scopes.set(e.name, { samples: e.requests, ...e });
-  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), { samples: totalStats.requests, ...totalStats }, scopes);
+  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), { samples: totalStats.requests, ...totalStats }, scopes, opts.telemetry?.summary);
   const it = final.iterations;
   return {
     schemaVersion: 1,
@@ -130,8 +141,8 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     endpoints,
     flows,
     phases: data.phases.map((p) => ({ name: p.label, kind: p.phase.kind, startSec: p.startMs / 1000, durationSec: p.phase.durationMs / 1000 })),
-    timeseries: data.timeseries,
-    telemetry: {},
+    timeseries: opts.telemetry ? mergeTimeseries(data.timeseries, opts.telemetry.points) : data.timeseries,
+    telemetry: opts.telemetry?.summary ?? {},
     thresholds,
     generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, cores: opts.cores }, it.dropped),
     errorSamples: final.errorSamples,

@@ -1,4 +1,5 @@
-import { compare, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
+import { compare, customMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
+import type { TelemetrySummary } from './telemetry.js';
 import type { LatencySummary } from '../engine/latency-histogram.js';
 
 /** The numbers a threshold can be checked against, for the run, an endpoint or a flow. */
@@ -22,6 +23,25 @@ export interface ThresholdResult {
   ok: boolean;
 }
 
+/** A telemetry metric's value, or null when it was not measured. */
+export function telemetryValue(t: TelemetrySummary | undefined, metric: ThresholdMetric): number | null {
+  if (!t) return null;
+  const custom = customMetric(metric);
+  if (custom) return t.custom[custom.name]?.[custom.aggregate] ?? null;
+  switch (metric) {
+    case 'cache_hit_ratio': return t.cacheHitRatio;
+    case 'queue_depth.max': return t.queueDepth?.max ?? null;
+    case 'queue_depth.mean': return t.queueDepth?.mean ?? null;
+    case 'queue_depth.final': return t.queueDepth?.final ?? null;
+    case 'queue_drain_time': return t.queueDrainTimeSec === null ? null : t.queueDrainTimeSec * 1000;
+    case 'cpu.max': return t.cpu?.maxPercent ?? null;
+    case 'cpu.mean': return t.cpu?.meanPercent ?? null;
+    case 'event_loop_lag.max': return t.eventLoopLagMs?.max ?? null;
+    case 'event_loop_lag.mean': return t.eventLoopLagMs?.mean ?? null;
+    default: return null;
+  }
+}
+
 function metricValue(m: MeasuredScope, metric: ThresholdMetric): number {
   if ((LATENCY_METRICS as readonly string[]).includes(metric)) return m.latencyMs[metric as LatencyMetric];
   return metric === 'error_rate' ? m.errorRate : m.rps;
@@ -38,12 +58,13 @@ export function evaluateThresholds(
   expressions: readonly string[],
   total: MeasuredScope,
   scopes: ReadonlyMap<string, MeasuredScope>,
+  telemetry?: TelemetrySummary,
 ): ThresholdResult[] {
   return expressions.map((text) => {
     const t = parseThreshold(text);
     if (typeof t === 'string') throw new Error(`threshold was not validated: ${t}`);
     const m = t.scope === undefined ? total : scopes.get(t.scope);
-    const actual = m && m.samples > 0 ? metricValue(m, t.metric) : null;
+    const actual = isTelemetryMetric(t.metric) ? telemetryValue(telemetry, t.metric) : m && m.samples > 0 ? metricValue(m, t.metric) : null;
     return {
       expression: t.expression,
       scope: t.scope,

@@ -15,6 +15,9 @@ import { schedulePhases } from '../scenarios/schedule.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { startReferenceTarget, type ReferenceTarget } from '../stack/reference-target.js';
+import { analyzeTelemetry, liveTelemetry } from '../analyzers/telemetry.js';
+import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
+import { planTelemetry, queueEmpty, tracksQueue } from '../telemetry/telemetry-plan.js';
 import type { CommandIO } from './io.js';
 
 export interface RunOptions {
@@ -78,8 +81,15 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     const workers = opts.workers ?? 1;
     io.stderr.write(`running ${loaded.scenario.name} against ${target}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
       `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
-    const progress = opts.progress === false ? undefined : new Progress({ write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases, signal: io.signal });
-    const data = await runLoad(loaded, {
+    const plan = planTelemetry(loaded.scenario.telemetry, target, Boolean(stack));
+    const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
+    if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${plan.source.describe} every ${formatDuration(plan.intervalMs)}\n`));
+    collector?.start();
+    const progress = opts.progress === false ? undefined : new Progress({
+      write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases, signal: io.signal,
+      telemetry: collector ? () => liveTelemetry(collector.recent()) : undefined,
+    });
+    const loadData = await runLoad(loaded, {
       target,
       workers,
       maxInFlight: opts.maxInFlight,
@@ -87,7 +97,17 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       signal: io.signal,
       onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
     });
-    const result = buildRunResult(loaded, data, { target, cores: availableParallelism() });
+    if (collector && plan && !loadData.aborted && plan.drainTimeoutMs > 0 && tracksQueue(plan)) {
+      io.stderr.write(`load done; waiting for the target's queue to drain (at most ${formatDuration(plan.drainTimeoutMs)}; Ctrl-C stops waiting)\n`);
+      await collector.drain(queueEmpty, plan.drainTimeoutMs, io.signal);
+    }
+    const recording = await collector?.stop();
+    // A Ctrl-C during the drain stops the run like one during the load: not judged, exit 5.
+    const data = { ...loadData, aborted: loadData.aborted || io.signal.aborted };
+    const telemetry = recording && plan ? analyzeTelemetry(recording, {
+      startedAt: data.startedAt.getTime(), loadDurationSec: data.loadDurationSec, signals: plan.signals, custom: plan.custom,
+    }) : undefined;
+    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     if (outPath) {
       await writeFile(outPath, renderJson(result));

@@ -61,3 +61,13 @@ describe('colour', () => {
     expect(colorsFor({ isTTY: true }, { NO_COLOR: '1' }).level).toBe(0);
   });
 });
+
+describe('telemetryLine', () => {
+  it('shows what is known of the target, and nothing before the first scrapes', async () => {
+    const { telemetryLine } = await import('./progress.js');
+    expect(telemetryLine(undefined)).toBe('');
+    expect(telemetryLine({ t: 3, cacheHitRatio: 0.934, queueDepth: 12, jobsPerSec: 20.5, cpuPercent: 145.2, cpuMaxWorkerPercent: 80.4, eventLoopLagMs: 3 }))
+      .toBe('cache hit 93%  queue 12  jobs 20.5/s  CPU 145% (hottest worker 80%)  lag 3ms');
+    expect(telemetryLine({ t: 0, cacheHitRatio: null })).toBe('cache hit -');
+  });
+});

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { LiveTotals, TimeseriesPoint } from '../engine/aggregator.js';
 import type { ScheduledPhase } from '../scenarios/schedule.js';
 import { formatDuration } from '../scenarios/duration.js';
+import type { TelemetryPoint } from '../analyzers/telemetry.js';
 
 export interface ProgressOptions {
   write: (text: string) => void;
@@ -13,6 +14,20 @@ export interface ProgressOptions {
   plainEverySec?: number;
   /** The run's stop signal: the CLI prints a line when it fires, so the block is redrawn below it, not over it. */
   signal?: AbortSignal;
+  /** The target's latest telemetry, when the run collects it. */
+  telemetry?: () => TelemetryPoint | undefined;
+}
+
+/** `cache hit 93%  queue 12  CPU 145% (max worker 80%)  lag 3ms`, or '' when nothing is known yet. */
+export function telemetryLine(p: TelemetryPoint | undefined): string {
+  if (!p) return '';
+  const parts: string[] = [];
+  if (p.cacheHitRatio !== undefined) parts.push(`cache hit ${p.cacheHitRatio === null ? '-' : `${Math.round(p.cacheHitRatio * 100)}%`}`);
+  if (p.queueDepth !== undefined) parts.push(`queue ${p.queueDepth}`);
+  if (p.jobsPerSec !== undefined) parts.push(`jobs ${p.jobsPerSec}/s`);
+  if (p.cpuPercent !== undefined) parts.push(`CPU ${Math.round(p.cpuPercent)}% (hottest worker ${Math.round(p.cpuMaxWorkerPercent ?? 0)}%)`);
+  if (p.eventLoopLagMs !== undefined) parts.push(`lag ${formatDuration(p.eventLoopLagMs)}`);
+  return parts.join('  ');
 }
 
 /** Live progress: phase, elapsed/total, offered vs achieved rate, p99 so far, errors. */
@@ -43,6 +58,8 @@ export class Progress {
         `  p99 now ${formatDuration(p.p99)}  run ${formatDuration(live.p99)}  requests ${live.requests}  errors ${errors}` +
           (live.dropped ? c.yellow(`  dropped ${live.dropped}`) : ''),
       ];
+      const target = telemetryLine(this.opts.telemetry?.());
+      if (this.opts.telemetry) lines.push(`  target: ${target || 'waiting for the first scrapes'}`);
       // Move up over the previous block and redraw it.
       const up = this.linesDrawn ? `\x1b[${this.linesDrawn}A` : '';
       this.opts.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
@@ -51,7 +68,8 @@ export class Progress {
       this.lastPlainAt = elapsed;
       this.opts.write(
         `[${elapsed}/${this.totalSec}s] ${label}: offered ${p.offeredRps}/s achieved ${p.achievedRps}/s ` +
-          `p99 ${formatDuration(live.p99)} requests ${live.requests} errors ${live.errors}${live.dropped ? ` dropped ${live.dropped}` : ''}\n`,
+          `p99 ${formatDuration(live.p99)} requests ${live.requests} errors ${live.errors}${live.dropped ? ` dropped ${live.dropped}` : ''}` +
+          `${this.opts.telemetry && telemetryLine(this.opts.telemetry()) ? ` | ${telemetryLine(this.opts.telemetry())}` : ''}\n`,
       );
     }
   }

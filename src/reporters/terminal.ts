@@ -3,7 +3,33 @@ import type { ChalkInstance } from 'chalk';
 import type { RequestStats, RunResult } from '../analyzers/run-result.js';
 import type { ThresholdResult } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { LATENCY_METRICS } from '../scenarios/threshold-expression.js';
+import { isTelemetryMetric, LATENCY_METRICS } from '../scenarios/threshold-expression.js';
+import type { TelemetrySummary } from '../analyzers/telemetry.js';
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+/** What the target's metrics showed: one row per figure. */
+function renderTelemetry(t: TelemetrySummary, c: ChalkInstance): string {
+  const rows: [string, string][] = [];
+  if (t.cacheHitRatio !== null) rows.push(['cache hit ratio', `${pct(t.cacheHitRatio)} of ${t.cacheLookups} lookups`]);
+  if (t.queueDepth) rows.push(['queue depth', `max ${t.queueDepth.max}, mean ${t.queueDepth.mean}, at the end of the load ${t.queueDepth.final}`]);
+  if (t.drain) {
+    rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${t.queueDrainTimeSec.toFixed(1)} s after the load`
+      : c.yellow(t.drain.interrupted ? 'interrupted' : `not empty after ${t.drain.timeoutSec} s`)]);
+  }
+  if (t.jobs) rows.push(['jobs completed', `${t.jobs.completed} (${t.jobs.perSec}/s)`]);
+  if (t.cpu) {
+    rows.push(['CPU, all workers', `mean ${t.cpu.totalPercent.mean}%, max ${t.cpu.totalPercent.max}% of one core`]);
+    for (const [w, v] of Object.entries(t.cpu.workers)) rows.push([`CPU, worker ${w}`, `mean ${v.meanPercent}%, max ${v.maxPercent}%`]);
+  }
+  if (t.eventLoopLagMs) rows.push(['event-loop lag', `max ${fmtMs(t.eventLoopLagMs.max)}, mean ${fmtMs(t.eventLoopLagMs.mean)}`]);
+  for (const [name, s] of Object.entries(t.custom)) {
+    rows.push([name, s.type === 'counter' ? `+${s.increase} (${s.rate}/s)` : `min ${s.min}, mean ${s.mean}, max ${s.max}, final ${s.final}`]);
+  }
+  const tt = table(['target telemetry', `${t.scrapes.ok} scrapes${t.scrapes.failed ? `, ${t.scrapes.failed} failed` : ''}`]);
+  for (const r of rows) tt.push(r);
+  return tt.toString();
+}
 
 const LATENCY_COLUMNS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
 
@@ -35,8 +61,10 @@ function statsRow(name: string, s: RequestStats): string[] {
 /** A threshold's measured value in its own unit. */
 export function formatThresholdValue(t: Pick<ThresholdResult, 'metric'>, v: number | null): string {
   if (v === null) return 'no data';
-  if ((LATENCY_METRICS as readonly string[]).includes(t.metric)) return fmtMs(v);
-  if (t.metric === 'error_rate') return `${(v * 100).toFixed(2)}%`;
+  if ((LATENCY_METRICS as readonly string[]).includes(t.metric) || t.metric === 'queue_drain_time' || t.metric.startsWith('event_loop_lag.')) return fmtMs(v);
+  if (t.metric === 'error_rate' || t.metric === 'cache_hit_ratio') return `${(v * 100).toFixed(2)}%`;
+  if (t.metric.startsWith('cpu.')) return `${v.toFixed(1)}%`;
+  if (isTelemetryMetric(t.metric)) return String(Math.round(v * 1000) / 1000);
   return v.toFixed(1);
 }
 
@@ -57,6 +85,9 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   }
   out.push(f.toString());
 
+  const telemetry = 'source' in r.telemetry ? (r.telemetry as TelemetrySummary) : undefined;
+  if (telemetry) out.push(renderTelemetry(telemetry, c));
+
   const samples = Object.entries(r.errorSamples);
   if (samples.length) out.push(c.dim('errors seen: ' + samples.map(([k, m]) => `${k}: ${m}`).join('; ')));
 
@@ -70,6 +101,7 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   out.push(c.dim(`generator: ${g.workers} worker${g.workers > 1 ? 's' : ''}, CPU ${g.cpuPercent.mean}% mean / ${g.cpuPercent.max}% max of one core, ` +
     `event-loop lag p99 ${g.eventLoopLagP99Ms} ms${openModel ? `, arrivals late by up to ${g.scheduleLagP99Ms} ms (p99)` : ''}`));
   for (const w of g.warnings) out.push(c.yellow(`warning: ${w}`));
+  for (const w of telemetry?.warnings ?? []) out.push(c.yellow(`warning: telemetry: ${w}`));
 
   const failed = r.thresholds.filter((x) => !x.ok).length;
   if (r.aborted) out.push(c.yellow('ABORTED: partial results'));

@@ -1,7 +1,7 @@
 import type { Scenario } from './schema.js';
 import { templateRefs, templateStrings, TemplateSyntaxError } from './template.js';
 import { TEMPLATE_HELPERS } from './template-helpers.js';
-import { parseThreshold } from './threshold-expression.js';
+import { customMetric, isTelemetryMetric, parseThreshold } from './threshold-expression.js';
 import { didYouMean } from './scenario-issue.js';
 
 /** Variables every template can use without declaring them. */
@@ -88,6 +88,14 @@ export function checkScenario(scenario: Scenario, columns: Record<string, string
     else if (t.scope !== undefined && !flowNames.has(t.scope) && !endpointNames.has(t.scope)) {
       const names = [...flowNames, ...endpointNames];
       issues.push({ path: at, message: `no endpoint or flow named "${t.scope}"${didYouMean(t.scope, names)}; names: ${names.join(', ')}` });
+    } else if (isTelemetryMetric(t.metric) && !scenario.telemetry && scenario.target !== 'reference') {
+      issues.push({ path: at, message: `${t.metric} comes from the target's metrics: add a telemetry: section (docs/telemetry.md)` });
+    } else {
+      const custom = customMetric(t.metric);
+      const names = Object.keys(scenario.telemetry?.custom ?? {});
+      if (custom && !names.includes(custom.name)) {
+        issues.push({ path: at, message: `no custom telemetry series named "${custom.name}"${didYouMean(custom.name, names)}; define it under telemetry.custom` });
+      }
     }
   });
   return issues;

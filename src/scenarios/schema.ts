@@ -3,6 +3,7 @@ import { durationSchema } from './duration-schema.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
 import { targetUrlProblem } from './target-url.js';
 import { stackOptionsSchema } from '../stack/stack-config.js';
+import { telemetrySchema } from './telemetry-schema.js';
 
 export { durationSchema };
 
@@ -184,6 +185,8 @@ export const scenarioSchema = z
         if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; expected a URL such as http://127.0.0.1:3000, or "reference"` });
       })
       .meta({ description: 'Base URL of the service, or "reference" to start the reference flash-sale stack for the run.' }),
+    telemetry: telemetrySchema.optional()
+      .meta({ description: "Watch the target's metrics during the run: cache hit ratio, queue depth and drain time, CPU (docs/telemetry.md). On by default with target: reference." }),
     stack: stackOptionsSchema.optional()
       .meta({ description: 'target: reference only: settings of the stack started for the run (docs/reference-stack.md).' }),
     defaults: z

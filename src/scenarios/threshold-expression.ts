@@ -3,8 +3,29 @@ import { parseDuration } from './duration.js';
 
 export const LATENCY_METRICS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
-export const THRESHOLD_METRICS = [...LATENCY_METRICS, 'error_rate', 'rps'] as const;
-export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
+/** Metrics from the target's telemetry (docs/telemetry.md); never scoped. */
+export const TELEMETRY_METRICS = ['cache_hit_ratio', 'queue_depth.max', 'queue_depth.mean', 'queue_depth.final', 'queue_drain_time',
+  'cpu.max', 'cpu.mean', 'event_loop_lag.max', 'event_loop_lag.mean'] as const;
+export type TelemetryMetric = (typeof TELEMETRY_METRICS)[number];
+export const THRESHOLD_METRICS = [...LATENCY_METRICS, 'error_rate', 'rps', ...TELEMETRY_METRICS] as const;
+/** How a custom telemetry series is judged: `<name>.<aggregate>`. */
+export const CUSTOM_AGGREGATES = ['rate', 'increase', 'min', 'mean', 'max', 'final'] as const;
+export type CustomAggregate = (typeof CUSTOM_AGGREGATES)[number];
+/** A built-in metric, or a custom telemetry series written `<name>.<aggregate>`. */
+export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number] | `${string}.${CustomAggregate}`;
+const CUSTOM_RE = new RegExp(`^([a-z][a-z0-9_]*)\\.(${CUSTOM_AGGREGATES.join('|')})$`);
+
+/** The custom series a metric names, when it is not a built-in one. */
+export function customMetric(metric: string): { name: string; aggregate: CustomAggregate } | undefined {
+  if ((THRESHOLD_METRICS as readonly string[]).includes(metric)) return undefined;
+  const m = CUSTOM_RE.exec(metric);
+  return m ? { name: m[1]!, aggregate: m[2] as CustomAggregate } : undefined;
+}
+
+/** True for metrics measured on the target (telemetry), not on the requests. */
+export function isTelemetryMetric(metric: string): boolean {
+  return (TELEMETRY_METRICS as readonly string[]).includes(metric) || customMetric(metric) !== undefined;
+}
 export type Comparator = '<' | '<=' | '>' | '>=';
 
 /** A parsed threshold such as `checkout: p95 < 300ms`. */
@@ -15,7 +36,11 @@ export interface ThresholdExpression {
   scope: string | undefined;
   metric: ThresholdMetric;
   op: Comparator;
-  /** Milliseconds for latency metrics, a fraction (0.01 = 1%) for error_rate, per second for rps. */
+  /**
+   * Milliseconds for latency metrics, queue_drain_time and event_loop_lag; a
+   * fraction (0.01 = 1%) for error_rate and cache_hit_ratio; percent of one
+   * core for cpu; per second for rps; a plain number otherwise.
+   */
   limit: number;
 }
 
@@ -26,12 +51,30 @@ export function parseThreshold(expression: string): ThresholdExpression | string
   const m = EXPR_RE.exec(expression);
   if (!m) return `expected "<metric> <op> <value>" such as "p99 < 200ms" or "error_rate < 1%", got ${JSON.stringify(expression)}`;
   const [, scope, metricText, op, valueText] = m as unknown as [string, string | undefined, string, Comparator, string];
-  if (!(THRESHOLD_METRICS as readonly string[]).includes(metricText)) {
-    return `unknown metric "${metricText}" (did you mean ${closest(metricText, [...THRESHOLD_METRICS])}?); known: ${THRESHOLD_METRICS.join(', ')}`;
+  if (!(THRESHOLD_METRICS as readonly string[]).includes(metricText) && !customMetric(metricText)) {
+    return `unknown metric "${metricText}" (did you mean ${closest(metricText, [...THRESHOLD_METRICS])}?); known: ${THRESHOLD_METRICS.join(', ')}, ` +
+      `or a custom telemetry series as <name>.<${CUSTOM_AGGREGATES.join('|')}>`;
   }
   const metric = metricText as ThresholdMetric;
+  if (scope !== undefined && isTelemetryMetric(metric)) return `${metric} is measured on the target as a whole; it takes no scope ("${scope}:")`;
   let limit: number | undefined;
-  if ((LATENCY_METRICS as readonly string[]).includes(metric)) {
+  const number = (): number | undefined => (/^-?\d+(\.\d+)?$/.test(valueText) ? Number(valueText) : undefined);
+  if (metric === 'queue_drain_time' || metric.startsWith('event_loop_lag.')) {
+    if (/^\d+(\.\d+)?$/.test(valueText)) return `give ${metric} a unit, e.g. "${metric} ${op} ${valueText}s"`;
+    limit = parseDuration(valueText);
+    if (limit === undefined) return `expected a duration such as 30s or 200ms, got ${JSON.stringify(valueText)}`;
+  } else if (metric === 'cache_hit_ratio') {
+    const pm = /^(\d+(?:\.\d+)?)\s*%$/.exec(valueText);
+    limit = pm ? Number(pm[1]) / 100 : number();
+    if (limit === undefined || limit > 1) return `expected a percentage such as 80% or a fraction such as 0.8, got ${JSON.stringify(valueText)}`;
+  } else if (metric.startsWith('cpu.')) {
+    const pm = /^(\d+(?:\.\d+)?)\s*%?$/.exec(valueText);
+    limit = pm ? Number(pm[1]) : undefined;
+    if (limit === undefined) return `expected a percentage of one core such as 85%, got ${JSON.stringify(valueText)}`;
+  } else if (metric.startsWith('queue_depth.') || customMetric(metric)) {
+    limit = number();
+    if (limit === undefined) return `expected a number, got ${JSON.stringify(valueText)}`;
+  } else if ((LATENCY_METRICS as readonly string[]).includes(metric)) {
     if (/^\d+(\.\d+)?$/.test(valueText)) return `give ${metric} a unit, e.g. "${metric} ${op} ${valueText}ms"`;
     limit = parseDuration(valueText);
     if (limit === undefined) return `expected a duration such as 200ms or 1.5s, got ${JSON.stringify(valueText)}`;

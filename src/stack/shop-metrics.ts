@@ -103,13 +103,16 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
       this.inc({ worker }, cpuSeconds);
     },
   });
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  // Node records the time between samples, the sampling interval included; the lag is what exceeds it.
+  const RESOLUTION_MS = 10;
+  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   loop.enable();
+  const lagSeconds = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS) / 1000;
   new Gauge({
     name: 'shop_worker_event_loop_lag_seconds', help: 'Event-loop delay of each worker since the last scrape (p99 and max).', labelNames: ['worker', 'quantile'] as const, registers,
     collect() {
-      this.set({ worker, quantile: '0.99' }, loop.percentile(99) / 1e9);
-      this.set({ worker, quantile: '1' }, loop.max / 1e9);
+      this.set({ worker, quantile: '0.99' }, lagSeconds(loop.percentile(99)));
+      this.set({ worker, quantile: '1' }, lagSeconds(loop.max));
       loop.reset();
     },
   });

@@ -37,6 +37,9 @@ export function catalogRoutes(app: FastifyInstance, deps: ShopDeps): void {
       const cached = await deps.cache.get(key);
       deps.metrics.cacheRequests.inc({ result: cached.result });
       if (cached.result === 'hit') return reply.type('application/json').header('x-cache', 'hit').send(cached.value);
+    } else {
+      // With the cache off every read goes to PostgreSQL: a miss, so the hit ratio shows 0, not "no data".
+      deps.metrics.cacheRequests.inc({ result: 'miss' });
     }
     const row = (await deps.db.query<ProductRow>('SELECT id, name, description, price_cents, stock, hot FROM products WHERE id = $1', [id])).rows[0];
     if (!row) return reply.status(404).send({ error: 'not_found', message: `no product ${id}` });

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { TelemetryRecording, TelemetryScrape } from '../telemetry/telemetry-collector.js';
+import type { SeriesValue } from '../telemetry/telemetry-source.js';
+import { analyzeTelemetry, counterDeltas } from './telemetry.js';
+
+const T0 = 1_000_000;
+const one = (value: number, key = 'k', group = ''): SeriesValue[] => [{ key, group, value }];
+const workers = (a: number, b: number): SeriesValue[] => [{ key: 'w1', group: '1', value: a }, { key: 'w2', group: '2', value: b }];
+
+/** Scrapes at whole seconds 0..n; `f(i)` gives the values of scrape i. */
+function recording(n: number, f: (i: number) => TelemetryScrape['values'], extra: Partial<TelemetryRecording> = {}): TelemetryRecording {
+  return { source: 'fake', intervalMs: 1000, failures: 0, scrapes: Array.from({ length: n + 1 }, (_, i) => ({ at: T0 + i * 1000, values: f(i) })), ...extra };
+}
+
+const opts = { startedAt: T0, loadDurationSec: 10, signals: ['cacheHits', 'cacheMisses', 'queueWaiting', 'cpuSeconds'], custom: {} };
+
+describe('analyzeTelemetry', () => {
+  it('computes the hit ratio from counter deltas, per second and over the load', () => {
+    // 9 hits and 1 miss a second for 5 s, then 1 hit and 3 misses a second.
+    const hits = (i: number) => (i <= 5 ? 9 * i : 45 + (i - 5));
+    const misses = (i: number) => (i <= 5 ? i : 5 + 3 * (i - 5));
+    const { summary, points } = analyzeTelemetry(recording(10, (i) => ({ cacheHits: one(hits(i)), cacheMisses: one(misses(i)) })), opts);
+    expect(points.map((p) => p.cacheHitRatio)).toEqual([undefined, 0.9, 0.9, 0.9, 0.9, 0.9, 0.25, 0.25, 0.25, 0.25, 0.25]);
+    expect(summary.cacheHitRatio).toBe(0.7143); // (45 + 5) hits of 50 + 20 lookups
+    expect(summary.cacheLookups).toBe(70);
+  });
+
+  it('takes a counter that went down as reset (it restarted from 0), and a new series as starting from 0', () => {
+    expect(counterDeltas(one(100), one(30))).toEqual(new Map([['', 30]]));
+    expect(counterDeltas(one(100), one(130))).toEqual(new Map([['', 30]]));
+    expect(counterDeltas([{ key: 'a', group: '', value: 5 }], [{ key: 'a', group: '', value: 7 }, { key: 'b', group: '', value: 4 }])).toEqual(new Map([['', 6]]));
+    const { summary } = analyzeTelemetry(recording(4, (i) => ({ cacheHits: one([0, 90, 180, 9, 99][i]!), cacheMisses: one([0, 10, 20, 1, 11][i]!) })), opts);
+    expect(summary.cacheHitRatio).toBe(0.9);
+  });
+
+  it('reports queue depth (waiting + active + delayed) over the load, and the drain time from the first empty scrape after it', () => {
+    const depth = [0, 4, 8, 20, 12, 6, 6, 6, 6, 6, 6, 3, 1, 0, 0];
+    const rec = recording(14, (i) => ({ queueWaiting: one(depth[i]! - Math.min(depth[i]!, 2)), queueActive: one(Math.min(depth[i]!, 2)) }),
+      { drain: { startedAt: T0 + 10_500, endedAt: T0 + 13_000, timeoutMs: 60_000, interrupted: false } });
+    const { summary, points } = analyzeTelemetry(rec, opts);
+    expect(summary.queueDepth).toEqual({ max: 20, mean: 7.27, final: 6 }); // mean of 80 / 11
+    expect(summary.queueDrainTimeSec).toBe(3);
+    expect(summary.drain?.series.map((p) => p.queueDepth)).toEqual([3, 1, 0]);
+    expect(points[3]).toMatchObject({ queueDepth: 20, queueWaiting: 18, queueActive: 2 });
+  });
+
+  it('reports a drain that timed out as no drain time, with a warning', () => {
+    const rec = recording(12, () => ({ queueWaiting: one(5) }), { drain: { startedAt: T0 + 10_000, endedAt: null, timeoutMs: 2000, interrupted: false } });
+    const { summary } = analyzeTelemetry(rec, opts);
+    expect(summary.queueDrainTimeSec).toBeNull();
+    expect(summary.drain?.timedOut).toBe(true);
+    expect(summary.warnings).toContain('the queue did not empty within 2 s after the load (drainTimeout)');
+  });
+
+  it('computes CPU per worker in percent of one core, the hottest worker, and the total', () => {
+    // Worker 1 uses 0.5 s of CPU a second, worker 2 0.25 s, then 0.9 s in the last second.
+    const rec = recording(4, (i) => ({ cpuSeconds: workers(0.5 * i, i < 4 ? 0.25 * i : 0.75 + 0.9) }));
+    const { summary, points } = analyzeTelemetry(rec, opts);
+    expect(summary.cpu?.workers).toEqual({ 1: { meanPercent: 50, maxPercent: 50 }, 2: { meanPercent: 41.3, maxPercent: 90 } });
+    expect(summary.cpu?.maxPercent).toBe(90);
+    expect(summary.cpu?.totalPercent).toEqual({ mean: 91.3, max: 140 }); // 75, 75, 75, 140
+    expect(points[4]).toMatchObject({ cpuPercent: 140, cpuMaxWorkerPercent: 90 });
+  });
+
+  it('names signals that were never seen, and counts failed scrapes', () => {
+    const { summary } = analyzeTelemetry(recording(3, () => ({ cacheHits: one(1) }), { failures: 2, firstFailure: 'http://x/metrics: HTTP 500' }), opts);
+    expect(summary.warnings).toEqual([
+      'no series found for cacheMisses at fake; its figures are missing',
+      'no series found for queueWaiting at fake; its figures are missing',
+      'no series found for cpuSeconds at fake; its figures are missing',
+      '2 of 6 scrapes failed (first: http://x/metrics: HTTP 500)',
+    ]);
+    expect(summary.scrapes).toEqual({ ok: 4, failed: 2, firstFailure: 'http://x/metrics: HTTP 500' });
+    expect(summary.queueDepth).toBeNull();
+    expect(summary.cpu).toBeNull();
+  });
+
+  it('summarises custom counters as increase and rate, gauges as min/mean/max/final', () => {
+    const rec = recording(10, (i) => ({ 'custom:orders': one(3 * i), 'custom:pool': one(i % 4) }));
+    const { summary, points } = analyzeTelemetry(rec, { ...opts, custom: { orders: 'counter', pool: 'gauge' } });
+    expect(summary.custom).toEqual({ orders: { type: 'counter', increase: 30, rate: 3 }, pool: { type: 'gauge', min: 0, mean: 1.364, max: 3, final: 2 } });
+    expect(points[2]!.custom).toEqual({ orders: 3, pool: 2 });
+  });
+});

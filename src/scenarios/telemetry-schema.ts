@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { durationSchema } from './duration-schema.js';
+import { targetUrlProblem } from './target-url.js';
+
+/*
+ * The scenario's `telemetry:` section: where the target's metrics come from
+ * and which series mean what. docs/telemetry.md describes it.
+ */
+
+const url = z.string().superRefine((u, ctx) => {
+  const problem = targetUrlProblem(u);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Series of one metric, optionally only those with these label values; `by` keeps one series per value of that label (a worker, a pod). */
+const seriesSelector = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a Prometheus metric name'),
+  labels: z.record(z.string(), z.union([z.string(), z.array(z.string()).min(1)])).default({})
+    .meta({ description: 'Only series with these label values (a list matches any of them).' }),
+  by: z.string().optional().meta({ description: 'Keep one series per value of this label (say worker or pod) instead of their sum.' }),
+});
+
+/** With `promql:`, a query whose result vector is summed (or kept per `by` label). */
+const promqlSelector = z.strictObject({
+  query: z.string().min(1),
+  by: z.string().optional(),
+});
+
+/** A signal: one selector, several added together, or a PromQL query. */
+export const signalSchema = z.union([seriesSelector, z.array(seriesSelector).min(1), promqlSelector]);
+export type Signal = z.output<typeof signalSchema>;
+export type SeriesSelector = z.output<typeof seriesSelector>;
+
+/** The signals scalectl derives its telemetry from. */
+export const SIGNALS = {
+  cacheHits: 'counter: cache hits',
+  cacheMisses: 'counter: cache misses',
+  queueWaiting: 'gauge: jobs (and work) waiting',
+  queueActive: 'gauge: jobs being processed',
+  queueDelayed: 'gauge: jobs waiting for a retry',
+  jobsCompleted: 'counter (or growing gauge): jobs completed',
+  cpuSeconds: 'counter: CPU seconds, one series per worker or replica (by)',
+  eventLoopLag: 'gauge: event-loop lag in seconds, per worker (by)',
+} as const;
+export type SignalName = keyof typeof SIGNALS;
+
+const customSchema = z.strictObject({
+  signal: signalSchema,
+  type: z.enum(['counter', 'gauge']).meta({ description: 'counter: reported as a rate per second and an increase; gauge: as min/mean/max/final.' }),
+});
+
+export const telemetrySchema = z
+  .strictObject({
+    prometheus: z.union([url, z.array(url).min(1)]).optional()
+      .meta({ description: 'Scrape URL(s) in the Prometheus text format (one per replica). Default with target: reference: its /metrics.' }),
+    promql: z.strictObject({ url }).optional()
+      .meta({ description: 'A Prometheus server (its HTTP API) to query instead of scraping; signals are then PromQL queries.' }),
+    interval: durationSchema.default(1000).refine((ms) => ms >= 100, 'at least 100ms').meta({ description: 'Time between scrapes. Default 1s.' }),
+    timeout: durationSchema.optional().refine((ms) => ms === undefined || ms > 0, 'above 0')
+      .meta({ description: 'A scrape slower than this counts as failed. Default: the interval, at most 5s.' }),
+    drainTimeout: durationSchema.default(60_000)
+      .meta({ description: 'After the load, keep scraping until the queue is empty, at most this long. Default 60s; 0 skips the drain.' }),
+    metrics: z.partialRecord(z.enum(Object.keys(SIGNALS) as [SignalName, ...SignalName[]]), signalSchema).default({})
+      .meta({ description: 'Which series mean what; defaults match the reference stack (docs/telemetry.md).' }),
+    custom: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _'), customSchema).default({})
+      .meta({ description: 'More series to record and gate on, by name.' }),
+  })
+  .superRefine((t, ctx) => {
+    if (t.prometheus && t.promql) ctx.addIssue({ code: 'custom', path: ['promql'], message: 'use prometheus (scrape) or promql (query), not both' });
+    const promql = Boolean(t.promql);
+    const check = (s: Signal, path: (string | number)[]): void => {
+      const isQuery = !Array.isArray(s) && 'query' in s;
+      if (promql && !isQuery) ctx.addIssue({ code: 'custom', path, message: 'with promql, give a query: { query: "sum(rate(...))" }' });
+      if (!promql && isQuery) ctx.addIssue({ code: 'custom', path, message: 'a query needs promql: { url: ... }; for scraping, give { name, labels }' });
+    };
+    for (const [k, s] of Object.entries(t.metrics)) if (s) check(s, ['metrics', k]);
+    for (const [k, c] of Object.entries(t.custom)) check(c.signal, ['custom', k, 'signal']);
+  });
+
+export type TelemetryConfig = z.output<typeof telemetrySchema>;
+
+/** The reference stack's series (docs/reference-stack.md), the default mapping for scraping. */
+export const REFERENCE_SIGNALS: Record<SignalName, Signal> = {
+  cacheHits: { name: 'shop_cache_requests_total', labels: { result: 'hit' } },
+  // A lookup that failed (cache down) was served from PostgreSQL: a miss for the hit ratio.
+  cacheMisses: { name: 'shop_cache_requests_total', labels: { result: ['miss', 'error'] } },
+  // Orders still in the outbox are work waiting too: the flash sale is over when both are empty.
+  queueWaiting: [{ name: 'shop_queue_jobs', labels: { state: 'waiting' } }, { name: 'shop_outbox_pending', labels: {} }],
+  queueActive: { name: 'shop_queue_jobs', labels: { state: 'active' } },
+  queueDelayed: { name: 'shop_queue_jobs', labels: { state: 'delayed' } },
+  jobsCompleted: { name: 'shop_orders', labels: { status: 'done' } },
+  cpuSeconds: { name: 'shop_worker_cpu_seconds_total', labels: {}, by: 'worker' },
+  eventLoopLag: { name: 'shop_worker_event_loop_lag_seconds', labels: { quantile: '0.99' }, by: 'worker' },
+};

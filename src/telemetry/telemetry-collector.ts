@@ -1,0 +1,127 @@
+import type { Snapshot, TelemetrySource } from './telemetry-source.js';
+
+/** One successful scrape. */
+export interface TelemetryScrape {
+  /** When it completed, epoch milliseconds. */
+  at: number;
+  values: Snapshot;
+}
+
+/** Everything the collector saw, for the analyzer (src/analyzers/telemetry.ts). */
+export interface TelemetryRecording {
+  source: string;
+  intervalMs: number;
+  scrapes: TelemetryScrape[];
+  /** Scrapes that failed (error, non-200, timeout, not the format); the run went on. */
+  failures: number;
+  /** The first failure's message. */
+  firstFailure?: string;
+  /** The wait for the queue to empty after the load, if there was one. */
+  drain?: {
+    startedAt: number;
+    /** When a scrape first saw it empty; null when `timeoutMs` ran out (or the wait was cut short). */
+    endedAt: number | null;
+    timeoutMs: number;
+    interrupted: boolean;
+  };
+}
+
+export interface CollectorOptions {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * Polls a telemetry source every interval while the load runs (and while the
+ * queue drains). A failed scrape is counted and the next one tried; nothing
+ * here stops the run.
+ */
+export class TelemetryCollector {
+  private readonly scrapes: TelemetryScrape[] = [];
+  private failures = 0;
+  private firstFailure: string | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private listeners: ((s: TelemetryScrape) => void)[] = [];
+  private loop: Promise<void> | undefined;
+  private drainInfo: TelemetryRecording['drain'];
+
+  constructor(private readonly source: TelemetrySource, private readonly opts: CollectorOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** The two newest successful scrapes (for live rates), oldest first. */
+  recent(): TelemetryScrape[] {
+    return this.scrapes.slice(-2);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const began = Date.now();
+      try {
+        const values = await this.source.scrape(this.opts.timeoutMs);
+        const scrape = { at: Date.now(), values };
+        this.scrapes.push(scrape);
+        for (const l of this.listeners) l(scrape);
+      } catch (err) {
+        this.failures++;
+        this.firstFailure ??= err instanceof Error ? err.message : String(err);
+      }
+      const wait = this.opts.intervalMs - (Date.now() - began);
+      if (!this.stopped && wait > 0) await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+
+  /**
+   * After the load: keeps scraping until a scrape finds the queue empty, the
+   * timeout runs out, or `signal` fires (Ctrl-C). A queue already empty at the
+   * first scrape drains in 0 s.
+   */
+  async drain(isEmpty: (s: Snapshot) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const startedAt = Date.now();
+    const info = { startedAt, endedAt: null as number | null, timeoutMs, interrupted: false };
+    this.drainInfo = info;
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== onScrape);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onScrape = (s: TelemetryScrape): void => {
+        if (isEmpty(s.values)) {
+          info.endedAt = s.at;
+          finish();
+        }
+      };
+      const onAbort = (): void => {
+        info.interrupted = true;
+        finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.listeners.push(onScrape);
+    });
+  }
+
+  /** Stops polling (an in-flight scrape is waited for) and returns what was recorded. */
+  async stop(): Promise<TelemetryRecording> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    return {
+      source: this.source.describe,
+      intervalMs: this.opts.intervalMs,
+      scrapes: this.scrapes,
+      failures: this.failures,
+      firstFailure: this.firstFailure,
+      drain: this.drainInfo,
+    };
+  }
+}

@@ -1,0 +1,182 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TelemetrySummary } from '../src/analyzers/telemetry.js';
+import { runCli, runScenario, tempFiles } from './helpers/cli.js';
+import { useTestServer } from './helpers/test-server.js';
+
+const target = useTestServer();
+
+/** A fake exporter on 127.0.0.1, port 0: the n-th scrape (from 0) gets `answer(n)`. */
+interface Exporter { url: string; scrapes: () => number; close: () => Promise<void> }
+let exporter: Exporter | undefined;
+afterEach(async () => {
+  await exporter?.close();
+  exporter = undefined;
+});
+
+async function startExporter(answer: (n: number) => { status?: number; body: string; hang?: boolean }): Promise<Exporter> {
+  let n = 0;
+  const server: Server = createServer((req, res) => {
+    const a = answer(n++);
+    if (a.hang) return; // never answers; the scrape times out
+    res.writeHead(a.status ?? 200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(a.body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`,
+    scrapes: () => n,
+    close: () => new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+/** The reference stack's series, as a scripted exporter writes them. */
+function exposition(v: { hits: number; misses: number; waiting: number; active: number; cpu1: number; cpu2: number; orders: number }): string {
+  return [
+    '# TYPE shop_cache_requests_total counter',
+    `shop_cache_requests_total{result="hit"} ${v.hits}`,
+    `shop_cache_requests_total{result="miss"} ${v.misses}`,
+    'shop_cache_requests_total{result="error"} 0',
+    `shop_queue_jobs{state="waiting"} ${v.waiting}`,
+    `shop_queue_jobs{state="active"} ${v.active}`,
+    'shop_queue_jobs{state="delayed"} 0',
+    'shop_outbox_pending 0',
+    `shop_orders{status="done"} ${v.orders}`,
+    `shop_worker_cpu_seconds_total{worker="1"} ${v.cpu1}`,
+    `shop_worker_cpu_seconds_total{worker="2"} ${v.cpu2}`,
+    `shop_worker_event_loop_lag_seconds{worker="1",quantile="0.99"} 0.002`,
+    `shop_worker_event_loop_lag_seconds{worker="2",quantile="0.99"} 0.004`,
+  ].join('\n') + '\n';
+}
+
+const scenario = (telemetry: string, thresholds = '[]', duration = '2s') => `
+name: telemetry
+target: ${target.url}
+phases: [{ duration: ${duration}, arrivalRate: 20 }]
+flows: [{ name: f, steps: [{ get: /delay/1 }] }]
+telemetry:
+${telemetry}
+thresholds: ${thresholds}
+`;
+
+const telemetryOf = (r: { result: { telemetry: unknown } }) => r.result.telemetry as TelemetrySummary;
+
+describe('telemetry from a scripted exporter', () => {
+  it('derives the hit ratio (across a counter reset), queue depth, drain time and CPU, and gates on them', async () => {
+    // Each scrape: 9 hits and 1 miss more (the counters restart from 0 at scrape 12); 7 jobs queued until scrape 40, then none;
+    // worker 1 uses 0.05 CPU-seconds per scrape, worker 2 0.075; one more order done per scrape.
+    exporter = await startExporter((n) => {
+      const k = n < 12 ? n : n - 12;
+      return { body: exposition({ hits: 9 * k, misses: k, waiting: n <= 40 ? 5 : 0, active: n <= 40 ? 2 : 0, cpu1: 0.05 * n, cpu2: 0.075 * n, orders: n }) };
+    });
+    const r = await runScenario(scenario(`  prometheus: ${exporter.url}\n  interval: 100ms\n  drainTimeout: 20s\n  custom:\n    orders: { signal: { name: shop_orders, labels: { status: done } }, type: counter }`,
+      '[cache_hit_ratio > 0.85, "queue_depth.max < 10", queue_drain_time < 30s, cpu.max < 95%, orders.increase > 5]'));
+    expect(r.stderr).not.toContain('internal error');
+    const t = telemetryOf(r);
+    expect(t.cacheHitRatio).toBe(0.9);
+    expect(t.queueDepth?.max).toBe(7);
+    // The queue empties at the 41st scrape, about 4.1 s after the first (0.1 s apart): some 2 s after a 2 s load.
+    expect(t.queueDrainTimeSec).toBeGreaterThan(0.5);
+    expect(t.queueDrainTimeSec).toBeLessThan(8);
+    expect(t.drain?.series.at(-1)?.queueDepth).toBe(0);
+    // 0.05 CPU-seconds per 0.1 s is 50% of a core; scrape spacing varies on a busy machine, so with room.
+    expect(t.cpu?.workers['1']?.meanPercent).toBeGreaterThan(25);
+    expect(t.cpu?.workers['1']?.meanPercent).toBeLessThan(75);
+    expect(t.cpu!.workers['2']!.meanPercent).toBeGreaterThan(t.cpu!.workers['1']!.meanPercent);
+    expect(t.eventLoopLagMs?.max).toBe(4);
+    expect(t.custom.orders?.increase).toBeGreaterThan(5);
+    expect(t.scrapes.failed).toBe(0);
+    expect(r.result.thresholds.map((x) => [x.expression, x.ok])).toEqual([
+      ['cache_hit_ratio > 0.85', true], ['queue_depth.max < 10', true], ['queue_drain_time < 30s', true], ['cpu.max < 95%', true], ['orders.increase > 5', true],
+    ]);
+    expect(r.code).toBe(0);
+    // Per second, in the timeseries too.
+    expect(r.result.timeseries.filter((p) => p.cacheHitRatio === 0.9).length).toBeGreaterThan(0);
+    expect(r.result.timeseries.some((p) => p.queueDepth === 7)).toBe(true);
+    expect(r.stdout).toMatch(/cache hit ratio\s+│ 90\.0% of \d+ lookups/);
+    expect(r.stdout).toMatch(/queue drain time\s+│ \d+\.\d s after the load/);
+  });
+
+  it('fails a telemetry threshold with exit 4, and one with no data as well', async () => {
+    exporter = await startExporter((n) => ({ body: exposition({ hits: n, misses: n, waiting: 0, active: 0, cpu1: 0, cpu2: 0, orders: 0 }) }));
+    const r = await runScenario(scenario(`  prometheus: ${exporter.url}\n  interval: 200ms\n  metrics:\n    eventLoopLag: { name: no_such_metric }`,
+      '[cache_hit_ratio > 80%, event_loop_lag.max < 1s]', '1s'));
+    expect(r.code).toBe(4);
+    expect(r.result.thresholds.map((x) => [x.expression, x.actual, x.ok])).toEqual([['cache_hit_ratio > 80%', 0.5, false], ['event_loop_lag.max < 1s', null, false]]);
+    expect(telemetryOf(r).warnings).toContain(`no series found for eventLoopLag at ${exporter.url}; its figures are missing`);
+    expect(r.stdout).toContain('warning: telemetry: no series found for eventLoopLag');
+  });
+
+  it('counts failed scrapes (500, timeout, not the format) and goes on', async () => {
+    exporter = await startExporter((n) => (n % 4 === 1 ? { status: 500, body: 'oops' } : n % 4 === 2 ? { hang: true, body: '' }
+      : n % 4 === 3 ? { body: '<html>hello</html>' } : { body: exposition({ hits: 9 * n, misses: n, waiting: 0, active: 0, cpu1: 0, cpu2: 0, orders: 0 }) }));
+    const r = await runScenario(scenario(`  prometheus: ${exporter.url}\n  interval: 100ms\n  timeout: 150ms`, '[]', '2s'));
+    expect(r.code).toBe(0);
+    const t = telemetryOf(r);
+    expect(t.scrapes.failed).toBeGreaterThanOrEqual(3);
+    expect(t.scrapes.ok).toBeGreaterThanOrEqual(2);
+    expect(t.scrapes.firstFailure).toMatch(/HTTP 500/);
+    const failures = t.warnings.find((w) => w.includes('scrapes failed'));
+    expect(failures).toBeDefined();
+    expect(t.cacheHitRatio).toBe(0.9);
+    expect(r.result.totals.requests).toBe(40);
+  });
+
+  it('queries a Prometheus server with PromQL instead of scraping', async () => {
+    const seen = new Set<string>();
+    let n = 0;
+    const server = createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const q = u.searchParams.get('query') ?? '';
+      seen.add(`${u.pathname} ${q}`);
+      if (q.includes('result="hit"')) n++;
+      const vector = (value: number, metric: Record<string, string> = {}) => ({ metric, value: [Date.now() / 1000, String(value)] });
+      const result = q.includes('result="hit"') ? [vector(3 * n)] : q.includes('result="miss"') ? [vector(n)]
+        : q.includes('cpu') ? [vector(0.02 * n, { pod: 'a' }), vector(0.04 * n, { pod: 'b' })] : [vector(2)];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    exporter = { url: '', scrapes: () => n, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+    const prom = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const r = await runScenario(scenario([
+      `  promql: { url: "${prom}" }`,
+      '  interval: 100ms',
+      '  drainTimeout: 0s',
+      '  metrics:',
+      '    cacheHits: { query: \'sum(shop_cache_requests_total{result="hit"})\' }',
+      '    cacheMisses: { query: \'sum(shop_cache_requests_total{result="miss"})\' }',
+      '    queueWaiting: { query: "sum(shop_queue_jobs)" }',
+      '    cpuSeconds: { query: "sum by (pod) (container_cpu_usage_seconds_total)", by: pod }',
+    ].join('\n'), '[cache_hit_ratio >= 0.75]', '1s'));
+    expect(r.code).toBe(0);
+    const t = telemetryOf(r);
+    expect(t.cacheHitRatio).toBe(0.75);
+    expect(t.queueDepth?.max).toBe(2);
+    expect(Object.keys(t.cpu?.workers ?? {}).sort()).toEqual(['a', 'b']);
+    expect(t.queueDrainTimeSec).toBeNull(); // drainTimeout 0s: no drain wait
+    expect([...seen].every((s) => s.startsWith('/api/v1/query '))).toBe(true);
+  });
+
+  it('validates the section and telemetry thresholds before running', async () => {
+    const dir = await tempFiles({
+      'a.yaml': scenario('  interval: 1s', '[cache_hit_ratio > 0.8, "f: cpu.max < 50%", nope.rate > 1]').replace('telemetry:\n  interval: 1s\n', ''),
+      'b.yaml': scenario('  prometheus: ftp://x/metrics\n  interval: 10ms\n  metrics:\n    cacheHits: { query: "sum(x)" }'),
+    });
+    const r = await runCli(['validate', 'a.yaml', 'b.yaml'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'a.yaml:6:14 thresholds[0]: cache_hit_ratio comes from the target\'s metrics: add a telemetry: section (docs/telemetry.md)',
+      'a.yaml:6:37 thresholds[1]: cpu.max is measured on the target as a whole; it takes no scope ("f:")',
+      'a.yaml:6:57 thresholds[2]: nope.rate comes from the target\'s metrics: add a telemetry: section (docs/telemetry.md)',
+      expect.stringMatching(/^b\.yaml:7:\d+ telemetry\.prometheus: expected an http\(s\) URL/),
+      expect.stringMatching(/^b\.yaml:8:\d+ telemetry\.interval: at least 100ms/),
+      expect.stringMatching(/^b\.yaml:10:\d+ telemetry\.metrics\.cacheHits: a query needs promql/),
+      '2 of 2 scenario files invalid',
+    ]);
+  });
+});
