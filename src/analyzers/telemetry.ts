@@ -82,10 +82,33 @@ export interface AnalyzeOptions {
   custom: Record<string, 'counter' | 'gauge'>;
 }
 
-/** Derives cache, queue, CPU and lag figures from the scrapes. Pure. */
+/** Running min/max/sum/count/last: constant memory however long the run. */
+class Stat {
+  n = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  last = 0;
+  add(v: number): void {
+    this.n++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    this.last = v;
+  }
+  get mean(): number {
+    return this.n ? this.sum / this.n : 0;
+  }
+}
+
+/**
+ * Derives cache, queue, CPU and lag figures from the scrapes. Pure, and linear
+ * in the number of scrapes. An interval counts toward the load when it starts
+ * before the load ends; `final` is the first scrape at or after the end.
+ */
 export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions): { summary: TelemetrySummary; points: TelemetryPoint[] } {
   const t = (s: TelemetryScrape): number => (s.at - opts.startedAt) / 1000;
-  const inLoad = rec.scrapes.filter((s) => t(s) <= opts.loadDurationSec + 1e-3);
+  const loadEnd = opts.loadDurationSec;
   const warnings: string[] = [];
   for (const name of opts.signals) {
     if (!rec.scrapes.some((s) => s.values[name] !== undefined)) warnings.push(`no series found for ${name} at ${rec.source}; its figures are missing`);
@@ -97,24 +120,33 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
   let misses = 0;
   let sawCache = false;
   let completed: number | undefined;
-  const cpuByWorker = new Map<string, number[]>();
-  const cpuTotals: number[] = [];
-  const lags: number[] = [];
-  const customSeries = new Map<string, number[]>();
+  const depth = new Stat();
+  let finalDepth: number | undefined;
+  const cpuByWorker = new Map<string, Stat>();
+  const cpuTotal = new Stat();
+  const lag = new Stat();
+  const customStats = new Map<string, Stat>();
   for (const [i, cur] of rec.scrapes.entries()) {
     const p: TelemetryPoint = { t: Math.floor(t(cur)) };
-    const depth = queueDepthOf(cur);
-    if (depth !== undefined) Object.assign(p, { queueDepth: depth, queueWaiting: total(cur.values.queueWaiting) ?? 0, queueActive: total(cur.values.queueActive) ?? 0 });
-    const lag = cur.values.eventLoopLag;
-    // The first scrape's lag covers everything since the target started (startup, JIT): not the run's.
-    if (lag && i > 0) {
-      p.eventLoopLagMs = round(Math.max(...lag.map((x) => x.value)) * 1000);
-      if (t(cur) <= opts.loadDurationSec + 1e-3) lags.push(p.eventLoopLagMs);
+    const d = queueDepthOf(cur);
+    if (d !== undefined) {
+      Object.assign(p, { queueDepth: d, queueWaiting: total(cur.values.queueWaiting) ?? 0, queueActive: total(cur.values.queueActive) ?? 0 });
+      if (t(cur) < loadEnd) depth.add(d);
+      else if (finalDepth === undefined) {
+        finalDepth = d;
+        depth.add(d);
+      }
     }
     const prev = rec.scrapes[i - 1];
+    // The first scrape is the baseline: counters need a previous value, and its lag covers the target's own startup.
     if (prev) {
+      const during = t(prev) < loadEnd;
+      const lagSeries = cur.values.eventLoopLag;
+      if (lagSeries) {
+        p.eventLoopLagMs = round(lagSeries.reduce((m, x) => Math.max(m, x.value), 0) * 1000);
+        if (during) lag.add(p.eventLoopLagMs);
+      }
       const dt = (cur.at - prev.at) / 1000;
-      const during = t(cur) <= opts.loadDurationSec + 1e-3;
       const h = groupTotal(counterDeltas(prev.values.cacheHits, cur.values.cacheHits));
       const m = groupTotal(counterDeltas(prev.values.cacheMisses, cur.values.cacheMisses));
       if (h !== undefined || m !== undefined) {
@@ -126,65 +158,71 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
         }
       }
       const done = groupTotal(counterDeltas(prev.values.jobsCompleted, cur.values.jobsCompleted));
-      if (done !== undefined) {
+      if (done !== undefined && dt > 0) {
         p.jobsPerSec = round(done / dt, 2);
         completed = (completed ?? 0) + done;
       }
       const cpu = counterDeltas(prev.values.cpuSeconds, cur.values.cpuSeconds);
-      if (cpu && dt > 0) {
-        const perWorker = [...cpu].map(([g, secs]) => [g, (secs / dt) * 100] as const);
-        p.cpuPercent = round(sum(perWorker.map(([, v]) => v)), 1);
-        p.cpuMaxWorkerPercent = round(Math.max(...perWorker.map(([, v]) => v)), 1);
-        if (during) {
-          cpuTotals.push(p.cpuPercent);
-          for (const [g, v] of perWorker) cpuByWorker.set(g, [...(cpuByWorker.get(g) ?? []), v]);
+      if (cpu && cpu.size && dt > 0) {
+        let all = 0;
+        let hottest = 0;
+        for (const [g, secs] of cpu) {
+          const pctOfCore = (secs / dt) * 100;
+          all += pctOfCore;
+          hottest = Math.max(hottest, pctOfCore);
+          if (during) {
+            if (!cpuByWorker.has(g)) cpuByWorker.set(g, new Stat());
+            cpuByWorker.get(g)!.add(pctOfCore);
+          }
         }
+        p.cpuPercent = round(all, 1);
+        p.cpuMaxWorkerPercent = round(hottest, 1);
+        if (during) cpuTotal.add(p.cpuPercent);
       }
       for (const [name, type] of Object.entries(opts.custom)) {
         const key = `custom:${name}`;
-        const v = type === 'counter' ? groupTotal(counterDeltas(prev.values[key], cur.values[key])) : total(cur.values[key]);
+        const v = type === 'counter' ? (dt > 0 ? groupTotal(counterDeltas(prev.values[key], cur.values[key])) : undefined) : total(cur.values[key]);
         if (v === undefined) continue;
-        const value = type === 'counter' ? v / dt : v;
-        (p.custom ??= {})[name] = round(value, 3);
-        if (during) customSeries.set(name, [...(customSeries.get(name) ?? []), type === 'counter' ? v : value]);
+        (p.custom ??= {})[name] = round(type === 'counter' ? v / dt : v, 3);
+        if (during) {
+          if (!customStats.has(name)) customStats.set(name, new Stat());
+          customStats.get(name)!.add(v);
+        }
       }
     } else {
       for (const [name, type] of Object.entries(opts.custom)) {
         const v = total(cur.values[`custom:${name}`]);
-        if (type === 'gauge' && v !== undefined) {
-          (p.custom ??= {})[name] = v;
-          customSeries.set(name, [v]);
-        }
+        if (type !== 'gauge' || v === undefined) continue;
+        (p.custom ??= {})[name] = v;
+        customStats.set(name, new Stat());
+        customStats.get(name)!.add(v);
       }
     }
     points.push(p);
   }
 
-  const depths = inLoad.map(queueDepthOf).filter((d): d is number => d !== undefined);
-  const lastInLoad = inLoad[inLoad.length - 1];
-  const finalDepth = lastInLoad ? queueDepthOf(lastInLoad) : undefined;
   const drain = rec.drain;
-  const drainSeries = rec.scrapes.filter((s) => drain && s.at >= drain.startedAt && s.at <= (drain.endedAt ?? Infinity))
-    .map((s) => ({ t: round(t(s), 2), queueDepth: queueDepthOf(s) ?? 0 }));
+  const drainSeries = drain ? rec.scrapes.filter((s) => s.at >= drain.startedAt && s.at <= (drain.endedAt ?? Infinity)).map((s) => ({ t: round(t(s), 2), queueDepth: queueDepthOf(s) ?? 0 })) : [];
   // The first scrape at or after the end of the load that saw the queue empty (it may come before the wait for it began).
   let drainTime: number | null = null;
   if (drain && drain.endedAt !== null) {
-    const firstEmpty = rec.scrapes.find((s) => t(s) >= opts.loadDurationSec && s.at <= drain.endedAt! && queueDepthOf(s) === 0);
-    drainTime = round(Math.max(0, ((firstEmpty?.at ?? drain.endedAt) - opts.startedAt) / 1000 - opts.loadDurationSec), 2);
+    const firstEmpty = rec.scrapes.find((s) => t(s) >= loadEnd && s.at <= drain.endedAt! && queueDepthOf(s) === 0);
+    drainTime = round(Math.max(0, ((firstEmpty?.at ?? drain.endedAt) - opts.startedAt) / 1000 - loadEnd), 2);
   }
   if (drain && drain.endedAt === null) {
     warnings.push(drain.interrupted ? 'the queue drain was interrupted; queue_drain_time is unknown'
       : `the queue did not empty within ${drain.timeoutMs / 1000} s after the load (drainTimeout)`);
   }
-  const spanSec = drain ? ((drain.endedAt ?? drain.startedAt + drain.timeoutMs) - opts.startedAt) / 1000 : opts.loadDurationSec;
-  const cpuWorkers = Object.fromEntries([...cpuByWorker].map(([g, xs]) => [g, { meanPercent: round(mean(xs), 1), maxPercent: round(Math.max(...xs), 1) }]));
+  const lastScrape = rec.scrapes[rec.scrapes.length - 1];
+  const spanSec = Math.max(loadEnd, lastScrape ? t(lastScrape) : 0);
+  const cpuWorkers = Object.fromEntries([...cpuByWorker].map(([g, st]) => [g, { meanPercent: round(st.mean, 1), maxPercent: round(st.max, 1) }]));
   const custom: Record<string, CustomSummary> = {};
   for (const [name, type] of Object.entries(opts.custom)) {
-    const xs = customSeries.get(name) ?? [];
-    if (!xs.length) continue;
+    const st = customStats.get(name);
+    if (!st?.n) continue;
     custom[name] = type === 'counter'
-      ? { type, increase: round(sum(xs), 3), rate: round(sum(xs) / Math.max(opts.loadDurationSec, 1e-9), 3) }
-      : { type, min: Math.min(...xs), mean: round(mean(xs), 3), max: Math.max(...xs), final: xs[xs.length - 1]! };
+      ? { type, increase: round(st.sum, 3), rate: round(st.sum / Math.max(loadEnd, 1e-9), 3) }
+      : { type, min: st.min, mean: round(st.mean, 3), max: st.max, final: st.last };
   }
 
   return {
@@ -195,17 +233,17 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
       warnings,
       cacheHitRatio: sawCache && hits + misses > 0 ? round(hits / (hits + misses), 4) : null,
       cacheLookups: sawCache ? hits + misses : null,
-      queueDepth: depths.length ? { max: Math.max(...depths), mean: round(mean(depths), 2), final: finalDepth ?? 0 } : null,
+      queueDepth: depth.n ? { max: depth.max, mean: round(depth.mean, 2), final: finalDepth ?? depth.last } : null,
       jobs: completed === undefined ? null : { completed, perSec: round(completed / Math.max(spanSec, 1e-9), 2) },
       queueDrainTimeSec: drainTime,
       drain: drain ? { timedOut: drain.endedAt === null && !drain.interrupted, interrupted: drain.interrupted, timeoutSec: drain.timeoutMs / 1000, series: drainSeries } : null,
       cpu: cpuByWorker.size ? {
         workers: cpuWorkers,
-        totalPercent: { mean: round(mean(cpuTotals), 1), max: round(Math.max(...cpuTotals), 1) },
-        maxPercent: round(Math.max(...Object.values(cpuWorkers).map((w) => w.maxPercent)), 1),
-        meanPercent: round(mean(Object.values(cpuWorkers).map((w) => w.meanPercent)), 1),
+        totalPercent: { mean: round(cpuTotal.mean, 1), max: round(cpuTotal.max, 1) },
+        maxPercent: round(Math.max(...[...cpuByWorker.values()].map((st) => st.max)), 1),
+        meanPercent: round(mean([...cpuByWorker.values()].map((st) => st.mean)), 1),
       } : null,
-      eventLoopLagMs: lags.length ? { max: Math.max(...lags), mean: round(mean(lags), 3) } : null,
+      eventLoopLagMs: lag.n ? { max: lag.max, mean: round(lag.mean, 3) } : null,
       custom,
     },
   };

@@ -33,7 +33,7 @@ export function telemetryValue(t: TelemetrySummary | undefined, metric: Threshol
     case 'queue_depth.max': return t.queueDepth?.max ?? null;
     case 'queue_depth.mean': return t.queueDepth?.mean ?? null;
     case 'queue_depth.final': return t.queueDepth?.final ?? null;
-    case 'queue_drain_time': return t.queueDrainTimeSec === null ? null : t.queueDrainTimeSec * 1000;
+    case 'queue_drain_time': return t.queueDrainTimeSec === null ? null : Math.round(t.queueDrainTimeSec * 1000);
     case 'cpu.max': return t.cpu?.maxPercent ?? null;
     case 'cpu.mean': return t.cpu?.meanPercent ?? null;
     case 'event_loop_lag.max': return t.eventLoopLagMs?.max ?? null;

@@ -17,7 +17,7 @@ import { formatDuration } from '../scenarios/duration.js';
 import { startReferenceTarget, type ReferenceTarget } from '../stack/reference-target.js';
 import { analyzeTelemetry, liveTelemetry } from '../analyzers/telemetry.js';
 import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
-import { planTelemetry, queueEmpty, tracksQueue } from '../telemetry/telemetry-plan.js';
+import { planTelemetry, queueEmpty, seesQueue, type TelemetryPlan } from '../telemetry/telemetry-plan.js';
 import type { CommandIO } from './io.js';
 
 export interface RunOptions {
@@ -44,6 +44,19 @@ async function checkWritable(path: string): Promise<void> {
   } catch (err) {
     throw usageError(`--out ${path}: not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+/**
+ * After the load: a scrape at its end, then (when the target has a queue) a
+ * wait until a scrape sees it empty, and one more scrape so work finished at
+ * the last moment is counted.
+ */
+async function afterLoad(collector: TelemetryCollector, plan: TelemetryPlan, io: CommandIO): Promise<void> {
+  await collector.scrapeNow();
+  if (plan.drainTimeoutMs <= 0 || !collector.recent().some((s) => seesQueue(s.values))) return;
+  io.stderr.write(`load done; waiting for the target's queue to drain (at most ${formatDuration(plan.drainTimeoutMs)}; Ctrl-C stops waiting)\n`);
+  await collector.drain(queueEmpty, plan.drainTimeoutMs, io.signal);
+  if (!io.signal.aborted) await collector.scrapeNow();
 }
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
@@ -81,7 +94,8 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     const workers = opts.workers ?? 1;
     io.stderr.write(`running ${loaded.scenario.name} against ${target}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
       `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
-    const plan = planTelemetry(loaded.scenario.telemetry, target, Boolean(stack));
+    // The reference stack's metrics, also when --target points the scenario at a stack started by hand.
+    const plan = planTelemetry(loaded.scenario.telemetry, target, loaded.scenario.target === 'reference');
     const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
     if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${plan.source.describe} every ${formatDuration(plan.intervalMs)}\n`));
     collector?.start();
@@ -89,19 +103,21 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases, signal: io.signal,
       telemetry: collector ? () => liveTelemetry(collector.recent()) : undefined,
     });
-    const loadData = await runLoad(loaded, {
-      target,
-      workers,
-      maxInFlight: opts.maxInFlight,
-      connections: opts.connections,
-      signal: io.signal,
-      onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
-    });
-    if (collector && plan && !loadData.aborted && plan.drainTimeoutMs > 0 && tracksQueue(plan)) {
-      io.stderr.write(`load done; waiting for the target's queue to drain (at most ${formatDuration(plan.drainTimeoutMs)}; Ctrl-C stops waiting)\n`);
-      await collector.drain(queueEmpty, plan.drainTimeoutMs, io.signal);
+    let loadData;
+    let recording;
+    try {
+      loadData = await runLoad(loaded, {
+        target,
+        workers,
+        maxInFlight: opts.maxInFlight,
+        connections: opts.connections,
+        signal: io.signal,
+        onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
+      });
+      if (collector && plan && !loadData.aborted) await afterLoad(collector, plan, io);
+    } finally {
+      recording = await collector?.stop();
     }
-    const recording = await collector?.stop();
     // A Ctrl-C during the drain stops the run like one during the load: not judged, exit 5.
     const data = { ...loadData, aborted: loadData.aborted || io.signal.aborted };
     const telemetry = recording && plan ? analyzeTelemetry(recording, {

@@ -95,6 +95,10 @@ export function checkScenario(scenario: Scenario, columns: Record<string, string
       const names = Object.keys(scenario.telemetry?.custom ?? {});
       if (custom && !names.includes(custom.name)) {
         issues.push({ path: at, message: `no custom telemetry series named "${custom.name}"${didYouMean(custom.name, names)}; define it under telemetry.custom` });
+      } else if (custom) {
+        const type = scenario.telemetry!.custom[custom.name]!.type;
+        const allowed = type === 'counter' ? ['rate', 'increase'] : ['min', 'mean', 'max', 'final'];
+        if (!allowed.includes(custom.aggregate)) issues.push({ path: at, message: `${custom.name} is a ${type}: use ${allowed.map((a) => `${custom.name}.${a}`).join(', ')}` });
       }
     }
   });

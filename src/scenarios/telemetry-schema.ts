@@ -44,6 +44,9 @@ export const SIGNALS = {
 } as const;
 export type SignalName = keyof typeof SIGNALS;
 
+/** Names thresholds already use for built-in telemetry; a custom series may not take them. */
+const BUILT_IN_NAMES = ['cache_hit_ratio', 'queue_depth', 'queue_drain_time', 'cpu', 'event_loop_lag'];
+
 const customSchema = z.strictObject({
   signal: signalSchema,
   type: z.enum(['counter', 'gauge']).meta({ description: 'counter: reported as a rate per second and an increase; gauge: as min/mean/max/final.' }),
@@ -74,7 +77,10 @@ export const telemetrySchema = z
       if (!promql && isQuery) ctx.addIssue({ code: 'custom', path, message: 'a query needs promql: { url: ... }; for scraping, give { name, labels }' });
     };
     for (const [k, s] of Object.entries(t.metrics)) if (s) check(s, ['metrics', k]);
-    for (const [k, c] of Object.entries(t.custom)) check(c.signal, ['custom', k, 'signal']);
+    for (const [k, c] of Object.entries(t.custom)) {
+      check(c.signal, ['custom', k, 'signal']);
+      if (BUILT_IN_NAMES.includes(k)) ctx.addIssue({ code: 'custom', path: ['custom', k], message: `${k} is a built-in telemetry metric; pick another name` });
+    }
   });
 
 export type TelemetryConfig = z.output<typeof telemetrySchema>;

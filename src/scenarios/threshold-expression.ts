@@ -66,7 +66,7 @@ export function parseThreshold(expression: string): ThresholdExpression | string
   } else if (metric === 'cache_hit_ratio') {
     const pm = /^(\d+(?:\.\d+)?)\s*%$/.exec(valueText);
     limit = pm ? Number(pm[1]) / 100 : number();
-    if (limit === undefined || limit > 1) return `expected a percentage such as 80% or a fraction such as 0.8, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined || limit < 0 || limit > 1) return `expected a percentage such as 80% or a fraction such as 0.8, got ${JSON.stringify(valueText)}`;
   } else if (metric.startsWith('cpu.')) {
     const pm = /^(\d+(?:\.\d+)?)\s*%?$/.exec(valueText);
     limit = pm ? Number(pm[1]) : undefined;

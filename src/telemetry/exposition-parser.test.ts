@@ -35,7 +35,16 @@ describe('parseExposition', () => {
     expect(s.filter((x) => x.name === 'd_seconds_bucket').map((x) => [x.labels.le, x.value])).toEqual([['0.1', 0], ['1', 1], ['+Inf', 1]]);
   });
 
+  it('reads the variants other exporters write: exemplars, a space before labels, CRLF, inf/nan in any case, # EOF', () => {
+    const text = 'a_total 3 # {trace_id="abc"} 1 1700000000.5\r\nb {x="1"} +inf\r\nc -Infinity\nd nan\n# EOF\n';
+    expect(parseExposition(text).map((x) => [x.name, x.labels, x.value])).toEqual([
+      ['a_total', {}, 3], ['b', { x: '1' }, Infinity], ['c', {}, -Infinity], ['d', {}, NaN],
+    ]);
+  });
+
   it('rejects what is not the format, naming the line', () => {
+    expect(() => parseExposition('x 1 abc')).toThrow(/not a timestamp: "abc"/);
+    expect(() => parseExposition('x{a="1",a="2"} 1')).toThrow(/label a given twice/);
     expect(() => parseExposition('<html><body>hello</body></html>')).toThrow(/^line 1: expected a metric name/);
     expect(() => parseExposition('ok 1\nx{a="1" 2')).toThrow(/^line 2: expected , or } after label a/);
     expect(() => parseExposition('x{a="1"} one')).toThrow(/not a number: "one"/);

@@ -9,9 +9,10 @@ const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
 function parseValue(text: string): number | undefined {
-  if (text === 'NaN') return NaN;
-  if (text === '+Inf' || text === 'Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
+  const lower = text.toLowerCase();
+  if (lower === 'nan') return NaN;
+  if (lower === '+inf' || lower === 'inf' || lower === '+infinity' || lower === 'infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return undefined;
   return Number(text);
 }
@@ -46,6 +47,7 @@ function parseLabels(line: string, start: number): { labels: Record<string, stri
       value += ch;
       i++;
     }
+    if (name in labels) throw new Error(`label ${name} given twice`);
     labels[name] = value;
     i++;
     while (line[i] === ' ') i++;
@@ -70,12 +72,18 @@ export function parseExposition(text: string): Sample[] {
       const name = NAME_RE.exec(line)?.[0];
       if (!name) throw new Error('expected a metric name');
       let i = name.length;
+      while (line[i] === ' ' || line[i] === '\t') i++;
       let labels: Record<string, string> = {};
       if (line[i] === '{') ({ labels, end: i } = parseLabels(line, i));
-      const rest = line.slice(i).trim().split(/\s+/);
+      let tail = line.slice(i);
+      // An OpenMetrics exemplar (` # {trace_id="..."} 1`) follows the value; it is not part of the sample.
+      const exemplar = tail.indexOf(' # ');
+      if (exemplar >= 0) tail = tail.slice(0, exemplar);
+      const rest = tail.trim().split(/\s+/);
       if (rest.length < 1 || rest.length > 2 || rest[0] === '') throw new Error('expected a value (and an optional timestamp)');
       const value = parseValue(rest[0]!);
       if (value === undefined) throw new Error(`not a number: ${JSON.stringify(rest[0])}`);
+      if (rest[1] !== undefined && !/^-?\d+(\.\d+)?$/.test(rest[1])) throw new Error(`not a timestamp: ${JSON.stringify(rest[1])}`);
       samples.push({ name, labels, value });
     } catch (err) {
       throw new Error(`line ${n + 1}: ${(err as Error).message}: ${JSON.stringify(line.slice(0, 120))}`);

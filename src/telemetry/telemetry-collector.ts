@@ -2,7 +2,11 @@ import type { Snapshot, TelemetrySource } from './telemetry-source.js';
 
 /** One successful scrape. */
 export interface TelemetryScrape {
-  /** When it completed, epoch milliseconds. */
+  /**
+   * When it was sent, epoch milliseconds. Rates use this: the target reads its
+   * counters when the request arrives, while a slow answer (gauges read from a
+   * database) would otherwise shift the interval.
+   */
   at: number;
   values: Snapshot;
 }
@@ -44,12 +48,27 @@ export class TelemetryCollector {
   private wake: (() => void) | undefined;
   private listeners: ((s: TelemetryScrape) => void)[] = [];
   private loop: Promise<void> | undefined;
+  private afterNext: (() => void)[] = [];
+  private soon = false;
   private drainInfo: TelemetryRecording['drain'];
 
   constructor(private readonly source: TelemetrySource, private readonly opts: CollectorOptions) {}
 
   start(): void {
     this.loop ??= this.run();
+  }
+
+  /**
+   * Scrapes now instead of at the next interval (the end of the load), and
+   * resolves once that scrape is done (or failed).
+   */
+  scrapeNow(): Promise<void> {
+    return new Promise((resolve) => {
+      this.afterNext.push(resolve);
+      // A scrape in progress started before this call: ask for one more after it.
+      this.soon = true;
+      this.wake?.();
+    });
   }
 
   /** The two newest successful scrapes (for live rates), oldest first. */
@@ -60,20 +79,25 @@ export class TelemetryCollector {
   private async run(): Promise<void> {
     while (!this.stopped) {
       const began = Date.now();
+      // Callers of scrapeNow() before this point are served by this scrape; later ones by the next.
+      const served = this.afterNext.splice(0);
+      this.soon = false;
       try {
         const values = await this.source.scrape(this.opts.timeoutMs);
-        const scrape = { at: Date.now(), values };
+        const scrape = { at: began, values };
         this.scrapes.push(scrape);
         for (const l of this.listeners) l(scrape);
       } catch (err) {
         this.failures++;
         this.firstFailure ??= err instanceof Error ? err.message : String(err);
       }
+      for (const w of served) w();
       const wait = this.opts.intervalMs - (Date.now() - began);
-      if (!this.stopped && wait > 0) await new Promise<void>((resolve) => {
+      if (!this.stopped && wait > 0 && !this.soon) await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wake = () => { clearTimeout(timer); resolve(); };
       });
+      this.wake = undefined;
     }
   }
 
@@ -105,6 +129,12 @@ export class TelemetryCollector {
       };
       const timer = setTimeout(finish, timeoutMs);
       if (signal?.aborted) return onAbort();
+      // The scrape taken at the end of the load may already show it empty.
+      const latest = this.scrapes[this.scrapes.length - 1];
+      if (latest && isEmpty(latest.values)) {
+        info.endedAt = latest.at;
+        return finish();
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.listeners.push(onScrape);
     });
@@ -115,6 +145,7 @@ export class TelemetryCollector {
     this.stopped = true;
     this.wake?.();
     await this.loop;
+    for (const w of this.afterNext.splice(0)) w();
     return {
       source: this.source.describe,
       intervalMs: this.opts.intervalMs,

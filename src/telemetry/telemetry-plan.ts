@@ -21,7 +21,11 @@ export function planTelemetry(config: TelemetryConfig | undefined, target: strin
   if (!config && !reference) return undefined;
   const c: Partial<TelemetryConfig> = config ?? {};
   const intervalMs = c.interval ?? 1000;
-  const signals: Record<string, Signal> = c.promql ? { ...c.metrics } : { ...REFERENCE_SIGNALS, ...c.metrics };
+  // The reference stack's mapping applies to the reference stack, and to a scrape with no mapping of its own;
+  // a mapping for another service stands alone (no warnings about shop_* series it never had).
+  const given = c.metrics ?? {};
+  const useDefaults = !c.promql && (reference || Object.keys(given).length === 0);
+  const signals: Record<string, Signal> = useDefaults ? { ...REFERENCE_SIGNALS, ...given } : { ...given };
   for (const [name, custom] of Object.entries(c.custom ?? {})) signals[`custom:${name}`] = custom.signal;
   const urls = c.prometheus === undefined ? [`${target.replace(/\/+$/, '')}/metrics`] : Array.isArray(c.prometheus) ? c.prometheus : [c.prometheus];
   return {
@@ -34,14 +38,14 @@ export function planTelemetry(config: TelemetryConfig | undefined, target: strin
   };
 }
 
-/** The queue is empty when every mapped queue gauge reads 0 (unmapped ones count as empty). */
-export function queueEmpty(s: Snapshot): boolean {
-  const names: SignalName[] = ['queueWaiting', 'queueActive', 'queueDelayed'];
-  if (names.every((n) => s[n] === undefined)) return true;
-  return names.every((n) => (s[n] ?? []).every((x) => x.value === 0));
+const QUEUE_SIGNALS: SignalName[] = ['queueWaiting', 'queueActive', 'queueDelayed'];
+
+/** True when the scrape saw some queue gauge. */
+export function seesQueue(s: Snapshot): boolean {
+  return QUEUE_SIGNALS.some((n) => s[n] !== undefined);
 }
 
-/** True when the plan can tell a queue's depth (some queue gauge is mapped). */
-export function tracksQueue(plan: TelemetryPlan): boolean {
-  return ['queueWaiting', 'queueActive', 'queueDelayed'].some((n) => plan.signals.includes(n));
+/** The queue is empty when a scrape saw queue gauges and every one reads 0 (no queue series is not "empty"). */
+export function queueEmpty(s: Snapshot): boolean {
+  return seesQueue(s) && QUEUE_SIGNALS.every((n) => (s[n] ?? []).every((x) => x.value === 0));
 }

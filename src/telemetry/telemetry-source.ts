@@ -51,7 +51,8 @@ export function selectSeries(samples: readonly Sample[], signal: Signal, replica
   const out: SeriesValue[] = [];
   for (const sel of selectors) {
     for (const s of samples) {
-      if (!matches(s, sel)) continue;
+      // NaN (a summary quantile with no observations) and infinities carry no reading.
+      if (!Number.isFinite(s.value) || !matches(s, sel)) continue;
       const group = sel.by === undefined ? '' : `${replicas > 1 ? `${replica}/` : ''}${s.labels[sel.by] ?? ''}`;
       out.push({ key: `${replica}|${s.name}|${labelKey(s.labels)}`, group, value: s.value });
     }
@@ -101,7 +102,7 @@ export function promqlSource(baseUrl: string, signals: Record<string, Signal>): 
         }
         if (body.status !== 'success' || !body.data) throw new Error(`${name}: query failed: ${body.error ?? body.status}`);
         if (body.data.resultType !== 'vector') throw new Error(`${name}: expected an instant vector, got ${body.data.resultType}`);
-        const series = body.data.result.map((r) => ({
+        const series = body.data.result.filter((r) => Number.isFinite(Number(r.value[1]))).map((r) => ({
           key: labelKey(r.metric),
           group: signal.by === undefined ? '' : r.metric[signal.by] ?? '',
           value: Number(r.value[1]),
