@@ -36,6 +36,14 @@ export async function startReferenceTarget(stack: Record<string, unknown> | unde
   });
   await log.close();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Stopped the ordinary way, so embedded PostgreSQL and the workers go with it; killed only if that hangs.
+  const terminate = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(kill);
+  };
 
   let timer: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolve, reject) => {
@@ -48,11 +56,7 @@ export async function startReferenceTarget(stack: Record<string, unknown> | unde
     child.once('error', (err) => fail(err.message));
     timer = setTimeout(() => fail(`it was not ready after ${STARTUP_TIMEOUT_MS / 1000} s`), STARTUP_TIMEOUT_MS);
   }).catch(async (err: unknown) => {
-    // Stopped the ordinary way, so embedded PostgreSQL and the workers go with it.
-    child.kill('SIGTERM');
-    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(kill);
+    await terminate();
     throw err;
   }).finally(() => clearTimeout(timer));
 
@@ -60,12 +64,6 @@ export async function startReferenceTarget(stack: Record<string, unknown> | unde
   return {
     url,
     logFile,
-    stop: () => (stopping ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(kill);
-    })()),
+    stop: () => (stopping ??= terminate()),
   };
 }
