@@ -5,6 +5,10 @@ import type { CommandIO } from './commands/io.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { stackUpCommand } from './commands/stack.js';
+import { capacityCommand } from './commands/capacity.js';
+import type { CapacityFlags } from './commands/capacity-options.js';
+import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
+import { planUslCommand } from './commands/plan-usl.js';
 import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
 import { stackConfigSchema } from './stack/stack-config.js';
 
@@ -46,6 +50,64 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .argument('<scenarios...>', 'scenario YAML files')
     .action((files: string[]) => {
       setCode(validateCommand(files, io));
+    });
+
+  program
+    .command('capacity')
+    .description('find the knee (highest rate within the SLOs) at each replica count, fit a scalability model, recommend replicas and autoscaler settings (docs/capacity.md)')
+    .argument('<scenario>', 'scenario YAML file (its flows are the traffic mix; its phases give the base and peak rates)')
+    .requiredOption('-r, --replicas <list>', 'replica counts to measure, e.g. 1,2,3,4')
+    .option('--slo <expr...>', 'extra pass criteria, threshold syntax, e.g. "p99<200ms" (the scenario\'s thresholds apply too)')
+    .option('--no-scenario-thresholds', "judge the steps by the --slo flags only, not the scenario's thresholds")
+    .option('--peak-rps <n>', 'the peak to plan for, requests per second')
+    .option('--surge <factor>', "the peak to plan for as a multiple of the base rate, e.g. 5x (default: the scenario's peak)")
+    .option('--base-rate <n>', "iterations per second before the surge (default: the scenario's first arrivalRate)")
+    .option('--headroom <pct>', 'spare capacity above the peak', '25%')
+    .option('--precision <pct>', 'stop the search when the bracket is this narrow', '5%')
+    .option('--warmup <duration>', 'warm-up at each rate, not judged', '5s')
+    .option('--steady <duration>', 'measured window at each rate', '15s')
+    .option('--start-rate <n>', 'first rate tried, iterations per second (default: the base rate)')
+    .option('--max-rate <n>', 'never offer more than this, iterations per second', '100000')
+    .option('-t, --target <url>', "override the scenario's target (then --scale-cmd resizes it)")
+    .option('--scale-cmd <command>', 'shell command that resizes the target; {n} is the replica count, e.g. "kubectl scale deploy/api --replicas={n}"')
+    .option('--ready-url <url>', 'after --scale-cmd, wait until this answers 2xx')
+    .option('--ready-timeout <duration>', 'how long to wait for --ready-url', '5m')
+    .option('--pod-startup <duration>', 'pod scheduling + start-up time, for the HPA target', '30s')
+    .option('--ramp <duration>', "how long the surge takes to climb (default: the scenario's first ramp up, else 60s)")
+    .option('--queue <name>', 'BullMQ queue of the order workers, for the KEDA trigger', 'orders')
+    .option('--queue-prefix <prefix>', "BullMQ key prefix (default: the reference stack's <keyPrefix>:bull, else bull)")
+    .option('--queue-wait <duration>', 'how long a job may wait in the queue, for the KEDA target', '30s')
+    .option('--job-time <duration>', 'seconds per job per consumer replica; overrides the value measured from queue drains')
+    .option('--deployment <name>', 'Deployment the HPA scales', 'shop')
+    .option('--consumer-deployment <name>', 'Deployment the KEDA ScaledObject scales', 'shop-order-worker')
+    .option('-o, --out <file>', 'write capacity.json (docs/capacity.md); rewritten after every replica count')
+    .option('--emit-k8s <dir>', 'write hpa.yaml and keda-scaledobject.yaml here')
+    .addOption(new Option('-w, --workers <n>', 'engine worker threads').argParser(positiveInt('--workers')).default(1))
+    .action((scenario: string, o: CapacityFlags) => {
+      setCode(capacityCommand(scenario, o, io));
+    });
+
+  const plan = program.command('plan').description('capacity models from numbers you already have (docs/capacity.md)');
+  plan
+    .command('usl')
+    .description('fit the Universal Scalability Law to a CSV of concurrency,throughput')
+    .requiredOption('-i, --input <file>', 'CSV with a header and columns concurrency,throughput')
+    .option('--json', 'print one JSON object')
+    .action((o: { input: string; json?: boolean }) => {
+      setCode(planUslCommand(o, io));
+    });
+  plan
+    .command('erlang')
+    .description('servers needed for an M/M/c queue (Erlang C): a wait target or a response-time percentile')
+    .option('--arrival-rate <r>', 'arrivals per second')
+    .option('--service-time <s>', 'mean service time: seconds or with a unit (180s, 20ms)')
+    .option('--target-wait <w>', 'with --service-level: the wait target (20s)')
+    .option('--service-level <p>', 'with --target-wait: share answered within it (80% or 0.8)')
+    .option('--latency-slo <l>', 'with --percentile: response time limit (200ms)')
+    .option('--percentile <q>', 'with --latency-slo: p99, 99% or 0.99')
+    .option('--json', 'print one JSON object')
+    .action((o: PlanErlangOptions) => {
+      setCode(planErlangCommand(o, io));
     });
 
   const stack = program.command('stack').description('the reference flash-sale shop (docs/reference-stack.md)');

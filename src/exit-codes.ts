@@ -17,7 +17,7 @@ export const ExitCode = {
   aborted: 5,
   /** Target unreachable before the run started. */
   unreachable: 6,
-  /** The reference stack could not start (database unreachable, embedded PostgreSQL or a worker failed). */
+  /** The reference stack could not start (database unreachable, embedded PostgreSQL or a worker failed), or `capacity` could not resize the target. */
   stackFailed: 7,
   /** A second signal arrived while stopping: exited at once, nothing more written. */
   forcedExit: 130,

@@ -1,6 +1,7 @@
-import { access, constants, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { checkWritable } from './check-writable.js';
 import { buildRunResult } from '../analyzers/run-result.js';
 import { probeTarget } from '../engine/probe-target.js';
 import { runLoad } from '../engine/run-load.js';
@@ -17,7 +18,8 @@ import { formatDuration } from '../scenarios/duration.js';
 import { startReferenceTarget, type ReferenceTarget } from '../stack/reference-target.js';
 import { analyzeTelemetry, liveTelemetry } from '../analyzers/telemetry.js';
 import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
-import { planTelemetry, queueEmpty, seesQueue, type TelemetryPlan } from '../telemetry/telemetry-plan.js';
+import { planTelemetry } from '../telemetry/telemetry-plan.js';
+import { afterLoad } from '../telemetry/after-load.js';
 import type { CommandIO } from './io.js';
 
 export interface RunOptions {
@@ -35,36 +37,12 @@ export interface RunOptions {
   progress?: boolean;
 }
 
-/** Fails before the run when the result file could not be written. */
-async function checkWritable(path: string): Promise<void> {
-  const s = await stat(path).catch(() => undefined);
-  if (s?.isDirectory()) throw usageError(`--out ${path}: is a directory`);
-  try {
-    await access(s ? path : dirname(path), constants.W_OK);
-  } catch (err) {
-    throw usageError(`--out ${path}: not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
-/**
- * After the load: a scrape at its end, then (when the target has a queue) a
- * wait until a scrape sees it empty, and one more scrape so work finished at
- * the last moment is counted.
- */
-async function afterLoad(collector: TelemetryCollector, plan: TelemetryPlan, io: CommandIO): Promise<void> {
-  await collector.scrapeNow();
-  if (plan.drainTimeoutMs <= 0 || !collector.recent().some((s) => seesQueue(s.values))) return;
-  io.stderr.write(`load done; waiting for the target's queue to drain (at most ${formatDuration(plan.drainTimeoutMs)}; Ctrl-C stops waiting)\n`);
-  await collector.drain(queueEmpty, plan.drainTimeoutMs, io.signal);
-  if (!io.signal.aborted) await collector.scrapeNow();
-}
-
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
   // An empty --out (say "$UNSET" in CI) must not silently write nothing.
   if (opts.out !== undefined && opts.out.trim() === '') throw usageError('--out needs a file name');
   const outPath = opts.out !== undefined ? resolve(io.cwd, opts.out) : undefined;
-  if (outPath) await checkWritable(outPath);
+  if (outPath) await checkWritable(outPath, '--out');
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
   if (targetProblem) throw usageError(`--target ${opts.target}: ${targetProblem}`);
 
@@ -114,7 +92,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
         signal: io.signal,
         onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
       });
-      if (collector && plan && !loadData.aborted) await afterLoad(collector, plan, io);
+      if (collector && plan && !loadData.aborted) await afterLoad(collector, plan, io.signal, (line) => io.stderr.write(line + '\n'));
     } finally {
       recording = await collector?.stop();
     }

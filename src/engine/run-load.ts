@@ -94,6 +94,34 @@ function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<Shard
   });
 }
 
+type ShardBase = Omit<ShardOptions, 'onWindow' | 'shardIndex' | 'maxInFlight'>;
+
+/** Runs the shards: in this thread when there is one, else one worker thread each. */
+async function runShards(
+  loaded: LoadedScenario, base: ShardBase, split: { workers: number; maxInFlight: number; capOf: (i: number) => number }, agg: Aggregator, signal?: AbortSignal,
+): Promise<ShardFinal[]> {
+  if (split.workers === 1) {
+    const shard = new EngineShard(loaded, { ...base, shardIndex: 0, maxInFlight: split.maxInFlight, onWindow: (r, m) => agg.window(r, m) });
+    const onAbort = (): void => shard.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    try {
+      return [await shard.run()];
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+  const url = workerUrl();
+  const threads = Array.from({ length: split.workers }, () => new Worker(url));
+  try {
+    return await Promise.all(threads.map((w, i) => runInWorker(w, loaded, { ...base, shardIndex: i, maxInFlight: split.capOf(i) }, agg, signal)));
+  } catch (err) {
+    // One engine failed: the others must not go on sending load.
+    await Promise.all(threads.map((w) => w.terminate()));
+    throw err;
+  }
+}
+
 /**
  * Runs a scenario's load against a target and returns what was recorded.
  * With N workers the schedule is split across N threads (arrival k goes to
@@ -108,7 +136,8 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   const agg = new Aggregator(workers, opts.onPoint);
   const now = (): number => performance.timeOrigin + performance.now();
   let stoppedAtEpoch = Infinity;
-  opts.signal?.addEventListener('abort', () => (stoppedAtEpoch = Math.min(stoppedAtEpoch, now())), { once: true });
+  const onStop = (): void => void (stoppedAtEpoch = Math.min(stoppedAtEpoch, now()));
+  opts.signal?.addEventListener('abort', onStop, { once: true });
   // Worker threads need a moment to start; every shard starts on the same instant.
   const startAtEpochMs = now() + (workers > 1 ? 250 : 20);
   if (opts.signal?.aborted) stoppedAtEpoch = startAtEpochMs;
@@ -123,26 +152,11 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   // Split the cap exactly (shard i gets its share, remainder to the first ones), but never 0.
   const capOf = (i: number): number => Math.max(1, Math.floor(maxInFlight / workers) + (i < maxInFlight % workers ? 1 : 0));
   let finals: ShardFinal[];
-  if (workers === 1) {
-    const shard = new EngineShard(loaded, { ...base, shardIndex: 0, maxInFlight, onWindow: (r, m) => agg.window(r, m) });
-    const onAbort = (): void => shard.stop();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted) onAbort();
-    try {
-      finals = [await shard.run()];
-    } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
-    }
-  } else {
-    const url = workerUrl();
-    const threads = Array.from({ length: workers }, () => new Worker(url));
-    try {
-      finals = await Promise.all(threads.map((w, i) => runInWorker(w, loaded, { ...base, shardIndex: i, maxInFlight: capOf(i) }, agg, opts.signal)));
-    } catch (err) {
-      // One engine failed: the others must not go on sending load.
-      await Promise.all(threads.map((w) => w.terminate()));
-      throw err;
-    }
+  try {
+    finals = await runShards(loaded, base, { workers, maxInFlight, capOf }, agg, opts.signal);
+  } finally {
+    // One signal serves many runs (capacity's steps): leave no listener behind.
+    opts.signal?.removeEventListener('abort', onStop);
   }
   agg.finish();
   const endedAtEpoch = now();

@@ -1,0 +1,160 @@
+import type { CapacitySettings } from '../commands/capacity-options.js';
+import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capacity-plan.js';
+
+/** capacity.json (schemaVersion 1), documented in docs/capacity.md. */
+export interface CapacityResult {
+  schemaVersion: 1;
+  kind: 'capacity';
+  scenario: { name: string; file: string };
+  target: string;
+  startedAt: string;
+  endedAt: string;
+  /** Stopped by a signal: the counts measured so far are kept, the interrupted step is not. */
+  aborted: boolean;
+  /** Set when an error stopped the measurement (a resize failed, the target went away): what came before is kept. */
+  error?: { message: string; exitCode: number };
+  settings: {
+    replicas: number[];
+    slos: string[];
+    scenarioThresholds: boolean;
+    /** Fractions: 0.25 is 25%. */
+    headroom: number;
+    precision: number;
+    warmupSec: number;
+    steadySec: number;
+    /** Iterations per second. */
+    startRate: number;
+    maxRate: number;
+    scaleCmd: string | null;
+    readyUrl: string | null;
+    podStartupSec: number;
+    rampSec: number;
+    queue: string;
+    queueWaitSec: number;
+    jobTimeSec: number | null;
+    generatorWorkers: number;
+    /** The rates the plan used, iterations per second, and where the peak came from. */
+    baseRate: number;
+    peakRate: number;
+    peakSource: 'scenario' | 'surge' | 'peak-rps';
+    surge: number | null;
+    peakRps: number | null;
+  };
+  host: { cores: number };
+  replicaCounts: ReplicaCountResult[];
+  plan: CapacityPlan;
+  warnings: string[];
+}
+
+const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** The rate before the surge: the scenario's first open-model phase's rate. */
+export function baseRateOf(loaded: LoadedScenario): number | undefined {
+  const first = loaded.scenario.phases.find((p) => p.kind === 'arrivalRate');
+  return first?.kind === 'arrivalRate' ? first.arrivalRate : undefined;
+}
+
+/** The scenario's peak: the highest rate any phase reaches. */
+function peakRateOf(loaded: LoadedScenario): number | undefined {
+  const rates = loaded.scenario.phases.flatMap((p) => (p.kind === 'arrivalRate' ? [p.arrivalRate, p.rampTo] : []));
+  return rates.length ? Math.max(...rates) : undefined;
+}
+
+/** The surge's climb: the scenario's first phase that ramps its rate up, seconds. */
+export function rampSecOf(loaded: LoadedScenario): number | undefined {
+  const ramp = loaded.scenario.phases.find((p) => p.kind === 'arrivalRate' && p.rampTo > p.arrivalRate);
+  return ramp ? ramp.durationMs / 1000 : undefined;
+}
+
+export interface ResultInput {
+  s: CapacitySettings;
+  loaded: LoadedScenario;
+  file: string;
+  reference: boolean;
+  url: string;
+  /** undefined: only --peak-rps was given and the scenario has no open-model phase. */
+  baseRate: number | undefined;
+  rampSec: number;
+  cores: number;
+  startedAt: Date;
+  aborted: boolean;
+  counts: ReplicaCountResult[];
+  error?: { message: string; exitCode: number };
+}
+
+/**
+ * The peak and base rates in iterations per second. --peak-rps is requests
+ * per second: divided by the requests per iteration measured in passing steps.
+ */
+function rates(input: ResultInput): { base: number; peak: number; warnings: string[] } {
+  const { s, loaded, counts } = input;
+  const warnings: string[] = [];
+  let peak: number;
+  if (s.peakRps !== undefined) {
+    const perIteration = counts.flatMap((c) => c.steps.filter((v) => v.passed).map((v) => v.requestsPerIteration));
+    if (perIteration.length) peak = s.peakRps / mean(perIteration);
+    else {
+      peak = s.peakRps;
+      warnings.push('no step passed, so requests per iteration are unknown: --peak-rps was taken as iterations per second');
+    }
+  } else {
+    peak = s.surge !== undefined ? input.baseRate! * s.surge : peakRateOf(loaded) ?? input.baseRate!;
+  }
+  let base = input.baseRate ?? peak;
+  if (input.baseRate === undefined) warnings.push('no base rate (no arrivalRate phase, no --base-rate): the surge is taken as flat, so the HPA plan sees no ramp');
+  if (base > peak) {
+    warnings.push(`the base rate (${round(base)}/s) is above the peak (${round(peak)}/s): the base is taken as the peak`);
+    base = peak;
+  }
+  return { base, peak, warnings };
+}
+
+/** Assembles capacity.json from the counts measured so far (also after Ctrl-C or an error). */
+export function buildCapacityResult(input: ResultInput): CapacityResult {
+  const { s, loaded, counts } = input;
+  const { base, peak, warnings: rateWarnings } = rates(input);
+  const plan = planCapacity(counts, {
+    baseRate: base, peakRate: peak, headroom: s.headroom, rampSec: input.rampSec,
+    podStartupSec: s.podStartupMs / 1000, queueWaitSec: s.queueWaitMs / 1000, jobTimeSec: s.jobTimeMs === undefined ? undefined : s.jobTimeMs / 1000,
+  }, s.steadyMs / 1000);
+  return {
+    schemaVersion: 1,
+    kind: 'capacity',
+    scenario: { name: loaded.scenario.name, file: input.file },
+    target: input.reference ? 'reference' : input.url,
+    startedAt: input.startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    aborted: input.aborted,
+    ...(input.error ? { error: input.error } : {}),
+    settings: {
+      replicas: s.replicas,
+      slos: s.slos,
+      scenarioThresholds: s.scenarioThresholds,
+      headroom: s.headroom,
+      precision: s.precision,
+      warmupSec: s.warmupMs / 1000,
+      steadySec: s.steadyMs / 1000,
+      startRate: s.startRate ?? input.baseRate ?? 10,
+      maxRate: s.maxRate,
+      scaleCmd: s.scaleCmd ?? null,
+      readyUrl: s.readyUrl ?? null,
+      podStartupSec: s.podStartupMs / 1000,
+      rampSec: input.rampSec,
+      queue: s.queue,
+      queueWaitSec: s.queueWaitMs / 1000,
+      jobTimeSec: s.jobTimeMs === undefined ? null : s.jobTimeMs / 1000,
+      generatorWorkers: s.workers,
+      baseRate: round(base),
+      peakRate: round(peak),
+      peakSource: s.peakRps !== undefined ? 'peak-rps' : s.surge !== undefined ? 'surge' : 'scenario',
+      surge: s.surge ?? null,
+      peakRps: s.peakRps ?? null,
+    },
+    host: { cores: input.cores },
+    replicaCounts: counts,
+    plan,
+    warnings: [...counts.flatMap((c) => c.warnings), ...rateWarnings, ...plan.warnings],
+  };
+}

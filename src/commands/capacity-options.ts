@@ -1,0 +1,159 @@
+import { usageError } from '../exit-codes.js';
+import { parseDuration } from '../scenarios/duration.js';
+import { parseThreshold } from '../scenarios/threshold-expression.js';
+import { targetUrlProblem } from '../scenarios/target-url.js';
+
+/** `scalectl capacity` flags as commander hands them over (strings, lists for repeatable flags). */
+export interface CapacityFlags {
+  replicas?: string;
+  slo?: string[];
+  /** false with --no-scenario-thresholds. */
+  scenarioThresholds?: boolean;
+  peakRps?: string;
+  surge?: string;
+  baseRate?: string;
+  headroom?: string;
+  precision?: string;
+  warmup?: string;
+  steady?: string;
+  startRate?: string;
+  maxRate?: string;
+  target?: string;
+  scaleCmd?: string;
+  readyUrl?: string;
+  readyTimeout?: string;
+  podStartup?: string;
+  ramp?: string;
+  queue?: string;
+  queuePrefix?: string;
+  queueWait?: string;
+  jobTime?: string;
+  deployment?: string;
+  consumerDeployment?: string;
+  out?: string;
+  emitK8s?: string;
+  workers?: number;
+}
+
+/** The validated settings, with defaults (docs/capacity.md lists them). */
+export interface CapacitySettings {
+  replicas: number[];
+  slos: string[];
+  /** Judge the scenario's thresholds at each step (default), or only the SLOs. */
+  scenarioThresholds: boolean;
+  /** Requests per second at the peak (converted to iterations with the measured requests per iteration). */
+  peakRps?: number;
+  /** The peak as a multiple of the base rate. */
+  surge?: number;
+  /** Iterations per second before the surge; default the scenario's first arrivalRate. */
+  baseRate?: number;
+  headroom: number;
+  precision: number;
+  warmupMs: number;
+  steadyMs: number;
+  startRate?: number;
+  maxRate: number;
+  target?: string;
+  scaleCmd?: string;
+  readyUrl?: string;
+  readyTimeoutMs: number;
+  podStartupMs: number;
+  rampSec?: number;
+  queue: string;
+  /** undefined: the reference stack's (`<keyPrefix>:bull`), else `bull`. */
+  queuePrefix?: string;
+  queueWaitMs: number;
+  jobTimeMs?: number;
+  deployment: string;
+  consumerDeployment: string;
+  out?: string;
+  emitK8s?: string;
+  workers: number;
+}
+
+/** `25%` or `0.25` → 0.25. */
+function fraction(flag: string, v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(v);
+  const n = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!Number.isFinite(n) || (!m![2] && n >= 1)) throw usageError(`${flag} takes a percentage such as 25% or a fraction such as 0.25, got "${v}"`);
+  return n;
+}
+
+function positive(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw usageError(`${flag} takes a number > 0, got "${v}"`);
+  return n;
+}
+
+function duration(flag: string, v: string, min = 0): number {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < min) throw usageError(`${flag} takes a duration such as 15s or 500ms${min ? ` (at least ${min / 1000} s)` : ''}, got "${v}"`);
+  return ms;
+}
+
+const optional = <T>(v: string | undefined, parse: (v: string) => T): T | undefined => (v === undefined ? undefined : parse(v));
+
+/** Checks every flag and fills in the defaults; a bad value is a usage error (exit 2). */
+export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
+  if (f.replicas === undefined) throw usageError('--replicas is required, e.g. --replicas 1,2,3,4');
+  const replicas = f.replicas.split(',').map((x) => x.trim()).filter(Boolean).map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw usageError(`--replicas takes whole numbers from 1 to 1000 separated by commas, got "${x}"`);
+    return n;
+  });
+  if (replicas.length === 0) throw usageError('--replicas needs at least one count');
+  const slos = (f.slo ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  for (const slo of slos) {
+    const t = parseThreshold(slo);
+    if (typeof t === 'string') throw usageError(`--slo "${slo}": ${t}`);
+  }
+  if (f.peakRps !== undefined && f.surge !== undefined) throw usageError('give either --peak-rps or --surge, not both');
+  const surge = optional(f.surge, (v) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*x?\s*$/i.exec(v);
+    if (!m || !(Number(m[1]) >= 1)) throw usageError(`--surge takes a factor >= 1 such as 5x, got "${v}"`);
+    return Number(m[1]);
+  });
+  for (const [flag, v] of [['--target', f.target], ['--ready-url', f.readyUrl]] as const) {
+    const problem = v === undefined ? undefined : targetUrlProblem(v);
+    if (problem) throw usageError(`${flag} ${v}: ${problem}`);
+  }
+  if (f.readyUrl !== undefined && f.scaleCmd === undefined) throw usageError('--ready-url goes with --scale-cmd (it is polled after each resize)');
+  if (f.scaleCmd !== undefined && f.readyUrl === undefined) throw usageError('--scale-cmd needs --ready-url, the URL to wait for after each resize');
+  if (f.scaleCmd !== undefined && !f.scaleCmd.includes('{n}')) throw usageError('--scale-cmd must contain {n}, the replica count (e.g. "kubectl scale deploy/api --replicas={n}")');
+  const precision = f.precision === undefined ? 0.05 : fraction('--precision', f.precision);
+  if (precision < 0.005 || precision > 0.5) throw usageError('--precision must be between 0.5% and 50%');
+  const startRate = optional(f.startRate, (v) => positive('--start-rate', v));
+  const maxRate = f.maxRate === undefined ? 100_000 : positive('--max-rate', f.maxRate);
+  if (startRate !== undefined && startRate > maxRate) throw usageError('--start-rate is above --max-rate');
+  const scenarioThresholds = f.scenarioThresholds !== false;
+  if (!scenarioThresholds && slos.length === 0) throw usageError('--no-scenario-thresholds needs at least one --slo to judge the steps by');
+  return {
+    replicas: [...new Set(replicas)].sort((a, b) => a - b),
+    slos,
+    scenarioThresholds,
+    peakRps: optional(f.peakRps, (v) => positive('--peak-rps', v)),
+    surge,
+    baseRate: optional(f.baseRate, (v) => positive('--base-rate', v)),
+    headroom: f.headroom === undefined ? 0.25 : fraction('--headroom', f.headroom),
+    precision,
+    warmupMs: f.warmup === undefined ? 5000 : duration('--warmup', f.warmup),
+    steadyMs: f.steady === undefined ? 15_000 : duration('--steady', f.steady, 3000),
+    startRate,
+    maxRate,
+    target: f.target,
+    scaleCmd: f.scaleCmd,
+    readyUrl: f.readyUrl,
+    readyTimeoutMs: f.readyTimeout === undefined ? 300_000 : duration('--ready-timeout', f.readyTimeout, 1000),
+    podStartupMs: f.podStartup === undefined ? 30_000 : duration('--pod-startup', f.podStartup),
+    rampSec: optional(f.ramp, (v) => duration('--ramp', v, 1000) / 1000),
+    queue: f.queue ?? 'orders',
+    queuePrefix: f.queuePrefix,
+    queueWaitMs: f.queueWait === undefined ? 30_000 : duration('--queue-wait', f.queueWait, 1),
+    jobTimeMs: optional(f.jobTime, (v) => duration('--job-time', v, 0.001)),
+    deployment: f.deployment ?? 'shop',
+    consumerDeployment: f.consumerDeployment ?? 'shop-order-worker',
+    out: f.out,
+    emitK8s: f.emitK8s,
+    workers: f.workers ?? 1,
+  };
+}

@@ -1,0 +1,66 @@
+import { buildRunResult, type RunResult } from '../analyzers/run-result.js';
+import { analyzeTelemetry } from '../analyzers/telemetry.js';
+import { runLoad } from '../engine/run-load.js';
+import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import { afterLoad } from '../telemetry/after-load.js';
+import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
+import type { TelemetryPlan } from '../telemetry/telemetry-plan.js';
+
+export interface MeasureSetup {
+  loaded: LoadedScenario;
+  target: string;
+  /** Extra threshold expressions (--slo), judged like the scenario's own. */
+  slos: readonly string[];
+  /** Judge the scenario's own thresholds too (default), or only the SLOs. */
+  scenarioThresholds: boolean;
+  warmupMs: number;
+  steadyMs: number;
+  workers: number;
+  plan?: TelemetryPlan;
+  cores: number;
+  signal: AbortSignal;
+  say: (line: string) => void;
+}
+
+/** The scenario at one constant rate for `durationMs`, with the SLOs added to its thresholds. */
+function atRate(setup: MeasureSetup, rate: number, durationMs: number, name: string): LoadedScenario {
+  const { scenario } = setup.loaded;
+  return {
+    ...setup.loaded,
+    scenario: {
+      ...scenario,
+      phases: [{ kind: 'arrivalRate', name, durationMs, arrivalRate: rate, rampTo: rate }],
+      thresholds: [...(setup.scenarioThresholds ? scenario.thresholds : []), ...setup.slos.map((text) => ({ text, at: ['--slo'] }))],
+    },
+  };
+}
+
+/**
+ * One step of the knee search: a warm-up at the rate (not judged), then the
+ * steady window, measured with the target's telemetry and followed by a wait
+ * for the target's queue to drain, so the next step starts clean. Returns the
+ * steady window's RunResult (its thresholds include the SLOs), or undefined
+ * when Ctrl-C came during the warm-up.
+ */
+export async function measureRate(setup: MeasureSetup, rate: number): Promise<RunResult | undefined> {
+  const common = { target: setup.target, workers: setup.workers, signal: setup.signal };
+  if (setup.warmupMs > 0) await runLoad(atRate(setup, rate, setup.warmupMs, 'warm-up'), { ...common, abortGraceMs: 500 });
+  if (setup.signal.aborted) return undefined;
+  const steady = atRate(setup, rate, setup.steadyMs, 'steady');
+  const { plan } = setup;
+  const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
+  collector?.start();
+  let recording;
+  let loadData;
+  try {
+    loadData = await runLoad(steady, common);
+    if (collector && plan && !setup.signal.aborted) await afterLoad(collector, plan, setup.signal, setup.say);
+  } finally {
+    recording = await collector?.stop();
+  }
+  const data = { ...loadData, aborted: loadData.aborted || setup.signal.aborted };
+  const telemetry = recording && plan ? analyzeTelemetry(recording, {
+    startedAt: data.startedAt.getTime(), loadDurationSec: data.loadDurationSec, signals: plan.signals, custom: plan.custom,
+  }) : undefined;
+  return buildRunResult(steady, data, { target: setup.target, cores: setup.cores, telemetry });
+}

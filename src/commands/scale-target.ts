@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { ExitCode, UserError } from '../exit-codes.js';
+import { startReferenceTarget } from '../stack/reference-target.js';
+
+/** A target brought to a replica count. */
+export interface ScaledTarget {
+  url: string;
+  /** Where its logs are, when scalectl started it. */
+  logFile?: string;
+  /** Stops what scalectl started (the reference stack); nothing for an external service. */
+  stop: () => Promise<void>;
+}
+
+const failed = (message: string): UserError => new UserError(message, ExitCode.stackFailed);
+
+/** The reference stack with `replicas` workers: a fresh stack (new database) for each count. */
+export async function scaleReference(stack: Record<string, unknown> | undefined, replicas: number, env: Readonly<Record<string, string | undefined>>): Promise<ScaledTarget> {
+  try {
+    return await startReferenceTarget({ ...stack, workers: replicas }, env);
+  } catch (err) {
+    throw failed(`the reference stack could not start with ${replicas} workers: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * Runs the --scale-cmd with `{n}` replaced (and REPLICAS set), failing on a
+ * non-zero exit or after `timeoutMs`; Ctrl-C or the timeout sends SIGTERM to
+ * the shell (which, for a single command, is that command).
+ */
+function runScaleCommand(command: string, replicas: number, opts: { env: Readonly<Record<string, string | undefined>>; cwd: string; signal: AbortSignal; timeoutMs: number }): Promise<void> {
+  const cmd = command.replaceAll('{n}', String(replicas));
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, { shell: true, cwd: opts.cwd, env: { ...opts.env, REPLICAS: String(replicas) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let timedOut = false;
+    const keep = (b: Buffer): void => void (output = (output + b.toString()).slice(-2000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const stop = (): void => void child.kill('SIGTERM');
+    const onAbort = (): void => stop();
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, opts.timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onAbort);
+    };
+    child.once('error', (err) => {
+      done();
+      reject(failed(`--scale-cmd "${cmd}" could not run: ${err.message}`));
+    });
+    // 'close', not 'exit': the output quoted below must be complete.
+    child.once('close', (code, sig) => {
+      done();
+      if (code === 0 || opts.signal.aborted) return resolve();
+      const why = timedOut ? `did not finish within ${Math.round(opts.timeoutMs / 1000)} s` : `failed (${sig ?? `exit ${code}`})`;
+      reject(failed(`--scale-cmd "${cmd}" ${why}: ${output.trim().split('\n').slice(-3).join(' | ') || 'no output'}`));
+    });
+  });
+}
+
+/** Polls `url` once a second until it answers 2xx; fails after `timeoutMs`. */
+async function waitReady(url: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (!signal.aborted) {
+    try {
+      const res = await request(url, { headersTimeout: 5000, bodyTimeout: 5000, signal });
+      await res.body.dump();
+      if (res.statusCode >= 200 && res.statusCode < 300) return;
+      last = `HTTP ${res.statusCode}`;
+    } catch (err) {
+      if (signal.aborted) return;
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) throw failed(`${url} was not ready within ${Math.round(timeoutMs / 1000)} s after scaling (last: ${last})`);
+    await sleep(Math.min(1000, Math.max(0, deadline - Date.now())), undefined, { signal }).catch(() => undefined);
+  }
+}
+
+/** Any other service: run the scale command, then wait for its readiness URL. */
+export async function scaleExternal(opts: {
+  url: string; command: string; readyUrl: string; readyTimeoutMs: number; replicas: number;
+  env: Readonly<Record<string, string | undefined>>; cwd: string; signal: AbortSignal;
+}): Promise<ScaledTarget> {
+  await runScaleCommand(opts.command, opts.replicas, { env: opts.env, cwd: opts.cwd, signal: opts.signal, timeoutMs: opts.readyTimeoutMs });
+  await waitReady(opts.readyUrl, opts.readyTimeoutMs, opts.signal);
+  return { url: opts.url, stop: () => Promise.resolve() };
+}

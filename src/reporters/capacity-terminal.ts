@@ -1,0 +1,74 @@
+import Table from 'cli-table3';
+import type { ChalkInstance } from 'chalk';
+import type { ReplicaCountResult } from '../analyzers/capacity-plan.js';
+import type { CapacityResult } from '../analyzers/capacity-result.js';
+import { formatDuration } from '../scenarios/duration.js';
+
+const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [], compact: true } });
+const num = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '–' : String(Math.round(v * 10 ** d) / 10 ** d));
+const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toPrecision(4) : v.toExponential(3));
+
+function kneeTable(counts: readonly ReplicaCountResult[]): string {
+  const t = table(['replicas', 'knee it/s', 'req/s', 'p99', 'CPU/replica', 'cache hit', 'queue trend', 'drain', 'steps', 'note']);
+  for (const c of counts) {
+    const k = c.kneeStep === null ? undefined : c.steps[c.kneeStep];
+    const tel = c.atKnee;
+    t.push([
+      c.replicas,
+      c.knee === null ? '–' : `${num(c.knee)}${c.firstFailure !== null ? ` (< ${num(c.firstFailure)})` : ''}`,
+      num(c.kneeRps),
+      k ? formatDuration(k.latencyMs.p99) : '–',
+      tel?.cpuPerReplicaPercent !== null && tel?.cpuPerReplicaPercent !== undefined ? `${num(tel.cpuPerReplicaPercent)}%` : '–',
+      tel?.cacheHitRatio !== null && tel?.cacheHitRatio !== undefined ? `${num(tel.cacheHitRatio * 100)}%` : '–',
+      tel?.queueDepthSlope !== null && tel?.queueDepthSlope !== undefined ? `${tel.queueDepthSlope >= 0 ? '+' : ''}${num(tel.queueDepthSlope, 2)}/s` : '–',
+      tel?.drainTimeSec !== null && tel?.drainTimeSec !== undefined ? `${num(tel.drainTimeSec)} s` : '–',
+      c.steps.length,
+      c.generatorLimited ? 'generator-bound: lower bound' : c.outcome === 'maxRate' ? 'passed --max-rate' : c.outcome === 'interrupted' ? 'interrupted' : c.outcome === 'nothingPassed' ? 'nothing passed' : '',
+    ]);
+  }
+  return t.toString();
+}
+
+/** The end of `scalectl capacity`: knees per replica count, the model, the recommendations and their arithmetic. */
+export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): string {
+  const out: string[] = [];
+  out.push(c.bold(`\n${r.scenario.name}: capacity${r.aborted ? c.yellow(' (interrupted: partial)') : r.error ? c.red(' (stopped by an error: partial)') : ''}`));
+  out.push(`knee = the highest rate (flow iterations per second) where every SLO and threshold held, >= 95% of it was achieved and nothing was dropped`);
+  out.push(kneeTable(r.replicaCounts));
+  const { plan } = r;
+  if (plan.model) {
+    const m = plan.model;
+    const pm = (k: 'sigma' | 'kappa' | 'lambda'): string => `${sig(m[k])}${m.stdErrors[k] !== null ? ` ± ${sig(m.stdErrors[k])}` : ''}`;
+    out.push(c.bold(`\nscalability model (${m.kind === 'usl' ? 'Universal Scalability Law' : m.kind === 'amdahl' ? "Amdahl's law, kappa = 0" : 'linear'})`));
+    out.push(`  sigma (contention) ${pm('sigma')}, kappa (coherency) ${pm('kappa')}, lambda (one replica) ${pm('lambda')} it/s` + (m.kind === 'usl' ? `, R² ${m.r2.toFixed(4)}` : ''));
+    out.push(m.peakReplicas === null && m.sigma >= 0.999 ? `  flat: more replicas add no throughput (${num(m.lambda)} it/s at any count)`
+      : m.peakReplicas === null ? `  no peak: throughput keeps rising with replicas${m.peakThroughput !== null ? ` toward ${num(m.peakThroughput)} it/s` : ''}`
+      : `  peak: ${num(m.peakThroughput)} it/s at N* = ${num(m.peakReplicas)} replicas; more replicas lower throughput`);
+  }
+  out.push(c.bold('\nrecommendation'));
+  out.push(`  peak ${num(r.settings.peakRate)} it/s (${r.settings.peakSource === 'peak-rps' ? `--peak-rps ${r.settings.peakRps}` : r.settings.peakSource === 'surge' ? `--surge ${r.settings.surge}x × base ${num(r.settings.baseRate)} it/s` : "the scenario's peak"}), headroom ${num(r.settings.headroom * 100, 0)}%`);
+  const rp = plan.replicas;
+  if (!rp) out.push(c.yellow('  none: nothing was measured'));
+  else if (!rp.feasible) out.push(c.red(`  not feasible: ${rp.reason}`));
+  else out.push(c.green(`  replicas: ${rp.replicas} (autoscaler min ${plan.hpa?.minReplicas ?? rp.minReplicas}, max ${rp.maxReplicas})`));
+  for (const line of rp?.arithmetic ?? []) out.push(c.dim(`    ${line}`));
+  if (plan.hpa) {
+    const h = plan.hpa;
+    out.push(c.bold('\nHPA (CPU)'));
+    out.push(h.targetUtilizationPercent !== null ? `  CPU request ${h.cpuRequestMillicores}m, target averageUtilization ${h.targetUtilizationPercent}%` : '  no CPU target: CPU was not measured');
+    for (const line of h.arithmetic) out.push(c.dim(`    ${line}`));
+  }
+  if (plan.keda) {
+    const k = plan.keda;
+    out.push(c.bold('\nqueue consumers (KEDA)'));
+    out.push(k.listLengthPerReplica !== null
+      ? `  listLength ${k.listLengthPerReplica} jobs per replica, ${k.replicas} consumer replica(s) at the peak (time per job ${formatDuration((k.secondsPerJob ?? 0) * 1000)}, ${k.source})`
+      : '  not sized: the time per job is unknown');
+    for (const line of k.arithmetic) out.push(c.dim(`    ${line}`));
+  }
+  if (r.warnings.length) {
+    out.push(c.bold('\nwarnings'));
+    for (const w of r.warnings) out.push(c.yellow(`  - ${w}`));
+  }
+  return out.join('\n') + '\n';
+}

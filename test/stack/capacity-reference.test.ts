@@ -1,0 +1,71 @@
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { CapacityResult } from '../../src/analyzers/capacity-result.js';
+import { availableParallelism } from 'node:os';
+import { runCli, tempFiles } from '../helpers/cli.js';
+
+const EXAMPLE = new URL('../../scenarios/examples/flash-sale.yaml', import.meta.url).pathname;
+
+describe('scalectl capacity against the reference stack', () => {
+  it('replicas 1,2: knees, a model, replicas for a 5x surge, and manifests that validate', async () => {
+    const dir = await tempFiles({});
+    // Short windows and a coarse precision keep this under two minutes; the defaults are 5 s + 15 s and 5%.
+    // Judged by latency and errors only: the example's cache-hit threshold measures warm caches, not capacity.
+    const r = await runCli(['capacity', EXAMPLE, '--replicas', '1,2', '--warmup', '1s', '--steady', '3s', '--precision', '25%',
+      '--start-rate', '50', '--max-rate', '1600', '--no-scenario-thresholds', '--slo', 'p99<250ms', '--slo', 'error_rate<1%', '--surge', '5x', '--job-time', '20ms', '--out', 'cap.json', '--emit-k8s', 'k8s'], { cwd: dir });
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(await readFile(join(dir, 'cap.json'), 'utf8')) as CapacityResult;
+
+    expect(result.replicaCounts.map((c) => c.replicas)).toEqual([1, 2]);
+    for (const c of result.replicaCounts) {
+      expect(c.knee, JSON.stringify(c.steps.map((s) => [s.rate, s.passed, s.reasons]))).toBeGreaterThan(0);
+      // The knee's step passed every criterion, and each failure says why.
+      const knee = c.steps.find((s) => s.passed && s.rate === c.knee)!;
+      expect(knee.achievedRatio).toBeGreaterThanOrEqual(0.95);
+      expect(knee.thresholds.every((t) => t.ok)).toBe(true);
+      expect(knee.thresholds.map((t) => t.expression)).toContain('p99<250ms');
+      for (const s of c.steps.filter((x) => !x.passed)) expect(s.reasons.length).toBeGreaterThan(0);
+      // The stack's telemetry at the knee: CPU, cache, queue.
+      expect(c.atKnee!.cpuPerReplicaPercent).toBeGreaterThan(0);
+      expect(c.atKnee!.cacheHitRatio).toBeGreaterThan(0);
+      expect(c.atKnee!.cacheHitRatio).toBeLessThanOrEqual(1);
+      expect(c.atKnee!.queueDepthSlope).not.toBeNull();
+    }
+    // 2 workers + 1 generator thread on a 2-core machine (this one): said so.
+    if (availableParallelism() < 3) expect(result.warnings.join('\n')).toMatch(/share this host's \d+ cores/);
+
+    // A coherent plan: 5 × the base rate (20/s) = 100 it/s, with 25% headroom.
+    expect(result.settings.baseRate).toBe(20);
+    expect(result.settings.peakRate).toBe(100);
+    const { model, replicas, hpa } = result.plan;
+    expect(model!.kind).toBe('amdahl');
+    expect(replicas!.feasible).toBe(true);
+    expect(replicas!.requiredRate).toBe(125);
+    expect(replicas!.modelledRate).toBeGreaterThanOrEqual(125);
+    expect(replicas!.minReplicas).toBeLessThanOrEqual(replicas!.replicas!);
+    expect(hpa!.targetUtilizationPercent).toBeGreaterThan(0);
+    expect(hpa!.targetUtilizationPercent).toBeLessThan(100);
+    expect(hpa!.cpuRequestMillicores).toBeGreaterThan(0);
+
+    // The summary and the manifests.
+    expect(r.stdout).toMatch(/recommendation/);
+    expect(r.stdout).toMatch(/replicas: \d+ \(autoscaler min \d+, max \d+\)/);
+    const files = await readdir(join(dir, 'k8s'));
+    expect(files).toContain('hpa.yaml');
+    const hpaDoc = new HorizontalPodAutoscaler(parse(await readFile(join(dir, 'k8s', 'hpa.yaml'), 'utf8')) as ConstructorParameters<typeof HorizontalPodAutoscaler>[0]);
+    hpaDoc.validate();
+    expect(hpaDoc.spec!.maxReplicas).toBe(replicas!.maxReplicas);
+    // The queue consumers: jobs per checkout measured in the steps that sold stock; 30 s / 20 ms (--job-time) = 1500 jobs per replica.
+    expect(result.plan.keda).toMatchObject({ listLengthPerReplica: 1500, source: '--job-time' });
+    expect(result.plan.keda!.jobsPerIteration).toBeGreaterThan(0);
+    const so = new ScaledObject(parse(await readFile(join(dir, 'k8s', 'keda-scaledobject.yaml'), 'utf8')) as ConstructorParameters<typeof ScaledObject>[0]);
+    so.validate();
+    // The stack's BullMQ keys live under its key prefix (shop:bull:<queue>).
+    expect(so.spec.triggers[0]!.metadata).toMatchObject({ listName: 'shop:bull:orders:wait', listLength: '1500' });
+  }, 290_000);
+});
