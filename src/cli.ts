@@ -57,7 +57,7 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .description('find the knee (highest rate within the SLOs) at each replica count, fit a scalability model, recommend replicas and autoscaler settings (docs/capacity.md)')
     .argument('<scenario>', 'scenario YAML file (its flows are the traffic mix; its phases give the base and peak rates)')
     .requiredOption('-r, --replicas <list>', 'replica counts to measure, e.g. 1,2,3,4')
-    .option('--slo <expr...>', 'extra pass criteria, threshold syntax, e.g. "p99<200ms" (the scenario\'s thresholds apply too)')
+    .option('--slo <expr>', 'a pass criterion in threshold syntax, e.g. "p99<200ms"; repeat for more (the scenario\'s thresholds apply too, unless --no-scenario-thresholds)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-scenario-thresholds', "judge the steps by the --slo flags only, not the scenario's thresholds")
     .option('--peak-rps <n>', 'the peak to plan for, requests per second')
     .option('--surge <factor>', "the peak to plan for as a multiple of the base rate, e.g. 5x (default: the scenario's peak)")

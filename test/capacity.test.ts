@@ -66,7 +66,7 @@ describe('scalectl capacity --scale-cmd', () => {
 
   it('resizes the target between counts and models two counts with Amdahl\'s law', async () => {
     const r = await capacity(scenario(server.url), [
-      '--replicas', '2,1', '--warmup', '500ms', '--steady', '3s', '--slo', 'p99<250ms', '--precision', '20%', '--start-rate', '40', '--max-rate', '400',
+      '--replicas', '2,1', '--warmup', '500ms', '--steady', '3s', '--slo', 'p99<250ms', '--precision', '20%', '--start-rate', '40', '--max-rate', '200',
       '--scale-cmd', scaleCmd(server.url), '--ready-url', `${server.url}/__ready`, '--peak-rps', '200',
     ]);
     expect(r.code, r.stderr).toBe(0);

@@ -1,6 +1,41 @@
-import type { CapacitySettings } from '../commands/capacity-options.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capacity-plan.js';
+
+/** The validated settings, with defaults (docs/capacity.md lists them). */
+export interface CapacitySettings {
+  replicas: number[];
+  slos: string[];
+  /** Judge the scenario's thresholds at each step (default), or only the SLOs. */
+  scenarioThresholds: boolean;
+  /** Requests per second at the peak (converted to iterations with the measured requests per iteration). */
+  peakRps?: number;
+  /** The peak as a multiple of the base rate. */
+  surge?: number;
+  /** Iterations per second before the surge; default the scenario's first arrivalRate. */
+  baseRate?: number;
+  headroom: number;
+  precision: number;
+  warmupMs: number;
+  steadyMs: number;
+  startRate?: number;
+  maxRate: number;
+  target?: string;
+  scaleCmd?: string;
+  readyUrl?: string;
+  readyTimeoutMs: number;
+  podStartupMs: number;
+  rampSec?: number;
+  queue: string;
+  /** undefined: the reference stack's (`<keyPrefix>:bull`), else `bull`. */
+  queuePrefix?: string;
+  queueWaitMs: number;
+  jobTimeMs?: number;
+  deployment: string;
+  consumerDeployment: string;
+  out?: string;
+  emitK8s?: string;
+  workers: number;
+}
 
 /** capacity.json (schemaVersion 1), documented in docs/capacity.md. */
 export interface CapacityResult {
