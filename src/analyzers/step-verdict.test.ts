@@ -46,7 +46,7 @@ describe('judgeStep', () => {
     expect(v.passed).toBe(false);
     expect(v.reasons).toEqual([
       'p99<100ms (actual 1.23s)',
-      'error_rate<1% (actual 3.4%)',
+      'error_rate<1% (actual 3.40%)',
       'achieved 90% of the offered rate (< 95%)',
       '12 iterations dropped (in-flight cap reached)',
     ]);

@@ -1,8 +1,7 @@
 import { linearRegression } from 'simple-statistics';
 import type { RunResult } from './run-result.js';
 import type { ThresholdResult } from './thresholds.js';
-import { formatDuration } from '../scenarios/duration.js';
-import { LATENCY_METRICS } from '../scenarios/threshold-expression.js';
+import { formatMetricValue } from '../scenarios/threshold-expression.js';
 
 /** A step fails when fewer than this share of the offered iterations finished per second. */
 export const MIN_ACHIEVED_RATIO = 0.95;
@@ -47,15 +46,6 @@ export interface StepVerdict {
 }
 
 const round = (v: number, d = 3): number => Math.round(v * 10 ** d) / 10 ** d;
-
-/** A threshold's actual value in its own unit: a latency as a duration, an error rate as a percentage. */
-function formatActual(t: ThresholdResult): string {
-  if (t.actual === null) return 'no data';
-  if ((LATENCY_METRICS as readonly string[]).includes(t.metric)) return formatDuration(t.actual);
-  if (t.metric === 'queue_drain_time' || t.metric.startsWith('event_loop_lag.')) return formatDuration(t.actual);
-  if (t.metric === 'error_rate' || t.metric === 'cache_hit_ratio') return `${round(t.actual * 100, 2)}%`;
-  return String(round(t.actual, 3));
-}
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
@@ -99,7 +89,7 @@ export function stepTelemetry(result: RunResult, replicas: number): StepTelemetr
  */
 export function judgeStep(result: RunResult, rate: number, replicas: number): StepVerdict {
   const reasons: string[] = [];
-  for (const t of result.thresholds.filter((x) => !x.ok)) reasons.push(`${t.expression} (actual ${formatActual(t)})`);
+  for (const t of result.thresholds.filter((x) => !x.ok)) reasons.push(`${t.expression} (actual ${formatMetricValue(t.metric, t.actual)})`);
   const ratio = achievedRatio(result, rate);
   if (ratio < MIN_ACHIEVED_RATIO) reasons.push(`achieved ${Math.round(ratio * 100)}% of the offered rate (< ${MIN_ACHIEVED_RATIO * 100}%)`);
   const dropped = result.totals.droppedIterations;

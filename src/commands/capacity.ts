@@ -63,7 +63,7 @@ async function searchCount(ctx: Context, replicas: number, target: string, start
   const search = new KneeSearch({ startRate, maxRate: s.maxRate, precision: s.precision });
   const steps: StepVerdict[] = [];
   let kneeStep: number | null = null;
-  let generatorLimited = false;
+  const saturatedAt = new Set<number>();
   for (let rate = search.next(); rate !== undefined && !io.signal.aborted; rate = search.next()) {
     const { low, high } = search.bracket;
     ctx.say(`  step ${steps.length + 1} (${search.phase}, bracket ${low === undefined ? '–' : round(low)} .. ${high === undefined ? '–' : round(high)} it/s): ` +
@@ -76,19 +76,20 @@ async function searchCount(ctx: Context, replicas: number, target: string, start
     const verdict = judgeStep(result, rate, replicas);
     steps.push(verdict);
     ctx.say(`    ${describeStep(verdict)}`);
-    if (!verdict.passed && verdict.generatorSaturated) {
-      // Above this the generator cannot say anything about the target.
-      generatorLimited = true;
-      warnings.push(`the generator, not the target, was the limit at ${round(rate)} it/s: the knee is a lower bound (run the generator on another machine or with more --workers)`);
-      ctx.say(`    warning: ${warnings[warnings.length - 1]}`);
-      break;
-    }
+    // A failure of the generator's own making bounds what it can measure: the search goes on below it.
+    if (!verdict.passed && verdict.generatorSaturated) saturatedAt.add(rate);
     search.record(rate, verdict.passed);
     if (search.bracket.low === rate) kneeStep = steps.length - 1;
     else if (search.bracket.low === undefined) kneeStep = null;
   }
   const r = search.result();
   const knee = kneeStep === null ? undefined : steps[kneeStep];
+  // The lowest failure was the generator's: above the knee, the target was never really tried.
+  const generatorLimited = r.high !== undefined && saturatedAt.has(r.high);
+  if (generatorLimited) {
+    warnings.push(`the generator, not the target, was the limit at ${round(r.high!)} it/s: the knee is a lower bound (run the generator on another machine or with more --workers)`);
+    ctx.say(`  warning: ${warnings[warnings.length - 1]}`);
+  }
   return {
     replicas,
     knee: r.knee === undefined ? null : round(r.knee),

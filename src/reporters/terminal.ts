@@ -3,7 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import type { RequestStats, RunResult } from '../analyzers/run-result.js';
 import type { ThresholdResult } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { isTelemetryMetric, LATENCY_METRICS } from '../scenarios/threshold-expression.js';
+import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
@@ -60,12 +60,7 @@ function statsRow(name: string, s: RequestStats): string[] {
 
 /** A threshold's measured value in its own unit. */
 export function formatThresholdValue(t: Pick<ThresholdResult, 'metric'>, v: number | null): string {
-  if (v === null) return 'no data';
-  if ((LATENCY_METRICS as readonly string[]).includes(t.metric) || t.metric === 'queue_drain_time' || t.metric.startsWith('event_loop_lag.')) return fmtMs(v);
-  if (t.metric === 'error_rate' || t.metric === 'cache_hit_ratio') return `${(v * 100).toFixed(2)}%`;
-  if (t.metric.startsWith('cpu.')) return `${v.toFixed(1)}%`;
-  if (isTelemetryMetric(t.metric)) return String(Math.round(v * 1000) / 1000);
-  return v.toFixed(1);
+  return formatMetricValue(t.metric, v);
 }
 
 /** The end-of-run summary: per-endpoint and total tables, flows, thresholds, warnings, verdict. */

@@ -1,5 +1,5 @@
 import { closest } from 'fastest-levenshtein';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 export const LATENCY_METRICS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
@@ -97,4 +97,14 @@ export function compare(actual: number, op: Comparator, limit: number): boolean 
     case '>': return actual > limit;
     case '>=': return actual >= limit;
   }
+}
+
+/** A threshold metric's value in its own unit: a duration, a percentage, a rate or a count. */
+export function formatMetricValue(metric: ThresholdMetric, v: number | null): string {
+  if (v === null) return 'no data';
+  if ((LATENCY_METRICS as readonly string[]).includes(metric) || metric === 'queue_drain_time' || metric.startsWith('event_loop_lag.')) return formatDuration(v);
+  if (metric === 'error_rate' || metric === 'cache_hit_ratio') return `${(v * 100).toFixed(2)}%`;
+  if (metric.startsWith('cpu.')) return `${v.toFixed(1)}%`;
+  if (isTelemetryMetric(metric)) return String(Math.round(v * 1000) / 1000);
+  return v.toFixed(1);
 }
