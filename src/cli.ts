@@ -6,6 +6,7 @@ import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { stackUpCommand } from './commands/stack.js';
 import { capacityCommand } from './commands/capacity.js';
+import { compareCommand, type CompareOptions } from './commands/compare.js';
 import type { CapacityFlags } from './commands/capacity-options.js';
 import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
 import { planUslCommand } from './commands/plan-usl.js';
@@ -35,12 +36,14 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .description('run a scenario against its target, print a summary, exit by its thresholds')
     .argument('<scenario>', 'scenario YAML file')
     .option('-o, --out <file>', 'write the RunResult JSON (docs/results.md) to this file')
+    .option('--junit <file>', 'write the thresholds as JUnit XML (one test case each; docs/ci.md)')
+    .option('--summary-md <file>', 'write a Markdown summary, e.g. for $GITHUB_STEP_SUMMARY (docs/ci.md)')
     .addOption(new Option('-w, --workers <n>', 'engine worker threads; each takes an equal share of the schedule').argParser(positiveInt('--workers')).default(1))
     .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once (overrides the scenario)').argParser(positiveInt('--max-in-flight')))
     .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
-    .action((scenario: string, o: { out?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean }) => {
+    .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean }) => {
       setCode(runCommand(scenario, o, io));
     });
 
@@ -85,6 +88,17 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .addOption(new Option('-w, --workers <n>', 'engine worker threads').argParser(positiveInt('--workers')).default(1))
     .action((scenario: string, o: CapacityFlags) => {
       setCode(capacityCommand(scenario, o, io));
+    });
+
+  program
+    .command('compare')
+    .description('compare two runs side by side per endpoint; exit 4 when a --max-regression limit is crossed (docs/ci.md)')
+    .argument('<baseline>', 'RunResult JSON of the baseline run')
+    .argument('<current>', 'RunResult JSON of the run to check')
+    .option('--max-regression <limits>', 'e.g. "p99=10%,error_rate=0.5pp,rps=-5%": how much worse each may get')
+    .option('--junit <file>', 'write the regression checks as JUnit XML')
+    .action((baseline: string, current: string, o: CompareOptions) => {
+      setCode(compareCommand(baseline, current, o, io));
     });
 
   const plan = program.command('plan').description('capacity models from numbers you already have (docs/capacity.md)');

@@ -8,6 +8,8 @@ import { runLoad } from '../engine/run-load.js';
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderJson } from '../reporters/json.js';
+import { renderJunit, runSuite } from '../reporters/junit.js';
+import { renderSummaryMarkdown } from '../reporters/markdown.js';
 import { Progress } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { loadScenario } from '../scenarios/load-scenario.js';
@@ -35,14 +37,21 @@ export interface RunOptions {
   target?: string;
   /** Live progress (default on). */
   progress?: boolean;
+  /** Write the thresholds as JUnit XML here. */
+  junit?: string;
+  /** Write a Markdown summary here (for a CI job summary page). */
+  summaryMd?: string;
 }
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
-  // An empty --out (say "$UNSET" in CI) must not silently write nothing.
-  if (opts.out !== undefined && opts.out.trim() === '') throw usageError('--out needs a file name');
+  const outputs = { '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd };
+  for (const [flag, value] of Object.entries(outputs)) {
+    // An empty value (say "$UNSET" in CI) must not silently write nothing.
+    if (value !== undefined && value.trim() === '') throw usageError(`${flag} needs a file name`);
+    if (value !== undefined) await checkWritable(resolve(io.cwd, value), flag);
+  }
   const outPath = opts.out !== undefined ? resolve(io.cwd, opts.out) : undefined;
-  if (outPath) await checkWritable(outPath, '--out');
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
   if (targetProblem) throw usageError(`--target ${opts.target}: ${targetProblem}`);
 
@@ -106,6 +115,14 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     if (outPath) {
       await writeFile(outPath, renderJson(result));
       io.stderr.write(`results written to ${opts.out}\n`);
+    }
+    if (opts.junit !== undefined) {
+      await writeFile(resolve(io.cwd, opts.junit), renderJunit([runSuite(result)]));
+      io.stderr.write(`JUnit XML written to ${opts.junit}\n`);
+    }
+    if (opts.summaryMd !== undefined) {
+      await writeFile(resolve(io.cwd, opts.summaryMd), renderSummaryMarkdown(result));
+      io.stderr.write(`Markdown summary written to ${opts.summaryMd}\n`);
     }
     if (result.aborted) return ExitCode.aborted;
     return result.passed ? ExitCode.ok : ExitCode.thresholdsFailed;

@@ -1,0 +1,51 @@
+import type { RunResult } from '../analyzers/run-result.js';
+import { formatDuration } from '../scenarios/duration.js';
+import { formatMetricValue } from '../scenarios/threshold-expression.js';
+import { thresholdFailure } from './junit.js';
+
+/** Markdown table cells must not break the table. */
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+
+function verdict(r: RunResult): string {
+  const failed = r.thresholds.filter((t) => !t.ok);
+  if (r.aborted) return '⚠️ **ABORTED**: stopped before its end; not judged';
+  if (failed.length) return `❌ **FAILED**: ${failed.length} of ${r.thresholds.length} thresholds`;
+  return r.thresholds.length ? `✅ **PASSED**: all ${r.thresholds.length} thresholds` : '✅ **DONE**: no thresholds set';
+}
+
+/**
+ * A compact Markdown summary for a CI job's summary page (`--summary-md`,
+ * e.g. appended to $GITHUB_STEP_SUMMARY): the verdict, thresholds with their
+ * actual values, the totals, one row per endpoint, the target's telemetry
+ * and any generator warnings.
+ */
+export function renderSummaryMarkdown(r: RunResult): string {
+  const out: string[] = [];
+  out.push(`### scalectl: ${cell(r.scenario.name)}`, '', verdict(r), '');
+  out.push(`Target \`${r.target}\`, ${formatDuration(r.loadDurationSec * 1000)} of load from ${r.startedAt}.`, '');
+  if (r.thresholds.length) {
+    out.push('| threshold | actual | result |', '|---|---|---|');
+    for (const t of r.thresholds) out.push(`| \`${cell(t.expression)}\` | ${formatMetricValue(t.metric, t.actual)} | ${t.ok ? 'pass' : '**FAIL**'} |`);
+    out.push('');
+  }
+  out.push('| endpoint | requests | rps | p50 | p95 | p99 | errors |', '|---|---:|---:|---:|---:|---:|---:|');
+  const row = (name: string, s: RunResult['totals']['latencyMs'], requests: number, rps: number, errorRate: number): string =>
+    `| ${name} | ${requests} | ${rps.toFixed(1)} | ${formatDuration(s.p50)} | ${formatDuration(s.p95)} | ${formatDuration(s.p99)} | ${pct(errorRate)} |`;
+  for (const e of r.endpoints) out.push(row(cell(e.name), e.latencyMs, e.requests, e.rps, e.errorRate));
+  out.push(row('**total**', r.totals.latencyMs, r.totals.requests, r.totals.rps, r.totals.errorRate), '');
+  const t = r.telemetry;
+  if ('source' in t) {
+    const parts = [
+      t.cacheHitRatio !== null ? `cache hit ratio ${pct(t.cacheHitRatio)}` : undefined,
+      t.queueDepth ? `queue depth max ${t.queueDepth.max}` : undefined,
+      t.queueDrainTimeSec !== null ? `queue drained ${t.queueDrainTimeSec.toFixed(1)} s after the load` : undefined,
+      t.cpu ? `CPU mean ${t.cpu.totalPercent.mean}% of one core` : undefined,
+    ].filter(Boolean);
+    if (parts.length) out.push(`Target telemetry: ${parts.join(', ')}.`, '');
+  }
+  const failed = r.thresholds.filter((x) => !x.ok);
+  if (failed.length) out.push('<details><summary>Failed thresholds</summary>', '', ...failed.map((x) => `- ${cell(thresholdFailure(x))}`), '', '</details>', '');
+  if (r.generator.warnings.length) out.push(...r.generator.warnings.map((w) => `> ⚠️ ${cell(w)}`), '');
+  return out.join('\n');
+}
