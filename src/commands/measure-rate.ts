@@ -1,9 +1,8 @@
 import { buildRunResult, type RunResult } from '../analyzers/run-result.js';
-import { analyzeTelemetry } from '../analyzers/telemetry.js';
 import { runLoad } from '../engine/run-load.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
-import { afterLoad } from '../telemetry/after-load.js';
 import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
+import { loadWithTelemetry } from './load-with-telemetry.js';
 import type { TelemetryPlan } from '../telemetry/telemetry-plan.js';
 
 export interface MeasureSetup {
@@ -50,17 +49,6 @@ export async function measureRate(setup: MeasureSetup, rate: number): Promise<Ru
   const { plan } = setup;
   const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
   collector?.start();
-  let recording;
-  let loadData;
-  try {
-    loadData = await runLoad(steady, common);
-    if (collector && plan && !setup.signal.aborted) await afterLoad(collector, plan, setup.signal, setup.say);
-  } finally {
-    recording = await collector?.stop();
-  }
-  const data = { ...loadData, aborted: loadData.aborted || setup.signal.aborted };
-  const telemetry = recording && plan ? analyzeTelemetry(recording, {
-    startedAt: data.startedAt.getTime(), loadDurationSec: data.loadDurationSec, signals: plan.signals, custom: plan.custom,
-  }) : undefined;
+  const { data, telemetry } = await loadWithTelemetry(steady, common, plan && collector ? { plan, collector } : undefined, setup.say);
   return buildRunResult(steady, data, { target: setup.target, cores: setup.cores, telemetry });
 }

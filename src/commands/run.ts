@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { checkWritable } from './check-writable.js';
 import { buildRunResult } from '../analyzers/run-result.js';
 import { probeTarget } from '../engine/probe-target.js';
-import { runLoad } from '../engine/run-load.js';
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderJson } from '../reporters/json.js';
@@ -18,10 +17,10 @@ import { schedulePhases } from '../scenarios/schedule.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { startReferenceTarget, type ReferenceTarget } from '../stack/reference-target.js';
-import { analyzeTelemetry, liveTelemetry } from '../analyzers/telemetry.js';
+import { liveTelemetry } from '../analyzers/telemetry.js';
 import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
 import { planTelemetry } from '../telemetry/telemetry-plan.js';
-import { afterLoad } from '../telemetry/after-load.js';
+import { loadWithTelemetry } from './load-with-telemetry.js';
 import type { CommandIO } from './io.js';
 
 export interface RunOptions {
@@ -46,10 +45,15 @@ export interface RunOptions {
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
   const outputs = { '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd };
+  const seen = new Map<string, string>();
   for (const [flag, value] of Object.entries(outputs)) {
+    if (value === undefined) continue;
     // An empty value (say "$UNSET" in CI) must not silently write nothing.
-    if (value !== undefined && value.trim() === '') throw usageError(`${flag} needs a file name`);
-    if (value !== undefined) await checkWritable(resolve(io.cwd, value), flag);
+    if (value.trim() === '') throw usageError(`${flag} needs a file name`);
+    const path = resolve(io.cwd, value);
+    if (seen.has(path)) throw usageError(`${flag} ${value}: the same file as ${seen.get(path)}`);
+    seen.set(path, flag);
+    await checkWritable(path, flag);
   }
   const outPath = opts.out !== undefined ? resolve(io.cwd, opts.out) : undefined;
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
@@ -90,26 +94,14 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases, signal: io.signal,
       telemetry: collector ? () => liveTelemetry(collector.recent()) : undefined,
     });
-    let loadData;
-    let recording;
-    try {
-      loadData = await runLoad(loaded, {
-        target,
-        workers,
-        maxInFlight: opts.maxInFlight,
-        connections: opts.connections,
-        signal: io.signal,
-        onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
-      });
-      if (collector && plan && !loadData.aborted) await afterLoad(collector, plan, io.signal, (line) => io.stderr.write(line + '\n'));
-    } finally {
-      recording = await collector?.stop();
-    }
-    // A Ctrl-C during the drain stops the run like one during the load: not judged, exit 5.
-    const data = { ...loadData, aborted: loadData.aborted || io.signal.aborted };
-    const telemetry = recording && plan ? analyzeTelemetry(recording, {
-      startedAt: data.startedAt.getTime(), loadDurationSec: data.loadDurationSec, signals: plan.signals, custom: plan.custom,
-    }) : undefined;
+    const { data, telemetry } = await loadWithTelemetry(loaded, {
+      target,
+      workers,
+      maxInFlight: opts.maxInFlight,
+      connections: opts.connections,
+      signal: io.signal,
+      onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
+    }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(line + '\n'));
     const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     if (outPath) {
