@@ -16,7 +16,7 @@ describe('--junit and --summary-md', () => {
   it('one JUnit test case per threshold, failures with actual vs limit, and a Markdown summary', async () => {
     const dir = await tempFiles({
       's.yaml': `
-name: ci <gate> & "quotes"
+name: "ci <gate> & \\"quotes\\" \\e"
 target: ${server.url}
 phases: [{ duration: 1s, arrivalRate: 20 }]
 flows:
@@ -36,41 +36,55 @@ thresholds:
     const xml = await readFile(join(dir, 'junit.xml'), 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
-      testsuites: { tests: string; failures: string; errors: string; testsuite: { name: string; tests: string; failures: string; timestamp: string; testcase: { name: string; classname: string; failure?: { message: string; type: string } }[] } };
+      testsuites: { tests: string; failures: string; errors: string; testsuite: Record<string, unknown> & { name: string; tests: string; failures: string; timestamp: string; testcase: { name: string; classname: string; failure?: { message: string; type: string } }[] } };
     };
     // The shape JUnit consumers require: counts that add up, a name and classname on every case.
     const suites = asArray(doc.testsuites.testsuite);
     expect(suites).toHaveLength(1);
     const suite = suites[0]!;
-    expect(suite.name).toBe('ci <gate> & "quotes"');
+    // Markup characters escaped, a control character (ESC) replaced: XML 1.0 cannot carry it.
+    expect(suite.name).toBe('ci <gate> & "quotes" \uFFFD');
     expect(suite.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
-    expect(doc.testsuites).toMatchObject({ tests: '4', failures: '2', errors: '0' });
-    expect(suite).toMatchObject({ tests: '4', failures: '2' });
+    // What the common JUnit.xsd requires of a testsuite inside testsuites.
+    for (const attr of ['name', 'tests', 'failures', 'errors', 'skipped', 'time', 'timestamp', 'hostname', 'id', 'package']) expect(suite, attr).toHaveProperty(attr);
+    for (const el of ['properties', 'system-out', 'system-err']) expect(suite, el).toHaveProperty(el);
+    expect(doc.testsuites).toMatchObject({ tests: '5', failures: '2', errors: '0' });
+    expect(suite).toMatchObject({ tests: '5', failures: '2', errors: '0', skipped: '0' });
     const cases = asArray(suite.testcase);
-    expect(cases.map((c) => c.name)).toEqual(['p90 < 1s', 'p90 < 1ms', 'error_rate < 1%', 'missing: error_rate <= 100%']);
-    for (const c of cases) expect(c.classname).toBe('scalectl.thresholds');
+    expect(cases.map((c) => c.name)).toEqual(['run completed', 'p90 < 1s', 'p90 < 1ms', 'error_rate < 1%', 'missing: error_rate <= 100%']);
+    expect(cases.map((c) => c.classname)).toEqual(['scalectl.run', ...Array(4).fill('scalectl.thresholds')]);
     expect(cases[0]!.failure).toBeUndefined();
-    expect(cases[1]!.failure!.message).toMatch(/^p90 < 1ms: actual \d+(\.\d+)?ms, limit < 1ms$/);
-    expect(cases[2]!.failure!.message).toBe('error_rate < 1%: actual 50.00%, limit < 1.00%');
-    expect(cases[3]!.failure).toBeUndefined();
+    expect(cases[1]!.failure).toBeUndefined();
+    expect(cases[2]!.failure!.message).toMatch(/^p90 < 1ms: actual \d+(\.\d+)?ms, limit < 1ms$/);
+    expect(cases[3]!.failure!.message).toBe('error_rate < 1%: actual 50.00%, limit < 1.00%');
+    expect(cases[4]!.failure).toBeUndefined();
 
     const md = await readFile(join(dir, 'summary.md'), 'utf8');
     expect(md).toContain('❌ **FAILED**: 2 of 4 thresholds');
-    expect(md).toMatch(/\| `error_rate < 1%` \| 50\.00% \| \*\*FAIL\*\* \|/);
+    expect(md).toMatch(/\| ` error_rate < 1% ` \| 50\.00% \| \*\*FAIL\*\* \|/);
+    expect(md).toContain('### scalectl: ci \\<gate\\> \\& "quotes"');
     expect(md).toMatch(/\| missing \| 20 \| [\d.]+ \| .* \| 100\.00% \|/);
   });
 
-  it('an aborted run is one errored JUnit case, not a pass', async () => {
+  it('an aborted run is an errored JUnit case with its thresholds skipped, not a pass', async () => {
     const dir = await tempFiles({ 's.yaml': `name: long\ntarget: ${server.url}\nphases: [{ duration: 30s, arrivalRate: 5 }]\nflows: [{ name: f, steps: [{ get: /ok }] }]\nthresholds: [p99 < 10s]\n` });
     const controller = new AbortController();
     controller.abort();
     const r = await runCli(['run', 's.yaml', '--no-progress', '--junit', 'junit.xml'], { cwd: dir, signal: controller.signal });
     expect(r.code).toBe(ExitCode.aborted);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(await readFile(join(dir, 'junit.xml'), 'utf8')) as {
-      testsuites: { errors: string; testsuite: { testcase: { name: string; error?: { message: string } }[] } };
+      testsuites: { errors: string; skipped: string; testsuite: { testcase: { name: string; error?: { message: string }; skipped?: { message: string } }[] } };
     };
-    expect(doc.testsuites.errors).toBe('1');
+    expect(doc.testsuites).toMatchObject({ errors: '1', skipped: '1' });
+    expect(asArray(doc.testsuites.testsuite.testcase).find((c) => c.name === 'p99 < 10s')!.skipped!.message).toMatch(/not judged/);
     expect(asArray(doc.testsuites.testsuite.testcase).find((c) => c.name === 'run completed')!.error!.message).toMatch(/stopped by a signal/);
+  });
+
+  it('refuses two outputs to one file', async () => {
+    const dir = await tempFiles({ 's.yaml': `name: x\ntarget: ${server.url}\nphases: [{ duration: 1s, arrivalRate: 1 }]\nflows: [{ name: f, steps: [{ get: /ok }] }]\n` });
+    const r = await runCli(['run', 's.yaml', '--out', 'r.json', '--junit', './r.json'], { cwd: dir });
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr).toMatch(/--junit \.\/r\.json: the same file as --out/);
   });
 
   it('refuses an unwritable --junit or --summary-md before the run (exit 2)', async () => {

@@ -22,9 +22,9 @@ describe('scalectl compare', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempFiles({});
-    // A baseline at 5 ms and a current run at 60 ms: p99 regresses by far more than 10%.
+    // A baseline at 5 ms and a current run at 300 ms: p99 regresses by far more than 10%, stalls or not.
     await writeFile(join(dir, 'base.json'), JSON.stringify((await runScenario(scenario(5))).result));
-    await writeFile(join(dir, 'slow.json'), JSON.stringify((await runScenario(scenario(60))).result));
+    await writeFile(join(dir, 'slow.json'), JSON.stringify((await runScenario(scenario(300))).result));
   });
 
   it('exit 4 when a limit is crossed, with the arithmetic; a side-by-side table per endpoint', async () => {
@@ -37,11 +37,11 @@ describe('scalectl compare', () => {
     const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(await readFile(join(dir, 'j.xml'), 'utf8')) as {
       testsuites: { tests: string; failures: string; testsuite: { testcase: { name: string; classname: string; failure?: { message: string } }[] } };
     };
-    expect(junit.testsuites).toMatchObject({ tests: '4', failures: '2' });
+    expect(junit.testsuites).toMatchObject({ tests: '5', failures: '2' });
     const cases = junit.testsuites.testsuite.testcase;
-    expect(cases.map((c) => c.name)).toEqual(['p99=10% (work)', 'error_rate=0.5pp (work)', 'p99=10% (total)', 'error_rate=0.5pp (total)']);
-    expect(cases[0]!.classname).toBe('scalectl.regression');
-    expect(cases[0]!.failure!.message).toMatch(/^p99 \(work\): .* allowed up to /);
+    expect(cases.map((c) => c.name)).toEqual(['runs compared', 'p99=10% (work)', 'error_rate=0.5pp (work)', 'p99=10% (total)', 'error_rate=0.5pp (total)']);
+    expect(cases[1]!.classname).toBe('scalectl.regression');
+    expect(cases[1]!.failure!.message).toMatch(/^p99 \(work\): .* allowed up to /);
   });
 
   it('exit 0 within the limits, and when no limit is given', async () => {
@@ -57,6 +57,13 @@ describe('scalectl compare', () => {
     expect(bad.code).toBe(ExitCode.invalidInput);
     expect(bad.stderr).toMatch(/nope\.json: not a scalectl run result/);
     expect((await runCli(['compare', 'base.json', 'missing.json'], { cwd: dir })).stderr).toMatch(/missing\.json: cannot read \(ENOENT\)/);
+    const aborted = { ...JSON.parse(await readFile(join(dir, 'base.json'), 'utf8')), aborted: true };
+    await writeFile(join(dir, 'aborted.json'), JSON.stringify(aborted));
+    const stopped = await runCli(['compare', 'base.json', 'aborted.json'], { cwd: dir });
+    expect(stopped.code).toBe(ExitCode.invalidInput);
+    expect(stopped.stderr).toMatch(/aborted\.json: the run was stopped before its end/);
+    await writeFile(join(dir, 'broken.json'), JSON.stringify({ ...JSON.parse(await readFile(join(dir, 'base.json'), 'utf8')), histograms: { work: 'not base64!' } }));
+    expect((await runCli(['compare', 'base.json', 'broken.json'], { cwd: dir })).stderr).toMatch(/broken\.json: histograms\["work"\] is not an encoded HdrHistogram/);
     const usage = await runCli(['compare', 'base.json', 'slow.json', '--max-regression', 'p99=fast'], { cwd: dir });
     expect(usage.code).toBe(ExitCode.usage);
     expect(usage.stderr).toMatch(/--max-regression "p99=fast": expected/);

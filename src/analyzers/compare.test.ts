@@ -39,6 +39,7 @@ describe('parseRegressionLimits', () => {
     ['p98=10%', /unknown metric "p98"/],
     ['p99=10pp', /percentage points \(pp\) are for error_rate/],
     ['p99=10ms', /expected/],
+    ['p99=-10%', /as a positive amount \(a rise\), e.g. p99=10%/],
     ['', /no limits/],
   ])('%j is refused', (text, message) => {
     expect(parseRegressionLimits(text)).toMatch(message);
@@ -83,14 +84,31 @@ describe('compareResults', () => {
     expect(compareResults(base, worse, limits('error_rate=1pp,rps=-10%')).checks.filter((c) => c.scope === 'a').every((c) => c.ok)).toBe(true);
   });
 
-  it('does not gate endpoints in one run only or with too few requests', () => {
-    const other = run({ a: { latencies: uniform(50, 10, 90) }, c: { latencies: uniform(1000, 1, 2) } });
-    const cmp = compareResults(base, other, limits('p99=1%'));
-    expect(cmp.notGated).toEqual([
-      { scope: 'a', why: 'fewer than 100 requests in a run' },
-      { scope: 'b', why: 'only in the baseline' },
-      { scope: 'c', why: 'only in the current run' },
-    ]);
-    expect(cmp.checks.map((c) => c.scope)).toEqual(['total']);
+  it('an endpoint the current run never reached fails; a new one is not gated', () => {
+    // b vanished (a flow now failing before it), c is new, a kept its baseline's 1000 requests' worth of gating.
+    const other = run({ a: { latencies: uniform(50, 10, 20) }, c: { latencies: uniform(1000, 1, 2) } });
+    const cmp = compareResults(base, other, limits('p99=10%'));
+    expect(cmp.notGated).toEqual([{ scope: 'c', why: 'new in the current run' }]);
+    const b = cmp.checks.find((c) => c.scope === 'b')!;
+    expect(b).toMatchObject({ metric: 'requests', ok: false, baseline: 1000, current: 0 });
+    expect(b.message).toBe('requests (b): 1000 → 0: the current run never reached it');
+    expect(cmp.passed).toBe(false);
+    expect(cmp.checks.map((c) => c.scope)).toEqual(['a', 'b', 'total']);
+  });
+
+  it('does not gate endpoints with too few requests in the baseline', () => {
+    const small = run({ a: { latencies: uniform(50, 10, 20) } });
+    const cmp = compareResults(small, run({ a: { latencies: uniform(50, 100, 200) } }), limits('p99=10%'));
+    expect(cmp.notGated).toEqual([{ scope: 'a', why: 'fewer than 100 requests in the baseline' }]);
+    // The total is always gated.
+    expect(cmp.checks.map((c) => [c.scope, c.ok])).toEqual([['total', false]]);
+  });
+
+  it('keeps an endpoint named "total" apart from the run total', () => {
+    const named = run({ total: { latencies: uniform(1000, 10, 20) }, other: { latencies: uniform(1000, 100, 200) } });
+    const cmp = compareResults(named, named, []);
+    expect(cmp.rows.map((r) => [r.scope, r.total])).toEqual([['total', false], ['other', false], ['total', true]]);
+    expect(cmp.rows[0]!.baseline!.latencyMs.p99).toBeLessThan(21);
+    expect(cmp.rows[2]!.baseline!.latencyMs.p99).toBeGreaterThan(190);
   });
 });

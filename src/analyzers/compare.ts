@@ -17,8 +17,9 @@ export interface RegressionLimit {
 
 /**
  * Parses `p99=10%,error_rate=0.5pp,rps=-5%`. Latency and error rate may rise
- * by the amount, rps may fall by it (the sign is optional: `rps=-5%` and
- * `rps=5%` both allow a 5% drop). Returns the limits or a message.
+ * by the amount (a negative amount is refused), rps may fall by it (the sign
+ * is optional: `rps=-5%` and `rps=5%` both allow a 5% drop). Returns the
+ * limits or a message.
  */
 export function parseRegressionLimits(text: string): RegressionLimit[] | string {
   const limits: RegressionLimit[] = [];
@@ -26,6 +27,7 @@ export function parseRegressionLimits(text: string): RegressionLimit[] | string 
     const m = /^([a-z_0-9]+)\s*=\s*([+-]?\d+(?:\.\d+)?)\s*(%|pp)$/.exec(part);
     if (!m) return `"${part}": expected <metric>=<amount>% (or error_rate=<amount>pp), e.g. p99=10%`;
     const [, metric, amount, unit] = m as unknown as [string, string, string, '%' | 'pp'];
+    if (amount.startsWith('-') && metric !== 'rps') return `"${part}": give how much worse ${metric} may get as a positive amount (a rise), e.g. ${metric}=${amount.slice(1)}${unit}`;
     if (!(LATENCY_METRICS as readonly string[]).includes(metric) && metric !== 'error_rate' && metric !== 'rps') {
       return `"${part}": unknown metric "${metric}"; known: ${[...LATENCY_METRICS, 'error_rate', 'rps'].join(', ')}`;
     }
@@ -46,8 +48,9 @@ export interface ScopeFigures {
 }
 
 export interface ComparisonRow {
-  /** `total`, or an endpoint name. */
+  /** An endpoint name, or `total` for the run as a whole (then `total` is true). */
   scope: string;
+  total: boolean;
   baseline: ScopeFigures | null;
   current: ScopeFigures | null;
 }
@@ -55,7 +58,7 @@ export interface ComparisonRow {
 export interface RegressionCheck {
   scope: string;
   limit: string;
-  metric: RegressionMetric;
+  metric: RegressionMetric | 'requests';
   baseline: number;
   current: number;
   /** The worst value allowed. */
@@ -76,8 +79,8 @@ export interface Comparison {
 /** Endpoints with fewer requests than this in either run are shown but not gated: their percentiles are noise. */
 export const MIN_GATED_REQUESTS = 100;
 
-function figures(r: RunResult, scope: string): ScopeFigures | null {
-  if (scope === 'total') {
+function figures(r: RunResult, scope: string, total: boolean): ScopeFigures | null {
+  if (total) {
     return { requests: r.totals.requests, rps: r.totals.rps, errorRate: r.totals.errorRate, latencyMs: summarizeHistogram(mergeEncoded(Object.values(r.histograms))) };
   }
   const e = r.endpoints.find((x) => x.name === scope);
@@ -116,16 +119,29 @@ function check(scope: string, limit: RegressionLimit, b: ScopeFigures, c: ScopeF
  */
 export function compareResults(baseline: RunResult, current: RunResult, limits: readonly RegressionLimit[]): Comparison {
   const names = [...new Set([...baseline.endpoints.map((e) => e.name), ...current.endpoints.map((e) => e.name)])];
-  const rows: ComparisonRow[] = [...names, 'total'].map((scope) => ({ scope, baseline: figures(baseline, scope), current: figures(current, scope) }));
+  const rows: ComparisonRow[] = [
+    ...names.map((scope) => ({ scope, total: false, baseline: figures(baseline, scope, false), current: figures(current, scope, false) })),
+    { scope: 'total', total: true, baseline: figures(baseline, 'total', true), current: figures(current, 'total', true) },
+  ];
   const checks: RegressionCheck[] = [];
   const notGated: Comparison['notGated'] = [];
   for (const row of rows) {
-    if (!row.baseline || !row.current) {
-      notGated.push({ scope: row.scope, why: `only in the ${row.baseline ? 'baseline' : 'current run'}` });
+    if (!row.baseline) {
+      notGated.push({ scope: row.scope, why: 'new in the current run' });
       continue;
     }
-    if (row.scope !== 'total' && Math.min(row.baseline.requests, row.current.requests) < MIN_GATED_REQUESTS) {
-      notGated.push({ scope: row.scope, why: `fewer than ${MIN_GATED_REQUESTS} requests in a run` });
+    if (!row.total && row.baseline.requests < MIN_GATED_REQUESTS) {
+      notGated.push({ scope: row.scope, why: `fewer than ${MIN_GATED_REQUESTS} requests in the baseline` });
+      continue;
+    }
+    // An endpoint the baseline exercised and the current run never reached (a flow now failing before it) is the worst regression.
+    if (!row.current || row.current.requests === 0) {
+      if (limits.length) {
+        checks.push({
+          scope: row.scope, limit: 'requests > 0', metric: 'requests', baseline: row.baseline.requests, current: 0, allowed: 1, ok: false,
+          message: `requests (${row.scope}): ${row.baseline.requests} → 0: the current run never reached it`,
+        });
+      }
       continue;
     }
     for (const limit of limits) checks.push(check(row.scope, limit, row.baseline, row.current));

@@ -22,7 +22,7 @@ export function renderComparison(cmp: Comparison, names: { baseline: string; cur
   for (const r of cmp.rows) {
     const lat = (k: 'p50' | 'p95' | 'p99'): string => pair(r.baseline?.latencyMs[k], r.current?.latencyMs[k], formatDuration);
     t.push([
-      r.scope === 'total' ? c.bold('total') : r.scope,
+      r.total ? c.bold('total') : r.scope,
       pair(get(r.baseline, 'requests'), get(r.current, 'requests'), String),
       pair(get(r.baseline, 'rps'), get(r.current, 'rps'), (v) => v.toFixed(1)),
       lat('p50'), lat('p95'), lat('p99'),

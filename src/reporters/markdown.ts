@@ -3,8 +3,16 @@ import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import { thresholdFailure } from './junit.js';
 
-/** Markdown table cells must not break the table. */
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`. */
+const cell = (s: string): string => s.replace(/\r\n?|\n/g, ' ').replace(/[\\`*_[\]<>&|#]/g, (ch) => `\\${ch}`);
+
+/** Code in a table cell: a fence longer than any run of backticks inside, pipes escaped. */
+function code(s: string): string {
+  const text = s.replace(/\r\n?|\n/g, ' ').replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${text} ${fence}`;
+}
 const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
 function verdict(r: RunResult): string {
@@ -23,10 +31,10 @@ function verdict(r: RunResult): string {
 export function renderSummaryMarkdown(r: RunResult): string {
   const out: string[] = [];
   out.push(`### scalectl: ${cell(r.scenario.name)}`, '', verdict(r), '');
-  out.push(`Target \`${r.target}\`, ${formatDuration(r.loadDurationSec * 1000)} of load from ${r.startedAt}.`, '');
+  out.push(`Target ${code(r.target)}, ${formatDuration(r.loadDurationSec * 1000)} of load from ${r.startedAt}.`, '');
   if (r.thresholds.length) {
     out.push('| threshold | actual | result |', '|---|---|---|');
-    for (const t of r.thresholds) out.push(`| \`${cell(t.expression)}\` | ${formatMetricValue(t.metric, t.actual)} | ${t.ok ? 'pass' : '**FAIL**'} |`);
+    for (const t of r.thresholds) out.push(`| ${code(t.expression)} | ${formatMetricValue(t.metric, t.actual)} | ${r.aborted ? 'not judged' : t.ok ? 'pass' : '**FAIL**'} |`);
     out.push('');
   }
   out.push('| endpoint | requests | rps | p50 | p95 | p99 | errors |', '|---|---:|---:|---:|---:|---:|---:|');
@@ -44,8 +52,8 @@ export function renderSummaryMarkdown(r: RunResult): string {
     ].filter(Boolean);
     if (parts.length) out.push(`Target telemetry: ${parts.join(', ')}.`, '');
   }
-  const failed = r.thresholds.filter((x) => !x.ok);
+  const failed = r.aborted ? [] : r.thresholds.filter((x) => !x.ok);
   if (failed.length) out.push('<details><summary>Failed thresholds</summary>', '', ...failed.map((x) => `- ${cell(thresholdFailure(x))}`), '', '</details>', '');
-  if (r.generator.warnings.length) out.push(...r.generator.warnings.map((w) => `> ⚠️ ${cell(w)}`), '');
+  if (r.generator.warnings.length) out.push('Generator warnings:', '', ...r.generator.warnings.map((w) => `- ⚠️ ${cell(w)}`), '');
   return out.join('\n');
 }
