@@ -7,6 +7,7 @@ import { validateCommand } from './commands/validate.js';
 import { stackUpCommand } from './commands/stack.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand, type CompareOptions } from './commands/compare.js';
+import { reportCommand } from './commands/report.js';
 import type { CapacityFlags } from './commands/capacity-options.js';
 import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
 import { planUslCommand } from './commands/plan-usl.js';
@@ -38,12 +39,13 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('-o, --out <file>', 'write the RunResult JSON (docs/results.md) to this file')
     .option('--junit <file>', 'write the thresholds as JUnit XML (one test case each; docs/ci.md)')
     .option('--summary-md <file>', 'write a Markdown summary, e.g. for $GITHUB_STEP_SUMMARY (docs/ci.md)')
+    .option('--html <file>', 'write a self-contained HTML report (docs/reports.md)')
     .addOption(new Option('-w, --workers <n>', 'engine worker threads; each takes an equal share of the schedule').argParser(positiveInt('--workers')).default(1))
     .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once (overrides the scenario)').argParser(positiveInt('--max-in-flight')))
     .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
-    .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean }) => {
+    .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; html?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean }) => {
       setCode(runCommand(scenario, o, io));
     });
 
@@ -99,6 +101,15 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('--junit <file>', 'write the regression checks as JUnit XML')
     .action((baseline: string, current: string, o: CompareOptions) => {
       setCode(compareCommand(baseline, current, o, io));
+    });
+
+  program
+    .command('report')
+    .description('render a saved run result as a self-contained HTML report (docs/reports.md)')
+    .argument('<results>', 'RunResult JSON written by run --out')
+    .requiredOption('--html <file>', 'the HTML file to write')
+    .action((results: string, o: { html: string }) => {
+      setCode(reportCommand(results, o, io));
     });
 
   const plan = program.command('plan').description('capacity models from numbers you already have (docs/capacity.md)');

@@ -9,6 +9,7 @@ import { colorsFor } from '../reporters/colors.js';
 import { renderJson } from '../reporters/json.js';
 import { renderJunit, runSuite } from '../reporters/junit.js';
 import { renderSummaryMarkdown } from '../reporters/markdown.js';
+import { renderRunHtml } from '../reporters/html.js';
 import { Progress } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { loadScenario } from '../scenarios/load-scenario.js';
@@ -40,11 +41,13 @@ export interface RunOptions {
   junit?: string;
   /** Write a Markdown summary here (for a CI job summary page). */
   summaryMd?: string;
+  /** Write the self-contained HTML report here. */
+  html?: string;
 }
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
-  const outputs = { '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd };
+  const outputs = { '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html };
   const seen = new Map<string, string>();
   for (const [flag, value] of Object.entries(outputs)) {
     if (value === undefined) continue;
@@ -111,6 +114,10 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     if (opts.junit !== undefined) {
       await writeFile(resolve(io.cwd, opts.junit), renderJunit([runSuite(result)]));
       io.stderr.write(`JUnit XML written to ${opts.junit}\n`);
+    }
+    if (opts.html !== undefined) {
+      await writeFile(resolve(io.cwd, opts.html), renderRunHtml(result));
+      io.stderr.write(`HTML report written to ${opts.html}\n`);
     }
     if (opts.summaryMd !== undefined) {
       await writeFile(resolve(io.cwd, opts.summaryMd), renderSummaryMarkdown(result));

@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { RunResult } from '../analyzers/run-result.js';
+import { decodeHistogram } from '../engine/latency-histogram.js';
+import { inputError } from '../exit-codes.js';
+
+/**
+ * Reads a RunResult file, or fails with exit 3 saying what is wrong with it;
+ * a result from a run stopped early is refused unless `allowAborted`.
+ */
+export async function readResult(file: string, cwd: string, opts: { allowAborted?: boolean } = {}): Promise<RunResult> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, file), 'utf8');
+  } catch (err) {
+    throw inputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw inputError(`${file}: not JSON (${(err as Error).message})`);
+  }
+  if ((data as { kind?: unknown } | null)?.kind === 'capacity') {
+    throw inputError(`${file}: a capacity result; this command takes a run result (scalectl run --out)`);
+  }
+  const r = data as Partial<RunResult> | null;
+  if (!r || typeof r !== 'object' || r.schemaVersion !== 1 || !Array.isArray(r.endpoints) || !r.totals || typeof r.scenario?.name !== 'string'
+    || typeof r.startedAt !== 'string' || !r.histograms || typeof r.histograms !== 'object') {
+    throw inputError(`${file}: not a scalectl run result (schemaVersion 1 with scenario, startedAt, endpoints, totals and histograms; docs/results.md)`);
+  }
+  for (const [name, h] of Object.entries(r.histograms)) {
+    try {
+      if (typeof h !== 'string') throw new Error('not a string');
+      decodeHistogram(h);
+    } catch (err) {
+      throw inputError(`${file}: histograms["${name}"] is not an encoded HdrHistogram (${(err as Error).message})`);
+    }
+  }
+  // A run stopped early is not judged by run; it is not a baseline or a candidate either.
+  if (r.aborted && !opts.allowAborted) throw inputError(`${file}: the run was stopped before its end (aborted): its numbers are not comparable`);
+  return r as RunResult;
+}
+

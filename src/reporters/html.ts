@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { RunResult } from '../analyzers/run-result.js';
+import { formatDuration } from '../scenarios/duration.js';
+import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
+import { CLIENT_SCRIPT } from './html-client.js';
+
+/** uPlot's script and stylesheet, read from node_modules once and inlined into every report. */
+let assets: { js: string; css: string } | undefined;
+function uplot(): { js: string; css: string } {
+  if (!assets) {
+    const require = createRequire(import.meta.url);
+    assets = {
+      js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+      css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+    };
+  }
+  return assets;
+}
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** JSON inside a script element: `</script>` or `<!--` in a name must not end it. */
+const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+/** Inlined code must not contain the closing tag of its element. */
+const inline = (code: string, tag: 'script' | 'style'): string => code.replace(new RegExp(`</${tag}`, 'gi'), `<\\/${tag}`);
+const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+const ms = (v: number): string => formatDuration(v);
+
+interface ChartSpec {
+  title: string;
+  yLabel: string;
+  x: number[];
+  series: { label: string; values: (number | null)[] }[];
+}
+
+type Point = RunResult['timeseries'][number];
+
+/** The charts of a run: latency, rates, errors, and the target's telemetry when it was collected. */
+function runCharts(r: RunResult): Record<string, ChartSpec> {
+  const ts = r.timeseries;
+  const x = ts.map((p) => p.t);
+  const col = (f: (p: Point) => number | null | undefined): (number | null)[] => ts.map((p) => f(p) ?? null);
+  const charts: Record<string, ChartSpec> = {
+    latency: { title: 'Latency over time', yLabel: 'latency (ms)', x, series: [
+      { label: 'p50', values: col((p) => p.p50) }, { label: 'p95', values: col((p) => p.p95) }, { label: 'p99', values: col((p) => p.p99) },
+    ] },
+    rate: { title: 'Offered vs achieved rate', yLabel: 'per second', x, series: [
+      { label: 'offered iterations/s', values: col((p) => p.offeredRps) },
+      { label: 'achieved iterations/s', values: col((p) => p.achievedRps) },
+      { label: 'requests/s', values: col((p) => p.rps) },
+    ] },
+    errors: { title: 'Errors and dropped iterations over time', yLabel: 'per second', x, series: [
+      { label: 'errors/s', values: col((p) => p.errors) }, { label: 'dropped iterations/s', values: col((p) => p.dropped) },
+    ] },
+  };
+  const has = (f: (p: Point) => unknown): boolean => ts.some((p) => typeof f(p) === 'number');
+  if (has((p) => p.cacheHitRatio)) {
+    charts.cache = { title: 'Cache hit ratio', yLabel: 'hit ratio (%)', x, series: [{ label: 'cache hit ratio %', values: col((p) => (typeof p.cacheHitRatio === 'number' ? p.cacheHitRatio * 100 : null)) }] };
+  }
+  if (has((p) => p.queueDepth)) {
+    charts.queue = { title: 'Queue depth and jobs completed', yLabel: 'jobs (depth), jobs per second (completed)', x, series: [
+      { label: 'queue depth', values: col((p) => p.queueDepth) }, { label: 'jobs completed/s', values: col((p) => p.jobsPerSec) },
+    ] };
+  }
+  if (has((p) => p.cpuPercent)) {
+    charts.cpu = { title: 'Target CPU', yLabel: '% of one core', x, series: [
+      { label: 'all workers %', values: col((p) => p.cpuPercent) }, { label: 'hottest worker %', values: col((p) => p.cpuMaxWorkerPercent) },
+    ] };
+  }
+  return charts;
+}
+
+function table(head: string[], rows: string[][], numericFrom = 1): string {
+  const th = head.map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function verdict(r: RunResult): { cls: string; text: string } {
+  const failed = r.thresholds.filter((t) => !t.ok).length;
+  if (r.aborted) return { cls: 'warn', text: 'ABORTED: stopped before its end; the numbers were not judged' };
+  if (failed) return { cls: 'fail', text: `FAILED: ${failed} of ${r.thresholds.length} thresholds` };
+  return { cls: 'pass', text: r.thresholds.length ? `PASSED: all ${r.thresholds.length} thresholds` : 'DONE: no thresholds set' };
+}
+
+function thresholdsSection(r: RunResult): string {
+  if (!r.thresholds.length) return '<p>No thresholds were set.</p>';
+  return table(['threshold', 'actual', 'limit', 'result'], r.thresholds.map((t) => {
+    const p = parseThreshold(t.expression);
+    const limit = `${typeof p === 'string' ? '' : `${p.op} `}${formatMetricValue(t.metric, t.limit)}`;
+    const result = r.aborted ? '<span class="warn">not judged</span>' : t.ok ? '<span class="pass">pass</span>' : '<span class="fail">FAIL</span>';
+    return [`<code>${esc(t.expression)}</code>`, esc(formatMetricValue(t.metric, t.actual)), esc(limit), result];
+  }));
+}
+
+const kv = (o: Record<string, number | undefined>): string => Object.entries(o).filter(([, v]) => v).map(([k, v]) => `${esc(k)}: ${v}`).join(', ') || '–';
+
+function endpointsSection(r: RunResult): string {
+  const row = (name: string, s: RunResult['totals']): string[] =>
+    [name, String(s.requests), s.rps.toFixed(1), ms(s.latencyMs.p50), ms(s.latencyMs.p95), ms(s.latencyMs.p99), ms(s.latencyMs.max), pct(s.errorRate), kv(s.statusCodes)];
+  const rows = r.endpoints.map((e) => row(`${esc(e.method)} ${esc(e.name)}`, { ...e, droppedIterations: 0, iterations: r.totals.iterations }));
+  rows.push(row('<strong>total</strong>', r.totals));
+  return table(['endpoint', 'requests', 'rps', 'p50', 'p95', 'p99', 'max', 'error rate', 'status codes'], rows);
+}
+
+function flowsSection(r: RunResult): string {
+  return table(['flow', 'offered', 'completed', 'failed', 'dropped', 'interrupted', 'p50', 'p95', 'p99'], r.flows.map((f) => [
+    esc(f.name), String(f.offered), String(f.completed), String(f.failed), String(f.dropped), String(f.interrupted), ms(f.durationMs.p50), ms(f.durationMs.p95), ms(f.durationMs.p99),
+  ]));
+}
+
+function errorsSection(r: RunResult): string {
+  const kinds = Object.entries(r.totals.errorsByKind).filter(([, n]) => n);
+  if (!kinds.length) return '<p>No errors.</p>';
+  return table(['kind', 'count', 'first message'], kinds.map(([k, n]) => [esc(k), String(n), esc(r.errorSamples[k as keyof typeof r.errorSamples] ?? '')]), 1);
+}
+
+function telemetrySection(r: RunResult): string {
+  const t = r.telemetry;
+  if (!('source' in t)) return '<p>No target telemetry was collected (see docs/telemetry.md).</p>';
+  const rows: string[][] = [['source', esc(t.source)], ['scrapes', `${t.scrapes.ok} ok, ${t.scrapes.failed} failed`]];
+  if (t.cacheHitRatio !== null) rows.push(['cache hit ratio', `${pct(t.cacheHitRatio)} of ${t.cacheLookups} lookups`]);
+  if (t.queueDepth) rows.push(['queue depth', `max ${t.queueDepth.max}, mean ${t.queueDepth.mean}, at the end of the load ${t.queueDepth.final}`]);
+  if (t.drain) rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${t.queueDrainTimeSec.toFixed(1)} s after the load` : 'did not drain in time']);
+  if (t.cpu) rows.push(['CPU, all workers', `mean ${t.cpu.totalPercent.mean}%, max ${t.cpu.totalPercent.max}% of one core`]);
+  for (const w of t.warnings) rows.push(['warning', esc(w)]);
+  return table(['figure', 'value'], rows, 2);
+}
+
+function detailsSection(r: RunResult): string {
+  const g = r.generator;
+  const rows = [
+    ['scenario', `${esc(r.scenario.name)} (<code>${esc(r.scenario.file)}</code>)`],
+    ['target', `<code>${esc(r.target)}</code>`],
+    ['started', esc(r.startedAt)], ['ended', esc(r.endedAt)],
+    ['load', `${r.loadDurationSec} s of load, ${r.durationSec} s in all`],
+    ['phases', r.phases.map((p) => `${esc(p.name)} (${p.kind}, ${p.durationSec} s from ${p.startSec} s)`).join('; ')],
+    ['generator', `${g.workers} worker thread(s), CPU mean ${g.cpuPercent.mean}% / max ${g.cpuPercent.max}% of one core, event-loop lag p99 ${g.eventLoopLagP99Ms} ms, max in flight ${g.maxInFlight}, ${g.connections} connections per origin`],
+  ];
+  return table(['', ''], rows, 2);
+}
+
+const CSS = `
+:root { color-scheme: light; --fg: #1a1a1a; --muted: #555; --line: #ccc; --pass: #006d2c; --fail: #b30000; --warn: #8a5a00; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); max-width: 1100px; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid var(--line); }
+.sub { color: var(--muted); margin-top: 0; }
+.verdict { font-size: 1.2rem; font-weight: 700; padding: .6rem .9rem; border-left: 6px solid; margin: 1rem 0; }
+.verdict.pass { border-color: var(--pass); color: var(--pass); } .verdict.fail { border-color: var(--fail); color: var(--fail); } .verdict.warn { border-color: var(--warn); color: var(--warn); }
+.pass { color: var(--pass); font-weight: 600; } .fail { color: var(--fail); font-weight: 700; } .warn { color: var(--warn); font-weight: 600; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .9rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.chart { margin: .5rem 0 1.5rem; min-height: 300px; break-inside: avoid; }
+.chart h3 { font-size: 1rem; margin: .5rem 0; }
+ul.warnings li { color: var(--warn); }
+footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
+@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } table, .chart { break-inside: avoid; } }
+`;
+
+/** The report's skeleton: head with inlined styles, the body, the data and the inlined scripts. */
+export function htmlPage(title: string, body: string, data: unknown): string {
+  const { js, css } = uplot();
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${inline(css, 'style')}</style>
+<style>${CSS}</style>
+</head>
+<body>
+${body}
+<footer>Generated by scalectl. This file is self-contained: it makes no network requests.</footer>
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
+<script>${inline(js, 'script')}</script>
+<script>${inline(CLIENT_SCRIPT, 'script')}</script>
+</body>
+</html>
+`;
+}
+
+const chartDiv = (id: string, spec: ChartSpec): string =>
+  `<div class="chart" id="chart-${id}"><h3>${esc(spec.title)}</h3><div data-chart="${id}" role="img" aria-label="${esc(`${spec.title}: ${spec.series.map((s) => s.label).join(', ')} (${spec.yLabel}) over seconds since the start`)}">Charts need JavaScript.</div></div>`;
+
+/**
+ * The run report (`run --html`, `report --html`): one self-contained file,
+ * verdict and thresholds first, then charts (latency with phases shaded,
+ * offered vs achieved, errors, target telemetry), tables per endpoint, flow
+ * and error kind, generator warnings, and the scenario and host details.
+ */
+export function renderRunHtml(r: RunResult): string {
+  const v = verdict(r);
+  const charts = runCharts(r);
+  const ids = Object.keys(charts);
+  const [core, telemetry] = [ids.filter((i) => ['latency', 'rate', 'errors'].includes(i)), ids.filter((i) => !['latency', 'rate', 'errors'].includes(i))];
+  const warnings = [...r.generator.warnings, ...('warnings' in r.telemetry ? r.telemetry.warnings : [])];
+  const body = `
+<header>
+<h1>${esc(r.scenario.name)}</h1>
+<p class="sub">scalectl run against <code>${esc(r.target)}</code>, ${esc(r.startedAt)}, ${r.loadDurationSec} s of load</p>
+</header>
+<section id="verdict"><div class="verdict ${v.cls}">${esc(v.text)}</div></section>
+<section id="thresholds"><h2>Thresholds</h2>${thresholdsSection(r)}</section>
+<section id="charts"><h2>Over time</h2>${core.map((id) => chartDiv(id, charts[id]!)).join('\n')}</section>
+<section id="telemetry"><h2>The target</h2>${telemetrySection(r)}${telemetry.map((id) => chartDiv(id, charts[id]!)).join('\n')}</section>
+<section id="endpoints"><h2>Endpoints</h2>${endpointsSection(r)}</section>
+<section id="flows"><h2>Flows</h2>${flowsSection(r)}</section>
+<section id="errors"><h2>Errors</h2>${errorsSection(r)}</section>
+<section id="warnings"><h2>Generator</h2>${warnings.length ? `<ul class="warnings">${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '<p>The generator kept up: no warnings.</p>'}</section>
+<section id="details"><h2>Scenario and host</h2>${detailsSection(r)}</section>`;
+  return htmlPage(`${r.scenario.name}: scalectl report`, body, { charts, phases: r.phases });
+}
