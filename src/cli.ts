@@ -87,6 +87,7 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('--consumer-deployment <name>', 'Deployment the KEDA ScaledObject scales', 'shop-order-worker')
     .option('-o, --out <file>', 'write capacity.json (docs/capacity.md); rewritten after every replica count')
     .option('--emit-k8s <dir>', 'write hpa.yaml and keda-scaledobject.yaml here')
+    .option('--html <file>', 'write a self-contained HTML capacity report (docs/reports.md)')
     .addOption(new Option('-w, --workers <n>', 'engine worker threads').argParser(positiveInt('--workers')).default(1))
     .action((scenario: string, o: CapacityFlags) => {
       setCode(capacityCommand(scenario, o, io));
@@ -105,8 +106,8 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
 
   program
     .command('report')
-    .description('render a saved run result as a self-contained HTML report (docs/reports.md)')
-    .argument('<results>', 'RunResult JSON written by run --out')
+    .description('render a saved run or capacity result as a self-contained HTML report (docs/reports.md)')
+    .argument('<results>', 'RunResult JSON (run --out) or capacity.json (capacity --out)')
     .requiredOption('--html <file>', 'the HTML file to write')
     .action((results: string, o: { html: string }) => {
       setCode(reportCommand(results, o, io));

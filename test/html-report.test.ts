@@ -84,13 +84,13 @@ describe('HTML run report', () => {
     expect(size).toBeLessThan(1_000_000);
   });
 
-  it('run --html and report --html write it; report takes aborted runs and refuses other files', async () => {
+  it('run --html and report --html write it; report takes aborted runs and refuses broken files', async () => {
     const dir = await tempFiles({ 'r.json': JSON.stringify({ ...(await fixture()), aborted: true }), 'cap.json': JSON.stringify({ schemaVersion: 1, kind: 'capacity' }) });
     const r = await runCli(['report', 'r.json', '--html', 'out.html'], { cwd: dir });
     expect(r.code, r.stderr).toBe(ExitCode.ok);
     expect(await readFile(join(dir, 'out.html'), 'utf8')).toContain('ABORTED: stopped before its end');
     const cap = await runCli(['report', 'cap.json', '--html', 'c.html'], { cwd: dir });
     expect(cap.code).toBe(ExitCode.invalidInput);
-    expect(cap.stderr).toMatch(/cap\.json: a capacity result; this command takes a run result/);
+    expect(cap.stderr).toMatch(/cap\.json: not a scalectl capacity result/);
   });
 });

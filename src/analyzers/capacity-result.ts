@@ -34,6 +34,7 @@ export interface CapacitySettings {
   consumerDeployment: string;
   out?: string;
   emitK8s?: string;
+  html?: string;
   workers: number;
 }
 
@@ -66,6 +67,10 @@ export interface CapacityResult {
     podStartupSec: number;
     rampSec: number;
     queue: string;
+    /** The BullMQ waiting list the KEDA trigger watches, and the Deployments the manifests scale. */
+    listName: string;
+    deployment: string;
+    consumerDeployment: string;
     queueWaitSec: number;
     jobTimeSec: number | null;
     generatorWorkers: number;
@@ -111,6 +116,7 @@ export interface ResultInput {
   url: string;
   /** undefined: only --peak-rps was given and the scenario has no open-model phase. */
   baseRate: number | undefined;
+  listName: string;
   rampSec: number;
   cores: number;
   startedAt: Date;
@@ -178,6 +184,9 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       podStartupSec: s.podStartupMs / 1000,
       rampSec: input.rampSec,
       queue: s.queue,
+      listName: input.listName,
+      deployment: s.deployment,
+      consumerDeployment: s.consumerDeployment,
       queueWaitSec: s.queueWaitMs / 1000,
       jobTimeSec: s.jobTimeMs === undefined ? null : s.jobTimeMs / 1000,
       generatorWorkers: s.workers,

@@ -35,6 +35,7 @@ export interface CapacityFlags {
   consumerDeployment?: string;
   out?: string;
   emitK8s?: string;
+  html?: string;
   workers?: number;
 }
 
@@ -121,6 +122,7 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     consumerDeployment: f.consumerDeployment ?? 'shop-order-worker',
     out: f.out,
     emitK8s: f.emitK8s,
+    html: f.html,
     workers: f.workers ?? 1,
   };
 }

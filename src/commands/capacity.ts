@@ -11,6 +11,7 @@ import { checkWritable } from './check-writable.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary } from '../reporters/capacity-terminal.js';
 import { renderK8s } from '../reporters/k8s.js';
+import { renderCapacityHtml } from '../reporters/html-capacity.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { loadScenario, type LoadedScenario } from '../scenarios/load-scenario.js';
 import { formatIssue } from '../scenarios/scenario-issue.js';
@@ -174,6 +175,9 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const outPath = s.out !== undefined ? resolve(io.cwd, s.out) : undefined;
   if (s.out !== undefined && s.out.trim() === '') throw usageError('--out needs a file name');
   if (outPath) await checkWritable(outPath, '--out');
+  if (s.html !== undefined && s.html.trim() === '') throw usageError('--html needs a file name');
+  const htmlPath = s.html !== undefined ? resolve(io.cwd, s.html) : undefined;
+  if (htmlPath) await checkWritable(htmlPath, '--html');
   const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
   if (!loadedResult.ok) {
     for (const issue of loadedResult.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');
@@ -188,8 +192,9 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const ctx: Context = { io, loaded, s, reference, local: reference || LOOPBACK.test(url), cores: availableParallelism(), say };
   const startedAt = new Date();
   const rampSec = s.rampSec ?? rampSecOf(loaded) ?? 60;
+  const listName = `${queuePrefixOf(s, loaded, reference, io.env)}:${s.queue}:wait`;
   const build = (counts: ReplicaCountResult[], error?: Outcome['error']): CapacityResult =>
-    buildCapacityResult({ s, loaded, file, reference, url, baseRate, rampSec, cores: ctx.cores, startedAt, aborted: io.signal.aborted, counts, error });
+    buildCapacityResult({ s, loaded, file, reference, url, baseRate, listName, rampSec, cores: ctx.cores, startedAt, aborted: io.signal.aborted, counts, error });
   const save = async (counts: ReplicaCountResult[], error?: Outcome['error']): Promise<CapacityResult> => {
     const result = build(counts, error);
     if (outPath) await writeFile(outPath, JSON.stringify(result, null, 2) + '\n');
@@ -202,7 +207,11 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const result = await save(outcome.counts, outcome.error);
   io.stdout.write(renderCapacitySummary(result, colorsFor(io.stdout, io.env)));
   if (outPath) say(`capacity results written to ${s.out}`);
-  if (s.emitK8s !== undefined) await emitK8s(result, s, queuePrefixOf(s, loaded, reference, io.env), resolve(io.cwd, s.emitK8s), say);
+  if (s.emitK8s !== undefined) await emitK8s(result, resolve(io.cwd, s.emitK8s), s.emitK8s, say);
+  if (htmlPath) {
+    await writeFile(htmlPath, renderCapacityHtml(result));
+    say(`HTML report written to ${s.html}`);
+  }
   if (outcome.error) {
     say(`scalectl: ${outcome.error.message}`);
     return outcome.error.exitCode;
@@ -212,15 +221,14 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
 }
 
 /** --emit-k8s: the manifests, only from a complete and feasible plan. */
-async function emitK8s(result: CapacityResult, s: CapacitySettings, queuePrefix: string, dir: string, say: (line: string) => void): Promise<void> {
+async function emitK8s(result: CapacityResult, dir: string, given: string, say: (line: string) => void): Promise<void> {
   const { hpa, keda } = result.plan;
   if (result.aborted || result.error) return say('no Kubernetes manifests written: the measurement did not finish');
   if (!hpa) return say('no Kubernetes manifests written: no feasible replica recommendation');
-  const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, {
-    deployment: s.deployment, consumerDeployment: s.consumerDeployment, listName: `${queuePrefix}:${s.queue}:wait`,
-  });
+  const { deployment, consumerDeployment, listName } = result.settings;
+  const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, { deployment, consumerDeployment, listName });
   if (Object.keys(files).length === 0) return say('no Kubernetes manifests written: no CPU was measured at the knee (HPA) and the queue was not sized (KEDA)');
   await mkdir(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  say(`Kubernetes manifests written to ${s.emitK8s}: ${Object.keys(files).join(', ')}`);
+  say(`Kubernetes manifests written to ${given}: ${Object.keys(files).join(', ')}`);
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { CapacityResult } from '../analyzers/capacity-result.js';
 import type { RunResult } from '../analyzers/run-result.js';
 import { decodeHistogram } from '../engine/latency-histogram.js';
 import { inputError } from '../exit-codes.js';
@@ -22,7 +23,7 @@ export async function readResult(file: string, cwd: string, opts: { allowAborted
     throw inputError(`${file}: not JSON (${(err as Error).message})`);
   }
   if ((data as { kind?: unknown } | null)?.kind === 'capacity') {
-    throw inputError(`${file}: a capacity result; this command takes a run result (scalectl run --out)`);
+    throw inputError(`${file}: a capacity result; this takes a run result (scalectl run --out)`);
   }
   const r = data as Partial<RunResult> | null;
   if (!r || typeof r !== 'object' || r.schemaVersion !== 1 || !Array.isArray(r.endpoints) || !r.totals || typeof r.scenario?.name !== 'string'
@@ -42,3 +43,19 @@ export async function readResult(file: string, cwd: string, opts: { allowAborted
   return r as RunResult;
 }
 
+
+/** A capacity.json, or undefined when the file holds something else (left to readResult to explain). */
+export async function readCapacity(file: string, cwd: string): Promise<CapacityResult | undefined> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(resolve(cwd, file), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const c = data as Partial<CapacityResult> | null;
+  if (c?.kind !== 'capacity') return undefined;
+  if (c.schemaVersion !== 1 || !Array.isArray(c.replicaCounts) || !c.plan || !c.settings || !c.scenario) {
+    throw inputError(`${file}: not a scalectl capacity result (schemaVersion 1 with settings, replicaCounts and plan; docs/capacity.md)`);
+  }
+  return c as CapacityResult;
+}

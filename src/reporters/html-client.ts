@@ -29,20 +29,24 @@ export const CLIENT_SCRIPT = String.raw`
   function chart(el) {
     var spec = data.charts[el.getAttribute('data-chart')];
     var width = Math.max(320, el.clientWidth || 800);
-    var series = [{ label: 'time (s)' }].concat(spec.series.map(function (s, i) {
-      return { label: s.label, stroke: COLORS[i % COLORS.length], dash: DASH[i % DASH.length], width: 2, spanGaps: true };
+    var series = [{ label: spec.xName || 'time (s)' }].concat(spec.series.map(function (s, i) {
+      var color = COLORS[i % COLORS.length];
+      if (s.style === 'points') return { label: s.label, stroke: color, paths: function () { return null; }, points: { show: true, size: 10, fill: color } };
+      if (s.style === 'band') return { label: s.label, stroke: 'rgba(0,114,178,0.35)', dash: [4, 4], width: 1, spanGaps: true, points: { show: false } };
+      return { label: s.label, stroke: color, dash: DASH[i % DASH.length], width: 2, spanGaps: true };
     }));
     var opts = {
       width: width,
       height: 260,
       series: series,
-      scales: { x: { time: false } },
+      // Counts and rates start at zero, so a flat line is not drawn as a cliff.
+      scales: { x: { time: false }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
       axes: [
-        { label: 'seconds since the start', size: 40 },
+        spec.integerX ? { label: spec.xLabel, size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] } : { label: spec.xLabel || 'seconds since the start', size: 40 },
         { label: spec.yLabel, size: 60 },
       ],
       legend: { live: true },
-      hooks: { drawClear: [phaseBands] },
+      hooks: spec.xLabel ? {} : { drawClear: [phaseBands] },
     };
     el.textContent = '';
     new uPlot(opts, [spec.x].concat(spec.series.map(function (s) { return s.values; })), el);

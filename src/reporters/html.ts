@@ -18,7 +18,7 @@ function uplot(): { js: string; css: string } {
   return assets;
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 /** JSON inside a script element: `</script>` or `<!--` in a name must not end it. */
 const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 /** Inlined code must not contain the closing tag of its element. */
@@ -26,11 +26,17 @@ const inline = (code: string, tag: 'script' | 'style'): string => code.replace(n
 const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 const ms = (v: number): string => formatDuration(v);
 
-interface ChartSpec {
+/** One chart: the page's script draws it with uPlot. Without xLabel, x is seconds and the phases are shaded. */
+export interface ChartSpec {
   title: string;
   yLabel: string;
+  xLabel?: string;
+  /** The legend's name for x. */
+  xName?: string;
+  /** Ticks on whole numbers only (replica counts). */
+  integerX?: boolean;
   x: number[];
-  series: { label: string; values: (number | null)[] }[];
+  series: { label: string; values: (number | null)[]; style?: 'line' | 'points' | 'band' }[];
 }
 
 type Point = RunResult['timeseries'][number];
@@ -70,7 +76,7 @@ function runCharts(r: RunResult): Record<string, ChartSpec> {
   return charts;
 }
 
-function table(head: string[], rows: string[][], numericFrom = 1): string {
+export function table(head: string[], rows: string[][], numericFrom = 1): string {
   const th = head.map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
@@ -154,6 +160,9 @@ th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chart { margin: .5rem 0 1.5rem; min-height: 300px; break-inside: avoid; }
 .chart h3 { font-size: 1rem; margin: .5rem 0; }
 ul.warnings li { color: var(--warn); }
+pre { background: #f4f4f4; padding: .6rem .8rem; overflow-x: auto; font-size: .85rem; border: 1px solid var(--line); }
+ol.arithmetic { padding-left: 1.4rem; } ol.arithmetic code { font-size: .85rem; }
+details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } table, .chart { break-inside: avoid; } }
 `;
@@ -181,8 +190,8 @@ ${body}
 `;
 }
 
-const chartDiv = (id: string, spec: ChartSpec): string =>
-  `<div class="chart" id="chart-${id}"><h3>${esc(spec.title)}</h3><div data-chart="${id}" role="img" aria-label="${esc(`${spec.title}: ${spec.series.map((s) => s.label).join(', ')} (${spec.yLabel}) over seconds since the start`)}">Charts need JavaScript.</div></div>`;
+export const chartDiv = (id: string, spec: ChartSpec): string =>
+  `<div class="chart" id="chart-${id}"><h3>${esc(spec.title)}</h3><div data-chart="${id}" role="img" aria-label="${esc(`${spec.title}: ${spec.series.map((s) => s.label).join(', ')} (${spec.yLabel}) by ${spec.xLabel ?? 'seconds since the start'}`)}">Charts need JavaScript.</div></div>`;
 
 /**
  * The run report (`run --html`, `report --html`): one self-contained file,

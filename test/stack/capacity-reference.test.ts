@@ -16,7 +16,7 @@ describe('scalectl capacity against the reference stack', () => {
     // Short windows and a coarse precision keep this under two minutes; the defaults are 5 s + 15 s and 5%.
     // Judged by latency and errors only: the example's cache-hit threshold measures warm caches, not capacity.
     const r = await runCli(['capacity', EXAMPLE, '--replicas', '1,2', '--warmup', '1s', '--steady', '3s', '--precision', '25%',
-      '--start-rate', '50', '--max-rate', '1600', '--no-scenario-thresholds', '--slo', 'p99<250ms', '--slo', 'error_rate<1%', '--surge', '5x', '--job-time', '20ms', '--out', 'cap.json', '--emit-k8s', 'k8s'], { cwd: dir });
+      '--start-rate', '50', '--max-rate', '1600', '--no-scenario-thresholds', '--slo', 'p99<250ms', '--slo', 'error_rate<1%', '--surge', '5x', '--job-time', '20ms', '--out', 'cap.json', '--emit-k8s', 'k8s', '--html', 'cap.html'], { cwd: dir });
     expect(r.stderr).not.toContain('internal error');
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(await readFile(join(dir, 'cap.json'), 'utf8')) as CapacityResult;
@@ -67,5 +67,17 @@ describe('scalectl capacity against the reference stack', () => {
     so.validate();
     // The stack's BullMQ keys live under its key prefix (shop:bull:<queue>).
     expect(so.spec.triggers[0]!.metadata).toMatchObject({ listName: 'shop:bull:orders:wait', listLength: '1500' });
+
+    // The HTML capacity report: the recommendation first, the fitted curve with the measured knees, the YAML to copy.
+    const html = await readFile(join(dir, 'cap.html'), 'utf8');
+    const order = ['verdict', 'recommendation', 'knees', 'model', 'autoscaler', 'warnings', 'steps'].map((id) => html.indexOf(`<section id="${id}">`));
+    for (const i of order) expect(i).toBeGreaterThan(0);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(html).toContain(`Run ${replicas!.replicas} replica`);
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as { charts: { model: { x: number[]; series: { label: string; values: (number | null)[] }[] } } };
+    const measured = data.charts.model.series.find((s) => s.label === 'measured knee')!;
+    expect(data.charts.model.x.filter((_, i) => measured.values[i] !== null)).toEqual([1, 2]);
+    expect(html).toContain(`averageUtilization: ${hpa!.targetUtilizationPercent}`);
+    expect(html).toContain('listName: shop:bull:orders:wait');
   }, 290_000);
 });

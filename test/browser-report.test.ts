@@ -1,0 +1,72 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CapacityResult } from '../src/analyzers/capacity-result.js';
+import type { RunResult } from '../src/analyzers/run-result.js';
+import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
+import { renderRunHtml } from '../src/reporters/html.js';
+
+// scripts/ensure-chromium.js (run by npm test) installs it when missing.
+const CHROMIUM = process.env.SCALECTL_CHROMIUM ?? '/usr/bin/chromium';
+
+const fixture = async <T>(name: string): Promise<T> => JSON.parse(await readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
+
+describe('HTML reports in a real browser', () => {
+  let browser: Browser;
+  let dir: string;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    dir = await mkdtemp(join(tmpdir(), 'scalectl-test-browser-'));
+  }, 60_000);
+  afterAll(async () => browser?.close());
+
+  /** Opens the file from disk: records console errors, page errors and every request that is not the file itself. */
+  async function open(html: string, name: string): Promise<{ errors: string[]; requests: string[]; charts: { id: string; width: number; height: number; painted: number }[] }> {
+    const file = join(dir, name);
+    await writeFile(file, html);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => { if (r.url() !== pathToFileURL(file).href) requests.push(r.url()); });
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    // Each chart's canvas: its size, and how many of its pixels are not blank.
+    const charts = await page.$$eval('[data-chart]', (els) => els.map((el) => {
+      const c = el.querySelector('canvas');
+      if (!c) return { id: el.getAttribute('data-chart') ?? '', width: 0, height: 0, painted: 0 };
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let painted = 0;
+      for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) painted++;
+      return { id: el.getAttribute('data-chart') ?? '', width: c.width, height: c.height, painted };
+    }));
+    await page.screenshot({ path: join(dir, name.replace(/\.html$/, '.png')), fullPage: true });
+    await page.close();
+    return { errors, requests, charts };
+  }
+
+  it('the run report loads from disk offline: no console errors, no requests, every chart drawn', async () => {
+    const r = await fixture<RunResult>('run-result.json');
+    r.timeseries = r.timeseries.map((p, i) => ({ ...p, cacheHitRatio: 0.4 + i / 10, queueDepth: i, jobsPerSec: 2, cpuPercent: 35, cpuMaxWorkerPercent: 20 }));
+    const { errors, requests, charts } = await open(renderRunHtml(r), 'run.html');
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    expect(charts.map((c) => c.id)).toEqual(['latency', 'rate', 'errors', 'cache', 'queue', 'cpu']);
+    for (const c of charts) {
+      expect(c.width, c.id).toBeGreaterThan(300);
+      expect(c.painted, c.id).toBeGreaterThan(1000);
+    }
+  }, 60_000);
+
+  it('the capacity report too, with its model chart', async () => {
+    const r = await fixture<CapacityResult>('capacity-result.json');
+    const { errors, requests, charts } = await open(renderCapacityHtml(r), 'capacity.html');
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    expect(charts.map((c) => c.id)).toEqual(['model']);
+    expect(charts[0]!.painted).toBeGreaterThan(1000);
+  }, 60_000);
+});
