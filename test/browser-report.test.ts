@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapacityResult } from '../src/analyzers/capacity-result.js';
@@ -10,7 +10,9 @@ import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
 import { renderRunHtml } from '../src/reporters/html.js';
 
 // scripts/ensure-chromium.js (run by npm test) installs it when missing.
-const CHROMIUM = process.env.SCALECTL_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.SCALECTL_CHROMIUM || '/usr/bin/chromium';
+/** Screenshots, for people to look at (git-ignored). */
+const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
 
 const fixture = async <T>(name: string): Promise<T> => JSON.parse(await readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
 
@@ -20,6 +22,7 @@ describe('HTML reports in a real browser', () => {
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     dir = await mkdtemp(join(tmpdir(), 'scalectl-test-browser-'));
+    await mkdir(SHOTS, { recursive: true });
   }, 60_000);
   afterAll(async () => browser?.close());
 
@@ -34,16 +37,17 @@ describe('HTML reports in a real browser', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('request', (r) => { if (r.url() !== pathToFileURL(file).href) requests.push(r.url()); });
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-    // Each chart's canvas: its size, and how many of its pixels are not blank.
+    // Each chart's canvas: its size, and how many pixels carry the first series' colour (#0072B2):
+    // grid, axes and phase shading are grey, so only a drawn data series counts.
     const charts = await page.$$eval('[data-chart]', (els) => els.map((el) => {
       const c = el.querySelector('canvas');
       if (!c) return { id: el.getAttribute('data-chart') ?? '', width: 0, height: 0, painted: 0 };
       const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       let painted = 0;
-      for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) painted++;
+      for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i]! - 0x00) < 40 && Math.abs(px[i + 1]! - 0x72) < 40 && Math.abs(px[i + 2]! - 0xb2) < 40 && px[i + 3]! > 128) painted++;
       return { id: el.getAttribute('data-chart') ?? '', width: c.width, height: c.height, painted };
     }));
-    await page.screenshot({ path: join(dir, name.replace(/\.html$/, '.png')), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, name.replace(/\.html$/, '.png')), fullPage: true });
     await page.close();
     return { errors, requests, charts };
   }
@@ -57,7 +61,7 @@ describe('HTML reports in a real browser', () => {
     expect(charts.map((c) => c.id)).toEqual(['latency', 'rate', 'errors', 'cache', 'queue', 'cpu']);
     for (const c of charts) {
       expect(c.width, c.id).toBeGreaterThan(300);
-      expect(c.painted, c.id).toBeGreaterThan(1000);
+      expect(c.painted, c.id).toBeGreaterThan(50);
     }
   }, 60_000);
 
@@ -67,6 +71,6 @@ describe('HTML reports in a real browser', () => {
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     expect(charts.map((c) => c.id)).toEqual(['model']);
-    expect(charts[0]!.painted).toBeGreaterThan(1000);
+    expect(charts[0]!.painted).toBeGreaterThan(50);
   }, 60_000);
 });

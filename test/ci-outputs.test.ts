@@ -31,8 +31,15 @@ thresholds:
   - missing: error_rate <= 100%
 `,
     });
-    const r = await runCli(['run', 's.yaml', '--no-progress', '--junit', 'out/../junit.xml', '--summary-md', 'summary.md'], { cwd: dir });
+    const r = await runCli(['run', 's.yaml', '--no-progress', '--junit', 'out/../junit.xml', '--summary-md', 'summary.md', '--out', 'r.json', '--html', 'r.html'], { cwd: dir });
     expect(r.code).toBe(ExitCode.thresholdsFailed);
+    // Each second carries its errors by kind (the HTML report's errors chart); they add up to the totals.
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    const fromSeconds = result.timeseries.reduce((n, p) => n + (p.errorsByKind?.http_4xx ?? 0), 0);
+    expect(fromSeconds).toBe(result.totals.errorsByKind.http_4xx);
+    expect(fromSeconds).toBe(20);
+    // run --html writes the report from the same result.
+    expect(await readFile(join(dir, 'r.html'), 'utf8')).toContain('<div class="verdict fail">FAILED: 2 of 4 thresholds</div>');
     const xml = await readFile(join(dir, 'junit.xml'), 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {

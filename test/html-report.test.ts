@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { ExitCode } from '../src/exit-codes.js';
 import { renderRunHtml } from '../src/reporters/html.js';
+import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
+import type { CapacityResult } from '../src/analyzers/capacity-result.js';
 import { runCli, tempFiles } from './helpers/cli.js';
 
 const fixture = async (): Promise<RunResult> => JSON.parse(await readFile(new URL('./fixtures/run-result.json', import.meta.url), 'utf8')) as RunResult;
@@ -22,6 +24,55 @@ function externalReferences(html: string): string[] {
   const css = [...markup.matchAll(/url\(\s*["']?([^"')]+)/gi), ...markup.matchAll(/@import\s+["']([^"']+)/gi)].map((m) => m[1]!);
   return [...attrs, ...css].filter((u) => !u.startsWith('#') && !u.startsWith('data:'));
 }
+
+describe('HTML capacity report', () => {
+  const capacity = async (): Promise<CapacityResult> => JSON.parse(await readFile(new URL('./fixtures/capacity-result.json', import.meta.url), 'utf8')) as CapacityResult;
+
+  it('puts the recommendation first, then knees, model, autoscaler settings with YAML, warnings and steps', async () => {
+    const r = await capacity();
+    const html = renderCapacityHtml(r);
+    const order = ['verdict', 'recommendation', 'knees', 'model', 'autoscaler', 'warnings', 'steps'].map((id) => html.indexOf(`<section id="${id}">`));
+    for (const i of order) expect(i).toBeGreaterThan(0);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(html).toContain('<div class="verdict pass">Run 1 replica for the peak (autoscaler min 1, max 1)</div>');
+    expect(html).toContain(`averageUtilization: ${r.plan.hpa!.targetUtilizationPercent}`);
+    expect(html).toContain('listName: shop:bull:orders:wait');
+    expect(externalReferences(html)).toEqual([]);
+    const chart = embedded(html).charts.model!;
+    const measured = chart.series.find((s) => s.label === 'measured knee')!;
+    expect(chart.x.filter((_, i) => measured.values[i] !== null)).toEqual([1, 2]);
+    // Two counts (Amdahl): no covariance, so no band, and the page says why.
+    expect(chart.series.some((s) => s.label.includes('s.e.'))).toBe(false);
+    expect(html).toContain('No error band: it needs 4 or more replica counts.');
+  });
+
+  it('draws the curve\'s error band from the covariance, and marks a partial plan', async () => {
+    const r = await capacity();
+    // A USL fit with a covariance: the band is ±sqrt(gᵀΣg) around X(n).
+    r.plan.model = { ...r.plan.model!, kind: 'usl', sigma: 0.1, kappa: 0.01, lambda: 100, covariance: [[1e-4, 0, 0], [0, 1e-6, 0], [0, 0, 4]] };
+    r.aborted = true;
+    const html = renderCapacityHtml(r);
+    const chart = embedded(html).charts.model!;
+    const at = (label: string, n: number): number => chart.series.find((s) => s.label === label)!.values[chart.x.indexOf(n)]!;
+    // n = 1: X = 100, the gradient is (0, 0, 1), so the band is ±sqrt(4) = ±2.
+    expect(at('model (usl)', 1)).toBeCloseTo(100, 10);
+    expect(at('model + 1 s.e.', 1)).toBeCloseTo(102, 10);
+    expect(at('model − 1 s.e.', 1)).toBeCloseTo(98, 10);
+    expect(html).toContain('class="verdict warn"');
+    expect(html).toContain('from partial measurements');
+    expect(html).not.toContain('<h3>hpa.yaml</h3>');
+  });
+
+  it('report capacity.json --html writes it, and refuses to overwrite its input', async () => {
+    const dir = await tempFiles({ 'cap.json': JSON.stringify(await capacity()) });
+    const ok = await runCli(['report', 'cap.json', '--html', 'cap.html'], { cwd: dir });
+    expect(ok.code, ok.stderr).toBe(ExitCode.ok);
+    expect(await readFile(join(dir, 'cap.html'), 'utf8')).toContain('<section id="knees">');
+    const same = await runCli(['report', 'cap.json', '--html', './cap.json'], { cwd: dir });
+    expect(same.code).toBe(ExitCode.usage);
+    expect(same.stderr).toMatch(/that is the input file/);
+  });
+});
 
 describe('HTML run report', () => {
   it('has every section, verdict and thresholds first, with the data embedded and nothing loaded from elsewhere', async () => {
@@ -49,8 +100,13 @@ describe('HTML run report', () => {
     expect(data.charts.latency!.series[2]!.values).toEqual(r.timeseries.map((p) => p.p99));
     expect(data.charts.latency!.yLabel).toBe('latency (ms)');
     expect(data.phases).toEqual(r.phases);
+    expect(data.charts.errors!.series.map((s) => s.label)).toEqual(['http_4xx/s', 'all errors/s', 'dropped iterations/s']);
+    expect(data.charts.errors!.series[0]!.values).toEqual(r.timeseries.map((p) => p.errorsByKind?.http_4xx ?? 0));
     for (const id of Object.keys(data.charts)) expect(html).toContain(`data-chart="${id}"`);
-    expect(html).toContain('GET GET /files/*');
+    expect(html).toContain('<td>GET /files/*</td>');
+    // A content security policy: only the page's own inline scripts run, and nothing may be fetched.
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'; [^"]*script-src 'sha256-[^']+' 'sha256-[^']+'">/);
+    expect(html).toContain('<link rel="icon" href="data:,">');
   });
 
   it('adds the target telemetry charts when the run collected them', async () => {
@@ -62,13 +118,16 @@ describe('HTML run report', () => {
     expect(data.charts.cpu!.yLabel).toBe('% of one core');
   });
 
-  it('cannot be broken out of by names: </script> and markup in a scenario name stay text', async () => {
+  it('cannot be broken out of by what the file holds: markup in names, kinds and counts stays text', async () => {
     const r = await fixture();
     r.scenario.name = 'evil </script><script>alert(1)</script> & co';
-    r.phases = r.phases.map((p) => ({ ...p, name: '</script><img src=x>' }));
+    r.phases = r.phases.map((p) => ({ ...p, name: '</script><img src=x>', kind: '<img src=y>' }));
+    r.endpoints[0]!.statusCodes = { '200': '<script>alert(2)</script>' as unknown as number };
+    (r.flows[0] as unknown as { offered: string }).offered = '<b>3</b>';
     const html = renderRunHtml(r);
-    expect(html).not.toContain('<script>alert(1)');
-    expect(html).not.toContain('<img src=x>');
+    expect(html).not.toContain('<script>alert(');
+    expect(html).not.toMatch(/<img src=[xy]>/);
+    expect(html).not.toContain('<b>3</b>');
     expect(html).toContain('evil &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; co');
     expect(embedded(html).phases).toEqual(r.phases);
   });

@@ -15,7 +15,7 @@ function fixedFit(points: readonly UslPoint[], sigma: number, lambda: number): U
   const sse = points.reduce((a, p) => a + (p.x - uslThroughput({ sigma, kappa: 0, lambda }, p.n)) ** 2, 0);
   const sst = points.reduce((a, p) => a + (p.x - mean) ** 2, 0);
   return {
-    sigma, kappa: 0, lambda, stdErrors: none, ci95: none, r2: sst > 0 ? 1 - sse / sst : 1, sse, dof: 0, pointCount: points.length,
+    sigma, kappa: 0, lambda, stdErrors: none, covariance: null, ci95: none, r2: sst > 0 ? 1 - sse / sst : 1, sse, dof: 0, pointCount: points.length,
     peakConcurrency: Infinity, peakThroughput: sigma > 0 ? lambda / sigma : Infinity, maxMeasuredN: Math.max(...points.map((p) => p.n)),
   };
 }

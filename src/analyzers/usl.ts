@@ -39,6 +39,8 @@ export interface UslFit extends UslParameters {
    * Null with no degrees of freedom left or a singular JᵀJ.
    */
   stdErrors: UslByParameter<number>;
+  /** The parameters' covariance matrix, rows and columns in the order sigma, kappa, lambda (null when standard errors are). */
+  covariance: number[][] | null;
   /** 95% confidence intervals: estimate ± t(0.975, points − 3)·standard error. */
   ci95: UslByParameter<readonly [number, number]>;
   /** Coefficient of determination, 1 − SSE/SST (1 for a perfect fit of constant data). */
@@ -102,7 +104,7 @@ export function fitUsl(points: readonly UslPoint[]): UslFit {
   const mean = points.reduce((s, q) => s + q.x, 0) / points.length;
   const sst = points.reduce((s, q) => s + (q.x - mean) ** 2, 0);
   const dof = points.length - 3;
-  const stdErrors = standardErrors(points, p, sse, dof);
+  const { covariance, ...stdErrors } = standardErrors(points, p, sse, dof);
   const t = dof > 0 ? studentT975(dof) : NaN;
   const ci = (v: number, se: number | null): readonly [number, number] | null => (se === null ? null : [v - t * se, v + t * se]);
   const peakConcurrency = p.kappa > 0 ? Math.sqrt((1 - p.sigma) / p.kappa) : Infinity;
@@ -110,6 +112,7 @@ export function fitUsl(points: readonly UslPoint[]): UslFit {
   return {
     ...p,
     stdErrors,
+    covariance,
     ci95: { sigma: ci(p.sigma, stdErrors.sigma), kappa: ci(p.kappa, stdErrors.kappa), lambda: ci(p.lambda, stdErrors.lambda) },
     r2: sst > 0 ? 1 - sse / sst : sse === 0 ? 1 : 0,
     sse,
@@ -230,8 +233,8 @@ function snapToBounds(p: UslParameters, nMax: number): UslParameters {
 }
 
 /** cov = s²·(JᵀJ)⁻¹, inverted after scaling JᵀJ to unit diagonal (the raw one spans ~20 orders of magnitude). */
-function standardErrors(points: readonly UslPoint[], p: UslParameters, sse: number, dof: number): UslByParameter<number> {
-  const none = { sigma: null, kappa: null, lambda: null };
+function standardErrors(points: readonly UslPoint[], p: UslParameters, sse: number, dof: number): UslByParameter<number> & { covariance: number[][] | null } {
+  const none = { sigma: null, kappa: null, lambda: null, covariance: null };
   if (dof <= 0) return none;
   const j = new Matrix(
     points.map(({ n }) => {
@@ -249,8 +252,9 @@ function standardErrors(points: readonly UslPoint[], p: UslParameters, sse: numb
   if (Math.min(...sv) < 1e-12 * Math.max(...sv)) return none;
   const inv = inverse(unit);
   const s2 = sse / dof;
-  const se = (i: number): number => Math.sqrt((s2 * inv.get(i, i)) / (scale[i]! * scale[i]!));
-  return { sigma: se(0), kappa: se(1), lambda: se(2) };
+  const covariance = [0, 1, 2].map((r) => [0, 1, 2].map((c) => (s2 * inv.get(r, c)) / (scale[r]! * scale[c]!)));
+  const se = (i: number): number => Math.sqrt(covariance[i]![i]!);
+  return { sigma: se(0), kappa: se(1), lambda: se(2), covariance };
 }
 
 /** Two-sided 95% quantiles of Student's t, t(0.975, dof), for dof 1..30 (to 10 digits). */

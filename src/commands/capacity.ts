@@ -177,6 +177,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   if (outPath) await checkWritable(outPath, '--out');
   if (s.html !== undefined && s.html.trim() === '') throw usageError('--html needs a file name');
   const htmlPath = s.html !== undefined ? resolve(io.cwd, s.html) : undefined;
+  if (htmlPath && htmlPath === outPath) throw usageError(`--html ${s.html}: the same file as --out`);
   if (htmlPath) await checkWritable(htmlPath, '--html');
   const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
   if (!loadedResult.ok) {

@@ -11,6 +11,7 @@ import { renderCapacityHtml } from '../reporters/html-capacity.js';
 export async function reportCommand(file: string, opts: { html: string }, io: CommandIO): Promise<number> {
   if (opts.html.trim() === '') throw usageError('--html needs a file name');
   const out = resolve(io.cwd, opts.html);
+  if (out === resolve(io.cwd, file)) throw usageError(`--html ${opts.html}: that is the input file`);
   await checkWritable(out, '--html');
   const capacity = await readCapacity(file, io.cwd);
   await writeFile(out, capacity ? renderCapacityHtml(capacity) : renderRunHtml(await readResult(file, io.cwd, { allowAborted: true })));

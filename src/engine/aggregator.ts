@@ -18,6 +18,8 @@ export interface TimeseriesPoint {
   p95: number;
   p99: number;
   errors: number;
+  /** Those errors by kind (kinds with none are left out; absent in results from before it existed). */
+  errorsByKind?: Partial<Record<ErrorKind, number>>;
   dropped: number;
   inFlight: number;
   /** The generator's own load: worst engine thread (connection queues: all threads). */
@@ -106,6 +108,7 @@ export class Aggregator {
       p95: empty ? 0 : ms(hist.getValueAtPercentile(95)),
       p99: empty ? 0 : ms(hist.getValueAtPercentile(99)),
       errors: counts.errors,
+      errorsByKind: counts.errorsByKind,
       dropped: it.dropped,
       inFlight,
       generator: worst(slot.monitors),

@@ -10,19 +10,20 @@ const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toPr
 type Model = NonNullable<CapacityResult['plan']['model']>;
 
 /**
- * The model's throughput with an approximate ±1 standard error band: the
- * parameters' standard errors propagated through X(n) by its gradient,
- * ignoring their covariances (the fit does not keep them).
+ * The model's throughput with a ±1 standard error band (about 68%): the
+ * parameters' covariance Σ propagated through X(n) by its gradient g, so the
+ * variance is gᵀΣg (the delta method). No band without a covariance (fewer
+ * than 4 replica counts leave no degrees of freedom).
  */
 function curve(m: Model, n: number): { x: number; lo: number | null; hi: number | null } {
   const x = uslThroughput(m, n);
-  const { sigma: sS, kappa: sK, lambda: sL } = m.stdErrors;
-  if (sS === null || sK === null || sL === null) return { x, lo: null, hi: null };
+  const cov = m.covariance;
+  if (!cov) return { x, lo: null, hi: null };
   const d = 1 + m.sigma * (n - 1) + m.kappa * n * (n - 1);
-  const dL = n / d;
-  const dS = (-m.lambda * n * (n - 1)) / (d * d);
-  const dK = (-m.lambda * n * n * (n - 1)) / (d * d);
-  const se = Math.sqrt((dL * sL) ** 2 + (dS * sS) ** 2 + (dK * sK) ** 2);
+  const g = [(-m.lambda * n * (n - 1)) / (d * d), (-m.lambda * n * n * (n - 1)) / (d * d), n / d];
+  let v = 0;
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) v += g[i]! * cov[i]![j]! * g[j]!;
+  const se = Math.sqrt(Math.max(0, v));
   return { x, lo: Math.max(0, x - se), hi: x + se };
 }
 
@@ -58,15 +59,15 @@ function kneesSection(r: CapacityResult): string {
       t?.cacheHitRatio != null ? `${num(t.cacheHitRatio * 100)}%` : '–',
       t?.queueDepthSlope != null ? `${t.queueDepthSlope >= 0 ? '+' : ''}${num(t.queueDepthSlope, 2)} jobs/s` : '–',
       t?.drainTimeSec != null ? `${num(t.drainTimeSec)} s` : '–',
-      String(c.steps.length), esc(c.generatorLimited ? 'lower bound (generator-bound)' : c.outcome),
-    ];
+      String(c.steps.length), c.generatorLimited ? 'lower bound (generator-bound)' : String(c.outcome),
+    ].map((cell) => esc(String(cell)));
   }));
 }
 
 function stepsSection(r: CapacityResult): string {
-  return r.replicaCounts.map((c) => `<details><summary>${c.replicas} replica${c.replicas > 1 ? 's' : ''}: ${c.steps.length} steps</summary>${table(['rate it/s', 'verdict', 'req/s', 'p95', 'p99', 'achieved'], c.steps.map((s) => [
-    num(s.rate, 2), s.passed ? '<span class="pass">pass</span>' : `<span class="fail">fail</span>: ${esc(s.reasons.join('; '))}`,
-    num(s.rps), formatDuration(s.latencyMs.p95), formatDuration(s.latencyMs.p99), `${num(s.achievedRatio * 100)}%`,
+  return r.replicaCounts.map((c) => `<details><summary>${esc(String(c.replicas))} replica${c.replicas > 1 ? 's' : ''}: ${c.steps.length} steps</summary>${table(['rate it/s', 'verdict', 'req/s', 'p95', 'p99', 'achieved'], c.steps.map((s) => [
+    esc(num(s.rate, 2)), s.passed ? '<span class="pass">pass</span>' : `<span class="fail">fail</span>: ${esc(s.reasons.map(String).join('; '))}`,
+    ...[num(s.rps), formatDuration(s.latencyMs.p95), formatDuration(s.latencyMs.p99), `${num(s.achievedRatio * 100)}%`].map(esc),
   ]))}</details>`).join('\n');
 }
 
@@ -80,20 +81,23 @@ function modelSection(r: CapacityResult): string {
   const kind = m.kind === 'usl' ? 'Universal Scalability Law' : m.kind === 'amdahl' ? "Amdahl's law (kappa taken as 0: two replica counts)" : 'linear scaling (one replica count)';
   const peak = m.peakReplicas === null ? (m.sigma >= 0.999 ? 'Flat: more replicas add no throughput.' : 'No peak: throughput keeps rising with replicas.')
     : `Peak: ${num(m.peakThroughput)} it/s at N* = ${num(m.peakReplicas)} replicas; beyond it, more replicas lower throughput.`;
-  return `<p>${esc(kind)}, X(N) = λN / (1 + σ(N − 1) + κN(N − 1))${m.kind === 'usl' ? `, R² ${m.r2.toFixed(4)}` : ''}. ${esc(peak)}</p>` +
+  const band = m.covariance ? 'The shaded lines are ±1 standard error of the curve (about 68%).' : 'No error band: it needs 4 or more replica counts.';
+  return `<p>${esc(kind)}, X(N) = λN / (1 + σ(N − 1) + κN(N − 1))${m.kind === 'usl' ? `, R² ${Number(m.r2).toFixed(4)}` : ''}. ${esc(peak)} ${esc(band)}</p>` +
     table(['parameter', 'estimate', 'std error', '95% interval'], [row('σ, contention', 'sigma'), row('κ, coherency', 'kappa'), row('λ, one replica (it/s)', 'lambda')]);
 }
 
-const list = (lines: readonly string[]): string => (lines.length ? `<ol class="arithmetic">${lines.map((l) => `<li><code>${esc(l)}</code></li>`).join('')}</ol>` : '');
+const list = (lines: readonly string[]): string => (lines.length ? `<ol class="arithmetic">${lines.map((l) => `<li><code>${esc(String(l))}</code></li>`).join('')}</ol>` : '');
 
 function recommendationSection(r: CapacityResult): { verdict: string; cls: string; body: string } {
   const p = r.plan.replicas;
   const source = r.settings.peakSource === 'peak-rps' ? `--peak-rps ${r.settings.peakRps}` : r.settings.peakSource === 'surge' ? `${r.settings.surge}× the base rate of ${num(r.settings.baseRate)} it/s` : "the scenario's peak";
   const intro = `<p>Peak to serve: ${num(r.settings.peakRate)} iterations per second (${esc(source)}), with ${num(r.settings.headroom * 100, 0)}% headroom.</p>`;
   if (!p) return { verdict: 'No recommendation: nothing was measured', cls: 'warn', body: intro };
-  if (!p.feasible) return { verdict: 'Not feasible by scaling out', cls: 'fail', body: `${intro}<p>${esc(p.reason ?? '')}</p>${list(p.arithmetic)}` };
+  if (!p.feasible) return { verdict: 'Not feasible by scaling out', cls: 'fail', body: `${intro}<p>${esc(String(p.reason ?? ''))}</p>${list(p.arithmetic)}` };
   const min = r.plan.hpa?.minReplicas ?? p.minReplicas;
-  return { verdict: `Run ${p.replicas} replica${p.replicas! > 1 ? 's' : ''} for the peak (autoscaler min ${min}, max ${p.maxReplicas})`, cls: 'pass', body: `${intro}${list(p.arithmetic)}` };
+  const partial = r.aborted || r.error !== undefined;
+  const verdict = `Run ${p.replicas} replica${p.replicas! > 1 ? 's' : ''} for the peak (autoscaler min ${min}, max ${p.maxReplicas})${partial ? ', from partial measurements' : ''}`;
+  return { verdict, cls: partial ? 'warn' : 'pass', body: `${intro}${list(p.arithmetic)}` };
 }
 
 function autoscalerSection(r: CapacityResult): string {
@@ -101,16 +105,18 @@ function autoscalerSection(r: CapacityResult): string {
   const parts: string[] = [];
   if (hpa) {
     parts.push('<h3>HorizontalPodAutoscaler (CPU)</h3>', hpa.targetUtilizationPercent !== null
-      ? `<p>CPU request <strong>${hpa.cpuRequestMillicores}m</strong>, target average utilization <strong>${hpa.targetUtilizationPercent}%</strong>, min ${hpa.minReplicas}, max ${hpa.maxReplicas}.</p>`
+      ? `<p>${esc(`CPU request ${hpa.cpuRequestMillicores}m, target average utilization ${hpa.targetUtilizationPercent}%, min ${hpa.minReplicas}, max ${hpa.maxReplicas}.`)}</p>`
       : '<p>No CPU was measured at the knee, so no CPU target.</p>', list(hpa.arithmetic));
   }
   if (keda) {
     parts.push('<h3>Queue consumers (KEDA)</h3>', keda.listLengthPerReplica !== null
-      ? `<p>listLength <strong>${keda.listLengthPerReplica}</strong> jobs per replica, ${keda.replicas} consumer replica(s) at the peak (time per job ${formatDuration((keda.secondsPerJob ?? 0) * 1000)}, ${esc(keda.source ?? '')}).</p>`
+      ? `<p>${esc(`listLength ${keda.listLengthPerReplica} jobs per replica, ${keda.replicas} consumer replica(s) at the peak (time per job ${formatDuration((keda.secondsPerJob ?? 0) * 1000)}, ${keda.source ?? ''}).`)}</p>`
       : '<p>Not sized: the time per job is unknown (give --job-time).</p>', list(keda.arithmetic));
   }
-  if (hpa && !r.aborted && !r.error) {
-    const { deployment = 'shop', consumerDeployment = 'shop-order-worker', listName = `bull:${r.settings.queue}:wait` } = r.settings;
+  if (hpa && !r.aborted && !r.error && r.settings.listName === undefined) {
+    parts.push('<p>No YAML: this capacity.json predates the Deployment and queue names it needs; run scalectl capacity --emit-k8s again.</p>');
+  } else if (hpa && !r.aborted && !r.error) {
+    const { deployment, consumerDeployment, listName } = r.settings;
     const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, { deployment, consumerDeployment, listName });
     for (const [name, text] of Object.entries(files)) parts.push(`<h3>${esc(name)}</h3><pre><code>${esc(text)}</code></pre>`);
   }
@@ -127,18 +133,18 @@ function autoscalerSection(r: CapacityResult): string {
 export function renderCapacityHtml(r: CapacityResult): string {
   const rec = recommendationSection(r);
   const chart = modelChart(r);
-  const status = r.aborted ? '<p class="warn">Interrupted: partial measurements.</p>' : r.error ? `<p class="fail">Stopped by an error: ${esc(r.error.message)}</p>` : '';
+  const status = r.aborted ? '<p class="warn">Interrupted: partial measurements.</p>' : r.error ? `<p class="fail">Stopped by an error: ${esc(String(r.error.message))}</p>` : '';
   const body = `
 <header>
 <h1>${esc(r.scenario.name)}: capacity</h1>
-<p class="sub">scalectl capacity against ${esc(r.target)}, replicas ${r.settings.replicas.join(', ')}, ${esc(r.startedAt)}; each step ${r.settings.warmupSec} s warm-up + ${r.settings.steadySec} s measured</p>
+<p class="sub">${esc(`scalectl capacity against ${r.target}, replicas ${r.settings.replicas.join(', ')}, ${r.startedAt}; each step ${r.settings.warmupSec} s warm-up + ${r.settings.steadySec} s measured`)}</p>
 </header>
 <section id="verdict"><div class="verdict ${rec.cls}">${esc(rec.verdict)}</div>${status}</section>
 <section id="recommendation"><h2>Recommendation</h2>${rec.body}</section>
 <section id="knees"><h2>Knee per replica count</h2><p>The knee is the highest rate (flow iterations per second) at which every SLO and threshold held, at least 95% of the offered rate was achieved and no iteration was dropped.</p>${kneesSection(r)}</section>
 <section id="model"><h2>Scalability model</h2>${chart ? chartDiv('model', chart) : ''}${modelSection(r)}</section>
 <section id="autoscaler"><h2>Autoscaler settings</h2>${autoscalerSection(r)}</section>
-<section id="warnings"><h2>Assumptions and warnings</h2>${r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '<p>No warnings.</p>'}
+<section id="warnings"><h2>Assumptions and warnings</h2>${r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(String(w))}</li>`).join('')}</ul>` : '<p>No warnings.</p>'}
 <p>The model assumes the knees were measured where the service will run, with CPU proportional to load up to the knee; see docs/capacity.md for the method and its limits.</p></section>
 <section id="steps"><h2>Every step</h2>${stepsSection(r)}</section>`;
   return htmlPage(`${r.scenario.name}: scalectl capacity report`, body, { charts: chart ? { model: chart } : {}, phases: [] });

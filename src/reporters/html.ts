@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { RunResult } from '../analyzers/run-result.js';
@@ -23,6 +24,8 @@ export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '
 const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 /** Inlined code must not contain the closing tag of its element. */
 const inline = (code: string, tag: 'script' | 'style'): string => code.replace(new RegExp(`</${tag}`, 'gi'), `<\\/${tag}`);
+/** A CSP source allowing exactly this inline script: nothing else can run, and nothing can be fetched. */
+const scriptHash = (code: string): string => `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`;
 const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 const ms = (v: number): string => formatDuration(v);
 
@@ -35,36 +38,51 @@ export interface ChartSpec {
   xName?: string;
   /** Ticks on whole numbers only (replica counts). */
   integerX?: boolean;
+  /** A fixed top for the y axis (100 for percentages); otherwise 10% above the highest value. */
+  yMax?: number;
+  /** Leave gaps where a value is missing instead of joining across them. */
+  gaps?: boolean;
   x: number[];
   series: { label: string; values: (number | null)[]; style?: 'line' | 'points' | 'band' }[];
 }
 
 type Point = RunResult['timeseries'][number];
 
+/** The error kinds seen in any second (results written before errorsByKind existed have none). */
+function errorKinds(ts: readonly Point[]): string[] {
+  const kinds = new Set<string>();
+  for (const p of ts) for (const [k, n] of Object.entries(p.errorsByKind ?? {})) if (n) kinds.add(k);
+  return [...kinds].sort();
+}
+
 /** The charts of a run: latency, rates, errors, and the target's telemetry when it was collected. */
 function runCharts(r: RunResult): Record<string, ChartSpec> {
   const ts = r.timeseries;
   const x = ts.map((p) => p.t);
   const col = (f: (p: Point) => number | null | undefined): (number | null)[] => ts.map((p) => f(p) ?? null);
+  // A second without requests has no latency: a gap, not a fall to 0 ms.
+  const lat = (f: (p: Point) => number): (number | null)[] => ts.map((p) => (p.rps > 0 ? f(p) : null));
   const charts: Record<string, ChartSpec> = {
     latency: { title: 'Latency over time', yLabel: 'latency (ms)', x, series: [
-      { label: 'p50', values: col((p) => p.p50) }, { label: 'p95', values: col((p) => p.p95) }, { label: 'p99', values: col((p) => p.p99) },
-    ] },
+      { label: 'p50', values: lat((p) => p.p50) }, { label: 'p95', values: lat((p) => p.p95) }, { label: 'p99', values: lat((p) => p.p99) },
+    ], gaps: true },
     rate: { title: 'Offered vs achieved rate', yLabel: 'per second', x, series: [
       { label: 'offered iterations/s', values: col((p) => p.offeredRps) },
       { label: 'achieved iterations/s', values: col((p) => p.achievedRps) },
       { label: 'requests/s', values: col((p) => p.rps) },
     ] },
-    errors: { title: 'Errors and dropped iterations over time', yLabel: 'per second', x, series: [
-      { label: 'errors/s', values: col((p) => p.errors) }, { label: 'dropped iterations/s', values: col((p) => p.dropped) },
+    errors: { title: 'Errors by kind and dropped iterations over time', yLabel: 'per second', x, series: [
+      ...errorKinds(ts).map((k) => ({ label: `${k}/s`, values: col((p) => (p.errorsByKind as Record<string, number> | undefined)?.[k] ?? 0) })),
+      { label: 'all errors/s', values: col((p) => p.errors) },
+      { label: 'dropped iterations/s', values: col((p) => p.dropped) },
     ] },
   };
   const has = (f: (p: Point) => unknown): boolean => ts.some((p) => typeof f(p) === 'number');
   if (has((p) => p.cacheHitRatio)) {
-    charts.cache = { title: 'Cache hit ratio', yLabel: 'hit ratio (%)', x, series: [{ label: 'cache hit ratio %', values: col((p) => (typeof p.cacheHitRatio === 'number' ? p.cacheHitRatio * 100 : null)) }] };
+    charts.cache = { title: 'Cache hit ratio', yLabel: 'hit ratio (%)', yMax: 100, x, series: [{ label: 'cache hit ratio %', values: col((p) => (typeof p.cacheHitRatio === 'number' ? p.cacheHitRatio * 100 : null)) }] };
   }
   if (has((p) => p.queueDepth)) {
-    charts.queue = { title: 'Queue depth and jobs completed', yLabel: 'jobs (depth), jobs per second (completed)', x, series: [
+    charts.queue = { title: 'Queue depth (jobs) and jobs completed per second', yLabel: 'jobs, jobs/s', x, series: [
       { label: 'queue depth', values: col((p) => p.queueDepth) }, { label: 'jobs completed/s', values: col((p) => p.jobsPerSec) },
     ] };
   }
@@ -99,51 +117,51 @@ function thresholdsSection(r: RunResult): string {
   }));
 }
 
-const kv = (o: Record<string, number | undefined>): string => Object.entries(o).filter(([, v]) => v).map(([k, v]) => `${esc(k)}: ${v}`).join(', ') || '–';
+const kv = (o: Record<string, number | undefined>): string => Object.entries(o).filter(([, v]) => v).map(([k, v]) => `${esc(k)}: ${esc(String(v))}`).join(', ') || '–';
 
 function endpointsSection(r: RunResult): string {
   const row = (name: string, s: RunResult['totals']): string[] =>
-    [name, String(s.requests), s.rps.toFixed(1), ms(s.latencyMs.p50), ms(s.latencyMs.p95), ms(s.latencyMs.p99), ms(s.latencyMs.max), pct(s.errorRate), kv(s.statusCodes)];
-  const rows = r.endpoints.map((e) => row(`${esc(e.method)} ${esc(e.name)}`, { ...e, droppedIterations: 0, iterations: r.totals.iterations }));
+    [name, ...[String(s.requests), Number(s.rps).toFixed(1), ms(s.latencyMs.p50), ms(s.latencyMs.p95), ms(s.latencyMs.p99), ms(s.latencyMs.max), pct(s.errorRate)].map(esc), kv(s.statusCodes)];
+  const rows = r.endpoints.map((e) => row(esc(e.name), { ...e, droppedIterations: 0, iterations: r.totals.iterations }));
   rows.push(row('<strong>total</strong>', r.totals));
   return table(['endpoint', 'requests', 'rps', 'p50', 'p95', 'p99', 'max', 'error rate', 'status codes'], rows);
 }
 
 function flowsSection(r: RunResult): string {
   return table(['flow', 'offered', 'completed', 'failed', 'dropped', 'interrupted', 'p50', 'p95', 'p99'], r.flows.map((f) => [
-    esc(f.name), String(f.offered), String(f.completed), String(f.failed), String(f.dropped), String(f.interrupted), ms(f.durationMs.p50), ms(f.durationMs.p95), ms(f.durationMs.p99),
-  ]));
+    f.name, String(f.offered), String(f.completed), String(f.failed), String(f.dropped), String(f.interrupted), ms(f.durationMs.p50), ms(f.durationMs.p95), ms(f.durationMs.p99),
+  ].map(esc)));
 }
 
 function errorsSection(r: RunResult): string {
   const kinds = Object.entries(r.totals.errorsByKind).filter(([, n]) => n);
   if (!kinds.length) return '<p>No errors.</p>';
-  return table(['kind', 'count', 'first message'], kinds.map(([k, n]) => [esc(k), String(n), esc(r.errorSamples[k as keyof typeof r.errorSamples] ?? '')]), 1);
+  return table(['kind', 'count', 'first message'], kinds.map(([k, n]) => [esc(k), esc(String(n)), esc(r.errorSamples[k as keyof typeof r.errorSamples] ?? '')]), 1);
 }
 
 function telemetrySection(r: RunResult): string {
   const t = r.telemetry;
   if (!('source' in t)) return '<p>No target telemetry was collected (see docs/telemetry.md).</p>';
-  const rows: string[][] = [['source', esc(t.source)], ['scrapes', `${t.scrapes.ok} ok, ${t.scrapes.failed} failed`]];
+  const rows: string[][] = [['source', t.source], ['scrapes', `${t.scrapes.ok} ok, ${t.scrapes.failed} failed`]];
   if (t.cacheHitRatio !== null) rows.push(['cache hit ratio', `${pct(t.cacheHitRatio)} of ${t.cacheLookups} lookups`]);
   if (t.queueDepth) rows.push(['queue depth', `max ${t.queueDepth.max}, mean ${t.queueDepth.mean}, at the end of the load ${t.queueDepth.final}`]);
-  if (t.drain) rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${t.queueDrainTimeSec.toFixed(1)} s after the load` : 'did not drain in time']);
+  if (t.drain) rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${Number(t.queueDrainTimeSec).toFixed(1)} s after the load` : 'did not drain in time']);
   if (t.cpu) rows.push(['CPU, all workers', `mean ${t.cpu.totalPercent.mean}%, max ${t.cpu.totalPercent.max}% of one core`]);
-  for (const w of t.warnings) rows.push(['warning', esc(w)]);
-  return table(['figure', 'value'], rows, 2);
+  for (const w of t.warnings) rows.push(['warning', w]);
+  return table(['figure', 'value'], rows.map((row) => row.map((c) => esc(String(c)))), 2);
 }
 
 function detailsSection(r: RunResult): string {
   const g = r.generator;
   const rows = [
-    ['scenario', `${esc(r.scenario.name)} (<code>${esc(r.scenario.file)}</code>)`],
-    ['target', `<code>${esc(r.target)}</code>`],
-    ['started', esc(r.startedAt)], ['ended', esc(r.endedAt)],
+    ['scenario', `${r.scenario.name} (${r.scenario.file})`],
+    ['target', r.target],
+    ['started', r.startedAt], ['ended', r.endedAt],
     ['load', `${r.loadDurationSec} s of load, ${r.durationSec} s in all`],
-    ['phases', r.phases.map((p) => `${esc(p.name)} (${p.kind}, ${p.durationSec} s from ${p.startSec} s)`).join('; ')],
+    ['phases', r.phases.map((p) => `${p.name} (${p.kind}, ${p.durationSec} s from ${p.startSec} s)`).join('; ')],
     ['generator', `${g.workers} worker thread(s), CPU mean ${g.cpuPercent.mean}% / max ${g.cpuPercent.max}% of one core, event-loop lag p99 ${g.eventLoopLagP99Ms} ms, max in flight ${g.maxInFlight}, ${g.connections} connections per origin`],
   ];
-  return table(['', ''], rows, 2);
+  return table(['', ''], rows.map((row) => row.map((c) => esc(String(c)))), 2);
 }
 
 const CSS = `
@@ -175,6 +193,8 @@ export function htmlPage(title: string, body: string, data: unknown): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src ${scriptHash(inline(js, 'script'))} ${scriptHash(inline(CLIENT_SCRIPT, 'script'))}">
+<link rel="icon" href="data:,">
 <title>${esc(title)}</title>
 <style>${inline(css, 'style')}</style>
 <style>${CSS}</style>
@@ -204,11 +224,11 @@ export function renderRunHtml(r: RunResult): string {
   const charts = runCharts(r);
   const ids = Object.keys(charts);
   const [core, telemetry] = [ids.filter((i) => ['latency', 'rate', 'errors'].includes(i)), ids.filter((i) => !['latency', 'rate', 'errors'].includes(i))];
-  const warnings = [...r.generator.warnings, ...('warnings' in r.telemetry ? r.telemetry.warnings : [])];
+  const warnings = [...r.generator.warnings, ...('warnings' in r.telemetry ? r.telemetry.warnings : [])].map(String);
   const body = `
 <header>
 <h1>${esc(r.scenario.name)}</h1>
-<p class="sub">scalectl run against <code>${esc(r.target)}</code>, ${esc(r.startedAt)}, ${r.loadDurationSec} s of load</p>
+<p class="sub">scalectl run against <code>${esc(r.target)}</code>, ${esc(r.startedAt)}, ${esc(String(r.loadDurationSec))} s of load</p>
 </header>
 <section id="verdict"><div class="verdict ${v.cls}">${esc(v.text)}</div></section>
 <section id="thresholds"><h2>Thresholds</h2>${thresholdsSection(r)}</section>
