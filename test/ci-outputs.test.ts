@@ -40,6 +40,10 @@ thresholds:
     expect(fromSeconds).toBe(20);
     // run --html writes the report from the same result.
     expect(await readFile(join(dir, 'r.html'), 'utf8')).toContain('<div class="verdict fail">FAILED: 2 of 4 thresholds</div>');
+    // The generator's machine is on record, and in the report's details.
+    expect(result.host).toMatchObject({ cores: expect.any(Number) as number, node: process.versions.node });
+    expect(result.host!.cores).toBeGreaterThan(0);
+    expect(await readFile(join(dir, 'r.html'), 'utf8')).toContain(`Node ${process.versions.node}, scalectl `);
     const xml = await readFile(join(dir, 'junit.xml'), 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {

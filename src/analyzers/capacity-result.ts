@@ -1,5 +1,6 @@
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capacity-plan.js';
+import type { HostInfo } from './run-result.js';
 
 /** The validated settings, with defaults (docs/capacity.md lists them). */
 export interface CapacitySettings {
@@ -81,7 +82,8 @@ export interface CapacityResult {
     surge: number | null;
     peakRps: number | null;
   };
-  host: { cores: number };
+  /** The generator's machine (cores is what the shared-cores warning used). */
+  host: HostInfo;
   replicaCounts: ReplicaCountResult[];
   plan: CapacityPlan;
   warnings: string[];
@@ -118,7 +120,7 @@ export interface ResultInput {
   baseRate: number | undefined;
   listName: string;
   rampSec: number;
-  cores: number;
+  host: HostInfo;
   startedAt: Date;
   aborted: boolean;
   counts: ReplicaCountResult[];
@@ -196,7 +198,7 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       surge: s.surge ?? null,
       peakRps: s.peakRps ?? null,
     },
-    host: { cores: input.cores },
+    host: input.host,
     replicaCounts: counts,
     plan,
     warnings: [...counts.flatMap((c) => c.warnings), ...rateWarnings, ...plan.warnings],

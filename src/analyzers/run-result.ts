@@ -39,6 +39,18 @@ export interface FlowResult {
   histogram: string;
 }
 
+/** The machine the generator ran on. */
+export interface HostInfo {
+  hostname: string;
+  /** Platform, kernel release and architecture, e.g. `linux 6.1.0 x64`. */
+  os: string;
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  scalectl: string;
+}
+
 /** The RunResult contract (schemaVersion 1), documented in docs/results.md. */
 export interface RunResult {
   schemaVersion: 1;
@@ -65,6 +77,8 @@ export interface RunResult {
   errorSamples: Partial<Record<ErrorKind, string>>;
   /** Encoded HdrHistograms of request latency (microseconds) per endpoint name; their sum is the run total. */
   histograms: Record<string, string>;
+  /** The generator's machine (absent in results from before it was recorded). */
+  host?: HostInfo;
 }
 
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -87,6 +101,8 @@ export interface BuildOptions {
   cores: number;
   /** What the target's metrics showed, when telemetry was collected. */
   telemetry?: { summary: TelemetrySummary; points: TelemetryPoint[] };
+  /** The generator's machine. */
+  host?: HostInfo;
 }
 
 /** Adds each second's telemetry (the last scrape in that second) to the timeseries point of that second. */
@@ -147,5 +163,6 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, cores: opts.cores }, it.dropped),
     errorSamples: final.errorSamples,
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
+    ...(opts.host ? { host: opts.host } : {}),
   };
 }

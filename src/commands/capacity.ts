@@ -8,6 +8,7 @@ import { judgeStep, type StepVerdict } from '../analyzers/step-verdict.js';
 import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
 import { checkWritable } from './check-writable.js';
+import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary } from '../reporters/capacity-terminal.js';
 import { renderK8s } from '../reporters/k8s.js';
@@ -192,10 +193,11 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const say = (line: string): void => void io.stderr.write(line + '\n');
   const ctx: Context = { io, loaded, s, reference, local: reference || LOOPBACK.test(url), cores: availableParallelism(), say };
   const startedAt = new Date();
+  const host = hostInfo();
   const rampSec = s.rampSec ?? rampSecOf(loaded) ?? 60;
   const listName = `${queuePrefixOf(s, loaded, reference, io.env)}:${s.queue}:wait`;
   const build = (counts: ReplicaCountResult[], error?: Outcome['error']): CapacityResult =>
-    buildCapacityResult({ s, loaded, file, reference, url, baseRate, listName, rampSec, cores: ctx.cores, startedAt, aborted: io.signal.aborted, counts, error });
+    buildCapacityResult({ s, loaded, file, reference, url, baseRate, listName, rampSec, host, startedAt, aborted: io.signal.aborted, counts, error });
   const save = async (counts: ReplicaCountResult[], error?: Outcome['error']): Promise<CapacityResult> => {
     const result = build(counts, error);
     if (outPath) await writeFile(outPath, JSON.stringify(result, null, 2) + '\n');

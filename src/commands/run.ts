@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { checkWritable } from './check-writable.js';
+import { hostInfo } from './host-info.js';
 import { buildRunResult } from '../analyzers/run-result.js';
 import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
@@ -105,7 +106,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       signal: io.signal,
       onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
     }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(line + '\n'));
-    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry });
+    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo() });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     if (outPath) {
       await writeFile(outPath, renderJson(result));

@@ -138,6 +138,7 @@ export function renderCapacityHtml(r: CapacityResult): string {
 <header>
 <h1>${esc(r.scenario.name)}: capacity</h1>
 <p class="sub">${esc(`scalectl capacity against ${r.target}, replicas ${r.settings.replicas.join(', ')}, ${r.startedAt}; each step ${r.settings.warmupSec} s warm-up + ${r.settings.steadySec} s measured`)}</p>
+${r.host?.os ? `<p class="sub">${esc(`measured from ${r.host.hostname}: ${r.host.os}, ${r.host.cpu}, ${r.host.cores} cores, ${r.host.memoryGiB} GiB; Node ${r.host.node}, scalectl ${r.host.scalectl}`)}</p>` : ''}
 </header>
 <section id="verdict"><div class="verdict ${rec.cls}">${esc(rec.verdict)}</div>${status}</section>
 <section id="recommendation"><h2>Recommendation</h2>${rec.body}</section>

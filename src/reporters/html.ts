@@ -159,6 +159,7 @@ function detailsSection(r: RunResult): string {
     ['started', r.startedAt], ['ended', r.endedAt],
     ['load', `${r.loadDurationSec} s of load, ${r.durationSec} s in all`],
     ['phases', r.phases.map((p) => `${p.name} (${p.kind}, ${p.durationSec} s from ${p.startSec} s)`).join('; ')],
+    ...(r.host ? [['host', `${r.host.hostname}: ${r.host.os}, ${r.host.cpu}, ${r.host.cores} cores, ${r.host.memoryGiB} GiB; Node ${r.host.node}, scalectl ${r.host.scalectl}`]] : []),
     ['generator', `${g.workers} worker thread(s), CPU mean ${g.cpuPercent.mean}% / max ${g.cpuPercent.max}% of one core, event-loop lag p99 ${g.eventLoopLagP99Ms} ms, max in flight ${g.maxInFlight}, ${g.connections} connections per origin`],
   ];
   return table(['', ''], rows.map((row) => row.map((c) => esc(String(c)))), 2);
@@ -182,7 +183,7 @@ pre { background: #f4f4f4; padding: .6rem .8rem; overflow-x: auto; font-size: .8
 ol.arithmetic { padding-left: 1.4rem; } ol.arithmetic code { font-size: .85rem; }
 details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
-@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } table, .chart { break-inside: avoid; } }
+@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } table, .chart { break-inside: avoid; } pre { white-space: pre-wrap; word-break: break-all; } }
 `;
 
 /** The report's skeleton: head with inlined styles, the body, the data and the inlined scripts. */
