@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CapacityResult } from '../src/analyzers/capacity-result.js';
+import type { CapacityResult } from '../src/capacity/capacity-result.js';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
 import { renderRunHtml } from '../src/reporters/html.js';

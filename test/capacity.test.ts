@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CapacityResult } from '../src/analyzers/capacity-result.js';
+import type { CapacityResult } from '../src/capacity/capacity-result.js';
 import { runCli, tempFiles } from './helpers/cli.js';
 import { startSlotServer } from './helpers/slot-server.js';
 
@@ -63,27 +63,6 @@ describe('scalectl capacity --scale-cmd', () => {
   afterAll(() => server.close());
   const scaleCmd = (url: string): string =>
     `"${process.execPath}" -e "fetch('${url}/__slots?n=' + 8 * {n}, { method: 'POST' }).then((r) => process.exit(r.ok ? 0 : 1))"`;
-
-  it('resizes the target between counts and models two counts with Amdahl\'s law', async () => {
-    const r = await capacity(scenario(server.url), [
-      '--replicas', '2,1', '--warmup', '500ms', '--steady', '3s', '--slo', 'p99<250ms', '--precision', '20%', '--start-rate', '40', '--max-rate', '200',
-      '--scale-cmd', scaleCmd(server.url), '--ready-url', `${server.url}/__ready`, '--peak-rps', '200',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const [one, two] = r.result!.replicaCounts;
-    expect(one!.replicas).toBe(1);
-    expect(two!.replicas).toBe(2);
-    // 80/s and 160/s, each within the 20% precision.
-    expect(one!.knee).toBeGreaterThanOrEqual(80 / 1.25);
-    expect(one!.knee).toBeLessThanOrEqual(88);
-    expect(two!.knee).toBeGreaterThanOrEqual(160 / 1.25);
-    expect(two!.knee).toBeLessThanOrEqual(176);
-    expect(r.result!.plan.model!.kind).toBe('amdahl');
-    // 200 req/s = 200 it/s (one request per iteration) × 1.25 = 250/s: 3 or 4 replicas of about 80/s.
-    expect(r.result!.settings).toMatchObject({ peakRate: 200, peakSource: 'peak-rps', peakRps: 200 });
-    expect(r.result!.plan.replicas!.replicas).toBeGreaterThanOrEqual(3);
-    expect(r.result!.plan.replicas!.replicas).toBeLessThanOrEqual(4);
-  });
 
   it('Ctrl-C keeps what was measured: the interrupted step is dropped, capacity.json is written, exit 5', async () => {
     const controller = new AbortController();

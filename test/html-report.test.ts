@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { ExitCode } from '../src/exit-codes.js';
 import { renderRunHtml } from '../src/reporters/html.js';
+import { Chalk } from 'chalk';
+import { renderCapacitySummary } from '../src/reporters/capacity-terminal.js';
 import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
-import type { CapacityResult } from '../src/analyzers/capacity-result.js';
+import type { CapacityResult } from '../src/capacity/capacity-result.js';
 import { runCli, tempFiles } from './helpers/cli.js';
 
 const fixture = async (): Promise<RunResult> => JSON.parse(await readFile(new URL('./fixtures/run-result.json', import.meta.url), 'utf8')) as RunResult;
@@ -34,7 +36,8 @@ describe('HTML capacity report', () => {
     const order = ['verdict', 'recommendation', 'knees', 'model', 'autoscaler', 'warnings', 'steps'].map((id) => html.indexOf(`<section id="${id}">`));
     for (const i of order) expect(i).toBeGreaterThan(0);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    expect(html).toContain('<div class="verdict pass">Run 1 replica for the peak (autoscaler min 1, max 1)</div>');
+    // A capacity.json from before plan.verdict existed reads as its replica plan says.
+    expect(html).toContain('<div class="verdict pass">Recommended: run 1 replica for the peak (autoscaler min 1, max 1)</div>');
     expect(html).toContain(`averageUtilization: ${r.plan.hpa!.targetUtilizationPercent}`);
     expect(html).toContain('listName: shop:bull:orders:wait');
     expect(externalReferences(html)).toEqual([]);
@@ -61,6 +64,20 @@ describe('HTML capacity report', () => {
     expect(html).toContain('class="verdict warn"');
     expect(html).toContain('from partial measurements');
     expect(html).not.toContain('<h3>hpa.yaml</h3>');
+  });
+
+  it('says what capacity.json says: an inconclusive plan is not green, gives its reasons and what to re-measure, and no YAML', async () => {
+    const r = await capacity();
+    r.plan = { ...r.plan, verdict: 'inconclusive', reasons: ['super-linear: 2 replicas sustained 465 it/s, 23.3x the 20 it/s that failed with 1'], remeasure: ['measure --replicas 1,2 again'] };
+    const html = renderCapacityHtml(r);
+    expect(html).toContain('<div class="verdict warn">Inconclusive: no recommendation</div>');
+    expect(html).toContain('super-linear: 2 replicas sustained 465 it/s');
+    expect(html).toContain('what to do: measure --replicas 1,2 again');
+    expect(html).toContain('What the model alone says (not a recommendation)');
+    expect(html).not.toContain('<h3>hpa.yaml</h3>');
+    const text = renderCapacitySummary(r, new Chalk({ level: 0 }));
+    expect(text).toMatch(/inconclusive: no recommendation\n {4}super-linear: 2 replicas sustained 465 it\/s/);
+    expect(text).toContain('the model alone (not a recommendation)');
   });
 
   it('report capacity.json --html writes it, and refuses to overwrite its input', async () => {

@@ -14,6 +14,8 @@ describe('planHpa', () => {
     expect(h.arithmetic.join('\n')).toContain('= 60 s');
     // 2/s per s × 15 s / (100/s × 36.4%) = 0.82 → 1 pod per 15 s.
     expect(h.scaleUpPodsPer15s).toBe(1);
+    expect(h.feasible).toBe(true);
+    expect(h.advice).toBe('set the CPU request to 800m and the HPA\'s target averageUtilization to 36% (minReplicas 2, maxReplicas 10): scale-up then starts in time for the surge');
   });
 
   it('with no ramp the target is the knee less the tolerance', () => {
@@ -21,12 +23,71 @@ describe('planHpa', () => {
     expect(h.targetUtilizationPercent).toBe(Math.floor(100 / (1 + HPA.tolerance)));
   });
 
-  it('raises minReplicas when the surge is too steep to chase', () => {
+  it('raises minReplicas when the target at the floor is under 30%, and says to pre-scale', () => {
+    const h = planHpa({ ...base, rampSec: 100 });
+    // slope 4/s per s × 60 s = 240/s: at 2 replicas 120/s > the knee; at 4, 60/s leaves (100 − 60) / 100 / 1.1 = 36.4%.
+    expect(h.minReplicas).toBe(4);
+    expect(h.feasible).toBe(true);
+    expect(h.pinned).toBe(false);
+    expect(h.targetUtilizationPercent).toBe(36);
+    expect(h.warnings.join()).toMatch(/too steep.*from 2 replicas: raise minReplicas to 4 before the sale \(pre-scale to 4 replicas\)/);
+    expect(h.advice).toMatch(/averageUtilization to 36%/);
+  });
+
+  it('never shows a negative load or target in the arithmetic, however steep the surge', () => {
+    // A minus sign glued to a digit ("= -30/s", "-150%"); subtraction is written " − " with spaces.
+    const negative = /[-−]\d|=\s*[-−]/;
+    for (const rampSec of [1, 5, 20, 60, 100, 200]) {
+      for (const minReplicas of [1, 2, 10]) {
+        const h = planHpa({ ...base, rampSec, minReplicas });
+        for (const line of [...h.arithmetic, ...h.warnings, h.advice]) expect(line).not.toMatch(negative);
+      }
+    }
+    // The case the issue quotes: a 20/s knee, 50/s gained per replica during a 45 s reaction.
+    const steep = planHpa({ kneePerReplica: () => 20, cpuAtKneePercent: 50, minReplicas: 1, maxReplicas: 1, baseRate: 0, peakRate: 100, rampSec: 90, podStartupSec: 30 });
+    expect(steep.arithmetic.join('\n')).not.toMatch(negative);
+    expect(steep.arithmetic.join('\n')).toMatch(/gain 50\/s is at or past the knee 20\/s/);
+  });
+
+  it('gives no target when even maxReplicas cannot react in time, and says to pre-scale', () => {
     const h = planHpa({ ...base, rampSec: 20 });
-    // slope 20/s per s × 60 s = 1200/s spread over m replicas must leave >= 30% × 1.1 of 100/s: m >= 18 > max, so it stops at max.
+    // slope 20/s per s × 60 s = 1200/s: at 10 replicas 120/s each, past the 100/s knee.
+    expect(h.feasible).toBe(false);
+    expect(h.targetUtilizationPercent).toBeNull();
+    expect(h.cpuRequestMillicores).toBe(800);
     expect(h.minReplicas).toBe(10);
-    expect(h.warnings.join()).toMatch(/too steep/);
-    expect(h.warnings.join()).toMatch(/maxReplicas from the start/);
+    expect(h.advice).toMatch(/adds 120\/s per replica during the HPA's 60 s reaction \(sync 15 s \+ pod start-up 45 s\), more than a replica's knee \(100\/s\)/);
+    expect(h.advice).toMatch(/pre-scale to 10 replicas before the sale \(pin minReplicas = maxReplicas = 10\)/);
+    // (1 − 0.33) × 100/s × 10 / 20 = 33.5 s of reaction, less the 15 s sync.
+    expect(h.advice).toMatch(/shorten pod start-up to under 18 s/);
+    expect(h.warnings).toContain(h.advice);
+    expect(h.warnings.join()).not.toMatch(/30%|maxReplicas from the start/);
+  });
+
+  it('gives no target when it would be under 30% even at maxReplicas', () => {
+    // slope 10/s per s × 60 s / 10 = 60/s... at 10 replicas; (100 − 75) / 100 / 1.1 = 22.7% with a 75/s gain.
+    const h = planHpa({ ...base, rampSec: 32 });
+    expect(h.feasible).toBe(false);
+    expect(h.targetUtilizationPercent).toBeNull();
+    expect(h.arithmetic.join('\n')).toMatch(/= 22\.7% of the knee's CPU, under the 30%/);
+    expect(h.advice).toMatch(/the CPU target would have to be 22\.7%.*pre-scale to 10 replicas/);
+  });
+
+  it('says when minReplicas = maxReplicas pins the count', () => {
+    const h = planHpa({ ...base, minReplicas: 3, maxReplicas: 3 });
+    expect(h.pinned).toBe(true);
+    expect(h.feasible).toBe(true);
+    expect(h.warnings).toContain('minReplicas = maxReplicas = 3: this HPA never scales, it pins the Deployment at 3 replicas');
+    expect(planHpa(base).pinned).toBe(false);
+    expect(planHpa(base).warnings.join()).not.toMatch(/pins/);
+  });
+
+  it('warns when only one replica count was measured, and suggests counts around maxReplicas', () => {
+    const one = planHpa({ ...base, measuredCounts: [4, 4] });
+    expect(one.warnings).toContain("only one replica count was measured (4): the knee per replica at other counts is extrapolated, so the HPA's settings are a guess; measure 2 or more counts around the recommendation (e.g. --replicas 5,10,15)");
+    expect(planHpa({ ...base, maxReplicas: 1, minReplicas: 1, measuredCounts: [1] }).warnings.join()).toMatch(/--replicas 1,2,3\)/);
+    expect(planHpa({ ...base, measuredCounts: [2, 4] }).warnings.join()).not.toMatch(/extrapolated/);
+    expect(planHpa(base).warnings.join()).not.toMatch(/extrapolated/);
   });
 
   it('takes the per-replica knee the model gives at the replicas running', () => {

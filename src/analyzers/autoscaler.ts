@@ -23,28 +23,94 @@ export interface HpaInput {
   rampSec: number;
   /** From scheduling to ready, seconds. */
   podStartupSec: number;
+  /**
+   * The replica counts whose knees were measured. With fewer than 2 distinct
+   * counts the knee per replica elsewhere is extrapolated, and a warning says so.
+   * Undefined: unknown, no warning.
+   */
+  measuredCounts?: readonly number[];
 }
 
 export interface HpaPlan {
-  /** CPU request to give each pod: what it used at its knee, rounded up to 10 millicores. */
+  /** CPU request to give each pod: what it used at its knee, rounded up to 10 millicores (null: CPU not measured). */
   cpuRequestMillicores: number | null;
-  /** averageUtilization for the HPA, percent of the CPU request. */
+  /** averageUtilization for the HPA, percent of the CPU request (null: CPU not measured, or no target can react in time). */
   targetUtilizationPercent: number | null;
+  /** False when the surge is too steep for any CPU target even at maxReplicas: pre-scale instead (see `advice`). */
+  feasible: boolean;
+  /** True when minReplicas === maxReplicas: the HPA never scales, it pins the count. */
+  pinned: boolean;
   /** minReplicas, raised when the surge is too steep for the HPA to catch from the autoscaler's floor. */
   minReplicas: number;
   maxReplicas: number;
-  /** Pods the HPA may add per 15 s to keep up with the ramp. */
+  /**
+   * Pods the HPA may add per 15 s to keep up with the ramp. When infeasible,
+   * the pace with each new replica taking a full knee (a lower bound).
+   */
   scaleUpPodsPer15s: number;
+  /** What to do, in words with the numbers: the CPU target to set, or why none works and what to do instead. */
+  advice: string;
   warnings: string[];
   arithmetic: string[];
 }
 
 const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Utilization at which the HPA must fire when `m` replicas carry the ramp, as a fraction of the knee. */
+/** Utilization at which the HPA must fire when `m` replicas carry the ramp, as a fraction of the knee (negative: no load is early enough). */
 function triggerAt(input: HpaInput, m: number, slope: number, reactionSec: number): number {
   const knee = input.kneePerReplica(m);
   return (knee - (slope * reactionSec) / m) / knee / (1 + HPA.tolerance);
+}
+
+/** Replica counts to measure around `maxReplicas`, e.g. 10 → 5,10,15. */
+function countsAround(maxReplicas: number): string {
+  const b = Math.max(2, maxReplicas);
+  const a = Math.max(1, Math.floor(b / 2));
+  return `${a},${b},${b + (b - a)}`;
+}
+
+interface Surge {
+  slope: number;
+  reactionSec: number;
+}
+
+/**
+ * Why no CPU target works even at maxReplicas, and what to do instead. Every
+ * number in it is non-negative: a gain past the knee is said in words.
+ */
+function infeasibleAdvice(input: HpaInput, { slope, reactionSec }: Surge, target: number): string {
+  const m = input.maxReplicas;
+  const knee = input.kneePerReplica(m);
+  const gain = (slope * reactionSec) / m;
+  const why = gain >= knee
+    ? `more than a replica's knee (${f1(knee)}/s): no CPU target can react in time`
+    : `${f1((gain / knee) * 100)}% of a replica's knee (${f1(knee)}/s): the CPU target would have to be ${f1(target * 100)}%, under the ${MIN_USEFUL_TARGET * 100}% worth autoscaling on`;
+  // The start-up that would leave the minimum useful target at maxReplicas.
+  const startupLimit = ((1 - MIN_USEFUL_TARGET * (1 + HPA.tolerance)) * knee * m) / slope - HPA.syncSec;
+  const shorten = startupLimit >= 1
+    ? `or shorten pod start-up to under ${Math.floor(startupLimit)} s`
+    : 'shortening pod start-up alone cannot fix it (the sync period is already too long)';
+  return `even at maxReplicas ${m} the surge adds ${f1(gain)}/s per replica during the HPA's ${f1(reactionSec)} s reaction ` +
+    `(sync ${HPA.syncSec} s + pod start-up ${f1(input.podStartupSec)} s), ${why}; ` +
+    `pre-scale to ${plural(m, 'replica')} before the sale (pin minReplicas = maxReplicas = ${m}), ${shorten}`;
+}
+
+/** Warnings that do not depend on the target: pinned count, one measured count. */
+function countWarnings(input: HpaInput, minReplicas: number): string[] {
+  const warnings: string[] = [];
+  if (minReplicas === input.maxReplicas) {
+    warnings.push(`minReplicas = maxReplicas = ${minReplicas}: this HPA never scales, it pins the Deployment at ${plural(minReplicas, 'replica')}`);
+  }
+  if (input.measuredCounts !== undefined) {
+    const distinct = [...new Set(input.measuredCounts)];
+    if (distinct.length < 2) {
+      const which = distinct.length === 1 ? `only one replica count was measured (${distinct[0]})` : 'no replica count was measured';
+      warnings.push(`${which}: the knee per replica at other counts is extrapolated, so the HPA's settings are a guess; ` +
+        `measure 2 or more counts around the recommendation (e.g. --replicas ${countsAround(input.maxReplicas)})`);
+    }
+  }
+  return warnings;
 }
 
 /**
@@ -56,7 +122,8 @@ function triggerAt(input: HpaInput, m: number, slope: number, reactionSec: numbe
  * target = (knee − slope × reaction / replicas) / knee / (1 + tolerance),
  * taken at minReplicas, where the surge starts. When that leaves less than 30%
  * the surge is too steep to chase, and minReplicas is raised until it is not
- * (pre-scale before the sale).
+ * (pre-scale before the sale). When not even maxReplicas leaves 30%, no target
+ * is given (right or silent): `feasible` is false and `advice` says to pre-scale.
  */
 export function planHpa(input: HpaInput): HpaPlan {
   const slope = Math.max(0, input.peakRate - input.baseRate) / Math.max(1, input.rampSec);
@@ -65,37 +132,60 @@ export function planHpa(input: HpaInput): HpaPlan {
     `ramp slope = (peak − base) / ramp = (${f1(input.peakRate)} − ${f1(input.baseRate)}) / ${f1(input.rampSec)} s = ${f1(slope)}/s per s`,
     `reaction = HPA sync ${HPA.syncSec} s + pod start-up ${f1(input.podStartupSec)} s = ${f1(reactionSec)} s`,
   ];
-  const warnings: string[] = [];
   let minReplicas = input.minReplicas;
   let target = triggerAt(input, minReplicas, slope, reactionSec);
   while (target < MIN_USEFUL_TARGET && minReplicas < input.maxReplicas) target = triggerAt(input, ++minReplicas, slope, reactionSec);
-  if (minReplicas > input.minReplicas) {
-    warnings.push(`the surge is too steep for the HPA to catch from ${input.minReplicas} replicas; minReplicas raised to ${minReplicas} (or scale up before the sale)`);
-  }
+  const feasible = target >= MIN_USEFUL_TARGET;
   const knee = input.kneePerReplica(minReplicas);
-  arithmetic.push(
-    `during the reaction each of ${minReplicas} replica${minReplicas > 1 ? 's' : ''} gains ${f1(slope)} × ${f1(reactionSec)} / ${minReplicas} = ${f1((slope * reactionSec) / minReplicas)}/s`,
-    `trigger load = knee ${f1(knee)}/s per replica at ${minReplicas} − ${f1((slope * reactionSec) / minReplicas)}/s = ${f1(knee - (slope * reactionSec) / minReplicas)}/s`,
-    `target = trigger / knee / (1 + tolerance ${HPA.tolerance}) = ${f1(target * 100)}% of the knee's CPU`,
-  );
-  if (target < MIN_USEFUL_TARGET) {
-    warnings.push(`even at ${minReplicas} replicas the HPA cannot react in time (target ${f1(target * 100)}%): run maxReplicas from the start of the sale`);
-    target = MIN_USEFUL_TARGET;
+  const gain = (slope * reactionSec) / minReplicas;
+  arithmetic.push(`during the reaction each of ${plural(minReplicas, 'replica')} gains ${f1(slope)} × ${f1(reactionSec)} / ${minReplicas} = ${f1(gain)}/s`);
+  if (gain >= knee) {
+    arithmetic.push(`trigger load: the gain ${f1(gain)}/s is at or past the knee ${f1(knee)}/s per replica at ${minReplicas}, so no load is early enough and no target works`);
+  } else {
+    arithmetic.push(
+      `trigger load = knee ${f1(knee)}/s per replica at ${minReplicas} − ${f1(gain)}/s = ${f1(knee - gain)}/s`,
+      `target = trigger / knee / (1 + tolerance ${HPA.tolerance}) = ${f1(target * 100)}% of the knee's CPU` +
+        (feasible ? '' : `, under the ${MIN_USEFUL_TARGET * 100}% worth autoscaling on`),
+    );
   }
-  // New replicas settle at the target's share of the knee, so each takes knee × target of the ramp.
-  const scaleUpPodsPer15s = Math.max(1, Math.ceil((slope * HPA.syncSec) / (knee * target)));
-  arithmetic.push(`scale-up pace: ${f1(slope)}/s per s × ${HPA.syncSec} s / (${f1(knee)}/s × ${f1(target * 100)}%) per new replica → at least ${scaleUpPodsPer15s} pod(s) per ${HPA.syncSec} s`);
+  const warnings: string[] = [];
+  if (feasible && minReplicas > input.minReplicas) {
+    warnings.push(`the surge is too steep for the HPA to catch from ${plural(input.minReplicas, 'replica')}: raise minReplicas to ${minReplicas} before the sale (pre-scale to ${plural(minReplicas, 'replica')}); the plan uses ${minReplicas}`);
+  }
+  // New replicas settle at the target's share of the knee, so each takes knee × target of the ramp;
+  // with no target, a full knee each gives the least pace that could keep up.
+  const share = feasible ? target : 1;
+  const scaleUpPodsPer15s = Math.max(1, Math.ceil((slope * HPA.syncSec) / (knee * share)));
+  if (feasible) {
+    arithmetic.push(`scale-up pace: ${f1(slope)}/s per s × ${HPA.syncSec} s / (${f1(knee)}/s × ${f1(target * 100)}%) per new replica → at least ${scaleUpPodsPer15s} pod(s) per ${HPA.syncSec} s`);
+  }
   let cpuRequestMillicores: number | null = null;
   let targetUtilizationPercent: number | null = null;
-  if (input.cpuAtKneePercent !== null && input.cpuAtKneePercent > 0) {
+  let advice: string;
+  const measuredCpu = input.cpuAtKneePercent !== null && input.cpuAtKneePercent > 0 ? input.cpuAtKneePercent : null;
+  if (measuredCpu !== null) {
     // Percent of a core is tens of millicores: 37.3% → 373m → 380m.
-    cpuRequestMillicores = Math.ceil(input.cpuAtKneePercent) * 10;
+    cpuRequestMillicores = Math.ceil(measuredCpu) * 10;
+    arithmetic.push(`CPU request = CPU at the knee ${f1(measuredCpu)}% of a core → ${cpuRequestMillicores}m`);
+  }
+  if (!feasible) {
+    advice = infeasibleAdvice(input, { slope, reactionSec }, target);
+    warnings.push(advice);
+  } else if (measuredCpu !== null) {
     targetUtilizationPercent = Math.floor(target * 100);
-    arithmetic.push(`CPU request = CPU at the knee ${f1(input.cpuAtKneePercent)}% of a core → ${cpuRequestMillicores}m; averageUtilization ${targetUtilizationPercent}%`);
+    arithmetic.push(`averageUtilization = floor(${f1(target * 100)}%) = ${targetUtilizationPercent}%`);
+    advice = `set the CPU request to ${cpuRequestMillicores}m and the HPA's target averageUtilization to ${targetUtilizationPercent}% ` +
+      `(minReplicas ${minReplicas}, maxReplicas ${input.maxReplicas}): scale-up then starts in time for the surge`;
   } else {
+    advice = `a CPU target of ${Math.floor(target * 100)}% of what a replica uses at its knee would start scale-up in time ` +
+      `(minReplicas ${minReplicas}, maxReplicas ${input.maxReplicas}), but CPU was not measured: collect telemetry to set the request and target`;
     warnings.push('no CPU was measured at the knee (no telemetry): the CPU request and target are not set');
   }
-  return { cpuRequestMillicores, targetUtilizationPercent, minReplicas, maxReplicas: input.maxReplicas, scaleUpPodsPer15s, warnings, arithmetic };
+  warnings.push(...countWarnings(input, minReplicas));
+  return {
+    cpuRequestMillicores, targetUtilizationPercent, feasible, pinned: minReplicas === input.maxReplicas,
+    minReplicas, maxReplicas: input.maxReplicas, scaleUpPodsPer15s, advice, warnings, arithmetic,
+  };
 }
 
 export interface KedaInput {

@@ -1,10 +1,14 @@
-import type { CapacitySettings } from '../analyzers/capacity-result.js';
+import type { CapacitySettings } from '../capacity/capacity-result.js';
 import { usageError } from '../exit-codes.js';
 
-export type { CapacitySettings } from '../analyzers/capacity-result.js';
+export type { CapacitySettings } from '../capacity/capacity-result.js';
 import { parseDuration } from '../scenarios/duration.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
+import { redisAddressProblem } from '../reporters/k8s.js';
+
+/** Without --max-steady, an undecided step may be measured this many windows in all. */
+export const DEFAULT_WINDOWS_PER_STEP = 3;
 
 /** `scalectl capacity` flags as commander hands them over (strings, lists for repeatable flags). */
 export interface CapacityFlags {
@@ -19,6 +23,8 @@ export interface CapacityFlags {
   precision?: string;
   warmup?: string;
   steady?: string;
+  maxSteady?: string;
+  redisAddress?: string;
   startRate?: string;
   maxRate?: string;
   target?: string;
@@ -93,6 +99,11 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
   const startRate = optional(f.startRate, (v) => positive('--start-rate', v));
   const maxRate = f.maxRate === undefined ? 100_000 : positive('--max-rate', f.maxRate);
   if (startRate !== undefined && startRate > maxRate) throw usageError('--start-rate is above --max-rate');
+  const steadyMs = f.steady === undefined ? 15_000 : duration('--steady', f.steady, 3000);
+  const maxSteadyMs = f.maxSteady === undefined ? DEFAULT_WINDOWS_PER_STEP * steadyMs : duration('--max-steady', f.maxSteady, 3000);
+  if (maxSteadyMs < steadyMs) throw usageError(`--max-steady ${f.maxSteady} is shorter than --steady (${steadyMs / 1000} s): it bounds the windows measured at one rate`);
+  const redisProblem = f.redisAddress === undefined ? undefined : redisAddressProblem(f.redisAddress);
+  if (redisProblem) throw usageError(`--redis-address ${f.redisAddress}: ${redisProblem}`);
   const scenarioThresholds = f.scenarioThresholds !== false;
   if (!scenarioThresholds && slos.length === 0) throw usageError('--no-scenario-thresholds needs at least one --slo to judge the steps by');
   return {
@@ -105,7 +116,8 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     headroom: f.headroom === undefined ? 0.25 : fraction('--headroom', f.headroom),
     precision,
     warmupMs: f.warmup === undefined ? 5000 : duration('--warmup', f.warmup),
-    steadyMs: f.steady === undefined ? 15_000 : duration('--steady', f.steady, 3000),
+    steadyMs,
+    maxSteadyMs,
     startRate,
     maxRate,
     target: f.target,
@@ -116,6 +128,7 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     rampSec: optional(f.ramp, (v) => duration('--ramp', v, 1000) / 1000),
     queue: f.queue ?? 'orders',
     queuePrefix: f.queuePrefix,
+    redisAddress: f.redisAddress,
     queueWaitMs: f.queueWait === undefined ? 30_000 : duration('--queue-wait', f.queueWait, 1),
     jobTimeMs: optional(f.jobTime, (v) => duration('--job-time', v, 0.001)),
     deployment: f.deployment ?? 'shop',

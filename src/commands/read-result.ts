@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { CapacityResult } from '../analyzers/capacity-result.js';
+import type { CapacityResult } from '../capacity/capacity-result.js';
 import type { RunResult } from '../analyzers/run-result.js';
 import { decodeHistogram } from '../engine/latency-histogram.js';
 import { inputError } from '../exit-codes.js';

@@ -22,7 +22,7 @@ import { startReferenceTarget, type ReferenceTarget } from '../stack/reference-t
 import { liveTelemetry } from '../analyzers/telemetry.js';
 import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
 import { planTelemetry } from '../telemetry/telemetry-plan.js';
-import { loadWithTelemetry } from './load-with-telemetry.js';
+import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
 import type { CommandIO } from './io.js';
 
 export interface RunOptions {

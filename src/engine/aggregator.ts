@@ -68,7 +68,7 @@ export class Aggregator {
 
   constructor(
     private readonly shardCount: number,
-    private readonly onPoint: (p: TimeseriesPoint, live: LiveTotals) => void = () => {},
+    private readonly onPoint: (p: TimeseriesPoint, live: LiveTotals, hist: Histogram) => void = () => {},
   ) {}
 
   window(report: WindowReport, monitor: MonitorSample): void {
@@ -119,7 +119,7 @@ export class Aggregator {
     this.live.errors += counts.errors;
     this.live.dropped += it.dropped;
     this.live.p99 = this.runHist.totalCount ? ms(this.runHist.getValueAtPercentile(99)) : 0;
-    this.onPoint(point, this.live);
+    this.onPoint(point, this.live, hist);
   }
 }
 

@@ -67,3 +67,15 @@ export function summarizeHistogram(h: Histogram): LatencySummary {
     max: ms(h.getValueAtPercentile(100)),
   };
 }
+
+/** Recorded values above `limitUs` (microseconds), exactly to the histogram's precision. */
+export function countAbove(h: Histogram, limitUs: number): number {
+  const it = (h as unknown as { recordedValuesIterator: { reset: () => void; hasNext: () => boolean; next: () => { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
+  it.reset();
+  let above = 0;
+  while (it.hasNext()) {
+    const v = it.next();
+    if (v.valueIteratedTo > limitUs) above += v.countAtValueIteratedTo;
+  }
+  return above;
+}

@@ -8,6 +8,7 @@ import { Aggregator, mergeFinals, type LiveTotals, type MergedFinal, type Timese
 import { EngineShard, type ShardOptions } from './engine-shard.js';
 import type { FromWorker, ToWorker } from './engine-worker.js';
 import type { ShardFinal } from './recorder.js';
+import type { Histogram } from './latency-histogram.js';
 
 export interface LoadOptions {
   /** Base URL the scenario's paths are joined to. */
@@ -20,8 +21,8 @@ export interface LoadOptions {
   connections?: number;
   /** Aborting stops the run gracefully (the caller's first Ctrl-C). */
   signal?: AbortSignal;
-  /** Called as each second closes. */
-  onPoint?: (point: TimeseriesPoint, live: LiveTotals) => void;
+  /** Called as each second closes, with that second's request latencies (microseconds; not kept after the call). */
+  onPoint?: (point: TimeseriesPoint, live: LiveTotals, hist: Histogram) => void;
   /** How long in-flight requests get after an abort, milliseconds. Default 2000. */
   abortGraceMs?: number;
 }

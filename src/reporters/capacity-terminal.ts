@@ -1,21 +1,27 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
-import type { ReplicaCountResult } from '../analyzers/capacity-plan.js';
-import type { CapacityResult } from '../analyzers/capacity-result.js';
+import type { ReplicaCountResult } from '../capacity/capacity-plan.js';
+import { capacityVerdict } from './capacity-verdict.js';
+import type { CapacityResult } from '../capacity/capacity-result.js';
 import { formatDuration } from '../scenarios/duration.js';
 
 const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [], compact: true } });
 const num = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '–' : String(Math.round(v * 10 ** d) / 10 ** d));
 const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toPrecision(4) : v.toExponential(3));
 
+const NOTES: Partial<Record<ReplicaCountResult['outcome'], string>> = {
+  maxRate: 'passed --max-rate', interrupted: 'interrupted', nothingPassed: 'nothing passed', loadIndependent: 'stalls: nothing passed', stepLimit: 'step budget spent',
+};
+
 function kneeTable(counts: readonly ReplicaCountResult[]): string {
-  const t = table(['replicas', 'knee it/s', 'req/s', 'p99', 'CPU/replica', 'cache hit', 'queue trend', 'drain', 'steps', 'note']);
+  const t = table(['replicas', 'knee it/s (bracket)', 'confidence', 'req/s', 'p99', 'CPU/replica', 'cache hit', 'queue trend', 'drain', 'steps', 'time', 'note']);
   for (const c of counts) {
     const k = c.kneeStep === null ? undefined : c.steps[c.kneeStep];
     const tel = c.atKnee;
     t.push([
       c.replicas,
       c.knee === null ? '–' : `${num(c.knee)}${c.firstFailure !== null ? ` (< ${num(c.firstFailure)})` : ''}`,
+      c.knee === null ? '–' : c.kneeDecided === false ? 'leaning pass' : 'pass at 95%',
       num(c.kneeRps),
       k ? formatDuration(k.latencyMs.p99) : '–',
       tel?.cpuPerReplicaPercent !== null && tel?.cpuPerReplicaPercent !== undefined ? `${num(tel.cpuPerReplicaPercent)}%` : '–',
@@ -23,17 +29,22 @@ function kneeTable(counts: readonly ReplicaCountResult[]): string {
       tel?.queueDepthSlope !== null && tel?.queueDepthSlope !== undefined ? `${tel.queueDepthSlope >= 0 ? '+' : ''}${num(tel.queueDepthSlope, 2)}/s` : '–',
       tel?.drainTimeSec !== null && tel?.drainTimeSec !== undefined ? `${num(tel.drainTimeSec)} s` : '–',
       c.steps.length,
-      c.generatorLimited ? 'generator-bound: lower bound' : c.outcome === 'maxRate' ? 'passed --max-rate' : c.outcome === 'interrupted' ? 'interrupted' : c.outcome === 'nothingPassed' ? 'nothing passed' : '',
+      c.elapsedSec === undefined ? '–' : formatDuration(c.elapsedSec * 1000),
+      [c.generatorLimited ? 'generator-bound: lower bound' : NOTES[c.outcome] ?? '', c.remeasured ? 'measured again' : ''].filter(Boolean).join(', '),
     ]);
   }
   return t.toString();
 }
 
+const LIST_SOURCES: Record<string, string> = {
+  flag: '--queue-prefix', target: "named by the target's metrics", config: "the reference stack's keyPrefix", unconfirmed: 'UNCONFIRMED: BullMQ\'s default',
+};
+
 /** The end of `scalectl capacity`: knees per replica count, the model, the recommendations and their arithmetic. */
 export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): string {
   const out: string[] = [];
   out.push(c.bold(`\n${r.scenario.name}: capacity${r.aborted ? c.yellow(' (interrupted: partial)') : r.error ? c.red(' (stopped by an error: partial)') : ''}`));
-  out.push(`knee = the highest rate (flow iterations per second) where every SLO and threshold held, >= 95% of it was achieved and nothing was dropped`);
+  out.push('knee = the highest rate (flow iterations per second) believed to pass: every SLO and threshold held (tail criteria at 95% confidence), >= 95% of it was achieved and nothing was dropped; the true knee lies below the first failure in brackets');
   out.push(kneeTable(r.replicaCounts));
   const { plan } = r;
   if (plan.model) {
@@ -45,24 +56,28 @@ export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): stri
       : m.peakReplicas === null ? `  no peak: throughput keeps rising with replicas${m.peakThroughput !== null ? ` toward ${num(m.peakThroughput)} it/s` : ''}`
       : `  peak: ${num(m.peakThroughput)} it/s at N* = ${num(m.peakReplicas)} replicas; more replicas lower throughput`);
   }
-  out.push(c.bold('\nrecommendation'));
+  const v = capacityVerdict(r);
+  const paint = v.cls === 'pass' ? c.green : v.cls === 'fail' ? c.red : c.yellow;
+  out.push(c.bold('\nverdict'));
   out.push(`  peak ${num(r.settings.peakRate)} it/s (${r.settings.peakSource === 'peak-rps' ? `--peak-rps ${r.settings.peakRps}` : r.settings.peakSource === 'surge' ? `--surge ${r.settings.surge}x × base ${num(r.settings.baseRate)} it/s` : "the scenario's peak"}), headroom ${num(r.settings.headroom * 100, 0)}%`);
+  out.push(paint(`  ${v.headline}`));
+  for (const line of v.lines) out.push(`    ${line}`);
   const rp = plan.replicas;
-  if (!rp) out.push(c.yellow('  none: nothing was measured'));
-  else if (!rp.feasible) out.push(c.red(`  not feasible: ${rp.reason}`));
-  else out.push(c.green(`  replicas: ${rp.replicas} (autoscaler min ${plan.hpa?.minReplicas ?? rp.minReplicas}, max ${rp.maxReplicas})`));
+  if (rp?.feasible && plan.verdict !== 'recommended') out.push(c.dim('    the model alone (not a recommendation):'));
   for (const line of rp?.arithmetic ?? []) out.push(c.dim(`    ${line}`));
   if (plan.hpa) {
     const h = plan.hpa;
     out.push(c.bold('\nHPA (CPU)'));
-    out.push(h.targetUtilizationPercent !== null ? `  CPU request ${h.cpuRequestMillicores}m, target averageUtilization ${h.targetUtilizationPercent}%` : '  no CPU target: CPU was not measured');
+    out.push(h.targetUtilizationPercent !== null ? `  CPU request ${h.cpuRequestMillicores}m, target averageUtilization ${h.targetUtilizationPercent}%, min ${h.minReplicas}, max ${h.maxReplicas}`
+      : h.feasible === false ? '  no CPU target can react in time' : '  no CPU target: CPU was not measured');
+    if (h.advice && h.feasible !== false) out.push(`  ${h.advice}`);
     for (const line of h.arithmetic) out.push(c.dim(`    ${line}`));
   }
   if (plan.keda) {
     const k = plan.keda;
     out.push(c.bold('\nqueue consumers (KEDA)'));
     out.push(k.listLengthPerReplica !== null
-      ? `  listLength ${k.listLengthPerReplica} jobs per replica, ${k.replicas} consumer replica(s) at the peak (time per job ${formatDuration((k.secondsPerJob ?? 0) * 1000)}, ${k.source})`
+      ? `  listLength ${k.listLengthPerReplica} jobs per replica on ${r.settings.listName} (${LIST_SOURCES[r.settings.listNameSource] ?? 'source unknown'}), ${k.replicas} consumer replica(s) at the peak (time per job ${formatDuration((k.secondsPerJob ?? 0) * 1000)}, ${k.source})`
       : '  not sized: the time per job is unknown');
     for (const line of k.arithmetic) out.push(c.dim(`    ${line}`));
   }

@@ -1,7 +1,8 @@
-import type { CapacityResult } from '../analyzers/capacity-result.js';
+import type { CapacityResult } from '../capacity/capacity-result.js';
 import { uslThroughput } from '../analyzers/usl.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { chartDiv, esc, htmlPage, table, type ChartSpec } from './html.js';
+import { capacityVerdict } from './capacity-verdict.js';
 import { renderK8s } from './k8s.js';
 
 const num = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '–' : String(Math.round(v * 10 ** d) / 10 ** d));
@@ -49,25 +50,28 @@ function modelChart(r: CapacityResult): ChartSpec | undefined {
 }
 
 function kneesSection(r: CapacityResult): string {
-  return table(['replicas', 'knee it/s', 'req/s', 'p99 at the knee', 'CPU per replica', 'cache hit', 'queue trend', 'drain', 'steps', 'outcome'], r.replicaCounts.map((c) => {
+  return table(['replicas', 'knee it/s', 'confidence', 'req/s', 'p99 at the knee', 'CPU per replica', 'cache hit', 'queue trend', 'drain', 'steps', 'time', 'outcome'], r.replicaCounts.map((c) => {
     const k = c.kneeStep === null ? undefined : c.steps[c.kneeStep];
     const t = c.atKnee;
     return [
-      String(c.replicas), `${num(c.knee)}${c.firstFailure !== null ? ` (fails at ${num(c.firstFailure)})` : ''}`, num(c.kneeRps),
+      String(c.replicas), `${num(c.knee)}${c.firstFailure !== null ? ` (fails at ${num(c.firstFailure)})` : ''}`,
+      c.knee === null ? '–' : c.kneeDecided === false ? 'leaning pass' : 'pass at 95%', num(c.kneeRps),
       k ? formatDuration(k.latencyMs.p99) : '–',
       t?.cpuPerReplicaPercent != null ? `${num(t.cpuPerReplicaPercent)}% of a core` : '–',
       t?.cacheHitRatio != null ? `${num(t.cacheHitRatio * 100)}%` : '–',
       t?.queueDepthSlope != null ? `${t.queueDepthSlope >= 0 ? '+' : ''}${num(t.queueDepthSlope, 2)} jobs/s` : '–',
       t?.drainTimeSec != null ? `${num(t.drainTimeSec)} s` : '–',
-      String(c.steps.length), c.generatorLimited ? 'lower bound (generator-bound)' : String(c.outcome),
+      String(c.steps.length), c.elapsedSec === undefined ? '–' : formatDuration(c.elapsedSec * 1000),
+      [c.generatorLimited ? 'lower bound (generator-bound)' : String(c.outcome), c.remeasured ? 'measured again' : '', c.diagnosis ?? ''].filter(Boolean).join('; '),
     ].map((cell) => esc(String(cell)));
   }));
 }
 
 function stepsSection(r: CapacityResult): string {
-  return r.replicaCounts.map((c) => `<details><summary>${esc(String(c.replicas))} replica${c.replicas > 1 ? 's' : ''}: ${c.steps.length} steps</summary>${table(['rate it/s', 'verdict', 'req/s', 'p95', 'p99', 'achieved'], c.steps.map((s) => [
-    esc(num(s.rate, 2)), s.passed ? '<span class="pass">pass</span>' : `<span class="fail">fail</span>: ${esc(s.reasons.map(String).join('; '))}`,
-    ...[num(s.rps), formatDuration(s.latencyMs.p95), formatDuration(s.latencyMs.p99), `${num(s.achievedRatio * 100)}%`].map(esc),
+  return r.replicaCounts.map((c) => `<details><summary>${esc(String(c.replicas))} replica${c.replicas > 1 ? 's' : ''}: ${c.steps.length} steps</summary>${table(['rate it/s', 'why', 'verdict', 'measured', 'req/s', 'p95', 'p99', 'achieved'], c.steps.map((s) => [
+    esc(num(s.rate, 2)), esc(String(s.purpose ?? '')), s.verdict === 'undecided' ? `<span class="warn">undecided, leaning ${s.passed ? 'pass' : 'fail'}</span>: ${esc(s.reasons.map(String).join('; '))}`
+      : s.passed ? '<span class="pass">pass</span>' : `<span class="fail">fail</span>: ${esc(s.reasons.map(String).join('; '))}`,
+    ...[s.measuredSec === undefined ? '–' : `${num(s.measuredSec)} s`, num(s.rps), formatDuration(s.latencyMs.p95), formatDuration(s.latencyMs.p99), `${num(s.achievedRatio * 100)}%`].map(esc),
   ]))}</details>`).join('\n');
 }
 
@@ -92,12 +96,10 @@ function recommendationSection(r: CapacityResult): { verdict: string; cls: strin
   const p = r.plan.replicas;
   const source = r.settings.peakSource === 'peak-rps' ? `--peak-rps ${r.settings.peakRps}` : r.settings.peakSource === 'surge' ? `${r.settings.surge}× the base rate of ${num(r.settings.baseRate)} it/s` : "the scenario's peak";
   const intro = `<p>Peak to serve: ${num(r.settings.peakRate)} iterations per second (${esc(source)}), with ${num(r.settings.headroom * 100, 0)}% headroom.</p>`;
-  if (!p) return { verdict: 'No recommendation: nothing was measured', cls: 'warn', body: intro };
-  if (!p.feasible) return { verdict: 'Not feasible by scaling out', cls: 'fail', body: `${intro}<p>${esc(String(p.reason ?? ''))}</p>${list(p.arithmetic)}` };
-  const min = r.plan.hpa?.minReplicas ?? p.minReplicas;
-  const partial = r.aborted || r.error !== undefined;
-  const verdict = `Run ${p.replicas} replica${p.replicas! > 1 ? 's' : ''} for the peak (autoscaler min ${min}, max ${p.maxReplicas})${partial ? ', from partial measurements' : ''}`;
-  return { verdict, cls: partial ? 'warn' : 'pass', body: `${intro}${list(p.arithmetic)}` };
+  const v = capacityVerdict(r);
+  const why = v.lines.length ? `<ul>${v.lines.map((l) => `<li>${esc(String(l))}</li>`).join('')}</ul>` : '';
+  const model = p?.feasible && v.cls !== 'pass' && r.plan.verdict !== 'recommended' ? '<p>What the model alone says (not a recommendation):</p>' : '';
+  return { verdict: v.headline.charAt(0).toUpperCase() + v.headline.slice(1), cls: v.cls, body: `${intro}${why}${p ? model + list(p.arithmetic) : ''}` };
 }
 
 function autoscalerSection(r: CapacityResult): string {
@@ -113,11 +115,13 @@ function autoscalerSection(r: CapacityResult): string {
       ? `<p>${esc(`listLength ${keda.listLengthPerReplica} jobs per replica, ${keda.replicas} consumer replica(s) at the peak (time per job ${formatDuration((keda.secondsPerJob ?? 0) * 1000)}, ${keda.source ?? ''}).`)}</p>`
       : '<p>Not sized: the time per job is unknown (give --job-time).</p>', list(keda.arithmetic));
   }
-  if (hpa && !r.aborted && !r.error && r.settings.listName === undefined) {
+  if (hpa && r.plan.verdict !== undefined && r.plan.verdict !== 'recommended') {
+    parts.push('<p>No YAML: the plan is not a recommendation.</p>');
+  } else if (hpa && !r.aborted && !r.error && r.settings.listName === undefined) {
     parts.push('<p>No YAML: this capacity.json predates the Deployment and queue names it needs; run scalectl capacity --emit-k8s again.</p>');
   } else if (hpa && !r.aborted && !r.error) {
-    const { deployment, consumerDeployment, listName } = r.settings;
-    const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, { deployment, consumerDeployment, listName });
+    const { deployment, consumerDeployment, listName, redisAddress } = r.settings;
+    const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, { deployment, consumerDeployment, listName, ...(redisAddress ? { redisAddress } : {}) });
     for (const [name, text] of Object.entries(files)) parts.push(`<h3>${esc(name)}</h3><pre><code>${esc(text)}</code></pre>`);
   }
   return parts.join('\n') || '<p>No autoscaler settings: no feasible recommendation.</p>';

@@ -3,7 +3,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { planHpa, planKeda } from '../analyzers/autoscaler.js';
-import { renderK8s } from './k8s.js';
+import { redisAddressProblem, renderK8s } from './k8s.js';
 
 const names = { deployment: 'shop', consumerDeployment: 'shop-order-worker', listName: 'bull:orders:wait' };
 const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
@@ -35,6 +35,39 @@ describe('renderK8s', () => {
     expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { addressFromEnv: 'REDIS_ADDRESS', listName: 'bull:orders:wait', listLength: '1500' } }]);
   });
 
+  it('without a Redis address reads REDIS_ADDRESS and says the consumer must define it as host:port', () => {
+    const text = renderK8s(hpa, keda, names)['keda-scaledobject.yaml']!;
+    expect(text).toContain("# The consumer container must define REDIS_ADDRESS=host:port (KEDA's redis trigger does not read a URL; the shop itself reads REDIS_URL, so set both).");
+  });
+
+  it('with a Redis address writes it into the trigger instead of addressFromEnv', () => {
+    const text = renderK8s(hpa, keda, { ...names, redisAddress: 'redis-master.shop.svc:6379' })['keda-scaledobject.yaml']!;
+    const model = new ScaledObject(parse(text) as ConstructorParameters<typeof ScaledObject>[0]);
+    expect(() => model.validate()).not.toThrow();
+    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { address: 'redis-master.shop.svc:6379', listName: 'bull:orders:wait', listLength: '1500' } }]);
+    expect(text).not.toMatch(/REDIS_ADDRESS/);
+  });
+
+  it('says in hpa.yaml when minReplicas = maxReplicas pins the count, and the manifest stays valid', () => {
+    const pinned = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 6, maxReplicas: 6, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
+    expect(pinned.pinned).toBe(true);
+    const text = renderK8s(pinned, keda, names)['hpa.yaml']!;
+    expect(text).toContain('# minReplicas = maxReplicas = 6: this HPA pins shop at 6 replicas and never scales.');
+    expect(text).toMatch(/# To size a real autoscaler, measure knees at 2 or more replica counts up to 6 \(e\.g\. scalectl capacity --replicas 2,4,6\)/);
+    const model = new HorizontalPodAutoscaler(parse(text) as ConstructorParameters<typeof HorizontalPodAutoscaler>[0]);
+    expect(() => model.validate()).not.toThrow();
+    expect(model.spec).toMatchObject({ minReplicas: 6, maxReplicas: 6 });
+    expect(renderK8s(hpa, keda, names)['hpa.yaml']).not.toMatch(/pins/);
+  });
+
+  it('writes no HPA when no CPU target can react to the surge in time', () => {
+    const steep = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 5000, rampSec: 10, podStartupSec: 30 });
+    expect(steep.feasible).toBe(false);
+    expect(Object.keys(renderK8s(steep, keda, names))).toEqual(['keda-scaledobject.yaml']);
+    // Even with a target left in (a hand-edited capacity.json), feasible: false withholds it.
+    expect(renderK8s({ ...steep, targetUtilizationPercent: 40 }, keda, names)['hpa.yaml']).toBeUndefined();
+  });
+
   it('the validators do reject a broken manifest (the checks above can fail)', () => {
     const doc = parse(renderK8s(hpa, keda, names)['hpa.yaml']!) as { spec: { maxReplicas: unknown } };
     doc.spec.maxReplicas = 'eight';
@@ -44,5 +77,22 @@ describe('renderK8s', () => {
   it('writes no HPA without a CPU target and no ScaledObject without a time per job', () => {
     const files = renderK8s({ ...hpa, targetUtilizationPercent: null, cpuRequestMillicores: null }, { ...keda, listLengthPerReplica: null }, names);
     expect(files).toEqual({});
+  });
+});
+
+describe('redisAddressProblem', () => {
+  it('accepts host:port', () => {
+    for (const v of ['redis:6379', 'redis-master.shop.svc.cluster.local:6379', '10.0.0.7:1', '[::1]:65535', 'my_redis:6380']) expect(redisAddressProblem(v)).toBeUndefined();
+  });
+
+  it('refuses a URL, a missing port or host, and ports out of range, in one line each', () => {
+    expect(redisAddressProblem('redis://redis:6379')).toMatch(/without a scheme.*does not read a URL/);
+    expect(redisAddressProblem('rediss://u:p@redis:6379/0')).toMatch(/without a scheme/);
+    expect(redisAddressProblem('redis')).toMatch(/no port/);
+    expect(redisAddressProblem(':6379')).toMatch(/no host/);
+    expect(redisAddressProblem('user@redis:6379')).toMatch(/not a host name/);
+    expect(redisAddressProblem('redis/0:6379')).toMatch(/not a host name/);
+    for (const port of ['0', '65536', '', 'http', '-1', '6379.5']) expect(redisAddressProblem(`redis:${port}`)).toMatch(/port must be a whole number from 1 to 65535/);
+    for (const v of ['redis://x:1', 'x', 'x:0']) expect(redisAddressProblem(v)).not.toContain('\n');
   });
 });

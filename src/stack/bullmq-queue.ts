@@ -9,7 +9,16 @@ export interface BullQueueOptions {
   concurrency: number;
 }
 
-const QUEUE = 'orders';
+/** The order queue's name, on either backend. */
+export const ORDER_QUEUE = 'orders';
+
+/**
+ * The Redis list BullMQ keeps a queue's waiting jobs in, with this stack's
+ * `keyPrefix`: `shop:bull:orders:wait` by default (what KEDA's redis trigger watches).
+ */
+export function bullWaitList(keyPrefix: string, queue = ORDER_QUEUE): string {
+  return `${keyPrefix}:bull:${queue}:wait`;
+}
 
 /**
  * The external backends' job queue: BullMQ on Redis. The job id is the order
@@ -20,7 +29,7 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
   const prefix = `${opts.keyPrefix}:bull`;
   // The producer fails fast while Redis is down; the outbox keeps the orders until it returns.
   const producer = fastFailRedis(opts.url, undefined, 2_000);
-  const queue = new Queue(QUEUE, { connection: producer, prefix });
+  const queue = new Queue(ORDER_QUEUE, { connection: producer, prefix });
   queue.on('error', () => undefined);
   let worker: Worker | undefined;
   let workerConnection: Redis | undefined;
@@ -37,7 +46,7 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
       // Blocking commands need retries without limit (BullMQ's requirement for workers).
       workerConnection = new Redis(opts.url, { maxRetriesPerRequest: null, retryStrategy: (t) => Math.min(t * 100, 1_000) });
       workerConnection.on('error', () => undefined);
-      worker = new Worker<{ orderId: string }>(QUEUE, async (job) => handler(job.data.orderId), {
+      worker = new Worker<{ orderId: string }>(ORDER_QUEUE, async (job) => handler(job.data.orderId), {
         connection: workerConnection, prefix, concurrency: opts.concurrency,
       });
       worker.on('error', () => undefined); // connection errors during an outage; the worker reconnects

@@ -20,9 +20,20 @@ export interface ShopMetrics {
   close: () => void;
 }
 
+/** Which queue the stack runs, for `shop_queue_info`. */
+export interface QueueInfo {
+  /** The queue's name, `orders`. */
+  queue: string;
+  /** bullmq: external backends; postgres: the embedded queue. */
+  backend: 'bullmq' | 'postgres';
+  /** The BullMQ waiting list for this keyPrefix, on either backend (`shop:bull:orders:wait`). */
+  waitList: string;
+}
+
 export interface ShopMetricsSources {
   db: Db;
   queue: JobQueue;
+  queueInfo: QueueInfo;
   /** Cluster worker id, a label of the per-worker series. */
   workerId: string;
 }
@@ -65,6 +76,13 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
       if (c) for (const [state, n] of Object.entries(c)) this.set({ state }, n);
     },
   });
+  // Constant, the same in every worker: max keeps it at 1 in the primary's aggregate.
+  // The wait list lets scalectl capacity name KEDA's listName instead of guessing it.
+  const info = new Gauge({
+    name: 'shop_queue_info', help: 'The order queue: its backend and the BullMQ waiting list for this keyPrefix (always 1).',
+    labelNames: ['queue', 'backend', 'wait_list'] as const, registers, aggregator: 'max',
+  });
+  info.set({ queue: src.queueInfo.queue, backend: src.queueInfo.backend, wait_list: src.queueInfo.waitList }, 1);
   new Gauge({
     name: 'shop_orders', help: 'Orders by status.', labelNames: ['status'] as const, registers, aggregator: 'max',
     async collect() {

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { createBullQueue } from './bullmq-queue.js';
+import { bullWaitList, createBullQueue, ORDER_QUEUE } from './bullmq-queue.js';
 import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redisReady, type Cache } from './cache.js';
 import { createDb, type DbConnection } from './db.js';
 import type { JobQueue } from './job-queue.js';
@@ -59,7 +59,8 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const db = createDb({ connection: spec.db, schema: config.dbSchema, poolSize: config.dbPool, applicationName: `scalectl-${config.dbSchema}-w${host.workerId}` });
   const { cache, queue, rateLimitRedis } = backends(spec, db);
   await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
-  const metrics = createShopMetrics({ db, queue, workerId: host.workerId });
+  const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
+  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId });
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
   const app = await buildShopApp({

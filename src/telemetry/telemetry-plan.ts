@@ -4,6 +4,8 @@ import { prometheusSource, promqlSource, type Snapshot, type TelemetrySource } f
 /** What to collect for a run, resolved from the scenario and its target. */
 export interface TelemetryPlan {
   source: TelemetrySource;
+  /** The Prometheus text endpoints scraped (none for PromQL): where a service's info series can be read. */
+  metricsUrls: string[];
   /** Signal names looked for (custom series as `custom:<name>`). */
   signals: string[];
   custom: Record<string, 'counter' | 'gauge'>;
@@ -30,6 +32,7 @@ export function planTelemetry(config: TelemetryConfig | undefined, target: strin
   const urls = c.prometheus === undefined ? [`${target.replace(/\/+$/, '')}/metrics`] : Array.isArray(c.prometheus) ? c.prometheus : [c.prometheus];
   return {
     source: c.promql ? promqlSource(c.promql.url, signals) : prometheusSource(urls, signals),
+    metricsUrls: c.promql ? [] : urls,
     signals: Object.keys(signals),
     custom: Object.fromEntries(Object.entries(c.custom ?? {}).map(([k, v]) => [k, v.type])),
     intervalMs,

@@ -1,10 +1,29 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** test/helpers/slot-server.mjs in a child process: `slots` at a time, `serviceMs` each. */
-export async function startSlotServer(slots: number, serviceMs: number): Promise<{ url: string; close: () => Promise<void> }> {
+/** Noise the slot server adds (test/helpers/slot-server.mjs says how each works). */
+export interface SlotNoise {
+  /** A share of answers, at random, takes tailMs longer. */
+  tailShare?: number;
+  tailMs?: number;
+  /** Every stallEveryMs the service pauses stallMs. */
+  stallEveryMs?: number;
+  stallMs?: number;
+  /** For coldMs after start and each resize, answers take coldFactor times longer. */
+  coldMs?: number;
+  coldFactor?: number;
+  seed?: number;
+}
+
+/** test/helpers/slot-server.mjs in a child process: `slots` at a time, `serviceMs` each, with optional noise. */
+export async function startSlotServer(slots: number, serviceMs: number, noise: SlotNoise = {}): Promise<{ url: string; close: () => Promise<void> }> {
+  const env: Record<string, string> = { SLOTS: String(slots), SERVICE_MS: String(serviceMs) };
+  const names: Record<keyof SlotNoise, string> = {
+    tailShare: 'TAIL_SHARE', tailMs: 'TAIL_MS', stallEveryMs: 'STALL_EVERY_MS', stallMs: 'STALL_MS', coldMs: 'COLD_MS', coldFactor: 'COLD_FACTOR', seed: 'SEED',
+  };
+  for (const [k, v] of Object.entries(noise)) if (v !== undefined) env[names[k as keyof SlotNoise]] = String(v);
   const child = fork(fileURLToPath(new URL('./slot-server.mjs', import.meta.url)), [], {
-    env: { ...process.env, SLOTS: String(slots), SERVICE_MS: String(serviceMs) },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {

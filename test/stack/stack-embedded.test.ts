@@ -84,6 +84,9 @@ describe('stack up (embedded backends, 2 workers)', () => {
     expect(pool).toBeLessThanOrEqual(40);
     expect(Number.isInteger(get('shop_db_pool_connections{state="waiting"}'))).toBe(true);
     expect(get('shop_http_requests_in_flight')).toBe(0);
+    // The queue's wait list, once (max across workers): what KEDA's listName must be with the default keyPrefix.
+    const info = [...m].filter(([k]) => k.startsWith('shop_queue_info{'));
+    expect(info).toEqual([['shop_queue_info{queue="orders",backend="postgres",wait_list="shop:bull:orders:wait"}', 1]]);
   });
 
   it('answers health and readiness, and stops cleanly on SIGTERM (exit 0)', async () => {

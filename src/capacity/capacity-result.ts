@@ -1,6 +1,7 @@
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capacity-plan.js';
-import type { HostInfo } from './run-result.js';
+import type { CapacityRunOutcome } from './capacity-run.js';
+import type { HostInfo } from '../analyzers/run-result.js';
 
 /** The validated settings, with defaults (docs/capacity.md lists them). */
 export interface CapacitySettings {
@@ -18,6 +19,8 @@ export interface CapacitySettings {
   precision: number;
   warmupMs: number;
   steadyMs: number;
+  /** Longest measurement at one rate: windows are added while the verdict is undecided. */
+  maxSteadyMs: number;
   startRate?: number;
   maxRate: number;
   target?: string;
@@ -29,6 +32,8 @@ export interface CapacitySettings {
   queue: string;
   /** undefined: the reference stack's (`<keyPrefix>:bull`), else `bull`. */
   queuePrefix?: string;
+  /** host:port of Redis for the KEDA trigger's `address` (default: addressFromEnv REDIS_ADDRESS). */
+  redisAddress?: string;
   queueWaitMs: number;
   jobTimeMs?: number;
   deployment: string;
@@ -60,6 +65,7 @@ export interface CapacityResult {
     precision: number;
     warmupSec: number;
     steadySec: number;
+    maxSteadySec: number;
     /** Iterations per second. */
     startRate: number;
     maxRate: number;
@@ -70,6 +76,9 @@ export interface CapacityResult {
     queue: string;
     /** The BullMQ waiting list the KEDA trigger watches, and the Deployments the manifests scale. */
     listName: string;
+    /** Where listName came from: --queue-prefix, the target's metrics (queue info series), the reference stack's configuration, or BullMQ's default (unconfirmed). */
+    listNameSource: ListNameSource;
+    redisAddress: string | null;
     deployment: string;
     consumerDeployment: string;
     queueWaitSec: number;
@@ -85,6 +94,8 @@ export interface CapacityResult {
   /** The generator's machine (cores is what the shared-cores warning used). */
   host: HostInfo;
   replicaCounts: ReplicaCountResult[];
+  /** Counts whose knees contradicted each other, and whether measuring them again settled it. */
+  crossChecks: CapacityRunOutcome['crossChecks'];
   plan: CapacityPlan;
   warnings: string[];
 }
@@ -110,6 +121,24 @@ export function rampSecOf(loaded: LoadedScenario): number | undefined {
   return ramp ? ramp.durationMs / 1000 : undefined;
 }
 
+export type ListNameSource = 'flag' | 'target' | 'config' | 'unconfirmed';
+
+/**
+ * The BullMQ waiting list the KEDA trigger must watch: --queue-prefix, else
+ * what the target's metrics name, else (reference stack) its configured
+ * keyPrefix, else BullMQ's default, unconfirmed. KEDA reads a missing key as
+ * an empty queue and never scales, so a guess is said out loud.
+ */
+export function resolveListName(s: CapacitySettings, fromTarget: string | undefined, referencePrefix: string | undefined): { listName: string; source: ListNameSource; warning?: string } {
+  if (s.queuePrefix !== undefined) return { listName: `${s.queuePrefix}:${s.queue}:wait`, source: 'flag' };
+  if (fromTarget !== undefined) return { listName: fromTarget, source: 'target' };
+  if (referencePrefix !== undefined) return { listName: `${referencePrefix}:bull:${s.queue}:wait`, source: 'config' };
+  const listName = `bull:${s.queue}:wait`;
+  return { listName, source: 'unconfirmed', warning:
+    `the KEDA listName ${listName} is BullMQ's default, not confirmed by the target (its metrics name no queue_info series for "${s.queue}"): ` +
+    `KEDA reads a missing key as an empty queue and never scales; check the key (redis-cli --scan --pattern '*${s.queue}:wait') and give --queue-prefix` };
+}
+
 export interface ResultInput {
   s: CapacitySettings;
   loaded: LoadedScenario;
@@ -118,13 +147,13 @@ export interface ResultInput {
   url: string;
   /** undefined: only --peak-rps was given and the scenario has no open-model phase. */
   baseRate: number | undefined;
-  listName: string;
+  /** The reference stack's keyPrefix (target: reference), for the waiting list when its metrics did not say. */
+  referencePrefix: string | undefined;
   rampSec: number;
   host: HostInfo;
   startedAt: Date;
   aborted: boolean;
-  counts: ReplicaCountResult[];
-  error?: { message: string; exitCode: number };
+  outcome: CapacityRunOutcome;
 }
 
 /**
@@ -132,7 +161,8 @@ export interface ResultInput {
  * per second: divided by the requests per iteration measured in passing steps.
  */
 function rates(input: ResultInput): { base: number; peak: number; warnings: string[] } {
-  const { s, loaded, counts } = input;
+  const { s, loaded } = input;
+  const { counts } = input.outcome;
   const warnings: string[] = [];
   let peak: number;
   if (s.peakRps !== undefined) {
@@ -156,12 +186,14 @@ function rates(input: ResultInput): { base: number; peak: number; warnings: stri
 
 /** Assembles capacity.json from the counts measured so far (also after Ctrl-C or an error). */
 export function buildCapacityResult(input: ResultInput): CapacityResult {
-  const { s, loaded, counts } = input;
+  const { s, loaded } = input;
+  const { counts, error } = input.outcome;
   const { base, peak, warnings: rateWarnings } = rates(input);
+  const list = resolveListName(s, input.outcome.listFromTarget, input.referencePrefix);
   const plan = planCapacity(counts, {
     baseRate: base, peakRate: peak, headroom: s.headroom, rampSec: input.rampSec,
     podStartupSec: s.podStartupMs / 1000, queueWaitSec: s.queueWaitMs / 1000, jobTimeSec: s.jobTimeMs === undefined ? undefined : s.jobTimeMs / 1000,
-  }, s.steadyMs / 1000);
+  });
   return {
     schemaVersion: 1,
     kind: 'capacity',
@@ -170,7 +202,7 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
     startedAt: input.startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     aborted: input.aborted,
-    ...(input.error ? { error: input.error } : {}),
+    ...(error ? { error } : {}),
     settings: {
       replicas: s.replicas,
       slos: s.slos,
@@ -179,6 +211,7 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       precision: s.precision,
       warmupSec: s.warmupMs / 1000,
       steadySec: s.steadyMs / 1000,
+      maxSteadySec: s.maxSteadyMs / 1000,
       startRate: s.startRate ?? input.baseRate ?? 10,
       maxRate: s.maxRate,
       scaleCmd: s.scaleCmd ?? null,
@@ -186,7 +219,9 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       podStartupSec: s.podStartupMs / 1000,
       rampSec: input.rampSec,
       queue: s.queue,
-      listName: input.listName,
+      listName: list.listName,
+      listNameSource: list.source,
+      redisAddress: s.redisAddress ?? null,
       deployment: s.deployment,
       consumerDeployment: s.consumerDeployment,
       queueWaitSec: s.queueWaitMs / 1000,
@@ -200,7 +235,12 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
     },
     host: input.host,
     replicaCounts: counts,
+    crossChecks: input.outcome.crossChecks,
     plan,
-    warnings: [...counts.flatMap((c) => c.warnings), ...rateWarnings, ...plan.warnings],
+    warnings: [
+      ...counts.flatMap((c) => c.warnings), ...rateWarnings, ...plan.warnings,
+      ...input.outcome.crossChecks.filter((c) => !c.settled).map((c) => `after measuring again, the counts still disagree: ${c.text}`),
+      ...(list.warning && plan.keda ? [list.warning] : []),
+    ],
   };
 }

@@ -1,9 +1,9 @@
 import { analyzeTelemetry, type TelemetryPoint, type TelemetrySummary } from '../analyzers/telemetry.js';
 import { runLoad, type LoadData, type LoadOptions } from '../engine/run-load.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
-import { afterLoad } from '../telemetry/after-load.js';
-import type { TelemetryCollector } from '../telemetry/telemetry-collector.js';
-import type { TelemetryPlan } from '../telemetry/telemetry-plan.js';
+import { afterLoad } from './after-load.js';
+import type { TelemetryCollector } from './telemetry-collector.js';
+import type { TelemetryPlan } from './telemetry-plan.js';
 
 /**
  * Runs the load while `collector` (already started) watches the target, then

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { measuredSecondsPerJob, planCapacity, type ReplicaCountResult } from './capacity-plan.js';
+import type { StepTelemetry, StepVerdict } from './step-verdict.js';
+
+const noTelemetry: StepTelemetry = {
+  cpuPerReplicaPercent: null, cacheHitRatio: null, queueDepthSlope: null, queueDepthMax: null, queueDepthFinal: null, drainTimeSec: null, jobsPerSec: null, jobsCompleted: null,
+};
+
+function step(rate: number, passed: boolean, telemetry: Partial<StepTelemetry> = {}): StepVerdict {
+  return {
+    rate, passed, purpose: 'probe', verdict: passed ? 'pass' : 'fail', evidence: [], measuredSec: 15, windows: 1, elapsedSec: 20,
+    reasons: passed ? [] : ['p99<100ms (actual 300ms)'], achievedRatio: 1, rps: rate * 2, requestsPerIteration: 2,
+    latencyMs: { p50: 5, p95: 10, p99: 20 }, errorRate: 0, dropped: 0, thresholds: [], generatorSaturated: false, telemetry: { ...noTelemetry, ...telemetry },
+  };
+}
+
+function count(replicas: number, knee: number | null, steps: StepVerdict[], outcome: ReplicaCountResult['outcome'] = 'converged', atKnee: Partial<StepTelemetry> = {}, firstFailure: number | null = null): ReplicaCountResult {
+  return {
+    replicas, knee, kneeStep: null, kneeRps: knee === null ? null : knee * 2, firstFailure, kneeDecided: true, outcome, generatorLimited: false,
+    contradictions: [], remeasured: false, diagnosis: outcome === 'loadIndependent' ? 'p99<100ms failed at every rate from 5 to 40 it/s; stalls' : null,
+    atKnee: { ...noTelemetry, ...atKnee }, steps, elapsedSec: 100, warnings: [],
+  };
+}
+/** A count whose knee lies in [knee, 1.05 knee). */
+const at = (replicas: number, knee: number, cpu = 50): ReplicaCountResult => count(replicas, knee, [step(knee, true), step(knee * 1.05, false)], 'converged', { cpuPerReplicaPercent: cpu }, knee * 1.05);
+
+const settings = { baseRate: 20, peakRate: 100, headroom: 0.25, rampSec: 60, podStartupSec: 30, queueWaitSec: 30 };
+
+describe('measuredSecondsPerJob', () => {
+  it('takes replicas × drain ÷ backlog from long drains only, median over steps', () => {
+    const counts = [
+      count(1, 50, [step(50, true, { queueDepthFinal: 100, drainTimeSec: 10 }), step(100, false, { queueDepthFinal: 10, drainTimeSec: 1 })]),
+      count(2, 90, [step(90, true, { queueDepthFinal: 200, drainTimeSec: 6 }), step(180, false, { queueDepthFinal: 400, drainTimeSec: 16 })]),
+    ];
+    // 1 × 10 / 100 = 0.1; 2 × 6 / 200 = 0.06; 2 × 16 / 400 = 0.08; the short drain of 10 jobs is left out.
+    expect(measuredSecondsPerJob(counts)).toBeCloseTo(0.08, 10);
+  });
+
+  it('is null when no drain was long enough to say anything', () => {
+    expect(measuredSecondsPerJob([count(1, 50, [step(50, true, { queueDepthFinal: 6, drainTimeSec: 1 })])])).toBeNull();
+  });
+});
+
+describe('planCapacity', () => {
+  it('leaves interrupted counts out of the model', () => {
+    const plan = planCapacity([count(1, 100, [step(100, true)]), count(2, 100, [step(100, true)], 'interrupted')], settings);
+    expect(plan.model!.kind).toBe('linear');
+    expect(plan.model!.points).toEqual([{ replicas: 1, throughput: 100 }]);
+  });
+
+  it('sizes the queue consumers from jobs per iteration in steps that made jobs', () => {
+    const counts = [count(1, 100, [
+      step(50, true, { jobsCompleted: 75 }), // 75 jobs / (50/s × 15 s measured) = 0.1 per iteration
+      step(100, true, { jobsCompleted: 0 }), // sold out: left out
+    ], 'converged', { cpuPerReplicaPercent: 50 })];
+    const plan = planCapacity(counts, { ...settings, jobTimeSec: 0.05 });
+    // 100 it/s × 0.1 = 10 jobs/s × 0.05 s × 1.25 = 0.625 → 1 consumer; 30 s / 50 ms = 600 per replica.
+    expect(plan.keda).toMatchObject({ jobsPerIteration: 0.1, secondsPerJob: 0.05, source: '--job-time', replicas: 1, listLengthPerReplica: 600 });
+  });
+
+  it('says the consumers were not sized when no passing step made jobs', () => {
+    const plan = planCapacity([count(1, 100, [step(100, true, { jobsCompleted: 0 })])], settings);
+    expect(plan.keda).toBeNull();
+    expect(plan.warnings.join()).toMatch(/not sized/);
+  });
+
+  it('with nothing passing anywhere, is infeasible and says what failed', () => {
+    const plan = planCapacity([count(1, null, [step(10, false)], 'nothingPassed')], settings);
+    expect(plan).toMatchObject({ verdict: 'infeasible', model: null, replicas: null, hpa: null });
+    expect(plan.reasons[0]).toMatch(/nothing passed with 1 replica/);
+  });
+
+  it('when stalls set the tail at any count, is infeasible with the diagnosis, even if another count passed', () => {
+    const plan = planCapacity([count(1, null, [step(5, false)], 'loadIndependent'), at(2, 200)], settings);
+    expect(plan).toMatchObject({ verdict: 'infeasible', replicas: null, hpa: null, keda: null });
+    expect(plan.reasons[0]).toMatch(/stalls/);
+  });
+
+  it('recommends from knees that agree with the model, with the evidence in words', () => {
+    const plan = planCapacity([at(1, 60), at(2, 115), at(3, 165)], settings);
+    expect(plan.verdict).toBe('recommended');
+    expect(plan.replicas!.replicas).toBe(3);
+    expect(plan.reasons[0]).toMatch(/^3 replicas for a peak of 100 it\/s with 25% headroom \(125 it\/s; measured: 165 it\/s with 3 replicas\)/);
+    expect(plan.hpa).not.toBeNull();
+  });
+
+  it('is inconclusive, with no autoscaler settings, when knees are super-linear (the issue\'s 19.4 and 465 it/s)', () => {
+    const plan = planCapacity([at(1, 19.4), at(2, 465)], settings);
+    expect(plan.verdict).toBe('inconclusive');
+    expect(plan.reasons.join()).toMatch(/super-linear/);
+    expect(plan.reasons.join()).toMatch(/the model gives .* at 1 replica, where 19.4–20.4 it\/s was measured/);
+    expect(plan.remeasure[0]).toMatch(/--replicas 1,2/);
+    expect(plan).toMatchObject({ hpa: null, keda: null });
+  });
+
+  it('is inconclusive when the fitted model misses a measured knee beyond its bracket and the noise allowance', () => {
+    // 4 counts; the third knee is far off any smooth curve through the others.
+    const plan = planCapacity([at(1, 100), at(2, 190), at(3, 150), at(4, 340)], settings);
+    expect(plan.verdict).toBe('inconclusive');
+    expect(plan.reasons.join()).toMatch(/the model gives/);
+  });
+
+  it('never recommends a count at or below one where nothing passed', () => {
+    const plan = planCapacity([count(1, null, [step(10, false)], 'nothingPassed'), at(2, 200), at(3, 300)], { ...settings, peakRate: 40 });
+    expect(plan.verdict).toBe('recommended');
+    expect(plan.replicas!.replicas).toBe(2);
+    expect(plan.warnings.join()).toMatch(/nothing passed with 1 replica/);
+  });
+
+  it('is infeasible when the model cannot reach the peak', () => {
+    // Flat: 100 it/s at 1 and at 2 replicas.
+    const plan = planCapacity([at(1, 100), at(2, 100)], { ...settings, peakRate: 500 });
+    expect(plan.verdict).toBe('infeasible');
+    expect(plan.reasons[0]).toMatch(/no replica count serves the peak/);
+  });
+});

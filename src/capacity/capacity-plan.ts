@@ -1,0 +1,215 @@
+import { planHpa, planKeda, type HpaPlan, type KedaPlan } from '../analyzers/autoscaler.js';
+import { planReplicas, scalingModel, type ReplicaPlan, type ScalingModel } from '../analyzers/replica-plan.js';
+import { UslDataError, uslThroughput } from '../analyzers/usl.js';
+import type { ReplicaCountResult } from './count-search.js';
+import { crossCheck, modelMisses } from './cross-check.js';
+
+export type { ReplicaCountResult } from './count-search.js';
+
+export interface PlanSettings {
+  /** Before the surge and at its peak, flow iterations per second. */
+  baseRate: number;
+  peakRate: number;
+  headroom: number;
+  rampSec: number;
+  podStartupSec: number;
+  /** How long an order may wait in the queue, seconds. */
+  queueWaitSec: number;
+  /** Seconds per job per consumer replica when given (--job-time); otherwise measured from the drains. */
+  jobTimeSec?: number;
+}
+
+/** recommended: the measurements support a recommendation; infeasible: no count meets the SLOs at the peak (or at all); inconclusive: the data cannot tell. */
+export type PlanVerdict = 'recommended' | 'infeasible' | 'inconclusive';
+
+export interface CapacityPlan {
+  verdict: PlanVerdict;
+  /** Why, in words; the first line is the headline. */
+  reasons: string[];
+  /** What to measure again when inconclusive. */
+  remeasure: string[];
+  model: (Omit<ScalingModel['fit'], 'peakConcurrency' | 'peakThroughput'> & {
+    kind: ScalingModel['kind'];
+    /** null when unbounded (kappa = 0, or sigma = kappa = 0). */
+    peakReplicas: number | null;
+    peakThroughput: number | null;
+    points: { replicas: number; throughput: number }[];
+  }) | null;
+  replicas: ReplicaPlan | null;
+  hpa: HpaPlan | null;
+  keda: (KedaPlan & { secondsPerJob: number | null; jobsPerIteration: number | null; source: 'measured' | '--job-time' | null }) | null;
+  warnings: string[];
+}
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+
+/** Drains shorter than this are a few scrapes long: their time says more about the scrape interval than the consumers. */
+const MIN_DRAIN_SEC = 5;
+const MIN_BACKLOG = 20;
+
+/**
+ * Seconds one consumer replica spends per job, from drains after the load:
+ * replicas × drain time ÷ backlog (waiting + active + delayed at the end of
+ * the load), where the backlog was at least 20 jobs and took at least 5 s to
+ * drain. Median over the steps that qualify; null when none did.
+ */
+export function measuredSecondsPerJob(counts: readonly ReplicaCountResult[]): number | null {
+  const samples = counts.flatMap((c) => c.steps.flatMap((s) => {
+    const { queueDepthFinal: q, drainTimeSec: d } = s.telemetry;
+    return q !== null && d !== null && q >= MIN_BACKLOG && d >= MIN_DRAIN_SEC ? [(c.replicas * d) / q] : [];
+  }));
+  return samples.length ? median(samples) : null;
+}
+
+/**
+ * Jobs per flow iteration (checkouts per iteration, for the reference shop):
+ * the median over passing steps that made jobs at all. Steps with none are
+ * left out: a flash sale's stock runs out, and later steps place no orders.
+ */
+function jobsPerIteration(counts: readonly ReplicaCountResult[]): number | null {
+  const ratios = counts.flatMap((c) => c.steps.flatMap((s) => {
+    const jobs = s.telemetry.jobsCompleted;
+    return s.passed && jobs !== null && jobs > 0 && s.rate > 0 && s.measuredSec > 0 ? [jobs / (s.rate * s.measuredSec)] : [];
+  }));
+  return ratios.length ? median(ratios) : null;
+}
+
+type ModelOut = NonNullable<CapacityPlan['model']>;
+const noPlan = { model: null, replicas: null, hpa: null, keda: null } as const;
+const r1 = (v: number): number => Math.round(v * 10) / 10;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function modelOut(model: ScalingModel, points: { n: number; x: number }[]): ModelOut {
+  const { fit } = model;
+  return {
+    ...fit,
+    kind: model.kind,
+    peakReplicas: finiteOrNull(fit.peakConcurrency),
+    peakThroughput: finiteOrNull(fit.peakThroughput),
+    points: points.map((p) => ({ replicas: p.n, throughput: p.x })),
+  };
+}
+
+/** The KEDA plan from the jobs the steps completed, or null with a warning when no passing step made jobs. */
+function planConsumers(counts: readonly ReplicaCountResult[], settings: PlanSettings, warnings: string[]): CapacityPlan['keda'] {
+  const measuredJob = measuredSecondsPerJob(counts);
+  const secondsPerJob = settings.jobTimeSec ?? measuredJob;
+  const perIteration = jobsPerIteration(counts);
+  if (perIteration === null) {
+    if (counts.some((c) => c.steps.some((st) => st.telemetry.jobsCompleted !== null))) {
+      warnings.push('no passing step completed any job (a sold-out flash sale places no orders): the queue consumers were not sized');
+    }
+    return null;
+  }
+  const k = planKeda({ secondsPerJob, acceptableWaitSec: settings.queueWaitSec, peakJobRate: perIteration * settings.peakRate, headroom: settings.headroom });
+  warnings.push(...k.warnings);
+  return { ...k, secondsPerJob, jobsPerIteration: perIteration, source: settings.jobTimeSec !== undefined ? '--job-time' : measuredJob !== null ? 'measured' : null };
+}
+
+/**
+ * Within the measured range a measured knee outranks the model: the fewest
+ * replicas the model gives is raised past every count where nothing passed,
+ * and past measured counts whose knee is below the required rate. Returns the
+ * count, or a reason when a measured count contradicts the model.
+ */
+function checkAgainstMeasured(n: number, required: number, measured: readonly ReplicaCountResult[], failed: readonly ReplicaCountResult[]): { n: number; note?: string; contradiction?: string } {
+  const floor = Math.max(0, ...failed.map((c) => c.replicas));
+  let note: string | undefined;
+  if (n <= floor) {
+    note = `raised from ${n} to ${floor + 1}: no rate met the SLOs with ${plural(floor, 'replica')}`;
+    n = floor + 1;
+  }
+  const short = measured.filter((c) => c.replicas >= n && !c.generatorLimited && c.knee! < required).sort((a, b) => b.replicas - a.replicas)[0];
+  if (short) {
+    const cover = measured.filter((c) => c.replicas > short.replicas && c.knee! >= required).sort((a, b) => a.replicas - b.replicas)[0];
+    if (!cover) return { n, contradiction: `the model says ${plural(n, 'replica')} carry ${r1(required)} it/s, but ${short.replicas} sustained only ${r1(short.knee!)} it/s` };
+    note = `raised from ${n} to ${cover.replicas}: ${short.replicas} replicas sustained only ${r1(short.knee!)} it/s of the ${r1(required)} it/s required, ${cover.replicas} sustained ${r1(cover.knee!)} it/s`;
+    n = cover.replicas;
+  }
+  return { n, note };
+}
+
+/**
+ * From the knees per replica count: the verdict, the scalability model,
+ * replicas for the peak, the HPA's CPU target and the queue consumers' KEDA
+ * target. Only a `recommended` verdict carries autoscaler settings. Pure.
+ */
+export function planCapacity(counts: readonly ReplicaCountResult[], settings: PlanSettings): CapacityPlan {
+  // An interrupted count's knee is often just where its probe started: not a measurement of it.
+  const done = counts.filter((c) => c.outcome !== 'interrupted');
+  const measured = done.filter((c) => c.knee !== null && c.knee > 0);
+  const failed = done.filter((c) => c.knee === null);
+  const warnings: string[] = [];
+  const stalls = done.filter((c) => c.outcome === 'loadIndependent');
+  if (stalls.length || (done.length && !measured.length)) {
+    const diagnoses = (stalls.length ? stalls : failed).map((c) => c.diagnosis ?? `nothing passed with ${plural(c.replicas, 'replica')}`);
+    return { verdict: 'infeasible', reasons: diagnoses, remeasure: [], ...noPlan, warnings: ['no rate met the SLOs: nothing to recommend'] };
+  }
+  if (!measured.length) return { verdict: 'inconclusive', reasons: ['no replica count was measured to the end'], remeasure: ['run the measurement to the end'], ...noPlan, warnings };
+  const points = measured.map((c) => ({ n: c.replicas, x: c.knee! }));
+  let model: ScalingModel;
+  try {
+    model = scalingModel(points);
+  } catch (err) {
+    if (!(err instanceof UslDataError)) throw err;
+    return { verdict: 'inconclusive', reasons: [`the scalability model could not be fitted: ${err.message}`], remeasure: [], ...noPlan, warnings };
+  }
+  warnings.push(...model.warnings);
+  if (measured.some((c) => c.generatorLimited)) warnings.push('some knees are lower bounds (the generator was the limit): the model understates the target');
+  for (const c of failed) warnings.push(c.diagnosis ?? `nothing passed with ${plural(c.replicas, 'replica')}`);
+  const replicas = planReplicas({ model, peakRate: settings.peakRate, baseRate: settings.baseRate, headroom: settings.headroom });
+  warnings.push(...replicas.warnings);
+  const out = { model: modelOut(model, points), replicas };
+
+  // Inconclusive: knees that contradict each other, or a model that misses them.
+  const doubts = [...crossCheck(measured).filter((d) => d.kind === 'superlinear').map((d) => `super-linear: ${d.text}`), ...modelMisses(measured, model.fit)];
+  if (doubts.length) {
+    const suspects = [...new Set(crossCheck(measured).flatMap((d) => d.replicas))];
+    return {
+      verdict: 'inconclusive', reasons: doubts,
+      remeasure: [`measure ${suspects.length ? `--replicas ${suspects.join(',')}` : 'the counts'} again with a longer --steady window, on a quiet machine; add a count between them to see the trend`],
+      ...out, hpa: null, keda: null, warnings,
+    };
+  }
+  if (!replicas.feasible) {
+    return { verdict: 'infeasible', reasons: [`no replica count serves the peak: ${replicas.reason}`], remeasure: [], ...out, hpa: null, keda: null, warnings };
+  }
+  const checked = checkAgainstMeasured(replicas.replicas!, replicas.requiredRate, measured, failed);
+  if (checked.contradiction) {
+    return { verdict: 'inconclusive', reasons: [checked.contradiction], remeasure: [`measure more replica counts above ${Math.max(...measured.map((c) => c.replicas))}`], ...out, hpa: null, keda: null, warnings };
+  }
+  const n = checked.n;
+  const plan: ReplicaPlan = checked.note
+    ? { ...replicas, replicas: n, maxReplicas: n, minReplicas: Math.min(replicas.minReplicas!, n), modelledRate: uslThroughput(model.fit, n), arithmetic: [...replicas.arithmetic, checked.note] }
+    : replicas;
+  // CPU at the knee: the measured count nearest the autoscaler's floor, where the surge starts.
+  const nearest = [...measured].sort((a, b) => Math.abs(a.replicas - plan.minReplicas!) - Math.abs(b.replicas - plan.minReplicas!))[0]!;
+  const hpa = planHpa({
+    kneePerReplica: (m) => uslThroughput(model.fit, m) / m,
+    cpuAtKneePercent: nearest.atKnee?.cpuPerReplicaPercent ?? null,
+    minReplicas: plan.minReplicas!,
+    maxReplicas: plan.maxReplicas!,
+    baseRate: settings.baseRate,
+    peakRate: settings.peakRate,
+    rampSec: settings.rampSec,
+    podStartupSec: settings.podStartupSec,
+    measuredCounts: measured.map((c) => c.replicas),
+  });
+  warnings.push(...hpa.warnings);
+  const keda = planConsumers(counts, settings, warnings);
+  const measuredAt = measured.find((c) => c.replicas === n);
+  const evidence = measuredAt
+    ? `measured: ${r1(measuredAt.knee!)} it/s with ${plural(n, 'replica')}${measuredAt.kneeDecided ? '' : ' (its pass only leaned that way at 95% confidence)'}`
+    : `modelled: ${r1(plan.modelledRate!)} it/s with ${plural(n, 'replica')}`;
+  return {
+    verdict: 'recommended',
+    reasons: [`${plural(n, 'replica')} for a peak of ${r1(settings.peakRate)} it/s with ${Math.round(settings.headroom * 100)}% headroom (${r1(plan.requiredRate)} it/s; ${evidence})`],
+    remeasure: [],
+    ...out, replicas: plan, hpa, keda, warnings,
+  };
+}

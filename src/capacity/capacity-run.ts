@@ -1,0 +1,167 @@
+import { request } from 'undici';
+import { probeTarget } from '../engine/probe-target.js';
+import { ExitCode, UserError } from '../exit-codes.js';
+import { formatDuration } from '../scenarios/duration.js';
+import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import { queueListFromMetrics } from '../telemetry/queue-list.js';
+import { planTelemetry } from '../telemetry/telemetry-plan.js';
+import type { CapacitySettings } from './capacity-result.js';
+import { CountSearch, type ReplicaCountResult } from './count-search.js';
+import { crossCheck } from './cross-check.js';
+import type { StepPurpose } from './knee-search.js';
+import { measureStep } from './measure-rate.js';
+import { scaleExternal, scaleReference, type ScaledTarget } from './scale-target.js';
+import { tailCriteria, type StepVerdict } from './step-verdict.js';
+
+/** What a capacity measurement needs from the outside world. */
+export interface CapacityRunContext {
+  loaded: LoadedScenario;
+  s: CapacitySettings;
+  reference: boolean;
+  /** The target runs on this host (the reference stack, or a loopback URL). */
+  local: boolean;
+  cores: number;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  signal: AbortSignal;
+  /** Progress lines (stderr). */
+  say: (line: string) => void;
+  /** Headings in progress, made bold where the stream has colour. */
+  bold: (text: string) => string;
+}
+
+export interface CapacityRunOutcome {
+  counts: ReplicaCountResult[];
+  /** The waiting list the target said its queue uses (its metrics' queue info series), when it said. */
+  listFromTarget?: string;
+  /** Disagreements between counts found, with whether re-measuring settled them. */
+  crossChecks: { text: string; settled: boolean }[];
+  error?: { message: string; exitCode: number };
+}
+
+const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
+const pct = (v: number): string => `${round(v * 100, 2)}%`;
+
+/** Brings the target to `replicas`: the reference stack restarted with that many workers, or the --scale-cmd. */
+async function scaleTo(ctx: CapacityRunContext, replicas: number, url: string): Promise<ScaledTarget> {
+  if (ctx.reference) return scaleReference(ctx.loaded.scenario.stack, replicas, ctx.env);
+  if (ctx.s.scaleCmd === undefined) return { url, stop: () => Promise.resolve() };
+  return scaleExternal({
+    url, command: ctx.s.scaleCmd, readyUrl: ctx.s.readyUrl!, readyTimeoutMs: ctx.s.readyTimeoutMs, replicas,
+    env: ctx.env, cwd: ctx.cwd, signal: ctx.signal,
+  });
+}
+
+/** The step's verdict in one line: the decision, its confidence, the samples and the tail evidence. */
+export function describeStep(v: StepVerdict): string {
+  const samples = v.evidence.length ? Math.min(...v.evidence.map((e) => e.samples)) : Math.round(v.rps * v.measuredSec);
+  const tails = v.evidence.map((e) => `${e.expression.replace(/\s+/g, '')} ${pct(e.observed)} past (CI ${pct(e.low)}–${pct(e.high)})`).join(', ');
+  const how = `${samples} samples in ${v.measuredSec} s${tails ? `; ${tails}` : ''}`;
+  if (v.verdict === 'pass') return `pass at 95% confidence (${v.rps} req/s, p99 ${formatDuration(v.latencyMs.p99)}; ${how})`;
+  if (v.verdict === 'undecided') return `undecided, leaning ${v.passed ? 'pass' : 'fail'} (${how})`;
+  return `fail: ${v.reasons.join('; ')}${v.generatorSaturated ? ' [generator saturated]' : ''}`;
+}
+
+/** The waiting list a target names in its metrics (the first Prometheus endpoint), or undefined. */
+async function listFromMetrics(urls: readonly string[], queue: string): Promise<string | undefined> {
+  if (!urls.length) return undefined;
+  try {
+    const res = await request(urls[0]!, { headersTimeout: 5000, bodyTimeout: 5000 });
+    const text = await res.body.text();
+    return res.statusCode === 200 ? queueListFromMetrics(text, queue) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Drives one count's search through its steps, with progress lines. */
+async function searchOnce(ctx: CapacityRunContext, search: CountSearch, url: string): Promise<void> {
+  const { s, say } = ctx;
+  const plan = planTelemetry(ctx.loaded.scenario.telemetry, url, ctx.reference || ctx.loaded.scenario.target === 'reference');
+  const criteria = tailCriteria([...(s.scenarioThresholds ? ctx.loaded.scenario.thresholds.map((t) => t.text) : []), ...s.slos]);
+  const setup = {
+    loaded: ctx.loaded, target: url, slos: s.slos, scenarioThresholds: s.scenarioThresholds, warmupMs: s.warmupMs, steadyMs: s.steadyMs, maxSteadyMs: s.maxSteadyMs,
+    workers: s.workers, plan, cores: ctx.cores, replicas: search.replicas, criteria, signal: ctx.signal, say,
+  };
+  await search.run(
+    (rate, purpose: StepPurpose, warmup) => measureStep(setup, rate, purpose, warmup),
+    (rate, purpose, warmup) => {
+      const { low, high, steps } = search.status;
+      say(`  step ${steps + 1} (${purpose}, bracket ${low === undefined ? '–' : round(low)} .. ${high === undefined ? '–' : round(high)} it/s): ` +
+        `${round(rate)} it/s for ${warmup && s.warmupMs > 0 ? `${formatDuration(s.warmupMs)} + ` : ''}${formatDuration(s.steadyMs)}`);
+    },
+    (v) => say(`    ${describeStep(v)}`),
+  );
+}
+
+function kneeLine(c: ReplicaCountResult): string {
+  const n = `${c.replicas} replica${c.replicas > 1 ? 's' : ''}`;
+  if (c.knee === null) return `  no knee with ${n}: ${c.diagnosis ?? c.outcome}`;
+  const bracket = c.firstFailure === null ? '' : ` (< ${c.firstFailure}, ${c.kneeDecided ? 'pass at 95%' : 'pass leaned'})`;
+  return `  knee with ${n}: ${c.knee} it/s${bracket}${c.kneeRps !== null ? `, ${c.kneeRps} req/s` : ''}${c.generatorLimited ? ' (lower bound)' : ''}; ` +
+    `${c.steps.length} steps in ${formatDuration(c.elapsedSec * 1000)}`;
+}
+
+/**
+ * Measures each replica count in turn, then measures again the counts whose
+ * knees contradict each other (super-linear gains, knees that fall). An error
+ * stops the loop but keeps what was measured; `save` is called after each count.
+ */
+export async function runCapacity(ctx: CapacityRunContext, url: string, firstRate: number, save: (o: CapacityRunOutcome) => Promise<unknown>): Promise<CapacityRunOutcome> {
+  const { s, say, signal } = ctx;
+  const searches: CountSearch[] = [];
+  const outcome: CapacityRunOutcome = { counts: [], crossChecks: [] };
+  const snapshot = (): CapacityRunOutcome => ({ ...outcome, counts: searches.map((x) => x.result()) });
+  const withTarget = async (replicas: number, run: (target: string) => Promise<void>): Promise<void> => {
+    say(ctx.bold(`replicas ${replicas}: `) + (ctx.reference ? `starting the reference stack with ${replicas} worker${replicas > 1 ? 's' : ''}...` : s.scaleCmd ? 'scaling...' : 'measuring as it is'));
+    const scaled = await scaleTo(ctx, replicas, url);
+    try {
+      if (signal.aborted) return;
+      if (scaled.logFile) say(`  ready at ${scaled.url} (logs: ${scaled.logFile})`);
+      const unreachable = await probeTarget(scaled.url);
+      if (unreachable) throw new UserError(`target ${scaled.url} unreachable: ${unreachable}`, ExitCode.unreachable);
+      outcome.listFromTarget ??= await listFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, ctx.reference)?.metricsUrls ?? [], s.queue);
+      await run(scaled.url);
+    } finally {
+      await scaled.stop();
+    }
+  };
+  try {
+    let startRate = firstRate;
+    for (const replicas of s.replicas) {
+      if (signal.aborted) break;
+      const local = ctx.local && replicas + s.workers > ctx.cores
+        ? [`${replicas} replicas + ${s.workers} generator thread(s) share this host's ${ctx.cores} cores: the knee says more about the host than the service`] : [];
+      for (const w of local) say(`warning: ${w}`);
+      const search = new CountSearch(replicas, { startRate, maxRate: s.maxRate, precision: s.precision }, local);
+      // A count joins the results once its target is up: a resize that fails leaves nothing measured.
+      await withTarget(replicas, (target) => {
+        searches.push(search);
+        return searchOnce(ctx, search, target);
+      });
+      if (!searches.includes(search)) break;
+      const count = search.result();
+      say(kneeLine(count));
+      // The next count starts where this one's knee was: it should pass there.
+      if (count.knee !== null) startRate = Math.min(count.knee, s.maxRate);
+      await save(snapshot());
+    }
+    // Knees that contradict each other are measured again, once per count, not averaged away.
+    const found = signal.aborted ? [] : crossCheck(searches.map((x) => x.result()));
+    for (const d of found) say(`counts disagree: ${d.text}; measuring again`);
+    const again = [...new Set(found.flatMap((d) => d.replicas))];
+    for (const replicas of again) {
+      const search = searches.find((x) => x.replicas === replicas)!;
+      if (signal.aborted || !search.reopen()) continue;
+      await withTarget(replicas, (target) => searchOnce(ctx, search, target));
+      say(kneeLine(search.result()));
+      await save(snapshot());
+    }
+    const remaining = crossCheck(searches.map((x) => x.result()));
+    outcome.crossChecks = found.map((d) => ({ text: d.text, settled: !remaining.some((r) => r.kind === d.kind && r.replicas.join() === d.replicas.join()) }));
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    outcome.error = { message: e.message, exitCode: e.exitCode };
+  }
+  return snapshot();
+}

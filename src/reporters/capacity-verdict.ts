@@ -1,0 +1,31 @@
+import type { CapacityResult } from '../capacity/capacity-result.js';
+
+/** The plan's verdict as every output words it: one headline, a class (pass, warn, fail), and the lines under it. */
+export interface VerdictText {
+  headline: string;
+  cls: 'pass' | 'warn' | 'fail';
+  lines: string[];
+}
+
+/**
+ * One wording of `plan.verdict` for the terminal and the HTML report, so
+ * both say what capacity.json says. A capacity.json written before verdicts
+ * existed is read by its replica plan.
+ */
+export function capacityVerdict(r: CapacityResult): VerdictText {
+  const p = r.plan;
+  const verdict = p.verdict ?? (p.replicas?.feasible ? 'recommended' : p.replicas ? 'infeasible' : 'inconclusive');
+  const reasons = p.reasons ?? (p.replicas?.reason ? [p.replicas.reason] : []);
+  const partial = r.aborted || r.error !== undefined;
+  const tail = partial ? ' (from partial measurements)' : '';
+  if (verdict === 'recommended' && p.replicas?.replicas != null) {
+    const min = p.hpa?.minReplicas ?? p.replicas.minReplicas;
+    return {
+      headline: `recommended: run ${p.replicas.replicas} replica${p.replicas.replicas > 1 ? 's' : ''} for the peak (autoscaler min ${min}, max ${p.replicas.maxReplicas})${tail}`,
+      cls: partial ? 'warn' : 'pass',
+      lines: reasons,
+    };
+  }
+  if (verdict === 'infeasible') return { headline: `infeasible: no recommendation${tail}`, cls: 'fail', lines: reasons };
+  return { headline: `inconclusive: no recommendation${tail}`, cls: 'warn', lines: [...reasons, ...(p.remeasure ?? []).map((x) => `what to do: ${x}`)] };
+}
