@@ -8,7 +8,7 @@ import { stackUpCommand } from './commands/stack.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand, type CompareOptions } from './commands/compare.js';
 import { reportCommand } from './commands/report.js';
-import type { CapacityFlags } from './commands/capacity-options.js';
+import { DEFAULT_WINDOWS_PER_STEP, type CapacityFlags } from './commands/capacity-options.js';
 import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
 import { planUslCommand } from './commands/plan-usl.js';
 import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
@@ -71,7 +71,7 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('--precision <pct>', 'stop the search when the bracket is this narrow', '5%')
     .option('--warmup <duration>', 'warm-up at each rate, not judged', '5s')
     .option('--steady <duration>', 'one measured window at each rate', '15s')
-    .option('--max-steady <duration>', 'longest measurement at one rate: windows are added while the verdict is undecided (default 3 windows)')
+    .option('--max-steady <duration>', `longest measurement at one rate: windows are added while the verdict is undecided (default ${DEFAULT_WINDOWS_PER_STEP} windows)`)
     .option('--start-rate <n>', 'first rate tried, iterations per second (default: the base rate)')
     .option('--max-rate <n>', 'never offer more than this, iterations per second', '100000')
     .option('-t, --target <url>', "override the scenario's target (then --scale-cmd resizes it)")

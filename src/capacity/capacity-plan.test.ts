@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measuredSecondsPerJob, planCapacity, type ReplicaCountResult } from './capacity-plan.js';
+import { checkAgainstMeasured, measuredSecondsPerJob, planCapacity, type ReplicaCountResult } from './capacity-plan.js';
 import type { StepTelemetry, StepVerdict } from './step-verdict.js';
 
 const noTelemetry: StepTelemetry = {
@@ -16,7 +16,7 @@ function step(rate: number, passed: boolean, telemetry: Partial<StepTelemetry> =
 
 function count(replicas: number, knee: number | null, steps: StepVerdict[], outcome: ReplicaCountResult['outcome'] = 'converged', atKnee: Partial<StepTelemetry> = {}, firstFailure: number | null = null): ReplicaCountResult {
   return {
-    replicas, knee, kneeStep: null, kneeRps: knee === null ? null : knee * 2, firstFailure, kneeDecided: true, outcome, generatorLimited: false,
+    replicas, knee, kneeStep: null, kneeRps: knee === null ? null : knee * 2, firstFailure, kneeConfidence: 'settled', outcome, generatorLimited: false,
     contradictions: [], remeasured: false, diagnosis: outcome === 'loadIndependent' ? 'p99<100ms failed at every rate from 5 to 40 it/s; stalls' : null,
     atKnee: { ...noTelemetry, ...atKnee }, steps, elapsedSec: 100, warnings: [],
   };
@@ -105,6 +105,34 @@ describe('planCapacity', () => {
     expect(plan.verdict).toBe('recommended');
     expect(plan.replicas!.replicas).toBe(2);
     expect(plan.warnings.join()).toMatch(/nothing passed with 1 replica/);
+  });
+
+  it('lets a measured knee stand where the model tops out below the peak', () => {
+    // The USL fit peaks at about 177.5 it/s (X(3) = 176), within 10% of the 190 it/s 3 replicas sustained; 185 it/s required.
+    const plan = planCapacity([at(1, 100), at(2, 170), at(3, 190), at(4, 150)], { ...settings, peakRate: 185 / 1.25 });
+    expect(plan.model!.peakThroughput!).toBeLessThan(185);
+    expect(plan.verdict).toBe('recommended');
+    expect(plan.replicas!.replicas).toBe(3);
+    expect(plan.replicas!.arithmetic.join()).toMatch(/3 replicas sustained 190 it\/s \(measured\), though the model tops out below 185 it\/s/);
+  });
+
+  it('never takes a generator-bound knee below the required rate as support, nor as a refusal', () => {
+    const limited = { ...at(2, 100), generatorLimited: true };
+    expect(checkAgainstMeasured(2, 125, [at(1, 60), limited], [])).toMatchObject({ contradiction: expect.stringMatching(/the generator could not load 2 replicas past 100 it\/s/) as unknown });
+    expect(checkAgainstMeasured(2, 125, [at(1, 60), at(2, 100), at(3, 150)], [])).toMatchObject({ n: 3, note: expect.stringMatching(/raised from 2 to 3/) as unknown });
+    expect(checkAgainstMeasured(2, 125, [at(1, 60), at(2, 100)], [])).toMatchObject({ contradiction: expect.stringMatching(/2 sustained only 100 it\/s/) as unknown });
+  });
+
+  it('is inconclusive when nothing passes with more replicas than a count that had a knee', () => {
+    const plan = planCapacity([at(1, 100), at(2, 190), { ...count(4, null, [step(10, false)], 'nothingPassed'), firstFailure: 10 }], settings);
+    expect(plan.verdict).toBe('inconclusive');
+    expect(plan.reasons.join()).toMatch(/more replicas did worse: nothing passed with 4 replicas/);
+  });
+
+  it('is inconclusive when a search ran out of steps without a knee', () => {
+    const plan = planCapacity([at(1, 100), count(2, null, [step(10, false)], 'stepLimit')], settings);
+    expect(plan.verdict).toBe('inconclusive');
+    expect(plan.reasons[0]).toMatch(/2 replicas ended without a knee \(stepLimit\)/);
   });
 
   it('is infeasible when the model cannot reach the peak', () => {

@@ -113,25 +113,41 @@ function planConsumers(counts: readonly ReplicaCountResult[], settings: PlanSett
 
 /**
  * Within the measured range a measured knee outranks the model: the fewest
- * replicas the model gives is raised past every count where nothing passed,
- * and past measured counts whose knee is below the required rate. Returns the
- * count, or a reason when a measured count contradicts the model.
+ * replicas the model gives (n, or null when the model cannot reach the rate)
+ * is raised past every count where nothing passed, and past measured counts
+ * whose knee is below the required rate; a measured count that sustained the
+ * rate stands even where the model says no count does. Returns the count and
+ * a note when it moved, or why the measurements and the model cannot agree.
  */
-function checkAgainstMeasured(n: number, required: number, measured: readonly ReplicaCountResult[], failed: readonly ReplicaCountResult[]): { n: number; note?: string; contradiction?: string } {
+export function checkAgainstMeasured(n: number | null, required: number, measured: readonly ReplicaCountResult[], failed: readonly ReplicaCountResult[]): { n: number | null; note?: string; contradiction?: string } {
   const floor = Math.max(0, ...failed.map((c) => c.replicas));
+  const covering = (above: number): ReplicaCountResult | undefined =>
+    measured.filter((c) => c.replicas > above && c.knee! >= required).sort((a, b) => a.replicas - b.replicas)[0];
+  if (n === null) {
+    const cover = covering(floor);
+    return cover ? { n: cover.replicas, note: `${cover.replicas} replicas sustained ${r1(cover.knee!)} it/s (measured), though the model tops out below ${r1(required)} it/s` } : { n: null };
+  }
   let note: string | undefined;
   if (n <= floor) {
     note = `raised from ${n} to ${floor + 1}: no rate met the SLOs with ${plural(floor, 'replica')}`;
     n = floor + 1;
   }
-  const short = measured.filter((c) => c.replicas >= n && !c.generatorLimited && c.knee! < required).sort((a, b) => b.replicas - a.replicas)[0];
+  const short = measured.filter((c) => c.replicas >= n! && c.knee! < required).sort((a, b) => b.replicas - a.replicas)[0];
+  if (short?.generatorLimited) {
+    return { n, contradiction: `the model says ${plural(n, 'replica')} carry ${r1(required)} it/s, but the generator could not load ${short.replicas} replicas past ${r1(short.knee!)} it/s to confirm it` };
+  }
   if (short) {
-    const cover = measured.filter((c) => c.replicas > short.replicas && c.knee! >= required).sort((a, b) => a.replicas - b.replicas)[0];
+    const cover = covering(short.replicas);
     if (!cover) return { n, contradiction: `the model says ${plural(n, 'replica')} carry ${r1(required)} it/s, but ${short.replicas} sustained only ${r1(short.knee!)} it/s` };
     note = `raised from ${n} to ${cover.replicas}: ${short.replicas} replicas sustained only ${r1(short.knee!)} it/s of the ${r1(required)} it/s required, ${cover.replicas} sustained ${r1(cover.knee!)} it/s`;
     n = cover.replicas;
   }
   return { n, note };
+}
+
+/** Inconclusive, with the model kept for reference but no recommendation or autoscaler settings. */
+function inconclusive(reasons: string[], remeasure: string[], rest: Pick<CapacityPlan, 'model' | 'replicas' | 'warnings'>): CapacityPlan {
+  return { verdict: 'inconclusive', reasons, remeasure, ...rest, hpa: null, keda: null };
 }
 
 /**
@@ -143,57 +159,61 @@ export function planCapacity(counts: readonly ReplicaCountResult[], settings: Pl
   // An interrupted count's knee is often just where its probe started: not a measurement of it.
   const done = counts.filter((c) => c.outcome !== 'interrupted');
   const measured = done.filter((c) => c.knee !== null && c.knee > 0);
-  const failed = done.filter((c) => c.knee === null);
+  const failed = done.filter((c) => c.knee === null && (c.outcome === 'nothingPassed' || c.outcome === 'loadIndependent'));
+  const unsettled = done.filter((c) => c.knee === null && !failed.includes(c));
   const warnings: string[] = [];
   const stalls = done.filter((c) => c.outcome === 'loadIndependent');
-  if (stalls.length || (done.length && !measured.length)) {
+  if (stalls.length || (failed.length && !measured.length && !unsettled.length)) {
     const diagnoses = (stalls.length ? stalls : failed).map((c) => c.diagnosis ?? `nothing passed with ${plural(c.replicas, 'replica')}`);
     return { verdict: 'infeasible', reasons: diagnoses, remeasure: [], ...noPlan, warnings: ['no rate met the SLOs: nothing to recommend'] };
   }
-  if (!measured.length) return { verdict: 'inconclusive', reasons: ['no replica count was measured to the end'], remeasure: ['run the measurement to the end'], ...noPlan, warnings };
+  if (unsettled.length) {
+    return inconclusive(unsettled.map((c) => `the search at ${plural(c.replicas, 'replica')} ended without a knee (${c.outcome})`),
+      [`measure --replicas ${unsettled.map((c) => c.replicas).join(',')} again with a longer --steady window`], { model: null, replicas: null, warnings });
+  }
+  if (!measured.length) return inconclusive(['no replica count was measured to the end'], ['run the measurement to the end'], { model: null, replicas: null, warnings });
   const points = measured.map((c) => ({ n: c.replicas, x: c.knee! }));
   let model: ScalingModel;
   try {
     model = scalingModel(points);
   } catch (err) {
     if (!(err instanceof UslDataError)) throw err;
-    return { verdict: 'inconclusive', reasons: [`the scalability model could not be fitted: ${err.message}`], remeasure: [], ...noPlan, warnings };
+    return inconclusive([`the scalability model could not be fitted: ${err.message}`], [], { model: null, replicas: null, warnings });
   }
   warnings.push(...model.warnings);
   if (measured.some((c) => c.generatorLimited)) warnings.push('some knees are lower bounds (the generator was the limit): the model understates the target');
   for (const c of failed) warnings.push(c.diagnosis ?? `nothing passed with ${plural(c.replicas, 'replica')}`);
   const replicas = planReplicas({ model, peakRate: settings.peakRate, baseRate: settings.baseRate, headroom: settings.headroom });
   warnings.push(...replicas.warnings);
-  const out = { model: modelOut(model, points), replicas };
+  const out = { model: modelOut(model, points), replicas, warnings };
 
   // Inconclusive: knees that contradict each other, or a model that misses them.
-  const doubts = [...crossCheck(measured).filter((d) => d.kind === 'superlinear').map((d) => `super-linear: ${d.text}`), ...modelMisses(measured, model.fit)];
+  const disagreements = crossCheck(done);
+  const doubts = [
+    ...disagreements.filter((d) => d.kind === 'superlinear').map((d) => `super-linear: ${d.text}`),
+    ...disagreements.filter((d) => d.kind === 'falls' && failed.some((c) => c.replicas === d.replicas[1])).map((d) => `more replicas did worse: ${d.text}`),
+    ...modelMisses(measured, model.fit),
+  ];
   if (doubts.length) {
-    const suspects = [...new Set(crossCheck(measured).flatMap((d) => d.replicas))];
-    return {
-      verdict: 'inconclusive', reasons: doubts,
-      remeasure: [`measure ${suspects.length ? `--replicas ${suspects.join(',')}` : 'the counts'} again with a longer --steady window, on a quiet machine; add a count between them to see the trend`],
-      ...out, hpa: null, keda: null, warnings,
-    };
+    const suspects = [...new Set(disagreements.flatMap((d) => d.replicas))];
+    return inconclusive(doubts, [`measure ${suspects.length ? `--replicas ${suspects.join(',')}` : 'the counts'} again with a longer --steady window, on a quiet machine; add a count between them to see the trend`], out);
   }
-  if (!replicas.feasible) {
-    return { verdict: 'infeasible', reasons: [`no replica count serves the peak: ${replicas.reason}`], remeasure: [], ...out, hpa: null, keda: null, warnings };
-  }
-  const checked = checkAgainstMeasured(replicas.replicas!, replicas.requiredRate, measured, failed);
-  if (checked.contradiction) {
-    return { verdict: 'inconclusive', reasons: [checked.contradiction], remeasure: [`measure more replica counts above ${Math.max(...measured.map((c) => c.replicas))}`], ...out, hpa: null, keda: null, warnings };
-  }
+  const checked = checkAgainstMeasured(replicas.feasible ? replicas.replicas! : null, replicas.requiredRate, measured, failed);
+  if (checked.contradiction) return inconclusive([checked.contradiction], [`measure more replica counts above ${Math.max(...measured.map((c) => c.replicas))}`], out);
+  if (checked.n === null) return { verdict: 'infeasible', reasons: [`no replica count serves the peak: ${replicas.reason}`], remeasure: [], ...out, hpa: null, keda: null };
   const n = checked.n;
-  const plan: ReplicaPlan = checked.note
-    ? { ...replicas, replicas: n, maxReplicas: n, minReplicas: Math.min(replicas.minReplicas!, n), modelledRate: uslThroughput(model.fit, n), arithmetic: [...replicas.arithmetic, checked.note] }
-    : replicas;
-  // CPU at the knee: the measured count nearest the autoscaler's floor, where the surge starts.
-  const nearest = [...measured].sort((a, b) => Math.abs(a.replicas - plan.minReplicas!) - Math.abs(b.replicas - plan.minReplicas!))[0]!;
+  const base = checkAgainstMeasured(replicas.feasible ? replicas.minReplicas! : n, settings.baseRate * (1 + settings.headroom), measured, failed);
+  const minReplicas = Math.min(base.n ?? n, n);
+  const arithmetic = [...replicas.arithmetic, ...(checked.note ? [checked.note] : []), ...(base.note ? [`minReplicas ${base.note}`] : [])];
+  const plan: ReplicaPlan = { ...replicas, feasible: true, replicas: n, maxReplicas: n, minReplicas, modelledRate: uslThroughput(model.fit, n), reason: undefined, arithmetic };
+  // The knee per replica: measured where it was, modelled between; CPU at the count nearest the autoscaler's floor.
+  const kneeAt = new Map(measured.map((c) => [c.replicas, c.knee!]));
+  const nearest = [...measured].sort((a, b) => Math.abs(a.replicas - minReplicas) - Math.abs(b.replicas - minReplicas))[0]!;
   const hpa = planHpa({
-    kneePerReplica: (m) => uslThroughput(model.fit, m) / m,
+    kneePerReplica: (m) => (kneeAt.get(m) ?? uslThroughput(model.fit, m)) / m,
     cpuAtKneePercent: nearest.atKnee?.cpuPerReplicaPercent ?? null,
-    minReplicas: plan.minReplicas!,
-    maxReplicas: plan.maxReplicas!,
+    minReplicas,
+    maxReplicas: n,
     baseRate: settings.baseRate,
     peakRate: settings.peakRate,
     rampSec: settings.rampSec,
@@ -204,7 +224,7 @@ export function planCapacity(counts: readonly ReplicaCountResult[], settings: Pl
   const keda = planConsumers(counts, settings, warnings);
   const measuredAt = measured.find((c) => c.replicas === n);
   const evidence = measuredAt
-    ? `measured: ${r1(measuredAt.knee!)} it/s with ${plural(n, 'replica')}${measuredAt.kneeDecided ? '' : ' (its pass only leaned that way at 95% confidence)'}`
+    ? `measured: ${r1(measuredAt.knee!)} it/s with ${plural(n, 'replica')}${measuredAt.kneeConfidence === 'leaning' ? ' (its pass only leaned that way: not settled at 95% confidence)' : ''}`
     : `modelled: ${r1(plan.modelledRate!)} it/s with ${plural(n, 'replica')}`;
   return {
     verdict: 'recommended',

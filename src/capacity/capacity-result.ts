@@ -103,6 +103,12 @@ export interface CapacityResult {
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** The first rate tried when neither --start-rate nor the scenario (its first arrivalRate) gives one. */
+export const DEFAULT_START_RATE = 10;
+
+/** The first rate the search tries: --start-rate, else the base rate, else DEFAULT_START_RATE. */
+export const firstRateOf = (s: { startRate?: number }, baseRate: number | undefined): number => s.startRate ?? baseRate ?? DEFAULT_START_RATE;
+
 /** The rate before the surge: the scenario's first open-model phase's rate. */
 export function baseRateOf(loaded: LoadedScenario): number | undefined {
   const first = loaded.scenario.phases.find((p) => p.kind === 'arrivalRate');
@@ -130,7 +136,12 @@ export type ListNameSource = 'flag' | 'target' | 'config' | 'unconfirmed';
  * an empty queue and never scales, so a guess is said out loud.
  */
 export function resolveListName(s: CapacitySettings, fromTarget: string | undefined, referencePrefix: string | undefined): { listName: string; source: ListNameSource; warning?: string } {
-  if (s.queuePrefix !== undefined) return { listName: `${s.queuePrefix}:${s.queue}:wait`, source: 'flag' };
+  if (s.queuePrefix !== undefined) {
+    const listName = `${s.queuePrefix}:${s.queue}:wait`;
+    return fromTarget !== undefined && fromTarget !== listName
+      ? { listName, source: 'flag', warning: `--queue-prefix gives the KEDA listName ${listName}, but the target's metrics name ${fromTarget}: check which key the consumers read` }
+      : { listName, source: 'flag' };
+  }
   if (fromTarget !== undefined) return { listName: fromTarget, source: 'target' };
   if (referencePrefix !== undefined) return { listName: `${referencePrefix}:bull:${s.queue}:wait`, source: 'config' };
   const listName = `bull:${s.queue}:wait`;
@@ -212,7 +223,7 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       warmupSec: s.warmupMs / 1000,
       steadySec: s.steadyMs / 1000,
       maxSteadySec: s.maxSteadyMs / 1000,
-      startRate: s.startRate ?? input.baseRate ?? 10,
+      startRate: firstRateOf(s, input.baseRate),
       maxRate: s.maxRate,
       scaleCmd: s.scaleCmd ?? null,
       readyUrl: s.readyUrl ?? null,

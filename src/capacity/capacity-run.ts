@@ -8,6 +8,7 @@ import { planTelemetry } from '../telemetry/telemetry-plan.js';
 import type { CapacitySettings } from './capacity-result.js';
 import { CountSearch, type ReplicaCountResult } from './count-search.js';
 import { crossCheck } from './cross-check.js';
+import { kneeConfidenceText } from '../reporters/capacity-verdict.js';
 import type { StepPurpose } from './knee-search.js';
 import { measureStep } from './measure-rate.js';
 import { scaleExternal, scaleReference, type ScaledTarget } from './scale-target.js';
@@ -42,6 +43,9 @@ export interface CapacityRunOutcome {
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
 const pct = (v: number): string => `${round(v * 100, 2)}%`;
 
+/** The target is the reference shop (started by scalectl, or a --target for a scenario written for it): its metrics mapping applies. */
+const isShop = (ctx: CapacityRunContext): boolean => ctx.reference || ctx.loaded.scenario.target === 'reference';
+
 /** Brings the target to `replicas`: the reference stack restarted with that many workers, or the --scale-cmd. */
 async function scaleTo(ctx: CapacityRunContext, replicas: number, url: string): Promise<ScaledTarget> {
   if (ctx.reference) return scaleReference(ctx.loaded.scenario.stack, replicas, ctx.env);
@@ -57,7 +61,7 @@ export function describeStep(v: StepVerdict): string {
   const samples = v.evidence.length ? Math.min(...v.evidence.map((e) => e.samples)) : Math.round(v.rps * v.measuredSec);
   const tails = v.evidence.map((e) => `${e.expression.replace(/\s+/g, '')} ${pct(e.observed)} past (CI ${pct(e.low)}–${pct(e.high)})`).join(', ');
   const how = `${samples} samples in ${v.measuredSec} s${tails ? `; ${tails}` : ''}`;
-  if (v.verdict === 'pass') return `pass at 95% confidence (${v.rps} req/s, p99 ${formatDuration(v.latencyMs.p99)}; ${how})`;
+  if (v.verdict === 'pass') return `pass${v.evidence.length ? ' at 95% confidence' : ''} (${v.rps} req/s, p99 ${formatDuration(v.latencyMs.p99)}; ${how})`;
   if (v.verdict === 'undecided') return `undecided, leaning ${v.passed ? 'pass' : 'fail'} (${how})`;
   return `fail: ${v.reasons.join('; ')}${v.generatorSaturated ? ' [generator saturated]' : ''}`;
 }
@@ -77,7 +81,7 @@ async function listFromMetrics(urls: readonly string[], queue: string): Promise<
 /** Drives one count's search through its steps, with progress lines. */
 async function searchOnce(ctx: CapacityRunContext, search: CountSearch, url: string): Promise<void> {
   const { s, say } = ctx;
-  const plan = planTelemetry(ctx.loaded.scenario.telemetry, url, ctx.reference || ctx.loaded.scenario.target === 'reference');
+  const plan = planTelemetry(ctx.loaded.scenario.telemetry, url, isShop(ctx));
   const criteria = tailCriteria([...(s.scenarioThresholds ? ctx.loaded.scenario.thresholds.map((t) => t.text) : []), ...s.slos]);
   const setup = {
     loaded: ctx.loaded, target: url, slos: s.slos, scenarioThresholds: s.scenarioThresholds, warmupMs: s.warmupMs, steadyMs: s.steadyMs, maxSteadyMs: s.maxSteadyMs,
@@ -97,7 +101,7 @@ async function searchOnce(ctx: CapacityRunContext, search: CountSearch, url: str
 function kneeLine(c: ReplicaCountResult): string {
   const n = `${c.replicas} replica${c.replicas > 1 ? 's' : ''}`;
   if (c.knee === null) return `  no knee with ${n}: ${c.diagnosis ?? c.outcome}`;
-  const bracket = c.firstFailure === null ? '' : ` (< ${c.firstFailure}, ${c.kneeDecided ? 'pass at 95%' : 'pass leaned'})`;
+  const bracket = `${c.firstFailure === null ? '' : ` (< ${c.firstFailure})`}, ${kneeConfidenceText(c)}`;
   return `  knee with ${n}: ${c.knee} it/s${bracket}${c.kneeRps !== null ? `, ${c.kneeRps} req/s` : ''}${c.generatorLimited ? ' (lower bound)' : ''}; ` +
     `${c.steps.length} steps in ${formatDuration(c.elapsedSec * 1000)}`;
 }
@@ -120,7 +124,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
       if (scaled.logFile) say(`  ready at ${scaled.url} (logs: ${scaled.logFile})`);
       const unreachable = await probeTarget(scaled.url);
       if (unreachable) throw new UserError(`target ${scaled.url} unreachable: ${unreachable}`, ExitCode.unreachable);
-      outcome.listFromTarget ??= await listFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, ctx.reference)?.metricsUrls ?? [], s.queue);
+      outcome.listFromTarget ??= await listFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx))?.metricsUrls ?? [], s.queue);
       await run(scaled.url);
     } finally {
       await scaled.stop();
@@ -149,6 +153,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
     // Knees that contradict each other are measured again, once per count, not averaged away.
     const found = signal.aborted ? [] : crossCheck(searches.map((x) => x.result()));
     for (const d of found) say(`counts disagree: ${d.text}; measuring again`);
+    outcome.crossChecks = found.map((d) => ({ text: d.text, settled: false }));
     const again = [...new Set(found.flatMap((d) => d.replicas))];
     for (const replicas of again) {
       const search = searches.find((x) => x.replicas === replicas)!;
@@ -158,10 +163,12 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
       await save(snapshot());
     }
     const remaining = crossCheck(searches.map((x) => x.result()));
-    outcome.crossChecks = found.map((d) => ({ text: d.text, settled: !remaining.some((r) => r.kind === d.kind && r.replicas.join() === d.replicas.join()) }));
+    // Settled only when measured again to the end; a stop during it settles nothing.
+    outcome.crossChecks = found.map((d) => ({ text: d.text, settled: !signal.aborted && !remaining.some((r) => r.kind === d.kind && r.replicas.join() === d.replicas.join()) }));
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     outcome.error = { message: e.message, exitCode: e.exitCode };
+    outcome.crossChecks = outcome.crossChecks.map((c) => ({ ...c, settled: false }));
   }
   return snapshot();
 }

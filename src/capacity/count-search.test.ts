@@ -31,7 +31,7 @@ describe('CountSearch', () => {
     const r = await measureWith(async (rate, purpose) => step(rate, purpose, rate <= 300 ? 0 : Math.min(0.9, (rate - 300) / 100), { achieved: rate <= 300 ? 1 : 300 / rate }));
     expect(r.knee).toBeGreaterThanOrEqual(300 / 1.05);
     expect(r.knee).toBeLessThanOrEqual(300);
-    expect(r).toMatchObject({ outcome: 'converged', kneeDecided: true, diagnosis: null, generatorLimited: false });
+    expect(r).toMatchObject({ outcome: 'converged', kneeConfidence: 'settled', diagnosis: null, generatorLimited: false });
     expect(r.steps[r.kneeStep!]!.rate).toBe(r.knee);
     expect(r.elapsedSec).toBe(12 * r.steps.length);
   });
@@ -48,6 +48,24 @@ describe('CountSearch', () => {
     const r = await measureWith(async (rate, purpose) => step(rate, purpose, rate <= 320 ? 0 : 0.02, { saturated: rate > 320, achieved: rate <= 320 ? 1 : 0.5 }));
     expect(r).toMatchObject({ outcome: 'generatorLimited', generatorLimited: true });
     expect(r.warnings.join()).toMatch(/the generator, not the target, was the limit/);
+  });
+
+  it('does not blame the generator when the target failed at the same rate on its own', async () => {
+    let n = 0;
+    const r = await measureWith(async (rate, purpose) => step(rate, purpose, rate <= 320 ? 0 : 0.5, { saturated: rate > 320 && n++ % 2 === 0, achieved: rate <= 320 ? 1 : 0.5 }));
+    const atHigh = r.steps.filter((s) => s.rate === r.firstFailure);
+    if (atHigh.some((s) => !s.generatorSaturated)) expect(r.generatorLimited).toBe(false);
+  });
+
+  it('keeps the first measurement when measuring again is interrupted', async () => {
+    const search = new CountSearch(2, { startRate: 40, maxRate: 10_000 });
+    const queue = async (rate: number, purpose: StepPurpose): Promise<StepVerdict> => step(rate, purpose, rate <= 300 ? 0 : 0.5, { achieved: rate <= 300 ? 1 : 0.5 });
+    await search.run(queue, () => undefined, () => undefined);
+    const first = search.result();
+    expect(search.reopen()).toBe(true);
+    await search.run(async () => undefined, () => undefined, () => undefined);
+    expect(search.result()).toMatchObject({ knee: first.knee, outcome: 'converged', remeasured: true });
+    expect(search.result().warnings.join()).toMatch(/interrupted: the first measurement stands/);
   });
 
   it('keeps what was measured when stopped, as interrupted', async () => {

@@ -12,8 +12,12 @@ export interface ReplicaCountResult {
   kneeRps: number | null;
   /** Lowest rate believed to fail (null: none did). With the knee, the bracket the true knee lies in. */
   firstFailure: number | null;
-  /** The knee's pass was settled at 95% confidence (false: its evidence only leaned that way). */
-  kneeDecided: boolean;
+  /**
+   * How sure the knee's pass is: `settled` at 95% confidence on its tail
+   * criteria, `leaning` (the evidence only leaned to pass), or `values` (no
+   * tail criterion: judged on throughput and values alone).
+   */
+  kneeConfidence: KneeConfidence | null;
   outcome: KneeSearchOutcome | 'generatorLimited' | 'interrupted';
   /** The generator, not the target, failed a step: the knee is a lower bound. */
   generatorLimited: boolean;
@@ -30,6 +34,8 @@ export interface ReplicaCountResult {
   elapsedSec: number;
   warnings: string[];
 }
+
+export type KneeConfidence = 'settled' | 'leaning' | 'values';
 
 /** Measures one rate; undefined when stopped by Ctrl-C. */
 export type MeasureStep = (rate: number, purpose: StepPurpose, warmup: boolean) => Promise<StepVerdict | undefined>;
@@ -62,9 +68,10 @@ export function diagnoseNothingPassed(steps: readonly StepVerdict[], replicas: n
 export class CountSearch {
   private readonly search: KneeSearch;
   private readonly steps: StepVerdict[] = [];
-  private readonly saturatedAt = new Set<number>();
   private interrupted = false;
   private elapsedSec = 0;
+  /** The result before a reopen: it stands if measuring again is interrupted. */
+  private beforeReopen: ReplicaCountResult | undefined;
 
   constructor(readonly replicas: number, opts: KneeSearchOptions, private readonly warnings: string[] = []) {
     this.search = new KneeSearch(opts);
@@ -75,38 +82,52 @@ export class CountSearch {
     return { phase: this.search.phase, ...this.search.bracket, steps: this.steps.length };
   }
 
-  /** Measures until the search ends or `measure` is stopped. `before` is told each step before it runs. */
+  /**
+   * Measures, on a target just brought to this count, until the search ends
+   * or `measure` is stopped. `before` is told each step before it runs.
+   */
   async run(measure: MeasureStep, before: (rate: number, purpose: StepPurpose, warmup: boolean) => void, after: (v: StepVerdict) => void): Promise<void> {
+    let last: number | undefined;
     for (let next = this.search.next(); next; next = this.search.next()) {
       // The same rate again right away (a confirmation) needs no warm-up: the target was just there.
-      const warmup = this.steps.at(-1)?.rate !== round(next.rate);
+      // The first step after a resize always has one.
+      const warmup = last !== round(next.rate);
       before(next.rate, next.purpose, warmup);
       const v = await measure(next.rate, next.purpose, warmup);
       if (!v) {
         this.interrupted = true;
         return;
       }
+      last = v.rate;
       this.steps.push(v);
       this.elapsedSec += v.elapsedSec;
       after(v);
-      // A failure of the generator's own making bounds what it can measure: the search goes on below it.
-      if (!v.passed && v.generatorSaturated) this.saturatedAt.add(next.rate);
       this.search.record(next.rate, { passed: v.passed, decided: v.verdict !== 'undecided', severity: severityOf(v) });
     }
   }
 
-  /** Opens the search again to re-measure its bracket; false when it was reopened before. */
+  /** Opens the search again to re-measure its bracket (the target resized to it again); false when there is nothing to do. */
   reopen(): boolean {
-    return !this.interrupted && this.search.reopen();
+    if (this.interrupted) return false;
+    const before = this.result();
+    if (!this.search.reopen()) return false;
+    this.beforeReopen = before;
+    return true;
   }
 
   result(): ReplicaCountResult {
     const r = this.search.result();
+    if (this.interrupted && this.beforeReopen) {
+      return { ...this.beforeReopen, steps: this.steps, elapsedSec: round(this.elapsedSec, 1), remeasured: true,
+        warnings: [...this.beforeReopen.warnings, `measuring ${this.replicas} replica(s) again was interrupted: the first measurement stands`] };
+    }
     const round2 = (v: number | undefined): number | null => (v === undefined ? null : round(v));
-    const kneeStep = r.knee === undefined ? -1 : this.steps.map((s) => s.rate).lastIndexOf(round(r.knee));
+    // The knee's figures come from its latest passing measurement.
+    const kneeStep = r.knee === undefined ? -1 : this.steps.findLastIndex((s) => s.rate === round(r.knee!) && s.passed);
     const knee = kneeStep >= 0 ? this.steps[kneeStep] : undefined;
-    // The lowest failure was the generator's: above the knee, the target was never really tried.
-    const generatorLimited = r.high !== undefined && this.saturatedAt.has(r.high);
+    // The generator, not the target, was the limit when every failure at the bracket's top saturated it.
+    const atHigh = r.high === undefined ? [] : this.steps.filter((s) => s.rate === round(r.high!) && !s.passed);
+    const generatorLimited = atHigh.length > 0 && atHigh.every((s) => s.generatorSaturated);
     const warnings = [...this.warnings];
     if (generatorLimited) {
       warnings.push(`the generator, not the target, was the limit at ${round(r.high!)} it/s with ${this.replicas} replica(s): the knee is a lower bound (run the generator on another machine or with more --workers)`);
@@ -121,7 +142,7 @@ export class CountSearch {
       kneeStep: kneeStep >= 0 ? kneeStep : null,
       kneeRps: knee?.rps ?? null,
       firstFailure: round2(r.high),
-      kneeDecided: r.kneeDecided,
+      kneeConfidence: !knee ? null : !knee.evidence.length ? 'values' : r.kneeDecided ? 'settled' : 'leaning',
       outcome: this.interrupted ? 'interrupted' : generatorLimited ? 'generatorLimited' : r.outcome ?? 'interrupted',
       generatorLimited,
       contradictions: r.contradictions.map((x) => round(x)),

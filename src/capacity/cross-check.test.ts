@@ -3,7 +3,7 @@ import type { ReplicaCountResult } from './count-search.js';
 import { crossCheck, modelMisses } from './cross-check.js';
 
 const count = (replicas: number, knee: number | null, firstFailure: number | null = knee === null ? null : knee * 1.05): ReplicaCountResult => ({
-  replicas, knee, kneeStep: null, kneeRps: null, firstFailure, kneeDecided: true, outcome: 'converged', generatorLimited: false,
+  replicas, knee, kneeStep: null, kneeRps: null, firstFailure, kneeConfidence: 'settled', outcome: 'converged', generatorLimited: false,
   contradictions: [], remeasured: false, diagnosis: null, atKnee: null, steps: [], elapsedSec: 0, warnings: [],
 });
 
@@ -23,8 +23,13 @@ describe('crossCheck', () => {
     expect(crossCheck([count(1, 31), count(2, 18), count(4, 6)]).map((d) => [d.kind, d.replicas])).toEqual([['falls', [1, 2]], ['falls', [2, 4]]]);
   });
 
-  it('leaves out counts without a knee', () => {
+  it('leaves out counts with neither a knee nor a failure', () => {
     expect(crossCheck([count(1, null), count(2, 400)])).toEqual([]);
+  });
+
+  it('calls nothing passing with more replicas a fall', () => {
+    const d = crossCheck([count(1, 100), { ...count(2, null), firstFailure: 6.25, outcome: 'nothingPassed' }]);
+    expect(d).toEqual([{ kind: 'falls', replicas: [1, 2], text: 'nothing passed with 2 replicas (down to 6.3 it/s), while 1 sustained 100 it/s' }]);
   });
 });
 

@@ -27,13 +27,18 @@ export function kneeInterval(c: ReplicaCountResult): { low: number; high: number
 const usable = (counts: readonly ReplicaCountResult[]): ReplicaCountResult[] =>
   counts.filter((c) => c.knee !== null && c.knee > 0 && c.outcome !== 'interrupted').sort((a, b) => a.replicas - b.replicas);
 
+/** Counts measured to the end, with a knee or at least a failure: a count where nothing passed has the bracket [0, lowest failure). */
+const judged = (counts: readonly ReplicaCountResult[]): ReplicaCountResult[] =>
+  counts.filter((c) => c.outcome !== 'interrupted' && ((c.knee !== null && c.knee > 0) || c.firstFailure !== null)).sort((a, b) => a.replicas - b.replicas);
+
 /**
  * Knees of neighbouring counts that contradict each other even allowing for
  * their brackets: more than 2.2x per doubling of replicas (super-linear), or
- * a fall of more than the noise allowance when replicas are added.
+ * a fall of more than the noise allowance when replicas are added (nothing
+ * passing at all above a count that had a knee is such a fall).
  */
 export function crossCheck(counts: readonly ReplicaCountResult[]): Disagreement[] {
-  const measured = usable(counts);
+  const measured = judged(counts);
   const out: Disagreement[] = [];
   for (let i = 1; i < measured.length; i++) {
     const a = measured[i - 1]!;
@@ -41,13 +46,14 @@ export function crossCheck(counts: readonly ReplicaCountResult[]): Disagreement[
     const ia = kneeInterval(a);
     const ib = kneeInterval(b);
     const allowed = SUPERLINEAR_PER_DOUBLING ** Math.log2(b.replicas / a.replicas);
-    if (ib.low / ia.high > allowed) {
+    if (ia.low > 0 && ib.low / ia.high > allowed) {
       out.push({ kind: 'superlinear', replicas: [a.replicas, b.replicas], text:
         `${b.replicas} replicas sustained ${r1(ib.low)} it/s, ${r1(ib.low / ia.high)}x the ${r1(ia.high)} it/s that failed with ${a.replicas} (at most ${r1(allowed)}x is plausible for ${r1(b.replicas / a.replicas)}x the replicas)` });
     }
     if (ib.high * (1 + KNEE_NOISE) < ia.low) {
-      out.push({ kind: 'falls', replicas: [a.replicas, b.replicas], text:
-        `${b.replicas} replicas failed at ${r1(ib.high)} it/s, below the ${r1(ia.low)} it/s that ${a.replicas} sustained` });
+      out.push({ kind: 'falls', replicas: [a.replicas, b.replicas], text: b.knee === null
+        ? `nothing passed with ${b.replicas} replicas (down to ${r1(ib.high)} it/s), while ${a.replicas} sustained ${r1(ia.low)} it/s`
+        : `${b.replicas} replicas failed at ${r1(ib.high)} it/s, below the ${r1(ia.low)} it/s that ${a.replicas} sustained` });
     }
   }
   return out;

@@ -109,6 +109,43 @@ describe('KneeSearch', () => {
     expect(s.reopen()).toBe(false);
   });
 
+  it('measures a knee that only leaned to pass once more before ending', () => {
+    const r = search((rate) => ({ passed: rate <= 300, decided: rate < 290 || rate > 300, severity: null }), { startRate: 100, maxRate: 1000, precision: 0.1 });
+    const knee = r.steps.filter((x) => x.rate === r.knee);
+    expect(knee.length).toBeGreaterThanOrEqual(2);
+    expect(knee.at(-1)!.purpose).toBe('confirm');
+  });
+
+  it('calls stalls even when the start rate was overloaded (its tail cannot tell)', () => {
+    // 100 it/s overloads the target (severity unknown); 50, 25, 12.5 show the same flat tail.
+    const r = search((rate) => ({ passed: false, decided: true, severity: rate >= 100 ? null : 4 }), { startRate: 100, maxRate: 1000 });
+    expect(r.outcome).toBe('loadIndependent');
+    expect(Math.min(...r.steps.map((x) => x.rate))).toBe(12.5);
+  });
+
+  it('after a reopen, measures the passing end first (it warms the resized target) and a cold failure stays provisional', () => {
+    const s = new KneeSearch({ startRate: 100, maxRate: 1000, precision: 0.1 });
+    const settled = (passed: boolean): StepFinding => ({ passed, decided: true, severity: null });
+    for (let next = s.next(); next; next = s.next()) s.record(next.rate, settled(next.rate <= 150));
+    const { low, high } = s.bracket;
+    expect(s.reopen()).toBe(true);
+    // The first step after the resize: the knee, not the bounding failure.
+    expect(s.next()).toEqual({ rate: low, purpose: 'recheck' });
+    s.record(low!, settled(true));
+    expect(s.next()).toEqual({ rate: high, purpose: 'recheck' });
+  });
+
+  it('a reopen with nothing left to measure changes nothing', () => {
+    const s = new KneeSearch({ startRate: 10, maxRate: 10 });
+    s.record(10, { passed: true, decided: true, severity: null });
+    expect(s.result().outcome).toBe('maxRate');
+    // Its only rate can be rechecked: the reopen goes ahead once, and never twice.
+    expect(s.reopen()).toBe(true);
+    s.record(10, { passed: true, decided: true, severity: null });
+    expect(s.reopen()).toBe(false);
+    expect(s.result()).toMatchObject({ outcome: 'maxRate', reopened: true, knee: 10 });
+  });
+
   it('always ends within the precision of the true capacity, in a bounded number of steps', () => {
     fc.assert(fc.property(
       fc.double({ min: 1, max: 50_000, noNaN: true }),

@@ -69,9 +69,10 @@ const STALL_RATIO = 0.5;
  * Finds the highest sustainable rate from noisy step verdicts: an
  * exponential probe, then bisection of [highest pass, lowest failure] until
  * it is within the precision. Noise is handled by measuring again, never by
- * averaging away: a failure that bounds the bracket is confirmed before it is
- * believed; failures measured before anything passed at this count (a cold
- * target) are re-measured once it is warm; a pass above a failure sends the
+ * averaging away: a failure that bounds the bracket is believed when it was
+ * settled at 95% confidence, and measured again when it only leaned to fail;
+ * failures measured before anything passed at this count (a cold target) are
+ * re-measured once it is warm; a pass above a failure sends the
  * less-measured of the two back for another look. When nothing passes, the
  * search stops early if the failures do not shrink with the rate (stalls).
  * Pure: the caller measures each rate next() gives and records the finding.
@@ -85,6 +86,8 @@ export class KneeSearch {
   private readonly minRate: number;
   private readonly maxSteps: number;
   private reopened = 0;
+  /** Observations before this index were made before the last resize (reopen): their verdicts are stale. */
+  private epochStart = 0;
 
   constructor(private readonly opts: KneeSearchOptions) {
     if (!(opts.startRate > 0) || !(opts.maxRate >= opts.startRate)) throw new Error('knee search needs 0 < startRate <= maxRate');
@@ -115,26 +118,38 @@ export class KneeSearch {
   /** Records what the step at the rate next() gave found. */
   record(rate: number, finding: StepFinding): void {
     if (this.outcome) throw new Error('the knee search is over');
-    const firstPass = finding.passed && !this.observations.some((o) => o.passed);
-    this.observations.push({ rate, ...finding, stale: false });
-    // Everything before the first pass was measured on a target that had not
-    // yet shown it could pass anything: often a cold one. Look again.
-    if (firstPass) for (const o of this.observations) if (o.rate !== rate) o.stale = true;
+    const firstPass = finding.passed && !this.epoch().some((o) => o.passed);
+    const added: Observation = { rate, ...finding, stale: false };
+    this.observations.push(added);
+    // Everything before the first pass (since the target was last resized) was measured on a
+    // target that had not yet shown it could pass anything: often a cold one. Look again.
+    if (firstPass) for (const o of this.epoch()) if (o !== added) o.stale = true;
     this.pending = this.choose();
   }
 
   /**
-   * Another look at a finished count whose knee contradicts the other counts:
-   * its bracket is measured again, and the fresh measurements replace the
-   * old ones where they disagree. Once per count.
+   * Another look at a finished count whose knee contradicts the other counts,
+   * after the target was resized to it again: its bracket is measured again,
+   * the passing end first (which warms the target), and the fresh
+   * measurements replace the old ones. Once per count; false (and nothing
+   * changed) when there is nothing left to measure.
    */
   reopen(): boolean {
     if (this.reopened > 0 || this.observations.length === 0) return false;
-    this.reopened++;
+    const saved = { stale: this.observations.map((o) => o.stale), outcome: this.outcome, epochStart: this.epochStart };
     for (const o of this.observations) o.stale = true;
+    this.epochStart = this.observations.length;
     this.outcome = undefined;
-    this.pending = this.choose();
-    return this.pending !== undefined;
+    const next = this.choose();
+    if (!next) {
+      this.observations.forEach((o, i) => void (o.stale = saved.stale[i]!));
+      this.outcome = saved.outcome;
+      this.epochStart = saved.epochStart;
+      return false;
+    }
+    this.reopened++;
+    this.pending = next;
+    return true;
   }
 
   /** Highest rate believed to pass below the lowest believed to fail. */
@@ -160,6 +175,11 @@ export class KneeSearch {
     return { knee: low, low, high, outcome: this.outcome, kneeDecided: kneeObs.some((o) => o.passed && o.decided), contradictions, reopened: this.reopened > 0 };
   }
 
+  /** Observations since the target was last resized. */
+  private epoch(): Observation[] {
+    return this.observations.slice(this.epochStart);
+  }
+
   private rates(): number[] {
     return [...new Set(this.observations.map((o) => o.rate))];
   }
@@ -175,30 +195,41 @@ export class KneeSearch {
     return fresh.length ? fresh : all;
   }
 
-  /** Majority of the measurements that count; a tie goes to the latest (the re-measurement). */
+  /** Majority of the measurements that count; a tie counts as a failure (the knee errs low). */
   private believed(rate: number): boolean | undefined {
     const obs = this.current(rate);
     if (!obs.length) return undefined;
-    const passes = obs.filter((o) => o.passed).length;
-    return passes * 2 === obs.length ? obs[obs.length - 1]!.passed : passes * 2 > obs.length;
+    return obs.filter((o) => o.passed).length * 2 > obs.length;
   }
 
-  /** A rate needs another look: its verdict rests on stale measurements only, or a bounding failure on one. */
+  /** How often the rate was measured since the target was last resized (the cap is per resize). */
+  private measuredSinceResize(rate: number): number {
+    return this.epoch().filter((o) => o.rate === rate).length;
+  }
+
+  /**
+   * A bracket end needs another look: its verdict rests on stale
+   * measurements only (recheck), or it is the bounding failure or the knee
+   * and rests on neither a settled measurement nor a majority of two or
+   * more (confirm).
+   */
   private doubtful(rate: number, bounding: boolean): StepPurpose | undefined {
-    const all = this.all(rate);
-    if (all.length >= MAX_OBSERVATIONS) return undefined;
-    if (all.every((o) => o.stale)) return 'recheck';
-    // A failure settled at 95% confidence is believed; one that only leaned to fail is measured again.
-    const failures = this.current(rate).filter((o) => !o.passed);
-    if (bounding && !this.believed(rate)! && failures.length < 2 && !failures.some((o) => o.decided)) return 'confirm';
-    return undefined;
+    if (this.measuredSinceResize(rate) >= MAX_OBSERVATIONS) return undefined;
+    if (this.all(rate).every((o) => o.stale)) return 'recheck';
+    const current = this.current(rate);
+    const side = this.believed(rate)!;
+    const agreeing = current.filter((o) => o.passed === side);
+    const tie = agreeing.length * 2 === current.length;
+    if (!bounding && side) return undefined;
+    return tie || (agreeing.length < 2 && !agreeing.some((o) => o.decided)) ? 'confirm' : undefined;
   }
 
   private choose(): { rate: number; purpose: StepPurpose } | undefined {
     if (this.observations.length >= this.maxSteps) return this.finish('stepLimit');
     const { low, high } = this.bracket;
-    const anyPass = this.observations.some((o) => o.passed);
-    // Before anything passed, failures are provisional (the target may be cold): go down, confirm at the end.
+    const anyPass = this.epoch().some((o) => o.passed);
+    // Before anything passed since the last resize, failures are provisional (the target may be
+    // cold): go down, or recheck the passing end first; confirm at the end.
     if (high !== undefined && anyPass) {
       const purpose = this.doubtful(high, true);
       if (purpose) return { rate: high, purpose };
@@ -211,12 +242,16 @@ export class KneeSearch {
     if (high !== undefined) {
       const above = this.rates().filter((r) => r > high && this.believed(r)).sort((a, b) => a - b)[0];
       if (above !== undefined) {
-        const pick = [high, above].filter((r) => this.all(r).length < MAX_OBSERVATIONS).sort((a, b) => this.all(a).length - this.all(b).length)[0];
+        const pick = [high, above].filter((r) => this.measuredSinceResize(r) < MAX_OBSERVATIONS).sort((a, b) => this.all(a).length - this.all(b).length)[0];
         if (pick !== undefined) return { rate: pick, purpose: 'recheck' };
       }
     }
     if (low !== undefined && high !== undefined) {
-      if ((high - low) / low <= this.precision) return this.finish('converged');
+      if ((high - low) / low <= this.precision) {
+        // The knee itself, when it only leaned to pass, is measured once more before the search ends.
+        const purpose = this.doubtful(low, true);
+        return purpose ? { rate: low, purpose } : this.finish('converged');
+      }
       return { rate: (low + high) / 2, purpose: 'bisect' };
     }
     if (high === undefined) {
@@ -239,17 +274,20 @@ export class KneeSearch {
     return { rate: down, purpose: 'probe' };
   }
 
-  /** Failures over a span of rates whose tail does not shrink as the rate falls. */
+  /**
+   * Failures over a 4x span of rates whose tail does not shrink as the rate
+   * falls: the lowest failure against the highest one whose tail could grow
+   * (not overloaded, not saturated) at least 4x above it.
+   */
   private stalled(): boolean {
     const failed = this.rates().filter((r) => this.believed(r) === false).sort((a, b) => a - b);
     if (failed.length < 3) return false;
     const lo = failed[0]!;
-    const hi = failed[failed.length - 1]!;
-    if (hi / lo < STALL_SPAN * 0.999) return false;
     const severity = (r: number): number | null => this.current(r).at(-1)!.severity;
+    const hi = failed.filter((r) => r / lo >= STALL_SPAN * 0.999 && severity(r) !== null).at(-1);
     const sLo = severity(lo);
-    const sHi = severity(hi);
-    return sLo !== null && sHi !== null && sLo > 1 && sLo >= STALL_RATIO * sHi;
+    if (hi === undefined || sLo === null) return false;
+    return sLo > 1 && sLo >= STALL_RATIO * severity(hi)!;
   }
 
   private finish(outcome: KneeSearchOutcome): undefined {

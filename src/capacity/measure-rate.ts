@@ -6,6 +6,7 @@ import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
 import type { TelemetryPlan } from '../telemetry/telemetry-plan.js';
 import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
 import type { StepPurpose } from './knee-search.js';
+import { zForLooks } from './tail-evidence.js';
 import { judgeStep, type MeasuredWindow, type SecondCounts, type StepVerdict, type TailCriterion } from './step-verdict.js';
 
 export interface MeasureSetup {
@@ -53,7 +54,7 @@ async function measureWindow(setup: MeasureSetup, rate: number, limitsMs: readon
   const seconds: SecondCounts[] = [];
   // Each second's answers past each latency limit, counted as the second closes: the batches that show bursts.
   const onPoint: Parameters<typeof runLoad>[1]['onPoint'] = (point, _live, hist) => {
-    seconds.push({ samples: point.rps, errors: point.errors, slower: Object.fromEntries(limitsMs.map((ms) => [String(ms), countAbove(hist, Math.round(ms * 1000))])) });
+    seconds.push({ samples: point.rps, errors: point.errors, timed: hist.totalCount, slower: Object.fromEntries(limitsMs.map((ms) => [String(ms), countAbove(hist, Math.round(ms * 1000))])) });
   };
   const common = { target: setup.target, workers: setup.workers, signal: setup.signal };
   const { data, telemetry } = await loadWithTelemetry(steady, { ...common, onPoint }, plan && collector ? { plan, collector } : undefined, () => undefined);
@@ -77,11 +78,13 @@ export async function measureStep(setup: MeasureSetup, rate: number, purpose: St
   }
   const limitsMs = [...new Set(setup.criteria.filter((c) => c.kind === 'latency' && c.scope === undefined).map((c) => c.limitMs))];
   const windows: MeasuredWindow[] = [];
+  // Up to this many looks at the evidence: each is judged at a stricter z, so the step keeps 95%.
+  const z = zForLooks(Math.max(1, Math.floor(setup.maxSteadyMs / setup.steadyMs)));
   for (let measured = 0; measured < setup.maxSteadyMs && !setup.signal.aborted; measured += setup.steadyMs) {
     const window = await measureWindow(setup, rate, limitsMs);
     if (!window) return undefined;
     windows.push(window);
-    const v = judgeStep(windows, rate, setup.replicas, purpose, setup.criteria);
+    const v = judgeStep(windows, rate, setup.replicas, purpose, setup.criteria, z);
     // More samples where the verdict steers the search: an undecided probe that leans to pass is
     // taken as it leans (a higher rate is tried next anyway); a lean to fail, or a bracket step, is measured on.
     const settled = v.verdict !== 'undecided' || (purpose === 'probe' && v.passed);

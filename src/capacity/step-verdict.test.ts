@@ -38,7 +38,7 @@ describe('achievedRatio', () => {
 /** A window whose thresholds hold, with per-second counts of answers slower than 100 ms. */
 const window = (achieved: number[], slower: number[], perSecond = 100, extra: Parameters<typeof result>[0] = { achieved }): MeasuredWindow => ({
   result: result({ ...extra, achieved }),
-  seconds: slower.map((k): SecondCounts => ({ samples: perSecond, errors: 0, slower: { '100': k } })),
+  seconds: slower.map((k): SecondCounts => ({ samples: perSecond, errors: 0, timed: perSecond, slower: { '100': k } })),
 });
 const p99 = tailCriteria(['p99<100ms']);
 
@@ -89,6 +89,18 @@ describe('judgeStep', () => {
     ]);
   });
 
+  it('fails a tail criterion with no samples: an endpoint never reached does not pass', () => {
+    const v = judgeStep([window([100, 100, 100], [0, 0, 0])], 100, 1, 'bisect', tailCriteria(['nowhere: p99<100ms']));
+    expect(v).toMatchObject({ verdict: 'fail', passed: false, reasons: ['nowhere: p99<100ms: no samples (nothing was measured for it)'] });
+  });
+
+  it('marks a tail threshold ok by its pooled evidence, not by one window\'s percentile', () => {
+    const thresholds = [{ expression: 'p99<100ms', scope: undefined, metric: 'p99' as const, actual: 130, limit: 100, ok: false }];
+    const v = judgeStep([window(Array(20).fill(100), Array(20).fill(0), 100, { achieved: [], thresholds })], 100, 1, 'bisect', p99);
+    expect(v.verdict).toBe('pass');
+    expect(v.thresholds).toEqual([{ ...thresholds[0], ok: true }]);
+  });
+
   it('leaves a step just short of the achieved line undecided, leaning to fail', () => {
     const v = judgeStep([window([93, 93, 93, 93], Array(4).fill(0), 1000)], 100, 1, 'bisect', []);
     expect(v).toMatchObject({ verdict: 'undecided', passed: false });
@@ -99,9 +111,9 @@ describe('judgeStep', () => {
 describe('tailCriteria', () => {
   it('counts percentiles below a limit and error rates; other thresholds are judged on their value', () => {
     expect(tailCriteria(['p99 < 200ms', 'checkout: p95 <= 1s', 'error_rate < 1%', 'max < 1s', 'p99 > 1ms', 'cache_hit_ratio > 80%', 'rps > 10'])).toEqual([
-      { expression: 'p99 < 200ms', scope: undefined, kind: 'latency', limitMs: 200, allowed: 0.01 },
-      { expression: 'checkout: p95 <= 1s', scope: 'checkout', kind: 'latency', limitMs: 1000, allowed: 0.05 },
-      { expression: 'error_rate < 1%', scope: undefined, kind: 'errors', limitMs: 0, allowed: 0.01 },
+      { expression: 'p99 < 200ms', scope: undefined, kind: 'latency', limitMs: 200, allowed: 0.01, strict: true },
+      { expression: 'checkout: p95 <= 1s', scope: 'checkout', kind: 'latency', limitMs: 1000, allowed: 0.05, strict: false },
+      { expression: 'error_rate < 1%', scope: undefined, kind: 'errors', limitMs: 0, allowed: 0.01, strict: true },
     ]);
   });
 });

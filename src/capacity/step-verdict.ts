@@ -5,7 +5,7 @@ import type { ThresholdResult } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue, parseThreshold, type ThresholdExpression } from '../scenarios/threshold-expression.js';
 import type { StepPurpose } from './knee-search.js';
-import { tailEvidence, type Batch, type EvidenceVerdict, type TailEvidence } from './tail-evidence.js';
+import { tailEvidence, Z95, type Batch, type EvidenceVerdict, type TailEvidence } from './tail-evidence.js';
 
 /** A step fails when fewer than this share of the offered iterations finished per second. */
 export const MIN_ACHIEVED_RATIO = 0.95;
@@ -73,12 +73,15 @@ export interface TailCriterion {
   limitMs: number;
   /** Share of samples allowed past it. */
   allowed: number;
+  /** `<`: the allowed share itself fails; `<=`: it passes. */
+  strict: boolean;
 }
 
-/** One second of a measured window: requests finished, errors, and answers slower than each whole-run latency limit (keyed by the limit in ms). */
+/** One second of a measured window: requests finished and their errors; latencies recorded and those slower than each whole-run latency limit (keyed by the limit in ms). */
 export interface SecondCounts {
   samples: number;
   errors: number;
+  timed: number;
   slower: Record<string, number>;
 }
 
@@ -104,8 +107,9 @@ const countAboveMs = (h: Histogram, ms: number): number => countAbove(h, Math.ro
 export function tailCriterion(t: ThresholdExpression): TailCriterion | undefined {
   if (t.op !== '<' && t.op !== '<=') return undefined;
   const share = PERCENTILE_SHARE[t.metric];
-  if (share !== undefined) return { expression: t.expression, scope: t.scope, kind: 'latency', limitMs: t.limit, allowed: share };
-  if (t.metric === 'error_rate' && t.limit > 0 && t.limit < 1) return { expression: t.expression, scope: t.scope, kind: 'errors', limitMs: 0, allowed: t.limit };
+  const strict = t.op === '<';
+  if (share !== undefined) return { expression: t.expression, scope: t.scope, kind: 'latency', limitMs: t.limit, allowed: share, strict };
+  if (t.metric === 'error_rate' && t.limit > 0 && t.limit < 1) return { expression: t.expression, scope: t.scope, kind: 'errors', limitMs: 0, allowed: t.limit, strict };
   return undefined;
 }
 
@@ -167,20 +171,23 @@ function scopedCounts(r: RunResult, c: TailCriterion): { samples: number; exceed
 }
 
 /** Pools the windows' samples for one tail criterion: per-second batches for whole-run criteria. */
-function judgeTail(windows: readonly MeasuredWindow[], c: TailCriterion): TailEvidence {
+function judgeTail(windows: readonly MeasuredWindow[], c: TailCriterion, z: number): TailEvidence {
   if (c.scope !== undefined) {
     const counts = windows.map((w) => scopedCounts(w.result, c));
-    return tailEvidence(c.expression, c.allowed, counts.reduce((s, x) => s + x.samples, 0), counts.reduce((s, x) => s + x.exceed, 0));
+    return tailEvidence(c.expression, c.allowed, counts.reduce((s, x) => s + x.samples, 0), counts.reduce((s, x) => s + x.exceed, 0), undefined, z);
   }
-  const batches: Batch[] = windows.flatMap((w) => w.seconds.map((s) => ({
-    samples: s.samples,
-    exceed: c.kind === 'errors' ? s.errors : s.slower[String(c.limitMs)] ?? 0,
-  })));
-  return tailEvidence(c.expression, c.allowed, batches.reduce((s, b) => s + b.samples, 0), batches.reduce((s, b) => s + b.exceed, 0), batches);
+  const batches: Batch[] = windows.flatMap((w) => w.seconds.map((s) => (c.kind === 'errors'
+    ? { samples: s.samples, exceed: s.errors }
+    : { samples: s.timed, exceed: s.slower[String(c.limitMs)] ?? 0 })));
+  return tailEvidence(c.expression, c.allowed, batches.reduce((s, b) => s + b.samples, 0), batches.reduce((s, b) => s + b.exceed, 0), batches, z);
 }
+
+/** The side an undecided criterion leans to: its observed share within the allowance. */
+const leansPass = (e: TailEvidence, c: TailCriterion): boolean => (c.strict ? e.observed < e.allowed : e.observed <= e.allowed);
 
 /** "p99 < 200ms: 3.1% of 4210 past 200ms (95% CI 2.6–3.7%, 1% allowed)". */
 export function describeEvidence(e: TailEvidence, c?: TailCriterion): string {
+  if (e.samples === 0) return `${e.expression}: no samples (nothing was measured for it)`;
   const past = c?.kind === 'latency' ? `slower than ${formatDuration(c.limitMs)}` : 'past the limit';
   return `${e.expression}: ${pct(e.observed)} of ${e.samples} ${past} (95% CI ${pct(e.low)}–${pct(e.high)}, ${pct(e.allowed)} allowed)`;
 }
@@ -193,7 +200,9 @@ export function describeEvidence(e: TailEvidence, c?: TailCriterion): string {
  * lies wholly on one side of the allowance; otherwise the step is undecided
  * (the caller may measure another window), leaning to its observed share.
  */
-export function judgeStep(windows: readonly MeasuredWindow[], rate: number, replicas: number, purpose: StepPurpose, criteria: readonly TailCriterion[]): Omit<StepVerdict, 'elapsedSec'> {
+export function judgeStep(
+  windows: readonly MeasuredWindow[], rate: number, replicas: number, purpose: StepPurpose, criteria: readonly TailCriterion[], z = Z95,
+): Omit<StepVerdict, 'elapsedSec'> {
   if (windows.length === 0) throw new Error('judgeStep needs a measured window');
   const results = windows.map((w) => w.result);
   const tailExpressions = new Set(criteria.map((c) => c.expression));
@@ -213,12 +222,12 @@ export function judgeStep(windows: readonly MeasuredWindow[], rate: number, repl
   if (dropped > 0) failures.push(`${dropped} iterations dropped (in-flight cap reached)`);
   if (results.some((r) => r.aborted)) failures.push('stopped before the end');
 
-  const evidence = criteria.map((c) => judgeTail(windows, c));
+  const evidence = criteria.map((c) => judgeTail(windows, c, z));
   const described = evidence.map((e, i) => ({ e, text: describeEvidence(e, criteria[i]) }));
   failures.push(...described.filter((d) => d.e.verdict === 'fail').map((d) => d.text));
   const undecided = described.filter((d) => d.e.verdict === 'undecided');
   const verdict: EvidenceVerdict = failures.length ? 'fail' : undecided.length || close.length ? 'undecided' : 'pass';
-  const passed = verdict === 'pass' || (verdict === 'undecided' && !close.length && undecided.every((d) => d.e.observed <= d.e.allowed));
+  const passed = verdict === 'pass' || (verdict === 'undecided' && !close.length && evidence.every((e, i) => e.verdict === 'pass' || leansPass(e, criteria[i]!)));
   const reasons = verdict === 'undecided' ? [...close.map((c) => `close to the line: ${c}`), ...undecided.map((d) => `undecided ${d.text}`)] : failures;
 
   const requests = results.reduce((s, r) => s + r.totals.requests, 0);
@@ -242,7 +251,11 @@ export function judgeStep(windows: readonly MeasuredWindow[], rate: number, repl
     latencyMs: { p50: latency.p50, p95: latency.p95, p99: latency.p99 },
     errorRate: requests ? round(errors / requests, 6) : 0,
     dropped,
-    thresholds: (pointFailed ?? last).thresholds,
+    // A tail threshold's ok is what its pooled evidence says (its actual stays the window's value).
+    thresholds: (pointFailed ?? last).thresholds.map((t) => {
+      const i = criteria.findIndex((c) => c.expression === t.expression);
+      return i < 0 ? t : { ...t, ok: evidence[i]!.verdict === 'pass' || (evidence[i]!.verdict === 'undecided' && leansPass(evidence[i]!, criteria[i]!)) };
+    }),
     generatorSaturated: results.some((r) => r.generator.saturated),
     telemetry: { ...stepTelemetry(last, replicas), jobsCompleted: jobs.every((j) => j === null) ? null : jobs.reduce<number>((s, j) => s + (j ?? 0), 0) },
   };

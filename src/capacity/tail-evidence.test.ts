@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { overdispersion, tailEvidence, wilsonInterval } from './tail-evidence.js';
+import { overdispersion, tailEvidence, wilsonInterval, zForLooks } from './tail-evidence.js';
 
 describe('wilsonInterval', () => {
   it('matches published Wilson score intervals', () => {
@@ -29,8 +29,22 @@ describe('overdispersion', () => {
     expect(overdispersion([{ samples: 100, exceed: 20 }, ...Array.from({ length: 9 }, () => ({ samples: 100, exceed: 0 }))])).toBeGreaterThan(15);
   });
 
-  it('says nothing with fewer than 3 seconds', () => {
+  it('says nothing with fewer than 3 batches', () => {
     expect(overdispersion([{ samples: 100, exceed: 20 }, { samples: 100, exceed: 0 }])).toBe(1);
+  });
+
+  it('pools seconds with few expected exceedances, so a rare slow answer does not look like a burst', () => {
+    // 0.3% slow, 100 answers a second for 60 s: one slow answer in a second alone would inflate chi-square.
+    const seconds = Array.from({ length: 60 }, (_, i) => ({ samples: 100, exceed: i % 12 === 0 ? 1 : 0 }));
+    seconds[59] = { samples: 9, exceed: 1 };
+    expect(overdispersion(seconds)).toBeLessThan(2);
+  });
+});
+
+describe('zForLooks', () => {
+  it('spends the 2.5% each side may be wrong over the looks', () => {
+    expect(zForLooks(1)).toBeCloseTo(1.96, 2);
+    expect(zForLooks(3)).toBeCloseTo(2.39, 2);
   });
 });
 
@@ -43,7 +57,8 @@ describe('tailEvidence', () => {
     // No exceedance at all still needs about 3.84 / 1% = 384 samples to pass.
     expect(tailEvidence('p99<1s', 0.01, 300, 0).verdict).toBe('undecided');
     expect(tailEvidence('p99<1s', 0.01, 400, 0).verdict).toBe('pass');
-    expect(tailEvidence('p99<1s', 0.01, 0, 0).verdict).toBe('undecided');
+    // Nothing measured must not pass.
+    expect(tailEvidence('p99<1s', 0.01, 0, 0).verdict).toBe('fail');
   });
 
   it('is right at its stated confidence on independent samples (simulated)', () => {

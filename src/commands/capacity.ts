@@ -1,14 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { baseRateOf, buildCapacityResult, rampSecOf, type CapacityResult } from '../capacity/capacity-result.js';
+import { baseRateOf, buildCapacityResult, firstRateOf, rampSecOf, type CapacityResult } from '../capacity/capacity-result.js';
 import { runCapacity, type CapacityRunOutcome } from '../capacity/capacity-run.js';
 import { ExitCode, usageError } from '../exit-codes.js';
 import { checkWritable } from './check-writable.js';
 import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary } from '../reporters/capacity-terminal.js';
-import { renderK8s } from '../reporters/k8s.js';
+import { k8sNamesOf, renderK8s } from '../reporters/k8s.js';
 import { renderCapacityHtml } from '../reporters/html-capacity.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { loadScenario, type LoadedScenario } from '../scenarios/load-scenario.js';
@@ -39,7 +39,7 @@ function checkPlanInputs(s: CapacitySettings, loaded: LoadedScenario, reference:
     throw usageError('the scenario has no arrivalRate phase to take the base and peak rates from; give --base-rate with --surge, or --peak-rps');
   }
   if (baseRate === 0) throw usageError("the scenario's first arrivalRate is 0: give --base-rate, the rate before the surge");
-  const start = s.startRate ?? baseRate ?? 10;
+  const start = firstRateOf(s, baseRate);
   if (start > s.maxRate) throw usageError(`the first rate tried (${start}/s${s.startRate === undefined ? ', the base rate' : ''}) is above --max-rate ${s.maxRate}`);
   return baseRate;
 }
@@ -83,7 +83,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   say(`capacity of ${loaded.scenario.name}: replicas ${s.replicas.join(', ')}; each step ${formatDuration(s.warmupMs)} warm-up + ${formatDuration(s.steadyMs)} windows ` +
     `(up to ${formatDuration(s.maxSteadyMs)} while undecided at 95% confidence); precision ${round(s.precision * 100)}%; ` +
     `judged by ${[...(s.scenarioThresholds ? ["the scenario's thresholds"] : []), ...s.slos].join(', ') || 'throughput alone'}`);
-  const outcome = await runCapacity(ctx, url, s.startRate ?? baseRate ?? 10, save);
+  const outcome = await runCapacity(ctx, url, firstRateOf(s, baseRate), save);
   const result = await save(outcome);
   io.stdout.write(renderCapacitySummary(result, colorsFor(io.stdout, io.env)));
   if (outPath) say(`capacity results written to ${s.out}`);
@@ -105,8 +105,7 @@ async function emitK8s(result: CapacityResult, dir: string, given: string, say: 
   const { hpa, keda } = result.plan;
   if (result.aborted || result.error) return say('no Kubernetes manifests written: the measurement did not finish');
   if (result.plan.verdict !== 'recommended' || !hpa) return say(`no Kubernetes manifests written: the plan is ${result.plan.verdict}, not a recommendation`);
-  const { deployment, consumerDeployment, listName, redisAddress } = result.settings;
-  const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, { deployment, consumerDeployment, listName, ...(redisAddress ? { redisAddress } : {}) });
+  const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(result.settings));
   if (Object.keys(files).length === 0) return say('no Kubernetes manifests written: no CPU was measured at the knee (HPA) and the queue was not sized (KEDA)');
   await mkdir(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);

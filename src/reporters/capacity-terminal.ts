@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { ReplicaCountResult } from '../capacity/capacity-plan.js';
-import { capacityVerdict } from './capacity-verdict.js';
+import { capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import type { CapacityResult } from '../capacity/capacity-result.js';
 import { formatDuration } from '../scenarios/duration.js';
 
@@ -21,7 +21,7 @@ function kneeTable(counts: readonly ReplicaCountResult[]): string {
     t.push([
       c.replicas,
       c.knee === null ? '–' : `${num(c.knee)}${c.firstFailure !== null ? ` (< ${num(c.firstFailure)})` : ''}`,
-      c.knee === null ? '–' : c.kneeDecided === false ? 'leaning pass' : 'pass at 95%',
+      kneeConfidenceText(c),
       num(c.kneeRps),
       k ? formatDuration(k.latencyMs.p99) : '–',
       tel?.cpuPerReplicaPercent !== null && tel?.cpuPerReplicaPercent !== undefined ? `${num(tel.cpuPerReplicaPercent)}%` : '–',

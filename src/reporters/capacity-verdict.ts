@@ -14,7 +14,9 @@ export interface VerdictText {
  */
 export function capacityVerdict(r: CapacityResult): VerdictText {
   const p = r.plan;
-  const verdict = p.verdict ?? (p.replicas?.feasible ? 'recommended' : p.replicas ? 'infeasible' : 'inconclusive');
+  // A capacity.json from before verdicts: no replica plan meant nothing passed (or nothing was measured).
+  const nothingPassed = r.replicaCounts.length > 0 && r.replicaCounts.every((c) => c.knee === null && c.steps.length > 0);
+  const verdict = p.verdict ?? (p.replicas?.feasible ? 'recommended' : p.replicas || nothingPassed ? 'infeasible' : 'inconclusive');
   const reasons = p.reasons ?? (p.replicas?.reason ? [p.replicas.reason] : []);
   const partial = r.aborted || r.error !== undefined;
   const tail = partial ? ' (from partial measurements)' : '';
@@ -28,4 +30,11 @@ export function capacityVerdict(r: CapacityResult): VerdictText {
   }
   if (verdict === 'infeasible') return { headline: `infeasible: no recommendation${tail}`, cls: 'fail', lines: reasons };
   return { headline: `inconclusive: no recommendation${tail}`, cls: 'warn', lines: [...reasons, ...(p.remeasure ?? []).map((x) => `what to do: ${x}`)] };
+}
+
+const CONFIDENCE = { settled: 'pass at 95%', leaning: 'leaning pass', values: 'pass (values only)' } as const;
+
+/** How sure a count's knee is, in the words of the terminal and the HTML report ('–' when unknown, as in older capacity.json files). */
+export function kneeConfidenceText(c: { knee: number | null; kneeConfidence?: keyof typeof CONFIDENCE | null }): string {
+  return c.knee === null || !c.kneeConfidence ? '–' : CONFIDENCE[c.kneeConfidence];
 }

@@ -2,8 +2,8 @@ import type { CapacityResult } from '../capacity/capacity-result.js';
 import { uslThroughput } from '../analyzers/usl.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { chartDiv, esc, htmlPage, table, type ChartSpec } from './html.js';
-import { capacityVerdict } from './capacity-verdict.js';
-import { renderK8s } from './k8s.js';
+import { capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
+import { k8sNamesOf, renderK8s } from './k8s.js';
 
 const num = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '–' : String(Math.round(v * 10 ** d) / 10 ** d));
 const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toPrecision(4) : v.toExponential(3));
@@ -55,7 +55,7 @@ function kneesSection(r: CapacityResult): string {
     const t = c.atKnee;
     return [
       String(c.replicas), `${num(c.knee)}${c.firstFailure !== null ? ` (fails at ${num(c.firstFailure)})` : ''}`,
-      c.knee === null ? '–' : c.kneeDecided === false ? 'leaning pass' : 'pass at 95%', num(c.kneeRps),
+      kneeConfidenceText(c), num(c.kneeRps),
       k ? formatDuration(k.latencyMs.p99) : '–',
       t?.cpuPerReplicaPercent != null ? `${num(t.cpuPerReplicaPercent)}% of a core` : '–',
       t?.cacheHitRatio != null ? `${num(t.cacheHitRatio * 100)}%` : '–',
@@ -108,7 +108,7 @@ function autoscalerSection(r: CapacityResult): string {
   if (hpa) {
     parts.push('<h3>HorizontalPodAutoscaler (CPU)</h3>', hpa.targetUtilizationPercent !== null
       ? `<p>${esc(`CPU request ${hpa.cpuRequestMillicores}m, target average utilization ${hpa.targetUtilizationPercent}%, min ${hpa.minReplicas}, max ${hpa.maxReplicas}.`)}</p>`
-      : '<p>No CPU was measured at the knee, so no CPU target.</p>', list(hpa.arithmetic));
+      : hpa.feasible === false ? `<p>No CPU target can react in time.${hpa.advice ? ` ${esc(String(hpa.advice))}` : ''}</p>` : '<p>No CPU was measured at the knee, so no CPU target.</p>', list(hpa.arithmetic));
   }
   if (keda) {
     parts.push('<h3>Queue consumers (KEDA)</h3>', keda.listLengthPerReplica !== null
@@ -120,8 +120,7 @@ function autoscalerSection(r: CapacityResult): string {
   } else if (hpa && !r.aborted && !r.error && r.settings.listName === undefined) {
     parts.push('<p>No YAML: this capacity.json predates the Deployment and queue names it needs; run scalectl capacity --emit-k8s again.</p>');
   } else if (hpa && !r.aborted && !r.error) {
-    const { deployment, consumerDeployment, listName, redisAddress } = r.settings;
-    const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, { deployment, consumerDeployment, listName, ...(redisAddress ? { redisAddress } : {}) });
+    const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(r.settings));
     for (const [name, text] of Object.entries(files)) parts.push(`<h3>${esc(name)}</h3><pre><code>${esc(text)}</code></pre>`);
   }
   return parts.join('\n') || '<p>No autoscaler settings: no feasible recommendation.</p>';
@@ -146,7 +145,7 @@ ${r.host?.os ? `<p class="sub">${esc(`measured from ${r.host.hostname}: ${r.host
 </header>
 <section id="verdict"><div class="verdict ${rec.cls}">${esc(rec.verdict)}</div>${status}</section>
 <section id="recommendation"><h2>Recommendation</h2>${rec.body}</section>
-<section id="knees"><h2>Knee per replica count</h2><p>The knee is the highest rate (flow iterations per second) at which every SLO and threshold held, at least 95% of the offered rate was achieved and no iteration was dropped.</p>${kneesSection(r)}</section>
+<section id="knees"><h2>Knee per replica count</h2><p>The knee is the highest rate (flow iterations per second) believed to pass: every SLO and threshold held (latency percentiles and error rates at 95% confidence), at least 95% of the offered rate was achieved and no iteration was dropped. The true knee lies between it and the first failure.</p>${kneesSection(r)}</section>
 <section id="model"><h2>Scalability model</h2>${chart ? chartDiv('model', chart) : ''}${modelSection(r)}</section>
 <section id="autoscaler"><h2>Autoscaler settings</h2>${autoscalerSection(r)}</section>
 <section id="warnings"><h2>Assumptions and warnings</h2>${r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(String(w))}</li>`).join('')}</ul>` : '<p>No warnings.</p>'}

@@ -3,7 +3,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { planHpa, planKeda } from '../analyzers/autoscaler.js';
-import { redisAddressProblem, renderK8s } from './k8s.js';
+import { k8sNamesOf, redisAddressProblem, renderK8s } from './k8s.js';
 
 const names = { deployment: 'shop', consumerDeployment: 'shop-order-worker', listName: 'bull:orders:wait' };
 const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
@@ -38,6 +38,12 @@ describe('renderK8s', () => {
   it('without a Redis address reads REDIS_ADDRESS and says the consumer must define it as host:port', () => {
     const text = renderK8s(hpa, keda, names)['keda-scaledobject.yaml']!;
     expect(text).toContain("# The consumer container must define REDIS_ADDRESS=host:port (KEDA's redis trigger does not read a URL; the shop itself reads REDIS_URL, so set both).");
+  });
+
+  it('says in the file when the list name was not confirmed by the target', () => {
+    const names2 = k8sNamesOf({ ...names, listNameSource: 'unconfirmed', redisAddress: null });
+    expect(renderK8s(hpa, keda, names2)['keda-scaledobject.yaml']).toMatch(/^# UNCONFIRMED listName: bull:orders:wait is BullMQ's default/m);
+    expect(renderK8s(hpa, keda, k8sNamesOf({ ...names, listNameSource: 'target' }))['keda-scaledobject.yaml']).not.toContain('UNCONFIRMED');
   });
 
   it('with a Redis address writes it into the trigger instead of addressFromEnv', () => {

@@ -15,6 +15,8 @@ export interface K8sNames {
    * consumer container instead.
    */
   redisAddress?: string;
+  /** false: listName is BullMQ's default, not confirmed by the target (the file says so). */
+  listConfirmed?: boolean;
 }
 
 const header = (what: string): string =>
@@ -112,9 +114,11 @@ function hpaComments(hpa: HpaPlan, names: K8sNames): string {
   return text;
 }
 
-const kedaComments = (names: K8sNames): string => names.redisAddress !== undefined ? '' :
-  // One line, so that it reads (and greps) as the sentence it is.
-  '# The consumer container must define REDIS_ADDRESS=host:port (KEDA\'s redis trigger does not read a URL; the shop itself reads REDIS_URL, so set both).\n';
+const kedaComments = (names: K8sNames): string => (names.listConfirmed === false
+  ? `# UNCONFIRMED listName: ${names.listName} is BullMQ's default, not named by the target; KEDA reads a missing key as an empty queue and never scales. Check it (redis-cli --scan --pattern '*:wait') before applying.\n` : '') +
+  (names.redisAddress !== undefined ? '' :
+    // One line, so that it reads (and greps) as the sentence it is.
+    '# The consumer container must define REDIS_ADDRESS=host:port (KEDA\'s redis trigger does not read a URL; the shop itself reads REDIS_URL, so set both).\n');
 
 /**
  * The manifests as YAML files, by file name: the HPA only when a CPU target
@@ -131,4 +135,15 @@ export function renderK8s(hpa: HpaPlan, keda: KedaPlan, names: K8sNames): Record
     files['keda-scaledobject.yaml'] = header(`KEDA ScaledObject for the queue consumers (${names.listName})`) + kedaComments(names) + stringify(kedaManifest(keda, names, 1));
   }
   return files;
+}
+
+/** The names the manifests need, from capacity.json's settings (older files lack the newer fields). */
+export function k8sNamesOf(settings: { deployment: string; consumerDeployment: string; listName: string; listNameSource?: string; redisAddress?: string | null }): K8sNames {
+  return {
+    deployment: settings.deployment,
+    consumerDeployment: settings.consumerDeployment,
+    listName: settings.listName,
+    ...(settings.redisAddress ? { redisAddress: settings.redisAddress } : {}),
+    ...(settings.listNameSource === 'unconfirmed' ? { listConfirmed: false } : {}),
+  };
 }
