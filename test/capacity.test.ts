@@ -107,6 +107,9 @@ describe('scalectl capacity flags', () => {
     [['--replicas', '1', '--ready-url', 'http://127.0.0.1:1/'], /--ready-url goes with --scale-cmd/],
     [['--replicas', '1', '--max-rate', '10'], /the first rate tried \(40\/s, the base rate\) is above --max-rate 10/],
     [['--replicas', '1', '--out', 'no/such/dir/cap.json'], /--out \S*no\/such\/dir\/cap.json: not writable/],
+    [['--replicas', '1', '--slo', 'wrok: p99<100ms'], /--slo "wrok: p99<100ms": no endpoint or flow named "wrok" in the scenario; names: work, GET \/work/],
+    [['--replicas', '1', '--steady', '10s', '--max-steady', '5s'], /--max-steady 5s is shorter than --steady/],
+    [['--replicas', '1', '--redis-address', 'redis://x:6379'], /--redis-address redis:\/\/x:6379: /],
   ])('%j is a usage error', async (args, message) => {
     const r = await capacity(scenario('http://127.0.0.1:1'), args);
     expect(r.code).toBe(2);

@@ -1,3 +1,4 @@
+import { plural } from './numbers.js';
 /** The HorizontalPodAutoscaler's defaults (kube-controller-manager). */
 export const HPA = {
   /** It acts only when current/target is outside 1 ± this. */
@@ -55,7 +56,6 @@ export interface HpaPlan {
 }
 
 const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Utilization at which the HPA must fire when `m` replicas carry the ramp, as a fraction of the knee (negative: no load is early enough). */
 function triggerAt(input: HpaInput, m: number, slope: number, reactionSec: number): number {

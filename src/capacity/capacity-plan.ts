@@ -1,3 +1,4 @@
+import { plural, round } from '../analyzers/numbers.js';
 import { planHpa, planKeda, type HpaPlan, type KedaPlan } from '../analyzers/autoscaler.js';
 import { planReplicas, scalingModel, type ReplicaPlan, type ScalingModel } from '../analyzers/replica-plan.js';
 import { UslDataError, uslThroughput } from '../analyzers/usl.js';
@@ -47,7 +48,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-
 /** Drains shorter than this are a few scrapes long: their time says more about the scrape interval than the consumers. */
 const MIN_DRAIN_SEC = 5;
 const MIN_BACKLOG = 20;
@@ -81,8 +81,7 @@ function jobsPerIteration(counts: readonly ReplicaCountResult[]): number | null 
 
 type ModelOut = NonNullable<CapacityPlan['model']>;
 const noPlan = { model: null, replicas: null, hpa: null, keda: null } as const;
-const r1 = (v: number): number => Math.round(v * 10) / 10;
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+const r1 = (v: number): number => round(v, 1);
 
 function modelOut(model: ScalingModel, points: { n: number; x: number }[]): ModelOut {
   const { fit } = model;

@@ -1,3 +1,4 @@
+import { round } from '../analyzers/numbers.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capacity-plan.js';
 import type { CapacityRunOutcome } from './capacity-run.js';
@@ -100,7 +101,6 @@ export interface CapacityResult {
   warnings: string[];
 }
 
-const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** The first rate tried when neither --start-rate nor the scenario (its first arrivalRate) gives one. */
@@ -189,7 +189,7 @@ function rates(input: ResultInput): { base: number; peak: number; warnings: stri
   let base = input.baseRate ?? peak;
   if (input.baseRate === undefined) warnings.push('no base rate (no arrivalRate phase, no --base-rate): the surge is taken as flat, so the HPA plan sees no ramp');
   if (base > peak) {
-    warnings.push(`the base rate (${round(base)}/s) is above the peak (${round(peak)}/s): the base is taken as the peak`);
+    warnings.push(`the base rate (${round(base, 2)}/s) is above the peak (${round(peak, 2)}/s): the base is taken as the peak`);
     base = peak;
   }
   return { base, peak, warnings };
@@ -238,8 +238,8 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       queueWaitSec: s.queueWaitMs / 1000,
       jobTimeSec: s.jobTimeMs === undefined ? null : s.jobTimeMs / 1000,
       generatorWorkers: s.workers,
-      baseRate: round(base),
-      peakRate: round(peak),
+      baseRate: round(base, 2),
+      peakRate: round(peak, 2),
       peakSource: s.peakRps !== undefined ? 'peak-rps' : s.surge !== undefined ? 'surge' : 'scenario',
       surge: s.surge ?? null,
       peakRps: s.peakRps ?? null,

@@ -1,3 +1,4 @@
+import { percent as pct, round } from '../analyzers/numbers.js';
 import { request } from 'undici';
 import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, UserError } from '../exit-codes.js';
@@ -39,9 +40,6 @@ export interface CapacityRunOutcome {
   crossChecks: { text: string; settled: boolean }[];
   error?: { message: string; exitCode: number };
 }
-
-const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
-const pct = (v: number): string => `${round(v * 100, 2)}%`;
 
 /** The target is the reference shop (started by scalectl, or a --target for a scenario written for it): its metrics mapping applies. */
 const isShop = (ctx: CapacityRunContext): boolean => ctx.reference || ctx.loaded.scenario.target === 'reference';
@@ -91,8 +89,8 @@ async function searchOnce(ctx: CapacityRunContext, search: CountSearch, url: str
     (rate, purpose: StepPurpose, warmup) => measureStep(setup, rate, purpose, warmup),
     (rate, purpose, warmup) => {
       const { low, high, steps } = search.status;
-      say(`  step ${steps + 1} (${purpose}, bracket ${low === undefined ? '–' : round(low)} .. ${high === undefined ? '–' : round(high)} it/s): ` +
-        `${round(rate)} it/s for ${warmup && s.warmupMs > 0 ? `${formatDuration(s.warmupMs)} + ` : ''}${formatDuration(s.steadyMs)}`);
+      say(`  step ${steps + 1} (${purpose}, bracket ${low === undefined ? '–' : round(low, 2)} .. ${high === undefined ? '–' : round(high, 2)} it/s): ` +
+        `${round(rate, 2)} it/s for ${warmup && s.warmupMs > 0 ? `${formatDuration(s.warmupMs)} + ` : ''}${formatDuration(s.steadyMs)}`);
     },
     (v) => say(`    ${describeStep(v)}`),
   );

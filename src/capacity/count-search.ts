@@ -1,3 +1,4 @@
+import { percent as pct, round } from '../analyzers/numbers.js';
 import { KneeSearch, type KneeSearchOptions, type KneeSearchOutcome, type StepPurpose } from './knee-search.js';
 import { severityOf, type StepTelemetry, type StepVerdict } from './step-verdict.js';
 
@@ -40,9 +41,6 @@ export type KneeConfidence = 'settled' | 'leaning' | 'values';
 /** Measures one rate; undefined when stopped by Ctrl-C. */
 export type MeasureStep = (rate: number, purpose: StepPurpose, warmup: boolean) => Promise<StepVerdict | undefined>;
 
-const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
-const pct = (v: number): string => `${round(v * 100, 2)}%`;
-
 /** Words for a count where nothing passed: which criteria failed over which rates, and whether load made them worse. */
 export function diagnoseNothingPassed(steps: readonly StepVerdict[], replicas: number, loadIndependent: boolean): string {
   const failed = steps.filter((s) => !s.passed);
@@ -51,12 +49,12 @@ export function diagnoseNothingPassed(steps: readonly StepVerdict[], replicas: n
   const at = (rate: number): StepVerdict => failed.filter((s) => s.rate === rate).at(-1)!;
   const tails = at(lo).evidence.filter((e) => e.observed > e.allowed);
   const what = tails.length ? tails.map((e) => e.expression).join(' and ') : at(lo).reasons.map((r) => r.replace(/ \(.*$/, '')).join('; ');
-  const span = lo === hi ? `at ${round(lo)} it/s` : `at every rate from ${round(lo)} to ${round(hi)} it/s`;
+  const span = lo === hi ? `at ${round(lo, 2)} it/s` : `at every rate from ${round(lo, 2)} to ${round(hi, 2)} it/s`;
   const head = `${what} failed ${span} with ${replicas} replica${replicas > 1 ? 's' : ''}`;
   if (!loadIndependent || !tails.length) return `${head}: no rate tried meets the SLOs`;
   const e = tails[0]!;
   const eHi = at(hi).evidence.find((x) => x.expression === e.expression);
-  const shares = eHi ? ` (${pct(e.observed)} past the limit at ${round(lo)} it/s, ${pct(eHi.observed)} at ${round(hi)} it/s)` : '';
+  const shares = eHi ? ` (${pct(e.observed)} past the limit at ${round(lo, 2)} it/s, ${pct(eHi.observed)} at ${round(hi, 2)} it/s)` : '';
   return `${head}; the slow answers do not grow with load${shares}: stalls, not load, set the tail; look for pauses such as GC, cold caches or a noisy neighbour`;
 }
 
@@ -91,7 +89,7 @@ export class CountSearch {
     for (let next = this.search.next(); next; next = this.search.next()) {
       // The same rate again right away (a confirmation) needs no warm-up: the target was just there.
       // The first step after a resize always has one.
-      const warmup = last !== round(next.rate);
+      const warmup = last !== round(next.rate, 2);
       before(next.rate, next.purpose, warmup);
       const v = await measure(next.rate, next.purpose, warmup);
       if (!v) {
@@ -102,7 +100,9 @@ export class CountSearch {
       this.steps.push(v);
       this.elapsedSec += v.elapsedSec;
       after(v);
-      this.search.record(next.rate, { passed: v.passed, decided: v.verdict !== 'undecided', severity: severityOf(v) });
+      // A failure while the generator itself was saturated says little about the target: never settled, so measured again.
+      const decided = v.verdict !== 'undecided' && !(!v.passed && v.generatorSaturated);
+      this.search.record(next.rate, { passed: v.passed, decided, severity: severityOf(v) });
     }
   }
 
@@ -121,19 +121,19 @@ export class CountSearch {
       return { ...this.beforeReopen, steps: this.steps, elapsedSec: round(this.elapsedSec, 1), remeasured: true,
         warnings: [...this.beforeReopen.warnings, `measuring ${this.replicas} replica(s) again was interrupted: the first measurement stands`] };
     }
-    const round2 = (v: number | undefined): number | null => (v === undefined ? null : round(v));
+    const round2 = (v: number | undefined): number | null => (v === undefined ? null : round(v, 2));
     // The knee's figures come from its latest passing measurement.
-    const kneeStep = r.knee === undefined ? -1 : this.steps.findLastIndex((s) => s.rate === round(r.knee!) && s.passed);
+    const kneeStep = r.knee === undefined ? -1 : this.steps.findLastIndex((s) => s.rate === round(r.knee!, 2) && s.passed);
     const knee = kneeStep >= 0 ? this.steps[kneeStep] : undefined;
     // The generator, not the target, was the limit when every failure at the bracket's top saturated it.
-    const atHigh = r.high === undefined ? [] : this.steps.filter((s) => s.rate === round(r.high!) && !s.passed);
+    const atHigh = r.high === undefined ? [] : this.steps.filter((s) => s.rate === round(r.high!, 2) && !s.passed);
     const generatorLimited = atHigh.length > 0 && atHigh.every((s) => s.generatorSaturated);
     const warnings = [...this.warnings];
     if (generatorLimited) {
-      warnings.push(`the generator, not the target, was the limit at ${round(r.high!)} it/s with ${this.replicas} replica(s): the knee is a lower bound (run the generator on another machine or with more --workers)`);
+      warnings.push(`the generator, not the target, was the limit at ${round(r.high!, 2)} it/s with ${this.replicas} replica(s): the knee is a lower bound (run the generator on another machine or with more --workers)`);
     }
     if (r.contradictions.length) {
-      warnings.push(`with ${this.replicas} replica(s), ${r.contradictions.map((x) => `${round(x)}`).join(', ')} it/s passed above a failure at ${round(r.high!)} it/s even after re-measuring: the target is noisier than the steps can resolve; the lower rate is kept`);
+      warnings.push(`with ${this.replicas} replica(s), ${r.contradictions.map((x) => `${round(x, 2)}`).join(', ')} it/s passed above a failure at ${round(r.high!, 2)} it/s even after re-measuring: the target is noisier than the steps can resolve; the lower rate is kept`);
     }
     const nothing = r.outcome === 'nothingPassed' || r.outcome === 'loadIndependent';
     return {
@@ -145,7 +145,7 @@ export class CountSearch {
       kneeConfidence: !knee ? null : !knee.evidence.length ? 'values' : r.kneeDecided ? 'settled' : 'leaning',
       outcome: this.interrupted ? 'interrupted' : generatorLimited ? 'generatorLimited' : r.outcome ?? 'interrupted',
       generatorLimited,
-      contradictions: r.contradictions.map((x) => round(x)),
+      contradictions: r.contradictions.map((x) => round(x, 2)),
       remeasured: r.reopened,
       diagnosis: nothing && !this.interrupted ? diagnoseNothingPassed(this.steps, this.replicas, r.outcome === 'loadIndependent') : null,
       atKnee: knee?.telemetry ?? null,

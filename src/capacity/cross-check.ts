@@ -1,3 +1,4 @@
+import { round } from '../analyzers/numbers.js';
 import { uslThroughput, type UslParameters } from '../analyzers/usl.js';
 import type { ReplicaCountResult } from './count-search.js';
 
@@ -17,7 +18,7 @@ export interface Disagreement {
   text: string;
 }
 
-const r1 = (v: number): number => Math.round(v * 10) / 10;
+const r1 = (v: number): number => round(v, 1);
 
 /** The range a count's true knee lies in: [highest pass, lowest failure), open above when nothing above failed or the generator was the limit. */
 export function kneeInterval(c: ReplicaCountResult): { low: number; high: number } {

@@ -1,3 +1,4 @@
+import { percent as pct } from '../analyzers/numbers.js';
 import { buildRunResult } from '../analyzers/run-result.js';
 import { countAbove } from '../engine/latency-histogram.js';
 import { runLoad } from '../engine/run-load.js';
@@ -61,8 +62,6 @@ async function measureWindow(setup: MeasureSetup, rate: number, limitsMs: readon
   if (data.aborted) return undefined;
   return { result: buildRunResult(steady, data, { target: setup.target, cores: setup.cores, telemetry }), seconds };
 }
-
-const pct = (v: number): string => `${Math.round(v * 10_000) / 100}%`;
 
 /**
  * One step of the knee search: a warm-up at the rate (not judged; skipped

@@ -1,3 +1,4 @@
+import { percent as pct, round } from '../analyzers/numbers.js';
 import { linearRegression } from 'simple-statistics';
 import { countAbove, mergeEncoded, summarizeHistogram, type Histogram } from '../engine/latency-histogram.js';
 import type { RunResult } from '../analyzers/run-result.js';
@@ -93,9 +94,7 @@ export interface MeasuredWindow {
 
 const PERCENTILE_SHARE: Record<string, number> = { p50: 0.5, p90: 0.1, p95: 0.05, p99: 0.01, p999: 0.001 };
 
-const round = (v: number, d = 3): number => Math.round(v * 10 ** d) / 10 ** d;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const pct = (v: number): string => `${round(v * 100, 2)}%`;
 const countAboveMs = (h: Histogram, ms: number): number => countAbove(h, Math.round(ms * 1000));
 
 /**

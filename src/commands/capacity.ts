@@ -13,6 +13,8 @@ import { renderCapacityHtml } from '../reporters/html-capacity.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { loadScenario, type LoadedScenario } from '../scenarios/load-scenario.js';
 import { formatIssue } from '../scenarios/scenario-issue.js';
+import { parseThreshold } from '../scenarios/threshold-expression.js';
+import { listEndpoints } from '../engine/compiled-scenario.js';
 import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from './capacity-options.js';
 
 export type { CapacityResult } from '../capacity/capacity-result.js';
@@ -30,6 +32,13 @@ const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$
 
 /** Checks what needs the scenario: the rates and how the target is resized. Returns the base rate (undefined with --peak-rps alone). */
 function checkPlanInputs(s: CapacitySettings, loaded: LoadedScenario, reference: boolean, url: string): number | undefined {
+  const names = [...loaded.scenario.flows.map((f) => f.name), ...listEndpoints(loaded.scenario).map((e) => e.name)];
+  for (const slo of s.slos) {
+    const t = parseThreshold(slo);
+    if (typeof t !== 'string' && t.scope !== undefined && !names.includes(t.scope)) {
+      throw usageError(`--slo "${slo}": no endpoint or flow named "${t.scope}" in the scenario; names: ${names.join(', ')}`);
+    }
+  }
   if (reference && s.scaleCmd !== undefined) throw usageError('--scale-cmd is for other services: with target: reference scalectl restarts the stack itself (or give --target)');
   if (!reference && s.replicas.length > 1 && s.scaleCmd === undefined) {
     throw usageError(`--replicas ${s.replicas.join(',')} needs --scale-cmd to resize ${url} (only target: reference is resized by scalectl)`);
