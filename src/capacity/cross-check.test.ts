@@ -23,6 +23,12 @@ describe('crossCheck', () => {
     expect(crossCheck([count(1, 31), count(2, 18), count(4, 6)]).map((d) => [d.kind, d.replicas])).toEqual([['falls', [1, 2]], ['falls', [2, 4]]]);
   });
 
+  it('calls a knee far above a count where nothing passed super-linear', () => {
+    const d = crossCheck([{ ...count(1, null), firstFailure: 5, outcome: 'nothingPassed' }, count(2, 320)]);
+    expect(d.map((x) => x.kind)).toEqual(['superlinear']);
+    expect(d[0]!.text).toMatch(/the 5 it\/s that failed with 1 \(where nothing passed\)/);
+  });
+
   it('leaves out counts with neither a knee nor a failure', () => {
     expect(crossCheck([count(1, null), count(2, 400)])).toEqual([]);
   });

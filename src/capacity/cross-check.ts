@@ -47,9 +47,10 @@ export function crossCheck(counts: readonly ReplicaCountResult[]): Disagreement[
     const ia = kneeInterval(a);
     const ib = kneeInterval(b);
     const allowed = SUPERLINEAR_PER_DOUBLING ** Math.log2(b.replicas / a.replicas);
-    if (ia.low > 0 && ib.low / ia.high > allowed) {
+    // A count where nothing passed counts with its lowest failure: nothing at 5 it/s, then 320 it/s with twice the replicas, is super-linear.
+    if (ib.low / ia.high > allowed) {
       out.push({ kind: 'superlinear', replicas: [a.replicas, b.replicas], text:
-        `${b.replicas} replicas sustained ${r1(ib.low)} it/s, ${r1(ib.low / ia.high)}x the ${r1(ia.high)} it/s that failed with ${a.replicas} (at most ${r1(allowed)}x is plausible for ${r1(b.replicas / a.replicas)}x the replicas)` });
+        `${b.replicas} replicas sustained ${r1(ib.low)} it/s, ${r1(ib.low / ia.high)}x the ${r1(ia.high)} it/s that failed with ${a.replicas}${a.knee === null ? ' (where nothing passed)' : ''} (at most ${r1(allowed)}x is plausible for ${r1(b.replicas / a.replicas)}x the replicas)` });
     }
     if (ib.high * (1 + KNEE_NOISE) < ia.low) {
       out.push({ kind: 'falls', replicas: [a.replicas, b.replicas], text: b.knee === null

@@ -135,6 +135,17 @@ describe('KneeSearch', () => {
     expect(s.next()).toEqual({ rate: high, purpose: 'recheck' });
   });
 
+  it('reopens a count where nothing passed from its lowest failure', () => {
+    const s = new KneeSearch({ startRate: 40, maxRate: 1000, minRate: 10 });
+    for (let next = s.next(); next; next = s.next()) s.record(next.rate, { passed: false, decided: true, severity: null });
+    expect(s.result().outcome).toBe('nothingPassed');
+    expect(s.reopen()).toBe(true);
+    expect(s.next()).toEqual({ rate: 10, purpose: 'recheck' });
+    for (let next = s.next(); next; next = s.next()) s.record(next.rate, { passed: next.rate <= 160, decided: true, severity: null });
+    expect(s.result()).toMatchObject({ outcome: 'converged' });
+    expect(s.result().knee).toBeGreaterThanOrEqual(160 / 1.05);
+  });
+
   it('a reopen with nothing left to measure changes nothing', () => {
     const s = new KneeSearch({ startRate: 10, maxRate: 10 });
     s.record(10, { passed: true, decided: true, severity: null });

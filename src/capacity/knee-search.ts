@@ -264,6 +264,8 @@ export class KneeSearch {
 
   /** Nothing passed yet: halve, unless the failures show that no rate will pass. */
   private goDown(high: number): { rate: number; purpose: StepPurpose } | undefined {
+    // Reopened with nothing passed: the lowest failure first, on the resized target.
+    if (this.all(high).every((o) => o.stale) && this.measuredSinceResize(high) < MAX_OBSERVATIONS) return { rate: high, purpose: 'recheck' };
     const down = high / this.growth;
     const stalled = this.stalled();
     if (down < this.minRate || stalled) {

@@ -9,7 +9,8 @@
 // - STALL_EVERY_MS, STALL_MS: every STALL_EVERY_MS the whole service pauses for
 //   STALL_MS (a garbage collector, a noisy neighbour): no answer leaves during it;
 // - COLD_MS, COLD_FACTOR: for COLD_MS after start and after each resize, the
-//   service time is COLD_FACTOR times longer (cold caches, JIT, connections).
+//   service time is COLD_FACTOR times longer (cold caches, JIT, connections);
+//   COLD_RESIZES limits that to the first N resizes (a host disturbed for a while).
 // SEED seeds the random tail, so runs repeat.
 import { createServer } from 'node:http';
 
@@ -21,6 +22,8 @@ const stallEveryMs = Number(process.env.STALL_EVERY_MS ?? 0);
 const stallMs = Number(process.env.STALL_MS ?? 0);
 const coldMs = Number(process.env.COLD_MS ?? 0);
 const coldFactor = Number(process.env.COLD_FACTOR ?? 1);
+const coldResizes = Number(process.env.COLD_RESIZES ?? Infinity);
+let resizes = 0;
 let seed = Number(process.env.SEED ?? 1) >>> 0;
 // mulberry32: a small seeded generator, so a noisy run repeats.
 const random = () => {
@@ -56,7 +59,7 @@ const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/__slots') {
     slots = Number(url.searchParams.get('n'));
-    coldUntil = Date.now() + coldMs;
+    if (++resizes <= coldResizes) coldUntil = Date.now() + coldMs;
     res.end(JSON.stringify({ slots }));
     return;
   }

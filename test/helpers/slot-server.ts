@@ -12,6 +12,8 @@ export interface SlotNoise {
   /** For coldMs after start and each resize, answers take coldFactor times longer. */
   coldMs?: number;
   coldFactor?: number;
+  /** Only the first coldResizes resizes are cold. */
+  coldResizes?: number;
   seed?: number;
 }
 
@@ -19,7 +21,7 @@ export interface SlotNoise {
 export async function startSlotServer(slots: number, serviceMs: number, noise: SlotNoise = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const env: Record<string, string> = { SLOTS: String(slots), SERVICE_MS: String(serviceMs) };
   const names: Record<keyof SlotNoise, string> = {
-    tailShare: 'TAIL_SHARE', tailMs: 'TAIL_MS', stallEveryMs: 'STALL_EVERY_MS', stallMs: 'STALL_MS', coldMs: 'COLD_MS', coldFactor: 'COLD_FACTOR', seed: 'SEED',
+    tailShare: 'TAIL_SHARE', tailMs: 'TAIL_MS', stallEveryMs: 'STALL_EVERY_MS', stallMs: 'STALL_MS', coldMs: 'COLD_MS', coldFactor: 'COLD_FACTOR', coldResizes: 'COLD_RESIZES', seed: 'SEED',
   };
   for (const [k, v] of Object.entries(noise)) if (v !== undefined) env[names[k as keyof SlotNoise]] = String(v);
   const child = fork(fileURLToPath(new URL('./slot-server.mjs', import.meta.url)), [], {
