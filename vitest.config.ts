@@ -9,5 +9,6 @@ export default defineConfig({
     // measure each other. Files run one at a time; tests inside a file in order.
     fileParallelism: false,
     reporters: ['default', './test/helpers/plain-summary-reporter.ts'],
+    setupFiles: ['./test/helpers/cleanup.ts'],
   },
 });

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { main } from '../../src/cli.js';
+import { tempFiles } from './temp-folders.js';
 import type { RunResult } from '../../src/analyzers/run-result.js';
 
 export interface CliRun {
@@ -51,12 +50,7 @@ export function runBin(argv: string[], opts: { cwd?: string; onStderr?: (all: st
   });
 }
 
-/** Writes files into a fresh temporary folder; returns the folder. */
-export async function tempFiles(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  return dir;
-}
+export { tempFiles };
 
 /**
  * Writes a scenario (and any data files) to a temporary folder, runs it
