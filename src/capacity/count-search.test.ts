@@ -68,6 +68,14 @@ describe('CountSearch', () => {
     expect(search.result().warnings.join()).toMatch(/interrupted: the first measurement stands/);
   });
 
+  it('keeps the first measurement when the resize for measuring again fails (nothing measured)', async () => {
+    const search = new CountSearch(2, { startRate: 40, maxRate: 10_000 });
+    await search.run(async (rate, purpose) => step(rate, purpose, rate <= 300 ? 0 : 0.5, { achieved: rate <= 300 ? 1 : 0.5 }), () => undefined, () => undefined);
+    const first = search.result();
+    expect(search.reopen()).toBe(true);
+    expect(search.result()).toMatchObject({ knee: first.knee, outcome: 'converged' });
+  });
+
   it('keeps what was measured when stopped, as interrupted', async () => {
     let n = 0;
     const r = await measureWith(async (rate, purpose) => (++n > 2 ? undefined : step(rate, purpose, 0)));

@@ -117,7 +117,8 @@ export class CountSearch {
 
   result(): ReplicaCountResult {
     const r = this.search.result();
-    if (this.interrupted && this.beforeReopen) {
+    // Measuring again did not finish (a stop, or an error while resizing): the first measurement stands.
+    if ((this.interrupted || r.outcome === undefined) && this.beforeReopen) {
       return { ...this.beforeReopen, steps: this.steps, elapsedSec: round(this.elapsedSec, 1), remeasured: true,
         warnings: [...this.beforeReopen.warnings, `measuring ${this.replicas} replica(s) again was interrupted: the first measurement stands`] };
     }
