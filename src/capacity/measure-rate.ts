@@ -1,4 +1,3 @@
-import { percent as pct } from '../analyzers/numbers.js';
 import { buildRunResult } from '../analyzers/run-result.js';
 import { countAbove } from '../engine/latency-histogram.js';
 import { runLoad } from '../engine/run-load.js';
@@ -90,8 +89,8 @@ export async function measureStep(setup: MeasureSetup, rate: number, purpose: St
     if (settled || measured + 2 * setup.steadyMs > setup.maxSteadyMs) {
       return { ...v, elapsedSec: Math.round((Date.now() - started) / 100) / 10 };
     }
-    const open = v.evidence.filter((e) => e.verdict === 'undecided').map((e) => `${e.expression} at ${pct(e.observed)} of ${e.samples} (95% CI ${pct(e.low)}–${pct(e.high)})`);
-    setup.say(`    undecided after ${v.measuredSec} s: ${open.join('; ')}; measuring another ${setup.steadyMs / 1000} s`);
+    // The reasons name every open question: undecided tail criteria, and a throughput just short of the line.
+    setup.say(`    after ${v.measuredSec} s: ${v.reasons.join('; ')}; measuring another ${setup.steadyMs / 1000} s`);
   }
   return undefined;
 }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { baseRateOf, buildCapacityResult, firstRateOf, rampSecOf, type CapacityResult } from '../capacity/capacity-result.js';
 import { runCapacity, type CapacityRunOutcome } from '../capacity/capacity-run.js';
+import { round } from '../analyzers/numbers.js';
 import { ExitCode, usageError } from '../exit-codes.js';
 import { checkWritable } from './check-writable.js';
 import { hostInfo } from './host-info.js';
@@ -20,7 +21,6 @@ import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from 
 export type { CapacityResult } from '../capacity/capacity-result.js';
 import type { CommandIO } from './io.js';
 
-const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
 
 /** The reference stack's keyPrefix as the scenario or the environment configures it (the stack's own default: shop). */
 function referencePrefixOf(loaded: LoadedScenario, env: Readonly<Record<string, string | undefined>>): string {
@@ -90,7 +90,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   };
 
   say(`capacity of ${loaded.scenario.name}: replicas ${s.replicas.join(', ')}; each step ${formatDuration(s.warmupMs)} warm-up + ${formatDuration(s.steadyMs)} windows ` +
-    `(up to ${formatDuration(s.maxSteadyMs)} while undecided at 95% confidence); precision ${round(s.precision * 100)}%; ` +
+    `(up to ${formatDuration(s.maxSteadyMs)} while undecided at 95% confidence); precision ${round(s.precision * 100, 2)}%; ` +
     `judged by ${[...(s.scenarioThresholds ? ["the scenario's thresholds"] : []), ...s.slos].join(', ') || 'throughput alone'}`);
   const outcome = await runCapacity(ctx, url, firstRateOf(s, baseRate), save);
   const result = await save(outcome);
