@@ -53,7 +53,7 @@ const CASES: [string, string, string[]][] = [
   ['a threshold scoped to an unknown name', BASE + 'thresholds:\n  - checkout: p95 < 300ms\n',
     ['s.yaml:10:15 thresholds[0].checkout: no endpoint or flow named "checkout"; names: browse, GET /a']],
   ['a missing data file', BASE + 'data: { users: { file: nope.csv } }\n',
-    [expect.stringMatching(/^s\.yaml:9:24 data\.users\.file: cannot read .*nope\.csv: ENOENT$/) as unknown as string]],
+    [expect.stringMatching(/^s\.yaml:9:24 data\.users\.file: cannot read .*nope\.csv: no such file$/) as unknown as string]],
   ['a YAML syntax error', 'name: [unclosed\n',
     [expect.stringMatching(/^s\.yaml:2:1 \(scenario\): YAML: /) as unknown as string]],
   ['an unresolved YAML alias', BASE.replace('http://127.0.0.1:9', '*nowhere'),
@@ -74,8 +74,57 @@ const CASES: [string, string, string[]][] = [
     ['s.yaml:4:34 phases[0].arrivalRate: must be >= 0, got -1', 's.yaml:7:13 flows[0].weight: must be > 0, got 0']],
 ];
 
+/** Mistakes found only at run time (or never) before issue 12, and what validate says now. */
+const FIRST_PITFALLS: [string, string, string[]][] = [
+  ['an unquoted template in a flow mapping (YAML reads it as a mapping)', BASE.replace('- get: /a', '- { post: /a, json: { id: {{ uuid() }} } }'),
+    ['s.yaml:8:33 flows[0].steps[0].json.id: YAML reads an unquoted {{ }} as a mapping; quote it: "{{ uuid() }}"']],
+  ['an unquoted template starting a value', BASE.replace('- get: /a', '- get: {{ base }}/a'),
+    ['s.yaml:8:14 (scenario): YAML reads an unquoted {{ as the start of a mapping; quote it: "{{ base }}/a"']],
+  ['a [ inside a flow mapping: one line, not a screen of parser errors', BASE.replace('- get: /a', '- get: /a\n        capture: { id: $.items[0].id }\n      - get: /b/{{ id }}'),
+    ['s.yaml:9:24 (scenario): inside { }, YAML reads this [ as the start of a list; quote the value: "$.items[0].id"']],
+  ['a line break in a header value', BASE.replace('- get: /a', '- { get: /a, headers: { x-a: "1\\r\\nx-b: 2" } }'),
+    ['s.yaml:8:36 flows[0].steps[0].headers.x-a: a header value cannot hold a line break ("\\r"): it would end the header']],
+  ['a header name with a space', BASE + 'defaults: { headers: { "api key": x } }\n',
+    ['s.yaml:9:24 defaults.headers.api key: a header name is letters, digits and - (no spaces or colons), got "api key"']],
+  ['a line break in a path', BASE.replace('- get: /a', '- get: "/a\\nb"'),
+    ['s.yaml:8:14 flows[0].steps[0].get: a URL cannot hold control characters such as "\\n" (a line break would end the request line)']],
+  ['a space in a path', BASE.replace('- get: /a', '- get: /search?q=a b'),
+    ['s.yaml:8:14 flows[0].steps[0].get: a path cannot hold spaces; percent-encode them (%20)']],
+  ['an absolute step URL that cannot be parsed', BASE.replace('- get: /a', '- get: "http://[::1/x"'),
+    ['s.yaml:8:14 flows[0].steps[0].get: not a valid URL: "http://[::1"']],
+  ['an absolute step URL that is not http', BASE.replace('- get: /a', '- get: ftp://files.example/x'),
+    ['s.yaml:8:14 flows[0].steps[0].get: expected a path (/api/x) or an http(s) URL, not ftp:']],
+  ['a target with no host (http:///path)', BASE.replace('http://127.0.0.1:9', 'http:///path'),
+    ['s.yaml:2:9 target: the URL has no host (write http://host:port/...); expected a URL such as http://127.0.0.1:3000, or "reference"']],
+  ['a phase of 0 seconds', BASE.replace('duration: 1s', 'duration: 0'),
+    ['s.yaml:4:17 phases[0].duration: must be above 0: a phase of 0s sends nothing']],
+  ['phases that send nothing', BASE.replace('arrivalRate: 1', 'arrivalRate: 0'),
+    ['s.yaml:4:3 phases: no phase starts an iteration (each is a pause or has a rate of 0), so the run would send nothing']],
+  ['.inf and .nan named as YAML writes them', BASE.replace('arrivalRate: 1', 'arrivalRate: .inf').replace('  - name: browse', '  - name: browse\n    weight: .nan'),
+    ['s.yaml:4:34 phases[0].arrivalRate: expected a number, got .inf', 's.yaml:7:13 flows[0].weight: expected a number, got .nan']],
+  ['a huge value cut in the message', BASE.replace('arrivalRate: 1', `arrivalRate: ${'9x'.repeat(100_000)}`),
+    [`s.yaml:4:34 phases[0].arrivalRate: expected a number, got "${'9x'.repeat(30)}…" (200000 characters)`]],
+  ['a key given twice, named', BASE.replace('arrivalRate: 1', 'arrivalRate: 1, arrivalRate: 2'),
+    ['s.yaml:4:37 phases[0].arrivalRate: the key "arrivalRate" is given twice (first on line 4); YAML would keep only the last']],
+  ['a capture or variable named like a built-in', BASE.replace('- get: /a', '- { get: /a, capture: { iteration: $.n } }') + 'variables: { env: prod }\n',
+    ['s.yaml:8:31 flows[0].steps[0].capture.iteration: iteration is a built-in variable; capture it under another name',
+      's.yaml:9:14 variables.env: env is a built-in variable; choose another name']],
+  ['two YAML documents in one file', BASE + '---\nname: second\n',
+    ['s.yaml:9:1 (scenario): a second YAML document starts here ("---"); a scenario file holds one: remove the "---", or put each scenario in its own file']],
+  ['nesting past what the parser can follow', BASE + `variables: { x: ${'['.repeat(3000)}${']'.repeat(3000)} }\n`,
+    [expect.stringMatching(/^s\.yaml:9:\d+ \(scenario\): nested too deeply; a scenario may nest mappings and lists 64 levels deep$/) as unknown as string]],
+  ['nesting past 64 levels', BASE + `variables: { x: ${'['.repeat(70)}${']'.repeat(70)} }\n`,
+    [expect.stringMatching(/^s\.yaml:9:79 variables\.x(\[0\]){62}: nested too deeply; a scenario may nest mappings and lists 64 levels deep$/) as unknown as string]],
+  ['terminal escapes in names printed escaped', BASE.replace('  - name: browse', '  - name: "\\e[2Jbrowse"') + 'thresholds: ["\\e]0;x: p99 < 1s"]\n',
+    ['s.yaml:9:14 thresholds[0]: no endpoint or flow named "\\x1b]0;x"; names: \\x1b[2Jbrowse, GET /a']],
+  ['schema, template and threshold problems in one pass', BASE.replace('arrivalRate: 1', 'arrivalRate: ten').replace('/a', '/a/{{ nope }}') + 'thresholds: [p98 < 1s]\n',
+    ['s.yaml:4:34 phases[0].arrivalRate: expected a number, got "ten"',
+      's.yaml:8:14 flows[0].steps[0].get: unknown variable "nope" (define it under variables, data, or capture it in an earlier step)',
+      expect.stringMatching(/^s\.yaml:9:14 thresholds\[0\]: unknown metric "p98"/) as unknown as string]],
+];
+
 describe('scalectl validate: one line per problem, file:line:col field: message, exit 3', () => {
-  it.each(CASES)('%s', async (_what, text, expected) => {
+  it.each([...CASES, ...FIRST_PITFALLS])('%s', async (_what, text, expected) => {
     const dir = await tempFiles({ 's.yaml': text });
     const r = await runCli(['validate', 's.yaml'], { cwd: dir });
     expect(r.code).toBe(ExitCode.invalidInput);
