@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes.js';
 import { renderScenarioJsonSchema } from '../src/scenarios/json-schema.js';
+import { MAX_SCENARIO_BYTES } from '../src/scenarios/read-text-file.js';
 import { runCli, tempFiles } from './helpers/cli.js';
 
 const BASE = `name: v
@@ -143,6 +147,53 @@ describe('scalectl validate: one line per problem, file:line:col field: message,
     const r = await runCli(['validate', 'nope.yaml'], { cwd: await tempFiles({}) });
     expect(r.code).toBe(ExitCode.invalidInput);
     expect(r.stderr).toMatch(/^nope\.yaml:1:1 \(scenario\): cannot read scenario: no such file$/m);
+  });
+});
+
+describe('scalectl validate: input files that are not plain UTF-8 text', () => {
+  const validate = async (dir: string, file: string) => {
+    const r = await runCli(['validate', file], { cwd: dir });
+    return { code: r.code, out: (r.stdout + r.stderr).trim().split('\n')[0] };
+  };
+  const utf16 = (text: string, be = false) => {
+    const le = Buffer.from(text, 'utf16le');
+    if (be) le.swap16();
+    return Buffer.concat([Buffer.from(be ? [0xfe, 0xff] : [0xff, 0xfe]), le]);
+  };
+  const WITH_DATA = BASE.replace('/a', '/a/{{ users.id }}') + 'data: { users: { file: users.csv } }\n';
+
+  it('reads UTF-16 with a byte-order mark (LE and BE) and UTF-8 with one, scenario and data file alike', async () => {
+    const dir = await tempFiles({});
+    await writeFile(join(dir, 'le.yaml'), utf16(WITH_DATA));
+    await writeFile(join(dir, 'be.yaml'), utf16(WITH_DATA, true));
+    await writeFile(join(dir, 'bom.yaml'), '\ufeff' + WITH_DATA);
+    await writeFile(join(dir, 'users.csv'), utf16('id,name\n1,Zoë\n'));
+    expect(await validate(dir, 'le.yaml')).toEqual({ code: 0, out: 'le.yaml: ok' });
+    expect(await validate(dir, 'be.yaml')).toEqual({ code: 0, out: 'be.yaml: ok' });
+    expect(await validate(dir, 'bom.yaml')).toEqual({ code: 0, out: 'bom.yaml: ok' });
+  });
+
+  it('refuses UTF-16 without a byte-order mark, and text that is not UTF-8, saying to save it as UTF-8', async () => {
+    const dir = await tempFiles({});
+    await writeFile(join(dir, 'nobom.yaml'), Buffer.from(BASE, 'utf16le'));
+    await writeFile(join(dir, 'latin1.yaml'), Buffer.from(BASE.replace('name: v', 'name: caf\u00e9'), 'latin1'));
+    expect(await validate(dir, 'nobom.yaml')).toEqual({ code: 3, out: 'nobom.yaml:1:1 (scenario): cannot read scenario: holds a NUL byte (at byte 1): it is binary, or UTF-16 without a byte-order mark; save it as UTF-8' });
+    expect(await validate(dir, 'latin1.yaml')).toEqual({ code: 3, out: 'latin1.yaml:1:1 (scenario): cannot read scenario: is not UTF-8 text; save it as UTF-8' });
+  });
+
+  it('refuses a FIFO or a device up front instead of blocking or reading without end, scenario and data file alike', async () => {
+    const dir = await tempFiles({ 's.yaml': BASE + 'data: { a: { file: pipe.csv }, b: { file: /dev/zero } }\n' });
+    execFileSync('mkfifo', [join(dir, 'pipe.csv')]);
+    execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+    expect(await validate(dir, 'pipe.yaml')).toEqual({ code: 3, out: 'pipe.yaml:1:1 (scenario): cannot read scenario: is a pipe (FIFO), not a regular file' });
+    expect(await validate(dir, '/dev/zero')).toEqual({ code: 3, out: '/dev/zero:1:1 (scenario): cannot read scenario: is a device, not a regular file' });
+    const r = await runCli(['validate', 's.yaml'], { cwd: dir });
+    expect(r.stderr).toMatch(/^s\.yaml:9:20 data\.a\.file: cannot read .*pipe\.csv: is a pipe \(FIFO\), not a regular file\ns\.yaml:9:43 data\.b\.file: cannot read \/dev\/zero: is a device, not a regular file\n/);
+  });
+
+  it(`refuses a scenario over ${MAX_SCENARIO_BYTES / 1024 / 1024} MiB without reading it`, async () => {
+    const dir = await tempFiles({ 'big.yaml': BASE + '#'.repeat(MAX_SCENARIO_BYTES) + '\n' });
+    expect(await validate(dir, 'big.yaml')).toEqual({ code: 3, out: `big.yaml:1:1 (scenario): cannot read scenario: is over the limit of 1 MiB (${BASE.length + MAX_SCENARIO_BYTES + 1} bytes)` });
   });
 });
 

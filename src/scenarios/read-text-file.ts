@@ -55,7 +55,7 @@ export async function readTextFile(path: string, maxBytes: number): Promise<stri
     throw new TextFileError(ERRNO[code] ?? (code || String(err)));
   }
   if (!info.isFile()) throw new TextFileError(kind(info));
-  if (info.size > maxBytes) throw new TextFileError(`is ${size(info.size)}; the limit is ${size(maxBytes)}`);
+  if (info.size > maxBytes) throw new TextFileError(`is over the limit of ${size(maxBytes)} (${info.size} bytes)`);
   // O_NONBLOCK: should the path have become a FIFO since stat, open returns at once (and fstat refuses it).
   const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((err: NodeJS.ErrnoException) => {
     throw new TextFileError(ERRNO[err.code ?? ''] ?? err.code ?? String(err));
