@@ -221,6 +221,14 @@ describe('docs/scenarios.md', () => {
     const documented = [...section.matchAll(/^\| `(\w+)\(/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual(Object.keys(TEMPLATE_HELPERS).sort());
   });
+  it('states the file size and nesting limits the code applies', async () => {
+    const { MAX_DATA_FILE_BYTES } = await import('../src/scenarios/read-text-file.js');
+    const { MAX_NESTING } = await import('../src/scenarios/parse-scenario-yaml.js');
+    const section = doc.slice(doc.indexOf('## Files'), doc.indexOf('## Top level'));
+    expect(section).toContain(`scenario file is at most **${MAX_SCENARIO_BYTES / 2 ** 20} MiB**`);
+    expect(section).toContain(`data file at most **${MAX_DATA_FILE_BYTES / 2 ** 20} MiB**`);
+    expect(section).toContain(`at most **${MAX_NESTING} levels**`);
+  });
   it('documents every threshold metric', async () => {
     const { THRESHOLD_METRICS } = await import('../src/scenarios/threshold-expression.js');
     const section = doc.slice(doc.indexOf('## Thresholds'));
