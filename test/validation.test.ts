@@ -125,6 +125,13 @@ const FIRST_PITFALLS: [string, string, string[]][] = [
     ['s.yaml:4:34 phases[0].arrivalRate: expected a number, got "ten"',
       's.yaml:8:14 flows[0].steps[0].get: unknown variable "nope" (define it under variables, data, or capture it in an earlier step)',
       expect.stringMatching(/^s\.yaml:9:14 thresholds\[0\]: unknown metric "p98"/) as unknown as string]],
+  ['in one pass, a step the schema refuses still defines its name and captures (no false alarms)',
+    BASE.replace('- get: /a', '- { name: create, post: /a, wieght: 1, capture: { id: $.id } }\n      - get: /b/{{ id }}/{{ nope }}') + 'thresholds: ["create: p95 < 1s"]\n',
+    ['s.yaml:8:35 flows[0].steps[0].wieght: unknown key "wieght"',
+      's.yaml:9:14 flows[0].steps[1].get: unknown variable "nope" (define it under variables, data, or capture it in an earlier step)']],
+  ['in one pass, variables that are not a mapping do not make every template variable unknown',
+    BASE.replace('/a', '/a/{{ region }}') + 'variables: [eu]\n',
+    ['s.yaml:9:12 variables: expected a mapping, got a list']],
 ];
 
 describe('scalectl validate: one line per problem, file:line:col field: message, exit 3', () => {

@@ -16,7 +16,7 @@ type ZodIssue = z.core.$ZodIssue;
 const describe = echo;
 
 const ARTICLE: Record<string, string> = {
-  number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list', int: 'an integer',
+  number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', record: 'a mapping', array: 'a list', int: 'an integer',
 };
 
 /** Shape keys at a path inside a zod schema, for "did you mean". */
