@@ -1,17 +1,14 @@
 import { dirname, resolve } from 'node:path';
 import { isMap, isNode, type Document, type LineCounter } from 'yaml';
-import type { z } from 'zod';
-import { feederSchema, scenarioSchema, type Scenario } from './schema.js';
+import { scenarioSchema, type FeederSpec, type Scenario } from './schema.js';
 import { plainIssues } from './zod-issues.js';
 import { checkInputOf, checkScenario, type CheckInput } from './check-scenario.js';
-import { partialCheckInput } from './partial-scenario.js';
+import { partialCheckInput, partialFeederSpecs } from './partial-scenario.js';
 import { loadFeederRows, type FeederData } from './feeders.js';
 import { formatPath, type ScenarioIssue } from './scenario-issue.js';
 import { MAX_SCENARIO_BYTES, readTextFile } from './read-text-file.js';
 import { parseScenarioYaml } from './parse-scenario-yaml.js';
 import { printable } from './printable.js';
-
-type FeederSpec = z.output<typeof feederSchema>;
 
 /** A scenario ready to run: validated, with its data files loaded. */
 export interface LoadedScenario {
@@ -107,15 +104,9 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
       if (!yaml.reported.some((r) => isUnder(i.path, r))) issues.push(loc.issue(i.path, i.message, i.atKey));
     }
     // A mapping's fields are checked one by one below; anything else was reported whole.
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, issues };
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, issues: issues.sort(byPosition) };
     input = partialCheckInput(data);
-    const rawData = (data as Record<string, unknown>).data;
-    specs = rawData !== null && typeof rawData === 'object'
-      ? Object.entries(rawData).flatMap(([k, v]) => {
-        const spec = feederSchema.safeParse(v);
-        return spec.success ? [[k, spec.data] as [string, FeederSpec]] : [];
-      })
-      : [];
+    specs = partialFeederSpecs(data);
   }
   const feeders: Record<string, FeederData> = {};
   for (const [name, spec] of specs) {

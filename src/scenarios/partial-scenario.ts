@@ -1,4 +1,4 @@
-import { scenarioSchema, stepSchema, type ThresholdSource } from './schema.js';
+import { feederSchema, scenarioSchema, stepSchema, type FeederSpec, type ThresholdSource } from './schema.js';
 import type { CheckInput, UncheckedStep } from './check-scenario.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -53,4 +53,13 @@ export function partialCheckInput(raw: unknown): CheckInput {
     }),
     thresholds: thresholds(r.thresholds),
   };
+}
+
+/** The data feeders whose settings the schema accepts, to load even when other parts were refused. */
+export function partialFeederSpecs(raw: unknown): [string, FeederSpec][] {
+  const data = isRecord(raw) && isRecord(raw.data) ? raw.data : {};
+  return Object.entries(data).flatMap(([name, v]) => {
+    const spec = feederSchema.safeParse(v);
+    return spec.success ? [[name, spec.data] as [string, FeederSpec]] : [];
+  });
 }

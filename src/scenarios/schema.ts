@@ -174,6 +174,7 @@ export const feederSchema = z.strictObject({
   file: z.string().min(1).meta({ description: 'CSV (with a header row) or JSON (an array of objects), relative to the scenario file.' }),
   order: z.enum(['sequential', 'random']).default('sequential'),
 });
+export type FeederSpec = z.output<typeof feederSchema>;
 
 export const scenarioSchema = z
   .strictObject({
