@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { loadScenario } from '../scenarios/load-scenario.js';
 import { formatIssue } from '../scenarios/scenario-issue.js';
+import { printable } from '../scenarios/printable.js';
 import type { CommandIO } from './io.js';
 
 /** `scalectl validate <files...>`: checks scenarios without running them. */
@@ -9,7 +10,7 @@ export async function validateCommand(files: string[], io: CommandIO): Promise<n
   let bad = 0;
   for (const file of files) {
     const r = await loadScenario(resolve(io.cwd, file), io.env);
-    if (r.ok) io.stdout.write(`${file}: ok\n`);
+    if (r.ok) io.stdout.write(`${printable(file)}: ok\n`);
     else {
       bad++;
       for (const issue of r.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');

@@ -1,8 +1,10 @@
-import type { Scenario } from './schema.js';
+import type { Phase, RequestStep, Scenario, ThresholdSource } from './schema.js';
 import { templateRefs, templateStrings, TemplateSyntaxError } from './template.js';
 import { TEMPLATE_HELPERS } from './template-helpers.js';
 import { customMetric, isTelemetryMetric, parseThreshold } from './threshold-expression.js';
 import { didYouMean } from './scenario-issue.js';
+import { requestUrlProblem } from './target-url.js';
+import { echo, nameList } from './printable.js';
 
 /** Variables every template can use without declaring them. */
 export const BUILTIN_VARIABLES = ['iteration', 'env'] as const;
@@ -10,10 +12,55 @@ export const BUILTIN_VARIABLES = ['iteration', 'env'] as const;
 export interface SemanticIssue {
   path: (string | number)[];
   message: string;
+  /** Point at the key itself (a name), not its value. */
+  atKey?: boolean;
+}
+
+/** A step the schema refused: its templates are not checked, but what it captures is still known. */
+export interface UncheckedStep {
+  kind: 'unchecked';
+  /** Its endpoint name, when one was written. */
+  name: string | undefined;
+  captures: string[];
+}
+
+/**
+ * What the semantic checks read: a whole validated scenario, or, when the
+ * schema refused parts of it, the parts that passed (so that `validate`
+ * reports every problem in one pass). Undefined means "not known": skip.
+ */
+export interface CheckInput {
+  target: string | undefined;
+  /** The telemetry section; 'invalid' when it failed the schema. */
+  telemetry: Scenario['telemetry'] | 'invalid';
+  variables: string[];
+  data: string[];
+  /** False when variables or data were not mappings: an unknown variable is then not reported. */
+  namesComplete: boolean;
+  defaultHeaders: Record<string, string> | undefined;
+  phases: Phase[] | undefined;
+  flows: { name: string | undefined; steps: (RequestStep | { kind: 'think' } | UncheckedStep)[] }[];
+  thresholds: ThresholdSource[];
+}
+
+/** The check input of a scenario the schema accepted whole. */
+export function checkInputOf(s: Scenario): CheckInput {
+  return {
+    target: s.target,
+    telemetry: s.telemetry,
+    variables: Object.keys(s.variables),
+    data: Object.keys(s.data),
+    namesComplete: true,
+    defaultHeaders: s.defaults.headers,
+    phases: s.phases,
+    flows: s.flows,
+    thresholds: s.thresholds,
+  };
 }
 
 interface Context {
   known: Set<string>;
+  namesComplete: boolean;
   /** Columns of each data feeder. */
   columns: Record<string, string[]>;
   env: Readonly<Record<string, string | undefined>>;
@@ -41,66 +88,106 @@ function checkTemplate(text: string, path: (string | number)[], ctx: Context): v
   }
   for (const { name, field } of refs.paths) {
     if (!ctx.known.has(name)) {
-      ctx.issues.push({ path, message: `unknown variable "${name}"${didYouMean(name, [...ctx.known])} (define it under variables, data, or capture it in an earlier step)` });
+      if (ctx.namesComplete) ctx.issues.push({ path, message: `unknown variable ${echo(name)}${didYouMean(name, [...ctx.known])} (define it under variables, data, or capture it in an earlier step)` });
     } else if (name === 'env') {
       if (field === undefined) ctx.issues.push({ path, message: 'use env.NAME for an environment variable' });
-      else if (ctx.env[field] === undefined) ctx.issues.push({ path, message: `environment variable ${field} is not set` });
+      else if (ctx.env[field] === undefined) ctx.issues.push({ path, message: `environment variable ${echo(field).slice(1, -1)} is not set` });
     } else if (field !== undefined && ctx.columns[name] && !ctx.columns[name].includes(field)) {
-      ctx.issues.push({ path, message: `data "${name}" has no column "${field}"${didYouMean(field, ctx.columns[name])}; columns: ${ctx.columns[name].join(', ')}` });
+      ctx.issues.push({ path, message: `data ${echo(name)} has no column ${echo(field)}${didYouMean(field, ctx.columns[name])}; columns: ${nameList(ctx.columns[name])}` });
     }
   }
 }
 
-/**
- * Checks what the schema cannot: templates refer to helpers, variables,
- * feeder columns and earlier captures that exist; thresholds parse and their
- * scopes name an endpoint or flow; names are unique. Collects every issue.
- */
-export function checkScenario(scenario: Scenario, columns: Record<string, string[]>, env: Readonly<Record<string, string | undefined>>): SemanticIssue[] {
-  const issues: SemanticIssue[] = [];
-  const base = new Set<string>([...BUILTIN_VARIABLES, ...Object.keys(scenario.variables), ...Object.keys(scenario.data)]);
-  for (const name of Object.keys(scenario.data)) {
-    if (name in scenario.variables || (BUILTIN_VARIABLES as readonly string[]).includes(name)) issues.push({ path: ['data', name], message: `"${name}" is already a variable name` });
-  }
-  for (const [key, value] of Object.entries(scenario.defaults.headers)) checkTemplate(value, ['defaults', 'headers', key], { known: base, columns, env, issues });
+function isBuiltin(name: string): boolean {
+  return (BUILTIN_VARIABLES as readonly string[]).includes(name);
+}
 
+/** True when some phase starts an iteration (a vus phase, or a rate above 0 at some point). */
+function sendsAnything(phases: readonly Phase[]): boolean {
+  return phases.some((p) => p.durationMs > 0 && (p.kind === 'vus' || (p.kind === 'arrivalRate' && (p.arrivalRate > 0 || p.rampTo > 0))));
+}
+
+function checkFlows(input: CheckInput, base: Set<string>, columns: Record<string, string[]>, env: Context['env'], issues: SemanticIssue[]) {
   const flowNames = new Set<string>();
   const endpointNames = new Set<string>();
-  scenario.flows.forEach((flow, fi) => {
-    if (flowNames.has(flow.name)) issues.push({ path: ['flows', fi, 'name'], message: `flow name "${flow.name}" is used twice` });
-    flowNames.add(flow.name);
-    const ctx: Context = { known: new Set(base), columns, env, issues };
+  let allNamed = true;
+  input.flows.forEach((flow, fi) => {
+    if (flow.name === undefined) allNamed = false;
+    else if (flowNames.has(flow.name)) issues.push({ path: ['flows', fi, 'name'], message: `flow name ${echo(flow.name)} is used twice` });
+    else flowNames.add(flow.name);
+    const ctx: Context = { known: new Set(base), namesComplete: input.namesComplete, columns, env, issues };
     flow.steps.forEach((step, si) => {
-      if (step.kind !== 'request') return;
+      if (step.kind === 'think') return;
       const at = ['flows', fi, 'steps', si];
+      if (step.kind === 'unchecked') {
+        if (step.name === undefined) allNamed = false;
+        else endpointNames.add(step.name);
+        for (const c of step.captures) ctx.known.add(c);
+        return;
+      }
       endpointNames.add(step.name);
+      const urlProblem = requestUrlProblem(step.url);
+      if (urlProblem) issues.push({ path: [...at, ...step.urlField], message: urlProblem });
       checkTemplate(step.url, [...at, ...step.urlField], ctx);
       for (const [key, value] of Object.entries(step.headers)) checkTemplate(value, [...at, 'headers', key], ctx);
       if (step.body !== undefined) checkTemplate(step.body, [...at, 'body'], ctx);
       for (const t of templateStrings(step.json)) checkTemplate(t.text, [...at, 'json', ...t.path], ctx);
-      for (const c of step.capture) ctx.known.add(c.name);
+      for (const c of step.capture) {
+        if (isBuiltin(c.name)) issues.push({ path: [...at, 'capture', c.name], atKey: true, message: `${c.name} is a built-in variable; capture it under another name` });
+        ctx.known.add(c.name);
+      }
     });
   });
+  return { flowNames, endpointNames, allNamed };
+}
 
-  scenario.thresholds.forEach(({ text, at }) => {
+function checkThresholds(input: CheckInput, names: ReturnType<typeof checkFlows>, issues: SemanticIssue[]): void {
+  const { flowNames, endpointNames, allNamed } = names;
+  input.thresholds.forEach(({ text, at }) => {
     const t = parseThreshold(text);
     if (typeof t === 'string') issues.push({ path: at, message: t });
-    else if (t.scope !== undefined && !flowNames.has(t.scope) && !endpointNames.has(t.scope)) {
-      const names = [...flowNames, ...endpointNames];
-      issues.push({ path: at, message: `no endpoint or flow named "${t.scope}"${didYouMean(t.scope, names)}; names: ${names.join(', ')}` });
-    } else if (isTelemetryMetric(t.metric) && !scenario.telemetry && scenario.target !== 'reference') {
-      issues.push({ path: at, message: `${t.metric} comes from the target's metrics: add a telemetry: section (docs/telemetry.md)` });
-    } else {
+    else if (t.scope !== undefined) {
+      // A scope is checked only when every flow and endpoint name is known.
+      if (allNamed && !flowNames.has(t.scope) && !endpointNames.has(t.scope)) {
+        const all = [...flowNames, ...endpointNames];
+        issues.push({ path: at, message: `no endpoint or flow named ${echo(t.scope)}${didYouMean(t.scope, all)}; names: ${nameList(all)}` });
+      }
+    } else if (isTelemetryMetric(t.metric) && input.telemetry === undefined) {
+      if (input.target !== undefined && input.target !== 'reference') issues.push({ path: at, message: `${t.metric} comes from the target's metrics: add a telemetry: section (docs/telemetry.md)` });
+    } else if (input.telemetry !== 'invalid') {
       const custom = customMetric(t.metric);
-      const names = Object.keys(scenario.telemetry?.custom ?? {});
-      if (custom && !names.includes(custom.name)) {
-        issues.push({ path: at, message: `no custom telemetry series named "${custom.name}"${didYouMean(custom.name, names)}; define it under telemetry.custom` });
+      const series = input.telemetry?.custom ?? {};
+      const known = Object.keys(series);
+      if (custom && !known.includes(custom.name)) {
+        issues.push({ path: at, message: `no custom telemetry series named ${echo(custom.name)}${didYouMean(custom.name, known)}; define it under telemetry.custom` });
       } else if (custom) {
-        const type = scenario.telemetry!.custom[custom.name]!.type;
+        const type = series[custom.name]!.type;
         const allowed = type === 'counter' ? ['rate', 'increase'] : ['min', 'mean', 'max', 'final'];
         if (!allowed.includes(custom.aggregate)) issues.push({ path: at, message: `${custom.name} is a ${type}: use ${allowed.map((a) => `${custom.name}.${a}`).join(', ')}` });
       }
     }
   });
+}
+
+/**
+ * Checks what the schema cannot: templates refer to helpers, variables,
+ * feeder columns and earlier captures that exist; step URLs can be sent;
+ * thresholds parse and their scopes name an endpoint or flow; names are
+ * unique and do not hide a built-in; some phase sends load. Collects every issue.
+ */
+export function checkScenario(input: CheckInput, columns: Record<string, string[]>, env: Readonly<Record<string, string | undefined>>): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const base = new Set<string>([...BUILTIN_VARIABLES, ...input.variables, ...input.data]);
+  for (const name of input.variables) {
+    if (isBuiltin(name)) issues.push({ path: ['variables', name], atKey: true, message: `${name} is a built-in variable; choose another name` });
+  }
+  for (const name of input.data) {
+    if (input.variables.includes(name) || isBuiltin(name)) issues.push({ path: ['data', name], atKey: true, message: `${echo(name)} is already a variable name` });
+  }
+  for (const [key, value] of Object.entries(input.defaultHeaders ?? {})) checkTemplate(value, ['defaults', 'headers', key], { known: base, namesComplete: input.namesComplete, columns, env, issues });
+  if (input.phases && !sendsAnything(input.phases)) {
+    issues.push({ path: ['phases'], message: 'no phase starts an iteration (each is a pause or has a rate of 0), so the run would send nothing' });
+  }
+  checkThresholds(input, checkFlows(input, base, columns, env, issues), issues);
   return issues;
 }

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { MAX_DATA_FILE_BYTES, readTextFile } from './read-text-file.js';
+import { printable } from './printable.js';
 
 /** Rows of a data feeder, loaded and checked. */
 export interface FeederData {
@@ -12,15 +13,16 @@ export interface FeederData {
 
 /**
  * Loads a CSV (header row required) or JSON (array of objects) feeder file,
- * relative to the scenario's folder. Throws an Error with a one-line message.
+ * relative to the scenario's folder, of at most MAX_DATA_FILE_BYTES (UTF-8, or
+ * UTF-16 with a byte-order mark). Throws an Error with a one-line message.
  */
 export async function loadFeederRows(file: string, baseDir: string): Promise<{ rows: Record<string, unknown>[]; columns: string[] }> {
   const path = resolve(baseDir, file);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path, MAX_DATA_FILE_BYTES);
   } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
   }
   let rows: Record<string, unknown>[];
   if (extname(path).toLowerCase() === '.json') {
@@ -28,7 +30,7 @@ export async function loadFeederRows(file: string, baseDir: string): Promise<{ r
     try {
       data = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${path}: invalid JSON: ${(err as Error).message}`);
+      throw new Error(`${path}: invalid JSON: ${printable((err as Error).message, 120)}`);
     }
     if (!Array.isArray(data) || !data.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
       throw new Error(`${path}: expected a JSON array of objects`);
@@ -38,7 +40,7 @@ export async function loadFeederRows(file: string, baseDir: string): Promise<{ r
     try {
       rows = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, unknown>[];
     } catch (err) {
-      throw new Error(`${path}: invalid CSV: ${(err as Error).message}`);
+      throw new Error(`${path}: invalid CSV: ${printable((err as Error).message.split('\n')[0]!, 120)}`);
     }
   }
   if (rows.length === 0) throw new Error(`${path}: has no data rows`);

@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { scenarioSchema, type Scenario } from './schema.js';
+import { isMap, isNode, type Document, type LineCounter } from 'yaml';
+import { scenarioSchema, type FeederSpec, type Scenario } from './schema.js';
 import { plainIssues } from './zod-issues.js';
-import { checkScenario } from './check-scenario.js';
+import { checkInputOf, checkScenario, type CheckInput } from './check-scenario.js';
+import { partialCheckInput, partialFeederSpecs } from './partial-scenario.js';
 import { loadFeederRows, type FeederData } from './feeders.js';
 import { formatPath, type ScenarioIssue } from './scenario-issue.js';
+import { MAX_SCENARIO_BYTES, readTextFile } from './read-text-file.js';
+import { parseScenarioYaml } from './parse-scenario-yaml.js';
+import { printable } from './printable.js';
 
 /** A scenario ready to run: validated, with its data files loaded. */
 export interface LoadedScenario {
@@ -51,48 +54,62 @@ class Locator {
   }
 }
 
+function fileIssue(file: string, message: string): LoadResult {
+  return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message }] };
+}
+
+function isUnder(path: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean {
+  return prefix.length <= path.length && prefix.every((p, i) => String(p) === String(path[i]));
+}
+
+/** In file order (line, then column); issues at one place keep their order. */
+function byPosition(a: ScenarioIssue, b: ScenarioIssue): number {
+  return a.line - b.line || a.col - b.col;
+}
+
 /**
  * Reads, parses and validates a scenario file, and loads its data feeders.
  * Never throws for a user mistake: every problem found comes back as an issue
- * with its file:line:col. The YAML input is never mutated.
+ * with its file:line:col, all in one pass (schema, templates, thresholds,
+ * data files), in file order. The YAML input is never mutated.
  */
 export async function loadScenario(file: string, env: Readonly<Record<string, string | undefined>> = {}): Promise<LoadResult> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file, MAX_SCENARIO_BYTES);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(err);
-    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read scenario: ${why}` }] };
+    return fileIssue(file, `cannot read scenario: ${(err as Error).message}`);
   }
-  if (text.trim() === '') return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: 'the file is empty; a scenario needs name, target, phases and flows' }] };
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      issues: doc.errors.map((e) => {
-        const { line, col } = lines.linePos(e.pos[0]);
-        return { file, line, col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
-      }),
-    };
-  }
+  if (text.trim() === '') return fileIssue(file, 'the file is empty; a scenario needs name, target, phases and flows');
+  const yaml = parseScenarioYaml(file, text);
+  if (yaml.fatal) return { ok: false, issues: yaml.issues.sort(byPosition) };
+  const { doc, lines } = yaml;
   const loc = new Locator(file, doc, lines);
   let data: unknown;
   try {
     // Aliases are resolved here: an unknown one, or too many (an alias bomb), throws.
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: `YAML: ${(err as Error).message.split('\n')[0]}` }] };
+    return fileIssue(file, `YAML: ${printable((err as Error).message.split('\n')[0]!)}`);
   }
+  const issues: ScenarioIssue[] = [...yaml.issues];
   const parsed = scenarioSchema.safeParse(data, { reportInput: true });
-  if (!parsed.success) {
-    return { ok: false, issues: plainIssues(scenarioSchema, parsed.error.issues).map((i) => loc.issue(i.path, i.message, i.atKey)) };
+  let input: CheckInput;
+  let specs: [string, FeederSpec][];
+  if (parsed.success) {
+    input = checkInputOf(parsed.data);
+    specs = Object.entries(parsed.data.data);
+  } else {
+    for (const i of plainIssues(scenarioSchema, parsed.error.issues)) {
+      if (!yaml.reported.some((r) => isUnder(i.path, r))) issues.push(loc.issue(i.path, i.message, i.atKey));
+    }
+    // A mapping's fields are checked one by one below; anything else was reported whole.
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, issues: issues.sort(byPosition) };
+    input = partialCheckInput(data);
+    specs = partialFeederSpecs(data);
   }
-  const scenario = parsed.data;
-  const issues: ScenarioIssue[] = [];
   const feeders: Record<string, FeederData> = {};
-  for (const [name, spec] of Object.entries(scenario.data)) {
+  for (const [name, spec] of specs) {
     try {
       const { rows, columns } = await loadFeederRows(spec.file, dirname(resolve(file)));
       feeders[name] = { order: spec.order, rows, columns };
@@ -101,13 +118,13 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
     }
   }
   const columns = Object.fromEntries(Object.entries(feeders).map(([k, f]) => [k, f.columns]));
-  for (const i of checkScenario(scenario, columns, env)) issues.push(loc.issue(i.path, i.message));
-  if (issues.length > 0) return { ok: false, issues };
+  for (const i of checkScenario(input, columns, env)) issues.push(loc.issue(i.path, i.message, i.atKey));
+  if (issues.length > 0 || !parsed.success) return { ok: false, issues: issues.sort(byPosition) };
 
   const usedEnv: Record<string, string> = {};
   for (const m of text.matchAll(/\benv\.([A-Za-z_]\w*)/g)) {
     const v = env[m[1]!];
     if (v !== undefined) usedEnv[m[1]!] = v;
   }
-  return { ok: true, loaded: { file, scenario, feeders, env: usedEnv } };
+  return { ok: true, loaded: { file, scenario: parsed.data, feeders, env: usedEnv } };
 }

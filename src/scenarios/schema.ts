@@ -4,6 +4,7 @@ import { parseJsonPath, type JsonPath } from './json-path.js';
 import { targetUrlProblem } from './target-url.js';
 import { stackOptionsSchema } from '../stack/stack-config.js';
 import { telemetrySchema } from './telemetry-schema.js';
+import { headersSchema } from './header-schema.js';
 
 export { durationSchema };
 
@@ -18,8 +19,6 @@ const timeoutSchema = durationSchema.refine((ms) => ms > 0, { message: 'a timeou
 
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
 export type HttpMethod = Uppercase<(typeof HTTP_METHODS)[number]>;
-
-const headersSchema = z.record(z.string(), z.union([z.string(), z.number()]).transform(String));
 
 const phaseSchema = z
   .strictObject({
@@ -42,6 +41,8 @@ const phaseSchema = z
       return;
     }
     if (kinds[0] !== 'pause' && p.duration === undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `required with ${kinds[0]}` });
+    if (kinds[0] !== 'pause' && p.duration === 0) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'must be above 0: a phase of 0s sends nothing' });
+    if (p.pause === 0) ctx.addIssue({ code: 'custom', path: ['pause'], message: 'must be above 0' });
     if (kinds[0] === 'pause' && p.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a pause phase takes its length from pause' });
     if (p.rampTo !== undefined && kinds[0] !== 'arrivalRate') ctx.addIssue({ code: 'custom', path: ['rampTo'], message: 'rampTo goes with arrivalRate' });
   })
@@ -86,7 +87,7 @@ const requestFields = {
   timeout: timeoutSchema.optional().meta({ description: 'Overrides defaults.timeout for this request.' }),
 };
 
-const stepSchema = z
+export const stepSchema = z
   .strictObject({
     name: z.string().min(1).optional().meta({ description: 'Endpoint name in metrics; default "METHOD path".' }),
     get: z.string().optional(),
@@ -169,10 +170,11 @@ const flowSchema = z.strictObject({
   steps: z.array(stepSchema).min(1),
 });
 
-const feederSchema = z.strictObject({
+export const feederSchema = z.strictObject({
   file: z.string().min(1).meta({ description: 'CSV (with a header row) or JSON (an array of objects), relative to the scenario file.' }),
   order: z.enum(['sequential', 'random']).default('sequential'),
 });
+export type FeederSpec = z.output<typeof feederSchema>;
 
 export const scenarioSchema = z
   .strictObject({

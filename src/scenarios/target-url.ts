@@ -1,3 +1,5 @@
+import { echo, printable } from './printable.js';
+
 /**
  * Checks a target URL: http or https, with a host, and parseable as a whole
  * (a port over 65535 or an unclosed [::1 is refused here, not at run time).
@@ -8,9 +10,45 @@ export function targetUrlProblem(value: string): string | undefined {
   try {
     u = new URL(value);
   } catch {
-    return `not a valid URL: ${JSON.stringify(value)}`;
+    return `not a valid URL: ${echo(value)}`;
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `expected an http(s) URL, got ${u.protocol.replace(':', '')}:`;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `expected an http(s) URL, got ${printable(u.protocol, 20)}`;
+  // The WHATWG parser reads http:///path as host "path" and http:host as http://host/: say what was meant.
+  if (!/^https?:\/\/[^/?#\\]/i.test(value.trim())) return `the URL has no host (write ${u.protocol}//host:port/...)`;
   if (!u.hostname) return 'the URL has no host';
+  return undefined;
+}
+
+const TEMPLATE = /\{\{[\s\S]*?\}\}/g;
+
+/**
+ * Checks a step's URL as written (templates left out): a path joined to the
+ * target, or an absolute http(s) URL whose scheme and host can be read now.
+ * Returns the reason it would fail at run time, or undefined.
+ */
+export function requestUrlProblem(url: string): string | undefined {
+  const fixed = url.replace(TEMPLATE, '');
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const control = /[\u0000-\u001f\u007f]/.exec(fixed);
+  if (control) return `a URL cannot hold control characters such as ${echo(control[0])} (a line break would end the request line)`;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
+  if (scheme !== undefined) {
+    if (!/^https?$/i.test(scheme)) {
+      // "localhost:3000/x" reads as scheme "localhost": both mean a missing http://.
+      return /^\/\//.test(url.slice(scheme.length + 1))
+        ? `expected a path (/api/x) or an http(s) URL, not ${printable(scheme, 20)}:`
+        : `expected a path (/api/x) or an http(s) URL, got ${echo(url)}; for another host write http://${printable(url, 40)}`;
+    }
+    const authority = /^[^:]+:\/\/([^/?#]*)/.exec(url)?.[1];
+    if (authority === undefined || authority === '') return `the URL has no host (write ${scheme}://host:port/...)`;
+    if (!authority.includes('{{')) return targetUrlProblem(`${scheme}://${authority}`);
+    return undefined;
+  }
+  if (!url.startsWith('{{')) {
+    // undici sends a relative path as written and refuses spaces and characters past U+00FF in it.
+    if (fixed.includes(' ')) return 'a path cannot hold spaces; percent-encode them (%20)';
+    const wide = /[\u0100-\u{10ffff}]/u.exec(fixed);
+    if (wide) return `a path cannot hold ${echo(wide[0])} as is; percent-encode it (encodeURIComponent)`;
+  }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { TEMPLATE_HELPERS } from './template-helpers.js';
+import { ECHO_MAX_CHARS, printable } from './printable.js';
 
 /** Variables visible to a template while an iteration runs. */
 export type TemplateVars = Record<string, unknown>;
@@ -36,12 +37,12 @@ class Parser {
   parse(): Expr {
     const e = this.expr();
     this.ws();
-    if (this.pos < this.src.length) this.fail(`unexpected "${this.src.slice(this.pos)}"`);
+    if (this.pos < this.src.length) this.fail(`unexpected "${printable(this.src.slice(this.pos), ECHO_MAX_CHARS)}"`);
     return e;
   }
 
   private fail(msg: string): never {
-    throw new TemplateSyntaxError(`in "{{ ${this.src.trim()} }}": ${msg}`);
+    throw new TemplateSyntaxError(`in "{{ ${printable(this.src.trim(), ECHO_MAX_CHARS)} }}": ${msg}`);
   }
 
   private ws(): void {
@@ -70,14 +71,14 @@ class Parser {
 
   private number(): Expr {
     const m = /^-?\d+(\.\d+)?/.exec(this.src.slice(this.pos));
-    if (!m) this.fail(`expected a number at "${this.src.slice(this.pos)}"`);
+    if (!m) this.fail(`expected a number at "${printable(this.src.slice(this.pos), ECHO_MAX_CHARS)}"`);
     this.pos += m[0].length;
     return { kind: 'literal', value: Number(m[0]) };
   }
 
   private ident(): string {
     const m = /^[A-Za-z_$][\w$]*/.exec(this.src.slice(this.pos));
-    if (!m) this.fail(`expected a name at "${this.src.slice(this.pos)}"`);
+    if (!m) this.fail(`expected a name at "${printable(this.src.slice(this.pos), ECHO_MAX_CHARS)}"`);
     this.pos += m[0].length;
     return m[0];
   }
@@ -129,7 +130,7 @@ function split(template: string): Part[] {
     }
     if (open > i) parts.push(template.slice(i, open));
     const close = template.indexOf(CLOSE, open + 2);
-    if (close < 0) throw new TemplateSyntaxError(`unclosed "{{" in "${template}"`);
+    if (close < 0) throw new TemplateSyntaxError(`unclosed "{{" in "${printable(template, ECHO_MAX_CHARS)}"`);
     parts.push(new Parser(template.slice(open + 2, close)).parse());
     i = close + 2;
   }

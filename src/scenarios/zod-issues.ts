@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { didYouMean } from './scenario-issue.js';
+import { echo, printable } from './printable.js';
 
 /** A zod issue turned into a path and a one-line message for people. */
 export interface PlainIssue {
@@ -11,16 +12,11 @@ export interface PlainIssue {
 
 type ZodIssue = z.core.$ZodIssue;
 
-function describe(input: unknown): string {
-  if (input === undefined) return 'nothing';
-  if (input === null) return 'null';
-  if (Array.isArray(input)) return 'a list';
-  if (typeof input === 'object') return 'a mapping';
-  return JSON.stringify(input);
-}
+/** The value as the message shows it: quoted and cut if long, `.inf`/`.nan` as YAML writes them. */
+const describe = echo;
 
 const ARTICLE: Record<string, string> = {
-  number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list', int: 'an integer',
+  number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', record: 'a mapping', array: 'a list', int: 'an integer',
 };
 
 /** Shape keys at a path inside a zod schema, for "did you mean". */
@@ -60,7 +56,7 @@ export function plainIssues(schema: z.core.$ZodType, issues: readonly ZodIssue[]
       case 'unrecognized_keys': {
         const allowed = keysAt(schema, path);
         for (const key of issue.keys) {
-          out.push({ path: [...path, key], atKey: true, message: `unknown key "${key}"${didYouMean(key, allowed)}` });
+          out.push({ path: [...path, key], atKey: true, message: `unknown key ${echo(key)}${didYouMean(key, allowed)}` });
         }
         break;
       }
@@ -96,8 +92,12 @@ export function plainIssues(schema: z.core.$ZodType, issues: readonly ZodIssue[]
       case 'invalid_format':
         out.push({ path, message: issue.message });
         break;
+      case 'invalid_key':
+        // A record key that fails its pattern (a variable name, a header name): point at the key.
+        out.push({ path, atKey: true, message: `${issue.issues[0]?.message ?? 'invalid key'}, got ${echo(String(path.at(-1)))}` });
+        break;
       default:
-        out.push({ path, message: issue.message });
+        out.push({ path, message: printable(issue.message) });
     }
   }
   return out;

@@ -1,0 +1,65 @@
+import { feederSchema, scenarioSchema, stepSchema, type FeederSpec, type ThresholdSource } from './schema.js';
+import type { CheckInput, UncheckedStep } from './check-scenario.js';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+const fields = scenarioSchema.shape;
+
+function step(raw: unknown): CheckInput['flows'][number]['steps'][number] {
+  const parsed = stepSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const r = isRecord(raw) ? raw : {};
+  const captures = isRecord(r.capture) ? Object.keys(r.capture) : [];
+  return { kind: 'unchecked', name: typeof r.name === 'string' ? r.name : undefined, captures } satisfies UncheckedStep;
+}
+
+function thresholds(raw: unknown): ThresholdSource[] {
+  const whole = fields.thresholds.safeParse(raw);
+  if (whole.success) return whole.data;
+  if (!Array.isArray(raw)) return [];
+  // Each item on its own, renumbered to its place in the list.
+  return raw.flatMap((item, i) => {
+    const one = fields.thresholds.safeParse([item]);
+    return one.success ? one.data.map((t) => ({ ...t, at: ['thresholds', i, ...t.at.slice(2)] })) : [];
+  });
+}
+
+/**
+ * The parts of a scenario the schema accepts, taken one by one, for the
+ * semantic checks to run on when the whole was refused: `validate` then
+ * reports template and threshold problems in the same pass as schema ones.
+ */
+export function partialCheckInput(raw: unknown): CheckInput {
+  const r = isRecord(raw) ? raw : {};
+  const defaults = fields.defaults.safeParse(r.defaults);
+  const phases = fields.phases.safeParse(r.phases);
+  const telemetry = fields.telemetry.safeParse(r.telemetry);
+  return {
+    target: typeof r.target === 'string' ? r.target : undefined,
+    telemetry: telemetry.success ? telemetry.data : 'invalid',
+    variables: isRecord(r.variables) ? Object.keys(r.variables) : [],
+    data: isRecord(r.data) ? Object.keys(r.data) : [],
+    namesComplete: (r.variables === undefined || isRecord(r.variables)) && (r.data === undefined || isRecord(r.data)),
+    defaultHeaders: defaults.success ? defaults.data.headers : undefined,
+    phases: phases.success ? phases.data : undefined,
+    flows: (Array.isArray(r.flows) ? r.flows : []).map((f: unknown) => {
+      const flow = isRecord(f) ? f : {};
+      return {
+        name: typeof flow.name === 'string' ? flow.name : undefined,
+        steps: (Array.isArray(flow.steps) ? flow.steps : []).map(step),
+      };
+    }),
+    thresholds: thresholds(r.thresholds),
+  };
+}
+
+/** The data feeders whose settings the schema accepts, to load even when other parts were refused. */
+export function partialFeederSpecs(raw: unknown): [string, FeederSpec][] {
+  const data = isRecord(raw) && isRecord(raw.data) ? raw.data : {};
+  return Object.entries(data).flatMap(([name, v]) => {
+    const spec = feederSchema.safeParse(v);
+    return spec.success ? [[name, spec.data] as [string, FeederSpec]] : [];
+  });
+}
