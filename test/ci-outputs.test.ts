@@ -47,7 +47,7 @@ thresholds:
     const xml = await readFile(join(dir, 'junit.xml'), 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
-      testsuites: { tests: string; failures: string; errors: string; testsuite: Record<string, unknown> & { name: string; tests: string; failures: string; timestamp: string; testcase: { name: string; classname: string; failure?: { message: string; type: string } }[] } };
+      testsuites: { testsuite: Record<string, unknown> & { name: string; tests: string; failures: string; timestamp: string; testcase: { name: string; classname: string; failure?: { message: string; type: string } }[] } };
     };
     // The shape JUnit consumers require: counts that add up, a name and classname on every case.
     const suites = asArray(doc.testsuites.testsuite);
@@ -59,7 +59,8 @@ thresholds:
     // What the common JUnit.xsd requires of a testsuite inside testsuites.
     for (const attr of ['name', 'tests', 'failures', 'errors', 'skipped', 'time', 'timestamp', 'hostname', 'id', 'package']) expect(suite, attr).toHaveProperty(attr);
     for (const el of ['properties', 'system-out', 'system-err']) expect(suite, el).toHaveProperty(el);
-    expect(doc.testsuites).toMatchObject({ tests: '5', failures: '2', errors: '0' });
+    // No attributes on testsuites: the Ant schema allows none (test/junit-xsd.test.ts validates against it).
+    expect(Object.keys(doc.testsuites)).toEqual(['testsuite']);
     expect(suite).toMatchObject({ tests: '5', failures: '2', errors: '0', skipped: '0' });
     const cases = asArray(suite.testcase);
     expect(cases.map((c) => c.name)).toEqual(['run completed', 'p90 < 1s', 'p90 < 1ms', 'error_rate < 1%', 'missing: error_rate <= 100%']);
@@ -84,9 +85,9 @@ thresholds:
     const r = await runCli(['run', 's.yaml', '--no-progress', '--junit', 'junit.xml'], { cwd: dir, signal: controller.signal });
     expect(r.code).toBe(ExitCode.aborted);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(await readFile(join(dir, 'junit.xml'), 'utf8')) as {
-      testsuites: { errors: string; skipped: string; testsuite: { testcase: { name: string; error?: { message: string }; skipped?: { message: string } }[] } };
+      testsuites: { testsuite: { errors: string; skipped: string; testcase: { name: string; error?: { message: string }; skipped?: { message: string } }[] } };
     };
-    expect(doc.testsuites).toMatchObject({ errors: '1', skipped: '1' });
+    expect(doc.testsuites.testsuite).toMatchObject({ errors: '1', skipped: '1' });
     expect(asArray(doc.testsuites.testsuite.testcase).find((c) => c.name === 'p99 < 10s')!.skipped!.message).toMatch(/not judged/);
     expect(asArray(doc.testsuites.testsuite.testcase).find((c) => c.name === 'run completed')!.error!.message).toMatch(/stopped by a signal/);
   });
