@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Chalk } from 'chalk';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { ExitCode } from '../src/exit-codes.js';
+import { renderRunHtml } from '../src/reporters/html.js';
+import { renderJunit, runSuite } from '../src/reporters/junit.js';
 import { renderSummaryMarkdown } from '../src/reporters/markdown.js';
+import { renderSummary } from '../src/reporters/terminal.js';
 import { runCli, tempFiles } from './helpers/cli.js';
 import { useTestServer } from './helpers/test-server.js';
 
@@ -114,5 +118,37 @@ describe('Markdown summary', () => {
   it('matches the snapshot for a fixed result', async () => {
     const fixture = JSON.parse(await readFile(new URL('./fixtures/run-result.json', import.meta.url), 'utf8')) as RunResult;
     await expect(renderSummaryMarkdown(fixture)).toMatchFileSnapshot('./__snapshots__/summary.md');
+  });
+});
+
+describe('an aborted run', () => {
+  it('reads "not judged" in every output: terminal, Markdown, JUnit and HTML, never pass or FAIL', async () => {
+    const fixture = JSON.parse(await readFile(new URL('./fixtures/run-result.json', import.meta.url), 'utf8')) as RunResult;
+    // One threshold that held and one that did not: neither is judged once the run was stopped.
+    const r: RunResult = { ...fixture, aborted: true, passed: false };
+    expect(r.thresholds.map((t) => t.ok)).toEqual([true, false]);
+    const verdict = 'ABORTED: stopped before its end; its thresholds were not judged';
+
+    const terminal = renderSummary(r, new Chalk({ level: 0 }));
+    const rows = terminal.split('\n').filter((l) => r.thresholds.some((t) => l.includes(t.expression)));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatch(/│ not judged │$/);
+    expect(terminal.trim().split('\n').pop()).toBe(verdict);
+
+    const md = renderSummaryMarkdown(r);
+    expect(md).toContain(`⚠️ **ABORTED**: stopped before its end; its thresholds were not judged`);
+    expect(md.split('\n').filter((l) => l.startsWith('| `'))).toEqual(r.thresholds.map((t) => expect.stringMatching(new RegExp(`^\\| \` ${t.expression.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \` \\| .* \\| not judged \\|$`)) as unknown as string));
+
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(renderJunit([runSuite(r)])) as {
+      testsuites: { testsuite: { testcase: { name: string; error?: { message: string }; skipped?: { message: string }; failure?: unknown }[] } };
+    };
+    const [run, ...thresholds] = junit.testsuites.testsuite.testcase;
+    expect(run!.error!.message).toBe('the run was stopped before its end (stopped by a signal): its thresholds were not judged');
+    expect(thresholds.map((c) => [c.skipped?.message, c.failure])).toEqual(r.thresholds.map(() => ['not judged: the run was stopped before its end', undefined]));
+
+    const html = renderRunHtml(r);
+    expect(html).toContain(`<div class="verdict warn">${verdict}</div>`);
+    const section = html.slice(html.indexOf('<section id="thresholds">'), html.indexOf('</section>', html.indexOf('<section id="thresholds">')));
+    expect(section.match(/<span class="\w+">[^<]*<\/span>/g)).toEqual(r.thresholds.map(() => '<span class="warn">not judged</span>'));
   });
 });

@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { RunResult } from '../analyzers/run-result.js';
-import type { ThresholdResult } from '../analyzers/thresholds.js';
-import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
+import { NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
 
 /** One JUnit test case: a threshold, a regression check, or the run itself. */
 export interface JunitCase {
@@ -25,13 +24,6 @@ export interface JunitSuite {
   cases: JunitCase[];
 }
 
-/** "p99 < 500ms: actual 612ms, limit < 500ms". */
-export function thresholdFailure(t: ThresholdResult): string {
-  const parsed = parseThreshold(t.expression);
-  const op = typeof parsed === 'string' ? '' : `${parsed.op} `;
-  return `${t.expression}: actual ${formatMetricValue(t.metric, t.actual)}, limit ${op}${formatMetricValue(t.metric, t.limit)}`;
-}
-
 /**
  * The thresholds of a run as JUnit cases (`--junit`), plus a `run completed`
  * case: it passes, or errors when a signal stopped the run, and then the
@@ -39,16 +31,15 @@ export function thresholdFailure(t: ThresholdResult): string {
  * empty, so CI reporters that fail on empty reports do not.
  */
 export function runSuite(r: RunResult): JunitSuite {
-  const stopped = 'the run was stopped by a signal before its end: its numbers were not judged';
   return {
     name: r.scenario.name,
     timestamp: r.startedAt.replace(/\.\d+Z$/, ''),
     timeSec: r.durationSec,
     properties: { target: r.target, file: r.scenario.file, requests: String(r.totals.requests), 'error.rate': String(r.totals.errorRate) },
     cases: [
-      { classname: 'run', name: 'run completed', error: r.aborted ? stopped : undefined },
+      { classname: 'run', name: 'run completed', error: r.aborted ? `${STOPPED} (stopped by a signal): its thresholds were ${NOT_JUDGED}` : undefined },
       ...r.thresholds.map((t) => (r.aborted
-        ? { classname: 'thresholds', name: t.expression, skipped: 'not judged: the run was stopped before its end' }
+        ? { classname: 'thresholds', name: t.expression, skipped: `${NOT_JUDGED}: ${STOPPED}` }
         : { classname: 'thresholds', name: t.expression, failure: t.ok ? undefined : thresholdFailure(t) })),
     ],
   };
