@@ -43,7 +43,7 @@ thresholds:
     expect(fromSeconds).toBe(result.totals.errorsByKind.http_4xx);
     expect(fromSeconds).toBe(20);
     // run --html writes the report from the same result.
-    expect(await readFile(join(dir, 'r.html'), 'utf8')).toContain('<div class="verdict fail">FAILED: 2 of 4 thresholds</div>');
+    expect(await readFile(join(dir, 'r.html'), 'utf8')).toContain('<div class="verdict fail">FAILED: 2 of 5 thresholds</div>');
     // The generator's machine is on record, and in the report's details.
     expect(result.host).toMatchObject({ cores: expect.any(Number) as number, node: process.versions.node });
     expect(result.host!.cores).toBeGreaterThan(0);
@@ -65,18 +65,20 @@ thresholds:
     for (const el of ['properties', 'system-out', 'system-err']) expect(suite, el).toHaveProperty(el);
     // No attributes on testsuites: the Ant schema allows none (test/junit-xsd.test.ts validates against it).
     expect(Object.keys(doc.testsuites)).toEqual(['testsuite']);
-    expect(suite).toMatchObject({ tests: '5', failures: '2', errors: '0', skipped: '0' });
+    expect(suite).toMatchObject({ tests: '6', failures: '2', errors: '0', skipped: '0' });
     const cases = asArray(suite.testcase);
-    expect(cases.map((c) => c.name)).toEqual(['run completed', 'p90 < 1s', 'p90 < 1ms', 'error_rate < 1%', 'missing: error_rate <= 100%']);
-    expect(cases.map((c) => c.classname)).toEqual(['scalectl.run', ...Array(4).fill('scalectl.thresholds')]);
+    // The default threshold on dropped arrivals comes last, marked (none were dropped here).
+    expect(cases.map((c) => c.name)).toEqual(['run completed', 'p90 < 1s', 'p90 < 1ms', 'error_rate < 1%', 'missing: error_rate <= 100%', 'dropped_rate <= 1% (default)']);
+    expect(cases.map((c) => c.classname)).toEqual(['scalectl.run', ...Array(5).fill('scalectl.thresholds')]);
     expect(cases[0]!.failure).toBeUndefined();
     expect(cases[1]!.failure).toBeUndefined();
     expect(cases[2]!.failure!.message).toMatch(/^p90 < 1ms: actual \d+(\.\d+)?ms, limit < 1ms$/);
     expect(cases[3]!.failure!.message).toBe('error_rate < 1%: actual 50.00%, limit < 1.00%');
     expect(cases[4]!.failure).toBeUndefined();
+    expect(cases[5]!.failure).toBeUndefined();
 
     const md = await readFile(join(dir, 'summary.md'), 'utf8');
-    expect(md).toContain('❌ **FAILED**: 2 of 4 thresholds');
+    expect(md).toContain('❌ **FAILED**: 2 of 5 thresholds');
     expect(md).toMatch(/\| ` error_rate < 1% ` \| 50\.00% \| \*\*FAIL\*\* \|/);
     expect(md).toContain('### scalectl: ci \\<gate\\> \\& "quotes"');
     expect(md).toMatch(/\| missing \| 20 \| [\d.]+ \| .* \| 100\.00% \|/);
@@ -91,7 +93,7 @@ thresholds:
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(await readFile(join(dir, 'junit.xml'), 'utf8')) as {
       testsuites: { testsuite: { errors: string; skipped: string; testcase: { name: string; error?: { message: string }; skipped?: { message: string } }[] } };
     };
-    expect(doc.testsuites.testsuite).toMatchObject({ errors: '1', skipped: '1' });
+    expect(doc.testsuites.testsuite).toMatchObject({ errors: '1', skipped: '2' });
     expect(asArray(doc.testsuites.testsuite.testcase).find((c) => c.name === 'p99 < 10s')!.skipped!.message).toMatch(/not judged/);
     expect(asArray(doc.testsuites.testsuite.testcase).find((c) => c.name === 'run completed')!.error!.message).toMatch(/stopped by a signal/);
   });
@@ -111,6 +113,46 @@ thresholds:
       expect(r.stderr).toMatch(new RegExp(`${flag} \\S*no/such/dir/x: not writable`));
       expect((await server.stats()).count).toBe(0);
     }
+  });
+});
+
+describe('a run that dropped most of its arrivals', () => {
+  const yaml = (thresholds: string): string =>
+    `name: drops\ntarget: ${server.url}\nmaxInFlight: 1\nphases: [{ duration: 1s, arrivalRate: 20 }]\nflows: [{ name: f, steps: [{ get: /delay/200 }] }]\nthresholds: [${thresholds}]\n`;
+
+  it('fails by default (dropped_rate <= 1%), with the reason in the terminal, results.json, Markdown, JUnit and HTML', async () => {
+    const dir = await tempFiles({ 's.yaml': yaml('"p99 < 10s"') });
+    const r = await runCli(['run', 's.yaml', '--no-progress', '--out', 'r.json', '--junit', 'j.xml', '--summary-md', 's.md', '--html', 'r.html'], { cwd: dir });
+    expect(r.code).toBe(ExitCode.thresholdsFailed);
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    const it = result.totals.iterations;
+    // 1 in flight, each 200 ms: about 5 of the 20 arrivals start.
+    expect(it.dropped / it.offered).toBeGreaterThan(0.5);
+    expect(result.passed).toBe(false);
+    expect(result.thresholds.map((t) => t.expression)).toEqual(['p99 < 10s', 'dropped_rate <= 1%']);
+    expect(result.thresholds[0]!.ok).toBe(true);
+    expect(result.thresholds[1]).toEqual({ metric: 'dropped_rate', expression: 'dropped_rate <= 1%', actual: it.dropped / it.offered, limit: 0.01, ok: false, default: true });
+    const shown = `${(100 * it.dropped / it.offered).toFixed(2)}%`;
+    expect(r.stdout).toMatch(new RegExp(`│ dropped_rate <= 1% \\(default\\) +│ ${shown} +│ FAIL +│`));
+    expect(r.stdout.trim().split('\n').pop()).toBe('FAILED: 1 of 2 thresholds');
+    const md = await readFile(join(dir, 's.md'), 'utf8');
+    expect(md).toContain(`| \` dropped_rate <= 1% (default) \` | ${shown} | **FAIL** |`);
+    expect(md).toContain(`- dropped\\_rate \\<= 1% (default): actual ${shown}, limit \\<= 1.00%`);
+    const junit = await readFile(join(dir, 'j.xml'), 'utf8');
+    expect(junit).toContain(`<testcase classname="scalectl.thresholds" name="dropped_rate &lt;= 1% (default)" time="0">`);
+    expect(junit).toContain(`<failure message="dropped_rate &lt;= 1% (default): actual ${shown}, limit &lt;= 1.00%"`);
+    const html = await readFile(join(dir, 'r.html'), 'utf8');
+    expect(html).toContain('<div class="verdict fail">FAILED: 1 of 2 thresholds</div>');
+    expect(html).toMatch(new RegExp(`<code>dropped_rate &lt;= 1% \\(default\\)</code></td><td class="num">${shown}</td><td class="num">&lt;= 1.00%</td><td class="num"><span class="fail">FAIL</span>`));
+  });
+
+  it('a dropped_rate threshold of the scenario\'s own replaces the default', async () => {
+    const dir = await tempFiles({ 's.yaml': yaml('"dropped_rate <= 100%"') });
+    const r = await runCli(['run', 's.yaml', '--no-progress', '--out', 'r.json'], { cwd: dir });
+    expect(r.code).toBe(ExitCode.ok);
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    expect(result.totals.droppedIterations).toBeGreaterThan(0);
+    expect(result.thresholds.map((t) => [t.expression, t.ok, t.default])).toEqual([['dropped_rate <= 100%', true, undefined]]);
   });
 });
 

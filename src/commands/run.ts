@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { OutputFiles } from './output-files.js';
 import { hostInfo } from './host-info.js';
 import { buildRunResult } from '../analyzers/run-result.js';
+import { defaultThresholdsFor } from '../analyzers/thresholds.js';
 import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
 import { colorsFor } from '../reporters/colors.js';
@@ -94,7 +95,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       signal: io.signal,
       onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
     }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(line + '\n'));
-    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo() });
+    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario) });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     await outputs.write('--out', () => renderJson(result), 'results');
     await outputs.write('--junit', () => renderJunit([runSuite(result)]), 'JUnit XML');

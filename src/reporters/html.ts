@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { RunResult } from '../analyzers/run-result.js';
+import { thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 import { CLIENT_SCRIPT } from './html-client.js';
@@ -113,7 +114,7 @@ function thresholdsSection(r: RunResult): string {
     const limit = `${typeof p === 'string' ? '' : `${p.op} `}${formatMetricValue(t.metric, t.limit)}`;
     const outcome = thresholdOutcome(r, t);
     const result = `<span class="${{ 'not judged': 'warn', pass: 'pass', FAIL: 'fail' }[outcome]}">${outcome}</span>`;
-    return [`<code>${esc(t.expression)}</code>`, esc(formatMetricValue(t.metric, t.actual)), esc(limit), result];
+    return [`<code>${esc(thresholdLabel(t))}</code>`, esc(formatMetricValue(t.metric, t.actual)), esc(limit), result];
   }));
 }
 

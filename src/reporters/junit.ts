@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { RunResult } from '../analyzers/run-result.js';
+import { thresholdLabel } from '../analyzers/thresholds.js';
 import { NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
 
 /** One JUnit test case: a threshold, a regression check, or the run itself. */
@@ -39,8 +40,8 @@ export function runSuite(r: RunResult): JunitSuite {
     cases: [
       { classname: 'run', name: 'run completed', error: r.aborted ? `${STOPPED} (stopped by a signal): its thresholds were ${NOT_JUDGED}` : undefined },
       ...r.thresholds.map((t) => (r.aborted
-        ? { classname: 'thresholds', name: t.expression, skipped: `${NOT_JUDGED}: ${STOPPED}` }
-        : { classname: 'thresholds', name: t.expression, failure: t.ok ? undefined : thresholdFailure(t) })),
+        ? { classname: 'thresholds', name: thresholdLabel(t), skipped: `${NOT_JUDGED}: ${STOPPED}` }
+        : { classname: 'thresholds', name: thresholdLabel(t), failure: t.ok ? undefined : thresholdFailure(t) })),
     ],
   };
 }

@@ -1,4 +1,5 @@
 import type { RunResult } from '../analyzers/run-result.js';
+import { thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import { runVerdict, thresholdFailure, thresholdOutcome } from './run-verdict.js';
@@ -34,7 +35,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
   out.push(`Target ${code(r.target)}, ${formatDuration(r.loadDurationSec * 1000)} of load from ${r.startedAt}.`, '');
   if (r.thresholds.length) {
     out.push('| threshold | actual | result |', '|---|---|---|');
-    for (const t of r.thresholds) out.push(`| ${code(t.expression)} | ${formatMetricValue(t.metric, t.actual)} | ${thresholdOutcome(r, t).replace('FAIL', '**FAIL**')} |`);
+    for (const t of r.thresholds) out.push(`| ${code(thresholdLabel(t))} | ${formatMetricValue(t.metric, t.actual)} | ${thresholdOutcome(r, t).replace('FAIL', '**FAIL**')} |`);
     out.push('');
   }
   out.push('| endpoint | requests | rps | p50 | p95 | p99 | errors |', '|---|---:|---:|---:|---:|---:|---:|');

@@ -1,5 +1,5 @@
 import type { RunResult } from '../analyzers/run-result.js';
-import type { ThresholdResult } from '../analyzers/thresholds.js';
+import { thresholdLabel, type ThresholdResult } from '../analyzers/thresholds.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 
 /** A threshold of a run stopped before its end, in every output. */
@@ -33,9 +33,9 @@ export function thresholdOutcome(r: Pick<RunResult, 'aborted'>, t: Pick<Threshol
   return r.aborted ? NOT_JUDGED : t.ok ? 'pass' : 'FAIL';
 }
 
-/** "p99 < 500ms: actual 612ms, limit < 500ms". */
+/** "p99 < 500ms: actual 612ms, limit < 500ms" (a default threshold marked so: "dropped_rate <= 1% (default): ..."). */
 export function thresholdFailure(t: ThresholdResult): string {
   const parsed = parseThreshold(t.expression);
   const op = typeof parsed === 'string' ? '' : `${parsed.op} `;
-  return `${t.expression}: actual ${formatMetricValue(t.metric, t.actual)}, limit ${op}${formatMetricValue(t.metric, t.limit)}`;
+  return `${thresholdLabel(t)}: actual ${formatMetricValue(t.metric, t.actual)}, limit ${op}${formatMetricValue(t.metric, t.limit)}`;
 }

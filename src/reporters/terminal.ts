@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { RequestStats, RunResult } from '../analyzers/run-result.js';
-import type { ThresholdResult } from '../analyzers/thresholds.js';
+import { thresholdLabel, type ThresholdResult } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
@@ -92,7 +92,7 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
     const paint = { 'not judged': c.yellow, pass: c.green, FAIL: c.red };
     for (const x of r.thresholds) {
       const outcome = thresholdOutcome(r, x);
-      th.push([x.expression, formatThresholdValue(x, x.actual), paint[outcome](outcome)]);
+      th.push([thresholdLabel(x), formatThresholdValue(x, x.actual), paint[outcome](outcome)]);
     }
     out.push(th.toString());
   }
