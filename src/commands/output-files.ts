@@ -19,7 +19,8 @@ export function osReason(err: unknown): string {
  * renamed over the target. On failure the temporary file is removed and the
  * error thrown. A symlink is followed (its target is replaced, the link
  * kept); a device or pipe (`/dev/stdout`) is written in place, as there is
- * nothing to rename over.
+ * nothing to rename over, and so is a writable file in a folder where no
+ * new file may be created.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const target = await realpath(path).catch(() => path);
@@ -28,7 +29,12 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle | undefined;
   try {
-    handle = await open(temp, 'wx', existing ? existing.mode & 0o777 : 0o666);
+    handle = await open(temp, 'wx', existing ? existing.mode & 0o777 : 0o666).catch((err: NodeJS.ErrnoException) => {
+      // A writable file in a folder where no file may be created (the check let it through): written in place, as before.
+      if (existing && (err.code === 'EACCES' || err.code === 'EPERM')) return undefined;
+      throw err;
+    });
+    if (!handle) return writeFile(target, text);
     await handle.writeFile(text);
     // Without it a crash soon after the rename can leave an empty file on some filesystems.
     await handle.datasync();
