@@ -19,6 +19,8 @@ export const ExitCode = {
   unreachable: 6,
   /** The reference stack could not start (database unreachable, embedded PostgreSQL or a worker failed), or `capacity` could not resize the target. */
   stackFailed: 7,
+  /** The command did its work and its verdict was a success, but an output file could not be written (disk full, folder gone). */
+  outputFailed: 8,
   /** A second signal arrived while stopping: exited at once, nothing more written. */
   forcedExit: 130,
 } as const;

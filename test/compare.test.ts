@@ -35,9 +35,9 @@ describe('scalectl compare', () => {
     expect(r.stdout).toMatch(/pass {2}error_rate \(work\): 0\.00% → 0\.00%/);
     expect(r.stdout).toMatch(/REGRESSED: 2 of 4 checks failed/);
     const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(await readFile(join(dir, 'j.xml'), 'utf8')) as {
-      testsuites: { tests: string; failures: string; testsuite: { testcase: { name: string; classname: string; failure?: { message: string } }[] } };
+      testsuites: { testsuite: { tests: string; failures: string; testcase: { name: string; classname: string; failure?: { message: string } }[] } };
     };
-    expect(junit.testsuites).toMatchObject({ tests: '5', failures: '2' });
+    expect(junit.testsuites.testsuite).toMatchObject({ tests: '5', failures: '2' });
     const cases = junit.testsuites.testsuite.testcase;
     expect(cases.map((c) => c.name)).toEqual(['runs compared', 'p99=10% (work)', 'error_rate=0.5pp (work)', 'p99=10% (total)', 'error_rate=0.5pp (total)']);
     expect(cases[1]!.classname).toBe('scalectl.regression');

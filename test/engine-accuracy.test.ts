@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/exit-codes.js';
 import { runScenario } from './helpers/cli.js';
 import { useTestServer } from './helpers/test-server.js';
 
@@ -80,7 +81,8 @@ maxInFlight: 5
 phases: [{ duration: 2s, arrivalRate: 50 }]
 flows: [{ name: slow, steps: [{ get: /delay/500 }] }]
 `);
-    expect(code).toBe(0);
+    // More than 1% of the arrivals dropped fails the run (the default dropped_rate threshold).
+    expect(code).toBe(ExitCode.thresholdsFailed);
     const it = result.totals.iterations;
     // 5 in flight, each 500 ms: about 10 per second start; the other ~40/s drop.
     expect(it.offered).toBe(100);

@@ -93,7 +93,7 @@ describe('telemetry from a scripted exporter', () => {
     expect(t.eventLoopLagMs?.max).toBe(4);
     expect(t.custom.orders?.increase).toBeGreaterThan(5); // one per scrape, some 10 scrapes during the load
     expect(t.scrapes.failed).toBe(0);
-    expect(r.result.thresholds.map((x) => [x.expression, x.ok]), JSON.stringify(r.result.thresholds)).toEqual([
+    expect(r.result.thresholds.filter((x) => !x.default).map((x) => [x.expression, x.ok]), JSON.stringify(r.result.thresholds)).toEqual([
       ['cache_hit_ratio > 0.85', true], ['queue_depth.max < 10', true], ['queue_drain_time < 30s', true], ['cpu.max < 120%', true], ['orders.increase > 5', true],
     ]);
     expect(r.code).toBe(0);
@@ -110,7 +110,7 @@ describe('telemetry from a scripted exporter', () => {
       '    cacheMisses: { name: shop_cache_requests_total, labels: { result: miss } }\n    eventLoopLag: { name: no_such_metric }',
       '[cache_hit_ratio > 80%, event_loop_lag.max < 1s]', '1s'));
     expect(r.code).toBe(4);
-    expect(r.result.thresholds.map((x) => [x.expression, x.actual, x.ok])).toEqual([['cache_hit_ratio > 80%', 0.5, false], ['event_loop_lag.max < 1s', null, false]]);
+    expect(r.result.thresholds.filter((x) => !x.default).map((x) => [x.expression, x.actual, x.ok])).toEqual([['cache_hit_ratio > 80%', 0.5, false], ['event_loop_lag.max < 1s', null, false]]);
     expect(telemetryOf(r).warnings).toContain(`no series found for eventLoopLag at ${exporter.url}; its figures are missing`);
     expect(r.stdout).toContain('warning: telemetry: no series found for eventLoopLag');
   });
@@ -184,7 +184,7 @@ describe('telemetry from a scripted exporter', () => {
     expect(t.warnings).toEqual([]);
     expect(t.queueDepth).toBeNull();
     expect(t.drain).toBeNull();
-    expect(r.result.thresholds.map((x) => [x.expression, x.actual, x.ok])).toEqual([['cache_hit_ratio > 0.75', 0.8, true], ['queue_drain_time < 30s', null, false]]);
+    expect(r.result.thresholds.filter((x) => !x.default).map((x) => [x.expression, x.actual, x.ok])).toEqual([['cache_hit_ratio > 0.75', 0.8, true], ['queue_drain_time < 30s', null, false]]);
     expect(r.code).toBe(4);
     expect(r.stderr).not.toContain('waiting for the target\'s queue');
   });

@@ -103,6 +103,8 @@ export interface BuildOptions {
   telemetry?: { summary: TelemetrySummary; points: TelemetryPoint[] };
   /** The generator's machine. */
   host?: HostInfo;
+  /** Thresholds judged besides the scenario's own (defaultThresholdsFor; `run` passes them). */
+  defaultThresholds?: readonly string[];
 }
 
 /** Adds each second's telemetry (the last scrape in that second) to the timeseries point of that second. */
@@ -137,8 +139,9 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   const scopes = new Map<string, MeasuredScope>();
   for (const f of flows) scopes.set(f.name, { samples: f.iterations, latencyMs: f.durationMs, errorRate: f.iterations ? f.failed / f.iterations : 0, rps: f.iterations / durationSec });
   for (const e of endpoints) scopes.set(e.name, { samples: e.requests, ...e });
-  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), { samples: totalStats.requests, ...totalStats }, scopes, opts.telemetry?.summary);
   const it = final.iterations;
+  const total = { samples: totalStats.requests, ...totalStats, arrivals: { offered: it.offered, dropped: it.dropped } };
+  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), total, scopes, opts.telemetry?.summary, opts.defaultThresholds);
   return {
     schemaVersion: 1,
     scenario: { name: loaded.scenario.name, file: loaded.file },

@@ -1,4 +1,5 @@
-import { compare, customMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
+import { compare, customMetric, isArrivalMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
+import { DEFAULT_THRESHOLDS, type Scenario } from '../scenarios/schema.js';
 import type { TelemetrySummary } from './telemetry.js';
 import type { LatencySummary } from '../engine/latency-histogram.js';
 
@@ -11,6 +12,8 @@ export interface MeasuredScope {
   errorRate: number;
   /** Requests per second (iterations per second for a flow). */
   rps: number;
+  /** The run's arrivals (iterations offered) and how many were dropped; only the run as a whole has them. */
+  arrivals?: { offered: number; dropped: number };
 }
 
 export interface ThresholdResult {
@@ -21,6 +24,31 @@ export interface ThresholdResult {
   actual: number | null;
   limit: number;
   ok: boolean;
+  /** Set when the scenario did not write it: a default (DEFAULT_THRESHOLDS in the schema). */
+  default?: true;
+}
+
+/** The threshold's expression as outputs show it: a default one is marked so. */
+export function thresholdLabel(t: Pick<ThresholdResult, 'expression' | 'default'>): string {
+  return t.default ? `${t.expression} (default)` : t.expression;
+}
+
+/** What a threshold judges: dropped_rate and dropped_iterations judge one thing (drops), other metrics themselves. */
+const judgedThing = (metric: string): string => (isArrivalMetric(metric) ? 'dropped arrivals' : metric);
+
+/**
+ * The default thresholds that apply to a scenario: with an arrivalRate phase
+ * (arrivals can be dropped only in the open model), each default on
+ * something the scenario does not judge itself on the whole run (its own
+ * dropped_rate or dropped_iterations replaces the dropped_rate default).
+ */
+export function defaultThresholdsFor(scenario: Pick<Scenario, 'phases' | 'thresholds'>): string[] {
+  if (!scenario.phases.some((p) => p.kind === 'arrivalRate')) return [];
+  const own = new Set(scenario.thresholds.map((t) => parseThreshold(t.text)).flatMap((t) => (typeof t !== 'string' && t.scope === undefined ? [judgedThing(t.metric)] : [])));
+  return DEFAULT_THRESHOLDS.filter((d) => {
+    const t = parseThreshold(d);
+    return typeof t !== 'string' && !own.has(judgedThing(t.metric));
+  });
 }
 
 /** A telemetry metric's value, or null when it was not measured. */
@@ -42,6 +70,13 @@ export function telemetryValue(t: TelemetrySummary | undefined, metric: Threshol
   }
 }
 
+/** Dropped arrivals: a count, or their share of the arrivals offered (null when none were offered). */
+function arrivalValue(m: MeasuredScope | undefined, metric: 'dropped_iterations' | 'dropped_rate'): number | null {
+  if (!m?.arrivals) return null;
+  if (metric === 'dropped_iterations') return m.arrivals.dropped;
+  return m.arrivals.offered > 0 ? m.arrivals.dropped / m.arrivals.offered : null;
+}
+
 function metricValue(m: MeasuredScope, metric: ThresholdMetric): number {
   if ((LATENCY_METRICS as readonly string[]).includes(metric)) return m.latencyMs[metric as LatencyMetric];
   return metric === 'error_rate' ? m.errorRate : m.rps;
@@ -52,19 +87,24 @@ function metricValue(m: MeasuredScope, metric: ThresholdMetric): number {
  * names (endpoints first when a name is both). Expressions were validated
  * when the scenario was loaded. With no data (no requests, or a flow with no
  * finished iteration) a threshold fails with actual null: "p99 < 1ms" must
- * not pass because nothing was measured.
+ * not pass because nothing was measured. `defaults` (defaultThresholdsFor)
+ * are judged after the scenario's own and marked `default`.
  */
 export function evaluateThresholds(
   expressions: readonly string[],
   total: MeasuredScope,
   scopes: ReadonlyMap<string, MeasuredScope>,
   telemetry?: TelemetrySummary,
+  defaults: readonly string[] = [],
 ): ThresholdResult[] {
-  return expressions.map((text) => {
+  const judge = (text: string): ThresholdResult => {
     const t = parseThreshold(text);
     if (typeof t === 'string') throw new Error(`threshold was not validated: ${t}`);
     const m = t.scope === undefined ? total : scopes.get(t.scope);
-    const actual = isTelemetryMetric(t.metric) ? telemetryValue(telemetry, t.metric) : m && m.samples > 0 ? metricValue(m, t.metric) : null;
+    const actual = isTelemetryMetric(t.metric) ? telemetryValue(telemetry, t.metric)
+      // A run whose every arrival was dropped sent no request, and still has a dropped_rate (100%).
+      : isArrivalMetric(t.metric) ? arrivalValue(m, t.metric)
+        : m && m.samples > 0 ? metricValue(m, t.metric) : null;
     return {
       expression: t.expression,
       scope: t.scope,
@@ -73,5 +113,6 @@ export function evaluateThresholds(
       limit: t.limit,
       ok: actual !== null && compare(actual, t.op, t.limit),
     };
-  });
+  };
+  return [...expressions.map(judge), ...defaults.map((text) => ({ ...judge(text), default: true as const }))];
 }

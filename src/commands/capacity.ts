@@ -1,11 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { baseRateOf, buildCapacityResult, firstRateOf, rampSecOf, type CapacityResult } from '../capacity/capacity-result.js';
 import { runCapacity, type CapacityRunOutcome } from '../capacity/capacity-run.js';
 import { round } from '../analyzers/numbers.js';
 import { ExitCode, usageError } from '../exit-codes.js';
-import { checkWritable } from './check-writable.js';
+import { OutputFiles } from './output-files.js';
 import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary } from '../reporters/capacity-terminal.js';
@@ -56,13 +55,7 @@ function checkPlanInputs(s: CapacitySettings, loaded: LoadedScenario, reference:
 /** `scalectl capacity <scenario.yaml> --replicas 1,2,4`: knees, a scalability model and autoscaler settings (docs/capacity.md). */
 export async function capacityCommand(file: string, flags: CapacityFlags, io: CommandIO): Promise<number> {
   const s = parseCapacityOptions(flags);
-  const outPath = s.out !== undefined ? resolve(io.cwd, s.out) : undefined;
-  if (s.out !== undefined && s.out.trim() === '') throw usageError('--out needs a file name');
-  if (outPath) await checkWritable(outPath, '--out');
-  if (s.html !== undefined && s.html.trim() === '') throw usageError('--html needs a file name');
-  const htmlPath = s.html !== undefined ? resolve(io.cwd, s.html) : undefined;
-  if (htmlPath && htmlPath === outPath) throw usageError(`--html ${s.html}: the same file as --out`);
-  if (htmlPath) await checkWritable(htmlPath, '--html');
+  const outputs = await OutputFiles.check({ '--out': s.out, '--html': s.html }, io, [file]);
   const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
   if (!loadedResult.ok) {
     for (const issue of loadedResult.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');
@@ -85,7 +78,8 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const referencePrefix = reference ? referencePrefixOf(loaded, io.env) : undefined;
   const save = async (outcome: CapacityRunOutcome): Promise<CapacityResult> => {
     const result = buildCapacityResult({ s, loaded, file, reference, url, baseRate, referencePrefix, rampSec, host, startedAt, aborted: io.signal.aborted, outcome });
-    if (outPath) await writeFile(outPath, JSON.stringify(result, null, 2) + '\n');
+    // Rewritten after every step, quietly: a failure is said once and the next step tries again.
+    await outputs.write('--out', () => JSON.stringify(result, null, 2) + '\n', 'capacity results', { quiet: true });
     return result;
   };
 
@@ -95,28 +89,22 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const outcome = await runCapacity(ctx, url, firstRateOf(s, baseRate), save);
   const result = await save(outcome);
   io.stdout.write(renderCapacitySummary(result, colorsFor(io.stdout, io.env)));
-  if (outPath) say(`capacity results written to ${s.out}`);
-  if (s.emitK8s !== undefined) await emitK8s(result, resolve(io.cwd, s.emitK8s), s.emitK8s, say);
-  if (htmlPath) {
-    await writeFile(htmlPath, renderCapacityHtml(result));
-    say(`HTML report written to ${s.html}`);
-  }
+  if (outputs.written('--out')) say(`capacity results written to ${s.out}`);
+  if (s.emitK8s !== undefined) await emitK8s(result, outputs, resolve(io.cwd, s.emitK8s), s.emitK8s, say);
+  await outputs.write('--html', () => renderCapacityHtml(result), 'HTML report');
   if (outcome.error) {
     say(`scalectl: ${outcome.error.message}`);
     return outcome.error.exitCode;
   }
-  if (result.aborted) return ExitCode.aborted;
-  return result.plan.verdict === 'recommended' ? ExitCode.ok : ExitCode.thresholdsFailed;
+  return outputs.exitCode(result.aborted ? ExitCode.aborted : result.plan.verdict === 'recommended' ? ExitCode.ok : ExitCode.thresholdsFailed);
 }
 
 /** --emit-k8s: the manifests, only from a complete and feasible plan. */
-async function emitK8s(result: CapacityResult, dir: string, given: string, say: (line: string) => void): Promise<void> {
+async function emitK8s(result: CapacityResult, outputs: OutputFiles, dir: string, given: string, say: (line: string) => void): Promise<void> {
   const { hpa, keda } = result.plan;
   if (result.aborted || result.error) return say('no Kubernetes manifests written: the measurement did not finish');
   if (result.plan.verdict !== 'recommended' || !hpa) return say(`no Kubernetes manifests written: the plan is ${result.plan.verdict}, not a recommendation`);
   const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(result.settings));
   if (Object.keys(files).length === 0) return say('no Kubernetes manifests written: no CPU was measured at the knee (HPA) and the queue was not sized (KEDA)');
-  await mkdir(dir, { recursive: true });
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  say(`Kubernetes manifests written to ${given}: ${Object.keys(files).join(', ')}`);
+  await outputs.writeInto(dir, given, files, 'Kubernetes manifests');
 }

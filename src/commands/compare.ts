@@ -1,12 +1,10 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { compareResults, parseRegressionLimits, type RegressionLimit } from '../analyzers/compare.js';
 import { ExitCode, usageError } from '../exit-codes.js';
 import { readResult } from './read-result.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderComparison } from '../reporters/compare-terminal.js';
 import { renderJunit } from '../reporters/junit.js';
-import { checkWritable } from './check-writable.js';
+import { OutputFiles } from './output-files.js';
 import type { CommandIO } from './io.js';
 
 export interface CompareOptions {
@@ -22,26 +20,23 @@ export async function compareCommand(baselineFile: string, currentFile: string, 
     if (typeof parsed === 'string') throw usageError(`--max-regression ${parsed}`);
     limits = parsed;
   }
-  if (opts.junit !== undefined) await checkWritable(resolve(io.cwd, opts.junit), '--junit');
+  const outputs = await OutputFiles.check({ '--junit': opts.junit }, io, [baselineFile, currentFile]);
   const [baseline, current] = [await readResult(baselineFile, io.cwd), await readResult(currentFile, io.cwd)];
   if (baseline.scenario.name !== current.scenario.name) {
     io.stderr.write(`warning: different scenarios (${baseline.scenario.name} and ${current.scenario.name})\n`);
   }
   const cmp = compareResults(baseline, current, limits);
   io.stdout.write(renderComparison(cmp, { baseline: baselineFile, current: currentFile }, colorsFor(io.stdout, io.env)));
-  if (opts.junit !== undefined) {
-    await writeFile(resolve(io.cwd, opts.junit), renderJunit([{
-      name: `${current.scenario.name}: regression`,
-      timestamp: current.startedAt.replace(/\.\d+Z$/, ''),
-      timeSec: 0,
-      properties: { baseline: baselineFile, current: currentFile },
-      cases: [
-        { classname: 'run', name: 'runs compared' },
-        ...cmp.checks.map((c) => ({ classname: 'regression', name: `${c.limit} (${c.scope})`, failure: c.ok ? undefined : c.message })),
-        ...cmp.notGated.map((n) => ({ classname: 'regression', name: `${n.scope}`, skipped: `not gated: ${n.why}` })),
-      ],
-    }]));
-    io.stderr.write(`JUnit XML written to ${opts.junit}\n`);
-  }
-  return cmp.passed ? ExitCode.ok : ExitCode.thresholdsFailed;
+  await outputs.write('--junit', () => renderJunit([{
+    name: `${current.scenario.name}: regression`,
+    timestamp: current.startedAt.replace(/\.\d+Z$/, ''),
+    timeSec: 0,
+    properties: { baseline: baselineFile, current: currentFile },
+    cases: [
+      { classname: 'run', name: 'runs compared' },
+      ...cmp.checks.map((c) => ({ classname: 'regression', name: `${c.limit} (${c.scope})`, failure: c.ok ? undefined : c.message })),
+      ...cmp.notGated.map((n) => ({ classname: 'regression', name: `${n.scope}`, skipped: `not gated: ${n.why}` })),
+    ],
+  }]), 'JUnit XML');
+  return outputs.exitCode(cmp.passed ? ExitCode.ok : ExitCode.thresholdsFailed);
 }

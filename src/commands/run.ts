@@ -1,9 +1,9 @@
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { checkWritable } from './check-writable.js';
+import { OutputFiles } from './output-files.js';
 import { hostInfo } from './host-info.js';
 import { buildRunResult } from '../analyzers/run-result.js';
+import { defaultThresholdsFor } from '../analyzers/thresholds.js';
 import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
 import { colorsFor } from '../reporters/colors.js';
@@ -48,18 +48,7 @@ export interface RunOptions {
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
-  const outputs = { '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html };
-  const seen = new Map<string, string>();
-  for (const [flag, value] of Object.entries(outputs)) {
-    if (value === undefined) continue;
-    // An empty value (say "$UNSET" in CI) must not silently write nothing.
-    if (value.trim() === '') throw usageError(`${flag} needs a file name`);
-    const path = resolve(io.cwd, value);
-    if (seen.has(path)) throw usageError(`${flag} ${value}: the same file as ${seen.get(path)}`);
-    seen.set(path, flag);
-    await checkWritable(path, flag);
-  }
-  const outPath = opts.out !== undefined ? resolve(io.cwd, opts.out) : undefined;
+  const outputs = await OutputFiles.check({ '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html }, io);
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
   if (targetProblem) throw usageError(`--target ${opts.target}: ${targetProblem}`);
 
@@ -106,26 +95,14 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       signal: io.signal,
       onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
     }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(line + '\n'));
-    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo() });
+    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario) });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
-    if (outPath) {
-      await writeFile(outPath, renderJson(result));
-      io.stderr.write(`results written to ${opts.out}\n`);
-    }
-    if (opts.junit !== undefined) {
-      await writeFile(resolve(io.cwd, opts.junit), renderJunit([runSuite(result)]));
-      io.stderr.write(`JUnit XML written to ${opts.junit}\n`);
-    }
-    if (opts.html !== undefined) {
-      await writeFile(resolve(io.cwd, opts.html), renderRunHtml(result));
-      io.stderr.write(`HTML report written to ${opts.html}\n`);
-    }
-    if (opts.summaryMd !== undefined) {
-      await writeFile(resolve(io.cwd, opts.summaryMd), renderSummaryMarkdown(result));
-      io.stderr.write(`Markdown summary written to ${opts.summaryMd}\n`);
-    }
-    if (result.aborted) return ExitCode.aborted;
-    return result.passed ? ExitCode.ok : ExitCode.thresholdsFailed;
+    await outputs.write('--out', () => renderJson(result), 'results');
+    await outputs.write('--junit', () => renderJunit([runSuite(result)]), 'JUnit XML');
+    await outputs.write('--html', () => renderRunHtml(result), 'HTML report');
+    await outputs.write('--summary-md', () => renderSummaryMarkdown(result), 'Markdown summary');
+    // A file that could not be written does not hide the verdict: it turns only a success into exit 8.
+    return outputs.exitCode(result.aborted ? ExitCode.aborted : result.passed ? ExitCode.ok : ExitCode.thresholdsFailed);
   } finally {
     if (stack) {
       io.stderr.write(err.dim('stopping the reference stack...\n'));

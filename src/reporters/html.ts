@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { RunResult } from '../analyzers/run-result.js';
+import { thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 import { CLIENT_SCRIPT } from './html-client.js';
+import { runVerdict, thresholdOutcome } from './run-verdict.js';
 
 /** uPlot's script and stylesheet, read from node_modules once and inlined into every report. */
 let assets: { js: string; css: string } | undefined;
@@ -101,10 +103,8 @@ export function table(head: string[], rows: string[][], numericFrom = 1): string
 }
 
 function verdict(r: RunResult): { cls: string; text: string } {
-  const failed = r.thresholds.filter((t) => !t.ok).length;
-  if (r.aborted) return { cls: 'warn', text: 'ABORTED: stopped before its end; the numbers were not judged' };
-  if (failed) return { cls: 'fail', text: `FAILED: ${failed} of ${r.thresholds.length} thresholds` };
-  return { cls: 'pass', text: r.thresholds.length ? `PASSED: all ${r.thresholds.length} thresholds` : 'DONE: no thresholds set' };
+  const v = runVerdict(r);
+  return { cls: v.cls, text: `${v.word}: ${v.detail}` };
 }
 
 function thresholdsSection(r: RunResult): string {
@@ -112,8 +112,9 @@ function thresholdsSection(r: RunResult): string {
   return table(['threshold', 'actual', 'limit', 'result'], r.thresholds.map((t) => {
     const p = parseThreshold(t.expression);
     const limit = `${typeof p === 'string' ? '' : `${p.op} `}${formatMetricValue(t.metric, t.limit)}`;
-    const result = r.aborted ? '<span class="warn">not judged</span>' : t.ok ? '<span class="pass">pass</span>' : '<span class="fail">FAIL</span>';
-    return [`<code>${esc(t.expression)}</code>`, esc(formatMetricValue(t.metric, t.actual)), esc(limit), result];
+    const outcome = thresholdOutcome(r, t);
+    const result = `<span class="${{ 'not judged': 'warn', pass: 'pass', FAIL: 'fail' }[outcome]}">${outcome}</span>`;
+    return [`<code>${esc(thresholdLabel(t))}</code>`, esc(formatMetricValue(t.metric, t.actual)), esc(limit), result];
   }));
 }
 

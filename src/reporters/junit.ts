@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { RunResult } from '../analyzers/run-result.js';
-import type { ThresholdResult } from '../analyzers/thresholds.js';
-import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
+import { thresholdLabel } from '../analyzers/thresholds.js';
+import { NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
 
 /** One JUnit test case: a threshold, a regression check, or the run itself. */
 export interface JunitCase {
@@ -25,13 +25,6 @@ export interface JunitSuite {
   cases: JunitCase[];
 }
 
-/** "p99 < 500ms: actual 612ms, limit < 500ms". */
-export function thresholdFailure(t: ThresholdResult): string {
-  const parsed = parseThreshold(t.expression);
-  const op = typeof parsed === 'string' ? '' : `${parsed.op} `;
-  return `${t.expression}: actual ${formatMetricValue(t.metric, t.actual)}, limit ${op}${formatMetricValue(t.metric, t.limit)}`;
-}
-
 /**
  * The thresholds of a run as JUnit cases (`--junit`), plus a `run completed`
  * case: it passes, or errors when a signal stopped the run, and then the
@@ -39,17 +32,16 @@ export function thresholdFailure(t: ThresholdResult): string {
  * empty, so CI reporters that fail on empty reports do not.
  */
 export function runSuite(r: RunResult): JunitSuite {
-  const stopped = 'the run was stopped by a signal before its end: its numbers were not judged';
   return {
     name: r.scenario.name,
     timestamp: r.startedAt.replace(/\.\d+Z$/, ''),
     timeSec: r.durationSec,
     properties: { target: r.target, file: r.scenario.file, requests: String(r.totals.requests), 'error.rate': String(r.totals.errorRate) },
     cases: [
-      { classname: 'run', name: 'run completed', error: r.aborted ? stopped : undefined },
+      { classname: 'run', name: 'run completed', error: r.aborted ? `${STOPPED} (stopped by a signal): its thresholds were ${NOT_JUDGED}` : undefined },
       ...r.thresholds.map((t) => (r.aborted
-        ? { classname: 'thresholds', name: t.expression, skipped: 'not judged: the run was stopped before its end' }
-        : { classname: 'thresholds', name: t.expression, failure: t.ok ? undefined : thresholdFailure(t) })),
+        ? { classname: 'thresholds', name: thresholdLabel(t), skipped: `${NOT_JUDGED}: ${STOPPED}` }
+        : { classname: 'thresholds', name: thresholdLabel(t), failure: t.ok ? undefined : thresholdFailure(t) })),
     ],
   };
 }
@@ -60,7 +52,6 @@ function xmlSafe(s: string): string {
   return s.replace(/[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const countOf = (s: JunitSuite, k: 'failure' | 'error' | 'skipped'): number => s.cases.filter((c) => c[k] !== undefined).length;
 
 function testcase(c: JunitCase): Record<string, unknown> {
@@ -77,22 +68,19 @@ function testcase(c: JunitCase): Record<string, unknown> {
 
 /**
  * JUnit XML in the shape CI systems read (Jenkins, GitLab, GitHub test
- * reporters, the common JUnit.xsd): testsuites > testsuite (name, tests,
- * failures, errors, skipped, time, timestamp, hostname, id, package,
- * properties, system-out, system-err) > testcase (classname, name, time) with
- * a `failure`, `error` or `skipped` child when it did not pass.
+ * reporters), valid against both Jenkins' junit-10.xsd and Ant's JUnit.xsd
+ * (test/junit-xsd.test.ts): testsuites > testsuite (name, tests, failures,
+ * errors, skipped, time, timestamp, hostname, id, package; properties,
+ * testcases, system-out, system-err in that order) > testcase (classname,
+ * name, time) with a `failure`, `error` or `skipped` child when it did not pass.
  */
 export function renderJunit(suites: readonly JunitSuite[]): string {
   const host = xmlSafe(hostname() || 'localhost');
   const doc = {
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    // No attributes: the Ant schema allows none on testsuites, and Jenkins' junit-10.xsd no `skipped`.
+    // Consumers count from the suites.
     testsuites: {
-      '@_name': 'scalectl',
-      '@_tests': sum(suites.map((s) => s.cases.length)),
-      '@_failures': sum(suites.map((s) => countOf(s, 'failure'))),
-      '@_errors': sum(suites.map((s) => countOf(s, 'error'))),
-      '@_skipped': sum(suites.map((s) => countOf(s, 'skipped'))),
-      '@_time': sum(suites.map((s) => s.timeSec)).toFixed(3),
       testsuite: suites.map((s, i) => ({
         '@_name': xmlSafe(s.name),
         '@_package': 'scalectl',

@@ -1,7 +1,8 @@
 import type { RunResult } from '../analyzers/run-result.js';
+import { thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue } from '../scenarios/threshold-expression.js';
-import { thresholdFailure } from './junit.js';
+import { runVerdict, thresholdFailure, thresholdOutcome } from './run-verdict.js';
 
 /** Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`. */
 const cell = (s: string): string => s.replace(/\r\n?|\n/g, ' ').replace(/[\\`*_[\]<>&|#]/g, (ch) => `\\${ch}`);
@@ -15,11 +16,11 @@ function code(s: string): string {
 }
 const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
+const EMOJI = { ABORTED: '⚠️', FAILED: '❌', PASSED: '✅', DONE: '✅' } as const;
+
 function verdict(r: RunResult): string {
-  const failed = r.thresholds.filter((t) => !t.ok);
-  if (r.aborted) return '⚠️ **ABORTED**: stopped before its end; not judged';
-  if (failed.length) return `❌ **FAILED**: ${failed.length} of ${r.thresholds.length} thresholds`;
-  return r.thresholds.length ? `✅ **PASSED**: all ${r.thresholds.length} thresholds` : '✅ **DONE**: no thresholds set';
+  const v = runVerdict(r);
+  return `${EMOJI[v.word]} **${v.word}**: ${v.detail}`;
 }
 
 /**
@@ -34,7 +35,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
   out.push(`Target ${code(r.target)}, ${formatDuration(r.loadDurationSec * 1000)} of load from ${r.startedAt}.`, '');
   if (r.thresholds.length) {
     out.push('| threshold | actual | result |', '|---|---|---|');
-    for (const t of r.thresholds) out.push(`| ${code(t.expression)} | ${formatMetricValue(t.metric, t.actual)} | ${r.aborted ? 'not judged' : t.ok ? 'pass' : '**FAIL**'} |`);
+    for (const t of r.thresholds) out.push(`| ${code(thresholdLabel(t))} | ${formatMetricValue(t.metric, t.actual)} | ${thresholdOutcome(r, t).replace('FAIL', '**FAIL**')} |`);
     out.push('');
   }
   out.push('| endpoint | requests | rps | p50 | p95 | p99 | errors |', '|---|---:|---:|---:|---:|---:|---:|');

@@ -1,10 +1,11 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { RequestStats, RunResult } from '../analyzers/run-result.js';
-import type { ThresholdResult } from '../analyzers/thresholds.js';
+import { thresholdLabel, type ThresholdResult } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
+import { runVerdict, thresholdOutcome } from './run-verdict.js';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
@@ -88,7 +89,11 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
 
   if (r.thresholds.length) {
     const th = table(['threshold', 'actual', 'result']);
-    for (const x of r.thresholds) th.push([x.expression, formatThresholdValue(x, x.actual), x.ok ? c.green('pass') : c.red('FAIL')]);
+    const paint = { 'not judged': c.yellow, pass: c.green, FAIL: c.red };
+    for (const x of r.thresholds) {
+      const outcome = thresholdOutcome(r, x);
+      th.push([thresholdLabel(x), formatThresholdValue(x, x.actual), paint[outcome](outcome)]);
+    }
     out.push(th.toString());
   }
   const g = r.generator;
@@ -98,9 +103,7 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   for (const w of g.warnings) out.push(c.yellow(`warning: ${w}`));
   for (const w of telemetry?.warnings ?? []) out.push(c.yellow(`warning: telemetry: ${w}`));
 
-  const failed = r.thresholds.filter((x) => !x.ok).length;
-  if (r.aborted) out.push(c.yellow('ABORTED: partial results'));
-  else if (failed) out.push(c.red.bold(`FAILED: ${failed} of ${r.thresholds.length} thresholds`));
-  else out.push(c.green.bold(r.thresholds.length ? `PASSED: all ${r.thresholds.length} thresholds` : 'DONE: no thresholds set'));
+  const v = runVerdict(r);
+  out.push({ warn: c.yellow, fail: c.red.bold, pass: c.green.bold }[v.cls](`${v.word}: ${v.detail}`));
   return out.join('\n') + '\n';
 }

@@ -176,6 +176,17 @@ export const feederSchema = z.strictObject({
 });
 export type FeederSpec = z.output<typeof feederSchema>;
 
+/**
+ * Thresholds a run with an arrivalRate phase is judged by even when the
+ * scenario sets none; a threshold of its own on the same thing (unscoped;
+ * dropped_rate or dropped_iterations for drops) replaces the default. 1%: a dropped arrival is a user who got no answer
+ * at all, and the latencies describe only the arrivals that started, so
+ * with more than 1% dropped a p99 (the percentile gated most) can hide every
+ * slow answer. Drops begin only when iterations already wait ~5 s on average
+ * (the default maxInFlight), so a healthy run drops none.
+ */
+export const DEFAULT_THRESHOLDS: readonly string[] = ['dropped_rate <= 1%'];
+
 export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -208,7 +219,8 @@ export const scenarioSchema = z
     thresholds: z
       .array(z.union([z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))]))
       .default([])
-      .meta({ description: 'e.g. "p99 < 200ms", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too).' })
+      .meta({ description: 'e.g. "p99 < 200ms", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too). ' +
+        `Default, with an arrivalRate phase: ${DEFAULT_THRESHOLDS.join(', ')}; a dropped_rate or dropped_iterations threshold of your own replaces it.` })
       .transform((list): ThresholdSource[] =>
         list.flatMap((t, i) => typeof t === 'string'
           ? [{ text: t, at: ['thresholds', i] }]

@@ -7,7 +7,14 @@ export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 export const TELEMETRY_METRICS = ['cache_hit_ratio', 'queue_depth.max', 'queue_depth.mean', 'queue_depth.final', 'queue_drain_time',
   'cpu.max', 'cpu.mean', 'event_loop_lag.max', 'event_loop_lag.mean'] as const;
 export type TelemetryMetric = (typeof TELEMETRY_METRICS)[number];
-export const THRESHOLD_METRICS = [...LATENCY_METRICS, 'error_rate', 'rps', ...TELEMETRY_METRICS] as const;
+/**
+ * Arrivals of the open model that were not started (`maxInFlight` reached):
+ * a count, and the share of the arrivals offered. Counted on the run as a
+ * whole; never scoped.
+ */
+export const ARRIVAL_METRICS = ['dropped_iterations', 'dropped_rate'] as const;
+export type ArrivalMetric = (typeof ARRIVAL_METRICS)[number];
+export const THRESHOLD_METRICS = [...LATENCY_METRICS, 'error_rate', 'rps', ...ARRIVAL_METRICS, ...TELEMETRY_METRICS] as const;
 /** How a custom telemetry series is judged: `<name>.<aggregate>`. */
 export const CUSTOM_AGGREGATES = ['rate', 'increase', 'min', 'mean', 'max', 'final'] as const;
 export type CustomAggregate = (typeof CUSTOM_AGGREGATES)[number];
@@ -20,6 +27,11 @@ export function customMetric(metric: string): { name: string; aggregate: CustomA
   if ((THRESHOLD_METRICS as readonly string[]).includes(metric)) return undefined;
   const m = CUSTOM_RE.exec(metric);
   return m ? { name: m[1]!, aggregate: m[2] as CustomAggregate } : undefined;
+}
+
+/** True for the dropped-arrival metrics. */
+export function isArrivalMetric(metric: string): metric is ArrivalMetric {
+  return (ARRIVAL_METRICS as readonly string[]).includes(metric);
 }
 
 /** True for metrics measured on the target (telemetry), not on the requests. */
@@ -38,8 +50,8 @@ export interface ThresholdExpression {
   op: Comparator;
   /**
    * Milliseconds for latency metrics, queue_drain_time and event_loop_lag; a
-   * fraction (0.01 = 1%) for error_rate and cache_hit_ratio; percent of one
-   * core for cpu; per second for rps; a plain number otherwise.
+   * fraction (0.01 = 1%) for error_rate, dropped_rate and cache_hit_ratio;
+   * percent of one core for cpu; per second for rps; a plain number otherwise.
    */
   limit: number;
 }
@@ -57,6 +69,7 @@ export function parseThreshold(expression: string): ThresholdExpression | string
   }
   const metric = metricText as ThresholdMetric;
   if (scope !== undefined && isTelemetryMetric(metric)) return `${metric} is measured on the target as a whole; it takes no scope ("${scope}:")`;
+  if (scope !== undefined && isArrivalMetric(metric)) return `${metric} is counted over the run's arrivals as a whole; it takes no scope ("${scope}:")`;
   let limit: number | undefined;
   const number = (): number | undefined => (/^-?\d+(\.\d+)?$/.test(valueText) ? Number(valueText) : undefined);
   if (metric === 'queue_drain_time' || metric.startsWith('event_loop_lag.')) {
@@ -78,7 +91,10 @@ export function parseThreshold(expression: string): ThresholdExpression | string
     if (/^\d+(\.\d+)?$/.test(valueText)) return `give ${metric} a unit, e.g. "${metric} ${op} ${valueText}ms"`;
     limit = parseDuration(valueText);
     if (limit === undefined) return `expected a duration such as 200ms or 1.5s, got ${JSON.stringify(valueText)}`;
-  } else if (metric === 'error_rate') {
+  } else if (metric === 'dropped_iterations') {
+    limit = /^\d+$/.test(valueText) ? Number(valueText) : undefined;
+    if (limit === undefined) return `expected a whole number of iterations, got ${JSON.stringify(valueText)}`;
+  } else if (metric === 'error_rate' || metric === 'dropped_rate') {
     const pm = /^(\d+(?:\.\d+)?)\s*%$/.exec(valueText);
     limit = pm ? Number(pm[1]) / 100 : /^\d+(\.\d+)?$/.test(valueText) ? Number(valueText) : undefined;
     if (limit === undefined || limit > 1) return `expected a percentage such as 1% or a fraction such as 0.01, got ${JSON.stringify(valueText)}`;
@@ -103,7 +119,8 @@ export function compare(actual: number, op: Comparator, limit: number): boolean 
 export function formatMetricValue(metric: ThresholdMetric, v: number | null): string {
   if (v === null) return 'no data';
   if ((LATENCY_METRICS as readonly string[]).includes(metric) || metric === 'queue_drain_time' || metric.startsWith('event_loop_lag.')) return formatDuration(v);
-  if (metric === 'error_rate' || metric === 'cache_hit_ratio') return `${(v * 100).toFixed(2)}%`;
+  if (metric === 'error_rate' || metric === 'cache_hit_ratio' || metric === 'dropped_rate') return `${(v * 100).toFixed(2)}%`;
+  if (metric === 'dropped_iterations') return String(v);
   if (metric.startsWith('cpu.')) return `${v.toFixed(1)}%`;
   if (isTelemetryMetric(metric)) return String(Math.round(v * 1000) / 1000);
   return v.toFixed(1);
