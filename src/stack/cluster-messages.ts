@@ -12,6 +12,8 @@ export const MSG = {
   shutdown: 'scalectl:shutdown',
   metricsCollect: 'scalectl:metrics-collect',
   metricsJson: 'scalectl:metrics-json',
+  rateLimitHit: 'scalectl:ratelimit-hit',
+  rateLimitCount: 'scalectl:ratelimit-count',
 } as const;
 
 /** Worker → primary. */
@@ -20,10 +22,14 @@ export type WorkerMessage =
   | { type: typeof MSG.failed; message: string }
   | { type: typeof MSG.metricsRequest; id: string }
   /** This worker's own series, for the primary to merge. */
-  | { type: typeof MSG.metricsJson; id: string; metrics: MetricsJson };
+  | { type: typeof MSG.metricsJson; id: string; metrics: MetricsJson }
+  /** A rate-limited request from `key`: the primary counts it in the client's window (embedded mode). */
+  | { type: typeof MSG.rateLimitHit; id: string; key: string; windowMs: number };
 
 /** Primary → worker. */
 export type PrimaryMessage =
   | { type: typeof MSG.metricsReply; id: string; contentType: string; body: string }
   | { type: typeof MSG.shutdown; deadlineMs: number }
-  | { type: typeof MSG.metricsCollect; id: string };
+  | { type: typeof MSG.metricsCollect; id: string }
+  /** The client's count in its window, and ms until the window ends. */
+  | { type: typeof MSG.rateLimitCount; id: string; current: number; ttl: number };

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createClusterMetrics } from './cluster-metrics.js';
+import { createClusterRateLimit } from './cluster-rate-limit.js';
 import { createDb, type DbConnection } from './db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { migrate, seed } from './migrations.js';
@@ -73,6 +74,8 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
   const env = workerEnv(port);
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
   const metrics = createClusterMetrics();
+  // Embedded backends: the rate limit's counters, one budget per client across workers (external: in Redis).
+  const rateLimits = config.backends === 'embedded' && config.rateLimit > 0 ? createClusterRateLimit() : undefined;
   // While every worker is down (and with external backends nothing else runs here), this keeps the primary alive to re-fork.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   let stopping = false;
@@ -84,6 +87,7 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
     // A send to a worker that has just died fails with EPIPE; its 'exit' handles the death.
     w.on('error', () => undefined);
     metrics.attach(w);
+    rateLimits?.attach(w);
     w.on('message', (m: WorkerMessage) => {
       if (m?.type === MSG.ready) metrics.ready(w);
     });
@@ -134,6 +138,7 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
       log('info', `draining ${workers.length} worker${workers.length === 1 ? '' : 's'} (up to ${config.shutdownTimeout} ms)`);
       await Promise.all(workers.map((w) => drainWorker(w, config.shutdownTimeout, log)));
       clearInterval(keepAlive);
+      rateLimits?.close();
       await pg?.stop();
       log('info', 'stopped');
     })()),

@@ -63,6 +63,8 @@ const MIGRATIONS: string[] = [
      last_error text
    );
    CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'waiting';`,
+  // When an overdue order was last put back in the outbox (order-processing.ts), so it is re-queued once per bound.
+  `ALTER TABLE orders ADD COLUMN requeued_at timestamptz;`,
 ];
 
 /** Creates the schema and tables, applying migrations not yet applied. */

@@ -96,3 +96,70 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
     },
   };
 }
+
+/** Orders the reconciler looks at: placed, and not finished (or failed) yet. */
+const UNFINISHED = `status IN ('accepted', 'processing')`;
+
+/**
+ * Puts orders that are still unfinished `afterMs` after checkout (or after
+ * their last re-queue) back in the outbox, so the relay queues them again:
+ * the database, not the queue, is the source of truth, and a queue that lost
+ * its jobs (Redis restarted without its data) loses no order. An order whose
+ * job still exists makes no second job (BullMQ job ids and the jobs table's
+ * key are the order id), and processing is idempotent, so a re-queue is safe.
+ * One run at a time per schema (an advisory lock; other workers skip the
+ * round). Returns how many orders were re-queued.
+ */
+export function requeueOverdueOrders(db: Db, afterMs: number): Promise<number> {
+  return db.transaction(async (c) => {
+    const lock = await c.query<{ got: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('scalectl-requeue:' || current_schema())) AS got`);
+    if (!lock.rows[0]!.got) return 0;
+    const r = await c.query(
+      `WITH overdue AS (
+         UPDATE orders SET requeued_at = now()
+         WHERE ${UNFINISHED} AND coalesce(requeued_at, created_at) < now() - $1 * interval '1 millisecond'
+           AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.order_id = orders.id)
+         RETURNING id)
+       INSERT INTO outbox (order_id) SELECT id FROM overdue`, [afterMs]);
+    return r.rowCount ?? 0;
+  });
+}
+
+/** Orders unfinished more than `afterMs` after checkout: `shop_orders_overdue`. */
+export async function countOverdueOrders(db: Db, afterMs: number): Promise<number> {
+  const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE ${UNFINISHED} AND created_at < now() - $1 * interval '1 millisecond'`, [afterMs]);
+  return Number(r.rows[0]!.n);
+}
+
+export interface OrderReconcilerOptions {
+  /** The bound: `requeueAfter`. */
+  afterMs: number;
+  /** Some orders went back in the outbox. */
+  onRequeued: (count: number) => void;
+  /** A round failed (the database was unreachable); the next one tries again. */
+  onError?: (err: unknown) => void;
+}
+
+/** How often the reconciler looks: a quarter of the bound, between 100 ms and 5 s. */
+export function reconcileIntervalMs(afterMs: number): number {
+  return Math.min(5_000, Math.max(100, Math.round(afterMs / 4)));
+}
+
+/** Runs `requeueOverdueOrders` every `reconcileIntervalMs` until stopped. */
+export function startOrderReconciler(db: Db, opts: OrderReconcilerOptions): { stop: () => Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<void> = Promise.resolve();
+  const tick = (): void => {
+    round = requeueOverdueOrders(db, opts.afterMs).then((n) => { if (n > 0) opts.onRequeued(n); }, (err: unknown) => opts.onError?.(err))
+      .finally(() => { if (!stopped) timer = setTimeout(tick, reconcileIntervalMs(opts.afterMs)); });
+  };
+  timer = setTimeout(tick, reconcileIntervalMs(opts.afterMs));
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await round;
+    },
+  };
+}

@@ -3,6 +3,7 @@ import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { referenceStackSettings } from './stack-config.js';
 
 /** A reference stack started for one run. */
 export interface ReferenceTarget {
@@ -30,7 +31,7 @@ export async function startReferenceTarget(stack: Record<string, unknown> | unde
   const logFile = join(await mkdtemp(join(tmpdir(), 'scalectl-stack-')), 'stack.log');
   const log = await open(logFile, 'a');
   const child = fork(bin, ['stack', 'up', '--port', '0', '--host', '127.0.0.1'], {
-    env: { ...env, SCALECTL_STACK_CONFIG: JSON.stringify(stack ?? {}) },
+    env: { ...env, SCALECTL_STACK_CONFIG: JSON.stringify(referenceStackSettings(stack, env)) },
     stdio: ['ignore', log.fd, log.fd, 'ipc'],
     detached: true,
   });

@@ -3,8 +3,9 @@ import { pid } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import { isPoolTimeout } from './db.js';
+import { countOverdueOrders } from './order-processing.js';
+import { registerRateLimit } from './rate-limit.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { orderRoutes } from './routes/orders.js';
 import type { ShopDeps } from './shop-deps.js';
@@ -36,6 +37,8 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
     // Bodies are validated exactly as sent: no type coercion, extra fields rejected, not stripped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     forceCloseConnections: 'idle',
+    // X-Forwarded-For is believed only from these proxies (req.ip, the rate limit's client); by default no one's.
+    trustProxy: deps.config.trustProxy ?? false,
     // Requests arriving on open connections while draining are still served (each then closes
     // its connection), and /readyz answers 503 "draining" itself.
     return503OnClosing: false,
@@ -65,20 +68,7 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
   });
 
   await app.register(helmet, { contentSecurityPolicy: false });
-  if (deps.config.rateLimit > 0) {
-    await app.register(rateLimit, {
-      max: deps.config.rateLimit,
-      timeWindow: 1000,
-      keyGenerator: (req) => {
-        const client = req.headers['x-client-id'];
-        return typeof client === 'string' && client ? `client:${client.slice(0, 128)}` : `ip:${req.ip}`;
-      },
-      // external: one budget across all workers, in Redis; embedded: each worker counts its own.
-      ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis, nameSpace: `${deps.config.keyPrefix}:ratelimit:` } : {}),
-      // A Redis outage must not take the shop down with it.
-      skipOnError: true,
-    });
-  }
+  await registerRateLimit(app, deps);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isPoolTimeout(err)) {
@@ -100,13 +90,16 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
   app.get('/healthz', ops, async () => ({ status: 'ok', pid }));
   app.get('/readyz', ops, async (_req, reply) => {
     if (deps.draining()) return reply.status(503).send({ status: 'draining' });
-    const [db, cache] = await Promise.all([
-      withDeadline(deps.db.query('SELECT 1'), READY_CHECK_MS).then(() => 'ok' as const, () => 'down' as const),
+    // The overdue-orders count doubles as the database check.
+    const [overdue, cache] = await Promise.all([
+      withDeadline(countOverdueOrders(deps.db, deps.config.requeueAfter), READY_CHECK_MS).catch(() => undefined),
       withDeadline(deps.cache.health(), READY_CHECK_MS).catch(() => 'down' as const),
     ]);
-    // Without PostgreSQL nothing works; without the cache, reads are slower but served.
-    const status = db === 'down' ? 'down' : cache === 'down' ? 'degraded' : 'ok';
-    return reply.status(db === 'down' ? 503 : 200).send({ status, db, cache });
+    const db = overdue === undefined ? 'down' as const : 'ok' as const;
+    const orders = overdue === undefined ? 'unknown' as const : overdue > 0 ? 'overdue' as const : 'ok' as const;
+    // Without PostgreSQL nothing works; without the cache, reads are slower but served; overdue orders are late, not lost.
+    const status = db === 'down' ? 'down' : cache === 'down' || orders === 'overdue' ? 'degraded' : 'ok';
+    return reply.status(db === 'down' ? 503 : 200).send({ status, db, cache, orders });
   });
   app.get('/metrics', ops, async (_req, reply) => {
     const m = await deps.metricsText();

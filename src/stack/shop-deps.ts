@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Cache } from './cache.js';
 import type { Db } from './db.js';
 import type { JobQueue } from './job-queue.js';
+import type { RateLimitCounter } from './rate-limit.js';
 import type { ShopMetrics } from './shop-metrics.js';
 import type { StackConfig } from './stack-config.js';
 
@@ -20,6 +21,8 @@ export interface ShopDeps {
   orderPlaced: () => void;
   /** external: the Redis that holds rate-limit counters, shared by all workers. */
   rateLimitRedis?: Redis;
+  /** embedded, in a cluster: the primary counts rate-limited requests for all workers. */
+  rateLimitCounter?: RateLimitCounter;
   /** Catalog size, read once at start (the seed never changes it). */
   productCount: number;
 }

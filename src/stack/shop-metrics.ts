@@ -3,6 +3,7 @@ import { cpuUsage } from 'node:process';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from './db.js';
 import type { JobQueue } from './job-queue.js';
+import { countOverdueOrders } from './order-processing.js';
 
 /**
  * The shop's Prometheus series (docs/reference-stack.md lists them). Each
@@ -16,6 +17,8 @@ export interface ShopMetrics {
   inFlight: Gauge;
   cacheRequests: Counter<'result'>;
   checkouts: Counter<'result'>;
+  /** Overdue orders this worker put back in the outbox. */
+  requeued: Counter;
   /** Stops the event-loop monitor. */
   close: () => void;
 }
@@ -36,6 +39,8 @@ export interface ShopMetricsSources {
   queueInfo: QueueInfo;
   /** Cluster worker id, a label of the per-worker series. */
   workerId: string;
+  /** `requeueAfter`: an order unfinished this long after checkout is overdue. */
+  requeueAfterMs: number;
 }
 
 export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
@@ -93,6 +98,14 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
     },
   });
   new Gauge({
+    name: 'shop_orders_overdue', help: 'Orders still accepted or processing longer than requeueAfter after checkout.', registers, aggregator: 'max',
+    async collect() {
+      const n = await countOverdueOrders(src.db, src.requeueAfterMs).catch(() => undefined);
+      if (n !== undefined) this.set(n);
+    },
+  });
+  const requeued = new Counter({ name: 'shop_orders_requeued_total', help: 'Overdue orders put back on the queue (through the outbox).', registers });
+  new Gauge({
     name: 'shop_outbox_pending', help: 'Accepted orders not yet handed to the job queue.', registers, aggregator: 'max',
     async collect() {
       const r = await src.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox').catch(() => undefined);
@@ -134,5 +147,5 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
       loop.reset();
     },
   });
-  return { registry, requestDuration, inFlight, cacheRequests, checkouts, close: () => loop.disable() };
+  return { registry, requestDuration, inFlight, cacheRequests, checkouts, requeued, close: () => loop.disable() };
 }

@@ -6,8 +6,9 @@ import { bullWaitList, createBullQueue, ORDER_QUEUE } from './bullmq-queue.js';
 import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redisReady, type Cache } from './cache.js';
 import { createDb, type DbConnection } from './db.js';
 import type { JobQueue } from './job-queue.js';
-import { failOrder, processOrder, startOutboxRelay } from './order-processing.js';
+import { failOrder, processOrder, startOrderReconciler, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
+import type { RateLimitCounter } from './rate-limit.js';
 import { buildShopApp } from './shop-app.js';
 import { createShopMetrics } from './shop-metrics.js';
 import type { StackConfig } from './stack-config.js';
@@ -25,6 +26,8 @@ export interface WorkerHost {
   logger: FastifyServerOptions['logger'];
   /** In a cluster, the primary's aggregate of every worker; alone, this worker's own registry is served. */
   clusterMetrics?: () => Promise<{ contentType: string; body: string }>;
+  /** In a cluster with embedded backends, the primary's rate-limit counters; alone, this worker counts its own. */
+  clusterRateLimit?: RateLimitCounter;
 }
 
 export interface ShopWorker {
@@ -60,16 +63,27 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const { cache, queue, rateLimitRedis } = backends(spec, db);
   await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
   const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
-  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId });
+  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId, requeueAfterMs: config.requeueAfter });
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
   const app = await buildShopApp({
     config, db, cache, queue, metrics, productCount, rateLimitRedis,
+    rateLimitCounter: rateLimitRedis ? undefined : host.clusterRateLimit,
     draining: () => draining,
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
     orderPlaced: () => relay.nudge(),
   }, host.logger);
   const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
+  // Orders whose job was lost (a Redis restarted without its data) go back through the outbox.
+  const reconciler = startOrderReconciler(db, {
+    afterMs: config.requeueAfter,
+    onRequeued: (n) => {
+      metrics.requeued.inc(n);
+      app.log.warn({ orders: n, afterMs: config.requeueAfter }, 'orders not processed in time; queued again');
+      relay.nudge();
+    },
+    onError: (err) => app.log.warn({ err: String(err) }, 'order reconciler: database unavailable, will retry'),
+  });
   queue.start((orderId) => processOrder(db, orderId, config.jobDuration), async (orderId, err) => {
     app.log.error({ orderId, err: String(err) }, 'order failed its last attempt');
     await failOrder(db, orderId);
@@ -88,6 +102,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       const late = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
       await closed;
       clearTimeout(late);
+      await reconciler.stop();
       await relay.stop();
       await queue.close(Math.max(0, deadlineMs - (Date.now() - started)));
       await cache.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { knobEnvName, resolveStackConfig, stackConfigSchema } from './stack-config.js';
+import { knobEnvName, referenceStackSettings, resolveStackConfig, stackConfigSchema } from './stack-config.js';
 
 const ok = (r: ReturnType<typeof resolveStackConfig>) => {
   if (!r.ok) throw new Error(r.problems.join('\n'));
@@ -10,9 +10,10 @@ describe('resolveStackConfig', () => {
   it('applies the documented defaults', () => {
     const c = ok(resolveStackConfig({ env: {} }));
     expect(c).toMatchObject({ backends: 'embedded', port: 3000, host: '127.0.0.1', cache: true, cacheTtl: 30_000, dbPool: 10, queueConcurrency: 4,
-      jobDuration: 50, products: 10_000, hotProducts: 5, hotStock: 500, downstreamLatency: 0, rateLimit: 2000, dbSchema: 'shop', keyPrefix: 'shop', shutdownTimeout: 10_000 });
+      jobDuration: 50, products: 10_000, hotProducts: 5, hotStock: 500, downstreamLatency: 0, requeueAfter: 60_000, rateLimit: 2000, rateLimitKey: 'address', dbSchema: 'shop', keyPrefix: 'shop', shutdownTimeout: 10_000 });
     expect(c.workers).toBeGreaterThanOrEqual(1);
     expect(c.redisUrl).toBeUndefined();
+    expect(c.trustProxy).toBeUndefined();
   });
 
   it('takes flags over a scenario\'s stack block over SHOP_* variables over defaults', () => {
@@ -45,5 +46,25 @@ describe('resolveStackConfig', () => {
     expect(r.ok).toBe(false);
     const problems = r.ok ? [] : r.problems;
     expect(problems.map((p) => p.split(':')[0])).toEqual(['workers', 'dbSchema (SHOP_DB_SCHEMA)', 'jobDuration (SHOP_JOB_DURATION)', 'port']);
+  });
+
+  it('takes trusted proxies as addresses and CIDR ranges only, and a requeue bound of at least 100ms', () => {
+    expect(ok(resolveStackConfig({ flags: { trustProxy: '127.0.0.1, 10.0.0.0/8,::1,loopback' }, env: {} })).trustProxy).toBe('127.0.0.1, 10.0.0.0/8,::1,loopback');
+    for (const bad of ['true', '10.0.0.0/33', 'proxy.internal', '1.2.3.4/8/1']) {
+      expect(resolveStackConfig({ flags: { trustProxy: bad }, env: {} }).ok, bad).toBe(false);
+    }
+    expect(ok(resolveStackConfig({ env: { SHOP_REQUEUE_AFTER: '2m' } })).requeueAfter).toBe(120_000);
+    expect(resolveStackConfig({ flags: { requeueAfter: '50ms' }, env: {} }).ok).toBe(false);
+  });
+});
+
+describe('referenceStackSettings', () => {
+  it('turns the rate limit off for a load test unless the scenario or SHOP_RATE_LIMIT sets it', () => {
+    expect(referenceStackSettings({ workers: 2 }, {})).toEqual({ workers: 2, rateLimit: 0 });
+    expect(referenceStackSettings(undefined, {})).toEqual({ rateLimit: 0 });
+    expect(referenceStackSettings({ rateLimit: 50 }, {})).toEqual({ rateLimit: 50 });
+    expect(referenceStackSettings({}, { SHOP_RATE_LIMIT: '300' })).toEqual({});
+    const c = ok(resolveStackConfig({ parsed: referenceStackSettings({}, { SHOP_RATE_LIMIT: '300' }), env: { SHOP_RATE_LIMIT: '300' } }));
+    expect(c.rateLimit).toBe(300);
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { durationSchema } from '../scenarios/duration-schema.js';
@@ -30,7 +31,11 @@ export const stackKnobs = {
   hotProducts: count(0, 1000).default(5).meta({ description: 'Flash-sale products (ids 1..N) with limited stock. Default 5.' }),
   hotStock: count(0, 100_000_000).default(500).meta({ description: 'Units of each flash-sale product at start. Default 500.' }),
   downstreamLatency: durationSchema.default(0).meta({ description: 'Simulated downstream call added to every /api request. Default 0.' }),
-  rateLimit: count(0, 10_000_000).default(2000).meta({ description: 'Requests per second per client (x-client-id header, else IP); 0 turns it off. Default 2000.' }),
+  requeueAfter: durationSchema.refine((ms) => ms >= 100, 'at least 100ms').default(60_000)
+    .meta({ description: 'An order not processed this long after checkout is queued again (the database is the source of truth; a queue that lost its jobs loses no order). Default 60s.' }),
+  rateLimit: count(0, 10_000_000).default(2000).meta({ description: 'Requests per second per client (see rateLimitKey); 0 turns it off. Default 2000; with target: reference, off unless set here or in SHOP_RATE_LIMIT.' }),
+  rateLimitKey: z.enum(['address', 'client-id']).default('address')
+    .meta({ description: 'Who a client is for the rate limit: address (the connection\'s, or the forwarded one from a trustProxy), or client-id (the x-client-id header, else the address; for load tests, as any client can choose it). Default address.' }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .meta({ description: 'pino log level; debug logs every request. Default info.' }),
 } as const;
@@ -46,7 +51,19 @@ export const stackConfigSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   /** Longest a drain waits for in-flight requests and jobs. */
   shutdownTimeout: durationSchema.default(10_000),
+  /** Reverse proxies whose X-Forwarded-For is believed (the rate limit's client address). */
+  trustProxy: z.string().refine((v) => v.split(',').every((a) => isProxyAddress(a.trim())), 'comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)')
+    .optional().meta({ description: 'Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client for the rate limit. Default none: the connection\'s address.' }),
 });
+
+/** An address, a CIDR range or one of proxy-addr's named ranges, as Fastify's trustProxy takes them. */
+function isProxyAddress(a: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(a)) return true;
+  const [ip, bits, extra] = a.split('/');
+  const family = isIP(ip ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 /** Fully resolved settings, durations in milliseconds. */
 export type StackConfig = Omit<z.output<typeof stackConfigSchema>, 'workers'> & { workers: number; bodyLimit: number };
@@ -56,6 +73,24 @@ export function knobEnvName(key: string): string {
   if (key === 'databaseUrl') return 'DATABASE_URL';
   if (key === 'redisUrl') return 'REDIS_URL';
   return 'SHOP_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/**
+ * What a stack started for `target: reference` (a run or a capacity search)
+ * takes when neither the scenario's `stack:` nor a SHOP_* variable sets it.
+ * The load generator is a single client (every request comes from
+ * 127.0.0.1), so a per-client rate limit would measure the limiter, not the
+ * shop: it is off unless asked for.
+ */
+export const REFERENCE_TARGET_DEFAULTS: Readonly<Record<string, unknown>> = { rateLimit: 0 };
+
+/** A scenario's `stack:` block with REFERENCE_TARGET_DEFAULTS filled in where neither it nor `env` sets them. */
+export function referenceStackSettings(stack: Record<string, unknown> | undefined, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+  const settings = { ...stack };
+  for (const [key, value] of Object.entries(REFERENCE_TARGET_DEFAULTS)) {
+    if (settings[key] === undefined && !env[knobEnvName(key)]) settings[key] = value;
+  }
+  return settings;
 }
 
 /** Largest accepted request body; larger ones get 413. */

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
+import { clusterRateLimitClient } from './cluster-rate-limit.js';
 import { startShopWorker, type ShopWorker, type WorkerSpec } from './shop-worker.js';
 import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 
@@ -34,6 +35,9 @@ const clusterMetrics = (): Promise<{ contentType: string; body: string }> => new
   send({ type: MSG.metricsRequest, id });
 });
 
+// Embedded backends: one rate-limit budget per client across workers, counted by the primary.
+const rateLimit = clusterRateLimitClient(send);
+
 let worker: ShopWorker | undefined;
 let stopping: Promise<void> | undefined;
 let startFailed = false;
@@ -55,6 +59,7 @@ process.on('disconnect', () => void shutdown(spec.config.shutdownTimeout));
 process.on('message', (m: PrimaryMessage) => {
   if (m?.type === MSG.shutdown) void shutdown(m.deadlineMs);
   if (m?.type === MSG.metricsReply) pendingMetrics.get(m.id)?.(m);
+  rateLimit.onMessage(m);
   if (m?.type === MSG.metricsCollect && worker) {
     const registry = worker.registry;
     void registry.getMetricsAsJSON().then((metrics) => send({ type: MSG.metricsJson, id: m.id, metrics }));
@@ -66,6 +71,7 @@ try {
     workerId,
     logger: { level: spec.config.logLevel, base: { pid: process.pid, worker: workerId } },
     clusterMetrics,
+    clusterRateLimit: rateLimit.counter,
   });
   send({ type: MSG.ready, port: worker.port });
 } catch (err) {

@@ -38,7 +38,7 @@ describe('checkout (external backends: PostgreSQL + Redis + BullMQ)', () => {
     await seed(shop.db, { products: 200, hotProducts: 3, hotStock: HOT_STOCK });
     expect(await stockOf(1)).toBe(0);
     expect((await shop.db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n).toBe('200');
-    expect((await shop.db.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations')).rows[0]!.n).toBe('1');
+    expect((await shop.db.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations')).rows[0]!.n).toBe('2');
   });
 
   it('is idempotent: the same key sent 50 times at once places one order, and every answer is the first one', async () => {

@@ -36,7 +36,7 @@ describe('external backends when Redis goes away', () => {
     await proxy.cut();
     const ready = await http(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(ready.json).toEqual({ status: 'degraded', db: 'ok', cache: 'down' });
+    expect(ready.json).toEqual({ status: 'degraded', db: 'ok', cache: 'down', orders: 'ok' });
     let slowest = 0;
     for (let i = 0; i < 20; i++) {
       const t = performance.now();
@@ -61,28 +61,39 @@ describe('external backends when Redis goes away', () => {
     expect(Number(errors?.[1])).toBeGreaterThanOrEqual(20);
   });
 
-  it('rate-limits per client in Redis, with X-RateLimit headers and 429 + Retry-After, but never the ops routes', async () => {
+  it('rate-limits each connection address in Redis, whatever x-client-id or X-Forwarded-For say, with X-RateLimit headers and 429 + Retry-After, but never the ops routes', async () => {
     name = uniqueName();
     shop = await startInProcessShop(name, { rateLimit: '5' });
     const url = shop.url;
-    const answers = await Promise.all(Array.from({ length: 20 }, () => http(`${url}/api/flash-sale`, { headers: { 'x-client-id': 'alice' } })));
+    // A client that picks a fresh id (or forwarded address) per request still has one budget: its connection's address.
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => http(`${url}/api/flash-sale`, { headers: { 'x-client-id': `user-${i}`, 'x-forwarded-for': `203.0.113.${i}` } })));
     const limited = answers.filter((a) => a.status === 429);
     expect(limited.length).toBeGreaterThanOrEqual(10);
     expect(limited[0]!.headers['retry-after']).toMatch(/^\d+$/);
     expect(limited[0]!.json.error).toBe('rate_limited');
     const passed = answers.find((a) => a.status === 200)!;
     expect(passed.headers['x-ratelimit-limit']).toBe('5');
-    // Another client has its own budget; health checks are not limited.
-    expect((await http(`${url}/api/flash-sale`, { headers: { 'x-client-id': 'bob' } })).status).toBe(200);
     const health = await Promise.all(Array.from({ length: 20 }, () => http(`${url}/healthz`)));
     expect(health.every((h) => h.status === 200)).toBe(true);
     // The counters live in Redis under the run's prefix, shared by every worker.
     const redis = new Redis(REDIS_URL);
     try {
-      expect((await redis.keys(`${name}:ratelimit:*`)).length).toBeGreaterThan(0);
+      expect(await redis.keys(`${name}:ratelimit:*`)).toEqual([`${name}:ratelimit:ip:127.0.0.1`]);
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('keys on x-client-id only when rateLimitKey is client-id, and on X-Forwarded-For only from a trusted proxy', async () => {
+    name = uniqueName();
+    shop = await startInProcessShop(name, { rateLimit: '5', rateLimitKey: 'client-id', trustProxy: '127.0.0.1' });
+    const url = shop.url;
+    const alice = await Promise.all(Array.from({ length: 20 }, () => http(`${url}/api/flash-sale`, { headers: { 'x-client-id': 'alice' } })));
+    expect(alice.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(10);
+    // Another client id has its own budget; so has each address the trusted proxy forwards.
+    expect((await http(`${url}/api/flash-sale`, { headers: { 'x-client-id': 'bob' } })).status).toBe(200);
+    const forwarded = await Promise.all(Array.from({ length: 20 }, (_, i) => http(`${url}/api/flash-sale`, { headers: { 'x-forwarded-for': `203.0.113.${i}` } })));
+    expect(forwarded.map((a) => a.status)).toEqual(Array(20).fill(200));
   });
 });
 

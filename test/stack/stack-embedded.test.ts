@@ -93,7 +93,7 @@ describe('stack up (embedded backends, 2 workers)', () => {
     expect((await http(`${stack.url}/healthz`)).json.status).toBe('ok');
     const ready = await http(`${stack.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(ready.json).toEqual({ status: 'ok', db: 'ok', cache: 'ok' });
+    expect(ready.json).toEqual({ status: 'ok', db: 'ok', cache: 'ok', orders: 'ok' });
     expect(await stack.stop('SIGTERM')).toBe(0);
     expect(stack.stderr()).toContain('reference stack stopped');
   });
