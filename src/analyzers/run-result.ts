@@ -8,6 +8,7 @@ import { listEndpoints } from '../engine/compiled-scenario.js';
 import { evaluateThresholds, type MeasuredScope, type ThresholdResult } from './thresholds.js';
 import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
+import { maskCredentials } from '../mask-credentials.js';
 
 /** Request statistics of the run or of one endpoint. */
 export interface RequestStats {
@@ -96,6 +97,7 @@ function requestStats(counts: Counts, latencyMs: LatencySummary, durationSec: nu
 }
 
 export interface BuildOptions {
+  /** The URL load was sent to; its credentials (`user:pass@`) are masked in the result. */
   target: string;
   /** CPU cores of the generator's machine, for warnings. */
   cores: number;
@@ -142,7 +144,8 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   return {
     schemaVersion: 1,
     scenario: { name: loaded.scenario.name, file: loaded.file },
-    target: opts.target,
+    // The boundary: a result is written to disk and shown in CI, so it never holds the target's credentials.
+    target: maskCredentials(opts.target),
     startedAt: data.startedAt.toISOString(),
     endedAt: data.endedAt.toISOString(),
     durationSec: round(data.durationSec, 3),
@@ -161,7 +164,7 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     telemetry: opts.telemetry?.summary ?? {},
     thresholds,
     generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, cores: opts.cores }, it.dropped),
-    errorSamples: final.errorSamples,
+    errorSamples: Object.fromEntries(Object.entries(final.errorSamples).map(([k, m]) => [k, maskCredentials(m)])),
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
     ...(opts.host ? { host: opts.host } : {}),
   };
