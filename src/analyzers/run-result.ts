@@ -9,6 +9,7 @@ import { evaluateThresholds, type MeasuredScope, type ThresholdResult } from './
 import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
 import { maskCredentials } from '../mask-credentials.js';
+import type { StackSettings } from '../stack/reference-target.js';
 
 /** Request statistics of the run or of one endpoint. */
 export interface RequestStats {
@@ -80,6 +81,8 @@ export interface RunResult {
   histograms: Record<string, string>;
   /** The generator's machine (absent in results from before it was recorded). */
   host?: HostInfo;
+  /** With `target: reference`: the settings the stack ran with (docs/reference-stack.md#knobs). */
+  stack?: StackSettings;
 }
 
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -105,6 +108,8 @@ export interface BuildOptions {
   telemetry?: { summary: TelemetrySummary; points: TelemetryPoint[] };
   /** The generator's machine. */
   host?: HostInfo;
+  /** The reference stack's settings, when the run started one. */
+  stack?: StackSettings;
 }
 
 /** Adds each second's telemetry (the last scrape in that second) to the timeseries point of that second. */
@@ -167,5 +172,6 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     errorSamples: Object.fromEntries(Object.entries(final.errorSamples).map(([k, m]) => [k, maskCredentials(m)])),
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
     ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.stack ? { stack: opts.stack } : {}),
   };
 }

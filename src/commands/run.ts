@@ -107,7 +107,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       signal: io.signal,
       onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
     }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(line + '\n'));
-    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo() });
+    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo(), stack: stack?.settings });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     if (outPath) {
       await writeFile(outPath, renderJson(result));

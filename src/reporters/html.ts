@@ -5,6 +5,7 @@ import type { RunResult } from '../analyzers/run-result.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 import { CLIENT_SCRIPT } from './html-client.js';
+import { describeStack } from './describe-stack.js';
 
 /** uPlot's script and stylesheet, read from node_modules once and inlined into every report. */
 let assets: { js: string; css: string } | undefined;
@@ -156,6 +157,7 @@ function detailsSection(r: RunResult): string {
   const rows = [
     ['scenario', `${r.scenario.name} (${r.scenario.file})`],
     ['target', r.target],
+    ...(r.stack ? [['reference stack', describeStack(r.stack)]] : []),
     ['started', r.startedAt], ['ended', r.endedAt],
     ['load', `${r.loadDurationSec} s of load, ${r.durationSec} s in all`],
     ['phases', r.phases.map((p) => `${p.name} (${p.kind}, ${p.durationSec} s from ${p.startSec} s)`).join('; ')],

@@ -5,6 +5,7 @@ import type { ThresholdResult } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
+import { describeStack } from './describe-stack.js';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
@@ -68,6 +69,7 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const out: string[] = [];
   const drain = r.durationSec - r.loadDurationSec >= 0.5 ? `, ${r.durationSec.toFixed(1)} s with the drain` : '';
   out.push(c.bold(`\n${r.scenario.name}`) + ` → ${r.target}  (${r.loadDurationSec.toFixed(1)} s of load${drain}${r.aborted ? ', ' + c.yellow('aborted') : ''})`);
+  if (r.stack) out.push(c.dim(`reference stack: ${describeStack(r.stack)}`));
 
   const t = table(['endpoint', 'reqs', 'rps', ...LATENCY_COLUMNS, 'status', 'errors']);
   for (const e of r.endpoints) t.push(statsRow(e.name, e));
