@@ -35,8 +35,10 @@ export interface FlowResult {
   dropped: number;
   /** Started but cut off by the end of the run or a signal. */
   interrupted: number;
-  /** Iteration duration, milliseconds (from the scheduled start in the open model). */
+  /** Iteration duration, milliseconds (from the scheduled start in the open model), think time included. */
   durationMs: LatencySummary;
+  /** The flow's think steps added up: milliseconds of each whole iteration spent waiting on purpose (absent in older results). */
+  thinkMs?: number;
   /** Encoded HdrHistogram of iteration durations, microseconds. */
   histogram: string;
 }
@@ -132,12 +134,14 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   }));
   const flows: FlowResult[] = final.flows.map((f, i) => {
     const it = f.iterations;
+    const flow = loaded.scenario.flows[i]!;
     return {
-      name: loaded.scenario.flows[i]!.name,
+      name: flow.name,
       iterations: it.completed + it.failed,
       ...it,
       interrupted: it.started - it.completed - it.failed,
       durationMs: summarizeHistogram(f.hist),
+      thinkMs: flow.steps.reduce((sum, s) => sum + (s.kind === 'think' ? s.ms : 0), 0),
       histogram: encodeHistogram(f.hist),
     };
   });

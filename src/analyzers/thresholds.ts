@@ -1,5 +1,5 @@
-import { compare, customMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
-import type { TelemetrySummary } from './telemetry.js';
+import { compare, customMetric, formatMetricValue, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
+import { telemetryGap, type TelemetrySummary } from './telemetry.js';
 import type { LatencySummary } from '../engine/latency-histogram.js';
 
 /** The numbers a threshold can be checked against, for the run, an endpoint or a flow. */
@@ -21,6 +21,13 @@ export interface ThresholdResult {
   actual: number | null;
   limit: number;
   ok: boolean;
+  /** Why `actual` is null, when known (`no cache lookups during the run`). */
+  reason?: string;
+}
+
+/** The measured value for people: in its unit, or why there is none. */
+export function formatActual(t: Pick<ThresholdResult, 'metric' | 'actual' | 'reason'>): string {
+  return t.actual === null && t.reason ? t.reason : formatMetricValue(t.metric, t.actual);
 }
 
 /** A telemetry metric's value, or null when it was not measured. */
@@ -65,6 +72,7 @@ export function evaluateThresholds(
     if (typeof t === 'string') throw new Error(`threshold was not validated: ${t}`);
     const m = t.scope === undefined ? total : scopes.get(t.scope);
     const actual = isTelemetryMetric(t.metric) ? telemetryValue(telemetry, t.metric) : m && m.samples > 0 ? metricValue(m, t.metric) : null;
+    const reason = actual === null && isTelemetryMetric(t.metric) ? telemetryGap(telemetry, t.metric) : undefined;
     return {
       expression: t.expression,
       scope: t.scope,
@@ -72,6 +80,7 @@ export function evaluateThresholds(
       actual,
       limit: t.limit,
       ok: actual !== null && compare(actual, t.op, t.limit),
+      ...(reason ? { reason } : {}),
     };
   });
 }

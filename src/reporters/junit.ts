@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { RunResult } from '../analyzers/run-result.js';
-import type { ThresholdResult } from '../analyzers/thresholds.js';
+import { formatActual, type ThresholdResult } from '../analyzers/thresholds.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 
 /** One JUnit test case: a threshold, a regression check, or the run itself. */
@@ -29,7 +29,7 @@ export interface JunitSuite {
 export function thresholdFailure(t: ThresholdResult): string {
   const parsed = parseThreshold(t.expression);
   const op = typeof parsed === 'string' ? '' : `${parsed.op} `;
-  return `${t.expression}: actual ${formatMetricValue(t.metric, t.actual)}, limit ${op}${formatMetricValue(t.metric, t.limit)}`;
+  return `${t.expression}: actual ${formatActual(t)}, limit ${op}${formatMetricValue(t.metric, t.limit)}`;
 }
 
 /**

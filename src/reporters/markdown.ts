@@ -1,6 +1,6 @@
 import type { RunResult } from '../analyzers/run-result.js';
+import { formatActual } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import { thresholdFailure } from './junit.js';
 
 /** Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`. */
@@ -34,7 +34,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
   out.push(`Target ${code(r.target)}, ${formatDuration(r.loadDurationSec * 1000)} of load from ${r.startedAt}.`, '');
   if (r.thresholds.length) {
     out.push('| threshold | actual | result |', '|---|---|---|');
-    for (const t of r.thresholds) out.push(`| ${code(t.expression)} | ${formatMetricValue(t.metric, t.actual)} | ${r.aborted ? 'not judged' : t.ok ? 'pass' : '**FAIL**'} |`);
+    for (const t of r.thresholds) out.push(`| ${code(t.expression)} | ${formatActual(t)} | ${r.aborted ? 'not judged' : t.ok ? 'pass' : '**FAIL**'} |`);
     out.push('');
   }
   out.push('| endpoint | requests | rps | p50 | p95 | p99 | errors |', '|---|---:|---:|---:|---:|---:|---:|');

@@ -1,9 +1,8 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { RequestStats, RunResult } from '../analyzers/run-result.js';
-import type { ThresholdResult } from '../analyzers/thresholds.js';
+import { formatActual } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
 import { describeStack } from './describe-stack.js';
 
@@ -13,6 +12,7 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 function renderTelemetry(t: TelemetrySummary, c: ChalkInstance): string {
   const rows: [string, string][] = [];
   if (t.cacheHitRatio !== null) rows.push(['cache hit ratio', `${pct(t.cacheHitRatio)} of ${t.cacheLookups} lookups`]);
+  else if (t.cacheLookups === 0) rows.push(['cache hit ratio', 'none: no cache lookups during the run']);
   if (t.queueDepth) rows.push(['queue depth', `max ${t.queueDepth.max}, mean ${t.queueDepth.mean}, at the end of the load ${t.queueDepth.final}`]);
   if (t.drain) {
     rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${t.queueDrainTimeSec.toFixed(1)} s after the load`
@@ -59,11 +59,6 @@ function statsRow(name: string, s: RequestStats): string[] {
   return [cut(name), String(s.requests), s.rps.toFixed(1), ...LATENCY_COLUMNS.map((k) => fmtMs(s.latencyMs[k])), kv(s.statusCodes), kv(s.errorsByKind)];
 }
 
-/** A threshold's measured value in its own unit. */
-export function formatThresholdValue(t: Pick<ThresholdResult, 'metric'>, v: number | null): string {
-  return formatMetricValue(t.metric, v);
-}
-
 /** The end-of-run summary: per-endpoint and total tables, flows, thresholds, warnings, verdict. */
 export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const out: string[] = [];
@@ -81,6 +76,8 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
     f.push([cut(fl.name), fl.offered, fl.completed, fl.failed, fl.dropped, fl.interrupted, fmtMs(fl.durationMs.p50), fmtMs(fl.durationMs.p95), fmtMs(fl.durationMs.p99)].map(String));
   }
   out.push(f.toString());
+  const thinking = r.flows.filter((fl) => fl.thinkMs);
+  out.push(c.dim(`flow durations are whole iterations, including think time${thinking.length ? ` (${thinking.map((fl) => `${cut(fl.name)}: ${fmtMs(fl.thinkMs!)}`).join(', ')})` : ''}`));
 
   const telemetry = 'source' in r.telemetry ? (r.telemetry as TelemetrySummary) : undefined;
   if (telemetry) out.push(renderTelemetry(telemetry, c));
@@ -90,7 +87,7 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
 
   if (r.thresholds.length) {
     const th = table(['threshold', 'actual', 'result']);
-    for (const x of r.thresholds) th.push([x.expression, formatThresholdValue(x, x.actual), x.ok ? c.green('pass') : c.red('FAIL')]);
+    for (const x of r.thresholds) th.push([x.expression, formatActual(x), x.ok ? c.green('pass') : c.red('FAIL')]);
     out.push(th.toString());
   }
   const g = r.generator;

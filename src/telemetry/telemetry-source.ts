@@ -2,6 +2,7 @@ import { request } from 'undici';
 import type { SeriesSelector, Signal } from '../scenarios/telemetry-schema.js';
 import { parseExposition, type Sample } from './exposition-parser.js';
 import { maskCredentials, urlCredentials } from '../mask-credentials.js';
+import { UNLABELLED } from '../analyzers/telemetry.js';
 
 /** One series of a signal at one scrape. */
 export interface SeriesValue {
@@ -69,7 +70,7 @@ export function selectSeries(samples: readonly Sample[], signal: Signal, replica
     for (const s of samples) {
       // NaN (a summary quantile with no observations) and infinities carry no reading.
       if (!Number.isFinite(s.value) || !matches(s, sel)) continue;
-      const group = sel.by === undefined ? '' : `${replicas > 1 ? `${replica}/` : ''}${s.labels[sel.by] ?? ''}`;
+      const group = sel.by === undefined ? '' : `${replicas > 1 ? `${replica}/` : ''}${s.labels[sel.by] ?? UNLABELLED}`;
       out.push({ key: `${replica}|${s.name}|${labelKey(s.labels)}`, group, value: s.value });
     }
   }
@@ -124,7 +125,7 @@ export function promqlSource(baseUrl: string, signals: Record<string, Signal>, a
         if (body.data.resultType !== 'vector') throw new Error(`${name}: expected an instant vector, got ${body.data.resultType}`);
         const series = body.data.result.filter((r) => Number.isFinite(Number(r.value[1]))).map((r) => ({
           key: labelKey(r.metric),
-          group: signal.by === undefined ? '' : r.metric[signal.by] ?? '',
+          group: signal.by === undefined ? '' : r.metric[signal.by] ?? UNLABELLED,
           value: Number(r.value[1]),
         }));
         return [name, series.length ? series : undefined] as const;
