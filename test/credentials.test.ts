@@ -98,12 +98,16 @@ thresholds: [p99 < 1ms]
       expect(files['r.html']).toContain(masked);
     }, 30_000);
 
-    it('nor in the error when the target is unreachable', async () => {
+    it('nor in the error when the target is unreachable or not a URL', async () => {
       const dir = await tempFiles({ 's.yaml': 'name: x\ntarget: http://127.0.0.1:1\nphases: [{ duration: 1s, arrivalRate: 1 }]\nflows: [{ name: f, steps: [{ get: / }] }]\n' });
       const r = await runCli(['run', 's.yaml', '--no-progress', '--target', `http://user:s3cr%40t@127.0.0.1:${await closedPort()}`], { cwd: dir });
       expect(r.code).toBe(ExitCode.unreachable);
       expect(r.stderr).toMatch(/target http:\/\/\*\*\*@127\.0\.0\.1:\d+ unreachable/);
       expect(r.stderr + r.stdout).not.toMatch(/s3cr|user:/);
+      // Nor when the URL itself is refused.
+      const bad = await runCli(['run', 's.yaml', '--no-progress', '--target', 'http://user:s3cr%40t@127.0.0.1:99999'], { cwd: dir });
+      expect(bad.code).toBe(ExitCode.usage);
+      expect(bad.stderr).toContain('--target http://***@127.0.0.1:99999: not a valid URL: "http://***@127.0.0.1:99999"');
     });
   });
 });
