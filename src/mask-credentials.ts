@@ -21,6 +21,15 @@ export function maskCredentials(text: string): string {
   return text.replace(USERINFO, '$1***@');
 }
 
+/** Percent-decoded, or as written when it is not valid percent-encoding (`%zz`). */
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /**
  * Splits a URL's credentials off: the URL without them, and the HTTP Basic
  * Authorization header value they stand for (user and password are
@@ -29,7 +38,7 @@ export function maskCredentials(text: string): string {
 export function urlCredentials(url: string): { url: string; authorization: string | undefined } {
   const u = new URL(url);
   if (!u.username && !u.password) return { url, authorization: undefined };
-  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  const pair = `${decode(u.username)}:${decode(u.password)}`;
   u.username = '';
   u.password = '';
   return { url: u.href, authorization: `Basic ${Buffer.from(pair, 'utf8').toString('base64')}` };

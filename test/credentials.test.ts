@@ -36,6 +36,7 @@ describe('credentials in URLs', () => {
     expect(maskCredentials('http://127.0.0.1:3000/?mail=a@b')).toBe('http://127.0.0.1:3000/?mail=a@b');
     expect(urlCredentials('http://us%40er:p%3Ass@h:1/p')).toEqual({ url: 'http://h:1/p', authorization: `Basic ${Buffer.from('us@er:p:ss').toString('base64')}` });
     expect(urlCredentials('http://h:1/p')).toEqual({ url: 'http://h:1/p', authorization: undefined });
+    expect(urlCredentials('http://a%zz:b@h/').authorization).toBe(`Basic ${Buffer.from('a%zz:b').toString('base64')}`);
   });
 
   describe('a run against http://user:secret@host', () => {
