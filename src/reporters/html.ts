@@ -53,13 +53,13 @@ export interface ChartSpec {
 const legendNumber = (v: number): string => (Math.abs(v) >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
 
 /** A series' legend summary: its one value, or the mean and max of the points drawn. */
-export function seriesSummary(values: readonly (number | null)[], unit = ''): string {
+function seriesSummary(values: readonly (number | null)[]): string {
   const xs = values.filter((v): v is number => typeof v === 'number');
   if (!xs.length) return 'no data';
   const max = Math.max(...xs);
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  if (Math.min(...xs) === max) return `${legendNumber(max)}${unit}`;
-  return `mean ${legendNumber(mean)}${unit}, max ${legendNumber(max)}${unit}`;
+  if (Math.min(...xs) === max) return legendNumber(max);
+  return `mean ${legendNumber(mean)}, max ${legendNumber(max)}`;
 }
 
 /** Fills in each series' legend summary that the chart does not give itself. */
@@ -82,7 +82,7 @@ function errorKinds(ts: readonly Point[]): string[] {
  * requests in a fraction of one would read as a dip or a spike, so it is left
  * out (the tables count it). A run shorter than a second keeps its one point.
  */
-export function chartedSeconds(r: Pick<RunResult, 'timeseries' | 'durationSec'>): RunResult['timeseries'] {
+function chartedSeconds(r: Pick<RunResult, 'timeseries' | 'durationSec'>): RunResult['timeseries'] {
   const last = r.timeseries[r.timeseries.length - 1];
   // durationSec is rounded to the millisecond.
   const partial = last !== undefined && r.durationSec - last.t < 0.999;
