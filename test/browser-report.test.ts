@@ -8,6 +8,7 @@ import type { CapacityResult } from '../src/capacity/capacity-result.js';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
 import { renderRunHtml } from '../src/reporters/html.js';
+import { formatDuration } from '../src/scenarios/duration.js';
 
 // scripts/ensure-chromium.js (run by npm test) installs it when missing.
 const CHROMIUM = process.env.SCALECTL_CHROMIUM || '/usr/bin/chromium';
@@ -27,7 +28,7 @@ describe('HTML reports in a real browser', () => {
   afterAll(async () => browser?.close());
 
   /** Opens the file from disk: records console errors, page errors and every request that is not the file itself. */
-  async function open(html: string, name: string): Promise<{ errors: string[]; requests: string[]; charts: { id: string; width: number; height: number; painted: number }[] }> {
+  async function open(html: string, name: string): Promise<{ errors: string[]; requests: string[]; charts: { id: string; width: number; height: number; painted: number }[]; legends: string[][] }> {
     const file = join(dir, name);
     await writeFile(file, html);
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -47,15 +48,17 @@ describe('HTML reports in a real browser', () => {
       for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i]! - 0x00) < 40 && Math.abs(px[i + 1]! - 0x72) < 40 && Math.abs(px[i + 2]! - 0xb2) < 40 && px[i + 3]! > 128) painted++;
       return { id: el.getAttribute('data-chart') ?? '', width: c.width, height: c.height, painted };
     }));
+    // What each chart's legend reads with no cursor over it (as on a printout): `label value` per series.
+    const legends = await page.$$eval('[data-chart]', (els) => els.map((el) => [...el.querySelectorAll('.u-legend .u-series')].map((row) => (row.textContent ?? '').trim())));
     await page.screenshot({ path: join(SHOTS, name.replace(/\.html$/, '.png')), fullPage: true });
     await page.close();
-    return { errors, requests, charts };
+    return { errors, requests, charts, legends };
   }
 
   it('the run report loads from disk offline: no console errors, no requests, every chart drawn', async () => {
     const r = await fixture<RunResult>('run-result.json');
     r.timeseries = r.timeseries.map((p, i) => ({ ...p, cacheHitRatio: 0.4 + i / 10, queueDepth: i, jobsPerSec: 2, cpuPercent: 35, cpuMaxWorkerPercent: 20 }));
-    const { errors, requests, charts } = await open(renderRunHtml(r), 'run.html');
+    const { errors, requests, charts, legends } = await open(renderRunHtml(r), 'run.html');
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     expect(charts.map((c) => c.id)).toEqual(['latency', 'rate', 'errors', 'cache', 'queue', 'cpu']);
@@ -63,14 +66,19 @@ describe('HTML reports in a real browser', () => {
       expect(c.width, c.id).toBeGreaterThan(300);
       expect(c.painted, c.id).toBeGreaterThan(50);
     }
+    // Legends give each series' summary, never uPlot's "--" placeholder.
+    expect(legends[0]).toEqual(['time (s)0–1', ...(['p50', 'p95', 'p99'] as const).map((k) => `${k}${formatDuration(r.totals.latencyMs[k])} over the run`)]);
+    for (const l of legends.flat()) expect(l).not.toMatch(/--/);
   }, 60_000);
 
   it('the capacity report too, with its model chart', async () => {
     const r = await fixture<CapacityResult>('capacity-result.json');
-    const { errors, requests, charts } = await open(renderCapacityHtml(r), 'capacity.html');
+    const { errors, requests, charts, legends } = await open(renderCapacityHtml(r), 'capacity.html');
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     expect(charts.map((c) => c.id)).toEqual(['model']);
     expect(charts[0]!.painted).toBeGreaterThan(50);
+    expect(legends[0]![1]).toMatch(/^measured knee1: \d+, 2: \d+$/);
+    for (const l of legends.flat()) expect(l).not.toMatch(/--/);
   }, 60_000);
 });

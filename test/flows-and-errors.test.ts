@@ -144,6 +144,8 @@ flows: [{ name: f, steps: [{ get: /delay/0 }, { think: 300ms }, { get: /delay/0 
 `);
     expect(r.totals.requests).toBe(4);
     expect(r.flows[0]!.durationMs.min).toBeGreaterThanOrEqual(300);
+    // The result says how much of that is think time.
+    expect(r.flows[0]!.thinkMs).toBe(300);
   });
 
   it('flows are picked by weight', async () => {

@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { ExitCode } from '../src/exit-codes.js';
 import { renderRunHtml } from '../src/reporters/html.js';
+import { renderSummary } from '../src/reporters/terminal.js';
+import { renderSummaryMarkdown } from '../src/reporters/markdown.js';
+import { renderJunit, runSuite } from '../src/reporters/junit.js';
+import type { TelemetrySummary } from '../src/analyzers/telemetry.js';
+import { formatDuration } from '../src/scenarios/duration.js';
 import { Chalk } from 'chalk';
 import { renderCapacitySummary } from '../src/reporters/capacity-terminal.js';
 import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
@@ -13,7 +18,7 @@ import { runCli, tempFiles } from './helpers/cli.js';
 const fixture = async (): Promise<RunResult> => JSON.parse(await readFile(new URL('./fixtures/run-result.json', import.meta.url), 'utf8')) as RunResult;
 
 /** The embedded data the page's script reads. */
-function embedded(html: string): { charts: Record<string, { x: number[]; yLabel: string; series: { label: string; values: (number | null)[] }[] }>; phases: unknown[] } {
+function embedded(html: string): { charts: Record<string, { x: number[]; yLabel: string; series: { label: string; values: (number | null)[]; summary?: string }[] }>; phases: unknown[] } {
   const m = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
   if (!m) throw new Error('no embedded data');
   return JSON.parse(m[1]!) as ReturnType<typeof embedded>;
@@ -133,6 +138,45 @@ describe('HTML run report', () => {
     expect(Object.keys(data.charts)).toEqual(['latency', 'rate', 'errors', 'cache', 'queue', 'cpu']);
     expect(data.charts.cache!.series[0]!.values[0]).toBe(50);
     expect(data.charts.cpu!.yLabel).toBe('% of one core');
+  });
+
+  it('leaves the last, partial second out of the charts, and gives every legend a summary', async () => {
+    const r = await fixture();
+    const third = { ...r.timeseries[1]!, t: 2, offeredRps: 3, achievedRps: 9, rps: 18 };
+    // The run ended 0.3 s into its third second: that second is not drawn as a whole one.
+    const cut = embedded(renderRunHtml({ ...r, durationSec: 2.3, timeseries: [...r.timeseries, third] }));
+    expect(cut.charts.rate!.x).toEqual([0, 1]);
+    // A whole third second stays, and a run shorter than a second keeps its one point.
+    expect(embedded(renderRunHtml({ ...r, durationSec: 3, timeseries: [...r.timeseries, third] })).charts.rate!.x).toEqual([0, 1, 2]);
+    expect(embedded(renderRunHtml({ ...r, durationSec: 0.4, timeseries: r.timeseries.slice(0, 1) })).charts.rate!.x).toEqual([0]);
+    // Legends: the run's own percentiles (never a mean of per-second ones), the mean and max of a rate, a constant's value.
+    expect(cut.charts.latency!.series.map((x) => x.summary)).toEqual((['p50', 'p95', 'p99'] as const).map((k) => `${formatDuration(r.totals.latencyMs[k])} over the run`));
+    expect(cut.charts.rate!.series.map((x) => x.summary)).toEqual(['10', '10', '20']);
+    const varied = embedded(renderRunHtml({ ...r, timeseries: r.timeseries.map((p, i) => ({ ...p, rps: [12, 30.25][i]! })) }));
+    expect(varied.charts.rate!.series[2]!.summary).toBe('mean 21.1, max 30.3');
+  });
+
+  it('says what a reader would otherwise guess: think time in flow durations, the stack settings, why a threshold has no value', async () => {
+    const r = await fixture();
+    r.flows[0]!.thinkMs = 1500;
+    r.stack = { workers: 2, backends: 'embedded', cache: false, cacheTtl: '30s' };
+    (r.telemetry as TelemetrySummary).cacheHitRatio = null;
+    (r.telemetry as TelemetrySummary).cacheLookups = 0;
+    r.thresholds.push({ expression: 'cache_hit_ratio > 0.8', scope: undefined, metric: 'cache_hit_ratio', actual: null, limit: 0.8, ok: false, reason: 'no cache lookups during the run' });
+    const html = renderRunHtml(r);
+    const text = renderSummary(r, new Chalk({ level: 0 }));
+    expect(html).toContain('including think time');
+    expect(html).toMatch(/<td>buy<\/td>(<td class="num">[^<]*<\/td>){5}<td class="num">1\.5s<\/td>/);
+    expect(text).toContain('flow durations are whole iterations, including think time (buy: 1.5s)');
+    expect(html).toContain('<td>reference stack</td><td>workers 2, backends embedded, cache off, cacheTtl 30s</td>');
+    expect(text).toContain('reference stack: workers 2, backends embedded, cache off, cacheTtl 30s');
+    expect(html).toContain('<td>cache hit ratio</td><td>none: no cache lookups during the run</td>');
+    expect(text).toMatch(/cache hit ratio\s+│ none: no cache lookups during the run/);
+    expect(html).toContain('<code>cache_hit_ratio &gt; 0.8</code></td><td class="num">no cache lookups during the run</td>');
+    expect(text).toMatch(/cache_hit_ratio > 0\.8\s+│ no cache lookups during the run/);
+    expect(renderSummaryMarkdown(r)).toContain('| no cache lookups during the run | **FAIL** |');
+    expect(renderJunit([runSuite(r)])).toContain('cache_hit_ratio &gt; 0.8: actual no cache lookups during the run, limit &gt; 80');
+    expect(html).not.toContain('no data');
   });
 
   it('cannot be broken out of by what the file holds: markup in names, kinds and counts stays text', async () => {

@@ -130,11 +130,15 @@ describe('telemetry from a scripted exporter', () => {
     expect(r.result.totals.requests).toBe(40);
   });
 
-  it('queries a Prometheus server with PromQL instead of scraping', async () => {
+  it('queries a Prometheus server with PromQL instead of scraping, with HTTP Basic auth from the environment', async () => {
     const seen = new Set<string>();
     const counts = new Map<string, number>();
     let n = 0;
     const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Basic ${Buffer.from('scalectl:pr0m-pass').toString('base64')}`) {
+        res.writeHead(401);
+        return res.end('unauthorized');
+      }
       const u = new URL(req.url ?? '/', 'http://x');
       const q = u.searchParams.get('query') ?? '';
       seen.add(`${u.pathname} ${q}`);
@@ -152,7 +156,7 @@ describe('telemetry from a scripted exporter', () => {
     exporter = { url: '', scrapes: () => n, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
     const prom = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const r = await runScenario(scenario([
-      `  promql: { url: "${prom}" }`,
+      `  promql: { url: "${prom}", auth: { username: scalectl, passwordEnv: PROM_PASSWORD } }`,
       '  interval: 100ms',
       '  drainTimeout: 0s',
       '  metrics:',
@@ -160,14 +164,16 @@ describe('telemetry from a scripted exporter', () => {
       '    cacheMisses: { query: \'sum(shop_cache_requests_total{result="miss"})\' }',
       '    queueWaiting: { query: "sum(shop_queue_jobs)" }',
       '    cpuSeconds: { query: "sum by (pod) (container_cpu_usage_seconds_total)", by: pod }',
-    ].join('\n'), '[cache_hit_ratio >= 0.75]', '1s'));
+    ].join('\n'), '[cache_hit_ratio >= 0.75]', '1s'), { env: { PROM_PASSWORD: 'pr0m-pass' } });
     expect(r.code).toBe(0);
     const t = telemetryOf(r);
+    expect(t.scrapes.failed).toBe(0);
     expect(t.cacheHitRatio).toBe(0.75);
     expect(t.queueDepth?.max).toBe(2);
     expect(Object.keys(t.cpu?.workers ?? {}).sort()).toEqual(['a', 'b']);
     expect(t.queueDrainTimeSec).toBeNull(); // drainTimeout 0s: no drain wait
     expect([...seen].every((s) => s.startsWith('/api/v1/query '))).toBe(true);
+    expect(JSON.stringify(r.result) + r.stdout + r.stderr).not.toContain('pr0m-pass');
   });
 
   it('maps only what is given for another service: no drain without queue series, and no warnings about shop_* series', async () => {
@@ -195,8 +201,9 @@ describe('telemetry from a scripted exporter', () => {
       'b.yaml': scenario('  prometheus: ftp://x/metrics\n  interval: 10ms\n  metrics:\n    cacheHits: { query: "sum(x)" }'),
       'c.yaml': scenario('  custom:\n    orders: { signal: { name: o_total }, type: counter }', '[orders.max > 1, orders.rate > 1, cache_hit_ratio > -1]'),
       'd.yaml': scenario('  custom:\n    cpu: { signal: { name: c }, type: gauge }'),
+      'e.yaml': scenario('  promql: { url: "http://u:p@127.0.0.1:9090", auth: { username: u } }\n  metrics:\n    cacheHits: { query: "sum(x)" }'),
     });
-    const r = await runCli(['validate', 'a.yaml', 'b.yaml', 'c.yaml', 'd.yaml'], { cwd: dir });
+    const r = await runCli(['validate', 'a.yaml', 'b.yaml', 'c.yaml', 'd.yaml', 'e.yaml'], { cwd: dir });
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toEqual([
       'a.yaml:6:14 thresholds[0]: cache_hit_ratio comes from the target\'s metrics: add a telemetry: section (docs/telemetry.md)',
@@ -208,7 +215,9 @@ describe('telemetry from a scripted exporter', () => {
       expect.stringMatching(/^c\.yaml:\d+:\d+ thresholds\[0\]: orders is a counter: use orders\.rate, orders\.increase$/),
       expect.stringMatching(/^c\.yaml:\d+:\d+ thresholds\[2\]: expected a percentage such as 80% or a fraction such as 0\.8, got "-1"$/),
       expect.stringMatching(/^d\.yaml:\d+:\d+ telemetry\.custom\.cpu: cpu is a built-in telemetry metric; pick another name$/),
-      '4 of 4 scenario files invalid',
+      expect.stringMatching(/^e\.yaml:\d+:\d+ telemetry\.promql\.url: credentials in the URL would sit in the scenario file: remove them and give auth: \{ username, passwordEnv \}/),
+      expect.stringMatching(/^e\.yaml:\d+:\d+ telemetry\.promql\.auth: HTTP Basic needs both username and passwordEnv$/),
+      '5 of 5 scenario files invalid',
     ]);
   });
 });

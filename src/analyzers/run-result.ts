@@ -8,6 +8,8 @@ import { listEndpoints } from '../engine/compiled-scenario.js';
 import { evaluateThresholds, type MeasuredScope, type ThresholdResult } from './thresholds.js';
 import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
+import { maskCredentials } from '../mask-credentials.js';
+import type { StackSettings } from '../stack/reference-target.js';
 
 /** Request statistics of the run or of one endpoint. */
 export interface RequestStats {
@@ -33,8 +35,10 @@ export interface FlowResult {
   dropped: number;
   /** Started but cut off by the end of the run or a signal. */
   interrupted: number;
-  /** Iteration duration, milliseconds (from the scheduled start in the open model). */
+  /** Iteration duration, milliseconds (from the scheduled start in the open model), think time included. */
   durationMs: LatencySummary;
+  /** The flow's think steps added up: milliseconds of each whole iteration spent waiting on purpose (absent in older results). */
+  thinkMs?: number;
   /** Encoded HdrHistogram of iteration durations, microseconds. */
   histogram: string;
 }
@@ -79,6 +83,8 @@ export interface RunResult {
   histograms: Record<string, string>;
   /** The generator's machine (absent in results from before it was recorded). */
   host?: HostInfo;
+  /** With `target: reference`: the settings the stack ran with (docs/reference-stack.md#knobs). */
+  stack?: StackSettings;
 }
 
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -96,6 +102,7 @@ function requestStats(counts: Counts, latencyMs: LatencySummary, durationSec: nu
 }
 
 export interface BuildOptions {
+  /** The URL load was sent to; its credentials (`user:pass@`) are masked in the result. */
   target: string;
   /** CPU cores of the generator's machine, for warnings. */
   cores: number;
@@ -105,6 +112,8 @@ export interface BuildOptions {
   host?: HostInfo;
   /** Thresholds judged besides the scenario's own (defaultThresholdsFor; `run` passes them). */
   defaultThresholds?: readonly string[];
+  /** The reference stack's settings, when the run started one. */
+  stack?: StackSettings;
 }
 
 /** Adds each second's telemetry (the last scrape in that second) to the timeseries point of that second. */
@@ -127,12 +136,14 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   }));
   const flows: FlowResult[] = final.flows.map((f, i) => {
     const it = f.iterations;
+    const flow = loaded.scenario.flows[i]!;
     return {
-      name: loaded.scenario.flows[i]!.name,
+      name: flow.name,
       iterations: it.completed + it.failed,
       ...it,
       interrupted: it.started - it.completed - it.failed,
       durationMs: summarizeHistogram(f.hist),
+      thinkMs: flow.steps.reduce((sum, s) => sum + (s.kind === 'think' ? s.ms : 0), 0),
       histogram: encodeHistogram(f.hist),
     };
   });
@@ -145,7 +156,8 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   return {
     schemaVersion: 1,
     scenario: { name: loaded.scenario.name, file: loaded.file },
-    target: opts.target,
+    // The boundary: a result is written to disk and shown in CI, so it never holds the target's credentials.
+    target: maskCredentials(opts.target),
     startedAt: data.startedAt.toISOString(),
     endedAt: data.endedAt.toISOString(),
     durationSec: round(data.durationSec, 3),
@@ -164,8 +176,9 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     telemetry: opts.telemetry?.summary ?? {},
     thresholds,
     generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, cores: opts.cores }, it.dropped),
-    errorSamples: final.errorSamples,
+    errorSamples: Object.fromEntries(Object.entries(final.errorSamples).map(([k, m]) => [k, maskCredentials(m)])),
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
     ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.stack ? { stack: opts.stack } : {}),
   };
 }

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { TelemetryRecording, TelemetryScrape } from '../telemetry/telemetry-collector.js';
 import type { SeriesValue } from '../telemetry/telemetry-source.js';
 import { analyzeTelemetry, counterDeltas } from './telemetry.js';
+import { selectSeries } from '../telemetry/telemetry-source.js';
+import type { Sample } from '../telemetry/exposition-parser.js';
+import { evaluateThresholds, formatActual } from './thresholds.js';
 
 const T0 = 1_000_000;
 const one = (value: number, key = 'k', group = ''): SeriesValue[] => [{ key, group, value }];
@@ -60,6 +63,31 @@ describe('analyzeTelemetry', () => {
     expect(summary.cpu?.maxPercent).toBe(90);
     expect(summary.cpu?.totalPercent).toEqual({ mean: 91.3, max: 140 }); // 75, 75, 75, 140
     expect(points[4]).toMatchObject({ cpuPercent: 140, cpuMaxWorkerPercent: 90 });
+  });
+
+  it('names CPU series without the worker label "(no label)", never an empty name', () => {
+    // A signal without `by` (the whole target), and series that lack the `by` label.
+    const { summary } = analyzeTelemetry(recording(2, (i) => ({ cpuSeconds: one(0.5 * i) })), opts);
+    expect(summary.cpu?.workers).toEqual({ '(no label)': { meanPercent: 50, maxPercent: 50 } });
+    const samples: Sample[] = [{ name: 'cpu_seconds_total', labels: {}, value: 1 }, { name: 'cpu_seconds_total', labels: { worker: '2' }, value: 2 }];
+    const signal = { name: 'cpu_seconds_total', labels: {}, by: 'worker' };
+    expect(selectSeries(samples, signal, 0, 1).map((x) => x.group)).toEqual(['(no label)', '2']);
+    expect(selectSeries(samples, signal, 1, 2).map((x) => x.group)).toEqual(['1/(no label)', '1/2']);
+  });
+
+  it('a cache hit ratio over no lookups fails its threshold saying so, not as bare "no data"', () => {
+    // Cache series seen, but their counters never moved.
+    const { summary } = analyzeTelemetry(recording(3, () => ({ cacheHits: one(5), cacheMisses: one(2) })), opts);
+    expect(summary).toMatchObject({ cacheHitRatio: null, cacheLookups: 0 });
+    const total = { samples: 1, latencyMs: { min: 1, mean: 1, p50: 1, p90: 1, p95: 1, p99: 1, p999: 1, max: 1 }, errorRate: 0, rps: 1 };
+    const [noLookups] = evaluateThresholds(['cache_hit_ratio > 0.8'], total, new Map(), summary);
+    expect(noLookups).toMatchObject({ actual: null, ok: false, reason: 'no cache lookups during the run' });
+    expect(formatActual(noLookups!)).toBe('no cache lookups during the run');
+    const [noSeries] = evaluateThresholds(['cache_hit_ratio > 0.8'], total, new Map(), analyzeTelemetry(recording(3, () => ({})), opts).summary);
+    expect(noSeries).toMatchObject({ actual: null, reason: 'no cache series found at fake' });
+    const [measured] = evaluateThresholds(['cache_hit_ratio > 0.8', 'p99 < 1ms'], total, new Map(), { ...summary, cacheHitRatio: 0.5, cacheLookups: 4 });
+    expect(measured!.reason).toBeUndefined();
+    expect(formatActual(measured!)).toBe('50.00%');
   });
 
   it('names signals that were never seen, and counts failed scrapes', () => {

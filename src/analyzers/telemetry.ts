@@ -49,6 +49,23 @@ export interface TelemetryPoint {
   custom?: Record<string, number>;
 }
 
+/** The group of series that lack the `by` label (or of a signal without `by`), so no row reads "CPU, worker " with no name. */
+export const UNLABELLED = '(no label)';
+
+/**
+ * Why a telemetry threshold has no value, when the summary can tell: a
+ * cache hit ratio over no lookups is not a measurement, and saying so beats
+ * a bare "no data".
+ */
+export function telemetryGap(t: TelemetrySummary | undefined, metric: string): string | undefined {
+  if (!t) return undefined;
+  if (metric === 'cache_hit_ratio') {
+    if (t.cacheLookups === 0) return 'no cache lookups during the run';
+    if (t.cacheLookups === null) return `no cache series found at ${t.source}`;
+  }
+  return undefined;
+}
+
 const round = (v: number, d = 3): number => Math.round(v * 10 ** d) / 10 ** d;
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const mean = (xs: readonly number[]): number => (xs.length ? sum(xs) / xs.length : 0);
@@ -171,8 +188,9 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
           all += pctOfCore;
           hottest = Math.max(hottest, pctOfCore);
           if (during) {
-            if (!cpuByWorker.has(g)) cpuByWorker.set(g, new Stat());
-            cpuByWorker.get(g)!.add(pctOfCore);
+            const name = g === '' ? UNLABELLED : g;
+            if (!cpuByWorker.has(name)) cpuByWorker.set(name, new Stat());
+            cpuByWorker.get(name)!.add(pctOfCore);
           }
         }
         p.cpuPercent = round(all, 1);

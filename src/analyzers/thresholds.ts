@@ -1,6 +1,6 @@
-import { compare, customMetric, isArrivalMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
+import { compare, customMetric, formatMetricValue, isArrivalMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
 import { DEFAULT_THRESHOLDS, type Scenario } from '../scenarios/schema.js';
-import type { TelemetrySummary } from './telemetry.js';
+import { telemetryGap, type TelemetrySummary } from './telemetry.js';
 import type { LatencySummary } from '../engine/latency-histogram.js';
 
 /** The numbers a threshold can be checked against, for the run, an endpoint or a flow. */
@@ -26,6 +26,13 @@ export interface ThresholdResult {
   ok: boolean;
   /** Set when the scenario did not write it: a default (DEFAULT_THRESHOLDS in the schema). */
   default?: true;
+  /** Why `actual` is null, when known (`no cache lookups during the run`). */
+  reason?: string;
+}
+
+/** The measured value for people: in its unit, or why there is none. */
+export function formatActual(t: Pick<ThresholdResult, 'metric' | 'actual' | 'reason'>): string {
+  return t.actual === null && t.reason ? t.reason : formatMetricValue(t.metric, t.actual);
 }
 
 /** The threshold's expression as outputs show it: a default one is marked so. */
@@ -105,6 +112,7 @@ export function evaluateThresholds(
       // A run whose every arrival was dropped sent no request, and still has a dropped_rate (100%).
       : isArrivalMetric(t.metric) ? arrivalValue(m, t.metric)
         : m && m.samples > 0 ? metricValue(m, t.metric) : null;
+    const reason = actual === null && isTelemetryMetric(t.metric) ? telemetryGap(telemetry, t.metric) : undefined;
     return {
       expression: t.expression,
       scope: t.scope,
@@ -112,6 +120,7 @@ export function evaluateThresholds(
       actual,
       limit: t.limit,
       ok: actual !== null && compare(actual, t.op, t.limit),
+      ...(reason ? { reason } : {}),
     };
   };
   return [...expressions.map(judge), ...defaults.map((text) => ({ ...judge(text), default: true as const }))];

@@ -3,6 +3,7 @@ import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capacity-plan.js';
 import type { CapacityRunOutcome } from './capacity-run.js';
 import type { HostInfo } from '../analyzers/run-result.js';
+import { maskCredentials } from '../mask-credentials.js';
 
 /** The validated settings, with defaults (docs/capacity.md lists them). */
 export interface CapacitySettings {
@@ -209,7 +210,7 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
     schemaVersion: 1,
     kind: 'capacity',
     scenario: { name: loaded.scenario.name, file: input.file },
-    target: input.reference ? 'reference' : input.url,
+    target: input.reference ? 'reference' : maskCredentials(input.url),
     startedAt: input.startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     aborted: input.aborted,

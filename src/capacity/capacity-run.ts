@@ -14,6 +14,7 @@ import type { StepPurpose } from './knee-search.js';
 import { measureStep } from './measure-rate.js';
 import { scaleExternal, scaleReference, type ScaledTarget } from './scale-target.js';
 import { tailCriteria, type StepVerdict } from './step-verdict.js';
+import { maskCredentials } from '../mask-credentials.js';
 
 /** What a capacity measurement needs from the outside world. */
 export interface CapacityRunContext {
@@ -79,7 +80,7 @@ async function listFromMetrics(urls: readonly string[], queue: string): Promise<
 /** Drives one count's search through its steps, with progress lines. */
 async function searchOnce(ctx: CapacityRunContext, search: CountSearch, url: string): Promise<void> {
   const { s, say } = ctx;
-  const plan = planTelemetry(ctx.loaded.scenario.telemetry, url, isShop(ctx));
+  const plan = planTelemetry(ctx.loaded.scenario.telemetry, url, isShop(ctx), ctx.env);
   const criteria = tailCriteria([...(s.scenarioThresholds ? ctx.loaded.scenario.thresholds.map((t) => t.text) : []), ...s.slos]);
   const setup = {
     loaded: ctx.loaded, target: url, slos: s.slos, scenarioThresholds: s.scenarioThresholds, warmupMs: s.warmupMs, steadyMs: s.steadyMs, maxSteadyMs: s.maxSteadyMs,
@@ -121,8 +122,8 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
       if (signal.aborted) return;
       if (scaled.logFile) say(`  ready at ${scaled.url} (logs: ${scaled.logFile})`);
       const unreachable = await probeTarget(scaled.url);
-      if (unreachable) throw new UserError(`target ${scaled.url} unreachable: ${unreachable}`, ExitCode.unreachable);
-      outcome.listFromTarget ??= await listFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx))?.metricsUrls ?? [], s.queue);
+      if (unreachable) throw new UserError(`target ${maskCredentials(scaled.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
+      outcome.listFromTarget ??= await listFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx), ctx.env)?.metricsUrls ?? [], s.queue);
       await run(scaled.url);
     } finally {
       await scaled.stop();

@@ -16,6 +16,7 @@ import { formatIssue } from '../scenarios/scenario-issue.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
 import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from './capacity-options.js';
+import { maskCredentials } from '../mask-credentials.js';
 
 export type { CapacityResult } from '../capacity/capacity-result.js';
 import type { CommandIO } from './io.js';
@@ -40,7 +41,7 @@ function checkPlanInputs(s: CapacitySettings, loaded: LoadedScenario, reference:
   }
   if (reference && s.scaleCmd !== undefined) throw usageError('--scale-cmd is for other services: with target: reference scalectl restarts the stack itself (or give --target)');
   if (!reference && s.replicas.length > 1 && s.scaleCmd === undefined) {
-    throw usageError(`--replicas ${s.replicas.join(',')} needs --scale-cmd to resize ${url} (only target: reference is resized by scalectl)`);
+    throw usageError(`--replicas ${s.replicas.join(',')} needs --scale-cmd to resize ${maskCredentials(url)} (only target: reference is resized by scalectl)`);
   }
   const baseRate = s.baseRate ?? baseRateOf(loaded);
   if (baseRate === undefined && s.peakRps === undefined) {

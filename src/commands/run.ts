@@ -18,6 +18,7 @@ import { formatIssue } from '../scenarios/scenario-issue.js';
 import { schedulePhases } from '../scenarios/schedule.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { formatDuration } from '../scenarios/duration.js';
+import { maskCredentials } from '../mask-credentials.js';
 import { startReferenceTarget, type ReferenceTarget } from '../stack/reference-target.js';
 import { liveTelemetry } from '../analyzers/telemetry.js';
 import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
@@ -50,7 +51,7 @@ export interface RunOptions {
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
   const outputs = await OutputFiles.check({ '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html }, io);
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
-  if (targetProblem) throw usageError(`--target ${opts.target}: ${targetProblem}`);
+  if (targetProblem) throw usageError(`--target ${maskCredentials(opts.target!)}: ${targetProblem}`);
 
   const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
   if (!loadedResult.ok) {
@@ -71,15 +72,15 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       io.stderr.write(err.dim(`reference stack ready at ${target} (logs: ${stack.logFile})\n`));
     }
     const unreachable = await probeTarget(target);
-    if (unreachable) throw new UserError(`target ${target} unreachable: ${unreachable} (checked before the run; no load was sent)`, ExitCode.unreachable);
+    if (unreachable) throw new UserError(`target ${maskCredentials(target)} unreachable: ${unreachable} (checked before the run; no load was sent)`, ExitCode.unreachable);
 
     const phases = schedulePhases(loaded.scenario.phases);
     const totalMs = phases[phases.length - 1]!.endMs;
     const workers = opts.workers ?? 1;
-    io.stderr.write(`running ${loaded.scenario.name} against ${target}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
+    io.stderr.write(`running ${loaded.scenario.name} against ${maskCredentials(target)}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
       `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
     // The reference stack's metrics, also when --target points the scenario at a stack started by hand.
-    const plan = planTelemetry(loaded.scenario.telemetry, target, loaded.scenario.target === 'reference');
+    const plan = planTelemetry(loaded.scenario.telemetry, target, loaded.scenario.target === 'reference', io.env);
     const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
     if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${plan.source.describe} every ${formatDuration(plan.intervalMs)}\n`));
     collector?.start();
@@ -95,7 +96,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       signal: io.signal,
       onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
     }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(line + '\n'));
-    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario) });
+    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario), stack: stack?.settings });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     await outputs.write('--out', () => renderJson(result), 'results');
     await outputs.write('--junit', () => renderJunit([runSuite(result)]), 'JUnit XML');

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import type { Capture, RequestStep } from '../scenarios/schema.js';
 import { compileJsonTemplate, compileTemplate, hasTemplate, type Render, type TemplateVars } from '../scenarios/template.js';
+import { urlCredentials } from '../mask-credentials.js';
 
 type RenderString = (vars: TemplateVars) => string;
 
@@ -48,11 +49,18 @@ export interface CompiledScenario {
   /** Origin and path prefix of the target. */
   origin: string;
   basePath: string;
+  /**
+   * HTTP Basic credentials from the target URL (`http://user:pass@host`), as
+   * an Authorization header value: sent to the target's origin only, unless
+   * a step sets its own Authorization header.
+   */
+  authorization: string | undefined;
 }
 
-function splitTarget(target: string): { origin: string; basePath: string } {
-  const u = new URL(target);
-  return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
+function splitTarget(target: string): { origin: string; basePath: string; authorization: string | undefined } {
+  const { url, authorization } = urlCredentials(target);
+  const u = new URL(url);
+  return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, ''), authorization };
 }
 
 function compileRequest(step: RequestStep, endpoint: number, defaults: LoadedScenario['scenario']['defaults']): CompiledRequest {

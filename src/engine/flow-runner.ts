@@ -120,6 +120,9 @@ export class FlowRunner {
       headers = { ...headers };
       for (const [k, render] of step.dynamicHeaders) headers[k] = render(vars);
     }
+    // The target URL's credentials go to the target only, never to another origin a step names.
+    const auth = this.compiled.authorization;
+    if (auth !== undefined && origin === this.compiled.origin && headers.authorization === undefined) headers = { ...headers, authorization: auth };
     return {
       origin,
       path,

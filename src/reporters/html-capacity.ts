@@ -1,7 +1,7 @@
 import type { CapacityResult } from '../capacity/capacity-result.js';
 import { uslThroughput } from '../analyzers/usl.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { chartDiv, esc, htmlPage, table, type ChartSpec } from './html.js';
+import { chartDiv, esc, htmlPage, table, withSummaries, type ChartSpec } from './html.js';
 import { capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import { k8sNamesOf, renderK8s } from './k8s.js';
 
@@ -38,15 +38,17 @@ function modelChart(r: CapacityResult): ChartSpec | undefined {
   for (const n of measured.keys()) if (!xs.includes(n)) xs.push(n);
   xs.sort((a, b) => a - b);
   const c = xs.map((n) => curve(m, n));
+  const best = c.reduce((b, p, i) => (p.x > c[b]!.x ? i : b), 0);
   const series: ChartSpec['series'] = [
-    { label: 'measured knee', values: xs.map((n) => measured.get(n) ?? null), style: 'points' },
-    { label: `model (${m.kind})`, values: c.map((p) => p.x) },
+    { label: 'measured knee', values: xs.map((n) => measured.get(n) ?? null), style: 'points',
+      summary: [...measured].sort(([a], [b]) => a - b).map(([n, v]) => `${n}: ${Math.round(v)}`).join(', ') },
+    { label: `model (${m.kind})`, values: c.map((p) => p.x), summary: `highest ${Math.round(c[best]!.x)} at ${xs[best]} replicas` },
   ];
   if (c.some((p) => p.lo !== null)) {
     series.push({ label: 'model − 1 s.e.', values: c.map((p) => p.lo), style: 'band' }, { label: 'model + 1 s.e.', values: c.map((p) => p.hi), style: 'band' });
   }
   series.push({ label: 'peak to serve (with headroom)', values: xs.map(() => r.plan.replicas?.requiredRate ?? r.settings.peakRate) });
-  return { title: 'Throughput at the knee by replica count', xLabel: 'replicas', xName: 'replicas', integerX: true, yLabel: 'iterations per second', x: xs, series };
+  return withSummaries({ title: 'Throughput at the knee by replica count', xLabel: 'replicas', xName: 'replicas', integerX: true, yLabel: 'iterations per second', x: xs, series });
 }
 
 function kneesSection(r: CapacityResult): string {

@@ -29,14 +29,29 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
+  function num(v) {
+    return Math.abs(v) >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3)));
+  }
+
+  // The legend shows the value under the cursor; with no cursor (a static
+  // page, a printout) it shows the series' summary instead of uPlot's "--".
+  function legendValue(summary) {
+    return function (u, v, si, idx) {
+      if (idx == null) return summary;
+      return v == null ? '' : num(v);
+    };
+  }
+
   function chart(el) {
     var spec = data.charts[el.getAttribute('data-chart')];
     var width = Math.max(320, el.clientWidth || 800);
-    var series = [{ label: spec.xName || 'time (s)' }].concat(spec.series.map(function (s, i) {
+    var xRange = spec.x.length ? num(spec.x[0]) + '–' + num(spec.x[spec.x.length - 1]) : '';
+    var series = [{ label: spec.xName || 'time (s)', value: legendValue(xRange) }].concat(spec.series.map(function (s, i) {
       var color = COLORS[i % COLORS.length];
-      if (s.style === 'points') return { label: s.label, stroke: color, paths: function () { return null; }, points: { show: true, size: 10, fill: color } };
-      if (s.style === 'band') return { label: s.label, stroke: 'rgba(0,114,178,0.35)', dash: [4, 4], width: 1, spanGaps: true, points: { show: false } };
-      return { label: s.label, stroke: color, dash: DASH[i % DASH.length], width: 2, spanGaps: !spec.gaps };
+      var value = legendValue(s.summary || '');
+      if (s.style === 'points') return { label: s.label, value: value, stroke: color, paths: function () { return null; }, points: { show: true, size: 10, fill: color } };
+      if (s.style === 'band') return { label: s.label, value: value, stroke: 'rgba(0,114,178,0.35)', dash: [4, 4], width: 1, spanGaps: true, points: { show: false } };
+      return { label: s.label, value: value, stroke: color, dash: DASH[i % DASH.length], width: 2, spanGaps: !spec.gaps };
     }));
     var opts = {
       width: width,

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { RunResult } from '../analyzers/run-result.js';
-import { thresholdLabel } from '../analyzers/thresholds.js';
+import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 import { CLIENT_SCRIPT } from './html-client.js';
+import { describeStack } from './describe-stack.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 
 /** uPlot's script and stylesheet, read from node_modules once and inlined into every report. */
@@ -45,7 +46,26 @@ export interface ChartSpec {
   /** Leave gaps where a value is missing instead of joining across them. */
   gaps?: boolean;
   x: number[];
-  series: { label: string; values: (number | null)[]; style?: 'line' | 'points' | 'band' }[];
+  /** `summary`: what the legend shows while no point is under the cursor (a static page has none). */
+  series: { label: string; values: (number | null)[]; style?: 'line' | 'points' | 'band'; summary?: string }[];
+}
+
+/** A number for a legend: whole above 100, else three significant digits. */
+const legendNumber = (v: number): string => (Math.abs(v) >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
+
+/** A series' legend summary: its one value, or the mean and max of the points drawn. */
+function seriesSummary(values: readonly (number | null)[]): string {
+  const xs = values.filter((v): v is number => typeof v === 'number');
+  if (!xs.length) return 'no data';
+  const max = Math.max(...xs);
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (Math.min(...xs) === max) return legendNumber(max);
+  return `mean ${legendNumber(mean)}, max ${legendNumber(max)}`;
+}
+
+/** Fills in each series' legend summary that the chart does not give itself. */
+export function withSummaries(spec: ChartSpec): ChartSpec {
+  return { ...spec, series: spec.series.map((s) => ({ ...s, summary: s.summary ?? (s.style === 'band' ? '' : seriesSummary(s.values)) })) };
 }
 
 type Point = RunResult['timeseries'][number];
@@ -57,17 +77,30 @@ function errorKinds(ts: readonly Point[]): string[] {
   return [...kinds].sort();
 }
 
+/**
+ * The seconds to chart. The run's last second is cut short by its end (the
+ * drain of in-flight iterations, a stop): drawn as a whole second, a few
+ * requests in a fraction of one would read as a dip or a spike, so it is left
+ * out (the tables count it). A run shorter than a second keeps its one point.
+ */
+function chartedSeconds(r: Pick<RunResult, 'timeseries' | 'durationSec'>): RunResult['timeseries'] {
+  const last = r.timeseries[r.timeseries.length - 1];
+  // durationSec is rounded to the millisecond.
+  const partial = last !== undefined && r.durationSec - last.t < 0.999;
+  return partial && r.timeseries.length > 1 ? r.timeseries.slice(0, -1) : r.timeseries;
+}
+
 /** The charts of a run: latency, rates, errors, and the target's telemetry when it was collected. */
 function runCharts(r: RunResult): Record<string, ChartSpec> {
-  const ts = r.timeseries;
+  const ts = chartedSeconds(r);
   const x = ts.map((p) => p.t);
   const col = (f: (p: Point) => number | null | undefined): (number | null)[] => ts.map((p) => f(p) ?? null);
   // A second without requests has no latency: a gap, not a fall to 0 ms.
   const lat = (f: (p: Point) => number): (number | null)[] => ts.map((p) => (p.rps > 0 ? f(p) : null));
   const charts: Record<string, ChartSpec> = {
-    latency: { title: 'Latency over time', yLabel: 'latency (ms)', x, series: [
-      { label: 'p50', values: lat((p) => p.p50) }, { label: 'p95', values: lat((p) => p.p95) }, { label: 'p99', values: lat((p) => p.p99) },
-    ], gaps: true },
+    // Percentiles of seconds do not average into the run's: the legend gives the run's own.
+    latency: { title: 'Latency over time', yLabel: 'latency (ms)', x, series: (['p50', 'p95', 'p99'] as const).map((k) => (
+      { label: k, values: lat((p) => p[k]), summary: `${ms(r.totals.latencyMs[k])} over the run` })), gaps: true },
     rate: { title: 'Offered vs achieved rate', yLabel: 'per second', x, series: [
       { label: 'offered iterations/s', values: col((p) => p.offeredRps) },
       { label: 'achieved iterations/s', values: col((p) => p.achievedRps) },
@@ -93,7 +126,7 @@ function runCharts(r: RunResult): Record<string, ChartSpec> {
       { label: 'all workers %', values: col((p) => p.cpuPercent) }, { label: 'hottest worker %', values: col((p) => p.cpuMaxWorkerPercent) },
     ] };
   }
-  return charts;
+  return Object.fromEntries(Object.entries(charts).map(([id, spec]) => [id, withSummaries(spec)]));
 }
 
 export function table(head: string[], rows: string[][], numericFrom = 1): string {
@@ -114,7 +147,7 @@ function thresholdsSection(r: RunResult): string {
     const limit = `${typeof p === 'string' ? '' : `${p.op} `}${formatMetricValue(t.metric, t.limit)}`;
     const outcome = thresholdOutcome(r, t);
     const result = `<span class="${{ 'not judged': 'warn', pass: 'pass', FAIL: 'fail' }[outcome]}">${outcome}</span>`;
-    return [`<code>${esc(thresholdLabel(t))}</code>`, esc(formatMetricValue(t.metric, t.actual)), esc(limit), result];
+    return [`<code>${esc(thresholdLabel(t))}</code>`, esc(formatActual(t)), esc(limit), result];
   }));
 }
 
@@ -129,8 +162,10 @@ function endpointsSection(r: RunResult): string {
 }
 
 function flowsSection(r: RunResult): string {
-  return table(['flow', 'offered', 'completed', 'failed', 'dropped', 'interrupted', 'p50', 'p95', 'p99'], r.flows.map((f) => [
-    f.name, String(f.offered), String(f.completed), String(f.failed), String(f.dropped), String(f.interrupted), ms(f.durationMs.p50), ms(f.durationMs.p95), ms(f.durationMs.p99),
+  const note = '<p>Durations are whole iterations, from the scheduled start to the end of the last step, including think time.</p>';
+  return note + table(['flow', 'offered', 'completed', 'failed', 'dropped', 'interrupted', 'think time', 'p50', 'p95', 'p99'], r.flows.map((f) => [
+    f.name, String(f.offered), String(f.completed), String(f.failed), String(f.dropped), String(f.interrupted),
+    f.thinkMs === undefined ? '–' : ms(f.thinkMs), ms(f.durationMs.p50), ms(f.durationMs.p95), ms(f.durationMs.p99),
   ].map(esc)));
 }
 
@@ -145,6 +180,7 @@ function telemetrySection(r: RunResult): string {
   if (!('source' in t)) return '<p>No target telemetry was collected (see docs/telemetry.md).</p>';
   const rows: string[][] = [['source', t.source], ['scrapes', `${t.scrapes.ok} ok, ${t.scrapes.failed} failed`]];
   if (t.cacheHitRatio !== null) rows.push(['cache hit ratio', `${pct(t.cacheHitRatio)} of ${t.cacheLookups} lookups`]);
+  else if (t.cacheLookups === 0) rows.push(['cache hit ratio', 'none: no cache lookups during the run']);
   if (t.queueDepth) rows.push(['queue depth', `max ${t.queueDepth.max}, mean ${t.queueDepth.mean}, at the end of the load ${t.queueDepth.final}`]);
   if (t.drain) rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${Number(t.queueDrainTimeSec).toFixed(1)} s after the load` : 'did not drain in time']);
   if (t.cpu) rows.push(['CPU, all workers', `mean ${t.cpu.totalPercent.mean}%, max ${t.cpu.totalPercent.max}% of one core`]);
@@ -157,6 +193,7 @@ function detailsSection(r: RunResult): string {
   const rows = [
     ['scenario', `${r.scenario.name} (${r.scenario.file})`],
     ['target', r.target],
+    ...(r.stack ? [['reference stack', describeStack(r.stack)]] : []),
     ['started', r.startedAt], ['ended', r.endedAt],
     ['load', `${r.loadDurationSec} s of load, ${r.durationSec} s in all`],
     ['phases', r.phases.map((p) => `${p.name} (${p.kind}, ${p.durationSec} s from ${p.startSec} s)`).join('; ')],

@@ -1,7 +1,6 @@
 import type { RunResult } from '../analyzers/run-result.js';
-import { thresholdLabel } from '../analyzers/thresholds.js';
+import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import { runVerdict, thresholdFailure, thresholdOutcome } from './run-verdict.js';
 
 /** Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`. */
@@ -35,7 +34,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
   out.push(`Target ${code(r.target)}, ${formatDuration(r.loadDurationSec * 1000)} of load from ${r.startedAt}.`, '');
   if (r.thresholds.length) {
     out.push('| threshold | actual | result |', '|---|---|---|');
-    for (const t of r.thresholds) out.push(`| ${code(thresholdLabel(t))} | ${formatMetricValue(t.metric, t.actual)} | ${thresholdOutcome(r, t).replace('FAIL', '**FAIL**')} |`);
+    for (const t of r.thresholds) out.push(`| ${code(thresholdLabel(t))} | ${formatActual(t)} | ${thresholdOutcome(r, t).replace('FAIL', '**FAIL**')} |`);
     out.push('');
   }
   out.push('| endpoint | requests | rps | p50 | p95 | p99 | errors |', '|---|---:|---:|---:|---:|---:|---:|');

@@ -1,5 +1,5 @@
 import type { RunResult } from '../analyzers/run-result.js';
-import { thresholdLabel, type ThresholdResult } from '../analyzers/thresholds.js';
+import { formatActual, thresholdLabel, type ThresholdResult } from '../analyzers/thresholds.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 
 /** A threshold of a run stopped before its end, in every output. */
@@ -37,5 +37,5 @@ export function thresholdOutcome(r: Pick<RunResult, 'aborted'>, t: Pick<Threshol
 export function thresholdFailure(t: ThresholdResult): string {
   const parsed = parseThreshold(t.expression);
   const op = typeof parsed === 'string' ? '' : `${parsed.op} `;
-  return `${thresholdLabel(t)}: actual ${formatMetricValue(t.metric, t.actual)}, limit ${op}${formatMetricValue(t.metric, t.limit)}`;
+  return `${thresholdLabel(t)}: actual ${formatActual(t)}, limit ${op}${formatMetricValue(t.metric, t.limit)}`;
 }

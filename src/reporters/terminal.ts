@@ -1,10 +1,10 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { RequestStats, RunResult } from '../analyzers/run-result.js';
-import { thresholdLabel, type ThresholdResult } from '../analyzers/thresholds.js';
+import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { formatMetricValue } from '../scenarios/threshold-expression.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
+import { describeStack } from './describe-stack.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
@@ -13,6 +13,7 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 function renderTelemetry(t: TelemetrySummary, c: ChalkInstance): string {
   const rows: [string, string][] = [];
   if (t.cacheHitRatio !== null) rows.push(['cache hit ratio', `${pct(t.cacheHitRatio)} of ${t.cacheLookups} lookups`]);
+  else if (t.cacheLookups === 0) rows.push(['cache hit ratio', 'none: no cache lookups during the run']);
   if (t.queueDepth) rows.push(['queue depth', `max ${t.queueDepth.max}, mean ${t.queueDepth.mean}, at the end of the load ${t.queueDepth.final}`]);
   if (t.drain) {
     rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${t.queueDrainTimeSec.toFixed(1)} s after the load`
@@ -59,16 +60,12 @@ function statsRow(name: string, s: RequestStats): string[] {
   return [cut(name), String(s.requests), s.rps.toFixed(1), ...LATENCY_COLUMNS.map((k) => fmtMs(s.latencyMs[k])), kv(s.statusCodes), kv(s.errorsByKind)];
 }
 
-/** A threshold's measured value in its own unit. */
-export function formatThresholdValue(t: Pick<ThresholdResult, 'metric'>, v: number | null): string {
-  return formatMetricValue(t.metric, v);
-}
-
 /** The end-of-run summary: per-endpoint and total tables, flows, thresholds, warnings, verdict. */
 export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const out: string[] = [];
   const drain = r.durationSec - r.loadDurationSec >= 0.5 ? `, ${r.durationSec.toFixed(1)} s with the drain` : '';
   out.push(c.bold(`\n${r.scenario.name}`) + ` → ${r.target}  (${r.loadDurationSec.toFixed(1)} s of load${drain}${r.aborted ? ', ' + c.yellow('aborted') : ''})`);
+  if (r.stack) out.push(c.dim(`reference stack: ${describeStack(r.stack)}`));
 
   const t = table(['endpoint', 'reqs', 'rps', ...LATENCY_COLUMNS, 'status', 'errors']);
   for (const e of r.endpoints) t.push(statsRow(e.name, e));
@@ -80,6 +77,8 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
     f.push([cut(fl.name), fl.offered, fl.completed, fl.failed, fl.dropped, fl.interrupted, fmtMs(fl.durationMs.p50), fmtMs(fl.durationMs.p95), fmtMs(fl.durationMs.p99)].map(String));
   }
   out.push(f.toString());
+  const thinking = r.flows.filter((fl) => fl.thinkMs);
+  out.push(c.dim(`flow durations are whole iterations, including think time${thinking.length ? ` (${thinking.map((fl) => `${cut(fl.name)}: ${fmtMs(fl.thinkMs!)}`).join(', ')})` : ''}`));
 
   const telemetry = 'source' in r.telemetry ? (r.telemetry as TelemetrySummary) : undefined;
   if (telemetry) out.push(renderTelemetry(telemetry, c));
@@ -92,7 +91,7 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
     const paint = { 'not judged': c.yellow, pass: c.green, FAIL: c.red };
     for (const x of r.thresholds) {
       const outcome = thresholdOutcome(r, x);
-      th.push([thresholdLabel(x), formatThresholdValue(x, x.actual), paint[outcome](outcome)]);
+      th.push([thresholdLabel(x), formatActual(x), paint[outcome](outcome)]);
     }
     out.push(th.toString());
   }

@@ -1,3 +1,4 @@
+import { maskCredentials } from '../mask-credentials.js';
 import { echo, printable } from './printable.js';
 
 /**
@@ -10,7 +11,7 @@ export function targetUrlProblem(value: string): string | undefined {
   try {
     u = new URL(value);
   } catch {
-    return `not a valid URL: ${echo(value)}`;
+    return `not a valid URL: ${echo(maskCredentials(value))}`;
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `expected an http(s) URL, got ${printable(u.protocol, 20)}`;
   // The WHATWG parser reads http:///path as host "path" and http:host as http://host/: say what was meant.

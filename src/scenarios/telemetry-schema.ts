@@ -12,6 +12,35 @@ const url = z.string().superRefine((u, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+
+/**
+ * How to authenticate to a Prometheus server: the secret is read from an
+ * environment variable at run time, never written in the scenario.
+ */
+const promqlAuth = z.strictObject({
+  bearerTokenEnv: envName.optional().meta({ description: 'Send Authorization: Bearer <the value of this environment variable>.' }),
+  username: z.string().min(1).optional().meta({ description: 'HTTP Basic user name (with passwordEnv).' }),
+  passwordEnv: envName.optional().meta({ description: 'HTTP Basic: the environment variable holding the password (with username).' }),
+}).superRefine((a, ctx) => {
+  const basic = a.username !== undefined || a.passwordEnv !== undefined;
+  if (a.bearerTokenEnv !== undefined && basic) ctx.addIssue({ code: 'custom', message: 'use bearerTokenEnv or username and passwordEnv, not both' });
+  else if (!a.bearerTokenEnv && !basic) ctx.addIssue({ code: 'custom', message: 'give bearerTokenEnv, or username and passwordEnv' });
+  else if (basic && (a.username === undefined || a.passwordEnv === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'HTTP Basic needs both username and passwordEnv' });
+  }
+});
+export type PromqlAuth = z.output<typeof promqlAuth>;
+
+/** A Prometheus server URL: credentials in it would sit in the scenario file, so they are refused. */
+const promqlUrl = url.superRefine((u, ctx) => {
+  if (!URL.canParse(u)) return;
+  const parsed = new URL(u);
+  if (parsed.username || parsed.password) {
+    ctx.addIssue({ code: 'custom', message: 'credentials in the URL would sit in the scenario file: remove them and give auth: { username, passwordEnv } or auth: { bearerTokenEnv } (docs/telemetry.md)' });
+  }
+});
+
 /** Series of one metric, optionally only those with these label values; `by` keeps one series per value of that label (a worker, a pod). */
 const seriesSelector = z.strictObject({
   name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a Prometheus metric name'),
@@ -56,7 +85,10 @@ export const telemetrySchema = z
   .strictObject({
     prometheus: z.union([url, z.array(url).min(1)]).optional()
       .meta({ description: 'Scrape URL(s) in the Prometheus text format (one per replica). Default with target: reference: its /metrics.' }),
-    promql: z.strictObject({ url }).optional()
+    promql: z.strictObject({
+      url: promqlUrl,
+      auth: promqlAuth.optional().meta({ description: 'Credentials for the server, read from environment variables at run time.' }),
+    }).optional()
       .meta({ description: 'A Prometheus server (its HTTP API) to query instead of scraping; signals are then PromQL queries.' }),
     interval: durationSchema.default(1000).refine((ms) => ms >= 100, 'at least 100ms').meta({ description: 'Time between scrapes. Default 1s.' }),
     timeout: durationSchema.optional().refine((ms) => ms === undefined || ms > 0, 'above 0')

@@ -9,6 +9,7 @@ import { migrate, seed } from './migrations.js';
 import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 import type { StackConfig } from './stack-config.js';
 import type { WorkerSpec } from './shop-worker.js';
+import { maskCredentials } from '../mask-credentials.js';
 
 /** Lines for the operator: startup, worker crashes and re-forks, shutdown. */
 export type StackLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -35,7 +36,7 @@ async function prepareDatabase(config: StackConfig, connection: DbConnection): P
     await migrate(db, config.dbSchema);
     await seed(db, { products: config.products, hotProducts: config.hotProducts, hotStock: config.hotStock });
   } catch (err) {
-    const where = typeof connection === 'string' ? connection.replace(/\/\/[^@/]*@/, '//***@') : 'embedded PostgreSQL';
+    const where = typeof connection === 'string' ? maskCredentials(connection) : 'embedded PostgreSQL';
     throw new Error(`cannot prepare the database at ${where}: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     await db.close();

@@ -4,14 +4,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { referenceStackSettings } from './stack-config.js';
+import { maskCredentials } from '../mask-credentials.js';
+import { formatDuration } from '../scenarios/duration.js';
+import { resolveStackConfig, stackKnobs } from './stack-config.js';
+
+/** The knobs a reference stack ran with: counts, flags, names, durations as text (`30s`); URLs with credentials masked. */
+export type StackSettings = Record<string, string | number | boolean>;
 
 /** A reference stack started for one run. */
 export interface ReferenceTarget {
   url: string;
+  /** What it ran with (the scenario's `stack:`, then SHOP_* variables, then defaults), for the results. */
+  settings: StackSettings;
   /** Where the stack's logs (JSON lines from every worker) go. */
   logFile: string;
   /** SIGTERM, then the stack drains; killed if it has not exited in time. */
   stop: () => Promise<void>;
+}
+
+/** A knob whose schema reads `1s` as 1000 ms is a duration (derived from the one schema, not a second list). */
+const isDurationKnob = (key: keyof typeof stackKnobs): boolean => stackKnobs[key].safeParse('1s').data === 1000;
+
+/**
+ * The settings the stack resolves from a scenario's `stack:` block and the
+ * environment, the same way `stack up` does (src/stack/stack-config.ts), so
+ * that a run records what it measured (`cache: off` shows afterwards).
+ */
+export function stackSettings(stack: Record<string, unknown> | undefined, env: Readonly<Record<string, string | undefined>>): StackSettings {
+  const resolved = resolveStackConfig({ parsed: stack, env });
+  if (!resolved.ok) return {};
+  const out: StackSettings = {};
+  for (const key of Object.keys(stackKnobs) as (keyof typeof stackKnobs)[]) {
+    const v = resolved.config[key];
+    if (v === undefined) continue;
+    out[key] = typeof v === 'string' ? maskCredentials(v) : isDurationKnob(key) ? formatDuration(v as number) : v;
+  }
+  return out;
 }
 
 /** How long the stack may take to come up (embedded PostgreSQL initdb, migrations, seed, workers). */
@@ -64,6 +92,7 @@ export async function startReferenceTarget(stack: Record<string, unknown> | unde
   let stopping: Promise<void> | undefined;
   return {
     url,
+    settings: stackSettings(stack, env),
     logFile,
     stop: () => (stopping ??= terminate()),
   };

@@ -1,4 +1,5 @@
-import { REFERENCE_SIGNALS, type Signal, type SignalName, type TelemetryConfig } from '../scenarios/telemetry-schema.js';
+import { inputError } from '../exit-codes.js';
+import { REFERENCE_SIGNALS, type PromqlAuth, type Signal, type SignalName, type TelemetryConfig } from '../scenarios/telemetry-schema.js';
 import { prometheusSource, promqlSource, type Snapshot, type TelemetrySource } from './telemetry-source.js';
 
 /** What to collect for a run, resolved from the scenario and its target. */
@@ -14,12 +15,28 @@ export interface TelemetryPlan {
   drainTimeoutMs: number;
 }
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The Authorization header value for `promql.auth`, its secret read from the environment; a missing variable is exit 3. */
+export function promqlAuthorization(auth: PromqlAuth | undefined, env: Env): string | undefined {
+  if (!auth) return undefined;
+  const read = (key: 'bearerTokenEnv' | 'passwordEnv'): string => {
+    const name = auth[key]!;
+    const value = env[name];
+    if (value === undefined || value === '') throw inputError(`telemetry.promql.auth.${key}: environment variable ${name} is not set`);
+    return value;
+  };
+  if (auth.bearerTokenEnv !== undefined) return `Bearer ${read('bearerTokenEnv')}`;
+  return `Basic ${Buffer.from(`${auth.username}:${read('passwordEnv')}`, 'utf8').toString('base64')}`;
+}
+
 /**
  * Decides where telemetry comes from: the scenario's `telemetry:` section, or,
  * for `target: reference` without one, the stack's own /metrics with the
- * default mapping. Returns undefined when the run collects none.
+ * default mapping. Returns undefined when the run collects none. `env`
+ * holds the secrets `promql.auth` names.
  */
-export function planTelemetry(config: TelemetryConfig | undefined, target: string, reference: boolean): TelemetryPlan | undefined {
+export function planTelemetry(config: TelemetryConfig | undefined, target: string, reference: boolean, env: Env): TelemetryPlan | undefined {
   if (!config && !reference) return undefined;
   const c: Partial<TelemetryConfig> = config ?? {};
   const intervalMs = c.interval ?? 1000;
@@ -31,7 +48,7 @@ export function planTelemetry(config: TelemetryConfig | undefined, target: strin
   for (const [name, custom] of Object.entries(c.custom ?? {})) signals[`custom:${name}`] = custom.signal;
   const urls = c.prometheus === undefined ? [`${target.replace(/\/+$/, '')}/metrics`] : Array.isArray(c.prometheus) ? c.prometheus : [c.prometheus];
   return {
-    source: c.promql ? promqlSource(c.promql.url, signals) : prometheusSource(urls, signals),
+    source: c.promql ? promqlSource(c.promql.url, signals, promqlAuthorization(c.promql.auth, env)) : prometheusSource(urls, signals),
     metricsUrls: c.promql ? [] : urls,
     signals: Object.keys(signals),
     custom: Object.fromEntries(Object.entries(c.custom ?? {}).map(([k, v]) => [k, v.type])),

@@ -60,5 +60,8 @@ thresholds: [cache_hit_ratio < 0.01]
 `);
     expect(r.code).toBe(0);
     expect((r.result.telemetry as TelemetrySummary).cacheHitRatio).toBe(0);
+    // Afterwards, the result says the cache was off.
+    expect(r.result.stack?.cache).toBe(false);
+    expect(r.stdout).toContain('cache off');
   }, 60_000);
 });

@@ -1,0 +1,114 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskCredentials, urlCredentials } from '../src/mask-credentials.js';
+import { ExitCode } from '../src/exit-codes.js';
+import { runCli, tempFiles } from './helpers/cli.js';
+import { closedPort } from './helpers/test-server.js';
+
+/** An HTTP server on 127.0.0.1, port 0, that remembers each request's path and Authorization header. */
+async function recordingServer(answer: (req: IncomingMessage) => { status: number; body: string }): Promise<{ url: string; seen: { path: string; auth: string | undefined }[]; close: () => Promise<void> }> {
+  const seen: { path: string; auth: string | undefined }[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push({ path: req.url ?? '', auth: req.headers.authorization });
+    const a = answer(req);
+    res.writeHead(a.status, { 'content-type': 'text/plain' });
+    res.end(a.body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+const BASIC = `Basic ${Buffer.from('user:s3cr@t').toString('base64')}`;
+
+describe('credentials in URLs', () => {
+  it('maskCredentials hides the user info of every URL in a text, and only that', () => {
+    expect(maskCredentials('http://user:secret@127.0.0.1:3000/x?y=1')).toBe('http://***@127.0.0.1:3000/x?y=1');
+    // A password holding an @ is hidden whole (the last @ before the path ends the user info).
+    expect(maskCredentials('target postgres://u:p@ss@db:5432/shop unreachable, see https://docs.example/a@b')).toBe('target postgres://***@db:5432/shop unreachable, see https://docs.example/a@b');
+    expect(maskCredentials('https://token@host')).toBe('https://***@host');
+    expect(maskCredentials('http://127.0.0.1:3000/?mail=a@b')).toBe('http://127.0.0.1:3000/?mail=a@b');
+    expect(urlCredentials('http://us%40er:p%3Ass@h:1/p')).toEqual({ url: 'http://h:1/p', authorization: `Basic ${Buffer.from('us@er:p:ss').toString('base64')}` });
+    expect(urlCredentials('http://h:1/p')).toEqual({ url: 'http://h:1/p', authorization: undefined });
+    expect(urlCredentials('http://a%zz:b@h/').authorization).toBe(`Basic ${Buffer.from('a%zz:b').toString('base64')}`);
+  });
+
+  describe('a run against http://user:secret@host', () => {
+    let target: Awaited<ReturnType<typeof recordingServer>>;
+    let other: Awaited<ReturnType<typeof recordingServer>>;
+    beforeAll(async () => {
+      // The target's /metrics answers only with the right credentials: telemetry uses them too.
+      target = await recordingServer((req) => req.url === '/metrics'
+        ? (req.headers.authorization === BASIC ? { status: 200, body: 'shop_cache_requests_total{result="hit"} 1\n' } : { status: 401, body: 'no' })
+        : { status: 200, body: '{}' });
+      other = await recordingServer(() => ({ status: 200, body: '{}' }));
+    });
+    afterAll(async () => {
+      await target?.close();
+      await other?.close();
+    });
+
+    it('sends them as HTTP Basic auth to the target only, and writes or prints them nowhere', async () => {
+      const withCredentials = target.url.replace('http://', 'http://user:s3cr%40t@');
+      const dir = await tempFiles({
+        's.yaml': `
+name: credentials
+target: ${withCredentials}
+phases: [{ duration: 1s, arrivalRate: 10 }]
+flows:
+  - name: f
+    steps:
+      - get: /api/x
+      - get: ${other.url}/elsewhere
+telemetry:
+  interval: 200ms
+  drainTimeout: 0s
+  metrics:
+    cacheHits: { name: shop_cache_requests_total, labels: { result: hit } }
+thresholds: [p99 < 1ms]
+`,
+      });
+      const r = await runCli(['run', 's.yaml', '--out', 'r.json', '--html', 'r.html', '--summary-md', 'r.md', '--junit', 'r.xml'], { cwd: dir });
+      expect(r.code).toBe(ExitCode.thresholdsFailed);
+      const api = target.seen.filter((s) => s.path === '/api/x');
+      expect(api.length).toBe(10);
+      expect(api.every((s) => s.auth === BASIC)).toBe(true);
+      // Telemetry authenticated: no scrape was refused.
+      const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as { target: string; telemetry: { source: string; scrapes: { ok: number; failed: number } } };
+      expect(result.telemetry.scrapes).toMatchObject({ failed: 0 });
+      expect(result.telemetry.scrapes.ok).toBeGreaterThan(1);
+      // Another origin a step names never gets the target's credentials.
+      expect(other.seen.length).toBe(10);
+      expect(other.seen.every((s) => s.auth === undefined)).toBe(true);
+
+      const masked = target.url.replace('http://', 'http://***@');
+      expect(result.target).toBe(masked);
+      expect(result.telemetry.source).toBe(`${masked}/metrics`);
+      const files = Object.fromEntries(await Promise.all(['r.json', 'r.html', 'r.md', 'r.xml'].map(async (f) => [f, await readFile(join(dir, f), 'utf8')] as const)));
+      for (const [name, text] of Object.entries({ stdout: r.stdout, stderr: r.stderr, ...files })) {
+        expect(text, name).not.toMatch(/s3cr|user:/);
+      }
+      expect(r.stderr).toContain(`against ${masked}`);
+      expect(r.stdout).toContain(masked);
+      expect(files['r.html']).toContain(masked);
+    }, 30_000);
+
+    it('nor in the error when the target is unreachable or not a URL', async () => {
+      const dir = await tempFiles({ 's.yaml': 'name: x\ntarget: http://127.0.0.1:1\nphases: [{ duration: 1s, arrivalRate: 1 }]\nflows: [{ name: f, steps: [{ get: / }] }]\n' });
+      const r = await runCli(['run', 's.yaml', '--no-progress', '--target', `http://user:s3cr%40t@127.0.0.1:${await closedPort()}`], { cwd: dir });
+      expect(r.code).toBe(ExitCode.unreachable);
+      expect(r.stderr).toMatch(/target http:\/\/\*\*\*@127\.0\.0\.1:\d+ unreachable/);
+      expect(r.stderr + r.stdout).not.toMatch(/s3cr|user:/);
+      // Nor when the URL itself is refused.
+      const bad = await runCli(['run', 's.yaml', '--no-progress', '--target', 'http://user:s3cr%40t@127.0.0.1:99999'], { cwd: dir });
+      expect(bad.code).toBe(ExitCode.usage);
+      expect(bad.stderr).toContain('--target http://***@127.0.0.1:99999: not a valid URL: "http://***@127.0.0.1:99999"');
+    });
+  });
+});
