@@ -4,13 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { isPoolTimeout } from './db.js';
+import { isDbUnavailable, isPoolTimeout } from './db.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { orderRoutes } from './routes/orders.js';
 import type { ShopDeps } from './shop-deps.js';
 
 /** An incoming x-request-id is kept only when it is short and plain; otherwise a new one is made. */
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+
+/** Retry-After (seconds) while the database is down: an embedded restart takes a few seconds. */
+const DB_DOWN_RETRY_AFTER_S = 5;
 
 /** Database and cache checks in /readyz give up after this long. */
 const READY_CHECK_MS = 1_000;
@@ -84,6 +87,10 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
     if (isPoolTimeout(err)) {
       req.log.warn('no database connection free in time; answered 503');
       return reply.status(503).header('retry-after', '1').send({ error: 'overloaded', message: 'the shop is busy; retry shortly', requestId: req.id });
+    }
+    if (isDbUnavailable(err)) {
+      req.log.warn({ err: err.message }, 'database unavailable; answered 503');
+      return reply.status(503).header('retry-after', String(DB_DOWN_RETRY_AFTER_S)).send({ error: 'unavailable', message: 'the database is unavailable; retry shortly', requestId: req.id });
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) {
