@@ -60,7 +60,7 @@ export async function startStack(config: StackConfig, log: StackLog): Promise<Ru
     await prepareDatabase(config, connection);
     let fail: (err: Error) => void = () => undefined;
     const failed = new Promise<Error>((resolve) => (fail = resolve));
-    if (pg) superviseEmbeddedPostgres(pg, { prepare: () => prepareDatabase(config, connection), log, onFatal: fail });
+    if (pg) superviseEmbeddedPostgres(pg, { prepare: (c) => prepareDatabase(config, c), log, onFatal: fail });
     return { ...await startWorkers(config, connection, log, pg), failed };
   } catch (err) {
     await pg?.stop();

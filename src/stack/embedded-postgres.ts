@@ -1,7 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pgBinaries, unreachableDir, type PgBinaries, type ServerUser } from './pg-binaries.js';
@@ -24,8 +24,8 @@ export interface EmbeddedPostgres {
   connection: { host: string; port: number; user: string; database: string };
   /** Called when the server exits without being asked to (killed, crashed); `why` is its exit code or signal. */
   onUnexpectedExit: (listener: (why: string) => void) => void;
-  /** A fresh database (the old data is deleted) on a new server, at the same socket. */
-  restart: () => Promise<void>;
+  /** A fresh database (the old data is deleted) on a new server at the same socket, opened to clients once `prepare` has run on it. */
+  restart: (prepare: (connection: EmbeddedPostgres['connection']) => Promise<void>) => Promise<void>;
   /** Fast shutdown, then the data directory is removed. */
   stop: () => Promise<void>;
 }
@@ -95,23 +95,27 @@ function adopt(s: Server, child: ChildProcess): void {
   });
 }
 
-/** initdb on an empty `data`, then the server; resolves once it accepts connections. */
-async function initAndStart(s: Server, log: (line: string) => void): Promise<ChildProcess> {
-  const data = join(s.dir, 'data');
-  const ids = s.owner ? { uid: s.owner.uid, gid: s.owner.gid } : {};
-  const env = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/bin:/bin' };
-  await new Promise<void>((resolve, reject) => {
-    const init = spawn(s.bin.initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { ...ids, env, stdio: ['ignore', 'ignore', 'pipe'] });
+const ENV = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/bin:/bin' };
+const ids = (s: Server) => (s.owner ? { uid: s.owner.uid, gid: s.owner.gid } : {});
+
+/** A new, empty database cluster in `<dir>/data`. */
+function initdb(s: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const init = spawn(s.bin.initdb, ['-D', join(s.dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { ...ids(s), env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
     adopt(s, init);
     let err = '';
     init.stderr.on('data', (c: Buffer) => (err += c.toString()));
     init.on('error', reject);
     init.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${signal ?? `code ${code}`}): ${err.trim()}`))));
   });
+}
+
+/** Starts the server with its socket in `socketDir`; resolves once it accepts connections. */
+async function startServer(s: Server, socketDir: string, log: (line: string) => void): Promise<ChildProcess> {
   // Throwaway data: durability settings off, as for a test database.
-  const child = spawn(s.bin.postgres, ['-D', data, '-k', s.dir, '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
+  const child = spawn(s.bin.postgres, ['-D', join(s.dir, 'data'), '-k', socketDir, '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
     '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'shared_buffers=128MB'],
-  { ...ids, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  { ...ids(s), env: ENV, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   adopt(s, child);
   child.on('error', () => undefined); // reported as its exit
   await waitForReady(child, log);
@@ -155,7 +159,8 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
       const blocked = unreachableDir(join(dir, 'data'), owner, statSync);
       if (blocked) throw new Error(`PostgreSQL runs as the "${owner.name}" user, which cannot enter ${blocked} on the way to its data directory; set TMPDIR to a directory other users can enter`);
     }
-    watch(await initAndStart(s, log));
+    await initdb(s);
+    watch(await startServer(s, dir, log));
   } catch (err) {
     await halt();
     await cleanUp();
@@ -164,15 +169,25 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
 
   let stopped: Promise<void> | undefined;
   let restarting: Promise<void> | undefined;
+  const connection = { host: dir, port: 5432, user: 'postgres', database: 'postgres' };
   return {
-    connection: { host: dir, port: 5432, user: 'postgres', database: 'postgres' },
+    connection,
     onUnexpectedExit: (l) => (listener = l),
-    restart: () => (restarting ??= (async () => {
+    restart: (prepare) => (restarting ??= (async () => {
       await halt();
-      // The old server's socket and lock file go with its data; the new one takes the same socket path.
-      await Promise.all(['data', '.s.PGSQL.5432', '.s.PGSQL.5432.lock'].map((f) => rm(join(dir, f), { recursive: true, force: true, maxRetries: 3 })));
+      // The old server's data, socket and lock file go; the new one takes the same socket path.
+      const setup = join(dir, 'setup');
+      await Promise.all(['data', 'setup', '.s.PGSQL.5432', '.s.PGSQL.5432.lock'].map((f) => rm(join(dir, f), { recursive: true, force: true, maxRetries: 3 })));
       if (stopping) return;
-      watch(await initAndStart(s, log));
+      await initdb(s);
+      // Prepared at a socket of its own first, so workers reconnecting at the usual one never meet a database without its tables.
+      await mkdir(setup);
+      if (owner) await chown(setup, owner.uid, owner.gid);
+      await startServer(s, setup, log);
+      await prepare({ ...connection, host: setup });
+      await halt();
+      if (stopping) return;
+      watch(await startServer(s, dir, log));
     })().finally(() => (restarting = undefined))),
     stop: () => (stopped ??= (async () => {
       stopping = true;

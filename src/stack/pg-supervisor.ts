@@ -4,8 +4,8 @@ import type { EmbeddedPostgres } from './embedded-postgres.js';
 export const RESTART_WINDOW_MS = 60_000;
 
 export interface SupervisorOptions {
-  /** Migrations and seed on the fresh database. */
-  prepare: () => Promise<void>;
+  /** Migrations and seed on the fresh database, reached at `connection`. */
+  prepare: (connection: EmbeddedPostgres['connection']) => Promise<void>;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** The server is gone for good: the stack must stop (exit 7). */
   onFatal: (err: Error) => void;
@@ -33,7 +33,7 @@ export function superviseEmbeddedPostgres(pg: EmbeddedPostgres, opts: Supervisor
     }
     lastDeath = at;
     opts.log('error', `embedded PostgreSQL exited unexpectedly (${why}); starting a fresh database with the seed data (the old data is lost: orders, carts, stock sold). Until it is up, the API answers 503`);
-    pg.restart().then(opts.prepare).then(
+    pg.restart(opts.prepare).then(
       () => opts.log('info', 'embedded PostgreSQL is up again with a fresh database (migrations and seed data applied)', { socketDir: pg.connection.host }),
       (err: unknown) => {
         const msg = `embedded PostgreSQL exited unexpectedly (${why}) and could not be restarted: ${err instanceof Error ? err.message : String(err)}`;
