@@ -83,7 +83,10 @@ describe('stack up when embedded PostgreSQL dies', () => {
     // A fresh database: the order is gone, and the stock is the seed's again.
     expect((await http(`${url}/api/orders/${order.json.orderId}`)).status).toBe(404);
     expect((await http(`${url}/readyz`)).json).toEqual({ status: 'ok', db: 'ok', cache: 'ok' });
-    expect((await buy(url, 1)).status).toBe(202);
+    // The workers' pools, queue consumers and outbox relay work on the new database.
+    const after = await buy(url, 1);
+    expect(after.status).toBe(202);
+    await eventually(async () => (await http(`${url}/api/orders/${after.json.orderId}`)).json.status === 'done', 20_000, 'an order placed after the restart processed');
 
     const again = await postmasterPid(dir);
     process.kill(again, 'SIGKILL');
