@@ -117,8 +117,8 @@ async function startServer(s: Server, socketDir: string, log: (line: string) => 
     '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'shared_buffers=128MB'],
   { ...ids(s), env: ENV, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   adopt(s, child);
-  child.on('error', () => undefined); // reported as its exit
-  await waitForReady(child, log);
+  child.on('error', () => undefined); // a failed spawn rejects below; nothing else is worth a crash
+  await Promise.race([waitForReady(child, log), new Promise<never>((_, reject) => child.once('error', reject))]);
   return child;
 }
 

@@ -36,7 +36,7 @@ export function unreachableDir(file: string, user: { uid: number; gid: number },
   return undefined;
 }
 
-const describe = (dir: string): string => {
+const dirInfo = (dir: string): string => {
   const st = statSync(dir);
   return `${dir} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, owner uid ${st.uid})`;
 };
@@ -69,7 +69,7 @@ async function copyOnce(native: string, dest: string): Promise<void> {
   }
 }
 
-/** Where the binaries come from and where a copy goes; the defaults are for tests to override. */
+/** Where the binaries come from and where a copy goes (tests point both at folders of their own). */
 export interface BinariesSource {
   /** initdb and postgres in a package's native/bin (default: the package for this platform). */
   package?: { initdb: string; postgres: string };
@@ -105,7 +105,7 @@ export async function pgBinaries(user: ServerUser | undefined, where: BinariesSo
   const native = dirname(dirname(bin.postgres));
   const { version } = JSON.parse(await readFile(join(dirname(native), 'package.json'), 'utf8')) as { version: string };
   const dest = join(where.tmp ?? tmpdir(), `scalectl-pg-bin-${version}`);
-  const why = `PostgreSQL runs as the "${user.name}" user (it refuses to run as root), and that user cannot enter ${describe(blocked)}`;
+  const why = `PostgreSQL runs as the "${user.name}" user (it refuses to run as root), and that user cannot enter ${dirInfo(blocked)}`;
   const fix = `let other users enter it (chmod o+x ${blocked}), put the project where they can, run scalectl as a user other than root, or use --backends external`;
   try {
     await copyOnce(native, dest);
@@ -115,7 +115,7 @@ export async function pgBinaries(user: ServerUser | undefined, where: BinariesSo
   const copy = { initdb: join(dest, 'bin', 'initdb'), postgres: join(dest, 'bin', 'postgres') };
   const stillBlocked = unreachableDir(copy.postgres, user, stat);
   if (stillBlocked) {
-    throw new Error(`${why}, nor ${describe(stillBlocked)}, where the binaries were copied (the temp dir: set TMPDIR to a directory other users can enter). To fix it: ${fix}`);
+    throw new Error(`${why}, nor ${dirInfo(stillBlocked)}, where the binaries were copied (the temp dir: set TMPDIR to a directory other users can enter). To fix it: ${fix}`);
   }
   return { ...copy, copied: `${why}; running its binaries from a copy in ${dest}` };
 }
