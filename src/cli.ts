@@ -196,6 +196,9 @@ export function run(): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that went away (`stack up | tee log`, and the Ctrl-C ended tee too) must not crash us
+  // mid-drain: what we write is lost, the work goes on and the exit code stays ours.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const ipc: CommandIO['ipc'] = process.send
     ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => (process.connected ? void process.once('disconnect', l) : l()) }
     : undefined;

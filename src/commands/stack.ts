@@ -13,7 +13,8 @@ const LEVELS = { info: 30, warn: 40, error: 50 } as const;
 
 /**
  * `scalectl stack up`: runs the reference shop in the foreground until
- * Ctrl-C/SIGTERM, then drains and exits 0. Logs are JSON lines on stdout
+ * Ctrl-C/SIGTERM, then drains and exits 0 (7 when it stops because embedded
+ * PostgreSQL died and could not be restarted). Logs are JSON lines on stdout
  * (pino's format, from every worker); the ready line and errors go to stderr.
  */
 export async function stackUpCommand(flags: Record<string, unknown>, io: CommandIO): Promise<number> {
@@ -46,14 +47,21 @@ export async function stackUpCommand(flags: Record<string, unknown>, io: Command
   io.stderr.write(`reference stack ready at ${stack.url} (Ctrl-C stops it)\n`);
   io.ipc?.send({ type: 'ready', url: stack.url } satisfies StackParentMessage);
 
+  let failure: Error | undefined;
   await new Promise<void>((resolve) => {
     if (io.signal.aborted || parentGone) return resolve();
     io.signal.addEventListener('abort', () => resolve(), { once: true });
     // Started by `scalectl run`, which has gone away: stop with it.
     onParentGone = resolve;
+    // Its database is gone for good: stop rather than answer 503 forever.
+    void stack.failed.then((err) => {
+      failure = err;
+      resolve();
+    });
   });
   io.stderr.write('stopping the reference stack: draining requests and jobs\n');
   await stack.stop();
   io.stderr.write('reference stack stopped\n');
+  if (failure) throw new UserError(`the reference stack stopped: ${failure.message}`, ExitCode.stackFailed);
   return ExitCode.ok;
 }

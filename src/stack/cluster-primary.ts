@@ -6,6 +6,7 @@ import { createClusterRateLimit } from './cluster-rate-limit.js';
 import { createDb, type DbConnection } from './db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { migrate, seed } from './migrations.js';
+import { superviseEmbeddedPostgres } from './pg-supervisor.js';
 import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 import type { StackConfig } from './stack-config.js';
 import type { WorkerSpec } from './shop-worker.js';
@@ -19,6 +20,8 @@ export interface RunningStack {
   port: number;
   /** Workers drain (in-flight requests and jobs get `shutdownTimeout`), then PostgreSQL (embedded) stops. */
   stop: () => Promise<void>;
+  /** Settles when the stack can no longer serve (embedded PostgreSQL died and could not be restarted); then call `stop`. */
+  failed: Promise<Error>;
 }
 
 /** A worker that lived this long counts as healthy again: its crash does not grow the backoff. */
@@ -51,20 +54,23 @@ async function prepareDatabase(config: StackConfig, connection: DbConnection): P
 export async function startStack(config: StackConfig, log: StackLog): Promise<RunningStack> {
   let pg: EmbeddedPostgres | undefined;
   if (config.backends === 'embedded') {
-    pg = await startEmbeddedPostgres((line) => { if (/ERROR|FATAL|PANIC/.test(line)) log('warn', `postgres: ${line}`); });
+    pg = await startEmbeddedPostgres((line) => { if (/ERROR|FATAL|PANIC/.test(line)) log('warn', `postgres: ${line}`); }, (line) => log('warn', line));
     log('info', 'embedded PostgreSQL started', { socketDir: pg.connection.host });
   }
   const connection: DbConnection = pg ? pg.connection : config.databaseUrl!;
   try {
     await prepareDatabase(config, connection);
-    return await startWorkers(config, connection, log, pg);
+    let fail: (err: Error) => void = () => undefined;
+    const failed = new Promise<Error>((resolve) => (fail = resolve));
+    if (pg) superviseEmbeddedPostgres(pg, { prepare: (c) => prepareDatabase(config, c), log, onFatal: fail });
+    return { ...await startWorkers(config, connection, log, pg), failed };
   } catch (err) {
     await pg?.stop();
     throw err;
   }
 }
 
-async function startWorkers(config: StackConfig, connection: DbConnection, log: StackLog, pg: EmbeddedPostgres | undefined): Promise<RunningStack> {
+async function startWorkers(config: StackConfig, connection: DbConnection, log: StackLog, pg: EmbeddedPostgres | undefined): Promise<Omit<RunningStack, 'failed'>> {
   const workerEnv = (port: number) => ({ SCALECTL_SHOP_WORKER: JSON.stringify({ config: { ...config, port }, db: connection } satisfies WorkerSpec) });
   /*
    * Workers listen on one explicit port, so a worker forked after a crash

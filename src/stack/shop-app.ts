@@ -3,7 +3,7 @@ import { pid } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
-import { isPoolTimeout } from './db.js';
+import { isDbUnavailable, isPoolTimeout } from './db.js';
 import { countOverdueOrders } from './order-processing.js';
 import { registerRateLimit } from './rate-limit.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -12,6 +12,9 @@ import type { ShopDeps } from './shop-deps.js';
 
 /** An incoming x-request-id is kept only when it is short and plain; otherwise a new one is made. */
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+
+/** Retry-After (seconds) while the database is down: an embedded restart takes a few seconds. */
+const DB_DOWN_RETRY_AFTER_S = 5;
 
 /** Database and cache checks in /readyz give up after this long. */
 const READY_CHECK_MS = 1_000;
@@ -74,6 +77,10 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
     if (isPoolTimeout(err)) {
       req.log.warn('no database connection free in time; answered 503');
       return reply.status(503).header('retry-after', '1').send({ error: 'overloaded', message: 'the shop is busy; retry shortly', requestId: req.id });
+    }
+    if (isDbUnavailable(err)) {
+      req.log.warn({ err: err.message }, 'database unavailable; answered 503');
+      return reply.status(503).header('retry-after', String(DB_DOWN_RETRY_AFTER_S)).send({ error: 'unavailable', message: 'the database is unavailable; retry shortly', requestId: req.id });
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) {
