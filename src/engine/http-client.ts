@@ -157,7 +157,11 @@ export class HttpClient {
   /** Requests waiting for a free connection (the connection cap is reached), all origins. */
   queued(): number {
     let n = 0;
-    for (const stats of Object.values(this.agent.stats)) n += (stats as { queued?: number }).queued ?? 0;
+    // With a cap of 1, undici gives an origin a Client, not a Pool: a Client
+    // has no `queued`, and its `pending` (requests not yet written) are the
+    // ones waiting for the connection. A Pool's `pending` also counts
+    // requests its clients hold, so a Pool is read by `queued`.
+    for (const stats of Object.values(this.agent.stats) as { queued?: number; pending?: number }[]) n += stats.queued ?? stats.pending ?? 0;
     return n;
   }
 
