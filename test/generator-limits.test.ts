@@ -19,4 +19,22 @@ flows: [{ name: c, steps: [{ get: /delay/50 }] }]
     expect(result.generator.connectionWaitSeconds).toBeGreaterThanOrEqual(2);
     expect(result.generator.warnings.join('\n')).toMatch(/requests waited for a free connection in \d+ s \(1 connections per origin per worker\)/);
   });
+
+  it('a response body kept for a capture past defaults.captureBodyLimit fails that request as body_too_large', async () => {
+    // /echo returns the ~2 KB body it was sent, plus an id.
+    const { result } = await runScenario(`
+name: body-limit
+target: ${server.url}
+defaults: { captureBodyLimit: 1000 }
+phases: [{ duration: 1s, arrivalRate: 5 }]
+flows:
+  - name: big
+    steps:
+      - { post: /echo, json: { pad: "${'x'.repeat(2000)}" }, capture: { id: $.id } }
+      - get: /items/{{ id }}
+`);
+    expect(result.totals.requests).toBe(5);
+    expect(result.totals.errorsByKind).toEqual({ body_too_large: 5 });
+    expect(result.errorSamples.body_too_large).toBe('response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)');
+  });
 });

@@ -128,6 +128,7 @@ export class FlowRunner {
       body: step.body ? step.body(vars) : step.staticBody,
       timeoutMs: step.timeoutMs,
       wantBody: step.wantBody,
+      bodyLimit: step.bodyLimit,
     };
   }
 

@@ -19,6 +19,10 @@ const timeoutSchema = durationSchema.refine((ms) => ms > 0, { message: 'a timeou
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
 export type HttpMethod = Uppercase<(typeof HTTP_METHODS)[number]>;
 
+/** Bytes of a response body kept for captures, by default (10 MiB) and at most (1 GiB). */
+const CAPTURE_BODY_LIMIT_DEFAULT = 10 * 1024 * 1024;
+const CAPTURE_BODY_LIMIT_MAX = 1024 * 1024 * 1024;
+
 const headersSchema = z.record(z.string(), z.union([z.string(), z.number()]).transform(String));
 
 const phaseSchema = z
@@ -195,8 +199,11 @@ export const scenarioSchema = z
         timeout: timeoutSchema.default(10_000).meta({ description: 'Whole-request deadline. Default 10s.' }),
         connections: z.number().int().positive().optional()
           .meta({ description: 'Most open connections per origin per engine worker; requests beyond wait (and the wait counts in their latency). Default: max(256, peak vus per worker).' }),
+        captureBodyLimit: z.number().int().positive().max(CAPTURE_BODY_LIMIT_MAX, `at most ${CAPTURE_BODY_LIMIT_MAX} bytes (1 GiB): each response kept for a capture is held whole in memory`)
+          .default(CAPTURE_BODY_LIMIT_DEFAULT)
+          .meta({ description: 'Most bytes of a response body kept for JSON captures; a longer body fails that request as body_too_large. Bodies without captures are never kept. Default 10485760 (10 MiB).' }),
       })
-      .default({ headers: {}, timeout: 10_000 }),
+      .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT }),
     maxInFlight: z.number().int().positive().optional()
       .meta({ description: 'Open model: most iterations in flight at once; more are dropped and reported. Default: sized to the peak rate.' }),
     variables: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'variable names must be identifiers'), z.unknown()).default({}),
