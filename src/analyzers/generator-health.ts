@@ -1,5 +1,6 @@
 import type { TimeseriesPoint } from '../engine/aggregator.js';
 import type { MonitorSample } from '../engine/self-monitor.js';
+import { DEFAULT_CONNECTIONS } from '../engine/run-load.js';
 
 export interface GeneratorHealth {
   workers: number;
@@ -65,8 +66,8 @@ export function judgeGenerator(points: readonly TimeseriesPoint[], setup: Genera
     saturated,
     warnings: [],
   };
-  // Requests queued for a connection: the connection cap (a setting), not the machine, held the load back.
-  const capBound = connectionWaitSeconds > 0;
+  // Requests queued for a connection cap set below the default: that setting, not the machine, held the load back.
+  const capBound = connectionWaitSeconds > 0 && connections < DEFAULT_CONNECTIONS;
   const capText = `the connection cap (${connections} per origin per worker, defaults.connections or --connections)`;
   if (saturated) {
     health.warnings.push(
