@@ -223,7 +223,7 @@ export const scenarioSchema = z
         captureBodyLimit: atMost(z.number().int().positive(), CAPTURE_BODY_LIMIT_MAX,
           'a body kept for a capture is held whole in memory, and 1 GiB is far past any JSON a capture needs')
           .default(CAPTURE_BODY_LIMIT_DEFAULT)
-          .meta({ description: 'Most bytes of a response body kept for JSON captures; a longer body fails that request as body_too_large. Bodies without captures are never kept. Default 10485760 (10 MiB).' }),
+          .meta({ description: `Most bytes of a response body kept for JSON captures; a longer body fails that request as body_too_large. Bodies without captures are never kept. Default ${CAPTURE_BODY_LIMIT_DEFAULT} (10 MiB).` }),
       })
       .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT }),
     maxInFlight: atMost(z.number().int().positive(), LOAD_LIMITS.maxInFlight,
