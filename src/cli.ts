@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, UserError } from './exit-codes.js';
 import type { CommandIO } from './commands/io.js';
@@ -13,16 +14,30 @@ import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlan
 import { planUslCommand } from './commands/plan-usl.js';
 import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
 import { stackConfigSchema } from './stack/stack-config.js';
+import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
+import { LOAD_LIMITS } from './scenarios/schema.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-function positiveInt(flag: string) {
+function positiveInt(flag: string, max?: { limit: number; why: string }) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} takes a whole number >= 1.`);
+    if (max && n > max.limit) throw new InvalidArgumentError(`${flag} takes at most ${max.limit}: ${max.why}.`);
     return n;
   };
 }
+
+/** --workers: at most WORKERS_PER_CORE engine threads per core of this machine. */
+const workersArg = positiveInt('--workers', {
+  limit: maxWorkers(availableParallelism()),
+  why: `${WORKERS_PER_CORE} engine threads per core of this machine (${availableParallelism()}); more only share the cores, and each takes memory. For more load, run several generators`,
+});
+
+const maxInFlightArg = positiveInt('--max-in-flight', {
+  limit: LOAD_LIMITS.maxInFlight,
+  why: "each iteration in flight holds a few KB of the generator's memory; for more, run several generators",
+});
 
 function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): Command {
   const program = new Command('scalectl')
@@ -40,8 +55,8 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('--junit <file>', 'write the thresholds as JUnit XML (one test case each; docs/ci.md)')
     .option('--summary-md <file>', 'write a Markdown summary, e.g. for $GITHUB_STEP_SUMMARY (docs/ci.md)')
     .option('--html <file>', 'write a self-contained HTML report (docs/reports.md)')
-    .addOption(new Option('-w, --workers <n>', 'engine worker threads; each takes an equal share of the schedule').argParser(positiveInt('--workers')).default(1))
-    .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once (overrides the scenario)').argParser(positiveInt('--max-in-flight')))
+    .addOption(new Option('-w, --workers <n>', 'engine worker threads; each takes an equal share of the schedule').argParser(workersArg).default(1))
+    .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once (overrides the scenario)').argParser(maxInFlightArg))
     .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
@@ -90,7 +105,7 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('-o, --out <file>', 'write capacity.json (docs/capacity.md); rewritten after every replica count')
     .option('--emit-k8s <dir>', 'write hpa.yaml and keda-scaledobject.yaml here')
     .option('--html <file>', 'write a self-contained HTML capacity report (docs/reports.md)')
-    .addOption(new Option('-w, --workers <n>', 'engine worker threads').argParser(positiveInt('--workers')).default(1))
+    .addOption(new Option('-w, --workers <n>', 'engine worker threads').argParser(workersArg).default(1))
     .action((scenario: string, o: CapacityFlags) => {
       setCode(capacityCommand(scenario, o, io));
     });

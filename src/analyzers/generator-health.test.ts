@@ -47,4 +47,16 @@ describe('generator health', () => {
     expect(g.warnings[0]).toMatch(/describe the tool, not the target; try --workers 2/);
     expect(g.warnings[1]).toMatch(/^12 iterations dropped: 50 were already in flight/);
   });
+
+  it('names the connection cap, not the machine, when requests queued for a connection', () => {
+    const queued = (elu: number): TimeseriesPoint => ({ ...at(elu), generator: { ...at(elu).generator, connectionQueue: 500 } });
+    const g = judgeGenerator([queued(0.95), queued(0.95), queued(0.3)], { workers: 1, maxInFlight: 50, connections: 1, cores: 2 }, 7);
+    expect(g.saturated).toBe(true);
+    expect(g.warnings[0]).toMatch(/requests queued for the connection cap \(1 per origin per worker, defaults.connections or --connections\) in 3 s/);
+    expect(g.warnings[0]).not.toMatch(/describe the tool|--workers/);
+    expect(g.warnings[1]).toMatch(/^7 iterations dropped: .*Requests queued for the connection cap/);
+    // At the default cap, a queue is a symptom of a busy generator, not the user's setting.
+    const atDefault = judgeGenerator([queued(0.95), queued(0.95), queued(0.3)], { workers: 1, maxInFlight: 50, connections: 256, cores: 2 }, 0);
+    expect(atDefault.warnings[0]).toMatch(/describe the tool, not the target; try --workers 2/);
+  });
 });

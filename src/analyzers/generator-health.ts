@@ -1,5 +1,6 @@
 import type { TimeseriesPoint } from '../engine/aggregator.js';
 import type { MonitorSample } from '../engine/self-monitor.js';
+import { DEFAULT_CONNECTIONS } from '../engine/run-load.js';
 
 export interface GeneratorHealth {
   workers: number;
@@ -65,11 +66,16 @@ export function judgeGenerator(points: readonly TimeseriesPoint[], setup: Genera
     saturated,
     warnings: [],
   };
+  // Requests queued for a connection cap set below the default: that setting, not the machine, held the load back.
+  const capBound = connectionWaitSeconds > 0 && connections < DEFAULT_CONNECTIONS;
+  const capText = `the connection cap (${connections} per origin per worker, defaults.connections or --connections)`;
   if (saturated) {
     health.warnings.push(
       `generator saturated for ${bound.length} of ${g.length} s (engine thread busy up to ${Math.round(health.eventLoopUtilization.max * 100)}%, ` +
       `event-loop lag p99 up to ${health.eventLoopLagP99Ms} ms, arrivals up to ${health.scheduleLagP99Ms} ms late): ` +
-      `these numbers describe the tool, not the target${workers < cores ? `; try --workers ${Math.min(cores, workers * 2)}` : '; use more generator machines'}`,
+      (capBound
+        ? `requests queued for ${capText} in ${connectionWaitSeconds} s, and the queue costs the generator time: raise the cap before blaming the machine`
+        : `these numbers describe the tool, not the target${workers < cores ? `; try --workers ${Math.min(cores, workers * 2)}` : '; use more generator machines'}`),
     );
   } else if (bound.length > 0) {
     // Not enough to call the run saturated, but that second's numbers include generator delay.
@@ -81,8 +87,10 @@ export function judgeGenerator(points: readonly TimeseriesPoint[], setup: Genera
   }
   if (dropped > 0) {
     health.warnings.push(
-      `${dropped} iterations dropped: ${maxInFlight} were already in flight (maxInFlight). The target answered too slowly for the offered rate, ` +
-      'or raise maxInFlight if the flows are long',
+      `${dropped} iterations dropped: ${maxInFlight} were already in flight (maxInFlight). ` +
+      (capBound
+        ? `Requests queued for ${capText}: raise it, or maxInFlight if the flows are long`
+        : 'The target answered too slowly for the offered rate, or raise maxInFlight if the flows are long'),
     );
   }
   if (connectionWaitSeconds >= 2) {

@@ -9,6 +9,11 @@ type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRat
  * scheduled instants whether or not earlier ones have finished. Shard i of n
  * takes arrivals i, i+n, i+2n, ... so shards split one schedule exactly. When
  * the in-flight cap is reached an arrival is dropped and counted, never delayed.
+ *
+ * Memory and time are bounded by construction, whatever the rate: at most
+ * maxInFlight iterations exist, and arrivals due while the cap is reached are
+ * counted in one step (nothing is kept for them, and no work is done for
+ * each one), so a 2 s phase at 10^9/s with a small cap ends after about 2 s.
  */
 export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<void> {
   const { phase } = sp;
@@ -16,6 +21,17 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
   const phaseStart = ctx.runStart + sp.startMs;
   const { runner, recorder, clock, shardCount } = ctx;
   let k = ctx.shardIndex;
+  /** Drops this shard's arrivals due by `now`, from k on (arrival k is due). */
+  const dropDue = (now: number): void => {
+    const due = Math.max(k + 1, arrivals.dueBy((now - phaseStart) / 1000));
+    const n = Math.ceil((due - k) / shardCount);
+    k += n * shardCount;
+    runner.pickFlows(n).forEach((count, flow) => {
+      if (count === 0) return;
+      recorder.offered(flow, count);
+      recorder.dropped(flow, count);
+    });
+  };
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let immediate: NodeJS.Immediate | undefined;
@@ -29,16 +45,18 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
       if (ctx.stopped()) return resolve();
       const now = clock();
       let at = 0;
+      let full = false;
       while (k < arrivals.count) {
         at = phaseStart + arrivals.timeOf(k) * 1000;
         if (at > now) break;
+        if (recorder.inFlight >= ctx.maxInFlight) {
+          full = true;
+          dropDue(now);
+          continue;
+        }
         k += shardCount;
         const flow = runner.pickFlow();
         recorder.offered(flow.index);
-        if (recorder.inFlight >= ctx.maxInFlight) {
-          recorder.dropped(flow.index);
-          continue;
-        }
         ctx.scheduleLag(now - at);
         void runner.iterate(flow, ctx.nextIteration(), at);
       }
@@ -48,9 +66,10 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
       // late, and that lateness counts in their latency. Never poll with
       // setImmediate while waiting: at 1,000/s (and, with a 0.1 ms threshold,
       // above 10,000/s) that kept the thread 100% busy and made a healthy
-      // generator report itself saturated.
+      // generator report itself saturated. At the cap, wait a millisecond too:
+      // what comes due meanwhile is dropped (or started) on waking.
       const wait = at - clock();
-      if (wait <= 0) immediate = setImmediate(tick);
+      if (wait <= 0 && !full) immediate = setImmediate(tick);
       else timer = setTimeout(tick, Math.max(1, Math.floor(wait)));
     };
     tick();

@@ -20,6 +20,8 @@ export interface CompiledRequest {
   timeoutMs: number;
   captures: (Capture & { name: string })[];
   wantBody: boolean;
+  /** Most body bytes kept when wantBody (defaults.captureBodyLimit). */
+  bodyLimit: number;
   expectStatus: ReadonlySet<number> | undefined;
 }
 
@@ -98,6 +100,7 @@ function compileRequest(step: RequestStep, endpoint: number, defaults: LoadedSce
     timeoutMs: step.timeoutMs ?? defaults.timeout,
     captures: step.capture,
     wantBody: step.capture.some((c) => c.from === 'json'),
+    bodyLimit: defaults.captureBodyLimit,
     expectStatus: step.expectStatus ? new Set(step.expectStatus) : undefined,
   };
 }

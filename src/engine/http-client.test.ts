@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { classifyError } from './http-client.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classifyError, HttpClient, type HttpResponse } from './http-client.js';
 
 const withCode = (code: string, cause?: Error): Error => Object.assign(new Error(code, cause ? { cause } : undefined), { code });
 
@@ -15,5 +18,56 @@ describe('classifyError', () => {
     expect(classifyError(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toBe('timeout');
     expect(classifyError(new Error('something else'))).toBe('other');
     expect(classifyError('not an error')).toBe('other');
+  });
+});
+
+describe('HttpClient response bodies', () => {
+  // A local target: /big/<bytes> answers that many bytes; /endless never ends its body.
+  let server: Server;
+  let origin = '';
+  let endlessClosed: Promise<void> = Promise.resolve();
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const [, what, arg] = (req.url ?? '').split('/');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (what === 'big') return void res.end(`"${'x'.repeat(Number(arg) - 2)}"`);
+      // 64 KiB a millisecond at most: without a limit, 3 s of it is a few hundred MB.
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const timer = setInterval(() => res.write(chunk), 1);
+      endlessClosed = new Promise((resolve) => res.on('close', () => resolve(clearInterval(timer))));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const get = (client: HttpClient, path: string, wantBody: boolean, bodyLimit: number): Promise<HttpResponse> =>
+    client.send({ origin, path, method: 'GET', headers: {}, body: undefined, timeoutMs: 3000, wantBody, bodyLimit });
+
+  it('keeps a body for captures up to the limit, and fails a longer one as body_too_large', async () => {
+    const client = new HttpClient(() => performance.now());
+    try {
+      const ok = await get(client, '/big/1000', true, 1000);
+      expect(ok).toMatchObject({ ok: true, status: 200 });
+      expect(ok.ok && ok.body?.length).toBe(1000);
+      const over = await get(client, '/big/1001', true, 1000);
+      expect(over).toEqual({ ok: false, kind: 'body_too_large', message: 'response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)' });
+      // A body nobody captures from is read and dropped, whatever its size.
+      const unread = await get(client, '/big/5000000', false, 1000);
+      expect(unread).toMatchObject({ ok: true, status: 200, body: undefined });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('stops reading an endless body at the limit (not at the timeout), and closes the connection', async () => {
+    const client = new HttpClient(() => performance.now());
+    try {
+      const res = await get(client, '/endless', true, 1024 * 1024);
+      expect(res).toMatchObject({ ok: false, kind: 'body_too_large' });
+      await endlessClosed;
+    } finally {
+      await client.close();
+    }
   });
 });

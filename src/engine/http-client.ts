@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 
 /** How a request failed, as counted in `errorsByKind`. */
-export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'expectation' | 'capture' | 'http_4xx' | 'http_5xx' | 'template' | 'other';
+export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'expectation' | 'capture' | 'body_too_large' | 'http_4xx' | 'http_5xx' | 'template' | 'other';
 
 export interface HttpRequest {
   origin: string;
@@ -10,8 +10,10 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body: string | undefined;
   timeoutMs: number;
-  /** Whether the caller needs the body text (for captures). */
+  /** Whether the caller needs the body text (for captures); otherwise the body is read and discarded. */
   wantBody: boolean;
+  /** With wantBody: most body bytes kept; a longer body fails the request as body_too_large. */
+  bodyLimit: number;
 }
 
 export type HttpResponse =
@@ -64,12 +66,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
   private chunks: Buffer[] | undefined;
+  private bytes = 0;
   private settled = false;
 
   constructor(
     readonly deadline: number,
     private readonly timeoutMs: number,
     wantBody: boolean,
+    private readonly bodyLimit: number,
     private readonly done: (exchange: Exchange, res: HttpResponse) => void,
   ) {
     if (wantBody) this.chunks = [];
@@ -86,7 +90,17 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks?.push(chunk);
+    if (!this.chunks) return;
+    this.bytes += chunk.length;
+    if (this.bytes <= this.bodyLimit) {
+      this.chunks.push(chunk);
+      return;
+    }
+    // Keeping more would let one response (or an endless one) take the generator's memory.
+    this.chunks = undefined;
+    const message = `response body over ${this.bodyLimit} bytes, kept for a capture (defaults.captureBodyLimit)`;
+    this.settle({ ok: false, kind: 'body_too_large', message });
+    this.controller?.abort(new Error(message));
   }
 
   onResponseEnd(): void {
@@ -145,7 +159,7 @@ export class HttpClient {
 
   send(req: HttpRequest): Promise<HttpResponse> {
     return new Promise((resolve) => {
-      const exchange = new Exchange(this.clock() + req.timeoutMs, req.timeoutMs, req.wantBody, (ex, res) => {
+      const exchange = new Exchange(this.clock() + req.timeoutMs, req.timeoutMs, req.wantBody, req.bodyLimit, (ex, res) => {
         this.pending.delete(ex);
         resolve(res);
       });
@@ -157,7 +171,11 @@ export class HttpClient {
   /** Requests waiting for a free connection (the connection cap is reached), all origins. */
   queued(): number {
     let n = 0;
-    for (const stats of Object.values(this.agent.stats)) n += (stats as { queued?: number }).queued ?? 0;
+    // With a cap of 1, undici gives an origin a Client, not a Pool: a Client
+    // has no `queued`, and its `pending` (requests not yet written) are the
+    // ones waiting for the connection. A Pool's `pending` also counts
+    // requests its clients hold, so a Pool is read by `queued`.
+    for (const stats of Object.values(this.agent.stats) as { queued?: number; pending?: number }[]) n += stats.queued ?? stats.pending ?? 0;
     return n;
   }
 

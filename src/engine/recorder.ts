@@ -118,14 +118,15 @@ export class Recorder {
     if (error !== undefined && message !== undefined && this.errorSamples[error] === undefined) this.errorSamples[error] = message;
   }
 
-  offered(flow: number): void {
-    this.flowIterations[flow]!.offered++;
-    this.windowIterations.offered++;
+  offered(flow: number, n = 1): void {
+    this.flowIterations[flow]!.offered += n;
+    this.windowIterations.offered += n;
   }
 
-  dropped(flow: number): void {
-    this.flowIterations[flow]!.dropped++;
-    this.windowIterations.dropped++;
+  /** Arrivals not started (the in-flight cap was reached): counted, nothing else kept. */
+  dropped(flow: number, n = 1): void {
+    this.flowIterations[flow]!.dropped += n;
+    this.windowIterations.dropped += n;
   }
 
   started(flow: number): void {

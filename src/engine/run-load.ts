@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { schedulePhases, type ScheduledPhase } from '../scenarios/schedule.js';
+import { LOAD_LIMITS } from '../scenarios/schema.js';
 import { Aggregator, mergeFinals, type LiveTotals, type MergedFinal, type TimeseriesPoint } from './aggregator.js';
 import { EngineShard, type ShardOptions } from './engine-shard.js';
 import type { FromWorker, ToWorker } from './engine-worker.js';
@@ -48,13 +49,22 @@ const DEFAULT_INFLIGHT_SECONDS = 5;
 
 /**
  * The default in-flight cap: room for the peak arrival rate with iterations
- * lasting up to 5 s plus the longest flow's think time (and never under 100).
+ * lasting up to 5 s plus the longest flow's think time (never under 100, and
+ * never over LOAD_LIMITS.maxInFlight: it bounds the generator's memory).
  */
 export function defaultMaxInFlight(loaded: LoadedScenario): number {
   const { phases, flows } = loaded.scenario;
   const peak = Math.max(0, ...phases.map((p) => (p.kind === 'arrivalRate' ? Math.max(p.arrivalRate, p.rampTo) : 0)));
   const thinkSec = Math.max(0, ...flows.map((f) => f.steps.reduce((s, st) => s + (st.kind === 'think' ? st.ms : 0), 0))) / 1000;
-  return Math.max(100, Math.ceil(peak * (DEFAULT_INFLIGHT_SECONDS + thinkSec)));
+  return Math.min(LOAD_LIMITS.maxInFlight, Math.max(100, Math.ceil(peak * (DEFAULT_INFLIGHT_SECONDS + thinkSec))));
+}
+
+/** Most engine threads per core: more only share the cores, and each thread costs ~20 MB (200 took 4 GB). */
+export const WORKERS_PER_CORE = 4;
+
+/** The most --workers on a machine with this many cores. */
+export function maxWorkers(cores: number): number {
+  return WORKERS_PER_CORE * Math.max(1, cores);
 }
 
 /** Connections per origin per worker when the scenario sets none. */
@@ -130,7 +140,8 @@ async function runShards(
  */
 export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promise<LoadData> {
   const workers = Math.max(1, Math.floor(opts.workers));
-  const maxInFlight = opts.maxInFlight ?? loaded.scenario.maxInFlight ?? defaultMaxInFlight(loaded);
+  // Validated values are within the bound already; the engine keeps to it whatever it is given.
+  const maxInFlight = Math.min(LOAD_LIMITS.maxInFlight, opts.maxInFlight ?? loaded.scenario.maxInFlight ?? defaultMaxInFlight(loaded));
   const connections = opts.connections ?? loaded.scenario.defaults.connections ?? defaultConnections(loaded, workers);
   const phases = schedulePhases(loaded.scenario.phases);
   const maxTimeout = Math.max(loaded.scenario.defaults.timeout, ...loaded.scenario.flows.flatMap((f) => f.steps.map((s) => (s.kind === 'request' ? s.timeoutMs ?? 0 : 0))));

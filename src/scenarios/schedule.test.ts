@@ -37,6 +37,22 @@ describe('RampArrivals', () => {
   });
 });
 
+describe('RampArrivals.dueBy', () => {
+  it('property: counts the arrivals at or before t (arrival k is due from timeOf(k) on)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0.1, max: 120, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (r0, r1, d, f) => {
+        const a = new RampArrivals(r0, r1, d);
+        fc.pre(a.count > 0);
+        const k = Math.min(a.count - 1, Math.floor(f * a.count));
+        // Float rounding may put an arrival's own instant one count either side.
+        expect(Math.abs(a.dueBy(a.timeOf(k)) - (k + 1))).toBeLessThanOrEqual(1);
+        expect(a.dueBy(d + 1)).toBe(a.count);
+        expect(a.dueBy(-1)).toBe(0);
+      }),
+    );
+  });
+});
+
 describe('schedulePhases', () => {
   it('places phases back to back and labels unnamed ones', () => {
     const s = schedulePhases([

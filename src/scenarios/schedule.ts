@@ -42,6 +42,15 @@ export class RampArrivals {
     this.count = total <= 0 ? 0 : Math.ceil(total - 1e-9);
   }
 
+  /** How many arrivals are due by t seconds from the phase start (those with timeOf(k) <= t). */
+  dueBy(t: number): number {
+    if (t < 0) return 0;
+    // A(t) is a parabola: past the phase end a falling ramp's would come down again.
+    const s = Math.min(t, this.durationSec);
+    const total = this.r0 * s + this.a * s * s;
+    return Math.min(this.count, Math.floor(total + 1e-9) + 1);
+  }
+
   /** Seconds from the phase start of arrival k (0-based). */
   timeOf(k: number): number {
     if (k === 0) return 0;

@@ -20,13 +20,38 @@ const timeoutSchema = durationSchema.refine((ms) => ms > 0, { message: 'a timeou
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
 export type HttpMethod = Uppercase<(typeof HTTP_METHODS)[number]>;
 
+/**
+ * Bounds on load values. Past them one generator runs out of memory before it
+ * runs out of anything else (10^9 arrivals/s or VUs took it to 4 GB and a
+ * crash): an iteration in flight holds a few KB (40,000 waiting on a hung
+ * target: 230 MB), a VU holds one iteration and one connection.
+ */
+export const LOAD_LIMITS = { arrivalRate: 1_000_000, vus: 100_000, maxInFlight: 100_000 } as const;
+
+/** `schema` up to `max`, refused with a sentence saying why and what to do (a plain .max() is worded "must be <= N"). */
+function atMost(schema: z.ZodNumber, max: number, why: string): z.ZodNumber {
+  return schema
+    .refine((v) => v <= max, { error: (issue) => `at most ${max}, got ${String(issue.input)}: ${why}`, abort: true })
+    .meta({ maximum: max });
+}
+
+const rateSchema = atMost(z.number().nonnegative(), LOAD_LIMITS.arrivalRate,
+  'one generator starts tens of thousands of iterations per second; to find the highest rate the target sustains, ' +
+  'use scalectl capacity; for more load, run several generators');
+
+/** Bytes of a response body kept for captures, by default (10 MiB) and at most (1 GiB). */
+const CAPTURE_BODY_LIMIT_DEFAULT = 10 * 1024 * 1024;
+const CAPTURE_BODY_LIMIT_MAX = 1024 * 1024 * 1024;
+
 const phaseSchema = z
   .strictObject({
     name: z.string().min(1).optional().meta({ description: 'Shown in progress and reports.' }),
     duration: durationSchema.optional(),
-    arrivalRate: z.number().nonnegative().optional().meta({ description: 'Open model: flow iterations started per second.' }),
-    rampTo: z.number().nonnegative().optional().meta({ description: 'Open model: rate at the end of the phase (linear ramp).' }),
-    vus: z.number().int().positive().optional().meta({ description: 'Closed model: virtual users, each looping its flow.' }),
+    arrivalRate: rateSchema.optional().meta({ description: `Open model: flow iterations started per second (at most ${LOAD_LIMITS.arrivalRate}).` }),
+    rampTo: rateSchema.optional().meta({ description: 'Open model: rate at the end of the phase (linear ramp).' }),
+    vus: atMost(z.number().int().positive(), LOAD_LIMITS.vus,
+      'each virtual user holds an iteration and a connection; for more load use arrivalRate, or run several generators')
+      .optional().meta({ description: `Closed model: virtual users, each looping its flow (at most ${LOAD_LIMITS.vus}).` }),
     pause: durationSchema.optional().meta({ description: 'A phase with no traffic, this long.' }),
   })
   .superRefine((p, ctx) => {
@@ -208,10 +233,16 @@ export const scenarioSchema = z
         timeout: timeoutSchema.default(10_000).meta({ description: 'Whole-request deadline. Default 10s.' }),
         connections: z.number().int().positive().optional()
           .meta({ description: 'Most open connections per origin per engine worker; requests beyond wait (and the wait counts in their latency). Default: max(256, peak vus per worker).' }),
+        captureBodyLimit: atMost(z.number().int().positive(), CAPTURE_BODY_LIMIT_MAX,
+          'a body kept for a capture is held whole in memory, and 1 GiB is far past any JSON a capture needs')
+          .default(CAPTURE_BODY_LIMIT_DEFAULT)
+          .meta({ description: `Most bytes of a response body kept for JSON captures; a longer body fails that request as body_too_large. Bodies without captures are never kept. Default ${CAPTURE_BODY_LIMIT_DEFAULT} (10 MiB).` }),
       })
-      .default({ headers: {}, timeout: 10_000 }),
-    maxInFlight: z.number().int().positive().optional()
-      .meta({ description: 'Open model: most iterations in flight at once; more are dropped and reported. Default: sized to the peak rate.' }),
+      .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT }),
+    maxInFlight: atMost(z.number().int().positive(), LOAD_LIMITS.maxInFlight,
+      "each iteration in flight holds a few KB of the generator's memory; for more, run several generators")
+      .optional()
+      .meta({ description: `Open model: most iterations in flight at once; more are dropped and reported. Default: sized to the peak rate, at most ${LOAD_LIMITS.maxInFlight}.` }),
     variables: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'variable names must be identifiers'), z.unknown()).default({}),
     data: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'data names must be identifiers'), feederSchema).default({}),
     phases: z.array(phaseSchema).min(1),

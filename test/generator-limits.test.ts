@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultMaxInFlight, runLoad } from '../src/engine/run-load.js';
+import { loadScenario, type LoadedScenario } from '../src/scenarios/load-scenario.js';
+import { LOAD_LIMITS } from '../src/scenarios/schema.js';
+import { runCli, runScenario, tempFiles } from './helpers/cli.js';
+import { useTestServer } from './helpers/test-server.js';
+
+async function load(yaml: string): Promise<LoadedScenario> {
+  const dir = await tempFiles({ 's.yaml': yaml });
+  const r = await loadScenario(join(dir, 's.yaml'));
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.loaded;
+}
+
+const server = useTestServer();
+
+describe('generator limits', () => {
+  it('--connections 1: the wait for the one connection is in the latency and the connection-wait warning fires', async () => {
+    // 30/s of 50 ms requests on one connection (20/s at most): the queue grows every second.
+    const { result } = await runScenario(`
+name: one-connection
+target: ${server.url}
+phases: [{ duration: 2s, arrivalRate: 30 }]
+flows: [{ name: c, steps: [{ get: /delay/50 }] }]
+`, { args: ['--connections', '1'] });
+    expect(result.generator.connections).toBe(1);
+    expect(result.totals.requests).toBe(60);
+    expect(result.totals.latencyMs.p99).toBeGreaterThan(500);
+    expect(result.generator.connectionWaitSeconds).toBeGreaterThanOrEqual(2);
+    expect(result.generator.warnings.join('\n')).toMatch(/requests waited for a free connection in \d+ s \(1 connections per origin per worker\)/);
+  });
+
+  it('a response body kept for a capture past defaults.captureBodyLimit fails that request as body_too_large', async () => {
+    // /echo returns the ~2 KB body it was sent, plus an id.
+    const { result } = await runScenario(`
+name: body-limit
+target: ${server.url}
+defaults: { captureBodyLimit: 1000 }
+phases: [{ duration: 1s, arrivalRate: 5 }]
+flows:
+  - name: big
+    steps:
+      - { post: /echo, json: { pad: "${'x'.repeat(2000)}" }, capture: { id: $.id } }
+      - get: /items/{{ id }}
+`);
+    expect(result.totals.requests).toBe(5);
+    expect(result.totals.errorsByKind).toEqual({ body_too_large: 5 });
+    expect(result.errorSamples.body_too_large).toBe('response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)');
+  });
+
+  it('an absurd rate past the bounds still runs in bounded time and memory: arrivals it cannot start are counted, not kept', async () => {
+    // The engine, below validation: 10^9 arrivals/s for 2 s, at most 10 in flight, against a 100 ms target.
+    const loaded = await load(`
+name: flood
+target: ${server.url}
+phases: [{ duration: 2s, arrivalRate: 1000 }]
+flows: [{ name: a, weight: 3, steps: [{ get: /delay/100 }] }, { name: b, steps: [{ get: /delay/100 }] }]
+`);
+    const phase = loaded.scenario.phases[0]!;
+    if (phase.kind !== 'arrivalRate') throw new Error('expected an arrivalRate phase');
+    Object.assign(phase, { arrivalRate: 1e9, rampTo: 1e9 });
+    const heapBefore = process.memoryUsage().heapUsed;
+    let heapPeak = heapBefore;
+    const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 20);
+    const data = await runLoad(loaded, { target: server.url, workers: 1, maxInFlight: 10 }).finally(() => clearInterval(sampler));
+    const it = data.final.iterations;
+    expect(it.offered).toBe(2e9);
+    expect(it.started).toBeGreaterThan(0);
+    expect(it.started).toBeLessThan(1000);
+    expect(it.dropped).toBe(it.offered - it.started);
+    // Drops are shared by flow weight (3:1) without picking each one.
+    const [a, b] = data.final.flows.map((f) => f.iterations.offered);
+    expect(a! / b!).toBeCloseTo(3, 2);
+    // A 2 s phase plus the last requests' 100 ms: the old per-arrival loop took minutes.
+    expect(data.durationSec).toBeLessThan(6);
+    expect(heapPeak - heapBefore).toBeLessThan(100e6);
+  });
+
+  it('the default in-flight cap stops at LOAD_LIMITS.maxInFlight, whatever the rate', async () => {
+    const loaded = await load(`
+name: wide
+target: ${server.url}
+phases: [{ duration: 2s, arrivalRate: 1000000 }]
+flows: [{ name: a, steps: [{ get: /x }] }]
+`);
+    expect(defaultMaxInFlight(loaded)).toBe(LOAD_LIMITS.maxInFlight);
+  });
+
+  it('refuses load values past the bounds with the reason and what to do', async () => {
+    const dir = await tempFiles({
+      'v.yaml': `
+name: v
+target: ${server.url}
+maxInFlight: 2000000
+phases: [{ duration: 2s, vus: 1e9 }, { duration: 1s, arrivalRate: 1e9 }]
+flows: [{ name: a, steps: [{ get: /x }] }]
+`,
+    });
+    const v = await runCli(['validate', 'v.yaml'], { cwd: dir });
+    expect(v.code).toBe(3);
+    expect(v.stderr).toContain('v.yaml:4:14 maxInFlight: at most 100000, got 2000000: each iteration in flight holds a few KB');
+    expect(v.stderr).toContain('phases[0].vus: at most 100000, got 1000000000: each virtual user holds an iteration and a connection; for more load use arrivalRate');
+    expect(v.stderr).toContain('phases[1].arrivalRate: at most 1000000, got 1000000000: one generator starts tens of thousands of iterations per second; to find the highest rate the target sustains, use scalectl capacity');
+    const workers = await runCli(['run', 'v.yaml', '--workers', '100000'], { cwd: dir });
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toMatch(/--workers takes at most \d+: 4 engine threads per core of this machine/);
+    const inFlight = await runCli(['run', 'v.yaml', '--max-in-flight', '100001'], { cwd: dir });
+    expect(inFlight.code).toBe(2);
+    expect(inFlight.stderr).toContain('--max-in-flight takes at most 100000');
+  });
+});
