@@ -16,6 +16,7 @@ import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
 import { stackConfigSchema } from './stack/stack-config.js';
 import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
 import { LOAD_LIMITS } from './scenarios/schema.js';
+import { printableLines } from './scenarios/printable.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -185,7 +186,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? ExitCode.ok : ExitCode.usage;
     }
     if (err instanceof UserError) {
-      io.stderr.write(`scalectl: ${err.message}\n`);
+      // A message may quote a name, a file name or a flag as given: escaped, line by line.
+      io.stderr.write(`scalectl: ${printableLines(err.message)}\n`);
       return err.exitCode;
     }
     io.stderr.write(`scalectl: internal error (a bug; please report it):\n${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

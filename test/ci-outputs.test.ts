@@ -57,8 +57,8 @@ thresholds:
     const suites = asArray(doc.testsuites.testsuite);
     expect(suites).toHaveLength(1);
     const suite = suites[0]!;
-    // Markup characters escaped, a control character (ESC) replaced: XML 1.0 cannot carry it.
-    expect(suite.name).toBe('ci <gate> & "quotes" \uFFFD');
+    // Markup characters escaped, a control character (ESC) written as text: XML 1.0 cannot carry it.
+    expect(suite.name).toBe('ci <gate> & "quotes" \\x1b');
     expect(suite.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
     // What the common JUnit.xsd requires of a testsuite inside testsuites.
     for (const attr of ['name', 'tests', 'failures', 'errors', 'skipped', 'time', 'timestamp', 'hostname', 'id', 'package']) expect(suite, attr).toHaveProperty(attr);

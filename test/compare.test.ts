@@ -56,7 +56,7 @@ describe('scalectl compare', () => {
     const bad = await runCli(['compare', 'base.json', 'nope.json'], { cwd: dir });
     expect(bad.code).toBe(ExitCode.invalidInput);
     expect(bad.stderr).toMatch(/nope\.json: not a scalectl run result/);
-    expect((await runCli(['compare', 'base.json', 'missing.json'], { cwd: dir })).stderr).toMatch(/missing\.json: cannot read \(ENOENT\)/);
+    expect((await runCli(['compare', 'base.json', 'missing.json'], { cwd: dir })).stderr).toMatch(/missing\.json: cannot read: no such file/);
     const aborted = { ...JSON.parse(await readFile(join(dir, 'base.json'), 'utf8')), aborted: true };
     await writeFile(join(dir, 'aborted.json'), JSON.stringify(aborted));
     const stopped = await runCli(['compare', 'base.json', 'aborted.json'], { cwd: dir });

@@ -39,4 +39,16 @@ describe('JUnit XML validates against Jenkins junit-10.xsd and the Ant JUnit.xsd
     const xml = renderJunit([suite('one'), suite('two: <regression>')]);
     for (const xsd of SCHEMAS) expect(await problems(xml, xsd), xsd).toEqual([]);
   });
+
+  it('names with control characters, terminal escapes and bidi overrides: written as text, still valid XML', async () => {
+    const nasty = '\x00\x1b[2J\x07\u009b\u202e\ud800';
+    const xml = renderJunit([{
+      name: `shop${nasty}`, timestamp: '2026-12-02T06:00:00', timeSec: 0, properties: { target: `http://127.0.0.1/${nasty}` },
+      cases: [{ classname: 'thresholds', name: `buy${nasty}: p99 < 1s`, failure: `buy${nasty}: p99 < 1s: actual 2s, limit < 1s` }],
+    }]);
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    expect(xml).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+    expect(xml).toContain('name="buy\\x00\\x1b[2J\\x07\\x9b\\u202e\ufffd: p99 &lt; 1s"');
+    for (const xsd of SCHEMAS) expect(await problems(xml, xsd), xsd).toEqual([]);
+  });
 });

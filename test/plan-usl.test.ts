@@ -130,9 +130,9 @@ describe('scalectl plan usl: input it cannot use exits 3 with one line naming th
 
   it('a file that cannot be read', async () => {
     const r = await planUsl(null, { file: 'missing.csv' });
-    expect(r).toEqual({ code: ExitCode.invalidInput, stdout: '', stderr: 'scalectl: missing.csv: cannot read (ENOENT)\n' });
+    expect(r).toEqual({ code: ExitCode.invalidInput, stdout: '', stderr: 'scalectl: missing.csv: cannot read: no such file\n' });
     const d = await planUsl(null, { file: '.' });
-    expect(d).toMatchObject({ code: ExitCode.invalidInput, stderr: 'scalectl: .: cannot read (EISDIR)\n' });
+    expect(d).toMatchObject({ code: ExitCode.invalidInput, stderr: 'scalectl: .: cannot read: is a directory\n' });
   });
 
   it('an empty --input is a usage error (exit 2)', async () => {

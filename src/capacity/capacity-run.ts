@@ -15,6 +15,7 @@ import { measureStep } from './measure-rate.js';
 import { scaleExternal, scaleReference, type ScaledTarget } from './scale-target.js';
 import { tailCriteria, type StepVerdict } from './step-verdict.js';
 import { maskCredentials } from '../mask-credentials.js';
+import { printable } from '../scenarios/printable.js';
 
 /** What a capacity measurement needs from the outside world. */
 export interface CapacityRunContext {
@@ -93,7 +94,7 @@ async function searchOnce(ctx: CapacityRunContext, search: CountSearch, url: str
       say(`  step ${steps + 1} (${purpose}, bracket ${low === undefined ? '–' : round(low, 2)} .. ${high === undefined ? '–' : round(high, 2)} it/s): ` +
         `${round(rate, 2)} it/s for ${warmup && s.warmupMs > 0 ? `${formatDuration(s.warmupMs)} + ` : ''}${formatDuration(s.steadyMs)}`);
     },
-    (v) => say(`    ${describeStep(v)}`),
+    (v) => say(`    ${printable(describeStep(v))}`),
   );
 }
 
@@ -120,7 +121,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
     const scaled = await scaleTo(ctx, replicas, url);
     try {
       if (signal.aborted) return;
-      if (scaled.logFile) say(`  ready at ${scaled.url} (logs: ${scaled.logFile})`);
+      if (scaled.logFile) say(`  ready at ${printable(scaled.url)} (logs: ${printable(scaled.logFile)})`);
       const unreachable = await probeTarget(scaled.url);
       if (unreachable) throw new UserError(`target ${maskCredentials(scaled.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
       outcome.listFromTarget ??= await listFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx), ctx.env)?.metricsUrls ?? [], s.queue);
@@ -135,7 +136,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
       if (signal.aborted) break;
       const local = ctx.local && replicas + s.workers > ctx.cores
         ? [`${replicas} replicas + ${s.workers} generator thread(s) share this host's ${ctx.cores} cores: the knee says more about the host than the service`] : [];
-      for (const w of local) say(`warning: ${w}`);
+      for (const w of local) say(`warning: ${printable(w)}`);
       const search = new CountSearch(replicas, { startRate, maxRate: s.maxRate, precision: s.precision }, local);
       // A count joins the results once its target is up: a resize that fails leaves nothing measured.
       await withTarget(replicas, (target) => {
@@ -151,7 +152,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
     }
     // Knees that contradict each other are measured again, once per count, not averaged away.
     const found = signal.aborted ? [] : crossCheck(searches.map((x) => x.result()));
-    for (const d of found) say(`counts disagree: ${d.text}; measuring again`);
+    for (const d of found) say(`counts disagree: ${printable(d.text)}; measuring again`);
     outcome.crossChecks = found.map((d) => ({ text: d.text, settled: false }));
     const again = [...new Set(found.flatMap((d) => d.replicas))];
     for (const replicas of again) {

@@ -8,6 +8,7 @@ import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
 import type { StepPurpose } from './knee-search.js';
 import { zForLooks } from './tail-evidence.js';
 import { judgeStep, type MeasuredWindow, type SecondCounts, type StepVerdict, type TailCriterion } from './step-verdict.js';
+import { printable } from '../scenarios/printable.js';
 
 export interface MeasureSetup {
   loaded: LoadedScenario;
@@ -90,7 +91,7 @@ export async function measureStep(setup: MeasureSetup, rate: number, purpose: St
       return { ...v, elapsedSec: Math.round((Date.now() - started) / 100) / 10 };
     }
     // The reasons name every open question: undecided tail criteria, and a throughput just short of the line.
-    setup.say(`    after ${v.measuredSec} s: ${v.reasons.join('; ')}; measuring another ${setup.steadyMs / 1000} s`);
+    setup.say(`    after ${v.measuredSec} s: ${printable(v.reasons.join('; '))}; measuring another ${setup.steadyMs / 1000} s`);
   }
   return undefined;
 }

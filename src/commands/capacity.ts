@@ -20,6 +20,7 @@ import { maskCredentials } from '../mask-credentials.js';
 
 export type { CapacityResult } from '../capacity/capacity-result.js';
 import type { CommandIO } from './io.js';
+import { nameList, printable } from '../scenarios/printable.js';
 
 
 /** The reference stack's keyPrefix as the scenario or the environment configures it (the stack's own default: shop). */
@@ -36,7 +37,7 @@ function checkPlanInputs(s: CapacitySettings, loaded: LoadedScenario, reference:
   for (const slo of s.slos) {
     const t = parseThreshold(slo);
     if (typeof t !== 'string' && t.scope !== undefined && !names.includes(t.scope)) {
-      throw usageError(`--slo "${slo}": no endpoint or flow named "${t.scope}" in the scenario; names: ${names.join(', ')}`);
+      throw usageError(`--slo "${slo}": no endpoint or flow named "${t.scope}" in the scenario; names: ${nameList(names)}`);
     }
   }
   if (reference && s.scaleCmd !== undefined) throw usageError('--scale-cmd is for other services: with target: reference scalectl restarts the stack itself (or give --target)');
@@ -84,17 +85,17 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
     return result;
   };
 
-  say(`capacity of ${loaded.scenario.name}: replicas ${s.replicas.join(', ')}; each step ${formatDuration(s.warmupMs)} warm-up + ${formatDuration(s.steadyMs)} windows ` +
+  say(`capacity of ${printable(loaded.scenario.name)}: replicas ${s.replicas.join(', ')}; each step ${formatDuration(s.warmupMs)} warm-up + ${formatDuration(s.steadyMs)} windows ` +
     `(up to ${formatDuration(s.maxSteadyMs)} while undecided at 95% confidence); precision ${round(s.precision * 100, 2)}%; ` +
-    `judged by ${[...(s.scenarioThresholds ? ["the scenario's thresholds"] : []), ...s.slos].join(', ') || 'throughput alone'}`);
+    `judged by ${[...(s.scenarioThresholds ? ["the scenario's thresholds"] : []), ...s.slos.map((x) => printable(x))].join(', ') || 'throughput alone'}`);
   const outcome = await runCapacity(ctx, url, firstRateOf(s, baseRate), save);
   const result = await save(outcome);
   io.stdout.write(renderCapacitySummary(result, colorsFor(io.stdout, io.env)));
-  if (outputs.written('--out')) say(`capacity results written to ${s.out}`);
+  if (outputs.written('--out')) say(`capacity results written to ${printable(s.out!)}`);
   if (s.emitK8s !== undefined) await emitK8s(result, outputs, resolve(io.cwd, s.emitK8s), s.emitK8s, say);
   await outputs.write('--html', () => renderCapacityHtml(result), 'HTML report');
   if (outcome.error) {
-    say(`scalectl: ${outcome.error.message}`);
+    say(`scalectl: ${printable(outcome.error.message)}`);
     return outcome.error.exitCode;
   }
   return outputs.exitCode(result.aborted ? ExitCode.aborted : result.plan.verdict === 'recommended' ? ExitCode.ok : ExitCode.thresholdsFailed);

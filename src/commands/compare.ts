@@ -6,6 +6,7 @@ import { renderComparison } from '../reporters/compare-terminal.js';
 import { renderJunit } from '../reporters/junit.js';
 import { OutputFiles } from './output-files.js';
 import type { CommandIO } from './io.js';
+import { printable } from '../scenarios/printable.js';
 
 export interface CompareOptions {
   maxRegression?: string;
@@ -23,7 +24,7 @@ export async function compareCommand(baselineFile: string, currentFile: string, 
   const outputs = await OutputFiles.check({ '--junit': opts.junit }, io, [baselineFile, currentFile]);
   const [baseline, current] = [await readResult(baselineFile, io.cwd), await readResult(currentFile, io.cwd)];
   if (baseline.scenario.name !== current.scenario.name) {
-    io.stderr.write(`warning: different scenarios (${baseline.scenario.name} and ${current.scenario.name})\n`);
+    io.stderr.write(`warning: different scenarios (${printable(baseline.scenario.name)} and ${printable(current.scenario.name)})\n`);
   }
   const cmp = compareResults(baseline, current, limits);
   io.stdout.write(renderComparison(cmp, { baseline: baselineFile, current: currentFile }, colorsFor(io.stdout, io.env)));

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { ExitCode, usageError, type ExitCodeValue } from '../exit-codes.js';
 import type { OutStream } from './io.js';
+import { printable } from '../scenarios/printable.js';
 
 /** "ENOSPC no space left on device": the OS's name and words for why a file operation failed. */
 export function osReason(err: unknown): string {
@@ -130,7 +131,7 @@ export class OutputFiles {
     }
     let ok = true;
     for (const [name, text] of Object.entries(files)) ok = (await this.writeFile(join(dir, name), join(given, name), text, undefined)) && ok;
-    if (ok) this.stderr.write(`${what} written to ${given}: ${Object.keys(files).join(', ')}\n`);
+    if (ok) this.stderr.write(`${what} written to ${printable(given)}: ${Object.keys(files).join(', ')}\n`);
     return ok;
   }
 
@@ -152,13 +153,13 @@ export class OutputFiles {
       return this.report(given, err);
     }
     this.failed.delete(given);
-    if (what) this.stderr.write(`${what} written to ${given}\n`);
+    if (what) this.stderr.write(`${what} written to ${printable(given)}\n`);
     return true;
   }
 
   /** One line per file and reason: a file rewritten as a run goes (capacity.json) does not repeat itself. */
   private report(given: string, err: unknown): false {
-    const line = `scalectl: could not write ${given}: ${osReason(err)}`;
+    const line = `scalectl: could not write ${printable(given)}: ${osReason(err)}`;
     if (this.failed.get(given) !== line) this.stderr.write(line + '\n');
     this.failed.set(given, line);
     return false;

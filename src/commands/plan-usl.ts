@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
@@ -7,6 +6,11 @@ import { fitUsl, UslDataError, uslThroughput, type UslFit, type UslPoint } from 
 import { ExitCode, inputError, usageError, UserError } from '../exit-codes.js';
 import { colorsFor } from '../reporters/colors.js';
 import type { CommandIO } from './io.js';
+import { printable, printableLines } from '../scenarios/printable.js';
+import { readTextFile, TextFileError } from '../scenarios/read-text-file.js';
+
+/** Largest CSV read, bytes (16 MiB: a measurement per line is a few dozen bytes; a FIFO or a device is refused, not read). */
+export const MAX_USL_CSV_BYTES = 16 * 1024 * 1024;
 
 /** The flags of `scalectl plan usl`, as commander hands them over. */
 export interface PlanUslOptions {
@@ -57,7 +61,7 @@ export async function planUslCommand(opts: PlanUslOptions, io: CommandIO): Promi
   } catch (err) {
     // Printed here rather than left to main(), so the command is complete when called on its own.
     if (!(err instanceof UserError)) throw err;
-    io.stderr.write(`scalectl: ${err.message}\n`);
+    io.stderr.write(`scalectl: ${printableLines(err.message)}\n`);
     return err.exitCode;
   }
 }
@@ -69,9 +73,9 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 async function readUslCsv(file: string, cwd: string): Promise<CsvPoint[]> {
   let text: string;
   try {
-    text = await readFile(resolve(cwd, file), 'utf8');
+    text = await readTextFile(resolve(cwd, file), MAX_USL_CSV_BYTES);
   } catch (err) {
-    throw inputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw inputError(`${file}: cannot read: ${err instanceof TextFileError ? err.message : String(err)}`);
   }
   let rows: { record: string[]; info: { lines: number } }[];
   try {
@@ -150,7 +154,7 @@ const table = (head: string[]): Table.Table => new Table({ head, style: { head: 
 /** The human summary: coefficients, fit quality, the peak, measured against modelled. */
 function renderUsl(file: string, fit: UslFit, points: readonly CsvPoint[], c: ChalkInstance): string {
   const out: string[] = [];
-  out.push(c.bold(`Universal Scalability Law fitted to ${file}: ${fit.pointCount} points, concurrency up to ${fit.maxMeasuredN}`));
+  out.push(c.bold(`Universal Scalability Law fitted to ${printable(file)}: ${fit.pointCount} points, concurrency up to ${fit.maxMeasuredN}`));
   const params = table(['coefficient', 'estimate', 'std error', '95% interval']);
   const rows = [['sigma', 'contention'], ['kappa', 'coherency'], ['lambda', 'throughput at N = 1']] as const;
   for (const [k, what] of rows) {

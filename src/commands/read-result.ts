@@ -1,21 +1,32 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CapacityResult } from '../capacity/capacity-result.js';
 import type { RunResult } from '../analyzers/run-result.js';
 import { decodeHistogram } from '../engine/latency-histogram.js';
 import { inputError } from '../exit-codes.js';
+import { readTextFile, TextFileError } from '../scenarios/read-text-file.js';
+
+/**
+ * Largest results.json or capacity.json read, bytes (256 MiB: a long run with
+ * many endpoints and telemetry series stays far below it). A FIFO, a device or
+ * a directory is refused before it is read.
+ */
+export const MAX_RESULT_BYTES = 256 * 1024 * 1024;
+
+/** The text of a result file, or an input error (exit 3) saying why it cannot be read. */
+async function readResultText(file: string, cwd: string): Promise<string> {
+  try {
+    return await readTextFile(resolve(cwd, file), MAX_RESULT_BYTES);
+  } catch (err) {
+    throw inputError(`${file}: cannot read: ${err instanceof TextFileError ? err.message : String(err)}`);
+  }
+}
 
 /**
  * Reads a RunResult file, or fails with exit 3 saying what is wrong with it;
  * a result from a run stopped early is refused unless `allowAborted`.
  */
 export async function readResult(file: string, cwd: string, opts: { allowAborted?: boolean } = {}): Promise<RunResult> {
-  let text: string;
-  try {
-    text = await readFile(resolve(cwd, file), 'utf8');
-  } catch (err) {
-    throw inputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const text = await readResultText(file, cwd);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -44,11 +55,12 @@ export async function readResult(file: string, cwd: string, opts: { allowAborted
 }
 
 
-/** A capacity.json, or undefined when the file holds something else (left to readResult to explain). */
+/** A capacity.json, or undefined when the file holds something else (left to readResult to explain); a file that cannot be read is an input error. */
 export async function readCapacity(file: string, cwd: string): Promise<CapacityResult | undefined> {
+  const text = await readResultText(file, cwd);
   let data: unknown;
   try {
-    data = JSON.parse(await readFile(resolve(cwd, file), 'utf8'));
+    data = JSON.parse(text);
   } catch {
     return undefined;
   }

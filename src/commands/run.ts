@@ -25,6 +25,7 @@ import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
 import { planTelemetry } from '../telemetry/telemetry-plan.js';
 import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
 import type { CommandIO } from './io.js';
+import { printable } from '../scenarios/printable.js';
 
 export interface RunOptions {
   /** Write the RunResult JSON here. */
@@ -77,12 +78,12 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     const phases = schedulePhases(loaded.scenario.phases);
     const totalMs = phases[phases.length - 1]!.endMs;
     const workers = opts.workers ?? 1;
-    io.stderr.write(`running ${loaded.scenario.name} against ${maskCredentials(target)}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
+    io.stderr.write(`running ${printable(loaded.scenario.name)} against ${printable(maskCredentials(target))}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
       `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
     // The reference stack's metrics, also when --target points the scenario at a stack started by hand.
     const plan = planTelemetry(loaded.scenario.telemetry, target, loaded.scenario.target === 'reference', io.env);
     const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
-    if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${plan.source.describe} every ${formatDuration(plan.intervalMs)}\n`));
+    if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${printable(plan.source.describe)} every ${formatDuration(plan.intervalMs)}\n`));
     collector?.start();
     const progress = opts.progress === false ? undefined : new Progress({
       write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases, signal: io.signal,
@@ -95,7 +96,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       connections: opts.connections,
       signal: io.signal,
       onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
-    }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(line + '\n'));
+    }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(printable(line) + '\n'));
     const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario), stack: stack?.settings });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     await outputs.write('--out', () => renderJson(result), 'results');

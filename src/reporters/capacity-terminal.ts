@@ -4,6 +4,7 @@ import type { ReplicaCountResult } from '../capacity/capacity-plan.js';
 import { capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import type { CapacityResult } from '../capacity/capacity-result.js';
 import { formatDuration } from '../scenarios/duration.js';
+import { printable } from '../scenarios/printable.js';
 
 const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [], compact: true } });
 const num = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '–' : String(Math.round(v * 10 ** d) / 10 ** d));
@@ -43,7 +44,7 @@ const LIST_SOURCES: Record<string, string> = {
 /** The end of `scalectl capacity`: knees per replica count, the model, the recommendations and their arithmetic. */
 export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): string {
   const out: string[] = [];
-  out.push(c.bold(`\n${r.scenario.name}: capacity${r.aborted ? c.yellow(' (interrupted: partial)') : r.error ? c.red(' (stopped by an error: partial)') : ''}`));
+  out.push(c.bold(`\n${printable(r.scenario.name)}: capacity${r.aborted ? c.yellow(' (interrupted: partial)') : r.error ? c.red(' (stopped by an error: partial)') : ''}`));
   out.push('knee = the highest rate (flow iterations per second) believed to pass: every SLO and threshold held (tail criteria at 95% confidence), >= 95% of it was achieved and nothing was dropped; the true knee lies below the first failure in brackets');
   out.push(kneeTable(r.replicaCounts));
   const { plan } = r;
@@ -61,7 +62,7 @@ export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): stri
   out.push(c.bold('\nverdict'));
   out.push(`  peak ${num(r.settings.peakRate)} it/s (${r.settings.peakSource === 'peak-rps' ? `--peak-rps ${r.settings.peakRps}` : r.settings.peakSource === 'surge' ? `--surge ${r.settings.surge}x × base ${num(r.settings.baseRate)} it/s` : "the scenario's peak"}), headroom ${num(r.settings.headroom * 100, 0)}%`);
   out.push(paint(`  ${v.headline}`));
-  for (const line of v.lines) out.push(`    ${line}`);
+  for (const line of v.lines) out.push(`    ${printable(line)}`);
   const rp = plan.replicas;
   if (rp?.feasible && plan.verdict !== 'recommended') out.push(c.dim('    the model alone (not a recommendation):'));
   for (const line of rp?.arithmetic ?? []) out.push(c.dim(`    ${line}`));
@@ -77,13 +78,13 @@ export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): stri
     const k = plan.keda;
     out.push(c.bold('\nqueue consumers (KEDA)'));
     out.push(k.listLengthPerReplica !== null
-      ? `  listLength ${k.listLengthPerReplica} jobs per replica on ${r.settings.listName} (${LIST_SOURCES[r.settings.listNameSource] ?? 'source unknown'}), ${k.replicas} consumer replica(s) at the peak (time per job ${formatDuration((k.secondsPerJob ?? 0) * 1000)}, ${k.source})`
+      ? `  listLength ${k.listLengthPerReplica} jobs per replica on ${printable(r.settings.listName)} (${LIST_SOURCES[r.settings.listNameSource] ?? 'source unknown'}), ${k.replicas} consumer replica(s) at the peak (time per job ${formatDuration((k.secondsPerJob ?? 0) * 1000)}, ${k.source})`
       : '  not sized: the time per job is unknown');
     for (const line of k.arithmetic) out.push(c.dim(`    ${line}`));
   }
   if (r.warnings.length) {
     out.push(c.bold('\nwarnings'));
-    for (const w of r.warnings) out.push(c.yellow(`  - ${w}`));
+    for (const w of r.warnings) out.push(c.yellow(`  - ${printable(w)}`));
   }
   return out.join('\n') + '\n';
 }

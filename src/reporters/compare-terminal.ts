@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { Comparison, ScopeFigures } from '../analyzers/compare.js';
 import { formatDuration } from '../scenarios/duration.js';
+import { printable } from '../scenarios/printable.js';
 
 const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [], compact: true } });
 
@@ -15,14 +16,14 @@ function pair(b: number | undefined, c: number | undefined, fmt: (v: number) => 
 
 const get = <K extends keyof ScopeFigures>(f: ScopeFigures | null, k: K): ScopeFigures[K] | undefined => f?.[k];
 
-/** `scalectl compare`: a side-by-side table per endpoint, then each regression check. */
+/** `scalectl compare`: a side-by-side table per endpoint, then each regression check (names and file names escaped). */
 export function renderComparison(cmp: Comparison, names: { baseline: string; current: string }, c: ChalkInstance): string {
-  const out = [`baseline ${names.baseline} → current ${names.current}`];
+  const out = [`baseline ${printable(names.baseline)} → current ${printable(names.current)}`];
   const t = table(['endpoint', 'requests', 'rps', 'p50', 'p95', 'p99', 'error rate']);
   for (const r of cmp.rows) {
     const lat = (k: 'p50' | 'p95' | 'p99'): string => pair(r.baseline?.latencyMs[k], r.current?.latencyMs[k], formatDuration);
     t.push([
-      r.total ? c.bold('total') : r.scope,
+      r.total ? c.bold('total') : printable(r.scope),
       pair(get(r.baseline, 'requests'), get(r.current, 'requests'), String),
       pair(get(r.baseline, 'rps'), get(r.current, 'rps'), (v) => v.toFixed(1)),
       lat('p50'), lat('p95'), lat('p99'),
@@ -32,9 +33,9 @@ export function renderComparison(cmp: Comparison, names: { baseline: string; cur
   out.push(t.toString());
   if (cmp.checks.length) {
     out.push('regression checks:');
-    for (const ch of cmp.checks) out.push(`  ${ch.ok ? c.green('pass') : c.red('FAIL')}  ${ch.message}`);
+    for (const ch of cmp.checks) out.push(`  ${ch.ok ? c.green('pass') : c.red('FAIL')}  ${printable(ch.message)}`);
   }
-  for (const n of cmp.notGated) out.push(c.dim(`  not gated: ${n.scope} (${n.why})`));
+  for (const n of cmp.notGated) out.push(c.dim(`  not gated: ${printable(n.scope)} (${printable(n.why)})`));
   const failed = cmp.checks.filter((x) => !x.ok).length;
   if (cmp.checks.length === 0) out.push('no --max-regression given: compared, not gated');
   else out.push(failed ? c.red.bold(`REGRESSED: ${failed} of ${cmp.checks.length} checks failed`) : c.green.bold(`OK: all ${cmp.checks.length} checks passed`));

@@ -3,6 +3,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import type { RunResult } from '../analyzers/run-result.js';
 import { thresholdLabel } from '../analyzers/thresholds.js';
 import { NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
+import { printable } from '../scenarios/printable.js';
 
 /** One JUnit test case: a threshold, a regression check, or the run itself. */
 export interface JunitCase {
@@ -46,10 +47,13 @@ export function runSuite(r: RunResult): JunitSuite {
   };
 }
 
-/** XML 1.0 cannot carry most control characters or lone surrogates, escaped or not: they become U+FFFD. */
+/**
+ * Text for an XML attribute or element. XML 1.0 cannot carry most control characters, escaped or not, and
+ * a CI log may print a name raw: control characters, C1 codes and bidi overrides are written as text
+ * (`\x1b`, `\u202e`, as in the terminal), and what is still no XML (lone surrogates, U+FFFE/U+FFFF) becomes U+FFFD.
+ */
 function xmlSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return s.replace(/[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  return printable(s).replace(/[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 const countOf = (s: JunitSuite, k: 'failure' | 'error' | 'skipped'): number => s.cases.filter((c) => c[k] !== undefined).length;

@@ -2,13 +2,17 @@ import type { RunResult } from '../analyzers/run-result.js';
 import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { runVerdict, thresholdFailure, thresholdOutcome } from './run-verdict.js';
+import { printable } from '../scenarios/printable.js';
 
-/** Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`. */
-const cell = (s: string): string => s.replace(/\r\n?|\n/g, ' ').replace(/[\\`*_[\]<>&|#]/g, (ch) => `\\${ch}`);
+/**
+ * Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`,
+ * and no terminal escapes for whoever `cat`s the file (control characters written as `\x1b`).
+ */
+const cell = (s: string): string => printable(s.replace(/\r\n?|\n/g, ' ')).replace(/[\\`*_[\]<>&|#]/g, (ch) => `\\${ch}`);
 
 /** Code in a table cell: a fence longer than any run of backticks inside, pipes escaped. */
 function code(s: string): string {
-  const text = s.replace(/\r\n?|\n/g, ' ').replace(/\|/g, '\\|');
+  const text = printable(s.replace(/\r\n?|\n/g, ' ')).replace(/\|/g, '\\|');
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(longest + 1);
   return `${fence} ${text} ${fence}`;

@@ -31,6 +31,18 @@ describe('live progress', () => {
     expect(out).not.toMatch(/\x1b\[[\d;]*m/);
   });
 
+  it('prints a phase name with terminal escapes as text, in a terminal and in plain lines', () => {
+    const evil = schedulePhases([{ kind: 'arrivalRate', name: 'surge\x1b[2J\x07', durationMs: 5000, arrivalRate: 10, rampTo: 10 }]);
+    for (const tty of [true, false]) {
+      let out = '';
+      const p = new Progress({ write: (s) => (out += s), tty, colors: colorsFor({ isTTY: false }, {}), phases: evil, plainEverySec: 1 });
+      p.update(point(1), live);
+      expect(out).toContain('surge\\x1b[2J\\x07');
+      expect(out).not.toContain('\x07');
+      expect(out).not.toContain('\x1b[2J');
+    }
+  });
+
   it('after a stop, draws a fresh block below the line the CLI printed, not over it', () => {
     let out = '';
     const ac = new AbortController();

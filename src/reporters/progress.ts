@@ -3,6 +3,7 @@ import type { LiveTotals, TimeseriesPoint } from '../engine/aggregator.js';
 import type { ScheduledPhase } from '../scenarios/schedule.js';
 import { formatDuration } from '../scenarios/duration.js';
 import type { TelemetryPoint } from '../analyzers/telemetry.js';
+import { printable } from '../scenarios/printable.js';
 
 export interface ProgressOptions {
   write: (text: string) => void;
@@ -46,7 +47,7 @@ export class Progress {
     // The second after the last phase is the drain of in-flight iterations.
     const elapsed = Math.min(p.t + 1, this.totalSec);
     const phase = this.opts.phases.find((ph) => p.t * 1000 >= ph.startMs && p.t * 1000 < ph.endMs);
-    const label = phase ? phase.label : 'draining in-flight';
+    const label = phase ? printable(phase.label) : 'draining in-flight';
     const c = this.opts.colors;
     const errPct = live.requests ? ((live.errors / live.requests) * 100).toFixed(2) : '0.00';
     const errors = live.errors ? c.red(`${live.errors} (${errPct}%)`) : '0';

@@ -6,6 +6,7 @@ import { formatDuration } from '../scenarios/duration.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
 import { describeStack } from './describe-stack.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
+import { printable } from '../scenarios/printable.js';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
@@ -26,7 +27,7 @@ function renderTelemetry(t: TelemetrySummary, c: ChalkInstance): string {
   }
   if (t.eventLoopLagMs) rows.push(['event-loop lag', `max ${fmtMs(t.eventLoopLagMs.max)}, mean ${fmtMs(t.eventLoopLagMs.mean)}`]);
   for (const [name, s] of Object.entries(t.custom)) {
-    rows.push([name, s.type === 'counter' ? `+${s.increase} (${s.rate}/s)` : `min ${s.min}, mean ${s.mean}, max ${s.max}, final ${s.final}`]);
+    rows.push([printable(name), s.type === 'counter' ? `+${s.increase} (${s.rate}/s)` : `min ${s.min}, mean ${s.mean}, max ${s.max}, final ${s.final}`]);
   }
   const tt = table(['target telemetry', `${t.scrapes.ok} scrapes${t.scrapes.failed ? `, ${t.scrapes.failed} failed` : ''}`]);
   for (const r of rows) tt.push(r);
@@ -52,23 +53,25 @@ function kv(record: Record<string, number | undefined>): string {
 /** Longest endpoint or flow name shown before it is cut with an ellipsis (keeps tables in 120 columns). */
 const NAME_WIDTH = 36;
 
+/** A user-provided name for a table cell: escaped (a name cannot drive the terminal), then cut. */
 function cut(name: string): string {
+  name = printable(name);
   return name.length > NAME_WIDTH ? `${name.slice(0, NAME_WIDTH - 1)}…` : name;
 }
 
 function statsRow(name: string, s: RequestStats): string[] {
-  return [cut(name), String(s.requests), s.rps.toFixed(1), ...LATENCY_COLUMNS.map((k) => fmtMs(s.latencyMs[k])), kv(s.statusCodes), kv(s.errorsByKind)];
+  return [name, String(s.requests), s.rps.toFixed(1), ...LATENCY_COLUMNS.map((k) => fmtMs(s.latencyMs[k])), kv(s.statusCodes), kv(s.errorsByKind)];
 }
 
 /** The end-of-run summary: per-endpoint and total tables, flows, thresholds, warnings, verdict. */
 export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const out: string[] = [];
   const drain = r.durationSec - r.loadDurationSec >= 0.5 ? `, ${r.durationSec.toFixed(1)} s with the drain` : '';
-  out.push(c.bold(`\n${r.scenario.name}`) + ` → ${r.target}  (${r.loadDurationSec.toFixed(1)} s of load${drain}${r.aborted ? ', ' + c.yellow('aborted') : ''})`);
+  out.push(c.bold(`\n${printable(r.scenario.name)}`) + ` → ${printable(r.target)}  (${r.loadDurationSec.toFixed(1)} s of load${drain}${r.aborted ? ', ' + c.yellow('aborted') : ''})`);
   if (r.stack) out.push(c.dim(`reference stack: ${describeStack(r.stack)}`));
 
   const t = table(['endpoint', 'reqs', 'rps', ...LATENCY_COLUMNS, 'status', 'errors']);
-  for (const e of r.endpoints) t.push(statsRow(e.name, e));
+  for (const e of r.endpoints) t.push(statsRow(cut(e.name), e));
   t.push(statsRow(c.bold('total'), r.totals));
   out.push(t.toString());
 
@@ -84,14 +87,14 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   if (telemetry) out.push(renderTelemetry(telemetry, c));
 
   const samples = Object.entries(r.errorSamples);
-  if (samples.length) out.push(c.dim('errors seen: ' + samples.map(([k, m]) => `${k}: ${m}`).join('; ')));
+  if (samples.length) out.push(c.dim('errors seen: ' + samples.map(([k, m]) => `${printable(k)}: ${printable(m)}`).join('; ')));
 
   if (r.thresholds.length) {
     const th = table(['threshold', 'actual', 'result']);
     const paint = { 'not judged': c.yellow, pass: c.green, FAIL: c.red };
     for (const x of r.thresholds) {
       const outcome = thresholdOutcome(r, x);
-      th.push([thresholdLabel(x), formatActual(x), paint[outcome](outcome)]);
+      th.push([printable(thresholdLabel(x)), formatActual(x), paint[outcome](outcome)]);
     }
     out.push(th.toString());
   }
@@ -99,8 +102,8 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const openModel = r.phases.some((p) => p.kind === 'arrivalRate');
   out.push(c.dim(`generator: ${g.workers} worker${g.workers > 1 ? 's' : ''}, CPU ${g.cpuPercent.mean}% mean / ${g.cpuPercent.max}% max of one core, ` +
     `event-loop lag p99 ${g.eventLoopLagP99Ms} ms${openModel ? `, arrivals late by up to ${g.scheduleLagP99Ms} ms (p99)` : ''}`));
-  for (const w of g.warnings) out.push(c.yellow(`warning: ${w}`));
-  for (const w of telemetry?.warnings ?? []) out.push(c.yellow(`warning: telemetry: ${w}`));
+  for (const w of g.warnings) out.push(c.yellow(`warning: ${printable(w)}`));
+  for (const w of telemetry?.warnings ?? []) out.push(c.yellow(`warning: telemetry: ${printable(w)}`));
 
   const v = runVerdict(r);
   out.push({ warn: c.yellow, fail: c.red.bold, pass: c.green.bold }[v.cls](`${v.word}: ${v.detail}`));

@@ -57,3 +57,8 @@ export function nameList(names: readonly string[], max = 20): string {
   const shown = names.slice(0, max).map((n) => printable(n, ECHO_MAX_CHARS));
   return names.length > max ? `${shown.join(', ')}, … (${names.length - max} more)` : shown.join(', ');
 }
+
+/** A message of several lines (a UserError's), each line escaped: its own line breaks kept, nothing else raw. */
+export function printableLines(text: string): string {
+  return text.split('\n').map((line) => printable(line)).join('\n');
+}
