@@ -42,6 +42,13 @@ export function createBullQueue(opts: BullQueueOptions): JobQueue {
         opts: { jobId: id, attempts: MAX_ATTEMPTS, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: 10_000 },
       })));
     },
+    async missingJobs(orderIds) {
+      const states = await Promise.all(orderIds.map((id) => queue.getJobState(id)));
+      // A job kept in `failed` (removeOnFail) holds the order id: BullMQ would ignore a new add with it.
+      const dead = orderIds.filter((_, i) => states[i] === 'failed' || states[i] === 'completed');
+      await Promise.all(dead.map((id) => queue.remove(id)));
+      return orderIds.filter((_, i) => states[i] === 'unknown' || states[i] === 'failed' || states[i] === 'completed');
+    },
     start(handler, onGiveUp) {
       // Blocking commands need retries without limit (BullMQ's requirement for workers).
       workerConnection = new Redis(opts.url, { maxRetriesPerRequest: null, retryStrategy: (t) => Math.min(t * 100, 1_000) });

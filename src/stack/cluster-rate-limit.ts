@@ -30,25 +30,41 @@ export function createClusterRateLimit(): { attach: (w: Worker) => void; close: 
   };
 }
 
-/** A worker's side: `counter` asks the primary; `onMessage` takes its answers. */
-export function clusterRateLimitClient(send: (m: WorkerMessage) => void): { counter: RateLimitCounter; onMessage: (m: PrimaryMessage) => void } {
-  const pending = new Map<string, (hit: RateLimitHit) => void>();
+/**
+ * A worker's side: `counter` asks the primary; `onMessage` takes its answers.
+ * `send` returns false when the message cannot go (the primary is gone): the
+ * request is then refused the count at once (and let through) instead of
+ * waiting for `PRIMARY_ANSWER_MS`; `disconnected` does the same for the
+ * requests already waiting.
+ */
+export function clusterRateLimitClient(send: (m: WorkerMessage) => boolean): {
+  counter: RateLimitCounter;
+  onMessage: (m: PrimaryMessage) => void;
+  disconnected: () => void;
+} {
+  const pending = new Map<string, { answer: (hit: RateLimitHit) => void; fail: (err: Error) => void }>();
   return {
     counter: (key, windowMs) => new Promise((resolve, reject) => {
       const id = randomUUID();
+      const settle = (): void => {
+        clearTimeout(timer);
+        pending.delete(id);
+      };
       const timer = setTimeout(() => {
         pending.delete(id);
         reject(new Error(`the primary did not count the request in ${PRIMARY_ANSWER_MS} ms`));
       }, PRIMARY_ANSWER_MS);
-      pending.set(id, (hit) => {
-        clearTimeout(timer);
-        pending.delete(id);
-        resolve(hit);
+      pending.set(id, {
+        answer: (hit) => { settle(); resolve(hit); },
+        fail: (err) => { settle(); reject(err); },
       });
-      send({ type: MSG.rateLimitHit, id, key, windowMs });
+      if (!send({ type: MSG.rateLimitHit, id, key, windowMs })) pending.get(id)?.fail(new Error('the primary is gone'));
     }),
     onMessage(m) {
-      if (m?.type === MSG.rateLimitCount) pending.get(m.id)?.({ current: m.current, ttl: m.ttl });
+      if (m?.type === MSG.rateLimitCount) pending.get(m.id)?.answer({ current: m.current, ttl: m.ttl });
+    },
+    disconnected() {
+      for (const p of [...pending.values()]) p.fail(new Error('the primary is gone'));
     },
   };
 }

@@ -22,6 +22,14 @@ export interface JobQueue {
    */
   enqueue: (orderIds: string[], tx?: pg.PoolClient) => Promise<void>;
   /**
+   * Of these orders, the ones the queue holds no live job for (waiting,
+   * active or waiting for a retry): never queued, lost (a Redis restarted
+   * without its data), or failed for good. A failed job of one of them is
+   * removed, so queuing the order again adds a new job. Throws when the queue
+   * cannot be reached. A queue kept in PostgreSQL reads and writes through `tx`.
+   */
+  missingJobs: (orderIds: string[], tx?: pg.PoolClient) => Promise<string[]>;
+  /**
    * Starts consuming with the configured concurrency. `onGiveUp` runs when a
    * job failed its last attempt.
    */

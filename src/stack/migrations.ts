@@ -8,11 +8,12 @@ export interface SeedOptions {
 }
 
 /*
- * Migrations run once, in the primary, before any worker starts. Each runs in
- * its own transaction and is recorded in schema_migrations, so a restart
- * against the same database applies only what is new.
+ * Migrations run once, in the primary, before any worker starts. The pending
+ * ones run together in one transaction (all or none) and each is recorded in
+ * schema_migrations, so a restart against the same database applies only
+ * what is new.
  */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE products (
      id integer PRIMARY KEY,
      name text NOT NULL,
@@ -65,6 +66,14 @@ const MIGRATIONS: string[] = [
    CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'waiting';`,
   // When an overdue order was last put back in the outbox (order-processing.ts), so it is re-queued once per bound.
   `ALTER TABLE orders ADD COLUMN requeued_at timestamptz;`,
+  // The reconciler checks each unfinished order's job once per requeueAfter (checked_at) and flags
+  // those the queue did not hold (job_missing, shop_orders_overdue); the indexes find the next batch and
+  // count the overdue without reading a whole backlog.
+  `ALTER TABLE orders RENAME COLUMN requeued_at TO checked_at;
+   ALTER TABLE orders ADD COLUMN job_missing boolean NOT NULL DEFAULT false;
+   CREATE INDEX orders_unfinished_checked ON orders (greatest(created_at, checked_at)) WHERE status IN ('accepted', 'processing');
+   CREATE INDEX orders_job_missing ON orders (id) WHERE job_missing AND status IN ('accepted', 'processing');
+   CREATE INDEX outbox_order ON outbox (order_id);`,
 ];
 
 /** Creates the schema and tables, applying migrations not yet applied. */

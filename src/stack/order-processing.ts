@@ -100,34 +100,69 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
 /** Orders the reconciler looks at: placed, and not finished (or failed) yet. */
 const UNFINISHED = `status IN ('accepted', 'processing')`;
 
+/** Orders the reconciler checks in one transaction. */
+export const RECONCILE_BATCH = 500;
+/** Batches in one round at most: a long backlog is checked a bounded part at a time. */
+export const RECONCILE_MAX_BATCHES = 10;
+
+export interface RequeueOptions {
+  /** Orders checked per transaction (default `RECONCILE_BATCH`). */
+  batch?: number;
+  /** Batches per round at most (default `RECONCILE_MAX_BATCHES`). */
+  maxBatches?: number;
+}
+
 /**
- * Puts orders that are still unfinished `afterMs` after checkout (or after
- * their last re-queue) back in the outbox, so the relay queues them again:
- * the database, not the queue, is the source of truth, and a queue that lost
- * its jobs (Redis restarted without its data) loses no order. An order whose
- * job still exists makes no second job (BullMQ job ids and the jobs table's
- * key are the order id), and processing is idempotent, so a re-queue is safe.
- * One run at a time per schema (an advisory lock; other workers skip the
- * round). Returns how many orders were re-queued.
+ * One batch: the unfinished orders not looked at for `afterMs` (since checkout
+ * or their last check), oldest first, are checked against the queue. Those
+ * with a live job (a backlog waiting its turn, a job waiting for a retry) are
+ * left alone; those without one go back in the outbox and are flagged
+ * `job_missing` until they are done or seen queued again. Every order checked
+ * gets `checked_at`, so it is checked again only after another `afterMs`.
  */
-export function requeueOverdueOrders(db: Db, afterMs: number): Promise<number> {
+function reconcileBatch(db: Db, queue: JobQueue, afterMs: number, batch: number): Promise<{ checked: number; missing: number }> {
   return db.transaction(async (c) => {
+    // One worker at a time per schema; the others skip the round.
     const lock = await c.query<{ got: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('scalectl-requeue:' || current_schema())) AS got`);
-    if (!lock.rows[0]!.got) return 0;
-    const r = await c.query(
-      `WITH overdue AS (
-         UPDATE orders SET requeued_at = now()
-         WHERE ${UNFINISHED} AND coalesce(requeued_at, created_at) < now() - $1 * interval '1 millisecond'
-           AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.order_id = orders.id)
-         RETURNING id)
-       INSERT INTO outbox (order_id) SELECT id FROM overdue`, [afterMs]);
-    return r.rowCount ?? 0;
+    if (!lock.rows[0]!.got) return { checked: 0, missing: 0 };
+    const ids = (await c.query<{ id: string }>(
+      `SELECT id FROM orders
+       WHERE ${UNFINISHED} AND greatest(created_at, checked_at) < now() - $1 * interval '1 millisecond'
+         AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.order_id = orders.id)
+       ORDER BY greatest(created_at, checked_at) LIMIT $2`, [afterMs, batch])).rows.map((r) => r.id);
+    if (ids.length === 0) return { checked: 0, missing: 0 };
+    const missing = await queue.missingJobs(ids, c);
+    await c.query(`UPDATE orders SET checked_at = now(), job_missing = (id = ANY($2::uuid[])) WHERE id = ANY($1::uuid[])`, [ids, missing]);
+    if (missing.length) await c.query('INSERT INTO outbox (order_id) SELECT unnest($1::uuid[])', [missing]);
+    return { checked: ids.length, missing: missing.length };
   });
 }
 
-/** Orders unfinished more than `afterMs` after checkout: `shop_orders_overdue`. */
-export async function countOverdueOrders(db: Db, afterMs: number): Promise<number> {
-  const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE ${UNFINISHED} AND created_at < now() - $1 * interval '1 millisecond'`, [afterMs]);
+/**
+ * Puts orders whose job the queue does not hold, `afterMs` after checkout (or
+ * after their last check), back in the outbox, so the relay queues them
+ * again: the database, not the queue, is the source of truth, and a queue
+ * that lost its jobs (Redis restarted without its data) or gave one up
+ * without marking its order failed (the database was down) loses no order.
+ * Orders still queued are not touched. Processing is idempotent, so a
+ * re-queue is safe. Works in batches, at most `maxBatches` per round; one
+ * worker at a time per schema (an advisory lock). Returns how many orders
+ * were re-queued.
+ */
+export async function requeueOverdueOrders(db: Db, queue: JobQueue, afterMs: number, opts: RequeueOptions = {}): Promise<number> {
+  const batch = opts.batch ?? RECONCILE_BATCH;
+  let requeued = 0;
+  for (let i = 0; i < (opts.maxBatches ?? RECONCILE_MAX_BATCHES); i++) {
+    const r = await reconcileBatch(db, queue, afterMs, batch);
+    requeued += r.missing;
+    if (r.checked < batch) break;
+  }
+  return requeued;
+}
+
+/** Unfinished orders the reconciler found without a job (re-queued, not done yet): `shop_orders_overdue`. */
+export async function countOverdueOrders(db: Db): Promise<number> {
+  const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE ${UNFINISHED} AND job_missing`);
   return Number(r.rows[0]!.n);
 }
 
@@ -136,7 +171,7 @@ export interface OrderReconcilerOptions {
   afterMs: number;
   /** Some orders went back in the outbox. */
   onRequeued: (count: number) => void;
-  /** A round failed (the database was unreachable); the next one tries again. */
+  /** A round failed (the database or the queue was unreachable); the next one tries again. */
   onError?: (err: unknown) => void;
 }
 
@@ -146,12 +181,12 @@ export function reconcileIntervalMs(afterMs: number): number {
 }
 
 /** Runs `requeueOverdueOrders` every `reconcileIntervalMs` until stopped. */
-export function startOrderReconciler(db: Db, opts: OrderReconcilerOptions): { stop: () => Promise<void> } {
+export function startOrderReconciler(db: Db, queue: JobQueue, opts: OrderReconcilerOptions): { stop: () => Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> = Promise.resolve();
   const tick = (): void => {
-    round = requeueOverdueOrders(db, opts.afterMs).then((n) => { if (n > 0) opts.onRequeued(n); }, (err: unknown) => opts.onError?.(err))
+    round = requeueOverdueOrders(db, queue, opts.afterMs).then((n) => { if (n > 0) opts.onRequeued(n); }, (err: unknown) => opts.onError?.(err))
       .finally(() => { if (!stopped) timer = setTimeout(tick, reconcileIntervalMs(opts.afterMs)); });
   };
   timer = setTimeout(tick, reconcileIntervalMs(opts.afterMs));

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Db } from './db.js';
 import { MAX_ATTEMPTS, retryDelayMs, type JobQueue, type QueueCounts } from './job-queue.js';
 
@@ -92,6 +93,13 @@ export function createPgQueue(db: Db, opts: PgQueueOptions): JobQueue {
       await (tx ? tx.query(sql, [orderIds]) : db.query(sql, [orderIds]));
       // Consumers look again at once (the rows are visible once the caller commits; if not yet, the next poll finds them).
       setImmediate(wake);
+    },
+    async missingJobs(orderIds, tx) {
+      if (orderIds.length === 0) return [];
+      const query = <R extends pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>> => (tx ? tx.query<R>(sql, [orderIds]) : db.query<R>(sql, [orderIds]));
+      await query(`DELETE FROM jobs WHERE id = ANY($1::uuid[]) AND state = 'failed'`);
+      const live = new Set((await query<{ id: string }>('SELECT id FROM jobs WHERE id = ANY($1::uuid[])')).rows.map((r) => r.id));
+      return orderIds.filter((id) => !live.has(id));
     },
     start(handler, onGiveUp) {
       giveUp = onGiveUp;

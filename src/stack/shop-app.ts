@@ -99,7 +99,7 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
     if (deps.draining()) return reply.status(503).send({ status: 'draining' });
     // The overdue-orders count doubles as the database check.
     const [overdue, cache] = await Promise.all([
-      withDeadline(countOverdueOrders(deps.db, deps.config.requeueAfter), READY_CHECK_MS).catch(() => undefined),
+      withDeadline(countOverdueOrders(deps.db), READY_CHECK_MS).catch(() => undefined),
       withDeadline(deps.cache.health(), READY_CHECK_MS).catch(() => 'down' as const),
     ]);
     const db = overdue === undefined ? 'down' as const : 'ok' as const;

@@ -17,7 +17,7 @@ export interface ShopMetrics {
   inFlight: Gauge;
   cacheRequests: Counter<'result'>;
   checkouts: Counter<'result'>;
-  /** Overdue orders this worker put back in the outbox. */
+  /** Orders without a job this worker's reconciler put back in the outbox. */
   requeued: Counter;
   /** Stops the event-loop monitor. */
   close: () => void;
@@ -39,8 +39,6 @@ export interface ShopMetricsSources {
   queueInfo: QueueInfo;
   /** Cluster worker id, a label of the per-worker series. */
   workerId: string;
-  /** `requeueAfter`: an order unfinished this long after checkout is overdue. */
-  requeueAfterMs: number;
 }
 
 export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
@@ -98,13 +96,13 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
     },
   });
   new Gauge({
-    name: 'shop_orders_overdue', help: 'Orders still accepted or processing longer than requeueAfter after checkout.', registers, aggregator: 'max',
+    name: 'shop_orders_overdue', help: 'Unfinished orders the reconciler found without a job in the queue, requeueAfter after checkout (queued again, not done yet).', registers, aggregator: 'max',
     async collect() {
-      const n = await countOverdueOrders(src.db, src.requeueAfterMs).catch(() => undefined);
+      const n = await countOverdueOrders(src.db).catch(() => undefined);
       if (n !== undefined) this.set(n);
     },
   });
-  const requeued = new Counter({ name: 'shop_orders_requeued_total', help: 'Overdue orders put back on the queue (through the outbox).', registers });
+  const requeued = new Counter({ name: 'shop_orders_requeued_total', help: 'Orders found without a job in the queue and put back on it (through the outbox).', registers });
   new Gauge({
     name: 'shop_outbox_pending', help: 'Accepted orders not yet handed to the job queue.', registers, aggregator: 'max',
     async collect() {

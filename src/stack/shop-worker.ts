@@ -63,7 +63,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const { cache, queue, rateLimitRedis } = backends(spec, db);
   await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
   const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
-  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId, requeueAfterMs: config.requeueAfter });
+  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId });
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
   const app = await buildShopApp({
@@ -74,15 +74,16 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     orderPlaced: () => relay.nudge(),
   }, host.logger);
   const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
-  // Orders whose job was lost (a Redis restarted without its data) go back through the outbox.
-  const reconciler = startOrderReconciler(db, {
+  // Orders whose job was lost (a Redis restarted without its data) or given up while the database
+  // was down (their order could not be marked failed) go back through the outbox.
+  const reconciler = startOrderReconciler(db, queue, {
     afterMs: config.requeueAfter,
     onRequeued: (n) => {
       metrics.requeued.inc(n);
-      app.log.warn({ orders: n, afterMs: config.requeueAfter }, 'orders not processed in time; queued again');
+      app.log.warn({ orders: n, afterMs: config.requeueAfter }, 'orders without a job in the queue; queued again');
       relay.nudge();
     },
-    onError: (err) => app.log.warn({ err: String(err) }, 'order reconciler: database unavailable, will retry'),
+    onError: (err) => app.log.warn({ err: String(err) }, 'order reconciler: database or queue unavailable, will retry'),
   });
   queue.start((orderId) => processOrder(db, orderId, config.jobDuration), async (orderId, err) => {
     app.log.error({ orderId, err: String(err) }, 'order failed its last attempt');

@@ -32,7 +32,7 @@ export const stackKnobs = {
   hotStock: count(0, 100_000_000).default(500).meta({ description: 'Units of each flash-sale product at start. Default 500.' }),
   downstreamLatency: durationSchema.default(0).meta({ description: 'Simulated downstream call added to every /api request. Default 0.' }),
   requeueAfter: durationSchema.refine((ms) => ms >= 100, 'at least 100ms').default(60_000)
-    .meta({ description: 'An order not processed this long after checkout is queued again (the database is the source of truth; a queue that lost its jobs loses no order). Default 60s.' }),
+    .meta({ description: 'An order unfinished this long after checkout (or after its last check) whose job the queue does not hold is queued again (the database is the source of truth; a queue that lost its jobs loses no order). Default 60s.' }),
   rateLimit: count(0, 10_000_000).default(2000).meta({ description: 'Requests per second per client (see rateLimitKey); 0 turns it off. Default 2000; with target: reference, off unless set here or in SHOP_RATE_LIMIT.' }),
   rateLimitKey: z.enum(['address', 'client-id']).default('address')
     .meta({ description: 'Who a client is for the rate limit: address (the connection\'s, or the forwarded one from a trustProxy), or client-id (the x-client-id header, else the address; for load tests, as any client can choose it). Default address.' }),

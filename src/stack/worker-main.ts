@@ -17,8 +17,11 @@ if (!spec) {
   process.exit(2);
 }
 const workerId = String(cluster.worker?.id ?? process.pid);
-const send = (m: WorkerMessage): void => {
-  if (process.connected) process.send?.(m);
+/** False when the primary is gone (nothing was sent). */
+const send = (m: WorkerMessage): boolean => {
+  if (!process.connected || !process.send) return false;
+  process.send(m);
+  return true;
 };
 
 const pendingMetrics = new Map<string, (reply: { contentType: string; body: string }) => void>();
@@ -55,7 +58,10 @@ const shutdown = (deadlineMs: number): Promise<void> => (stopping ??= (async () 
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => void shutdown(spec.config.shutdownTimeout));
 // The primary is gone (killed): nobody will re-fork or coordinate; drain and leave.
-process.on('disconnect', () => void shutdown(spec.config.shutdownTimeout));
+process.on('disconnect', () => {
+  rateLimit.disconnected(); // requests waiting for a count go through now, not after the timeout
+  void shutdown(spec.config.shutdownTimeout);
+});
 process.on('message', (m: PrimaryMessage) => {
   if (m?.type === MSG.shutdown) void shutdown(m.deadlineMs);
   if (m?.type === MSG.metricsReply) pendingMetrics.get(m.id)?.(m);

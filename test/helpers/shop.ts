@@ -60,7 +60,8 @@ export async function startInProcessShop(name: string, flags: Record<string, unk
   const db = createDb({ connection: PG_URL, schema: name, poolSize: 4 });
   await migrate(db, name);
   await seed(db, config);
-  const worker = await startShopWorker({ config, db: PG_URL }, { workerId: 'test', logger: false });
+  // The worker uses the configured databaseUrl (a test may route it through a proxy); the check pool goes direct.
+  const worker = await startShopWorker({ config, db: config.databaseUrl ?? PG_URL }, { workerId: 'test', logger: false });
   return {
     url: `http://127.0.0.1:${worker.port}`,
     config,
