@@ -17,6 +17,7 @@ import { stackConfigSchema } from './stack/stack-config.js';
 import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
 import { LOAD_LIMITS } from './scenarios/schema.js';
 import { printableLines } from './scenarios/printable.js';
+import { osReason } from './commands/output-files.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -216,6 +217,8 @@ export function run(): void {
   // A reader that went away (`stack up | tee log`, and the Ctrl-C ended tee too) must not crash us
   // mid-drain: what we write is lost, the work goes on and the exit code stays ours.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  let stdoutFailure: NodeJS.ErrnoException | undefined;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => (stdoutFailure ??= err));
   const ipc: CommandIO['ipc'] = process.send
     ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => (process.connected ? void process.once('disconnect', l) : l()) }
     : undefined;
@@ -224,7 +227,15 @@ export function run(): void {
     (code) => {
       process.exitCode = code;
       // Keep-alive sockets and timers must not hold the process open once the work is done.
-      setTimeout(() => process.exit(code), 500).unref();
+      setTimeout(() => process.exit(), 500).unref();
+      // Once what was written has gone out: output lost on its way to a file (ENOSPC, EIO) is said in one
+      // line and turns a success into exit 8, as for output files; a reader that went away (EPIPE) is not.
+      process.stdout.write('', (err) => {
+        const failure = stdoutFailure ?? (err as NodeJS.ErrnoException | null | undefined);
+        if (!failure || failure.code === 'EPIPE') return;
+        process.stderr.write(`scalectl: could not write to standard output: ${osReason(failure)}\n`);
+        if (code === ExitCode.ok) process.exitCode = ExitCode.outputFailed;
+      });
     },
     (err: unknown) => {
       process.stderr.write(`scalectl: internal error: ${String(err)}\n`);

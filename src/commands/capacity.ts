@@ -4,7 +4,7 @@ import { baseRateOf, buildCapacityResult, firstRateOf, rampSecOf, type CapacityR
 import { runCapacity, type CapacityRunOutcome } from '../capacity/capacity-run.js';
 import { round } from '../analyzers/numbers.js';
 import { ExitCode, usageError } from '../exit-codes.js';
-import { OutputFiles } from './output-files.js';
+import { dataFilesOf, OutputFiles } from './output-files.js';
 import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary } from '../reporters/capacity-terminal.js';
@@ -64,6 +64,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
     return ExitCode.invalidInput;
   }
   const loaded = { ...loadedResult.loaded, file };
+  await outputs.refuseInputs(dataFilesOf(loaded.scenario, resolve(io.cwd, file)), 'a data file of the scenario');
   const reference = s.target === undefined && loaded.scenario.target === 'reference';
   const url = s.target ?? loaded.scenario.target;
   const baseRate = checkPlanInputs(s, loaded, reference, url);

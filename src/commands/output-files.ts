@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, open, realpath, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, constants, mkdir, open, readlink, realpath, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { ExitCode, usageError, type ExitCodeValue } from '../exit-codes.js';
@@ -14,20 +14,64 @@ export function osReason(err: unknown): string {
   return e?.code ?? (err instanceof Error ? err.message : String(err));
 }
 
+/** Longest file name most filesystems take (NAME_MAX), in bytes. */
+const NAME_MAX = 255;
+/** Longest path the OS takes (PATH_MAX, with its final NUL), in bytes. */
+const PATH_MAX = 4096;
+/** Symlinks followed before giving up, as Linux does (ELOOP). */
+const MAX_LINKS = 40;
+
+/** The temporary file's name: short and fixed in length, so any name the target may have, it may have too. */
+function tempName(): string {
+  return `.scalectl-${randomBytes(6).toString('hex')}.tmp`;
+}
+const TEMP_NAME_BYTES = tempName().length;
+
+function eloop(path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ELOOP: too many symbolic links encountered, '${path}'`), { code: 'ELOOP', errno: -40, path });
+}
+
+/**
+ * The file a write to `path` lands in: symlinks followed, a dangling one
+ * too (to the file it names, which the write creates). For a file that does
+ * not exist yet, its folder's real path and its name; the path as given when
+ * the folder is missing (the write then fails with ENOENT).
+ */
+export async function finalPath(path: string): Promise<string> {
+  let p = resolve(path);
+  for (let links = 0; ; links++) {
+    try {
+      return await realpath(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw err;
+    }
+    // There but with no name to resolve to: a pipe or socket behind /dev/stdout (/proc/self/fd/1 -> pipe:[...]).
+    if (await stat(p).then(() => true, () => false)) return p;
+    const dir = await realpath(dirname(p)).catch(() => undefined);
+    if (dir === undefined) return p;
+    const here = join(dir, basename(p));
+    const link = await readlink(here).catch(() => undefined);
+    if (link === undefined) return here;
+    if (links >= MAX_LINKS) throw eloop(path);
+    p = resolve(dir, link);
+  }
+}
+
 /**
  * Writes `text` to `path` so that readers see the old file or the whole new
  * one, never a part: a temporary file in the same folder, flushed, then
  * renamed over the target. On failure the temporary file is removed and the
- * error thrown. A symlink is followed (its target is replaced, the link
- * kept); a device or pipe (`/dev/stdout`) is written in place, as there is
- * nothing to rename over, and so is a writable file in a folder where no
- * new file may be created.
+ * error thrown. A symlink is followed, a dangling one too: the file it names
+ * is replaced (or created) and the link kept. Two cases are written in place,
+ * as there is no folder to rename in, and may be left part-written when the
+ * write fails: a device or pipe (`/dev/stdout`), and an existing writable
+ * file in a folder where no new file may be created.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const target = await realpath(path).catch(() => path);
+  const target = await finalPath(path);
   const existing = await stat(target).catch(() => undefined);
   if (existing && !existing.isFile()) return writeFile(target, text);
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dirname(target), tempName());
   let handle: FileHandle | undefined;
   try {
     handle = await open(temp, 'wx', existing ? existing.mode & 0o777 : 0o666).catch((err: NodeJS.ErrnoException) => {
@@ -49,21 +93,42 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   }
 }
 
-/** Fails (exit 2) before any work when `path` could not be written: a directory, or a folder that is missing or read-only. */
-async function checkWritable(path: string, flag: string): Promise<void> {
-  const s = await stat(path).catch(() => undefined);
-  if (s?.isDirectory()) throw usageError(`${flag} ${path}: is a directory`);
-  try {
-    await access(s ? path : dirname(path), constants.W_OK);
-  } catch (err) {
-    throw usageError(`${flag} ${path}: not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+/**
+ * Fails (exit 2) before any work when `target` (the final path of what the
+ * user gave) could not be written: a directory, a name too long for the
+ * filesystem, or a folder that is missing or read-only.
+ */
+async function checkWritable(target: string, shown: string, flag: string): Promise<void> {
+  const s = await stat(target).catch(() => undefined);
+  if (s?.isDirectory()) throw usageError(`${flag} ${shown}: is a directory`);
+  const nameBytes = Buffer.byteLength(basename(target));
+  if (nameBytes > NAME_MAX) throw usageError(`${flag} ${shown}: file name too long (${nameBytes} bytes; at most ${NAME_MAX})`);
+  if (Buffer.byteLength(dirname(target)) + 1 + Math.max(nameBytes, TEMP_NAME_BYTES) >= PATH_MAX) {
+    throw usageError(`${flag} ${shown}: path too long (at most ${PATH_MAX - 1} bytes)`);
   }
+  try {
+    await access(s ? target : dirname(target), constants.W_OK);
+  } catch (err) {
+    throw usageError(`${flag} ${shown}: not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** The data feeder files a scenario reads (`data: { users: { file: users.csv } }`), relative to the scenario file. */
+export function dataFilesOf(scenario: { data: Readonly<Record<string, { file: string }>> }, scenarioPath: string): string[] {
+  return Object.values(scenario.data).map((d) => resolve(dirname(scenarioPath), d.file));
+}
+
+/** Where each of `paths` (absolute) leads; a path that cannot be followed stands for itself. */
+function targetsOf(paths: readonly string[]): Promise<string[]> {
+  return Promise.all(paths.map((p) => finalPath(p).catch(() => p)));
 }
 
 interface Output {
   /** As the user gave it, for messages. */
   given: string;
   path: string;
+  /** Where a write lands: symlinks followed (finalPath). */
+  target: string;
 }
 
 /**
@@ -92,19 +157,33 @@ export class OutputFiles {
     inputs: readonly string[] = [],
   ): Promise<OutputFiles> {
     const files = new Map<string, Output>();
-    const seen = new Map<string, string>(inputs.map((i) => [resolve(io.cwd, i), 'the input file']));
+    const inputTargets = await targetsOf(inputs.map((i) => resolve(io.cwd, i)));
     for (const [flag, given] of Object.entries(flags)) {
       if (given === undefined) continue;
       // An empty value (say "$UNSET" in CI) must not silently write nothing.
       if (given.trim() === '') throw usageError(`${flag} needs a file name`);
       const path = resolve(io.cwd, given);
-      const other = seen.get(path);
-      if (other) throw usageError(`${flag} ${given}: ${other === 'the input file' ? 'that is the input file' : `the same file as ${other}`}`);
-      seen.set(path, flag);
-      await checkWritable(path, flag);
-      files.set(flag, { given, path });
+      // Where the write would land: two names for one file (a symlink, a/../b) are caught too.
+      const target = await finalPath(path).catch((err: unknown) => {
+        throw usageError(`${flag} ${path}: not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      });
+      const other = [...files].find(([, f]) => f.target === target);
+      if (other) throw usageError(`${flag} ${given}: the same file as ${other[0]}`);
+      if (inputTargets.includes(target)) throw usageError(`${flag} ${given}: that is the input file`);
+      await checkWritable(target, path, flag);
+      files.set(flag, { given, path, target });
     }
     return new OutputFiles(files, io.stderr);
+  }
+
+  /**
+   * Refuses (exit 2) an output that would replace one of `inputs` (absolute
+   * paths), e.g. a data file named in the scenario, known once it is read.
+   * `what` names them in the message: `--out users.csv: that is <what>`.
+   */
+  async refuseInputs(inputs: readonly string[], what: string): Promise<void> {
+    const targets = await targetsOf(inputs);
+    for (const [flag, f] of this.files) if (targets.includes(f.target)) throw usageError(`${flag} ${f.given}: that is ${what}`);
   }
 
   /** The absolute path the flag names, when it was given. */

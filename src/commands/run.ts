@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { OutputFiles } from './output-files.js';
+import { dataFilesOf, OutputFiles } from './output-files.js';
 import { hostInfo } from './host-info.js';
 import { buildRunResult } from '../analyzers/run-result.js';
 import { defaultThresholdsFor } from '../analyzers/thresholds.js';
@@ -50,7 +50,7 @@ export interface RunOptions {
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
-  const outputs = await OutputFiles.check({ '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html }, io);
+  const outputs = await OutputFiles.check({ '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html }, io, [file]);
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
   if (targetProblem) throw usageError(`--target ${maskCredentials(opts.target!)}: ${targetProblem}`);
 
@@ -60,6 +60,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     return ExitCode.invalidInput;
   }
   const loaded = { ...loadedResult.loaded, file };
+  await outputs.refuseInputs(dataFilesOf(loaded.scenario, resolve(io.cwd, file)), 'a data file of the scenario');
   const err = colorsFor(io.stderr, io.env);
   let stack: ReferenceTarget | undefined;
   let target = opts.target ?? loaded.scenario.target;
