@@ -112,3 +112,35 @@ thresholds: [p99 < 1ms]
     });
   });
 });
+
+describe('the secrets telemetry.promql.auth names', () => {
+  const scenario = (target: string) => `name: promq
+target: ${target}
+telemetry:
+  promql:
+    url: http://127.0.0.1:9
+    auth: { bearerTokenEnv: PROM_TOKEN }
+  metrics:
+    queueWaiting: { query: "sum(x)" }
+phases: [{ duration: 1s, arrivalRate: 1 }]
+flows: [{ name: f, steps: [{ get: / }] }]
+`;
+
+  it('are checked when the scenario is read: validate says so, and run and capacity stop before the target is probed', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario(`http://127.0.0.1:${await closedPort()}`) });
+    const v = await runCli(['validate', 's.yaml'], { cwd: dir });
+    expect(v.code).toBe(ExitCode.invalidInput);
+    expect(v.stderr).toMatch(/^s\.yaml:6:\d+ telemetry\.promql\.auth\.bearerTokenEnv: environment variable PROM_TOKEN is not set$/m);
+    const bad = await runCli(['validate', 's.yaml'], { cwd: dir, env: { PROM_TOKEN: 'tok\x01123' } });
+    expect(bad.stderr).toContain('environment variable PROM_TOKEN holds a control character');
+    expect(bad.stderr).not.toContain('tok');
+    expect((await runCli(['validate', 's.yaml'], { cwd: dir, env: { PROM_TOKEN: 'tok123\n' } })).code).toBe(ExitCode.ok);
+    // The target's port is closed: exit 3, not "unreachable", shows the check came first.
+    for (const argv of [['run', 's.yaml', '--no-progress'], ['capacity', 's.yaml', '--replicas', '1']]) {
+      const r = await runCli(argv, { cwd: dir });
+      expect(r.code, argv[0]).toBe(ExitCode.invalidInput);
+      expect(r.stderr, argv[0]).toContain('environment variable PROM_TOKEN is not set');
+      expect(r.stderr, argv[0]).not.toContain('unreachable');
+    }
+  });
+});
