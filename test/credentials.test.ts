@@ -66,6 +66,7 @@ flows:
     steps:
       - get: /api/x
       - get: ${other.url}/elsewhere
+      - get: ${target.url.replace('http://', 'http://bob:hunt%3Aer2@')}/abs
 telemetry:
   interval: 200ms
   drainTimeout: 0s
@@ -86,13 +87,23 @@ thresholds: [p99 < 1ms]
       // Another origin a step names never gets the target's credentials.
       expect(other.seen.length).toBe(10);
       expect(other.seen.every((s) => s.auth === undefined)).toBe(true);
+      // A step URL's own credentials go to that URL as HTTP Basic auth, in place of the target's.
+      const abs = target.seen.filter((s) => s.path === '/abs');
+      expect(abs.length).toBe(10);
+      expect(abs.every((s) => s.auth === `Basic ${Buffer.from('bob:hunt:er2').toString('base64')}`)).toBe(true);
 
       const masked = target.url.replace('http://', 'http://***@');
       expect(result.target).toBe(masked);
       expect(result.telemetry.source).toBe(`${masked}/metrics`);
+      // The step's default name (method and URL) is masked: in the endpoints, the histograms and every output.
+      const named = result as unknown as { endpoints: { name: string }[]; histograms: Record<string, string> };
+      expect(named.endpoints.map((e) => e.name)).toContain(`GET ${masked}/abs`);
+      expect(Object.keys(named.histograms)).toContain(`GET ${masked}/abs`);
+      const cmp = await runCli(['compare', 'r.json', 'r.json'], { cwd: dir });
+      expect(cmp.stdout).toContain(`${masked}/abs`);
       const files = Object.fromEntries(await Promise.all(['r.json', 'r.html', 'r.md', 'r.xml'].map(async (f) => [f, await readFile(join(dir, f), 'utf8')] as const)));
-      for (const [name, text] of Object.entries({ stdout: r.stdout, stderr: r.stderr, ...files })) {
-        expect(text, name).not.toMatch(/s3cr|user:/);
+      for (const [name, text] of Object.entries({ stdout: r.stdout, stderr: r.stderr, compare: cmp.stdout + cmp.stderr, ...files })) {
+        expect(text, name).not.toMatch(/s3cr|user:|hunt|bob/);
       }
       expect(r.stderr).toContain(`against ${masked}`);
       expect(r.stdout).toContain(masked);
