@@ -155,3 +155,59 @@ flows: [{ name: f, steps: [{ get: / }] }]
     }
   });
 });
+
+describe('capacity with credentials in its URLs', () => {
+  const scenario = `name: cap
+target: http://127.0.0.1:1
+phases: [{ duration: 10s, arrivalRate: 5 }]
+flows: [{ name: f, steps: [{ get: /x }] }]
+telemetry: { interval: 200ms, drainTimeout: 0s, metrics: { queueWaiting: { name: q_jobs } } }
+`;
+
+  it('masks them in flag errors, the ready URL\'s error, capacity.json and HTML, and sends them as HTTP Basic auth', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario });
+    const flags = await runCli(['capacity', 's.yaml', '-r', '1', '--target', 'http://u:capsecret@127.0.0.1:99999'], { cwd: dir });
+    expect(flags.code).toBe(ExitCode.usage);
+    expect(flags.stderr).toContain('--target http://***@127.0.0.1:99999: ');
+    const redis = await runCli(['capacity', 's.yaml', '-r', '1', '--redis-address', 'redis://u:capsecret@h:6379'], { cwd: dir });
+    expect(redis.code).toBe(ExitCode.usage);
+    expect(flags.stderr + redis.stderr).not.toContain('capsecret');
+
+    // The ready URL never answers 2xx: the resize fails (exit 7) after polling it with its credentials.
+    const ready = await recordingServer(() => ({ status: 503, body: 'not yet' }));
+    try {
+      const r = await runCli(['capacity', 's.yaml', '-r', '1', '--target', ready.url, '--scale-cmd', 'echo {n}', '--ready-timeout', '1s',
+        '--ready-url', `${ready.url.replace('http://', 'http://u:readysecret@')}/ready`, '--out', 'cap.json', '--html', 'cap.html'], { cwd: dir });
+      expect(r.code).toBe(ExitCode.stackFailed);
+      expect(ready.seen.length).toBeGreaterThan(0);
+      expect(ready.seen.every((s) => s.path === '/ready' && s.auth === `Basic ${Buffer.from('u:readysecret').toString('base64')}`)).toBe(true);
+      const json = await readFile(join(dir, 'cap.json'), 'utf8');
+      const masked = `${ready.url.replace('http://', 'http://***@')}/ready`;
+      expect(JSON.parse(json)).toMatchObject({ settings: { readyUrl: masked }, error: { message: expect.stringContaining(`${masked} was not ready`) } });
+      expect(r.stderr).toContain(`${masked} was not ready`);
+      const html = await readFile(join(dir, 'cap.html'), 'utf8');
+      for (const [name, text] of Object.entries({ stdout: r.stdout, stderr: r.stderr, json, html })) expect(text, name).not.toContain('readysecret');
+    } finally {
+      await ready.close();
+    }
+  });
+
+  it('reads the target\'s metrics for its queue\'s list with the target\'s credentials', async () => {
+    const controller = new AbortController();
+    const target = await recordingServer((req) => {
+      // The first read of /metrics is the one for the queue's list; the run is stopped there.
+      if (req.url === '/metrics') controller.abort();
+      return { status: 200, body: req.url === '/metrics' ? 'q_jobs 0\n' : '{}' };
+    });
+    try {
+      const dir = await tempFiles({ 's.yaml': scenario });
+      const r = await runCli(['capacity', 's.yaml', '-r', '1', '--target', target.url.replace('http://', 'http://u:capsecret@')], { cwd: dir, signal: controller.signal });
+      expect(r.code, r.stderr).toBe(ExitCode.aborted);
+      const metrics = target.seen.filter((s) => s.path === '/metrics');
+      expect(metrics[0]?.auth).toBe(`Basic ${Buffer.from('u:capsecret').toString('base64')}`);
+      expect(r.stdout + r.stderr).not.toContain('capsecret');
+    } finally {
+      await target.close();
+    }
+  });
+});
