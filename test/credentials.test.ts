@@ -211,3 +211,40 @@ telemetry: { interval: 200ms, drainTimeout: 0s, metrics: { queueWaiting: { name:
     }
   });
 });
+
+describe('report and compare mask credentials a result file holds', () => {
+  it('an older or hand-edited results.json or capacity.json: target, endpoint names, histograms, error samples and settings', async () => {
+    const base = JSON.parse(await readFile(new URL('./fixtures/run-result.json', import.meta.url), 'utf8')) as {
+      target: string; endpoints: { name: string }[]; histograms: Record<string, string>; errorSamples: Record<string, string>;
+    };
+    const secret = (s: string): string => s.replace('/files', 'http://bob:hunter2@127.0.0.1:1/files');
+    const run = {
+      ...base,
+      target: 'http://alice:s3cr3t@127.0.0.1:8080',
+      endpoints: base.endpoints.map((e) => ({ ...e, name: secret(e.name) })),
+      histograms: Object.fromEntries(Object.entries(base.histograms).map(([k, v]) => [secret(k), v])),
+      errorSamples: { http_4xx: 'status 404 from http://carol:pw3@127.0.0.1:1/x' },
+    };
+    expect(JSON.stringify(run)).toMatch(/hunter2/);
+    const cap = JSON.parse(await readFile(new URL('./fixtures/capacity-result.json', import.meta.url), 'utf8')) as { settings: object };
+    const capacity = {
+      ...cap, target: 'http://alice:s3cr3t@127.0.0.1:8080', error: { message: 'http://u:readysecret@127.0.0.1:1/ready was not ready', exitCode: 7 },
+      settings: { ...cap.settings, readyUrl: 'http://u:readysecret@127.0.0.1:1/ready', scaleCmd: 'curl http://u:readysecret@h/scale?n={n}' },
+    };
+    const dir = await tempFiles({ 'r.json': JSON.stringify(run), 'c.json': JSON.stringify(capacity) });
+    const outputs: Record<string, string> = {};
+    for (const [name, argv] of Object.entries({ run: ['report', 'r.json', '--html', 'r.html'], capacity: ['report', 'c.json', '--html', 'c.html'] })) {
+      const r = await runCli(argv, { cwd: dir });
+      expect(r.code, r.stderr).toBe(ExitCode.ok);
+      outputs[name] = r.stdout + r.stderr + await readFile(join(dir, argv[3]!), 'utf8');
+    }
+    const cmp = await runCli(['compare', 'r.json', 'r.json', '--junit', 'c.xml'], { cwd: dir });
+    expect(cmp.code, cmp.stderr).toBe(ExitCode.ok);
+    outputs.compare = cmp.stdout + cmp.stderr + await readFile(join(dir, 'c.xml'), 'utf8');
+    expect(outputs.run).toContain('http://***@127.0.0.1:8080');
+    expect(outputs.run).toContain('GET http://***@127.0.0.1:1/files/*');
+    expect(outputs.capacity).toContain('http://***@127.0.0.1:1/ready was not ready');
+    expect(outputs.compare).toContain('GET http://***@127.0.0.1:1/files/*');
+    for (const [name, text] of Object.entries(outputs)) expect(text, name).not.toMatch(/s3cr3t|hunter2|pw3|readysecret|alice|bob:|carol/);
+  });
+});
