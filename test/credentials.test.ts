@@ -66,6 +66,7 @@ flows:
     steps:
       - get: /api/x
       - get: ${other.url}/elsewhere
+      - get: ${target.url.replace('http://', 'http://bob:hunt%3Aer2@')}/abs
 telemetry:
   interval: 200ms
   drainTimeout: 0s
@@ -86,13 +87,23 @@ thresholds: [p99 < 1ms]
       // Another origin a step names never gets the target's credentials.
       expect(other.seen.length).toBe(10);
       expect(other.seen.every((s) => s.auth === undefined)).toBe(true);
+      // A step URL's own credentials go to that URL as HTTP Basic auth, in place of the target's.
+      const abs = target.seen.filter((s) => s.path === '/abs');
+      expect(abs.length).toBe(10);
+      expect(abs.every((s) => s.auth === `Basic ${Buffer.from('bob:hunt:er2').toString('base64')}`)).toBe(true);
 
       const masked = target.url.replace('http://', 'http://***@');
       expect(result.target).toBe(masked);
       expect(result.telemetry.source).toBe(`${masked}/metrics`);
+      // The step's default name (method and URL) is masked: in the endpoints, the histograms and every output.
+      const named = result as unknown as { endpoints: { name: string }[]; histograms: Record<string, string> };
+      expect(named.endpoints.map((e) => e.name)).toContain(`GET ${masked}/abs`);
+      expect(Object.keys(named.histograms)).toContain(`GET ${masked}/abs`);
+      const cmp = await runCli(['compare', 'r.json', 'r.json'], { cwd: dir });
+      expect(cmp.stdout).toContain(`${masked}/abs`);
       const files = Object.fromEntries(await Promise.all(['r.json', 'r.html', 'r.md', 'r.xml'].map(async (f) => [f, await readFile(join(dir, f), 'utf8')] as const)));
-      for (const [name, text] of Object.entries({ stdout: r.stdout, stderr: r.stderr, ...files })) {
-        expect(text, name).not.toMatch(/s3cr|user:/);
+      for (const [name, text] of Object.entries({ stdout: r.stdout, stderr: r.stderr, compare: cmp.stdout + cmp.stderr, ...files })) {
+        expect(text, name).not.toMatch(/s3cr|user:|hunt|bob/);
       }
       expect(r.stderr).toContain(`against ${masked}`);
       expect(r.stdout).toContain(masked);
@@ -110,5 +121,130 @@ thresholds: [p99 < 1ms]
       expect(bad.code).toBe(ExitCode.usage);
       expect(bad.stderr).toContain('--target http://***@127.0.0.1:99999: not a valid URL: "http://***@127.0.0.1:99999"');
     });
+  });
+});
+
+describe('the secrets telemetry.promql.auth names', () => {
+  const scenario = (target: string) => `name: promq
+target: ${target}
+telemetry:
+  promql:
+    url: http://127.0.0.1:9
+    auth: { bearerTokenEnv: PROM_TOKEN }
+  metrics:
+    queueWaiting: { query: "sum(x)" }
+phases: [{ duration: 1s, arrivalRate: 1 }]
+flows: [{ name: f, steps: [{ get: / }] }]
+`;
+
+  it('are checked when the scenario is read: validate says so, and run and capacity stop before the target is probed', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario(`http://127.0.0.1:${await closedPort()}`) });
+    const v = await runCli(['validate', 's.yaml'], { cwd: dir });
+    expect(v.code).toBe(ExitCode.invalidInput);
+    expect(v.stderr).toMatch(/^s\.yaml:6:\d+ telemetry\.promql\.auth\.bearerTokenEnv: environment variable PROM_TOKEN is not set$/m);
+    const bad = await runCli(['validate', 's.yaml'], { cwd: dir, env: { PROM_TOKEN: 'tok\x01123' } });
+    expect(bad.stderr).toContain('environment variable PROM_TOKEN holds a control character');
+    expect(bad.stderr).not.toContain('tok');
+    expect((await runCli(['validate', 's.yaml'], { cwd: dir, env: { PROM_TOKEN: 'tok123\n' } })).code).toBe(ExitCode.ok);
+    // The target's port is closed: exit 3, not "unreachable", shows the check came first.
+    for (const argv of [['run', 's.yaml', '--no-progress'], ['capacity', 's.yaml', '--replicas', '1']]) {
+      const r = await runCli(argv, { cwd: dir });
+      expect(r.code, argv[0]).toBe(ExitCode.invalidInput);
+      expect(r.stderr, argv[0]).toContain('environment variable PROM_TOKEN is not set');
+      expect(r.stderr, argv[0]).not.toContain('unreachable');
+    }
+  });
+});
+
+describe('capacity with credentials in its URLs', () => {
+  const scenario = `name: cap
+target: http://127.0.0.1:1
+phases: [{ duration: 10s, arrivalRate: 5 }]
+flows: [{ name: f, steps: [{ get: /x }] }]
+telemetry: { interval: 200ms, drainTimeout: 0s, metrics: { queueWaiting: { name: q_jobs } } }
+`;
+
+  it('masks them in flag errors, the ready URL\'s error, capacity.json and HTML, and sends them as HTTP Basic auth', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario });
+    const flags = await runCli(['capacity', 's.yaml', '-r', '1', '--target', 'http://u:capsecret@127.0.0.1:99999'], { cwd: dir });
+    expect(flags.code).toBe(ExitCode.usage);
+    expect(flags.stderr).toContain('--target http://***@127.0.0.1:99999: ');
+    const redis = await runCli(['capacity', 's.yaml', '-r', '1', '--redis-address', 'redis://u:capsecret@h:6379'], { cwd: dir });
+    expect(redis.code).toBe(ExitCode.usage);
+    expect(flags.stderr + redis.stderr).not.toContain('capsecret');
+
+    // The ready URL never answers 2xx: the resize fails (exit 7) after polling it with its credentials.
+    const ready = await recordingServer(() => ({ status: 503, body: 'not yet' }));
+    try {
+      const r = await runCli(['capacity', 's.yaml', '-r', '1', '--target', ready.url, '--scale-cmd', 'echo {n}', '--ready-timeout', '1s',
+        '--ready-url', `${ready.url.replace('http://', 'http://u:readysecret@')}/ready`, '--out', 'cap.json', '--html', 'cap.html'], { cwd: dir });
+      expect(r.code).toBe(ExitCode.stackFailed);
+      expect(ready.seen.length).toBeGreaterThan(0);
+      expect(ready.seen.every((s) => s.path === '/ready' && s.auth === `Basic ${Buffer.from('u:readysecret').toString('base64')}`)).toBe(true);
+      const json = await readFile(join(dir, 'cap.json'), 'utf8');
+      const masked = `${ready.url.replace('http://', 'http://***@')}/ready`;
+      expect(JSON.parse(json)).toMatchObject({ settings: { readyUrl: masked }, error: { message: expect.stringContaining(`${masked} was not ready`) } });
+      expect(r.stderr).toContain(`${masked} was not ready`);
+      const html = await readFile(join(dir, 'cap.html'), 'utf8');
+      for (const [name, text] of Object.entries({ stdout: r.stdout, stderr: r.stderr, json, html })) expect(text, name).not.toContain('readysecret');
+    } finally {
+      await ready.close();
+    }
+  });
+
+  it('reads the target\'s metrics for its queue\'s list with the target\'s credentials', async () => {
+    const controller = new AbortController();
+    const target = await recordingServer((req) => {
+      // The first read of /metrics is the one for the queue's list; the run is stopped there.
+      if (req.url === '/metrics') controller.abort();
+      return { status: 200, body: req.url === '/metrics' ? 'q_jobs 0\n' : '{}' };
+    });
+    try {
+      const dir = await tempFiles({ 's.yaml': scenario });
+      const r = await runCli(['capacity', 's.yaml', '-r', '1', '--target', target.url.replace('http://', 'http://u:capsecret@')], { cwd: dir, signal: controller.signal });
+      expect(r.code, r.stderr).toBe(ExitCode.aborted);
+      const metrics = target.seen.filter((s) => s.path === '/metrics');
+      expect(metrics[0]?.auth).toBe(`Basic ${Buffer.from('u:capsecret').toString('base64')}`);
+      expect(r.stdout + r.stderr).not.toContain('capsecret');
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe('report and compare mask credentials a result file holds', () => {
+  it('an older or hand-edited results.json or capacity.json: target, endpoint names, histograms, error samples and settings', async () => {
+    const base = JSON.parse(await readFile(new URL('./fixtures/run-result.json', import.meta.url), 'utf8')) as {
+      target: string; endpoints: { name: string }[]; histograms: Record<string, string>; errorSamples: Record<string, string>;
+    };
+    const secret = (s: string): string => s.replace('/files', 'http://bob:hunter2@127.0.0.1:1/files');
+    const run = {
+      ...base,
+      target: 'http://alice:s3cr3t@127.0.0.1:8080',
+      endpoints: base.endpoints.map((e) => ({ ...e, name: secret(e.name) })),
+      histograms: Object.fromEntries(Object.entries(base.histograms).map(([k, v]) => [secret(k), v])),
+      errorSamples: { http_4xx: 'status 404 from http://carol:pw3@127.0.0.1:1/x' },
+    };
+    expect(JSON.stringify(run)).toMatch(/hunter2/);
+    const cap = JSON.parse(await readFile(new URL('./fixtures/capacity-result.json', import.meta.url), 'utf8')) as { settings: object };
+    const capacity = {
+      ...cap, target: 'http://alice:s3cr3t@127.0.0.1:8080', error: { message: 'http://u:readysecret@127.0.0.1:1/ready was not ready', exitCode: 7 },
+      settings: { ...cap.settings, readyUrl: 'http://u:readysecret@127.0.0.1:1/ready', scaleCmd: 'curl http://u:readysecret@h/scale?n={n}' },
+    };
+    const dir = await tempFiles({ 'r.json': JSON.stringify(run), 'c.json': JSON.stringify(capacity) });
+    const outputs: Record<string, string> = {};
+    for (const [name, argv] of Object.entries({ run: ['report', 'r.json', '--html', 'r.html'], capacity: ['report', 'c.json', '--html', 'c.html'] })) {
+      const r = await runCli(argv, { cwd: dir });
+      expect(r.code, r.stderr).toBe(ExitCode.ok);
+      outputs[name] = r.stdout + r.stderr + await readFile(join(dir, argv[3]!), 'utf8');
+    }
+    const cmp = await runCli(['compare', 'r.json', 'r.json', '--junit', 'c.xml'], { cwd: dir });
+    expect(cmp.code, cmp.stderr).toBe(ExitCode.ok);
+    outputs.compare = cmp.stdout + cmp.stderr + await readFile(join(dir, 'c.xml'), 'utf8');
+    expect(outputs.run).toContain('http://***@127.0.0.1:8080');
+    expect(outputs.run).toContain('GET http://***@127.0.0.1:1/files/*');
+    expect(outputs.capacity).toContain('http://***@127.0.0.1:1/ready was not ready');
+    expect(outputs.compare).toContain('GET http://***@127.0.0.1:1/files/*');
+    for (const [name, text] of Object.entries(outputs)) expect(text, name).not.toMatch(/s3cr3t|hunter2|pw3|readysecret|alice|bob:|carol/);
   });
 });

@@ -6,6 +6,7 @@ import { formatDuration } from '../scenarios/duration.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { queueListFromMetrics } from '../telemetry/queue-list.js';
 import { planTelemetry } from '../telemetry/telemetry-plan.js';
+import { metricsEndpoint } from '../telemetry/telemetry-source.js';
 import type { CapacitySettings } from './capacity-result.js';
 import { CountSearch, type ReplicaCountResult } from './count-search.js';
 import { crossCheck } from './cross-check.js';
@@ -70,7 +71,8 @@ export function describeStep(v: StepVerdict): string {
 async function listFromMetrics(urls: readonly string[], queue: string): Promise<string | undefined> {
   if (!urls.length) return undefined;
   try {
-    const res = await request(urls[0]!, { headersTimeout: 5000, bodyTimeout: 5000 });
+    const at = metricsEndpoint(urls[0]!);
+    const res = await request(at.url, { headers: at.authorization === undefined ? {} : { authorization: at.authorization }, headersTimeout: 5000, bodyTimeout: 5000 });
     const text = await res.body.text();
     return res.statusCode === 200 ? queueListFromMetrics(text, queue) : undefined;
   } catch {
@@ -167,7 +169,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
     outcome.crossChecks = found.map((d) => ({ text: d.text, settled: !signal.aborted && !remaining.some((r) => r.kind === d.kind && r.replicas.join() === d.replicas.join()) }));
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    outcome.error = { message: e.message, exitCode: e.exitCode };
+    outcome.error = { message: maskCredentials(e.message), exitCode: e.exitCode };
     outcome.crossChecks = outcome.crossChecks.map((c) => ({ ...c, settled: false }));
   }
   return snapshot();

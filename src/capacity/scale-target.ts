@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { ExitCode, UserError } from '../exit-codes.js';
 import { startReferenceTarget } from '../stack/reference-target.js';
+import { maskCredentials } from '../mask-credentials.js';
+import { metricsEndpoint } from '../telemetry/telemetry-source.js';
 
 /** A target brought to a replica count. */
 export interface ScaledTarget {
@@ -13,7 +15,8 @@ export interface ScaledTarget {
   stop: () => Promise<void>;
 }
 
-const failed = (message: string): UserError => new UserError(message, ExitCode.stackFailed);
+/** A resize that failed (exit 7); URLs in the message (the ready URL, the command and its output) have their credentials masked. */
+const failed = (message: string): UserError => new UserError(maskCredentials(message), ExitCode.stackFailed);
 
 /** The reference stack with `replicas` workers: a fresh stack (new database) for each count. */
 export async function scaleReference(stack: Record<string, unknown> | undefined, replicas: number, env: Readonly<Record<string, string | undefined>>): Promise<ScaledTarget> {
@@ -63,13 +66,15 @@ function runScaleCommand(command: string, replicas: number, opts: { env: Readonl
   });
 }
 
-/** Polls `url` once a second until it answers 2xx; fails after `timeoutMs`. */
+/** Polls `url` once a second until it answers 2xx (its `user:pass@` sent as HTTP Basic auth); fails after `timeoutMs`. */
 async function waitReady(url: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const at = metricsEndpoint(url);
+  const headers = at.authorization === undefined ? {} : { authorization: at.authorization };
   let last = 'no answer yet';
   while (!signal.aborted) {
     try {
-      const res = await request(url, { headersTimeout: 5000, bodyTimeout: 5000, signal });
+      const res = await request(at.url, { headers, headersTimeout: 5000, bodyTimeout: 5000, signal });
       await res.body.dump();
       if (res.statusCode >= 200 && res.statusCode < 300) return;
       last = `HTTP ${res.statusCode}`;
@@ -77,7 +82,7 @@ async function waitReady(url: string, timeoutMs: number, signal: AbortSignal): P
       if (signal.aborted) return;
       last = err instanceof Error ? err.message : String(err);
     }
-    if (Date.now() >= deadline) throw failed(`${url} was not ready within ${Math.round(timeoutMs / 1000)} s after scaling (last: ${last})`);
+    if (Date.now() >= deadline) throw failed(`${at.shown} was not ready within ${Math.round(timeoutMs / 1000)} s after scaling (last: ${last})`);
     await sleep(Math.min(1000, Math.max(0, deadline - Date.now())), undefined, { signal }).catch(() => undefined);
   }
 }

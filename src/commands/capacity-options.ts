@@ -6,6 +6,7 @@ import { parseDuration } from '../scenarios/duration.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { redisAddressProblem } from '../reporters/k8s.js';
+import { maskCredentials } from '../mask-credentials.js';
 
 /** Without --max-steady, an undecided step may be measured this many windows in all. */
 export const DEFAULT_WINDOWS_PER_STEP = 3;
@@ -89,7 +90,7 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
   });
   for (const [flag, v] of [['--target', f.target], ['--ready-url', f.readyUrl]] as const) {
     const problem = v === undefined ? undefined : targetUrlProblem(v);
-    if (problem) throw usageError(`${flag} ${v}: ${problem}`);
+    if (problem) throw usageError(`${flag} ${maskCredentials(v!)}: ${problem}`);
   }
   if (f.readyUrl !== undefined && f.scaleCmd === undefined) throw usageError('--ready-url goes with --scale-cmd (it is polled after each resize)');
   if (f.scaleCmd !== undefined && f.readyUrl === undefined) throw usageError('--scale-cmd needs --ready-url, the URL to wait for after each resize');
@@ -103,7 +104,7 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
   const maxSteadyMs = f.maxSteady === undefined ? DEFAULT_WINDOWS_PER_STEP * steadyMs : duration('--max-steady', f.maxSteady, 3000);
   if (maxSteadyMs < steadyMs) throw usageError(`--max-steady ${f.maxSteady} is shorter than --steady (${steadyMs / 1000} s): it bounds the windows measured at one rate`);
   const redisProblem = f.redisAddress === undefined ? undefined : redisAddressProblem(f.redisAddress);
-  if (redisProblem) throw usageError(`--redis-address ${f.redisAddress}: ${redisProblem}`);
+  if (redisProblem) throw usageError(maskCredentials(`--redis-address ${f.redisAddress}: ${redisProblem}`));
   const scenarioThresholds = f.scenarioThresholds !== false;
   if (!scenarioThresholds && slos.length === 0) throw usageError('--no-scenario-thresholds needs at least one --slo to judge the steps by');
   return {

@@ -3,6 +3,7 @@ import type { CapacityResult } from '../capacity/capacity-result.js';
 import type { RunResult } from '../analyzers/run-result.js';
 import { decodeHistogram } from '../engine/latency-histogram.js';
 import { inputError } from '../exit-codes.js';
+import { maskCredentials } from '../mask-credentials.js';
 import { readTextFile, TextFileError } from '../scenarios/read-text-file.js';
 
 /**
@@ -22,6 +23,22 @@ async function readResultText(file: string, cwd: string): Promise<string> {
 }
 
 /**
+ * The file's JSON with the credentials of every URL in its strings and keys
+ * masked (`http://***@host`): a result written by an older version, or edited
+ * by hand, may hold them in its target, endpoint names, histogram keys, error
+ * samples or settings, and `report` and `compare` must not copy them on.
+ */
+function parseMasked(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (typeof value === 'string') return maskCredentials(value);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const keys = Object.keys(value);
+    if (keys.every((k) => maskCredentials(k) === k)) return value;
+    return Object.fromEntries(keys.map((k) => [maskCredentials(k), (value as Record<string, unknown>)[k]]));
+  });
+}
+
+/**
  * Reads a RunResult file, or fails with exit 3 saying what is wrong with it;
  * a result from a run stopped early is refused unless `allowAborted`.
  */
@@ -29,7 +46,7 @@ export async function readResult(file: string, cwd: string, opts: { allowAborted
   const text = await readResultText(file, cwd);
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseMasked(text);
   } catch (err) {
     throw inputError(`${file}: not JSON (${(err as Error).message})`);
   }
@@ -60,7 +77,7 @@ export async function readCapacity(file: string, cwd: string): Promise<CapacityR
   const text = await readResultText(file, cwd);
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseMasked(text);
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import type { TemplateVars } from '../scenarios/template.js';
 import type { CompiledFlow, CompiledRequest, CompiledScenario } from './compiled-scenario.js';
 import type { HttpClient, HttpRequest } from './http-client.js';
 import type { Recorder } from './recorder.js';
+import { urlCredentials } from '../mask-credentials.js';
 
 const ABSOLUTE_URL = /^https?:\/\//i;
 
@@ -123,19 +124,23 @@ export class FlowRunner {
     const rendered = String(step.url(vars) ?? '');
     let origin = this.compiled.origin;
     let path: string;
+    let ownAuth: string | undefined;
     if (ABSOLUTE_URL.test(rendered)) {
       const u = new URL(rendered);
       origin = u.origin;
       path = u.pathname + u.search;
+      // A step's own `user:pass@` is sent as HTTP Basic auth to that URL, as the target's is to the target.
+      if (u.username || u.password) ownAuth = urlCredentials(rendered).authorization;
     } else path = this.compiled.basePath + (rendered.startsWith('/') ? rendered : `/${rendered}`);
     let headers = step.headers;
     if (step.dynamicHeaders.length > 0) {
       headers = { ...headers };
       for (const [k, render] of step.dynamicHeaders) headers[k] = render(vars);
     }
-    // The target URL's credentials go to the target only, never to another origin a step names.
-    const auth = this.compiled.authorization;
-    if (auth !== undefined && origin === this.compiled.origin && headers.authorization === undefined) headers = { ...headers, authorization: auth };
+    // The target URL's credentials go to the target only, never to another origin a step names;
+    // a step URL's own credentials win over them, and an Authorization header the step sets wins over both.
+    const auth = ownAuth ?? (origin === this.compiled.origin ? this.compiled.authorization : undefined);
+    if (auth !== undefined && headers.authorization === undefined) headers = { ...headers, authorization: auth };
     return {
       origin,
       path,

@@ -9,6 +9,7 @@ import { formatPath, type ScenarioIssue } from './scenario-issue.js';
 import { MAX_SCENARIO_BYTES, readTextFile } from './read-text-file.js';
 import { parseScenarioYaml } from './parse-scenario-yaml.js';
 import { printable } from './printable.js';
+import { promqlAuthIssues } from '../telemetry/telemetry-plan.js';
 
 /** A scenario ready to run: validated, with its data files loaded. */
 export interface LoadedScenario {
@@ -119,6 +120,8 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
   }
   const columns = Object.fromEntries(Object.entries(feeders).map(([k, f]) => [k, f.columns]));
   for (const i of checkScenario(input, columns, env)) issues.push(loc.issue(i.path, i.message, i.atKey));
+  // The secrets telemetry.promql.auth names are checked now, before a stack starts or load is sent.
+  if (parsed.success) for (const i of promqlAuthIssues(parsed.data.telemetry, env)) issues.push(loc.issue(i.path, i.message));
   if (issues.length > 0 || !parsed.success) return { ok: false, issues: issues.sort(byPosition) };
 
   const usedEnv: Record<string, string> = {};

@@ -5,6 +5,7 @@ import { targetUrlProblem } from './target-url.js';
 import { stackOptionsSchema } from '../stack/stack-config.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import { headersSchema } from './header-schema.js';
+import { maskCredentials } from '../mask-credentials.js';
 
 export { durationSchema };
 
@@ -157,7 +158,7 @@ export const stepSchema = z
     const status = s.expect?.status;
     return {
       kind: 'request',
-      name: s.name ?? `${method} ${url}`,
+      name: s.name ?? `${method} ${maskCredentials(url)}`,
       method,
       url,
       urlField: r ? ['request', 'url'] : [method.toLowerCase()],

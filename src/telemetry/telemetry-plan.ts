@@ -17,14 +17,44 @@ export interface TelemetryPlan {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The Authorization header value for `promql.auth`, its secret read from the environment; a missing variable is exit 3. */
+/** The environment variables `promql.auth` reads its secret from, with the scenario path of each. */
+function authVariables(auth: PromqlAuth | undefined): { key: 'bearerTokenEnv' | 'passwordEnv'; name: string }[] {
+  if (!auth) return [];
+  return (['bearerTokenEnv', 'passwordEnv'] as const).flatMap((key) => auth[key] === undefined ? [] : [{ key, name: auth[key] }]);
+}
+
+/**
+ * A secret as read from the environment: surrounding whitespace and newlines
+ * dropped (a Kubernetes secret made with --from-file ends in one), or why it
+ * cannot be sent (unset or empty, or a control character left inside).
+ */
+function readSecret(name: string, env: Env): { value: string } | { problem: string } {
+  const value = env[name]?.trim();
+  if (value === undefined || value === '') return { problem: `environment variable ${name} is not set` };
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return { problem: `environment variable ${name} holds a control character (a line break or tab inside the secret?): an HTTP header cannot carry it` };
+  return { value };
+}
+
+/**
+ * What is wrong with the secrets `promql.auth` names, each with its path in
+ * the scenario: checked when the scenario is loaded (validate, run and
+ * capacity), before a stack starts or load is sent.
+ */
+export function promqlAuthIssues(config: TelemetryConfig | undefined, env: Env): { path: (string | number)[]; message: string }[] {
+  return authVariables(config?.promql?.auth).flatMap(({ key, name }) => {
+    const s = readSecret(name, env);
+    return 'problem' in s ? [{ path: ['telemetry', 'promql', 'auth', key], message: s.problem }] : [];
+  });
+}
+
+/** The Authorization header value for `promql.auth`, its secret read from the environment; a missing or unusable one is exit 3. */
 export function promqlAuthorization(auth: PromqlAuth | undefined, env: Env): string | undefined {
   if (!auth) return undefined;
   const read = (key: 'bearerTokenEnv' | 'passwordEnv'): string => {
-    const name = auth[key]!;
-    const value = env[name];
-    if (value === undefined || value === '') throw inputError(`telemetry.promql.auth.${key}: environment variable ${name} is not set`);
-    return value;
+    const s = readSecret(auth[key]!, env);
+    if ('problem' in s) throw inputError(`telemetry.promql.auth.${key}: ${s.problem}`);
+    return s.value;
   };
   if (auth.bearerTokenEnv !== undefined) return `Bearer ${read('bearerTokenEnv')}`;
   return `Basic ${Buffer.from(`${auth.username}:${read('passwordEnv')}`, 'utf8').toString('base64')}`;
