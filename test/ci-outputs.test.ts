@@ -127,6 +127,7 @@ describe('a run that dropped most of its arrivals', () => {
     const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
     const it = result.totals.iterations;
     // 1 in flight, each 200 ms: about 5 of the 20 arrivals start.
+    expect(it.arrivals).toBe(it.offered);
     expect(it.dropped / it.offered).toBeGreaterThan(0.5);
     expect(result.passed).toBe(false);
     expect(result.thresholds.map((t) => t.expression)).toEqual(['p99 < 10s', 'dropped_rate <= 1%']);
@@ -144,6 +145,24 @@ describe('a run that dropped most of its arrivals', () => {
     const html = await readFile(join(dir, 'r.html'), 'utf8');
     expect(html).toContain('<div class="verdict fail">FAILED: 1 of 2 thresholds</div>');
     expect(html).toMatch(new RegExp(`<code>dropped_rate &lt;= 1% \\(default\\)</code></td><td class="num">${shown}</td><td class="num">&lt;= 1.00%</td><td class="num"><span class="fail">FAIL</span>`));
+  });
+
+  it('divides by the arrivals only: many vus iterations before an arrivalRate phase do not water the default down', async () => {
+    const dir = await tempFiles({
+      's.yaml': `name: dilute\ntarget: ${server.url}\nmaxInFlight: 1\n` +
+        'phases: [{ duration: 1s, vus: 200 }, { duration: 1s, arrivalRate: 20 }]\nflows: [{ name: f, steps: [{ get: /delay/50 }] }]\n',
+    });
+    const r = await runCli(['run', 's.yaml', '--no-progress', '--out', 'r.json'], { cwd: dir });
+    expect(r.stdout).toMatch(/dropped_rate <= 1% \(default\) +│ [\d.]+% +│ FAIL/);
+    expect(r.code).toBe(ExitCode.thresholdsFailed);
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    const it = result.totals.iterations;
+    // Thousands of closed-model iterations, 20 arrivals; the first arrival finds the last vus iterations in flight.
+    expect(it.arrivals).toBe(20);
+    expect(it.offered).toBeGreaterThan(500);
+    expect(it.dropped).toBeGreaterThan(0);
+    expect(result.flows[0]!.arrivals).toBe(20);
+    expect(result.thresholds).toEqual([{ metric: 'dropped_rate', expression: 'dropped_rate <= 1%', actual: it.dropped / 20, limit: 0.01, ok: false, default: true }]);
   });
 
   it('a dropped_rate threshold of the scenario\'s own replaces the default', async () => {

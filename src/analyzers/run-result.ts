@@ -28,7 +28,10 @@ export interface FlowResult {
   name: string;
   /** Iterations that ran to the end or to an error. */
   iterations: number;
+  /** Scheduled (open model) or begun (closed model). */
   offered: number;
+  /** Of those, the open model's arrivals (started or dropped); absent in results from before it existed. */
+  arrivals?: number;
   started: number;
   completed: number;
   failed: number;
@@ -151,7 +154,7 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   for (const f of flows) scopes.set(f.name, { samples: f.iterations, latencyMs: f.durationMs, errorRate: f.iterations ? f.failed / f.iterations : 0, rps: f.iterations / durationSec });
   for (const e of endpoints) scopes.set(e.name, { samples: e.requests, ...e });
   const it = final.iterations;
-  const total = { samples: totalStats.requests, ...totalStats, arrivals: { offered: it.offered, dropped: it.dropped } };
+  const total = { samples: totalStats.requests, ...totalStats, arrivals: { offered: it.arrivals, dropped: it.dropped } };
   const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), total, scopes, opts.telemetry?.summary, opts.defaultThresholds);
   return {
     schemaVersion: 1,

@@ -12,7 +12,7 @@ export interface MeasuredScope {
   errorRate: number;
   /** Requests per second (iterations per second for a flow). */
   rps: number;
-  /** The run's arrivals (iterations offered) and how many were dropped; only the run as a whole has them. */
+  /** The run's open-model arrivals (started or dropped; never closed-model iterations) and how many were dropped; only the run as a whole has them. */
   arrivals?: { offered: number; dropped: number };
 }
 

@@ -7,7 +7,7 @@ import type { MonitorSample } from './self-monitor.js';
 export interface TimeseriesPoint {
   /** Seconds since the run start (the second [t, t+1)). */
   t: number;
-  /** Iterations scheduled (open model) or begun (closed model) in this second. */
+  /** Iterations scheduled (open model) or begun (closed model) in this second: the load offered, so not only arrivals. */
   offeredRps: number;
   /** Iterations that finished (completed or failed) in this second. */
   achievedRps: number;

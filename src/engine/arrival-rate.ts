@@ -28,7 +28,7 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
     k += n * shardCount;
     runner.pickFlows(n).forEach((count, flow) => {
       if (count === 0) return;
-      recorder.offered(flow, count);
+      recorder.arrived(flow, count);
       recorder.dropped(flow, count);
     });
   };
@@ -56,7 +56,7 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
         }
         k += shardCount;
         const flow = runner.pickFlow();
-        recorder.offered(flow.index);
+        recorder.arrived(flow.index);
         ctx.scheduleLag(now - at);
         void runner.iterate(flow, ctx.nextIteration(), at);
       }

@@ -24,6 +24,8 @@ export function addCounts(into: Counts, from: Counts): void {
 export interface IterationCounts {
   /** Scheduled (open model) or begun (closed model). */
   offered: number;
+  /** Of those, the open model's arrivals (started or dropped): what dropped_rate divides by. */
+  arrivals: number;
   started: number;
   /** Not started because the in-flight cap was reached. */
   dropped: number;
@@ -33,11 +35,12 @@ export interface IterationCounts {
 }
 
 export function emptyIterations(): IterationCounts {
-  return { offered: 0, started: 0, dropped: 0, completed: 0, failed: 0 };
+  return { offered: 0, arrivals: 0, started: 0, dropped: 0, completed: 0, failed: 0 };
 }
 
 export function addIterations(into: IterationCounts, from: IterationCounts): void {
   into.offered += from.offered;
+  into.arrivals += from.arrivals;
   into.started += from.started;
   into.dropped += from.dropped;
   into.completed += from.completed;
@@ -118,9 +121,19 @@ export class Recorder {
     if (error !== undefined && message !== undefined && this.errorSamples[error] === undefined) this.errorSamples[error] = message;
   }
 
-  offered(flow: number, n = 1): void {
-    this.flowIterations[flow]!.offered += n;
+  /** A closed-model iteration begun by a virtual user: offered, never an arrival (it cannot be dropped). */
+  offered(flow: number): void {
+    this.flowIterations[flow]!.offered++;
+    this.windowIterations.offered++;
+  }
+
+  /** Open-model arrivals due (to be started or dropped): offered, and counted as arrivals for dropped_rate. */
+  arrived(flow: number, n = 1): void {
+    const f = this.flowIterations[flow]!;
+    f.offered += n;
+    f.arrivals += n;
     this.windowIterations.offered += n;
+    this.windowIterations.arrivals += n;
   }
 
   /** Arrivals not started (the in-flight cap was reached): counted, nothing else kept. */

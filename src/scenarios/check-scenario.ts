@@ -5,6 +5,7 @@ import { customMetric, isTelemetryMetric, parseThreshold } from './threshold-exp
 import { didYouMean } from './scenario-issue.js';
 import { requestUrlProblem } from './target-url.js';
 import { echo, nameList } from './printable.js';
+import { headerValueProblem, isHeaderName } from './header-schema.js';
 
 /** Variables every template can use without declaring them. */
 export const BUILTIN_VARIABLES = ['iteration', 'env'] as const;
@@ -16,11 +17,27 @@ export interface SemanticIssue {
   atKey?: boolean;
 }
 
-/** A step the schema refused: its templates are not checked, but what it captures is still known. */
+/** A string of a step that may hold templates, and where it was written in the step. */
+export interface StepText {
+  field: (string | number)[];
+  text: string;
+}
+
+/**
+ * A step the schema refused: what it was written with that can still be
+ * checked (its URLs, headers, body and JSON templates, capture names), so
+ * that `validate` reports those problems in the same pass.
+ */
 export interface UncheckedStep {
   kind: 'unchecked';
   /** Its endpoint name, when one was written. */
   name: string | undefined;
+  /** Each URL written (one per method key or request.url; more than one is itself refused). */
+  urls: StepText[];
+  /** Header values, with the header's name last in the field. */
+  headers: StepText[];
+  /** Body strings and strings in its json. */
+  bodies: StepText[];
   captures: string[];
 }
 
@@ -107,6 +124,20 @@ function sendsAnything(phases: readonly Phase[]): boolean {
   return phases.some((p) => p.durationMs > 0 && (p.kind === 'vus' || (p.kind === 'arrivalRate' && (p.arrivalRate > 0 || p.rampTo > 0))));
 }
 
+/** The checkable parts of a step the schema accepted, in the shape of a refused one's. */
+function partsOf(step: RequestStep): Omit<UncheckedStep, 'kind'> {
+  return {
+    name: step.name,
+    urls: [{ field: step.urlField, text: step.url }],
+    headers: Object.entries(step.headers).map(([key, text]) => ({ field: ['headers', key], text })),
+    bodies: [
+      ...(step.body === undefined ? [] : [{ field: ['body'], text: step.body }]),
+      ...templateStrings(step.json).map((t) => ({ field: ['json', ...t.path], text: t.text })),
+    ],
+    captures: step.capture.map((c) => c.name),
+  };
+}
+
 function checkFlows(input: CheckInput, base: Set<string>, columns: Record<string, string[]>, env: Context['env'], issues: SemanticIssue[]) {
   const flowNames = new Set<string>();
   const endpointNames = new Set<string>();
@@ -119,22 +150,25 @@ function checkFlows(input: CheckInput, base: Set<string>, columns: Record<string
     flow.steps.forEach((step, si) => {
       if (step.kind === 'think') return;
       const at = ['flows', fi, 'steps', si];
-      if (step.kind === 'unchecked') {
-        if (step.name === undefined) allNamed = false;
-        else endpointNames.add(step.name);
-        for (const c of step.captures) ctx.known.add(c);
-        return;
+      const parts = step.kind === 'unchecked' ? step : partsOf(step);
+      if (parts.name === undefined) allNamed = false;
+      else endpointNames.add(parts.name);
+      for (const url of parts.urls) {
+        const urlProblem = requestUrlProblem(url.text);
+        if (urlProblem) issues.push({ path: [...at, ...url.field], message: urlProblem });
+        checkTemplate(url.text, [...at, ...url.field], ctx);
       }
-      endpointNames.add(step.name);
-      const urlProblem = requestUrlProblem(step.url);
-      if (urlProblem) issues.push({ path: [...at, ...step.urlField], message: urlProblem });
-      checkTemplate(step.url, [...at, ...step.urlField], ctx);
-      for (const [key, value] of Object.entries(step.headers)) checkTemplate(value, [...at, 'headers', key], ctx);
-      if (step.body !== undefined) checkTemplate(step.body, [...at, 'body'], ctx);
-      for (const t of templateStrings(step.json)) checkTemplate(t.text, [...at, 'json', ...t.path], ctx);
-      for (const c of step.capture) {
-        if (isBuiltin(c.name)) issues.push({ path: [...at, 'capture', c.name], atKey: true, message: `${c.name} is a built-in variable; capture it under another name` });
-        ctx.known.add(c.name);
+      for (const h of parts.headers) {
+        checkTemplate(h.text, [...at, ...h.field], ctx);
+        // The schema checks a value only under a valid name; under a refused name, check it here.
+        const name = String(h.field[h.field.length - 1]);
+        const valueProblem = isHeaderName(name) ? undefined : headerValueProblem(h.text);
+        if (valueProblem) issues.push({ path: [...at, ...h.field], message: valueProblem });
+      }
+      for (const b of parts.bodies) checkTemplate(b.text, [...at, ...b.field], ctx);
+      for (const c of parts.captures) {
+        if (isBuiltin(c)) issues.push({ path: [...at, 'capture', c], atKey: true, message: `${c} is a built-in variable; capture it under another name` });
+        ctx.known.add(c);
       }
     });
   });

@@ -1,22 +1,50 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { echo } from './printable.js';
 
 /** Longest duration a timer can wait (2^31 − 1 ms, about 24.8 days); longer ones would fire at once. */
 const MAX_DURATION_MS = 2_147_483_647;
 
-/** A duration: `500ms`, `15s`, `2m`, `1h`, or a number of seconds. Parsed to milliseconds. */
+const DESCRIPTION = 'A duration: 500ms, 15s, 2m, 1h, or a number of seconds.';
+
+/** Milliseconds of a duration, or z.NEVER after adding the issue. */
+function toMs(v: number | string, ctx: z.RefinementCtx): number {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 15s or 2m, got ${echo(v)}` });
+    return z.NEVER;
+  }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({ code: 'custom', message: `at most 24 days, got ${echo(v)}` });
+    return z.NEVER;
+  }
+  return ms;
+}
+
+/** A duration: `500ms`, `15s`, `2m`, `1h`, or a number of seconds (0 allowed). Parsed to milliseconds. */
 export const durationSchema = z
   .union([z.number().nonnegative(), z.string()])
-  .meta({ description: 'A duration: 500ms, 15s, 2m, 1h, or a number of seconds.' })
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 15s or 2m, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    if (ms > MAX_DURATION_MS) {
-      ctx.addIssue({ code: 'custom', message: `at most 24 days, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  .meta({ description: DESCRIPTION })
+  .transform(toMs);
+
+/**
+ * A duration above 0, parsed to milliseconds. `tooSmall` is the message for
+ * 0 and for a negative number alike, so `-1`, `0` and `0s` read the same.
+ */
+export function positiveDurationSchema(tooSmall: string) {
+  return z
+    .union([z.number().meta({ exclusiveMinimum: 0 }), z.string()])
+    .meta({ description: DESCRIPTION })
+    .transform((v, ctx) => {
+      if (typeof v === 'number' && v <= 0) {
+        ctx.addIssue({ code: 'custom', message: tooSmall });
+        return z.NEVER;
+      }
+      const ms = toMs(v, ctx);
+      if (ms === 0) {
+        ctx.addIssue({ code: 'custom', message: tooSmall });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}

@@ -1,5 +1,6 @@
-import { feederSchema, scenarioSchema, stepSchema, type FeederSpec, type ThresholdSource } from './schema.js';
-import type { CheckInput, UncheckedStep } from './check-scenario.js';
+import { feederSchema, HTTP_METHODS, scenarioSchema, stepSchema, type FeederSpec, type ThresholdSource } from './schema.js';
+import type { CheckInput, StepText, UncheckedStep } from './check-scenario.js';
+import { templateStrings } from './template.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -7,12 +8,37 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 const fields = scenarioSchema.shape;
 
+/** The strings (numbers too, as headers take them) of a mapping's values, each at `[...at, key]`. */
+function strings(v: unknown, at: string[]): StepText[] {
+  if (!isRecord(v)) return [];
+  return Object.entries(v).flatMap(([key, value]) =>
+    typeof value === 'string' || typeof value === 'number' ? [{ field: [...at, key], text: String(value) }] : []);
+}
+
+/** A body, and the strings of a json body, of a step or its request. */
+function bodies(r: Record<string, unknown>, at: string[]): StepText[] {
+  return [
+    ...(typeof r.body === 'string' ? [{ field: [...at, 'body'], text: r.body }] : []),
+    ...templateStrings(r.json).map((t) => ({ field: [...at, 'json', ...t.path], text: t.text })),
+  ];
+}
+
+/** A step the schema accepted, or the parts of a refused one that can still be checked. */
 function step(raw: unknown): CheckInput['flows'][number]['steps'][number] {
   const parsed = stepSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const r = isRecord(raw) ? raw : {};
-  const captures = isRecord(r.capture) ? Object.keys(r.capture) : [];
-  return { kind: 'unchecked', name: typeof r.name === 'string' ? r.name : undefined, captures } satisfies UncheckedStep;
+  const request = isRecord(r.request) ? r.request : {};
+  const urls: StepText[] = HTTP_METHODS.flatMap((m) => (typeof r[m] === 'string' ? [{ field: [m], text: r[m] }] : []));
+  if (typeof request.url === 'string') urls.push({ field: ['request', 'url'], text: request.url });
+  return {
+    kind: 'unchecked',
+    name: typeof r.name === 'string' ? r.name : undefined,
+    urls,
+    headers: [...strings(r.headers, ['headers']), ...strings(request.headers, ['request', 'headers'])],
+    bodies: [...bodies(r, []), ...bodies(request, ['request'])],
+    captures: isRecord(r.capture) ? Object.keys(r.capture) : [],
+  } satisfies UncheckedStep;
 }
 
 function thresholds(raw: unknown): ThresholdSource[] {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { durationSchema } from './duration-schema.js';
+import { durationSchema, positiveDurationSchema } from './duration-schema.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
 import { targetUrlProblem } from './target-url.js';
 import { stackOptionsSchema } from '../stack/stack-config.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import { headersSchema } from './header-schema.js';
 import { maskCredentials } from '../mask-credentials.js';
+import { echo } from './printable.js';
 
 export { durationSchema };
 
@@ -16,7 +17,7 @@ export { durationSchema };
  */
 
 /** A timeout: a duration above zero. */
-const timeoutSchema = durationSchema.refine((ms) => ms > 0, { message: 'a timeout must be above 0' });
+const timeoutSchema = positiveDurationSchema('a timeout must be above 0');
 
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
 export type HttpMethod = Uppercase<(typeof HTTP_METHODS)[number]>;
@@ -47,13 +48,13 @@ const CAPTURE_BODY_LIMIT_MAX = 1024 * 1024 * 1024;
 const phaseSchema = z
   .strictObject({
     name: z.string().min(1).optional().meta({ description: 'Shown in progress and reports.' }),
-    duration: durationSchema.optional(),
+    duration: positiveDurationSchema('must be above 0: a phase of 0s sends nothing').optional(),
     arrivalRate: rateSchema.optional().meta({ description: `Open model: flow iterations started per second (at most ${LOAD_LIMITS.arrivalRate}).` }),
     rampTo: rateSchema.optional().meta({ description: 'Open model: rate at the end of the phase (linear ramp).' }),
     vus: atMost(z.number().int().positive(), LOAD_LIMITS.vus,
       'each virtual user holds an iteration and a connection; for more load use arrivalRate, or run several generators')
       .optional().meta({ description: `Closed model: virtual users, each looping its flow (at most ${LOAD_LIMITS.vus}).` }),
-    pause: durationSchema.optional().meta({ description: 'A phase with no traffic, this long.' }),
+    pause: positiveDurationSchema('must be above 0').optional().meta({ description: 'A phase with no traffic, this long.' }),
   })
   .superRefine((p, ctx) => {
     const kinds = (['arrivalRate', 'vus', 'pause'] as const).filter((k) => p[k] !== undefined);
@@ -67,8 +68,6 @@ const phaseSchema = z
       return;
     }
     if (kinds[0] !== 'pause' && p.duration === undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `required with ${kinds[0]}` });
-    if (kinds[0] !== 'pause' && p.duration === 0) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'must be above 0: a phase of 0s sends nothing' });
-    if (p.pause === 0) ctx.addIssue({ code: 'custom', path: ['pause'], message: 'must be above 0' });
     if (kinds[0] === 'pause' && p.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a pause phase takes its length from pause' });
     if (p.rampTo !== undefined && kinds[0] !== 'arrivalRate') ctx.addIssue({ code: 'custom', path: ['rampTo'], message: 'rampTo goes with arrivalRate' });
   })
@@ -93,7 +92,7 @@ const captureSchema = z
     const expr = typeof c === 'string' ? c : c.json;
     const path = parseJsonPath(expr);
     if (!path) {
-      ctx.addIssue({ code: 'custom', message: `expected a JSON path like $.id or $.items[0].sku, got ${JSON.stringify(expr)}` });
+      ctx.addIssue({ code: 'custom', message: `expected a JSON path like $.id or $.items[0].sku, got ${echo(expr)}` });
       return z.NEVER;
     }
     return { from: 'json', path, expr };

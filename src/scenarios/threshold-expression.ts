@@ -1,5 +1,6 @@
 import { closest } from 'fastest-levenshtein';
 import { formatDuration, parseDuration } from './duration.js';
+import { echo } from './printable.js';
 
 export const LATENCY_METRICS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
@@ -61,46 +62,46 @@ const EXPR_RE = /^\s*(?:(.*\S)\s*:\s*)?([a-z_0-9.]+)\s*(<=|>=|<|>)\s*(\S.*?)\s*$
 /** Parses a threshold; returns an error message instead when malformed. */
 export function parseThreshold(expression: string): ThresholdExpression | string {
   const m = EXPR_RE.exec(expression);
-  if (!m) return `expected "<metric> <op> <value>" such as "p99 < 200ms" or "error_rate < 1%", got ${JSON.stringify(expression)}`;
+  if (!m) return `expected "<metric> <op> <value>" such as "p99 < 200ms" or "error_rate < 1%", got ${echo(expression)}`;
   const [, scope, metricText, op, valueText] = m as unknown as [string, string | undefined, string, Comparator, string];
   if (!(THRESHOLD_METRICS as readonly string[]).includes(metricText) && !customMetric(metricText)) {
-    return `unknown metric "${metricText}" (did you mean ${closest(metricText, [...THRESHOLD_METRICS])}?); known: ${THRESHOLD_METRICS.join(', ')}, ` +
+    return `unknown metric ${echo(metricText)} (did you mean ${closest(metricText, [...THRESHOLD_METRICS])}?); known: ${THRESHOLD_METRICS.join(', ')}, ` +
       `or a custom telemetry series as <name>.<${CUSTOM_AGGREGATES.join('|')}>`;
   }
   const metric = metricText as ThresholdMetric;
-  if (scope !== undefined && isTelemetryMetric(metric)) return `${metric} is measured on the target as a whole; it takes no scope ("${scope}:")`;
-  if (scope !== undefined && isArrivalMetric(metric)) return `${metric} is counted over the run's arrivals as a whole; it takes no scope ("${scope}:")`;
+  if (scope !== undefined && isTelemetryMetric(metric)) return `${metric} is measured on the target as a whole; it takes no scope (${echo(`${scope}:`)})`;
+  if (scope !== undefined && isArrivalMetric(metric)) return `${metric} is counted over the run's arrivals as a whole; it takes no scope (${echo(`${scope}:`)})`;
   let limit: number | undefined;
   const number = (): number | undefined => (/^-?\d+(\.\d+)?$/.test(valueText) ? Number(valueText) : undefined);
   if (metric === 'queue_drain_time' || metric.startsWith('event_loop_lag.')) {
-    if (/^\d+(\.\d+)?$/.test(valueText)) return `give ${metric} a unit, e.g. "${metric} ${op} ${valueText}s"`;
+    if (/^\d+(\.\d+)?$/.test(valueText)) return `give ${metric} a unit, e.g. ${echo(`${metric} ${op} ${valueText}s`)}`;
     limit = parseDuration(valueText);
-    if (limit === undefined) return `expected a duration such as 30s or 200ms, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined) return `expected a duration such as 30s or 200ms, got ${echo(valueText)}`;
   } else if (metric === 'cache_hit_ratio') {
     const pm = /^(\d+(?:\.\d+)?)\s*%$/.exec(valueText);
     limit = pm ? Number(pm[1]) / 100 : number();
-    if (limit === undefined || limit < 0 || limit > 1) return `expected a percentage such as 80% or a fraction such as 0.8, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined || limit < 0 || limit > 1) return `expected a percentage such as 80% or a fraction such as 0.8, got ${echo(valueText)}`;
   } else if (metric.startsWith('cpu.')) {
     const pm = /^(\d+(?:\.\d+)?)\s*%?$/.exec(valueText);
     limit = pm ? Number(pm[1]) : undefined;
-    if (limit === undefined) return `expected a percentage of one core such as 85%, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined) return `expected a percentage of one core such as 85%, got ${echo(valueText)}`;
   } else if (metric.startsWith('queue_depth.') || customMetric(metric)) {
     limit = number();
-    if (limit === undefined) return `expected a number, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined) return `expected a number, got ${echo(valueText)}`;
   } else if ((LATENCY_METRICS as readonly string[]).includes(metric)) {
-    if (/^\d+(\.\d+)?$/.test(valueText)) return `give ${metric} a unit, e.g. "${metric} ${op} ${valueText}ms"`;
+    if (/^\d+(\.\d+)?$/.test(valueText)) return `give ${metric} a unit, e.g. ${echo(`${metric} ${op} ${valueText}ms`)}`;
     limit = parseDuration(valueText);
-    if (limit === undefined) return `expected a duration such as 200ms or 1.5s, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined) return `expected a duration such as 200ms or 1.5s, got ${echo(valueText)}`;
   } else if (metric === 'dropped_iterations') {
     limit = /^\d+$/.test(valueText) ? Number(valueText) : undefined;
-    if (limit === undefined) return `expected a whole number of iterations, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined) return `expected a whole number of iterations, got ${echo(valueText)}`;
   } else if (metric === 'error_rate' || metric === 'dropped_rate') {
     const pm = /^(\d+(?:\.\d+)?)\s*%$/.exec(valueText);
     limit = pm ? Number(pm[1]) / 100 : /^\d+(\.\d+)?$/.test(valueText) ? Number(valueText) : undefined;
-    if (limit === undefined || limit > 1) return `expected a percentage such as 1% or a fraction such as 0.01, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined || limit > 1) return `expected a percentage such as 1% or a fraction such as 0.01, got ${echo(valueText)}`;
   } else {
     limit = /^\d+(\.\d+)?$/.test(valueText) ? Number(valueText) : undefined;
-    if (limit === undefined) return `expected requests per second as a number, got ${JSON.stringify(valueText)}`;
+    if (limit === undefined) return `expected requests per second as a number, got ${echo(valueText)}`;
   }
   return { expression: expression.trim(), scope, metric, op, limit };
 }
