@@ -162,7 +162,7 @@ function endpointsSection(r: RunResult): string {
 }
 
 function flowsSection(r: RunResult): string {
-  const note = '<p>Durations are whole iterations, from the scheduled start to the end of the last step, including think time.</p>';
+  const note = '<p>Durations are whole iterations, from the scheduled start (open model; a vus iteration from its actual start) to the end of the last step, including think time.</p>';
   return note + table(['flow', 'offered', 'completed', 'failed', 'dropped', 'interrupted', 'think time', 'p50', 'p95', 'p99'], r.flows.map((f) => [
     f.name, String(f.offered), String(f.completed), String(f.failed), String(f.dropped), String(f.interrupted),
     f.thinkMs === undefined ? '–' : ms(f.thinkMs), ms(f.durationMs.p50), ms(f.durationMs.p95), ms(f.durationMs.p99),

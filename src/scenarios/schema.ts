@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationSchema, positiveDurationSchema } from './duration-schema.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
 import { targetUrlProblem } from './target-url.js';
-import { stackOptionsSchema } from '../stack/stack-config.js';
+import { stackScenarioSchema } from '../stack/stack-config.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import { headersSchema } from './header-schema.js';
 import { maskCredentials } from '../mask-credentials.js';
@@ -225,7 +225,7 @@ export const scenarioSchema = z
       .meta({ description: 'Base URL of the service, or "reference" to start the reference flash-sale stack for the run.' }),
     telemetry: telemetrySchema.optional()
       .meta({ description: "Watch the target's metrics during the run: cache hit ratio, queue depth and drain time, CPU (docs/telemetry.md). On by default with target: reference." }),
-    stack: stackOptionsSchema.optional()
+    stack: stackScenarioSchema.optional()
       .meta({ description: 'target: reference only: settings of the stack started for the run (docs/reference-stack.md).' }),
     defaults: z
       .strictObject({

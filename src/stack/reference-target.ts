@@ -58,8 +58,10 @@ export async function startReferenceTarget(stack: Record<string, unknown> | unde
   const bin = fileURLToPath(new URL('../../bin/scalectl.js', import.meta.url));
   const logFile = join(await mkdtemp(join(tmpdir(), 'scalectl-stack-')), 'stack.log');
   const log = await open(logFile, 'a');
+  // The settings it starts with are the ones it records (the reference target's own defaults included).
+  const config = referenceStackSettings(stack, env);
   const child = fork(bin, ['stack', 'up', '--port', '0', '--host', '127.0.0.1'], {
-    env: { ...env, SCALECTL_STACK_CONFIG: JSON.stringify(referenceStackSettings(stack, env)) },
+    env: { ...env, SCALECTL_STACK_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', log.fd, log.fd, 'ipc'],
     detached: true,
   });
@@ -92,7 +94,7 @@ export async function startReferenceTarget(stack: Record<string, unknown> | unde
   let stopping: Promise<void> | undefined;
   return {
     url,
-    settings: stackSettings(stack, env),
+    settings: stackSettings(config, env),
     logFile,
     stop: () => (stopping ??= terminate()),
   };

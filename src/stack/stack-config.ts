@@ -42,6 +42,23 @@ export const stackKnobs = {
 
 /** A scenario's `stack:` block (target: reference). */
 export const stackOptionsSchema = z.strictObject(stackKnobs);
+
+/** The knob as a scenario may write it: optional, without its default (its description kept). */
+function withoutDefault(knob: z.ZodType): z.ZodType {
+  const inner = knob instanceof z.ZodDefault ? (knob.unwrap() as z.ZodType) : knob;
+  return inner.optional().meta(knob.meta() ?? {});
+}
+
+/**
+ * A scenario's `stack:` block: the same knobs without their defaults, so that
+ * it holds only what the scenario wrote. What it leaves out then falls to the
+ * SHOP_* variables, then to the reference target's own defaults
+ * (REFERENCE_TARGET_DEFAULTS), then to the stack's (resolveStackConfig), and a
+ * run records the settings the stack really ran with.
+ */
+export const stackScenarioSchema = z.strictObject(
+  Object.fromEntries(Object.entries(stackKnobs).map(([key, knob]) => [key, withoutDefault(knob)])),
+);
 export type StackOptions = z.input<typeof stackOptionsSchema>;
 
 /** `stack up` also takes where to listen. */
