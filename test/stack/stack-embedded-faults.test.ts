@@ -83,7 +83,7 @@ describe('stack up when embedded PostgreSQL dies', () => {
     expect(stack.stdout()).toContain('embedded PostgreSQL exited unexpectedly (SIGKILL); starting a fresh database with the seed data');
     // A fresh database: the order is gone, and the stock is the seed's again.
     expect((await http(`${url}/api/orders/${order.json.orderId}`)).status).toBe(404);
-    expect((await http(`${url}/readyz`)).json).toEqual({ status: 'ok', db: 'ok', cache: 'ok' });
+    expect((await http(`${url}/readyz`)).json).toEqual({ status: 'ok', db: 'ok', cache: 'ok', orders: 'ok' });
     // The workers' pools, queue consumers and outbox relay work on the new database.
     const after = await buy(url, 1);
     expect(after.status).toBe(202);
