@@ -144,10 +144,11 @@ describe('stack up does not leave embedded PostgreSQL behind', () => {
     const pid = child.pid!;
     // The Ctrl-C as soon as initdb is seen running (before the fix, it was in the stack's group and failed: exit 7).
     await eventually(async () => {
-      if (!(await childrenOf(pid)).some((c) => c.comm === 'initdb')) return false;
+      const initdb = (await childrenOf(pid)).find((c) => c.comm === 'initdb');
+      if (!initdb || (await childrenOf(initdb.pid)).length === 0) return false; // and its postgres started
       process.kill(-pid, 'SIGINT');
       return true;
-    }, 30_000, 'initdb running');
+    }, 30_000, 'initdb running postgres');
     const dir = join(tmp, (await readdir(tmp)).find((f) => f.startsWith('scalectl-pg-') && !f.startsWith('scalectl-pg-bin-'))!);
     expect(await exited).toBe(0);
     expect(err).not.toContain('could not start');
