@@ -156,7 +156,11 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
   if (bin.copied) note(bin.copied);
   const dir = await mkdtemp(join(tmpdir(), 'scalectl-pg-'));
   const s: Server = { bin, owner, dir, watchdog: startPgWatchdog(dir) };
-  const killNow = (): void => void signalGroup(s.current?.pid, s.current?.spawnfile === bin.initdb ? 'SIGKILL' : 'SIGQUIT');
+  const killNow = (): void => {
+    const c = s.current;
+    // Only a running leader: the group of one gone may have been reused (we may be root).
+    if (c && c.exitCode === null && c.signalCode === null) signalGroup(c.pid, c.spawnfile === bin.initdb ? 'SIGKILL' : 'SIGQUIT');
+  };
   live.add(killNow);
   /** Removes the directory; a failure is worth a warning, not a failed stop. */
   const cleanUp = async (): Promise<void> => {
