@@ -14,10 +14,12 @@ import { startPgWatchdog, type PgWatchdog } from './pg-watchdog.js';
  *
  * We spawn the binaries ourselves instead of using the package's class: it
  * installs process-wide SIGINT/SIGTERM hooks that exit the process, which
- * would cut short the stack's own drain. The server gets its own process group
- * so a terminal Ctrl-C reaches the stack's primary, which stops PostgreSQL
- * last, after the workers have drained. A watchdog (pg-watchdog.ts) stops it
- * and removes the directory if this process dies without doing so.
+ * would cut short the stack's own drain. Every PostgreSQL process (initdb and
+ * its `postgres --single`, the server and its backends, even `id`) runs in a
+ * process group of its own, so a terminal Ctrl-C reaches only the stack's
+ * primary, which stops PostgreSQL last, after the workers have drained. A
+ * watchdog (pg-watchdog.ts) stops those groups and removes the directory if
+ * this process dies without doing so.
  */
 export interface EmbeddedPostgres {
   /** libpq-style connection settings for pg; the same after a restart. */
@@ -31,6 +33,8 @@ export interface EmbeddedPostgres {
 }
 
 const run = promisify(execFile);
+/** execFile in a process group of its own (spawn's `detached`, missing from execFile's types): a Ctrl-C while `id` runs must not make the user look missing. */
+const OWN_GROUP = { detached: true, encoding: 'utf8' as const };
 
 /** Servers started by this process, for a last-resort stop on a forced exit. */
 const live = new Set<() => void>();
@@ -49,7 +53,7 @@ async function serverUser(): Promise<ServerUser | undefined> {
   if (userInfo().uid !== 0) return undefined;
   for (const name of ['postgres', 'nobody']) {
     try {
-      const [u, g] = await Promise.all([run('id', ['-u', name]), run('id', ['-g', name])]);
+      const [u, g] = await Promise.all([run('id', ['-u', name], OWN_GROUP), run('id', ['-g', name], OWN_GROUP)]);
       return { name, uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
     } catch {
       // try the next one
@@ -86,11 +90,34 @@ interface Server {
   current?: ChildProcess;
 }
 
-/** Tracks a child: the watchdog stops it if we die; a forced exit kills it. */
+/** Sends `signal` to the process group led by `pid` (spawned detached); false when it is gone. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {
+  if (!pid) return false;
+  try {
+    // eslint-disable-next-line no-restricted-globals -- signalling our own children's groups, which ChildProcess.kill cannot; no I/O, env or exit
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once no process of the group led by `pid` is left (at most 5 s: then its stragglers are beyond us). */
+async function groupGone(pid: number | undefined): Promise<void> {
+  for (const until = Date.now() + 5000; signalGroup(pid, 0) && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * Tracks a child spawned detached (the leader of its process group): the
+ * watchdog stops the group if we die; a forced exit kills it. When the
+ * leader exits, what is left of its group (initdb's `postgres --single`,
+ * backends of a killed postmaster) is killed too, then the group forgotten.
+ */
 function adopt(s: Server, child: ChildProcess): void {
   s.current = child;
   if (child.pid) s.watchdog.watch(child.pid);
   child.once('exit', () => {
+    signalGroup(child.pid, 'SIGKILL');
     if (child.pid) s.watchdog.forget(child.pid);
   });
 }
@@ -101,7 +128,7 @@ const ids = (s: Server) => (s.owner ? { uid: s.owner.uid, gid: s.owner.gid } : {
 /** A new, empty database cluster in `<dir>/data`. */
 function initdb(s: Server): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const init = spawn(s.bin.initdb, ['-D', join(s.dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { ...ids(s), env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+    const init = spawn(s.bin.initdb, ['-D', join(s.dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { ...ids(s), env: ENV, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     adopt(s, init);
     let err = '';
     init.stderr.on('data', (c: Buffer) => (err += c.toString()));
@@ -129,12 +156,22 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
   if (bin.copied) note(bin.copied);
   const dir = await mkdtemp(join(tmpdir(), 'scalectl-pg-'));
   const s: Server = { bin, owner, dir, watchdog: startPgWatchdog(dir) };
-  const killNow = (): void => void s.current?.kill(s.current.spawnfile === bin.initdb ? 'SIGKILL' : 'SIGQUIT');
+  const killNow = (): void => {
+    const c = s.current;
+    // Only a running leader: the group of one gone may have been reused (we may be root).
+    if (c && c.exitCode === null && c.signalCode === null) signalGroup(c.pid, c.spawnfile === bin.initdb ? 'SIGKILL' : 'SIGQUIT');
+  };
   live.add(killNow);
+  /** Removes the directory; a failure is worth a warning, not a failed stop. */
   const cleanUp = async (): Promise<void> => {
     live.delete(killNow);
-    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-    s.watchdog.done();
+    try {
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (err) {
+      note(`could not remove embedded PostgreSQL's directory ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      s.watchdog.done();
+    }
   };
   let stopping = false;
   let listener: (why: string) => void = () => undefined;
@@ -143,15 +180,19 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
       if (!stopping && s.current === child) listener(signal ?? `code ${code}`);
     });
   };
-  /** Stops the server (fast shutdown, SIGKILL after 10 s); nothing when it has exited already. */
+  /** Stops the server (fast shutdown, SIGKILL to its group after 10 s), or initdb, and waits until their whole process group is gone. */
   const halt = async (): Promise<void> => {
     const child = s.current;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(child.spawnfile === bin.initdb ? 'SIGKILL' : 'SIGINT'); // fast shutdown: rolls back open transactions, closes sessions
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      if (child.spawnfile === bin.initdb) signalGroup(child.pid, 'SIGKILL');
+      else child.kill('SIGINT'); // fast shutdown: rolls back open transactions, closes sessions
+      const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await groupGone(child.pid);
   };
   try {
     if (owner) {

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
-import { chmod, cp, lstat, mkdtemp, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdtemp, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join, parse, sep } from 'node:path';
+import { pid } from 'node:process';
 
 /** The embedded server's programs, as paths PostgreSQL's user can run. */
 export interface PgBinaries {
@@ -41,30 +42,122 @@ const dirInfo = (dir: string): string => {
   return `${dir} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, owner uid ${st.uid})`;
 };
 
-/** A directory we made ourselves, that nobody else can write to, holding a complete copy. */
-async function trustedCopy(dir: string): Promise<boolean> {
+/** The copy's name in the temp dir, before its version. */
+const COPY_PREFIX = 'scalectl-pg-bin-';
+/** In a copy being made: the pid of the process making it. */
+const OWNER_FILE = '.scalectl-owner';
+/** In a finished copy: what it holds (`Survey` as JSON), checked before it is reused. */
+const MANIFEST_FILE = '.scalectl-manifest.json';
+/** A copy in the making older than this was abandoned, whatever its pid says (no copy takes so long; the pid may be reused). */
+const ABANDONED_AFTER_MS = 10 * 60_000;
+
+/** What a copy holds: its files (symlinks count) and their bytes; `closed` names an entry other users cannot read or enter. */
+interface Survey { files: number; bytes: number; closed?: string }
+
+/** Walks `dir` (not following symlinks; our marker files left out), optionally changing each entry's mode first. */
+async function survey(dir: string, mode?: (isDir: boolean, mode: number) => number, top = true): Promise<Survey> {
+  const total: Survey = { files: 0, bytes: 0 };
+  for (const name of await readdir(dir)) {
+    if (top && (name === OWNER_FILE || name === MANIFEST_FILE)) continue;
+    const path = join(dir, name);
+    let st = await lstat(path);
+    if (st.isSymbolicLink()) {
+      total.files++;
+      continue;
+    }
+    if (mode) {
+      await chmod(path, mode(st.isDirectory(), st.mode & 0o7777));
+      st = await lstat(path);
+    }
+    const open = st.isDirectory() || (st.mode & 0o111) !== 0 ? 0o005 : 0o004;
+    if ((st.mode & open) !== open) total.closed ??= path;
+    if (st.isDirectory()) {
+      const inner = await survey(path, mode, false);
+      total.files += inner.files;
+      total.bytes += inner.bytes;
+      total.closed ??= inner.closed;
+    } else {
+      total.files++;
+      total.bytes += st.size;
+    }
+  }
+  return total;
+}
+
+/** chmod -R go-w,a+rX: readable (and, for directories and programs, runnable) by PostgreSQL's user, writable by us only. */
+const openToAll = (isDir: boolean, mode: number): number => (mode & ~0o022) | (isDir || (mode & 0o111) !== 0 ? 0o555 : 0o444);
+
+/**
+ * Whether `dir` holds a copy we made ourselves, that nobody else can write
+ * to, still as it was made: its manifest matches what is there (a temp
+ * cleaner may have removed files) and other users can read all of it.
+ */
+async function trustedCopy(dir: string): Promise<'good' | 'bad' | 'absent'> {
   const st = await lstat(dir).catch(() => undefined);
-  if (!st) return false;
+  if (!st) return 'absent';
   const { uid } = userInfo();
   if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
     throw new Error(`${dir} exists but was not made by this user, or others can write to it; remove it and start again`);
   }
-  return lstat(join(dir, 'bin', 'postgres')).then(() => true, () => false);
+  const made = await readFile(join(dir, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as Survey, () => undefined);
+  const now = await survey(dir).catch(() => undefined);
+  return made && now && !now.closed && now.files === made.files && now.bytes === made.bytes ? 'good' : 'bad';
 }
 
-/** Copies the package's native/ folder to `dest` once; `dest` appears whole (renamed into place) or not at all. */
+const alive = (owner: number): boolean => {
+  try {
+    // eslint-disable-next-line no-restricted-globals -- signal 0 only asks whether the process exists; no I/O, env or exit
+    process.kill(owner, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes the copies in the making (`scalectl-pg-bin-<version>-partial-*`,
+ * any version) in `parent` left by a copy that was interrupted (`kill -9`):
+ * the process named in it is gone, or it is older than ABANDONED_AFTER_MS.
+ * Only directories of our own user.
+ */
+export async function removeAbandonedCopies(parent: string, now = Date.now()): Promise<void> {
+  const { uid } = userInfo();
+  for (const name of await readdir(parent).catch(() => [])) {
+    if (!name.startsWith(COPY_PREFIX) || !name.includes('-partial-')) continue;
+    const path = join(parent, name);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st?.isDirectory() || st.uid !== uid) continue;
+    const owner = Number(await readFile(join(path, OWNER_FILE), 'utf8').catch(() => ''));
+    const dead = owner > 0 && !alive(owner);
+    if (dead || now - st.mtimeMs > ABANDONED_AFTER_MS) await rm(path, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Copies the package's native/ folder to `dest` once; `dest` appears whole
+ * (renamed into place, with its manifest) or not at all. A copy no longer as
+ * it was made is replaced.
+ */
 async function copyOnce(native: string, dest: string): Promise<void> {
-  if (await trustedCopy(dest)) return;
+  await removeAbandonedCopies(dirname(dest));
+  const found = await trustedCopy(dest);
+  if (found === 'good') return;
+  if (found === 'bad') await rm(dest, { recursive: true, force: true });
   const staging = await mkdtemp(`${dest}-partial-`);
   try {
+    await writeFile(join(staging, OWNER_FILE), String(pid));
     await chmod(staging, 0o755);
     // Static libraries are for building extensions; the server does not need them.
     await cp(native, staging, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith('.a') });
+    // cp keeps the package's modes, which a umask of 077 at install time leaves closed to PostgreSQL's user.
+    const made = await survey(staging, openToAll);
+    await writeFile(join(staging, MANIFEST_FILE), JSON.stringify({ files: made.files, bytes: made.bytes }), { mode: 0o644 });
+    await rm(join(staging, OWNER_FILE));
     await rename(staging, dest);
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     // Another stack may have put its copy in place first.
-    if (await trustedCopy(dest)) return;
+    if (await trustedCopy(dest) === 'good') return;
     throw err;
   }
 }
@@ -92,7 +185,8 @@ async function packageBinaries(): Promise<{ initdb: string; postgres: string }> 
  * directory on the way to them is closed to it (a project under /root, or
  * cloned into `mktemp -d`), they are copied once to
  * `<tmpdir>/scalectl-pg-bin-<version>/` and run from there. The server finds
- * its libraries and share/ files relative to its own path, so the copy runs as is.
+ * its libraries and share/ files relative to its own path, so the copy runs as
+ * is. The copy is reused while it matches its manifest.
  */
 export async function pgBinaries(user: ServerUser | undefined, where: BinariesSource = {}): Promise<PgBinaries> {
   const found = where.package ?? await packageBinaries();
@@ -104,7 +198,7 @@ export async function pgBinaries(user: ServerUser | undefined, where: BinariesSo
 
   const native = dirname(dirname(bin.postgres));
   const { version } = JSON.parse(await readFile(join(dirname(native), 'package.json'), 'utf8')) as { version: string };
-  const dest = join(where.tmp ?? tmpdir(), `scalectl-pg-bin-${version}`);
+  const dest = join(where.tmp ?? tmpdir(), `${COPY_PREFIX}${version}`);
   const why = `PostgreSQL runs as the "${user.name}" user (it refuses to run as root), and that user cannot enter ${dirInfo(blocked)}`;
   const fix = `let other users enter it (chmod o+x ${blocked}), put the project where they can, run scalectl as a user other than root, or use --backends external`;
   try {

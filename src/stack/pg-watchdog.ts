@@ -5,48 +5,64 @@ import type { Socket } from 'node:net';
  * A guard for embedded PostgreSQL that outlives the process that started it:
  * a tiny shell process holding the read end of a pipe from us. When we exit
  * in any way (a clean stop, an uncaught error, `kill -9`), the kernel closes
- * the pipe; on that end of file the watchdog stops the processes it was told
- * about (SIGQUIT, PostgreSQL's immediate shutdown, then SIGKILL after 5 s)
- * and removes the temp directory. After a clean stop we say `done` first and
- * it leaves without touching anything.
+ * the pipe; on that end of file the watchdog stops the process groups it was
+ * told about (SIGQUIT, PostgreSQL's immediate shutdown, then SIGKILL after 5 s
+ * to the groups still alive), waits until they are gone and removes the temp
+ * directory. Whole groups, because initdb runs a `postgres --single` child
+ * and the postmaster its backends: a child still writing would race the
+ * removal. After a clean stop we say `done` first and it leaves without
+ * touching anything.
  *
  * It runs in a session of its own, so a terminal Ctrl-C does not reach it,
  * and it does not keep our event loop alive.
  */
 export interface PgWatchdog {
-  /** Stop this process too if we die (initdb, then the postmaster). */
-  watch: (pid: number) => void;
-  /** This process has exited: forget it (its pid may be reused). */
+  /** Stop this process group too if we die (initdb's, then the postmaster's); `pgid` is its leader's pid. */
+  watch: (pgid: number) => void;
+  /** This process group is gone: forget it (its id may be reused). */
   forget: (pid: number) => void;
   /** We cleaned up ourselves: the watchdog exits without doing anything. */
   done: () => void;
 }
 
 /*
- * $1 is the directory to remove. Lines: "+PID" watch, "-PID" forget, "done".
- * End of file without "done" means the parent died.
+ * $1 is the directory to remove. Lines: "+PGID" watch, "-PGID" forget, "done".
+ * End of file without "done" means the parent died. Only groups seen alive
+ * in the last poll get SIGKILL: a group gone may have its id reused (we run as
+ * root). `kill -0 -PGID` succeeds while any process of the group exists.
  */
 const SCRIPT = `
-pids=" "
+groups=" "
 while IFS= read -r line; do
   case "$line" in
     done) exit 0 ;;
-    +*) pids="$pids\${line#+} " ;;
-    -*) pids=$(printf '%s' "$pids" | sed "s/ \${line#-} / /") ;;
+    +*) groups="$groups\${line#+} " ;;
+    -*) groups=$(printf '%s' "$groups" | sed "s/ \${line#-} / /") ;;
   esac
 done
-for p in $pids; do kill -QUIT "$p" 2>/dev/null; done
+alive() {
+  left=
+  for g in $1; do kill -0 "-$g" 2>/dev/null && left="$left $g"; done
+}
+for g in $groups; do kill -QUIT "-$g" 2>/dev/null; done
 i=0
-while [ $i -lt 50 ]; do
-  alive=
-  for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-  [ -z "$alive" ] && break
+alive "$groups"
+while [ -n "$left" ] && [ $i -lt 50 ]; do
   sleep 0.1
   i=$((i + 1))
+  alive "$left"
 done
-for p in $pids; do kill -KILL "$p" 2>/dev/null; done
-# A child of initdb may still be writing for a moment after initdb itself is gone.
-rm -rf "$1" 2>/dev/null || { sleep 1; rm -rf "$1"; }
+if [ -n "$left" ]; then
+  for g in $left; do kill -KILL "-$g" 2>/dev/null; done
+  i=0
+  alive "$left"
+  while [ -n "$left" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+    alive "$left"
+  done
+fi
+rm -rf "$1"
 `;
 
 /** Starts the watchdog for one embedded server and its temp directory `dir`. */
@@ -62,8 +78,8 @@ export function startPgWatchdog(dir: string): PgWatchdog {
     if (pipe.writable) pipe.write(line + '\n');
   };
   return {
-    watch: (pid) => send(`+${pid}`),
-    forget: (pid) => send(`-${pid}`),
+    watch: (pgid) => send(`+${pgid}`),
+    forget: (pgid) => send(`-${pgid}`),
     done: () => {
       send('done');
       pipe.end();

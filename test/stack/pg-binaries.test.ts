@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pgBinaries, unreachableDir, type DirStat } from '../../src/stack/pg-binaries.js';
+import { pgBinaries, removeAbandonedCopies, unreachableDir, type DirStat } from '../../src/stack/pg-binaries.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +53,9 @@ async function fakePackage(): Promise<{ closed: string; pkg: { initdb: string; p
   await writeFile(join(closed, 'pkg', 'package.json'), JSON.stringify({ version: `0.0.0-test-${Date.now()}` }));
   for (const name of ['initdb', 'postgres']) await writeFile(join(native, 'bin', name), '#!/bin/sh\necho "$0 ran"\n', { mode: 0o755 });
   await writeFile(join(native, 'lib', 'libstatic.a'), 'not needed');
+  // As installed under umask 077: a folder and a file only their owner may read.
+  await mkdir(join(native, 'share'), { mode: 0o700 });
+  await writeFile(join(native, 'share', 'postgres.bki'), 'needed by initdb', { mode: 0o600 });
   return { closed, pkg: { initdb: join(native, 'bin', 'initdb'), postgres: join(native, 'bin', 'postgres') } };
 }
 
@@ -90,5 +94,56 @@ describe.runIf(root)('pgBinaries (as root, PostgreSQL runs as another user)', ()
     expect(await pgBinaries(user, { package: pkg, tmp: closed })).toEqual(pkg);
     await chmod(closed, 0o700);
     await expect(pgBinaries(user, { package: pkg, tmp: closed })).rejects.toThrow(/set TMPDIR to a directory other users can enter.*chmod o\+x/);
+  });
+
+  it('makes the whole copy readable by the server user, though the package was installed under umask 077', async () => {
+    const { pkg } = await fakePackage();
+    const cache = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
+    made.push(cache);
+    await chmod(cache, 0o755);
+    const user = await nobody();
+    const bin = await pgBinaries(user, { package: pkg, tmp: cache });
+    const share = join(bin.postgres, '..', '..', 'share', 'postgres.bki');
+    expect((await run('cat', [share], { uid: user.uid, gid: user.gid })).stdout).toBe('needed by initdb');
+  });
+
+  it('copies again when the copy is no longer as it was made: a file removed (a temp cleaner), or closed to the server user', async () => {
+    const { pkg } = await fakePackage();
+    const cache = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
+    made.push(cache);
+    await chmod(cache, 0o755);
+    const user = await nobody();
+    const bin = await pgBinaries(user, { package: pkg, tmp: cache });
+    const share = join(bin.postgres, '..', '..', 'share');
+    await rm(join(share, 'postgres.bki'));
+    await pgBinaries(user, { package: pkg, tmp: cache });
+    expect(existsSync(join(share, 'postgres.bki'))).toBe(true);
+
+    await chmod(share, 0o700);
+    await pgBinaries(user, { package: pkg, tmp: cache });
+    expect((await run('cat', [join(share, 'postgres.bki')], { uid: user.uid, gid: user.gid })).stdout).toBe('needed by initdb');
+  });
+});
+
+describe('removeAbandonedCopies (a copy of the binaries interrupted by kill -9)', () => {
+  it('removes a copy in the making whose copier is gone, or that is older than 10 minutes; keeps one whose copier runs', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
+    made.push(tmp);
+    const gone = spawn('true');
+    const deadPid = await new Promise<number>((resolve) => gone.once('exit', () => resolve(gone.pid!)));
+    const partial = async (name: string, owner?: number): Promise<void> => {
+      await mkdir(join(tmp, name, 'bin'), { recursive: true });
+      if (owner) await writeFile(join(tmp, name, '.scalectl-owner'), String(owner));
+    };
+    await partial('scalectl-pg-bin-17.5.0-partial-aaaaaa', deadPid);
+    await partial('scalectl-pg-bin-17.5.0-partial-bbbbbb', process.pid);
+    await partial('scalectl-pg-bin-17.5.0-partial-cccccc'); // just made: its owner file is not written yet
+    await partial('scalectl-pg-bin-17.5.0-partial-dddddd'); // left for an hour
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await utimes(join(tmp, 'scalectl-pg-bin-17.5.0-partial-dddddd'), hourAgo, hourAgo);
+    await partial('scalectl-pg-bin-17.5.0', deadPid); // a finished copy is not touched
+
+    await removeAbandonedCopies(tmp);
+    expect((await readdir(tmp)).sort()).toEqual(['scalectl-pg-bin-17.5.0', 'scalectl-pg-bin-17.5.0-partial-bbbbbb', 'scalectl-pg-bin-17.5.0-partial-cccccc']);
   });
 });

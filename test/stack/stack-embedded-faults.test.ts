@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
+import { childrenOf } from '../helpers/processes.js';
 import { buy, eventually, http, startStackProcess, type StackProcess } from '../helpers/shop.js';
 import { madeFolders } from '../helpers/temp-folders.js';
 
@@ -82,7 +83,7 @@ describe('stack up when embedded PostgreSQL dies', () => {
     expect(stack.stdout()).toContain('embedded PostgreSQL exited unexpectedly (SIGKILL); starting a fresh database with the seed data');
     // A fresh database: the order is gone, and the stock is the seed's again.
     expect((await http(`${url}/api/orders/${order.json.orderId}`)).status).toBe(404);
-    expect((await http(`${url}/readyz`)).json).toEqual({ status: 'ok', db: 'ok', cache: 'ok' });
+    expect((await http(`${url}/readyz`)).json).toEqual({ status: 'ok', db: 'ok', cache: 'ok', orders: 'ok' });
     // The workers' pools, queue consumers and outbox relay work on the new database.
     const after = await buy(url, 1);
     expect(after.status).toBe(202);
@@ -130,6 +131,28 @@ describe('stack up does not leave embedded PostgreSQL behind', () => {
     await eventually(async () => err.includes('stopping gracefully'), 10_000, 'the first SIGINT heard');
     child.kill('SIGINT');
     expect(await exited).toBe(130);
+    await cleanedUp(dir);
+  });
+
+  it('on a terminal Ctrl-C (SIGINT to its whole process group) while initdb runs: initdb is not hit, the stack starts, drains and exits 0', async () => {
+    const tmp = await ownTmp();
+    // Detached: the stack leads a process group, as a command run from a shell does.
+    child = spawn(process.execPath, [BIN, 'stack', 'up', '--port', '0', ...ARGS], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    const pid = child.pid!;
+    // The Ctrl-C as soon as initdb is seen running (before the fix, it was in the stack's group and failed: exit 7).
+    await eventually(async () => {
+      const initdb = (await childrenOf(pid)).find((c) => c.comm === 'initdb');
+      if (!initdb || (await childrenOf(initdb.pid)).length === 0) return false; // and its postgres started
+      process.kill(-pid, 'SIGINT');
+      return true;
+    }, 30_000, 'initdb running postgres');
+    const dir = join(tmp, (await readdir(tmp)).find((f) => f.startsWith('scalectl-pg-') && !f.startsWith('scalectl-pg-bin-'))!);
+    expect(await exited).toBe(0);
+    expect(err).not.toContain('could not start');
+    expect(err).toContain('reference stack stopped');
     await cleanedUp(dir);
   });
 });
