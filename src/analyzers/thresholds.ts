@@ -77,11 +77,15 @@ export function telemetryValue(t: TelemetrySummary | undefined, metric: Threshol
   }
 }
 
-/** Dropped arrivals: a count, or their share of the arrivals offered (null when none were offered). */
+/**
+ * Dropped arrivals: a count, or their share of the arrivals offered. With no
+ * arrival offered (a run of vus phases only) none could be dropped: 0, as
+ * dropped_iterations says, not "no data".
+ */
 function arrivalValue(m: MeasuredScope | undefined, metric: 'dropped_iterations' | 'dropped_rate'): number | null {
   if (!m?.arrivals) return null;
   if (metric === 'dropped_iterations') return m.arrivals.dropped;
-  return m.arrivals.offered > 0 ? m.arrivals.dropped / m.arrivals.offered : null;
+  return m.arrivals.offered > 0 ? m.arrivals.dropped / m.arrivals.offered : 0;
 }
 
 function metricValue(m: MeasuredScope, metric: ThresholdMetric): number {

@@ -64,12 +64,10 @@ export const MIGRATIONS: readonly string[] = [
      last_error text
    );
    CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'waiting';`,
-  // When an overdue order was last put back in the outbox (order-processing.ts), so it is re-queued once per bound.
-  `ALTER TABLE orders ADD COLUMN requeued_at timestamptz;`,
-  // The reconciler checks each unfinished order's job once per requeueAfter (checked_at) and flags
-  // those the queue did not hold (job_missing, shop_orders_overdue); the indexes find the next batch and
-  // count the overdue without reading a whole backlog.
-  `ALTER TABLE orders RENAME COLUMN requeued_at TO checked_at;
+  // The reconciler (order-processing.ts) checks each unfinished order's job once per requeueAfter
+  // (checked_at) and flags those the queue did not hold (job_missing, shop_orders_overdue); the
+  // indexes find the next batch and count the overdue without reading a whole backlog.
+  `ALTER TABLE orders ADD COLUMN checked_at timestamptz;
    ALTER TABLE orders ADD COLUMN job_missing boolean NOT NULL DEFAULT false;
    CREATE INDEX orders_unfinished_checked ON orders (greatest(created_at, checked_at)) WHERE status IN ('accepted', 'processing');
    CREATE INDEX orders_job_missing ON orders (id) WHERE job_missing AND status IN ('accepted', 'processing');
@@ -84,6 +82,11 @@ export async function migrate(db: Db, schema: string): Promise<void> {
     await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`scalectl-migrate:${schema}`]);
     await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    // A newer scalectl migrated this schema: this one would read tables it does not know.
+    const newest = Math.max(0, ...done);
+    if (newest > MIGRATIONS.length) {
+      throw new Error(`the database schema ${schema} was migrated by a newer scalectl (migration ${newest}; this one knows ${MIGRATIONS.length}): upgrade scalectl, or use another dbSchema`);
+    }
     for (const [i, sql] of MIGRATIONS.entries()) {
       if (done.has(i + 1)) continue;
       await c.query(sql);

@@ -131,7 +131,12 @@ function reconcileBatch(db: Db, queue: JobQueue, afterMs: number, batch: number)
          AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.order_id = orders.id)
        ORDER BY greatest(created_at, checked_at) LIMIT $2`, [afterMs, batch])).rows.map((r) => r.id);
     if (ids.length === 0) return { checked: 0, missing: 0 };
-    const missing = await queue.missingJobs(ids, c);
+    const reported = await queue.missingJobs(ids, c);
+    // A job leaves the queue only after its order is done (or failed): an order a worker
+    // finished since the SELECT above has no job any more, yet lost nothing. Read the
+    // statuses again (a new snapshot) and keep only the orders still unfinished.
+    const missing = reported.length === 0 ? [] : (await c.query<{ id: string }>(
+      `SELECT id FROM orders WHERE id = ANY($1::uuid[]) AND ${UNFINISHED}`, [reported])).rows.map((r) => r.id);
     await c.query(`UPDATE orders SET checked_at = now(), job_missing = (id = ANY($2::uuid[])) WHERE id = ANY($1::uuid[])`, [ids, missing]);
     if (missing.length) await c.query('INSERT INTO outbox (order_id) SELECT unnest($1::uuid[])', [missing]);
     return { checked: ids.length, missing: missing.length };

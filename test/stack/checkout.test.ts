@@ -39,6 +39,10 @@ describe('checkout (external backends: PostgreSQL + Redis + BullMQ)', () => {
     expect(await stockOf(1)).toBe(0);
     expect((await shop.db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n).toBe('200');
     expect((await shop.db.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations')).rows[0]!.n).toBe(String(MIGRATIONS.length));
+    // A schema a newer scalectl migrated is refused, not read with the wrong tables.
+    await shop.db.query('INSERT INTO schema_migrations (version) VALUES ($1)', [MIGRATIONS.length + 1]);
+    await expect(migrate(shop.db, name)).rejects.toThrow(`was migrated by a newer scalectl (migration ${MIGRATIONS.length + 1}; this one knows ${MIGRATIONS.length})`);
+    await shop.db.query('DELETE FROM schema_migrations WHERE version = $1', [MIGRATIONS.length + 1]);
   });
 
   it('is idempotent: the same key sent 50 times at once places one order, and every answer is the first one', async () => {

@@ -74,6 +74,24 @@ describe('requeueOverdueOrders', () => {
     expect(await countOverdueOrders(db)).toBe(1);
   });
 
+  it('an order finished while its job was being looked up (job gone because it is done) is not re-queued', async () => {
+    name = uniqueName();
+    db = createDb({ connection: PG_URL, schema: name, poolSize: 4 });
+    await migrate(db, name);
+    const finishing = await order(db, 'processing', 3600);
+    const lost = await order(db, 'accepted', 3600);
+    const d = db;
+    // A worker finishes `finishing` (and its job is removed) between the reconciler's read and its look-up.
+    const racing = createPgQueue(db, { concurrency: 1 });
+    racing.missingJobs = async (ids) => {
+      await d.query(`UPDATE orders SET status = 'done' WHERE id = $1`, [finishing]);
+      return ids;
+    };
+    expect(await requeueOverdueOrders(db, racing, 60_000)).toBe(1);
+    expect(await outbox(db)).toEqual([lost]);
+    expect(await countOverdueOrders(db)).toBe(1);
+  });
+
   it('external: an order whose BullMQ job is waiting is left alone, one without a job is re-queued', async () => {
     name = uniqueName();
     db = createDb({ connection: PG_URL, schema: name, poolSize: 4 });
