@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskCredentials, urlCredentials } from '../src/mask-credentials.js';
 import { ExitCode } from '../src/exit-codes.js';
+import { readResult } from '../src/commands/read-result.js';
 import { runCli, tempFiles } from './helpers/cli.js';
 import { closedPort } from './helpers/test-server.js';
 
@@ -246,5 +247,18 @@ describe('report and compare mask credentials a result file holds', () => {
     expect(outputs.capacity).toContain('http://***@127.0.0.1:1/ready was not ready');
     expect(outputs.compare).toContain('GET http://***@127.0.0.1:1/files/*');
     for (const [name, text] of Object.entries(outputs)) expect(text, name).not.toMatch(/s3cr3t|hunter2|pw3|readysecret|alice|bob:|carol/);
+  });
+
+  it('two endpoints whose names differ only in their credentials stay two, with their own histograms', async () => {
+    const base = JSON.parse(await readFile(new URL('./fixtures/run-result.json', import.meta.url), 'utf8')) as {
+      endpoints: { name: string }[]; histograms: Record<string, string>;
+    };
+    const [first, second] = Object.values(base.histograms);
+    const names = ['GET http://alice:a1@127.0.0.1:1/x', 'GET http://bob:b2@127.0.0.1:1/x'];
+    const run = { ...base, endpoints: names.map((name, i) => ({ ...base.endpoints[0]!, name, requests: i + 1 })), histograms: { [names[0]!]: first, [names[1]!]: second ?? first } };
+    const dir = await tempFiles({ 'r.json': JSON.stringify(run) });
+    const r = await readResult('r.json', dir);
+    expect(r.endpoints.map((e) => [e.name, e.requests])).toEqual([['GET http://***@127.0.0.1:1/x', 1], ['GET http://***@127.0.0.1:1/x (2)', 2]]);
+    expect(r.histograms).toEqual({ 'GET http://***@127.0.0.1:1/x': first, 'GET http://***@127.0.0.1:1/x (2)': second ?? first });
   });
 });

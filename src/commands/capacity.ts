@@ -26,7 +26,8 @@ import { nameList, printable } from '../scenarios/printable.js';
 /** The reference stack's keyPrefix as the scenario or the environment configures it (the stack's own default: shop). */
 function referencePrefixOf(loaded: LoadedScenario, env: Readonly<Record<string, string | undefined>>): string {
   const configured = (loaded.scenario.stack as { keyPrefix?: unknown } | undefined)?.keyPrefix;
-  return typeof configured === 'string' ? configured : env.SHOP_KEY_PREFIX ?? 'shop';
+  // An empty variable is unset for the stack too (stack-config.ts).
+  return typeof configured === 'string' ? configured : env.SHOP_KEY_PREFIX || 'shop';
 }
 
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i;

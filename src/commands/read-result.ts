@@ -22,20 +22,49 @@ async function readResultText(file: string, cwd: string): Promise<string> {
   }
 }
 
+/** Every string in a JSON value, keys included. */
+function* stringsOf(value: unknown): Generator<string> {
+  if (typeof value === 'string') yield value;
+  else if (Array.isArray(value)) for (const v of value) yield* stringsOf(v);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      yield k;
+      yield* stringsOf(v);
+    }
+  }
+}
+
+/** `value` with each string and key that `names` holds replaced by its new name. */
+function renamed(value: unknown, names: ReadonlyMap<string, string>): unknown {
+  if (typeof value === 'string') return names.get(value) ?? value;
+  if (Array.isArray(value)) return value.map((v) => renamed(v, names));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [names.get(k) ?? k, renamed(v, names)]));
+}
+
 /**
  * The file's JSON with the credentials of every URL in its strings and keys
  * masked (`http://***@host`): a result written by an older version, or edited
  * by hand, may hold them in its target, endpoint names, histogram keys, error
- * samples or settings, and `report` and `compare` must not copy them on.
+ * samples or settings, and `report` and `compare` must not copy them on. Two
+ * names that differ only in their credentials stay two names (`… (2)`), the
+ * same in every place they appear, so their endpoints and histograms are
+ * neither merged nor overwritten.
  */
 function parseMasked(text: string): unknown {
-  return JSON.parse(text, (_key, value: unknown) => {
-    if (typeof value === 'string') return maskCredentials(value);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-    const keys = Object.keys(value);
-    if (keys.every((k) => maskCredentials(k) === k)) return value;
-    return Object.fromEntries(keys.map((k) => [maskCredentials(k), (value as Record<string, unknown>)[k]]));
-  });
+  const data: unknown = JSON.parse(text);
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const str of stringsOf(data)) {
+    if (names.has(str)) continue;
+    const masked = maskCredentials(str);
+    if (masked === str) continue;
+    let name = masked;
+    for (let n = 2; taken.has(name); n++) name = `${masked} (${n})`;
+    taken.add(name);
+    names.set(str, name);
+  }
+  return names.size ? renamed(data, names) : data;
 }
 
 /**
