@@ -44,16 +44,7 @@ alive() {
   left=
   for g in $1; do kill -0 "-$g" 2>/dev/null && left="$left $g"; done
 }
-for g in $groups; do kill -QUIT "-$g" 2>/dev/null; done
-i=0
-alive "$groups"
-while [ -n "$left" ] && [ $i -lt 50 ]; do
-  sleep 0.1
-  i=$((i + 1))
-  alive "$left"
-done
-if [ -n "$left" ]; then
-  for g in $left; do kill -KILL "-$g" 2>/dev/null; done
+wait_gone() {
   i=0
   alive "$left"
   while [ -n "$left" ] && [ $i -lt 50 ]; do
@@ -61,6 +52,13 @@ if [ -n "$left" ]; then
     i=$((i + 1))
     alive "$left"
   done
+}
+for g in $groups; do kill -QUIT "-$g" 2>/dev/null; done
+left=$groups
+wait_gone
+if [ -n "$left" ]; then
+  for g in $left; do kill -KILL "-$g" 2>/dev/null; done
+  wait_gone
 fi
 rm -rf "$1"
 `;
