@@ -77,6 +77,20 @@ flows: [{ name: a, weight: 3, steps: [{ get: /delay/100 }] }, { name: b, steps: 
     expect(heapPeak - heapBefore).toBeLessThan(100e6);
   });
 
+  it('virtual users still running at a vus to arrivalRate boundary do not use up the open model\'s in-flight cap', async () => {
+    // 20 VUs of 200 ms requests, then 20 arrivals/s capped at 10 in flight: the VUs' last
+    // iterations overlap the first arrivals, yet only 4 arrivals (20/s x 0.2 s) are ever in flight.
+    const loaded = await load(`
+name: mix
+target: ${server.url}
+phases: [{ duration: 500ms, vus: 20 }, { duration: 1s, arrivalRate: 20 }]
+flows: [{ name: c, steps: [{ get: /delay/200 }] }]
+`);
+    const data = await runLoad(loaded, { target: server.url, workers: 1, maxInFlight: 10 });
+    expect(data.final.iterations.arrivals).toBe(20);
+    expect(data.final.iterations.dropped).toBe(0);
+  });
+
   it('the default in-flight cap stops at LOAD_LIMITS.maxInFlight, whatever the rate', async () => {
     const loaded = await load(`
 name: wide

@@ -9,6 +9,7 @@ type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRat
  * scheduled instants whether or not earlier ones have finished. Shard i of n
  * takes arrivals i, i+n, i+2n, ... so shards split one schedule exactly. When
  * the in-flight cap is reached an arrival is dropped and counted, never delayed.
+ * The cap counts open-model iterations only (ctx.open), not virtual users'.
  *
  * Memory and time are bounded by construction, whatever the rate: at most
  * maxInFlight iterations exist, and arrivals due while the cap is reached are
@@ -19,7 +20,10 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
   const { phase } = sp;
   const arrivals = new RampArrivals(phase.arrivalRate, phase.rampTo, phase.durationMs / 1000);
   const phaseStart = ctx.runStart + sp.startMs;
-  const { runner, recorder, clock, shardCount } = ctx;
+  const { runner, recorder, clock, shardCount, open } = ctx;
+  const ended = (): void => {
+    open.inFlight--;
+  };
   let k = ctx.shardIndex;
   /** Drops this shard's arrivals due by `now`, from k on (arrival k is due). */
   const dropDue = (now: number): void => {
@@ -49,7 +53,7 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
       while (k < arrivals.count) {
         at = phaseStart + arrivals.timeOf(k) * 1000;
         if (at > now) break;
-        if (recorder.inFlight >= ctx.maxInFlight) {
+        if (open.inFlight >= ctx.maxInFlight) {
           full = true;
           dropDue(now);
           continue;
@@ -58,7 +62,8 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
         const flow = runner.pickFlow();
         recorder.arrived(flow.index);
         ctx.scheduleLag(now - at);
-        void runner.iterate(flow, ctx.nextIteration(), at);
+        open.inFlight++;
+        void runner.iterate(flow, ctx.nextIteration(), at).then(ended, ended);
       }
       if (k >= arrivals.count) return resolve();
       // Sleep on a timer (1 ms resolution, usually ~0.1 ms late) and start

@@ -72,6 +72,7 @@ export class EngineShard {
       shardIndex: opts.shardIndex,
       shardCount: opts.shardCount,
       maxInFlight: opts.maxInFlight,
+      open: { inFlight: 0 },
       nextIteration: () => localIteration++ * opts.shardCount + opts.shardIndex,
       stopped: () => this.stopped,
       onStop: (fn) => this.onStop(fn),

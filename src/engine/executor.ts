@@ -12,8 +12,15 @@ export interface ExecutorContext {
   runStart: number;
   shardIndex: number;
   shardCount: number;
-  /** Most iterations in flight on this shard (open model); more are dropped. */
+  /** Most open-model iterations in flight on this shard; more arrivals are dropped. */
   maxInFlight: number;
+  /**
+   * Open-model iterations in flight on this shard, over all arrivalRate
+   * phases. The cap counts these only: virtual users' iterations (still
+   * running at a vus to arrivalRate boundary) are not arrivals and must not
+   * make the open model drop.
+   */
+  open: { inFlight: number };
   /** A run-unique iteration number (for `iteration` and sequential data). */
   nextIteration: () => number;
   /** True once the run is stopping: schedule nothing more. */
