@@ -107,6 +107,7 @@ flows: [{ name: a, steps: [{ get: /x }] }]
 name: v
 target: ${server.url}
 maxInFlight: 2000000
+defaults: { captureBodyLimit: 536870912 }
 phases: [{ duration: 2s, vus: 1e9 }, { duration: 1s, arrivalRate: 1e9 }]
 flows: [{ name: a, steps: [{ get: /x }] }]
 `,
@@ -114,6 +115,7 @@ flows: [{ name: a, steps: [{ get: /x }] }]
     const v = await runCli(['validate', 'v.yaml'], { cwd: dir });
     expect(v.code).toBe(3);
     expect(v.stderr).toContain('v.yaml:4:14 maxInFlight: at most 100000, got 2000000: each iteration in flight holds a few KB');
+    expect(v.stderr).toContain('defaults.captureBodyLimit: at most 268435456, got 536870912');
     expect(v.stderr).toContain('phases[0].vus: at most 100000, got 1000000000: each virtual user holds an iteration and a connection; for more load use arrivalRate');
     expect(v.stderr).toContain('phases[1].arrivalRate: at most 1000000, got 1000000000: one generator starts tens of thousands of iterations per second; to find the highest rate the target sustains, use scalectl capacity');
     const workers = await runCli(['run', 'v.yaml', '--workers', '100000'], { cwd: dir });
