@@ -49,6 +49,26 @@ flows:
     expect(result.errorSamples.body_too_large).toBe('response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)');
   });
 
+  it('a body too large to keep is judged by its status first: an unexpected status counts as such, and the status is recorded', async () => {
+    // Two steps answering 500 with a 5 KB body, kept for a capture: one expects 200 (an http_5xx), one expects 500 (body_too_large).
+    const loaded = await load(`
+name: big-errors
+target: ${server.url}
+defaults: { captureBodyLimit: 1000 }
+phases: [{ duration: 1s, arrivalRate: 20 }]
+flows:
+  - { name: unexpected, steps: [{ name: a, get: '/status/500?pad=5000', capture: { s: $.status } }] }
+  - { name: expected, steps: [{ name: b, get: '/status/500?pad=5000', expect: { status: 500 }, capture: { s: $.status } }] }
+`);
+    const data = await runLoad(loaded, { target: server.url, workers: 1 });
+    const [unexpected, expected] = data.final.endpoints.map((e) => e.counts);
+    expect(unexpected!.requests + expected!.requests).toBe(20);
+    expect(unexpected!.statusCodes).toEqual(unexpected!.requests ? { 500: unexpected!.requests } : {});
+    expect(unexpected!.errorsByKind).toEqual(unexpected!.requests ? { http_5xx: unexpected!.requests } : {});
+    expect(expected!.statusCodes).toEqual(expected!.requests ? { 500: expected!.requests } : {});
+    expect(expected!.errorsByKind).toEqual(expected!.requests ? { body_too_large: expected!.requests } : {});
+  });
+
   it('an absurd rate past the bounds still runs in bounded time and memory: arrivals it cannot start are counted, not kept', async () => {
     // The engine, below validation: 10^9 arrivals/s for 2 s, at most 10 in flight, against a 100 ms target.
     const loaded = await load(`
