@@ -40,6 +40,8 @@ export interface LoadData {
   workers: number;
   maxInFlight: number;
   connections: number;
+  /** Whether the connection cap was set (--connections or defaults.connections), not the default. */
+  connectionsSet: boolean;
   timeseries: TimeseriesPoint[];
   final: MergedFinal;
 }
@@ -184,6 +186,7 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
     workers,
     maxInFlight,
     connections,
+    connectionsSet: opts.connections !== undefined || loaded.scenario.defaults.connections !== undefined,
     timeseries: agg.points,
     final: mergeFinals(finals),
   };
