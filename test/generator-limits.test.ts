@@ -111,6 +111,20 @@ flows: [{ name: c, steps: [{ get: /delay/200 }] }]
     expect(data.final.iterations.dropped).toBe(0);
   });
 
+  it('arrivals dropped in bulk count in the second they were due, not the second they were processed', async () => {
+    // 1,000,000 arrivals in 1.5 s (the most a scenario allows), at most 1 in flight: all but a few are
+    // dropped in bulk, about every millisecond. Arrivals k < 1,000,000 are due in second 0, the rest in second 1.
+    const loaded = await load(`
+name: boundary
+target: ${server.url}
+phases: [{ duration: 1500ms, arrivalRate: 1000000 }]
+flows: [{ name: a, steps: [{ get: /delay/100 }] }]
+`);
+    const data = await runLoad(loaded, { target: server.url, workers: 1, maxInFlight: 1 });
+    expect(data.final.iterations.offered).toBe(1_500_000);
+    expect(data.timeseries.map((p) => p.offeredRps).slice(0, 2)).toEqual([1_000_000, 500_000]);
+  });
+
   it('the default in-flight cap stops at LOAD_LIMITS.maxInFlight, whatever the rate', async () => {
     const loaded = await load(`
 name: wide

@@ -27,6 +27,10 @@ export interface ExecutorContext {
   stopped: () => boolean;
   /** Calls fn when the run stops (at once if it has). */
   onStop: (fn: () => void) => void;
+  /** Clock time the open one-second window ends (what is recorded now counts in it). */
+  windowEnd: () => number;
+  /** Calls fn just before and just after each window closes, until the returned function is called. */
+  onWindow: (fn: () => void) => () => void;
   /** How late an arrival started against its schedule, milliseconds. */
   scheduleLag: (ms: number) => void;
 }
