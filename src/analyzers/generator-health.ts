@@ -6,7 +6,7 @@ export interface GeneratorHealth {
   maxInFlight: number;
   /** Connection cap per origin per worker. */
   connections: number;
-  /** Seconds that ended with requests waiting for a free connection. */
+  /** Seconds in which requests were seen waiting for a free connection (checked every 25 ms). */
   connectionWaitSeconds: number;
   /** Process CPU, percent of one core (all threads). */
   cpuPercent: { mean: number; max: number };

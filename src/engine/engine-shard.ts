@@ -91,7 +91,7 @@ export class EngineShard {
     };
     let windowTimer: NodeJS.Timeout | undefined;
     const flush = (): void => {
-      opts.onWindow(recorder.flushWindow(second), monitor.sample(client.queued()));
+      opts.onWindow(recorder.flushWindow(second), monitor.sample(client.takeMostQueued()));
       second++;
     };
     const armWindow = (): void => {

@@ -151,6 +151,8 @@ export class HttpClient {
   private readonly agent: Agent;
   private readonly pending = new Set<Exchange>();
   private readonly sweep = setInterval(() => this.expireOverdue(), DEADLINE_SWEEP_MS).unref();
+  /** Most requests seen waiting for a connection since the last takeMostQueued(). */
+  private mostQueued = 0;
 
   constructor(
     private readonly clock: () => number,
@@ -190,7 +192,20 @@ export class HttpClient {
     return n;
   }
 
+  /**
+   * Most requests waiting for a free connection seen since the last call
+   * (checked now and at every deadline sweep, so a wait shorter than the
+   * reporting second is seen too), then starts over.
+   */
+  takeMostQueued(): number {
+    const most = Math.max(this.mostQueued, this.queued());
+    this.mostQueued = 0;
+    return most;
+  }
+
   private expireOverdue(): void {
+    // Sampled here, every DEADLINE_SWEEP_MS: a queue seen only at the end of each second missed most waits.
+    if (this.pending.size > 0) this.mostQueued = Math.max(this.mostQueued, this.queued());
     const now = this.clock();
     for (const exchange of this.pending) if (exchange.deadline <= now) exchange.expire();
   }
