@@ -49,6 +49,26 @@ flows:
     expect(result.errorSamples.body_too_large).toBe('response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)');
   });
 
+  it('a body too large to keep is judged by its status first: an unexpected status counts as such, and the status is recorded', async () => {
+    // Two steps answering 500 with a 5 KB body, kept for a capture: one expects 200 (an http_5xx), one expects 500 (body_too_large).
+    const loaded = await load(`
+name: big-errors
+target: ${server.url}
+defaults: { captureBodyLimit: 1000 }
+phases: [{ duration: 1s, arrivalRate: 20 }]
+flows:
+  - { name: unexpected, steps: [{ name: a, get: '/status/500?pad=5000', capture: { s: $.status } }] }
+  - { name: expected, steps: [{ name: b, get: '/status/500?pad=5000', expect: { status: 500 }, capture: { s: $.status } }] }
+`);
+    const data = await runLoad(loaded, { target: server.url, workers: 1 });
+    const [unexpected, expected] = data.final.endpoints.map((e) => e.counts);
+    expect(unexpected!.requests + expected!.requests).toBe(20);
+    expect(unexpected!.statusCodes).toEqual(unexpected!.requests ? { 500: unexpected!.requests } : {});
+    expect(unexpected!.errorsByKind).toEqual(unexpected!.requests ? { http_5xx: unexpected!.requests } : {});
+    expect(expected!.statusCodes).toEqual(expected!.requests ? { 500: expected!.requests } : {});
+    expect(expected!.errorsByKind).toEqual(expected!.requests ? { body_too_large: expected!.requests } : {});
+  });
+
   it('an absurd rate past the bounds still runs in bounded time and memory: arrivals it cannot start are counted, not kept', async () => {
     // The engine, below validation: 10^9 arrivals/s for 2 s, at most 10 in flight, against a 100 ms target.
     const loaded = await load(`
@@ -77,6 +97,34 @@ flows: [{ name: a, weight: 3, steps: [{ get: /delay/100 }] }, { name: b, steps: 
     expect(heapPeak - heapBefore).toBeLessThan(100e6);
   });
 
+  it('virtual users still running at a vus to arrivalRate boundary do not use up the open model\'s in-flight cap', async () => {
+    // 20 VUs of 200 ms requests, then 20 arrivals/s capped at 10 in flight: the VUs' last
+    // iterations overlap the first arrivals, yet only 4 arrivals (20/s x 0.2 s) are ever in flight.
+    const loaded = await load(`
+name: mix
+target: ${server.url}
+phases: [{ duration: 500ms, vus: 20 }, { duration: 1s, arrivalRate: 20 }]
+flows: [{ name: c, steps: [{ get: /delay/200 }] }]
+`);
+    const data = await runLoad(loaded, { target: server.url, workers: 1, maxInFlight: 10 });
+    expect(data.final.iterations.arrivals).toBe(20);
+    expect(data.final.iterations.dropped).toBe(0);
+  });
+
+  it('arrivals dropped in bulk count in the second they were due, not the second they were processed', async () => {
+    // 1,000,000 arrivals in 1.5 s (the most a scenario allows), at most 1 in flight: all but a few are
+    // dropped in bulk, about every millisecond. Arrivals k < 1,000,000 are due in second 0, the rest in second 1.
+    const loaded = await load(`
+name: boundary
+target: ${server.url}
+phases: [{ duration: 1500ms, arrivalRate: 1000000 }]
+flows: [{ name: a, steps: [{ get: /delay/100 }] }]
+`);
+    const data = await runLoad(loaded, { target: server.url, workers: 1, maxInFlight: 1 });
+    expect(data.final.iterations.offered).toBe(1_500_000);
+    expect(data.timeseries.map((p) => p.offeredRps).slice(0, 2)).toEqual([1_000_000, 500_000]);
+  });
+
   it('the default in-flight cap stops at LOAD_LIMITS.maxInFlight, whatever the rate', async () => {
     const loaded = await load(`
 name: wide
@@ -93,6 +141,7 @@ flows: [{ name: a, steps: [{ get: /x }] }]
 name: v
 target: ${server.url}
 maxInFlight: 2000000
+defaults: { captureBodyLimit: 536870912 }
 phases: [{ duration: 2s, vus: 1e9 }, { duration: 1s, arrivalRate: 1e9 }]
 flows: [{ name: a, steps: [{ get: /x }] }]
 `,
@@ -100,6 +149,7 @@ flows: [{ name: a, steps: [{ get: /x }] }]
     const v = await runCli(['validate', 'v.yaml'], { cwd: dir });
     expect(v.code).toBe(3);
     expect(v.stderr).toContain('v.yaml:4:14 maxInFlight: at most 100000, got 2000000: each iteration in flight holds a few KB');
+    expect(v.stderr).toContain('defaults.captureBodyLimit: at most 268435456, got 536870912');
     expect(v.stderr).toContain('phases[0].vus: at most 100000, got 1000000000: each virtual user holds an iteration and a connection; for more load use arrivalRate');
     expect(v.stderr).toContain('phases[1].arrivalRate: at most 1000000, got 1000000000: one generator starts tens of thousands of iterations per second; to find the highest rate the target sustains, use scalectl capacity');
     const workers = await runCli(['run', 'v.yaml', '--workers', '100000'], { cwd: dir });

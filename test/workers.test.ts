@@ -9,6 +9,17 @@ import { useTestServer } from './helpers/test-server.js';
 const server = useTestServer();
 
 describe('--workers N (worker threads, built bin)', () => {
+  it('reports the in-flight cap as run: each worker gets at least 1, so --max-in-flight 1 with 4 workers runs with 4', async () => {
+    const dir = await tempFiles({
+      's.yaml': `name: caps\ntarget: ${server.url}\nphases: [{ duration: 500ms, arrivalRate: 10 }]\nflows: [{ name: a, steps: [{ get: /delay/5 }] }]\n`,
+    });
+    const r = await runBin(['run', 's.yaml', '--workers', '4', '--max-in-flight', '1', '--out', 'r.json', '--no-progress'], { cwd: dir });
+    expect(r.stderr).not.toContain('internal error');
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    expect(result.generator.workers).toBe(4);
+    expect(result.generator.maxInFlight).toBe(4);
+  });
+
   it('splits one schedule across threads and merges their histograms exactly', async () => {
     const dir = await tempFiles({
       's.yaml': `

@@ -1,13 +1,12 @@
 import type { TimeseriesPoint } from '../engine/aggregator.js';
 import type { MonitorSample } from '../engine/self-monitor.js';
-import { DEFAULT_CONNECTIONS } from '../engine/run-load.js';
 
 export interface GeneratorHealth {
   workers: number;
   maxInFlight: number;
   /** Connection cap per origin per worker. */
   connections: number;
-  /** Seconds that ended with requests waiting for a free connection. */
+  /** Seconds in which requests were seen waiting for a free connection (checked every 25 ms). */
   connectionWaitSeconds: number;
   /** Process CPU, percent of one core (all threads). */
   cpuPercent: { mean: number; max: number };
@@ -34,6 +33,8 @@ export interface GeneratorSetup {
   workers: number;
   maxInFlight: number;
   connections: number;
+  /** Whether the user set the connection cap (--connections or defaults.connections), rather than the default. */
+  connectionsSet: boolean;
   /** CPU cores of the generator's machine. */
   cores: number;
 }
@@ -46,7 +47,7 @@ export interface GeneratorSetup {
  * short run; then the numbers describe the tool, not the target.
  */
 export function judgeGenerator(points: readonly TimeseriesPoint[], setup: GeneratorSetup, dropped: number): GeneratorHealth {
-  const { workers, maxInFlight, connections, cores } = setup;
+  const { workers, maxInFlight, connections, connectionsSet, cores } = setup;
   // A few milliseconds of wall time (the run's last, partial window) say nothing about load.
   const full = points.filter((p) => p.generator.windowMs >= MIN_SAMPLE_MS);
   const g = full.map((p) => p.generator);
@@ -66,8 +67,8 @@ export function judgeGenerator(points: readonly TimeseriesPoint[], setup: Genera
     saturated,
     warnings: [],
   };
-  // Requests queued for a connection cap set below the default: that setting, not the machine, held the load back.
-  const capBound = connectionWaitSeconds > 0 && connections < DEFAULT_CONNECTIONS;
+  // Requests queued for a connection cap the user set: that setting, not the machine, held the load back.
+  const capBound = connectionWaitSeconds > 0 && connectionsSet;
   const capText = `the connection cap (${connections} per origin per worker, defaults.connections or --connections)`;
   if (saturated) {
     health.warnings.push(
@@ -94,9 +95,14 @@ export function judgeGenerator(points: readonly TimeseriesPoint[], setup: Genera
     );
   }
   if (connectionWaitSeconds >= 2) {
+    const waited = `requests waited for a free connection in ${connectionWaitSeconds} s (${connections} connections per origin per worker${connectionsSet ? '' : ', the default'}): `;
     health.warnings.push(
-      `requests waited for a free connection in ${connectionWaitSeconds} s (${connections} connections per origin per worker): ` +
-      'their latency includes that wait; raise defaults.connections or --connections if the target should see more concurrency',
+      connectionsSet
+        ? `${waited}their latency includes that wait; raise defaults.connections or --connections if the target should see more concurrency`
+        : saturated
+          // At the default cap a busy generator is slow to take responses off its connections: the queue is its delay, not the cap's.
+          ? `${waited}the generator was saturated, so the wait is its own delay; a higher cap would not help`
+          : `${waited}their latency includes that wait; set defaults.connections or --connections higher if the target should see more concurrency`,
     );
   }
   if (workers > cores) health.warnings.push(`--workers ${workers} is more than this machine's ${cores} cores`);

@@ -178,7 +178,7 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     timeseries: opts.telemetry ? mergeTimeseries(data.timeseries, opts.telemetry.points) : data.timeseries,
     telemetry: opts.telemetry?.summary ?? {},
     thresholds,
-    generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, cores: opts.cores }, it.dropped),
+    generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, connectionsSet: data.connectionsSet, cores: opts.cores }, it.dropped),
     errorSamples: Object.fromEntries(Object.entries(final.errorSamples).map(([k, m]) => [k, maskCredentials(m)])),
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
     ...(opts.host ? { host: opts.host } : {}),

@@ -7,6 +7,7 @@ import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { redisAddressProblem } from '../reporters/k8s.js';
 import { maskCredentials } from '../mask-credentials.js';
+import { LOAD_LIMITS } from '../scenarios/schema.js';
 
 /** Without --max-steady, an undecided step may be measured this many windows in all. */
 export const DEFAULT_WINDOWS_PER_STEP = 3;
@@ -60,6 +61,15 @@ function positive(flag: string, v: string): number {
   return n;
 }
 
+/** An arrival rate: above 0 and within the scenario's bound (capacity's phases are built without the schema). */
+function rate(flag: string, v: string): number {
+  const n = positive(flag, v);
+  if (n > LOAD_LIMITS.arrivalRate) {
+    throw usageError(`${flag} takes at most ${LOAD_LIMITS.arrivalRate} arrivals/s, got ${v}: one generator starts tens of thousands of iterations per second; for more load, run several generators`);
+  }
+  return n;
+}
+
 function duration(flag: string, v: string, min = 0): number {
   const ms = parseDuration(v);
   if (ms === undefined || ms < min) throw usageError(`${flag} takes a duration such as 15s or 500ms${min ? ` (at least ${min / 1000} s)` : ''}, got "${v}"`);
@@ -97,8 +107,8 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
   if (f.scaleCmd !== undefined && !f.scaleCmd.includes('{n}')) throw usageError('--scale-cmd must contain {n}, the replica count (e.g. "kubectl scale deploy/api --replicas={n}")');
   const precision = f.precision === undefined ? 0.05 : fraction('--precision', f.precision);
   if (precision < 0.005 || precision > 0.5) throw usageError('--precision must be between 0.5% and 50%');
-  const startRate = optional(f.startRate, (v) => positive('--start-rate', v));
-  const maxRate = f.maxRate === undefined ? 100_000 : positive('--max-rate', f.maxRate);
+  const startRate = optional(f.startRate, (v) => rate('--start-rate', v));
+  const maxRate = f.maxRate === undefined ? 100_000 : rate('--max-rate', f.maxRate);
   if (startRate !== undefined && startRate > maxRate) throw usageError('--start-rate is above --max-rate');
   const steadyMs = f.steady === undefined ? 15_000 : duration('--steady', f.steady, 3000);
   const maxSteadyMs = f.maxSteady === undefined ? DEFAULT_WINDOWS_PER_STEP * steadyMs : duration('--max-steady', f.maxSteady, 3000);
@@ -111,9 +121,9 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     replicas: [...new Set(replicas)].sort((a, b) => a - b),
     slos,
     scenarioThresholds,
-    peakRps: optional(f.peakRps, (v) => positive('--peak-rps', v)),
+    peakRps: optional(f.peakRps, (v) => rate('--peak-rps', v)),
     surge,
-    baseRate: optional(f.baseRate, (v) => positive('--base-rate', v)),
+    baseRate: optional(f.baseRate, (v) => rate('--base-rate', v)),
     headroom: f.headroom === undefined ? 0.25 : fraction('--headroom', f.headroom),
     precision,
     warmupMs: f.warmup === undefined ? 5000 : duration('--warmup', f.warmup),

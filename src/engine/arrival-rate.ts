@@ -9,6 +9,7 @@ type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRat
  * scheduled instants whether or not earlier ones have finished. Shard i of n
  * takes arrivals i, i+n, i+2n, ... so shards split one schedule exactly. When
  * the in-flight cap is reached an arrival is dropped and counted, never delayed.
+ * The cap counts open-model iterations only (ctx.open), not virtual users'.
  *
  * Memory and time are bounded by construction, whatever the rate: at most
  * maxInFlight iterations exist, and arrivals due while the cap is reached are
@@ -19,7 +20,10 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
   const { phase } = sp;
   const arrivals = new RampArrivals(phase.arrivalRate, phase.rampTo, phase.durationMs / 1000);
   const phaseStart = ctx.runStart + sp.startMs;
-  const { runner, recorder, clock, shardCount } = ctx;
+  const { runner, recorder, clock, shardCount, open } = ctx;
+  const ended = (): void => {
+    open.inFlight--;
+  };
   let k = ctx.shardIndex;
   /** Drops this shard's arrivals due by `now`, from k on (arrival k is due). */
   const dropDue = (now: number): void => {
@@ -35,21 +39,30 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let immediate: NodeJS.Immediate | undefined;
-    // A stop ends the phase at once, not at the next arrival (minutes away at a low rate).
-    ctx.onStop(() => {
+    let unhook = (): void => {};
+    const finish = (): void => {
       clearTimeout(timer);
       clearImmediate(immediate);
+      unhook();
       resolve();
-    });
+    };
+    // A stop ends the phase at once, not at the next arrival (minutes away at a low rate).
+    ctx.onStop(finish);
     const tick = (): void => {
-      if (ctx.stopped()) return resolve();
-      const now = clock();
+      clearTimeout(timer);
+      clearImmediate(immediate);
+      if (ctx.stopped()) return finish();
+      const clockNow = clock();
+      // Arrivals are counted in the second they were due: none due at or past the
+      // open window's end is taken before that window closes (it wakes this tick
+      // just before and just after it closes, see ctx.onWindow).
+      const now = Math.min(clockNow, ctx.windowEnd() - 1e-6);
       let at = 0;
       let full = false;
       while (k < arrivals.count) {
         at = phaseStart + arrivals.timeOf(k) * 1000;
         if (at > now) break;
-        if (recorder.inFlight >= ctx.maxInFlight) {
+        if (open.inFlight >= ctx.maxInFlight) {
           full = true;
           dropDue(now);
           continue;
@@ -57,10 +70,13 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
         k += shardCount;
         const flow = runner.pickFlow();
         recorder.arrived(flow.index);
-        ctx.scheduleLag(now - at);
-        void runner.iterate(flow, ctx.nextIteration(), at);
+        ctx.scheduleLag(clockNow - at);
+        open.inFlight++;
+        void runner.iterate(flow, ctx.nextIteration(), at).then(ended, ended);
       }
-      if (k >= arrivals.count) return resolve();
+      if (k >= arrivals.count) return finish();
+      // Due, but in the next window: the window's close wakes this tick.
+      if (at <= clockNow) return;
       // Sleep on a timer (1 ms resolution, usually ~0.1 ms late) and start
       // whatever is due on waking: arrivals start at most about a millisecond
       // late, and that lateness counts in their latency. Never poll with
@@ -72,6 +88,7 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
       if (wait <= 0 && !full) immediate = setImmediate(tick);
       else timer = setTimeout(tick, Math.max(1, Math.floor(wait)));
     };
+    unhook = ctx.onWindow(tick);
     tick();
   });
 }

@@ -67,26 +67,41 @@ export class EngineShard {
     const monitor = new SelfMonitor();
     const runStart = opts.startAtEpochMs - performance.timeOrigin;
     let localIteration = 0;
+    let second = 0;
+    const windowHooks = new Set<() => void>();
     const ctx: ExecutorContext = {
       runner, recorder, clock, runStart,
       shardIndex: opts.shardIndex,
       shardCount: opts.shardCount,
       maxInFlight: opts.maxInFlight,
+      open: { inFlight: 0 },
       nextIteration: () => localIteration++ * opts.shardCount + opts.shardIndex,
       stopped: () => this.stopped,
       onStop: (fn) => this.onStop(fn),
       scheduleLag: (ms) => monitor.scheduleLag(ms),
+      windowEnd: () => runStart + (second + 1) * 1000,
+      onWindow: (fn) => {
+        windowHooks.add(fn);
+        return () => windowHooks.delete(fn);
+      },
     };
 
-    let second = 0;
+    const wakeExecutors = (): void => {
+      for (const fn of [...windowHooks]) fn();
+    };
     let windowTimer: NodeJS.Timeout | undefined;
     const flush = (): void => {
-      opts.onWindow(recorder.flushWindow(second), monitor.sample(client.queued()));
+      opts.onWindow(recorder.flushWindow(second), monitor.sample(client.takeMostQueued()));
       second++;
     };
     const armWindow = (): void => {
       windowTimer = setTimeout(() => {
+        // A timer may fire up to a millisecond early (whole milliseconds): the second is not over yet.
+        if (clock() < ctx.windowEnd()) return armWindow();
+        // What came due in the closing second is counted in it, and what is due since, in the next.
+        wakeExecutors();
         flush();
+        wakeExecutors();
         armWindow();
       }, Math.max(0, runStart + (second + 1) * 1000 - clock()));
     };

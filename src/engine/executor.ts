@@ -12,14 +12,25 @@ export interface ExecutorContext {
   runStart: number;
   shardIndex: number;
   shardCount: number;
-  /** Most iterations in flight on this shard (open model); more are dropped. */
+  /** Most open-model iterations in flight on this shard; more arrivals are dropped. */
   maxInFlight: number;
+  /**
+   * Open-model iterations in flight on this shard, over all arrivalRate
+   * phases. The cap counts these only: virtual users' iterations (still
+   * running at a vus to arrivalRate boundary) are not arrivals and must not
+   * make the open model drop.
+   */
+  open: { inFlight: number };
   /** A run-unique iteration number (for `iteration` and sequential data). */
   nextIteration: () => number;
   /** True once the run is stopping: schedule nothing more. */
   stopped: () => boolean;
   /** Calls fn when the run stops (at once if it has). */
   onStop: (fn: () => void) => void;
+  /** Clock time the open one-second window ends (what is recorded now counts in it). */
+  windowEnd: () => number;
+  /** Calls fn just before and just after each window closes, until the returned function is called. */
+  onWindow: (fn: () => void) => () => void;
   /** How late an arrival started against its schedule, milliseconds. */
   scheduleLag: (ms: number) => void;
 }

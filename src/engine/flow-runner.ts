@@ -158,15 +158,21 @@ export class FlowRunner {
     const res = await this.client.send(req);
     if (this.closed) return false;
     const latency = this.clock() - sentAt;
-    if (!res.ok) {
+    // A failure after the status came (a body too large to keep) is judged by that status first.
+    if (!res.ok && res.status === undefined) {
       this.recorder.request(step.endpoint, latency, undefined, res.kind, res.message);
       return false;
     }
-    const { status } = res;
+    // Set here: a response, or a failure after its status came.
+    const status = res.status as number;
     const expected = step.expectStatus ? step.expectStatus.has(status) : status < 400;
     if (!expected) {
       const kind = step.expectStatus ? 'expectation' : status >= 500 ? 'http_5xx' : 'http_4xx';
       this.recorder.request(step.endpoint, latency, status, kind, `status ${status}`);
+      return false;
+    }
+    if (!res.ok) {
+      this.recorder.request(step.endpoint, latency, status, res.kind, res.message);
       return false;
     }
     const missing = this.capture(step, res.headers, res.body, vars);

@@ -22,13 +22,14 @@ describe('classifyError', () => {
 });
 
 describe('HttpClient response bodies', () => {
-  // A local target: /big/<bytes> answers that many bytes; /endless never ends its body.
+  // A local target: /big/<bytes> answers that many bytes; /endless never ends its body; /wait/<ms> answers after ms.
   let server: Server;
   let origin = '';
   let endlessClosed: Promise<void> = Promise.resolve();
   beforeAll(async () => {
     server = createServer((req, res) => {
       const [, what, arg] = (req.url ?? '').split('/');
+      if (what === 'wait') return void setTimeout(() => res.end('{}'), Number(arg));
       res.writeHead(200, { 'content-type': 'application/json' });
       if (what === 'big') return void res.end(`"${'x'.repeat(Number(arg) - 2)}"`);
       // 64 KiB a millisecond at most: without a limit, 3 s of it is a few hundred MB.
@@ -51,7 +52,7 @@ describe('HttpClient response bodies', () => {
       expect(ok).toMatchObject({ ok: true, status: 200 });
       expect(ok.ok && ok.body?.length).toBe(1000);
       const over = await get(client, '/big/1001', true, 1000);
-      expect(over).toEqual({ ok: false, kind: 'body_too_large', message: 'response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)' });
+      expect(over).toEqual({ ok: false, kind: 'body_too_large', status: 200, message: 'response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)' });
       // A body nobody captures from is read and dropped, whatever its size.
       const unread = await get(client, '/big/5000000', false, 1000);
       expect(unread).toMatchObject({ ok: true, status: 200, body: undefined });
@@ -66,6 +67,20 @@ describe('HttpClient response bodies', () => {
       const res = await get(client, '/endless', true, 1024 * 1024);
       expect(res).toMatchObject({ ok: false, kind: 'body_too_large' });
       await endlessClosed;
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('sees requests that waited for a connection between two reports, not only those waiting at the report', async () => {
+    // One connection, three 100 ms requests at once: two wait, and all are done before the report.
+    const client = new HttpClient(() => performance.now(), 1);
+    try {
+      const results = await Promise.all([1, 2, 3].map(() => get(client, '/wait/100', false, 0)));
+      expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+      expect(client.queued()).toBe(0);
+      expect(client.takeMostQueued()).toBeGreaterThanOrEqual(1);
+      expect(client.takeMostQueued()).toBe(0);
     } finally {
       await client.close();
     }

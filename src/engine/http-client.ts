@@ -18,7 +18,7 @@ export interface HttpRequest {
 
 export type HttpResponse =
   | { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: string | undefined }
-  | { ok: false; kind: ErrorKind; message: string };
+  | { ok: false; kind: ErrorKind; message: string; status?: number };
 
 const CODE_KINDS: Record<string, ErrorKind> = {
   UND_ERR_CONNECT_TIMEOUT: 'timeout',
@@ -87,6 +87,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     this.status = statusCode;
     this.headers = headers;
+    // A declared length past the limit fails at once: nothing of it is read.
+    const length = Number(headers['content-length']);
+    if (this.chunks && length > this.bodyLimit) this.tooLarge();
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -96,10 +99,18 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.chunks.push(chunk);
       return;
     }
-    // Keeping more would let one response (or an endless one) take the generator's memory.
+    this.tooLarge();
+  }
+
+  /**
+   * Stops keeping the body: more would let one response (or an endless one)
+   * take the generator's memory. The status goes with the failure, so an
+   * unexpected status is still judged and counted as such.
+   */
+  private tooLarge(): void {
     this.chunks = undefined;
     const message = `response body over ${this.bodyLimit} bytes, kept for a capture (defaults.captureBodyLimit)`;
-    this.settle({ ok: false, kind: 'body_too_large', message });
+    this.settle({ ok: false, kind: 'body_too_large', message, status: this.status });
     this.controller?.abort(new Error(message));
   }
 
@@ -140,6 +151,8 @@ export class HttpClient {
   private readonly agent: Agent;
   private readonly pending = new Set<Exchange>();
   private readonly sweep = setInterval(() => this.expireOverdue(), DEADLINE_SWEEP_MS).unref();
+  /** Most requests seen waiting for a connection since the last takeMostQueued(). */
+  private mostQueued = 0;
 
   constructor(
     private readonly clock: () => number,
@@ -179,7 +192,20 @@ export class HttpClient {
     return n;
   }
 
+  /**
+   * Most requests waiting for a free connection seen since the last call
+   * (checked now and at every deadline sweep, so a wait shorter than the
+   * reporting second is seen too), then starts over.
+   */
+  takeMostQueued(): number {
+    const most = Math.max(this.mostQueued, this.queued());
+    this.mostQueued = 0;
+    return most;
+  }
+
   private expireOverdue(): void {
+    // Sampled here, every DEADLINE_SWEEP_MS: a queue seen only at the end of each second missed most waits.
+    if (this.pending.size > 0) this.mostQueued = Math.max(this.mostQueued, this.queued());
     const now = this.clock();
     for (const exchange of this.pending) if (exchange.deadline <= now) exchange.expire();
   }

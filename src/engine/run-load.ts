@@ -40,6 +40,8 @@ export interface LoadData {
   workers: number;
   maxInFlight: number;
   connections: number;
+  /** Whether the connection cap was set (--connections or defaults.connections), not the default. */
+  connectionsSet: boolean;
   timeseries: TimeseriesPoint[];
   final: MergedFinal;
 }
@@ -163,6 +165,8 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   };
   // Split the cap exactly (shard i gets its share, remainder to the first ones), but never 0.
   const capOf = (i: number): number => Math.max(1, Math.floor(maxInFlight / workers) + (i < maxInFlight % workers ? 1 : 0));
+  // The cap as run: more than asked when there are more workers than it (each gets 1).
+  const cap = Array.from({ length: workers }, (_, i) => capOf(i)).reduce((a, b) => a + b, 0);
   let finals: ShardFinal[];
   try {
     finals = await runShards(loaded, base, { workers, maxInFlight, capOf }, agg, opts.signal);
@@ -182,8 +186,9 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
     aborted: opts.signal?.aborted ?? false,
     phases,
     workers,
-    maxInFlight,
+    maxInFlight: cap,
     connections,
+    connectionsSet: opts.connections !== undefined || loaded.scenario.defaults.connections !== undefined,
     timeseries: agg.points,
     final: mergeFinals(finals),
   };

@@ -15,7 +15,7 @@ export interface MonitorSample {
   cpuPercent: number;
   /** Wall time the sample covers, milliseconds (the last one of a run is short). */
   windowMs: number;
-  /** Requests waiting for a free connection at the end of the second (the connection cap was reached). */
+  /** Most requests seen waiting for a free connection in the second, checked every 25 ms (the connection cap was reached). */
   connectionQueue: number;
 }
 

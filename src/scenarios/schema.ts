@@ -41,9 +41,12 @@ const rateSchema = atMost(z.number().nonnegative(), LOAD_LIMITS.arrivalRate,
   'one generator starts tens of thousands of iterations per second; to find the highest rate the target sustains, ' +
   'use scalectl capacity; for more load, run several generators');
 
-/** Bytes of a response body kept for captures, by default (10 MiB) and at most (1 GiB). */
+/**
+ * Bytes of a response body kept for captures, by default (10 MiB) and at most
+ * (256 MiB: a kept body becomes one string, and V8's longest is about 512 MiB).
+ */
 const CAPTURE_BODY_LIMIT_DEFAULT = 10 * 1024 * 1024;
-const CAPTURE_BODY_LIMIT_MAX = 1024 * 1024 * 1024;
+const CAPTURE_BODY_LIMIT_MAX = 256 * 1024 * 1024;
 
 const phaseSchema = z
   .strictObject({
@@ -234,7 +237,7 @@ export const scenarioSchema = z
         connections: z.number().int().positive().optional()
           .meta({ description: 'Most open connections per origin per engine worker; requests beyond wait (and the wait counts in their latency). Default: max(256, peak vus per worker).' }),
         captureBodyLimit: atMost(z.number().int().positive(), CAPTURE_BODY_LIMIT_MAX,
-          'a body kept for a capture is held whole in memory, and 1 GiB is far past any JSON a capture needs')
+          'a body kept for a capture is held whole in memory as one string (V8 strings end near 512 MiB), and 256 MiB is far past any JSON a capture needs')
           .default(CAPTURE_BODY_LIMIT_DEFAULT)
           .meta({ description: `Most bytes of a response body kept for JSON captures; a longer body fails that request as body_too_large. Bodies without captures are never kept. Default ${CAPTURE_BODY_LIMIT_DEFAULT} (10 MiB).` }),
       })

@@ -3,7 +3,7 @@
 // port 0 and sends its port to the parent over IPC.
 //
 //   GET  /delay/:ms        200 after ms
-//   GET  /status/:code     that status
+//   GET  /status/:code     that status (?pad=N: N more bytes of body)
 //   GET  /reset            destroys the socket without answering
 //   GET  /hang             never answers
 //   GET  /slow-body/:ms    headers at once, then one byte every 50 ms for ms
@@ -31,7 +31,7 @@ const server = createServer((req, res) => {
   };
   switch (head) {
     case 'delay': setTimeout(() => json(200, { ok: true }), Number(arg)); return;
-    case 'status': json(Number(arg), { status: Number(arg) }); return;
+    case 'status': json(Number(arg), { status: Number(arg), pad: 'x'.repeat(Number(url.searchParams.get('pad') ?? 0)) }); return;
     case 'reset': req.socket.destroy(); return;
     case 'hang': return;
     case 'slow-body': {

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { ExitCode, UserError } from '../exit-codes.js';
+import { LOAD_LIMITS } from '../scenarios/schema.js';
+import { parseCapacityOptions } from './capacity-options.js';
+
+describe('capacity rate flags', () => {
+  it.each(['--max-rate', '--start-rate', '--base-rate', '--peak-rps'])('%s past the arrival-rate bound is a usage error', (flag) => {
+    const key = { '--max-rate': 'maxRate', '--start-rate': 'startRate', '--base-rate': 'baseRate', '--peak-rps': 'peakRps' }[flag]!;
+    const over = String(LOAD_LIMITS.arrivalRate * 10);
+    // --start-rate must also stay under --max-rate: give the largest one allowed.
+    const flags = { replicas: '1', maxRate: String(LOAD_LIMITS.arrivalRate), [key]: over };
+    let err: unknown;
+    try {
+      parseCapacityOptions(flags);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(ExitCode.usage);
+    expect((err as UserError).message).toBe(`${flag} takes at most ${LOAD_LIMITS.arrivalRate} arrivals/s, got ${over}: one generator starts tens of thousands of iterations per second; for more load, run several generators`);
+    // The bound itself is allowed.
+    expect(parseCapacityOptions({ ...flags, [key]: String(LOAD_LIMITS.arrivalRate) })[key as 'maxRate']).toBe(LOAD_LIMITS.arrivalRate);
+  });
+});
