@@ -64,12 +64,18 @@ async function nobody() {
   return { name: 'nobody', uid: Number(u.stdout), gid: Number(g.stdout) };
 }
 
+/** A temp dir every user can enter, as /tmp is: where the copy goes. */
+async function openCache(): Promise<string> {
+  const cache = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
+  made.push(cache);
+  await chmod(cache, 0o755);
+  return cache;
+}
+
 describe.runIf(root)('pgBinaries (as root, PostgreSQL runs as another user)', () => {
   it('copies binaries the server user cannot reach to a temp dir it can, once, and they run there as that user', async () => {
     const { closed, pkg } = await fakePackage();
-    const cache = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
-    made.push(cache);
-    await chmod(cache, 0o755);
+    const cache = await openCache();
     const user = await nobody();
     // Before: the server user cannot even start it.
     await expect(run(pkg.postgres, [], { uid: user.uid, gid: user.gid })).rejects.toThrow(/EACCES/);
@@ -98,9 +104,7 @@ describe.runIf(root)('pgBinaries (as root, PostgreSQL runs as another user)', ()
 
   it('makes the whole copy readable by the server user, though the package was installed under umask 077', async () => {
     const { pkg } = await fakePackage();
-    const cache = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
-    made.push(cache);
-    await chmod(cache, 0o755);
+    const cache = await openCache();
     const user = await nobody();
     const bin = await pgBinaries(user, { package: pkg, tmp: cache });
     const share = join(bin.postgres, '..', '..', 'share', 'postgres.bki');
@@ -109,9 +113,7 @@ describe.runIf(root)('pgBinaries (as root, PostgreSQL runs as another user)', ()
 
   it('copies again when the copy is no longer as it was made: a file removed (a temp cleaner), or closed to the server user', async () => {
     const { pkg } = await fakePackage();
-    const cache = await mkdtemp(join(tmpdir(), 'scalectl-test-'));
-    made.push(cache);
-    await chmod(cache, 0o755);
+    const cache = await openCache();
     const user = await nobody();
     const bin = await pgBinaries(user, { package: pkg, tmp: cache });
     const share = join(bin.postgres, '..', '..', 'share');
