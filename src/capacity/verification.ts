@@ -1,0 +1,208 @@
+import { plural, round } from '../analyzers/numbers.js';
+import type { ThresholdResult } from '../analyzers/thresholds.js';
+import { formatDuration } from '../scenarios/duration.js';
+import type { SecondCounts, TailCriterion } from './step-verdict.js';
+import { tailEvidence, zForLooks } from './tail-evidence.js';
+
+/*
+ * `capacity --verify`: what happened when the scenario's surge met the
+ * autoscaled target, against what the plan predicted. Pure.
+ */
+
+/** Seconds pooled to judge the SLOs during the surge: one second holds too few samples for a tail (a coin toss). */
+export const VERIFY_WINDOW_SEC = 5;
+
+export type ScalingRole = 'web' | 'consumer';
+
+/** A change of a role's replica count: predicted (decided at `t`, ready at `readyAt`) or observed (seen ready at `t`). */
+export interface ScaleChange {
+  role: string;
+  t: number;
+  from: number;
+  to: number;
+  /** Predicted changes: when the new replicas are ready (t + start-up). */
+  readyAt?: number;
+}
+
+/** What the surge simulation predicted, as far as verification needs it. */
+export interface PredictionView {
+  scaleEvents: readonly ScaleChange[];
+  breaches: readonly { role: string; fromSec: number; toSec: number }[];
+  /** The HPA's sync period the prediction assumed, seconds. */
+  syncSec: number;
+  /** Largest consumer backlog predicted (null: consumers not simulated). */
+  maxBacklog: number | null;
+}
+
+/** What the replay observed. */
+export interface ObservedRun {
+  aborted: boolean;
+  /** Per second of load: requests, errors and answers slower than each whole-run latency limit. */
+  seconds: readonly SecondCounts[];
+  /** Replica count changes seen in the target's telemetry (RunResult telemetry.replicas.events). */
+  replicaEvents: readonly ScaleChange[];
+  /** Whether replicas were seen at all (a target whose telemetry has no replicas signal). */
+  sawReplicas: boolean;
+  /** The SLOs judged on the whole replay (RunResult.thresholds of the SLO expressions). */
+  thresholds: readonly ThresholdResult[];
+  queue: { maxDepth: number | null; drainSec: number | null } | null;
+}
+
+export interface SloBreach {
+  expression: string;
+  fromSec: number;
+  /** Last second of the breach, inclusive. */
+  toSec: number;
+  /** The worst window's share past the limit, and the share allowed. */
+  worstShare: number;
+  allowed: number;
+}
+
+export interface ScalingComparison {
+  role: string;
+  /** The count reached (a scale-up to it). */
+  replicas: number;
+  /** Seconds from the load's start when that replica was ready: predicted, observed (null: did not happen). */
+  predictedSec: number | null;
+  observedSec: number | null;
+  /** observed − predicted, seconds. */
+  differenceSec: number | null;
+}
+
+export interface Verification {
+  /** The SLOs held: no window of the surge broke them at 95% confidence, and they pass over the whole replay. */
+  held: boolean;
+  /** One sentence: the verdict and the first scale-up, predicted and observed. */
+  summary: string;
+  slos: { expression: string; ok: boolean; actual: number | null }[];
+  breaches: SloBreach[];
+  /** Predicted breaches, for reference (the simulation's seconds with load past the knee or a queue wait past its bound). */
+  predictedBreaches: { role: string; fromSec: number; toSec: number }[];
+  scaling: ScalingComparison[];
+  /** The first web scale-up: predicted and observed ready times, and whether they are within one sync period. */
+  firstScaleUp: { predictedSec: number | null; observedSec: number | null; syncSec: number; withinSyncPeriod: boolean | null } | null;
+  /** Observed scale-downs (role, time, from → to). */
+  scaleDowns: ScaleChange[];
+  queue: { predictedMaxBacklog: number | null; observedMaxDepth: number | null; observedDrainSec: number | null } | null;
+  warnings: string[];
+}
+
+/**
+ * Seconds where a whole-run tail criterion broke: every window of
+ * VERIFY_WINDOW_SEC seconds is judged like a capacity step (the share of
+ * samples past the limit, its 95% interval widened for bursts), with the
+ * confidence split across the windows looked at (Bonferroni), so that a long
+ * replay does not find a breach by chance. A window breaks the SLO only when
+ * its whole interval is past the allowance.
+ */
+export function sloBreaches(seconds: readonly SecondCounts[], criteria: readonly TailCriterion[]): SloBreach[] {
+  const judged = criteria.filter((c) => c.scope === undefined);
+  const windows = Math.max(1, seconds.length - VERIFY_WINDOW_SEC + 1);
+  const z = zForLooks(windows * Math.max(1, judged.length));
+  const out: SloBreach[] = [];
+  for (const c of judged) {
+    let open: SloBreach | undefined;
+    for (let start = 0; start + VERIFY_WINDOW_SEC <= seconds.length; start++) {
+      const batches = seconds.slice(start, start + VERIFY_WINDOW_SEC).map((s) => (c.kind === 'errors'
+        ? { samples: s.samples, exceed: s.errors }
+        : { samples: s.timed, exceed: s.slower[String(c.limitMs)] ?? 0 }));
+      const samples = batches.reduce((a, b) => a + b.samples, 0);
+      const exceed = batches.reduce((a, b) => a + b.exceed, 0);
+      if (samples === 0) continue;
+      const e = tailEvidence(c.expression, c.allowed, samples, exceed, batches, z);
+      if (e.verdict !== 'fail') continue;
+      const end = start + VERIFY_WINDOW_SEC - 1;
+      if (open && start <= open.toSec + 1) {
+        open.toSec = end;
+        open.worstShare = Math.max(open.worstShare, e.observed);
+      } else {
+        open = { expression: c.expression, fromSec: start, toSec: end, worstShare: e.observed, allowed: c.allowed };
+        out.push(open);
+      }
+    }
+  }
+  return out;
+}
+
+/** One row per replica count reached on the way up: the first time each count of a role was reached. */
+function ups(changes: readonly ScaleChange[], useReady: boolean): Map<string, number> {
+  const first = new Map<string, number>();
+  for (const c of [...changes].sort((a, b) => a.t - b.t)) {
+    for (let n = c.from + 1; n <= c.to; n++) {
+      const key = `${c.role}:${n}`;
+      if (!first.has(key)) first.set(key, useReady ? c.readyAt ?? c.t : c.t);
+    }
+  }
+  return first;
+}
+
+/** Predicted against observed scale-ups, per role and count reached. */
+export function compareScaling(predicted: readonly ScaleChange[], observed: readonly ScaleChange[]): ScalingComparison[] {
+  const p = ups(predicted, true);
+  const o = ups(observed, false);
+  const keys = [...new Set([...p.keys(), ...o.keys()])];
+  return keys.map((key) => {
+    const [role, n] = key.split(':') as [string, string];
+    const predictedSec = p.get(key) ?? null;
+    const observedSec = o.get(key) ?? null;
+    return { role, replicas: Number(n), predictedSec, observedSec, differenceSec: predictedSec !== null && observedSec !== null ? round(observedSec - predictedSec, 2) : null };
+  }).sort((a, b) => a.role.localeCompare(b.role) || a.replicas - b.replicas);
+}
+
+const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+const at = (s: number | null): string => (s === null ? 'never' : `at ${round(s, 1)} s`);
+
+function summarize(v: Omit<Verification, 'summary'>): string {
+  const verdict = v.held
+    ? 'the SLOs held during the surge'
+    : v.breaches.length
+      ? `the SLOs broke during the surge: ${v.breaches.map((b) => `${b.expression} from ${b.fromSec} s to ${b.toSec + 1} s (worst window ${round(b.worstShare * 100, 2)}% past the limit, ${round(b.allowed * 100, 2)}% allowed)`).join('; ')}`
+      : `the SLOs broke over the whole replay: ${v.slos.filter((s) => !s.ok).map((s) => s.expression).join(', ')}`;
+  const f = v.firstScaleUp;
+  if (!f) return verdict;
+  const first = v.scaling.find((s) => s.role === 'web');
+  const which = first ? `the ${ordinal(first.replicas)} web replica` : 'a web replica';
+  const timing = f.predictedSec === null && f.observedSec === null
+    ? 'no web scale-up was predicted or seen'
+    : `${which} was ready ${at(f.observedSec)} (predicted ${at(f.predictedSec)}` +
+      (f.withinSyncPeriod === null ? ')' : f.withinSyncPeriod ? `, within one ${formatDuration(f.syncSec * 1000)} sync period)` : `, more than one ${formatDuration(f.syncSec * 1000)} sync period apart)`);
+  return `${verdict}; ${timing}`;
+}
+
+/** Compares the replay with the prediction: the SLOs per window of the surge, the scaling times, the queue. */
+export function verifySurge(prediction: PredictionView, observed: ObservedRun, criteria: readonly TailCriterion[]): Verification {
+  const warnings: string[] = [];
+  if (!observed.sawReplicas) warnings.push("the target's telemetry showed no replica counts (the replicas signal): observed scaling times are unknown");
+  const judgedPerWindow = criteria.filter((c) => c.scope === undefined);
+  if (judgedPerWindow.length < criteria.length) warnings.push(`${plural(criteria.length - judgedPerWindow.length, 'SLO')} of an endpoint or flow ${criteria.length - judgedPerWindow.length === 1 ? 'is' : 'are'} judged on the whole replay only (the seconds are counted for the whole run)`);
+  if (observed.seconds.length < VERIFY_WINDOW_SEC) warnings.push(`the replay lasted under ${VERIFY_WINDOW_SEC} s: no window to judge`);
+  const breaches = sloBreaches(observed.seconds, criteria);
+  const slos = observed.thresholds.map((t) => ({ expression: t.expression, ok: t.ok, actual: t.actual }));
+  const scaling = compareScaling(prediction.scaleEvents, observed.replicaEvents);
+  const web = scaling.filter((s) => s.role === 'web');
+  const firstPredicted = web.find((s) => s.predictedSec !== null)?.predictedSec ?? null;
+  const firstObserved = web.find((s) => s.observedSec !== null)?.observedSec ?? null;
+  const firstScaleUp = {
+    predictedSec: firstPredicted,
+    observedSec: observed.sawReplicas ? firstObserved : null,
+    syncSec: prediction.syncSec,
+    withinSyncPeriod: firstPredicted !== null && firstObserved !== null ? Math.abs(firstObserved - firstPredicted) <= prediction.syncSec
+      : firstPredicted === null && firstObserved === null && observed.sawReplicas ? true : null,
+  };
+  const held = !observed.aborted && breaches.length === 0 && slos.every((s) => s.ok);
+  if (observed.aborted) warnings.push('the replay was interrupted: not judged');
+  const rest: Omit<Verification, 'summary'> = {
+    held,
+    slos,
+    breaches,
+    predictedBreaches: prediction.breaches.map((b) => ({ ...b })),
+    scaling,
+    firstScaleUp,
+    scaleDowns: observed.replicaEvents.filter((e) => e.to < e.from).map((e) => ({ ...e })),
+    queue: observed.queue || prediction.maxBacklog !== null
+      ? { predictedMaxBacklog: prediction.maxBacklog, observedMaxDepth: observed.queue?.maxDepth ?? null, observedDrainSec: observed.queue?.drainSec ?? null }
+      : null,
+    warnings,
+  };
+  return { summary: summarize(rest), ...rest };
+}
