@@ -1,6 +1,7 @@
 import type { SignalName } from '../scenarios/telemetry-schema.js';
 import type { TelemetryRecording, TelemetryScrape } from '../telemetry/telemetry-collector.js';
 import type { SeriesValue } from '../telemetry/telemetry-source.js';
+import { ReplicaTracker, type ReplicaCounts, type ReplicasSummary } from './telemetry-replicas.js';
 
 /** A custom series' summary: counters as a rate and an increase, gauges as min/mean/max/final. */
 export interface CustomSummary {
@@ -31,6 +32,8 @@ export interface TelemetrySummary {
   /** CPU of each worker (or replica) in percent of one core; maxPercent is the hottest worker in any interval. */
   cpu: { workers: Record<string, { meanPercent: number; maxPercent: number }>; totalPercent: { mean: number; max: number }; maxPercent: number; meanPercent: number } | null;
   eventLoopLagMs: { max: number; mean: number } | null;
+  /** Ready replicas per role over every scrape, and each change (absent in results from before it existed). */
+  replicas: ReplicasSummary | null;
   custom: Record<string, CustomSummary>;
 }
 
@@ -46,6 +49,8 @@ export interface TelemetryPoint {
   cpuPercent?: number;
   cpuMaxWorkerPercent?: number;
   eventLoopLagMs?: number;
+  /** Ready replicas per role at the scrape. */
+  replicas?: ReplicaCounts;
   custom?: Record<string, number>;
 }
 
@@ -119,7 +124,7 @@ class Stat {
 }
 
 /**
- * Derives cache, queue, CPU and lag figures from the scrapes. Pure, and linear
+ * Derives cache, queue, CPU, lag and replica figures from the scrapes. Pure, and linear
  * in the number of scrapes. An interval counts toward the load when it starts
  * before the load ends; `final` is the first scrape at or after the end.
  */
@@ -143,8 +148,11 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
   const cpuTotal = new Stat();
   const lag = new Stat();
   const customStats = new Map<string, Stat>();
+  const replicas = new ReplicaTracker();
   for (const [i, cur] of rec.scrapes.entries()) {
     const p: TelemetryPoint = { t: Math.floor(t(cur)) };
+    const counts = replicas.add(t(cur), cur.values.replicas);
+    if (counts) p.replicas = counts;
     const d = queueDepthOf(cur);
     if (d !== undefined) {
       Object.assign(p, { queueDepth: d, queueWaiting: total(cur.values.queueWaiting) ?? 0, queueActive: total(cur.values.queueActive) ?? 0 });
@@ -262,6 +270,7 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
         meanPercent: round(mean([...cpuByWorker.values()].map((st) => st.mean)), 1),
       } : null,
       eventLoopLagMs: lag.n ? { max: lag.max, mean: round(lag.mean, 3) } : null,
+      replicas: replicas.summary(),
       custom,
     },
   };
