@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TelemetrySummary } from '../src/analyzers/telemetry.js';
+import type { ChartSpec } from '../src/reporters/chart-spec.js';
 import { runCli, runScenario, tempFiles } from './helpers/cli.js';
 import { useTestServer } from './helpers/test-server.js';
 
@@ -46,8 +49,13 @@ function exposition(v: { hits: number; misses: number; waiting: number; active: 
     'shop_queue_jobs{state="delayed"} 0',
     'shop_outbox_pending 0',
     `shop_orders{status="done"} ${v.orders}`,
-    `shop_worker_cpu_seconds_total{worker="1"} ${v.cpu1}`,
-    `shop_worker_cpu_seconds_total{worker="2"} ${v.cpu2}`,
+    `shop_worker_cpu_seconds_total{role="web",worker="1"} ${v.cpu1}`,
+    `shop_worker_cpu_seconds_total{role="web",worker="2"} ${v.cpu2}`,
+    // An order consumer's process: busy, and not a web worker (CPU per worker is the web tier's).
+    `shop_worker_cpu_seconds_total{role="consumer",worker="3"} ${4 * v.cpu2}`,
+    'shop_replicas{role="web",state="ready"} 2',
+    'shop_replicas{role="web",state="starting"} 1',
+    'shop_replicas{role="consumer",state="ready"} 1',
     `shop_worker_event_loop_lag_seconds{worker="1",quantile="0.99"} 0.002`,
     `shop_worker_event_loop_lag_seconds{worker="2",quantile="0.99"} 0.004`,
   ].join('\n') + '\n';
@@ -90,6 +98,10 @@ describe('telemetry from a scripted exporter', () => {
     expect(t.cpu?.workers['1']?.meanPercent).toBeGreaterThan(35);
     expect(t.cpu?.workers['1']?.meanPercent).toBeLessThan(65);
     expect(t.cpu!.workers['2']!.meanPercent).toBeGreaterThan(t.cpu!.workers['1']!.meanPercent);
+    expect(Object.keys(t.cpu!.workers)).toEqual(['1', '2']);
+    // Ready replicas only (not those starting), steady through the run.
+    expect(t.replicas).toEqual({ roles: { web: { min: 2, max: 2, final: 2 }, consumer: { min: 1, max: 1, final: 1 } }, events: [] });
+    expect(r.stdout).toMatch(/replicas\s+│ web 2 \(steady\) · consumer 1 \(steady\)/);
     expect(t.eventLoopLagMs?.max).toBe(4);
     expect(t.custom.orders?.increase).toBeGreaterThan(5); // one per scrape, some 10 scrapes during the load
     expect(t.scrapes.failed).toBe(0);
@@ -148,7 +160,9 @@ describe('telemetry from a scripted exporter', () => {
       if (q.includes('result="hit"')) n = asked;
       const vector = (value: number, metric: Record<string, string> = {}) => ({ metric, value: [Date.now() / 1000, String(value)] });
       const result = q.includes('result="hit"') ? [vector(3 * asked)] : q.includes('result="miss"') ? [vector(asked)]
-        : q.includes('cpu') ? [vector(0.02 * asked, { pod: 'a' }), vector(0.04 * asked, { pod: 'b' })] : [vector(2)];
+        : q.includes('cpu') ? [vector(0.02 * asked, { pod: 'a' }), vector(0.04 * asked, { pod: 'b' })]
+          // kube-state-metrics: the web deployment scales from 1 to 2 at the second query (the first is before the load, the end of the load brings another).
+          : q.includes('kube_deployment') ? [vector(asked < 2 ? 1 : 2, { deployment: 'shop-web' }), vector(1, { deployment: 'shop-orders' })] : [vector(2)];
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
     });
@@ -164,6 +178,7 @@ describe('telemetry from a scripted exporter', () => {
       '    cacheMisses: { query: \'sum(shop_cache_requests_total{result="miss"})\' }',
       '    queueWaiting: { query: "sum(shop_queue_jobs)" }',
       '    cpuSeconds: { query: "sum by (pod) (container_cpu_usage_seconds_total)", by: pod }',
+      '    replicas: { query: \'sum by (deployment) (kube_deployment_status_replicas_available{namespace="shop"})\', by: deployment }',
     ].join('\n'), '[cache_hit_ratio >= 0.75]', '1s'), { env: { PROM_PASSWORD: 'pr0m-pass' } });
     expect(r.code).toBe(0);
     const t = telemetryOf(r);
@@ -172,6 +187,8 @@ describe('telemetry from a scripted exporter', () => {
     expect(t.queueDepth?.max).toBe(2);
     expect(Object.keys(t.cpu?.workers ?? {}).sort()).toEqual(['a', 'b']);
     expect(t.queueDrainTimeSec).toBeNull(); // drainTimeout 0s: no drain wait
+    expect(t.replicas?.roles).toEqual({ 'shop-web': { min: 1, max: 2, final: 2 }, 'shop-orders': { min: 1, max: 1, final: 1 } });
+    expect(t.replicas?.events.map((e) => [e.role, e.from, e.to])).toEqual([['shop-web', 1, 2]]);
     expect([...seen].every((s) => s.startsWith('/api/v1/query '))).toBe(true);
     expect(JSON.stringify(r.result) + r.stdout + r.stderr).not.toContain('pr0m-pass');
   });
@@ -193,6 +210,74 @@ describe('telemetry from a scripted exporter', () => {
     expect(r.result.thresholds.filter((x) => !x.default).map((x) => [x.expression, x.actual, x.ok])).toEqual([['cache_hit_ratio > 0.75', 0.8, true], ['queue_drain_time < 30s', null, false]]);
     expect(r.code).toBe(4);
     expect(r.stderr).not.toContain('waiting for the target\'s queue');
+  });
+
+  it('records replicas per role as they change: in the timeseries, the summary with each event (also during the drain), the terminal and the HTML chart', async () => {
+    // The exporter is the target too, so it knows when the load's last request (the 20th) has come: from then on,
+    // 6 scrapes later (at least 5 intervals of 200 ms, well after the load's end), the queue is empty and both roles are back at 1.
+    let requests = 0;
+    let scrapes = 0;
+    let lastRequestSeenAt: number | undefined;
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        requests++;
+        return res.end('ok');
+      }
+      const n = scrapes++;
+      if (requests >= 20) lastRequestSeenAt ??= n;
+      const drained = lastRequestSeenAt !== undefined && n >= lastRequestSeenAt + 6;
+      const web = drained ? 1 : n >= 2 ? 2 : 1;
+      const consumer = drained ? 1 : n >= 3 ? 3 : 1;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end([
+        `shop_queue_jobs{state="waiting"} ${drained ? 0 : 5}`,
+        `shop_replicas{role="web",state="ready"} ${web}`,
+        `shop_replicas{role="consumer",state="ready"} ${consumer}`,
+        `shop_replicas{role="web",state="starting"} ${web === 2 ? 0 : 1}`,
+      ].join('\n') + '\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    exporter = { url: `${base}/metrics`, scrapes: () => scrapes, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+    const dir = await tempFiles({});
+    const r = await runScenario(`
+name: replicas
+target: ${base}
+phases: [{ duration: 2s, arrivalRate: 10 }]
+flows: [{ name: f, steps: [{ get: /work }] }]
+telemetry:
+  prometheus: ${base}/metrics
+  interval: 200ms
+  drainTimeout: 30s
+  metrics:
+    queueWaiting: { name: shop_queue_jobs, labels: { state: waiting } }
+    replicas: { name: shop_replicas, labels: { state: ready }, by: role }
+`, { args: ['--html', join(dir, 'r.html')] });
+    expect(r.code, r.stderr).toBe(0);
+    expect(requests).toBe(20);
+    const t = telemetryOf(r);
+    expect(t.warnings).toEqual([]);
+    expect(t.replicas?.roles).toEqual({ web: { min: 1, max: 2, final: 1 }, consumer: { min: 1, max: 3, final: 1 } });
+    const events = t.replicas!.events;
+    expect(events.map((e) => [e.role, e.from, e.to])).toEqual([['web', 1, 2], ['consumer', 1, 3], ['web', 2, 1], ['consumer', 3, 1]]);
+    // Scaled up during the load, down in the drain after it (the scrape that saw it is timed from the load's start).
+    for (const e of events.slice(0, 2)) expect(e.t).toBeLessThan(r.result.loadDurationSec);
+    for (const e of events.slice(2)) expect(e.t).toBeGreaterThan(r.result.loadDurationSec);
+    expect(events[2]!.t).toBe(events[3]!.t);
+    // Per second: each point holds the last scrape of its second, both roles, never the starting ones.
+    const perSecond = r.result.timeseries.map((p) => p.replicas).filter(Boolean);
+    expect(perSecond.length).toBeGreaterThan(0);
+    expect(perSecond).toContainEqual({ web: 2, consumer: 3 });
+    for (const p of perSecond) expect(Object.keys(p!)).toEqual(['web', 'consumer']);
+    expect(r.stdout).toMatch(/replicas\s+│ web 1 → 2 → 1 \(max 2, 2 changes\) · consumer 1 → 3 → 1 \(max 3, 2 changes\)/);
+    const html = await readFile(join(dir, 'r.html'), 'utf8');
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as { charts: Record<string, ChartSpec> };
+    const chart = data.charts.replicas!;
+    expect(chart.series.map((s) => s.label)).toEqual(['web', 'consumer', 'achieved iterations/s']);
+    expect(chart.markers?.map((m) => m.label)).toEqual(events.map((e) => `${e.role} ${e.from} → ${e.to} at ${e.t} s`));
+    // The chart runs on past the load to the scale-down, where both roles read 1 again.
+    expect(chart.x.at(-1)).toBeGreaterThanOrEqual(events[3]!.t);
+    expect(chart.series.slice(0, 2).map((s) => s.values.at(-1))).toEqual([1, 1]);
   });
 
   it('validates the section and telemetry thresholds before running', async () => {
