@@ -6,6 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapacityResult } from '../src/capacity/capacity-result.js';
 import type { RunResult } from '../src/analyzers/run-result.js';
+import type { TelemetrySummary } from '../src/analyzers/telemetry.js';
 import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
 import { renderRunHtml } from '../src/reporters/html.js';
 import { formatDuration } from '../src/scenarios/duration.js';
@@ -57,11 +58,16 @@ describe('HTML reports in a real browser', () => {
 
   it('the run report loads from disk offline: no console errors, no requests, every chart drawn', async () => {
     const r = await fixture<RunResult>('run-result.json');
-    r.timeseries = r.timeseries.map((p, i) => ({ ...p, cacheHitRatio: 0.4 + i / 10, queueDepth: i, jobsPerSec: 2, cpuPercent: 35, cpuMaxWorkerPercent: 20 }));
+    r.timeseries = r.timeseries.map((p, i) => ({ ...p, cacheHitRatio: 0.4 + i / 10, queueDepth: i, jobsPerSec: 2, cpuPercent: 35, cpuMaxWorkerPercent: 20, replicas: { web: 1 + i, consumer: 1 } }));
+    // Replicas with a scaling event during the load and one in the drain after it (the chart's steps, second axis and markers).
+    (r.telemetry as TelemetrySummary).replicas = {
+      roles: { web: { min: 1, max: 2, final: 1 }, consumer: { min: 1, max: 1, final: 1 } },
+      events: [{ t: 1.2, role: 'web', from: 1, to: 2 }, { t: 4.5, role: 'web', from: 2, to: 1 }],
+    };
     const { errors, requests, charts, legends } = await open(renderRunHtml(r), 'run.html');
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
-    expect(charts.map((c) => c.id)).toEqual(['latency', 'rate', 'errors', 'cache', 'queue', 'cpu']);
+    expect(charts.map((c) => c.id)).toEqual(['latency', 'rate', 'errors', 'cache', 'queue', 'cpu', 'replicas']);
     for (const c of charts) {
       expect(c.width, c.id).toBeGreaterThan(300);
       expect(c.painted, c.id).toBeGreaterThan(50);
@@ -69,6 +75,7 @@ describe('HTML reports in a real browser', () => {
     // Legends give each series' summary, never uPlot's "--" placeholder.
     expect(legends[0]).toEqual(['time (s)0–1', ...(['p50', 'p95', 'p99'] as const).map((k) => `${k}${formatDuration(r.totals.latencyMs[k])} over the run`)]);
     for (const l of legends.flat()) expect(l).not.toMatch(/--/);
+    expect(legends[6]).toEqual(['time (s)0–4.5', 'webmin 1, max 2, final 1', 'consumer1 (steady)', `achieved iterations/s${legends[6]![3]!.slice('achieved iterations/s'.length)}`]);
   }, 60_000);
 
   it('the capacity report too, with its model chart', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { ExitCode } from '../src/exit-codes.js';
-import { renderRunHtml } from '../src/reporters/html.js';
+import { renderRunHtml, type ChartSpec } from '../src/reporters/html.js';
 import { renderSummary } from '../src/reporters/terminal.js';
 import { renderSummaryMarkdown } from '../src/reporters/markdown.js';
 import { renderJunit, runSuite } from '../src/reporters/junit.js';
@@ -138,6 +138,54 @@ describe('HTML run report', () => {
     expect(Object.keys(data.charts)).toEqual(['latency', 'rate', 'errors', 'cache', 'queue', 'cpu']);
     expect(data.charts.cache!.series[0]!.values[0]).toBe(50);
     expect(data.charts.cpu!.yLabel).toBe('% of one core');
+  });
+
+  it('draws replicas per role as steps with the achieved rate on a second axis, marks each scaling event, and runs on through the drain', async () => {
+    const r = await fixture();
+    const web = [1, 2, 2, 2, 3, 3, 3, 3];
+    const base = r.timeseries[0]!;
+    r.durationSec = web.length;
+    r.timeseries = web.map((w, t) => ({ ...base, t, achievedRps: 10 * (t + 1), replicas: { web: w, consumer: t < 3 ? 1 : 2 } }));
+    const events = [
+      { t: 1.25, role: 'web', from: 1, to: 2 }, { t: 3.5, role: 'consumer', from: 1, to: 2 }, { t: 4.1, role: 'web', from: 2, to: 3 },
+      // After the load, while the queue drains: the timeseries has ended, the events go on.
+      { t: 11.2, role: 'web', from: 3, to: 1 }, { t: 11.2, role: 'consumer', from: 2, to: 1 },
+    ];
+    const telemetry = r.telemetry as TelemetrySummary;
+    telemetry.replicas = { roles: { web: { min: 1, max: 3, final: 1 }, consumer: { min: 1, max: 2, final: 1 } }, events };
+    telemetry.drain = { ...telemetry.drain!, series: [{ t: 8.2, queueDepth: 5 }, { t: 14.2, queueDepth: 0 }] };
+    const html = renderRunHtml(r);
+    const chart = embedded(html).charts.replicas as unknown as ChartSpec;
+    expect(chart.x).toEqual([...web.map((_, t) => t), 11.2, 14.2]);
+    expect(chart.series.map((s) => [s.label, s.style, s.axis])).toEqual([['web', 'steps', undefined], ['consumer', 'steps', undefined], ['achieved iterations/s', undefined, 'right']]);
+    expect(chart.series[0]!.values).toEqual([...web, 1, 1]);
+    expect(chart.series[1]!.values).toEqual([1, 1, 1, 2, 2, 2, 2, 2, 1, 1]);
+    expect(chart.series[2]!.values).toEqual([...web.map((_, t) => 10 * (t + 1)), null, null]);
+    expect(chart.series.map((s) => s.summary).slice(0, 2)).toEqual(['min 1, max 3, final 1', 'min 1, max 2, final 1']);
+    expect(chart.markers).toEqual(events.map((e) => ({ x: e.t, label: `${e.role} ${e.from} → ${e.to} at ${e.t} s`, series: e.role === 'web' ? 0 : 1 })));
+    expect(html).toContain('data-chart="replicas"');
+    expect(html).toMatch(/aria-label="Replicas[^"]*marked: web 1 → 2 at 1\.25 s; consumer 1 → 2 at 3\.5 s/);
+    expect(html).toContain('<td>replicas</td><td>web 1 → 2 → 3 → 1 (max 3, 3 changes) · consumer 1 → 2 → 1 (max 2, 2 changes)</td>');
+    expect(html).toContain('<td>scaling events</td><td>web 1 → 2 at 1.25 s; consumer 1 → 2 at 3.5 s; web 2 → 3 at 4.1 s; web 3 → 1 at 11.2 s; consumer 2 → 1 at 11.2 s</td>');
+    // The terminal and Markdown summaries say the same.
+    expect(renderSummary(r, new Chalk({ level: 0 }))).toMatch(/replicas\s+│ web 1 → 2 → 3 → 1 \(max 3, 3 changes\) · consumer 1 → 2 → 1 \(max 2, 2 changes\)/);
+    expect(renderSummaryMarkdown(r)).toContain('replicas web 1 → 2 → 3 → 1 (max 3, 3 changes) · consumer 1 → 2 → 1 (max 2, 2 changes)');
+  });
+
+  it('has no replicas chart for a run without replicas, nor for a result written before they were recorded', async () => {
+    const r = await fixture();
+    expect('replicas' in r.telemetry).toBe(false);
+    const html = renderRunHtml(r);
+    expect(Object.keys(embedded(html).charts)).not.toContain('replicas');
+    expect(html).not.toContain('<td>replicas</td>');
+    expect(renderSummary(r, new Chalk({ level: 0 }))).not.toContain('replicas');
+    // A steady count is drawn, and said to be steady.
+    r.timeseries = r.timeseries.map((p) => ({ ...p, replicas: { web: 2 } }));
+    (r.telemetry as TelemetrySummary).replicas = { roles: { web: { min: 2, max: 2, final: 2 } }, events: [] };
+    const steady = renderRunHtml(r);
+    expect((embedded(steady).charts.replicas as unknown as ChartSpec).markers).toEqual([]);
+    expect(steady).toContain('<td>replicas</td><td>web 2 (steady)</td>');
+    expect(steady).not.toContain('<td>scaling events</td>');
   });
 
   it('leaves the last, partial second out of the charts, and gives every legend a summary', async () => {

@@ -46,8 +46,13 @@ function exposition(v: { hits: number; misses: number; waiting: number; active: 
     'shop_queue_jobs{state="delayed"} 0',
     'shop_outbox_pending 0',
     `shop_orders{status="done"} ${v.orders}`,
-    `shop_worker_cpu_seconds_total{worker="1"} ${v.cpu1}`,
-    `shop_worker_cpu_seconds_total{worker="2"} ${v.cpu2}`,
+    `shop_worker_cpu_seconds_total{role="web",worker="1"} ${v.cpu1}`,
+    `shop_worker_cpu_seconds_total{role="web",worker="2"} ${v.cpu2}`,
+    // An order consumer's process: busy, and not a web worker (CPU per worker is the web tier's).
+    `shop_worker_cpu_seconds_total{role="consumer",worker="3"} ${4 * v.cpu2}`,
+    'shop_replicas{role="web",state="ready"} 2',
+    'shop_replicas{role="web",state="starting"} 1',
+    'shop_replicas{role="consumer",state="ready"} 1',
     `shop_worker_event_loop_lag_seconds{worker="1",quantile="0.99"} 0.002`,
     `shop_worker_event_loop_lag_seconds{worker="2",quantile="0.99"} 0.004`,
   ].join('\n') + '\n';
@@ -90,6 +95,10 @@ describe('telemetry from a scripted exporter', () => {
     expect(t.cpu?.workers['1']?.meanPercent).toBeGreaterThan(35);
     expect(t.cpu?.workers['1']?.meanPercent).toBeLessThan(65);
     expect(t.cpu!.workers['2']!.meanPercent).toBeGreaterThan(t.cpu!.workers['1']!.meanPercent);
+    expect(Object.keys(t.cpu!.workers)).toEqual(['1', '2']);
+    // Ready replicas only (not those starting), steady through the run.
+    expect(t.replicas).toEqual({ roles: { web: { min: 2, max: 2, final: 2 }, consumer: { min: 1, max: 1, final: 1 } }, events: [] });
+    expect(r.stdout).toMatch(/replicas\s+│ web 2 \(steady\) · consumer 1 \(steady\)/);
     expect(t.eventLoopLagMs?.max).toBe(4);
     expect(t.custom.orders?.increase).toBeGreaterThan(5); // one per scrape, some 10 scrapes during the load
     expect(t.scrapes.failed).toBe(0);
@@ -148,7 +157,9 @@ describe('telemetry from a scripted exporter', () => {
       if (q.includes('result="hit"')) n = asked;
       const vector = (value: number, metric: Record<string, string> = {}) => ({ metric, value: [Date.now() / 1000, String(value)] });
       const result = q.includes('result="hit"') ? [vector(3 * asked)] : q.includes('result="miss"') ? [vector(asked)]
-        : q.includes('cpu') ? [vector(0.02 * asked, { pod: 'a' }), vector(0.04 * asked, { pod: 'b' })] : [vector(2)];
+        : q.includes('cpu') ? [vector(0.02 * asked, { pod: 'a' }), vector(0.04 * asked, { pod: 'b' })]
+          // kube-state-metrics: the web deployment scales from 1 to 2 at the second query (the first is before the load, the end of the load brings another).
+          : q.includes('kube_deployment') ? [vector(asked < 2 ? 1 : 2, { deployment: 'shop-web' }), vector(1, { deployment: 'shop-orders' })] : [vector(2)];
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
     });
@@ -164,6 +175,7 @@ describe('telemetry from a scripted exporter', () => {
       '    cacheMisses: { query: \'sum(shop_cache_requests_total{result="miss"})\' }',
       '    queueWaiting: { query: "sum(shop_queue_jobs)" }',
       '    cpuSeconds: { query: "sum by (pod) (container_cpu_usage_seconds_total)", by: pod }',
+      '    replicas: { query: \'sum by (deployment) (kube_deployment_status_replicas_available{namespace="shop"})\', by: deployment }',
     ].join('\n'), '[cache_hit_ratio >= 0.75]', '1s'), { env: { PROM_PASSWORD: 'pr0m-pass' } });
     expect(r.code).toBe(0);
     const t = telemetryOf(r);
@@ -172,6 +184,8 @@ describe('telemetry from a scripted exporter', () => {
     expect(t.queueDepth?.max).toBe(2);
     expect(Object.keys(t.cpu?.workers ?? {}).sort()).toEqual(['a', 'b']);
     expect(t.queueDrainTimeSec).toBeNull(); // drainTimeout 0s: no drain wait
+    expect(t.replicas?.roles).toEqual({ 'shop-web': { min: 1, max: 2, final: 2 }, 'shop-orders': { min: 1, max: 1, final: 1 } });
+    expect(t.replicas?.events.map((e) => [e.role, e.from, e.to])).toEqual([['shop-web', 1, 2]]);
     expect([...seen].every((s) => s.startsWith('/api/v1/query '))).toBe(true);
     expect(JSON.stringify(r.result) + r.stdout + r.stderr).not.toContain('pr0m-pass');
   });

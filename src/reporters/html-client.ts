@@ -29,6 +29,41 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
+  // Scaling events: a dashed line in the role's colour, labelled near the top
+  // on the first of three rows with room, right of the line or else left of
+  // it; a label with no room is left out (the page's table lists every event).
+  function markers(spec) {
+    return function (u) {
+      var ctx = u.ctx, dpr = devicePixelRatio;
+      var left = u.bbox.left, right = u.bbox.left + u.bbox.width, rowEnds = [-Infinity, -Infinity, -Infinity];
+      ctx.save();
+      ctx.font = (11 * dpr) + 'px sans-serif';
+      (spec.markers || []).forEach(function (m) {
+        var x = u.valToPos(m.x, 'x', true);
+        if (!(x >= left && x <= right)) return;
+        var color = COLORS[(m.series || 0) % COLORS.length];
+        ctx.strokeStyle = color;
+        ctx.lineWidth = dpr;
+        ctx.setLineDash([3 * dpr, 3 * dpr]);
+        ctx.beginPath();
+        ctx.moveTo(x, u.bbox.top);
+        ctx.lineTo(x, u.bbox.top + u.bbox.height);
+        ctx.stroke();
+        var w = ctx.measureText(m.label).width, gap = 3 * dpr;
+        var starts = [x + gap, x - gap - w].filter(function (at) { return at >= left && at + w <= right; });
+        for (var row = 0; row < rowEnds.length; row++) {
+          var at = starts.filter(function (a) { return a > rowEnds[row]; })[0];
+          if (at === undefined) continue;
+          ctx.fillStyle = color;
+          ctx.fillText(m.label, at, u.bbox.top + (26 + 14 * row) * dpr);
+          rowEnds[row] = at + w + 2 * gap;
+          break;
+        }
+      });
+      ctx.restore();
+    };
+  }
+
   function num(v) {
     return Math.abs(v) >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3)));
   }
@@ -51,20 +86,34 @@ export const CLIENT_SCRIPT = String.raw`
       var value = legendValue(s.summary || '');
       if (s.style === 'points') return { label: s.label, value: value, stroke: color, paths: function () { return null; }, points: { show: true, size: 10, fill: color } };
       if (s.style === 'band') return { label: s.label, value: value, stroke: 'rgba(0,114,178,0.35)', dash: [4, 4], width: 1, spanGaps: true, points: { show: false } };
-      return { label: s.label, value: value, stroke: color, dash: DASH[i % DASH.length], width: 2, spanGaps: !spec.gaps };
+      // A count holds until the next reading: steps, across seconds without a scrape.
+      if (s.style === 'steps') return { label: s.label, value: value, stroke: color, width: 2, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } };
+      var line = { label: s.label, value: value, stroke: color, dash: DASH[i % DASH.length], width: 2, spanGaps: !spec.gaps };
+      if (s.axis === 'right') line.scale = 'y2';
+      return line;
     }));
+    // Counts and rates start at zero, so a flat line is not drawn as a cliff.
+    var top = function (max) { return max > 0 ? max * 1.1 : 1; };
+    var scales = { x: { time: false }, y: { range: function (u, min, max) { return [0, spec.yMax || top(max)]; } } };
+    var counts = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+    var axes = [
+      spec.integerX ? { label: spec.xLabel, size: 40, incrs: counts } : { label: spec.xLabel || 'seconds since the start', size: 40 },
+      spec.integerY ? { label: spec.yLabel, size: 60, incrs: counts } : { label: spec.yLabel, size: 60 },
+    ];
+    if (spec.y2Label) {
+      scales.y2 = { range: function (u, min, max) { return [0, top(max)]; } };
+      axes.push({ scale: 'y2', side: 1, label: spec.y2Label, size: 60, grid: { show: false } });
+    }
+    var hooks = spec.xLabel ? {} : { drawClear: [phaseBands] };
+    if (spec.markers && spec.markers.length) hooks.draw = [markers(spec)];
     var opts = {
       width: width,
       height: 260,
       series: series,
-      // Counts and rates start at zero, so a flat line is not drawn as a cliff.
-      scales: { x: { time: false }, y: { range: function (u, min, max) { return [0, spec.yMax || (max > 0 ? max * 1.1 : 1)]; } } },
-      axes: [
-        spec.integerX ? { label: spec.xLabel, size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] } : { label: spec.xLabel || 'seconds since the start', size: 40 },
-        { label: spec.yLabel, size: 60 },
-      ],
+      scales: scales,
+      axes: axes,
       legend: { live: true },
-      hooks: spec.xLabel ? {} : { drawClear: [phaseBands] },
+      hooks: hooks,
     };
     el.textContent = '';
     return new uPlot(opts, [spec.x].concat(spec.series.map(function (s) { return s.values; })), el);

@@ -8,6 +8,10 @@ import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expres
 import { CLIENT_SCRIPT } from './html-client.js';
 import { describeStack } from './describe-stack.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
+import type { ChartSpec } from './chart-spec.js';
+import { replicaRows, replicasChart } from './html-replicas.js';
+
+export type { ChartSpec } from './chart-spec.js';
 
 /** uPlot's script and stylesheet, read from node_modules once and inlined into every report. */
 let assets: { js: string; css: string } | undefined;
@@ -31,24 +35,6 @@ const inline = (code: string, tag: 'script' | 'style'): string => code.replace(n
 const scriptHash = (code: string): string => `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`;
 const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 const ms = (v: number): string => formatDuration(v);
-
-/** One chart: the page's script draws it with uPlot. Without xLabel, x is seconds and the phases are shaded. */
-export interface ChartSpec {
-  title: string;
-  yLabel: string;
-  xLabel?: string;
-  /** The legend's name for x. */
-  xName?: string;
-  /** Ticks on whole numbers only (replica counts). */
-  integerX?: boolean;
-  /** A fixed top for the y axis (100 for percentages); otherwise 10% above the highest value. */
-  yMax?: number;
-  /** Leave gaps where a value is missing instead of joining across them. */
-  gaps?: boolean;
-  x: number[];
-  /** `summary`: what the legend shows while no point is under the cursor (a static page has none). */
-  series: { label: string; values: (number | null)[]; style?: 'line' | 'points' | 'band'; summary?: string }[];
-}
 
 /** A number for a legend: whole above 100, else three significant digits. */
 const legendNumber = (v: number): string => (Math.abs(v) >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
@@ -126,6 +112,8 @@ function runCharts(r: RunResult): Record<string, ChartSpec> {
       { label: 'all workers %', values: col((p) => p.cpuPercent) }, { label: 'hottest worker %', values: col((p) => p.cpuMaxWorkerPercent) },
     ] };
   }
+  const replicas = replicasChart(r, ts);
+  if (replicas) charts.replicas = replicas;
   return Object.fromEntries(Object.entries(charts).map(([id, spec]) => [id, withSummaries(spec)]));
 }
 
@@ -184,6 +172,7 @@ function telemetrySection(r: RunResult): string {
   if (t.queueDepth) rows.push(['queue depth', `max ${t.queueDepth.max}, mean ${t.queueDepth.mean}, at the end of the load ${t.queueDepth.final}`]);
   if (t.drain) rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${Number(t.queueDrainTimeSec).toFixed(1)} s after the load` : 'did not drain in time']);
   if (t.cpu) rows.push(['CPU, all workers', `mean ${t.cpu.totalPercent.mean}%, max ${t.cpu.totalPercent.max}% of one core`]);
+  rows.push(...replicaRows(r));
   for (const w of t.warnings) rows.push(['warning', w]);
   return table(['figure', 'value'], rows.map((row) => row.map((c) => esc(String(c)))), 2);
 }
@@ -249,8 +238,14 @@ ${body}
 `;
 }
 
+/** What a chart shows, for a screen reader: its series, axes and the events it marks. */
+function chartText(spec: ChartSpec): string {
+  const marked = spec.markers?.length ? `; marked: ${spec.markers.slice(0, 20).map((m) => m.label).join('; ')}${spec.markers.length > 20 ? '; …' : ''}` : '';
+  return `${spec.title}: ${spec.series.map((s) => s.label).join(', ')} (${spec.yLabel}${spec.y2Label ? `; ${spec.y2Label} on the right` : ''}) by ${spec.xLabel ?? 'seconds since the start'}${marked}`;
+}
+
 export const chartDiv = (id: string, spec: ChartSpec): string =>
-  `<div class="chart" id="chart-${id}"><h3>${esc(spec.title)}</h3><div data-chart="${id}" role="img" aria-label="${esc(`${spec.title}: ${spec.series.map((s) => s.label).join(', ')} (${spec.yLabel}) by ${spec.xLabel ?? 'seconds since the start'}`)}">Charts need JavaScript.</div></div>`;
+  `<div class="chart" id="chart-${id}"><h3>${esc(spec.title)}</h3><div data-chart="${id}" role="img" aria-label="${esc(chartText(spec))}">Charts need JavaScript.</div></div>`;
 
 /**
  * The run report (`run --html`, `report --html`): one self-contained file,

@@ -3,6 +3,7 @@ import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { runVerdict, thresholdFailure, thresholdOutcome } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
+import { describeReplicas } from './describe-replicas.js';
 
 /**
  * Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`,
@@ -53,6 +54,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
       t.queueDepth ? `queue depth max ${t.queueDepth.max}` : undefined,
       t.queueDrainTimeSec !== null ? `queue drained ${t.queueDrainTimeSec.toFixed(1)} s after the load` : undefined,
       t.cpu ? `CPU mean ${t.cpu.totalPercent.mean}% of one core` : undefined,
+      t.replicas ? `replicas ${describeReplicas(t.replicas, cell)}` : undefined,
     ].filter(Boolean);
     if (parts.length) out.push(`Target telemetry: ${parts.join(', ')}.`, '');
   }

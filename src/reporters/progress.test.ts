@@ -82,4 +82,28 @@ describe('telemetryLine', () => {
       .toBe('cache hit 93%  queue 12  jobs 20.5/s  CPU 145% (hottest worker 80%)  lag 3ms');
     expect(telemetryLine({ t: 0, cacheHitRatio: null })).toBe('cache hit -');
   });
+
+  it('shows ready replicas per role, first, with role names as text', async () => {
+    const { telemetryLine } = await import('./progress.js');
+    expect(telemetryLine({ t: 3, replicas: { web: 2, consumer: 3 }, queueDepth: 40 })).toBe('replicas web 2 · consumer 3  queue 40');
+    expect(telemetryLine({ t: 3, replicas: { 'evil\x1b[2J': 1 } })).toBe('replicas evil\\x1b[2J 1');
+    expect(telemetryLine({ t: 3, replicas: {} })).toBe('');
+  });
+
+  it('puts the replicas in the live block and in plain lines', () => {
+    let out = '';
+    let counts = { web: 1, consumer: 1 };
+    const p = new Progress({ write: (s) => (out += s), tty: true, colors: colorsFor({ isTTY: false }, {}), phases, telemetry: () => ({ t: 0, replicas: counts }) });
+    p.update(point(0), live);
+    counts = { web: 3, consumer: 2 };
+    p.update(point(1), live);
+    const frames = out.split('\x1b[4A');
+    expect(frames).toHaveLength(2);
+    expect(frames[0]).toContain('target: replicas web 1 · consumer 1');
+    expect(frames[1]).toContain('target: replicas web 3 · consumer 2');
+    const lines: string[] = [];
+    const plain = new Progress({ write: (s) => lines.push(s), tty: false, colors: colorsFor({ isTTY: false }, {}), phases, telemetry: () => ({ t: 0, replicas: { web: 2 } }) });
+    plain.update(point(0), live);
+    expect(lines[0]).toMatch(/ \| replicas web 2\n$/);
+  });
 });

@@ -4,6 +4,7 @@ import type { ScheduledPhase } from '../scenarios/schedule.js';
 import { formatDuration } from '../scenarios/duration.js';
 import type { TelemetryPoint } from '../analyzers/telemetry.js';
 import { printable } from '../scenarios/printable.js';
+import { describeCounts } from './describe-replicas.js';
 
 export interface ProgressOptions {
   write: (text: string) => void;
@@ -19,10 +20,12 @@ export interface ProgressOptions {
   telemetry?: () => TelemetryPoint | undefined;
 }
 
-/** `cache hit 93%  queue 12  CPU 145% (max worker 80%)  lag 3ms`, or '' when nothing is known yet. */
+/** `replicas web 2 · consumer 3  cache hit 93%  queue 12  CPU 145% (hottest worker 80%)  lag 3ms`, or '' when nothing is known yet. */
 export function telemetryLine(p: TelemetryPoint | undefined): string {
   if (!p) return '';
   const parts: string[] = [];
+  // Role names come from the target's labels: printable, so a label cannot drive the terminal.
+  if (p.replicas && Object.keys(p.replicas).length) parts.push(`replicas ${describeCounts(p.replicas, printable)}`);
   if (p.cacheHitRatio !== undefined) parts.push(`cache hit ${p.cacheHitRatio === null ? '-' : `${Math.round(p.cacheHitRatio * 100)}%`}`);
   if (p.queueDepth !== undefined) parts.push(`queue ${p.queueDepth}`);
   if (p.jobsPerSec !== undefined) parts.push(`jobs ${p.jobsPerSec}/s`);

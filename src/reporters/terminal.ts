@@ -5,6 +5,7 @@ import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
 import { describeStack } from './describe-stack.js';
+import { describeReplicas } from './describe-replicas.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
 
@@ -26,6 +27,8 @@ function renderTelemetry(t: TelemetrySummary, c: ChalkInstance): string {
     for (const [w, v] of Object.entries(t.cpu.workers)) rows.push([`CPU, worker ${w}`, `mean ${v.meanPercent}%, max ${v.maxPercent}%`]);
   }
   if (t.eventLoopLagMs) rows.push(['event-loop lag', `max ${fmtMs(t.eventLoopLagMs.max)}, mean ${fmtMs(t.eventLoopLagMs.mean)}`]);
+  // Absent in results written before replicas were recorded (`report` reads old files).
+  if (t.replicas) rows.push(['replicas', describeReplicas(t.replicas, printable)]);
   for (const [name, s] of Object.entries(t.custom)) {
     rows.push([printable(name), s.type === 'counter' ? `+${s.increase} (${s.rate}/s)` : `min ${s.min}, mean ${s.mean}, max ${s.max}, final ${s.final}`]);
   }

@@ -70,6 +70,7 @@ export const SIGNALS = {
   jobsCompleted: 'counter (or growing gauge): jobs completed',
   cpuSeconds: 'counter: CPU seconds, one series per worker or replica (by)',
   eventLoopLag: 'gauge: event-loop lag in seconds, per worker (by)',
+  replicas: 'gauge: ready replicas, one series per role (by)',
 } as const;
 export type SignalName = keyof typeof SIGNALS;
 
@@ -127,6 +128,8 @@ export const REFERENCE_SIGNALS: Record<SignalName, Signal> = {
   queueActive: { name: 'shop_queue_jobs', labels: { state: 'active' } },
   queueDelayed: { name: 'shop_queue_jobs', labels: { state: 'delayed' } },
   jobsCompleted: { name: 'shop_orders', labels: { status: 'done' } },
-  cpuSeconds: { name: 'shop_worker_cpu_seconds_total', labels: {}, by: 'worker' },
+  // Order consumers run in processes of their own and report CPU too; CPU per worker is about the web tier an HPA scales.
+  cpuSeconds: { name: 'shop_worker_cpu_seconds_total', labels: { role: 'web' }, by: 'worker' },
   eventLoopLag: { name: 'shop_worker_event_loop_lag_seconds', labels: { quantile: '0.99' }, by: 'worker' },
+  replicas: { name: 'shop_replicas', labels: { state: 'ready' }, by: 'role' },
 };

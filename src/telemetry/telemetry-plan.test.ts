@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../exit-codes.js';
 import { promqlAuthIssues, promqlAuthorization } from './telemetry-plan.js';
-import type { PromqlAuth, TelemetryConfig } from '../scenarios/telemetry-schema.js';
+import { REFERENCE_SIGNALS, SIGNALS, type PromqlAuth, type SignalName, type TelemetryConfig } from '../scenarios/telemetry-schema.js';
 
 describe('promql.auth', () => {
   it('reads the secret from the environment variable it names: a bearer token or a Basic password', () => {
@@ -34,5 +35,25 @@ describe('promql.auth secrets as the environment holds them', () => {
     expect(promqlAuthIssues(telemetry({ bearerTokenEnv: 'T' }), {})).toEqual([{ path: ['telemetry', 'promql', 'auth', 'bearerTokenEnv'], message: 'environment variable T is not set' }]);
     expect(promqlAuthIssues(telemetry({ bearerTokenEnv: 'T' }), { T: 'ok\n' })).toEqual([]);
     expect(promqlAuthIssues(undefined, {})).toEqual([]);
+  });
+});
+
+describe('docs/telemetry.md', () => {
+  it('lists every signal with its default mapping for the reference stack', () => {
+    const doc = readFileSync(new URL('../../docs/telemetry.md', import.meta.url), 'utf8');
+    for (const name of Object.keys(SIGNALS) as SignalName[]) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
+      expect(row, name).toBeDefined();
+      const mapping = REFERENCE_SIGNALS[name];
+      for (const sel of Array.isArray(mapping) ? mapping : [mapping]) {
+        if ('query' in sel) throw new Error(`${name}: the reference mapping scrapes, it does not query`);
+        expect(row, name).toContain(`\`${sel.name}`);
+        for (const [label, value] of Object.entries(sel.labels)) {
+          const values = Array.isArray(value) ? value.join('|') : value;
+          expect(row, name).toMatch(new RegExp(`${label}=~?"${values.replace(/\|/g, '\\|')}"`));
+        }
+        if (sel.by) expect(row, name).toContain(`by \`${sel.by}\``);
+      }
+    }
   });
 });
