@@ -81,17 +81,17 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
   // While every worker is down (and with external backends nothing else runs here), this keeps the primary alive to re-fork.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const pool = createWorkerPool({ config, env, log, metrics, rateLimits });
-  // Exported with autoscale off too: a run records replicas either way.
-  const scaling = createAutoscaleMetrics(metrics.registry, {
-    web: () => counts(pool.replicas('web')),
-    consumer: () => counts(pool.replicas('consumer')),
-  });
   try {
     await pool.start({ web: config.workers, consumer: config.consumers });
   } catch (err) {
     clearInterval(keepAlive);
     throw err;
   }
+  // Exported with autoscale off too (a run records replicas either way); created once the processes run, as desired starts at their count.
+  const scaling = createAutoscaleMetrics(metrics.registry, {
+    web: () => counts(pool.replicas('web')),
+    consumer: () => counts(pool.replicas('consumer')),
+  });
   const backlog = config.autoscale ? createBacklogReader(config, connection) : undefined;
   const autoscalers = backlog ? startAutoscalers(config, autoscaleHooks(pool, backlog), log, scaling) : undefined;
   if (autoscalers) log('info', autoscaleSummary(config));
