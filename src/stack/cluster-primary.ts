@@ -12,7 +12,7 @@ import { createAutoscaleMetrics } from './autoscale-metrics.js';
 import { createBacklogReader, type BacklogReader } from './queue-backlog.js';
 import type { StackConfig } from './stack-config.js';
 import type { WorkerSpec } from './shop-worker.js';
-import { createWorkerPool, type ProcessRole, type WorkerPool } from './worker-pool.js';
+import { WorkerPool, type ProcessRole } from './worker-pool.js';
 import { maskCredentials } from '../mask-credentials.js';
 
 /** Lines for the operator: startup, processes forked, ready, retired, crashed and re-forked, scaling decisions, shutdown. */
@@ -80,7 +80,7 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
   const rateLimits = config.backends === 'embedded' && config.rateLimit > 0 ? createClusterRateLimit() : undefined;
   // While every worker is down (and with external backends nothing else runs here), this keeps the primary alive to re-fork.
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  const pool = createWorkerPool({ config, env, log, metrics, rateLimits });
+  const pool = new WorkerPool({ config, env, log, metrics, rateLimits });
   try {
     await pool.start({ web: config.workers, consumer: config.consumers });
   } catch (err) {

@@ -38,141 +38,155 @@ export interface WorkerPoolOptions {
 }
 
 /** The primary's processes by role: forks, re-forks after a crash, scaling, draining. */
-export interface WorkerPool {
+export class WorkerPool {
+  private readonly members = new Map<number, Member>();
+  /** Re-forks waiting out their backoff, by role: they count as starting. */
+  private readonly reforks: Record<ProcessRole, Set<NodeJS.Timeout>> = { web: new Set(), consumer: new Set() };
+  /** Retiring processes' drains, by worker id. */
+  private readonly drains = new Map<number, Promise<void>>();
+  private readonly cpuWaiting = new Map<string, (seconds: number) => void>();
+  private phase: 'starting' | 'running' | 'stopping' = 'starting';
+  private recentCrashes = 0;
+
+  constructor(private readonly opts: WorkerPoolOptions) {}
+
   /** Forks the initial processes (no podStartup) and resolves when every one is ready; rejects, killing them, when one exits first. */
-  start: (counts: Record<ProcessRole, number>) => Promise<void>;
+  async start(counts: Record<ProcessRole, number>): Promise<void> {
+    await startAll(counts, (role, delayMs) => this.fork(role, delayMs));
+    this.phase = 'running';
+  }
+
   /** Ready process ids, and how many are starting (forked or waiting to be re-forked after a crash, not ready yet). */
-  replicas: (role: ProcessRole) => { ready: string[]; starting: number };
+  replicas(role: ProcessRole): { ready: string[]; starting: number } {
+    const live = this.ofRole(role);
+    return { ready: live.filter((m) => m.state === 'ready').map((m) => String(m.worker.id)), starting: live.filter((m) => m.state === 'starting').length + this.reforks[role].size };
+  }
+
   /** Forks (starting until ready, after podStartup) or retires (drains) processes until the role has n. */
-  scaleTo: (role: ProcessRole, n: number) => void;
+  scaleTo(role: ProcessRole, n: number): void {
+    if (this.phase !== 'running') return;
+    const live = this.ofRole(role);
+    const current = live.length + this.reforks[role].size;
+    for (let i = current; i < n; i++) this.fork(role, this.opts.config.podStartup);
+    let excess = current - n;
+    // Least useful first: a pending re-fork, then the newest starting process, then the newest ready one.
+    for (const timer of [...this.reforks[role]]) {
+      if (excess <= 0) break;
+      clearTimeout(timer);
+      this.reforks[role].delete(timer);
+      excess--;
+    }
+    const newestFirst = (a: Member, b: Member): number => b.worker.id - a.worker.id;
+    const order = [...live.filter((m) => m.state === 'starting').sort(newestFirst), ...live.filter((m) => m.state === 'ready').sort(newestFirst)];
+    for (const m of order.slice(0, Math.max(0, excess))) this.retire(m);
+  }
+
   /** Cumulative CPU seconds of each ready web worker, by id; one that does not answer in 500 ms is left out. */
-  cpuSeconds: () => Promise<Map<string, number>>;
+  async cpuSeconds(): Promise<Map<string, number>> {
+    const ready = this.ofRole('web').filter((m) => m.state === 'ready');
+    const answers = await Promise.all(ready.map(async (m) => [String(m.worker.id), await this.cpuOf(m.worker)] as const));
+    return new Map(answers.filter((a): a is readonly [string, number] => a[1] !== undefined));
+  }
+
   /** No more forks; every process drains (`shutdownTimeout`) or is killed a little after it. */
-  drainAll: () => Promise<void>;
-}
+  async drainAll(): Promise<void> {
+    this.phase = 'stopping';
+    for (const set of Object.values(this.reforks)) for (const timer of set) clearTimeout(timer);
+    const live = [...this.members.values()].filter((m) => m.state !== 'retiring' && !m.worker.isDead());
+    this.opts.log('info', `draining ${live.length} process${live.length === 1 ? '' : 'es'} (up to ${this.opts.config.shutdownTimeout} ms)`);
+    const deadline = this.opts.config.shutdownTimeout;
+    await Promise.all([...live.map((m) => drainWorker(m.worker, deadline, this.opts.log, m.state === 'starting')), ...this.drains.values()]);
+  }
 
-export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
-  const { config, log, metrics } = opts;
-  const members = new Map<number, Member>();
-  const reforks: Record<ProcessRole, Set<NodeJS.Timeout>> = { web: new Set(), consumer: new Set() };
-  const drains = new Map<number, Promise<void>>();
-  const cpuWaiting = new Map<string, (seconds: number) => void>();
-  let phase: 'starting' | 'running' | 'stopping' = 'starting';
-  let recentCrashes = 0;
-  const name = (m: Member): string => `${m.role === 'web' ? 'web worker' : 'consumer'} ${m.worker.id}`;
-  const ofRole = (role: ProcessRole): Member[] => [...members.values()].filter((m) => m.role === role && m.state !== 'retiring');
+  private ofRole(role: ProcessRole): Member[] {
+    return [...this.members.values()].filter((m) => m.role === role && m.state !== 'retiring');
+  }
 
-  const send = (w: Worker, msg: PrimaryMessage): void => {
-    if (w.isConnected()) w.send(msg);
-  };
-
-  const becameReady = (m: Member): void => {
-    m.state = 'ready';
-    metrics.ready(m.worker, m.role);
-    if (phase !== 'running') return;
-    log('info', `${name(m)} ready`, { worker: m.worker.id, role: m.role });
-    if (m.role !== 'web') return;
-    // Keep-alive clients stay on the workers they know; make them reconnect so the new one gets its share.
-    const others = ofRole('web').filter((o) => o.state === 'ready' && o !== m);
-    for (const o of others) send(o.worker, { type: MSG.rebalance });
-    if (others.length) log('info', `rebalancing: ${others.length} other web worker${others.length === 1 ? '' : 's'} close each open connection after its next answer`, { workers: others.map((o) => o.worker.id) });
-  };
-
-  const crashed = (m: Member, code: number | null, signal: string | null): void => {
-    recentCrashes = Date.now() - m.bornAt > STABLE_MS ? 1 : recentCrashes + 1;
-    const delay = reforkDelayMs(recentCrashes);
-    log('warn', `${name(m)} exited (${signal ?? `code ${code}`}); starting a new one in ${delay} ms`, { worker: m.worker.id, role: m.role, code, signal, delayMs: delay });
-    // Until it is forked again, the replacement counts as starting, so a scaler neither adds another nor counts it twice.
-    const timer = setTimeout(() => {
-      reforks[m.role].delete(timer);
-      if (phase !== 'running') return;
-      metrics.restarted();
-      fork(m.role, config.podStartup);
-    }, delay);
-    reforks[m.role].add(timer);
-  };
-
-  const fork = (role: ProcessRole, startupDelayMs: number): Member => {
-    const w = cluster.fork(opts.env(role, startupDelayMs));
+  private fork(role: ProcessRole, startupDelayMs: number): Member {
+    const w = cluster.fork(this.opts.env(role, startupDelayMs));
     const m: Member = { worker: w, role, state: 'starting', bornAt: Date.now() };
-    members.set(w.id, m);
+    this.members.set(w.id, m);
     // A send to a worker that has just died fails with EPIPE; its 'exit' handles the death.
     w.on('error', () => undefined);
-    metrics.attach(w);
-    if (role === 'web') opts.rateLimits?.attach(w);
+    this.opts.metrics.attach(w);
+    if (role === 'web') this.opts.rateLimits?.attach(w);
     w.on('message', (msg: WorkerMessage) => {
-      if (msg?.type === MSG.ready && m.state === 'starting') becameReady(m);
-      if (msg?.type === MSG.cpuReply) cpuWaiting.get(msg.id)?.(msg.seconds);
+      if (msg?.type === MSG.ready && m.state === 'starting') this.becameReady(m);
+      if (msg?.type === MSG.cpuReply) this.cpuWaiting.get(msg.id)?.(msg.seconds);
     });
     w.once('exit', (code, signal) => {
-      members.delete(w.id);
-      metrics.gone(w);
-      if (m.state === 'retiring') log('info', `${name(m)} retired (${signal ?? `code ${code}`})`, { worker: w.id, role });
-      else if (phase === 'running') crashed(m, code, signal);
+      this.members.delete(w.id);
+      this.opts.metrics.gone(w);
+      if (m.state === 'retiring') this.opts.log('info', `${nameOf(m)} retired (${signal ?? `code ${code}`})`, { worker: w.id, role });
+      else if (this.phase === 'running') this.crashed(m, code, signal);
     });
-    if (phase === 'running') log('info', `${name(m)} forked (starting${startupDelayMs ? `; takes ${role === 'web' ? 'traffic' : 'jobs'} ${startupDelayMs} ms after it connects (podStartup)` : ''})`, { worker: w.id, role });
+    if (this.phase === 'running') {
+      const waits = startupDelayMs ? `; takes ${role === 'web' ? 'traffic' : 'jobs'} ${startupDelayMs} ms after it connects (podStartup)` : '';
+      this.opts.log('info', `${nameOf(m)} forked (starting${waits})`, { worker: w.id, role });
+    }
     return m;
-  };
+  }
 
-  const retire = (m: Member): void => {
-    const wasStarting = m.state === 'starting';
-    m.state = 'retiring';
-    log('info', `retiring ${name(m)} (${wasStarting ? 'starting: stopped at once' : `draining, up to ${config.shutdownTimeout} ms`})`, { worker: m.worker.id, role: m.role });
-    // A process still starting may not listen for messages yet; SIGTERM reaches it either way.
-    drains.set(m.worker.id, drainWorker(m.worker, config.shutdownTimeout, log, wasStarting).finally(() => drains.delete(m.worker.id)));
-  };
+  private becameReady(m: Member): void {
+    m.state = 'ready';
+    this.opts.metrics.ready(m.worker, m.role);
+    if (this.phase !== 'running') return;
+    this.opts.log('info', `${nameOf(m)} ready`, { worker: m.worker.id, role: m.role });
+    if (m.role !== 'web') return;
+    // Keep-alive clients stay on the workers they know; make them reconnect so the new one gets its share (connection-rebalance.ts).
+    const others = this.ofRole('web').filter((o) => o.state === 'ready' && o !== m);
+    for (const o of others) send(o.worker, { type: MSG.rebalance });
+    if (others.length) {
+      this.opts.log('info', `rebalancing: ${others.length} other web worker${others.length === 1 ? '' : 's'} close each open connection after its next answer`, { workers: others.map((o) => o.worker.id) });
+    }
+  }
 
-  const cpuOf = (w: Worker): Promise<number | undefined> => new Promise((resolve) => {
-    const id = randomUUID();
+  private crashed(m: Member, code: number | null, signal: string | null): void {
+    this.recentCrashes = Date.now() - m.bornAt > STABLE_MS ? 1 : this.recentCrashes + 1;
+    const delay = reforkDelayMs(this.recentCrashes);
+    this.opts.log('warn', `${nameOf(m)} exited (${signal ?? `code ${code}`}); starting a new one in ${delay} ms`, { worker: m.worker.id, role: m.role, code, signal, delayMs: delay });
+    // Until it is forked again, the replacement counts as starting, so a scaler neither adds another nor counts it twice.
     const timer = setTimeout(() => {
-      cpuWaiting.delete(id);
-      resolve(undefined);
-    }, CPU_ANSWER_MS);
-    cpuWaiting.set(id, (seconds) => {
-      clearTimeout(timer);
-      cpuWaiting.delete(id);
-      resolve(seconds);
-    });
-    send(w, { type: MSG.cpuRequest, id });
-  });
+      this.reforks[m.role].delete(timer);
+      if (this.phase !== 'running') return;
+      this.opts.metrics.restarted();
+      this.fork(m.role, this.opts.config.podStartup);
+    }, delay);
+    this.reforks[m.role].add(timer);
+  }
 
-  return {
-    start: (counts) => startAll(counts, fork).then(() => void (phase = 'running')),
-    replicas(role) {
-      const live = ofRole(role);
-      return { ready: live.filter((m) => m.state === 'ready').map((m) => String(m.worker.id)), starting: live.filter((m) => m.state === 'starting').length + reforks[role].size };
-    },
-    scaleTo(role, n) {
-      if (phase !== 'running') return;
-      const live = ofRole(role);
-      const current = live.length + reforks[role].size;
-      for (let i = current; i < n; i++) fork(role, config.podStartup);
-      let excess = current - n;
-      // Least useful first: a pending re-fork, then the newest starting process, then the newest ready one.
-      for (const timer of [...reforks[role]]) {
-        if (excess <= 0) break;
+  private retire(m: Member): void {
+    const wasStarting = m.state === 'starting';
+    const { config, log } = this.opts;
+    m.state = 'retiring';
+    log('info', `retiring ${nameOf(m)} (${wasStarting ? 'starting: stopped at once' : `draining, up to ${config.shutdownTimeout} ms`})`, { worker: m.worker.id, role: m.role });
+    // A process still starting may not listen for messages yet; SIGTERM reaches it either way.
+    const id = m.worker.id;
+    this.drains.set(id, drainWorker(m.worker, config.shutdownTimeout, log, wasStarting).finally(() => this.drains.delete(id)));
+  }
+
+  private cpuOf(w: Worker): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      const id = randomUUID();
+      const timer = setTimeout(() => {
+        this.cpuWaiting.delete(id);
+        resolve(undefined);
+      }, CPU_ANSWER_MS);
+      this.cpuWaiting.set(id, (seconds) => {
         clearTimeout(timer);
-        reforks[role].delete(timer);
-        excess--;
-      }
-      const newestFirst = (a: Member, b: Member): number => b.worker.id - a.worker.id;
-      const order = [...live.filter((m) => m.state === 'starting').sort(newestFirst), ...live.filter((m) => m.state === 'ready').sort(newestFirst)];
-      for (const m of order.slice(0, Math.max(0, excess))) retire(m);
-    },
-    async cpuSeconds() {
-      const ready = ofRole('web').filter((m) => m.state === 'ready');
-      const answers = await Promise.all(ready.map(async (m) => [String(m.worker.id), await cpuOf(m.worker)] as const));
-      return new Map(answers.filter((a): a is readonly [string, number] => a[1] !== undefined));
-    },
-    async drainAll() {
-      phase = 'stopping';
-      for (const set of Object.values(reforks)) for (const timer of set) clearTimeout(timer);
-      const live = [...members.values()].filter((m) => m.state !== 'retiring' && !m.worker.isDead());
-      log('info', `draining ${live.length} process${live.length === 1 ? '' : 'es'} (up to ${config.shutdownTimeout} ms)`);
-      await Promise.all([...live.map((m) => drainWorker(m.worker, config.shutdownTimeout, log, m.state === 'starting')), ...drains.values()]);
-    },
-  };
+        this.cpuWaiting.delete(id);
+        resolve(seconds);
+      });
+      send(w, { type: MSG.cpuRequest, id });
+    });
+  }
 }
+
+const nameOf = (m: Member): string => `${m.role === 'web' ? 'web worker' : 'consumer'} ${m.worker.id}`;
+
+const send = (w: Worker, msg: PrimaryMessage): void => {
+  if (w.isConnected()) w.send(msg);
+};
 
 /**
  * Startup: every process must come up once; one that dies now is a
