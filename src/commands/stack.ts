@@ -25,7 +25,9 @@ export async function stackUpCommand(flags: Record<string, unknown>, io: Command
   const config = resolved.config;
   const log: StackLog = (level, msg, fields) => {
     if (config.logLevel === 'silent' || LEVELS[level] < (LEVELS[config.logLevel as keyof typeof LEVELS] ?? 0)) return;
-    io.stdout.write(JSON.stringify({ level: LEVELS[level], time: Date.now(), role: 'primary', msg, ...fields }) + '\n');
+    // "role" says which process wrote the line (primary, web, consumer); the role a line is about is "processRole".
+    const { role, ...rest } = fields ?? {};
+    io.stdout.write(JSON.stringify({ level: LEVELS[level], time: Date.now(), role: 'primary', msg, ...(role === undefined ? {} : { processRole: role }), ...rest }) + '\n');
   };
 
   // Listen for the parent (`scalectl run`) from the start: if it dies while the stack starts, stop as soon as it is up.
@@ -35,7 +37,8 @@ export async function stackUpCommand(flags: Record<string, unknown>, io: Command
     parentGone = true;
     onParentGone();
   });
-  io.stderr.write(`starting the reference stack: ${config.workers} worker${config.workers === 1 ? '' : 's'}, ${config.backends} backends\n`);
+  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+  io.stderr.write(`starting the reference stack: ${plural(config.workers, 'worker')}, ${plural(config.consumers, 'consumer')}, ${config.backends} backends${config.autoscale ? ', autoscaling' : ''}\n`);
   let stack;
   try {
     stack = await startStack(config, log);

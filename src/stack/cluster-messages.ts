@@ -14,17 +14,23 @@ export const MSG = {
   metricsJson: 'scalectl:metrics-json',
   rateLimitHit: 'scalectl:ratelimit-hit',
   rateLimitCount: 'scalectl:ratelimit-count',
+  cpuRequest: 'scalectl:cpu',
+  cpuReply: 'scalectl:cpu-reply',
+  rebalance: 'scalectl:rebalance',
 } as const;
 
 /** Worker → primary. */
 export type WorkerMessage =
-  | { type: typeof MSG.ready; port: number }
+  /** Serving (web: listening on `port`) or consuming (consumer: no port). */
+  | { type: typeof MSG.ready; port?: number }
   | { type: typeof MSG.failed; message: string }
   | { type: typeof MSG.metricsRequest; id: string }
   /** This worker's own series, for the primary to merge. */
   | { type: typeof MSG.metricsJson; id: string; metrics: MetricsJson }
   /** A rate-limited request from `key`: the primary counts it in the client's window (embedded mode). */
-  | { type: typeof MSG.rateLimitHit; id: string; key: string; windowMs: number };
+  | { type: typeof MSG.rateLimitHit; id: string; key: string; windowMs: number }
+  /** This process's CPU time so far (user + system), in seconds. */
+  | { type: typeof MSG.cpuReply; id: string; seconds: number };
 
 /** Primary → worker. */
 export type PrimaryMessage =
@@ -32,4 +38,8 @@ export type PrimaryMessage =
   | { type: typeof MSG.shutdown; deadlineMs: number }
   | { type: typeof MSG.metricsCollect; id: string }
   /** The client's count in its window, and ms until the window ends. */
-  | { type: typeof MSG.rateLimitCount; id: string; current: number; ttl: number };
+  | { type: typeof MSG.rateLimitCount; id: string; current: number; ttl: number }
+  /** Asks for the process's CPU time (the web autoscaler's sample). */
+  | { type: typeof MSG.cpuRequest; id: string }
+  /** A web worker joined: end every connection open now after its next answer, so clients reconnect and spread. */
+  | { type: typeof MSG.rebalance };

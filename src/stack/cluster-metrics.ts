@@ -10,14 +10,17 @@ const WORKER_ANSWER_MS = 2_000;
  * /metrics across the cluster, kept by the primary. A worker serving /metrics
  * asks the primary, which collects every ready worker's registry as JSON,
  * merges them (prom-client's aggregation: sums, or the aggregator a metric
- * names) and adds its own series. Only workers that said they are ready are
- * asked, so a worker still starting cannot stall a scrape.
+ * names) and adds its own series. Web workers and consumers alike are asked,
+ * but only those that said they are ready, so a process still starting
+ * cannot stall a scrape.
  */
 export interface ClusterMetrics {
+  /** The primary's own series (shop_workers, restarts, the autoscalers'), added to every scrape. */
+  registry: Registry;
   /** Start answering this worker's /metrics requests and replies. */
   attach: (w: Worker) => void;
-  /** The worker listens: include it in scrapes. */
-  ready: (w: Worker) => void;
+  /** The process serves (web) or consumes (consumer): include it in scrapes. */
+  ready: (w: Worker, role: 'web' | 'consumer') => void;
   /** The worker died; `restarted` when the primary forks a replacement. */
   gone: (w: Worker) => void;
   restarted: () => void;
@@ -25,8 +28,11 @@ export interface ClusterMetrics {
 
 export function createClusterMetrics(): ClusterMetrics {
   const own = new Registry();
-  const ready = new Set<Worker>();
-  new Gauge({ name: 'shop_workers', help: 'Worker processes serving requests.', registers: [own], collect() { this.set(ready.size); } });
+  const ready = new Map<Worker, 'web' | 'consumer'>();
+  new Gauge({
+    name: 'shop_workers', help: 'Web worker processes serving requests.', registers: [own],
+    collect() { this.set([...ready.values()].filter((r) => r === 'web').length); },
+  });
   const restarts = new Counter({ name: 'shop_worker_restarts_total', help: 'Workers re-forked after an unexpected exit.', registers: [own] });
   const waiting = new Map<string, (m: MetricsJson) => void>();
 
@@ -46,12 +52,13 @@ export function createClusterMetrics(): ClusterMetrics {
   });
 
   const exposition = async (): Promise<string> => {
-    const parts = (await Promise.all([...ready].map(collectFrom))).filter((m): m is MetricsJson => m !== undefined);
+    const parts = (await Promise.all([...ready.keys()].map(collectFrom))).filter((m): m is MetricsJson => m !== undefined);
     const merged = parts.length ? await AggregatorRegistry.aggregate(parts).metrics() : '';
     return merged + (await own.metrics());
   };
 
   return {
+    registry: own,
     attach(w) {
       w.on('message', (m: WorkerMessage) => {
         if (m?.type === MSG.metricsJson) waiting.get(m.id)?.(m.metrics);
@@ -62,7 +69,7 @@ export function createClusterMetrics(): ClusterMetrics {
         });
       });
     },
-    ready: (w) => void ready.add(w),
+    ready: (w, role) => void ready.set(w, role),
     gone: (w) => void ready.delete(w),
     restarted: () => restarts.inc(),
   };

@@ -39,7 +39,12 @@ export interface ShopMetricsSources {
   queueInfo: QueueInfo;
   /** Cluster worker id, a label of the per-worker series. */
   workerId: string;
+  /** The process's role, the other label of the per-worker series. */
+  role: MetricsRole;
 }
+
+/** `role` label of the per-process series: web workers, and order consumers (their own processes). */
+export type MetricsRole = 'web' | 'consumer';
 
 export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   const registry = new Registry();
@@ -118,18 +123,36 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
     },
   });
 
-  // Per-worker process health, labelled by worker so the sum keeps them apart.
-  const worker = src.workerId;
+  const close = registerProcessMetrics(registry, src.workerId, src.role);
+  return { registry, requestDuration, inFlight, cacheRequests, checkouts, requeued, close };
+}
+
+/**
+ * An order consumer's series: only its process health (CPU, event-loop lag).
+ * The queue and order gauges come from the web workers, which read the same
+ * database; the primary merges both kinds of registry.
+ */
+export function createConsumerMetrics(workerId: string): { registry: Registry; close: () => void } {
+  const registry = new Registry();
+  return { registry, close: registerProcessMetrics(registry, workerId, 'consumer') };
+}
+
+/**
+ * Per-process health, labelled by worker and role so the primary's sum keeps
+ * them apart. Returns what stops the event-loop monitor.
+ */
+function registerProcessMetrics(registry: Registry, worker: string, role: MetricsRole): () => void {
+  const registers = [registry];
   let lastCpu = cpuUsage();
   let cpuSeconds = 0;
   new Counter({
-    name: 'shop_worker_cpu_seconds_total', help: 'CPU time (user + system) used by each worker process.', labelNames: ['worker'] as const, registers,
+    name: 'shop_worker_cpu_seconds_total', help: 'CPU time (user + system) used by each worker process.', labelNames: ['worker', 'role'] as const, registers,
     collect() {
       const now = cpuUsage();
       cpuSeconds += (now.user - lastCpu.user + now.system - lastCpu.system) / 1e6;
       lastCpu = now;
       this.reset();
-      this.inc({ worker }, cpuSeconds);
+      this.inc({ worker, role }, cpuSeconds);
     },
   });
   // Node records the time between samples, the sampling interval included; the lag is what exceeds it.
@@ -138,12 +161,12 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   loop.enable();
   const lagSeconds = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS) / 1000;
   new Gauge({
-    name: 'shop_worker_event_loop_lag_seconds', help: 'Event-loop delay of each worker since the last scrape (p99 and max).', labelNames: ['worker', 'quantile'] as const, registers,
+    name: 'shop_worker_event_loop_lag_seconds', help: 'Event-loop delay of each worker since the last scrape (p99 and max).', labelNames: ['worker', 'role', 'quantile'] as const, registers,
     collect() {
-      this.set({ worker, quantile: '0.99' }, lagSeconds(loop.percentile(99)));
-      this.set({ worker, quantile: '1' }, lagSeconds(loop.max));
+      this.set({ worker, role, quantile: '0.99' }, lagSeconds(loop.percentile(99)));
+      this.set({ worker, role, quantile: '1' }, lagSeconds(loop.max));
       loop.reset();
     },
   });
-  return { registry, requestDuration, inFlight, cacheRequests, checkouts, requeued, close: () => loop.disable() };
+  return () => loop.disable();
 }

@@ -1,71 +1,144 @@
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { bullWaitList, createBullQueue, ORDER_QUEUE } from './bullmq-queue.js';
 import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redisReady, type Cache } from './cache.js';
-import { createDb, type DbConnection } from './db.js';
+import { trackConnections } from './connection-rebalance.js';
+import { createDb, type Db, type DbConnection } from './db.js';
 import type { JobQueue } from './job-queue.js';
 import { failOrder, processOrder, startOrderReconciler, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
 import type { RateLimitCounter } from './rate-limit.js';
 import { buildShopApp } from './shop-app.js';
-import { createShopMetrics } from './shop-metrics.js';
+import { createConsumerMetrics, createShopMetrics } from './shop-metrics.js';
 import type { StackConfig } from './stack-config.js';
 
-/** What the primary hands each worker. */
+/**
+ * What a process does. web: the HTTP server, the outbox relay and the order
+ * reconciler. consumer: the order queue's consumer only (no HTTP), so that
+ * consumers scale on the backlog apart from web workers, as a KEDA-scaled
+ * Deployment would. all: both in one process (a single in-process shop in tests).
+ */
+export type ShopRole = 'web' | 'consumer' | 'all';
+
+/** What the primary hands each process. */
 export interface WorkerSpec {
   config: StackConfig;
   db: DbConnection;
+  /** Default all. */
+  role?: ShopRole;
+  /** Milliseconds to wait once connected before serving or consuming: podStartup for a process forked while the stack runs, 0 at start. */
+  startupDelayMs?: number;
 }
+
+/** A line for the operator from a process without an HTTP app (a consumer). */
+export type ProcessLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface WorkerHost {
   /** Labels the per-worker series. */
   workerId: string;
-  /** pino options, or false. */
+  /** pino options, or false (web). */
   logger: FastifyServerOptions['logger'];
+  /** Log lines of a consumer process (it has no fastify logger); default none. */
+  log?: ProcessLog;
   /** In a cluster, the primary's aggregate of every worker; alone, this worker's own registry is served. */
   clusterMetrics?: () => Promise<{ contentType: string; body: string }>;
   /** In a cluster with embedded backends, the primary's rate-limit counters; alone, this worker counts its own. */
   clusterRateLimit?: RateLimitCounter;
 }
 
-export interface ShopWorker {
-  app: FastifyInstance;
-  port: number;
-  /** This worker's own series (the primary aggregates them in a cluster). */
+/** A running process of either role. */
+export interface ShopProcess {
+  /** web and all: the port it listens on. */
+  port?: number;
+  /** This process's own series (the primary aggregates them in a cluster). */
   registry: Registry;
   /** Readiness turns 503, the server stops accepting, in-flight requests and jobs get until the deadline, pools close. */
   drain: (deadlineMs: number) => Promise<void>;
+  /** web: every connection open now closes after its next answer (a new worker joined); returns how many. */
+  rebalance?: () => number;
 }
 
-function backends(spec: WorkerSpec, db: ReturnType<typeof createDb>): { cache: Cache; queue: JobQueue; rateLimitRedis?: Redis } {
-  const c = spec.config;
-  if (c.backends === 'external') {
-    const url = c.redisUrl!;
+export interface ShopWorker extends ShopProcess {
+  app: FastifyInstance;
+  port: number;
+  rebalance: () => number;
+}
+
+function createQueue(config: StackConfig, db: Db): JobQueue {
+  if (config.backends === 'external') return createBullQueue({ url: config.redisUrl!, keyPrefix: config.keyPrefix, concurrency: config.queueConcurrency });
+  // The lease outlasts the longest job, so a slow job is not handed to a second consumer while it runs.
+  return createPgQueue(db, { concurrency: config.queueConcurrency, leaseMs: Math.max(30_000, 2 * config.jobDuration + 10_000) });
+}
+
+function webBackends(config: StackConfig): { cache: Cache; rateLimitRedis?: Redis } {
+  if (config.backends === 'external') {
+    const url = config.redisUrl!;
     return {
-      cache: c.cache ? createRedisCache({ url, keyPrefix: c.keyPrefix, ttlMs: c.cacheTtl }) : createNoCache(),
-      queue: createBullQueue({ url, keyPrefix: c.keyPrefix, concurrency: c.queueConcurrency }),
-      rateLimitRedis: c.rateLimit > 0 ? fastFailRedis(url) : undefined,
+      cache: config.cache ? createRedisCache({ url, keyPrefix: config.keyPrefix, ttlMs: config.cacheTtl }) : createNoCache(),
+      rateLimitRedis: config.rateLimit > 0 ? fastFailRedis(url) : undefined,
     };
   }
+  return { cache: config.cache ? createMemoryCache({ maxEntries: config.cacheSize, ttlMs: config.cacheTtl }) : createNoCache() };
+}
+
+const openDb = (spec: WorkerSpec, workerId: string): Db =>
+  createDb({ connection: spec.db, schema: spec.config.dbSchema, poolSize: spec.config.dbPool, applicationName: `scalectl-${spec.config.dbSchema}-w${workerId}` });
+
+/** Consumes order jobs: each runs the order's background work; a job that failed its last attempt marks its order failed. */
+function consume(queue: JobQueue, db: Db, config: StackConfig, onGiveUp: (orderId: string, err: unknown) => void): void {
+  queue.start((orderId) => processOrder(db, orderId, config.jobDuration), async (orderId, err) => {
+    onGiveUp(orderId, err);
+    await failOrder(db, orderId);
+  });
+}
+
+/** Starts a process of the spec's role. */
+export function startShopProcess(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
+  return spec.role === 'consumer' ? startOrderConsumer(spec, host) : startShopWorker(spec, host);
+}
+
+/** Starts an order consumer: a pool and the queue's consumer, no HTTP server. */
+export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
+  const config = spec.config;
+  const db = openDb(spec, host.workerId);
+  const queue = createQueue(config, db);
+  const metrics = createConsumerMetrics(host.workerId);
+  try {
+    await db.query('SELECT 1');
+    await sleep(spec.startupDelayMs ?? 0);
+  } catch (err) {
+    await queue.close(0);
+    await db.close();
+    throw err;
+  }
+  consume(queue, db, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
   return {
-    cache: c.cache ? createMemoryCache({ maxEntries: c.cacheSize, ttlMs: c.cacheTtl }) : createNoCache(),
-    // The lease outlasts the longest job, so a slow job is not handed to a second consumer while it runs.
-    queue: createPgQueue(db, { concurrency: c.queueConcurrency, leaseMs: Math.max(30_000, 2 * c.jobDuration + 10_000) }),
+    registry: metrics.registry,
+    async drain(deadlineMs) {
+      await queue.close(deadlineMs);
+      metrics.close();
+      await db.close();
+    },
   };
 }
 
-/** Starts one shop worker: pools, queue consumer, outbox relay and the HTTP server. */
+/** Starts a web worker (role web), or a whole shop in one process (role all): pools, outbox relay, reconciler, HTTP server. */
 export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promise<ShopWorker> {
   const config = spec.config;
-  const db = createDb({ connection: spec.db, schema: config.dbSchema, poolSize: config.dbPool, applicationName: `scalectl-${config.dbSchema}-w${host.workerId}` });
-  const { cache, queue, rateLimitRedis } = backends(spec, db);
+  const db = openDb(spec, host.workerId);
+  const { cache, rateLimitRedis } = webBackends(config);
+  // A web worker only enqueues (the relay) and asks about jobs (the reconciler, the gauges); consumers run them.
+  const queue = createQueue(config, db);
   await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
   const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
-  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId });
+  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId, role: 'web' });
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
+  // Connected: a worker forked while the stack runs starts up (podStartup) before it takes traffic.
+  await sleep(spec.startupDelayMs ?? 0);
   const app = await buildShopApp({
     config, db, cache, queue, metrics, productCount, rateLimitRedis,
     rateLimitCounter: rateLimitRedis ? undefined : host.clusterRateLimit,
@@ -73,6 +146,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
     orderPlaced: () => relay.nudge(),
   }, host.logger);
+  const connections = trackConnections(app);
   const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
   // Orders whose job was lost (a Redis restarted without its data) or given up while the database
   // was down (their order could not be marked failed) go back through the outbox.
@@ -85,10 +159,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     },
     onError: (err) => app.log.warn({ err: String(err) }, 'order reconciler: database or queue unavailable, will retry'),
   });
-  queue.start((orderId) => processOrder(db, orderId, config.jobDuration), async (orderId, err) => {
-    app.log.error({ orderId, err: String(err) }, 'order failed its last attempt');
-    await failOrder(db, orderId);
-  });
+  if (spec.role !== 'web') consume(queue, db, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
 
@@ -96,6 +167,11 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     app,
     port,
     registry: metrics.registry,
+    rebalance: () => {
+      const n = connections.rebalance();
+      app.log.info({ connections: n }, 'rebalance: open connections close after their next answer, so clients reconnect across workers');
+      return n;
+    },
     async drain(deadlineMs) {
       draining = true;
       const started = Date.now();

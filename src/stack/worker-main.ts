@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { clusterRateLimitClient } from './cluster-rate-limit.js';
-import { startShopWorker, type ShopWorker, type WorkerSpec } from './shop-worker.js';
+import { startShopProcess, type ProcessLog, type ShopProcess, type WorkerSpec } from './shop-worker.js';
 import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 
 /*
@@ -17,6 +17,7 @@ if (!spec) {
   process.exit(2);
 }
 const workerId = String(cluster.worker?.id ?? process.pid);
+const role = spec.role ?? 'all';
 /** False when the primary is gone (nothing was sent). */
 const send = (m: WorkerMessage): boolean => {
   if (!process.connected || !process.send) return false;
@@ -41,7 +42,7 @@ const clusterMetrics = (): Promise<{ contentType: string; body: string }> => new
 // Embedded backends: one rate-limit budget per client across workers, counted by the primary.
 const rateLimit = clusterRateLimitClient(send);
 
-let worker: ShopWorker | undefined;
+let worker: ShopProcess | undefined;
 let stopping: Promise<void> | undefined;
 let startFailed = false;
 const shutdown = (deadlineMs: number): Promise<void> => (stopping ??= (async () => {
@@ -66,16 +67,30 @@ process.on('message', (m: PrimaryMessage) => {
   if (m?.type === MSG.shutdown) void shutdown(m.deadlineMs);
   if (m?.type === MSG.metricsReply) pendingMetrics.get(m.id)?.(m);
   rateLimit.onMessage(m);
+  if (m?.type === MSG.cpuRequest) {
+    const used = process.cpuUsage();
+    send({ type: MSG.cpuReply, id: m.id, seconds: (used.user + used.system) / 1e6 });
+  }
+  if (m?.type === MSG.rebalance) worker?.rebalance?.();
   if (m?.type === MSG.metricsCollect && worker) {
     const registry = worker.registry;
     void registry.getMetricsAsJSON().then((metrics) => send({ type: MSG.metricsJson, id: m.id, metrics }));
   }
 });
 
+// A consumer has no fastify logger: its lines are written here, in pino's JSON format.
+const LEVELS = { info: 30, warn: 40, error: 50 } as const;
+const PINO_LEVELS: Record<string, number> = { trace: 10, debug: 20, ...LEVELS, fatal: 60, silent: Infinity };
+const log: ProcessLog = (level, msg, fields) => {
+  if (LEVELS[level] < (PINO_LEVELS[spec.config.logLevel] ?? 30)) return;
+  process.stdout.write(JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, worker: workerId, role, msg, ...fields }) + '\n');
+};
+
 try {
-  worker = await startShopWorker(spec, {
+  worker = await startShopProcess(spec, {
     workerId,
-    logger: { level: spec.config.logLevel, base: { pid: process.pid, worker: workerId } },
+    logger: { level: spec.config.logLevel, base: { pid: process.pid, worker: workerId, role } },
+    log,
     clusterMetrics,
     clusterRateLimit: rateLimit.counter,
   });

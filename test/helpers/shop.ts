@@ -61,7 +61,7 @@ export async function startInProcessShop(name: string, flags: Record<string, unk
   await migrate(db, name);
   await seed(db, config);
   // The worker uses the configured databaseUrl (a test may route it through a proxy); the check pool goes direct.
-  const worker = await startShopWorker({ config, db: config.databaseUrl ?? PG_URL }, { workerId: 'test', logger: false });
+  const worker = await startShopWorker({ config, db: config.databaseUrl ?? PG_URL, role: 'all' }, { workerId: 'test', logger: false });
   return {
     url: `http://127.0.0.1:${worker.port}`,
     config,

