@@ -83,6 +83,12 @@ export interface ScalingDecision {
 
 const pct = (v: number): string => `${Math.round(v * 100)}%`;
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+/**
+ * ceil() of a replica count computed in floating point: 1.6 / 0.8 × 1 is
+ * 2.0000000000000004, which must stay 2 (Kubernetes computes utilization in
+ * whole percents, where it is exactly 2), so errors under 1e-9 are dropped.
+ */
+const ceilCount = (v: number): number => Math.ceil(v - 1e-9);
 
 /**
  * The replica calculator's answer for a CPU utilization target. The usage
@@ -107,13 +113,13 @@ export function hpaRawReplicas(rules: Pick<HpaRules, 'targetUtilization' | 'tole
     if (spread <= 1 + rules.tolerance) {
       return { raw: current, utilization: mean, why: `CPU ${pct(mean)} of request over ${ready} ready, but ${obs.starting} starting (counted at 0%) bring it to ${pct(sum / current)}: within the tolerance of the ${pct(rules.targetUtilization)} target` };
     }
-    const raw = Math.ceil(spread * current);
+    const raw = ceilCount(spread * current);
     return { raw, utilization: mean, why: `ceil(${current} × ${pct(sum / current)} / ${pct(rules.targetUtilization)}) = ${raw} (CPU ${pct(mean)} over ${ready} ready; ${obs.starting} starting counted at 0%)` };
   }
   if (Math.abs(ratio - 1) <= rules.tolerance) {
     return { raw: current, utilization: mean, why: `CPU ${pct(mean)} of request against a target of ${pct(rules.targetUtilization)}: within the ${pct(rules.tolerance)} tolerance` };
   }
-  const raw = Math.ceil(ratio * ready);
+  const raw = ceilCount(ratio * ready);
   return { raw, utilization: mean, why: `ceil(${ready} × ${pct(mean)} / ${pct(rules.targetUtilization)}) = ${raw}` };
 }
 
