@@ -13,18 +13,26 @@ const webBreaches = (input: SurgeInput): boolean => runSurgeTimeline(input).brea
 
 /**
  * What would avoid a web breach under the same simulation: the smallest
- * minReplicas above the recommended one (up to maxReplicas), and the highest
+ * minReplicas above the recommended one (up to maxReplicas; found by
+ * bisection, taking a higher floor to load no replica more, which holds but
+ * for a lower floor's earlier scale-up), and the highest
  * target in 5% steps below the recommended one (down to 30%). Each alone,
  * the other setting as recommended.
  */
 export function surgeAdvice(input: SurgeInput): SurgeAdvice {
   const { web } = input;
+  // Bisection keeps this cheap for a maxReplicas in the hundreds (each try is a whole simulation).
+  const clear = (m: number): boolean => !webBreaches({ ...input, web: { ...web, minReplicas: m } });
   let minReplicas: number | null = null;
-  for (let m = web.minReplicas + 1; m <= web.maxReplicas; m++) {
-    if (!webBreaches({ ...input, web: { ...web, minReplicas: m } })) {
-      minReplicas = m;
-      break;
+  if (web.minReplicas < web.maxReplicas && clear(web.maxReplicas)) {
+    let lo = web.minReplicas;
+    let hi = web.maxReplicas;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (clear(mid)) hi = mid;
+      else lo = mid;
     }
+    minReplicas = hi;
   }
   let targetUtilizationPercent: number | null = null;
   // The highest multiple of 5 strictly below the recommended target (computed in whole percents: 0.7 × 100 is 70.00000000000001).

@@ -85,7 +85,10 @@ const hpaRulesOf = (input: SurgeInput): HpaRules => ({
 function webSync(input: SurgeInput, p: Pool, window: readonly { t: number; u: number }[], t: number, events: ScaleEvent[]): void {
   if (!window.length) return;
   const ready = p.readyAt.filter((r) => r <= t);
-  const readyUtilization = ready.map((r) => window.reduce((a, s) => a + (s.t >= r ? s.u : 0), 0) / window.length);
+  // Replicas that became ready together carry the same load: one sum per ready time, not per replica.
+  const byReadyAt = new Map<number, number>();
+  const cpuOf = (r: number): number => byReadyAt.get(r) ?? byReadyAt.set(r, window.reduce((a, s) => a + (s.t >= r ? s.u : 0), 0) / window.length).get(r)!;
+  const readyUtilization = ready.map(cpuOf);
   const d = hpaSync(hpaRulesOf(input), p.memory, { now: t, readyUtilization, starting: p.readyAt.length - ready.length });
   p.memory = d.memory;
   resize(p, t, d.desired, input.autoscaler.podStartupSec, events);
