@@ -8,8 +8,10 @@ import { ordinal } from './surge-words.js';
  * second t is [t, t + 1) and carries the mean rate over it (a ramp's value
  * at t + 0.5); syncs (polls) happen at the start of seconds syncSec,
  * 2·syncSec, …; a sync averages each ready replica's CPU over the seconds
- * since the previous one. The knee is 100 it/s per replica at any count and
- * the CPU request is the knee's CPU, so utilization = load per replica / 100.
+ * since the previous one that it was ready for (none: no metric, counted as
+ * starting), and the rules take the mean in whole percent, truncated, as
+ * Kubernetes does. The knee is 100 it/s per replica at any count and the
+ * CPU request is the knee's CPU, so utilization = load per replica / 100.
  */
 
 const autoscaler: AutoscalerSettings = {
@@ -55,19 +57,20 @@ describe('simulateSurge', () => {
   it('a ramp: the first scale-up at the first sync whose window is past the target, ready after the start-up', () => {
     // rate(t) = t + 0.5 on one replica, target 50%, tolerance 10%: it acts past 55% of the CPU.
     // Second 55 is the first past 55%, but a sync averages its window: sync 60 sees seconds 45..59,
-    // mean (52 + 0.5) / 100 = 52.5% (ratio 1.05: within the tolerance); sync 75 sees 60..74, 67.5%:
-    // ratio 1.35 → ceil(1.35 × 1) = 2, started at 75, ready at 75 + 20 = 95.
-    // Sync 90: 1 ready at 82.5%, 1 starting (counted at 0%): 82.5 / 2 / 50 = 0.825 ≤ 1.1, no change.
+    // mean (52 + 0.5) / 100 = 52.5% → 52%, ratio 1.04: within the tolerance; sync 75 sees 60..74,
+    // 67.5% → 67%: ratio 1.34 → ceil(1.34 × 1) = 2, started at 75, ready at 75 + 20 = 95.
+    // Sync 90: 1 ready at 82%, 1 starting (counted at 0%): 82.5 / 2 = 41% of the 50% target, under 1: no change.
     // Sync 105 (seconds 90..104): the old replica carries (t + 0.5)/100 for 90..94 and (t + 0.5)/200 for
-    // 95..104: (462.5/100 + 1000/200) / 15 = 64.2%; the new one only 95..104: 5.0 / 15 = 33.3%;
-    // mean 48.75% → ratio 0.975: within the tolerance. The load never passes a replica's knee.
+    // 95..104: (462.5/100 + 1000/200) / 15 = 64.17%; the new one, ready for 95..104: 5.0 / 10 = 50%;
+    // mean 57.08% → 57%, ratio 1.14 → ceil(1.14 × 2) = 3, ready at 125 (after the load: 120 s).
+    // The load never passes a replica's knee: at most 94.5 on 1 (second 94), then 119.5 / 2.
     const p = simulateSurge(input([open(120, 0, 120)], { web: { targetUtilization: 0.5 } }));
-    expect(p.scaleEvents).toEqual([{ role: 'web', t: 75, from: 1, to: 2, readyAt: 95 }]);
+    expect(p.scaleEvents).toEqual([{ role: 'web', t: 75, from: 1, to: 2, readyAt: 95 }, { role: 'web', t: 105, from: 2, to: 3, readyAt: 125 }]);
     expect(p.seconds[94]!.web).toEqual({ ready: 1, starting: 1, desired: 2 });
     expect(p.seconds[95]!.web).toEqual({ ready: 2, starting: 0, desired: 2 });
     expect(p.seconds[95]!.loadPerReplica).toBeCloseTo(95.5 / 2, 3);
     expect(p.breaches).toEqual([]);
-    expect(p.sentence).toMatch(/^no breach expected: the HPA adds the 2nd replica at 75 s \(ready at 95 s\), and each replica stays at or under 95% of its knee$/);
+    expect(p.sentence).toBe('no breach expected: the HPA adds the 2nd replica at 75 s (ready at 95 s) and reaches 3 at 105 s (ready at 125 s), and each replica stays at or under 95% of its knee');
   });
 
   it('keeps still inside the tolerance and acts just past it', () => {
@@ -95,8 +98,8 @@ describe('simulateSurge', () => {
     // 1 starting: 160 / 2 / 80 = 1.0, no change. From 105: 80 each: the breach is [60, 105), worst 160%.
     // Advice: minReplicas 2 carries 80 and 160 at 40% and 80% each (the floor holds it at 2): no breach.
     // Target 75%: 80% at the base is ratio 1.07, within the tolerance: same breach. Target 70%: ratio
-    // 1.14 → 2 replicas at sync 15, ready at 45; sync 30 (1 starting): 80 / 2 / 70 = 0.57, no change;
-    // sync 45: the new one was not ready in 30..44 (0%), the old one 80%: mean 40%, ceil(0.57 × 2) = 2.
+    // 1.14 → 2 replicas at sync 15, ready at 45; sync 30 (1 starting): 80 / 2 = 40% of 70%, no change;
+    // sync 45: the new one was not ready in 30..44, so it has no metric and counts as starting: the same.
     // At 60 the 160 it/s meets 2 replicas: 80 each, no breach.
     const p = simulateSurge(input([open(60, 80), open(60, 160)], { autoscaler: { podStartupSec: 30 } }));
     expect(p.scaleEvents).toEqual([{ role: 'web', t: 75, from: 1, to: 2, readyAt: 105 }]);

@@ -78,18 +78,27 @@ const hpaRulesOf = (input: SurgeInput): HpaRules => ({
 });
 
 /**
- * One HPA sync: each ready replica's utilization is its CPU over the past
- * window (its share of each second it was ready, summed, over the window's
- * length), so a replica that became ready during the window shows less.
+ * One HPA sync, measured as the reference stack's controller measures
+ * (src/stack/cpu-windows.ts): each ready replica's utilization is its mean
+ * CPU over the seconds of the past window it was ready for; one ready for
+ * none of them has no metric yet and counts as starting, as the HPA treats
+ * a pod whose metric window began before it was ready.
  */
 function webSync(input: SurgeInput, p: Pool, window: readonly { t: number; u: number }[], t: number, events: ScaleEvent[]): void {
   if (!window.length) return;
   const ready = p.readyAt.filter((r) => r <= t);
-  // Replicas that became ready together carry the same load: one sum per ready time, not per replica.
-  const byReadyAt = new Map<number, number>();
-  const cpuOf = (r: number): number => byReadyAt.get(r) ?? byReadyAt.set(r, window.reduce((a, s) => a + (s.t >= r ? s.u : 0), 0) / window.length).get(r)!;
-  const readyUtilization = ready.map(cpuOf);
-  const d = hpaSync(hpaRulesOf(input), p.memory, { now: t, readyUtilization, starting: p.readyAt.length - ready.length });
+  // Replicas that became ready together carry the same load: one mean per ready time, not per replica.
+  const byReadyAt = new Map<number, number | undefined>();
+  const cpuOf = (r: number): number | undefined => {
+    if (!byReadyAt.has(r)) {
+      const seen = window.filter((s) => s.t >= r);
+      byReadyAt.set(r, seen.length ? seen.reduce((a, s) => a + s.u, 0) / seen.length : undefined);
+    }
+    return byReadyAt.get(r);
+  };
+  const readyUtilization = ready.map(cpuOf).filter((u): u is number => u !== undefined);
+  const starting = p.readyAt.length - readyUtilization.length;
+  const d = hpaSync(hpaRulesOf(input), p.memory, { now: t, readyUtilization, starting });
   p.memory = d.memory;
   resize(p, t, d.desired, input.autoscaler.podStartupSec, events);
 }

@@ -83,52 +83,74 @@ export interface ScalingDecision {
 
 const pct = (v: number): string => `${Math.round(v * 100)}%`;
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
-/**
- * ceil() of a replica count computed in floating point: 1.6 / 0.8 × 1 is
- * 2.0000000000000004, which must stay 2 (Kubernetes computes utilization in
- * whole percents, where it is exactly 2), so errors under 1e-9 are dropped.
- */
-const ceilCount = (v: number): number => Math.ceil(v - 1e-9);
 
 /**
- * The replica calculator's answer for a CPU utilization target. The usage
- * ratio is the ready pods' mean utilization over the target; within the
- * tolerance nothing changes. When scaling up, pods still starting count as
- * using 0% (they will take load once ready), and if that brings the ratio
- * back under 1 + tolerance, nothing changes; when scaling down, they are left
- * out. desired = ceil(ratio × pods counted).
+ * Mean utilization in whole percent, truncated, as the HPA's metrics client
+ * computes it (`int32(sum of usage × 100 / sum of requests)`). The epsilon
+ * keeps a fraction such as 0.29 (28.999… × 100 in binary) at 29.
+ */
+const wholePercent = (sum: number, pods: number): number => Math.floor((sum * 100) / pods + 1e-9);
+
+/** Kubernetes' Tolerances.isWithin, written the same way so that a ratio on the boundary falls the same side. */
+const isWithin = (ratio: number, tolerance: number): boolean => 1 - tolerance <= ratio && ratio <= 1 + tolerance;
+
+/**
+ * The replica calculator's answer for a CPU utilization target
+ * (replica_calculator.go GetResourceReplicas). The usage ratio is the ready
+ * pods' mean utilization, in whole percent, over the target; within the
+ * tolerance nothing changes, otherwise desired = ceil(ratio × ready pods).
+ * When the ratio asks to scale up while pods are still starting, those count
+ * as using 0% and the ratio is computed again over all pods: if that brings
+ * it within the tolerance (or under 1), nothing changes, else desired =
+ * ceil(new ratio × all pods). When scaling down, starting pods are left out.
+ * No ready pod means no metric: no change (the HPA's FailedGetResourceMetric).
  */
 export function hpaRawReplicas(rules: Pick<HpaRules, 'targetUtilization' | 'tolerance'>, obs: HpaObservation): { raw: number; utilization: number; why: string } {
   const ready = obs.readyUtilization.length;
   const current = ready + obs.starting;
   if (ready === 0) return { raw: current, utilization: 0, why: 'no ready pod to measure: no change' };
   const sum = obs.readyUtilization.reduce((a, b) => a + b, 0);
-  const mean = sum / ready;
-  const ratio = mean / rules.targetUtilization;
-  if (Math.abs(ratio - 1) <= rules.tolerance && obs.starting === 0) {
-    return { raw: current, utilization: mean, why: `CPU ${pct(mean)} of request against a target of ${pct(rules.targetUtilization)}: within the ${pct(rules.tolerance)} tolerance` };
-  }
-  if (ratio > 1 && obs.starting > 0) {
-    const spread = sum / current / rules.targetUtilization;
-    if (spread <= 1 + rules.tolerance) {
-      return { raw: current, utilization: mean, why: `CPU ${pct(mean)} of request over ${ready} ready, but ${obs.starting} starting (counted at 0%) bring it to ${pct(sum / current)}: within the tolerance of the ${pct(rules.targetUtilization)} target` };
+  const target = Math.round(rules.targetUtilization * 100);
+  const util = wholePercent(sum, ready);
+  const ratio = util / target;
+  const utilization = util / 100;
+  if (obs.starting === 0 || ratio <= 1) {
+    if (isWithin(ratio, rules.tolerance)) {
+      return { raw: current, utilization, why: `CPU ${util}% of request against a target of ${target}%: within the ${pct(rules.tolerance)} tolerance` };
     }
-    const raw = ceilCount(spread * current);
-    return { raw, utilization: mean, why: `ceil(${current} × ${pct(sum / current)} / ${pct(rules.targetUtilization)}) = ${raw} (CPU ${pct(mean)} over ${ready} ready; ${obs.starting} starting counted at 0%)` };
+    const raw = Math.ceil(ratio * ready);
+    const left = obs.starting > 0 ? ` (${obs.starting} starting left out)` : '';
+    return { raw, utilization, why: `ceil(${ready} × ${util}% / ${target}%) = ${raw}${left}` };
   }
-  if (Math.abs(ratio - 1) <= rules.tolerance) {
-    return { raw: current, utilization: mean, why: `CPU ${pct(mean)} of request against a target of ${pct(rules.targetUtilization)}: within the ${pct(rules.tolerance)} tolerance` };
+  const spreadUtil = wholePercent(sum, current);
+  const spread = spreadUtil / target;
+  if (spread < 1 || isWithin(spread, rules.tolerance)) {
+    return { raw: current, utilization, why: `CPU ${util}% of request over ${ready} ready, but ${obs.starting} starting (counted at 0%) bring it to ${spreadUtil}%: within the tolerance of the ${target}% target` };
   }
-  const raw = ceilCount(ratio * ready);
-  return { raw, utilization: mean, why: `ceil(${ready} × ${pct(mean)} / ${pct(rules.targetUtilization)}) = ${raw}` };
+  const raw = Math.ceil(spread * current);
+  return { raw, utilization, why: `ceil(${current} × ${spreadUtil}% / ${target}%) = ${raw} (CPU ${util}% over ${ready} ready; ${obs.starting} starting counted at 0%)` };
+}
+
+/** Replicas added and removed by the events of the last `periodSec` (horizontal.go getReplicasChangePerPeriod). */
+function changesWithin(events: ScalerMemory['events'], now: number, periodSec: number): { added: number; removed: number } {
+  let added = 0;
+  let removed = 0;
+  for (const e of events) {
+    if (e.at <= now - periodSec) continue;
+    if (e.change > 0) added += e.change;
+    else removed -= e.change;
+  }
+  return { added, removed };
 }
 
 /**
  * Stabilisation and rate limits (the HPA's `behavior`): scale-down follows
  * the highest recommendation of the last `scaleDownWindowSec`; scale-up may
- * add at most max(pods, percent) per period, counted from the replicas at the
- * period's start; scale-down may remove at most `scaleDownPercent` per period;
- * then min and max bound the result.
+ * add at most max(pods, percent) per period, scale-down remove at most
+ * `scaleDownPercent` per period, both counted from the replicas at the
+ * period's start (current − added + removed within the period, as
+ * calculateScaleUpLimitWithScalingRules and calculateScaleDownLimitWithBehaviors
+ * count them); then min and max bound the result.
  */
 export function applyBehavior(rules: HpaRules, memory: ScalerMemory, now: number, current: number, raw: number): { desired: number; why: string; memory: ScalerMemory } {
   const recommendations = [...memory.recommendations.filter((r) => r.at > now - rules.scaleDownWindowSec), { at: now, replicas: raw }];
@@ -143,19 +165,19 @@ export function applyBehavior(rules: HpaRules, memory: ScalerMemory, now: number
     }
   }
   if (desired > current) {
-    const added = events.filter((e) => e.at > now - rules.scaleUpPeriodSec && e.change > 0).reduce((a, e) => a + e.change, 0);
-    const base = current - added;
+    const { added, removed } = changesWithin(events, now, rules.scaleUpPeriodSec);
+    const base = current - added + removed;
     const limit = Math.max(base + rules.scaleUpPods, Math.ceil(base * (1 + rules.scaleUpPercent / 100)));
     if (desired > limit) {
-      notes.push(`scale-up limited to ${limit} (${rules.scaleUpPods} pods or ${rules.scaleUpPercent}% per ${rules.scaleUpPeriodSec} s from ${base})`);
+      notes.push(`scale-up limited to ${Math.max(current, limit)} (${rules.scaleUpPods} pods or ${rules.scaleUpPercent}% per ${rules.scaleUpPeriodSec} s from ${base})`);
       desired = Math.max(current, limit);
     }
   } else if (desired < current) {
-    const removed = events.filter((e) => e.at > now - rules.scaleDownPeriodSec && e.change < 0).reduce((a, e) => a - e.change, 0);
-    const base = current + removed;
+    const { added, removed } = changesWithin(events, now, rules.scaleDownPeriodSec);
+    const base = current - added + removed;
     const limit = Math.floor(base * (1 - rules.scaleDownPercent / 100));
     if (desired < limit) {
-      notes.push(`scale-down limited to ${limit} (${rules.scaleDownPercent}% per ${rules.scaleDownPeriodSec} s from ${base})`);
+      notes.push(`scale-down limited to ${Math.min(current, limit)} (${rules.scaleDownPercent}% per ${rules.scaleDownPeriodSec} s from ${base})`);
       desired = Math.min(current, limit);
     }
   }
@@ -169,11 +191,32 @@ export function applyBehavior(rules: HpaRules, memory: ScalerMemory, now: number
   };
 }
 
-/** One HPA sync: the replica calculator, then `behavior` and the bounds. */
+/**
+ * The first decision of a controller remembers the replica count it found as
+ * a recommendation (horizontal.go recordInitialRecommendation), so that it
+ * does not scale down within its first stabilisation window.
+ */
+function withInitialRecommendation(memory: ScalerMemory, now: number, current: number): ScalerMemory {
+  return memory.recommendations.length === 0 ? { ...memory, recommendations: [{ at: now, replicas: current }] } : memory;
+}
+
+/**
+ * One HPA sync: the replica calculator, then `behavior` and the bounds.
+ * Without a ready pod there is no metric: the count only moves into
+ * [min, max], and no recommendation is recorded (the HPA stops at
+ * FailedGetResourceMetric).
+ */
 export function hpaSync(rules: HpaRules, memory: ScalerMemory, obs: HpaObservation): ScalingDecision {
   const current = obs.readyUtilization.length + obs.starting;
+  const seeded = withInitialRecommendation(memory, obs.now, current);
   const calc = hpaRawReplicas(rules, obs);
-  const b = applyBehavior(rules, memory, obs.now, current, calc.raw);
+  if (obs.readyUtilization.length === 0) {
+    const desired = clamp(current, rules.minReplicas, rules.maxReplicas);
+    const bound = desired === current ? '' : `; bounded to ${desired} by ${desired === rules.minReplicas ? 'minReplicas' : 'maxReplicas'} ${desired}`;
+    const events = desired === current ? seeded.events : [...seeded.events, { at: obs.now, change: desired - current }];
+    return { current, raw: current, desired, metric: 0, reason: calc.why + bound, memory: { ...seeded, events } };
+  }
+  const b = applyBehavior(rules, seeded, obs.now, current, calc.raw);
   return { current, raw: calc.raw, desired: b.desired, metric: calc.utilization, reason: [calc.why, b.why].filter(Boolean).join('; '), memory: b.memory };
 }
 
@@ -188,25 +231,29 @@ export interface KedaRules {
 /**
  * One KEDA poll on a queue: desired = ceil(backlog / listLength), bounded by
  * min and max. Scale-up is immediate; scale-down waits for the cooldown: the
- * count follows the highest desired count of the last `cooldownSec`.
- * (KEDA itself hands 1↔N to an HPA with a 300 s scale-down window and keeps
- * its cooldown for scaling to zero; with both at their defaults the effect
- * is this one window. docs/reference-stack.md#autoscaling says so.)
+ * count follows the highest desired count of the last `cooldownSec`, the
+ * count found at the first poll included (as the HPA KEDA creates records
+ * it). (KEDA itself hands 1↔N to an HPA with a 300 s scale-down window and
+ * keeps its cooldown for scaling to zero; with both at their defaults the
+ * effect is this one window. docs/reference-stack.md#autoscaling says so.)
  */
 export function kedaPoll(rules: KedaRules, memory: ScalerMemory, obs: { now: number; backlog: number; current: number }): ScalingDecision {
-  const raw = clamp(Math.ceil(Math.max(0, obs.backlog) / rules.listLength), rules.minReplicas, rules.maxReplicas);
-  const recommendations = [...memory.recommendations.filter((r) => r.at > obs.now - rules.cooldownSec), { at: obs.now, replicas: raw }];
+  const wanted = Math.ceil(Math.max(0, obs.backlog) / rules.listLength);
+  const raw = clamp(wanted, rules.minReplicas, rules.maxReplicas);
+  const seeded = withInitialRecommendation(memory, obs.now, obs.current);
+  const recommendations = [...seeded.recommendations.filter((r) => r.at > obs.now - rules.cooldownSec), { at: obs.now, replicas: raw }];
   let desired = raw;
-  let why = `ceil(backlog ${obs.backlog} / ${rules.listLength} per replica) = ${Math.ceil(Math.max(0, obs.backlog) / rules.listLength)}`;
-  if (raw !== Math.ceil(Math.max(0, obs.backlog) / rules.listLength)) why += `, bounded to ${raw}`;
+  let why = `ceil(backlog ${obs.backlog} / ${rules.listLength} per replica) = ${wanted}`;
+  if (raw !== wanted) why += `, bounded to ${raw}`;
   if (raw < obs.current) {
     const highest = Math.max(...recommendations.map((r) => r.replicas));
-    if (highest > raw) {
-      desired = Math.min(obs.current, highest);
+    const held = clamp(Math.min(obs.current, highest), rules.minReplicas, rules.maxReplicas);
+    if (held > raw) {
+      desired = held;
       why += `; held at ${desired} by the ${rules.cooldownSec} s cooldown (highest recent ${highest})`;
     }
   }
   const change = desired - obs.current;
-  const events = memory.events.filter((e) => e.at > obs.now - rules.cooldownSec);
+  const events = seeded.events.filter((e) => e.at > obs.now - rules.cooldownSec);
   return { current: obs.current, raw, desired, metric: obs.backlog, reason: why, memory: { recommendations, events: change === 0 ? events : [...events, { at: obs.now, change }] } };
 }
