@@ -9,7 +9,7 @@ import { stackUpCommand } from './commands/stack.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand, type CompareOptions } from './commands/compare.js';
 import { reportCommand } from './commands/report.js';
-import { DEFAULT_WINDOWS_PER_STEP, type CapacityFlags } from './commands/capacity-options.js';
+import { DEFAULT_POD_STARTUP_MS, DEFAULT_WINDOWS_PER_STEP, type CapacityFlags } from './commands/capacity-options.js';
 import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
 import { planUslCommand } from './commands/plan-usl.js';
 import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
@@ -95,7 +95,8 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('--scale-cmd <command>', 'shell command that resizes the target; {n} is the replica count, e.g. "kubectl scale deploy/api --replicas={n}"')
     .option('--ready-url <url>', 'after --scale-cmd, wait until this answers 2xx')
     .option('--ready-timeout <duration>', 'how long to wait for --ready-url', '5m')
-    .option('--pod-startup <duration>', 'pod scheduling + start-up time, for the HPA target', '30s')
+    .option('--pod-startup <duration>', `pod scheduling + start-up time, for the HPA target and the surge simulation (default: the reference stack's podStartup for target: reference, else ${DEFAULT_POD_STARTUP_MS / 1000}s)`)
+    .option('--consumers <n>', "queue consumer replicas while measuring, for the time per job (default: the reference stack's consumers for target: reference, else the web replica count)")
     .option('--ramp <duration>', "how long the surge takes to climb (default: the scenario's first ramp up, else 60s)")
     .option('--queue <name>', 'BullMQ queue of the order workers, for the KEDA trigger', 'orders')
     .option('--queue-prefix <prefix>', "BullMQ key prefix (default: what the target's metrics name, else the reference stack's <keyPrefix>:bull, else bull, unconfirmed)")

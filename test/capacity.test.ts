@@ -51,6 +51,16 @@ describe('scalectl capacity against a service of known capacity', () => {
     expect(r.result!.warnings.join()).toMatch(/linear scaling assumed/);
     expect(r.stdout).toContain('knee');
     expect(r.stderr).toMatch(/step 1 \(probe, bracket – \.\. – it\/s\): 40 it\/s/);
+    // Not the reference stack: Kubernetes' timings with the default start-up; consumers as the web count.
+    expect(r.result!.settings.autoscaler).toMatchObject({ source: 'kubernetes defaults', syncSec: 15, podStartupSec: 30 });
+    expect(r.result!.settings.consumers).toBeNull();
+    // The scenario's 10 s at 40 it/s, simulated second by second: one replica, far under its knee.
+    const surge = r.result!.plan.surge!;
+    expect(surge).toMatchObject({ applies: true, profile: 'scenario', breaches: [], advice: null });
+    expect(surge.seconds).toHaveLength(10);
+    expect(surge.seconds.every((x) => x.rate === 40 && x.web.ready === 1)).toBe(true);
+    expect(surge.sentence).toMatch(/^no breach expected: the HPA does not scale up \(1 replica throughout\)/);
+    expect(r.stdout).toContain(surge.sentence);
   });
 });
 

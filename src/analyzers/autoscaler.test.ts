@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HPA, planHpa, planKeda } from './autoscaler.js';
+import { planHpa, planKeda } from './autoscaler.js';
+import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
 
 describe('planHpa', () => {
   const base = { kneePerReplica: () => 100, cpuAtKneePercent: 80, minReplicas: 2, maxReplicas: 10, baseRate: 100, peakRate: 500, rampSec: 200, podStartupSec: 45 };
@@ -18,9 +19,18 @@ describe('planHpa', () => {
     expect(h.advice).toBe('set the CPU request to 800m and the HPA\'s target averageUtilization to 36% (minReplicas 2, maxReplicas 10): scale-up then starts in time for the surge');
   });
 
+  it('takes the sync period and the tolerance it is given (the reference stack\'s knobs)', () => {
+    const h = planHpa({ ...base, syncSec: 5, tolerance: 0.2 });
+    // reaction = 5 + 45 = 50 s; per replica 2 × 50 / 2 = 50/s; trigger = 100 − 50 = 50/s; target = 0.5 / 1.2 = 41.7%.
+    expect(h.targetUtilizationPercent).toBe(41);
+    expect(h.kneeTargetPercent).toBe(41);
+    expect(h.arithmetic.join('\n')).toContain('reaction = HPA sync 5 s + pod start-up 45 s = 50 s');
+    expect(h.arithmetic.join('\n')).toContain('(1 + tolerance 0.2)');
+  });
+
   it('with no ramp the target is the knee less the tolerance', () => {
     const h = planHpa({ ...base, peakRate: 100 });
-    expect(h.targetUtilizationPercent).toBe(Math.floor(100 / (1 + HPA.tolerance)));
+    expect(h.targetUtilizationPercent).toBe(Math.floor(100 / (1 + HPA_DEFAULTS.tolerance)));
   });
 
   it('raises minReplicas when the target at the floor is under 30%, and says to pre-scale', () => {
@@ -54,6 +64,7 @@ describe('planHpa', () => {
     // slope 20/s per s × 60 s = 1200/s: at 10 replicas 120/s each, past the 100/s knee.
     expect(h.feasible).toBe(false);
     expect(h.targetUtilizationPercent).toBeNull();
+    expect(h.kneeTargetPercent).toBeNull();
     expect(h.cpuRequestMillicores).toBe(800);
     expect(h.minReplicas).toBe(10);
     expect(h.advice).toMatch(/adds 120\/s per replica during the HPA's 60 s reaction \(sync 15 s \+ pod start-up 45 s\), more than a replica's knee \(100\/s\)/);
@@ -97,9 +108,11 @@ describe('planHpa', () => {
     expect(h.targetUtilizationPercent).toBe(56);
   });
 
-  it('sets no CPU figures without a CPU measurement', () => {
+  it('sets no CPU figures without a CPU measurement, but keeps the target as a share of the knee', () => {
     const h = planHpa({ ...base, cpuAtKneePercent: null });
     expect(h.targetUtilizationPercent).toBeNull();
+    // The same 36.4% as with CPU measured (first case), as a share of what a replica uses at its knee.
+    expect(h.kneeTargetPercent).toBe(36);
     expect(h.warnings.join()).toMatch(/no CPU/);
   });
 });

@@ -1,11 +1,5 @@
 import { plural } from './numbers.js';
-/** The HorizontalPodAutoscaler's defaults (kube-controller-manager). */
-export const HPA = {
-  /** It acts only when current/target is outside 1 ± this. */
-  tolerance: 0.1,
-  /** --horizontal-pod-autoscaler-sync-period. */
-  syncSec: 15,
-} as const;
+import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
 
 /** Targets below this are not worth autoscaling on CPU: pre-scale instead. */
 const MIN_USEFUL_TARGET = 0.3;
@@ -24,6 +18,10 @@ export interface HpaInput {
   rampSec: number;
   /** From scheduling to ready, seconds. */
   podStartupSec: number;
+  /** The HPA's sync period, seconds. Default HPA_DEFAULTS.syncSec (15). */
+  syncSec?: number;
+  /** The HPA acts only when current/target is outside 1 ± this. Default HPA_DEFAULTS.tolerance (0.1). */
+  tolerance?: number;
   /**
    * The replica counts whose knees were measured. With fewer than 2 distinct
    * counts the knee per replica elsewhere is extrapolated, and a warning says so.
@@ -37,6 +35,12 @@ export interface HpaPlan {
   cpuRequestMillicores: number | null;
   /** averageUtilization for the HPA, percent of the CPU request (null: CPU not measured, or no target can react in time). */
   targetUtilizationPercent: number | null;
+  /**
+   * The target as a percent of the CPU a replica uses at its knee (floored),
+   * also when CPU was not measured; equal to targetUtilizationPercent when it
+   * is set (the request is the knee's CPU). Null when no target can react in time.
+   */
+  kneeTargetPercent: number | null;
   /** False when the surge is too steep for any CPU target even at maxReplicas: pre-scale instead (see `advice`). */
   feasible: boolean;
   /** True when minReplicas === maxReplicas: the HPA never scales, it pins the count. */
@@ -45,7 +49,7 @@ export interface HpaPlan {
   minReplicas: number;
   maxReplicas: number;
   /**
-   * Pods the HPA may add per 15 s to keep up with the ramp. When infeasible,
+   * Pods the HPA may add per 15 s (HPA_DEFAULTS.scaleUpPeriodSec) to keep up with the ramp. When infeasible,
    * the pace with each new replica taking a full knee (a lower bound).
    */
   scaleUpPodsPer15s: number;
@@ -58,9 +62,9 @@ export interface HpaPlan {
 const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
 
 /** Utilization at which the HPA must fire when `m` replicas carry the ramp, as a fraction of the knee (negative: no load is early enough). */
-function triggerAt(input: HpaInput, m: number, slope: number, reactionSec: number): number {
+function triggerAt(input: HpaInput, m: number, { slope, reactionSec, tolerance }: Surge): number {
   const knee = input.kneePerReplica(m);
-  return (knee - (slope * reactionSec) / m) / knee / (1 + HPA.tolerance);
+  return (knee - (slope * reactionSec) / m) / knee / (1 + tolerance);
 }
 
 /** Replica counts to measure around `maxReplicas`, e.g. 10 → 5,10,15. */
@@ -73,13 +77,15 @@ function countsAround(maxReplicas: number): string {
 interface Surge {
   slope: number;
   reactionSec: number;
+  syncSec: number;
+  tolerance: number;
 }
 
 /**
  * Why no CPU target works even at maxReplicas, and what to do instead. Every
  * number in it is non-negative: a gain past the knee is said in words.
  */
-function infeasibleAdvice(input: HpaInput, { slope, reactionSec }: Surge, target: number): string {
+function infeasibleAdvice(input: HpaInput, { slope, reactionSec, syncSec, tolerance }: Surge, target: number): string {
   const m = input.maxReplicas;
   const knee = input.kneePerReplica(m);
   const gain = (slope * reactionSec) / m;
@@ -87,12 +93,12 @@ function infeasibleAdvice(input: HpaInput, { slope, reactionSec }: Surge, target
     ? `more than a replica's knee (${f1(knee)}/s): no CPU target can react in time`
     : `${f1((gain / knee) * 100)}% of a replica's knee (${f1(knee)}/s): the CPU target would have to be ${f1(target * 100)}%, under the ${MIN_USEFUL_TARGET * 100}% worth autoscaling on`;
   // The start-up that would leave the minimum useful target at maxReplicas.
-  const startupLimit = ((1 - MIN_USEFUL_TARGET * (1 + HPA.tolerance)) * knee * m) / slope - HPA.syncSec;
+  const startupLimit = ((1 - MIN_USEFUL_TARGET * (1 + tolerance)) * knee * m) / slope - syncSec;
   const shorten = startupLimit >= 1
     ? `or shorten pod start-up to under ${Math.floor(startupLimit)} s`
     : 'shortening pod start-up alone cannot fix it (the sync period is already too long)';
   return `even at maxReplicas ${m} the surge adds ${f1(gain)}/s per replica during the HPA's ${f1(reactionSec)} s reaction ` +
-    `(sync ${HPA.syncSec} s + pod start-up ${f1(input.podStartupSec)} s), ${why}; ` +
+    `(sync ${syncSec} s + pod start-up ${f1(input.podStartupSec)} s), ${why}; ` +
     `pre-scale to ${plural(m, 'replica')} before the sale (pin minReplicas = maxReplicas = ${m}), ${shorten}`;
 }
 
@@ -127,14 +133,17 @@ function countWarnings(input: HpaInput, minReplicas: number): string[] {
  */
 export function planHpa(input: HpaInput): HpaPlan {
   const slope = Math.max(0, input.peakRate - input.baseRate) / Math.max(1, input.rampSec);
-  const reactionSec = HPA.syncSec + input.podStartupSec;
+  const syncSec = input.syncSec ?? HPA_DEFAULTS.syncSec;
+  const tolerance = input.tolerance ?? HPA_DEFAULTS.tolerance;
+  const reactionSec = syncSec + input.podStartupSec;
+  const surge: Surge = { slope, reactionSec, syncSec, tolerance };
   const arithmetic = [
     `ramp slope = (peak − base) / ramp = (${f1(input.peakRate)} − ${f1(input.baseRate)}) / ${f1(input.rampSec)} s = ${f1(slope)}/s per s`,
-    `reaction = HPA sync ${HPA.syncSec} s + pod start-up ${f1(input.podStartupSec)} s = ${f1(reactionSec)} s`,
+    `reaction = HPA sync ${f1(syncSec)} s + pod start-up ${f1(input.podStartupSec)} s = ${f1(reactionSec)} s`,
   ];
   let minReplicas = input.minReplicas;
-  let target = triggerAt(input, minReplicas, slope, reactionSec);
-  while (target < MIN_USEFUL_TARGET && minReplicas < input.maxReplicas) target = triggerAt(input, ++minReplicas, slope, reactionSec);
+  let target = triggerAt(input, minReplicas, surge);
+  while (target < MIN_USEFUL_TARGET && minReplicas < input.maxReplicas) target = triggerAt(input, ++minReplicas, surge);
   const feasible = target >= MIN_USEFUL_TARGET;
   const knee = input.kneePerReplica(minReplicas);
   const gain = (slope * reactionSec) / minReplicas;
@@ -144,7 +153,7 @@ export function planHpa(input: HpaInput): HpaPlan {
   } else {
     arithmetic.push(
       `trigger load = knee ${f1(knee)}/s per replica at ${minReplicas} − ${f1(gain)}/s = ${f1(knee - gain)}/s`,
-      `target = trigger / knee / (1 + tolerance ${HPA.tolerance}) = ${f1(target * 100)}% of the knee's CPU` +
+      `target = trigger / knee / (1 + tolerance ${tolerance}) = ${f1(target * 100)}% of the knee's CPU` +
         (feasible ? '' : `, under the ${MIN_USEFUL_TARGET * 100}% worth autoscaling on`),
     );
   }
@@ -155,9 +164,10 @@ export function planHpa(input: HpaInput): HpaPlan {
   // New replicas settle at the target's share of the knee, so each takes knee × target of the ramp;
   // with no target, a full knee each gives the least pace that could keep up.
   const share = feasible ? target : 1;
-  const scaleUpPodsPer15s = Math.max(1, Math.ceil((slope * HPA.syncSec) / (knee * share)));
+  const period = HPA_DEFAULTS.scaleUpPeriodSec;
+  const scaleUpPodsPer15s = Math.max(1, Math.ceil((slope * period) / (knee * share)));
   if (feasible) {
-    arithmetic.push(`scale-up pace: ${f1(slope)}/s per s × ${HPA.syncSec} s / (${f1(knee)}/s × ${f1(target * 100)}%) per new replica → at least ${scaleUpPodsPer15s} pod(s) per ${HPA.syncSec} s`);
+    arithmetic.push(`scale-up pace: ${f1(slope)}/s per s × ${period} s / (${f1(knee)}/s × ${f1(target * 100)}%) per new replica → at least ${scaleUpPodsPer15s} pod(s) per ${period} s`);
   }
   let cpuRequestMillicores: number | null = null;
   let targetUtilizationPercent: number | null = null;
@@ -169,7 +179,7 @@ export function planHpa(input: HpaInput): HpaPlan {
     arithmetic.push(`CPU request = CPU at the knee ${f1(measuredCpu)}% of a core → ${cpuRequestMillicores}m`);
   }
   if (!feasible) {
-    advice = infeasibleAdvice(input, { slope, reactionSec }, target);
+    advice = infeasibleAdvice(input, surge, target);
     warnings.push(advice);
   } else if (measuredCpu !== null) {
     targetUtilizationPercent = Math.floor(target * 100);
@@ -183,7 +193,7 @@ export function planHpa(input: HpaInput): HpaPlan {
   }
   warnings.push(...countWarnings(input, minReplicas));
   return {
-    cpuRequestMillicores, targetUtilizationPercent, feasible, pinned: minReplicas === input.maxReplicas,
+    cpuRequestMillicores, targetUtilizationPercent, kneeTargetPercent: feasible ? Math.floor(target * 100) : null, feasible, pinned: minReplicas === input.maxReplicas,
     minReplicas, maxReplicas: input.maxReplicas, scaleUpPodsPer15s, advice, warnings, arithmetic,
   };
 }

@@ -36,6 +36,13 @@ describe('measuredSecondsPerJob', () => {
     expect(measuredSecondsPerJob(counts)).toBeCloseTo(0.08, 10);
   });
 
+  it('counts the consumer replicas that ran, not the web replicas, when they are given', () => {
+    // 2 web replicas, 1 consumer process: 1 × 6 / 200 = 0.03 s per job (2 × 6 / 200 = 0.06 would double it).
+    const counts = [count(2, 90, [step(90, true, { queueDepthFinal: 200, drainTimeSec: 6 })])];
+    expect(measuredSecondsPerJob(counts, 1)).toBeCloseTo(0.03, 10);
+    expect(measuredSecondsPerJob(counts)).toBeCloseTo(0.06, 10);
+  });
+
   it('is null when no drain was long enough to say anything', () => {
     expect(measuredSecondsPerJob([count(1, 50, [step(50, true, { queueDepthFinal: 6, drainTimeSec: 1 })])])).toBeNull();
   });
@@ -133,6 +140,34 @@ describe('planCapacity', () => {
     const plan = planCapacity([at(1, 100), count(2, null, [step(10, false)], 'stepLimit')], settings);
     expect(plan.verdict).toBe('inconclusive');
     expect(plan.reasons[0]).toMatch(/2 replicas ended without a knee \(stepLimit\)/);
+  });
+
+  it('predicts the surge with the recommended settings, the plan\'s own surge by default', () => {
+    const plan = planCapacity([at(1, 60), at(2, 115), at(3, 165)], settings);
+    const surge = plan.surge!;
+    expect(surge.applies).toBe(true);
+    expect(surge.profile).toBe('plan');
+    // Built from the plan: 30 s at the base 20 it/s, 60 s of ramp to 100, then the peak for 2 × (15 + 30) = 90 s.
+    expect(surge.seconds).toHaveLength(30 + 60 + 90);
+    expect(surge.settings.web).toMatchObject({ minReplicas: plan.hpa!.minReplicas, maxReplicas: 3, targetUtilization: plan.hpa!.targetUtilizationPercent! / 100 });
+    // CPU 50% of a core at the knee: request 500m, so at most 1000 / 500 = 200% of it.
+    expect(surge.settings.web.utilizationCap).toBe(2);
+    expect(surge.settings.autoscaler).toMatchObject({ syncSec: 15, podStartupSec: 30, source: 'kubernetes defaults' });
+    expect(surge.sentence.length).toBeGreaterThan(0);
+    expect(plan.surge!.seconds.every((x) => x.web.ready >= plan.hpa!.minReplicas)).toBe(true);
+  });
+
+  it('simulates the scenario\'s phases when given, and says when CPU was not measured', () => {
+    const phases = [{ kind: 'open' as const, durationSec: 10, fromRate: 20, toRate: 20 }, { kind: 'open' as const, durationSec: 20, fromRate: 20, toRate: 100 }];
+    const plan = planCapacity([at(1, 60, 0), at(2, 115, 0), at(3, 165, 0)], { ...settings, surge: { profile: 'scenario', phases } });
+    expect(plan.hpa!.targetUtilizationPercent).toBeNull();
+    expect(plan.surge!.seconds).toHaveLength(30);
+    expect(plan.surge!.settings.web.targetUtilization).toBe(plan.hpa!.kneeTargetPercent! / 100);
+    expect(plan.surge!.notes.join()).toMatch(/CPU was not measured: simulated with the plan's target of \d+% of what a replica uses at its knee/);
+  });
+
+  it('has no surge prediction without a recommendation', () => {
+    expect(planCapacity([at(1, 100), at(2, 100)], { ...settings, peakRate: 500 }).surge).toBeNull();
   });
 
   it('is infeasible when the model cannot reach the peak', () => {

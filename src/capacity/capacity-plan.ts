@@ -4,6 +4,9 @@ import { planReplicas, scalingModel, type ReplicaPlan, type ScalingModel } from 
 import { UslDataError, uslThroughput } from '../analyzers/usl.js';
 import type { ReplicaCountResult } from './count-search.js';
 import { crossCheck, modelMisses } from './cross-check.js';
+import { resolveAutoscalerSettings, type AutoscalerSettings } from './autoscaler-settings.js';
+import type { SurgePrediction } from './surge-simulation.js';
+import { planSurgeProfile, predictSurge, type SurgeProfile } from './surge-plan.js';
 
 export type { ReplicaCountResult } from './count-search.js';
 
@@ -18,6 +21,12 @@ export interface PlanSettings {
   queueWaitSec: number;
   /** Seconds per job per consumer replica when given (--job-time); otherwise measured from the drains. */
   jobTimeSec?: number;
+  /** Consumer replicas during the measurement; undefined: each count's web replica count. */
+  consumers?: number;
+  /** The autoscalers' timings; default Kubernetes' and KEDA's, with `podStartupSec`. */
+  autoscaler?: AutoscalerSettings;
+  /** The surge to simulate; default one built from baseRate, rampSec and peakRate. */
+  surge?: SurgeProfile;
 }
 
 /** recommended: the measurements support a recommendation; infeasible: no count meets the SLOs at the peak (or at all); inconclusive: the data cannot tell. */
@@ -39,6 +48,8 @@ export interface CapacityPlan {
   replicas: ReplicaPlan | null;
   hpa: HpaPlan | null;
   keda: (KedaPlan & { secondsPerJob: number | null; jobsPerIteration: number | null; source: 'measured' | '--job-time' | null }) | null;
+  /** The surge second by second under the recommended autoscalers (only with a recommendation and an HPA plan). */
+  surge: SurgePrediction | null;
   warnings: string[];
 }
 
@@ -54,14 +65,16 @@ const MIN_BACKLOG = 20;
 
 /**
  * Seconds one consumer replica spends per job, from drains after the load:
- * replicas × drain time ÷ backlog (waiting + active + delayed at the end of
+ * consumers × drain time ÷ backlog (waiting + active + delayed at the end of
  * the load), where the backlog was at least 20 jobs and took at least 5 s to
- * drain. Median over the steps that qualify; null when none did.
+ * drain. `consumers` is the consumer replicas that ran (undefined: as many as
+ * the count's web replicas, for services whose web replicas consume too).
+ * Median over the steps that qualify; null when none did.
  */
-export function measuredSecondsPerJob(counts: readonly ReplicaCountResult[]): number | null {
+export function measuredSecondsPerJob(counts: readonly ReplicaCountResult[], consumers?: number): number | null {
   const samples = counts.flatMap((c) => c.steps.flatMap((s) => {
     const { queueDepthFinal: q, drainTimeSec: d } = s.telemetry;
-    return q !== null && d !== null && q >= MIN_BACKLOG && d >= MIN_DRAIN_SEC ? [(c.replicas * d) / q] : [];
+    return q !== null && d !== null && q >= MIN_BACKLOG && d >= MIN_DRAIN_SEC ? [((consumers ?? c.replicas) * d) / q] : [];
   }));
   return samples.length ? median(samples) : null;
 }
@@ -80,7 +93,7 @@ function jobsPerIteration(counts: readonly ReplicaCountResult[]): number | null 
 }
 
 type ModelOut = NonNullable<CapacityPlan['model']>;
-const noPlan = { model: null, replicas: null, hpa: null, keda: null } as const;
+const noPlan = { model: null, replicas: null, hpa: null, keda: null, surge: null } as const;
 const r1 = (v: number): number => round(v, 1);
 
 function modelOut(model: ScalingModel, points: { n: number; x: number }[]): ModelOut {
@@ -96,7 +109,7 @@ function modelOut(model: ScalingModel, points: { n: number; x: number }[]): Mode
 
 /** The KEDA plan from the jobs the steps completed, or null with a warning when no passing step made jobs. */
 function planConsumers(counts: readonly ReplicaCountResult[], settings: PlanSettings, warnings: string[]): CapacityPlan['keda'] {
-  const measuredJob = measuredSecondsPerJob(counts);
+  const measuredJob = measuredSecondsPerJob(counts, settings.consumers);
   const secondsPerJob = settings.jobTimeSec ?? measuredJob;
   const perIteration = jobsPerIteration(counts);
   if (perIteration === null) {
@@ -146,7 +159,7 @@ export function checkAgainstMeasured(n: number | null, required: number, measure
 
 /** Inconclusive, with the model kept for reference but no recommendation or autoscaler settings. */
 function inconclusive(reasons: string[], remeasure: string[], rest: Pick<CapacityPlan, 'model' | 'replicas' | 'warnings'>): CapacityPlan {
-  return { verdict: 'inconclusive', reasons, remeasure, ...rest, hpa: null, keda: null };
+  return { verdict: 'inconclusive', reasons, remeasure, ...rest, hpa: null, keda: null, surge: null };
 }
 
 /**
@@ -199,7 +212,7 @@ export function planCapacity(counts: readonly ReplicaCountResult[], settings: Pl
   }
   const checked = checkAgainstMeasured(replicas.feasible ? replicas.replicas! : null, replicas.requiredRate, measured, failed);
   if (checked.contradiction) return inconclusive([checked.contradiction], [`measure more replica counts above ${Math.max(...measured.map((c) => c.replicas))}`], out);
-  if (checked.n === null) return { verdict: 'infeasible', reasons: [`no replica count serves the peak: ${replicas.reason}`], remeasure: [], ...out, hpa: null, keda: null };
+  if (checked.n === null) return { verdict: 'infeasible', reasons: [`no replica count serves the peak: ${replicas.reason}`], remeasure: [], ...out, hpa: null, keda: null, surge: null };
   const n = checked.n;
   const base = checkAgainstMeasured(replicas.feasible ? replicas.minReplicas! : n, settings.baseRate * (1 + settings.headroom), measured, failed);
   const minReplicas = Math.min(base.n ?? n, n);
@@ -208,19 +221,21 @@ export function planCapacity(counts: readonly ReplicaCountResult[], settings: Pl
   // The knee per replica: measured where it was, modelled between; CPU at the count nearest the autoscaler's floor.
   const kneeAt = new Map(measured.map((c) => [c.replicas, c.knee!]));
   const nearest = [...measured].sort((a, b) => Math.abs(a.replicas - minReplicas) - Math.abs(b.replicas - minReplicas))[0]!;
+  const kneePerReplica = (m: number): number => (kneeAt.get(m) ?? uslThroughput(model.fit, m)) / m;
+  const cpuAtKneePercent = nearest.atKnee?.cpuPerReplicaPercent ?? null;
+  const autoscaler = settings.autoscaler ?? resolveAutoscalerSettings({ reference: false, stack: undefined, env: {}, podStartupMs: settings.podStartupSec * 1000 });
   const hpa = planHpa({
-    kneePerReplica: (m) => (kneeAt.get(m) ?? uslThroughput(model.fit, m)) / m,
-    cpuAtKneePercent: nearest.atKnee?.cpuPerReplicaPercent ?? null,
-    minReplicas,
-    maxReplicas: n,
-    baseRate: settings.baseRate,
-    peakRate: settings.peakRate,
-    rampSec: settings.rampSec,
-    podStartupSec: settings.podStartupSec,
+    kneePerReplica, cpuAtKneePercent, minReplicas, maxReplicas: n,
+    baseRate: settings.baseRate, peakRate: settings.peakRate, rampSec: settings.rampSec,
+    podStartupSec: autoscaler.podStartupSec, syncSec: autoscaler.syncSec, tolerance: autoscaler.tolerance,
     measuredCounts: measured.map((c) => c.replicas),
   });
   warnings.push(...hpa.warnings);
   const keda = planConsumers(counts, settings, warnings);
+  const surge = predictSurge({
+    hpa, keda, kneePerReplica, cpuAtKneePercent, autoscaler, queueWaitSec: settings.queueWaitSec,
+    surge: settings.surge ?? planSurgeProfile(settings, autoscaler),
+  });
   const measuredAt = measured.find((c) => c.replicas === n);
   const evidence = measuredAt
     ? `measured: ${r1(measuredAt.knee!)} it/s with ${plural(n, 'replica')}${measuredAt.kneeConfidence === 'leaning' ? ' (its pass only leaned that way: not settled at 95% confidence)' : ''}`
@@ -229,6 +244,6 @@ export function planCapacity(counts: readonly ReplicaCountResult[], settings: Pl
     verdict: 'recommended',
     reasons: [`${plural(n, 'replica')} for a peak of ${r1(settings.peakRate)} it/s with ${Math.round(settings.headroom * 100)}% headroom (${r1(plan.requiredRate)} it/s; ${evidence})`],
     remeasure: [],
-    ...out, replicas: plan, hpa, keda, warnings,
+    ...out, replicas: plan, hpa, keda, surge, warnings,
   };
 }

@@ -4,6 +4,8 @@ import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capa
 import type { CapacityRunOutcome } from './capacity-run.js';
 import type { HostInfo } from '../analyzers/run-result.js';
 import { maskCredentials } from '../mask-credentials.js';
+import type { AutoscalerSettings } from './autoscaler-settings.js';
+import { scenarioSurgeProfile } from './surge-plan.js';
 
 /** The validated settings, with defaults (docs/capacity.md lists them). */
 export interface CapacitySettings {
@@ -29,7 +31,10 @@ export interface CapacitySettings {
   scaleCmd?: string;
   readyUrl?: string;
   readyTimeoutMs: number;
-  podStartupMs: number;
+  /** --pod-startup; undefined: the reference stack's podStartup, else DEFAULT_POD_STARTUP_MS. */
+  podStartupMs?: number;
+  /** --consumers: consumer replicas during the measurement; undefined: the stack's `consumers` (target: reference), else each count's web replicas. */
+  consumers?: number;
   rampSec?: number;
   queue: string;
   /** undefined: the reference stack's (`<keyPrefix>:bull`), else `bull`. */
@@ -75,6 +80,10 @@ export interface CapacityResult {
     readyUrl: string | null;
     podStartupSec: number;
     rampSec: number;
+    /** The autoscalers' timings the plan and the surge simulation used, and where they came from. */
+    autoscaler: AutoscalerSettings;
+    /** Consumer replicas while measuring (the time per job is per consumer); null: as many as each count's web replicas. */
+    consumers: number | null;
     queue: string;
     /** The BullMQ waiting list the KEDA trigger watches, and the Deployments the manifests scale. */
     listName: string;
@@ -162,6 +171,10 @@ export interface ResultInput {
   /** The reference stack's keyPrefix (target: reference), for the waiting list when its metrics did not say. */
   referencePrefix: string | undefined;
   rampSec: number;
+  /** resolveAutoscalerSettings for this target. */
+  autoscaler: AutoscalerSettings;
+  /** Consumer replicas while measuring (undefined: each count's web replicas). */
+  consumers: number | undefined;
   host: HostInfo;
   startedAt: Date;
   aborted: boolean;
@@ -202,9 +215,12 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
   const { counts, error } = input.outcome;
   const { base, peak, warnings: rateWarnings } = rates(input);
   const list = resolveListName(s, input.outcome.listFromTarget, input.referencePrefix);
+  // The scenario's own surge unless flags changed its rates; then the plan builds one from them.
+  const ownSurge = s.baseRate === undefined && s.rampSec === undefined && s.surge === undefined && s.peakRps === undefined;
   const plan = planCapacity(counts, {
     baseRate: base, peakRate: peak, headroom: s.headroom, rampSec: input.rampSec,
-    podStartupSec: s.podStartupMs / 1000, queueWaitSec: s.queueWaitMs / 1000, jobTimeSec: s.jobTimeMs === undefined ? undefined : s.jobTimeMs / 1000,
+    podStartupSec: input.autoscaler.podStartupSec, queueWaitSec: s.queueWaitMs / 1000, jobTimeSec: s.jobTimeMs === undefined ? undefined : s.jobTimeMs / 1000,
+    consumers: input.consumers, autoscaler: input.autoscaler, surge: ownSurge ? scenarioSurgeProfile(loaded.scenario.phases) : undefined,
   });
   return {
     schemaVersion: 1,
@@ -228,8 +244,10 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       maxRate: s.maxRate,
       scaleCmd: s.scaleCmd === undefined ? null : maskCredentials(s.scaleCmd),
       readyUrl: s.readyUrl === undefined ? null : maskCredentials(s.readyUrl),
-      podStartupSec: s.podStartupMs / 1000,
+      podStartupSec: input.autoscaler.podStartupSec,
       rampSec: input.rampSec,
+      autoscaler: input.autoscaler,
+      consumers: input.consumers ?? null,
       queue: s.queue,
       listName: list.listName,
       listNameSource: list.source,

@@ -49,7 +49,11 @@ const isShop = (ctx: CapacityRunContext): boolean => ctx.reference || ctx.loaded
 
 /** Brings the target to `replicas`: the reference stack restarted with that many workers, or the --scale-cmd. */
 async function scaleTo(ctx: CapacityRunContext, replicas: number, url: string): Promise<ScaledTarget> {
-  if (ctx.reference) return scaleReference(ctx.loaded.scenario.stack, replicas, ctx.env);
+  if (ctx.reference) {
+    // --consumers sets the stack's consumer processes; without it the scenario's (or SHOP_CONSUMERS) apply.
+    const stack = ctx.s.consumers === undefined ? ctx.loaded.scenario.stack : { ...ctx.loaded.scenario.stack, consumers: ctx.s.consumers };
+    return scaleReference(stack, replicas, ctx.env);
+  }
   if (ctx.s.scaleCmd === undefined) return { url, stop: () => Promise.resolve() };
   return scaleExternal({
     url, command: ctx.s.scaleCmd, readyUrl: ctx.s.readyUrl!, readyTimeoutMs: ctx.s.readyTimeoutMs, replicas,

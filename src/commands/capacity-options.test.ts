@@ -22,3 +22,16 @@ describe('capacity rate flags', () => {
     expect(parseCapacityOptions({ ...flags, [key]: String(LOAD_LIMITS.arrivalRate) })[key as 'maxRate']).toBe(LOAD_LIMITS.arrivalRate);
   });
 });
+
+describe('capacity autoscaler flags', () => {
+  it('leaves --pod-startup and --consumers unset unless given (their defaults depend on the target)', () => {
+    const s = parseCapacityOptions({ replicas: '1,2' });
+    expect(s.podStartupMs).toBeUndefined();
+    expect(s.consumers).toBeUndefined();
+    expect(parseCapacityOptions({ replicas: '1', podStartup: '45s', consumers: '3' })).toMatchObject({ podStartupMs: 45_000, consumers: 3 });
+  });
+
+  it.each(['0', '1.5', 'two', '1001'])('--consumers %s is a usage error', (v) => {
+    expect(() => parseCapacityOptions({ replicas: '1', consumers: v })).toThrow(/--consumers takes a whole number from 1 to 1000/);
+  });
+});

@@ -2,6 +2,7 @@ import type { CapacitySettings } from '../capacity/capacity-result.js';
 import { usageError } from '../exit-codes.js';
 
 export type { CapacitySettings } from '../capacity/capacity-result.js';
+export { DEFAULT_POD_STARTUP_MS } from '../capacity/autoscaler-settings.js';
 import { parseDuration } from '../scenarios/duration.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
@@ -34,6 +35,7 @@ export interface CapacityFlags {
   readyUrl?: string;
   readyTimeout?: string;
   podStartup?: string;
+  consumers?: string;
   ramp?: string;
   queue?: string;
   queuePrefix?: string;
@@ -135,7 +137,12 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     scaleCmd: f.scaleCmd,
     readyUrl: f.readyUrl,
     readyTimeoutMs: f.readyTimeout === undefined ? 300_000 : duration('--ready-timeout', f.readyTimeout, 1000),
-    podStartupMs: f.podStartup === undefined ? 30_000 : duration('--pod-startup', f.podStartup),
+    podStartupMs: optional(f.podStartup, (v) => duration('--pod-startup', v)),
+    consumers: optional(f.consumers, (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw usageError(`--consumers takes a whole number from 1 to 1000, got "${v}"`);
+      return n;
+    }),
     rampSec: optional(f.ramp, (v) => duration('--ramp', v, 1000) / 1000),
     queue: f.queue ?? 'orders',
     queuePrefix: f.queuePrefix,

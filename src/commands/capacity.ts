@@ -17,6 +17,7 @@ import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
 import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from './capacity-options.js';
 import { maskCredentials } from '../mask-credentials.js';
+import { referenceConsumers, resolveAutoscalerSettings } from '../capacity/autoscaler-settings.js';
 
 export type { CapacityResult } from '../capacity/capacity-result.js';
 import type { CommandIO } from './io.js';
@@ -80,8 +81,13 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const host = hostInfo();
   const rampSec = s.rampSec ?? rampSecOf(loaded) ?? 60;
   const referencePrefix = reference ? referencePrefixOf(loaded, io.env) : undefined;
+  const stack = loaded.scenario.stack as Record<string, unknown> | undefined;
+  const autoscaler = resolveAutoscalerSettings({ reference, stack, env: io.env, podStartupMs: s.podStartupMs });
+  const consumers = s.consumers ?? (reference ? referenceConsumers(stack, io.env) : undefined);
   const save = async (outcome: CapacityRunOutcome): Promise<CapacityResult> => {
-    const result = buildCapacityResult({ s, loaded, file, reference, url, baseRate, referencePrefix, rampSec, host, startedAt, aborted: io.signal.aborted, outcome });
+    const result = buildCapacityResult({
+      s, loaded, file, reference, url, baseRate, referencePrefix, rampSec, autoscaler, consumers, host, startedAt, aborted: io.signal.aborted, outcome,
+    });
     // Rewritten after every step, quietly: a failure is said once and the next step tries again.
     await outputs.write('--out', () => JSON.stringify(result, null, 2) + '\n', 'capacity results', { quiet: true });
     return result;

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { ReplicaCountResult } from '../capacity/capacity-plan.js';
-import { capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
+import { autoscalerTimings, capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import type { CapacityResult } from '../capacity/capacity-result.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { printable } from '../scenarios/printable.js';
@@ -40,6 +40,17 @@ function kneeTable(counts: readonly ReplicaCountResult[]): string {
 const LIST_SOURCES: Record<string, string> = {
   flag: '--queue-prefix', target: "named by the target's metrics", config: "the reference stack's keyPrefix", unconfirmed: 'UNCONFIRMED: BullMQ\'s default',
 };
+
+/** The surge prediction: its sentence (with the advice when a replica is expected past its knee), the timings it used, its notes. */
+function surgeLines(r: CapacityResult, c: ChalkInstance): string[] {
+  const p = r.plan.surge;
+  if (!p) return [];
+  const paint = !p.applies ? c.dim : p.breaches.length ? c.yellow : c.green;
+  const out = [c.bold('\nthe surge, predicted second by second (the HPA and KEDA rules the reference stack runs)'), paint(`  ${printable(p.sentence)}`)];
+  if (p.applies) out.push(c.dim(`    ${autoscalerTimings(p.settings.autoscaler, p.settings.consumer !== null)}`));
+  for (const note of p.notes) out.push(c.dim(`    ${printable(note)}`));
+  return out;
+}
 
 /** The end of `scalectl capacity`: knees per replica count, the model, the recommendations and their arithmetic. */
 export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): string {
@@ -82,6 +93,7 @@ export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): stri
       : '  not sized: the time per job is unknown');
     for (const line of k.arithmetic) out.push(c.dim(`    ${line}`));
   }
+  out.push(...surgeLines(r, c));
   if (r.warnings.length) {
     out.push(c.bold('\nwarnings'));
     for (const w of r.warnings) out.push(c.yellow(`  - ${printable(w)}`));

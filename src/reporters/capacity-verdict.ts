@@ -1,4 +1,5 @@
 import type { CapacityResult } from '../capacity/capacity-result.js';
+import type { AutoscalerSettings } from '../capacity/autoscaler-settings.js';
 
 /** The plan's verdict as every output words it: one headline, a class (pass, warn, fail), and the lines under it. */
 export interface VerdictText {
@@ -37,4 +38,11 @@ const CONFIDENCE = { settled: 'pass at 95%', leaning: 'leaning pass', values: 'p
 /** How sure a count's knee is, in the words of the terminal and the HTML report ('–' when unknown, as in older capacity.json files). */
 export function kneeConfidenceText(c: { knee: number | null; kneeConfidence?: keyof typeof CONFIDENCE | null }): string {
   return c.knee === null || !c.kneeConfidence ? '–' : CONFIDENCE[c.kneeConfidence];
+}
+
+/** The autoscalers' timings in one line, as the terminal and the HTML report say them. */
+export function autoscalerTimings(a: AutoscalerSettings, consumers: boolean): string {
+  return `HPA sync ${a.syncSec} s, tolerance ${Math.round(a.tolerance * 100)}%, scale-up at most ${a.scaleUpPods} pods or ${a.scaleUpPercent}% per ${a.scaleUpPeriodSec} s, ` +
+    `scale-down window ${a.scaleDownWindowSec} s, pod start-up ${a.podStartupSec} s` +
+    (consumers ? `; KEDA polling ${a.pollingSec} s, cooldown ${a.cooldownSec} s` : '') + ` (${a.source})`;
 }

@@ -4,6 +4,7 @@ import { formatDuration } from '../scenarios/duration.js';
 import { chartDiv, esc, htmlPage, table, withSummaries, type ChartSpec } from './html.js';
 import { capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import { k8sNamesOf, renderK8s } from './k8s.js';
+import { surgeHtml } from './html-surge.js';
 
 const num = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '–' : String(Math.round(v * 10 ** d) / 10 ** d));
 const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toPrecision(4) : v.toExponential(3));
@@ -132,12 +133,14 @@ function autoscalerSection(r: CapacityResult): string {
  * The capacity report (`capacity --html`, `report capacity.json --html`):
  * the recommendation first, the knees per replica count, the fitted curve
  * with the measured points and its uncertainty, the model's parameters, the
- * HPA and KEDA settings with their arithmetic and YAML to copy, every step,
+ * HPA and KEDA settings with their arithmetic and YAML to copy, the surge
+ * predicted second by second under them, every step,
  * and the assumptions and warnings in words.
  */
 export function renderCapacityHtml(r: CapacityResult): string {
   const rec = recommendationSection(r);
   const chart = modelChart(r);
+  const surge = surgeHtml(r);
   const status = r.aborted ? '<p class="warn">Interrupted: partial measurements.</p>' : r.error ? `<p class="fail">Stopped by an error: ${esc(String(r.error.message))}</p>` : '';
   const body = `
 <header>
@@ -150,8 +153,10 @@ ${r.host?.os ? `<p class="sub">${esc(`measured from ${r.host.hostname}: ${r.host
 <section id="knees"><h2>Knee per replica count</h2><p>The knee is the highest rate (flow iterations per second) believed to pass: every SLO and threshold held (latency percentiles and error rates at 95% confidence), at least 95% of the offered rate was achieved and no iteration was dropped. The true knee lies between it and the first failure.</p>${kneesSection(r)}</section>
 <section id="model"><h2>Scalability model</h2>${chart ? chartDiv('model', chart) : ''}${modelSection(r)}</section>
 <section id="autoscaler"><h2>Autoscaler settings</h2>${autoscalerSection(r)}</section>
+<section id="surge"><h2>The surge, predicted</h2>${surge.html}</section>
 <section id="warnings"><h2>Assumptions and warnings</h2>${r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(String(w))}</li>`).join('')}</ul>` : '<p>No warnings.</p>'}
 <p>The model assumes the knees were measured where the service will run, with CPU proportional to load up to the knee; see docs/capacity.md for the method and its limits.</p></section>
 <section id="steps"><h2>Every step</h2>${stepsSection(r)}</section>`;
-  return htmlPage(`${r.scenario.name}: scalectl capacity report`, body, { charts: chart ? { model: chart } : {}, phases: [] });
+  // The breaches are drawn as the run report draws its phases: shaded on every chart over time.
+  return htmlPage(`${r.scenario.name}: scalectl capacity report`, body, { charts: { ...(chart ? { model: chart } : {}), ...surge.charts }, phases: surge.bands });
 }

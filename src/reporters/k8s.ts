@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
-import { HPA, type HpaPlan, type KedaPlan } from '../analyzers/autoscaler.js';
+import type { HpaPlan, KedaPlan } from '../analyzers/autoscaler.js';
+import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
 
 export interface K8sNames {
   /** The Deployment the HPA scales (the HTTP service). */
@@ -61,8 +62,8 @@ export function hpaManifest(plan: HpaPlan, names: K8sNames): Record<string, unkn
           stabilizationWindowSeconds: 0,
           selectPolicy: 'Max',
           policies: [
-            { type: 'Percent', value: 100, periodSeconds: HPA.syncSec },
-            { type: 'Pods', value: plan.scaleUpPodsPer15s, periodSeconds: HPA.syncSec },
+            { type: 'Percent', value: 100, periodSeconds: HPA_DEFAULTS.scaleUpPeriodSec },
+            { type: 'Pods', value: plan.scaleUpPodsPer15s, periodSeconds: HPA_DEFAULTS.scaleUpPeriodSec },
           ],
         },
         // A flash sale comes in waves: give replicas back slowly.

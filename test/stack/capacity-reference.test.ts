@@ -81,5 +81,17 @@ describe('scalectl capacity against the reference stack', () => {
     expect(data.charts.model.x.filter((_, i) => measured.values[i] !== null)).toEqual([1, 2]);
     expect(html).toContain(`averageUtilization: ${hpa!.targetUtilizationPercent}`);
     expect(html).toContain('listName: shop:bull:orders:wait');
+
+    // The surge predicted with the reference stack's own timings (its start-up is 0 s) and its consumer processes:
+    // --surge changed the scenario's rates, so the surge is built from the plan's (base 20, peak 100 it/s).
+    expect(result.settings.autoscaler).toMatchObject({ source: 'reference stack', podStartupSec: 0 });
+    expect(result.settings.consumers).toBe(1);
+    const surge = result.plan.surge!;
+    expect(surge).toMatchObject({ applies: true, profile: 'plan' });
+    expect(surge.seconds[0]!.rate).toBe(20);
+    expect(Math.max(...surge.seconds.map((x) => x.rate))).toBe(100);
+    expect(surge.settings.consumer).toMatchObject({ listLength: 1500, secondsPerJob: 0.02 });
+    expect(r.stdout).toContain(surge.sentence);
+    expect(html).toContain('<section id="surge">');
   }, 290_000);
 });
