@@ -1,5 +1,5 @@
 import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/autoscale-rules.js';
-import { resolveStackConfig } from '../stack/stack-config.js';
+import { resolveStackConfig, type StackConfig } from '../stack/stack-config.js';
 
 /**
  * The autoscalers' timings the plan and the surge simulation use: the
@@ -29,30 +29,14 @@ export interface AutoscalerSettings {
 /** capacity's own --pod-startup default for targets other than the reference stack (a pod's scheduling, image pull and start). */
 export const DEFAULT_POD_STARTUP_MS = 30_000;
 
-/**
- * The stack knobs read here, durations in milliseconds as StackConfig holds them.
- * i13: knobs land with i13-stack; until then they are absent and the defaults apply.
- */
-interface StackAutoscaleKnobs {
-  hpaSync?: number;
-  hpaTolerance?: number;
-  scaleDownWindow?: number;
-  scaleUpPods?: number;
-  scaleUpPercent?: number;
-  scaleUpPeriod?: number;
-  podStartup?: number;
-  pollingInterval?: number;
-  cooldown?: number;
-  consumers?: number;
-}
-
-const sec = (ms: number | undefined, fallback: number): number => (ms === undefined ? fallback : ms / 1000);
-
-/** The reference stack's knobs as the scenario's `stack:` and SHOP_* variables resolve them (their defaults when they do not resolve). */
-function stackKnobsOf(stack: Record<string, unknown> | undefined, env: Readonly<Record<string, string | undefined>>): StackAutoscaleKnobs {
+/** The reference stack's knobs as the scenario's `stack:` and SHOP_* variables resolve them (the stack's defaults when they do not resolve). */
+function stackKnobsOf(stack: Record<string, unknown> | undefined, env: Readonly<Record<string, string | undefined>>): StackConfig {
   const resolved = resolveStackConfig({ parsed: stack, env });
-  // i13: knobs land with i13-stack
-  return resolved.ok ? (resolved.config as unknown as StackAutoscaleKnobs) : {};
+  if (resolved.ok) return resolved.config;
+  // Settings the stack refuses stop it at start (exit 7, with the problems); until then its defaults stand in.
+  const defaults = resolveStackConfig({ env: {} });
+  if (!defaults.ok) throw new Error(`the stack's defaults do not resolve: ${defaults.problems.join('; ')}`);
+  return defaults.config;
 }
 
 export interface AutoscalerSettingsInput {
@@ -83,21 +67,20 @@ export function resolveAutoscalerSettings(input: AutoscalerSettingsInput): Autos
   }
   const k = stackKnobsOf(input.stack, input.env);
   return {
-    syncSec: sec(k.hpaSync, HPA_DEFAULTS.syncSec),
-    tolerance: k.hpaTolerance ?? HPA_DEFAULTS.tolerance,
-    scaleDownWindowSec: sec(k.scaleDownWindow, HPA_DEFAULTS.scaleDownWindowSec),
-    scaleUpPods: k.scaleUpPods ?? HPA_DEFAULTS.scaleUpPods,
-    scaleUpPercent: k.scaleUpPercent ?? HPA_DEFAULTS.scaleUpPercent,
-    scaleUpPeriodSec: sec(k.scaleUpPeriod, HPA_DEFAULTS.scaleUpPeriodSec),
-    // The stack's own default start-up is 0 s (a worker takes traffic once it is up).
-    podStartupSec: given ?? sec(k.podStartup, 0),
-    pollingSec: sec(k.pollingInterval, KEDA_DEFAULTS.pollingSec),
-    cooldownSec: sec(k.cooldown, KEDA_DEFAULTS.cooldownSec),
+    syncSec: k.hpaSync / 1000,
+    tolerance: k.hpaTolerance,
+    scaleDownWindowSec: k.scaleDownWindow / 1000,
+    scaleUpPods: k.scaleUpPods,
+    scaleUpPercent: k.scaleUpPercent,
+    scaleUpPeriodSec: k.scaleUpPeriod / 1000,
+    podStartupSec: given ?? k.podStartup / 1000,
+    pollingSec: k.pollingInterval / 1000,
+    cooldownSec: k.cooldown / 1000,
     source: 'reference stack',
   };
 }
 
-/** The consumer processes the reference stack runs while capacity measures (its `consumers` setting, default 1). */
+/** The consumer processes the reference stack runs while capacity measures (its `consumers` setting). */
 export function referenceConsumers(stack: Record<string, unknown> | undefined, env: Readonly<Record<string, string | undefined>>): number {
-  return stackKnobsOf(stack, env).consumers ?? 1;
+  return stackKnobsOf(stack, env).consumers;
 }
