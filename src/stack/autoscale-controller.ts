@@ -133,10 +133,11 @@ interface Decider {
 function act(d: Decider, decision: ScalingDecision, metric: number): void {
   d.metrics.desired(d.role, decision.desired);
   if (decision.desired === decision.current) return;
-  d.handle.scaleTo(decision.desired);
-  d.metrics.scaled(d.role, decision.desired > decision.current ? 'up' : 'down');
+  // The decision is logged before the forks and retirements it causes, as `kubectl describe hpa` lists the event first.
   d.log('info', `${d.kind} ${d.role}: ${decision.current} → ${decision.desired} replicas (${decision.reason})`,
     { role: d.role, from: decision.current, to: decision.desired, metric, reason: decision.reason });
+  d.metrics.scaled(d.role, decision.desired > decision.current ? 'up' : 'down');
+  d.handle.scaleTo(decision.desired);
 }
 
 /** The web workers' HPA: samples CPU every second, decides every hpaSync. */
