@@ -78,7 +78,7 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .command('capacity')
     .description('find the knee (highest rate within the SLOs) at each replica count, fit a scalability model, recommend replicas and autoscaler settings (docs/capacity.md)')
     .argument('<scenario>', 'scenario YAML file (its flows are the traffic mix; its phases give the base and peak rates)')
-    .requiredOption('-r, --replicas <list>', 'replica counts to measure, e.g. 1,2,3,4')
+    .option('-r, --replicas <list>', 'replica counts to measure, e.g. 1,2,3,4 (required unless --plan)')
     .option('--slo <expr>', 'a pass criterion in threshold syntax, e.g. "p99<200ms"; repeat for more (the scenario\'s thresholds apply too, unless --no-scenario-thresholds)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-scenario-thresholds', "judge the steps by the --slo flags only, not the scenario's thresholds")
     .option('--peak-rps <n>', 'the peak to plan for, requests per second')
@@ -108,6 +108,9 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('-o, --out <file>', 'write capacity.json (docs/capacity.md); rewritten after every replica count')
     .option('--emit-k8s <dir>', 'write hpa.yaml and keda-scaledobject.yaml here')
     .option('--html <file>', 'write a self-contained HTML capacity report (docs/reports.md)')
+    .option('--verify', "replay the scenario's phases against the target running the recommended autoscaler and compare with the surge prediction; exit 4 when the SLOs broke during the surge")
+    .option('--apply-cmd <command>', 'with --verify, for a target other than the reference stack: shell command that puts the recommended autoscaler in place, e.g. "kubectl apply -f k8s/" (then --ready-url)')
+    .option('--plan <capacity.json>', 'with --verify: verify this saved plan instead of measuring')
     .addOption(new Option('-w, --workers <n>', 'engine worker threads').argParser(workersArg).default(1))
     .action((scenario: string, o: CapacityFlags) => {
       setCode(capacityCommand(scenario, o, io));

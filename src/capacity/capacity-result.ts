@@ -1,4 +1,5 @@
 import { round } from '../analyzers/numbers.js';
+import type { Verification } from './verification.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capacity-plan.js';
 import type { CapacityRunOutcome } from './capacity-run.js';
@@ -49,6 +50,12 @@ export interface CapacitySettings {
   emitK8s?: string;
   html?: string;
   workers: number;
+  /** Replay the scenario against the target running the recommended autoscaler, and compare (`--verify`). */
+  verify: boolean;
+  /** Another target: the command that puts the recommended autoscaler in place before the replay. */
+  applyCmd?: string;
+  /** Verify this saved capacity.json instead of measuring (`--plan`). */
+  planFile?: string;
 }
 
 /** capacity.json (schemaVersion 1), documented in docs/capacity.md. */
@@ -109,6 +116,8 @@ export interface CapacityResult {
   crossChecks: CapacityRunOutcome['crossChecks'];
   plan: CapacityPlan;
   warnings: string[];
+  /** `capacity --verify`: the replay against the target running the recommended autoscaler, compared with plan.surge (docs/capacity.md). */
+  verification?: Verification;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

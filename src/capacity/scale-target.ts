@@ -5,6 +5,7 @@ import { ExitCode, UserError } from '../exit-codes.js';
 import { startReferenceTarget } from '../stack/reference-target.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { metricsEndpoint } from '../telemetry/telemetry-source.js';
+import type { SurgePrediction } from './surge-types.js';
 
 /** A target brought to a replica count. */
 export interface ScaledTarget {
@@ -33,9 +34,13 @@ export async function scaleReference(stack: Record<string, unknown> | undefined,
  * the shell (which, for a single command, is that command).
  */
 function runScaleCommand(command: string, replicas: number, opts: { env: Readonly<Record<string, string | undefined>>; cwd: string; signal: AbortSignal; timeoutMs: number }): Promise<void> {
-  const cmd = command.replaceAll('{n}', String(replicas));
+  return runShell(command.replaceAll('{n}', String(replicas)), { ...opts, env: { ...opts.env, REPLICAS: String(replicas) }, label: '--scale-cmd' });
+}
+
+/** Runs a shell command, failing (exit 7) on a non-zero exit or after `timeoutMs`; Ctrl-C or the timeout sends SIGTERM to the shell. */
+function runShell(cmd: string, opts: { env: Readonly<Record<string, string | undefined>>; cwd: string; signal: AbortSignal; timeoutMs: number; label: string }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, { shell: true, cwd: opts.cwd, env: { ...opts.env, REPLICAS: String(replicas) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, { shell: true, cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let timedOut = false;
     const keep = (b: Buffer): void => void (output = (output + b.toString()).slice(-2000));
@@ -54,14 +59,14 @@ function runScaleCommand(command: string, replicas: number, opts: { env: Readonl
     };
     child.once('error', (err) => {
       done();
-      reject(failed(`--scale-cmd "${cmd}" could not run: ${err.message}`));
+      reject(failed(`${opts.label} "${cmd}" could not run: ${err.message}`));
     });
     // 'close', not 'exit': the output quoted below must be complete.
     child.once('close', (code, sig) => {
       done();
       if (code === 0 || opts.signal.aborted) return resolve();
       const why = timedOut ? `did not finish within ${Math.round(opts.timeoutMs / 1000)} s` : `failed (${sig ?? `exit ${code}`})`;
-      reject(failed(`--scale-cmd "${cmd}" ${why}: ${output.trim().split('\n').slice(-3).join(' | ') || 'no output'}`));
+      reject(failed(`${opts.label} "${cmd}" ${why}: ${output.trim().split('\n').slice(-3).join(' | ') || 'no output'}`));
     });
   });
 }
@@ -93,6 +98,50 @@ export async function scaleExternal(opts: {
   env: Readonly<Record<string, string | undefined>>; cwd: string; signal: AbortSignal;
 }): Promise<ScaledTarget> {
   await runScaleCommand(opts.command, opts.replicas, { env: opts.env, cwd: opts.cwd, signal: opts.signal, timeoutMs: opts.readyTimeoutMs });
+  await waitReady(opts.readyUrl, opts.readyTimeoutMs, opts.signal);
+  return { url: opts.url, stop: () => Promise.resolve() };
+}
+
+/**
+ * The reference stack's settings for `capacity --verify`: the scenario's
+ * `stack:` block with the autoscalers the surge prediction simulated (its
+ * `settings`: the plan's bounds, CPU target and request, the consumers'
+ * listLength, and the timings), so that the replay runs what was predicted.
+ * Web workers and consumers start at their minimum. Durations in ms, as a
+ * validated `stack:` block holds them.
+ */
+export function autoscaledStackSettings(stack: Record<string, unknown> | undefined, surge: SurgePrediction): Record<string, unknown> {
+  const { autoscaler: a, web, consumer } = surge.settings;
+  const settings: Record<string, unknown> = {
+    ...stack, autoscale: true,
+    workers: web.minReplicas, minWorkers: web.minReplicas, maxWorkers: web.maxReplicas,
+    cpuTarget: Math.round(web.targetUtilization * 100),
+    hpaSync: a.syncSec * 1000, hpaTolerance: a.tolerance, scaleDownWindow: a.scaleDownWindowSec * 1000,
+    scaleUpPods: a.scaleUpPods, scaleUpPercent: a.scaleUpPercent, scaleUpPeriod: a.scaleUpPeriodSec * 1000,
+    podStartup: a.podStartupSec * 1000, pollingInterval: a.pollingSec * 1000, cooldown: a.cooldownSec * 1000,
+  };
+  if (web.cpuRequestMillicores !== null) settings.cpuRequest = web.cpuRequestMillicores;
+  if (consumer) {
+    Object.assign(settings, { consumers: consumer.minReplicas, minConsumers: consumer.minReplicas, maxConsumers: consumer.maxReplicas, backlogTarget: consumer.listLength });
+  }
+  return settings;
+}
+
+/** The reference stack running the plan's autoscalers (`capacity --verify`). */
+export async function startAutoscaledReference(stack: Record<string, unknown> | undefined, surge: SurgePrediction, env: Readonly<Record<string, string | undefined>>): Promise<ScaledTarget> {
+  try {
+    return await startReferenceTarget(autoscaledStackSettings(stack, surge), env);
+  } catch (err) {
+    throw failed(`the reference stack could not start with the recommended autoscalers: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Another target (`capacity --verify --apply-cmd`): runs the command that puts the autoscaler in place, then waits for the ready URL. */
+export async function applyAndWait(opts: {
+  url: string; command: string; readyUrl: string; readyTimeoutMs: number;
+  env: Readonly<Record<string, string | undefined>>; cwd: string; signal: AbortSignal;
+}): Promise<ScaledTarget> {
+  await runShell(opts.command, { ...opts, label: '--apply-cmd', timeoutMs: opts.readyTimeoutMs });
   await waitReady(opts.readyUrl, opts.readyTimeoutMs, opts.signal);
   return { url: opts.url, stop: () => Promise.resolve() };
 }

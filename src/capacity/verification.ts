@@ -51,7 +51,7 @@ export interface ObservedRun {
 export interface SloBreach {
   expression: string;
   fromSec: number;
-  /** Last second of the breach, inclusive. */
+  /** The end of the breach's last second (exclusive, like the prediction's breaches). */
   toSec: number;
   /** The worst window's share past the limit, and the share allowed. */
   worstShare: number;
@@ -111,8 +111,8 @@ export function sloBreaches(seconds: readonly SecondCounts[], criteria: readonly
       if (samples === 0) continue;
       const e = tailEvidence(c.expression, c.allowed, samples, exceed, batches, z);
       if (e.verdict !== 'fail') continue;
-      const end = start + VERIFY_WINDOW_SEC - 1;
-      if (open && start <= open.toSec + 1) {
+      const end = start + VERIFY_WINDOW_SEC;
+      if (open && start <= open.toSec) {
         open.toSec = end;
         open.worstShare = Math.max(open.worstShare, e.observed);
       } else {
@@ -156,7 +156,7 @@ function summarize(v: Omit<Verification, 'summary'>): string {
   const verdict = v.held
     ? 'the SLOs held during the surge'
     : v.breaches.length
-      ? `the SLOs broke during the surge: ${v.breaches.map((b) => `${b.expression} from ${b.fromSec} s to ${b.toSec + 1} s (worst window ${round(b.worstShare * 100, 2)}% past the limit, ${round(b.allowed * 100, 2)}% allowed)`).join('; ')}`
+      ? `the SLOs broke during the surge: ${v.breaches.map((b) => `${b.expression} from ${b.fromSec} s to ${b.toSec} s (worst window ${round(b.worstShare * 100, 2)}% past the limit, ${round(b.allowed * 100, 2)}% allowed)`).join('; ')}`
       : `the SLOs broke over the whole replay: ${v.slos.filter((s) => !s.ok).map((s) => s.expression).join(', ')}`;
   const f = v.firstScaleUp;
   if (!f) return verdict;

@@ -47,6 +47,9 @@ export interface CapacityFlags {
   emitK8s?: string;
   html?: string;
   workers?: number;
+  verify?: boolean;
+  applyCmd?: string;
+  plan?: string;
 }
 
 /** `25%` or `0.25` → 0.25. */
@@ -82,13 +85,16 @@ const optional = <T>(v: string | undefined, parse: (v: string) => T): T | undefi
 
 /** Checks every flag and fills in the defaults; a bad value is a usage error (exit 2). */
 export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
-  if (f.replicas === undefined) throw usageError('--replicas is required, e.g. --replicas 1,2,3,4');
-  const replicas = f.replicas.split(',').map((x) => x.trim()).filter(Boolean).map((x) => {
+  if (f.plan !== undefined && !f.verify) throw usageError('--plan verifies a saved capacity.json: give --verify with it');
+  if (f.plan !== undefined && f.replicas !== undefined) throw usageError('--plan takes the replica counts measured in the saved capacity.json: leave out --replicas');
+  if (f.replicas === undefined && f.plan === undefined) throw usageError('--replicas is required, e.g. --replicas 1,2,3,4');
+  if (f.applyCmd !== undefined && !f.verify) throw usageError('--apply-cmd puts the recommended autoscaler in place for --verify: give --verify with it');
+  const replicas = (f.replicas ?? '').split(',').map((x) => x.trim()).filter(Boolean).map((x) => {
     const n = Number(x);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw usageError(`--replicas takes whole numbers from 1 to 1000 separated by commas, got "${x}"`);
     return n;
   });
-  if (replicas.length === 0) throw usageError('--replicas needs at least one count');
+  if (replicas.length === 0 && f.plan === undefined) throw usageError('--replicas needs at least one count');
   const slos = (f.slo ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
   for (const slo of slos) {
     const t = parseThreshold(slo);
@@ -104,7 +110,8 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     const problem = v === undefined ? undefined : targetUrlProblem(v);
     if (problem) throw usageError(`${flag} ${maskCredentials(v!)}: ${problem}`);
   }
-  if (f.readyUrl !== undefined && f.scaleCmd === undefined) throw usageError('--ready-url goes with --scale-cmd (it is polled after each resize)');
+  if (f.readyUrl !== undefined && f.scaleCmd === undefined && f.applyCmd === undefined) throw usageError('--ready-url goes with --scale-cmd or --apply-cmd (it is polled after each)');
+  if (f.applyCmd !== undefined && f.readyUrl === undefined) throw usageError('--apply-cmd needs --ready-url, the URL to wait for once the autoscaler is applied');
   if (f.scaleCmd !== undefined && f.readyUrl === undefined) throw usageError('--scale-cmd needs --ready-url, the URL to wait for after each resize');
   if (f.scaleCmd !== undefined && !f.scaleCmd.includes('{n}')) throw usageError('--scale-cmd must contain {n}, the replica count (e.g. "kubectl scale deploy/api --replicas={n}")');
   const precision = f.precision === undefined ? 0.05 : fraction('--precision', f.precision);
@@ -155,5 +162,8 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     emitK8s: f.emitK8s,
     html: f.html,
     workers: f.workers ?? 1,
+    verify: f.verify === true,
+    applyCmd: f.applyCmd,
+    planFile: f.plan,
   };
 }

@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import { baseRateOf, buildCapacityResult, firstRateOf, rampSecOf, type CapacityResult } from '../capacity/capacity-result.js';
 import { runCapacity, type CapacityRunOutcome } from '../capacity/capacity-run.js';
 import { round } from '../analyzers/numbers.js';
-import { ExitCode, usageError } from '../exit-codes.js';
+import { ExitCode, inputError, usageError } from '../exit-codes.js';
 import { dataFilesOf, OutputFiles } from './output-files.js';
 import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
-import { renderCapacitySummary } from '../reporters/capacity-terminal.js';
+import { renderCapacitySummary, renderVerification } from '../reporters/capacity-terminal.js';
 import { k8sNamesOf, renderK8s } from '../reporters/k8s.js';
 import { renderCapacityHtml } from '../reporters/html-capacity.js';
 import { formatDuration } from '../scenarios/duration.js';
@@ -18,6 +18,8 @@ import { listEndpoints } from '../engine/compiled-scenario.js';
 import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from './capacity-options.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { referenceConsumers, resolveAutoscalerSettings } from '../capacity/autoscaler-settings.js';
+import { replaySurge } from '../capacity/verify-run.js';
+import { readCapacity } from './read-result.js';
 
 export type { CapacityResult } from '../capacity/capacity-result.js';
 import type { CommandIO } from './io.js';
@@ -56,22 +58,18 @@ function checkPlanInputs(s: CapacitySettings, loaded: LoadedScenario, reference:
   return baseRate;
 }
 
-/** `scalectl capacity <scenario.yaml> --replicas 1,2,4`: knees, a scalability model and autoscaler settings (docs/capacity.md). */
-export async function capacityCommand(file: string, flags: CapacityFlags, io: CommandIO): Promise<number> {
-  const s = parseCapacityOptions(flags);
-  const outputs = await OutputFiles.check({ '--out': s.out, '--html': s.html }, io, [file]);
-  const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
-  if (!loadedResult.ok) {
-    for (const issue of loadedResult.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');
-    return ExitCode.invalidInput;
-  }
-  const loaded = { ...loadedResult.loaded, file };
-  await outputs.refuseInputs(dataFilesOf(loaded.scenario, resolve(io.cwd, file)), 'a data file of the scenario');
+/** Where the plan comes from: measured now, or a saved capacity.json (`--verify --plan`). */
+interface PlanSource {
+  result: CapacityResult;
+  /** Rewrites --out with the result as it stands. */
+  save: (result: CapacityResult) => Promise<unknown>;
+}
+
+/** The plan measured now: the knee search at each count, capacity.json rewritten after every step. */
+async function measurePlan(file: string, s: CapacitySettings, loaded: LoadedScenario, io: CommandIO, outputs: OutputFiles, say: (line: string) => void): Promise<PlanSource> {
   const reference = s.target === undefined && loaded.scenario.target === 'reference';
   const url = s.target ?? loaded.scenario.target;
   const baseRate = checkPlanInputs(s, loaded, reference, url);
-
-  const say = (line: string): void => void io.stderr.write(line + '\n');
   const err = colorsFor(io.stderr, io.env);
   const ctx = {
     loaded, s, reference, local: reference || LOOPBACK.test(url), cores: availableParallelism(),
@@ -84,29 +82,96 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const stack = loaded.scenario.stack as Record<string, unknown> | undefined;
   const autoscaler = resolveAutoscalerSettings({ reference, stack, env: io.env, podStartupMs: s.podStartupMs });
   const consumers = s.consumers ?? (reference ? referenceConsumers(stack, io.env) : undefined);
+  const write = (result: CapacityResult): Promise<unknown> =>
+    // Rewritten after every step, quietly: a failure is said once and the next step tries again.
+    outputs.write('--out', () => JSON.stringify(result, null, 2) + '\n', 'capacity results', { quiet: true });
   const save = async (outcome: CapacityRunOutcome): Promise<CapacityResult> => {
     const result = buildCapacityResult({
       s, loaded, file, reference, url, baseRate, referencePrefix, rampSec, autoscaler, consumers, host, startedAt, aborted: io.signal.aborted, outcome,
     });
-    // Rewritten after every step, quietly: a failure is said once and the next step tries again.
-    await outputs.write('--out', () => JSON.stringify(result, null, 2) + '\n', 'capacity results', { quiet: true });
+    await write(result);
     return result;
   };
-
   say(`capacity of ${printable(loaded.scenario.name)}: replicas ${s.replicas.join(', ')}; each step ${formatDuration(s.warmupMs)} warm-up + ${formatDuration(s.steadyMs)} windows ` +
     `(up to ${formatDuration(s.maxSteadyMs)} while undecided at 95% confidence); precision ${round(s.precision * 100, 2)}%; ` +
     `judged by ${[...(s.scenarioThresholds ? ["the scenario's thresholds"] : []), ...s.slos.map((x) => printable(x))].join(', ') || 'throughput alone'}`);
   const outcome = await runCapacity(ctx, url, firstRateOf(s, baseRate), save);
-  const result = await save(outcome);
+  return { result: await save(outcome), save: write };
+}
+
+/** A saved capacity.json to verify (`--verify --plan`): its plan and settings, for the scenario given. */
+async function savedPlan(s: CapacitySettings, loaded: LoadedScenario, io: CommandIO, outputs: OutputFiles, say: (line: string) => void): Promise<PlanSource> {
+  const saved = await readCapacity(s.planFile!, io.cwd);
+  if (!saved) throw inputError(`--plan ${s.planFile}: not a capacity.json (scalectl capacity --out)`);
+  if (saved.scenario.name !== loaded.scenario.name) {
+    say(`warning: --plan ${printable(s.planFile!)} was measured for the scenario ${printable(saved.scenario.name)}, not ${printable(loaded.scenario.name)}`);
+  }
+  say(`verifying the plan in ${printable(s.planFile!)} (${saved.plan.verdict}, measured ${saved.startedAt})`);
+  const { verification: _previous, ...result } = saved;
+  return { result, save: (r) => outputs.write('--out', () => JSON.stringify(r, null, 2) + '\n', 'capacity results', { quiet: true }) };
+}
+
+/** Why a plan cannot be verified, or undefined when it can. */
+function notVerifiable(result: CapacityResult): string | undefined {
+  if (result.aborted || result.error) return 'the measurement did not finish';
+  if (result.plan.verdict !== 'recommended') return `the plan is ${result.plan.verdict}, not a recommendation`;
+  if (!result.plan.surge) return 'the plan has no surge prediction';
+  if (!result.plan.surge.applies) return 'the surge prediction does not apply to this scenario (a closed-model phase)';
+  return undefined;
+}
+
+/** --verify: replays the scenario against the target running the recommended autoscaler; the result gains `verification`. */
+async function verifyPlan(result: CapacityResult, s: CapacitySettings, loaded: LoadedScenario, io: CommandIO, say: (line: string) => void): Promise<CapacityResult> {
+  const why = notVerifiable(result);
+  if (why) {
+    say(`not verified: ${why}`);
+    return result;
+  }
+  const reference = s.target === undefined && loaded.scenario.target === 'reference';
+  const { verification } = await replaySurge({
+    loaded, reference, shop: loaded.scenario.target === 'reference', env: io.env, cwd: io.cwd, signal: io.signal, say, cores: availableParallelism(),
+    workers: s.workers, slos: result.settings.slos, scenarioThresholds: result.settings.scenarioThresholds,
+    applyCmd: s.applyCmd, readyUrl: s.readyUrl, readyTimeoutMs: s.readyTimeoutMs,
+  }, result.plan, s.target ?? loaded.scenario.target);
+  return { ...result, aborted: result.aborted || io.signal.aborted, verification };
+}
+
+/** `scalectl capacity <scenario.yaml> --replicas 1,2,4 [--verify]`: knees, a scalability model and autoscaler settings, verified on request (docs/capacity.md). */
+export async function capacityCommand(file: string, flags: CapacityFlags, io: CommandIO): Promise<number> {
+  const s = parseCapacityOptions(flags);
+  const outputs = await OutputFiles.check({ '--out': s.out, '--html': s.html }, io, [file, ...(s.planFile ? [s.planFile] : [])]);
+  const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
+  if (!loadedResult.ok) {
+    for (const issue of loadedResult.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');
+    return ExitCode.invalidInput;
+  }
+  const loaded = { ...loadedResult.loaded, file };
+  await outputs.refuseInputs(dataFilesOf(loaded.scenario, resolve(io.cwd, file)), 'a data file of the scenario');
+  const say = (line: string): void => void io.stderr.write(line + '\n');
+  const source = s.planFile ? await savedPlan(s, loaded, io, outputs, say) : await measurePlan(file, s, loaded, io, outputs, say);
+  let result = source.result;
   io.stdout.write(renderCapacitySummary(result, colorsFor(io.stdout, io.env)));
   if (outputs.written('--out')) say(`capacity results written to ${printable(s.out!)}`);
+  // Before the replay: --apply-cmd may apply the manifests just written (kubectl apply -f k8s/).
   if (s.emitK8s !== undefined) await emitK8s(result, outputs, resolve(io.cwd, s.emitK8s), s.emitK8s, say);
-  await outputs.write('--html', () => renderCapacityHtml(result), 'HTML report');
-  if (outcome.error) {
-    say(`scalectl: ${printable(outcome.error.message)}`);
-    return outcome.error.exitCode;
+  if (s.verify && !io.signal.aborted) {
+    result = await verifyPlan(result, s, loaded, io, say);
+    if (result.verification) {
+      io.stdout.write(renderVerification(result.verification, colorsFor(io.stdout, io.env)));
+      await source.save(result);
+      if (outputs.written('--out')) say(`verification written to ${printable(s.out!)}`);
+    }
   }
-  return outputs.exitCode(result.aborted ? ExitCode.aborted : result.plan.verdict === 'recommended' ? ExitCode.ok : ExitCode.thresholdsFailed);
+  await outputs.write('--html', () => renderCapacityHtml(result), 'HTML report');
+  if (result.error) {
+    say(`scalectl: ${printable(result.error.message)}`);
+    return result.error.exitCode;
+  }
+  if (result.aborted) return outputs.exitCode(ExitCode.aborted);
+  const planOk = result.plan.verdict === 'recommended';
+  // --verify: the SLOs breaking during the surge fails like a threshold; a plan that could not be verified keeps its own verdict.
+  const verified = result.verification ? result.verification.held : true;
+  return outputs.exitCode(planOk && verified ? ExitCode.ok : ExitCode.thresholdsFailed);
 }
 
 /** --emit-k8s: the manifests, only from a complete and feasible plan. */

@@ -3,6 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import type { ReplicaCountResult } from '../capacity/capacity-plan.js';
 import { autoscalerTimings, capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import type { CapacityResult } from '../capacity/capacity-result.js';
+import { VERIFY_WINDOW_SEC, type Verification } from '../capacity/verification.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { printable } from '../scenarios/printable.js';
 
@@ -98,5 +99,30 @@ export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): stri
     out.push(c.bold('\nwarnings'));
     for (const w of r.warnings) out.push(c.yellow(`  - ${printable(w)}`));
   }
+  return out.join('\n') + '\n';
+}
+
+const secs = (v: number | null): string => (v === null ? '–' : `${num(v)} s`);
+
+/** `capacity --verify`: the replay against the autoscaled target, against the prediction. */
+export function renderVerification(v: Verification, c: ChalkInstance): string {
+  const out = [c.bold('\nverification: the surge replayed against the recommended autoscaler')];
+  out.push((v.held ? c.green : c.red)(`  ${v.held ? 'HELD' : 'BROKE'}: ${printable(v.summary)}`));
+  if (v.scaling.length) {
+    const t = table(['scale-up', 'predicted ready', 'observed ready', 'difference']);
+    for (const s of v.scaling) t.push([`${printable(s.role)} → ${s.replicas}`, secs(s.predictedSec), secs(s.observedSec), s.differenceSec === null ? '–' : `${s.differenceSec >= 0 ? '+' : ''}${num(s.differenceSec)} s`]);
+    out.push(t.toString());
+  }
+  if (v.scaleDowns.length) out.push(`  scale-downs: ${v.scaleDowns.map((d) => `${printable(d.role)} ${d.from} → ${d.to} at ${num(d.t)} s`).join(', ')}`);
+  for (const b of v.breaches) {
+    out.push(c.red(`  breach: ${printable(b.expression)} from ${b.fromSec} s to ${b.toSec} s (worst ${VERIFY_WINDOW_SEC} s window ${num(b.worstShare * 100, 2)}% past the limit, ${num(b.allowed * 100, 2)}% allowed)`));
+  }
+  if (v.predictedBreaches.length) out.push(c.dim(`  predicted: ${v.predictedBreaches.map((b) => `${b.role} past its knee from ${b.fromSec} s to ${b.toSec} s`).join(', ')}`));
+  if (v.queue) {
+    out.push(`  queue: predicted largest backlog ${v.queue.predictedMaxBacklog ?? '–'}, observed largest depth ${v.queue.observedMaxDepth ?? '–'}, ` +
+      `drained ${v.queue.observedDrainSec === null ? '(unknown)' : `${num(v.queue.observedDrainSec)} s after the load`}`);
+  }
+  if (v.slos.length) out.push(`  over the whole replay: ${v.slos.map((s) => `${printable(s.expression)} ${s.ok ? 'ok' : c.red('failed')}`).join(', ')}`);
+  for (const w of v.warnings) out.push(c.yellow(`  - ${printable(w)}`));
   return out.join('\n') + '\n';
 }

@@ -1,0 +1,137 @@
+import { buildRunResult, type RunResult } from '../analyzers/run-result.js';
+import { liveTelemetry } from '../analyzers/telemetry.js';
+import { round } from '../analyzers/numbers.js';
+import { countAbove } from '../engine/latency-histogram.js';
+import { probeTarget } from '../engine/probe-target.js';
+import type { LoadOptions } from '../engine/run-load.js';
+import { ExitCode, UserError } from '../exit-codes.js';
+import { maskCredentials } from '../mask-credentials.js';
+import { formatDuration } from '../scenarios/duration.js';
+import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import { printable } from '../scenarios/printable.js';
+import { schedulePhases } from '../scenarios/schedule.js';
+import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
+import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
+import { planTelemetry } from '../telemetry/telemetry-plan.js';
+import type { CapacityPlan } from './capacity-plan.js';
+import { applyAndWait, startAutoscaledReference, type ScaledTarget } from './scale-target.js';
+import { tailCriteria, type SecondCounts } from './step-verdict.js';
+import { verifySurge, type ObservedRun, type PredictionView, type Verification } from './verification.js';
+
+/** What a replay needs from the outside world. */
+export interface VerifyContext {
+  loaded: LoadedScenario;
+  reference: boolean;
+  /** The scenario was written for the reference shop (its metrics mapping applies). */
+  shop: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  signal: AbortSignal;
+  say: (line: string) => void;
+  cores: number;
+  /** Generator threads. */
+  workers: number;
+  slos: readonly string[];
+  scenarioThresholds: boolean;
+  /** Another target: the command that puts the recommended autoscaler in place (`kubectl apply -f k8s/`), and the URL that answers 2xx once it is. */
+  applyCmd?: string;
+  readyUrl?: string;
+  readyTimeoutMs: number;
+}
+
+/** The scenario as written (every phase), judged by the SLOs besides (or instead of) its own thresholds. */
+function withSlos(ctx: VerifyContext): LoadedScenario {
+  const { scenario } = ctx.loaded;
+  return {
+    ...ctx.loaded,
+    scenario: { ...scenario, thresholds: [...(ctx.scenarioThresholds ? scenario.thresholds : []), ...ctx.slos.map((text) => ({ text, at: ['--slo'] }))] },
+  };
+}
+
+/** The parts of the prediction verification compares with. */
+export function predictionView(plan: CapacityPlan): PredictionView {
+  const surge = plan.surge!;
+  const backlogs = surge.seconds.flatMap((s) => (s.consumer ? [s.consumer.backlog] : []));
+  return {
+    scaleEvents: surge.scaleEvents,
+    breaches: surge.breaches,
+    syncSec: surge.settings.autoscaler.syncSec,
+    maxBacklog: backlogs.length ? round(Math.max(...backlogs), 1) : null,
+  };
+}
+
+/** What the replay saw, from its RunResult and its seconds. */
+function observedFrom(result: RunResult, seconds: readonly SecondCounts[], sloExpressions: readonly string[]): ObservedRun {
+  const t = result.telemetry;
+  const replicas = 'replicas' in t ? t.replicas : null;
+  return {
+    aborted: result.aborted,
+    seconds,
+    replicaEvents: replicas?.events ?? [],
+    sawReplicas: replicas !== null && replicas !== undefined,
+    thresholds: result.thresholds.filter((th) => sloExpressions.includes(th.expression)),
+    queue: 'queueDepth' in t ? { maxDepth: t.queueDepth?.max ?? null, drainSec: t.queueDrainTimeSec ?? null } : null,
+  };
+}
+
+/** Brings up the target with the recommended autoscaler: the reference stack configured from the plan, or --apply-cmd. */
+async function autoscaledTarget(ctx: VerifyContext, plan: CapacityPlan, url: string): Promise<ScaledTarget> {
+  if (ctx.reference) {
+    ctx.say('verify: starting the reference stack with the recommended autoscalers...');
+    return startAutoscaledReference(ctx.loaded.scenario.stack, plan.surge!, ctx.env);
+  }
+  if (ctx.applyCmd === undefined) {
+    ctx.say(`verify: no --apply-cmd: replaying against ${printable(maskCredentials(url))} as it is (its autoscaler is taken to be the recommended one)`);
+    return { url, stop: () => Promise.resolve() };
+  }
+  ctx.say(`verify: running --apply-cmd ${printable(maskCredentials(ctx.applyCmd))}`);
+  return applyAndWait({ url, command: ctx.applyCmd, readyUrl: ctx.readyUrl ?? url, readyTimeoutMs: ctx.readyTimeoutMs, env: ctx.env, cwd: ctx.cwd, signal: ctx.signal });
+}
+
+/** A progress line every 10 s of the replay: rate, p99, errors and the replicas the target reports. */
+function progressLine(ctx: VerifyContext, collector: TelemetryCollector | undefined): NonNullable<LoadOptions['onPoint']> {
+  return (point) => {
+    if ((point.t + 1) % 10 !== 0) return;
+    const live = collector ? liveTelemetry(collector.recent()) : undefined;
+    const replicas = live?.replicas ? ' · ' + Object.entries(live.replicas).map(([role, n]) => `${role} ${n}`).join(' · ') : '';
+    ctx.say(`  ${point.t + 1} s: ${point.achievedRps} it/s, p99 ${formatDuration(point.p99)}, ${point.errors} errors${replicas}`);
+  };
+}
+
+/**
+ * `capacity --verify`: replays the scenario's phases against the target
+ * running the recommended autoscaler and compares what happened with the
+ * plan's surge prediction. The plan must be a recommendation with a surge
+ * prediction.
+ */
+export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: string): Promise<{ verification: Verification; result: RunResult }> {
+  const target = await autoscaledTarget(ctx, plan, url);
+  try {
+    if (target.logFile) ctx.say(`  ready at ${printable(target.url)} (logs: ${printable(target.logFile)})`);
+    const unreachable = await probeTarget(target.url);
+    if (unreachable) throw new UserError(`target ${maskCredentials(target.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
+    const loaded = withSlos(ctx);
+    const expressions = loaded.scenario.thresholds.map((th) => th.text);
+    const criteria = tailCriteria(expressions);
+    const limitsMs = [...new Set(criteria.filter((c) => c.kind === 'latency' && c.scope === undefined).map((c) => c.limitMs))];
+    const telemetryPlan = planTelemetry(loaded.scenario.telemetry, target.url, ctx.shop, ctx.env);
+    const collector = telemetryPlan ? new TelemetryCollector(telemetryPlan.source, { intervalMs: telemetryPlan.intervalMs, timeoutMs: telemetryPlan.timeoutMs }) : undefined;
+    collector?.start();
+    const seconds: SecondCounts[] = [];
+    const progress = progressLine(ctx, collector);
+    const totalMs = schedulePhases(loaded.scenario.phases).at(-1)!.endMs;
+    ctx.say(`verify: replaying ${printable(loaded.scenario.name)} (${formatDuration(totalMs)}) and watching the replicas`);
+    const { data, telemetry } = await loadWithTelemetry(loaded, {
+      target: target.url, workers: ctx.workers, signal: ctx.signal,
+      onPoint: (point, live, hist) => {
+        seconds.push({ samples: point.rps, errors: point.errors, timed: hist.totalCount, slower: Object.fromEntries(limitsMs.map((ms) => [String(ms), countAbove(hist, Math.round(ms * 1000))])) });
+        progress(point, live, hist);
+      },
+    }, telemetryPlan && collector ? { plan: telemetryPlan, collector } : undefined, (line) => ctx.say(`  ${printable(line)}`));
+    const result = buildRunResult(loaded, data, { target: target.url, cores: ctx.cores, telemetry });
+    const verification = verifySurge(predictionView(plan), observedFrom(result, seconds, expressions), criteria);
+    return { verification, result };
+  } finally {
+    await target.stop();
+  }
+}
