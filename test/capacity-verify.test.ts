@@ -42,19 +42,22 @@ async function savedPlan(): Promise<CapacityResult> {
   };
 }
 
-async function verify(path: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string; result?: CapacityResult }> {
+async function verify(path: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string; result?: CapacityResult; dir: string }> {
   const dir = await tempFiles({ 's.yaml': scenario(server.url, path) });
   await writeFile(join(dir, 'plan.json'), JSON.stringify(await savedPlan()));
   const r = await runCli(['capacity', 's.yaml', '--verify', '--plan', 'plan.json', '--target', server.url, '--out', 'verified.json', ...extra], { cwd: dir });
   if (r.stderr.includes('internal error')) throw new Error(r.stderr);
   const text = await readFile(join(dir, 'verified.json'), 'utf8').catch(() => undefined);
-  return { ...r, result: text === undefined ? undefined : (JSON.parse(text) as CapacityResult) };
+  return { ...r, dir, result: text === undefined ? undefined : (JSON.parse(text) as CapacityResult) };
 }
 
 describe('scalectl capacity --verify --plan', () => {
   it('holds when every window meets the SLOs: exit 0, verification in capacity.json and on the terminal', async () => {
-    const r = await verify('/delay/2');
+    const r = await verify('/delay/2', ['--html', 'report.html']);
     expect(r.code).toBe(0);
+    const html = await readFile(join(r.dir, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>The surge, verified</h2>');
+    expect(html).toContain('Replicas predicted and observed');
     const v = r.result!.verification!;
     expect(v.held).toBe(true);
     expect(v.breaches).toEqual([]);
@@ -75,6 +78,9 @@ describe('scalectl capacity --verify --plan', () => {
     expect(v.breaches[0]).toMatchObject({ expression: 'p99 < 100ms', fromSec: 0 });
     expect(v.summary).toMatch(/broke during the surge/);
     expect(r.stdout).toContain('BROKE');
+    // The replay, second by second, for the report's chart.
+    expect(v.timeline.length).toBeGreaterThanOrEqual(7);
+    expect(v.timeline.every((p) => p.p99 >= 150)).toBe(true);
   }, 60_000);
 
   it('runs --apply-cmd and waits for --ready-url before the replay; a failing command is exit 7', async () => {

@@ -35,6 +35,7 @@ const prediction: PredictionView = {
 
 const observed = (over: Partial<ObservedRun> = {}): ObservedRun => ({
   aborted: false,
+  timeline: [{ t: 0, achievedRps: 40, p99: 12, replicas: { web: 1 } }],
   seconds: seconds(60, 200, () => 0.002, rng(1)),
   replicaEvents: [{ role: 'web', t: 35, from: 1, to: 2 }, { role: 'consumer', t: 23, from: 1, to: 2 }, { role: 'web', t: 58, from: 2, to: 1 }],
   sawReplicas: true,

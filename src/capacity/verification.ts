@@ -34,8 +34,20 @@ export interface PredictionView {
   maxBacklog: number | null;
 }
 
+/** One second of the replay, for the report's charts. */
+export interface ObservedSecond {
+  t: number;
+  /** Iterations per second finished, and the second's p99 latency (ms). */
+  achievedRps: number;
+  p99: number;
+  /** Ready replicas by role, as the target's telemetry reported them in that second. */
+  replicas?: Record<string, number>;
+}
+
 /** What the replay observed. */
 export interface ObservedRun {
+  /** Per second of the replay, for the charts. */
+  timeline: readonly ObservedSecond[];
   aborted: boolean;
   /** Per second of load: requests, errors and answers slower than each whole-run latency limit. */
   seconds: readonly SecondCounts[];
@@ -84,6 +96,8 @@ export interface Verification {
   /** Observed scale-downs (role, time, from → to). */
   scaleDowns: ScaleChange[];
   queue: { predictedMaxBacklog: number | null; observedMaxDepth: number | null; observedDrainSec: number | null } | null;
+  /** The replay second by second: rate, p99 and the replicas seen. */
+  timeline: ObservedSecond[];
   warnings: string[];
 }
 
@@ -202,6 +216,7 @@ export function verifySurge(prediction: PredictionView, observed: ObservedRun, c
     queue: observed.queue || prediction.maxBacklog !== null
       ? { predictedMaxBacklog: prediction.maxBacklog, observedMaxDepth: observed.queue?.maxDepth ?? null, observedDrainSec: observed.queue?.drainSec ?? null }
       : null,
+    timeline: observed.timeline.map((p) => ({ ...p })),
     warnings,
   };
   return { summary: summarize(rest), ...rest };

@@ -66,6 +66,7 @@ function observedFrom(result: RunResult, seconds: readonly SecondCounts[], sloEx
   const replicas = 'replicas' in t ? t.replicas : null;
   return {
     aborted: result.aborted,
+    timeline: result.timeseries.map((p) => ({ t: p.t, achievedRps: p.achievedRps, p99: p.p99, ...(p.replicas ? { replicas: p.replicas } : {}) })),
     seconds,
     replicaEvents: replicas?.events ?? [],
     sawReplicas: replicas !== null && replicas !== undefined,

@@ -5,6 +5,7 @@ import { chartDiv, esc, htmlPage, table, withSummaries, type ChartSpec } from '.
 import { capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import { k8sNamesOf, renderK8s } from './k8s.js';
 import { surgeHtml } from './html-surge.js';
+import { verificationHtml } from './html-verification.js';
 
 const num = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '–' : String(Math.round(v * 10 ** d) / 10 ** d));
 const sig = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toPrecision(4) : v.toExponential(3));
@@ -141,6 +142,7 @@ export function renderCapacityHtml(r: CapacityResult): string {
   const rec = recommendationSection(r);
   const chart = modelChart(r);
   const surge = surgeHtml(r);
+  const verified = verificationHtml(r);
   const status = r.aborted ? '<p class="warn">Interrupted: partial measurements.</p>' : r.error ? `<p class="fail">Stopped by an error: ${esc(String(r.error.message))}</p>` : '';
   const body = `
 <header>
@@ -154,9 +156,10 @@ ${r.host?.os ? `<p class="sub">${esc(`measured from ${r.host.hostname}: ${r.host
 <section id="model"><h2>Scalability model</h2>${chart ? chartDiv('model', chart) : ''}${modelSection(r)}</section>
 <section id="autoscaler"><h2>Autoscaler settings</h2>${autoscalerSection(r)}</section>
 <section id="surge"><h2>The surge, predicted</h2>${surge.html}</section>
+${r.verification ? `<section id="verification"><h2>The surge, verified</h2>${verified.html}</section>` : ''}
 <section id="warnings"><h2>Assumptions and warnings</h2>${r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(String(w))}</li>`).join('')}</ul>` : '<p>No warnings.</p>'}
 <p>The model assumes the knees were measured where the service will run, with CPU proportional to load up to the knee; see docs/capacity.md for the method and its limits.</p></section>
 <section id="steps"><h2>Every step</h2>${stepsSection(r)}</section>`;
   // The breaches are drawn as the run report draws its phases: shaded on every chart over time.
-  return htmlPage(`${r.scenario.name}: scalectl capacity report`, body, { charts: { ...(chart ? { model: chart } : {}), ...surge.charts }, phases: surge.bands });
+  return htmlPage(`${r.scenario.name}: scalectl capacity report`, body, { charts: { ...(chart ? { model: chart } : {}), ...surge.charts, ...verified.charts }, phases: [...surge.bands, ...verified.bands] });
 }
