@@ -218,6 +218,12 @@ describe('HTML run report', () => {
     expect(text).toContain('flow durations are whole iterations, including think time (buy: 1.5s)');
     expect(html).toContain('<td>reference stack</td><td>workers 2, backends embedded, cache off, cacheTtl 30s</td>');
     expect(text).toContain('reference stack: workers 2, backends embedded, cache off, cacheTtl 30s');
+    // The autoscaling bounds and timings only with autoscale on; the consumers always.
+    r.stack = { workers: 2, consumers: 1, autoscale: false, maxWorkers: 4, pollingInterval: '30s', podStartup: '0s' };
+    expect(renderSummary(r, new Chalk({ level: 0 }))).toContain('reference stack: workers 2, consumers 1, autoscale off, podStartup 0s\n');
+    expect(renderRunHtml(r)).toContain('<td>reference stack</td><td>workers 2, consumers 1, autoscale off, podStartup 0s</td>');
+    r.stack = { ...r.stack, autoscale: true };
+    expect(renderSummary(r, new Chalk({ level: 0 }))).toContain('reference stack: workers 2, consumers 1, autoscale on, maxWorkers 4, pollingInterval 30s, podStartup 0s\n');
     expect(html).toContain('<td>cache hit ratio</td><td>none: no cache lookups during the run</td>');
     expect(text).toMatch(/cache hit ratio\s+│ none: no cache lookups during the run/);
     expect(html).toContain('<code>cache_hit_ratio &gt; 0.8</code></td><td class="num">no cache lookups during the run</td>');

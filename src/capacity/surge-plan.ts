@@ -1,4 +1,5 @@
 import type { HpaPlan, KedaPlan } from '../analyzers/autoscaler.js';
+import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
 import type { Phase } from '../scenarios/schema.js';
 import type { AutoscalerSettings } from './autoscaler-settings.js';
 import { simulateSurge, type ConsumerSurgeSettings, type SurgePhase, type SurgePrediction, type WebSurgeSettings } from './surge-simulation.js';
@@ -77,13 +78,41 @@ function consumerSettings(input: SurgePlanInput): ConsumerSurgeSettings | null {
   };
 }
 
-/** The surge prediction for a recommended plan (capacity.json `plan.surge`). */
+/**
+ * The HPA's Pods policy to recommend: the pods the ramp needs per scale-up
+ * period (the plan's pace per 15 s, scaled to the period) or the target's
+ * own policy, whichever is larger, so that the plan's pace never lowers
+ * Kubernetes' default of 4. One decision: the surge is simulated with it and
+ * hpa.yaml writes it (both read `plan.surge.settings.autoscaler.scaleUpPods`).
+ */
+export function recommendedScaleUpPods(autoscaler: AutoscalerSettings, hpa: Pick<HpaPlan, 'scaleUpPodsPer15s'>): number {
+  const pace = Math.ceil((hpa.scaleUpPodsPer15s * autoscaler.scaleUpPeriodSec) / HPA_DEFAULTS.scaleUpPeriodSec);
+  return Math.max(autoscaler.scaleUpPods, pace);
+}
+
+/**
+ * The autoscaler the plan recommends: the target's timings with the Pods
+ * policy raised to the ramp's pace, said in a note when raised. A pinned
+ * count never scales, so it keeps the target's policy.
+ */
+function recommendedAutoscaler(input: SurgePlanInput, web: WebSurgeSettings, notes: string[]): AutoscalerSettings {
+  const a = input.autoscaler;
+  if (web.minReplicas >= web.maxReplicas) return a;
+  const pods = recommendedScaleUpPods(a, input.hpa);
+  if (pods === a.scaleUpPods) return a;
+  const stack = a.source === 'reference stack' ? `; the reference stack runs ${a.scaleUpPods} unless its scaleUpPods is set to ${pods}` : '';
+  notes.push(`the HPA's Pods policy is raised from ${a.scaleUpPods} to ${pods} pods per ${a.scaleUpPeriodSec} s, the pace the ramp needs (hpa.yaml says the same)${stack}`);
+  return { ...a, scaleUpPods: pods };
+}
+
+/** The surge prediction for a recommended plan (capacity.json `plan.surge`): its `settings` are the autoscalers to apply. */
 export function predictSurge(input: SurgePlanInput): SurgePrediction {
   const notes: string[] = [];
   if (input.surge.profile === 'plan') notes.push("the surge was built from the plan's rates (base, ramp, peak), since flags changed the scenario's");
   const web = webSettings(input, notes);
+  const autoscaler = recommendedAutoscaler(input, web, notes);
   return simulateSurge({
-    phases: input.surge.phases, profile: input.surge.profile, autoscaler: input.autoscaler, web,
+    phases: input.surge.phases, profile: input.surge.profile, autoscaler, web,
     kneePerReplica: input.kneePerReplica, consumer: consumerSettings(input), notes,
   });
 }

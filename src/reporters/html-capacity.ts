@@ -124,7 +124,7 @@ function autoscalerSection(r: CapacityResult): string {
   } else if (hpa && !r.aborted && !r.error && r.settings.listName === undefined) {
     parts.push('<p>No YAML: this capacity.json predates the Deployment and queue names it needs; run scalectl capacity --emit-k8s again.</p>');
   } else if (hpa && !r.aborted && !r.error) {
-    const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(r.settings));
+    const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(r.settings), r.plan.surge?.settings);
     for (const [name, text] of Object.entries(files)) parts.push(`<h3>${esc(name)}</h3><pre><code>${esc(text)}</code></pre>`);
   }
   return parts.join('\n') || '<p>No autoscaler settings: no feasible recommendation.</p>';

@@ -45,6 +45,20 @@ describe('the surge in the capacity reports', () => {
     expect(data.charts.model).toBeDefined();
   });
 
+  it('HTML: the YAML to copy applies what the surge was simulated with; an older capacity.json keeps the older YAML', async () => {
+    const r = await fixture();
+    const older = renderCapacityHtml(r);
+    expect(older).toContain('pollingInterval: 5');
+    expect(older).toContain('periodSeconds: 60');
+    const surge = simulateSurge({ ...input, autoscaler: { ...input.autoscaler, pollingSec: 12, cooldownSec: 90, scaleDownWindowSec: 240 } });
+    r.plan = { ...r.plan, surge };
+    const html = renderCapacityHtml(r);
+    expect(html).toContain('pollingInterval: 12');
+    expect(html).toContain('cooldownPeriod: 90');
+    expect(html).toContain('stabilizationWindowSeconds: 240');
+    expect(html).not.toContain('periodSeconds: 60');
+  });
+
   it('HTML and terminal: a capacity.json without a prediction (older, or no recommendation) says so', async () => {
     const r = await fixture();
     expect(renderCapacityHtml(r)).toContain('No prediction: it needs a recommendation with an HPA plan.');

@@ -3,11 +3,25 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { planHpa, planKeda } from '../analyzers/autoscaler.js';
-import { k8sNamesOf, redisAddressProblem, renderK8s } from './k8s.js';
+import { resolveAutoscalerSettings, type AutoscalerSettings } from '../capacity/autoscaler-settings.js';
+import { planSurgeProfile, predictSurge } from '../capacity/surge-plan.js';
+import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { k8sNamesOf, redisAddressProblem, renderK8s, type RecommendedAutoscalers } from './k8s.js';
 
 const names = { deployment: 'shop', consumerDeployment: 'shop-order-worker', listName: 'bull:orders:wait' };
 const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
 const keda = planKeda({ secondsPerJob: 0.02, acceptableWaitSec: 30, peakJobRate: 150, headroom: 0.25 });
+
+/** What capacity.json's plan.surge.settings holds for `hpa` and `keda`, made by the code that makes it. */
+function recommended(autoscaler: AutoscalerSettings, h = hpa): RecommendedAutoscalers {
+  return predictSurge({
+    hpa: h, keda: { ...keda, secondsPerJob: 0.02, jobsPerIteration: 0.3 }, kneePerReplica: () => 120, cpuAtKneePercent: 85.2,
+    autoscaler, surge: planSurgeProfile({ baseRate: 100, peakRate: 500, rampSec: 60 }, autoscaler), queueWaitSec: 30,
+  }).settings;
+}
+const k8sDefaults = resolveAutoscalerSettings({ reference: false, stack: undefined, env: {} });
+type Hpa = ConstructorParameters<typeof HorizontalPodAutoscaler>[0];
+type So = ConstructorParameters<typeof ScaledObject>[0];
 
 describe('renderK8s', () => {
   it('writes an autoscaling/v2 HPA that kubernetes-models validates, with the planned figures', () => {
@@ -83,6 +97,86 @@ describe('renderK8s', () => {
   it('writes no HPA without a CPU target and no ScaledObject without a time per job', () => {
     const files = renderK8s({ ...hpa, targetUtilizationPercent: null, cpuRequestMillicores: null }, { ...keda, listLengthPerReplica: null }, names);
     expect(files).toEqual({});
+  });
+});
+
+describe('renderK8s with the recommended autoscalers (capacity.json plan.surge.settings)', () => {
+  it('writes the HPA the surge was simulated with: bounds, target, scale-up policies, window, scale-down 100% per 15 s', () => {
+    const settings = recommended(k8sDefaults);
+    const text = renderK8s(hpa, keda, names, settings)['hpa.yaml']!;
+    const model = new HorizontalPodAutoscaler(parse(text) as Hpa);
+    expect(() => model.validate()).not.toThrow();
+    expect(model.spec).toMatchObject({
+      minReplicas: settings.web.minReplicas, maxReplicas: settings.web.maxReplicas,
+      metrics: [{ resource: { target: { averageUtilization: hpa.targetUtilizationPercent } } }],
+    });
+    // The ramp needs fewer pods than Kubernetes' 4 per 15 s: the Pods policy stays at 4, as simulated.
+    expect(hpa.scaleUpPodsPer15s).toBeLessThan(HPA_DEFAULTS.scaleUpPods);
+    expect(model.spec!.behavior).toEqual({
+      scaleUp: {
+        stabilizationWindowSeconds: 0, selectPolicy: 'Max',
+        policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }, { type: 'Pods', value: settings.autoscaler.scaleUpPods, periodSeconds: 15 }],
+      },
+      scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+    });
+    expect(settings.autoscaler.scaleUpPods).toBe(HPA_DEFAULTS.scaleUpPods);
+    expect(text).toContain('# The surge prediction (capacity.json plan.surge) assumed this behavior, an HPA sync every 15 s with a 10% tolerance');
+    expect(text).toContain('pods ready 30 s after they are created.');
+  });
+
+  it('writes the ScaledObject the surge was simulated with: bounds, listLength, polling interval, cooldown', () => {
+    const settings = recommended(k8sDefaults);
+    const model = new ScaledObject(parse(renderK8s(hpa, keda, names, settings)['keda-scaledobject.yaml']!) as So);
+    expect(() => model.validate()).not.toThrow();
+    expect(model.spec).toMatchObject({
+      minReplicaCount: settings.consumer!.minReplicas, maxReplicaCount: settings.consumer!.maxReplicas,
+      pollingInterval: 30, cooldownPeriod: 300,
+      triggers: [{ metadata: { listLength: String(settings.consumer!.listLength) } }],
+    });
+  });
+
+  it('carries every timing from the settings, not from defaults (a reference stack set otherwise)', () => {
+    const stack = resolveAutoscalerSettings({
+      reference: true, env: {},
+      stack: { hpaSync: 10_000, hpaTolerance: 0.05, scaleDownWindow: 120_000, scaleUpPods: 7, scaleUpPercent: 50, scaleUpPeriod: 30_000, podStartup: 5_000, pollingInterval: 7_000, cooldown: 60_000 },
+    });
+    const settings = recommended(stack);
+    const files = renderK8s(hpa, keda, names, settings);
+    const h = new HorizontalPodAutoscaler(parse(files['hpa.yaml']!) as Hpa);
+    expect(h.spec!.behavior).toMatchObject({
+      scaleUp: { policies: [{ type: 'Percent', value: 50, periodSeconds: 30 }, { type: 'Pods', value: 7, periodSeconds: 30 }] },
+      scaleDown: { stabilizationWindowSeconds: 120 },
+    });
+    expect(files['hpa.yaml']).toContain('an HPA sync every 10 s with a 5% tolerance');
+    expect(files['hpa.yaml']).toContain('pods ready 5 s after');
+    const so = new ScaledObject(parse(files['keda-scaledobject.yaml']!) as So);
+    expect(so.spec).toMatchObject({ pollingInterval: 7, cooldownPeriod: 60 });
+  });
+
+  it('writes the raised Pods policy when the ramp needs more than the default', () => {
+    const steep = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 40, baseRate: 100, peakRate: 3000, rampSec: 60, podStartupSec: 0 });
+    const zero = { ...k8sDefaults, podStartupSec: 0 };
+    expect(steep.scaleUpPodsPer15s).toBeGreaterThan(HPA_DEFAULTS.scaleUpPods);
+    const settings = recommended(zero, steep);
+    expect(settings.autoscaler.scaleUpPods).toBe(steep.scaleUpPodsPer15s);
+    const model = new HorizontalPodAutoscaler(parse(renderK8s(steep, keda, names, settings)['hpa.yaml']!) as Hpa);
+    expect(model.spec!.behavior!.scaleUp!.policies).toContainEqual({ type: 'Pods', value: steep.scaleUpPodsPer15s, periodSeconds: 15 });
+  });
+
+  it('without plan.surge (an older capacity.json) writes the manifests as before', () => {
+    const files = renderK8s(hpa, keda, names);
+    const h = new HorizontalPodAutoscaler(parse(files['hpa.yaml']!) as Hpa);
+    expect(h.spec!.behavior).toEqual({
+      scaleUp: {
+        stabilizationWindowSeconds: 0, selectPolicy: 'Max',
+        policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }, { type: 'Pods', value: hpa.scaleUpPodsPer15s, periodSeconds: 15 }],
+      },
+      scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Percent', value: 20, periodSeconds: 60 }] },
+    });
+    expect(files['hpa.yaml']).not.toContain('surge prediction');
+    const so = new ScaledObject(parse(files['keda-scaledobject.yaml']!) as So);
+    expect(so.spec).toMatchObject({ minReplicaCount: 1, maxReplicaCount: keda.replicas, pollingInterval: 5, cooldownPeriod: 300 });
+    expect(renderK8s(hpa, keda, names, null)).toEqual(files);
   });
 });
 

@@ -1,6 +1,10 @@
 import { stringify } from 'yaml';
 import type { HpaPlan, KedaPlan } from '../analyzers/autoscaler.js';
-import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
+import type { SurgePrediction } from '../capacity/surge-types.js';
+import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/autoscale-rules.js';
+
+/** The autoscalers the surge was simulated with (capacity.json `plan.surge.settings`): what the manifests apply. */
+export type RecommendedAutoscalers = SurgePrediction['settings'];
 
 export interface K8sNames {
   /** The Deployment the HPA scales (the HTTP service). */
@@ -42,43 +46,83 @@ export function redisAddressProblem(v: string): string | undefined {
   return undefined;
 }
 
-/** An autoscaling/v2 HorizontalPodAutoscaler on CPU, its behavior set for the surge. */
-export function hpaManifest(plan: HpaPlan, names: K8sNames): Record<string, unknown> {
+/**
+ * `behavior` as the surge simulation assumed it: the recommended scale-up
+ * policies and scale-down window, and scale-down at Kubernetes' default
+ * 100% per 15 s (HPA_DEFAULTS), the rule the simulation and the reference
+ * stack's controller run, so that the prediction describes what is applied.
+ */
+function recommendedBehavior(a: RecommendedAutoscalers['autoscaler']): Record<string, unknown> {
+  return {
+    scaleUp: {
+      stabilizationWindowSeconds: 0,
+      selectPolicy: 'Max',
+      policies: [
+        { type: 'Percent', value: a.scaleUpPercent, periodSeconds: a.scaleUpPeriodSec },
+        { type: 'Pods', value: a.scaleUpPods, periodSeconds: a.scaleUpPeriodSec },
+      ],
+    },
+    scaleDown: {
+      stabilizationWindowSeconds: a.scaleDownWindowSec,
+      selectPolicy: 'Max',
+      policies: [{ type: 'Percent', value: HPA_DEFAULTS.scaleDownPercent, periodSeconds: HPA_DEFAULTS.scaleDownPeriodSec }],
+    },
+  };
+}
+
+/** `behavior` for a capacity.json written before `plan.surge`: as scalectl wrote it then (no simulation to agree with). */
+const legacyBehavior = (plan: HpaPlan): Record<string, unknown> => ({
+  // A surge must not wait: act on the first sync, by whichever policy adds more.
+  scaleUp: {
+    stabilizationWindowSeconds: 0,
+    selectPolicy: 'Max',
+    policies: [
+      { type: 'Percent', value: 100, periodSeconds: HPA_DEFAULTS.scaleUpPeriodSec },
+      { type: 'Pods', value: plan.scaleUpPodsPer15s, periodSeconds: HPA_DEFAULTS.scaleUpPeriodSec },
+    ],
+  },
+  // A flash sale comes in waves: give replicas back slowly.
+  scaleDown: {
+    stabilizationWindowSeconds: 300,
+    selectPolicy: 'Min',
+    policies: [{ type: 'Percent', value: 20, periodSeconds: 60 }],
+  },
+});
+
+/**
+ * An autoscaling/v2 HorizontalPodAutoscaler on CPU: with `recommended`, the
+ * bounds, target and behavior the surge was simulated with.
+ */
+export function hpaManifest(plan: HpaPlan, names: K8sNames, recommended?: RecommendedAutoscalers | null): Record<string, unknown> {
+  const web = recommended?.web;
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata: { name: names.deployment, ...(names.namespace ? { namespace: names.namespace } : {}) },
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: names.deployment },
-      minReplicas: plan.minReplicas,
-      maxReplicas: plan.maxReplicas,
+      minReplicas: web?.minReplicas ?? plan.minReplicas,
+      maxReplicas: web?.maxReplicas ?? plan.maxReplicas,
       metrics: [{
         type: 'Resource',
-        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: plan.targetUtilizationPercent } },
+        // The simulated target is the percent over 100 (rounded back: 0.63 × 100 is 63.00000000000001).
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: web ? Math.round(web.targetUtilization * 100) : plan.targetUtilizationPercent } },
       }],
-      behavior: {
-        // A surge must not wait: act on the first sync, by whichever policy adds more.
-        scaleUp: {
-          stabilizationWindowSeconds: 0,
-          selectPolicy: 'Max',
-          policies: [
-            { type: 'Percent', value: 100, periodSeconds: HPA_DEFAULTS.scaleUpPeriodSec },
-            { type: 'Pods', value: plan.scaleUpPodsPer15s, periodSeconds: HPA_DEFAULTS.scaleUpPeriodSec },
-          ],
-        },
-        // A flash sale comes in waves: give replicas back slowly.
-        scaleDown: {
-          stabilizationWindowSeconds: 300,
-          selectPolicy: 'Min',
-          policies: [{ type: 'Percent', value: 20, periodSeconds: 60 }],
-        },
-      },
+      behavior: recommended ? recommendedBehavior(recommended.autoscaler) : legacyBehavior(plan),
     },
   };
 }
 
-/** A KEDA ScaledObject with a redis trigger on the BullMQ waiting list. */
-export function kedaManifest(plan: KedaPlan, names: K8sNames, minReplicas: number): Record<string, unknown> {
+/**
+ * A KEDA ScaledObject with a redis trigger on the BullMQ waiting list: with
+ * `recommended`, the bounds, listLength, polling interval and cooldown the
+ * surge was simulated with.
+ */
+export function kedaManifest(plan: KedaPlan, names: K8sNames, recommended?: RecommendedAutoscalers | null): Record<string, unknown> {
+  const c = recommended?.consumer;
+  const a = recommended?.autoscaler;
+  // Before plan.surge: one consumer at least, polled every 5 s.
+  const minReplicas = c?.minReplicas ?? 1;
   return {
     apiVersion: 'keda.sh/v1alpha1',
     kind: 'ScaledObject',
@@ -86,25 +130,35 @@ export function kedaManifest(plan: KedaPlan, names: K8sNames, minReplicas: numbe
     spec: {
       scaleTargetRef: { name: names.consumerDeployment },
       minReplicaCount: minReplicas,
-      maxReplicaCount: Math.max(minReplicas, plan.replicas ?? minReplicas),
-      pollingInterval: 5,
-      cooldownPeriod: 300,
+      maxReplicaCount: c?.maxReplicas ?? Math.max(minReplicas, plan.replicas ?? minReplicas),
+      pollingInterval: a ? a.pollingSec : 5,
+      cooldownPeriod: a ? a.cooldownSec : KEDA_DEFAULTS.cooldownSec,
       triggers: [{
         type: 'redis',
         metadata: {
           // Without a given address, KEDA reads host:port from this variable of the scaled container.
           ...(names.redisAddress !== undefined ? { address: names.redisAddress } : { addressFromEnv: 'REDIS_ADDRESS' }),
           listName: names.listName,
-          listLength: String(plan.listLengthPerReplica ?? 1),
+          listLength: String(c?.listLength ?? plan.listLengthPerReplica ?? 1),
         },
       }],
     },
   };
 }
 
-/** What hpa.yaml must say before the manifest: the CPU request to set, and a pinned count said plainly. */
-function hpaComments(hpa: HpaPlan, names: K8sNames): string {
+/**
+ * What the surge prediction assumed that no field of the HPA carries: the
+ * sync period and tolerance are kube-controller-manager flags, the start-up
+ * is the pods' own.
+ */
+const assumedByPrediction = (a: RecommendedAutoscalers['autoscaler']): string =>
+  `# The surge prediction (capacity.json plan.surge) assumed this behavior, an HPA sync every ${a.syncSec} s with a ${Math.round(a.tolerance * 100)}% tolerance ` +
+  `(kube-controller-manager's --horizontal-pod-autoscaler-sync-period and --horizontal-pod-autoscaler-tolerance) and pods ready ${a.podStartupSec} s after they are created.\n`;
+
+/** What hpa.yaml must say before the manifest: the CPU request to set, what the prediction assumed, and a pinned count said plainly. */
+function hpaComments(hpa: HpaPlan, names: K8sNames, recommended: RecommendedAutoscalers | null): string {
   let text = `# Utilization is of the CPU request: give the ${names.deployment} container resources.requests.cpu: ${hpa.cpuRequestMillicores}m\n`;
+  if (recommended) text += assumedByPrediction(recommended.autoscaler);
   if (hpa.pinned) {
     const n = hpa.maxReplicas;
     const counts = n >= 3 ? `${Math.ceil(n / 3)},${Math.ceil((2 * n) / 3)},${n}` : '1,2,3';
@@ -124,16 +178,20 @@ const kedaComments = (names: K8sNames): string => (names.listConfirmed === false
 /**
  * The manifests as YAML files, by file name: the HPA only when a CPU target
  * can react to the surge in time and CPU was measured at the knee, the
- * ScaledObject only when the queue was sized.
+ * ScaledObject only when the queue was sized. `recommended` is capacity.json's
+ * `plan.surge.settings`: the manifests then apply what the surge was
+ * simulated with; without it (a capacity.json written before `plan.surge`)
+ * they are written as scalectl wrote them then.
  */
-export function renderK8s(hpa: HpaPlan, keda: KedaPlan, names: K8sNames): Record<string, string> {
+export function renderK8s(hpa: HpaPlan, keda: KedaPlan, names: K8sNames, recommended?: RecommendedAutoscalers | null): Record<string, string> {
   const files: Record<string, string> = {};
+  const settings = recommended ?? null;
   // `feasible` is absent from capacity.json files written before it existed: only an explicit false withholds the HPA.
   if (hpa.feasible !== false && hpa.targetUtilizationPercent !== null) {
-    files['hpa.yaml'] = header(`HorizontalPodAutoscaler for ${names.deployment}`) + hpaComments(hpa, names) + stringify(hpaManifest(hpa, names));
+    files['hpa.yaml'] = header(`HorizontalPodAutoscaler for ${names.deployment}`) + hpaComments(hpa, names, settings) + stringify(hpaManifest(hpa, names, settings));
   }
   if (keda.listLengthPerReplica !== null) {
-    files['keda-scaledobject.yaml'] = header(`KEDA ScaledObject for the queue consumers (${names.listName})`) + kedaComments(names) + stringify(kedaManifest(keda, names, 1));
+    files['keda-scaledobject.yaml'] = header(`KEDA ScaledObject for the queue consumers (${names.listName})`) + kedaComments(names) + stringify(kedaManifest(keda, names, settings));
   }
   return files;
 }

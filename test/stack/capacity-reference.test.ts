@@ -91,6 +91,11 @@ describe('scalectl capacity against the reference stack', () => {
     expect(surge.seconds[0]!.rate).toBe(20);
     expect(Math.max(...surge.seconds.map((x) => x.rate))).toBe(100);
     expect(surge.settings.consumer).toMatchObject({ listLength: 1500, secondsPerJob: 0.02 });
+    // The manifests apply what was simulated.
+    const a = surge.settings.autoscaler;
+    expect(hpaDoc.spec!.behavior!.scaleUp!.policies).toContainEqual({ type: 'Pods', value: a.scaleUpPods, periodSeconds: a.scaleUpPeriodSec });
+    expect(hpaDoc.spec!.behavior!.scaleDown!.stabilizationWindowSeconds).toBe(a.scaleDownWindowSec);
+    expect(so.spec).toMatchObject({ pollingInterval: a.pollingSec, cooldownPeriod: a.cooldownSec, minReplicaCount: surge.settings.consumer!.minReplicas });
     expect(r.stdout).toContain(surge.sentence);
     expect(html).toContain('<section id="surge">');
   }, 290_000);
