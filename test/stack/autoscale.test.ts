@@ -1,5 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/analyzers/run-result.js';
+import { runCli } from '../helpers/cli.js';
+import { tempFiles } from '../helpers/temp-folders.js';
 import { createDb, type Db } from '../../src/stack/db.js';
 import { dropRunData, eventually, http, PG_URL, REDIS_URL, startStackProcess, uniqueName, type StackProcess } from '../helpers/shop.js';
 
@@ -69,12 +74,38 @@ function keepAliveLoad(url: string, loops: number) {
   return { pids, ok: () => ok, stop: async () => { stopped = true; await done; await pool.close(); } };
 }
 
+/** A `scalectl run` against the stack, its telemetry scraped from the stack's /metrics with the default mapping (replicas included). */
+async function scalectlRun(url: string, seconds: number): Promise<{ code: number; result: RunResult }> {
+  const dir = await tempFiles({ 's.yaml': `
+name: autoscale-watch
+target: ${url}
+phases:
+  - { duration: ${seconds}s, arrivalRate: 40 }
+flows:
+  - name: read
+    steps:
+      - get: /api/products?page={{ randomInt(1, 5) }}
+telemetry: { prometheus: ${url}/metrics, drainTimeout: 0 }
+` });
+  const r = await runCli(['run', 's.yaml', '--out', 'r.json', '--no-progress'], { cwd: dir });
+  if (r.stderr.includes('internal error')) throw new Error(r.stderr);
+  return { code: r.code, result: JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult };
+}
+
+/** When (epoch ms) the primary last logged a line matching `msg`. */
+function loggedAt(s: StackProcess, msg: RegExp): number | undefined {
+  const line = s.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { time: number; msg: string }).findLast((l) => msg.test(l.msg));
+  return line?.time;
+}
+
 describe('stack up --autoscale on', () => {
-  it('scales web workers 1 → 2 on CPU (the new one starting for podStartup, then given keep-alive clients), and back to 1 after the window', async () => {
+  it('scales web workers 1 → 2 on CPU (the new one starting for podStartup, then given keep-alive clients), and back to 1 after the window; a run records it', async () => {
     // 100 millicores requested and a 50% target: an idle worker uses about a fifth of that, one under load several times it.
     stack = await startStackProcess([...LAPTOP, '--workers', '1', '--max-workers', '2', '--cpu-request', '100', '--cpu-target', '50', '--pod-startup', '2s']);
     const url = stack.url;
     const load = keepAliveLoad(url, 8);
+    // A scalectl run watches the same stack while it scales: its replica series must tell the same story as the stack.
+    const run = scalectlRun(url, 20);
     try {
       await eventually(async () => load.pids.size === 1, 10_000, 'load running');
       const [first] = [...load.pids];
@@ -87,8 +118,18 @@ describe('stack up --autoscale on', () => {
       expect(m.get('shop_scaling_events_total{role="web",direction="up"}')).toBe(1);
       expect(m.get('shop_workers')).toBe(2);
       expect(m.get('shop_autoscaler_observed{role="web"}')).toBeGreaterThan(50);
+      const { result } = await run;
+      const series = result.timeseries.filter((p) => p.replicas).map((p) => p.replicas!.web);
+      expect(series[0]).toBe(1);
+      expect(series.at(-1)).toBe(2);
+      const up = (result.telemetry as { replicas?: { events: { t: number; role: string; from: number; to: number }[] } }).replicas!.events.find((e) => e.role === 'web' && e.to === 2);
+      // The run saw the second worker ready within two scrapes (1 s apart) of the moment the stack logged it ready.
+      const readyAt = loggedAt(stack, /^web worker \d+ ready$/)!;
+      expect(Math.abs(up!.t - (readyAt - Date.parse(result.startedAt)) / 1000)).toBeLessThanOrEqual(2.5);
+      expect(result.telemetry).toMatchObject({ replicas: { roles: { web: { min: 1, max: 2, final: 2 }, consumer: { min: 1, max: 1, final: 1 } } } });
     } finally {
       await load.stop();
+      await run.catch(() => undefined);
     }
     expect(load.ok()).toBeGreaterThan(0);
     // Watched in the log, not /metrics: scraping every 50 ms would itself keep a 100 m worker busy.
