@@ -19,10 +19,14 @@ export interface ScaledTarget {
 /** A resize that failed (exit 7); URLs in the message (the ready URL, the command and its output) have their credentials masked. */
 const failed = (message: string): UserError => new UserError(maskCredentials(message), ExitCode.stackFailed);
 
-/** The reference stack with `replicas` workers: a fresh stack (new database) for each count. */
+/**
+ * The reference stack with `replicas` workers: a fresh stack (new database)
+ * for each count. Its autoscalers stay off while a knee is measured (a count
+ * that changed under the load would measure nothing); `--verify` turns them on.
+ */
 export async function scaleReference(stack: Record<string, unknown> | undefined, replicas: number, env: Readonly<Record<string, string | undefined>>): Promise<ScaledTarget> {
   try {
-    return await startReferenceTarget({ ...stack, workers: replicas }, env);
+    return await startReferenceTarget({ ...stack, workers: replicas, autoscale: false }, env);
   } catch (err) {
     throw failed(`the reference stack could not start with ${replicas} workers: ${err instanceof Error ? err.message : String(err)}`);
   }
