@@ -61,11 +61,11 @@ export function simulateSurge(input: SurgeInput): SurgePrediction {
   const closed = input.phases.findIndex((p) => p.kind === 'closed');
   if (closed >= 0) {
     return {
-      applies: false, profile: input.profile, settings, seconds: [], scaleEvents: [], breaches: [], advice: null, notes,
+      applies: false, profile: input.profile, phases: [...input.phases], settings, seconds: [], scaleEvents: [], breaches: [], advice: null, notes,
       sentence: `the surge prediction does not apply: phase ${closed + 1} is closed-model (vus), whose arrival rate depends on the service's latency`,
     };
   }
   const timeline = runSurgeTimeline(input);
   const advice = timeline.breaches.some((b) => b.role === 'web') ? surgeAdvice(input) : null;
-  return { applies: true, profile: input.profile, settings, ...timeline, advice, sentence: surgeSentence(input, timeline, advice), notes };
+  return { applies: true, profile: input.profile, phases: [...input.phases], settings, ...timeline, advice, sentence: surgeSentence(input, timeline, advice), notes };
 }

@@ -105,6 +105,8 @@ export interface SurgePrediction {
   /** False when a closed-model phase makes the arrival rate unknowable (then `seconds` is empty). */
   applies: boolean;
   profile: SurgeInput['profile'];
+  /** The surge simulated, phase by phase: what `capacity --verify` replays. */
+  phases: SurgePhase[];
   settings: { autoscaler: AutoscalerSettings; web: WebSurgeSettings; consumer: ConsumerSurgeSettings | null };
   seconds: SurgeSecond[];
   scaleEvents: ScaleEvent[];

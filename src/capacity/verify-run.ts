@@ -8,6 +8,8 @@ import { ExitCode, UserError } from '../exit-codes.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { formatDuration } from '../scenarios/duration.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import type { Phase } from '../scenarios/schema.js';
+import type { SurgePrediction } from './surge-types.js';
 import { printable } from '../scenarios/printable.js';
 import { schedulePhases } from '../scenarios/schedule.js';
 import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
@@ -39,12 +41,18 @@ export interface VerifyContext {
   readyTimeoutMs: number;
 }
 
-/** The scenario as written (every phase), judged by the SLOs besides (or instead of) its own thresholds. */
-function withSlos(ctx: VerifyContext): LoadedScenario {
+/**
+ * The surge the prediction simulated, as phases to replay: the scenario's own
+ * phases, or (when flags changed the rates) the surge built from the plan's;
+ * judged by the SLOs besides (or instead of) the scenario's thresholds.
+ */
+function replayed(ctx: VerifyContext, surge: SurgePrediction): LoadedScenario {
   const { scenario } = ctx.loaded;
+  const phases: Phase[] = surge.profile === 'scenario' || !surge.phases?.length ? scenario.phases : surge.phases.flatMap((p, i) => (p.kind === 'open'
+    ? [{ kind: 'arrivalRate' as const, name: `surge ${i + 1}`, durationMs: Math.round(p.durationSec * 1000), arrivalRate: p.fromRate, rampTo: p.toRate }] : []));
   return {
     ...ctx.loaded,
-    scenario: { ...scenario, thresholds: [...(ctx.scenarioThresholds ? scenario.thresholds : []), ...ctx.slos.map((text) => ({ text, at: ['--slo'] }))] },
+    scenario: { ...scenario, phases, thresholds: [...(ctx.scenarioThresholds ? scenario.thresholds : []), ...ctx.slos.map((text) => ({ text, at: ['--slo'] }))] },
   };
 }
 
@@ -111,7 +119,7 @@ export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: s
     if (target.logFile) ctx.say(`  ready at ${printable(target.url)} (logs: ${printable(target.logFile)})`);
     const unreachable = await probeTarget(target.url);
     if (unreachable) throw new UserError(`target ${maskCredentials(target.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
-    const loaded = withSlos(ctx);
+    const loaded = replayed(ctx, plan.surge!);
     const expressions = loaded.scenario.thresholds.map((th) => th.text);
     const criteria = tailCriteria(expressions);
     const limitsMs = [...new Set(criteria.filter((c) => c.kind === 'latency' && c.scope === undefined).map((c) => c.limitMs))];
