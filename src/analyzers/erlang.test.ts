@@ -4,18 +4,7 @@ import {
   erlangB, erlangC, queueMetrics, responseWithin, serversForLatency, serversForServiceLevel,
   sumOfExponentialsExceeds, waitWithin, formatPercentile,
 } from './erlang.js';
-
-/** Mulberry32: a small seeded PRNG, so the simulation below is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../test/helpers/seeded-random.js';
 
 /**
  * An independent check: a FIFO M/M/c queue simulated customer by customer

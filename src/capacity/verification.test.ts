@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { SecondCounts, TailCriterion } from './step-verdict.js';
+import { mulberry32 as rng } from '../../test/helpers/seeded-random.js';
 import { compareScaling, sloBreaches, verifySurge, type ObservedRun, type PredictionView } from './verification.js';
 
 const p99 = (limitMs: number): TailCriterion => ({ expression: `p99 < ${limitMs}ms`, scope: undefined, kind: 'latency', limitMs, allowed: 0.01, strict: true });
 const errors: TailCriterion = { expression: 'error_rate < 1%', scope: undefined, kind: 'errors', limitMs: 0, allowed: 0.01, strict: true };
-
-/** A deterministic generator (mulberry32), so the noise is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` seconds of `perSec` answers, each slower than 500 ms with probability share(t). */
 function seconds(n: number, perSec: number, share: (t: number) => number, random: () => number): SecondCounts[] {

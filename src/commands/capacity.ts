@@ -4,15 +4,15 @@ import { baseRateOf, buildCapacityResult, firstRateOf, rampSecOf, type CapacityR
 import { runCapacity, type CapacityRunOutcome } from '../capacity/capacity-run.js';
 import { round } from '../analyzers/numbers.js';
 import { ExitCode, inputError, usageError } from '../exit-codes.js';
-import { dataFilesOf, OutputFiles } from './output-files.js';
+import { OutputFiles } from './output-files.js';
+import { loadCommandScenario } from './command-scenario.js';
 import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary, renderVerification } from '../reporters/capacity-terminal.js';
 import { k8sNamesOf, renderK8s } from '../reporters/k8s.js';
 import { renderCapacityHtml } from '../reporters/html-capacity.js';
 import { formatDuration } from '../scenarios/duration.js';
-import { loadScenario, type LoadedScenario } from '../scenarios/load-scenario.js';
-import { formatIssue } from '../scenarios/scenario-issue.js';
+import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
 import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from './capacity-options.js';
@@ -140,13 +140,8 @@ async function verifyPlan(result: CapacityResult, s: CapacitySettings, loaded: L
 export async function capacityCommand(file: string, flags: CapacityFlags, io: CommandIO): Promise<number> {
   const s = parseCapacityOptions(flags);
   const outputs = await OutputFiles.check({ '--out': s.out, '--html': s.html }, io, [file, ...(s.planFile ? [s.planFile] : [])]);
-  const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
-  if (!loadedResult.ok) {
-    for (const issue of loadedResult.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');
-    return ExitCode.invalidInput;
-  }
-  const loaded = { ...loadedResult.loaded, file };
-  await outputs.refuseInputs(dataFilesOf(loaded.scenario, resolve(io.cwd, file)), 'a data file of the scenario');
+  const loaded = await loadCommandScenario(file, io, outputs);
+  if (!loaded) return ExitCode.invalidInput;
   const say = (line: string): void => void io.stderr.write(line + '\n');
   const source = s.planFile ? await savedPlan(s, loaded, io, outputs, say) : await measurePlan(file, s, loaded, io, outputs, say);
   let result = source.result;

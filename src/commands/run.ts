@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { dataFilesOf, OutputFiles } from './output-files.js';
+import { OutputFiles } from './output-files.js';
+import { loadCommandScenario } from './command-scenario.js';
 import { hostInfo } from './host-info.js';
 import { buildRunResult } from '../analyzers/run-result.js';
 import { defaultThresholdsFor } from '../analyzers/thresholds.js';
@@ -13,8 +13,6 @@ import { renderSummaryMarkdown } from '../reporters/markdown.js';
 import { renderRunHtml } from '../reporters/html.js';
 import { Progress } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
-import { loadScenario } from '../scenarios/load-scenario.js';
-import { formatIssue } from '../scenarios/scenario-issue.js';
 import { schedulePhases } from '../scenarios/schedule.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { formatDuration } from '../scenarios/duration.js';
@@ -54,13 +52,8 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
   if (targetProblem) throw usageError(`--target ${maskCredentials(opts.target!)}: ${targetProblem}`);
 
-  const loadedResult = await loadScenario(resolve(io.cwd, file), io.env);
-  if (!loadedResult.ok) {
-    for (const issue of loadedResult.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');
-    return ExitCode.invalidInput;
-  }
-  const loaded = { ...loadedResult.loaded, file };
-  await outputs.refuseInputs(dataFilesOf(loaded.scenario, resolve(io.cwd, file)), 'a data file of the scenario');
+  const loaded = await loadCommandScenario(file, io, outputs);
+  if (!loaded) return ExitCode.invalidInput;
   const err = colorsFor(io.stderr, io.env);
   let stack: ReferenceTarget | undefined;
   let target = opts.target ?? loaded.scenario.target;
