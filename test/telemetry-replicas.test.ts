@@ -51,6 +51,7 @@ flows: [{ name: f, steps: [{ get: /work }] }]
 telemetry:
   prometheus: ${base}/metrics
   interval: 200ms
+  timeout: 5s
   drainTimeout: 30s
   metrics:
     queueWaiting: { name: shop_queue_jobs, labels: { state: waiting } }

@@ -53,8 +53,10 @@ function exposition(v: { hits: number; misses: number; waiting: number; active: 
     'shop_replicas{role="web",state="ready"} 2',
     'shop_replicas{role="web",state="starting"} 1',
     'shop_replicas{role="consumer",state="ready"} 1',
-    `shop_worker_event_loop_lag_seconds{worker="1",quantile="0.99"} 0.002`,
-    `shop_worker_event_loop_lag_seconds{worker="2",quantile="0.99"} 0.004`,
+    `shop_worker_event_loop_lag_seconds{role="web",worker="1",quantile="0.99"} 0.002`,
+    `shop_worker_event_loop_lag_seconds{role="web",worker="2",quantile="0.99"} 0.004`,
+    // A consumer blocked by its jobs: not a web worker's lag.
+    `shop_worker_event_loop_lag_seconds{role="consumer",worker="3",quantile="0.99"} 0.9`,
   ].join('\n') + '\n';
 }
 

@@ -31,7 +31,8 @@ const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** 
 /** Ready replicas per role in one scrape's `replicas` series: the sum of each `by` group. */
 export function replicaCounts(series: readonly SeriesValue[] | undefined): ReplicaCounts | undefined {
   if (!series) return undefined;
-  const out: ReplicaCounts = {};
+  // No prototype: a role may be named anything a label can hold ("constructor" is a valid deployment name).
+  const out: ReplicaCounts = Object.create(null) as ReplicaCounts;
   for (const s of series) {
     const role = s.group === '' ? ALL_REPLICAS : s.group;
     out[role] = (out[role] ?? 0) + s.value;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SecondCounts, TailCriterion } from './step-verdict.js';
 import { mulberry32 as rng } from '../../test/helpers/seeded-random.js';
 import { compareScaling, sloBreaches, verifySurge, type ObservedRun, type PredictionView } from './verification.js';
+import { roleNamer } from './verify-run.js';
 
 const p99 = (limitMs: number): TailCriterion => ({ expression: `p99 < ${limitMs}ms`, scope: undefined, kind: 'latency', limitMs, allowed: 0.01, strict: true });
 const errors: TailCriterion = { expression: 'error_rate < 1%', scope: undefined, kind: 'errors', limitMs: 0, allowed: 0.01, strict: true };
@@ -106,5 +107,17 @@ describe('verifySurge', () => {
   it('a scale-up seen more than a sync period after the prediction is flagged', () => {
     const late = observed({ replicaEvents: [{ role: 'web', t: 50, from: 1, to: 2 }] });
     expect(verifySurge(prediction, late, [p99(500)]).firstScaleUp?.withinSyncPeriod).toBe(false);
+  });
+});
+
+describe('roles of a Kubernetes target', () => {
+  it('reads the Deployments named for web and consumer as those roles', () => {
+    const role = roleNamer({ web: 'shop', consumer: 'shop-order-worker' });
+    expect(['shop', 'shop-order-worker', 'web', 'redis'].map(role)).toEqual(['web', 'consumer', 'web', 'redis']);
+  });
+
+  it('warns when the replicas seen name neither role, instead of reporting the scale-up as never seen in silence', () => {
+    const v = verifySurge(prediction, observed({ timeline: [{ t: 0, achievedRps: 40, p99: 12, replicas: { 'shop-web': 1 } }], replicaEvents: [{ role: 'shop-web', t: 33, from: 1, to: 2 }] }), [p99(500)]);
+    expect(v.warnings.join('\n')).toMatch(/none of them the web or consumer role the prediction has: give --deployment and --consumer-deployment/);
   });
 });

@@ -187,6 +187,10 @@ function summarize(v: Omit<Verification, 'summary'>): string {
 export function verifySurge(prediction: PredictionView, observed: ObservedRun, criteria: readonly TailCriterion[]): Verification {
   const warnings: string[] = [];
   if (!observed.sawReplicas) warnings.push("the target's telemetry showed no replica counts (the replicas signal): observed scaling times are unknown");
+  const roles = new Set(observed.timeline.flatMap((p) => Object.keys(p.replicas ?? {})));
+  if (observed.sawReplicas && roles.size > 0 && !roles.has('web') && !roles.has('consumer')) {
+    warnings.push(`the replicas seen are of ${[...roles].join(', ')}, none of them the web or consumer role the prediction has: give --deployment and --consumer-deployment the names the telemetry uses`);
+  }
   const judgedPerWindow = criteria.filter((c) => c.scope === undefined);
   if (judgedPerWindow.length < criteria.length) warnings.push(`${plural(criteria.length - judgedPerWindow.length, 'SLO')} of an endpoint or flow ${criteria.length - judgedPerWindow.length === 1 ? 'is' : 'are'} judged on the whole replay only (the seconds are counted for the whole run)`);
   if (observed.seconds.length < VERIFY_WINDOW_SEC) warnings.push(`the replay lasted under ${VERIFY_WINDOW_SEC} s: no window to judge`);

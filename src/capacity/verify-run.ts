@@ -39,6 +39,8 @@ export interface VerifyContext {
   applyCmd?: string;
   readyUrl?: string;
   readyTimeoutMs: number;
+  /** The Deployments whose replicas are the prediction's `web` and `consumer` (a Kubernetes target's telemetry names deployments). */
+  deployments: { web: string; consumer: string };
 }
 
 /**
@@ -68,15 +70,22 @@ export function predictionView(plan: CapacityPlan): PredictionView {
   };
 }
 
-/** What the replay saw, from its RunResult and its seconds. */
-function observedFrom(result: RunResult, seconds: readonly SecondCounts[], sloExpressions: readonly string[]): ObservedRun {
+/** The prediction's role for an observed one: the reference stack's own names, or the Deployments named for web and consumer. */
+export function roleNamer(deployments: VerifyContext['deployments']): (role: string) => string {
+  return (role) => (role === deployments.web ? 'web' : role === deployments.consumer ? 'consumer' : role);
+}
+
+/** What the replay saw, from its RunResult and its seconds, roles named as the prediction names them. */
+function observedFrom(result: RunResult, seconds: readonly SecondCounts[], sloExpressions: readonly string[], deployments: VerifyContext['deployments']): ObservedRun {
   const t = result.telemetry;
   const replicas = 'replicas' in t ? t.replicas : null;
+  const role = roleNamer(deployments);
+  const renamed = (counts: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(counts).map(([k, n]) => [role(k), n]));
   return {
     aborted: result.aborted,
-    timeline: result.timeseries.map((p) => ({ t: p.t, achievedRps: p.achievedRps, p99: p.p99, ...(p.replicas ? { replicas: p.replicas } : {}) })),
+    timeline: result.timeseries.map((p) => ({ t: p.t, achievedRps: p.achievedRps, p99: p.p99, ...(p.replicas ? { replicas: renamed(p.replicas) } : {}) })),
     seconds,
-    replicaEvents: replicas?.events ?? [],
+    replicaEvents: (replicas?.events ?? []).map((e) => ({ ...e, role: role(e.role) })),
     sawReplicas: replicas !== null && replicas !== undefined,
     thresholds: result.thresholds.filter((th) => sloExpressions.includes(th.expression)),
     queue: 'queueDepth' in t ? { maxDepth: t.queueDepth?.max ?? null, drainSec: t.queueDrainTimeSec ?? null } : null,
@@ -102,7 +111,7 @@ function progressLine(ctx: VerifyContext, collector: TelemetryCollector | undefi
   return (point) => {
     if ((point.t + 1) % 10 !== 0) return;
     const live = collector ? liveTelemetry(collector.recent()) : undefined;
-    const replicas = live?.replicas ? ' · ' + Object.entries(live.replicas).map(([role, n]) => `${role} ${n}`).join(' · ') : '';
+    const replicas = live?.replicas ? ' · ' + Object.entries(live.replicas).map(([role, n]) => `${printable(role)} ${n}`).join(' · ') : '';
     ctx.say(`  ${point.t + 1} s: ${point.achievedRps} it/s, p99 ${formatDuration(point.p99)}, ${point.errors} errors${replicas}`);
   };
 }
@@ -138,7 +147,7 @@ export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: s
       },
     }, telemetryPlan && collector ? { plan: telemetryPlan, collector } : undefined, (line) => ctx.say(`  ${printable(line)}`));
     const result = buildRunResult(loaded, data, { target: target.url, cores: ctx.cores, telemetry });
-    const verification = verifySurge(predictionView(plan), observedFrom(result, seconds, expressions), criteria);
+    const verification = verifySurge(predictionView(plan), observedFrom(result, seconds, expressions, ctx.deployments), criteria);
     return { verification, result };
   } finally {
     await target.stop();

@@ -132,6 +132,7 @@ async function verifyPlan(result: CapacityResult, s: CapacitySettings, loaded: L
     loaded, reference, shop: loaded.scenario.target === 'reference', env: io.env, cwd: io.cwd, signal: io.signal, say, cores: availableParallelism(),
     workers: s.workers, slos: result.settings.slos, scenarioThresholds: result.settings.scenarioThresholds,
     applyCmd: s.applyCmd, readyUrl: s.readyUrl, readyTimeoutMs: s.readyTimeoutMs,
+    deployments: { web: result.settings.deployment, consumer: result.settings.consumerDeployment },
   }, result.plan, s.target ?? loaded.scenario.target);
   return { ...result, aborted: result.aborted || io.signal.aborted, verification };
 }

@@ -130,6 +130,6 @@ export const REFERENCE_SIGNALS: Record<SignalName, Signal> = {
   jobsCompleted: { name: 'shop_orders', labels: { status: 'done' } },
   // Order consumers run in processes of their own and report CPU too; CPU per worker is about the web tier an HPA scales.
   cpuSeconds: { name: 'shop_worker_cpu_seconds_total', labels: { role: 'web' }, by: 'worker' },
-  eventLoopLag: { name: 'shop_worker_event_loop_lag_seconds', labels: { quantile: '0.99' }, by: 'worker' },
+  eventLoopLag: { name: 'shop_worker_event_loop_lag_seconds', labels: { quantile: '0.99', role: 'web' }, by: 'worker' },
   replicas: { name: 'shop_replicas', labels: { state: 'ready' }, by: 'role' },
 };
