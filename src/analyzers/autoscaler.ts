@@ -2,7 +2,7 @@ import { plural } from './numbers.js';
 import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
 
 /** Targets below this are not worth autoscaling on CPU: pre-scale instead. */
-const MIN_USEFUL_TARGET = 0.3;
+export const MIN_USEFUL_TARGET = 0.3;
 
 export interface HpaInput {
   /** Throughput one replica sustains at its knee when m replicas run (the model's X(m) / m), iterations per second. */

@@ -114,7 +114,7 @@ export async function scaleExternal(opts: {
  * Web workers and consumers start at their minimum. Durations in ms, as a
  * validated `stack:` block holds them.
  */
-export function autoscaledStackSettings(stack: Record<string, unknown> | undefined, surge: SurgePrediction): Record<string, unknown> {
+export function autoscaledStackSettings(stack: Record<string, unknown> | undefined, surge: SurgePrediction, consumers?: number): Record<string, unknown> {
   const { autoscaler: a, web, consumer } = surge.settings;
   const settings: Record<string, unknown> = {
     ...stack, autoscale: true,
@@ -127,14 +127,17 @@ export function autoscaledStackSettings(stack: Record<string, unknown> | undefin
   if (web.cpuRequestMillicores !== null) settings.cpuRequest = web.cpuRequestMillicores;
   if (consumer) {
     Object.assign(settings, { consumers: consumer.minReplicas, minConsumers: consumer.minReplicas, maxConsumers: consumer.maxReplicas, backlogTarget: consumer.listLength });
+  } else if (consumers !== undefined) {
+    // The queue was not sized, so no consumer scaling was simulated: they stay at the count measured with.
+    Object.assign(settings, { consumers, minConsumers: consumers, maxConsumers: consumers });
   }
   return settings;
 }
 
 /** The reference stack running the plan's autoscalers (`capacity --verify`). */
-export async function startAutoscaledReference(stack: Record<string, unknown> | undefined, surge: SurgePrediction, env: Readonly<Record<string, string | undefined>>): Promise<ScaledTarget> {
+export async function startAutoscaledReference(stack: Record<string, unknown> | undefined, surge: SurgePrediction, consumers: number | undefined, env: Readonly<Record<string, string | undefined>>): Promise<ScaledTarget> {
   try {
-    return await startReferenceTarget(autoscaledStackSettings(stack, surge), env);
+    return await startReferenceTarget(autoscaledStackSettings(stack, surge, consumers), env);
   } catch (err) {
     throw failed(`the reference stack could not start with the recommended autoscalers: ${err instanceof Error ? err.message : String(err)}`);
   }

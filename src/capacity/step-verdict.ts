@@ -80,6 +80,8 @@ export interface TailCriterion {
 
 /** One second of a measured window: requests finished and their errors; latencies recorded and those slower than each whole-run latency limit (keyed by the limit in ms). */
 export interface SecondCounts {
+  /** Iterations offered in the second (for `--verify`: a second with load offered and no answer is a stall). */
+  offered?: number;
   samples: number;
   errors: number;
   timed: number;

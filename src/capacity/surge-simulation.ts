@@ -1,12 +1,13 @@
 import { runSurgeTimeline } from './surge-timeline.js';
 import type { SurgeAdvice, SurgeInput, SurgePrediction } from './surge-types.js';
 import { surgeSentence } from './surge-words.js';
+import { MIN_USEFUL_TARGET } from '../analyzers/autoscaler.js';
 
 export type * from './surge-types.js';
 export { ratesPerSecond } from './surge-timeline.js';
 
 /** Targets below this are not worth autoscaling on CPU (as planHpa says). */
-const LOWEST_TARGET_PERCENT = 30;
+const LOWEST_TARGET_PERCENT = Math.round(MIN_USEFUL_TARGET * 100);
 const TARGET_STEP_PERCENT = 5;
 
 const webBreaches = (input: SurgeInput): boolean => runSurgeTimeline(input).breaches.some((b) => b.role === 'web');

@@ -1,5 +1,6 @@
 import { plural, round } from '../analyzers/numbers.js';
 import type { Breach, ScaleEvent, SurgeAdvice, SurgeInput, SurgeTimeline } from './surge-types.js';
+import { MIN_USEFUL_TARGET } from '../analyzers/autoscaler.js';
 
 /** 1st, 2nd, 3rd, 4th, 11th, 21st. */
 export function ordinal(n: number): string {
@@ -41,7 +42,7 @@ export function adviceWords(advice: SurgeAdvice, input: SurgeInput): string {
     ...(advice.targetUtilizationPercent !== null ? [`lower the target to ${advice.targetUtilizationPercent}%${share}`] : []),
   ];
   if (options.length) return options.join(' or ');
-  return `neither a higher minReplicas (up to maxReplicas ${input.web.maxReplicas}) nor a lower target (down to 30%) avoids it: ` +
+  return `neither a higher minReplicas (up to maxReplicas ${input.web.maxReplicas}) nor a lower target (down to ${Math.round(MIN_USEFUL_TARGET * 100)}%) avoids it: ` +
     'the surge needs more replicas at its peak, or a start pre-scaled closer to it';
 }
 

@@ -37,14 +37,14 @@ const observed = (over: Partial<ObservedRun> = {}): ObservedRun => ({
 describe('sloBreaches', () => {
   it('finds no breach in noise under the allowance, over many seeds (the confidence is split across windows)', () => {
     // 0.8% slower against 1% allowed: close to the line, 120 s of 300 answers a second, 40 seeds.
-    const found = Array.from({ length: 40 }, (_, seed) => sloBreaches(seconds(120, 300, () => 0.008, rng(seed + 10)), [p99(500)])).filter((b) => b.length > 0);
+    const found = Array.from({ length: 40 }, (_, seed) => sloBreaches(seconds(120, 300, () => 0.008, rng(seed + 10)), [p99(500)]).breaches).filter((b) => b.length > 0);
     expect(found).toEqual([]);
   });
 
   it('finds a burst of slow answers, and only around it', () => {
     // Seconds 20..29 have 10% slower than 500 ms; the rest 0.2%.
     const s = seconds(60, 300, (t) => (t >= 20 && t < 30 ? 0.1 : 0.002), rng(7));
-    const b = sloBreaches(s, [p99(500)]);
+    const b = sloBreaches(s, [p99(500)]).breaches;
     expect(b).toHaveLength(1);
     // A window overlapping the burst by a second or two may already fail: the interval can start up to 4 s early.
     expect(b[0]!.fromSec).toBeGreaterThanOrEqual(16);
@@ -56,8 +56,31 @@ describe('sloBreaches', () => {
 
   it('judges errors on requests, and leaves scoped criteria to the whole run', () => {
     const s: SecondCounts[] = Array.from({ length: 20 }, (_, t) => ({ samples: 400, errors: t >= 10 ? 80 : 0, timed: 400, slower: {} }));
-    expect(sloBreaches(s, [errors])[0]).toMatchObject({ expression: 'error_rate < 1%', toSec: 20 });
-    expect(sloBreaches(s, [{ ...errors, scope: 'checkout' }])).toEqual([]);
+    expect(sloBreaches(s, [errors]).breaches[0]).toMatchObject({ expression: 'error_rate < 1%', toSec: 20 });
+    expect(sloBreaches(s, [{ ...errors, scope: 'checkout' }]).breaches).toEqual([]);
+  });
+});
+
+describe('sloBreaches, edge cases', () => {
+  it('a stall (load offered, nothing answered) breaks the SLO; a pause (nothing offered) says nothing', () => {
+    const ok = { samples: 300, errors: 0, timed: 300, slower: { 500: 0 } };
+    const stalled = [...Array.from({ length: 10 }, () => ({ ...ok, offered: 300 })), ...Array.from({ length: 6 }, () => ({ offered: 300, samples: 0, errors: 0, timed: 0, slower: {} })), ...Array.from({ length: 10 }, () => ({ ...ok, offered: 300 }))];
+    expect(sloBreaches(stalled, [p99(500)]).breaches).toEqual([expect.objectContaining({ fromSec: 10, toSec: 16, worstShare: 1 })]);
+    const paused = stalled.map((x) => (x.samples === 0 ? { ...x, offered: 0 } : x));
+    expect(sloBreaches(paused, [p99(500)]).breaches).toEqual([]);
+  });
+
+  it('few samples leaning past the allowance are doubtful, not a breach and not a pass', () => {
+    // 20 answers a second, one slower every other second from 20 s to 30 s: 2-3 of a window's 100 (2.5%, past 1%),
+    // which cannot settle it at 95% across 56 windows (the interval reaches down to about 0.4%).
+    const s: SecondCounts[] = Array.from({ length: 60 }, (_, t) => ({ samples: 20, errors: 0, timed: 20, slower: { 500: t >= 20 && t < 30 && t % 2 === 0 ? 1 : 0 } }));
+    const r = sloBreaches(s, [p99(500)]);
+    expect(r.breaches).toEqual([]);
+    expect(r.doubtful.length).toBeGreaterThan(0);
+    const v = verifySurge(prediction, observed({ seconds: s }), [p99(500)]);
+    expect(v.verdict).toBe('unsure');
+    expect(v.held).toBe(false);
+    expect(v.summary).toMatch(/^not settled: p99 < 500ms from \d+ s to \d+ s/);
   });
 });
 
@@ -95,7 +118,8 @@ describe('verifySurge', () => {
     expect(verifySurge(prediction, failing, [p99(500)]).held).toBe(false);
     const aborted = verifySurge(prediction, observed({ aborted: true }), [p99(500)]);
     expect(aborted.held).toBe(false);
-    expect(aborted.warnings).toContain('the replay was interrupted: not judged');
+    expect(aborted.verdict).toBe('interrupted');
+    expect(aborted.summary).toMatch(/^the replay was interrupted: not judged/);
   });
 
   it('says so when the target showed no replicas, and does not claim a timing', () => {
@@ -104,9 +128,19 @@ describe('verifySurge', () => {
     expect(v.warnings[0]).toMatch(/no replica counts/);
   });
 
-  it('a scale-up seen more than a sync period after the prediction is flagged', () => {
+  it('a scale-up seen more than a sync period after the prediction, or on one side only, is flagged', () => {
     const late = observed({ replicaEvents: [{ role: 'web', t: 50, from: 1, to: 2 }] });
     expect(verifySurge(prediction, late, [p99(500)]).firstScaleUp?.withinSyncPeriod).toBe(false);
+    const never = observed({ replicaEvents: [] });
+    expect(verifySurge(prediction, never, [p99(500)]).firstScaleUp).toMatchObject({ observedSec: null, withinSyncPeriod: false });
+  });
+
+  it('nothing to judge by is not a pass; a start above minReplicas is said; the breach agreement is given', () => {
+    expect(verifySurge(prediction, observed({ thresholds: [] }), []).verdict).toBe('unsure');
+    const v = verifySurge({ ...prediction, webMinReplicas: 1, breaches: [{ role: 'web', fromSec: 20, toSec: 30 }] },
+      observed({ timeline: [{ t: 0, achievedRps: 40, p99: 12, replicas: { web: 3 } }] }), [p99(500)]);
+    expect(v.warnings.join('\n')).toMatch(/started with 3 web replicas, the prediction with 1/);
+    expect(v.breachAgreement).toBe('predicted only');
   });
 });
 

@@ -32,6 +32,8 @@ export interface PredictionView {
   syncSec: number;
   /** Largest consumer backlog predicted (null: consumers not simulated). */
   maxBacklog: number | null;
+  /** The web replicas the prediction starts with (minReplicas). */
+  webMinReplicas?: number;
 }
 
 /** One second of the replay, for the report's charts. */
@@ -81,13 +83,26 @@ export interface ScalingComparison {
   differenceSec: number | null;
 }
 
+/**
+ * held: no window broke an SLO and none leaned past it, and every SLO passed over the whole replay;
+ * broke: a window broke one at 95% confidence (or stalled), or one failed over the whole replay;
+ * unsure: windows leaned past an SLO without settling it, or there was nothing to judge by;
+ * interrupted: the replay was stopped (Ctrl-C): not judged.
+ */
+export type VerificationVerdict = 'held' | 'broke' | 'unsure' | 'interrupted';
+
 export interface Verification {
-  /** The SLOs held: no window of the surge broke them at 95% confidence, and they pass over the whole replay. */
+  verdict: VerificationVerdict;
+  /** verdict === 'held'. */
   held: boolean;
   /** One sentence: the verdict and the first scale-up, predicted and observed. */
   summary: string;
   slos: { expression: string; ok: boolean; actual: number | null }[];
   breaches: SloBreach[];
+  /** Windows that leaned past an SLO without settling it at 95% (not enough samples to say). */
+  doubtful: SloBreach[];
+  /** Whether the prediction and the replay agree on a breach: both saw one, only one of them, or neither. */
+  breachAgreement: 'both' | 'predicted only' | 'observed only' | 'neither';
   /** Predicted breaches, for reference (the simulation's seconds with load past the knee or a queue wait past its bound). */
   predictedBreaches: { role: string; fromSec: number; toSec: number }[];
   scaling: ScalingComparison[];
@@ -101,41 +116,53 @@ export interface Verification {
   warnings: string[];
 }
 
+/** Adds window [start, end) to the intervals of one criterion: joined to the last one when they touch. */
+function widen(out: SloBreach[], c: TailCriterion, start: number, end: number, share: number): void {
+  const last = out.at(-1);
+  if (last && last.expression === c.expression && start <= last.toSec) {
+    last.toSec = end;
+    last.worstShare = Math.max(last.worstShare, share);
+  } else {
+    out.push({ expression: c.expression, fromSec: start, toSec: end, worstShare: share, allowed: c.allowed });
+  }
+}
+
 /**
- * Seconds where a whole-run tail criterion broke: every window of
- * VERIFY_WINDOW_SEC seconds is judged like a capacity step (the share of
+ * Where whole-run tail criteria broke, and where they may have: every window
+ * of VERIFY_WINDOW_SEC seconds is judged like a capacity step (the share of
  * samples past the limit, its 95% interval widened for bursts), with the
  * confidence split across the windows looked at (Bonferroni), so that a long
- * replay does not find a breach by chance. A window breaks the SLO only when
- * its whole interval is past the allowance.
+ * replay does not find a breach by chance. A window breaks the SLO when its
+ * whole interval is past the allowance, or when load was offered and nothing
+ * answered (a stall); it is doubtful when it leans past the allowance but its
+ * interval still reaches under it.
  */
-export function sloBreaches(seconds: readonly SecondCounts[], criteria: readonly TailCriterion[]): SloBreach[] {
+export function sloBreaches(seconds: readonly SecondCounts[], criteria: readonly TailCriterion[]): { breaches: SloBreach[]; doubtful: SloBreach[] } {
   const judged = criteria.filter((c) => c.scope === undefined);
   const windows = Math.max(1, seconds.length - VERIFY_WINDOW_SEC + 1);
   const z = zForLooks(windows * Math.max(1, judged.length));
-  const out: SloBreach[] = [];
+  const breaches: SloBreach[] = [];
+  const doubtful: SloBreach[] = [];
   for (const c of judged) {
-    let open: SloBreach | undefined;
     for (let start = 0; start + VERIFY_WINDOW_SEC <= seconds.length; start++) {
-      const batches = seconds.slice(start, start + VERIFY_WINDOW_SEC).map((s) => (c.kind === 'errors'
+      const slice = seconds.slice(start, start + VERIFY_WINDOW_SEC);
+      const batches = slice.map((s) => (c.kind === 'errors'
         ? { samples: s.samples, exceed: s.errors }
         : { samples: s.timed, exceed: s.slower[String(c.limitMs)] ?? 0 }));
       const samples = batches.reduce((a, b) => a + b.samples, 0);
       const exceed = batches.reduce((a, b) => a + b.exceed, 0);
-      if (samples === 0) continue;
-      const e = tailEvidence(c.expression, c.allowed, samples, exceed, batches, z);
-      if (e.verdict !== 'fail') continue;
       const end = start + VERIFY_WINDOW_SEC;
-      if (open && start <= open.toSec) {
-        open.toSec = end;
-        open.worstShare = Math.max(open.worstShare, e.observed);
-      } else {
-        open = { expression: c.expression, fromSec: start, toSec: end, worstShare: e.observed, allowed: c.allowed };
-        out.push(open);
+      if (samples === 0) {
+        // Nothing measured must not pass: load offered and no answer is a stall; no load offered (a pause) says nothing.
+        if (slice.some((s) => (s.offered ?? 0) > 0)) widen(breaches, c, start, end, 1);
+        continue;
       }
+      const e = tailEvidence(c.expression, c.allowed, samples, exceed, batches, z);
+      if (e.verdict === 'fail') widen(breaches, c, start, end, e.observed);
+      else if (e.verdict === 'undecided' && e.observed > c.allowed) widen(doubtful, c, start, end, e.observed);
     }
   }
-  return out;
+  return { breaches, doubtful };
 }
 
 /** One row per replica count reached on the way up: the first time each count of a role was reached. */
@@ -166,12 +193,16 @@ export function compareScaling(predicted: readonly ScaleChange[], observed: read
 const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 const at = (s: number | null): string => (s === null ? 'never' : `at ${round(s, 1)} s`);
 
+const describeBreaches = (bs: readonly SloBreach[]): string =>
+  bs.map((b) => `${b.expression} from ${b.fromSec} s to ${b.toSec} s (worst window ${round(b.worstShare * 100, 2)}% past the limit, ${round(b.allowed * 100, 2)}% allowed)`).join('; ');
+
 function summarize(v: Omit<Verification, 'summary'>): string {
-  const verdict = v.held
-    ? 'the SLOs held during the surge'
-    : v.breaches.length
-      ? `the SLOs broke during the surge: ${v.breaches.map((b) => `${b.expression} from ${b.fromSec} s to ${b.toSec} s (worst window ${round(b.worstShare * 100, 2)}% past the limit, ${round(b.allowed * 100, 2)}% allowed)`).join('; ')}`
-      : `the SLOs broke over the whole replay: ${v.slos.filter((s) => !s.ok).map((s) => s.expression).join(', ')}`;
+  const failedWhole = v.slos.filter((s) => !s.ok).map((s) => s.expression);
+  const verdict = v.verdict === 'interrupted' ? 'the replay was interrupted: not judged'
+    : v.verdict === 'held' ? 'the SLOs held during the surge'
+    : v.verdict === 'unsure' ? (v.doubtful.length ? `not settled: ${describeBreaches(v.doubtful)}, without enough samples to say at 95%` : 'nothing to judge: no SLO')
+    : v.breaches.length ? `the SLOs broke during the surge: ${describeBreaches(v.breaches)}`
+    : `the SLOs broke over the whole replay: ${failedWhole.join(', ')}`;
   const f = v.firstScaleUp;
   if (!f) return verdict;
   const first = v.scaling.find((s) => s.role === 'web');
@@ -194,25 +225,37 @@ export function verifySurge(prediction: PredictionView, observed: ObservedRun, c
   const judgedPerWindow = criteria.filter((c) => c.scope === undefined);
   if (judgedPerWindow.length < criteria.length) warnings.push(`${plural(criteria.length - judgedPerWindow.length, 'SLO')} of an endpoint or flow ${criteria.length - judgedPerWindow.length === 1 ? 'is' : 'are'} judged on the whole replay only (the seconds are counted for the whole run)`);
   if (observed.seconds.length < VERIFY_WINDOW_SEC) warnings.push(`the replay lasted under ${VERIFY_WINDOW_SEC} s: no window to judge`);
-  const breaches = sloBreaches(observed.seconds, criteria);
+  const { breaches, doubtful } = sloBreaches(observed.seconds, criteria);
   const slos = observed.thresholds.map((t) => ({ expression: t.expression, ok: t.ok, actual: t.actual }));
   const scaling = compareScaling(prediction.scaleEvents, observed.replicaEvents);
   const web = scaling.filter((s) => s.role === 'web');
   const firstPredicted = web.find((s) => s.predictedSec !== null)?.predictedSec ?? null;
   const firstObserved = web.find((s) => s.observedSec !== null)?.observedSec ?? null;
+  // With replicas seen, a scale-up on one side only is the biggest miss there is, not an unknown.
   const firstScaleUp = {
     predictedSec: firstPredicted,
     observedSec: observed.sawReplicas ? firstObserved : null,
     syncSec: prediction.syncSec,
-    withinSyncPeriod: firstPredicted !== null && firstObserved !== null ? Math.abs(firstObserved - firstPredicted) <= prediction.syncSec
-      : firstPredicted === null && firstObserved === null && observed.sawReplicas ? true : null,
+    withinSyncPeriod: !observed.sawReplicas ? null
+      : firstPredicted !== null && firstObserved !== null ? Math.abs(firstObserved - firstPredicted) <= prediction.syncSec
+      : firstPredicted === null && firstObserved === null,
   };
-  const held = !observed.aborted && breaches.length === 0 && slos.every((s) => s.ok);
-  if (observed.aborted) warnings.push('the replay was interrupted: not judged');
+  const firstWeb = observed.timeline.find((p) => p.replicas?.web !== undefined)?.replicas?.web;
+  if (prediction.webMinReplicas !== undefined && firstWeb !== undefined && firstWeb !== prediction.webMinReplicas) {
+    warnings.push(`the replay started with ${plural(firstWeb, 'web replica')}, the prediction with ${prediction.webMinReplicas} (minReplicas): scale the target to it before verifying (an HPA holds extra replicas for its scale-down window)`);
+  }
+  const verdict: VerificationVerdict = observed.aborted ? 'interrupted'
+    : breaches.length || slos.some((s) => !s.ok) ? 'broke'
+    : doubtful.length || criteria.length === 0 ? 'unsure' : 'held';
+  const predictedBreach = prediction.breaches.length > 0;
+  const observedBreach = breaches.length > 0;
   const rest: Omit<Verification, 'summary'> = {
-    held,
+    verdict,
+    held: verdict === 'held',
     slos,
     breaches,
+    doubtful,
+    breachAgreement: predictedBreach && observedBreach ? 'both' : predictedBreach ? 'predicted only' : observedBreach ? 'observed only' : 'neither',
     predictedBreaches: prediction.breaches.map((b) => ({ ...b })),
     scaling,
     firstScaleUp,

@@ -1,4 +1,5 @@
 import { buildRunResult, type RunResult } from '../analyzers/run-result.js';
+import { defaultThresholdsFor } from '../analyzers/thresholds.js';
 import { liveTelemetry } from '../analyzers/telemetry.js';
 import { round } from '../analyzers/numbers.js';
 import { countAbove } from '../engine/latency-histogram.js';
@@ -41,6 +42,8 @@ export interface VerifyContext {
   readyTimeoutMs: number;
   /** The Deployments whose replicas are the prediction's `web` and `consumer` (a Kubernetes target's telemetry names deployments). */
   deployments: { web: string; consumer: string };
+  /** Consumer processes while measuring: the reference stack keeps them when the plan did not size the queue. */
+  consumers: number | undefined;
 }
 
 /**
@@ -67,6 +70,7 @@ export function predictionView(plan: CapacityPlan): PredictionView {
     breaches: surge.breaches,
     syncSec: surge.settings.autoscaler.syncSec,
     maxBacklog: backlogs.length ? round(Math.max(...backlogs), 1) : null,
+    webMinReplicas: surge.settings.web.minReplicas,
   };
 }
 
@@ -87,19 +91,22 @@ function observedFrom(result: RunResult, seconds: readonly SecondCounts[], sloEx
     seconds,
     replicaEvents: (replicas?.events ?? []).map((e) => ({ ...e, role: role(e.role) })),
     sawReplicas: replicas !== null && replicas !== undefined,
-    thresholds: result.thresholds.filter((th) => sloExpressions.includes(th.expression)),
+    // The SLOs, and the default dropped_rate: a surge that drops arrivals did not hold, whatever the latency.
+    thresholds: result.thresholds.filter((th) => sloExpressions.includes(th.expression) || th.default),
     queue: 'queueDepth' in t ? { maxDepth: t.queueDepth?.max ?? null, drainSec: t.queueDrainTimeSec ?? null } : null,
   };
 }
 
 /** Brings up the target with the recommended autoscaler: the reference stack configured from the plan, or --apply-cmd. */
-async function autoscaledTarget(ctx: VerifyContext, plan: CapacityPlan, url: string): Promise<ScaledTarget> {
+async function autoscaledTarget(ctx: VerifyContext, plan: CapacityPlan, url: string, warnings: string[]): Promise<ScaledTarget> {
   if (ctx.reference) {
     ctx.say('verify: starting the reference stack with the recommended autoscalers...');
-    return startAutoscaledReference(ctx.loaded.scenario.stack, plan.surge!, ctx.env);
+    return startAutoscaledReference(ctx.loaded.scenario.stack, plan.surge!, ctx.consumers, ctx.env);
   }
   if (ctx.applyCmd === undefined) {
-    ctx.say(`verify: no --apply-cmd: replaying against ${printable(maskCredentials(url))} as it is (its autoscaler is taken to be the recommended one)`);
+    const note = `no --apply-cmd: replayed against ${maskCredentials(url)} as it is (its autoscaler taken to be the recommended one)`;
+    ctx.say(`verify: ${printable(note)}`);
+    warnings.push(note);
     return { url, stop: () => Promise.resolve() };
   }
   ctx.say(`verify: running --apply-cmd ${printable(maskCredentials(ctx.applyCmd))}`);
@@ -116,15 +123,23 @@ function progressLine(ctx: VerifyContext, collector: TelemetryCollector | undefi
   };
 }
 
+/** Nothing replayed (Ctrl-C while the target was being set up): interrupted, not judged. */
+const interrupted = (plan: CapacityPlan, warnings: string[]): Verification => {
+  const v = verifySurge(predictionView(plan), { aborted: true, timeline: [], seconds: [], replicaEvents: [], sawReplicas: false, thresholds: [], queue: null }, []);
+  return { ...v, warnings: [...warnings, ...v.warnings.filter((w) => !/no replica counts/.test(w))] };
+};
+
 /**
- * `capacity --verify`: replays the scenario's phases against the target
- * running the recommended autoscaler and compares what happened with the
- * plan's surge prediction. The plan must be a recommendation with a surge
- * prediction.
+ * `capacity --verify`: replays the surge the prediction simulated against
+ * the target running the recommended autoscaler and compares what happened
+ * with the prediction. The plan must be a recommendation with a surge
+ * prediction that applies.
  */
-export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: string): Promise<{ verification: Verification; result: RunResult }> {
-  const target = await autoscaledTarget(ctx, plan, url);
+export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: string): Promise<Verification> {
+  const warnings: string[] = [];
+  const target = await autoscaledTarget(ctx, plan, url, warnings);
   try {
+    if (ctx.signal.aborted) return interrupted(plan, warnings);
     if (target.logFile) ctx.say(`  ready at ${printable(target.url)} (logs: ${printable(target.logFile)})`);
     const unreachable = await probeTarget(target.url);
     if (unreachable) throw new UserError(`target ${maskCredentials(target.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
@@ -142,13 +157,16 @@ export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: s
     const { data, telemetry } = await loadWithTelemetry(loaded, {
       target: target.url, workers: ctx.workers, signal: ctx.signal,
       onPoint: (point, live, hist) => {
-        seconds.push({ samples: point.rps, errors: point.errors, timed: hist.totalCount, slower: Object.fromEntries(limitsMs.map((ms) => [String(ms), countAbove(hist, Math.round(ms * 1000))])) });
+        seconds.push({
+          offered: point.offeredRps, samples: point.rps, errors: point.errors, timed: hist.totalCount,
+          slower: Object.fromEntries(limitsMs.map((ms) => [String(ms), countAbove(hist, Math.round(ms * 1000))])),
+        });
         progress(point, live, hist);
       },
     }, telemetryPlan && collector ? { plan: telemetryPlan, collector } : undefined, (line) => ctx.say(`  ${printable(line)}`));
-    const result = buildRunResult(loaded, data, { target: target.url, cores: ctx.cores, telemetry });
-    const verification = verifySurge(predictionView(plan), observedFrom(result, seconds, expressions, ctx.deployments), criteria);
-    return { verification, result };
+    const result = buildRunResult(loaded, data, { target: target.url, cores: ctx.cores, telemetry, defaultThresholds: defaultThresholdsFor(loaded.scenario) });
+    const v = verifySurge(predictionView(plan), observedFrom(result, seconds, expressions, ctx.deployments), criteria);
+    return { ...v, warnings: [...warnings, ...v.warnings] };
   } finally {
     await target.stop();
   }

@@ -86,7 +86,13 @@ const optional = <T>(v: string | undefined, parse: (v: string) => T): T | undefi
 /** Checks every flag and fills in the defaults; a bad value is a usage error (exit 2). */
 export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
   if (f.plan !== undefined && !f.verify) throw usageError('--plan verifies a saved capacity.json: give --verify with it');
-  if (f.plan !== undefined && f.replicas !== undefined) throw usageError('--plan takes the replica counts measured in the saved capacity.json: leave out --replicas');
+  if (f.plan !== undefined) {
+    // A saved plan is verified as it was made: flags that would change what was measured or planned do not apply.
+    const measuring = Object.entries({ '--replicas': f.replicas, '--slo': f.slo, '--no-scenario-thresholds': f.scenarioThresholds === false ? true : undefined, '--peak-rps': f.peakRps, '--surge': f.surge,
+      '--base-rate': f.baseRate, '--ramp': f.ramp, '--pod-startup': f.podStartup, '--consumers': f.consumers, '--job-time': f.jobTime })
+      .filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (measuring.length) throw usageError(`--plan verifies the saved plan as it was measured and planned: leave out ${measuring.join(', ')}`);
+  }
   if (f.replicas === undefined && f.plan === undefined) throw usageError('--replicas is required, e.g. --replicas 1,2,3,4');
   if (f.applyCmd !== undefined && !f.verify) throw usageError('--apply-cmd puts the recommended autoscaler in place for --verify: give --verify with it');
   const replicas = (f.replicas ?? '').split(',').map((x) => x.trim()).filter(Boolean).map((x) => {

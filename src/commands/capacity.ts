@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { baseRateOf, buildCapacityResult, firstRateOf, rampSecOf, type CapacityResult } from '../capacity/capacity-result.js';
 import { runCapacity, type CapacityRunOutcome } from '../capacity/capacity-run.js';
 import { round } from '../analyzers/numbers.js';
-import { ExitCode, inputError, usageError } from '../exit-codes.js';
+import { ExitCode, inputError, usageError, UserError, type ExitCodeValue } from '../exit-codes.js';
 import { OutputFiles } from './output-files.js';
 import { loadCommandScenario } from './command-scenario.js';
 import { hostInfo } from './host-info.js';
@@ -19,6 +19,7 @@ import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from 
 import { maskCredentials } from '../mask-credentials.js';
 import { referenceConsumers, resolveAutoscalerSettings } from '../capacity/autoscaler-settings.js';
 import { replaySurge } from '../capacity/verify-run.js';
+import type { Verification } from '../capacity/verification.js';
 import { readCapacity } from './read-result.js';
 
 export type { CapacityResult } from '../capacity/capacity-result.js';
@@ -99,6 +100,11 @@ async function measurePlan(file: string, s: CapacitySettings, loaded: LoadedScen
   return { result: await save(outcome), save: write };
 }
 
+/** The scenario's phases in the prediction's terms, to check that a saved plan was made for them. */
+const phasesKey = (phases: LoadedScenario['scenario']['phases']): string => JSON.stringify(phases.map((p) => (p.kind === 'vus'
+  ? { kind: 'closed', durationSec: p.durationMs / 1000 }
+  : { kind: 'open', durationSec: p.durationMs / 1000, fromRate: p.kind === 'pause' ? 0 : p.arrivalRate, toRate: p.kind === 'pause' ? 0 : p.rampTo })));
+
 /** A saved capacity.json to verify (`--verify --plan`): its plan and settings, for the scenario given. */
 async function savedPlan(s: CapacitySettings, loaded: LoadedScenario, io: CommandIO, outputs: OutputFiles, say: (line: string) => void): Promise<PlanSource> {
   const saved = await readCapacity(s.planFile!, io.cwd);
@@ -106,36 +112,59 @@ async function savedPlan(s: CapacitySettings, loaded: LoadedScenario, io: Comman
   if (saved.scenario.name !== loaded.scenario.name) {
     say(`warning: --plan ${printable(s.planFile!)} was measured for the scenario ${printable(saved.scenario.name)}, not ${printable(loaded.scenario.name)}`);
   }
+  const surge = saved.plan.surge;
+  if (surge?.profile === 'scenario' && Array.isArray(surge.phases) && JSON.stringify(surge.phases) !== phasesKey(loaded.scenario.phases)) {
+    say(`warning: the phases of ${printable(loaded.scenario.name)} are not the ones the plan in ${printable(s.planFile!)} predicted: the replay is of the scenario as it is now`);
+  }
   say(`verifying the plan in ${printable(s.planFile!)} (${saved.plan.verdict}, measured ${saved.startedAt})`);
   const { verification: _previous, ...result } = saved;
   return { result, save: (r) => outputs.write('--out', () => JSON.stringify(r, null, 2) + '\n', 'capacity results', { quiet: true }) };
 }
 
 /** Why a plan cannot be verified, or undefined when it can. */
-function notVerifiable(result: CapacityResult): string | undefined {
+function notVerifiable(result: CapacityResult, reference: boolean): string | undefined {
   if (result.aborted || result.error) return 'the measurement did not finish';
   if (result.plan.verdict !== 'recommended') return `the plan is ${result.plan.verdict}, not a recommendation`;
-  if (!result.plan.surge) return 'the plan has no surge prediction';
-  if (!result.plan.surge.applies) return 'the surge prediction does not apply to this scenario (a closed-model phase)';
+  const surge = result.plan.surge;
+  if (!surge) return 'the plan has no surge prediction (a capacity.json from before it existed: measure again)';
+  if (!surge.settings?.web || !Array.isArray(surge.seconds)) return 'the plan\'s surge prediction is incomplete (settings.web or seconds missing)';
+  if (!surge.applies) return 'the surge prediction does not apply to this scenario (a closed-model phase)';
+  if (surge.profile === 'plan' && !surge.phases?.length) return 'the prediction simulated a surge built from the plan\'s rates, and the file does not say which (written before plan.surge.phases existed): measure again';
+  if (reference && surge.settings.web.cpuRequestMillicores === null) {
+    return 'CPU was not measured, so the plan\'s CPU target is a share of the knee\'s CPU, which the reference stack cannot run as simulated (its target is a share of a CPU request)';
+  }
   return undefined;
 }
 
-/** --verify: replays the scenario against the target running the recommended autoscaler; the result gains `verification`. */
-async function verifyPlan(result: CapacityResult, s: CapacitySettings, loaded: LoadedScenario, io: CommandIO, say: (line: string) => void): Promise<CapacityResult> {
-  const why = notVerifiable(result);
-  if (why) {
-    say(`not verified: ${why}`);
-    return result;
-  }
-  const reference = s.target === undefined && loaded.scenario.target === 'reference';
-  const { verification } = await replaySurge({
-    loaded, reference, shop: loaded.scenario.target === 'reference', env: io.env, cwd: io.cwd, signal: io.signal, say, cores: availableParallelism(),
-    workers: s.workers, slos: result.settings.slos, scenarioThresholds: result.settings.scenarioThresholds,
-    applyCmd: s.applyCmd, readyUrl: s.readyUrl, readyTimeoutMs: s.readyTimeoutMs,
-    deployments: { web: result.settings.deployment, consumer: result.settings.consumerDeployment },
-  }, result.plan, s.target ?? loaded.scenario.target);
-  return { ...result, aborted: result.aborted || io.signal.aborted, verification };
+/** What --verify came to: the verification, or why there is none (and the exit code that says so). */
+interface Verified {
+  result: CapacityResult;
+  /** Set when nothing was verified: a verify that verifies nothing is not a pass. */
+  failure?: { message: string; exitCode: ExitCodeValue };
 }
+
+/** --verify: replays the surge against the target running the recommended autoscaler; the result gains `verification`. */
+async function verifyPlan(result: CapacityResult, s: CapacitySettings, loaded: LoadedScenario, io: CommandIO, say: (line: string) => void): Promise<Verified> {
+  const reference = s.target === undefined && loaded.scenario.target === 'reference';
+  const why = notVerifiable(result, reference);
+  if (why) return { result, failure: { message: `not verified: ${why}`, exitCode: ExitCode.thresholdsFailed } };
+  try {
+    const verification = await replaySurge({
+      loaded, reference, shop: loaded.scenario.target === 'reference', env: io.env, cwd: io.cwd, signal: io.signal, say, cores: availableParallelism(),
+      workers: s.workers, slos: result.settings.slos, scenarioThresholds: result.settings.scenarioThresholds,
+      applyCmd: s.applyCmd, readyUrl: s.readyUrl, readyTimeoutMs: s.readyTimeoutMs,
+      deployments: { web: result.settings.deployment, consumer: result.settings.consumerDeployment },
+      consumers: result.settings.consumers ?? undefined,
+    }, result.plan, s.target ?? loaded.scenario.target);
+    return { result: { ...result, verification } };
+  } catch (err) {
+    // The measurement stays (capacity.json and the HTML are still written); the failed replay gives the exit code.
+    if (!(err instanceof UserError)) throw err;
+    return { result, failure: { message: `not verified: ${maskCredentials(err.message)}`, exitCode: err.exitCode } };
+  }
+}
+
+const VERIFY_EXIT: Record<Verification['verdict'], ExitCodeValue> = { held: ExitCode.ok, broke: ExitCode.thresholdsFailed, unsure: ExitCode.thresholdsFailed, interrupted: ExitCode.aborted };
 
 /** `scalectl capacity <scenario.yaml> --replicas 1,2,4 [--verify]`: knees, a scalability model and autoscaler settings, verified on request (docs/capacity.md). */
 export async function capacityCommand(file: string, flags: CapacityFlags, io: CommandIO): Promise<number> {
@@ -150,8 +179,10 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   if (outputs.written('--out')) say(`capacity results written to ${printable(s.out!)}`);
   // Before the replay: --apply-cmd may apply the manifests just written (kubectl apply -f k8s/).
   if (s.emitK8s !== undefined) await emitK8s(result, outputs, resolve(io.cwd, s.emitK8s), s.emitK8s, say);
+  let failure: Verified['failure'];
   if (s.verify && !io.signal.aborted) {
-    result = await verifyPlan(result, s, loaded, io, say);
+    ({ result, failure } = await verifyPlan(result, s, loaded, io, say));
+    if (failure) say(printable(failure.message));
     if (result.verification) {
       io.stdout.write(renderVerification(result.verification, colorsFor(io.stdout, io.env)));
       await source.save(result);
@@ -163,11 +194,11 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
     say(`scalectl: ${printable(result.error.message)}`);
     return result.error.exitCode;
   }
-  if (result.aborted) return outputs.exitCode(ExitCode.aborted);
-  const planOk = result.plan.verdict === 'recommended';
-  // --verify: the SLOs breaking during the surge fails like a threshold; a plan that could not be verified keeps its own verdict.
-  const verified = result.verification ? result.verification.held : true;
-  return outputs.exitCode(planOk && verified ? ExitCode.ok : ExitCode.thresholdsFailed);
+  if (result.aborted || io.signal.aborted) return outputs.exitCode(ExitCode.aborted);
+  if (result.plan.verdict !== 'recommended') return outputs.exitCode(ExitCode.thresholdsFailed);
+  // --verify: a replay that broke (or could not settle) the SLOs fails like a threshold; one that could not run gives its own code.
+  if (failure) return outputs.exitCode(failure.exitCode);
+  return outputs.exitCode(result.verification ? VERIFY_EXIT[result.verification.verdict] : ExitCode.ok);
 }
 
 /** --emit-k8s: the manifests, only from a complete and feasible plan. */

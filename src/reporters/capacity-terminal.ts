@@ -107,7 +107,8 @@ const secs = (v: number | null): string => (v === null ? '–' : `${num(v)} s`);
 /** `capacity --verify`: the replay against the autoscaled target, against the prediction. */
 export function renderVerification(v: Verification, c: ChalkInstance): string {
   const out = [c.bold('\nverification: the surge replayed against the recommended autoscaler')];
-  out.push((v.held ? c.green : c.red)(`  ${v.held ? 'HELD' : 'BROKE'}: ${printable(v.summary)}`));
+  const paint = v.verdict === 'held' ? c.green : v.verdict === 'broke' ? c.red : c.yellow;
+  out.push(paint(`  ${v.verdict.toUpperCase()}: ${printable(v.summary)}`));
   if (v.scaling.length) {
     const t = table(['scale-up', 'predicted ready', 'observed ready', 'difference']);
     for (const s of v.scaling) t.push([`${printable(s.role)} → ${s.replicas}`, secs(s.predictedSec), secs(s.observedSec), s.differenceSec === null ? '–' : `${s.differenceSec >= 0 ? '+' : ''}${num(s.differenceSec)} s`]);
@@ -117,7 +118,11 @@ export function renderVerification(v: Verification, c: ChalkInstance): string {
   for (const b of v.breaches) {
     out.push(c.red(`  breach: ${printable(b.expression)} from ${b.fromSec} s to ${b.toSec} s (worst ${VERIFY_WINDOW_SEC} s window ${num(b.worstShare * 100, 2)}% past the limit, ${num(b.allowed * 100, 2)}% allowed)`));
   }
+  for (const b of v.doubtful) {
+    out.push(c.yellow(`  not settled: ${printable(b.expression)} from ${b.fromSec} s to ${b.toSec} s (worst ${VERIFY_WINDOW_SEC} s window ${num(b.worstShare * 100, 2)}% past the limit, ${num(b.allowed * 100, 2)}% allowed, too few samples to say at 95%)`));
+  }
   if (v.predictedBreaches.length) out.push(c.dim(`  predicted: ${v.predictedBreaches.map((b) => `${b.role} past its knee from ${b.fromSec} s to ${b.toSec} s`).join(', ')}`));
+  out.push(c.dim(`  breach predicted and seen: ${v.breachAgreement}`));
   if (v.queue) {
     out.push(`  queue: predicted largest backlog ${v.queue.predictedMaxBacklog ?? '–'}, observed largest depth ${v.queue.observedMaxDepth ?? '–'}, ` +
       `drained ${v.queue.observedDrainSec === null ? '(unknown)' : `${num(v.queue.observedDrainSec)} s after the load`}`);

@@ -40,13 +40,16 @@ function replicasChart(r: CapacityResult, v: Verification): ChartSpec {
 export function verificationHtml(r: CapacityResult): VerificationHtml {
   const v = r.verification;
   if (!v) return { html: '', charts: {}, bands: [] };
-  const verdict = `<p class="${v.held ? 'pass' : 'fail'}">${esc(v.held ? 'Held' : 'Broke')}: ${esc(v.summary)}.</p>`;
+  const cls = v.verdict === 'held' ? 'pass' : v.verdict === 'broke' ? 'fail' : 'warn';
+  const verdict = `<p class="${cls}">${esc(v.verdict.charAt(0).toUpperCase() + v.verdict.slice(1))}: ${esc(v.summary)}.</p>`;
   const rows = v.scaling.map((s) => `<tr><td>${esc(s.role)} → ${s.replicas}</td><td class="num">${secs(s.predictedSec)}</td><td class="num">${secs(s.observedSec)}</td><td class="num">${s.differenceSec === null ? '–' : `${s.differenceSec >= 0 ? '+' : ''}${secs(s.differenceSec)}`}</td></tr>`);
   const scaling = rows.length
     ? `<table><thead><tr><th>scale-up</th><th class="num">predicted ready (s)</th><th class="num">observed ready (s)</th><th class="num">difference (s)</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
     : '<p>No scale-up was predicted or observed.</p>';
   const items = [
     ...v.breaches.map((b) => `breach: ${b.expression} from ${b.fromSec} s to ${b.toSec} s (worst ${VERIFY_WINDOW_SEC} s window ${Math.round(b.worstShare * 10_000) / 100}% past the limit, ${Math.round(b.allowed * 10_000) / 100}% allowed)`),
+    ...v.doubtful.map((b) => `not settled: ${b.expression} from ${b.fromSec} s to ${b.toSec} s (worst ${VERIFY_WINDOW_SEC} s window ${Math.round(b.worstShare * 10_000) / 100}% past the limit, ${Math.round(b.allowed * 10_000) / 100}% allowed; too few samples to say at 95%)`),
+    `breach predicted and seen: ${v.breachAgreement}`,
     ...(v.scaleDowns.length ? [`scale-downs: ${v.scaleDowns.map((d) => `${d.role} ${d.from} → ${d.to} at ${secs(d.t)} s`).join(', ')}`] : []),
     ...(v.queue ? [`queue: predicted largest backlog ${v.queue.predictedMaxBacklog ?? '–'}, observed largest depth ${v.queue.observedMaxDepth ?? '–'}, drained ${v.queue.observedDrainSec === null ? '(unknown)' : `${v.queue.observedDrainSec} s after the load`}`] : []),
     ...v.slos.map((s) => `over the whole replay, ${s.expression}: ${s.ok ? 'ok' : 'failed'}`),

@@ -133,6 +133,9 @@ export function kedaManifest(plan: KedaPlan, names: K8sNames, recommended?: Reco
       maxReplicaCount: c?.maxReplicas ?? Math.max(minReplicas, plan.replicas ?? minReplicas),
       pollingInterval: a ? a.pollingSec : 5,
       cooldownPeriod: a ? a.cooldownSec : KEDA_DEFAULTS.cooldownSec,
+      // Between 1 and N, KEDA's own HPA decides, and its scale-down window (300 s unless set here), not
+      // cooldownPeriod, holds a scale-down: set it to the cooldown the prediction simulated.
+      ...(a ? { advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: a.cooldownSec } } } } } : {}),
       triggers: [{
         type: 'redis',
         metadata: {
