@@ -135,6 +135,12 @@ describe('verifySurge', () => {
     expect(verifySurge(prediction, never, [p99(500)]).firstScaleUp).toMatchObject({ observedSec: null, withinSyncPeriod: false });
   });
 
+  it("says when the consumers' prediction missed the backlog by more than twice", () => {
+    const v = verifySurge({ ...prediction, maxBacklog: 1528 }, observed({ queue: { maxDepth: 13, drainSec: 0.1 } }), [p99(500)]);
+    expect(v.warnings.join('\n')).toMatch(/the consumers' prediction missed: a largest backlog of 1528 predicted, 13 observed/);
+    expect(verifySurge(prediction, observed(), [p99(500)]).warnings.join('\n')).not.toMatch(/missed/);
+  });
+
   it('nothing to judge by is not a pass; a start above minReplicas is said; the breach agreement is given', () => {
     expect(verifySurge(prediction, observed({ thresholds: [] }), []).verdict).toBe('unsure');
     const v = verifySurge({ ...prediction, webMinReplicas: 1, breaches: [{ role: 'web', fromSec: 20, toSec: 30 }] },

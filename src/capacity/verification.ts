@@ -244,6 +244,13 @@ export function verifySurge(prediction: PredictionView, observed: ObservedRun, c
   if (prediction.webMinReplicas !== undefined && firstWeb !== undefined && firstWeb !== prediction.webMinReplicas) {
     warnings.push(`the replay started with ${plural(firstWeb, 'web replica')}, the prediction with ${prediction.webMinReplicas} (minReplicas): scale the target to it before verifying (an HPA holds extra replicas for its scale-down window)`);
   }
+  const predictedBacklog = prediction.maxBacklog;
+  const observedDepth = observed.queue?.maxDepth ?? null;
+  if (predictedBacklog !== null && observedDepth !== null && Math.max(predictedBacklog, observedDepth) >= 20
+    && Math.max(predictedBacklog, observedDepth) > 2 * Math.max(1, Math.min(predictedBacklog, observedDepth))) {
+    warnings.push(`the consumers' prediction missed: a largest backlog of ${round(predictedBacklog, 1)} predicted, ${observedDepth} observed; ` +
+      'the time per job it used (measured from queue drains, or --job-time) is likely off: give --job-time from what the consumers really take');
+  }
   const verdict: VerificationVerdict = observed.aborted ? 'interrupted'
     : breaches.length || slos.some((s) => !s.ok) ? 'broke'
     : doubtful.length || criteria.length === 0 ? 'unsure' : 'held';

@@ -121,7 +121,7 @@ export function renderVerification(v: Verification, c: ChalkInstance): string {
   for (const b of v.doubtful) {
     out.push(c.yellow(`  not settled: ${printable(b.expression)} from ${b.fromSec} s to ${b.toSec} s (worst ${VERIFY_WINDOW_SEC} s window ${num(b.worstShare * 100, 2)}% past the limit, ${num(b.allowed * 100, 2)}% allowed, too few samples to say at 95%)`));
   }
-  if (v.predictedBreaches.length) out.push(c.dim(`  predicted: ${v.predictedBreaches.map((b) => `${b.role} past its knee from ${b.fromSec} s to ${b.toSec} s`).join(', ')}`));
+  if (v.predictedBreaches.length) out.push(c.dim(`  predicted: ${v.predictedBreaches.map((b) => `${b.role === 'web' ? 'web replicas past their knee' : 'orders waiting past the acceptable wait'} from ${b.fromSec} s to ${b.toSec} s`).join(', ')}`));
   out.push(c.dim(`  breach predicted and seen: ${v.breachAgreement}`));
   if (v.queue) {
     out.push(`  queue: predicted largest backlog ${v.queue.predictedMaxBacklog ?? '–'}, observed largest depth ${v.queue.observedMaxDepth ?? '–'}, ` +
