@@ -145,3 +145,13 @@ describe('simulateSurge', () => {
     expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(ordinal)).toEqual(['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st', '111th']);
   });
 });
+
+describe('the sentence near the knee', () => {
+  it('says a load a few percent past the knee may break the SLO, and one well past it will', () => {
+    // One replica pinned (min = max = 1), knee 100 it/s: 105 it/s is 105% of it, 150 it/s is 150%.
+    const near = simulateSurge(input([open(10, 105)], { web: { maxReplicas: 1 } }));
+    expect(near.sentence).toContain('(up to 105% of it): p99 may exceed the SLO (within 10% of the knee, as close as the knee is known)');
+    const far = simulateSurge(input([open(10, 150)], { web: { maxReplicas: 1 } }));
+    expect(far.sentence).toContain('(up to 150% of it): expect p99 above the SLO');
+  });
+});

@@ -46,6 +46,9 @@ export function adviceWords(advice: SurgeAdvice, input: SurgeInput): string {
     'the surge needs more replicas at its peak, or a start pre-scaled closer to it';
 }
 
+/** Load within this share past the knee is said as a risk, not an expected breach: the knee is bracketed, not exact. */
+const NEAR_KNEE = 0.1;
+
 /** The prediction in one sentence: how the autoscalers react, and where the SLOs are expected to break. */
 export function surgeSentence(input: SurgeInput, timeline: SurgeTimeline, advice: SurgeAdvice | null): string {
   const web = timeline.breaches.filter((b) => b.role === 'web');
@@ -53,7 +56,10 @@ export function surgeSentence(input: SurgeInput, timeline: SurgeTimeline, advice
   const parts = [scalingClause('the HPA', 'replica', timeline.scaleEvents.filter((e) => e.role === 'web'), input.web.minReplicas)];
   if (web.length) {
     const worst = Math.max(...web.map((b) => b.worst));
-    parts.push(`${when(web)} each replica carries more than its knee (up to ${Math.round(worst * 100)}% of it): expect p99 above the SLO` +
+    // A knee is known to within its bracket (--precision, 5% by default): a few percent past it is a risk, not a certainty.
+    const sure = worst > 1 + NEAR_KNEE;
+    parts.push(`${when(web)} each replica carries more than its knee (up to ${Math.round(worst * 100)}% of it): ` +
+      (sure ? 'expect p99 above the SLO' : `p99 may exceed the SLO (within ${Math.round(NEAR_KNEE * 100)}% of the knee, as close as the knee is known)`) +
       (advice ? `; ${adviceWords(advice, input)}` : ''));
   }
   if (input.consumer) {
