@@ -159,6 +159,7 @@ export class WorkerPool {
     const wasStarting = m.state === 'starting';
     const { config, log } = this.opts;
     m.state = 'retiring';
+    this.opts.metrics.retiring(m.worker);
     log('info', `retiring ${nameOf(m)} (${wasStarting ? 'starting: stopped at once' : `draining, up to ${config.shutdownTimeout} ms`})`, { worker: m.worker.id, role: m.role });
     // A process still starting may not listen for messages yet; SIGTERM reaches it either way.
     const id = m.worker.id;
