@@ -103,6 +103,8 @@ function loggedAt(s: StackProcess, msg: RegExp): number | undefined {
 
 /** Clock slack (s) between the stack's log times and the run's: one machine's clock, each rounded to 1 ms, t to 0.01 s. */
 const CLOCK_EPSILON = 0.05;
+/** How late (s) a scrape's timeout may fire in this busy test process, letting a slower scrape through. */
+const TIMER_SLACK_SEC = 1;
 
 describe('stack up --autoscale on', () => {
   it('scales web workers 1 → 2 on CPU (the new one starting for podStartup, then given keep-alive clients), and back to 1 after the window; a run records it', async () => {
@@ -138,7 +140,7 @@ describe('stack up --autoscale on', () => {
       // timeout ends: the first one that saw 2 cannot have begun more than that before the stack logged the worker ready,
       // and every one that still saw 1 began before it.
       const readySec = (readyAt - Date.parse(result.startedAt)) / 1000;
-      expect(up.t).toBeGreaterThanOrEqual(readySec - SCRAPE_TIMEOUT_SEC - CLOCK_EPSILON);
+      expect(up.t).toBeGreaterThanOrEqual(readySec - SCRAPE_TIMEOUT_SEC - TIMER_SLACK_SEC - CLOCK_EPSILON);
       const before = result.timeseries.filter((p) => p.replicas && p.t < up.t);
       expect(before.map((p) => p.replicas!.web)).toContain(1);
       expect(before.filter((p) => p.replicas!.web === 1).at(-1)!.t).toBeLessThanOrEqual(readySec + CLOCK_EPSILON);
