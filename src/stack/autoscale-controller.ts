@@ -172,6 +172,8 @@ function startHpa(s: AutoscaleSettings, hook: AutoscaleHooks['web'], log: StackL
   let failing = false;
   const unmeasured = unmeasuredWarning(log);
   return ticker(clock, sampleMs, async (alive) => {
+    // A worker that becomes ready while the sample is taken has none yet: that is not a failure to measure it.
+    const readyBefore = new Set(hook.replicas().ready);
     let cpu: Map<string, number> | undefined;
     try {
       cpu = await hook.cpuSeconds();
@@ -188,7 +190,7 @@ function startHpa(s: AutoscaleSettings, hook: AutoscaleHooks['web'], log: StackL
     // Half a sample early still counts: the interval timer and the clock may disagree by a few ms.
     if (now < nextSync - sampleMs / 2000) return;
     while (nextSync <= now + sampleMs / 2000) nextSync += syncSec;
-    unmeasured.check(failing ? [] : ready.filter((id) => !cpu?.has(id)));
+    unmeasured.check(failing ? [] : ready.filter((id) => readyBefore.has(id) && !cpu?.has(id)));
     const readyUtilization: number[] = [];
     for (const id of ready) {
       const u = windows.utilization(id, now);
