@@ -12,6 +12,7 @@ class FakeWorker extends EventEmitter {
   readonly checkouts = new Counter({ name: 'shop_checkouts_total', help: 'h', labelNames: ['result'] as const, registers: [this.registry] });
   readonly duration = new Histogram({ name: 'shop_http_request_duration_seconds', help: 'h', buckets: [0.1, 1], registers: [this.registry] });
   readonly inFlight = new Gauge({ name: 'shop_http_requests_in_flight', help: 'h', registers: [this.registry] });
+  readonly cpu = new Counter({ name: 'shop_worker_cpu_seconds_total', help: 'h', labelNames: ['worker'] as const, registers: [this.registry] });
   silent = false;
   private readonly replies = new Map<string, (body: string) => void>();
 
@@ -55,8 +56,10 @@ function cluster(n: number): { metrics: ClusterMetrics; workers: FakeWorker[] } 
   return { metrics, workers };
 }
 
+let serial = 0;
 const load = (w: FakeWorker, checkouts: number, slow: number): void => {
   w.checkouts.inc({ result: 'accepted' }, checkouts);
+  w.cpu.inc({ worker: String(++serial) }, 1);
   for (let i = 0; i < slow; i++) w.duration.observe(0.5);
   w.inFlight.set(checkouts);
 };
@@ -81,6 +84,9 @@ describe('cluster metrics', () => {
       expect(after.get(key), key).toBeGreaterThanOrEqual(before.get(key)!);
     }
     expect(after.get('shop_http_requests_in_flight')).toBe(7);
+    // A series of one process ends with it (nothing else sums into it, so no reader takes that for a reset).
+    expect([...before.keys()].filter((k) => k.startsWith('shop_worker_cpu_seconds_total'))).toHaveLength(3);
+    expect([...after.keys()].filter((k) => k.startsWith('shop_worker_cpu_seconds_total'))).toHaveLength(1);
     load(a!, 1, 0);
     expect(parse(await a!.scrape()).get('shop_checkouts_total{result="accepted"}')).toBe(7 + 5 + 4 + 1);
   });

@@ -2,10 +2,19 @@ import type { MetricsJson } from './cluster-messages.js';
 
 type Metric = MetricsJson[number];
 
-/** Series whose sum across processes must never go down: summed counters and histograms (buckets, _sum, _count). */
+/**
+ * Series whose sum across processes must never go down: summed counters and
+ * histograms (buckets, _sum, _count). A series labelled with its process
+ * (`worker`) is its own series, not part of a sum: it may end with its
+ * process, as a pod's series does, and keeping it would grow with every
+ * scale event (and read as an idle worker to whoever averages per worker).
+ */
 function monotone(metrics: MetricsJson): MetricsJson {
   // prom-client's JSON has the type as a string ('counter'), whatever its .d.ts says.
-  return metrics.filter((m) => ['counter', 'histogram'].includes(String(m.type)) && (m.aggregator ?? 'sum') === 'sum');
+  return metrics
+    .filter((m) => ['counter', 'histogram'].includes(String(m.type)) && (m.aggregator ?? 'sum') === 'sum')
+    .map((m) => ({ ...m, values: m.values.filter((v) => v.labels.worker === undefined) }))
+    .filter((m) => m.values.length > 0);
 }
 
 const seriesKey = (v: Metric['values'][number]): string =>
@@ -40,8 +49,9 @@ export function sumMonotone(a: MetricsJson, b: MetricsJson): MetricsJson {
  * when it does not answer a scrape in time), and the sum of those of every
  * process gone, compacted into one set so memory does not grow with each
  * scale event. Gauges and summaries are not kept: they describe a process
- * now, and a quantile cannot be summed. A per-process labelled counter
- * (shop_worker_cpu_seconds_total{worker}) stays as a constant series.
+ * now, and a quantile cannot be summed. Nor are series labelled with their
+ * process (shop_worker_cpu_seconds_total{worker}): they end with it, which
+ * no rate() or scalectl reads as a reset, since no other series shares them.
  */
 export class KeptCounters<K extends object> {
   private readonly last = new Map<K, MetricsJson>();
