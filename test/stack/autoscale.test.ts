@@ -46,6 +46,11 @@ async function metrics(url: string): Promise<Map<string, number>> {
 
 const replicas = (m: Map<string, number>, role: string, state: string): number | undefined => m.get(`shop_replicas{role="${role}",state="${state}"}`);
 
+/** The counters summed across workers (no per-worker label) that the load moves: cache lookups and request durations. */
+function summed(m: Map<string, number>): Map<string, number> {
+  return new Map([...m].filter(([k]) => /^shop_cache_requests_total\{|^shop_http_request_duration_seconds_(count|bucket)\{/.test(k)));
+}
+
 /** The primary's scaling decisions for a role, from the JSON log lines. */
 function decisions(s: StackProcess, role: string): { from: number; to: number; msg: string }[] {
   return s.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -114,6 +119,7 @@ describe('stack up --autoscale on', () => {
     const load = keepAliveLoad(url, 8);
     // A scalectl run watches the same stack while it scales: its replica series must tell the same story as the stack.
     const run = scalectlRun(url, 20);
+    let countsAtTwo: Map<string, number> = new Map();
     try {
       await eventually(async () => load.pids.size === 1, 10_000, 'load running');
       const [first] = [...load.pids];
@@ -131,6 +137,7 @@ describe('stack up --autoscale on', () => {
       expect(m.get('shop_scaling_events_total{role="web",direction="up"}')).toBe(1);
       expect(m.get('shop_workers')).toBe(2);
       expect(m.get('shop_autoscaler_observed{role="web"}')).toBeGreaterThan(50);
+      countsAtTwo = summed(m);
       const { result } = await run;
       const series = result.timeseries.filter((p) => p.replicas).map((p) => p.replicas!.web);
       expect(series[0]).toBe(1);
@@ -154,6 +161,9 @@ describe('stack up --autoscale on', () => {
     await eventually(async () => /"msg":"web worker \d+ retired/.test(stack!.stdout()), 60_000, 'back to one web worker');
     const m = await metrics(url);
     expect(m.get('shop_scaling_events_total{role="web",direction="down"}')).toBe(1);
+    // The retired worker's counts stay in the summed counters: none went down.
+    for (const [key, before] of countsAtTwo) expect(m.get(key), key).toBeGreaterThanOrEqual(before);
+    expect(countsAtTwo.size).toBeGreaterThan(0);
     expect(m.get('shop_replicas_desired{role="web"}')).toBe(1);
     expect(replicas(m, 'web', 'starting')).toBe(0);
     expect(replicas(m, 'consumer', 'ready')).toBe(1);
