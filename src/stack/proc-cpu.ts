@@ -25,7 +25,8 @@ export function parseProcStat(text: string): number | undefined {
   // Fields 14 (utime) and 15 (stime), 1-based in proc(5); fields[0] is field 3.
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime) || fields[14 - 3] === undefined || fields[15 - 3] === undefined) return undefined;
+  // Number(undefined) is NaN: a line too short fails here too.
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
   return (utime + stime) / CLK_TCK;
 }
 
