@@ -67,6 +67,8 @@ class FakeRole {
 class FakeWeb extends FakeRole {
   cores = 0;
   failing = false;
+  /** Ready workers left out of the samples (they could not be measured). */
+  readonly unmeasured = new Set<string>();
   private readonly counters = new Map<string, { at: number; cpu: number }>();
   constructor(readyAtStart: number, private readonly clock: FakeClock) {
     super(readyAtStart, 'w');
@@ -75,7 +77,7 @@ class FakeWeb extends FakeRole {
     if (this.failing) throw new Error('workers did not answer');
     const now = this.clock.now();
     const out = new Map<string, number>();
-    for (const id of this.ready) {
+    for (const id of this.ready.filter((i) => !this.unmeasured.has(i))) {
       const c = this.counters.get(id) ?? { at: now, cpu: 0 };
       const next = { at: now, cpu: c.cpu + this.cores * (now - c.at) };
       this.counters.set(id, next);
@@ -188,6 +190,25 @@ describe('HPA for web workers', () => {
     await clock.to(15);
     expect(logs.filter((l) => l.level === 'warn')).toEqual([{ level: 'warn', msg: 'HPA web: cannot sample CPU: workers did not answer', fields: { role: 'web' } }]);
     expect(w.scaledTo).toEqual([]);
+    await scalers.stop();
+  });
+
+  it('warns once per streak when a sync finds ready workers it could not measure, which then count as starting', async () => {
+    const { clock, w, logs, scalers } = setup(1, 1);
+    w.cores = 0.92;
+    w.unmeasured.add('w1');
+    await clock.to(45); // syncs at 15, 30, 45, all blind: one warning, no change
+    const warning = { level: 'warn', msg: 'HPA web: cannot sample CPU of web worker w1; counted as starting', fields: { role: 'web', workers: ['w1'] } };
+    expect(logs.filter((l) => l.level === 'warn')).toEqual([warning]);
+    expect(w.scaledTo).toEqual([]);
+    // Measured again: the streak ends, and the HPA acts on its window (t=45..60).
+    w.unmeasured.clear();
+    await clock.to(60);
+    expect(w.scaledTo).toEqual([2]);
+    // A new streak warns again.
+    w.unmeasured.add('w1');
+    await clock.to(75);
+    expect(logs.filter((l) => l.level === 'warn')).toEqual([warning, warning]);
     await scalers.stop();
   });
 });

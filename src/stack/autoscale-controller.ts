@@ -21,7 +21,7 @@ export interface RoleHandle {
 
 export interface AutoscaleHooks {
   web: RoleHandle & {
-    /** Cumulative CPU seconds of each ready web worker (user+system), by id; a worker that did not answer is left out. */
+    /** Cumulative CPU seconds of each ready web worker (user+system), by id; a worker that could not be measured is left out. */
     cpuSeconds(): Promise<Map<string, number>>;
   };
   consumer: RoleHandle & {
@@ -140,6 +140,26 @@ function act(d: Decider, decision: ScalingDecision, metric: number): void {
   d.handle.scaleTo(decision.desired);
 }
 
+/**
+ * Warns (once per streak of syncs) when ready web workers had no CPU sample
+ * at a sync: they then count as starting, and if none can be measured the
+ * HPA holds, so an operator must hear of it.
+ */
+function unmeasuredWarning(log: StackLog): { check(ids: string[]): void } {
+  let warned = false;
+  return {
+    check(ids) {
+      if (ids.length === 0) {
+        warned = false;
+        return;
+      }
+      if (warned) return;
+      warned = true;
+      log('warn', `HPA web: cannot sample CPU of web worker${ids.length === 1 ? '' : 's'} ${ids.join(', ')}; counted as starting`, { role: 'web', workers: ids });
+    },
+  };
+}
+
 /** The web workers' HPA: samples CPU every second, decides every hpaSync. */
 function startHpa(s: AutoscaleSettings, hook: AutoscaleHooks['web'], log: StackLog, metrics: AutoscaleMetrics, clock: AutoscaleClock): { stop(): Promise<void> } {
   const rules = hpaRulesOf(s);
@@ -150,7 +170,10 @@ function startHpa(s: AutoscaleSettings, hook: AutoscaleHooks['web'], log: StackL
   let memory: ScalerMemory = emptyMemory();
   let nextSync = clock.now() + syncSec;
   let failing = false;
+  const unmeasured = unmeasuredWarning(log);
   return ticker(clock, sampleMs, async (alive) => {
+    // A worker that becomes ready while the sample is taken has none yet: that is not a failure to measure it.
+    const readyBefore = new Set(hook.replicas().ready);
     let cpu: Map<string, number> | undefined;
     try {
       cpu = await hook.cpuSeconds();
@@ -167,6 +190,7 @@ function startHpa(s: AutoscaleSettings, hook: AutoscaleHooks['web'], log: StackL
     // Half a sample early still counts: the interval timer and the clock may disagree by a few ms.
     if (now < nextSync - sampleMs / 2000) return;
     while (nextSync <= now + sampleMs / 2000) nextSync += syncSec;
+    unmeasured.check(failing ? [] : ready.filter((id) => readyBefore.has(id) && !cpu?.has(id)));
     const readyUtilization: number[] = [];
     for (const id of ready) {
       const u = windows.utilization(id, now);

@@ -2,8 +2,9 @@ import type { Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { MSG, type MetricsJson, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
+import { KeptCounters } from './kept-counters.js';
 
-/** A worker that has not sent its series in this long is left out of that scrape. */
+/** A worker that has not sent its series in this long counts with its last counters and histograms in that scrape (no gauges). */
 const WORKER_ANSWER_MS = 2_000;
 
 /**
@@ -12,7 +13,9 @@ const WORKER_ANSWER_MS = 2_000;
  * merges them (prom-client's aggregation: sums, or the aggregator a metric
  * names) and adds its own series. Web workers and consumers alike are asked,
  * but only those that said they are ready, so a process still starting
- * cannot stall a scrape.
+ * cannot stall a scrape. The counters and histograms of processes that are
+ * gone stay in the sums (KeptCounters), so no summed counter goes down when
+ * a process retires or dies.
  */
 export interface ClusterMetrics {
   /** The primary's own series (shop_workers, restarts, the autoscalers'), added to every scrape. */
@@ -21,17 +24,21 @@ export interface ClusterMetrics {
   attach: (w: Worker) => void;
   /** The process serves (web) or consumes (consumer): include it in scrapes. */
   ready: (w: Worker, role: 'web' | 'consumer') => void;
-  /** The worker died; `restarted` when the primary forks a replacement. */
+  /** The process drains: still scraped until it exits, no longer counted in shop_workers. */
+  retiring: (w: Worker) => void;
+  /** The worker exited (retired or died); `restarted` when the primary forks a replacement. */
   gone: (w: Worker) => void;
   restarted: () => void;
 }
 
 export function createClusterMetrics(): ClusterMetrics {
   const own = new Registry();
-  const ready = new Map<Worker, 'web' | 'consumer'>();
+  const ready = new Map<Worker, { role: 'web' | 'consumer'; retiring: boolean }>();
+  const kept = new KeptCounters<Worker>();
   new Gauge({
     name: 'shop_workers', help: 'Web worker processes serving requests.', registers: [own],
-    collect() { this.set([...ready.values()].filter((r) => r === 'web').length); },
+    // As shop_replicas{role="web",state="ready"}: a draining worker no longer counts.
+    collect() { this.set([...ready.values()].filter((r) => r.role === 'web' && !r.retiring).length); },
   });
   const restarts = new Counter({ name: 'shop_worker_restarts_total', help: 'Workers re-forked after an unexpected exit.', registers: [own] });
   const waiting = new Map<string, (m: MetricsJson) => void>();
@@ -52,7 +59,9 @@ export function createClusterMetrics(): ClusterMetrics {
   });
 
   const exposition = async (): Promise<string> => {
-    const parts = (await Promise.all([...ready.keys()].map(collectFrom))).filter((m): m is MetricsJson => m !== undefined);
+    const workers = [...ready.keys()];
+    const answers = await Promise.all(workers.map(collectFrom));
+    const parts = kept.parts(new Map(workers.map((w, i) => [w, answers[i]])));
     const merged = parts.length ? await AggregatorRegistry.aggregate(parts).metrics() : '';
     return merged + (await own.metrics());
   };
@@ -69,8 +78,15 @@ export function createClusterMetrics(): ClusterMetrics {
         });
       });
     },
-    ready: (w, role) => void ready.set(w, role),
-    gone: (w) => void ready.delete(w),
+    ready: (w, role) => void ready.set(w, { role, retiring: false }),
+    retiring: (w) => {
+      const r = ready.get(w);
+      if (r) r.retiring = true;
+    },
+    gone: (w) => {
+      ready.delete(w);
+      kept.forget(w);
+    },
     restarted: () => restarts.inc(),
   };
 }

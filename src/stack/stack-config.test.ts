@@ -95,6 +95,20 @@ describe('autoscaling knobs', () => {
   });
 });
 
+describe('autoscaling knobs, bounded as Kubernetes bounds the HPA', () => {
+  it('need scale-up policies of at least 1 pod and 1 percent', () => {
+    const r = resolveStackConfig({ flags: { scaleUpPods: '0', scaleUpPercent: '0' }, env: {} });
+    expect(r.ok ? [] : r.problems.map((p) => p.split(':')[0])).toEqual(['scaleUpPods', 'scaleUpPercent']);
+    expect(ok(resolveStackConfig({ flags: { scaleUpPods: '1', scaleUpPercent: '1' }, env: {} }))).toMatchObject({ scaleUpPods: 1, scaleUpPercent: 1 });
+  });
+
+  it('take a scale-up period up to 30 minutes and a scale-down window up to an hour', () => {
+    expect(ok(resolveStackConfig({ flags: { scaleUpPeriod: '30m', scaleDownWindow: '1h' }, env: {} }))).toMatchObject({ scaleUpPeriod: 1_800_000, scaleDownWindow: 3_600_000 });
+    const r = resolveStackConfig({ flags: { scaleUpPeriod: '1801s' }, env: { SHOP_SCALE_DOWN_WINDOW: '3601s' } });
+    expect(r.ok ? [] : r.problems).toEqual(['scaleDownWindow (SHOP_SCALE_DOWN_WINDOW): at most 3600s', 'scaleUpPeriod: at most 1800s']);
+  });
+});
+
 describe('referenceStackSettings', () => {
   it('turns the rate limit off for a load test unless the scenario or SHOP_RATE_LIMIT sets it', () => {
     expect(referenceStackSettings({ workers: 2 }, {})).toEqual({ workers: 2, rateLimit: 0 });

@@ -12,8 +12,14 @@ import { HPA_DEFAULTS, KEDA_DEFAULTS } from './autoscale-rules.js';
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ (a PostgreSQL identifier)');
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const seconds = (s: number): string => (s >= 60 && s % 60 === 0 ? `${s / 60}m` : `${s}s`);
-/** A duration knob of at least `minMs`, defaulting to `defaultSec` (the Kubernetes or KEDA default). */
-const period = (defaultSec: number, minMs: number) => durationSchema.refine((ms) => ms >= minMs, `at least ${minMs}ms`).default(defaultSec * 1000);
+/** A duration knob of at least `minMs` (and at most `maxSec`, as Kubernetes bounds it), defaulting to `defaultSec` (the Kubernetes or KEDA default). */
+const period = (defaultSec: number, minMs: number, maxSec = Infinity) => durationSchema
+  .refine((ms) => ms >= minMs, `at least ${minMs}ms`)
+  .refine((ms) => ms <= maxSec * 1000, `at most ${maxSec}s`)
+  .default(defaultSec * 1000);
+/** The HPA API's bounds: behavior policies' periodSeconds ≤ 1800, stabilizationWindowSeconds ≤ 3600. */
+const HPA_MAX_POLICY_PERIOD_SEC = 1800;
+const HPA_MAX_STABILIZATION_SEC = 3600;
 const flag = z.union([z.boolean(), z.enum(['on', 'off', 'true', 'false', '1', '0'])]).transform((v) => v === true || v === 'on' || v === 'true' || v === '1');
 
 /** Experiment knobs; each is a flag of `stack up`, a SHOP_* variable and a key of a scenario's `stack:`. */
@@ -49,12 +55,14 @@ export const stackKnobs = {
   hpaSync: period(HPA_DEFAULTS.syncSec, 1_000).meta({ description: `autoscale: how often the web autoscaler decides (the HPA sync period); at least 1s. Default ${seconds(HPA_DEFAULTS.syncSec)}.` }),
   hpaTolerance: z.coerce.number().min(0).max(1).default(HPA_DEFAULTS.tolerance)
     .meta({ description: `autoscale: no change while utilization / target is within 1 ± this (a fraction). Default ${HPA_DEFAULTS.tolerance}.` }),
-  scaleDownWindow: period(HPA_DEFAULTS.scaleDownWindowSec, 0)
-    .meta({ description: `autoscale: web workers scale down to the highest recommendation of this window (the HPA scale-down stabilization window). Default ${seconds(HPA_DEFAULTS.scaleDownWindowSec)}.` }),
-  scaleUpPods: count(0, 1000).default(HPA_DEFAULTS.scaleUpPods).meta({ description: `autoscale: web workers one scale-up period may add (the HPA Pods policy). Default ${HPA_DEFAULTS.scaleUpPods}.` }),
-  scaleUpPercent: count(0, 10_000).default(HPA_DEFAULTS.scaleUpPercent)
-    .meta({ description: `autoscale: percent of the web workers one scale-up period may add (the HPA Percent policy; the larger policy wins). Default ${HPA_DEFAULTS.scaleUpPercent}.` }),
-  scaleUpPeriod: period(HPA_DEFAULTS.scaleUpPeriodSec, 1_000).meta({ description: `autoscale: the scale-up policies' period. Default ${seconds(HPA_DEFAULTS.scaleUpPeriodSec)}.` }),
+  scaleDownWindow: period(HPA_DEFAULTS.scaleDownWindowSec, 0, HPA_MAX_STABILIZATION_SEC)
+    .meta({ description: `autoscale: web workers scale down to the highest recommendation of this window (the HPA scale-down stabilization window); at most ${HPA_MAX_STABILIZATION_SEC}s. Default ${seconds(HPA_DEFAULTS.scaleDownWindowSec)}.` }),
+  // Kubernetes rejects a policy value of 0 (value must be > 0).
+  scaleUpPods: count(1, 1000).default(HPA_DEFAULTS.scaleUpPods).meta({ description: `autoscale: web workers one scale-up period may add (the HPA Pods policy); at least 1. Default ${HPA_DEFAULTS.scaleUpPods}.` }),
+  scaleUpPercent: count(1, 10_000).default(HPA_DEFAULTS.scaleUpPercent)
+    .meta({ description: `autoscale: percent of the web workers one scale-up period may add (the HPA Percent policy; the larger policy wins); at least 1. Default ${HPA_DEFAULTS.scaleUpPercent}.` }),
+  scaleUpPeriod: period(HPA_DEFAULTS.scaleUpPeriodSec, 1_000, HPA_MAX_POLICY_PERIOD_SEC)
+    .meta({ description: `autoscale: the scale-up policies' period; at least 1s, at most ${HPA_MAX_POLICY_PERIOD_SEC}s. Default ${seconds(HPA_DEFAULTS.scaleUpPeriodSec)}.` }),
   podStartup: period(0, 0).meta({ description: 'A web worker or consumer forked while the stack runs waits this long once connected before it takes traffic or jobs (counted as starting until then). Default 0.' }),
   minConsumers: count(0, 64).default(1).meta({ description: 'autoscale: fewest consumer processes (0 lets KEDA scale them to zero). Default 1.' }),
   maxConsumers: count(1, 64).default(4).meta({ description: 'autoscale: most consumer processes. Default 4.' }),

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClusterMetrics } from './cluster-metrics.js';
 import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 import type { StackLog } from './cluster-primary.js';
+import { hasProcStat, procCpuSeconds } from './proc-cpu.js';
 import type { StackConfig } from './stack-config.js';
 
 /** The two kinds of process the primary forks: web workers (HTTP) and order consumers. */
@@ -11,7 +12,7 @@ export type ProcessRole = 'web' | 'consumer';
 /** A process that lived this long counts as healthy again: its crash does not grow the backoff. */
 const STABLE_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;
-/** A web worker that has not told its CPU time in this long is left out of that sample. */
+/** Without /proc: a web worker that has not told its CPU time in this long is left out of that sample. */
 const CPU_ANSWER_MS = 500;
 
 /** Re-fork delay after `recent` crashes in a row: 250 ms doubling, at most 30 s, so a crash loop cannot spin. */
@@ -45,6 +46,8 @@ export class WorkerPool {
   /** Retiring processes' drains, by worker id. */
   private readonly drains = new Map<number, Promise<void>>();
   private readonly cpuWaiting = new Map<string, (seconds: number) => void>();
+  /** Read once: CPU time comes from /proc where there is one (Linux), else over IPC. */
+  private procStat: Promise<boolean> | undefined;
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
   private recentCrashes = 0;
 
@@ -81,10 +84,17 @@ export class WorkerPool {
     for (const m of order.slice(0, Math.max(0, excess))) this.retire(m);
   }
 
-  /** Cumulative CPU seconds of each ready web worker, by id; one that does not answer in 500 ms is left out. */
+  /**
+   * Cumulative CPU seconds of each ready web worker, by id. Read from
+   * /proc/<pid>/stat by the primary, so a worker too busy to answer is
+   * measured all the same, and all samples are of one instant; without
+   * /proc, asked over IPC (one that does not answer in 500 ms is left out).
+   */
   async cpuSeconds(): Promise<Map<string, number>> {
     const ready = this.ofRole('web').filter((m) => m.state === 'ready');
-    const answers = await Promise.all(ready.map(async (m) => [String(m.worker.id), await this.cpuOf(m.worker)] as const));
+    const fromProc = await (this.procStat ??= hasProcStat());
+    const read = (w: Worker): Promise<number | undefined> => (fromProc && w.process.pid !== undefined ? procCpuSeconds(w.process.pid) : this.cpuOf(w));
+    const answers = await Promise.all(ready.map(async (m) => [String(m.worker.id), await read(m.worker)] as const));
     return new Map(answers.filter((a): a is readonly [string, number] => a[1] !== undefined));
   }
 
@@ -159,6 +169,7 @@ export class WorkerPool {
     const wasStarting = m.state === 'starting';
     const { config, log } = this.opts;
     m.state = 'retiring';
+    this.opts.metrics.retiring(m.worker);
     log('info', `retiring ${nameOf(m)} (${wasStarting ? 'starting: stopped at once' : `draining, up to ${config.shutdownTimeout} ms`})`, { worker: m.worker.id, role: m.role });
     // A process still starting may not listen for messages yet; SIGTERM reaches it either way.
     const id = m.worker.id;
