@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClusterMetrics, type ClusterMetrics } from './cluster-metrics.js';
 import { MSG, type PrimaryMessage } from './cluster-messages.js';
 import { KeptCounters, sumMonotone } from './kept-counters.js';
+import { metricLines } from '../../test/helpers/shop.js';
 
 /** A cluster worker stand-in: answers the primary's collect requests with its own registry, unless told to stay silent. */
 class FakeWorker extends EventEmitter {
@@ -35,16 +36,6 @@ class FakeWorker extends EventEmitter {
   }
 }
 
-/** `name{labels}` → value of a Prometheus exposition. */
-function parse(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
-}
 
 function cluster(n: number): { metrics: ClusterMetrics; workers: FakeWorker[] } {
   const metrics = createClusterMetrics();
@@ -72,14 +63,14 @@ describe('cluster metrics', () => {
     load(a!, 7, 3);
     load(b!, 5, 2);
     load(c!, 4, 1);
-    const before = parse(await a!.scrape());
+    const before = metricLines(await a!.scrape());
     expect(before.get('shop_checkouts_total{result="accepted"}')).toBe(7 + 5 + 4);
     expect(before.get('shop_http_request_duration_seconds_bucket{le="1"}')).toBe(3 + 2 + 1);
     expect(before.get('shop_http_requests_in_flight')).toBe(7 + 5 + 4);
     // b retires, then c crashes: both leave; their counts stay.
     metrics.gone(b as unknown as Worker);
     metrics.gone(c as unknown as Worker);
-    const after = parse(await a!.scrape());
+    const after = metricLines(await a!.scrape());
     for (const key of ['shop_checkouts_total{result="accepted"}', 'shop_http_request_duration_seconds_bucket{le="1"}', 'shop_http_request_duration_seconds_count']) {
       expect(after.get(key), key).toBeGreaterThanOrEqual(before.get(key)!);
     }
@@ -88,7 +79,7 @@ describe('cluster metrics', () => {
     expect([...before.keys()].filter((k) => k.startsWith('shop_worker_cpu_seconds_total'))).toHaveLength(3);
     expect([...after.keys()].filter((k) => k.startsWith('shop_worker_cpu_seconds_total'))).toHaveLength(1);
     load(a!, 1, 0);
-    expect(parse(await a!.scrape()).get('shop_checkouts_total{result="accepted"}')).toBe(7 + 5 + 4 + 1);
+    expect(metricLines(await a!.scrape()).get('shop_checkouts_total{result="accepted"}')).toBe(7 + 5 + 4 + 1);
   });
 
   it('count a worker that does not answer in time with its last counters, without its gauges', async () => {
@@ -96,11 +87,11 @@ describe('cluster metrics', () => {
     const { workers: [a, b] } = cluster(2);
     load(a!, 3, 0);
     load(b!, 6, 0);
-    expect(parse(await a!.scrape()).get('shop_checkouts_total{result="accepted"}')).toBe(9);
+    expect(metricLines(await a!.scrape()).get('shop_checkouts_total{result="accepted"}')).toBe(9);
     b!.silent = true;
     const scraping = a!.scrape();
     await vi.advanceTimersByTimeAsync(5_000);
-    const m = parse(await scraping);
+    const m = metricLines(await scraping);
     expect(m.get('shop_checkouts_total{result="accepted"}')).toBe(9);
     expect(m.get('shop_http_requests_in_flight')).toBe(3);
   });
@@ -108,9 +99,9 @@ describe('cluster metrics', () => {
   it('count a draining web worker in the scrape but not in shop_workers', async () => {
     const { metrics, workers: [a, b] } = cluster(2);
     load(b!, 2, 0);
-    expect(parse(await a!.scrape()).get('shop_workers')).toBe(2);
+    expect(metricLines(await a!.scrape()).get('shop_workers')).toBe(2);
     metrics.retiring(b as unknown as Worker);
-    const m = parse(await a!.scrape());
+    const m = metricLines(await a!.scrape());
     expect(m.get('shop_workers')).toBe(1);
     expect(m.get('shop_checkouts_total{result="accepted"}')).toBe(2);
   });

@@ -157,3 +157,14 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs: numbe
   }
   throw new Error(`${what}: not true after ${timeoutMs} ms`);
 }
+
+/** A Prometheus exposition as `name{labels}` → value, exactly as the lines spell them (for asserting on series). */
+export function metricLines(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    m.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return m;
+}

