@@ -115,6 +115,17 @@ describe('scalectl capacity --verify --plan', () => {
     expect((await server.stats()).count).toBe(0);
   });
 
+  it('refuses to run a plan on the reference stack that it could not run as simulated (CPU not measured): exit 4, no stack started', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario('reference', '/api/products') });
+    const plan = await savedPlan();
+    const surge = { ...plan.plan.surge!, settings: { ...plan.plan.surge!.settings, web: { ...plan.plan.surge!.settings.web, cpuRequestMillicores: null } } };
+    await writeFile(join(dir, 'plan.json'), JSON.stringify({ ...plan, plan: { ...plan.plan, surge } }));
+    const r = await runCli(['capacity', 's.yaml', '--verify', '--plan', 'plan.json'], { cwd: dir });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('not verified: CPU was not measured');
+    expect(r.stderr).not.toContain('starting the reference stack');
+  });
+
   it('a recommendation without a surge prediction (a capacity.json from before it) is not a pass: exit 4, and nothing is replayed', async () => {
     const dir = await tempFiles({ 's.yaml': scenario(server.url, '/delay/1') });
     const old = JSON.parse(await readFile(new URL('./fixtures/capacity-result.json', import.meta.url), 'utf8')) as CapacityResult;
