@@ -1,5 +1,4 @@
 import { buildRunResult } from '../analyzers/run-result.js';
-import { countAbove } from '../engine/latency-histogram.js';
 import { runLoad } from '../engine/run-load.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
@@ -7,7 +6,7 @@ import type { TelemetryPlan } from '../telemetry/telemetry-plan.js';
 import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
 import type { StepPurpose } from './knee-search.js';
 import { zForLooks } from './tail-evidence.js';
-import { judgeStep, type MeasuredWindow, type SecondCounts, type StepVerdict, type TailCriterion } from './step-verdict.js';
+import { judgeStep, secondCounts, type MeasuredWindow, type SecondCounts, type StepVerdict, type TailCriterion } from './step-verdict.js';
 import { printable } from '../scenarios/printable.js';
 
 export interface MeasureSetup {
@@ -55,7 +54,7 @@ async function measureWindow(setup: MeasureSetup, rate: number, limitsMs: readon
   const seconds: SecondCounts[] = [];
   // Each second's answers past each latency limit, counted as the second closes: the batches that show bursts.
   const onPoint: Parameters<typeof runLoad>[1]['onPoint'] = (point, _live, hist) => {
-    seconds.push({ samples: point.rps, errors: point.errors, timed: hist.totalCount, slower: Object.fromEntries(limitsMs.map((ms) => [String(ms), countAbove(hist, Math.round(ms * 1000))])) });
+    seconds.push(secondCounts(point, hist, limitsMs));
   };
   const common = { target: setup.target, workers: setup.workers, signal: setup.signal };
   const { data, telemetry } = await loadWithTelemetry(steady, { ...common, onPoint }, plan && collector ? { plan, collector } : undefined, () => undefined);

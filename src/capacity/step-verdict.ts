@@ -88,6 +88,14 @@ export interface SecondCounts {
   slower: Record<string, number>;
 }
 
+/** One second's counts as the engine closes it: answers, errors, and those slower than each whole-run latency limit (ms). */
+export function secondCounts(point: { offeredRps: number; rps: number; errors: number }, hist: Histogram, limitsMs: readonly number[]): SecondCounts {
+  return {
+    offered: point.offeredRps, samples: point.rps, errors: point.errors, timed: hist.totalCount,
+    slower: Object.fromEntries(limitsMs.map((ms) => [String(ms), countAboveMs(hist, ms)])),
+  };
+}
+
 /** One load at the step's rate: its RunResult (thresholds judged) and its seconds. */
 export interface MeasuredWindow {
   result: RunResult;

@@ -2,7 +2,6 @@ import { buildRunResult, type RunResult } from '../analyzers/run-result.js';
 import { defaultThresholdsFor } from '../analyzers/thresholds.js';
 import { liveTelemetry } from '../analyzers/telemetry.js';
 import { round } from '../analyzers/numbers.js';
-import { countAbove } from '../engine/latency-histogram.js';
 import { probeTarget } from '../engine/probe-target.js';
 import type { LoadOptions } from '../engine/run-load.js';
 import { ExitCode, UserError } from '../exit-codes.js';
@@ -18,7 +17,7 @@ import { TelemetryCollector } from '../telemetry/telemetry-collector.js';
 import { planTelemetry } from '../telemetry/telemetry-plan.js';
 import type { CapacityPlan } from './capacity-plan.js';
 import { applyAndWait, startAutoscaledReference, type ScaledTarget } from './scale-target.js';
-import { tailCriteria, type SecondCounts } from './step-verdict.js';
+import { secondCounts, tailCriteria, type SecondCounts } from './step-verdict.js';
 import { verifySurge, type ObservedRun, type PredictionView, type Verification } from './verification.js';
 
 /** What a replay needs from the outside world. */
@@ -157,10 +156,7 @@ export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: s
     const { data, telemetry } = await loadWithTelemetry(loaded, {
       target: target.url, workers: ctx.workers, signal: ctx.signal,
       onPoint: (point, live, hist) => {
-        seconds.push({
-          offered: point.offeredRps, samples: point.rps, errors: point.errors, timed: hist.totalCount,
-          slower: Object.fromEntries(limitsMs.map((ms) => [String(ms), countAbove(hist, Math.round(ms * 1000))])),
-        });
+        seconds.push(secondCounts(point, hist, limitsMs));
         progress(point, live, hist);
       },
     }, telemetryPlan && collector ? { plan: telemetryPlan, collector } : undefined, (line) => ctx.say(`  ${printable(line)}`));
