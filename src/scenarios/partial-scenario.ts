@@ -44,6 +44,8 @@ function step(raw: unknown): CheckInput['flows'][number]['steps'][number] {
 function thresholds(raw: unknown): ThresholdSource[] {
   const whole = fields.thresholds.safeParse(raw);
   if (whole.success) return whole.data;
+  // The k6-style mapping: each key on its own.
+  if (isRecord(raw)) return Object.entries(raw).flatMap(([key, v]) => fields.thresholds.safeParse({ [key]: v }).data ?? []);
   if (!Array.isArray(raw)) return [];
   // Each item on its own, renumbered to its place in the list.
   return raw.flatMap((item, i) => {
