@@ -80,8 +80,8 @@ export function parseK6Key(text: string, mapping = false): K6Key | string | unde
   if (!spec) {
     const instead = NOT_MEASURED[name];
     return instead ? `scalectl does not measure k6's ${name}; use ${instead}`
-      : `${echo(name)} is not a k6 metric scalectl measures${didYouMean(name, Object.keys(K6_METRICS))} (custom k6 metrics come from script code); it measures ${measured()}, ` +
-        'and more in thresholds of its own (docs/scenarios.md#thresholds)';
+      : `${echo(name)} is not a k6 metric scalectl measures${didYouMean(name, Object.keys(K6_METRICS))} (custom k6 metrics come from script code); it reads ${measured()}; ` +
+        'for anything else (an endpoint or flow by name, telemetry) write thresholds as a list, e.g. - checkout: p95 < 300ms (docs/scenarios.md#thresholds)';
   }
   if (m[2] === undefined) return { metric: name };
   const tag = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*?)\s*$/.exec(m[2]);
@@ -91,7 +91,7 @@ export function parseK6Key(text: string, mapping = false): K6Key | string | unde
   if (/,\s*[A-Za-z_][A-Za-z0-9_]*\s*:/.test(tag[2])) return `one tag filter at a time, got ${echo(`{${m[2]}}`)}${hint}`;
   const kind = spec.tags[tag[1]!];
   if (!kind) {
-    const other = tag[1] === 'flow' ? ' (per flow scalectl times whole iterations: iteration_duration{flow:...})'
+    const other = allowed.length === 0 ? '' : tag[1] === 'flow' ? ' (per flow scalectl times whole iterations: iteration_duration{flow:...})'
       : tag[1] === 'name' || tag[1] === 'endpoint' ? ' (per endpoint: http_req_duration, http_req_failed or http_reqs with {name:...})' : '';
     return `${name} has no tag ${echo(tag[1]!)}${other}${hint}`;
   }

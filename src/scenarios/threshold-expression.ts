@@ -101,7 +101,7 @@ function parseAggregate(text: string): Aggregate | string {
   const p = /^p(?:(\d+(?:\.\d+)?)|\(\s*(\d+(?:\.\d+)?)\s*\))$/.exec(text);
   if (p) {
     const q = Number(p[1] ?? p[2]);
-    if (!(q > 0 && q <= 100)) return `a percentile is above 0 and at most 100, got ${echo(text)}${p[1] ? ' (write p99.99 with its dot; p999 is the one shorthand, for p99.9)' : ''}`;
+    if (!(q > 0 && q <= 100)) return `a percentile is above 0 and at most 100, got ${echo(text)}${p[1] && q > 100 ? ' (write p99.99 with its dot; p999 is the one shorthand, for p99.9)' : ''}`;
     const summary = SUMMARY_PERCENTILES[String(q)];
     return { metric: summary ?? `p${q}`, ...(summary ? {} : { percentile: q }), family: 'time', k6: p[2] !== undefined };
   }
