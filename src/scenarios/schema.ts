@@ -207,9 +207,9 @@ export type FeederSpec = z.output<typeof feederSchema>;
 /** k6's object form of a threshold; scalectl judges thresholds when the run ends, so it cannot abort on one. */
 const k6ThresholdObject = z
   .strictObject({
-    threshold: z.string(),
-    abortOnFail: z.boolean().optional(),
-    delayAbortEval: z.string().optional(),
+    threshold: z.string().meta({ description: "A k6 threshold such as 'p(95)<500'." }),
+    abortOnFail: z.boolean().optional().meta({ description: 'Only false: scalectl judges thresholds when the run ends and never stops a run on one.' }),
+    delayAbortEval: z.string().optional().meta({ description: 'Accepted for k6 scripts; no effect (nothing aborts).' }),
   })
   .superRefine((o, ctx) => {
     if (o.abortOnFail) {
