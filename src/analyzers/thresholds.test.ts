@@ -61,6 +61,9 @@ describe('thresholds', () => {
     expect(defaultThresholdsFor(scenario([closed], []))).toEqual([]);
     expect(defaultThresholdsFor(scenario([open], ['dropped_rate <= 100%']))).toEqual([]);
     expect(defaultThresholdsFor(scenario([open], ['dropped_iterations < 50']))).toEqual([]);
+    // k6's dropped_iterations (a key of the k6-style mapping) replaces it too; iterations: count does not.
+    expect(defaultThresholdsFor(scenario([open], ['dropped_iterations: count<50']))).toEqual([]);
+    expect(defaultThresholdsFor(scenario([open], ['iterations: count>50']))).toEqual(['dropped_rate <= 1%']);
     const r = evaluateThresholds(['p99 < 1s'], { ...total, arrivals: { offered: 1000, dropped: 11 } }, new Map(), undefined, ['dropped_rate <= 1%']);
     expect(r.map((x) => [thresholdLabel(x), x.actual, x.ok])).toEqual([['p99 < 1s', 120, true], ['dropped_rate <= 1% (default)', 0.011, false]]);
     expect(r[1]!.default).toBe(true);
