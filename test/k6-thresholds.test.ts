@@ -61,6 +61,16 @@ describe('k6 thresholds in scenario files', () => {
     ]);
   });
 
+  it('reports a mistake inside the mapping where it is', async () => {
+    const r = await validate(`${BASE}thresholds:\n  http_req_duration: [{ threshold: 1 }, { abortOnFail: true }]\n  checks: 5\n`);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      's.yaml:10:36 thresholds.http_req_duration[0].threshold: expected a string, got 1',
+      's.yaml:10:41 thresholds.http_req_duration[1].threshold: required',
+      's.yaml:11:11 thresholds.checks: expected a string or a mapping or a list, got 5',
+      '1 of 1 scenario file invalid',
+    ]);
+  });
+
   it('refuses rate without a metric key, and a k6 tag filter on an endpoint name that is a flow, in the list form', async () => {
     const r = await validate(`${BASE}thresholds:\n  - rate<0.01\n  - 'http_req_duration{name:buy}: p(95)<500'\n`);
     expect(r.stderr.trim().split('\n')).toEqual([

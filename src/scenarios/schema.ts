@@ -217,7 +217,8 @@ const k6ThresholdObject = z
     }
   });
 const thresholdValue = z.union([z.string(), k6ThresholdObject]);
-const thresholdValues = z.union([thresholdValue, z.array(thresholdValue)]);
+// One union (not a union in a union), so that a mistake inside a list is reported where it is.
+const thresholdValues = z.union([z.string(), k6ThresholdObject, z.array(thresholdValue)]);
 
 /** `scope: expr`, `scope: [expr, …]` (either may be k6's `{ threshold: expr }`) as sources `scope: expr`. */
 function thresholdSources(scope: string, e: z.output<typeof thresholdValues>, at: (string | number)[]): ThresholdSource[] {
