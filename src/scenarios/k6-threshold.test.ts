@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseThreshold } from './threshold-expression.js';
+import { checkScenario, type CheckInput } from './check-scenario.js';
 
 describe('k6 threshold syntax and any percentile', () => {
   it('reads k6 aggregates as our metrics: a bare number is milliseconds', () => {
@@ -100,5 +101,29 @@ describe('k6 threshold syntax and any percentile', () => {
     expect(parseThreshold('error_rate < 1%')).toEqual({ expression: 'error_rate < 1%', scope: undefined, metric: 'error_rate', op: '<', limit: 0.01 });
     expect(parseThreshold('POST /x: mean <= 1.5s')).toEqual({ expression: 'POST /x: mean <= 1.5s', scope: 'POST /x', metric: 'mean', op: '<=', limit: 1500 });
     expect(parseThreshold('orders.rate > 10')).toMatchObject({ metric: 'orders.rate', limit: 10 });
+  });
+});
+
+describe('checking threshold scopes against the scenario', () => {
+  const input = (thresholds: string[], checkNames?: string[]): CheckInput => ({
+    target: 'http://127.0.0.1:9', telemetry: undefined, variables: [], data: [], namesComplete: true, defaultHeaders: {},
+    phases: undefined, flows: [{ name: 'buy', steps: [{ kind: 'unchecked', name: 'home', urls: [], headers: [], bodies: [], captures: [] }] }],
+    thresholds: thresholds.map((text, i) => ({ text, at: ['thresholds', i] })),
+    ...(checkNames ? { checkNames } : {}),
+  });
+  const messages = (i: CheckInput): string[] => checkScenario(i, {}, {}).map((x) => x.message);
+
+  it('a checks scope names a check, once the check names are known', () => {
+    const t = ['has id: checks > 99%', 'checks{check:has ID}: rate>0.9', 'checks > 99%'];
+    expect(messages(input(t))).toEqual([]);
+    expect(messages(input(t, ['has id', 'fast']))).toEqual(['no check named "has ID" (did you mean has id?); checks: has id, fast']);
+  });
+
+  it('a k6 tag filter names an endpoint or a flow, as it says', () => {
+    expect(messages(input(['iteration_duration{flow:buy}: p(95)<1', 'http_req_duration{name:home}: avg<1', 'iterations{flow:home}: count>1']))).toEqual([
+      'no flow named "home"; flows: buy',
+    ]);
+    const shared: CheckInput = { ...input(['iteration_duration{flow:buy}: p(95)<1']), flows: [{ name: 'buy', steps: [{ kind: 'unchecked', name: 'buy', urls: [], headers: [], bodies: [], captures: [] }] }] };
+    expect(messages(shared)).toEqual(['"buy" names an endpoint as well as the flow, and thresholds read the endpoint: rename one']);
   });
 });
