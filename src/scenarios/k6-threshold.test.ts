@@ -34,6 +34,8 @@ describe('k6 threshold syntax and any percentile', () => {
     expect(parseThreshold('p99.9 < 1s')).toEqual({ expression: 'p99.9 < 1s', scope: undefined, metric: 'p999', op: '<', limit: 1000 });
     expect(parseThreshold('p0 < 1ms')).toBe('a percentile is above 0 and at most 100, got "p0"');
     expect(parseThreshold('p(101)<1')).toBe('a percentile is above 0 and at most 100, got "p(101)"');
+    expect(parseThreshold('p(0.000001)<1')).toMatchObject({ metric: 'p0.000001' });
+    expect(parseThreshold('p(0.0000001)<1')).toBe('a percentile takes at most 6 decimals, got "p(0.0000001)"');
     expect(parseThreshold('p9999 < 1s')).toMatch(/write p99\.99 with its dot; p999 is the one shorthand, for p99\.9/);
   });
 

@@ -43,6 +43,7 @@ export function isArrivalMetric(metric: string): metric is ArrivalMetric {
 export function isTelemetryMetric(metric: string): boolean {
   return (TELEMETRY_METRICS as readonly string[]).includes(metric) || customMetric(metric) !== undefined;
 }
+
 /** True for latency metrics: the summary's (min, mean, p50 … max) and any other percentile (`p75`). */
 export function isLatencyMetric(metric: string): boolean {
   return (LATENCY_METRICS as readonly string[]).includes(metric) || /^p\d+(\.\d+)?$/.test(metric);
@@ -102,6 +103,8 @@ function parseAggregate(text: string): Aggregate | string {
   if (p) {
     const q = Number(p[1] ?? p[2]);
     if (!(q > 0 && q <= 100)) return `a percentile is above 0 and at most 100, got ${echo(text)}${p[1] && q > 100 ? ' (write p99.99 with its dot; p999 is the one shorthand, for p99.9)' : ''}`;
+    // p0.0000001 would be named p1e-7: a percentile that fine means nothing at any sample count measured.
+    if (String(q).includes('e')) return `a percentile takes at most 6 decimals, got ${echo(text)}`;
     const summary = SUMMARY_PERCENTILES[String(q)];
     return { metric: summary ?? `p${q}`, ...(summary ? {} : { percentile: q }), family: 'time', k6: p[2] !== undefined };
   }
