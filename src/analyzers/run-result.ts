@@ -1,4 +1,4 @@
-import { encodeHistogram, summarizeHistogram, type LatencySummary } from '../engine/latency-histogram.js';
+import { encodeHistogram, newHistogram, summarizeHistogram, type Histogram, type LatencySummary } from '../engine/latency-histogram.js';
 import type { TimeseriesPoint } from '../engine/aggregator.js';
 import type { Counts } from '../engine/recorder.js';
 import type { ErrorKind } from '../engine/http-client.js';
@@ -151,10 +151,18 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     };
   });
   const scopes = new Map<string, MeasuredScope>();
-  for (const f of flows) scopes.set(f.name, { samples: f.iterations, latencyMs: f.durationMs, errorRate: f.iterations ? f.failed / f.iterations : 0, rps: f.iterations / durationSec });
-  for (const e of endpoints) scopes.set(e.name, { samples: e.requests, ...e });
+  const flowScope = (iterations: number, failed: number, hist: Histogram, latencyMs = summarizeHistogram(hist)): MeasuredScope =>
+    ({ samples: iterations, latencyMs, errorRate: iterations ? failed / iterations : 0, rps: iterations / durationSec, hist });
+  flows.forEach((f, i) => scopes.set(f.name, flowScope(f.iterations, f.failed, final.flows[i]!.hist, f.durationMs)));
+  endpoints.forEach((e, i) => scopes.set(e.name, { samples: e.requests, ...e, hist: final.endpoints[i]!.hist }));
   const it = final.iterations;
-  const total = { samples: totalStats.requests, ...totalStats, arrivals: { offered: it.arrivals, dropped: it.dropped } };
+  // Every flow's iterations together (k6's iterations and iteration_duration): their histograms merged, never their percentiles averaged.
+  const allIterations = newHistogram();
+  for (const f of final.flows) allIterations.add(f.hist);
+  const total: MeasuredScope = {
+    samples: totalStats.requests, ...totalStats, hist: final.total.hist, arrivals: { offered: it.arrivals, dropped: it.dropped },
+    iterations: flowScope(it.completed + it.failed, it.failed, allIterations),
+  };
   const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), total, scopes, opts.telemetry?.summary, opts.defaultThresholds);
   return {
     schemaVersion: 1,

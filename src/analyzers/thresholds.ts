@@ -1,11 +1,12 @@
-import { compare, customMetric, formatMetricValue, isArrivalMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdMetric } from '../scenarios/threshold-expression.js';
+import { compare, customMetric, formatMetricValue, isArrivalMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdExpression, type ThresholdMetric } from '../scenarios/threshold-expression.js';
 import { DEFAULT_THRESHOLDS, type Scenario } from '../scenarios/schema.js';
+import { echo } from '../scenarios/printable.js';
 import { telemetryGap, type TelemetrySummary } from './telemetry.js';
-import type { LatencySummary } from '../engine/latency-histogram.js';
+import { percentileMs, type Histogram, type LatencySummary } from '../engine/latency-histogram.js';
 
 /** The numbers a threshold can be checked against, for the run, an endpoint or a flow. */
 export interface MeasuredScope {
-  /** Requests (iterations for a flow) measured; 0 means no data, and every threshold on it fails. */
+  /** Requests (iterations for a flow) measured; 0 means no data, and every threshold on it fails but `count`. */
   samples: number;
   latencyMs: LatencySummary;
   /** Errors per request (per iteration for a flow), 0..1. */
@@ -14,6 +15,16 @@ export interface MeasuredScope {
   rps: number;
   /** The run's open-model arrivals (started or dropped; never closed-model iterations) and how many were dropped; only the run as a whole has them. */
   arrivals?: { offered: number; dropped: number };
+  /** The latency histogram (microseconds), for percentiles the summary does not hold (`p75`); without it they have no data. */
+  hist?: Histogram;
+  /** Only the run as a whole: the iterations of every flow together (k6's iterations and iteration_duration), their histograms merged. */
+  iterations?: MeasuredScope;
+}
+
+/** Passed and failed response checks: of the run, and by check name. */
+export interface CheckCounts {
+  total: { passes: number; fails: number };
+  byName: ReadonlyMap<string, { passes: number; fails: number }>;
 }
 
 export interface ThresholdResult {
@@ -88,9 +99,22 @@ function arrivalValue(m: MeasuredScope | undefined, metric: 'dropped_iterations'
   return m.arrivals.offered > 0 ? m.arrivals.dropped / m.arrivals.offered : 0;
 }
 
-function metricValue(m: MeasuredScope, metric: ThresholdMetric): number {
-  if ((LATENCY_METRICS as readonly string[]).includes(metric)) return m.latencyMs[metric as LatencyMetric];
-  return metric === 'error_rate' ? m.errorRate : m.rps;
+/** The share of checks that passed, or why there is none. */
+function checksValue(checks: CheckCounts | undefined, scope: string | undefined): { actual: number | null; reason?: string } {
+  if (!checks || checks.total.passes + checks.total.fails === 0) return { actual: null, reason: 'no checks ran' };
+  const c = scope === undefined ? checks.total : checks.byName.get(scope);
+  if (!c || c.passes + c.fails === 0) return { actual: null, reason: `no check named ${echo(scope)} ran` };
+  return { actual: c.passes / (c.passes + c.fails) };
+}
+
+/** A request or iteration metric's value; null with no data. `count` is 0, not "no data", when nothing ran. */
+function metricValue(m: MeasuredScope | undefined, t: ThresholdExpression): number | null {
+  if (!m) return null;
+  if (t.metric === 'count') return m.samples;
+  if (m.samples === 0) return null;
+  if ((LATENCY_METRICS as readonly string[]).includes(t.metric)) return m.latencyMs[t.metric as LatencyMetric];
+  if (t.percentile !== undefined) return m.hist ? percentileMs(m.hist, t.percentile) : null;
+  return t.metric === 'error_rate' ? m.errorRate : m.rps;
 }
 
 /**
@@ -98,8 +122,10 @@ function metricValue(m: MeasuredScope, metric: ThresholdMetric): number {
  * names (endpoints first when a name is both). Expressions were validated
  * when the scenario was loaded. With no data (no requests, or a flow with no
  * finished iteration) a threshold fails with actual null: "p99 < 1ms" must
- * not pass because nothing was measured. `defaults` (defaultThresholdsFor)
- * are judged after the scenario's own and marked `default`.
+ * not pass because nothing was measured (a `count` is 0 instead). `defaults`
+ * (defaultThresholdsFor) are judged after the scenario's own and marked
+ * `default`. `checks` thresholds read `checks`, overall or by check name;
+ * with no checks they fail with the reason "no checks ran".
  */
 export function evaluateThresholds(
   expressions: readonly string[],
@@ -107,16 +133,20 @@ export function evaluateThresholds(
   scopes: ReadonlyMap<string, MeasuredScope>,
   telemetry?: TelemetrySummary,
   defaults: readonly string[] = [],
+  checks?: CheckCounts,
 ): ThresholdResult[] {
   const judge = (text: string): ThresholdResult => {
     const t = parseThreshold(text);
     if (typeof t === 'string') throw new Error(`threshold was not validated: ${t}`);
-    const m = t.scope === undefined ? total : scopes.get(t.scope);
-    const actual = isTelemetryMetric(t.metric) ? telemetryValue(telemetry, t.metric)
-      // A run whose every arrival was dropped sent no request, and still has a dropped_rate (100%).
-      : isArrivalMetric(t.metric) ? arrivalValue(m, t.metric)
-        : m && m.samples > 0 ? metricValue(m, t.metric) : null;
-    const reason = actual === null && isTelemetryMetric(t.metric) ? telemetryGap(telemetry, t.metric) : undefined;
+    const m = t.scope === undefined ? (t.overIterations ? total.iterations : total) : scopes.get(t.scope);
+    let actual: number | null;
+    let reason: string | undefined;
+    if (t.metric === 'checks') ({ actual, reason } = checksValue(checks, t.scope));
+    else if (isTelemetryMetric(t.metric)) {
+      actual = telemetryValue(telemetry, t.metric);
+      reason = actual === null ? telemetryGap(telemetry, t.metric) : undefined;
+    // A run whose every arrival was dropped sent no request, and still has a dropped_rate (100%).
+    } else actual = isArrivalMetric(t.metric) ? arrivalValue(m, t.metric) : metricValue(m, t);
     return {
       expression: t.expression,
       scope: t.scope,

@@ -116,4 +116,15 @@ describe('tailCriteria', () => {
       { expression: 'error_rate < 1%', scope: undefined, kind: 'errors', limitMs: 0, allowed: 0.01, strict: true },
     ]);
   });
+
+  it('any percentile allows its own share (k6 spellings too); iterations of every flow, checks and counts are judged on their value', () => {
+    expect(tailCriteria(['p(99.99)<500', 'p75 < 1s', 'checkout: p(97.5) <= 80', 'http_req_failed: rate<0.01', 'iteration_duration{flow:buy}: p(90)<2000',
+      'iteration_duration: p(95)<1000', 'p(100)<1000', 'checks > 99%', 'count < 10', 'p95 == 1s'])).toEqual([
+      { expression: 'p(99.99)<500', scope: undefined, kind: 'latency', limitMs: 500, allowed: 0.0001, strict: true },
+      { expression: 'p75 < 1s', scope: undefined, kind: 'latency', limitMs: 1000, allowed: 0.25, strict: true },
+      { expression: 'checkout: p(97.5) <= 80', scope: 'checkout', kind: 'latency', limitMs: 80, allowed: 0.025, strict: false },
+      { expression: 'http_req_failed: rate<0.01', scope: undefined, kind: 'errors', limitMs: 0, allowed: 0.01, strict: true },
+      { expression: 'iteration_duration{flow:buy}: p(90)<2000', scope: 'buy', kind: 'latency', limitMs: 2000, allowed: 0.1, strict: true },
+    ]);
+  });
 });

@@ -108,14 +108,16 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 const countAboveMs = (h: Histogram, ms: number): number => countAbove(h, Math.round(ms * 1000));
 
 /**
- * A threshold that allows a share of samples past a limit: `pXX < L` allows
- * 1 − XX% of answers slower than L, `error_rate < r` allows r errors. Other
+ * A threshold that allows a share of samples past a limit: `pXX < L` (any
+ * percentile, `p(99.99)` too) allows 1 − XX% of answers slower than L, `error_rate < r` allows r errors. Other
  * thresholds (min, max, mean, rps, telemetry, error_rate < 0) are judged on
  * their value.
  */
 export function tailCriterion(t: ThresholdExpression): TailCriterion | undefined {
-  if (t.op !== '<' && t.op !== '<=') return undefined;
-  const share = PERCENTILE_SHARE[t.metric];
+  // Iterations of every flow together have no per-second counts to pool (only a flow's own histogram does).
+  if ((t.op !== '<' && t.op !== '<=') || t.overIterations) return undefined;
+  // Any other percentile (p75, p99.99) allows its own share; rounded off the float noise of 1 - 0.9999.
+  const share = PERCENTILE_SHARE[t.metric] ?? (t.percentile === undefined ? undefined : Math.round((100 - t.percentile) * 1e9) / 1e11);
   const strict = t.op === '<';
   if (share !== undefined) return { expression: t.expression, scope: t.scope, kind: 'latency', limitMs: t.limit, allowed: share, strict };
   if (t.metric === 'error_rate' && t.limit > 0 && t.limit < 1) return { expression: t.expression, scope: t.scope, kind: 'errors', limitMs: 0, allowed: t.limit, strict };

@@ -35,3 +35,12 @@ describe('capacity autoscaler flags', () => {
     expect(() => parseCapacityOptions({ replicas: '1', consumers: v })).toThrow(/--consumers takes a whole number from 1 to 1000/);
   });
 });
+
+describe('capacity --slo', () => {
+  it('takes k6 syntax and any percentile; refuses what does not parse, with the reason', () => {
+    expect(parseCapacityOptions({ replicas: '1', slo: ['p(95)<500', 'p99.9 < 1s,p75 < 100ms', 'http_req_failed: rate<0.01'] }).slos)
+      .toEqual(['p(95)<500', 'p99.9 < 1s', 'p75 < 100ms', 'http_req_failed: rate<0.01']);
+    expect(() => parseCapacityOptions({ replicas: '1', slo: ['rate<0.01'] })).toThrow(/^--slo "rate<0\.01": rate of what\? Write it under a k6 metric key/);
+    expect(() => parseCapacityOptions({ replicas: '1', slo: ['p0 < 1ms'] })).toThrow('--slo "p0 < 1ms": a percentile is above 0 and at most 100, got "p0"');
+  });
+});

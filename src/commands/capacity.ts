@@ -41,7 +41,7 @@ function checkPlanInputs(s: CapacitySettings, loaded: LoadedScenario, reference:
   const names = [...loaded.scenario.flows.map((f) => f.name), ...listEndpoints(loaded.scenario).map((e) => e.name)];
   for (const slo of s.slos) {
     const t = parseThreshold(slo);
-    if (typeof t !== 'string' && t.scope !== undefined && !names.includes(t.scope)) {
+    if (typeof t !== 'string' && t.scope !== undefined && t.scopeKind !== 'check' && !names.includes(t.scope)) {
       throw usageError(`--slo "${slo}": no endpoint or flow named "${t.scope}" in the scenario; names: ${nameList(names)}`);
     }
   }

@@ -68,6 +68,11 @@ export function summarizeHistogram(h: Histogram): LatencySummary {
   };
 }
 
+/** The value at percentile `q` (0..100) in milliseconds, as the summary rounds it: exact to the histogram's precision. */
+export function percentileMs(h: Histogram, q: number): number {
+  return ms(h.getValueAtPercentile(q));
+}
+
 /** Recorded values above `limitUs` (microseconds), exactly to the histogram's precision. */
 export function countAbove(h: Histogram, limitUs: number): number {
   const it = (h as unknown as { recordedValuesIterator: { reset: () => void; hasNext: () => boolean; next: () => { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;

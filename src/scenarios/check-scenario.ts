@@ -1,7 +1,7 @@
 import type { Phase, RequestStep, Scenario, ThresholdSource } from './schema.js';
 import { templateRefs, templateStrings, TemplateSyntaxError } from './template.js';
 import { TEMPLATE_HELPERS } from './template-helpers.js';
-import { customMetric, isTelemetryMetric, parseThreshold } from './threshold-expression.js';
+import { customMetric, isTelemetryMetric, parseThreshold, type ThresholdExpression } from './threshold-expression.js';
 import { didYouMean } from './scenario-issue.js';
 import { requestUrlProblem } from './target-url.js';
 import { echo, nameList } from './printable.js';
@@ -58,6 +58,8 @@ export interface CheckInput {
   phases: Phase[] | undefined;
   flows: { name: string | undefined; steps: (RequestStep | { kind: 'think' } | UncheckedStep)[] }[];
   thresholds: ThresholdSource[];
+  /** The scenario's check names, when known: a `checks` threshold scoped to another name is refused. */
+  checkNames?: string[];
 }
 
 /** The check input of a scenario the schema accepted whole. */
@@ -175,17 +177,36 @@ function checkFlows(input: CheckInput, base: Set<string>, columns: Record<string
   return { flowNames, endpointNames, allNamed };
 }
 
-function checkThresholds(input: CheckInput, names: ReturnType<typeof checkFlows>, issues: SemanticIssue[]): void {
+/** Whether a threshold's scope names what it should: an endpoint, a flow, or either (endpoints first); undefined when it does. */
+function scopeProblem(t: ThresholdExpression, names: ReturnType<typeof checkFlows>, checkNames: readonly string[] | undefined): string | undefined {
   const { flowNames, endpointNames, allNamed } = names;
-  input.thresholds.forEach(({ text, at }) => {
-    const t = parseThreshold(text);
+  const scope = t.scope!;
+  if (t.scopeKind === 'check') {
+    return checkNames && !checkNames.includes(scope) ? `no check named ${echo(scope)}${didYouMean(scope, checkNames)}; checks: ${nameList(checkNames)}` : undefined;
+  }
+  // A scope is checked only when every flow and endpoint name is known.
+  if (!allNamed) return undefined;
+  if (t.scopeKind === 'endpoint' && !endpointNames.has(scope)) {
+    const flow = flowNames.has(scope) ? ` (${echo(scope)} is a flow: iteration_duration{flow:...} or iterations{flow:...})` : '';
+    return `no endpoint named ${echo(scope)}${flow || didYouMean(scope, [...endpointNames])}; endpoints: ${nameList([...endpointNames])}`;
+  }
+  if (t.scopeKind === 'flow' && !flowNames.has(scope)) return `no flow named ${echo(scope)}${didYouMean(scope, [...flowNames])}; flows: ${nameList([...flowNames])}`;
+  // Thresholds read an endpoint first when a name is both, so a flow's k6 tag filter could not reach its flow.
+  if (t.scopeKind === 'flow' && endpointNames.has(scope)) return `${echo(scope)} names an endpoint as well as the flow, and thresholds read the endpoint: rename one`;
+  if (t.scopeKind === undefined && !flowNames.has(scope) && !endpointNames.has(scope)) {
+    const all = [...flowNames, ...endpointNames];
+    return `no endpoint or flow named ${echo(scope)}${didYouMean(scope, all)}; names: ${nameList(all)}`;
+  }
+  return undefined;
+}
+
+function checkThresholds(input: CheckInput, names: ReturnType<typeof checkFlows>, issues: SemanticIssue[]): void {
+  input.thresholds.forEach(({ text, at, k6Key }) => {
+    const t = parseThreshold(text, k6Key);
     if (typeof t === 'string') issues.push({ path: at, message: t });
     else if (t.scope !== undefined) {
-      // A scope is checked only when every flow and endpoint name is known.
-      if (allNamed && !flowNames.has(t.scope) && !endpointNames.has(t.scope)) {
-        const all = [...flowNames, ...endpointNames];
-        issues.push({ path: at, message: `no endpoint or flow named ${echo(t.scope)}${didYouMean(t.scope, all)}; names: ${nameList(all)}` });
-      }
+      const problem = scopeProblem(t, names, input.checkNames);
+      if (problem) issues.push({ path: at, message: problem });
     } else if (isTelemetryMetric(t.metric) && input.telemetry === undefined) {
       if (input.target !== undefined && input.target !== 'reference') issues.push({ path: at, message: `${t.metric} comes from the target's metrics: add a telemetry: section (docs/telemetry.md)` });
     } else if (input.telemetry !== 'invalid') {

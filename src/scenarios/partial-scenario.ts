@@ -44,6 +44,11 @@ function step(raw: unknown): CheckInput['flows'][number]['steps'][number] {
 function thresholds(raw: unknown): ThresholdSource[] {
   const whole = fields.thresholds.safeParse(raw);
   if (whole.success) return whole.data;
+  // The k6-style mapping: each threshold of each key on its own, renumbered to its place in the key's list.
+  if (isRecord(raw)) {
+    return Object.entries(raw).flatMap(([key, v]) => (Array.isArray(v) ? v : [v]).flatMap((item: unknown, j) =>
+      (fields.thresholds.safeParse({ [key]: item }).data ?? []).map((t) => ({ ...t, at: Array.isArray(v) ? ['thresholds', key, j, ...t.at.slice(2)] : t.at }))));
+  }
   if (!Array.isArray(raw)) return [];
   // Each item on its own, renumbered to its place in the list.
   return raw.flatMap((item, i) => {

@@ -204,6 +204,29 @@ export const feederSchema = z.strictObject({
 });
 export type FeederSpec = z.output<typeof feederSchema>;
 
+/** k6's object form of a threshold; scalectl judges thresholds when the run ends, so it cannot abort on one. */
+const k6ThresholdObject = z
+  .strictObject({
+    threshold: z.string().meta({ description: "A k6 threshold such as 'p(95)<500'." }),
+    abortOnFail: z.boolean().optional().meta({ description: 'Only false: scalectl judges thresholds when the run ends and never stops a run on one.' }),
+    delayAbortEval: z.string().optional().meta({ description: 'Accepted for k6 scripts; no effect (nothing aborts).' }),
+  })
+  .superRefine((o, ctx) => {
+    if (o.abortOnFail) {
+      ctx.addIssue({ code: 'custom', path: ['abortOnFail'], message: 'scalectl judges thresholds when the run ends and never stops a run on one: remove abortOnFail (a failed threshold still fails the run, exit 4)' });
+    }
+  });
+const thresholdValue = z.union([z.string(), k6ThresholdObject]);
+// One union (not a union in a union), so that a mistake inside a list is reported where it is.
+const thresholdValues = z.union([z.string(), k6ThresholdObject, z.array(thresholdValue)]);
+
+/** `scope: expr`, `scope: [expr, …]` (either may be k6's `{ threshold: expr }`) as sources `scope: expr`. */
+function thresholdSources(scope: string, e: z.output<typeof thresholdValues>, at: (string | number)[]): ThresholdSource[] {
+  const one = (x: z.output<typeof thresholdValue>, where: (string | number)[]): ThresholdSource =>
+    (typeof x === 'string' ? { text: `${scope}: ${x}`, at: where } : { text: `${scope}: ${x.threshold}`, at: [...where, 'threshold'] });
+  return Array.isArray(e) ? e.map((x, j) => one(x, [...at, j])) : [one(e, at)];
+}
+
 /**
  * Thresholds a run with an arrivalRate phase is judged by even when the
  * scenario sets none; a threshold of its own on the same thing (unscoped;
@@ -251,15 +274,14 @@ export const scenarioSchema = z
     phases: z.array(phaseSchema).min(1),
     flows: z.array(flowSchema).min(1),
     thresholds: z
-      .array(z.union([z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))]))
+      .union([z.array(z.union([z.string(), z.record(z.string(), thresholdValues)])), z.record(z.string(), thresholdValues)])
       .default([])
-      .meta({ description: 'e.g. "p99 < 200ms", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too). ' +
+      .meta({ description: 'e.g. "p99 < 200ms", "p(95)<500", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too). ' +
+        "Or a k6-style mapping of k6 metric names to k6 thresholds: { http_req_duration: ['p(95)<500'], 'http_req_failed{name:checkout}': ['rate<0.01'] }. " +
         `Default, with an arrivalRate phase: ${DEFAULT_THRESHOLDS.join(', ')}; a dropped_rate or dropped_iterations threshold of your own replaces it.` })
-      .transform((list): ThresholdSource[] =>
-        list.flatMap((t, i) => typeof t === 'string'
-          ? [{ text: t, at: ['thresholds', i] }]
-          : Object.entries(t).flatMap(([scope, e]) => (Array.isArray(e) ? e.map((x, j) => ({ text: `${scope}: ${x}`, at: ['thresholds', i, scope, j] }))
-            : [{ text: `${scope}: ${e}`, at: ['thresholds', i, scope] }])))),
+      .transform((t): ThresholdSource[] => (Array.isArray(t)
+        ? t.flatMap((x, i) => (typeof x === 'string' ? [{ text: x, at: ['thresholds', i] }] : Object.entries(x).flatMap(([scope, e]) => thresholdSources(scope, e, ['thresholds', i, scope]))))
+        : Object.entries(t).flatMap(([key, e]) => thresholdSources(key, e, ['thresholds', key]).map((x) => ({ ...x, k6Key: true as const }))))),
   })
   .superRefine((s, ctx) => {
     if (s.stack && s.target !== 'reference') ctx.addIssue({ code: 'custom', path: ['stack'], message: 'only with target: reference (it configures the stack scalectl starts)' });
@@ -269,6 +291,8 @@ export const scenarioSchema = z
 export interface ThresholdSource {
   text: string;
   at: (string | number)[];
+  /** Written in the k6-style `thresholds:` mapping: its scope is a k6 metric key. */
+  k6Key?: true;
 }
 
 /** A validated scenario (defaults applied, durations in milliseconds). */

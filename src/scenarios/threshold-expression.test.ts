@@ -19,6 +19,13 @@ describe('parseThreshold messages', () => {
     ['a bad count', `dropped_iterations < ${huge('x')}`],
     ['a bad rate', `error_rate < ${huge('x')}`],
     ['a bad rps', `rps > ${huge('x')}`],
+    ['a bad percentile', `p(${huge('9')}) < 1s`],
+    ['an unknown k6 metric with a tag filter', `${huge('a')}{name:x}: avg<1`],
+    ['a k6 tag filter of another metric', `http_req_duration{${huge('t')}:x}: avg<1`],
+    ['a malformed k6 tag filter', `http_req_duration{${huge('t')}}: avg<1`],
+    ['a k6 aggregate a metric does not take', `http_req_duration: ${huge('a')}<1`],
+    ['a bad checks rate', `checks > ${huge('x')}`],
+    ['a bad count', `count < ${huge('x')}`],
   ])('echo a huge value cut, with its length: %s', (_what, text) => {
     const message = parseThreshold(text);
     expect(typeof message).toBe('string');
