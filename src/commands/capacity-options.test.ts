@@ -35,3 +35,10 @@ describe('capacity autoscaler flags', () => {
     expect(() => parseCapacityOptions({ replicas: '1', consumers: v })).toThrow(/--consumers takes a whole number from 1 to 1000/);
   });
 });
+
+describe('capacity duration flags', () => {
+  it('read compound durations such as 1m30s and 10min', () => {
+    expect(parseCapacityOptions({ replicas: '1', warmup: '1m30s', steady: '10min', podStartup: '1m0.5s' })).toMatchObject({ warmupMs: 90_000, podStartupMs: 60_500 });
+    expect(() => parseCapacityOptions({ replicas: '1', warmup: '30s1m' })).toThrow(/--warmup takes a duration such as 15s or 500ms, got "30s1m"/);
+  });
+});
