@@ -26,7 +26,7 @@ function toMs(v: number | string, ctx: z.RefinementCtx): number {
 
 /** A duration: `500ms`, `15s`, `2m`, `1h`, `1m30s`, or a number of seconds (0 allowed). Parsed to milliseconds. */
 export const durationSchema = z
-  .union([z.number().nonnegative(), z.string()])
+  .union([z.number().nonnegative(), durationText()])
   .meta({ description: DESCRIPTION })
   .transform(toMs);
 
@@ -36,7 +36,7 @@ export const durationSchema = z
  */
 export function positiveDurationSchema(tooSmall: string) {
   return z
-    .union([z.number().meta({ exclusiveMinimum: 0 }), z.string()])
+    .union([z.number().meta({ exclusiveMinimum: 0 }), durationText()])
     .meta({ description: DESCRIPTION })
     .transform((v, ctx) => {
       if (typeof v === 'number' && v <= 0) {
