@@ -7,6 +7,8 @@ import { telemetrySchema } from './telemetry-schema.js';
 import { headersSchema } from './header-schema.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { echo } from './printable.js';
+import { exactlyOneOf } from './json-schema-rules.js';
+import { thresholdText } from './threshold-pattern.js';
 
 export { durationSchema };
 
@@ -74,6 +76,8 @@ const phaseSchema = z
     if (kinds[0] === 'pause' && p.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a pause phase takes its length from pause' });
     if (p.rampTo !== undefined && kinds[0] !== 'arrivalRate') ctx.addIssue({ code: 'custom', path: ['rampTo'], message: 'rampTo goes with arrivalRate' });
   })
+  // The same rule for the editor schema: one load model, a duration with arrivalRate or vus, none with pause.
+  .meta(exactlyOneOf(['arrivalRate', 'vus', 'pause'], { needs: { arrivalRate: ['duration'], vus: ['duration'] }, refuses: { pause: ['duration'] } }))
   .transform((p): Phase => {
     const name = p.name;
     if (p.pause !== undefined) return { kind: 'pause', name, durationMs: p.pause };
@@ -251,7 +255,7 @@ export const scenarioSchema = z
     phases: z.array(phaseSchema).min(1),
     flows: z.array(flowSchema).min(1),
     thresholds: z
-      .array(z.union([z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))]))
+      .array(z.union([thresholdText(), z.record(z.string(), z.union([thresholdText(), z.array(thresholdText())]))]))
       .default([])
       .meta({ description: 'e.g. "p99 < 200ms", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too). ' +
         `Default, with an arrivalRate phase: ${DEFAULT_THRESHOLDS.join(', ')}; a dropped_rate or dropped_iterations threshold of your own replaces it.` })
