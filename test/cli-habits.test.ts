@@ -102,3 +102,15 @@ describe('progress in CI', () => {
     expect(await run({ NO_COLOR: '1' })).toContain('\x1b[2K');
   });
 });
+
+describe('package', () => {
+  it('ships the MIT LICENSE and names its repository, homepage and issue tracker', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(new URL('../LICENSE', import.meta.url), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the scalectl authors\n/);
+    expect(pkg).toMatchObject({ repository: { type: 'git', url: expect.stringMatching(/^git\+https:\/\//) }, homepage: expect.any(String), bugs: { url: expect.any(String) } });
+    const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
+    expect(packed.status).toBe(0);
+    expect((JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)).toContain('LICENSE');
+  });
+});
