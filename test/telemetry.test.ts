@@ -134,7 +134,7 @@ describe('telemetry from a scripted exporter', () => {
     const t = telemetryOf(r);
     expect(t.scrapes.failed).toBeGreaterThanOrEqual(3);
     expect(t.scrapes.ok).toBeGreaterThanOrEqual(2);
-    expect(t.scrapes.firstFailure).toMatch(/HTTP 500/);
+    expect(t.scrapes.firstFailure).toMatch(/HTTP 500: oops$/); // with what the exporter said
     const failures = t.warnings.find((w) => w.includes('scrapes failed'));
     expect(failures).toBeDefined();
     expect(t.cacheHitRatio).toBe(0.9);
