@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { scenarioJsonSchema, strictJsonSchema } from '../src/scenarios/json-schema.js';
 
 /*
@@ -78,6 +79,25 @@ describe('editor JSON Schema', () => {
 
   it('refuses unknown keys, as validate does', () => {
     expect(valid({ ...withPhase({ duration: 1, arrivalRate: 1 }), phasse: [] })).toBe(false);
+  });
+
+  it('makes any zod schema strict-ready, not only today\'s fields: nesting, records with enum keys, nullable values, tuples, k6-like mappings', () => {
+    const step = z.strictObject({
+      get: z.string().optional(),
+      cookies: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+      get loop() {
+        return z.strictObject({ count: z.number().int().positive().optional(), over: z.union([z.string(), z.array(z.unknown())]).optional(), steps: z.array(step) }).optional();
+      },
+      perKind: z.record(z.enum(['a', 'b']), z.number().nullable()).optional(),
+      pair: z.tuple([z.string(), z.number()]).optional(),
+      thresholds: z.record(z.string(), z.array(z.union([z.string(), z.strictObject({ threshold: z.string(), abortOnFail: z.boolean().optional() })]))).optional(),
+    });
+    const schema = strictJsonSchema(z.toJSONSchema(z.strictObject({ steps: z.array(step) }), { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }));
+    const validate = new Ajv2020({ strict: true }).compile(schema as object);
+    expect(validate({ steps: [{ get: '/', loop: { count: 2, steps: [{ get: '/x', perKind: { a: 1, b: null } }] }, thresholds: { 'http_req_duration{name:x}': ['p(95)<500', { threshold: 'avg<200' }] } }] })).toBe(true);
+    expect(validate({ steps: [{ perKind: { a: 1 } }] })).toBe(false); // b is required
+    expect(validate({ steps: [{ perKind: { a: 'x', b: 1 } }] })).toBe(false); // a keeps its value schema
+    expect(validate({ steps: [{ loop: { steps: [{ gett: '/' }] } }] })).toBe(false);
   });
 
   it('turns a list of types into one anyOf branch per type, each with its own keywords', () => {

@@ -36,7 +36,7 @@ type Json = unknown;
  * shape, wherever it occurs (so schema fields added later are covered too):
  * a list of types (`type: [string, number]`, which strict mode refuses
  * without allowUnionTypes) becomes an `anyOf` with one branch per type, each
- * with the keywords of its type.
+ * with the keywords of its type; a required key gets a `properties` entry.
  */
 export function strictJsonSchema(node: Json): Json {
   if (Array.isArray(node)) return node.map(strictJsonSchema);
@@ -46,8 +46,22 @@ export function strictJsonSchema(node: Json): Json {
     // Values under these keys are data or names, not schemas.
     out[k] = k === 'enum' || k === 'const' || k === 'default' || k === 'examples' || k === 'required' ? v : strictJsonSchema(v);
   }
+  defineRequired(out);
   if (Array.isArray(out.type)) return splitTypes(out, out.type as string[]);
   return out;
+}
+
+/**
+ * A required key not under `properties` (a record with enum keys gives one),
+ * which strictRequired refuses, gets a `properties` entry holding the schema
+ * it was held to already: the `additionalProperties` one.
+ */
+function defineRequired(schema: Record<string, Json>): void {
+  if (!Array.isArray(schema.required)) return;
+  const properties = (schema.properties ?? {}) as Record<string, Json>;
+  const missing = (schema.required as string[]).filter((k) => !(k in properties));
+  if (!missing.length) return;
+  schema.properties = { ...properties, ...Object.fromEntries(missing.map((k) => [k, schema.additionalProperties ?? true])) };
 }
 
 function splitTypes(schema: Record<string, Json>, types: string[]): Record<string, Json> {
