@@ -37,6 +37,14 @@ describe('durations', () => {
       expect(parseDuration(text) !== undefined).toBe(re.test(text));
     }));
   });
+  it('read back what formatDuration writes, to its rounding (property)', () => {
+    fc.assert(fc.property(fc.double({ min: 0.001, max: 86_400_000, noNaN: true }), (ms) => {
+      const back = parseDuration(formatDuration(ms));
+      expect(back).toBeDefined();
+      // formatDuration keeps about 3 significant digits, and whole seconds past a minute.
+      expect(Math.abs(back! - ms)).toBeLessThanOrEqual(Math.max(ms * 0.006, ms >= 60_000 ? 500 : 0, 0.0005));
+    }));
+  });
   it('format for people', () => {
     expect([0.85, 12.34, 999, 1250, 150_000].map(formatDuration)).toEqual(['850us', '12.3ms', '999ms', '1.25s', '2m30s']);
   });
