@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, UserError } from './exit-codes.js';
 import type { CommandIO } from './commands/io.js';
 import { runCommand } from './commands/run.js';
@@ -12,6 +12,8 @@ import { reportCommand } from './commands/report.js';
 import { DEFAULT_POD_STARTUP_MS, DEFAULT_WINDOWS_PER_STEP, type CapacityFlags } from './commands/capacity-options.js';
 import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
 import { planUslCommand } from './commands/plan-usl.js';
+import { completionCommand } from './commands/completion.js';
+import { COMPLETION_SHELLS } from './reporters/completion-scripts.js';
 import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
 import { stackConfigSchema } from './stack/stack-config.js';
 import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
@@ -41,10 +43,17 @@ const maxInFlightArg = positiveInt('--max-in-flight', {
   why: "each iteration in flight holds a few KB of the generator's memory; for more, run several generators",
 });
 
-function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): Command {
+/** The commander program, its actions wired to `io` (exported for the completion tests). */
+export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): Command {
   const program = new Command('scalectl')
     .description('Load testing and capacity planning: open-model load, accurate latency, CI gates.')
-    .version(VERSION)
+    .version(VERSION, '-v, --version', 'print the version')
+    // -V, the flag commander gives by default, keeps working (hidden): scripts may use it.
+    .addOption(new Option('-V').hideHelp())
+    .on('option:V', () => {
+      io.stdout.write(`${VERSION}\n`);
+      throw new CommanderError(0, 'commander.version', VERSION);
+    })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run scalectl --help for usage)');
@@ -157,6 +166,14 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .option('--json', 'print one JSON object')
     .action((o: PlanErlangOptions) => {
       setCode(planErlangCommand(o, io));
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script for bash, zsh or fish (README: Shell completion)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(COMPLETION_SHELLS))
+    .action((shell: string) => {
+      setCode(Promise.resolve(completionCommand(shell, program, io)));
     });
 
   const stack = program.command('stack').description('the reference flash-sale shop (docs/reference-stack.md)');

@@ -134,7 +134,7 @@ describe('telemetry from a scripted exporter', () => {
     const t = telemetryOf(r);
     expect(t.scrapes.failed).toBeGreaterThanOrEqual(3);
     expect(t.scrapes.ok).toBeGreaterThanOrEqual(2);
-    expect(t.scrapes.firstFailure).toMatch(/HTTP 500/);
+    expect(t.scrapes.firstFailure).toMatch(/HTTP 500: oops$/); // with what the exporter said
     const failures = t.warnings.find((w) => w.includes('scrapes failed'));
     expect(failures).toBeDefined();
     expect(t.cacheHitRatio).toBe(0.9);
@@ -190,6 +190,43 @@ describe('telemetry from a scripted exporter', () => {
     expect(t.replicas?.events.map((e) => [e.role, e.from, e.to])).toEqual([['shop-web', 1, 2]]);
     expect([...seen].every((s) => s.startsWith('/api/v1/query '))).toBe(true);
     expect(JSON.stringify(r.result) + r.stdout + r.stderr).not.toContain('pr0m-pass');
+  });
+
+  it('fails only the signal whose PromQL query Prometheus refuses, says why in the results, and sends a bearer token from the environment', async () => {
+    const asked = new Map<string, number>();
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== 'Bearer pr0m-t0ken') {
+        res.writeHead(401);
+        return res.end('unauthorized');
+      }
+      const q = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+      const n = (asked.get(q) ?? 0) + 1;
+      asked.set(q, n);
+      res.writeHead(q.includes('((') ? 400 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(q.includes('((') ? { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:5: parse error: unclosed left parenthesis' }
+        : { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, String(q.includes('hit') ? 9 * n : n)] }] } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    exporter = { url: '', scrapes: () => 0, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+    const r = await runScenario(scenario([
+      `  promql: { url: "http://127.0.0.1:${(server.address() as AddressInfo).port}", auth: { bearerTokenEnv: PROM_TOKEN } }`,
+      '  interval: 200ms',
+      '  drainTimeout: 0s',
+      '  metrics:',
+      '    cacheHits: { query: "sum(hits)" }',
+      '    cacheMisses: { query: "sum(misses)" }',
+      '    queueWaiting: { query: "sum((jobs)" }',
+    ].join('\n'), '[]', '1s'), { env: { PROM_TOKEN: 'pr0m-t0ken' } });
+    expect(r.code).toBe(0);
+    const t = telemetryOf(r);
+    expect(t.scrapes.failed).toBe(0);
+    expect(t.cacheHitRatio).toBe(0.9); // the good queries kept working
+    expect(t.queueDepth).toBeNull();
+    const error = 'query failed: bad_data: invalid parameter "query": 1:5: parse error: unclosed left parenthesis (HTTP 400)';
+    expect(t.failedSignals).toEqual({ queueWaiting: { failed: t.scrapes.ok, error } });
+    expect(t.warnings).toEqual([`the query for queueWaiting failed in ${t.scrapes.ok} of ${t.scrapes.ok} scrapes (first: ${error}); its figures are missing`]);
+    expect(r.stdout + r.stderr).toContain('unclosed left parenthesis');
+    expect(JSON.stringify(r.result) + r.stdout + r.stderr).not.toContain('pr0m-t0ken');
   });
 
   it('maps only what is given for another service: no drain without queue series, and no warnings about shop_* series', async () => {

@@ -27,7 +27,7 @@ const CASES: [string, string, string[]][] = [
   ['an unknown top-level key', BASE + 'treshold: []\n',
     ['s.yaml:9:1 treshold: unknown key "treshold" (did you mean thresholds?)']],
   ['a malformed duration', BASE.replace('duration: 1s', 'duration: soon'),
-    ['s.yaml:4:17 phases[0].duration: expected a duration like 500ms, 15s or 2m, got "soon"']],
+    ['s.yaml:4:17 phases[0].duration: expected a duration like 500ms, 15s, 2m or 1m30s, got "soon"']],
   ['a phase with two load models', BASE.replace('arrivalRate: 1', 'arrivalRate: 1, vus: 2'),
     ['s.yaml:4:5 phases[0]: a phase takes only one of arrivalRate, vus']],
   ['a missing required field', BASE.replace('name: v\n', ''),

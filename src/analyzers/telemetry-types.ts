@@ -21,6 +21,8 @@ export interface CustomSummary {
 export interface TelemetrySummary {
   source: string;
   scrapes: { ok: number; failed: number; firstFailure?: string };
+  /** Signals whose own query failed (PromQL) while the others were read: in how many scrapes, and the first error. Absent when none failed. */
+  failedSignals?: Record<string, { failed: number; error: string }>;
   warnings: string[];
   /** Hits / (hits + misses) over the load, 0..1. */
   cacheHitRatio: number | null;

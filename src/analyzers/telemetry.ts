@@ -33,7 +33,11 @@ export interface AnalyzeOptions {
 function recordingWarnings(rec: TelemetryRecording, signals: readonly string[]): string[] {
   const warnings: string[] = [];
   for (const name of signals) {
-    if (!rec.scrapes.some((s) => s.values[name] !== undefined)) warnings.push(`no series found for ${name} at ${rec.source}; its figures are missing`);
+    const failed = rec.signalFailures?.[name];
+    const seen = rec.scrapes.some((s) => s.values[name] !== undefined);
+    if (failed) {
+      warnings.push(`the query for ${name} failed in ${failed.failed} of ${rec.scrapes.length} scrapes (first: ${failed.firstError})${seen ? '' : '; its figures are missing'}`);
+    } else if (!seen) warnings.push(`no series found for ${name} at ${rec.source}; its figures are missing`);
   }
   if (rec.failures) warnings.push(`${rec.failures} of ${rec.failures + rec.scrapes.length} scrapes failed (first: ${rec.firstFailure})`);
   return warnings;
@@ -85,6 +89,7 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
     summary: {
       source: rec.source,
       scrapes: { ok: rec.scrapes.length, failed: rec.failures, ...(rec.firstFailure ? { firstFailure: rec.firstFailure } : {}) },
+      ...(rec.signalFailures ? { failedSignals: Object.fromEntries(Object.entries(rec.signalFailures).map(([k, f]) => [k, { failed: f.failed, error: f.firstError }])) } : {}),
       warnings,
       ...cache.summary(),
       queueDepth: queue.summary(),

@@ -44,3 +44,10 @@ describe('capacity --slo', () => {
     expect(() => parseCapacityOptions({ replicas: '1', slo: ['p0 < 1ms'] })).toThrow('--slo "p0 < 1ms": a percentile is above 0 and at most 100, got "p0"');
   });
 });
+
+describe('capacity duration flags', () => {
+  it('read compound durations such as 1m30s and 10min', () => {
+    expect(parseCapacityOptions({ replicas: '1', warmup: '1m30s', steady: '10min', podStartup: '1m0.5s' })).toMatchObject({ warmupMs: 90_000, podStartupMs: 60_500 });
+    expect(() => parseCapacityOptions({ replicas: '1', warmup: '30s1m' })).toThrow(/--warmup takes a duration such as 15s or 500ms, got "30s1m"/);
+  });
+});

@@ -11,7 +11,7 @@ import { renderJson } from '../reporters/json.js';
 import { renderJunit, runSuite } from '../reporters/junit.js';
 import { renderSummaryMarkdown } from '../reporters/markdown.js';
 import { renderRunHtml } from '../reporters/html.js';
-import { Progress } from '../reporters/progress.js';
+import { Progress, progressMode } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { schedulePhases } from '../scenarios/schedule.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
@@ -80,7 +80,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${printable(plan.source.describe)} every ${formatDuration(plan.intervalMs)}\n`));
     collector?.start();
     const progress = opts.progress === false ? undefined : new Progress({
-      write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases, signal: io.signal,
+      write: (t) => io.stderr.write(t), ...progressMode(io.stderr, io.env), colors: err, phases, signal: io.signal,
       telemetry: collector ? () => liveTelemetry(collector.recent()) : undefined,
     });
     const { data, telemetry } = await loadWithTelemetry(loaded, {

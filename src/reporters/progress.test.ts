@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TimeseriesPoint } from '../engine/aggregator.js';
 import { schedulePhases } from '../scenarios/schedule.js';
 import { colorsFor } from './colors.js';
-import { Progress } from './progress.js';
+import { Progress, progressMode } from './progress.js';
 
 const phases = schedulePhases([
   { kind: 'arrivalRate', name: 'warm-up', durationMs: 5000, arrivalRate: 10, rampTo: 10 },
@@ -66,11 +66,44 @@ describe('live progress', () => {
   });
 });
 
+describe('progress in CI', () => {
+  it('with CI set to a true value, prints plain lines every 10 s even on a terminal: no carriage returns, no escape codes', () => {
+    for (const CI of ['true', '1', 'woodpecker']) {
+      const env = { CI, FORCE_COLOR: '1' };
+      const mode = progressMode({ isTTY: true }, env);
+      expect(mode).toEqual({ tty: false, plainEverySec: 10 });
+      let out = '';
+      const p = new Progress({ write: (s) => (out += s), ...mode, colors: colorsFor({ isTTY: true }, env), phases, telemetry: () => ({ t: 0, queueDepth: 3 }) });
+      for (let t = 0; t < 15; t++) p.update(point(t), { ...live, dropped: 1 });
+      expect(out.split('\n').filter(Boolean).map((l) => l.slice(0, 8))).toEqual(['[1/15s] ', '[11/15s]']);
+      expect(out).not.toContain('\r');
+      expect(out).not.toContain('\x1b');
+    }
+  });
+
+  it('without CI (or with CI=false, 0 or empty), a terminal is redrawn and anything else gets plain lines', () => {
+    for (const CI of [undefined, 'false', '0', '', 'FALSE']) {
+      expect(progressMode({ isTTY: true }, { CI })).toEqual({ tty: true });
+      expect(progressMode({ isTTY: false }, { CI })).toEqual({ tty: false });
+    }
+  });
+});
+
 describe('colour', () => {
   it('is on for a terminal only, and off with NO_COLOR', () => {
     expect(colorsFor({ isTTY: true }, {}).level).toBeGreaterThan(0);
     expect(colorsFor({ isTTY: false }, {}).level).toBe(0);
     expect(colorsFor({ isTTY: true }, { NO_COLOR: '1' }).level).toBe(0);
+  });
+
+  it('FORCE_COLOR=1/2/3 forces it on a non-terminal at that level, FORCE_COLOR=0 turns it off, and NO_COLOR wins', () => {
+    const pipe = { isTTY: false };
+    expect(['1', '2', '3', 'true', ''].map((FORCE_COLOR) => colorsFor(pipe, { FORCE_COLOR }).level)).toEqual([1, 2, 3, 1, 1]);
+    expect(colorsFor(pipe, { FORCE_COLOR: '1' }).red('x')).toBe('\x1b[31mx\x1b[39m');
+    expect(['0', 'false'].map((FORCE_COLOR) => colorsFor({ isTTY: true }, { FORCE_COLOR }).level)).toEqual([0, 0]);
+    expect(colorsFor(pipe, { FORCE_COLOR: '3', NO_COLOR: '1' }).level).toBe(0);
+    // An empty NO_COLOR does not count (no-color.org).
+    expect(colorsFor(pipe, { FORCE_COLOR: '1', NO_COLOR: '' }).level).toBe(1);
   });
 });
 

@@ -5,10 +5,11 @@ import { formatDuration } from '../scenarios/duration.js';
 import type { TelemetryPoint } from '../analyzers/telemetry.js';
 import { printable } from '../scenarios/printable.js';
 import { describeCounts } from './describe-replicas.js';
+import { inCi } from './colors.js';
 
 export interface ProgressOptions {
   write: (text: string) => void;
-  /** A terminal gets one status block redrawn in place; anything else a line every 5 s. */
+  /** A terminal gets one status block redrawn in place; anything else (or CI) a line every `plainEverySec`. */
   tty: boolean;
   colors: ChalkInstance;
   phases: readonly ScheduledPhase[];
@@ -32,6 +33,19 @@ export function telemetryLine(p: TelemetryPoint | undefined): string {
   if (p.cpuPercent !== undefined) parts.push(`CPU ${Math.round(p.cpuPercent)}% (hottest worker ${Math.round(p.cpuMaxWorkerPercent ?? 0)}%)`);
   if (p.eventLoopLagMs !== undefined) parts.push(`lag ${formatDuration(p.eventLoopLagMs)}`);
   return parts.join('  ');
+}
+
+/** Seconds between progress lines in CI. */
+const CI_EVERY_SEC = 10;
+
+/**
+ * How progress is drawn on a stream: redrawn in place on a terminal; plain
+ * lines elsewhere, and in CI even when the CI gives a terminal (its log keeps
+ * every redraw), there every 10 s so a long run's log stays readable.
+ */
+export function progressMode(stream: { isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): Pick<ProgressOptions, 'tty' | 'plainEverySec'> {
+  if (inCi(env)) return { tty: false, plainEverySec: CI_EVERY_SEC };
+  return { tty: Boolean(stream.isTTY) };
 }
 
 /** Live progress: phase, elapsed/total, offered vs achieved rate, p99 so far, errors. */

@@ -1,17 +1,20 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { echo } from './printable.js';
 
 /** Longest duration a timer can wait (2^31 − 1 ms, about 24.8 days); longer ones would fire at once. */
 const MAX_DURATION_MS = 2_147_483_647;
 
-const DESCRIPTION = 'A duration: 500ms, 15s, 2m, 1h, or a number of seconds.';
+const DESCRIPTION = 'A duration: 500ms, 15s, 2m, 10min, 1h, 1m30s, or a number of seconds.';
+
+/** The duration text, with the parser's grammar as its pattern in the editor JSON Schema. */
+const durationText = () => z.string().meta({ pattern: DURATION_PATTERN });
 
 /** Milliseconds of a duration, or z.NEVER after adding the issue. */
 function toMs(v: number | string, ctx: z.RefinementCtx): number {
   const ms = parseDuration(v);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 15s or 2m, got ${echo(v)}` });
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 15s, 2m or 1m30s, got ${echo(v)}` });
     return z.NEVER;
   }
   if (ms > MAX_DURATION_MS) {
@@ -21,9 +24,9 @@ function toMs(v: number | string, ctx: z.RefinementCtx): number {
   return ms;
 }
 
-/** A duration: `500ms`, `15s`, `2m`, `1h`, or a number of seconds (0 allowed). Parsed to milliseconds. */
+/** A duration: `500ms`, `15s`, `2m`, `1h`, `1m30s`, or a number of seconds (0 allowed). Parsed to milliseconds. */
 export const durationSchema = z
-  .union([z.number().nonnegative(), z.string()])
+  .union([z.number().nonnegative(), durationText()])
   .meta({ description: DESCRIPTION })
   .transform(toMs);
 
@@ -33,7 +36,7 @@ export const durationSchema = z
  */
 export function positiveDurationSchema(tooSmall: string) {
   return z
-    .union([z.number().meta({ exclusiveMinimum: 0 }), z.string()])
+    .union([z.number().meta({ exclusiveMinimum: 0 }), durationText()])
     .meta({ description: DESCRIPTION })
     .transform((v, ctx) => {
       if (typeof v === 'number' && v <= 0) {

@@ -7,6 +7,8 @@ import { telemetrySchema } from './telemetry-schema.js';
 import { headersSchema } from './header-schema.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { echo } from './printable.js';
+import { exactlyOneOf } from './json-schema-rules.js';
+import { thresholdText } from './threshold-pattern.js';
 
 export { durationSchema };
 
@@ -74,6 +76,8 @@ const phaseSchema = z
     if (kinds[0] === 'pause' && p.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a pause phase takes its length from pause' });
     if (p.rampTo !== undefined && kinds[0] !== 'arrivalRate') ctx.addIssue({ code: 'custom', path: ['rampTo'], message: 'rampTo goes with arrivalRate' });
   })
+  // The same rule for the editor schema: one load model, a duration with arrivalRate or vus, none with pause.
+  .meta(exactlyOneOf(['arrivalRate', 'vus', 'pause'], { needs: { arrivalRate: ['duration'], vus: ['duration'] }, refuses: { pause: ['duration'] } }))
   .transform((p): Phase => {
     const name = p.name;
     if (p.pause !== undefined) return { kind: 'pause', name, durationMs: p.pause };
@@ -207,7 +211,7 @@ export type FeederSpec = z.output<typeof feederSchema>;
 /** k6's object form of a threshold; scalectl judges thresholds when the run ends, so it cannot abort on one. */
 const k6ThresholdObject = z
   .strictObject({
-    threshold: z.string().meta({ description: "A k6 threshold such as 'p(95)<500'." }),
+    threshold: thresholdText().meta({ description: "A k6 threshold such as 'p(95)<500'." }),
     abortOnFail: z.boolean().optional().meta({ description: 'Only false: scalectl judges thresholds when the run ends and never stops a run on one.' }),
     delayAbortEval: z.string().optional().meta({ description: 'Accepted for k6 scripts; no effect (nothing aborts).' }),
   })
@@ -216,9 +220,9 @@ const k6ThresholdObject = z
       ctx.addIssue({ code: 'custom', path: ['abortOnFail'], message: 'scalectl judges thresholds when the run ends and never stops a run on one: remove abortOnFail (a failed threshold still fails the run, exit 4)' });
     }
   });
-const thresholdValue = z.union([z.string(), k6ThresholdObject]);
+const thresholdValue = z.union([thresholdText(), k6ThresholdObject]);
 // One union (not a union in a union), so that a mistake inside a list is reported where it is.
-const thresholdValues = z.union([z.string(), k6ThresholdObject, z.array(thresholdValue)]);
+const thresholdValues = z.union([thresholdText(), k6ThresholdObject, z.array(thresholdValue)]);
 
 /** `scope: expr`, `scope: [expr, …]` (either may be k6's `{ threshold: expr }`) as sources `scope: expr`. */
 function thresholdSources(scope: string, e: z.output<typeof thresholdValues>, at: (string | number)[]): ThresholdSource[] {
@@ -274,7 +278,7 @@ export const scenarioSchema = z
     phases: z.array(phaseSchema).min(1),
     flows: z.array(flowSchema).min(1),
     thresholds: z
-      .union([z.array(z.union([z.string(), z.record(z.string(), thresholdValues)])), z.record(z.string(), thresholdValues)])
+      .union([z.array(z.union([thresholdText(), z.record(z.string(), thresholdValues)])), z.record(z.string(), thresholdValues)])
       .default([])
       .meta({ description: 'e.g. "p99 < 200ms", "p(95)<500", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too). ' +
         "Or a k6-style mapping of k6 metric names to k6 thresholds: { http_req_duration: ['p(95)<500'], 'http_req_failed{name:checkout}': ['rate<0.01'] }. " +

@@ -42,6 +42,11 @@ describe('resolveStackConfig', () => {
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
   });
 
+  it('reads compound durations in flags and SHOP_* variables', () => {
+    expect(ok(resolveStackConfig({ flags: { cacheTtl: '1m30s' }, env: { SHOP_JOB_DURATION: '0.5s', SHOP_REQUEUE_AFTER: '2min' } })))
+      .toMatchObject({ cacheTtl: 90_000, jobDuration: 500, requeueAfter: 120_000 });
+  });
+
   it('reports every bad value, saying which variable it came from', () => {
     const r = resolveStackConfig({ flags: { workers: '0', port: 'http' }, env: { SHOP_JOB_DURATION: 'later', SHOP_DB_SCHEMA: 'Robert; DROP' } });
     expect(r.ok).toBe(false);

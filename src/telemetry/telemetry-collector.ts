@@ -20,6 +20,8 @@ export interface TelemetryRecording {
   failures: number;
   /** The first failure's message. */
   firstFailure?: string;
+  /** Signals whose own query failed in scrapes that otherwise worked (PromQL): how often, and the first reason. */
+  signalFailures?: Record<string, { failed: number; firstError: string }>;
   /** The wait for the queue to empty after the load, if there was one. */
   drain?: {
     startedAt: number;
@@ -44,6 +46,7 @@ export class TelemetryCollector {
   private readonly scrapes: TelemetryScrape[] = [];
   private failures = 0;
   private firstFailure: string | undefined;
+  private readonly signalFailures: Record<string, { failed: number; firstError: string }> = {};
   private stopped = false;
   private wake: (() => void) | undefined;
   private listeners: ((s: TelemetryScrape) => void)[] = [];
@@ -83,7 +86,8 @@ export class TelemetryCollector {
       const served = this.afterNext.splice(0);
       this.soon = false;
       try {
-        const values = await this.source.scrape(this.opts.timeoutMs);
+        const { values, failed } = await this.source.scrape(this.opts.timeoutMs);
+        for (const [name, why] of Object.entries(failed ?? {})) (this.signalFailures[name] ??= { failed: 0, firstError: why }).failed++;
         const scrape = { at: began, values };
         this.scrapes.push(scrape);
         for (const l of this.listeners) l(scrape);
@@ -152,6 +156,7 @@ export class TelemetryCollector {
       scrapes: this.scrapes,
       failures: this.failures,
       firstFailure: this.firstFailure,
+      ...(Object.keys(this.signalFailures).length ? { signalFailures: this.signalFailures } : {}),
       drain: this.drainInfo,
     };
   }
