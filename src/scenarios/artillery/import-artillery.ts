@@ -11,6 +11,7 @@ import { translatePayload, type PayloadPlaces } from './artillery-payload.js';
 import { translateScenarios } from './artillery-flow.js';
 import { artilleryDurationMs, scalectlDuration } from './artillery-duration.js';
 import { looksLikeArtillery } from './looks-like-artillery.js';
+import { rewriteTemplate, type TemplateScope } from './artillery-template.js';
 
 export interface ArtilleryImport {
   /** The scenario, as YAML, with a header comment naming the source. */
@@ -32,11 +33,11 @@ const BUILT_IN_PLUGINS: Record<string, string | undefined> = {
 
 type Config = Record<string, unknown>;
 
-function translateDefaults(config: Config, notes: ImportNotes): Record<string, unknown> | undefined {
+function translateDefaults(config: Config, scope: TemplateScope, notes: ImportNotes): Record<string, unknown> | undefined {
   const defaults: Record<string, unknown> = {};
   const http = (config.http ?? {}) as Config;
   const headers = { ...((config.defaults as Config | undefined)?.headers as Config), ...((http.defaults as Config | undefined)?.headers as Config) };
-  if (Object.keys(headers).length > 0) defaults.headers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  if (Object.keys(headers).length > 0) defaults.headers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), rewriteTemplate(String(v), scope, notes, ['config', 'defaults', 'headers', k])]));
   if (http.timeout !== undefined) {
     const ms = artilleryDurationMs(http.timeout);
     if (ms) defaults.timeout = scalectlDuration(ms);
@@ -127,7 +128,7 @@ export function importArtillery(file: string, text: string, places: PayloadPlace
 
   const scenario: Record<string, unknown> = { name: basename(file, extname(file)), target };
   if (maxInFlight !== undefined) scenario.maxInFlight = maxInFlight;
-  const defaults = translateDefaults(config, notes);
+  const defaults = translateDefaults(config, scope, notes);
   if (defaults) scenario.defaults = defaults;
   const allVariables = { ...variables, ...payload.variables };
   if (Object.keys(allVariables).length > 0) scenario.variables = allVariables;
