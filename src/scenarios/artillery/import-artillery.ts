@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import { Document, isMap, isSeq } from 'yaml';
+import { Document, isCollection, isScalar, visit } from 'yaml';
 import { inputError } from '../../exit-codes.js';
 import { formatIssue } from '../scenario-issue.js';
 import { parseScenarioYaml } from '../parse-scenario-yaml.js';
@@ -142,8 +142,24 @@ export function importArtillery(file: string, text: string, places: PayloadPlace
 
 function render(file: string, scenario: Record<string, unknown>, notes: ImportNote[]): string {
   const doc = new Document(scenario);
-  const phases = doc.get('phases', true);
-  if (isSeq(phases)) for (const p of phases.items) if (isMap(p)) p.flow = true;
+  // Short lists and mappings of plain values on one line, as people write them: { status: [202, 409] }.
+  visit(doc, {
+    Collection(_key, node) {
+      const values = node.items.map((i) => (isScalar(i) ? i : (i as { value?: unknown }).value));
+      if (!values.every((v) => isScalar(v) && !String(v.value).includes('\n'))) return;
+      if (JSON.stringify(node.toJSON()).length <= 72) node.flow = true;
+    },
+  });
+  // Steps and thresholds stay one per line, whatever their length.
+  visit(doc, {
+    Pair(_key, pair) {
+      const key = isScalar(pair.key) ? pair.key.value : undefined;
+      if ((key === 'steps' || key === 'thresholds') && isCollection(pair.value)) {
+        pair.value.flow = false;
+        for (const item of pair.value.items) if (isCollection(item)) item.flow = false;
+      }
+    },
+  });
   const left = notes.filter((n) => n.kind === 'untranslated');
   doc.commentBefore = [
     ` Translated from the Artillery script ${printable(basename(file))} by scalectl import artillery (docs/migrating.md).`,
