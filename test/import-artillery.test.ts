@@ -60,10 +60,10 @@ const CASES: Case[] = [
   { file: 'load-test-with-automated-checks.yml', phases: [{ duration: 1, arrivalRate: 1, rampTo: 3 }], importCode: ExitCode.importIncomplete, arrivals: 2, requestsPerFlow: { 'scenario 1': 300 } },
   // No phases: one virtual user, once.
   { file: 'functional-load-tests.yml', importCode: ExitCode.importIncomplete, arrivals: 1, requestsPerFlow: { 'scenario 1': 3 } },
-  // arrivalCount 3 over 2 s; think 1 s → 10 ms so that 100 loops take 1 s.
-  { file: 'website-test.yml', phases: [{ duration: 2, arrivalCount: 3 }], edits: [[['scenarios', 0, 'flow', 0, 'loop', 1, 'think'], 0.01]], importCode: ExitCode.ok, arrivals: 3, requestsPerFlow: { 'scenario 1': 100 } },
-  { file: 'cookies.yml', phases: [{ duration: 2, arrivalRate: 2 }], importCode: ExitCode.ok, arrivals: 4, requestsPerFlow: { login_and_verify_cookie: 2, set_cookie_values: 5 } },
-  { file: 'scenario-weights.yml', phases: [{ duration: 2, arrivalRate: 5 }], importCode: ExitCode.ok, arrivals: 10, requestsPerFlow: { access_common_route: 1, access_average_route: 1, access_rare_route: 1 } },
+  // arrivalCount 3 over 1 s; think 1 s → 10 ms so that 100 loops take 1 s.
+  { file: 'website-test.yml', phases: [{ duration: 1, arrivalCount: 3 }], edits: [[['scenarios', 0, 'flow', 0, 'loop', 1, 'think'], 0.01]], importCode: ExitCode.ok, arrivals: 3, requestsPerFlow: { 'scenario 1': 100 } },
+  { file: 'cookies.yml', phases: [{ duration: 1, arrivalRate: 4 }], importCode: ExitCode.ok, arrivals: 4, requestsPerFlow: { login_and_verify_cookie: 2, set_cookie_values: 5 } },
+  { file: 'scenario-weights.yml', phases: [{ duration: 1, arrivalRate: 10 }], importCode: ExitCode.ok, arrivals: 10, requestsPerFlow: { access_common_route: 1, access_average_route: 1, access_rare_route: 1 } },
   { file: 'graphql.yaml', phases: [{ duration: 1, arrivalRate: 3 }], importCode: ExitCode.ok, arrivals: 3, requestsPerFlow: { crud_from_db_scenario: 4 } },
   { file: 'set-header.yml', importCode: ExitCode.importIncomplete, arrivals: 1, requestsPerFlow: { set_custom_header: 1 } },
   // Its own phases: 2 (arrivalCount) + pause + 1→3/s over 1 s (2); each: login, 2 of 3 loop turns (if), one more GET.
@@ -156,6 +156,9 @@ describe('scalectl import artillery: the command', () => {
     const r = await runCli(['validate', 'cookies.yml'], { cwd: dir });
     expect(r.code).toBe(ExitCode.invalidInput);
     expect(r.stderr).toBe('cookies.yml:1:1 config: this looks like an Artillery script (config, scenarios), not a scalectl scenario; translate it with: scalectl import artillery cookies.yml -o scenario.yaml\n1 of 1 scenario file invalid\n');
+    const run = await runCli(['run', 'cookies.yml'], { cwd: dir });
+    expect(run.code).toBe(ExitCode.invalidInput);
+    expect(run.stderr).toMatch(/^cookies\.yml:1:1 config: this looks like an Artillery script .*scalectl import artillery cookies\.yml/m);
     await writeFile(join(dir, 'x.yaml'), 'name: x\nconfig: {}\n');
     expect((await runCli(['validate', 'x.yaml'], { cwd: dir })).stderr).not.toMatch(/Artillery/);
   });
