@@ -82,7 +82,8 @@ function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): 
     .description('translate an Artillery script; what cannot be translated is listed on stderr (exit 9; 3 when not an Artillery script)')
     .argument('<script>', 'Artillery YAML script')
     .option('-o, --out <file>', 'write the scenario to this file (default: stdout)')
-    .action((script: string, o: { out?: string }) => {
+    .option('-e, --environment <name>', "translate with the settings of this entry of the script's config.environments, as artillery run -e does")
+    .action((script: string, o: { out?: string; environment?: string }) => {
       setCode(importArtilleryCommand(script, o, io));
     });
 

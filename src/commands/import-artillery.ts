@@ -14,7 +14,7 @@ import type { CommandIO } from './io.js';
  * left out (the scenario is written all the same), 3 when the file is not
  * YAML or not an Artillery script.
  */
-export async function importArtilleryCommand(script: string, opts: { out?: string }, io: CommandIO): Promise<number> {
+export async function importArtilleryCommand(script: string, opts: { out?: string; environment?: string }, io: CommandIO): Promise<number> {
   const outputs = await OutputFiles.check({ '--out': opts.out }, io, [script]);
   const path = resolve(io.cwd, script);
   let text: string;
@@ -25,7 +25,7 @@ export async function importArtilleryCommand(script: string, opts: { out?: strin
   }
   const out = outputs.path('--out');
   const outDir = out ? dirname(out) : io.cwd;
-  const result = importArtillery(script, text, { scriptDir: dirname(path), outDir, canWrite: out !== undefined });
+  const result = importArtillery(script, text, { scriptDir: dirname(path), outDir, canWrite: out !== undefined, environment: opts.environment });
 
   const copies = await OutputFiles.check(
     Object.fromEntries(Object.keys(result.copies).map((p) => [`data file ${relative(io.cwd, p)}`, p])),

@@ -134,7 +134,7 @@ scenarios:
       's.yml:4:3 config.processor: processor "./p.js" not loaded: scalectl runs no JavaScript (each function it provides is listed where it is used)',
       's.yml:5:26 config.plugins.metrics-by-endpoint: note: metrics by endpoint are built in: every step is an endpoint in the results (name it with name:)',
       's.yml:5:51 config.plugins.publish-metrics: plugin "publish-metrics" not translated: scalectl has no plugins',
-      's.yml:6:3 config.environments: environments (staging) not translated: copy the settings of the one you want into the scenario',
+      's.yml:6:3 config.environments: environments (staging) not translated: pick one with --environment <name>',
       's.yml:7:1 before: the before section runs once per test, outside the load; scalectl has no such section: left out',
       's.yml:10:5 scenarios[0].beforeScenario: processor function "pick" (beforeScenario) not translated: scalectl runs no JavaScript',
       's.yml:12:9 scenarios[0].flow[0].function: processor function "setProduct" not translated: scalectl runs no JavaScript; step left out',
@@ -333,5 +333,40 @@ describe('flows and requests', () => {
       '# Not translated (1):',
       '#   line 6: scenarios[0].flow[0].function: processor function "f" not translated: scalectl runs no JavaScript; step left out',
     ]);
+  });
+});
+
+describe('environments', () => {
+  const script = `config:
+  target: http://x.test
+  plugins: { metrics-by-endpoint: {} }
+  environments:
+    load:
+      phases:
+        - { duration: 10min, arrivalRate: 25, maxVusers: -1 }
+    functional:
+      target: http://f.test
+      plugins:
+        expect: { reportFailuresAsErrors: true }
+scenarios: [{ flow: [{ get: { url: /a, expect: { hasHeader: x } } }] }]
+`;
+  it('without --environment, lists the environments', () => {
+    const { lines, out } = imp(script);
+    expect(lines).toContain('s.yml:4:3 config.environments: environments (load, functional) not translated: pick one with --environment <name>');
+    expect(out.phases).toEqual([{ duration: '1s', arrivalRate: 1 }]);
+  });
+
+  it('with --environment, merges its settings over the config, and notes point into it', () => {
+    const load = importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'load' });
+    expect(parse(load.yaml).phases).toEqual([{ duration: '10m', arrivalRate: 25 }]);
+    expect(load.notes.map((n) => formatNote('s.yml', n))).toEqual([
+      's.yml:3:14 config.plugins.metrics-by-endpoint: note: metrics by endpoint are built in: every step is an endpoint in the results (name it with name:)',
+      's.yml:7:47 config.environments.load.phases[0].maxVusers: maxVusers must be a number above 0',
+    ]);
+    const functional = parse(importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'functional' }).yaml) as Out;
+    expect(functional.target).toBe('http://f.test');
+    expect(functional.flows[0].steps[0].check).toEqual([{ header: { name: 'x', exists: true }, abort: true }]);
+    expect(() => importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'prod' }))
+      .toThrow('--environment prod: the script has the environments load, functional');
   });
 });

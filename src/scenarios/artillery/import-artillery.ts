@@ -1,6 +1,6 @@
 import { basename, extname } from 'node:path';
 import { Document, isCollection, isScalar, visit } from 'yaml';
-import { inputError } from '../../exit-codes.js';
+import { inputError, usageError } from '../../exit-codes.js';
 import { formatIssue } from '../scenario-issue.js';
 import { parseScenarioYaml } from '../parse-scenario-yaml.js';
 import { printable } from '../printable.js';
@@ -89,12 +89,38 @@ function translateVariables(variables: unknown, notes: ImportNotes): { variables
 }
 
 /**
+ * The config with the settings of `config.environments[name]` over it, as
+ * Artillery's `--environment` does (notes on them point into the environment).
+ */
+function withEnvironment(config: Config, name: string | undefined, notes: ImportNotes): Config {
+  if (name === undefined) return config;
+  const environments = (config.environments ?? {}) as Config;
+  const env = environments[name];
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) {
+    const known = Object.keys(environments);
+    throw usageError(`--environment ${printable(name)}: the script has ${known.length ? `the environments ${known.join(', ')}` : 'no config.environments'}`);
+  }
+  for (const k of Object.keys(env)) notes.move(['config', k], ['config', 'environments', name, k]);
+  const { environments: _unused, ...rest } = config;
+  return merge(rest, env as Config);
+}
+
+const isPlain = (v: unknown): v is Config => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `over` merged into `base`, mappings key by key (as lodash's merge, which Artillery uses); anything else replaced. */
+function merge(base: Config, over: Config): Config {
+  const out: Config = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlain(v) && isPlain(out[k]) ? merge(out[k], v) : v;
+  return out;
+}
+
+/**
  * Translates an Artillery script (YAML text) into a scalectl scenario. What
  * has no counterpart (processor functions, hooks, plugins, other engines)
  * is left out and listed with its line and column. Throws a UserError (exit
  * 3) when the text is not YAML or not an Artillery script.
  */
-export function importArtillery(file: string, text: string, places: PayloadPlaces): ArtilleryImport {
+export function importArtillery(file: string, text: string, places: PayloadPlaces & { environment?: string }): ArtilleryImport {
   const parsed = parseScenarioYaml(file, text);
   if (parsed.fatal) throw inputError(parsed.issues.map(formatIssue).join('\n'));
   const data = parsed.doc.toJS({ maxAliasCount: 100 }) as unknown;
@@ -102,15 +128,15 @@ export function importArtillery(file: string, text: string, places: PayloadPlace
     throw inputError(`${printable(file)}: not an Artillery script: expected a top-level config (with target or phases) and a list of scenarios`);
   }
   const script = data as Config;
-  const config = (script.config ?? {}) as Config;
   const notes = new ImportNotes(parsed.doc, parsed.lines);
+  const config = withEnvironment((script.config ?? {}) as Config, places.environment, notes);
   for (const k of Object.keys(script)) {
     if (k === 'before' || k === 'after') notes.untranslated([k], `the ${k} section runs once per test, outside the load; scalectl has no such section: left out`);
     else if (k !== 'config' && k !== 'scenarios') notes.untranslated([k], `top-level key "${k}" not translated`);
   }
   for (const k of Object.keys(config)) {
     if (k === 'processor') notes.untranslated(['config', k], `processor ${JSON.stringify(config[k])} not loaded: scalectl runs no JavaScript (each function it provides is listed where it is used)`);
-    else if (k === 'environments') notes.untranslated(['config', k], `environments (${Object.keys(config[k] as Config).join(', ')}) not translated: copy the settings of the one you want into the scenario`);
+    else if (k === 'environments') notes.untranslated(['config', k], `environments (${Object.keys(config[k] as Config).join(', ')}) not translated: pick one with --environment <name>`);
     else if (!CONFIG_KEYS.includes(k)) notes.untranslated(['config', k], `config key "${k}" not translated`);
   }
   let target = typeof config.target === 'string' && !config.target.includes('{{') ? config.target : undefined;

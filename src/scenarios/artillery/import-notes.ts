@@ -21,6 +21,8 @@ export interface ImportNote {
  */
 export class ImportNotes {
   readonly list: ImportNote[] = [];
+  /** Paths written elsewhere than where they are read from: [read as, written at]. */
+  private readonly moved: [NotePath, NotePath][] = [];
 
   constructor(
     private readonly doc: Document,
@@ -37,7 +39,14 @@ export class ImportNotes {
     this.add('note', path, message);
   }
 
-  private add(kind: ImportNote['kind'], path: NotePath, message: string): void {
+  /** Notes on `readAs` (and below) point to `writtenAt`: settings merged in from an Artillery environment. */
+  move(readAs: NotePath, writtenAt: NotePath): void {
+    this.moved.push([readAs, writtenAt]);
+  }
+
+  private add(kind: ImportNote['kind'], given: NotePath, message: string): void {
+    const move = this.moved.find(([from]) => from.every((p, i) => given[i] === p));
+    const path = move ? [...move[1], ...given.slice(move[0].length)] : given;
     if (this.list.some((n) => n.kind === kind && n.path === formatPath(path) && n.message === message)) return;
     this.list.push({ kind, ...this.at(path), path: formatPath(path), message });
   }
