@@ -5,6 +5,7 @@ import { ExitCode, UserError } from './exit-codes.js';
 import type { CommandIO } from './commands/io.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
+import { importArtilleryCommand } from './commands/import-artillery.js';
 import { stackUpCommand } from './commands/stack.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand, type CompareOptions } from './commands/compare.js';
@@ -81,6 +82,18 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .argument('<scenarios...>', 'scenario YAML files')
     .action((files: string[]) => {
       setCode(validateCommand(files, io));
+    });
+
+  program
+    .command('import')
+    .description("translate another tool's script into a scenario (docs/migrating.md)")
+    .command('artillery')
+    .description('translate an Artillery script; what cannot be translated is listed on stderr (exit 9; 3 when not an Artillery script)')
+    .argument('<script>', 'Artillery YAML script')
+    .option('-o, --out <file>', 'write the scenario to this file (default: stdout)')
+    .option('-e, --environment <name>', "translate with the settings of this entry of the script's config.environments, as artillery run -e does")
+    .action((script: string, o: { out?: string; environment?: string }) => {
+      setCode(importArtilleryCommand(script, o, io));
     });
 
   program

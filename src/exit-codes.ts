@@ -21,6 +21,8 @@ export const ExitCode = {
   stackFailed: 7,
   /** The command did its work and its verdict was a success, but an output file could not be written (disk full, folder gone). */
   outputFailed: 8,
+  /** `import`: the scenario was written, but some constructs of the script were not translated (listed on stderr). */
+  importIncomplete: 9,
   /** A second signal arrived while stopping: exited at once, nothing more written. */
   forcedExit: 130,
 } as const;

@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { isMap, isNode, type Document, type LineCounter } from 'yaml';
 import { scenarioSchema, type FeederSpec, type Scenario } from './schema.js';
 import { plainIssues } from './zod-issues.js';
@@ -10,6 +10,7 @@ import { MAX_SCENARIO_BYTES, readTextFile } from './read-text-file.js';
 import { parseScenarioYaml } from './parse-scenario-yaml.js';
 import { printable } from './printable.js';
 import { promqlAuthIssues } from '../telemetry/telemetry-plan.js';
+import { looksLikeArtillery } from './artillery/looks-like-artillery.js';
 
 /** A scenario ready to run: validated, with its data files loaded. */
 export interface LoadedScenario {
@@ -95,6 +96,10 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
   }
   const issues: ScenarioIssue[] = [...yaml.issues];
   const parsed = scenarioSchema.safeParse(data, { reportInput: true });
+  // Its field errors (config, scenarios: unknown keys; flows: required ...) would only bury the one thing to do.
+  if (!parsed.success && looksLikeArtillery(data)) {
+    return { ok: false, issues: [loc.issue(['config'], `this looks like an Artillery script (config, scenarios), not a scalectl scenario; translate it with: scalectl import artillery ${printable(basename(file))} -o scenario.yaml`, true)] };
+  }
   let input: CheckInput;
   let specs: [string, FeederSpec][];
   if (parsed.success) {
