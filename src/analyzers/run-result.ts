@@ -5,6 +5,7 @@ import type { ErrorKind } from '../engine/http-client.js';
 import type { LoadData } from '../engine/run-load.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
+import { listCheckNames, thinkMsOf } from '../scenarios/walk-steps.js';
 import { evaluateThresholds, type MeasuredScope, type ThresholdResult } from './thresholds.js';
 import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
@@ -146,7 +147,7 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
       ...it,
       interrupted: it.started - it.completed - it.failed,
       durationMs: summarizeHistogram(f.hist),
-      thinkMs: flow.steps.reduce((sum, s) => sum + (s.kind === 'think' ? s.ms : 0), 0),
+      thinkMs: thinkMsOf(flow.steps),
       histogram: encodeHistogram(f.hist),
     };
   });
