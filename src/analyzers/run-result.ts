@@ -47,6 +47,17 @@ export interface FlowResult {
   histogram: string;
 }
 
+/** How often a check held (passes) and did not (fails). */
+export interface CheckTotals {
+  passes: number;
+  fails: number;
+}
+
+/** One check's outcomes over the run (docs/scenarios.md#checks). */
+export interface CheckResult extends CheckTotals {
+  name: string;
+}
+
 /** The machine the generator ran on. */
 export interface HostInfo {
   hostname: string;
@@ -71,10 +82,17 @@ export interface RunResult {
   loadDurationSec: number;
   aborted: boolean;
   passed: boolean;
-  totals: RequestStats & { droppedIterations: number; iterations: Omit<FlowResult, 'name' | 'durationMs' | 'histogram'> };
+  totals: RequestStats & {
+    droppedIterations: number;
+    iterations: Omit<FlowResult, 'name' | 'durationMs' | 'histogram'>;
+    /** All checks' outcomes added up (absent in results from before checks existed). */
+    checks?: CheckTotals;
+  };
   endpoints: (RequestStats & { name: string; method: string })[];
   flows: FlowResult[];
   phases: { name: string; kind: string; startSec: number; durationSec: number }[];
+  /** Each check's outcomes, in the order first written; [] without checks (absent in results from before checks existed). */
+  checks?: CheckResult[];
   /** Per second: the load's figures, and the target's telemetry when collected. */
   timeseries: (TimeseriesPoint & Partial<Omit<TelemetryPoint, 't'>>)[];
   /** Target telemetry (cache, queue, CPU; docs/telemetry.md); {} when the run collected none. */
@@ -156,7 +174,15 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   for (const e of endpoints) scopes.set(e.name, { samples: e.requests, ...e });
   const it = final.iterations;
   const total = { samples: totalStats.requests, ...totalStats, arrivals: { offered: it.arrivals, dropped: it.dropped } };
-  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), total, scopes, opts.telemetry?.summary, opts.defaultThresholds);
+  const checkNames = listCheckNames(loaded.scenario.flows);
+  const checks: CheckResult[] = final.checks.map((c, i) => ({ name: checkNames[i]!, passes: c.passes, fails: c.fails }));
+  const checkTotals: CheckTotals = { passes: 0, fails: 0 };
+  for (const c of checks) {
+    checkTotals.passes += c.passes;
+    checkTotals.fails += c.fails;
+  }
+  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), total, scopes, opts.telemetry?.summary, opts.defaultThresholds,
+    { total: checkTotals, byName: new Map(checks.map((c) => [c.name, { passes: c.passes, fails: c.fails }])) });
   return {
     schemaVersion: 1,
     scenario: { name: loaded.scenario.name, file: loaded.file },
@@ -172,7 +198,9 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
       ...totalStats,
       droppedIterations: it.dropped,
       iterations: { iterations: it.completed + it.failed, ...it, interrupted: it.started - it.completed - it.failed },
+      checks: checkTotals,
     },
+    checks,
     endpoints,
     flows,
     phases: data.phases.map((p) => ({ name: p.label, kind: p.phase.kind, startSec: p.startMs / 1000, durationSec: p.phase.durationMs / 1000 })),

@@ -107,6 +107,8 @@ export function evaluateThresholds(
   scopes: ReadonlyMap<string, MeasuredScope>,
   telemetry?: TelemetrySummary,
   defaults: readonly string[] = [],
+  // checks: judged by the checks metric (thresholds helper)
+  _checks?: { total: { passes: number; fails: number }; byName: Map<string, { passes: number; fails: number }> },
 ): ThresholdResult[] {
   const judge = (text: string): ThresholdResult => {
     const t = parseThreshold(text);

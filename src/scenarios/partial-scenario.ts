@@ -30,8 +30,8 @@ function step(raw: unknown): CheckInput['flows'][number]['steps'][number] {
   const r = isRecord(raw) ? raw : {};
   const when = typeof r.if === 'string' ? { if: r.if } : {};
   // A refused loop: its steps are still checked, each on its own.
-  if (isRecord(r.loop) && Array.isArray(r.loop.steps)) {
-    const l = r.loop;
+  const l = isRecord(r.loop) ? r.loop : undefined;
+  if (l && Array.isArray(l.steps)) {
     return { kind: 'loop', over: typeof l.over === 'string' || Array.isArray(l.over) ? l.over : undefined, as: typeof l.as === 'string' ? l.as : 'item', steps: l.steps.map(step), ...when };
   }
   const request = isRecord(r.request) ? r.request : {};
