@@ -57,11 +57,9 @@ const statusOps = { equals: statusCode, notEquals: statusCode, lt: statusCode, l
 /** A subject's mapping: its own keys plus its operators, at least one operator. */
 function subject<K extends z.core.$ZodLooseShape, O extends z.core.$ZodLooseShape>(what: string, keys: K, ops: O) {
   const names = Object.keys(ops);
-  return z.strictObject({ ...keys, ...ops }).superRefine((v, ctx) => {
-    if (!names.some((k) => (v as Record<string, unknown>)[k] !== undefined)) {
-      ctx.addIssue({ code: 'custom', message: `a ${what} check needs an operator: ${names.join(', ')}` });
-    }
-  });
+  // Judged only when the mapping is otherwise valid: a misspelt operator is reported once, as an unknown key.
+  return z.strictObject({ ...keys, ...ops }).refine((v) => names.some((k) => (v as Record<string, unknown>)[k] !== undefined),
+    { message: `a ${what} check needs an operator: ${names.join(', ')}`, when: (p) => p.issues.length === 0 });
 }
 
 const optional = <T extends z.core.$ZodLooseShape>(shape: T) =>
