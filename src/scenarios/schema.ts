@@ -207,7 +207,9 @@ export const stepSchema: z.ZodType<Step, unknown> = z
       checks: (s.check ?? []).map((c): CheckSpec => ({ ...c, name: c.name ?? `${name}: ${describeCheck(c)}` })),
       ...when,
     };
-  });
+  })
+  // Named, as loops make it recursive: the editor schema refers to it as #/$defs/step.
+  .meta({ id: 'step' });
 
 export type RequestStep = {
   kind: 'request';
