@@ -76,6 +76,9 @@ const CASES: [string, string, string[]][] = [
   ['s.yaml:14:15 flows[0].steps[0].loop.steps[1].wieght: unknown key "wieght"',
     's.yaml:15:14 flows[0].steps[1].get: unknown variable "product" (define it under variables, data, or capture it in an earlier step)',
     's.yaml:15:14 flows[0].steps[1].get: unknown variable "loopCount" (define it under variables, data, or capture it in an earlier step)']],
+  ['misspelt keys inside a loop, with suggestions', `      - loop: { count: 1, steps: [{ get: /a, chek: [] }], ass: x }`,
+  ['s.yaml:8:46 flows[0].steps[0].loop.steps[0].chek: unknown key "chek" (did you mean check?)',
+    's.yaml:8:59 flows[0].steps[0].loop.ass: unknown key "ass" (did you mean as?)']],
   ['a loop variable that hides a built-in', `      - loop: { count: 1, as: iteration, steps: [{ get: /a }] }`,
   ['s.yaml:8:31 flows[0].steps[0].loop.as: iteration is a built-in variable; choose another name']],
   ['a malformed or unknown condition', `      - if: "cart.items >"
