@@ -103,6 +103,7 @@ describe('checks, loops and conditions are validated with file:line:col', () => 
           - json: { path: $.id, equals: 42 }
           - body: { contains: "Thank you" }
           - body: { matches: "order-[0-9]+" }
+          - body: { matches: "x{{2}}" }
           - header: { name: content-type, contains: json }
           - header: { name: x-cache, exists: true }
           - duration: { lt: 300ms }

@@ -57,6 +57,7 @@ describe('checks on a response', () => {
     expect(holds({ body: { contains: 'sku-9' } })).toBe(true);
     expect(holds({ body: { contains: 'Thank you' } })).toBe(false);
     expect(holds({ body: { matches: 'order-[0-9]+' } })).toBe(true);
+    expect(holds({ body: { matches: '"ref":"order-1{1}2{1}3' } })).toBe(true);
     expect(holds({ body: { exists: false } }, {}, { ...RES, body: '' })).toBe(true);
     expect(holds({ header: { name: 'Content-Type', contains: 'json' } })).toBe(true);
     expect(holds({ header: { name: 'x-cache', exists: true } })).toBe(false);

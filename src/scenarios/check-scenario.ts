@@ -154,7 +154,9 @@ function partsOf(step: RequestStep): Omit<UncheckedStep, 'kind'> {
       ...templateStrings(step.json).map((t) => ({ field: ['json', ...t.path], text: t.text })),
     ],
     captures: step.capture.map((c) => c.name),
-    checks: step.checks.flatMap((c, i) => c.ops.flatMap((o) => templateStrings(o.value).map((t) => ({ field: ['check', i, c.subject.kind, o.op, ...t.path], text: t.text })))),
+    // A regular expression is not a template: `matches` is left as written.
+    checks: step.checks.flatMap((c, i) => c.ops.filter((o) => o.op !== 'matches')
+      .flatMap((o) => templateStrings(o.value).map((t) => ({ field: ['check', i, c.subject.kind, o.op, ...t.path], text: t.text })))),
   };
 }
 
