@@ -46,7 +46,7 @@ flows:
 `);
     expect(result.totals.requests).toBe(5);
     expect(result.totals.errorsByKind).toEqual({ body_too_large: 5 });
-    expect(result.errorSamples.body_too_large).toBe('response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)');
+    expect(result.errorSamples.body_too_large).toBe('response body over 1000 bytes, kept for a capture or check (defaults.captureBodyLimit)');
   });
 
   it('a body too large to keep is judged by its status first: an unexpected status counts as such, and the status is recorded', async () => {

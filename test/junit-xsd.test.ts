@@ -19,13 +19,15 @@ describe('JUnit XML validates against Jenkins junit-10.xsd and the Ant JUnit.xsd
     passing: (r) => ({ ...r, passed: true, thresholds: r.thresholds.map((t) => ({ ...t, ok: true })) }),
     failing: (r) => r,
     aborted: (r) => ({ ...r, aborted: true, passed: false }),
+    // Thresholds passed, one check failed: its case fails, the other passes.
+    checked: (r) => ({ ...r, passed: true, thresholds: r.thresholds.map((t) => ({ ...t, ok: true })), checks: [{ name: 'ok', passes: 3, fails: 0 }, { name: 'has <id>', passes: 1, fails: 2 }] }),
   };
   for (const [kind, make] of Object.entries(runs)) {
     it(`a ${kind} run`, async () => {
       const xml = renderJunit([runSuite(make(await fixture()))]);
       // The case that makes each kind what it is, so the schemas see failure, error and skipped elements.
       const children = [...xml.matchAll(/<(failure|error|skipped) /g)].map((m) => m[1]);
-      expect(children).toEqual(kind === 'failing' ? ['failure'] : kind === 'aborted' ? ['error', 'skipped', 'skipped'] : []);
+      expect(children).toEqual(kind === 'failing' || kind === 'checked' ? ['failure'] : kind === 'aborted' ? ['error', 'skipped', 'skipped'] : []);
       for (const xsd of SCHEMAS) expect(await problems(xml, xsd), xsd).toEqual([]);
     });
   }

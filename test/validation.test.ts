@@ -35,7 +35,7 @@ const CASES: [string, string, string[]][] = [
   ['no flows', BASE.replace(/flows:[\s\S]*/, 'flows: []\n'),
     ['s.yaml:5:8 flows: needs at least 1 item']],
   ['a step with no action', BASE.replace('- get: /a', '- name: nothing'),
-    ['s.yaml:8:9 flows[0].steps[0]: a step needs one of get, post, put, patch, delete, head, options, request or think']],
+    ['s.yaml:8:9 flows[0].steps[0]: a step needs one of get, post, put, patch, delete, head, options, request, think or loop']],
   ['a bad target', BASE.replace('http://127.0.0.1:9', 'ftp://x'),
     ['s.yaml:2:9 target: expected an http(s) URL, got ftp:; expected a URL such as http://127.0.0.1:3000, or "reference"']],
   ['a bad capture path', BASE.replace('- get: /a', '- { get: /a, capture: { id: "id" } }'),

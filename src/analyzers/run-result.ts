@@ -5,6 +5,7 @@ import type { ErrorKind } from '../engine/http-client.js';
 import type { LoadData } from '../engine/run-load.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
+import { listCheckNames, thinkMsOf } from '../scenarios/walk-steps.js';
 import { evaluateThresholds, type MeasuredScope, type ThresholdResult } from './thresholds.js';
 import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
@@ -46,6 +47,17 @@ export interface FlowResult {
   histogram: string;
 }
 
+/** How often a check held (passes) and did not (fails). */
+export interface CheckTotals {
+  passes: number;
+  fails: number;
+}
+
+/** One check's outcomes over the run (docs/scenarios.md#checks). */
+export interface CheckResult extends CheckTotals {
+  name: string;
+}
+
 /** The machine the generator ran on. */
 export interface HostInfo {
   hostname: string;
@@ -70,10 +82,17 @@ export interface RunResult {
   loadDurationSec: number;
   aborted: boolean;
   passed: boolean;
-  totals: RequestStats & { droppedIterations: number; iterations: Omit<FlowResult, 'name' | 'durationMs' | 'histogram'> };
+  totals: RequestStats & {
+    droppedIterations: number;
+    iterations: Omit<FlowResult, 'name' | 'durationMs' | 'histogram'>;
+    /** All checks' outcomes added up (absent in results from before checks existed). */
+    checks?: CheckTotals;
+  };
   endpoints: (RequestStats & { name: string; method: string })[];
   flows: FlowResult[];
   phases: { name: string; kind: string; startSec: number; durationSec: number }[];
+  /** Each check's outcomes, in the order first written; [] without checks (absent in results from before checks existed). */
+  checks?: CheckResult[];
   /** Per second: the load's figures, and the target's telemetry when collected. */
   timeseries: (TimeseriesPoint & Partial<Omit<TelemetryPoint, 't'>>)[];
   /** Target telemetry (cache, queue, CPU; docs/telemetry.md); {} when the run collected none. */
@@ -146,7 +165,7 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
       ...it,
       interrupted: it.started - it.completed - it.failed,
       durationMs: summarizeHistogram(f.hist),
-      thinkMs: flow.steps.reduce((sum, s) => sum + (s.kind === 'think' ? s.ms : 0), 0),
+      thinkMs: thinkMsOf(flow.steps),
       histogram: encodeHistogram(f.hist),
     };
   });
@@ -163,7 +182,15 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     samples: totalStats.requests, ...totalStats, hist: final.total.hist, arrivals: { offered: it.arrivals, dropped: it.dropped },
     iterations: flowScope(it.completed + it.failed, it.failed, allIterations),
   };
-  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), total, scopes, opts.telemetry?.summary, opts.defaultThresholds);
+  const checkNames = listCheckNames(loaded.scenario.flows);
+  const checks: CheckResult[] = final.checks.map((c, i) => ({ name: checkNames[i]!, passes: c.passes, fails: c.fails }));
+  const checkTotals: CheckTotals = { passes: 0, fails: 0 };
+  for (const c of checks) {
+    checkTotals.passes += c.passes;
+    checkTotals.fails += c.fails;
+  }
+  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), total, scopes, opts.telemetry?.summary, opts.defaultThresholds,
+    { total: checkTotals, byName: new Map(checks.map((c) => [c.name, { passes: c.passes, fails: c.fails }])) });
   return {
     schemaVersion: 1,
     scenario: { name: loaded.scenario.name, file: loaded.file },
@@ -179,7 +206,9 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
       ...totalStats,
       droppedIterations: it.dropped,
       iterations: { iterations: it.completed + it.failed, ...it, interrupted: it.started - it.completed - it.failed },
+      checks: checkTotals,
     },
+    checks,
     endpoints,
     flows,
     phases: data.phases.map((p) => ({ name: p.label, kind: p.phase.kind, startSec: p.startMs / 1000, durationSec: p.phase.durationMs / 1000 })),

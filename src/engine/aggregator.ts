@@ -1,5 +1,5 @@
 import { decodeHistogram, newHistogram, type Histogram } from './latency-histogram.js';
-import { addCounts, addIterations, emptyCounts, emptyIterations, type Counts, type IterationCounts, type ShardFinal, type WindowReport } from './recorder.js';
+import { addCounts, addIterations, emptyCounts, emptyIterations, type CheckCounts, type Counts, type IterationCounts, type ShardFinal, type WindowReport } from './recorder.js';
 import type { ErrorKind } from './http-client.js';
 import type { MonitorSample } from './self-monitor.js';
 
@@ -24,6 +24,8 @@ export interface TimeseriesPoint {
   inFlight: number;
   /** The generator's own load: worst engine thread (connection queues: all threads). */
   generator: MonitorSample;
+  /** Check outcomes in this second by check name; absent when the scenario has no checks. */
+  checks?: Record<string, CheckCounts>;
 }
 
 /** Cumulative view for live progress. */
@@ -42,6 +44,17 @@ export interface MergedFinal {
   flows: { iterations: IterationCounts; hist: Histogram }[];
   iterations: IterationCounts;
   errorSamples: Partial<Record<ErrorKind, string>>;
+  /** Check outcomes by index into the check names. */
+  checks: CheckCounts[];
+}
+
+/** Adds check counts by name into `into`. */
+function addChecks(into: Record<string, CheckCounts>, from: Record<string, CheckCounts>): void {
+  for (const [name, c] of Object.entries(from)) {
+    const t = (into[name] ??= { passes: 0, fails: 0 });
+    t.passes += c.passes;
+    t.fails += c.fails;
+  }
 }
 
 const ms = (us: number): number => Math.round(us) / 1000;
@@ -91,11 +104,13 @@ export class Aggregator {
     const counts = emptyCounts();
     const it = emptyIterations();
     let inFlight = 0;
+    let checks: Record<string, CheckCounts> | undefined;
     for (const r of slot.reports) {
       hist.add(decodeHistogram(r.hist));
       addCounts(counts, r.counts);
       addIterations(it, r.iterations);
       inFlight += r.inFlight;
+      if (r.checks) addChecks((checks ??= {}), r.checks);
     }
     this.runHist.add(hist);
     const empty = hist.totalCount === 0;
@@ -112,6 +127,7 @@ export class Aggregator {
       dropped: it.dropped,
       inFlight,
       generator: worst(slot.monitors),
+      ...(checks ? { checks } : {}),
     };
     this.points.push(point);
     this.points.sort((a, b) => a.t - b.t);
@@ -132,6 +148,7 @@ export function mergeFinals(finals: readonly ShardFinal[]): MergedFinal {
     flows: first.flows.map(() => ({ iterations: emptyIterations(), hist: newHistogram() })),
     iterations: emptyIterations(),
     errorSamples: {},
+    checks: first.checks.map(() => ({ passes: 0, fails: 0 })),
   };
   for (const f of finals) {
     f.endpoints.forEach((e, i) => {
@@ -143,6 +160,10 @@ export function mergeFinals(finals: readonly ShardFinal[]): MergedFinal {
       merged.flows[i]!.hist.add(decodeHistogram(fl.hist));
     });
     merged.errorSamples = { ...f.errorSamples, ...merged.errorSamples };
+    f.checks.forEach((c, i) => {
+      merged.checks[i]!.passes += c.passes;
+      merged.checks[i]!.fails += c.fails;
+    });
   }
   // The run's totals are the exact sums of its endpoints and flows.
   for (const e of merged.endpoints) {

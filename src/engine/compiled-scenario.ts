@@ -1,8 +1,10 @@
 import type { Dispatcher } from 'undici';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
-import type { Capture, RequestStep } from '../scenarios/schema.js';
-import { compileJsonTemplate, compileTemplate, hasTemplate, type Render, type TemplateVars } from '../scenarios/template.js';
+import type { Capture, RequestStep, Step } from '../scenarios/schema.js';
+import { compileCondition, compileJsonTemplate, compileTemplate, hasTemplate, type Render, type TemplateVars } from '../scenarios/template.js';
 import { urlCredentials } from '../mask-credentials.js';
+import { listCheckNames, requestSteps, thinkMsOf } from '../scenarios/walk-steps.js';
+import { compileCheck, needsBody, type CompiledCheck } from './response-checks.js';
 
 type RenderString = (vars: TemplateVars) => string;
 
@@ -23,9 +25,26 @@ export interface CompiledRequest {
   /** Most body bytes kept when wantBody (defaults.captureBodyLimit). */
   bodyLimit: number;
   expectStatus: ReadonlySet<number> | undefined;
+  /** Evaluated after a response that is not an error. */
+  checks: CompiledCheck[];
+  when: Condition | undefined;
 }
 
-export type CompiledStep = CompiledRequest | { kind: 'think'; ms: number };
+/** A step's `if:`, compiled; undefined (the common case) costs one comparison per step. */
+export type Condition = (vars: TemplateVars) => boolean;
+
+export interface CompiledLoop {
+  kind: 'loop';
+  /** Rounds, or undefined when the loop goes over a list. */
+  count: number | undefined;
+  /** The list (a literal, or a template rendered once when the loop starts). */
+  over: Render | undefined;
+  as: string;
+  steps: CompiledStep[];
+  when: Condition | undefined;
+}
+
+export type CompiledStep = CompiledRequest | { kind: 'think'; ms: number; when: Condition | undefined } | CompiledLoop;
 
 export interface CompiledFlow {
   name: string;
@@ -44,6 +63,8 @@ export interface Endpoint {
 export interface CompiledScenario {
   flows: CompiledFlow[];
   endpoints: Endpoint[];
+  /** Check names; checks are counted by index into this (each name once). */
+  checkNames: string[];
   /** Cumulative flow weights, normalised to end at 1. */
   cumulativeWeights: number[];
   /** Variables every iteration starts from (scenario variables and env). */
@@ -65,7 +86,7 @@ function splitTarget(target: string): { origin: string; basePath: string; author
   return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, ''), authorization };
 }
 
-function compileRequest(step: RequestStep, endpoint: number, defaults: LoadedScenario['scenario']['defaults']): CompiledRequest {
+function compileRequest(step: RequestStep, endpoint: number, defaults: LoadedScenario['scenario']['defaults'], checkIndex: ReadonlyMap<string, number>): CompiledRequest {
   const headers: Record<string, string> = {};
   const dynamicHeaders: [string, RenderString][] = [];
   const all: Record<string, string> = { ...defaults.headers, ...step.headers };
@@ -99,34 +120,51 @@ function compileRequest(step: RequestStep, endpoint: number, defaults: LoadedSce
     body,
     timeoutMs: step.timeoutMs ?? defaults.timeout,
     captures: step.capture,
-    wantBody: step.capture.some((c) => c.from === 'json'),
+    wantBody: step.capture.some((c) => c.from === 'json') || step.checks.some(needsBody),
     bodyLimit: defaults.captureBodyLimit,
     expectStatus: step.expectStatus ? new Set(step.expectStatus) : undefined,
+    checks: step.checks.map((c) => compileCheck(c, checkIndex.get(c.name)!)),
+    when: undefined,
   };
+}
+
+interface StepContext {
+  endpointIndex: ReadonlyMap<string, number>;
+  checkIndex: ReadonlyMap<string, number>;
+  defaults: LoadedScenario['scenario']['defaults'];
+}
+
+function compileStep(step: Step, ctx: StepContext): CompiledStep {
+  const when = step.if === undefined ? undefined : compileCondition(step.if);
+  switch (step.kind) {
+    case 'think': return { kind: 'think', ms: step.ms, when };
+    case 'loop': {
+      const over = step.over === undefined ? undefined : typeof step.over === 'string' ? compileTemplate(step.over) : (compileJsonTemplate(step.over) ?? (() => step.over));
+      return { kind: 'loop', count: step.count, over, as: step.as, steps: step.steps.map((s) => compileStep(s, ctx)), when };
+    }
+    case 'request': return { ...compileRequest(step, ctx.endpointIndex.get(step.name)!, ctx.defaults, ctx.checkIndex), when };
+  }
 }
 
 /** Endpoints by name, numbered in order of first appearance across flows. */
 export function listEndpoints(scenario: LoadedScenario['scenario']): Endpoint[] {
   const seen = new Map<string, string>();
-  for (const f of scenario.flows) for (const s of f.steps) if (s.kind === 'request' && !seen.has(s.name)) seen.set(s.name, s.method);
+  for (const f of scenario.flows) for (const s of requestSteps(f.steps)) if (!seen.has(s.name)) seen.set(s.name, s.method);
   return [...seen].map(([name, method]) => ({ name, method }));
 }
 
 export function compileScenario(loaded: LoadedScenario, target: string): CompiledScenario {
   const { scenario } = loaded;
   const endpoints = listEndpoints(scenario);
-  const endpointIndex = new Map(endpoints.map((e, i) => [e.name, i]));
-  const flows = scenario.flows.map((flow, index): CompiledFlow => {
-    let thinkMs = 0;
-    const steps = flow.steps.map((step): CompiledStep => {
-      if (step.kind === 'think') {
-        thinkMs += step.ms;
-        return step;
-      }
-      return compileRequest(step, endpointIndex.get(step.name)!, scenario.defaults);
-    });
-    return { name: flow.name, index, steps, thinkMs };
-  });
+  const checkNames = listCheckNames(scenario.flows);
+  const ctx: StepContext = {
+    endpointIndex: new Map(endpoints.map((e, i) => [e.name, i])),
+    checkIndex: new Map(checkNames.map((n, i) => [n, i])),
+    defaults: scenario.defaults,
+  };
+  const flows = scenario.flows.map((flow, index): CompiledFlow => ({
+    name: flow.name, index, steps: flow.steps.map((s) => compileStep(s, ctx)), thinkMs: thinkMsOf(flow.steps),
+  }));
   const totalWeight = scenario.flows.reduce((s, f) => s + f.weight, 0);
   let acc = 0;
   const cumulativeWeights = scenario.flows.map((f) => (acc += f.weight / totalWeight));
@@ -134,6 +172,7 @@ export function compileScenario(loaded: LoadedScenario, target: string): Compile
   return {
     flows,
     endpoints,
+    checkNames,
     cumulativeWeights,
     baseVars: { ...scenario.variables, env: loaded.env },
     ...splitTarget(target),

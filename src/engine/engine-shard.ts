@@ -59,7 +59,7 @@ export class EngineShard {
   async run(): Promise<ShardFinal> {
     const { opts, loaded } = this;
     const compiled = compileScenario(loaded, opts.target);
-    const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length);
+    const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length, compiled.checkNames);
     const client = new HttpClient(clock, opts.connections);
     const runner = new FlowRunner(compiled, loaded.feeders, client, recorder, clock);
     this.runner = runner;

@@ -1,17 +1,38 @@
 import type { FeederData } from '../scenarios/feeders.js';
 import { readJsonPath } from '../scenarios/json-path.js';
 import type { TemplateVars } from '../scenarios/template.js';
-import type { CompiledFlow, CompiledRequest, CompiledScenario } from './compiled-scenario.js';
+import type { CompiledFlow, CompiledLoop, CompiledRequest, CompiledScenario, CompiledStep } from './compiled-scenario.js';
 import type { HttpClient, HttpRequest } from './http-client.js';
 import type { Recorder } from './recorder.js';
 import { urlCredentials } from '../mask-credentials.js';
+import { runChecks } from './response-checks.js';
+import { LOOP_MAX } from '../scenarios/schema.js';
+import { echo } from '../scenarios/printable.js';
 
 const ABSOLUTE_URL = /^https?:\/\//i;
 
+/** How a run of steps ended; 'closed': the runner was closed while a request was out (nothing more is recorded). */
+type Outcome = 'completed' | 'failed' | 'interrupted' | 'closed';
+
+/** One iteration's state, shared by the steps of its loops. */
+interface IterationState {
+  vars: TemplateVars;
+  /** When the next request counts from (the scheduled start, then the end of the previous step). */
+  sentAt: number;
+  sent: boolean;
+}
+
+/** Loop rounds between yields to the event loop, so that a loop whose steps are all skipped still lets a stop in. */
+const ROUNDS_PER_YIELD = 1024;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Runs flow iterations: renders each step's templates, sends it, records its
- * latency and outcome, and captures values for later steps. An iteration ends
- * at its first error (later steps usually depend on earlier ones).
+ * latency and outcome, captures values for later steps and counts its checks;
+ * runs loops and skips steps whose `if` is false. An iteration ends at its
+ * first error (later steps usually depend on earlier ones) or at a failed
+ * check with `abort: true`. A request that failed has its checks skipped.
  */
 export class FlowRunner {
   private stopping = false;
@@ -75,42 +96,104 @@ export class FlowRunner {
   async iterate(flow: CompiledFlow, iteration: number, scheduledAt: number): Promise<boolean> {
     const rec = this.recorder;
     rec.started(flow.index);
-    const vars = this.varsFor(iteration);
-    let sentAt = scheduledAt;
-    let outcome: 'completed' | 'failed' | 'interrupted' = 'completed';
-    let sent = false;
-    for (const step of flow.steps) {
-      if (this.stopping) {
-        outcome = 'interrupted';
-        break;
+    const run: IterationState = { vars: this.varsFor(iteration), sentAt: scheduledAt, sent: false };
+    const outcome = await this.runSteps(flow.steps, run);
+    if (outcome === 'closed') return run.sent;
+    if (outcome === 'interrupted') rec.interrupted();
+    else rec.finished(flow.index, this.clock() - scheduledAt, outcome === 'completed');
+    if (rec.inFlight === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    return run.sent;
+  }
+
+  /** Runs steps in order until one fails; a step whose `if` is false is skipped. */
+  private async runSteps(steps: readonly CompiledStep[], run: IterationState): Promise<Outcome> {
+    for (const step of steps) {
+      if (this.stopping) return 'interrupted';
+      if (step.when !== undefined) {
+        let go: boolean;
+        try {
+          go = step.when(run.vars);
+        } catch (err) {
+          this.recorder.templateFailed(`if: ${(err as Error).message}`);
+          return 'failed';
+        }
+        if (!go) continue;
       }
       if (step.kind === 'think') {
         await this.sleep(step.ms);
-        sentAt = this.clock();
+        run.sentAt = this.clock();
+        continue;
+      }
+      if (step.kind === 'loop') {
+        const outcome = await this.runLoop(step, run);
+        if (outcome !== 'completed') return outcome;
         continue;
       }
       let req: HttpRequest;
       try {
-        req = this.prepare(step, vars);
+        req = this.prepare(step, run.vars);
       } catch (err) {
         // A template failed at run time (say, randomInt on a non-number): nothing was sent.
-        rec.templateFailed((err as Error).message);
-        outcome = 'failed';
-        break;
+        this.recorder.templateFailed((err as Error).message);
+        return 'failed';
       }
-      sent = true;
-      const ok = await this.send(step, req, vars, sentAt);
-      if (this.closed) return sent;
-      if (!ok) {
-        outcome = 'failed';
-        break;
-      }
-      sentAt = this.clock();
+      run.sent = true;
+      const ok = await this.send(step, req, run.vars, run.sentAt);
+      if (this.closed) return 'closed';
+      if (!ok) return 'failed';
+      run.sentAt = this.clock();
     }
-    if (outcome === 'interrupted') rec.interrupted();
-    else rec.finished(flow.index, this.clock() - scheduledAt, outcome === 'completed');
-    if (rec.inFlight === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
-    return sent;
+    return 'completed';
+  }
+
+  /** The list a loop goes over, or a message when it renders to something else. */
+  private loopItems(loop: CompiledLoop, vars: TemplateVars): unknown[] | string {
+    let list: unknown;
+    try {
+      list = loop.over!(vars);
+    } catch (err) {
+      return `loop over: ${(err as Error).message}`;
+    }
+    if (!Array.isArray(list)) return `loop over: expected a list, got ${echo(list)}`;
+    if (list.length > LOOP_MAX) return `loop over: a list of ${list.length} items, more than ${LOOP_MAX}`;
+    return list;
+  }
+
+  /**
+   * Runs a loop's steps once per round, with the loop variable, loopIndex and
+   * loopCount set; the names it hid are restored after it (loops nest).
+   */
+  private async runLoop(loop: CompiledLoop, run: IterationState): Promise<Outcome> {
+    let items: unknown[] | undefined;
+    if (loop.over) {
+      const list = this.loopItems(loop, run.vars);
+      if (typeof list === 'string') {
+        this.recorder.templateFailed(list);
+        return 'failed';
+      }
+      items = list;
+    }
+    const rounds = items ? items.length : loop.count!;
+    const vars = run.vars;
+    const names = [loop.as, 'loopIndex', 'loopCount'];
+    const saved = names.map((n) => (Object.hasOwn(vars, n) ? { value: vars[n] } : undefined));
+    try {
+      for (let i = 0; i < rounds; i++) {
+        vars[loop.as] = items ? items[i] : i;
+        vars.loopIndex = i;
+        vars.loopCount = i + 1;
+        const outcome = await this.runSteps(loop.steps, run);
+        if (outcome !== 'completed') return outcome;
+        if (i % ROUNDS_PER_YIELD === ROUNDS_PER_YIELD - 1) await yieldToEventLoop();
+      }
+      return 'completed';
+    } finally {
+      names.forEach((n, k) => {
+        const s = saved[k];
+        if (s) vars[n] = s.value;
+        else delete vars[n];
+      });
+    }
   }
 
   /** Resolves when no iteration is in flight. */
@@ -181,8 +264,17 @@ export class FlowRunner {
       return false;
     }
     this.recorder.request(step.endpoint, latency, status);
-    return true;
+    if (step.checks.length === 0) return true;
+    try {
+      return !runChecks(step.checks, { status, headers: res.headers, body: res.body, latencyMs: latency }, vars, this.recordCheck);
+    } catch (err) {
+      // A check's template failed at run time.
+      this.recorder.templateFailed(`check: ${(err as Error).message}`);
+      return false;
+    }
   }
+
+  private readonly recordCheck = (index: number, pass: boolean): void => this.recorder.check(index, pass);
 
   /** Stores captured values in vars; returns a message when one is missing. */
   private capture(step: CompiledRequest, headers: Record<string, string | string[] | undefined>, body: string | undefined, vars: TemplateVars): string | undefined {

@@ -52,7 +52,7 @@ describe('HttpClient response bodies', () => {
       expect(ok).toMatchObject({ ok: true, status: 200 });
       expect(ok.ok && ok.body?.length).toBe(1000);
       const over = await get(client, '/big/1001', true, 1000);
-      expect(over).toEqual({ ok: false, kind: 'body_too_large', status: 200, message: 'response body over 1000 bytes, kept for a capture (defaults.captureBodyLimit)' });
+      expect(over).toEqual({ ok: false, kind: 'body_too_large', status: 200, message: 'response body over 1000 bytes, kept for a capture or check (defaults.captureBodyLimit)' });
       // A body nobody captures from is read and dropped, whatever its size.
       const unread = await get(client, '/big/5000000', false, 1000);
       expect(unread).toMatchObject({ ok: true, status: 200, body: undefined });

@@ -109,7 +109,7 @@ class Exchange implements Dispatcher.DispatchHandler {
    */
   private tooLarge(): void {
     this.chunks = undefined;
-    const message = `response body over ${this.bodyLimit} bytes, kept for a capture (defaults.captureBodyLimit)`;
+    const message = `response body over ${this.bodyLimit} bytes, kept for a capture or check (defaults.captureBodyLimit)`;
     this.settle({ ok: false, kind: 'body_too_large', message, status: this.status });
     this.controller?.abort(new Error(message));
   }

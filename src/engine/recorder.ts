@@ -47,6 +47,12 @@ export function addIterations(into: IterationCounts, from: IterationCounts): voi
   into.failed += from.failed;
 }
 
+/** Outcomes of one check (or of all). */
+export interface CheckCounts {
+  passes: number;
+  fails: number;
+}
+
 /** Serialisable stats: counters plus an encoded HdrHistogram of latency (microseconds). */
 export interface EncodedStats {
   counts: Counts;
@@ -63,6 +69,8 @@ export interface WindowReport {
   hist: string;
   /** Iterations in flight at the end of the second. */
   inFlight: number;
+  /** Check outcomes in this second by check name; absent when the scenario has no checks. */
+  checks?: Record<string, CheckCounts>;
 }
 
 /** Everything one shard recorded over the run. Run totals are sums of these (mergeFinals). */
@@ -71,6 +79,8 @@ export interface ShardFinal {
   flows: { iterations: IterationCounts; hist: string }[];
   /** First message seen for each error kind, to help diagnose. */
   errorSamples: Partial<Record<ErrorKind, string>>;
+  /** Check outcomes by index into the compiled scenario's check names (the same in every shard). */
+  checks: CheckCounts[];
 }
 
 class Stats {
@@ -106,10 +116,14 @@ export class Recorder {
   private window = new Stats();
   private windowIterations = emptyIterations();
   private readonly errorSamples: Partial<Record<ErrorKind, string>> = {};
+  private readonly checks: CheckCounts[];
+  private windowChecks: CheckCounts[];
   /** Iterations started and not yet finished. */
   inFlight = 0;
 
-  constructor(endpointCount: number, flowCount: number) {
+  constructor(endpointCount: number, flowCount: number, private readonly checkNames: readonly string[] = []) {
+    this.checks = checkNames.map(() => ({ passes: 0, fails: 0 }));
+    this.windowChecks = checkNames.map(() => ({ passes: 0, fails: 0 }));
     this.endpoints = Array.from({ length: endpointCount }, () => new Stats());
     this.flowHists = Array.from({ length: flowCount }, () => newHistogram());
     this.flowIterations = Array.from({ length: flowCount }, () => emptyIterations());
@@ -161,6 +175,13 @@ export class Recorder {
     this.inFlight--;
   }
 
+  /** A check was evaluated (index into the check names). */
+  check(index: number, pass: boolean): void {
+    const key = pass ? 'passes' : 'fails';
+    this.checks[index]![key]++;
+    this.windowChecks[index]![key]++;
+  }
+
   /** A template failed at run time; the iteration fails with nothing sent (see finished). */
   templateFailed(message: string): void {
     this.errorSamples.template ??= message;
@@ -175,6 +196,10 @@ export class Recorder {
       hist: encodeHistogram(this.window.hist),
       inFlight: this.inFlight,
     };
+    if (this.checkNames.length > 0) {
+      report.checks = Object.fromEntries(this.checkNames.map((n, i) => [n, this.windowChecks[i]!]));
+      this.windowChecks = this.checkNames.map(() => ({ passes: 0, fails: 0 }));
+    }
     this.window.counts = emptyCounts();
     this.window.hist.reset();
     this.windowIterations = emptyIterations();
@@ -187,6 +212,7 @@ export class Recorder {
       endpoints: this.endpoints.map((s) => s.encode()),
       flows: this.flowHists.map((h, i) => ({ iterations: this.flowIterations[i]!, hist: encodeHistogram(h) })),
       errorSamples: this.errorSamples,
+      checks: this.checks,
     });
   }
 }

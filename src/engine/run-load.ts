@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { schedulePhases, type ScheduledPhase } from '../scenarios/schedule.js';
 import { LOAD_LIMITS } from '../scenarios/schema.js';
+import { requestSteps, thinkMsOf } from '../scenarios/walk-steps.js';
 import { Aggregator, mergeFinals, type LiveTotals, type MergedFinal, type TimeseriesPoint } from './aggregator.js';
 import { EngineShard, type ShardOptions } from './engine-shard.js';
 import type { FromWorker, ToWorker } from './engine-worker.js';
@@ -57,7 +58,7 @@ const DEFAULT_INFLIGHT_SECONDS = 5;
 export function defaultMaxInFlight(loaded: LoadedScenario): number {
   const { phases, flows } = loaded.scenario;
   const peak = Math.max(0, ...phases.map((p) => (p.kind === 'arrivalRate' ? Math.max(p.arrivalRate, p.rampTo) : 0)));
-  const thinkSec = Math.max(0, ...flows.map((f) => f.steps.reduce((s, st) => s + (st.kind === 'think' ? st.ms : 0), 0))) / 1000;
+  const thinkSec = Math.max(0, ...flows.map((f) => thinkMsOf(f.steps))) / 1000;
   return Math.min(LOAD_LIMITS.maxInFlight, Math.max(100, Math.ceil(peak * (DEFAULT_INFLIGHT_SECONDS + thinkSec))));
 }
 
@@ -146,7 +147,7 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   const maxInFlight = Math.min(LOAD_LIMITS.maxInFlight, opts.maxInFlight ?? loaded.scenario.maxInFlight ?? defaultMaxInFlight(loaded));
   const connections = opts.connections ?? loaded.scenario.defaults.connections ?? defaultConnections(loaded, workers);
   const phases = schedulePhases(loaded.scenario.phases);
-  const maxTimeout = Math.max(loaded.scenario.defaults.timeout, ...loaded.scenario.flows.flatMap((f) => f.steps.map((s) => (s.kind === 'request' ? s.timeoutMs ?? 0 : 0))));
+  const maxTimeout = Math.max(loaded.scenario.defaults.timeout, ...loaded.scenario.flows.flatMap((f) => [...requestSteps(f.steps)].map((s) => s.timeoutMs ?? 0)));
   const agg = new Aggregator(workers, opts.onPoint);
   const now = (): number => performance.timeOrigin + performance.now();
   let stoppedAtEpoch = Infinity;

@@ -157,6 +157,16 @@ function flowsSection(r: RunResult): string {
   ].map(esc)));
 }
 
+function checksSection(r: RunResult): string {
+  const checks = r.checks ?? [];
+  const rate = (p: number, f: number): string => (p + f ? pct(p / (p + f)) : '–');
+  const all = r.totals.checks ?? { passes: 0, fails: 0 };
+  return table(['check', 'passes', 'fails', 'pass rate'], [
+    ...checks.map((c) => [esc(c.name), esc(String(c.passes)), c.fails ? `<span class="fail">${c.fails}</span>` : '0', esc(rate(c.passes, c.fails))]),
+    ['<strong>all checks</strong>', esc(String(all.passes)), esc(String(all.fails)), esc(rate(all.passes, all.fails))],
+  ]);
+}
+
 function errorsSection(r: RunResult): string {
   const kinds = Object.entries(r.totals.errorsByKind).filter(([, n]) => n);
   if (!kinds.length) return '<p>No errors.</p>';
@@ -250,8 +260,8 @@ export const chartDiv = (id: string, spec: ChartSpec): string =>
 /**
  * The run report (`run --html`, `report --html`): one self-contained file,
  * verdict and thresholds first, then charts (latency with phases shaded,
- * offered vs achieved, errors, target telemetry), tables per endpoint, flow
- * and error kind, generator warnings, and the scenario and host details.
+ * offered vs achieved, errors, target telemetry), tables per endpoint, flow,
+ * check and error kind, generator warnings, and the scenario and host details.
  */
 export function renderRunHtml(r: RunResult): string {
   const v = verdict(r);
@@ -270,6 +280,7 @@ export function renderRunHtml(r: RunResult): string {
 <section id="telemetry"><h2>The target</h2>${telemetrySection(r)}${telemetry.map((id) => chartDiv(id, charts[id]!)).join('\n')}</section>
 <section id="endpoints"><h2>Endpoints</h2>${endpointsSection(r)}</section>
 <section id="flows"><h2>Flows</h2>${flowsSection(r)}</section>
+${r.checks?.length ? `<section id="checks"><h2>Checks</h2>${checksSection(r)}</section>` : ''}
 <section id="errors"><h2>Errors</h2>${errorsSection(r)}</section>
 <section id="warnings"><h2>Generator</h2>${warnings.length ? `<ul class="warnings">${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '<p>The generator kept up: no warnings.</p>'}</section>
 <section id="details"><h2>Scenario and host</h2>${detailsSection(r)}</section>`;

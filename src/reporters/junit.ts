@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import { XMLBuilder } from 'fast-xml-parser';
-import type { RunResult } from '../analyzers/run-result.js';
+import type { CheckResult, RunResult } from '../analyzers/run-result.js';
 import { thresholdLabel } from '../analyzers/thresholds.js';
 import { NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
 
-/** One JUnit test case: a threshold, a regression check, or the run itself. */
+/** One JUnit test case: a threshold, a check on responses, a regression check, or the run itself. */
 export interface JunitCase {
-  /** Groups cases in CI views: `thresholds`, `regression`, `run`. */
+  /** Groups cases in CI views: `thresholds`, `checks`, `regression`, `run`. */
   classname: string;
   name: string;
   /** The failure message (actual vs limit); undefined when it passed. */
@@ -27,10 +27,22 @@ export interface JunitSuite {
 }
 
 /**
+ * A check on responses as a JUnit case: failed when it failed at least once,
+ * as an assertion in a test suite fails (the run's exit code is still decided
+ * by thresholds only: `checks > 99%` makes failed checks fail the run). Judged
+ * on a stopped run too: what failed, failed.
+ */
+function checkCase(c: CheckResult): JunitCase {
+  const n = c.passes + c.fails;
+  return { classname: 'checks', name: c.name, failure: c.fails ? `failed ${c.fails} of ${n} times (${((c.passes / n) * 100).toFixed(2)}% passed)` : undefined };
+}
+
+/**
  * The thresholds of a run as JUnit cases (`--junit`), plus a `run completed`
  * case: it passes, or errors when a signal stopped the run, and then the
- * thresholds are skipped (partial numbers are not judged). The suite is never
- * empty, so CI reporters that fail on empty reports do not.
+ * thresholds are skipped (partial numbers are not judged); then one case per
+ * check on responses (checkCase). The suite is never empty, so CI reporters
+ * that fail on empty reports do not.
  */
 export function runSuite(r: RunResult): JunitSuite {
   return {
@@ -43,6 +55,7 @@ export function runSuite(r: RunResult): JunitSuite {
       ...r.thresholds.map((t) => (r.aborted
         ? { classname: 'thresholds', name: thresholdLabel(t), skipped: `${NOT_JUDGED}: ${STOPPED}` }
         : { classname: 'thresholds', name: thresholdLabel(t), failure: t.ok ? undefined : thresholdFailure(t) })),
+      ...(r.checks ?? []).map(checkCase),
     ],
   };
 }

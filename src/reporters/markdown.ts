@@ -30,7 +30,7 @@ function verdict(r: RunResult): string {
 /**
  * A compact Markdown summary for a CI job's summary page (`--summary-md`,
  * e.g. appended to $GITHUB_STEP_SUMMARY): the verdict, thresholds with their
- * actual values, the totals, one row per endpoint, the target's telemetry
+ * actual values, the totals, one row per endpoint, the checks, the target's telemetry
  * and any generator warnings.
  */
 export function renderSummaryMarkdown(r: RunResult): string {
@@ -47,6 +47,11 @@ export function renderSummaryMarkdown(r: RunResult): string {
     `| ${name} | ${requests} | ${rps.toFixed(1)} | ${formatDuration(s.p50)} | ${formatDuration(s.p95)} | ${formatDuration(s.p99)} | ${pct(errorRate)} |`;
   for (const e of r.endpoints) out.push(row(cell(e.name), e.latencyMs, e.requests, e.rps, e.errorRate));
   out.push(row('**total**', r.totals.latencyMs, r.totals.requests, r.totals.rps, r.totals.errorRate), '');
+  if (r.checks?.length) {
+    out.push('| check | passes | fails | pass rate |', '|---|---:|---:|---:|');
+    for (const c of r.checks) out.push(`| ${cell(c.name)} | ${c.passes} | ${c.fails ? `**${c.fails}**` : 0} | ${c.passes + c.fails ? pct(c.passes / (c.passes + c.fails)) : '–'} |`);
+    out.push('');
+  }
   const t = r.telemetry;
   if ('source' in t) {
     const parts = [

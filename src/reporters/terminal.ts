@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
-import type { RequestStats, RunResult } from '../analyzers/run-result.js';
+import type { CheckResult, CheckTotals, RequestStats, RunResult } from '../analyzers/run-result.js';
 import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
@@ -66,6 +66,21 @@ function statsRow(name: string, s: RequestStats): string[] {
   return [name, String(s.requests), s.rps.toFixed(1), ...LATENCY_COLUMNS.map((k) => fmtMs(s.latencyMs[k])), kv(s.statusCodes), kv(s.errorsByKind)];
 }
 
+/** Checks on responses: passes, fails and pass rate of each, then all together. */
+function renderChecks(checks: readonly CheckResult[], c: ChalkInstance): string {
+  const t = table(['check', 'passes', 'fails', 'pass rate']);
+  const row = (name: string, x: CheckTotals): string[] =>
+    [name, String(x.passes), x.fails ? c.red(String(x.fails)) : '0', x.passes + x.fails ? pct(x.passes / (x.passes + x.fails)) : '-'];
+  const all: CheckTotals = { passes: 0, fails: 0 };
+  for (const x of checks) {
+    t.push(row(cut(x.name), x));
+    all.passes += x.passes;
+    all.fails += x.fails;
+  }
+  t.push(row(c.bold('all checks'), all));
+  return t.toString();
+}
+
 /** The end-of-run summary: per-endpoint and total tables, flows, thresholds, warnings, verdict. */
 export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const out: string[] = [];
@@ -85,6 +100,8 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   out.push(f.toString());
   const thinking = r.flows.filter((fl) => fl.thinkMs);
   out.push(c.dim(`flow durations are whole iterations, including think time${thinking.length ? ` (${thinking.map((fl) => `${cut(fl.name)}: ${fmtMs(fl.thinkMs!)}`).join(', ')})` : ''}`));
+
+  if (r.checks?.length) out.push(renderChecks(r.checks, c));
 
   const telemetry = 'source' in r.telemetry ? (r.telemetry as TelemetrySummary) : undefined;
   if (telemetry) out.push(renderTelemetry(telemetry, c));

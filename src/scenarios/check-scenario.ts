@@ -1,5 +1,5 @@
 import type { Phase, RequestStep, Scenario, ThresholdSource } from './schema.js';
-import { templateRefs, templateStrings, TemplateSyntaxError } from './template.js';
+import { conditionTemplate, templateRefs, templateStrings, TemplateSyntaxError } from './template.js';
 import { TEMPLATE_HELPERS } from './template-helpers.js';
 import { customMetric, isTelemetryMetric, parseThreshold, type ThresholdExpression } from './threshold-expression.js';
 import { didYouMean } from './scenario-issue.js';
@@ -9,6 +9,9 @@ import { headerValueProblem, isHeaderName } from './header-schema.js';
 
 /** Variables every template can use without declaring them. */
 export const BUILTIN_VARIABLES = ['iteration', 'env'] as const;
+
+/** Variables set inside a loop besides its loop variable. */
+export const LOOP_VARIABLES = ['loopIndex', 'loopCount'] as const;
 
 export interface SemanticIssue {
   path: (string | number)[];
@@ -39,7 +42,23 @@ export interface UncheckedStep {
   /** Body strings and strings in its json. */
   bodies: StepText[];
   captures: string[];
+  /** Strings of its checks' values. */
+  checks?: StepText[];
+  if?: string;
 }
+
+/** A loop as the checks read it (a validated one, or the readable parts of a refused one). */
+export interface CheckLoop {
+  kind: 'loop';
+  /** A template giving the list, a literal list, or undefined. */
+  over: unknown;
+  as: string;
+  if?: string;
+  steps: CheckStep[];
+}
+
+/** A step as the semantic checks read it. */
+export type CheckStep = RequestStep | { kind: 'think'; if?: string } | CheckLoop | UncheckedStep;
 
 /**
  * What the semantic checks read: a whole validated scenario, or, when the
@@ -56,7 +75,7 @@ export interface CheckInput {
   namesComplete: boolean;
   defaultHeaders: Record<string, string> | undefined;
   phases: Phase[] | undefined;
-  flows: { name: string | undefined; steps: (RequestStep | { kind: 'think' } | UncheckedStep)[] }[];
+  flows: { name: string | undefined; steps: CheckStep[] }[];
   thresholds: ThresholdSource[];
   /** The scenario's check names, when known: a `checks` threshold scoped to another name is refused. */
   checkNames?: string[];
@@ -137,44 +156,81 @@ function partsOf(step: RequestStep): Omit<UncheckedStep, 'kind'> {
       ...templateStrings(step.json).map((t) => ({ field: ['json', ...t.path], text: t.text })),
     ],
     captures: step.capture.map((c) => c.name),
+    // A regular expression is not a template: `matches` is left as written.
+    checks: step.checks.flatMap((c, i) => c.ops.filter((o) => o.op !== 'matches')
+      .flatMap((o) => templateStrings(o.value).map((t) => ({ field: ['check', i, c.subject.kind, o.op, ...t.path], text: t.text })))),
   };
 }
 
-function checkFlows(input: CheckInput, base: Set<string>, columns: Record<string, string[]>, env: Context['env'], issues: SemanticIssue[]) {
-  const flowNames = new Set<string>();
-  const endpointNames = new Set<string>();
-  let allNamed = true;
-  input.flows.forEach((flow, fi) => {
-    if (flow.name === undefined) allNamed = false;
-    else if (flowNames.has(flow.name)) issues.push({ path: ['flows', fi, 'name'], message: `flow name ${echo(flow.name)} is used twice` });
-    else flowNames.add(flow.name);
-    const ctx: Context = { known: new Set(base), namesComplete: input.namesComplete, columns, env, issues };
-    flow.steps.forEach((step, si) => {
-      if (step.kind === 'think') return;
-      const at = ['flows', fi, 'steps', si];
-      const parts = step.kind === 'unchecked' ? step : partsOf(step);
-      if (parts.name === undefined) allNamed = false;
-      else endpointNames.add(parts.name);
-      for (const url of parts.urls) {
-        const urlProblem = requestUrlProblem(url.text);
-        if (urlProblem) issues.push({ path: [...at, ...url.field], message: urlProblem });
-        checkTemplate(url.text, [...at, ...url.field], ctx);
-      }
-      for (const h of parts.headers) {
-        checkTemplate(h.text, [...at, ...h.field], ctx);
-        // The schema checks a value only under a valid name; under a refused name, check it here.
-        const name = String(h.field[h.field.length - 1]);
-        const valueProblem = isHeaderName(name) ? undefined : headerValueProblem(h.text);
-        if (valueProblem) issues.push({ path: [...at, ...h.field], message: valueProblem });
-      }
-      for (const b of parts.bodies) checkTemplate(b.text, [...at, ...b.field], ctx);
-      for (const c of parts.captures) {
-        if (isBuiltin(c)) issues.push({ path: [...at, 'capture', c], atKey: true, message: `${c} is a built-in variable; capture it under another name` });
-        ctx.known.add(c);
-      }
-    });
+interface Names {
+  flowNames: Set<string>;
+  endpointNames: Set<string>;
+  checkNames: Set<string>;
+  /** False when a step the schema refused may hold checks not listed in checkNames. */
+  checksComplete: boolean;
+  allNamed: boolean;
+}
+
+/** Checks a loop: its list, its variable's name, and its steps with the loop's variables known. */
+function checkLoop(step: CheckLoop, at: (string | number)[], ctx: Context, names: Names): void {
+  if (typeof step.over === 'string') checkTemplate(step.over, [...at, 'loop', 'over'], ctx);
+  else for (const t of templateStrings(step.over)) checkTemplate(t.text, [...at, 'loop', 'over', ...t.path], ctx);
+  if (isBuiltin(step.as) || (LOOP_VARIABLES as readonly string[]).includes(step.as)) {
+    ctx.issues.push({ path: [...at, 'loop', 'as'], message: `${step.as} is a built-in variable; choose another name` });
+  }
+  const own = [step.as, ...LOOP_VARIABLES].filter((n) => !ctx.known.has(n));
+  const inner: Context = { ...ctx, known: new Set([...ctx.known, step.as, ...LOOP_VARIABLES]) };
+  checkSteps(step.steps, [...at, 'loop', 'steps'], inner, names);
+  // What the loop captured is known after it; its own variables are not.
+  for (const n of inner.known) if (!own.includes(n)) ctx.known.add(n);
+}
+
+function checkSteps(steps: readonly CheckStep[], at: (string | number)[], ctx: Context, names: Names): void {
+  steps.forEach((step, si) => {
+    const here = [...at, si];
+    if (step.if !== undefined) checkTemplate(conditionTemplate(step.if), [...here, 'if'], ctx);
+    if (step.kind === 'think') return;
+    if (step.kind === 'loop') {
+      checkLoop(step, here, ctx, names);
+      return;
+    }
+    const parts = step.kind === 'unchecked' ? step : partsOf(step);
+    if (parts.name === undefined) names.allNamed = false;
+    else names.endpointNames.add(parts.name);
+    if (step.kind === 'request') for (const c of step.checks) names.checkNames.add(c.name);
+    else names.checksComplete = false;
+    for (const url of parts.urls) {
+      const urlProblem = requestUrlProblem(url.text);
+      if (urlProblem) ctx.issues.push({ path: [...here, ...url.field], message: urlProblem });
+      checkTemplate(url.text, [...here, ...url.field], ctx);
+    }
+    for (const h of parts.headers) {
+      checkTemplate(h.text, [...here, ...h.field], ctx);
+      // The schema checks a value only under a valid name; under a refused name, check it here.
+      const name = String(h.field[h.field.length - 1]);
+      const valueProblem = isHeaderName(name) ? undefined : headerValueProblem(h.text);
+      if (valueProblem) ctx.issues.push({ path: [...here, ...h.field], message: valueProblem });
+    }
+    for (const b of parts.bodies) checkTemplate(b.text, [...here, ...b.field], ctx);
+    for (const c of parts.captures) {
+      if (isBuiltin(c)) ctx.issues.push({ path: [...here, 'capture', c], atKey: true, message: `${c} is a built-in variable; capture it under another name` });
+      ctx.known.add(c);
+    }
+    // Checks run after the captures, so they may use what this step captured.
+    for (const c of parts.checks ?? []) checkTemplate(c.text, [...here, ...c.field], ctx);
   });
-  return { flowNames, endpointNames, allNamed };
+}
+
+function checkFlows(input: CheckInput, base: Set<string>, columns: Record<string, string[]>, env: Context['env'], issues: SemanticIssue[]): Names {
+  const names: Names = { flowNames: new Set(), endpointNames: new Set(), checkNames: new Set(), checksComplete: true, allNamed: true };
+  input.flows.forEach((flow, fi) => {
+    if (flow.name === undefined) names.allNamed = false;
+    else if (names.flowNames.has(flow.name)) issues.push({ path: ['flows', fi, 'name'], message: `flow name ${echo(flow.name)} is used twice` });
+    else names.flowNames.add(flow.name);
+    const ctx: Context = { known: new Set(base), namesComplete: input.namesComplete, columns, env, issues };
+    checkSteps(flow.steps, ['flows', fi, 'steps'], ctx, names);
+  });
+  return names;
 }
 
 /** Whether a threshold's scope names what it should: an endpoint, a flow, or either (endpoints first); undefined when it does. */
@@ -205,7 +261,7 @@ function checkThresholds(input: CheckInput, names: ReturnType<typeof checkFlows>
     const t = parseThreshold(text, k6Key);
     if (typeof t === 'string') issues.push({ path: at, message: t });
     else if (t.scope !== undefined) {
-      const problem = scopeProblem(t, names, input.checkNames);
+      const problem = scopeProblem(t, names, input.checkNames ?? (names.checksComplete ? [...names.checkNames] : undefined));
       if (problem) issues.push({ path: at, message: problem });
     } else if (isTelemetryMetric(t.metric) && input.telemetry === undefined) {
       if (input.target !== undefined && input.target !== 'reference') issues.push({ path: at, message: `${t.metric} comes from the target's metrics: add a telemetry: section (docs/telemetry.md)` });

@@ -28,6 +28,12 @@ function step(raw: unknown): CheckInput['flows'][number]['steps'][number] {
   const parsed = stepSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const r = isRecord(raw) ? raw : {};
+  const when = typeof r.if === 'string' ? { if: r.if } : {};
+  // A refused loop: its steps are still checked, each on its own.
+  const l = isRecord(r.loop) ? r.loop : undefined;
+  if (l && Array.isArray(l.steps)) {
+    return { kind: 'loop', over: typeof l.over === 'string' || Array.isArray(l.over) ? l.over : undefined, as: typeof l.as === 'string' ? l.as : 'item', steps: l.steps.map(step), ...when };
+  }
   const request = isRecord(r.request) ? r.request : {};
   const urls: StepText[] = HTTP_METHODS.flatMap((m) => (typeof r[m] === 'string' ? [{ field: [m], text: r[m] }] : []));
   if (typeof request.url === 'string') urls.push({ field: ['request', 'url'], text: request.url });
@@ -38,6 +44,7 @@ function step(raw: unknown): CheckInput['flows'][number]['steps'][number] {
     headers: [...strings(r.headers, ['headers']), ...strings(request.headers, ['request', 'headers'])],
     bodies: [...bodies(r, []), ...bodies(request, ['request'])],
     captures: isRecord(r.capture) ? Object.keys(r.capture) : [],
+    ...when,
   } satisfies UncheckedStep;
 }
 

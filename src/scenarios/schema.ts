@@ -5,10 +5,12 @@ import { targetUrlProblem } from './target-url.js';
 import { stackScenarioSchema } from '../stack/stack-config.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import { headersSchema } from './header-schema.js';
+import { hasTemplate } from './template.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { echo } from './printable.js';
 import { exactlyOneOf } from './json-schema-rules.js';
 import { thresholdText } from './threshold-pattern.js';
+import { checkSchema, describeCheck, type CheckSpec } from './check-schema.js';
 
 export { durationSchema };
 
@@ -119,7 +121,32 @@ const requestFields = {
   timeout: timeoutSchema.optional().meta({ description: 'Overrides defaults.timeout for this request.' }),
 };
 
-export const stepSchema = z
+/**
+ * Most rounds of one loop: a count, or the length of the list it goes over
+ * (a longer list rendered at run time fails the iteration as a template error).
+ */
+export const LOOP_MAX = 100_000;
+
+const loopSchema = z
+  .strictObject({
+    count: atMost(z.number().int().nonnegative(), LOOP_MAX, 'a loop this long is better written as more iterations (a higher rate or more vus)')
+      .optional().meta({ description: `Rounds (at most ${LOOP_MAX}); the loop variable is the 0-based index.` }),
+    over: z.union([z.array(z.unknown()).max(LOOP_MAX), z.string()]).optional()
+      .meta({ description: 'A list, or a template giving one ("{{ cart.items }}"); the loop variable is each element.' }),
+    as: z.string().regex(/^[A-Za-z_$][\w$]*$/, 'a loop variable name must be an identifier').default('item')
+      .meta({ description: 'The loop variable. Default "item". Also set: loopIndex (0-based), loopCount (1-based).' }),
+    get steps() {
+      return z.array(stepSchema).min(1);
+    },
+  })
+  .superRefine((l, ctx) => {
+    if ((l.count === undefined) === (l.over === undefined)) ctx.addIssue({ code: 'custom', message: 'a loop takes one of count or over' });
+    if (typeof l.over === 'string' && !hasTemplate(l.over)) {
+      ctx.addIssue({ code: 'custom', path: ['over'], message: `expected a list or a template giving one, like "{{ cart.items }}", got ${echo(l.over)}` });
+    }
+  });
+
+export const stepSchema: z.ZodType<Step, unknown> = z
   .strictObject({
     name: z.string().min(1).optional().meta({ description: 'Endpoint name in metrics; default "METHOD path".' }),
     get: z.string().optional(),
@@ -134,19 +161,23 @@ export const stepSchema = z
     ...requestFields,
     capture: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'capture names must be identifiers'), captureSchema).optional(),
     expect: expectSchema.optional(),
+    check: z.array(checkSchema).optional().meta({ description: 'Checks on the response, counted per check (passes, fails); see docs/scenarios.md#checks.' }),
+    if: z.string().min(1).optional().meta({ description: 'Run the step only when this expression is true, e.g. "cart.total > 0" (braces optional).' }),
+    loop: loopSchema.optional().meta({ description: 'Repeat steps: count or over a list; loops nest.' }),
   })
   .superRefine((s, ctx) => {
-    const actions = [...HTTP_METHODS.filter((m) => s[m] !== undefined), ...(s.request ? ['request'] : []), ...(s.think !== undefined ? ['think'] : [])];
+    const actions = [...HTTP_METHODS.filter((m) => s[m] !== undefined), ...(s.request ? ['request'] : []),
+      ...(s.think !== undefined ? ['think'] : []), ...(s.loop ? ['loop'] : [])];
     if (actions.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         message: actions.length === 0
-          ? `a step needs one of ${HTTP_METHODS.join(', ')}, request or think`
+          ? `a step needs one of ${HTTP_METHODS.join(', ')}, request, think or loop`
           : `a step takes only one of ${actions.join(', ')}`,
       });
-    } else if (actions[0] === 'think') {
-      const extra = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);
-      if (extra.length) ctx.addIssue({ code: 'custom', message: `a think step takes no ${extra.join(', ')}` });
+    } else if (actions[0] === 'think' || actions[0] === 'loop') {
+      const extra = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout', 'check'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);
+      if (extra.length) ctx.addIssue({ code: 'custom', message: `a ${actions[0]} step takes no ${extra.join(', ')}` });
     }
     if (s.json !== undefined && s.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'use json or body, not both' });
     if (s.request) {
@@ -157,14 +188,17 @@ export const stepSchema = z
     }
   })
   .transform((s): Step => {
-    if (s.think !== undefined) return { kind: 'think', ms: s.think };
+    const when = s.if === undefined ? {} : { if: s.if };
+    if (s.think !== undefined) return { kind: 'think', ms: s.think, ...when };
+    if (s.loop) return { kind: 'loop', count: s.loop.count, over: s.loop.over, as: s.loop.as, steps: s.loop.steps, ...when };
     const r = s.request;
     const method = (r?.method ?? HTTP_METHODS.find((m) => s[m] !== undefined)!.toUpperCase()) as HttpMethod;
     const url = r?.url ?? s[method.toLowerCase() as (typeof HTTP_METHODS)[number]]!;
     const status = s.expect?.status;
+    const name = s.name ?? `${method} ${maskCredentials(url)}`;
     return {
       kind: 'request',
-      name: s.name ?? `${method} ${maskCredentials(url)}`,
+      name,
       method,
       url,
       urlField: r ? ['request', 'url'] : [method.toLowerCase()],
@@ -174,8 +208,12 @@ export const stepSchema = z
       timeoutMs: r?.timeout ?? s.timeout,
       capture: Object.entries(s.capture ?? {}).map(([name, c]) => ({ name, ...c })),
       expectStatus: status === undefined ? undefined : Array.isArray(status) ? status : [status],
+      checks: (s.check ?? []).map((c): CheckSpec => ({ ...c, name: c.name ?? `${name}: ${describeCheck(c)}` })),
+      ...when,
     };
-  });
+  })
+  // Named, as loops make it recursive: the editor schema refers to it as #/$defs/step.
+  .meta({ id: 'step' });
 
 export type RequestStep = {
   kind: 'request';
@@ -193,8 +231,24 @@ export type RequestStep = {
   capture: (Capture & { name: string })[];
   /** Accepted statuses; undefined means any status below 400. */
   expectStatus: number[] | undefined;
+  /** Checks on the response, in the order written. */
+  checks: CheckSpec[];
+  /** Run only when this expression is true (braces optional). */
+  if?: string;
 };
-export type Step = RequestStep | { kind: 'think'; ms: number };
+export type ThinkStep = { kind: 'think'; ms: number; if?: string };
+export type LoopStep = {
+  kind: 'loop';
+  /** Rounds, or undefined with over. */
+  count: number | undefined;
+  /** A list, or a template giving one. */
+  over: unknown[] | string | undefined;
+  /** The loop variable's name. */
+  as: string;
+  steps: Step[];
+  if?: string;
+};
+export type Step = RequestStep | ThinkStep | LoopStep;
 
 const flowSchema = z.strictObject({
   name: z.string().min(1),
@@ -266,7 +320,7 @@ export const scenarioSchema = z
         captureBodyLimit: atMost(z.number().int().positive(), CAPTURE_BODY_LIMIT_MAX,
           'a body kept for a capture is held whole in memory as one string (V8 strings end near 512 MiB), and 256 MiB is far past any JSON a capture needs')
           .default(CAPTURE_BODY_LIMIT_DEFAULT)
-          .meta({ description: `Most bytes of a response body kept for JSON captures; a longer body fails that request as body_too_large. Bodies without captures are never kept. Default ${CAPTURE_BODY_LIMIT_DEFAULT} (10 MiB).` }),
+          .meta({ description: `Most bytes of a response body kept for JSON captures and body or json checks; a longer body fails that request as body_too_large. Other bodies are never kept. Default ${CAPTURE_BODY_LIMIT_DEFAULT} (10 MiB).` }),
       })
       .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT }),
     maxInFlight: atMost(z.number().int().positive(), LOAD_LIMITS.maxInFlight,

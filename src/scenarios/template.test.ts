@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileJsonTemplate, compileTemplate, templateRefs, TemplateSyntaxError } from './template.js';
+import { compileCondition, compileJsonTemplate, compileTemplate, conditionTemplate, templateRefs, TemplateSyntaxError } from './template.js';
 import { TEMPLATE_HELPERS } from './template-helpers.js';
 
 describe('templates', () => {
@@ -49,5 +49,57 @@ describe('zipf', () => {
     expect(Math.abs(counts[1]! / n - 1 / h10)).toBeLessThan(0.017);
     expect(Math.abs(counts[10]! / n - 1 / (10 * h10))).toBeLessThan(0.007);
     expect(counts[0]).toBe(0);
+  });
+});
+
+describe('template operators', () => {
+  const run = (t: string, vars: Record<string, unknown> = {}): unknown => compileTemplate(t)(vars);
+
+  it('compares, with numbers and numeric strings alike', () => {
+    expect(run('{{ n > 0 }}', { n: 3 })).toBe(true);
+    expect(run('{{ n >= 3 }}', { n: 3 })).toBe(true);
+    expect(run('{{ n < 3 }}', { n: 3 })).toBe(false);
+    expect(run('{{ n <= 2.5 }}', { n: '2' })).toBe(true);
+    expect(run('{{ s == "prod" }}', { s: 'prod' })).toBe(true);
+    expect(run('{{ s != "prod" }}', { s: 'prod' })).toBe(false);
+    expect(run('{{ n == "42" }}', { n: 42 })).toBe(true);
+    expect(run('{{ "b" > "a" }}')).toBe(true);
+    expect(run('{{ missing > 0 }}', {})).toBe(false);
+    expect(run('{{ flag == true }}', { flag: true })).toBe(true);
+    expect(run('{{ x == null }}', {})).toBe(true);
+    expect(run('{{ list == other }}', { list: [1, 2], other: [1, 2] })).toBe(true);
+  });
+
+  it('binds ! tighter than comparisons, comparisons tighter than &&, && tighter than ||, parentheses first', () => {
+    expect(run('{{ a || b && c }}', { a: true, b: false, c: false })).toBe(true);
+    expect(run('{{ (a || b) && c }}', { a: true, b: false, c: false })).toBe(false);
+    expect(run('{{ !a }}', { a: 0 })).toBe(true);
+    expect(run('{{ !(n > 1) && n != 0 }}', { n: 1 })).toBe(true);
+    expect(run('{{ !!n }}', { n: 'x' })).toBe(true);
+    expect(run('{{ a && b }}', { a: 1, b: 'last' })).toBe('last');
+    expect(run('{{ name || "anonymous" }}', {})).toBe('anonymous');
+    expect(run('{{ randomInt(n, n) == 2 }}', { n: 2 })).toBe(true);
+    expect(run('{{ items[0].price >= 2 }}', { items: [{ price: 2 }] })).toBe(true);
+  });
+
+  it('lists the names an expression refers to', () => {
+    expect([...templateRefs('{{ a > 1 && !(b.c == d) }}').variables].sort()).toEqual(['a', 'b', 'd']);
+    expect(templateRefs('{{ true && null == false }}').variables.size).toBe(0);
+  });
+
+  it('rejects malformed operator expressions', () => {
+    for (const bad of ['{{ a > }}', '{{ (a }}', '{{ a = b }}', '{{ a === b }}', '{{ && a }}', '{{ a ! b }}']) {
+      expect(() => templateRefs(bad), bad).toThrow(TemplateSyntaxError);
+    }
+  });
+
+  it('takes conditions with or without braces', () => {
+    expect(conditionTemplate('cart.total > 0')).toBe('{{ cart.total > 0 }}');
+    expect(conditionTemplate(' {{ ok }} ')).toBe('{{ ok }}');
+    expect(conditionTemplate('{{ a }} and {{ b }}')).toBe('{{ {{ a }} and {{ b }} }}');
+    const when = compileCondition('cart.total > 0');
+    expect(when({ cart: { total: 1 } })).toBe(true);
+    expect(when({ cart: { total: 0 } })).toBe(false);
+    expect(compileCondition('{{ name }}')({ name: '' })).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { TEMPLATE_HELPERS } from './template-helpers.js';
 import { ECHO_MAX_CHARS, printable } from './printable.js';
+import { compileBinary, truthy, type BinaryOperator } from './template-operators.js';
 
 /** Variables visible to a template while an iteration runs. */
 export type TemplateVars = Record<string, unknown>;
@@ -7,7 +8,14 @@ export type TemplateVars = Record<string, unknown>;
 type Expr =
   | { kind: 'literal'; value: unknown }
   | { kind: 'ref'; name: string; path: (string | number)[] }
-  | { kind: 'call'; name: string; args: Expr[] };
+  | { kind: 'call'; name: string; args: Expr[] }
+  | { kind: 'not'; arg: Expr }
+  | { kind: 'binary'; op: BinaryOperator; left: Expr; right: Expr };
+
+/** Binary operators from the loosest binding to the tightest, as in JavaScript. */
+const PRECEDENCE: readonly (readonly BinaryOperator[])[] = [['||'], ['&&'], ['==', '!='], ['<=', '>=', '<', '>']];
+
+const KEYWORDS: Record<string, unknown> = { true: true, false: false, null: null };
 
 /** A compiled template: call it with the iteration's variables. */
 export type Render = (vars: TemplateVars) => unknown;
@@ -49,13 +57,44 @@ class Parser {
     while (this.pos < this.src.length && /\s/.test(this.src[this.pos]!)) this.pos++;
   }
 
-  private expr(): Expr {
+  /** An expression: operands joined by binary operators, loosest first (precedence climbing). */
+  private expr(level = 0): Expr {
+    if (level === PRECEDENCE.length) return this.unary();
+    let left = this.expr(level + 1);
+    for (;;) {
+      this.ws();
+      const op = PRECEDENCE[level]!.find((o) => this.src.startsWith(o, this.pos));
+      if (op === undefined) return left;
+      this.pos += op.length;
+      left = { kind: 'binary', op, left, right: this.expr(level + 1) };
+    }
+  }
+
+  private unary(): Expr {
+    this.ws();
+    if (this.src[this.pos] === '!' && this.src[this.pos + 1] !== '=') {
+      this.pos++;
+      return { kind: 'not', arg: this.unary() };
+    }
+    return this.primary();
+  }
+
+  private primary(): Expr {
     this.ws();
     const c = this.src[this.pos];
     if (c === undefined) this.fail('empty expression');
+    if (c === '(') {
+      this.pos++;
+      const e = this.expr();
+      this.ws();
+      if (this.src[this.pos] !== ')') this.fail('expected ")"');
+      this.pos++;
+      return e;
+    }
     if (c === '"' || c === "'") return this.string(c);
     if (/[-\d]/.test(c)) return this.number();
     const name = this.ident();
+    if (name in KEYWORDS) return { kind: 'literal', value: KEYWORDS[name] };
     this.ws();
     if (this.src[this.pos] === '(') return this.call(name);
     return this.ref(name);
@@ -145,6 +184,10 @@ function collect(e: Expr, refs: TemplateRefs): void {
   } else if (e.kind === 'call') {
     refs.helpers.push({ name: e.name, argc: e.args.length });
     for (const a of e.args) collect(a, refs);
+  } else if (e.kind === 'not') collect(e.arg, refs);
+  else if (e.kind === 'binary') {
+    collect(e.left, refs);
+    collect(e.right, refs);
   }
 }
 
@@ -170,6 +213,12 @@ function compileExpr(e: Expr): Render {
       const fn = helper.fn;
       return (vars) => fn(args.map((a) => a(vars)));
     }
+    case 'not': {
+      const arg = compileExpr(e.arg);
+      return (vars) => !truthy(arg(vars));
+    }
+    case 'binary':
+      return compileBinary(e.op, compileExpr(e.left), compileExpr(e.right));
   }
 }
 
@@ -178,6 +227,21 @@ export function templateRefs(template: string): TemplateRefs {
   const refs: TemplateRefs = { variables: new Set(), paths: [], helpers: [] };
   for (const p of split(template)) if (typeof p !== 'string') collect(p, refs);
   return refs;
+}
+
+/**
+ * A condition (`if:`): an expression with or without its braces
+ * (`cart.total > 0` is `{{ cart.total > 0 }}`), as a one-expression template.
+ */
+export function conditionTemplate(text: string): string {
+  const t = text.trim();
+  return t.startsWith(OPEN) && t.endsWith(CLOSE) && t.indexOf(OPEN, 2) < 0 ? t : `${OPEN} ${t} ${CLOSE}`;
+}
+
+/** Compiles a condition (see conditionTemplate) to a test of its value's truth, as JavaScript judges it. */
+export function compileCondition(text: string): (vars: TemplateVars) => boolean {
+  const render = compileTemplate(conditionTemplate(text));
+  return (vars) => truthy(render(vars));
 }
 
 /**

@@ -30,6 +30,7 @@ function keysAt(schema: z.core.$ZodType, path: PropertyKey[]): string[] {
       case 'optional': case 'default': case 'nullable': case 'prefault':
         s = def.innerType as z.core.$ZodType; continue;
       case 'pipe': s = def.in as z.core.$ZodType; continue;
+      case 'lazy': s = (def.getter as () => z.core.$ZodType)(); continue;
       case 'object': {
         const shape = def.shape as Record<string, z.core.$ZodType>;
         if (i === path.length) return Object.keys(shape);
