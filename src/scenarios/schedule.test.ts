@@ -58,7 +58,7 @@ describe('schedulePhases', () => {
     const s = schedulePhases([
       { kind: 'arrivalRate', name: 'warm', durationMs: 1000, arrivalRate: 1, rampTo: 1 },
       { kind: 'pause', name: undefined, durationMs: 500 },
-      { kind: 'vus', name: undefined, durationMs: 2000, vus: 3 },
+      { kind: 'vus', name: undefined, durationMs: 2000, vus: 3, rampTo: 3 },
     ]);
     expect(s.map((p) => [p.label, p.startMs, p.endMs])).toEqual([['warm', 0, 1000], ['phase 2', 1000, 1500], ['phase 3', 1500, 3500]]);
   });
