@@ -23,6 +23,8 @@ export interface CompiledRequest {
   /** Most body bytes kept when wantBody (defaults.captureBodyLimit). */
   bodyLimit: number;
   expectStatus: ReadonlySet<number> | undefined;
+  /** The step's `cookies`, by name; undefined when it sets none. */
+  cookies: [string, RenderString][] | undefined;
 }
 
 export type CompiledStep = CompiledRequest | { kind: 'think'; ms: number };
@@ -57,6 +59,8 @@ export interface CompiledScenario {
    * a step sets its own Authorization header.
    */
   authorization: string | undefined;
+  /** Whether cookies are kept in jars (defaults.cookies). */
+  cookies: boolean;
 }
 
 function splitTarget(target: string): { origin: string; basePath: string; authorization: string | undefined } {
@@ -102,7 +106,18 @@ function compileRequest(step: RequestStep, endpoint: number, defaults: LoadedSce
     wantBody: step.capture.some((c) => c.from === 'json'),
     bodyLimit: defaults.captureBodyLimit,
     expectStatus: step.expectStatus ? new Set(step.expectStatus) : undefined,
+    cookies: compileCookies(step.cookies),
   };
+}
+
+function compileCookies(cookies: Record<string, string>): [string, RenderString][] | undefined {
+  const entries = Object.entries(cookies);
+  if (entries.length === 0) return undefined;
+  return entries.map(([name, value]) => {
+    if (!hasTemplate(value)) return [name, () => value];
+    const render = compileTemplate(value);
+    return [name, (vars) => String(render(vars) ?? '')];
+  });
 }
 
 /** Endpoints by name, numbered in order of first appearance across flows. */
@@ -136,6 +151,7 @@ export function compileScenario(loaded: LoadedScenario, target: string): Compile
     endpoints,
     cumulativeWeights,
     baseVars: { ...scenario.variables, env: loaded.env },
+    cookies: scenario.defaults.cookies,
     ...splitTarget(target),
   };
 }

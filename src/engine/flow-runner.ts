@@ -5,6 +5,7 @@ import type { CompiledFlow, CompiledRequest, CompiledScenario } from './compiled
 import type { HttpClient, HttpRequest } from './http-client.js';
 import type { Recorder } from './recorder.js';
 import { urlCredentials } from '../mask-credentials.js';
+import { CookieJar, renderStepCookies, withCookies } from './cookie-jar.js';
 
 const ABSOLUTE_URL = /^https?:\/\//i;
 
@@ -49,6 +50,11 @@ export class FlowRunner {
     return counts;
   }
 
+  /** A cookie jar for one virtual user or iteration; undefined with defaults.cookies off. */
+  newJar(): CookieJar | undefined {
+    return this.compiled.cookies ? new CookieJar() : undefined;
+  }
+
   /** No new steps start after this; think times end at once. */
   stop(): void {
     this.stopping = true;
@@ -70,9 +76,10 @@ export class FlowRunner {
    * Runs one iteration. `scheduledAt` (clock ms) is when it should have
    * started: the first request's latency counts from then, so a generator or
    * target stall shows up in the numbers instead of being omitted. Closed-model
-   * callers pass the current time. Resolves to whether any request was sent.
+   * callers pass the current time, and their virtual user's cookie jar (the
+   * open model gets a jar for the iteration). Resolves to whether any request was sent.
    */
-  async iterate(flow: CompiledFlow, iteration: number, scheduledAt: number): Promise<boolean> {
+  async iterate(flow: CompiledFlow, iteration: number, scheduledAt: number, jar = this.newJar()): Promise<boolean> {
     const rec = this.recorder;
     rec.started(flow.index);
     const vars = this.varsFor(iteration);
@@ -91,7 +98,7 @@ export class FlowRunner {
       }
       let req: HttpRequest;
       try {
-        req = this.prepare(step, vars);
+        req = this.prepare(step, vars, jar);
       } catch (err) {
         // A template failed at run time (say, randomInt on a non-number): nothing was sent.
         rec.templateFailed((err as Error).message);
@@ -99,7 +106,7 @@ export class FlowRunner {
         break;
       }
       sent = true;
-      const ok = await this.send(step, req, vars, sentAt);
+      const ok = await this.send(step, req, vars, sentAt, jar);
       if (this.closed) return sent;
       if (!ok) {
         outcome = 'failed';
@@ -120,7 +127,7 @@ export class FlowRunner {
   }
 
   /** Renders a step's URL, headers and body. Throws when a template fails. */
-  private prepare(step: CompiledRequest, vars: TemplateVars): HttpRequest {
+  private prepare(step: CompiledRequest, vars: TemplateVars, jar: CookieJar | undefined): HttpRequest {
     const rendered = String(step.url(vars) ?? '');
     let origin = this.compiled.origin;
     let path: string;
@@ -141,6 +148,7 @@ export class FlowRunner {
     // a step URL's own credentials win over them, and an Authorization header the step sets wins over both.
     const auth = ownAuth ?? (origin === this.compiled.origin ? this.compiled.authorization : undefined);
     if (auth !== undefined && headers.authorization === undefined) headers = { ...headers, authorization: auth };
+    if (jar || step.cookies) headers = withCookies(headers, origin, path, jar, step.cookies && renderStepCookies(step.cookies, vars));
     return {
       origin,
       path,
@@ -154,9 +162,11 @@ export class FlowRunner {
   }
 
   /** Sends a prepared request and records its outcome; false when it failed. */
-  private async send(step: CompiledRequest, req: HttpRequest, vars: TemplateVars, sentAt: number): Promise<boolean> {
+  private async send(step: CompiledRequest, req: HttpRequest, vars: TemplateVars, sentAt: number, jar: CookieJar | undefined): Promise<boolean> {
     const res = await this.client.send(req);
     if (this.closed) return false;
+    // Kept whatever the status, as a browser keeps them.
+    if (jar && res.ok) jar.store(req.origin, req.path, res.headers['set-cookie']);
     const latency = this.clock() - sentAt;
     // A failure after the status came (a body too large to keep) is judged by that status first.
     if (!res.ok && res.status === undefined) {
