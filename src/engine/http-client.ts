@@ -33,8 +33,6 @@ const CODE_KINDS: Record<string, ErrorKind> = {
   UND_ERR_CLOSED: 'reset',
   ENOTFOUND: 'dns',
   EAI_AGAIN: 'dns',
-  // A TLS record or alert the peer could not parse (Node's older wording of an SSL failure).
-  EPROTO: 'tls',
 };
 
 /**
@@ -60,18 +58,17 @@ export function isTlsCode(code: string): boolean {
 
 /** Maps a network error to an error kind. */
 export function classifyError(err: unknown): ErrorKind {
-  if (err instanceof Error) {
-    let e: unknown = err;
-    // undici wraps the socket error in `cause`.
-    for (let depth = 0; e instanceof Error && depth < 4; depth++) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code && CODE_KINDS[code]) return CODE_KINDS[code];
-      if (code && isTlsCode(code)) return 'tls';
-      if (e.name === 'TimeoutError') return 'timeout';
-      e = e.cause;
-    }
+  let kind: ErrorKind | undefined;
+  let e: unknown = err;
+  // undici wraps the socket error in `cause`; a TLS error anywhere in the chain
+  // says more than the wrapper's "socket closed".
+  for (let depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && isTlsCode(code)) return 'tls';
+    kind ??= (code && CODE_KINDS[code]) || (e.name === 'TimeoutError' ? 'timeout' : undefined);
+    e = e.cause;
   }
-  return 'other';
+  return kind ?? 'other';
 }
 
 class TimeoutError extends Error {
