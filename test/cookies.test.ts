@@ -9,7 +9,7 @@ import { runScenario } from './helpers/cli.js';
  */
 let server: Server;
 let url = '';
-let seen: { path: string; cookie: string | undefined }[] = [];
+let seen: { path: string; host: string | undefined; cookie: string | undefined }[] = [];
 let sessions = 0;
 
 function cookieOf(req: IncomingMessage, name: string): string | undefined {
@@ -19,7 +19,7 @@ function cookieOf(req: IncomingMessage, name: string): string | undefined {
 beforeAll(async () => {
   server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    seen.push({ path, cookie: req.headers.cookie });
+    seen.push({ path, host: req.headers.host?.split(':')[0], cookie: req.headers.cookie });
     req.resume();
     if (path === '/login') {
       res.writeHead(200, { 'set-cookie': [`session=s${++sessions}; Path=/; HttpOnly`, 'theme=light; Path=/account'] }).end('{}');
@@ -28,6 +28,8 @@ beforeAll(async () => {
     } else if (path === '/visit') {
       const n = Number(cookieOf(req, 'visits') ?? 0) + 1;
       res.writeHead(200, { 'set-cookie': `visits=${n}; Max-Age=3600` }).end();
+    } else if (path === '/other-login') {
+      res.writeHead(200, { 'set-cookie': 'other=1' }).end();
     } else res.writeHead(200).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -98,6 +100,25 @@ flows: [{ name: visit, steps: [{ name: first, get: /visit }, { name: second, get
     expect(result.totals.requests).toBe(40);
     expect(seen.filter((s) => s.cookie === undefined)).toHaveLength(20);
     expect(seen.filter((s) => s.cookie === 'visits=1')).toHaveLength(20);
+  });
+
+  it('cookies of another host a step names go back to that host only (the jar is per URL, not per target)', async () => {
+    const port = new URL(url).port;
+    const { result } = await runScenario(`
+name: other-host
+target: ${url}
+phases: [{ duration: 1s, arrivalRate: 2 }]
+flows:
+  - name: f
+    steps:
+      - get: "http://localhost:${port}/other-login"
+      - get: /check
+      - get: "http://localhost:${port}/check"
+`);
+    expect(result.totals.errors).toBe(0);
+    const checks = seen.filter((s) => s.path === '/check');
+    expect(checks).toHaveLength(4);
+    for (const c of checks) expect(c.cookie).toBe(c.host === 'localhost' ? 'other=1' : undefined);
   });
 
   it('step cookies (templates allowed) go into the jar for the rest of the iteration, or straight into the header with the jar off', async () => {
