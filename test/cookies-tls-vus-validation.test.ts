@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ERROR_KINDS } from '../src/engine/http-client.js';
 import { ExitCode } from '../src/exit-codes.js';
 import { runCli, tempFiles } from './helpers/cli.js';
 
@@ -52,5 +54,14 @@ describe('validation of cookies, TLS and ramping VUs', () => {
       '{ get: /a, cookies: { session: "{{ iteration }}", n: 3 } }', 'defaults: { cookies: false, tls: { insecure: true, servername: api.test } }'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(ExitCode.ok);
+  });
+});
+
+describe('docs/scenarios.md "Errors, by kind"', () => {
+  it('lists exactly the error kinds the engine counts (tls among them)', () => {
+    const doc = readFileSync(new URL('../docs/scenarios.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### Errors, by kind'), doc.indexOf('### Cookies'));
+    const documented = [...section.matchAll(/^\| ((?:`\w+`(?:, )?)+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`(\w+)`/g)].map((k) => k[1]));
+    expect(documented.sort()).toEqual([...ERROR_KINDS].sort());
   });
 });

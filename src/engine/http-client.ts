@@ -1,8 +1,11 @@
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { TlsSettings } from '../scenarios/tls-files.js';
 
+/** The error kinds, as counted in `errorsByKind` (docs/scenarios.md "Errors, by kind" lists each; a test keeps them equal). */
+export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'tls', 'expectation', 'capture', 'body_too_large', 'http_4xx', 'http_5xx', 'template', 'other'] as const;
+
 /** How a request failed, as counted in `errorsByKind`. */
-export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'tls' | 'expectation' | 'capture' | 'body_too_large' | 'http_4xx' | 'http_5xx' | 'template' | 'other';
+export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export interface HttpRequest {
   origin: string;
