@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { echo } from './printable.js';
-import { isHeaderName } from './header-schema.js';
+import { HEADER_NAME } from './header-schema.js';
 
 /**
  * Why a cookie value cannot be sent, or undefined when it can. A `;` would
@@ -25,7 +25,7 @@ export function cookieValueProblem(value: string): string | undefined {
  */
 export const cookiesSchema = z
   .record(
-    z.string().refine(isHeaderName, "a cookie name is a token: letters, digits and !#$%&'*+-.^_`|~ only (no spaces, = or ;)"),
+    z.string().regex(HEADER_NAME, "a cookie name is a token: letters, digits and !#$%&'*+-.^_`|~ only (no spaces, = or ;)"),
     z.union([z.string(), z.number()]).transform(String).superRefine((v, ctx) => {
       const problem = cookieValueProblem(v);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
