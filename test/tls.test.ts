@@ -121,4 +121,13 @@ describe('TLS', () => {
     expect(run.code).toBe(ExitCode.invalidInput);
     expect(requests).toBe(0);
   });
+
+  it('an output path that is one of the TLS files is refused, as a data file is (exit 2)', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario(https, '{ ca: server.pem }'), ...pemFiles() });
+    const r = await runCli(['run', 's.yaml', '--out', 'server.pem'], { cwd: dir });
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr).toContain('server.pem');
+    expect(readPem({ ...certs, dir }, 'server.pem')).toContain('BEGIN CERTIFICATE');
+    expect(requests).toBe(0);
+  });
 });
