@@ -72,7 +72,8 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
-    .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; html?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean }) => {
+    .option('--insecure', "skip verifying the target's TLS certificate (sets defaults.tls.insecure)")
+    .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; html?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean; insecure?: boolean }) => {
       setCode(runCommand(scenario, o, io));
     });
 

@@ -15,7 +15,7 @@ export const ExitCode = {
   thresholdsFailed: 4,
   /** Aborted by a signal; partial results were written. */
   aborted: 5,
-  /** Target unreachable before the run started. */
+  /** Target unreachable before the run started (no connection, or a failed TLS handshake). */
   unreachable: 6,
   /** The reference stack could not start (database unreachable, embedded PostgreSQL or a worker failed), or `capacity` could not resize the target. */
   stackFailed: 7,

@@ -128,7 +128,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
     try {
       if (signal.aborted) return;
       if (scaled.logFile) say(`  ready at ${printable(scaled.url)} (logs: ${printable(scaled.logFile)})`);
-      const unreachable = await probeTarget(scaled.url);
+      const unreachable = await probeTarget(scaled.url, ctx.loaded.tls);
       if (unreachable) throw new UserError(`target ${maskCredentials(scaled.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
       outcome.listFromTarget ??= await listFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx), ctx.env)?.metricsUrls ?? [], s.queue);
       await run(scaled.url);

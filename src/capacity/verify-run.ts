@@ -140,7 +140,7 @@ export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: s
   try {
     if (ctx.signal.aborted) return interrupted(plan, warnings);
     if (target.logFile) ctx.say(`  ready at ${printable(target.url)} (logs: ${printable(target.logFile)})`);
-    const unreachable = await probeTarget(target.url);
+    const unreachable = await probeTarget(target.url, ctx.loaded.tls);
     if (unreachable) throw new UserError(`target ${maskCredentials(target.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
     const loaded = replayed(ctx, plan.surge!);
     const expressions = loaded.scenario.thresholds.map((th) => th.text);

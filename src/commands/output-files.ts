@@ -113,9 +113,11 @@ async function checkWritable(target: string, shown: string, flag: string): Promi
   }
 }
 
-/** The data feeder files a scenario reads (`data: { users: { file: users.csv } }`), relative to the scenario file. */
-export function dataFilesOf(scenario: { data: Readonly<Record<string, { file: string }>> }, scenarioPath: string): string[] {
-  return Object.values(scenario.data).map((d) => resolve(dirname(scenarioPath), d.file));
+/** The files a scenario reads besides itself: data feeders (`data: { users: { file: users.csv } }`) and TLS files (`defaults.tls`), relative to the scenario file. */
+export function dataFilesOf(scenario: { data: Readonly<Record<string, { file: string }>>; defaults?: { tls?: { ca?: string; cert?: string; key?: string } } }, scenarioPath: string): string[] {
+  const tls = scenario.defaults?.tls;
+  const files = [...Object.values(scenario.data).map((d) => d.file), ...[tls?.ca, tls?.cert, tls?.key].filter((f) => f !== undefined)];
+  return files.map((f) => resolve(dirname(scenarioPath), f));
 }
 
 /** Where each of `paths` (absolute) leads; a path that cannot be followed stands for itself. */

@@ -44,6 +44,8 @@ export interface RunOptions {
   summaryMd?: string;
   /** Write the self-contained HTML report here. */
   html?: string;
+  /** Skip verifying TLS certificates (overrides defaults.tls.insecure). */
+  insecure?: boolean;
 }
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
@@ -52,8 +54,9 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
   if (targetProblem) throw usageError(`--target ${maskCredentials(opts.target!)}: ${targetProblem}`);
 
-  const loaded = await loadCommandScenario(file, io, outputs);
-  if (!loaded) return ExitCode.invalidInput;
+  const scenario = await loadCommandScenario(file, io, outputs);
+  if (!scenario) return ExitCode.invalidInput;
+  const loaded = opts.insecure ? { ...scenario, tls: { ...scenario.tls, rejectUnauthorized: false } } : scenario;
   const err = colorsFor(io.stderr, io.env);
   let stack: ReferenceTarget | undefined;
   let target = opts.target ?? loaded.scenario.target;
@@ -66,7 +69,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       target = stack.url;
       io.stderr.write(err.dim(`reference stack ready at ${target} (logs: ${stack.logFile})\n`));
     }
-    const unreachable = await probeTarget(target);
+    const unreachable = await probeTarget(target, loaded.tls);
     if (unreachable) throw new UserError(`target ${maskCredentials(target)} unreachable: ${unreachable} (checked before the run; no load was sent)`, ExitCode.unreachable);
 
     const phases = schedulePhases(loaded.scenario.phases);

@@ -28,6 +28,8 @@ export interface CompiledRequest {
   /** Evaluated after a response that is not an error. */
   checks: CompiledCheck[];
   when: Condition | undefined;
+  /** The step's `cookies`, by name; undefined when it sets none. */
+  cookies: [string, RenderString][] | undefined;
 }
 
 /** A step's `if:`, compiled; undefined (the common case) costs one comparison per step. */
@@ -78,6 +80,8 @@ export interface CompiledScenario {
    * a step sets its own Authorization header.
    */
   authorization: string | undefined;
+  /** Whether cookies are kept in jars (defaults.cookies). */
+  cookies: boolean;
 }
 
 function splitTarget(target: string): { origin: string; basePath: string; authorization: string | undefined } {
@@ -125,6 +129,7 @@ function compileRequest(step: RequestStep, endpoint: number, defaults: LoadedSce
     expectStatus: step.expectStatus ? new Set(step.expectStatus) : undefined,
     checks: step.checks.map((c) => compileCheck(c, checkIndex.get(c.name)!)),
     when: undefined,
+    cookies: compileCookies(step.cookies),
   };
 }
 
@@ -144,6 +149,16 @@ function compileStep(step: Step, ctx: StepContext): CompiledStep {
     }
     case 'request': return { ...compileRequest(step, ctx.endpointIndex.get(step.name)!, ctx.defaults, ctx.checkIndex), when };
   }
+}
+
+function compileCookies(cookies: Record<string, string>): [string, RenderString][] | undefined {
+  const entries = Object.entries(cookies);
+  if (entries.length === 0) return undefined;
+  return entries.map(([name, value]) => {
+    if (!hasTemplate(value)) return [name, () => value];
+    const render = compileTemplate(value);
+    return [name, (vars) => String(render(vars) ?? '')];
+  });
 }
 
 /** Endpoints by name, numbered in order of first appearance across flows. */
@@ -175,6 +190,7 @@ export function compileScenario(loaded: LoadedScenario, target: string): Compile
     checkNames,
     cumulativeWeights,
     baseVars: { ...scenario.variables, env: loaded.env },
+    cookies: scenario.defaults.cookies,
     ...splitTarget(target),
   };
 }

@@ -8,6 +8,7 @@ import { urlCredentials } from '../mask-credentials.js';
 import { runChecks } from './response-checks.js';
 import { LOOP_MAX } from '../scenarios/schema.js';
 import { echo } from '../scenarios/printable.js';
+import { CookieJar, renderStepCookies, withCookies } from './cookie-jar.js';
 
 const ABSOLUTE_URL = /^https?:\/\//i;
 
@@ -20,6 +21,8 @@ interface IterationState {
   /** When the next request counts from (the scheduled start, then the end of the previous step). */
   sentAt: number;
   sent: boolean;
+  /** The virtual user's or the iteration's cookie jar; undefined with defaults.cookies off. */
+  jar: CookieJar | undefined;
 }
 
 /** Loop rounds between yields to the event loop, so that a loop whose steps are all skipped still lets a stop in. */
@@ -70,6 +73,11 @@ export class FlowRunner {
     return counts;
   }
 
+  /** A cookie jar for one virtual user or iteration; undefined with defaults.cookies off. */
+  newJar(): CookieJar | undefined {
+    return this.compiled.cookies ? new CookieJar() : undefined;
+  }
+
   /** No new steps start after this; think times end at once. */
   stop(): void {
     this.stopping = true;
@@ -91,12 +99,13 @@ export class FlowRunner {
    * Runs one iteration. `scheduledAt` (clock ms) is when it should have
    * started: the first request's latency counts from then, so a generator or
    * target stall shows up in the numbers instead of being omitted. Closed-model
-   * callers pass the current time. Resolves to whether any request was sent.
+   * callers pass the current time, and their virtual user's cookie jar (the
+   * open model gets a jar for the iteration). Resolves to whether any request was sent.
    */
-  async iterate(flow: CompiledFlow, iteration: number, scheduledAt: number): Promise<boolean> {
+  async iterate(flow: CompiledFlow, iteration: number, scheduledAt: number, jar = this.newJar()): Promise<boolean> {
     const rec = this.recorder;
     rec.started(flow.index);
-    const run: IterationState = { vars: this.varsFor(iteration), sentAt: scheduledAt, sent: false };
+    const run: IterationState = { vars: this.varsFor(iteration), sentAt: scheduledAt, sent: false, jar };
     const outcome = await this.runSteps(flow.steps, run);
     if (outcome === 'closed') return run.sent;
     if (outcome === 'interrupted') rec.interrupted();
@@ -131,14 +140,14 @@ export class FlowRunner {
       }
       let req: HttpRequest;
       try {
-        req = this.prepare(step, run.vars);
+        req = this.prepare(step, run.vars, run.jar);
       } catch (err) {
         // A template failed at run time (say, randomInt on a non-number): nothing was sent.
         this.recorder.templateFailed((err as Error).message);
         return 'failed';
       }
       run.sent = true;
-      const ok = await this.send(step, req, run.vars, run.sentAt);
+      const ok = await this.send(step, req, run.vars, run.sentAt, run.jar);
       if (this.closed) return 'closed';
       if (!ok) return 'failed';
       run.sentAt = this.clock();
@@ -203,7 +212,7 @@ export class FlowRunner {
   }
 
   /** Renders a step's URL, headers and body. Throws when a template fails. */
-  private prepare(step: CompiledRequest, vars: TemplateVars): HttpRequest {
+  private prepare(step: CompiledRequest, vars: TemplateVars, jar: CookieJar | undefined): HttpRequest {
     const rendered = String(step.url(vars) ?? '');
     let origin = this.compiled.origin;
     let path: string;
@@ -224,6 +233,7 @@ export class FlowRunner {
     // a step URL's own credentials win over them, and an Authorization header the step sets wins over both.
     const auth = ownAuth ?? (origin === this.compiled.origin ? this.compiled.authorization : undefined);
     if (auth !== undefined && headers.authorization === undefined) headers = { ...headers, authorization: auth };
+    if (jar || step.cookies) headers = withCookies(headers, origin, path, jar, step.cookies && renderStepCookies(step.cookies, vars));
     return {
       origin,
       path,
@@ -237,9 +247,11 @@ export class FlowRunner {
   }
 
   /** Sends a prepared request and records its outcome; false when it failed. */
-  private async send(step: CompiledRequest, req: HttpRequest, vars: TemplateVars, sentAt: number): Promise<boolean> {
+  private async send(step: CompiledRequest, req: HttpRequest, vars: TemplateVars, sentAt: number, jar: CookieJar | undefined): Promise<boolean> {
     const res = await this.client.send(req);
     if (this.closed) return false;
+    // Kept whatever the status, as a browser keeps them.
+    if (jar && res.ok) jar.store(req.origin, req.path, res.headers['set-cookie']);
     const latency = this.clock() - sentAt;
     // A failure after the status came (a body too large to keep) is judged by that status first.
     if (!res.ok && res.status === undefined) {

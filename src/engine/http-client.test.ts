@@ -19,6 +19,15 @@ describe('classifyError', () => {
     expect(classifyError(new Error('something else'))).toBe('other');
     expect(classifyError('not an error')).toBe('other');
   });
+
+  it('certificate and handshake errors are tls, also inside an undici wrapper', () => {
+    for (const code of ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'EPROTO']) {
+      expect(classifyError(withCode(code)), code).toBe('tls');
+    }
+    expect(classifyError(withCode('UND_ERR_SOCKET', withCode('CERT_HAS_EXPIRED')))).toBe('tls');
+    expect(classifyError(withCode('UND_ERR_SOCKET'))).toBe('reset');
+  });
 });
 
 describe('HttpClient response bodies', () => {

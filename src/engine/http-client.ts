@@ -1,7 +1,11 @@
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { TlsSettings } from '../scenarios/tls-files.js';
+
+/** The error kinds, as counted in `errorsByKind` (docs/scenarios.md "Errors, by kind" lists each; a test keeps them equal). */
+export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'tls', 'expectation', 'capture', 'body_too_large', 'http_4xx', 'http_5xx', 'template', 'other'] as const;
 
 /** How a request failed, as counted in `errorsByKind`. */
-export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'expectation' | 'capture' | 'body_too_large' | 'http_4xx' | 'http_5xx' | 'template' | 'other';
+export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export interface HttpRequest {
   origin: string;
@@ -34,24 +38,62 @@ const CODE_KINDS: Record<string, ErrorKind> = {
   EAI_AGAIN: 'dns',
 };
 
+/**
+ * OpenSSL's certificate verification failures, as Node names them (the
+ * error's code). Handshake failures are ERR_SSL_* (an alert, a protocol
+ * mismatch: ERR_SSL_WRONG_VERSION_NUMBER when an https URL reaches a plain
+ * HTTP port) and ERR_TLS_* (ERR_TLS_CERT_ALTNAME_INVALID: the certificate is
+ * for another name). undici passes them on as the request's error.
+ */
+const CERT_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_CRL', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE', 'CRL_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID', 'CRL_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE',
+  'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+]);
+
+/** True for a TLS certificate or handshake error code. */
+export function isTlsCode(code: string): boolean {
+  return CERT_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO';
+}
+
 /** Maps a network error to an error kind. */
 export function classifyError(err: unknown): ErrorKind {
-  if (err instanceof Error) {
-    let e: unknown = err;
-    // undici wraps the socket error in `cause`.
-    for (let depth = 0; e instanceof Error && depth < 4; depth++) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code && CODE_KINDS[code]) return CODE_KINDS[code];
-      if (e.name === 'TimeoutError') return 'timeout';
-      e = e.cause;
-    }
+  let kind: ErrorKind | undefined;
+  let e: unknown = err;
+  // undici wraps the socket error in `cause`; a TLS error anywhere in the chain
+  // says more than the wrapper's "socket closed".
+  for (let depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && isTlsCode(code)) return 'tls';
+    kind ??= (code && CODE_KINDS[code]) || (e.name === 'TimeoutError' ? 'timeout' : undefined);
+    e = e.cause;
   }
-  return 'other';
+  return kind ?? 'other';
 }
 
 class TimeoutError extends Error {
   override name = 'TimeoutError';
   readonly code = 'ETIMEDOUT';
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * undici's connector with defaults.tls applied: the CA, client certificate
+ * and verification to every https origin, the servername to the target's
+ * host only (another host a step names is verified against its own name).
+ */
+function tlsConnector(tls: TlsSettings, target: string): buildConnector.connector {
+  const { servername, ...common } = tls;
+  const base = { ...common, timeout: CONNECT_TIMEOUT_MS };
+  const others = buildConnector(base);
+  if (servername === undefined) return others;
+  const named = buildConnector({ ...base, servername });
+  const host = new URL(target).host;
+  return (opts, callback) => (opts.host === host || `${opts.hostname}:${opts.port}` === host ? named : others)(opts, callback);
 }
 
 /** How often pending requests are checked against their deadlines, milliseconds. */
@@ -157,17 +199,18 @@ export class HttpClient {
   constructor(
     private readonly clock: () => number,
     connections: number | null = null,
+    tls?: { settings: TlsSettings; target: string },
   ) {
     this.agent = new Agent({
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 60_000,
-    connections,
-    pipelining: 1,
-    // The deadline sweep below is the one timeout.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: { timeout: 10_000 },
-  });
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+      connections,
+      pipelining: 1,
+      // The deadline sweep below is the one timeout.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: tls ? tlsConnector(tls.settings, tls.target) : { timeout: CONNECT_TIMEOUT_MS },
+    });
   }
 
   send(req: HttpRequest): Promise<HttpResponse> {

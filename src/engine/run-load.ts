@@ -73,9 +73,9 @@ export function maxWorkers(cores: number): number {
 /** Connections per origin per worker when the scenario sets none. */
 export const DEFAULT_CONNECTIONS = 256;
 
-/** The default connection cap: 256, or the peak VUs of a worker if more (a VU never waits for a connection). */
+/** The default connection cap: 256, or the peak VUs of a worker if more (a VU never waits for a connection; a ramp counts at its peak). */
 export function defaultConnections(loaded: LoadedScenario, workers: number): number {
-  const peakVus = Math.max(0, ...loaded.scenario.phases.map((p) => (p.kind === 'vus' ? p.vus : 0)));
+  const peakVus = Math.max(0, ...loaded.scenario.phases.map((p) => (p.kind === 'vus' ? Math.max(p.vus, p.rampTo) : 0)));
   return Math.max(DEFAULT_CONNECTIONS, Math.ceil(peakVus / workers));
 }
 

@@ -150,7 +150,11 @@ function partsOf(step: RequestStep): Omit<UncheckedStep, 'kind'> {
   return {
     name: step.name,
     urls: [{ field: step.urlField, text: step.url }],
-    headers: Object.entries(step.headers).map(([key, text]) => ({ field: ['headers', key], text })),
+    // A cookie value ends up in a header: its templates are checked as a header's.
+    headers: [
+      ...Object.entries(step.headers).map(([key, text]) => ({ field: ['headers', key], text })),
+      ...Object.entries(step.cookies).map(([key, text]) => ({ field: ['cookies', key], text })),
+    ],
     bodies: [
       ...(step.body === undefined ? [] : [{ field: ['body'], text: step.body }]),
       ...templateStrings(step.json).map((t) => ({ field: ['json', ...t.path], text: t.text })),

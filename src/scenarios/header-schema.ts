@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { echo } from './printable.js';
 
 /** An HTTP header name: an RFC 9110 token. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Characters a header value may hold (what undici, like Node's http, accepts). */
 const BAD_VALUE_CHAR = /[^\t\u0020-\u007e\u0080-\u00ff]/u;

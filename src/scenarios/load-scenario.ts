@@ -11,6 +11,7 @@ import { parseScenarioYaml } from './parse-scenario-yaml.js';
 import { printable } from './printable.js';
 import { promqlAuthIssues } from '../telemetry/telemetry-plan.js';
 import { looksLikeArtillery } from './artillery/looks-like-artillery.js';
+import { loadTlsFiles, type TlsSettings } from './tls-files.js';
 
 /** A scenario ready to run: validated, with its data files loaded. */
 export interface LoadedScenario {
@@ -20,6 +21,8 @@ export interface LoadedScenario {
   feeders: Record<string, FeederData>;
   /** The environment variables its templates use (`env.NAME`), and only those. */
   env: Record<string, string>;
+  /** defaults.tls with its files read; undefined when the scenario has none. */
+  tls?: TlsSettings;
 }
 
 export type LoadResult = { ok: true; loaded: LoadedScenario } | { ok: false; issues: ScenarioIssue[] };
@@ -123,6 +126,8 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
       issues.push(loc.issue(['data', name, 'file'], (err as Error).message));
     }
   }
+  const tls = await loadTlsFiles(parsed.success ? parsed.data.defaults.tls : undefined, dirname(resolve(file)));
+  for (const i of tls.issues) issues.push(loc.issue(i.path, i.message));
   const columns = Object.fromEntries(Object.entries(feeders).map(([k, f]) => [k, f.columns]));
   for (const i of checkScenario(input, columns, env)) issues.push(loc.issue(i.path, i.message, i.atKey));
   // The secrets telemetry.promql.auth names are checked now, before a stack starts or load is sent.
@@ -134,5 +139,5 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
     const v = env[m[1]!];
     if (v !== undefined) usedEnv[m[1]!] = v;
   }
-  return { ok: true, loaded: { file, scenario: parsed.data, feeders, env: usedEnv } };
+  return { ok: true, loaded: { file, scenario: parsed.data, feeders, env: usedEnv, ...(tls.tls ? { tls: tls.tls } : {}) } };
 }

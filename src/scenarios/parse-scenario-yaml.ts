@@ -82,17 +82,27 @@ function lineHints(line: string, lineStart: number): QuoteHint[] {
   return hints;
 }
 
+/**
+ * Nesting too deep for the parser: yaml reports a stack overflow while
+ * composing as RESOURCE_EXHAUSTION, and one in its lexer or parser as a plain
+ * error whose message is the RangeError's. Where it overflows first depends on
+ * how much stack V8's frames take at that moment (JIT state), so both are one case.
+ */
+function tooDeep(e: Document['errors'][number]): boolean {
+  return e.code === 'RESOURCE_EXHAUSTION' || /Maximum call stack size exceeded/.test(e.message);
+}
+
 function syntaxIssues(file: string, text: string, lines: LineCounter, errors: Document['errors']): ScenarioIssue[] {
   const at = (offset: number, message: string): ScenarioIssue => ({ file, ...lines.linePos(offset), path: '', message });
   const out: ScenarioIssue[] = [];
   for (const e of errors) {
     if (e.code === 'MULTIPLE_DOCS') {
       out.push(at(e.pos[0], 'a second YAML document starts here ("---"); a scenario file holds one: remove the "---", or put each scenario in its own file'));
-    } else if (e.code === 'RESOURCE_EXHAUSTION' && !out.some((i) => i.message.startsWith('nested'))) {
+    } else if (tooDeep(e) && !out.some((i) => i.message.startsWith('nested'))) {
       out.push(at(e.pos[0], `nested too deeply; a scenario may nest mappings and lists ${MAX_NESTING} levels deep`));
     }
   }
-  const syntax = errors.filter((e) => e.code !== 'MULTIPLE_DOCS' && e.code !== 'RESOURCE_EXHAUSTION');
+  const syntax = errors.filter((e) => e.code !== 'MULTIPLE_DOCS' && !tooDeep(e));
   if (syntax.length === 0) return out;
   // A syntax error throws the parser off for the rest of the file: report the
   // values it is known to misread (every one, with what to write instead) and

@@ -41,7 +41,7 @@ function step(raw: unknown): CheckInput['flows'][number]['steps'][number] {
     kind: 'unchecked',
     name: typeof r.name === 'string' ? r.name : undefined,
     urls,
-    headers: [...strings(r.headers, ['headers']), ...strings(request.headers, ['request', 'headers'])],
+    headers: [...strings(r.headers, ['headers']), ...strings(request.headers, ['request', 'headers']), ...strings(r.cookies, ['cookies'])],
     bodies: [...bodies(r, []), ...bodies(request, ['request'])],
     captures: isRecord(r.capture) ? Object.keys(r.capture) : [],
     ...when,

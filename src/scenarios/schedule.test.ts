@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RampArrivals, schedulePhases } from './schedule.js';
+import { RampArrivals, RampVus, schedulePhases } from './schedule.js';
 
 describe('RampArrivals', () => {
   it('constant rate: evenly spaced, rate × duration arrivals', () => {
@@ -58,8 +58,28 @@ describe('schedulePhases', () => {
     const s = schedulePhases([
       { kind: 'arrivalRate', name: 'warm', durationMs: 1000, arrivalRate: 1, rampTo: 1 },
       { kind: 'pause', name: undefined, durationMs: 500 },
-      { kind: 'vus', name: undefined, durationMs: 2000, vus: 3 },
+      { kind: 'vus', name: undefined, durationMs: 2000, vus: 3, rampTo: 3 },
     ]);
     expect(s.map((p) => [p.label, p.startMs, p.endMs])).toEqual([['warm', 0, 1000], ['phase 2', 1000, 1500], ['phase 3', 1500, 3500]]);
+  });
+});
+
+describe('RampVus', () => {
+  it('runs round(v0 + (v1 − v0)·t/D) VUs at t, and each VU j exactly while that count is above j', () => {
+    for (const [v0, v1] of [[1, 8], [8, 0], [0, 5], [5, 5], [3, 100]] as const) {
+      const ramp = new RampVus(v0, v1, 2000);
+      expect(ramp.peak).toBe(Math.max(v0, v1));
+      for (let t = 0; t < 2000; t += 7.3) {
+        const running = Array.from({ length: ramp.peak }, (_, j) => ramp.window(j)).filter((w) => w.fromMs <= t && t < w.toMs).length;
+        expect(running, `${v0}→${v1} at ${t} ms`).toBe(ramp.at(t));
+        expect(ramp.at(t)).toBe(Math.round(v0 + ((v1 - v0) * t) / 2000));
+      }
+    }
+  });
+
+  it('gives the line area in VU-seconds (a ramp 0 → 10 over 10 s: 50)', () => {
+    const ramp = new RampVus(0, 10, 10_000);
+    const vuMs = Array.from({ length: 10 }, (_, j) => ramp.window(j)).reduce((s, w) => s + (w.toMs - w.fromMs), 0);
+    expect(vuMs).toBeCloseTo(50_000, 6);
   });
 });

@@ -60,3 +60,37 @@ export class RampArrivals {
     return (2 * k) / (this.r0 + Math.sqrt(Math.max(0, disc)));
   }
 }
+
+/**
+ * Virtual users of a closed-model phase whose count goes linearly from v0 to
+ * v1 over durationMs: at t the phase runs round(v0 + (v1 − v0)·t/D) of them,
+ * so that the VU-seconds equal the line's area. VU j (0-based) runs while
+ * that count is above j; on a ramp up it starts when the line reaches j + ½,
+ * on a ramp down it stops there (after its current iteration).
+ */
+export class RampVus {
+  constructor(
+    private readonly v0: number,
+    private readonly v1: number,
+    private readonly durationMs: number,
+  ) {}
+
+  /** Most VUs running at once. */
+  get peak(): number {
+    return Math.max(this.v0, this.v1);
+  }
+
+  /** VUs running t ms into the phase. */
+  at(t: number): number {
+    const s = Math.min(Math.max(t, 0), this.durationMs);
+    return Math.round(this.v0 + ((this.v1 - this.v0) * s) / this.durationMs);
+  }
+
+  /** When VU j (0 <= j < peak) runs: [from, to) in ms from the phase start. */
+  window(j: number): { fromMs: number; toMs: number } {
+    const { v0, v1, durationMs: d } = this;
+    if (j < Math.min(v0, v1)) return { fromMs: 0, toMs: d };
+    const crossing = (d * (j + 0.5 - v0)) / (v1 - v0);
+    return v1 > v0 ? { fromMs: crossing, toMs: d } : { fromMs: 0, toMs: crossing };
+  }
+}

@@ -6,6 +6,8 @@ import { stackScenarioSchema } from '../stack/stack-config.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import { headersSchema } from './header-schema.js';
 import { hasTemplate } from './template.js';
+import { cookiesSchema } from './cookie-schema.js';
+import { tlsSchema } from './tls-schema.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { echo } from './printable.js';
 import { exactlyOneOf } from './json-schema-rules.js';
@@ -52,15 +54,24 @@ const rateSchema = atMost(z.number().nonnegative(), LOAD_LIMITS.arrivalRate,
 const CAPTURE_BODY_LIMIT_DEFAULT = 10 * 1024 * 1024;
 const CAPTURE_BODY_LIMIT_MAX = 256 * 1024 * 1024;
 
+/** A vus phase's ramp: rampTo counts virtual users (a whole number within the bound), and some VU must run. */
+function vusRampIssues(vus: number, rampTo: number | undefined, ctx: z.RefinementCtx): void {
+  if (rampTo !== undefined && !Number.isInteger(rampTo)) ctx.addIssue({ code: 'custom', path: ['rampTo'], message: `with vus, rampTo is a number of virtual users: a whole number, got ${rampTo}` });
+  else if (rampTo !== undefined && rampTo > LOAD_LIMITS.vus) {
+    ctx.addIssue({ code: 'custom', path: ['rampTo'], message: `at most ${LOAD_LIMITS.vus} virtual users, got ${rampTo}: each holds an iteration and a connection; for more load use arrivalRate, or run several generators` });
+  }
+  if (vus === 0 && !rampTo) ctx.addIssue({ code: 'custom', path: ['vus'], message: 'must be above 0 (a ramp may start at 0: vus: 0, rampTo: 10)' });
+}
+
 const phaseSchema = z
   .strictObject({
     name: z.string().min(1).optional().meta({ description: 'Shown in progress and reports.' }),
     duration: positiveDurationSchema('must be above 0: a phase of 0s sends nothing').optional(),
     arrivalRate: rateSchema.optional().meta({ description: `Open model: flow iterations started per second (at most ${LOAD_LIMITS.arrivalRate}).` }),
-    rampTo: rateSchema.optional().meta({ description: 'Open model: rate at the end of the phase (linear ramp).' }),
-    vus: atMost(z.number().int().positive(), LOAD_LIMITS.vus,
+    rampTo: rateSchema.optional().meta({ description: `Linear ramp: with arrivalRate, the rate at the end of the phase; with vus, the virtual users at its end (a whole number, at most ${LOAD_LIMITS.vus}).` }),
+    vus: atMost(z.number().int().nonnegative(), LOAD_LIMITS.vus,
       'each virtual user holds an iteration and a connection; for more load use arrivalRate, or run several generators')
-      .optional().meta({ description: `Closed model: virtual users, each looping its flow (at most ${LOAD_LIMITS.vus}).` }),
+      .optional().meta({ description: `Closed model: virtual users, each looping its flow (at most ${LOAD_LIMITS.vus}); with rampTo, the number at the start of the phase (may be 0).` }),
     pause: positiveDurationSchema('must be above 0').optional().meta({ description: 'A phase with no traffic, this long.' }),
   })
   .superRefine((p, ctx) => {
@@ -76,21 +87,23 @@ const phaseSchema = z
     }
     if (kinds[0] !== 'pause' && p.duration === undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `required with ${kinds[0]}` });
     if (kinds[0] === 'pause' && p.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a pause phase takes its length from pause' });
-    if (p.rampTo !== undefined && kinds[0] !== 'arrivalRate') ctx.addIssue({ code: 'custom', path: ['rampTo'], message: 'rampTo goes with arrivalRate' });
+    if (p.rampTo !== undefined && kinds[0] === 'pause') ctx.addIssue({ code: 'custom', path: ['rampTo'], message: 'rampTo goes with arrivalRate or vus' });
+    if (kinds[0] === 'vus') vusRampIssues(p.vus!, p.rampTo, ctx);
   })
   // The same rule for the editor schema: one load model, a duration with arrivalRate or vus, none with pause.
   .meta(exactlyOneOf(['arrivalRate', 'vus', 'pause'], { needs: { arrivalRate: ['duration'], vus: ['duration'] }, refuses: { pause: ['duration'] } }))
   .transform((p): Phase => {
     const name = p.name;
     if (p.pause !== undefined) return { kind: 'pause', name, durationMs: p.pause };
-    if (p.vus !== undefined) return { kind: 'vus', name, durationMs: p.duration!, vus: p.vus };
+    if (p.vus !== undefined) return { kind: 'vus', name, durationMs: p.duration!, vus: p.vus, rampTo: p.rampTo ?? p.vus };
     return { kind: 'arrivalRate', name, durationMs: p.duration!, arrivalRate: p.arrivalRate!, rampTo: p.rampTo ?? p.arrivalRate! };
   });
 
 /** A phase after validation, tagged by its load model (the YAML keyword). */
 export type Phase =
   | { kind: 'arrivalRate'; name: string | undefined; durationMs: number; arrivalRate: number; rampTo: number }
-  | { kind: 'vus'; name: string | undefined; durationMs: number; vus: number }
+  /** Closed model: the running virtual users go linearly from vus to rampTo (equal without a ramp). */
+  | { kind: 'vus'; name: string | undefined; durationMs: number; vus: number; rampTo: number }
   | { kind: 'pause'; name: string | undefined; durationMs: number };
 
 const captureSchema = z
@@ -164,6 +177,7 @@ export const stepSchema: z.ZodType<Step, unknown> = z
     check: z.array(checkSchema).optional().meta({ description: 'Checks on the response, counted per check (passes, fails); see docs/scenarios.md#checks.' }),
     if: z.string().min(1).optional().meta({ description: 'Run the step only when this expression is true, e.g. "cart.total > 0" (braces optional).' }),
     loop: loopSchema.optional().meta({ description: 'Repeat steps: count or over a list; loops nest.' }),
+    cookies: cookiesSchema.optional(),
   })
   .superRefine((s, ctx) => {
     const actions = [...HTTP_METHODS.filter((m) => s[m] !== undefined), ...(s.request ? ['request'] : []),
@@ -176,7 +190,7 @@ export const stepSchema: z.ZodType<Step, unknown> = z
           : `a step takes only one of ${actions.join(', ')}`,
       });
     } else if (actions[0] === 'think' || actions[0] === 'loop') {
-      const extra = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout', 'check'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);
+      const extra = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout', 'check', 'cookies'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);
       if (extra.length) ctx.addIssue({ code: 'custom', message: `a ${actions[0]} step takes no ${extra.join(', ')}` });
     }
     if (s.json !== undefined && s.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'use json or body, not both' });
@@ -210,6 +224,7 @@ export const stepSchema: z.ZodType<Step, unknown> = z
       expectStatus: status === undefined ? undefined : Array.isArray(status) ? status : [status],
       checks: (s.check ?? []).map((c): CheckSpec => ({ ...c, name: c.name ?? `${name}: ${describeCheck(c)}` })),
       ...when,
+      cookies: s.cookies ?? {},
     };
   })
   // Named, as loops make it recursive: the editor schema refers to it as #/$defs/step.
@@ -235,6 +250,8 @@ export type RequestStep = {
   checks: CheckSpec[];
   /** Run only when this expression is true (braces optional). */
   if?: string;
+  /** Cookies the step sets (values may hold templates): added to the jar for its URL, or sent as a Cookie header with the jar off. */
+  cookies: Record<string, string>;
 };
 export type ThinkStep = { kind: 'think'; ms: number; if?: string };
 export type LoopStep = {
@@ -321,8 +338,11 @@ export const scenarioSchema = z
           'a body kept for a capture is held whole in memory as one string (V8 strings end near 512 MiB), and 256 MiB is far past any JSON a capture needs')
           .default(CAPTURE_BODY_LIMIT_DEFAULT)
           .meta({ description: `Most bytes of a response body kept for JSON captures and body or json checks; a longer body fails that request as body_too_large. Other bodies are never kept. Default ${CAPTURE_BODY_LIMIT_DEFAULT} (10 MiB).` }),
+        cookies: z.boolean().default(true)
+          .meta({ description: 'Keep cookies the server sets (RFC 6265), in a jar per virtual user (closed model) or per iteration (open model), and send them back. Default true.' }),
+        tls: tlsSchema.optional().meta({ description: 'HTTPS settings: insecure, ca, cert, key, passphrase, servername (files relative to the scenario file).' }),
       })
-      .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT }),
+      .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT, cookies: true }),
     maxInFlight: atMost(z.number().int().positive(), LOAD_LIMITS.maxInFlight,
       "each iteration in flight holds a few KB of the generator's memory; for more, run several generators")
       .optional()
