@@ -63,6 +63,8 @@ export interface WindowReport {
   hist: string;
   /** Iterations in flight at the end of the second. */
   inFlight: number;
+  /** Per endpoint index, the endpoints with requests in this second: only when asked for (Recorder's endpointWindows). */
+  endpoints?: Record<number, EncodedStats>;
 }
 
 /** Everything one shard recorded over the run. Run totals are sums of these (mergeFinals). */
@@ -106,10 +108,13 @@ export class Recorder {
   private window = new Stats();
   private windowIterations = emptyIterations();
   private readonly errorSamples: Partial<Record<ErrorKind, string>> = {};
+  /** This second's requests per endpoint index, kept only for live streams (a run without them pays nothing). */
+  private readonly endpointWindows: Map<number, Stats> | undefined;
   /** Iterations started and not yet finished. */
   inFlight = 0;
 
-  constructor(endpointCount: number, flowCount: number) {
+  constructor(endpointCount: number, flowCount: number, opts: { endpointWindows?: boolean } = {}) {
+    this.endpointWindows = opts.endpointWindows ? new Map() : undefined;
     this.endpoints = Array.from({ length: endpointCount }, () => new Stats());
     this.flowHists = Array.from({ length: flowCount }, () => newHistogram());
     this.flowIterations = Array.from({ length: flowCount }, () => emptyIterations());
@@ -118,6 +123,11 @@ export class Recorder {
   request(endpoint: number, latencyMs: number, status: number | undefined, error?: ErrorKind, message?: string): void {
     this.endpoints[endpoint]!.record(latencyMs, status, error);
     this.window.record(latencyMs, status, error);
+    if (this.endpointWindows) {
+      let w = this.endpointWindows.get(endpoint);
+      if (!w) this.endpointWindows.set(endpoint, (w = new Stats()));
+      w.record(latencyMs, status, error);
+    }
     if (error !== undefined && message !== undefined && this.errorSamples[error] === undefined) this.errorSamples[error] = message;
   }
 
@@ -175,6 +185,10 @@ export class Recorder {
       hist: encodeHistogram(this.window.hist),
       inFlight: this.inFlight,
     };
+    if (this.endpointWindows) {
+      report.endpoints = Object.fromEntries([...this.endpointWindows].map(([i, w]) => [i, w.encode()]));
+      this.endpointWindows.clear();
+    }
     this.window.counts = emptyCounts();
     this.window.hist.reset();
     this.windowIterations = emptyIterations();
