@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/analyzers/run-result.js';
+import type { StreamSample } from '../src/streams/stream-second.js';
+import { runCli, tempFiles } from './helpers/cli.js';
+import { startPrometheus, type PrometheusServer } from './helpers/prometheus.js';
+import { closedPort, useTestServer } from './helpers/test-server.js';
+
+const server = useTestServer();
+
+const scenario = (url: string, seconds: number): string => `
+name: live
+target: ${url}
+phases: [{ duration: ${seconds}s, arrivalRate: 40 }]
+flows:
+  - { name: ok, weight: 3, steps: [{ name: ok, get: /status/200 }] }
+  - { name: e503, weight: 1, steps: [{ name: unavailable, get: /status/503 }] }
+  - { name: reset, weight: 1, steps: [{ name: reset, get: /reset }] }
+`;
+
+async function run(seconds: number, streams: string[]): Promise<{ code: number; stderr: string; result: RunResult; dir: string; ms: number }> {
+  const dir = await tempFiles({ 's.yaml': scenario(server.url, seconds) });
+  const started = Date.now();
+  const r = await runCli(['run', 's.yaml', '--out', 'r.json', '--no-progress', ...streams.flatMap((s) => ['--stream', s])], { cwd: dir });
+  const ms = Date.now() - started;
+  if (r.stderr.includes('internal error')) throw new Error(r.stderr);
+  return { ...r, ms, dir, result: JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult };
+}
+
+const runIdOf = (stderr: string): string => /run_id ([0-9a-f]{12})/.exec(stderr)![1]!;
+
+describe('--stream to a real Prometheus and to an ndjson file', () => {
+  let prom: PrometheusServer;
+  let run1: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    prom = await startPrometheus();
+    run1 = await run(3, [`prometheus-rw=${prom.writeUrl}`, 'ndjson=live.ndjson']);
+  });
+  afterAll(async () => prom?.stop());
+
+  it('Prometheus holds the run: requests, errors by kind and the histogram count equal the RunResult', async () => {
+    const { result, stderr, code } = run1;
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/cannot send/);
+    expect(stderr).toMatch(/prometheus-rw .*: \d+ s of samples sent in \d+ requests?\n/);
+    const id = runIdOf(stderr);
+    const one = async (q: string): Promise<number> => {
+      const r = await prom.query(q);
+      expect(r, q).toHaveLength(1);
+      return r[0]!.value;
+    };
+    expect(result.totals.requests).toBeGreaterThan(80);
+    expect(await one(`sum(scalectl_requests_total{run_id="${id}"})`)).toBe(result.totals.requests);
+    expect(await one(`sum(scalectl_request_duration_seconds_count{run_id="${id}"})`)).toBe(result.totals.requests);
+    expect(await one(`sum(scalectl_request_duration_seconds_bucket{run_id="${id}", le="+Inf"})`)).toBe(result.totals.requests);
+    const kinds = await prom.query(`sum by (kind) (scalectl_errors_total{run_id="${id}"})`);
+    expect(Object.fromEntries(kinds.map((k) => [k.metric.kind, k.value]))).toEqual(result.totals.errorsByKind);
+    expect(Object.keys(result.totals.errorsByKind).sort()).toEqual(['http_5xx', 'reset']);
+    const byEndpoint = await prom.query(`scalectl_requests_total{run_id="${id}", scenario="live", job="scalectl"}`);
+    expect(Object.fromEntries(byEndpoint.map((e) => [e.metric.endpoint, e.value]))).toEqual(Object.fromEntries(result.endpoints.map((e) => [e.name, e.requests])));
+    // The histogram's buckets are cumulative and its quantile is near the exact one (a local server: all under 250 ms).
+    expect(await one(`sum(scalectl_request_duration_seconds_bucket{run_id="${id}", le="0.25"})`)).toBe(result.totals.requests);
+    const p50 = await one(`histogram_quantile(0.5, sum by (le) (scalectl_request_duration_seconds_bucket{run_id="${id}"}))`);
+    expect(p50).toBeGreaterThan(0);
+    expect(p50).toBeLessThan(0.25);
+    for (const gauge of ['scalectl_offered_rate', 'scalectl_achieved_rate', 'scalectl_in_flight', 'scalectl_dropped_iterations_total']) {
+      expect(await prom.query(`${gauge}{run_id="${id}"}`), gauge).toHaveLength(1);
+    }
+    expect(await prom.query(`scalectl_latency_window_seconds{run_id="${id}"}`)).toHaveLength(5);
+  });
+
+  it('the ndjson file has a line per second whose figures add up to the RunResult exactly', async () => {
+    const { result, dir, stderr } = run1;
+    const lines = (await readFile(join(dir, 'live.ndjson'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as StreamSample);
+    expect(stderr).toMatch(new RegExp(`ndjson: ${lines.length} lines written to live.ndjson`));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.length).toBeLessThanOrEqual(5);
+    expect(lines.map((l) => l.t)).toEqual(lines.map((_, i) => i));
+    const id = runIdOf(stderr);
+    const sum = (f: (l: StreamSample) => number): number => lines.reduce((s, l) => s + f(l), 0);
+    expect(lines.every((l) => l.runId === id && l.scenario === 'live')).toBe(true);
+    expect(sum((l) => l.requests)).toBe(result.totals.requests);
+    expect(sum((l) => l.errors)).toBe(result.totals.errors);
+    expect(sum((l) => l.latencyMs.count)).toBe(result.totals.requests);
+    expect(sum((l) => l.dropped)).toBe(result.totals.droppedIterations);
+    for (const kind of Object.keys(result.totals.errorsByKind) as (keyof typeof result.totals.errorsByKind)[]) {
+      expect(sum((l) => l.errorsByKind[kind] ?? 0), kind).toBe(result.totals.errorsByKind[kind]);
+    }
+    result.endpoints.forEach((e, i) => {
+      expect(lines.every((l) => l.endpoints[i]!.name === e.name)).toBe(true);
+      expect(sum((l) => l.endpoints[i]!.requests), e.name).toBe(e.requests);
+      expect(sum((l) => l.endpoints[i]!.errors), e.name).toBe(e.errors);
+    });
+    expect(sum((l) => l.statusCodes['200'] ?? 0)).toBe(result.totals.statusCodes['200']);
+    // The timestamps are the seconds' ends, one second apart.
+    for (let i = 1; i < lines.length - 1; i++) expect(Math.abs(lines[i]!.timestamp - lines[i - 1]!.timestamp - 1000)).toBeLessThan(5);
+    expect(new Date(lines[0]!.timestamp).getTime() - new Date(result.startedAt).getTime()).toBeLessThanOrEqual(1001);
+  });
+});
+
+describe('--stream prometheus-rw to an endpoint that is down', () => {
+  it('the run ends on time with its own exit code, one warning and a summary of what was dropped', async () => {
+    const port = await closedPort();
+    const r = await run(2, [`prometheus-rw=http://127.0.0.1:${port}/api/v1/write`]);
+    expect(r.code).toBe(0);
+    expect(r.result.totals.requests).toBeGreaterThan(50);
+    expect(r.stderr.match(/cannot send/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot send \(ECONNREFUSED\); retrying in the background/);
+    expect(r.stderr).toMatch(/prometheus-rw http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: 0 s of samples sent in \d+ requests; [23] s dropped \(ECONNREFUSED\)/);
+    // 2 s of load; the generous rest is the noisy machine's, never a wait for the endpoint.
+    expect(r.ms).toBeLessThan(2000 + 3000);
+  });
+});
+
+describe('--stream values', () => {
+  it('a bad kind or destination is a usage error (exit 2) naming what is wrong', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario('http://127.0.0.1:1', 1) });
+    for (const [value, said] of [
+      ['kafka=x', /unknown kind "kafka"/],
+      ['otlp=http://127.0.0.1:4318', /OpenTelemetry \(OTLP\) is not supported yet/],
+      ['ndjson', /expected <kind>=<destination>/],
+      ['ndjson=', /ndjson needs a file name/],
+      ['prometheus-rw=localhost:9090', /expected an http\(s\) URL/],
+    ] as const) {
+      const r = await runCli(['run', 's.yaml', '--stream', value], { cwd: dir });
+      expect(r.code, value).toBe(2);
+      expect(r.stderr, value).toMatch(said);
+    }
+    const same = await runCli(['run', 's.yaml', '--out', 'x.ndjson', '--stream', 'ndjson=x.ndjson'], { cwd: dir });
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/the same file as --out/);
+    const input = await runCli(['run', 's.yaml', '--stream', 'ndjson=s.yaml'], { cwd: dir });
+    expect(input.code).toBe(2);
+    expect(input.stderr).toMatch(/that is the input file/);
+  });
+});
