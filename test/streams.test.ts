@@ -70,6 +70,21 @@ describe('--stream to a real Prometheus and to an ndjson file', () => {
     expect(await prom.query(`scalectl_latency_window_seconds{run_id="${id}"}`)).toHaveLength(5);
   });
 
+  it("the dashboards' PromQL is valid to Prometheus, and the stream dashboard's panels show this run", async () => {
+    const id = runIdOf(run1.stderr);
+    const fill = (e: string): string => e.replaceAll('$run_id', id).replaceAll('$scenario', 'live').replaceAll('$__rate_interval', '10s').replaceAll('$job', '.*');
+    for (const file of ['scalectl-stream.json', 'reference-stack.json']) {
+      const d = JSON.parse(await readFile(new URL(`../dashboards/${file}`, import.meta.url), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+      for (const p of d.panels) {
+        for (const t of p.targets) {
+          const r = await prom.query(fill(t.expr));
+          // Checks need a scenario with checks; the shop's metrics need the shop.
+          if (file === 'scalectl-stream.json' && !t.expr.includes('scalectl_checks_total')) expect(r.length, `${p.title}: ${t.expr}`).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+
   it('the ndjson file has a line per second whose figures add up to the RunResult exactly', async () => {
     const { result, dir, stderr } = run1;
     const lines = (await readFile(join(dir, 'live.ndjson'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as StreamSample);
