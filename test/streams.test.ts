@@ -114,6 +114,25 @@ describe('--stream to a real Prometheus and to an ndjson file', () => {
   });
 });
 
+describe('--stream on Ctrl-C', () => {
+  it('the seconds up to the stop are written, and add up to the partial RunResult', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario(server.url, 20) });
+    const stop = new AbortController();
+    const running = runCli(['run', 's.yaml', '--out', 'r.json', '--no-progress', '--stream', 'ndjson=live.ndjson'], { cwd: dir, signal: stop.signal });
+    // Stop once the file shows a second has gone by (bounded: the run itself lasts 20 s).
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !(await readFile(join(dir, 'live.ndjson'), 'utf8').catch(() => '')).includes('\n')) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    const r = await running;
+    expect(r.code).toBe(5);
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    const lines = (await readFile(join(dir, 'live.ndjson'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as StreamSample);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.length).toBeLessThan(10);
+    expect(lines.reduce((n, l) => n + l.requests, 0)).toBe(result.totals.requests);
+  });
+});
+
 describe('--stream prometheus-rw to an endpoint that is down', () => {
   it('the run ends on time with its own exit code, one warning and a summary of what was dropped', async () => {
     const port = await closedPort();
