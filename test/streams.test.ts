@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import type { StreamSample } from '../src/streams/stream-second.js';
-import { runCli, tempFiles } from './helpers/cli.js';
+import { LATENCY_BUCKETS_SECONDS } from '../src/streams/remote-write-series.js';
+import { runBin, runCli, tempFiles } from './helpers/cli.js';
 import { startPrometheus, type PrometheusServer } from './helpers/prometheus.js';
 import { closedPort, useTestServer } from './helpers/test-server.js';
 
@@ -19,10 +20,12 @@ flows:
   - { name: reset, weight: 1, steps: [{ name: reset, get: /reset }] }
 `;
 
-async function run(seconds: number, streams: string[]): Promise<{ code: number; stderr: string; result: RunResult; dir: string; ms: number }> {
+async function run(seconds: number, streams: string[], args: string[] = []): Promise<{ code: number; stderr: string; result: RunResult; dir: string; ms: number }> {
   const dir = await tempFiles({ 's.yaml': scenario(server.url, seconds) });
   const started = Date.now();
-  const r = await runCli(['run', 's.yaml', '--out', 'r.json', '--no-progress', ...streams.flatMap((s) => ['--stream', s])], { cwd: dir });
+  // Worker threads run the built engine: the built bin, in a child process.
+  const exec = args.includes('--workers') ? runBin : runCli;
+  const r = await exec(['run', 's.yaml', '--out', 'r.json', '--no-progress', ...args, ...streams.flatMap((s) => ['--stream', s])], { cwd: dir });
   const ms = Date.now() - started;
   if (r.stderr.includes('internal error')) throw new Error(r.stderr);
   return { ...r, ms, dir, result: JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult };
@@ -35,7 +38,8 @@ describe('--stream to a real Prometheus and to an ndjson file', () => {
   let run1: Awaited<ReturnType<typeof run>>;
   beforeAll(async () => {
     prom = await startPrometheus();
-    run1 = await run(3, [`prometheus-rw=${prom.writeUrl}`, 'ndjson=live.ndjson']);
+    // Two engine threads: their seconds are merged before they are sent.
+    run1 = await run(3, [`prometheus-rw=${prom.writeUrl}`, 'ndjson=live.ndjson'], ['--workers', '2']);
   });
   afterAll(async () => prom?.stop());
 
@@ -59,11 +63,19 @@ describe('--stream to a real Prometheus and to an ndjson file', () => {
     expect(Object.keys(result.totals.errorsByKind).sort()).toEqual(['http_5xx', 'reset']);
     const byEndpoint = await prom.query(`scalectl_requests_total{run_id="${id}", scenario="live", job="scalectl"}`);
     expect(Object.fromEntries(byEndpoint.map((e) => [e.metric.endpoint, e.value]))).toEqual(Object.fromEntries(result.endpoints.map((e) => [e.name, e.requests])));
-    // The histogram's buckets are cumulative and its quantile is near the exact one (a local server: all under 250 ms).
-    expect(await one(`sum(scalectl_request_duration_seconds_bucket{run_id="${id}", le="0.25"})`)).toBe(result.totals.requests);
+    // The buckets are cumulative, up to the endpoint's count at +Inf.
+    const ok = result.endpoints.find((e) => e.name === 'ok')!;
+    const buckets = (await prom.query(`scalectl_request_duration_seconds_bucket{run_id="${id}", endpoint="ok"}`))
+      .map((b) => ({ le: b.metric.le === '+Inf' ? Infinity : Number(b.metric.le), n: b.value })).sort((a, b) => a.le - b.le);
+    expect(buckets.map((b) => b.le)).toEqual([...LATENCY_BUCKETS_SECONDS, Infinity]);
+    for (let i = 1; i < buckets.length; i++) expect(buckets[i]!.n).toBeGreaterThanOrEqual(buckets[i - 1]!.n);
+    expect(buckets.at(-1)!.n).toBe(ok.requests);
+    // histogram_quantile lands in the bucket that holds the exact p50 (from the HdrHistogram).
     const p50 = await one(`histogram_quantile(0.5, sum by (le) (scalectl_request_duration_seconds_bucket{run_id="${id}"}))`);
-    expect(p50).toBeGreaterThan(0);
-    expect(p50).toBeLessThan(0.25);
+    const exact = result.totals.latencyMs.p50 / 1000;
+    const upper = LATENCY_BUCKETS_SECONDS.findIndex((le) => exact <= le * 1.001);
+    expect(p50).toBeGreaterThanOrEqual((upper > 0 ? LATENCY_BUCKETS_SECONDS[upper - 1]! : 0) * 0.999);
+    expect(p50).toBeLessThanOrEqual(LATENCY_BUCKETS_SECONDS[upper]! * 1.001);
     for (const gauge of ['scalectl_offered_rate', 'scalectl_achieved_rate', 'scalectl_in_flight', 'scalectl_dropped_iterations_total']) {
       expect(await prom.query(`${gauge}{run_id="${id}"}`), gauge).toHaveLength(1);
     }

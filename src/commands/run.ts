@@ -79,13 +79,18 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     const workers = opts.workers ?? 1;
     io.stderr.write(`running ${printable(loaded.scenario.name)} against ${printable(maskCredentials(target))}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
       `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
-    const streams = await startStreams(opts.stream, loaded, outputs, (line) => io.stderr.write(line + '\n'));
+    let progress: Progress | undefined = undefined;
+    // A stream's line goes below the live block, which is then drawn afresh under it.
+    const streams = await startStreams(opts.stream, loaded, outputs, (line) => {
+      io.stderr.write(line + '\n');
+      progress?.lineWritten();
+    });
     // The reference stack's metrics, also when --target points the scenario at a stack started by hand.
     const plan = planTelemetry(loaded.scenario.telemetry, target, loaded.scenario.target === 'reference', io.env);
     const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
     if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${printable(plan.source.describe)} every ${formatDuration(plan.intervalMs)}\n`));
     collector?.start();
-    const progress = opts.progress === false ? undefined : new Progress({
+    progress = opts.progress === false ? undefined : new Progress({
       write: (t) => io.stderr.write(t), tty: Boolean(io.stderr.isTTY), colors: err, phases, signal: io.signal,
       telemetry: collector ? () => liveTelemetry(collector.recent()) : undefined,
     });
