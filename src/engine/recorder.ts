@@ -186,8 +186,13 @@ export class Recorder {
       inFlight: this.inFlight,
     };
     if (this.endpointWindows) {
-      report.endpoints = Object.fromEntries([...this.endpointWindows].map(([i, w]) => [i, w.encode()]));
-      this.endpointWindows.clear();
+      // Each endpoint keeps its window's histogram from second to second (reset, not made anew).
+      const used = [...this.endpointWindows].filter(([, w]) => w.counts.requests > 0);
+      report.endpoints = Object.fromEntries(used.map(([i, w]) => [i, w.encode()]));
+      for (const [, w] of used) {
+        w.counts = emptyCounts();
+        w.hist.reset();
+      }
     }
     this.window.counts = emptyCounts();
     this.window.hist.reset();
