@@ -159,6 +159,16 @@ describe('--stream prometheus-rw to an endpoint that is down', () => {
   });
 });
 
+describe('--stream ndjson to a file that cannot take the lines', () => {
+  it('says so once, the run goes on, and its success becomes exit 8', async () => {
+    const r = await run(1, ['ndjson=/dev/full']);
+    expect(r.code).toBe(8);
+    expect(r.result.totals.requests).toBeGreaterThan(20);
+    expect(r.stderr.match(/could not write \/dev\/full: ENOSPC/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/ndjson \/dev\/full: 0 lines written, then failed \(ENOSPC no space left on device\)/);
+  });
+});
+
 describe('--stream values', () => {
   it('a bad kind or destination is a usage error (exit 2) naming what is wrong', async () => {
     const dir = await tempFiles({ 's.yaml': scenario('http://127.0.0.1:1', 1) });
