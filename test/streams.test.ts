@@ -148,14 +148,14 @@ describe('--stream on Ctrl-C', () => {
 describe('--stream prometheus-rw to an endpoint that is down', () => {
   it('the run ends on time with its own exit code, one warning and a summary of what was dropped', async () => {
     const port = await closedPort();
-    const r = await run(2, [`prometheus-rw=http://127.0.0.1:${port}/api/v1/write`]);
+    const r = await run(1, [`prometheus-rw=http://127.0.0.1:${port}/api/v1/write`]);
     expect(r.code).toBe(0);
-    expect(r.result.totals.requests).toBeGreaterThan(50);
+    expect(r.result.totals.requests).toBeGreaterThan(20);
     expect(r.stderr.match(/cannot send/g)).toHaveLength(1);
     expect(r.stderr).toMatch(/cannot send \(ECONNREFUSED\); retrying in the background/);
-    expect(r.stderr).toMatch(/prometheus-rw http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: 0 s of samples sent in \d+ requests; [23] s dropped \(ECONNREFUSED\)/);
-    // 2 s of load; the generous rest is the noisy machine's, never a wait for the endpoint.
-    expect(r.ms).toBeLessThan(2000 + 5000);
+    expect(r.stderr).toMatch(/prometheus-rw http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: 0 s of samples sent in \d+ requests; [12] s dropped \(ECONNREFUSED\)/);
+    // 1 s of load; the generous rest is the noisy machine's, never a wait for the endpoint (up to 5 s at the end when it answers).
+    expect(r.ms).toBeLessThan(1000 + 4000);
   });
 });
 
