@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,7 @@ async function startOnce(dir: string, port: number): Promise<{ child: ChildProce
  * folder (removed by stop()).
  */
 export async function startPrometheus(): Promise<PrometheusServer> {
+  if (!existsSync(PROMETHEUS_BIN)) throw new Error(`no prometheus at ${PROMETHEUS_BIN}: run node scripts/ensure-prometheus.js (npm test does)`);
   const dir = await mkdtemp(join(tmpdir(), 'scalectl-prometheus-'));
   await writeFile(join(dir, 'prometheus.yml'), 'global:\n  evaluation_interval: 1m\nscrape_configs: []\n');
   for (let attempt = 0; ; attempt++) {
