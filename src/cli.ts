@@ -21,6 +21,7 @@ import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
 import { LOAD_LIMITS } from './scenarios/schema.js';
 import { printableLines } from './scenarios/printable.js';
 import { osReason } from './commands/output-files.js';
+import { parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -43,6 +44,15 @@ const maxInFlightArg = positiveInt('--max-in-flight', {
   limit: LOAD_LIMITS.maxInFlight,
   why: "each iteration in flight holds a few KB of the generator's memory; for more, run several generators",
 });
+
+/** --stream, repeatable: each value checked as it is read (a bad kind or destination exits 2). */
+function streamArg(value: string, previous: StreamSpec[] = []): StreamSpec[] {
+  try {
+    return [...previous, parseStreamSpec(value)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message + '.');
+  }
+}
 
 /** The commander program, its actions wired to `io` (exported for the completion tests). */
 export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): Command {
@@ -73,7 +83,9 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
     .option('--insecure', "skip verifying the target's TLS certificate (sets defaults.tls.insecure)")
-    .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; html?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean; insecure?: boolean }) => {
+    .addOption(new Option('--stream <kind=destination>', 'send each second live, repeatable: ndjson=<file> (a JSON line per second) or prometheus-rw=<url> (Prometheus remote write; docs/streaming.md)')
+      .argParser(streamArg))
+    .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; html?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean; insecure?: boolean; stream?: StreamSpec[] }) => {
       setCode(runCommand(scenario, o, io));
     });
 

@@ -155,9 +155,9 @@ export async function replaySurge(ctx: VerifyContext, plan: CapacityPlan, url: s
     ctx.say(`verify: replaying ${printable(loaded.scenario.name)} (${formatDuration(totalMs)}) and watching the replicas`);
     const { data, telemetry } = await loadWithTelemetry(loaded, {
       target: target.url, workers: ctx.workers, signal: ctx.signal,
-      onPoint: (point, live, hist) => {
+      onPoint: (point, live, hist, detail) => {
         seconds.push(secondCounts(point, hist, limitsMs));
-        progress(point, live, hist);
+        progress(point, live, hist, detail);
       },
     }, telemetryPlan && collector ? { plan: telemetryPlan, collector } : undefined, (line) => ctx.say(`  ${printable(line)}`));
     const result = buildRunResult(loaded, data, { target: target.url, cores: ctx.cores, telemetry, defaultThresholds: defaultThresholdsFor(loaded.scenario) });

@@ -24,6 +24,8 @@ import { planTelemetry } from '../telemetry/telemetry-plan.js';
 import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
 import type { CommandIO } from './io.js';
 import { printable } from '../scenarios/printable.js';
+import { startStreams, streamOutputFlags } from '../streams/run-streams.js';
+import type { StreamSpec } from '../streams/stream-spec.js';
 
 export interface RunOptions {
   /** Write the RunResult JSON here. */
@@ -46,11 +48,13 @@ export interface RunOptions {
   html?: string;
   /** Skip verifying TLS certificates (overrides defaults.tls.insecure). */
   insecure?: boolean;
+  /** Live destinations for each second (`--stream kind=destination`, docs/streaming.md). */
+  stream?: StreamSpec[];
 }
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
-  const outputs = await OutputFiles.check({ '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html }, io, [file]);
+  const outputs = await OutputFiles.check({ '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html, ...streamOutputFlags(opts.stream) }, io, [file]);
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
   if (targetProblem) throw usageError(`--target ${maskCredentials(opts.target!)}: ${targetProblem}`);
 
@@ -59,6 +63,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
   const loaded = opts.insecure ? { ...scenario, tls: { ...scenario.tls, rejectUnauthorized: false } } : scenario;
   const err = colorsFor(io.stderr, io.env);
   let stack: ReferenceTarget | undefined;
+  let streamFailed = false;
   let target = opts.target ?? loaded.scenario.target;
   try {
     if (target === 'reference') {
@@ -77,12 +82,18 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     const workers = opts.workers ?? 1;
     io.stderr.write(`running ${printable(loaded.scenario.name)} against ${printable(maskCredentials(target))}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
       `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
+    let progress: Progress | undefined = undefined;
+    // A stream's line goes below the live block, which is then drawn afresh under it.
+    const streams = await startStreams(opts.stream, loaded, outputs, (line) => {
+      io.stderr.write(line + '\n');
+      progress?.lineWritten();
+    });
     // The reference stack's metrics, also when --target points the scenario at a stack started by hand.
     const plan = planTelemetry(loaded.scenario.telemetry, target, loaded.scenario.target === 'reference', io.env);
     const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
     if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${printable(plan.source.describe)} every ${formatDuration(plan.intervalMs)}\n`));
     collector?.start();
-    const progress = opts.progress === false ? undefined : new Progress({
+    progress = opts.progress === false ? undefined : new Progress({
       write: (t) => io.stderr.write(t), ...progressMode(io.stderr, io.env), colors: err, phases, signal: io.signal,
       telemetry: collector ? () => liveTelemetry(collector.recent()) : undefined,
     });
@@ -92,8 +103,16 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       maxInFlight: opts.maxInFlight,
       connections: opts.connections,
       signal: io.signal,
-      onPoint: progress ? (p, live) => progress.update(p, live) : undefined,
-    }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(printable(line) + '\n'));
+      endpointWindows: streams !== undefined,
+      onPoint: progress || streams ? (p, live, hist, detail) => {
+        progress?.update(p, live);
+        streams?.onPoint(p, live, hist, detail);
+      } : undefined,
+    }, plan && collector ? { plan, collector } : undefined, (line) => io.stderr.write(printable(line) + '\n')).finally(async () => {
+      const closed = await streams?.close();
+      for (const line of closed?.summaries ?? []) io.stderr.write(err.dim(line) + '\n');
+      if (closed?.failed) streamFailed = true;
+    });
     const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario), stack: stack?.settings });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     await outputs.write('--out', () => renderJson(result), 'results');
@@ -101,7 +120,9 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     await outputs.write('--html', () => renderRunHtml(result), 'HTML report');
     await outputs.write('--summary-md', () => renderSummaryMarkdown(result), 'Markdown summary');
     // A file that could not be written does not hide the verdict: it turns only a success into exit 8.
-    return outputs.exitCode(result.aborted ? ExitCode.aborted : result.passed ? ExitCode.ok : ExitCode.thresholdsFailed);
+    const code = outputs.exitCode(result.aborted ? ExitCode.aborted : result.passed ? ExitCode.ok : ExitCode.thresholdsFailed);
+    // A stream's file that could not be written counts as an output file that could not.
+    return code === ExitCode.ok && streamFailed ? ExitCode.outputFailed : code;
   } finally {
     if (stack) {
       io.stderr.write(err.dim('stopping the reference stack...\n'));

@@ -37,6 +37,12 @@ export interface LiveTotals {
   p99: number;
 }
 
+/** What a closing second carries beyond its point, for live streams. */
+export interface PointDetail {
+  /** Per endpoint index, the endpoints with requests in this second (only when the run asked for endpoint windows). */
+  endpoints?: ReadonlyMap<number, { counts: Counts; hist: Histogram }>;
+}
+
 /** Everything the shards recorded, merged exactly (histograms added, never averaged). */
 export interface MergedFinal {
   total: { counts: Counts; hist: Histogram };
@@ -81,7 +87,7 @@ export class Aggregator {
 
   constructor(
     private readonly shardCount: number,
-    private readonly onPoint: (p: TimeseriesPoint, live: LiveTotals, hist: Histogram) => void = () => {},
+    private readonly onPoint: (p: TimeseriesPoint, live: LiveTotals, hist: Histogram, detail: PointDetail) => void = () => {},
   ) {}
 
   window(report: WindowReport, monitor: MonitorSample): void {
@@ -135,8 +141,23 @@ export class Aggregator {
     this.live.errors += counts.errors;
     this.live.dropped += it.dropped;
     this.live.p99 = this.runHist.totalCount ? ms(this.runHist.getValueAtPercentile(99)) : 0;
-    this.onPoint(point, this.live, hist);
+    this.onPoint(point, this.live, hist, { endpoints: mergeEndpointWindows(slot.reports) });
   }
+}
+
+/** The shards' per-endpoint windows of one second, added up; undefined when none were recorded. */
+function mergeEndpointWindows(reports: readonly WindowReport[]): PointDetail['endpoints'] {
+  if (reports.every((r) => r.endpoints === undefined)) return undefined;
+  const merged = new Map<number, { counts: Counts; hist: Histogram }>();
+  for (const r of reports) {
+    for (const [i, e] of Object.entries(r.endpoints ?? {})) {
+      let m = merged.get(Number(i));
+      if (!m) merged.set(Number(i), (m = { counts: emptyCounts(), hist: newHistogram() }));
+      addCounts(m.counts, e.counts);
+      m.hist.add(decodeHistogram(e.hist));
+    }
+  }
+  return merged;
 }
 
 /** Adds up the shards' final recordings. */

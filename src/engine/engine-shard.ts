@@ -23,6 +23,8 @@ export interface ShardOptions {
   gracefulStopMs: number;
   /** After a stop() (a signal): how long to wait for in-flight requests. */
   abortGraceMs: number;
+  /** Report each second's requests per endpoint too (WindowReport.endpoints), for live streams. */
+  endpointWindows?: boolean;
   onWindow: (report: WindowReport, monitor: MonitorSample) => void;
 }
 
@@ -59,7 +61,7 @@ export class EngineShard {
   async run(): Promise<ShardFinal> {
     const { opts, loaded } = this;
     const compiled = compileScenario(loaded, opts.target);
-    const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length, compiled.checkNames);
+    const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length, compiled.checkNames, { endpointWindows: opts.endpointWindows });
     const client = new HttpClient(clock, opts.connections, loaded.tls && { settings: loaded.tls, target: opts.target });
     const runner = new FlowRunner(compiled, loaded.feeders, client, recorder, clock);
     this.runner = runner;

@@ -71,6 +71,8 @@ export interface WindowReport {
   inFlight: number;
   /** Check outcomes in this second by check name; absent when the scenario has no checks. */
   checks?: Record<string, CheckCounts>;
+  /** Per endpoint index, the endpoints with requests in this second: only when asked for (Recorder's endpointWindows). */
+  endpoints?: Record<number, EncodedStats>;
 }
 
 /** Everything one shard recorded over the run. Run totals are sums of these (mergeFinals). */
@@ -118,12 +120,15 @@ export class Recorder {
   private readonly errorSamples: Partial<Record<ErrorKind, string>> = {};
   private readonly checks: CheckCounts[];
   private windowChecks: CheckCounts[];
+  /** This second's requests per endpoint index, kept only for live streams (a run without them pays nothing). */
+  private readonly endpointWindows: Map<number, Stats> | undefined;
   /** Iterations started and not yet finished. */
   inFlight = 0;
 
-  constructor(endpointCount: number, flowCount: number, private readonly checkNames: readonly string[] = []) {
+  constructor(endpointCount: number, flowCount: number, private readonly checkNames: readonly string[] = [], opts: { endpointWindows?: boolean } = {}) {
     this.checks = checkNames.map(() => ({ passes: 0, fails: 0 }));
     this.windowChecks = checkNames.map(() => ({ passes: 0, fails: 0 }));
+    this.endpointWindows = opts.endpointWindows ? new Map() : undefined;
     this.endpoints = Array.from({ length: endpointCount }, () => new Stats());
     this.flowHists = Array.from({ length: flowCount }, () => newHistogram());
     this.flowIterations = Array.from({ length: flowCount }, () => emptyIterations());
@@ -132,6 +137,11 @@ export class Recorder {
   request(endpoint: number, latencyMs: number, status: number | undefined, error?: ErrorKind, message?: string): void {
     this.endpoints[endpoint]!.record(latencyMs, status, error);
     this.window.record(latencyMs, status, error);
+    if (this.endpointWindows) {
+      let w = this.endpointWindows.get(endpoint);
+      if (!w) this.endpointWindows.set(endpoint, (w = new Stats()));
+      w.record(latencyMs, status, error);
+    }
     if (error !== undefined && message !== undefined && this.errorSamples[error] === undefined) this.errorSamples[error] = message;
   }
 
@@ -199,6 +209,15 @@ export class Recorder {
     if (this.checkNames.length > 0) {
       report.checks = Object.fromEntries(this.checkNames.map((n, i) => [n, this.windowChecks[i]!]));
       this.windowChecks = this.checkNames.map(() => ({ passes: 0, fails: 0 }));
+    }
+    if (this.endpointWindows) {
+      // Each endpoint keeps its window's histogram from second to second (reset, not made anew).
+      const used = [...this.endpointWindows].filter(([, w]) => w.counts.requests > 0);
+      report.endpoints = Object.fromEntries(used.map(([i, w]) => [i, w.encode()]));
+      for (const [, w] of used) {
+        w.counts = emptyCounts();
+        w.hist.reset();
+      }
     }
     this.window.counts = emptyCounts();
     this.window.hist.reset();

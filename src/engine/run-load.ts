@@ -6,7 +6,7 @@ import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { schedulePhases, type ScheduledPhase } from '../scenarios/schedule.js';
 import { LOAD_LIMITS } from '../scenarios/schema.js';
 import { requestSteps, thinkMsOf } from '../scenarios/walk-steps.js';
-import { Aggregator, mergeFinals, type LiveTotals, type MergedFinal, type TimeseriesPoint } from './aggregator.js';
+import { Aggregator, mergeFinals, type LiveTotals, type MergedFinal, type PointDetail, type TimeseriesPoint } from './aggregator.js';
 import { EngineShard, type ShardOptions } from './engine-shard.js';
 import type { FromWorker, ToWorker } from './engine-worker.js';
 import type { ShardFinal } from './recorder.js';
@@ -23,8 +23,14 @@ export interface LoadOptions {
   connections?: number;
   /** Aborting stops the run gracefully (the caller's first Ctrl-C). */
   signal?: AbortSignal;
-  /** Called as each second closes, with that second's request latencies (microseconds; not kept after the call). */
-  onPoint?: (point: TimeseriesPoint, live: LiveTotals, hist: Histogram) => void;
+  /**
+   * Called as each second closes, with that second's request latencies
+   * (microseconds; not kept after the call) and, with endpointWindows, its
+   * requests per endpoint. `startAtEpochMs`: the run's start, epoch milliseconds.
+   */
+  onPoint?: (point: TimeseriesPoint, live: LiveTotals, hist: Histogram, detail: PointDetail & { startAtEpochMs: number }) => void;
+  /** Record each second's requests per endpoint too (for live streams; costs a histogram per endpoint per second). */
+  endpointWindows?: boolean;
   /** How long in-flight requests get after an abort, milliseconds. Default 2000. */
   abortGraceMs?: number;
 }
@@ -148,7 +154,6 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   const connections = opts.connections ?? loaded.scenario.defaults.connections ?? defaultConnections(loaded, workers);
   const phases = schedulePhases(loaded.scenario.phases);
   const maxTimeout = Math.max(loaded.scenario.defaults.timeout, ...loaded.scenario.flows.flatMap((f) => [...requestSteps(f.steps)].map((s) => s.timeoutMs ?? 0)));
-  const agg = new Aggregator(workers, opts.onPoint);
   const now = (): number => performance.timeOrigin + performance.now();
   let stoppedAtEpoch = Infinity;
   const onStop = (): void => void (stoppedAtEpoch = Math.min(stoppedAtEpoch, now()));
@@ -156,6 +161,8 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   // Worker threads need a moment to start; every shard starts on the same instant.
   const startAtEpochMs = now() + (workers > 1 ? 250 : 20);
   if (opts.signal?.aborted) stoppedAtEpoch = startAtEpochMs;
+  const onPoint = opts.onPoint;
+  const agg = new Aggregator(workers, onPoint && ((p, live, hist, detail) => onPoint(p, live, hist, { ...detail, startAtEpochMs })));
   const base = {
     target: opts.target,
     shardCount: workers,
@@ -163,6 +170,7 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
     connections,
     gracefulStopMs: maxTimeout + 1000,
     abortGraceMs: opts.abortGraceMs ?? 2000,
+    endpointWindows: opts.endpointWindows,
   };
   // Split the cap exactly (shard i gets its share, remainder to the first ones), but never 0.
   const capOf = (i: number): number => Math.max(1, Math.floor(maxInFlight / workers) + (i < maxInFlight % workers ? 1 : 0));

@@ -92,6 +92,11 @@ export class Progress {
     }
   }
 
+  /** Someone wrote a line below the live block: the next update draws a new block under it instead of over the line. */
+  lineWritten(): void {
+    this.linesDrawn = 0;
+  }
+
   private bar(elapsed: number): string {
     const width = 20;
     const filled = this.totalSec ? Math.min(width, Math.round((elapsed / this.totalSec) * width)) : width;
