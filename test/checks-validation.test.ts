@@ -48,7 +48,7 @@ const CASES: [string, string, string[]][] = [
         check:
           - duration: { lt: soon }
           - json: { path: id, exists: yes }`,
-  ['s.yaml:10:29 flows[0].steps[0].check[0].duration.lt: expected a duration like 500ms, 15s or 2m, got "soon"',
+  ['s.yaml:10:29 flows[0].steps[0].check[0].duration.lt: expected a duration like 500ms, 15s, 2m or 1m30s, got "soon"',
     's.yaml:11:27 flows[0].steps[0].check[1].json.path: expected a JSON path like $.id or $.items[0].sku, got "id"',
     's.yaml:11:39 flows[0].steps[0].check[1].json.exists: expected true or false, got "yes"']],
   ['an unknown variable in a check value', `      - get: /a
