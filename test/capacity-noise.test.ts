@@ -26,12 +26,16 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** `scalectl capacity` against a slot server with `noise`; --scale-cmd sets 8 slots per replica. */
+/**
+ * `scalectl capacity` against a slot server with `noise`; --scale-cmd sets 8 slots per replica.
+ * No warm-up unless `args` asks for one: the slot server has nothing to warm but the cold periods
+ * a test sets, and each verdict rests on the measured windows (--steady 3s) alone.
+ */
 async function capacity(noise: SlotNoise, args: string[]): Promise<{ code: number; stderr: string; stdout: string; result: CapacityResult }> {
   server = await startSlotServer(8, 50, noise);
   const dir = await tempFiles({ 's.yaml': scenario(server.url) });
   const scaleCmd = `"${process.execPath}" -e "fetch('${server.url}/__slots?n=' + 8 * {n}, { method: 'POST' }).then((r) => process.exit(r.ok ? 0 : 1))"`;
-  const r = await runCli(['capacity', 's.yaml', '--out', 'cap.json', '--warmup', '1s', '--steady', '3s', '--precision', '20%',
+  const r = await runCli(['capacity', 's.yaml', '--out', 'cap.json', '--warmup', '0s', '--steady', '3s', '--precision', '20%',
     '--scale-cmd', scaleCmd, '--ready-url', `${server.url}/__ready`, ...args], { cwd: dir });
   if (r.stderr.includes('internal error')) throw new Error(r.stderr);
   return { ...r, result: JSON.parse(await readFile(join(dir, 'cap.json'), 'utf8')) as CapacityResult };
@@ -47,7 +51,9 @@ const within = (knee: number | null, truth: number): void => {
 describe('scalectl capacity under noise', () => {
   it('independent tail noise within the SLO: the knee and the recommendation stand', async () => {
     // 0.3% of answers take 400 ms more: p99 < 250ms holds (1% allowed), but a few hundred samples often show 1%.
-    const { code, stderr, result } = await capacity({ tailShare: 0.003, tailMs: 400, seed: 11 }, ['--replicas', '1', '--slo', 'p99<250ms', '--peak-rps', '100']);
+    // Rates from 50 it/s (50, 100, 200, then bisection) step over the truth, never onto it: a rate at exactly
+    // the capacity passes or fails by chance, and is measured again and again (40, 80, 160 landed there).
+    const { code, stderr, result } = await capacity({ tailShare: 0.003, tailMs: 400, seed: 11 }, ['--replicas', '1', '--slo', 'p99<250ms', '--peak-rps', '100', '--start-rate', '50']);
     expect(code, stderr).toBe(0);
     within(result.replicaCounts[0]!.knee, PER_REPLICA);
     expect(result.plan.verdict).toBe('recommended');
@@ -70,7 +76,10 @@ describe('scalectl capacity under noise', () => {
 
   it('a cold period after each resize longer than the warm-up: the cold failure is measured again, knees and plan stand', async () => {
     // For 6 s after each resize, answers take 8 times longer (20 requests/s per replica); the warm-up is 1 s.
-    const { code, stderr, result } = await capacity({ coldMs: 6000, coldFactor: 8 }, ['--replicas', '1,2', '--slo', 'p99<250ms', '--peak-rps', '250', '--max-steady', '3s']);
+    // Rates from 50 it/s step over the truths (160, 320) rather than onto them, where a step passes or fails by chance;
+    // --max-rate 400 (25% over the truth with 2 replicas) still fails above both knees, without overloads at 600 it/s.
+    const { code, stderr, result } = await capacity({ coldMs: 6000, coldFactor: 8 },
+      ['--replicas', '1,2', '--slo', 'p99<250ms', '--peak-rps', '250', '--max-steady', '3s', '--warmup', '1s', '--start-rate', '50', '--max-rate', '400']);
     expect(code, stderr).toBe(0);
     const [one, two] = result.replicaCounts;
     within(one!.knee, PER_REPLICA);
@@ -86,10 +95,12 @@ describe('scalectl capacity under noise', () => {
   }, 180_000);
 
   it('a count measured while the target was disturbed throughout: the counts disagree, it is measured again, and the new knee stands', async () => {
-    // The first resize (to 1 replica) stays 8 times slower for 40 s, the whole count: nothing passes there,
-    // and 2 replicas then look super-linear. Count 1 is measured again, warm this time.
-    const { code, stderr, result } = await capacity({ coldMs: 40_000, coldFactor: 8, coldResizes: 1 },
-      ['--replicas', '1,2', '--slo', 'p99<250ms', '--peak-rps', '100', '--max-steady', '3s', '--precision', '50%', '--start-rate', '80']);
+    // The first resize (to 1 replica) stays 8 times slower until the next resize, the whole count however long it
+    // takes: nothing passes there, and 2 replicas then look super-linear. Count 1 is measured again, warm this time.
+    // Rates from 75 it/s step over the truths (160, 320) rather than onto them, where a step passes or fails by chance;
+    // --max-rate 400 (25% over the truth with 2 replicas) still fails above both knees, without overloads at 600 it/s.
+    const { code, stderr, result } = await capacity({ coldMs: 600_000, coldFactor: 8, coldResizes: 1 },
+      ['--replicas', '1,2', '--slo', 'p99<250ms', '--peak-rps', '100', '--max-steady', '3s', '--precision', '50%', '--start-rate', '75', '--max-rate', '400']);
     expect(stderr).toMatch(/counts disagree: 2 replicas sustained .* \(where nothing passed\).*; measuring again/);
     const [one, two] = result.replicaCounts;
     expect(one!.remeasured).toBe(true);

@@ -34,7 +34,8 @@ describe('scalectl capacity against a service of known capacity', () => {
   afterAll(() => server.close());
 
   it('finds the knee within 10% of slots / service time', async () => {
-    const r = await capacity(scenario(server.url), ['--replicas', '1', '--warmup', '1s', '--steady', '3s', '--slo', 'p99<250ms']);
+    // --max-rate 200 (25% over the truth) still fails above the knee, without the overloads at 320 and 240 it/s.
+    const r = await capacity(scenario(server.url), ['--replicas', '1', '--warmup', '1s', '--steady', '3s', '--slo', 'p99<250ms', '--max-rate', '200']);
     expect(r.code, r.stderr).toBe(0);
     const count = r.result!.replicaCounts[0]!;
     expect(count.outcome).toBe('converged');

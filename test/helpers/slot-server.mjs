@@ -10,7 +10,8 @@
 //   STALL_MS (a garbage collector, a noisy neighbour): no answer leaves during it;
 // - COLD_MS, COLD_FACTOR: for COLD_MS after start and after each resize, the
 //   service time is COLD_FACTOR times longer (cold caches, JIT, connections);
-//   COLD_RESIZES limits that to the first N resizes (a host disturbed for a while).
+//   COLD_RESIZES limits that to the first N resizes, and a later resize ends any
+//   cold period still running (a host disturbed until the target moved off it).
 // SEED seeds the random tail, so runs repeat.
 import { createServer } from 'node:http';
 
@@ -59,7 +60,7 @@ const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/__slots') {
     slots = Number(url.searchParams.get('n'));
-    if (++resizes <= coldResizes) coldUntil = Date.now() + coldMs;
+    coldUntil = ++resizes <= coldResizes ? Date.now() + coldMs : 0;
     res.end(JSON.stringify({ slots }));
     return;
   }

@@ -12,7 +12,7 @@ export interface SlotNoise {
   /** For coldMs after start and each resize, answers take coldFactor times longer. */
   coldMs?: number;
   coldFactor?: number;
-  /** Only the first coldResizes resizes are cold. */
+  /** Only the first coldResizes resizes are cold; a later one ends any cold period still running. */
   coldResizes?: number;
   seed?: number;
 }
