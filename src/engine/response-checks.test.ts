@@ -85,4 +85,35 @@ describe('checks on a response', () => {
     expect(runChecks(aborting, RES, {}, (i, p) => seen.push([i, p]))).toBe(true);
     expect(seen).toEqual([[0, false], [2, true]]);
   });
+
+  it('compare lists and objects by content, like scalars', () => {
+    expect(holds({ json: { path: '$.tags', equals: ['new', 'sale'] } })).toBe(true);
+    expect(holds({ json: { path: '$.order', equals: { ref: 'order-123' } } })).toBe(true);
+    const res = { ...RES, body: JSON.stringify({ ids: ['1', '2'], o: { b: 2, a: 1 } }) };
+    expect(holds({ json: { path: '$.ids', equals: [1, 2] } }, {}, res)).toBe(true);
+    expect(holds({ json: { path: '$.ids', equals: [1, 2, 3] } }, {}, res)).toBe(false);
+    expect(holds({ json: { path: '$.o', equals: { a: 1, b: 2 } } }, {}, res)).toBe(true);
+    expect(holds({ json: { path: '$.o', equals: { a: '1', b: 2 } } }, {}, res)).toBe(true);
+    expect(holds({ json: { path: '$.o', equals: { a: 1 } } }, {}, res)).toBe(false);
+    expect(holds({ json: { path: '$.o', equals: { a: 1, c: 2 } } }, {}, res)).toBe(false);
+  });
+
+  it('tell a missing value from null', () => {
+    expect(holds({ json: { path: '$.nothing', equals: null } })).toBe(true);
+    expect(holds({ json: { path: '$.missing', equals: null } })).toBe(false);
+    expect(holds({ json: { path: '$.missing', notEquals: null } })).toBe(true);
+    expect(holds({ json: { path: '$.nothing', notEquals: null } })).toBe(false);
+    expect(holds({ json: { path: '$.missing', in: [null, 1] } })).toBe(false);
+  });
+
+  it('count a check whose template fails as failed, count the others, then report the failure', () => {
+    const specs = [
+      { status: { equals: 201 } },
+      { json: { path: '$.id', equals: '{{ randomInt(n, 2) }}' } },
+      { json: { path: '$.id', equals: 42 } },
+    ].map((w, i) => compileCheck({ ...checkSchema.parse(w), name: `c${i}` } as CheckSpec, i));
+    const seen: [number, boolean][] = [];
+    expect(() => runChecks(specs, RES, {}, (i, p) => seen.push([i, p]))).toThrow(/randomInt/);
+    expect(seen).toEqual([[0, true], [1, false], [2, true]]);
+  });
 });
