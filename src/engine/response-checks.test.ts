@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSchema, type CheckSpec } from '../scenarios/check-schema.js';
+import { checkSchema, describeCheck, type CheckSpec } from '../scenarios/check-schema.js';
 import { compileCheck, runChecks, type CheckedResponse } from './response-checks.js';
 
 const RES: CheckedResponse = {
@@ -26,7 +26,14 @@ describe('checks on a response', () => {
     expect(holds({ status: { notEquals: 201 } })).toBe(false);
     expect(holds({ duration: { lt: '300ms' } })).toBe(true);
     expect(holds({ duration: { lt: '100ms' } })).toBe(false);
-    expect(holds({ duration: { gte: 0.12 } })).toBe(true);
+    expect(holds({ duration: { gte: '120ms' } })).toBe(true);
+    expect(holds({ duration: { gte: '0.12s', lt: '1m30s' } })).toBe(true);
+  });
+
+  it('name a duration check with its duration as people write it', () => {
+    expect(describeCheck(checkSchema.parse({ duration: { lt: '1m30s', gte: '2.5ms' } }))).toBe('duration lt 1m30s, gte 2.5ms');
+    expect(describeCheck(checkSchema.parse({ duration: { lt: '300ms' } }))).toBe('duration lt 300ms');
+    expect(checkSchema.safeParse({ duration: { lt: 300 } }).success).toBe(false);
   });
 
   it('judge JSON paths with every operator', () => {
