@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatDuration } from './duration.js';
+import { DURATION_PATTERN, formatDuration } from './duration.js';
 import { durationSchema } from './duration-schema.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
 import { echo } from './printable.js';
@@ -55,12 +55,12 @@ const textOps = { equals: scalar, notEquals: scalar, contains: scalar, matches: 
 /** A check's duration: the unit is required, since a bare number (seconds elsewhere) reads as milliseconds to k6 users. */
 function checkDuration(op: string) {
   const hint = (v: unknown) => `give duration a unit, e.g. ${op}: ${String(v).trim()}ms`;
-  return z.union([z.number(), z.string()])
+  return z.union([z.number(), z.string().meta({ pattern: DURATION_PATTERN })])
     .superRefine((v, ctx) => {
       if (typeof v === 'number' || /^\s*\d+(\.\d+)?\s*$/.test(v)) ctx.addIssue({ code: 'custom', message: hint(v) });
     })
     .pipe(durationSchema)
-    .meta({ description: 'A duration with its unit: 300ms, 2s, 1m30s.' });
+    .meta({ description: 'A duration with its unit: 300ms, 2s, 1m30s (a bare number is refused).' });
 }
 const durationOps = { lt: checkDuration('lt'), lte: checkDuration('lte'), gt: checkDuration('gt'), gte: checkDuration('gte') };
 const statusOps = { equals: statusCode, notEquals: statusCode, lt: statusCode, lte: statusCode, gt: statusCode, gte: statusCode, in: z.array(statusCode).min(1) };
