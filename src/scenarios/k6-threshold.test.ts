@@ -123,6 +123,14 @@ describe('checking threshold scopes against the scenario', () => {
     expect(messages(input(t, ['has id', 'fast']))).toEqual(['no check named "has ID" (did you mean has id?); checks: has id, fast']);
   });
 
+  it('an unscoped checks threshold needs checks, once the check list is known', () => {
+    expect(messages(input(['checks > 99%', 'checks: rate>0.9'], []))).toEqual([
+      'a checks threshold needs checks, and this scenario has none: add check: to a request step (docs/scenarios.md#checks)',
+      'a checks threshold needs checks, and this scenario has none: add check: to a request step (docs/scenarios.md#checks)',
+    ]);
+    expect(messages(input(['checks > 99%'], ['fast']))).toEqual([]);
+  });
+
   it('a k6 tag filter names an endpoint or a flow, as it says', () => {
     expect(messages(input(['iteration_duration{flow:buy}: p(95)<1', 'http_req_duration{name:home}: avg<1', 'iterations{flow:home}: count>1']))).toEqual([
       'no flow named "home"; flows: buy',
