@@ -84,7 +84,7 @@ flows:
       'cart: status in [200,201]': [n, 0],
       'cart: json $.received.total equals 3, gt 2': [n, 0],
       'cart: header content-type contains "json"': [n, 0],
-      'cart: duration lt 10000ms': [n, 0],
+      'cart: duration lt 10s': [n, 0],
       thanks: [0, n],
       'item id': [3 * n, 0],
       round: [2 * n, 0],

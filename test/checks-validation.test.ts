@@ -87,6 +87,20 @@ const CASES: [string, string, string[]][] = [
         think: 1s`,
   ['s.yaml:8:13 flows[0].steps[0].if: in "{{ cart.items > }}": empty expression',
     's.yaml:10:13 flows[0].steps[1].if: unknown variable "total" (define it under variables, data, or capture it in an earlier step)']],
+  ['a check duration without a unit (a k6 user means milliseconds)', `      - get: /a
+        check:
+          - duration: { lt: 300, gte: "5" }`,
+  ['s.yaml:10:29 flows[0].steps[0].check[0].duration.lt: give duration a unit, e.g. lt: 300ms',
+    's.yaml:10:39 flows[0].steps[0].check[0].duration.gte: give duration a unit, e.g. gte: 5ms']],
+  ['an empty condition, reported once', `      - if: ""
+        get: /a`,
+  ['s.yaml:8:13 flows[0].steps[0].if: must not be empty']],
+  ['a checks threshold in a scenario with no checks', `      - get: /a
+thresholds: ["checks > 99%"]`,
+  ['s.yaml:9:14 thresholds[0]: a checks threshold needs checks, and this scenario has none: add check: to a request step (docs/scenarios.md#checks)']],
+  ['a k6 checks threshold in a scenario with no checks', `      - get: /a
+thresholds: { checks: ["rate>0.9"] }`,
+  ['s.yaml:9:24 thresholds.checks[0]: a checks threshold needs checks, and this scenario has none: add check: to a request step (docs/scenarios.md#checks)']],
 ];
 
 describe('checks, loops and conditions are validated with file:line:col', () => {

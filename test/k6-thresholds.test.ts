@@ -12,7 +12,7 @@ phases:
 flows:
   - name: buy
     steps:
-      - { name: home, get: /a }
+      - { name: home, get: /a, check: [{ status: { lt: 500 } }] }
 `;
 
 async function validate(text: string) {

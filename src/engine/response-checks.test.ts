@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSchema, type CheckSpec } from '../scenarios/check-schema.js';
+import { checkSchema, describeCheck, type CheckSpec } from '../scenarios/check-schema.js';
 import { compileCheck, runChecks, type CheckedResponse } from './response-checks.js';
 
 const RES: CheckedResponse = {
@@ -26,7 +26,14 @@ describe('checks on a response', () => {
     expect(holds({ status: { notEquals: 201 } })).toBe(false);
     expect(holds({ duration: { lt: '300ms' } })).toBe(true);
     expect(holds({ duration: { lt: '100ms' } })).toBe(false);
-    expect(holds({ duration: { gte: 0.12 } })).toBe(true);
+    expect(holds({ duration: { gte: '120ms' } })).toBe(true);
+    expect(holds({ duration: { gte: '0.12s', lt: '1m30s' } })).toBe(true);
+  });
+
+  it('name a duration check with its duration as people write it', () => {
+    expect(describeCheck(checkSchema.parse({ duration: { lt: '1m30s', gte: '2.5ms' } }))).toBe('duration lt 1m30s, gte 2.5ms');
+    expect(describeCheck(checkSchema.parse({ duration: { lt: '300ms' } }))).toBe('duration lt 300ms');
+    expect(checkSchema.safeParse({ duration: { lt: 300 } }).success).toBe(false);
   });
 
   it('judge JSON paths with every operator', () => {
@@ -84,5 +91,36 @@ describe('checks on a response', () => {
     seen.length = 0;
     expect(runChecks(aborting, RES, {}, (i, p) => seen.push([i, p]))).toBe(true);
     expect(seen).toEqual([[0, false], [2, true]]);
+  });
+
+  it('compare lists and objects by content, like scalars', () => {
+    expect(holds({ json: { path: '$.tags', equals: ['new', 'sale'] } })).toBe(true);
+    expect(holds({ json: { path: '$.order', equals: { ref: 'order-123' } } })).toBe(true);
+    const res = { ...RES, body: JSON.stringify({ ids: ['1', '2'], o: { b: 2, a: 1 } }) };
+    expect(holds({ json: { path: '$.ids', equals: [1, 2] } }, {}, res)).toBe(true);
+    expect(holds({ json: { path: '$.ids', equals: [1, 2, 3] } }, {}, res)).toBe(false);
+    expect(holds({ json: { path: '$.o', equals: { a: 1, b: 2 } } }, {}, res)).toBe(true);
+    expect(holds({ json: { path: '$.o', equals: { a: '1', b: 2 } } }, {}, res)).toBe(true);
+    expect(holds({ json: { path: '$.o', equals: { a: 1 } } }, {}, res)).toBe(false);
+    expect(holds({ json: { path: '$.o', equals: { a: 1, c: 2 } } }, {}, res)).toBe(false);
+  });
+
+  it('tell a missing value from null', () => {
+    expect(holds({ json: { path: '$.nothing', equals: null } })).toBe(true);
+    expect(holds({ json: { path: '$.missing', equals: null } })).toBe(false);
+    expect(holds({ json: { path: '$.missing', notEquals: null } })).toBe(true);
+    expect(holds({ json: { path: '$.nothing', notEquals: null } })).toBe(false);
+    expect(holds({ json: { path: '$.missing', in: [null, 1] } })).toBe(false);
+  });
+
+  it('count a check whose template fails as failed, count the others, then report the failure', () => {
+    const specs = [
+      { status: { equals: 201 } },
+      { json: { path: '$.id', equals: '{{ randomInt(n, 2) }}' } },
+      { json: { path: '$.id', equals: 42 } },
+    ].map((w, i) => compileCheck({ ...checkSchema.parse(w), name: `c${i}` } as CheckSpec, i));
+    const seen: [number, boolean][] = [];
+    expect(() => runChecks(specs, RES, {}, (i, p) => seen.push([i, p]))).toThrow(/randomInt/);
+    expect(seen).toEqual([[0, true], [1, false], [2, true]]);
   });
 });

@@ -32,8 +32,9 @@ function compileTest(op: CheckOperator, value: unknown): Test {
   if (op === 'exists') return (a) => (a !== undefined) === value;
   const render: Render = compileJsonTemplate(value) ?? (() => value);
   switch (op) {
-    case 'equals': return (a, vars) => sameValue(a, render(vars));
-    case 'notEquals': return (a, vars) => !sameValue(a, render(vars));
+    // A missing value equals nothing, not even null: `notEquals: null` holds on a missing field.
+    case 'equals': return (a, vars) => a !== undefined && sameValue(a, render(vars));
+    case 'notEquals': return (a, vars) => a === undefined || !sameValue(a, render(vars));
     case 'lt': return (a, vars) => compareValues('<', a, render(vars));
     case 'lte': return (a, vars) => compareValues('<=', a, render(vars));
     case 'gt': return (a, vars) => compareValues('>', a, render(vars));
@@ -43,7 +44,7 @@ function compileTest(op: CheckOperator, value: unknown): Test {
       if (typeof a === 'string') return a.includes(String(v));
       return Array.isArray(a) && a.some((x) => sameValue(x, v));
     };
-    case 'in': return (a, vars) => (render(vars) as unknown[]).some((x) => sameValue(a, x));
+    case 'in': return (a, vars) => a !== undefined && (render(vars) as unknown[]).some((x) => sameValue(a, x));
   }
 }
 
@@ -59,7 +60,9 @@ export function needsBody(c: CheckSpec): boolean {
 /**
  * Runs a response's checks in order, telling `record` each outcome. Returns
  * true when a failed check has `abort: true` (the iteration then ends as
- * failed). Every check of the response is evaluated and counted either way.
+ * failed). Every check of the response is evaluated and counted either way:
+ * a check whose value template throws counts as failed, and the first such
+ * error is thrown once all checks are counted.
  * The body is parsed as JSON at most once; a body that is not JSON has nothing
  * at any path.
  */
@@ -67,6 +70,7 @@ export function runChecks(checks: readonly CompiledCheck[], res: CheckedResponse
   let json: unknown;
   let parsed = false;
   let abort = false;
+  let failure: { err: unknown } | undefined;
   for (const c of checks) {
     const s = c.subject;
     let actual: unknown;
@@ -92,14 +96,21 @@ export function runChecks(checks: readonly CompiledCheck[], res: CheckedResponse
       }
     }
     let pass = true;
-    for (const t of c.tests) {
-      if (!t(actual, vars)) {
-        pass = false;
-        break;
+    try {
+      for (const t of c.tests) {
+        if (!t(actual, vars)) {
+          pass = false;
+          break;
+        }
       }
+    } catch (err) {
+      // A value's template failed: the check fails, and the others still run.
+      pass = false;
+      failure ??= { err };
     }
     record(c.index, pass);
     if (!pass && c.abort) abort = true;
   }
+  if (failure) throw failure.err;
   return abort;
 }

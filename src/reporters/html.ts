@@ -10,6 +10,7 @@ import { describeStack } from './describe-stack.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import type { ChartSpec } from './chart-spec.js';
 import { replicaRows, replicasChart } from './html-replicas.js';
+import { passRate } from './pass-rate.js';
 
 export type { ChartSpec } from './chart-spec.js';
 
@@ -159,7 +160,7 @@ function flowsSection(r: RunResult): string {
 
 function checksSection(r: RunResult): string {
   const checks = r.checks ?? [];
-  const rate = (p: number, f: number): string => (p + f ? pct(p / (p + f)) : '–');
+  const rate = (p: number, f: number): string => passRate(p, f, 2, '–');
   const all = r.totals.checks ?? { passes: 0, fails: 0 };
   return table(['check', 'passes', 'fails', 'pass rate'], [
     ...checks.map((c) => [esc(c.name), esc(String(c.passes)), c.fails ? `<span class="fail">${c.fails}</span>` : '0', esc(rate(c.passes, c.fails))]),

@@ -4,6 +4,7 @@ import type { CheckResult, RunResult } from '../analyzers/run-result.js';
 import { thresholdLabel } from '../analyzers/thresholds.js';
 import { NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
+import { passRate } from './pass-rate.js';
 
 /** One JUnit test case: a threshold, a check on responses, a regression check, or the run itself. */
 export interface JunitCase {
@@ -34,7 +35,7 @@ export interface JunitSuite {
  */
 function checkCase(c: CheckResult): JunitCase {
   const n = c.passes + c.fails;
-  return { classname: 'checks', name: c.name, failure: c.fails ? `failed ${c.fails} of ${n} times (${((c.passes / n) * 100).toFixed(2)}% passed)` : undefined };
+  return { classname: 'checks', name: c.name, failure: c.fails ? `failed ${c.fails} of ${n} times (${passRate(c.passes, c.fails, 2)} passed)` : undefined };
 }
 
 /**

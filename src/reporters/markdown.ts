@@ -4,6 +4,7 @@ import { formatDuration } from '../scenarios/duration.js';
 import { runVerdict, thresholdFailure, thresholdOutcome } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
 import { describeReplicas } from './describe-replicas.js';
+import { passRate } from './pass-rate.js';
 
 /**
  * Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`,
@@ -49,7 +50,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
   out.push(row('**total**', r.totals.latencyMs, r.totals.requests, r.totals.rps, r.totals.errorRate), '');
   if (r.checks?.length) {
     out.push('| check | passes | fails | pass rate |', '|---|---:|---:|---:|');
-    for (const c of r.checks) out.push(`| ${cell(c.name)} | ${c.passes} | ${c.fails ? `**${c.fails}**` : 0} | ${c.passes + c.fails ? pct(c.passes / (c.passes + c.fails)) : '–'} |`);
+    for (const c of r.checks) out.push(`| ${cell(c.name)} | ${c.passes} | ${c.fails ? `**${c.fails}**` : 0} | ${passRate(c.passes, c.fails, 2, '–')} |`);
     out.push('');
   }
   const t = r.telemetry;

@@ -8,6 +8,7 @@ import { describeStack } from './describe-stack.js';
 import { describeReplicas } from './describe-replicas.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
+import { passRate } from './pass-rate.js';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
@@ -70,7 +71,7 @@ function statsRow(name: string, s: RequestStats): string[] {
 function renderChecks(checks: readonly CheckResult[], c: ChalkInstance): string {
   const t = table(['check', 'passes', 'fails', 'pass rate']);
   const row = (name: string, x: CheckTotals): string[] =>
-    [name, String(x.passes), x.fails ? c.red(String(x.fails)) : '0', x.passes + x.fails ? pct(x.passes / (x.passes + x.fails)) : '-'];
+    [name, String(x.passes), x.fails ? c.red(String(x.fails)) : '0', passRate(x.passes, x.fails, 1)];
   const all: CheckTotals = { passes: 0, fails: 0 };
   for (const x of checks) {
     t.push(row(cut(x.name), x));

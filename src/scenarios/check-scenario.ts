@@ -192,7 +192,8 @@ function checkLoop(step: CheckLoop, at: (string | number)[], ctx: Context, names
 function checkSteps(steps: readonly CheckStep[], at: (string | number)[], ctx: Context, names: Names): void {
   steps.forEach((step, si) => {
     const here = [...at, si];
-    if (step.if !== undefined) checkTemplate(conditionTemplate(step.if), [...here, 'if'], ctx);
+    // An empty one is the schema's to report.
+    if (step.if !== undefined && step.if !== '') checkTemplate(conditionTemplate(step.if), [...here, 'if'], ctx);
     if (step.kind === 'think') return;
     if (step.kind === 'loop') {
       checkLoop(step, here, ctx, names);
@@ -261,12 +262,16 @@ function scopeProblem(t: ThresholdExpression, names: ReturnType<typeof checkFlow
 }
 
 function checkThresholds(input: CheckInput, names: ReturnType<typeof checkFlows>, issues: SemanticIssue[]): void {
+  const checkNames = input.checkNames ?? (names.checksComplete ? [...names.checkNames] : undefined);
   input.thresholds.forEach(({ text, at, k6Key }) => {
     const t = parseThreshold(text, k6Key);
     if (typeof t === 'string') issues.push({ path: at, message: t });
     else if (t.scope !== undefined) {
-      const problem = scopeProblem(t, names, input.checkNames ?? (names.checksComplete ? [...names.checkNames] : undefined));
+      const problem = scopeProblem(t, names, checkNames);
       if (problem) issues.push({ path: at, message: problem });
+    } else if (t.metric === 'checks') {
+      // It would fail every run ("no checks ran").
+      if (checkNames?.length === 0) issues.push({ path: at, message: 'a checks threshold needs checks, and this scenario has none: add check: to a request step (docs/scenarios.md#checks)' });
     } else if (isTelemetryMetric(t.metric) && input.telemetry === undefined) {
       if (input.target !== undefined && input.target !== 'reference') issues.push({ path: at, message: `${t.metric} comes from the target's metrics: add a telemetry: section (docs/telemetry.md)` });
     } else if (input.telemetry !== 'invalid') {

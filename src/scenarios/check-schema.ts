@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_PATTERN, formatDuration } from './duration.js';
 import { durationSchema } from './duration-schema.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
 import { echo } from './printable.js';
@@ -51,7 +52,17 @@ const statusCode = z.number().int().min(100).max(599);
 
 const jsonOps = { equals: anyValue, notEquals: anyValue, lt: ordered, lte: ordered, gt: ordered, gte: ordered, contains: anyValue, matches: regexSchema, exists: existsValue, in: listValue };
 const textOps = { equals: scalar, notEquals: scalar, contains: scalar, matches: regexSchema, exists: existsValue };
-const durationOps = { lt: durationSchema, lte: durationSchema, gt: durationSchema, gte: durationSchema };
+/** A check's duration: the unit is required, since a bare number (seconds elsewhere) reads as milliseconds to k6 users. */
+function checkDuration(op: string) {
+  const hint = (v: unknown) => `give duration a unit, e.g. ${op}: ${String(v).trim()}ms`;
+  return z.union([z.number(), z.string().meta({ pattern: DURATION_PATTERN })])
+    .superRefine((v, ctx) => {
+      if (typeof v === 'number' || /^\s*\d+(\.\d+)?\s*$/.test(v)) ctx.addIssue({ code: 'custom', message: hint(v) });
+    })
+    .pipe(durationSchema)
+    .meta({ description: 'A duration with its unit: 300ms, 2s, 1m30s (a bare number is refused).' });
+}
+const durationOps = { lt: checkDuration('lt'), lte: checkDuration('lte'), gt: checkDuration('gt'), gte: checkDuration('gte') };
 const statusOps = { equals: statusCode, notEquals: statusCode, lt: statusCode, lte: statusCode, gt: statusCode, gte: statusCode, in: z.array(statusCode).min(1) };
 
 /** A subject's mapping: its own keys plus its operators, at least one operator. */
@@ -107,6 +118,6 @@ export const checkSchema = z
 export function describeCheck(c: Pick<CheckSpec, 'subject' | 'ops'>): string {
   const s = c.subject;
   const what = s.kind === 'json' ? `json ${s.expr}` : s.kind === 'header' ? `header ${s.header}` : s.kind;
-  const value = (v: unknown): string => (s.kind === 'duration' ? `${String(v)}ms` : JSON.stringify(v) ?? String(v));
+  const value = (v: unknown): string => (s.kind === 'duration' ? formatDuration(v as number) : JSON.stringify(v) ?? String(v));
   return `${what} ${c.ops.map((o) => `${o.op} ${value(o.value)}`).join(', ')}`;
 }

@@ -83,6 +83,8 @@ describe('k6 threshold syntax and any percentile', () => {
     expect(parseThreshold('http_reqs: avg<1')).toBe('http_reqs is a k6 counter: use count or rate, not "avg"');
     expect(parseThreshold('http_req_duration: error_rate < 1%')).toMatch(/^under the k6 metric http_req_duration write one of its aggregates/);
     expect(parseThreshold('dropped_iterations: rate<1')).toMatch(/dropped_rate/);
+    expect(parseThreshold('http_req_duration{expected_response:true}: p(95)<500')).toBe('scalectl has no expected_response tag: it times every request, '
+      + 'answered or failed, and counts failed ones in http_req_failed (error_rate); drop the filter (write http_req_duration); http_req_duration takes {name:...} or {endpoint:...}');
     expect(parseThreshold('dropped_iterations{name:x}: count<1')).toBe('dropped_iterations has no tag "name"; dropped_iterations is counted over the whole run and takes none');
     expect(parseThreshold('http_req_duration{flow:buy}: p(95)<1')).toMatch(/^http_req_duration has no tag "flow" \(per flow scalectl times whole iterations: iteration_duration\{flow:\.\.\.\}\)/);
     expect(parseThreshold('iteration_duration{name:home}: p(95)<1')).toMatch(/^iteration_duration has no tag "name" \(per endpoint: http_req_duration/);
@@ -119,6 +121,14 @@ describe('checking threshold scopes against the scenario', () => {
     const t = ['has id: checks > 99%', 'checks{check:has ID}: rate>0.9', 'checks > 99%'];
     expect(messages(input(t))).toEqual([]);
     expect(messages(input(t, ['has id', 'fast']))).toEqual(['no check named "has ID" (did you mean has id?); checks: has id, fast']);
+  });
+
+  it('an unscoped checks threshold needs checks, once the check list is known', () => {
+    expect(messages(input(['checks > 99%', 'checks: rate>0.9'], []))).toEqual([
+      'a checks threshold needs checks, and this scenario has none: add check: to a request step (docs/scenarios.md#checks)',
+      'a checks threshold needs checks, and this scenario has none: add check: to a request step (docs/scenarios.md#checks)',
+    ]);
+    expect(messages(input(['checks > 99%'], ['fast']))).toEqual([]);
   });
 
   it('a k6 tag filter names an endpoint or a flow, as it says', () => {

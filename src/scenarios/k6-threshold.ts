@@ -90,6 +90,9 @@ export function parseK6Key(text: string, mapping = false): K6Key | string | unde
   if (!tag || !tag[2]) return `expected one tag filter such as {name:checkout}, got ${echo(`{${m[2]}}`)}${hint}`;
   if (/,\s*[A-Za-z_][A-Za-z0-9_]*\s*:/.test(tag[2])) return `one tag filter at a time, got ${echo(`{${m[2]}}`)}${hint}`;
   const kind = spec.tags[tag[1]!];
+  if (!kind && tag[1] === 'expected_response') {
+    return `scalectl has no expected_response tag: it times every request, answered or failed, and counts failed ones in http_req_failed (error_rate); drop the filter (write ${name})${hint}`;
+  }
   if (!kind) {
     const other = allowed.length === 0 ? '' : tag[1] === 'flow' ? ' (per flow scalectl times whole iterations: iteration_duration{flow:...})'
       : tag[1] === 'name' || tag[1] === 'endpoint' ? ' (per endpoint: http_req_duration, http_req_failed or http_reqs with {name:...})' : '';

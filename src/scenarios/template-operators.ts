@@ -35,8 +35,18 @@ export function sameValue(a: unknown, b: unknown): boolean {
   }
   if (typeof a === 'boolean' && typeof b === 'string') return String(a) === b;
   if (typeof b === 'boolean' && typeof a === 'string') return String(b) === a;
-  if (typeof a === 'object' && typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === 'object' && typeof b === 'object') return sameContents(a as object, b as object);
   return false;
+}
+
+/** Lists: the same length and equal elements in order; objects: the same keys and equal values (in any order). */
+function sameContents(a: object, b: object): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  }
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && sameValue(x[k], y[k]));
 }
 
 /**
