@@ -19,3 +19,8 @@ export function exactlyOneOf(keys: readonly string[], rules: { needs?: Record<st
     }),
   };
 }
+
+/** At least one of `keys` (as `anyOf` of `required`, each with its `properties` entry for ajv's strictRequired). */
+export function atLeastOneOf(keys: readonly string[]): { anyOf: Record<string, unknown>[] } {
+  return { anyOf: keys.map((k) => ({ required: [k], properties: { [k]: true } })) };
+}

@@ -11,7 +11,7 @@ import { tlsSchema } from './tls-schema.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { echo } from './printable.js';
 import { exactlyOneOf } from './json-schema-rules.js';
-import { thresholdText } from './threshold-pattern.js';
+import { k6KeyText, thresholdText } from './threshold-pattern.js';
 import { checkSchema, describeCheck, type CheckSpec } from './check-schema.js';
 
 export { durationSchema };
@@ -157,7 +157,12 @@ const loopSchema = z
     if (typeof l.over === 'string' && !hasTemplate(l.over)) {
       ctx.addIssue({ code: 'custom', path: ['over'], message: `expected a list or a template giving one, like "{{ cart.items }}", got ${echo(l.over)}` });
     }
-  });
+  })
+  // The same rule for the editor schema: one of count or over.
+  .meta(exactlyOneOf(['count', 'over']));
+
+/** The keys of a request step that a think or loop step refuses. */
+const STEP_REQUEST_KEYS = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout', 'check', 'cookies'] as const;
 
 export const stepSchema: z.ZodType<Step, unknown> = z
   .strictObject({
@@ -190,7 +195,7 @@ export const stepSchema: z.ZodType<Step, unknown> = z
           : `a step takes only one of ${actions.join(', ')}`,
       });
     } else if (actions[0] === 'think' || actions[0] === 'loop') {
-      const extra = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout', 'check', 'cookies'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);
+      const extra = STEP_REQUEST_KEYS.filter((k) => (s as Record<string, unknown>)[k] !== undefined);
       if (extra.length) ctx.addIssue({ code: 'custom', message: `a ${actions[0]} step takes no ${extra.join(', ')}` });
     }
     if (s.json !== undefined && s.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'use json or body, not both' });
@@ -201,6 +206,9 @@ export const stepSchema: z.ZodType<Step, unknown> = z
       }
     }
   })
+  // The same rules for the editor schema: one action; think and loop steps take no request keys; request takes its body inside.
+  .meta(exactlyOneOf([...HTTP_METHODS, 'request', 'think', 'loop'],
+    { refuses: { think: [...STEP_REQUEST_KEYS], loop: [...STEP_REQUEST_KEYS], request: ['json', 'body', 'timeout'] } }))
   .transform((s): Step => {
     const when = s.if === undefined ? {} : { if: s.if };
     if (s.think !== undefined) return { kind: 'think', ms: s.think, ...when };
@@ -352,7 +360,7 @@ export const scenarioSchema = z
     phases: z.array(phaseSchema).min(1),
     flows: z.array(flowSchema).min(1),
     thresholds: z
-      .union([z.array(z.union([thresholdText(), z.record(z.string(), thresholdValues)])), z.record(z.string(), thresholdValues)])
+      .union([z.array(z.union([thresholdText(), z.record(z.string(), thresholdValues)])), z.record(k6KeyText(), thresholdValues)])
       .default([])
       .meta({ description: 'e.g. "p99 < 200ms", "p(95)<500", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too). ' +
         "Or a k6-style mapping of k6 metric names to k6 thresholds: { http_req_duration: ['p(95)<500'], 'http_req_failed{name:checkout}': ['rate<0.01'] }. " +
