@@ -95,7 +95,7 @@ describe('editor JSON Schema', () => {
   it('requires exactly one action per step; think and loop steps take no request keys', () => {
     for (const step of [{ get: '/x', post: '/y' }, {}, { name: 'n' }, { think: '1s', json: { a: 1 } }, { think: 1, name: 'n' }, { get: '/', think: '1s' },
       { loop: { count: 2, steps: [{ get: '/' }] }, headers: { a: 'b' } }, { loop: { count: 2, steps: [{ get: '/' }] }, check: [{ status: { in: [200] } }] },
-      { request: { method: 'POST', url: '/' }, body: 'x' }]) {
+      { request: { method: 'POST', url: '/' }, body: 'x' }, { post: '/', json: {}, body: 'x' }, { request: { method: 'POST', url: '/', json: {}, body: 'x' } }]) {
       expectRefused(withSteps([step]), JSON.stringify(step));
     }
     for (const step of [{ think: '1s', if: 'x > 0' }, { loop: { over: [1, 2], as: 'n', steps: [{ get: '/{{ n }}' }] }, if: 'true' }, { name: 'n', post: '/y', json: { a: 1 } }]) {
@@ -142,6 +142,11 @@ describe('editor JSON Schema', () => {
     expect(valid(withThresholds(good))).toBe(true);
     expect(validateAccepts(withThresholds(good))).toBe(true);
     expect(valid(withThresholds([{ checkout: 'p95 < 300ms' }, { 'any scope name': ['p99 < 1s'] }]))).toBe(true); // the list form's scopes are free text
+  });
+
+  it('takes stack settings only with target: reference', () => {
+    expectRefused({ ...withPhase({ duration: 1, arrivalRate: 1 }), stack: {} }, 'stack with a URL target');
+    expect(valid({ ...withPhase({ duration: 1, arrivalRate: 1 }), target: 'reference', stack: {} })).toBe(true);
   });
 
   it('refuses unknown keys, as validate does', () => {

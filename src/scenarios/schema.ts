@@ -10,7 +10,7 @@ import { cookiesSchema } from './cookie-schema.js';
 import { tlsSchema } from './tls-schema.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { echo } from './printable.js';
-import { exactlyOneOf } from './json-schema-rules.js';
+import { exactlyOneOf, notTogether } from './json-schema-rules.js';
 import { k6KeyText, thresholdText } from './threshold-pattern.js';
 import { checkSchema, describeCheck, type CheckSpec } from './check-schema.js';
 
@@ -174,7 +174,8 @@ export const stepSchema: z.ZodType<Step, unknown> = z
     delete: z.string().optional(),
     head: z.string().optional(),
     options: z.string().optional(),
-    request: z.strictObject({ method: z.enum(HTTP_METHODS.map((m) => m.toUpperCase()) as [string, ...string[]]), url: z.string(), ...requestFields }).optional(),
+    request: z.strictObject({ method: z.enum(HTTP_METHODS.map((m) => m.toUpperCase()) as [string, ...string[]]), url: z.string(), ...requestFields })
+      .meta(notTogether(['json', 'body'])).optional(),
     think: durationSchema.optional().meta({ description: 'Pause this long before the next step.' }),
     ...requestFields,
     capture: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'capture names must be identifiers'), captureSchema).optional(),
@@ -206,9 +207,12 @@ export const stepSchema: z.ZodType<Step, unknown> = z
       }
     }
   })
-  // The same rules for the editor schema: one action; think and loop steps take no request keys; request takes its body inside.
-  .meta(exactlyOneOf([...HTTP_METHODS, 'request', 'think', 'loop'],
-    { refuses: { think: [...STEP_REQUEST_KEYS], loop: [...STEP_REQUEST_KEYS], request: ['json', 'body', 'timeout'] } }))
+  // The same rules for the editor schema: one action; think and loop steps take no request keys; request takes its body inside; json or body.
+  .meta({
+    ...exactlyOneOf([...HTTP_METHODS, 'request', 'think', 'loop'],
+      { refuses: { think: [...STEP_REQUEST_KEYS], loop: [...STEP_REQUEST_KEYS], request: ['json', 'body', 'timeout'] } }),
+    ...notTogether(['json', 'body']),
+  })
   .transform((s): Step => {
     const when = s.if === undefined ? {} : { if: s.if };
     if (s.think !== undefined) return { kind: 'think', ms: s.think, ...when };
@@ -371,7 +375,9 @@ export const scenarioSchema = z
   })
   .superRefine((s, ctx) => {
     if (s.stack && s.target !== 'reference') ctx.addIssue({ code: 'custom', path: ['stack'], message: 'only with target: reference (it configures the stack scalectl starts)' });
-  });
+  })
+  // The same rule for the editor schema: stack only with target: reference.
+  .meta({ if: { required: ['stack'], properties: { stack: true } }, then: { properties: { target: { const: 'reference' } } } });
 
 /** A threshold as written, with where it was written (for error positions). */
 export interface ThresholdSource {
