@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { scenarioJsonSchema, strictJsonSchema } from '../src/scenarios/json-schema.js';
+import { scenarioSchema } from '../src/scenarios/schema.js';
+import { parseThreshold } from '../src/scenarios/threshold-expression.js';
 
 /*
  * The editor JSON Schema (docs/scenario.schema.json) compiles in ajv's strict
@@ -43,6 +45,19 @@ const docExamples = ['README.md', ...readdirSync(new URL('docs/', root)).filter(
 
 const withPhase = (phase: Record<string, unknown>) => ({ ...base, phases: [phase] });
 const withThresholds = (thresholds: unknown) => ({ ...base, phases: [{ duration: '1s', arrivalRate: 1 }], thresholds });
+const withSteps = (steps: unknown[]) => ({ ...base, phases: [{ duration: '1s', arrivalRate: 1 }], flows: [{ name: 'f', steps }] });
+
+/** What `validate` says of a scenario's shape and its thresholds (judged after the schema, as validate does). */
+function validateAccepts(scenario: unknown): boolean {
+  const r = scenarioSchema.safeParse(scenario);
+  return r.success && r.data.thresholds.every((t) => typeof parseThreshold(t.text, t.k6Key) !== 'string');
+}
+
+/** Refused by the editor schema, and by `validate` too (so the case is a real mistake, not a stricter schema). */
+function expectRefused(scenario: unknown, what: string): void {
+  expect(valid(scenario), `editor schema accepts ${what}`).toBe(false);
+  expect(validateAccepts(scenario), `validate accepts ${what}`).toBe(false);
+}
 
 describe('editor JSON Schema', () => {
   it('compiles in ajv strict mode', () => {
@@ -75,6 +90,63 @@ describe('editor JSON Schema', () => {
     for (const t of good) expect(valid(withThresholds([t])), t).toBe(true);
     expect(valid(withThresholds([{ checkout: 'p95 < 300ms' }, { http_req_duration: ['p(95)<500', 'avg<200'] }, { 'http_req_duration{name:checkout}': 'p(99)<300' }]))).toBe(true);
     for (const t of ['p99 is low', 'p99 <', '< 200ms', 'fast']) expect(valid(withThresholds([t])), t).toBe(false);
+  });
+
+  it('requires exactly one action per step; think and loop steps take no request keys', () => {
+    for (const step of [{ get: '/x', post: '/y' }, {}, { name: 'n' }, { think: '1s', json: { a: 1 } }, { think: 1, name: 'n' }, { get: '/', think: '1s' },
+      { loop: { count: 2, steps: [{ get: '/' }] }, headers: { a: 'b' } }, { loop: { count: 2, steps: [{ get: '/' }] }, check: [{ status: { in: [200] } }] },
+      { request: { method: 'POST', url: '/' }, body: 'x' }, { post: '/', json: {}, body: 'x' }, { request: { method: 'POST', url: '/', json: {}, body: 'x' } }]) {
+      expectRefused(withSteps([step]), JSON.stringify(step));
+    }
+    for (const step of [{ think: '1s', if: 'x > 0' }, { loop: { over: [1, 2], as: 'n', steps: [{ get: '/{{ n }}' }] }, if: 'true' }, { name: 'n', post: '/y', json: { a: 1 } }]) {
+      expect(valid(withSteps([step])), JSON.stringify(step)).toBe(true);
+    }
+  });
+
+  it('requires exactly one of count or over in a loop', () => {
+    for (const loop of [{ count: 2, over: [1], steps: [{ get: '/' }] }, { steps: [{ get: '/' }] }]) expectRefused(withSteps([{ loop }]), JSON.stringify(loop));
+  });
+
+  it('requires exactly one subject per check, and an operator on it', () => {
+    for (const check of [{ status: { in: [200] }, body: { contains: 'x' } }, {}, { name: 'n' }, { json: { path: '$.a' } }, { header: { name: 'x' } }, { body: {} }]) {
+      expectRefused(withSteps([{ get: '/', check: [check] }]), JSON.stringify(check));
+    }
+    expect(valid(withSteps([{ get: '/', check: [{ json: { path: '$.a', exists: true } }, { header: { name: 'x', contains: 'y' }, abort: true }, { duration: { lt: '300ms' } }] }]))).toBe(true);
+  });
+
+  it('refuses a zero duration where it must be above 0', () => {
+    for (const duration of ['0s', '0', '0ms', '0m0s', '0.0s', ' 0 ', 0]) expectRefused(withPhase({ duration, arrivalRate: 1 }), JSON.stringify(duration));
+    expectRefused(withPhase({ pause: '0ms' }), 'pause: 0ms');
+    expectRefused({ ...withPhase({ duration: '1s', arrivalRate: 1 }), defaults: { timeout: '0s' } }, 'timeout: 0s');
+    for (const duration of ['0.5s', '0m1s', '10ms', '1us']) expect(valid(withPhase({ duration, arrivalRate: 1 })), duration).toBe(true);
+    expect(valid(withSteps([{ think: '0s' }]))).toBe(true); // a think may be 0
+  });
+
+  it('refuses unknown threshold metrics and values out of their unit or range', () => {
+    for (const t of ['foo < 3', 'p99 < 200xs', 'p99 < 20%', 'error_rate < 120%', 'error_rate < 2', 'error_rate < 1ms', 'checks > 101%', 'count > 1.5', 'rps > 5%',
+      'p150 < 1s', 'p0 < 1ms', 'p(0.0) < 1ms', 'p95th < 1s', 'cache_hit_ratio > 1.5', 'dropped_iterations < 1s']) {
+      expectRefused(withThresholds([t]), t);
+    }
+    for (const t of ['cpu.max < 150%', 'queue_depth.max < 100', 'orders.increase > 0', 'p99.99 < 2s', 'p(99.99) < 2s', 'p0.5 < 1ms', 'p(100) < 2s', 'error_rate <= 0.5', 'dropped_rate <= 1%', 'p999 < 1s']) {
+      expect(valid(withThresholds([t])), t).toBe(true);
+      expect(validateAccepts(withThresholds([t])), t).toBe(true);
+    }
+  });
+
+  it('takes only k6 metrics scalectl reads as keys of the k6-style mapping, with their own tag filters', () => {
+    for (const thresholds of [{ http_req_durations: ['p(95)<500'] }, { vus: ['value<1'] }, { 'dropped_iterations{name:x}': ['count<1'] }, { 'http_req_duration{flow:x}': ['p(95)<500'] }, { 'http_req_duration{name:a,method:GET}': ['p(95)<500'] }, { checkout: 'p95 < 300ms' }]) {
+      expectRefused(withThresholds(thresholds), JSON.stringify(thresholds));
+    }
+    const good = { http_req_duration: ['p(95)<500'], 'http_req_failed{name:checkout}': ['rate<0.01'], checks: ['rate>0.99'], 'checks{check:has id}': 'rate>0.9',
+      http_reqs: ['rate>10', 'count>100'], 'iteration_duration{flow:buy}': [{ threshold: 'p(99)<2000' }], dropped_iterations: ['count<1'] };
+    expect(valid(withThresholds(good))).toBe(true);
+    expect(validateAccepts(withThresholds(good))).toBe(true);
+    expect(valid(withThresholds([{ checkout: 'p95 < 300ms' }, { 'any scope name': ['p99 < 1s'] }]))).toBe(true); // the list form's scopes are free text
+  });
+
+  it('takes stack settings only with target: reference', () => {
+    expectRefused({ ...withPhase({ duration: 1, arrivalRate: 1 }), stack: {} }, 'stack with a URL target');
+    expect(valid({ ...withPhase({ duration: 1, arrivalRate: 1 }), target: 'reference', stack: {} })).toBe(true);
   });
 
   it('refuses unknown keys, as validate does', () => {

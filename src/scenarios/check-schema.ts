@@ -3,6 +3,7 @@ import { DURATION_PATTERN, formatDuration } from './duration.js';
 import { durationSchema } from './duration-schema.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
 import { echo } from './printable.js';
+import { atLeastOneOf, exactlyOneOf } from './json-schema-rules.js';
 
 /*
  * Checks on a response (`check:` on a request step): one subject (json, body,
@@ -70,7 +71,9 @@ function subject<K extends z.core.$ZodLooseShape, O extends z.core.$ZodLooseShap
   const names = Object.keys(ops);
   // Judged only when the mapping is otherwise valid: a misspelt operator is reported once, as an unknown key.
   return z.strictObject({ ...keys, ...ops }).refine((v) => names.some((k) => (v as Record<string, unknown>)[k] !== undefined),
-    { message: `a ${what} check needs an operator: ${names.join(', ')}`, when: (p) => p.issues.length === 0 });
+    { message: `a ${what} check needs an operator: ${names.join(', ')}`, when: (p) => p.issues.length === 0 })
+    // The same rule for the editor schema.
+    .meta(atLeastOneOf(names));
 }
 
 const optional = <T extends z.core.$ZodLooseShape>(shape: T) =>
@@ -104,6 +107,8 @@ export const checkSchema = z
       });
     }
   })
+  // The same rule for the editor schema: one subject.
+  .meta(exactlyOneOf(CHECK_SUBJECTS))
   .transform((c): Omit<CheckSpec, 'name'> & { name: string | undefined } => {
     const key = CHECK_SUBJECTS.find((k) => c[k] !== undefined)!;
     const v = c[key] as Record<string, unknown>;

@@ -10,6 +10,12 @@ const DESCRIPTION = 'A duration: 500ms, 15s, 2m, 10min, 1h, 1m30s, or a number o
 /** The duration text, with the parser's grammar as its pattern in the editor JSON Schema. */
 const durationText = () => z.string().meta({ pattern: DURATION_PATTERN });
 
+/**
+ * The grammar of a duration above 0: some digit of it is not 0 (the grammar
+ * has no exponents, so `0`, `0s`, `0ms`, `0m0s` and `0.0s` are the zeros).
+ */
+export const POSITIVE_DURATION_PATTERN = String.raw`(?=[^1-9]*[1-9])` + DURATION_PATTERN;
+
 /** Milliseconds of a duration, or z.NEVER after adding the issue. */
 function toMs(v: number | string, ctx: z.RefinementCtx): number {
   const ms = parseDuration(v);
@@ -36,7 +42,7 @@ export const durationSchema = z
  */
 export function positiveDurationSchema(tooSmall: string) {
   return z
-    .union([z.number().meta({ exclusiveMinimum: 0 }), durationText()])
+    .union([z.number().meta({ exclusiveMinimum: 0 }), z.string().meta({ pattern: POSITIVE_DURATION_PATTERN })])
     .meta({ description: DESCRIPTION })
     .transform((v, ctx) => {
       if (typeof v === 'number' && v <= 0) {

@@ -19,3 +19,13 @@ export function exactlyOneOf(keys: readonly string[], rules: { needs?: Record<st
     }),
   };
 }
+
+/** At least one of `keys` (as `anyOf` of `required`, each with its `properties` entry for ajv's strictRequired). */
+export function atLeastOneOf(keys: readonly string[]): { anyOf: Record<string, unknown>[] } {
+  return { anyOf: keys.map((k) => ({ required: [k], properties: { [k]: true } })) };
+}
+
+/** Not all of `keys` together (as `not` of `required`, with `properties` entries for ajv's strictRequired). */
+export function notTogether(keys: readonly string[]): { not: Record<string, unknown> } {
+  return { not: { required: [...keys], properties: Object.fromEntries(keys.map((k) => [k, true])) } };
+}

@@ -10,8 +10,8 @@ import { cookiesSchema } from './cookie-schema.js';
 import { tlsSchema } from './tls-schema.js';
 import { maskCredentials } from '../mask-credentials.js';
 import { echo } from './printable.js';
-import { exactlyOneOf } from './json-schema-rules.js';
-import { thresholdText } from './threshold-pattern.js';
+import { exactlyOneOf, notTogether } from './json-schema-rules.js';
+import { k6KeyText, thresholdText } from './threshold-pattern.js';
 import { checkSchema, describeCheck, type CheckSpec } from './check-schema.js';
 
 export { durationSchema };
@@ -157,7 +157,12 @@ const loopSchema = z
     if (typeof l.over === 'string' && !hasTemplate(l.over)) {
       ctx.addIssue({ code: 'custom', path: ['over'], message: `expected a list or a template giving one, like "{{ cart.items }}", got ${echo(l.over)}` });
     }
-  });
+  })
+  // The same rule for the editor schema: one of count or over.
+  .meta(exactlyOneOf(['count', 'over']));
+
+/** The keys of a request step that a think or loop step refuses. */
+const STEP_REQUEST_KEYS = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout', 'check', 'cookies'] as const;
 
 export const stepSchema: z.ZodType<Step, unknown> = z
   .strictObject({
@@ -169,7 +174,8 @@ export const stepSchema: z.ZodType<Step, unknown> = z
     delete: z.string().optional(),
     head: z.string().optional(),
     options: z.string().optional(),
-    request: z.strictObject({ method: z.enum(HTTP_METHODS.map((m) => m.toUpperCase()) as [string, ...string[]]), url: z.string(), ...requestFields }).optional(),
+    request: z.strictObject({ method: z.enum(HTTP_METHODS.map((m) => m.toUpperCase()) as [string, ...string[]]), url: z.string(), ...requestFields })
+      .meta(notTogether(['json', 'body'])).optional(),
     think: durationSchema.optional().meta({ description: 'Pause this long before the next step.' }),
     ...requestFields,
     capture: z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'capture names must be identifiers'), captureSchema).optional(),
@@ -190,7 +196,7 @@ export const stepSchema: z.ZodType<Step, unknown> = z
           : `a step takes only one of ${actions.join(', ')}`,
       });
     } else if (actions[0] === 'think' || actions[0] === 'loop') {
-      const extra = ['name', 'headers', 'json', 'body', 'capture', 'expect', 'timeout', 'check', 'cookies'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);
+      const extra = STEP_REQUEST_KEYS.filter((k) => (s as Record<string, unknown>)[k] !== undefined);
       if (extra.length) ctx.addIssue({ code: 'custom', message: `a ${actions[0]} step takes no ${extra.join(', ')}` });
     }
     if (s.json !== undefined && s.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'use json or body, not both' });
@@ -200,6 +206,12 @@ export const stepSchema: z.ZodType<Step, unknown> = z
         if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `with request, put ${k} inside request` });
       }
     }
+  })
+  // The same rules for the editor schema: one action; think and loop steps take no request keys; request takes its body inside; json or body.
+  .meta({
+    ...exactlyOneOf([...HTTP_METHODS, 'request', 'think', 'loop'],
+      { refuses: { think: [...STEP_REQUEST_KEYS], loop: [...STEP_REQUEST_KEYS], request: ['json', 'body', 'timeout'] } }),
+    ...notTogether(['json', 'body']),
   })
   .transform((s): Step => {
     const when = s.if === undefined ? {} : { if: s.if };
@@ -352,7 +364,7 @@ export const scenarioSchema = z
     phases: z.array(phaseSchema).min(1),
     flows: z.array(flowSchema).min(1),
     thresholds: z
-      .union([z.array(z.union([thresholdText(), z.record(z.string(), thresholdValues)])), z.record(z.string(), thresholdValues)])
+      .union([z.array(z.union([thresholdText(), z.record(z.string(), thresholdValues)])), z.record(k6KeyText(), thresholdValues)])
       .default([])
       .meta({ description: 'e.g. "p99 < 200ms", "p(95)<500", "error_rate < 1%"; scoped to an endpoint or flow: "checkout: p95 < 300ms" (YAML reads that as a mapping, which is accepted too). ' +
         "Or a k6-style mapping of k6 metric names to k6 thresholds: { http_req_duration: ['p(95)<500'], 'http_req_failed{name:checkout}': ['rate<0.01'] }. " +
@@ -363,7 +375,9 @@ export const scenarioSchema = z
   })
   .superRefine((s, ctx) => {
     if (s.stack && s.target !== 'reference') ctx.addIssue({ code: 'custom', path: ['stack'], message: 'only with target: reference (it configures the stack scalectl starts)' });
-  });
+  })
+  // The same rule for the editor schema: stack only with target: reference.
+  .meta({ if: { required: ['stack'], properties: { stack: true } }, then: { properties: { target: { const: 'reference' } } } });
 
 /** A threshold as written, with where it was written (for error positions). */
 export interface ThresholdSource {

@@ -25,6 +25,8 @@ export type CustomAggregate = (typeof CUSTOM_AGGREGATES)[number];
 export type PercentileMetric = `p${number}`;
 /** A built-in metric, or a custom telemetry series written `<name>.<aggregate>`. */
 export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number] | `${string}.${CustomAggregate}` | PercentileMetric;
+/** k6's aggregate names beside ours (`avg<200`, `med`; `rate` only under a k6 metric key); p(N) is a percentile. */
+export const K6_AGGREGATES = ['avg', 'med', 'min', 'max', 'count', 'rate'] as const;
 const CUSTOM_RE = new RegExp(`^([a-z][a-z0-9_]*)\\.(${CUSTOM_AGGREGATES.join('|')})$`);
 
 /** The custom series a metric names, when it is not a built-in one. */
