@@ -150,6 +150,18 @@ describe('scalectl import artillery: the command', () => {
     expect((await runCli(['import', 'artillery', 'ok.yml', '-o', 'ok.yml'], { cwd: dir })).code).toBe(ExitCode.usage);
   });
 
+  it('refuses (exit 2) an -o that names a payload file the script reads, and leaves that file as it was', async () => {
+    const csv = 'alice,pw1\nbob,pw2\n';
+    const dir = await tempFiles({
+      'a1.yml': 'config:\n  target: http://127.0.0.1:1\n  phases: [{ duration: 1, arrivalRate: 1 }]\n  payload: { path: users.csv, fields: [user, pass] }\nscenarios: [{ flow: [{ get: { url: "/{{ user }}" } }] }]\n',
+      'users.csv': csv,
+    });
+    const r = await runCli(['import', 'artillery', 'a1.yml', '-o', 'users.csv'], { cwd: dir });
+    expect(r).toMatchObject({ code: ExitCode.usage, stdout: '' });
+    expect(r.stderr).toBe('scalectl: --out users.csv: that is a payload file of the script\n');
+    expect(await readFile(join(dir, 'users.csv'), 'utf8')).toBe(csv);
+  });
+
   it('validate (and run) say that an Artillery file is one, and point to the importer', async () => {
     const dir = await tempFiles({});
     await copyFile(join(FIXTURES, 'cookies.yml'), join(dir, 'cookies.yml'));
