@@ -363,7 +363,13 @@ scenarios: [{ flow: [{ get: { url: /a, expect: { hasHeader: x } } }] }]
       's.yml:3:14 config.plugins.metrics-by-endpoint: note: metrics by endpoint are built in: every step is an endpoint in the results (name it with name:)',
       's.yml:7:47 config.environments.load.phases[0].maxVusers: maxVusers must be a number above 0',
     ]);
-    const functional = parse(importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'functional' }).yaml) as Out;
+    const fImport = importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'functional' });
+    // plugins is in both: the note on a plugin of the base config points at the base config, not into the environment.
+    expect(fImport.notes.map((n) => formatNote('s.yml', n))).toEqual([
+      's.yml:1:1 config: note: no config.phases: Artillery then runs one virtual user once; translated as one arrival ({ duration: 1s, arrivalRate: 1 })',
+      's.yml:3:14 config.plugins.metrics-by-endpoint: note: metrics by endpoint are built in: every step is an endpoint in the results (name it with name:)',
+    ]);
+    const functional = parse(fImport.yaml) as Out;
     expect(functional.target).toBe('http://f.test');
     expect(functional.flows[0].steps[0].check).toEqual([{ header: { name: 'x', exists: true }, abort: true }]);
     expect(() => importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'prod' }))
