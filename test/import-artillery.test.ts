@@ -66,7 +66,7 @@ const CASES: Case[] = [
   { file: 'scenario-weights.yml', phases: [{ duration: 1, arrivalRate: 10 }], importCode: ExitCode.ok, arrivals: 10, requestsPerFlow: { access_common_route: 1, access_average_route: 1, access_rare_route: 1 } },
   { file: 'graphql.yaml', phases: [{ duration: 1, arrivalRate: 3 }], importCode: ExitCode.ok, arrivals: 3, requestsPerFlow: { crud_from_db_scenario: 4 } },
   { file: 'set-header.yml', importCode: ExitCode.importIncomplete, arrivals: 1, requestsPerFlow: { set_custom_header: 1 } },
-  // Its own phases: 2 (arrivalCount) + pause + 1→3/s over 1 s (2); each: login, 2 of 3 loop turns (if), one more GET.
+  // Its own phases: 2 (arrivalCount) + pause + 1→3/s over 1 s (2); each: login, 2 of 3 loop turns (if: $loopCount, 0-based, is not above 1), one more GET.
   { file: 'edge-cases.yml', importCode: ExitCode.importIncomplete, arrivals: 4, requestsPerFlow: { shop: 4 }, env: { API_KEY: 'k' } },
 ];
 

@@ -8,6 +8,8 @@ import { formatNote } from './import-notes.js';
 import { artilleryDurationMs, scalectlDuration } from './artillery-duration.js';
 import { RampArrivals } from '../schedule.js';
 import { UserError } from '../../exit-codes.js';
+import { loadScenario } from '../load-scenario.js';
+import { formatIssue } from '../scenario-issue.js';
 
 type Out = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -22,6 +24,13 @@ function imp(script: string, opts: { dir?: string; canWrite?: boolean } = {}) {
   const dir = opts.dir ?? tempDir();
   const r = importArtillery('s.yml', script, { scriptDir: dir, outDir: dir, canWrite: opts.canWrite ?? true });
   return { ...r, out: parse(r.yaml) as Out, lines: r.notes.map((n) => formatNote('s.yml', n)) };
+}
+
+/** The validation issues of a translated scenario, as validate prints them. */
+async function issuesOf(yaml: string): Promise<string[]> {
+  const file = join(tempDir({ 'out.yaml': yaml }), 'out.yaml');
+  const r = await loadScenario(file);
+  return r.ok ? [] : r.issues.map(formatIssue);
 }
 
 const flowOf = (steps: string) => `config:\n  target: http://127.0.0.1:1\n  phases: [{ duration: 1, arrivalRate: 1 }]\nscenarios:\n  - flow:\n${steps}`;
@@ -300,7 +309,7 @@ describe('flows and requests', () => {
         loop: {
           over: ['a', 'b'],
           steps: [
-            { if: "loopCount <= 2 && !(kind == 'x' || n != 3)", get: '/p/{{ item }}?n={{ loopCount }}' },
+            { if: "loopIndex <= 2 && !(kind == 'x' || n != 3)", get: '/p/{{ item }}?n={{ loopIndex }}' },
             { loop: { count: 2, steps: [{ think: '250ms' }] } },
           ],
         },
@@ -315,6 +324,24 @@ describe('flows and requests', () => {
       's.yml:17:16 scenarios[0].flow[4].get.url: $loopCount outside a loop has no counterpart; left as written',
       's.yml:18:9 scenarios[0].flow[5].log: note: log left out: scalectl prints no messages from a flow',
     ]);
+  });
+
+  it('$loopCount is 0-based (loopIndex); in a count loop $loopElement stays 0, as in Artillery\'s createLoopWithCount', async () => {
+    const { out, lines, yaml } = imp(flowOf(`      - loop:
+          - get: { url: "/c/{{ $loopCount }}/{{ $loopElement }}" }
+        count: 2
+`));
+    expect(out.flows[0].steps).toEqual([{ loop: { count: 2, steps: [{ get: '/c/{{ loopIndex }}/{{ 0 }}' }] } }]);
+    expect(await issuesOf(yaml)).toEqual([]);
+    expect(lines).toEqual(['s.yml:7:20 scenarios[0].flow[0].loop[0].get.url: note: $loopElement in a count loop is 0 in every round in Artillery (it advances only over a list); translated as 0: {{ loopIndex }} is the round']);
+  });
+
+  it('translates an ifTrue on a payload field (a dotted name, users.region)', () => {
+    const dir = tempDir({ 'users.csv': 'ann,eu\nbob,us\n' });
+    const { out, lines } = imp(flowOf('      - get: { url: /r, ifTrue: "region == \'eu\' and name != \'x\'" }\n')
+      .replace('  phases', '  payload: { path: users.csv, fields: [name, region] }\n  phases'), { dir });
+    expect(out.flows[0].steps[0].if).toMatch(/^users\.region == 'eu' && users\.name != 'x'$/);
+    expect(lines.filter((l) => /ifTrue/.test(l))).toEqual([]);
   });
 
   it('lists template functions without a counterpart', () => {
