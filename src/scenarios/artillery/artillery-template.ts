@@ -10,6 +10,10 @@ export interface TemplateScope {
   loopDepth: number;
   /** The innermost loop's kind: in a `count` loop Artillery's $loopElement is 0 in every round. */
   loopKind?: 'count' | 'over';
+  /** Variables already declared (config.variables, payload variables). */
+  declared?: ReadonlySet<string>;
+  /** Filled in: names of captures left out, declared empty so that later uses still validate. */
+  placeholders?: Set<string>;
 }
 
 const TOKEN = /(["'])(?:(?!\1).)*\1|\$?[A-Za-z_][\w$]*|\d+(?:\.\d+)?|\s+|&&|\|\||[=!<>]=?|./g;

@@ -233,8 +233,8 @@ describe('flows and requests', () => {
     ]);
   });
 
-  it('translates captures (json, header) and lists regexp, xpath and unsupported JSON paths', () => {
-    const { out, lines } = imp(flowOf(`      - get:
+  it('translates captures (json, header), lists regexp, xpath and unsupported JSON paths, and declares those left out empty so that the output validates', async () => {
+    const { out, lines, yaml } = imp(flowOf(`      - get:
           url: /a
           capture:
             - { json: "$.items[0].id", as: first }
@@ -242,13 +242,16 @@ describe('flows and requests', () => {
             - { regexp: "id=(\\\\d+)", as: rid }
             - { json: "$..id", as: all }
             - { xpath: "//a", as: link }
+      - post: { url: "/b/{{ rid }}/{{ all }}", json: { link: "{{ link }}", first: "{{ first }}" } }
 `));
     expect(out.flows[0].steps[0].capture).toEqual({ first: '$.items[0].id', token: { header: 'x-token' } });
+    expect(out.variables).toEqual({ rid: '', all: '', link: '' });
     expect(lines).toEqual([
-      's.yml:11:15 scenarios[0].flow[0].get.capture[2]: regexp capture not translated: scalectl captures read a JSON path or a header',
-      's.yml:12:17 scenarios[0].flow[0].get.capture[3].json: JSON path $..id not translated: scalectl paths take $, .key, [0] and [\'key\'] (no wildcards, filters or ..)',
-      's.yml:13:15 scenarios[0].flow[0].get.capture[4]: xpath capture not translated: scalectl captures read a JSON path or a header',
+      's.yml:11:15 scenarios[0].flow[0].get.capture[2]: regexp capture not translated: scalectl captures read a JSON path or a header; rid is declared empty instead (variables: { rid: "" }) so that the steps using it still validate',
+      's.yml:12:17 scenarios[0].flow[0].get.capture[3].json: JSON path $..id not translated: scalectl paths take $, .key, [0] and [\'key\'] (no wildcards, filters or ..); all is declared empty instead (variables: { all: "" }) so that the steps using it still validate',
+      's.yml:13:15 scenarios[0].flow[0].get.capture[4]: xpath capture not translated: scalectl captures read a JSON path or a header; link is declared empty instead (variables: { link: "" }) so that the steps using it still validate',
     ]);
+    expect(await issuesOf(yaml)).toEqual([]);
   });
 
   it('translates expect (list or mapping) and match into expect.status and checks', () => {
