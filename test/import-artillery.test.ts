@@ -171,6 +171,10 @@ describe('scalectl import artillery: the command', () => {
     const run = await runCli(['run', 'cookies.yml'], { cwd: dir });
     expect(run.code).toBe(ExitCode.invalidInput);
     expect(run.stderr).toMatch(/^cookies\.yml:1:1 config: this looks like an Artillery script .*scalectl import artillery cookies\.yml/m);
+    // The path as given, not its base name: the command to copy works from here.
+    await mkdir(join(dir, 'load'));
+    await copyFile(join(FIXTURES, 'cookies.yml'), join(dir, 'load', 'cookies.yml'));
+    expect((await runCli(['validate', 'load/cookies.yml'], { cwd: dir })).stderr).toMatch(/^load\/cookies\.yml:1:1 config: .*translate it with: scalectl import artillery load\/cookies\.yml -o scenario\.yaml\n/);
     await writeFile(join(dir, 'x.yaml'), 'name: x\nconfig: {}\n');
     expect((await runCli(['validate', 'x.yaml'], { cwd: dir })).stderr).not.toMatch(/Artillery/);
   });
