@@ -1,4 +1,4 @@
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isMap, isNode, type Document, type LineCounter } from 'yaml';
 import { scenarioSchema, type FeederSpec, type Scenario } from './schema.js';
 import { plainIssues } from './zod-issues.js';
@@ -77,10 +77,9 @@ function byPosition(a: ScenarioIssue, b: ScenarioIssue): number {
  * Never throws for a user mistake: every problem found comes back as an issue
  * with its file:line:col, all in one pass (schema, templates, thresholds,
  * data files), in file order. The YAML input is never mutated. `shownAs`:
- * the path as the user gave it, for hints that name the file (default: the
- * file relative to the current folder).
+ * the path as the user gave it, for hints that name the file (default: `file`).
  */
-export async function loadScenario(file: string, env: Readonly<Record<string, string | undefined>> = {}, shownAs = relative(process.cwd(), file)): Promise<LoadResult> {
+export async function loadScenario(file: string, env: Readonly<Record<string, string | undefined>> = {}, shownAs = file): Promise<LoadResult> {
   let text: string;
   try {
     text = await readTextFile(file, MAX_SCENARIO_BYTES);
