@@ -65,6 +65,7 @@ describe('shell completion', () => {
     expect(complete('')).toBe('capacity compare completion import plan report run stack validate');
     expect(complete('run', '--w')).toBe('--workers');
     expect(complete('run', '')).toBe('flash.yaml sub');
+    expect(complete('import', 'artillery', '')).toBe('flash.yaml sub');
     expect(complete('plan', 'usl', '--i')).toBe('--input');
     expect(complete('completion', '')).toBe('bash fish zsh');
     expect(complete('capacity', '--emit-k8s', '')).toBe('sub');

@@ -66,7 +66,7 @@ const CASES: Case[] = [
   { file: 'scenario-weights.yml', phases: [{ duration: 1, arrivalRate: 10 }], importCode: ExitCode.ok, arrivals: 10, requestsPerFlow: { access_common_route: 1, access_average_route: 1, access_rare_route: 1 } },
   { file: 'graphql.yaml', phases: [{ duration: 1, arrivalRate: 3 }], importCode: ExitCode.ok, arrivals: 3, requestsPerFlow: { crud_from_db_scenario: 4 } },
   { file: 'set-header.yml', importCode: ExitCode.importIncomplete, arrivals: 1, requestsPerFlow: { set_custom_header: 1 } },
-  // Its own phases: 2 (arrivalCount) + pause + 1→3/s over 1 s (2); each: login, 2 of 3 loop turns (if), one more GET.
+  // Its own phases: 2 (arrivalCount) + pause + 1→3/s over 1 s (2); each: login, 2 of 3 loop turns (if: $loopCount, 0-based, is not above 1), one more GET.
   { file: 'edge-cases.yml', importCode: ExitCode.importIncomplete, arrivals: 4, requestsPerFlow: { shop: 4 }, env: { API_KEY: 'k' } },
 ];
 
@@ -150,6 +150,18 @@ describe('scalectl import artillery: the command', () => {
     expect((await runCli(['import', 'artillery', 'ok.yml', '-o', 'ok.yml'], { cwd: dir })).code).toBe(ExitCode.usage);
   });
 
+  it('refuses (exit 2) an -o that names a payload file the script reads, and leaves that file as it was', async () => {
+    const csv = 'alice,pw1\nbob,pw2\n';
+    const dir = await tempFiles({
+      'a1.yml': 'config:\n  target: http://127.0.0.1:1\n  phases: [{ duration: 1, arrivalRate: 1 }]\n  payload: { path: users.csv, fields: [user, pass] }\nscenarios: [{ flow: [{ get: { url: "/{{ user }}" } }] }]\n',
+      'users.csv': csv,
+    });
+    const r = await runCli(['import', 'artillery', 'a1.yml', '-o', 'users.csv'], { cwd: dir });
+    expect(r).toMatchObject({ code: ExitCode.usage, stdout: '' });
+    expect(r.stderr).toBe('scalectl: --out users.csv: that is a payload file of the script\n');
+    expect(await readFile(join(dir, 'users.csv'), 'utf8')).toBe(csv);
+  });
+
   it('validate (and run) say that an Artillery file is one, and point to the importer', async () => {
     const dir = await tempFiles({});
     await copyFile(join(FIXTURES, 'cookies.yml'), join(dir, 'cookies.yml'));
@@ -159,6 +171,10 @@ describe('scalectl import artillery: the command', () => {
     const run = await runCli(['run', 'cookies.yml'], { cwd: dir });
     expect(run.code).toBe(ExitCode.invalidInput);
     expect(run.stderr).toMatch(/^cookies\.yml:1:1 config: this looks like an Artillery script .*scalectl import artillery cookies\.yml/m);
+    // The path as given, not its base name: the command to copy works from here.
+    await mkdir(join(dir, 'load'));
+    await copyFile(join(FIXTURES, 'cookies.yml'), join(dir, 'load', 'cookies.yml'));
+    expect((await runCli(['validate', 'load/cookies.yml'], { cwd: dir })).stderr).toMatch(/^load\/cookies\.yml:1:1 config: .*translate it with: scalectl import artillery load\/cookies\.yml -o scenario\.yaml\n/);
     await writeFile(join(dir, 'x.yaml'), 'name: x\nconfig: {}\n');
     expect((await runCli(['validate', 'x.yaml'], { cwd: dir })).stderr).not.toMatch(/Artillery/);
   });

@@ -30,9 +30,17 @@ export function counterDeltas(prev: SeriesValue[] | undefined, cur: SeriesValue[
 
 const groupTotal = (m: Map<string, number> | undefined): number | undefined => (m ? sum([...m.values()]) : undefined);
 
-/** Waiting + active + delayed jobs in one scrape; undefined when it saw no queue gauge. */
+const QUEUE_SIGNALS: SignalName[] = ['queueWaiting', 'queueActive', 'queueDelayed'];
+const CACHE_SIGNALS: SignalName[] = ['cacheHits', 'cacheMisses'];
+
+/** True when the query of one of `signals` failed in one of the scrapes: the figure they feed is unknown there, not 0. */
+const failedIn = (signals: readonly string[], ...scrapes: (TelemetryScrape | undefined)[]): boolean =>
+  scrapes.some((s) => s?.failed?.some((n) => signals.includes(n)));
+
+/** Waiting + active + delayed jobs in one scrape; undefined when it saw no queue gauge, or a queue query failed in it. */
 export const queueDepthOf = (s: TelemetryScrape): number | undefined => {
-  const parts = (['queueWaiting', 'queueActive', 'queueDelayed'] as SignalName[]).map((k) => total(s.values[k]));
+  if (failedIn(QUEUE_SIGNALS, s)) return undefined;
+  const parts = QUEUE_SIGNALS.map((k) => total(s.values[k]));
   return parts.every((p) => p === undefined) ? undefined : sum(parts.map((p) => p ?? 0));
 };
 
@@ -92,13 +100,17 @@ export class QueueReducer {
   }
 }
 
-/** Hit ratio per interval and over the load's intervals. */
+/**
+ * Hit ratio per interval and over the load's intervals. An interval in which
+ * the hits' or the misses' query failed (at either end) is left out: its
+ * lookups are unknown, and counting the other side alone would read 100% or 0%.
+ */
 export class CacheReducer {
   private hits = 0;
   private misses = 0;
   private seen = false;
   step({ cur, prev, during, point }: ScrapeStep): void {
-    if (!prev) return;
+    if (!prev || failedIn(CACHE_SIGNALS, prev, cur)) return;
     const h = groupTotal(counterDeltas(prev.values.cacheHits, cur.values.cacheHits));
     const m = groupTotal(counterDeltas(prev.values.cacheMisses, cur.values.cacheMisses));
     if (h === undefined && m === undefined) return;

@@ -5,6 +5,7 @@ import { analyzeTelemetry, counterDeltas } from './telemetry.js';
 import { selectSeries } from '../telemetry/telemetry-source.js';
 import type { Sample } from '../telemetry/exposition-parser.js';
 import { evaluateThresholds, formatActual } from './thresholds.js';
+import { queueEmpty } from '../telemetry/telemetry-plan.js';
 
 const T0 = 1_000_000;
 const one = (value: number, key = 'k', group = ''): SeriesValue[] => [{ key, group, value }];
@@ -108,5 +109,68 @@ describe('analyzeTelemetry', () => {
     const { summary, points } = analyzeTelemetry(rec, { ...opts, custom: { orders: 'counter', pool: 'gauge' } });
     expect(summary.custom).toEqual({ orders: { type: 'counter', increase: 30, rate: 3 }, pool: { type: 'gauge', min: 0, mean: 1.364, max: 3, final: 2 } });
     expect(points[2]!.custom).toEqual({ orders: 3, pool: 2 });
+  });
+});
+
+describe('analyzeTelemetry: signals whose query failed (PromQL)', () => {
+  const total = { samples: 1, latencyMs: { min: 1, mean: 1, p50: 1, p90: 1, p95: 1, p99: 1, p999: 1, max: 1 }, errorRate: 0, rps: 1 };
+  /** `failedAt(i)`: the signals whose query failed in scrape i (their values are absent there). */
+  function withFailures(rec: TelemetryRecording, failedAt: (i: number) => string[]): TelemetryRecording {
+    const signalFailures: NonNullable<TelemetryRecording['signalFailures']> = {};
+    const scrapes = rec.scrapes.map((sc, i) => {
+      const failed = failedAt(i);
+      if (failed.length === 0) return sc;
+      for (const n of failed) (signalFailures[n] ??= { failed: 0, firstError: 'query failed: bad_data: boom (HTTP 400)' }).failed++;
+      return { ...sc, values: Object.fromEntries(Object.entries(sc.values).filter(([k]) => !failed.includes(k))), failed };
+    });
+    return { ...rec, scrapes, ...(Object.keys(signalFailures).length ? { signalFailures } : {}) };
+  }
+
+  it('with the misses query failing in every scrape, the hit ratio has no value (not 100%) and its threshold fails saying why', () => {
+    const rec = withFailures(recording(4, (i) => ({ cacheHits: one(9 * i), cacheMisses: one(i) })), () => ['cacheMisses']);
+    const { summary, points } = analyzeTelemetry(rec, opts);
+    expect(summary).toMatchObject({ cacheHitRatio: null, cacheLookups: null });
+    expect(points.map((p) => p.cacheHitRatio)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    const [r] = evaluateThresholds(['cache_hit_ratio > 0.5'], total, new Map(), summary);
+    expect(r).toMatchObject({ actual: null, ok: false, reason: 'no data: query for cacheMisses failed: query failed: bad_data: boom (HTTP 400)' });
+  });
+
+  it('leaves out the intervals at either side of a scrape in which a cache query failed, and keeps the others', () => {
+    // 9 hits and 1 miss a second; the misses' query fails in scrape 2: intervals 1-2 and 2-3 are unknown.
+    const rec = withFailures(recording(5, (i) => ({ cacheHits: one(9 * i), cacheMisses: one(i) })), (i) => (i === 2 ? ['cacheMisses'] : []));
+    const { summary, points } = analyzeTelemetry(rec, opts);
+    expect(points.map((p) => p.cacheHitRatio)).toEqual([undefined, 0.9, undefined, undefined, 0.9, 0.9]);
+    expect(summary).toMatchObject({ cacheHitRatio: 0.9, cacheLookups: 30 });
+  });
+
+  it('a scrape in which a queue query failed has no queue depth: not in max/mean, not an empty queue, not in the drain series', () => {
+    const depth = [2, 4, 6, 8, 6, 4, 2, 1, 0, 0, 0, 0, 0];
+    // queueActive fails at 3 (depth 8: the max is then 6) and at 11, after the load, when queueWaiting alone reads 0.
+    const rec = withFailures(recording(12, (i) => ({ queueWaiting: one(i === 11 ? 0 : Math.max(0, depth[i]! - 1)), queueActive: one(Math.min(depth[i]!, 1)) }),
+      { drain: { startedAt: T0 + 10_000, endedAt: T0 + 12_000, timeoutMs: 60_000, interrupted: false } }), (i) => (i === 3 || i === 11 ? ['queueActive'] : []));
+    const { summary, points } = analyzeTelemetry({ ...rec, scrapes: rec.scrapes.map((sc, i) => (i === 10 ? { ...sc, values: { queueWaiting: one(3), queueActive: one(1) } } : sc)) }, opts);
+    expect(points[3]!.queueDepth).toBeUndefined();
+    expect(summary.queueDepth).toMatchObject({ max: 6, final: 4 });
+    // Scrape 10 reads 4, 11 failed: the queue was first seen empty at 12.
+    expect(summary.queueDrainTimeSec).toBe(2);
+    expect(summary.drain?.series.map((p) => p.queueDepth)).toEqual([4, 0]);
+    expect(queueEmpty({ queueWaiting: one(0) }, ['queueActive'])).toBe(false);
+    expect(queueEmpty({ queueWaiting: one(0), queueActive: one(0) })).toBe(true);
+  });
+
+  it('with every queue scrape failing, queue thresholds fail naming the failed query', () => {
+    const rec = withFailures(recording(3, (i) => ({ queueWaiting: one(i) })), () => ['queueWaiting']);
+    const { summary } = analyzeTelemetry(rec, opts);
+    expect(summary.queueDepth).toBeNull();
+    const results = evaluateThresholds(['queue_depth.max < 5', 'queue_drain_time < 30s'], total, new Map(), summary);
+    expect(results.map((r) => [r.ok, r.reason])).toEqual([
+      [false, 'no data: query for queueWaiting failed: query failed: bad_data: boom (HTTP 400)'],
+      [false, 'no data: query for queueWaiting failed: query failed: bad_data: boom (HTTP 400)'],
+    ]);
+  });
+
+  it('when every scrape failed, says that once and does not also list each signal as having no series', () => {
+    const rec: TelemetryRecording = { source: 'PromQL at http://p', intervalMs: 1000, scrapes: [], failures: 5, firstFailure: 'http://p/api/v1/query: HTTP 401 Unauthorized' };
+    expect(analyzeTelemetry(rec, opts).summary.warnings).toEqual(['5 of 5 scrapes failed (first: http://p/api/v1/query: HTTP 401 Unauthorized)']);
   });
 });

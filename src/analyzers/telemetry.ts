@@ -14,6 +14,10 @@ export { counterDeltas } from './telemetry-reducers.js';
  */
 export function telemetryGap(t: TelemetrySummary | undefined, metric: string): string | undefined {
   if (!t) return undefined;
+  // A figure whose signal's query failed has no value because of that: say so first.
+  const feeds = metric === 'cache_hit_ratio' ? CACHE_SIGNALS : metric.startsWith('queue_') ? QUEUE_SIGNALS : [];
+  const failed = feeds.find((n) => t.failedSignals?.[n]);
+  if (failed) return `no data: query for ${failed} failed: ${t.failedSignals![failed]!.error}`;
   if (metric === 'cache_hit_ratio') {
     if (t.cacheLookups === 0) return 'no cache lookups during the run';
     if (t.cacheLookups === null) return `no cache series found at ${t.source}`;
@@ -29,10 +33,18 @@ export interface AnalyzeOptions {
   custom: Record<string, 'counter' | 'gauge'>;
 }
 
-/** Warnings about the recording itself: signals never seen, failed scrapes. */
+const CACHE_SIGNALS = ['cacheHits', 'cacheMisses'];
+const QUEUE_SIGNALS = ['queueWaiting', 'queueActive', 'queueDelayed'];
+
+/**
+ * Warnings about the recording itself: signals never seen, failed scrapes.
+ * When every scrape failed (credentials refused, say), that one warning says
+ * it all: no signal could be seen, so none is named as missing.
+ */
 function recordingWarnings(rec: TelemetryRecording, signals: readonly string[]): string[] {
   const warnings: string[] = [];
-  for (const name of signals) {
+  const allFailed = rec.scrapes.length === 0 && rec.failures > 0;
+  for (const name of allFailed ? [] : signals) {
     const failed = rec.signalFailures?.[name];
     const seen = rec.scrapes.some((s) => s.values[name] !== undefined);
     if (failed) {
@@ -48,7 +60,9 @@ function drainFigures(rec: TelemetryRecording, startedAt: number, loadEnd: numbe
   const t = (s: TelemetryScrape): number => (s.at - startedAt) / 1000;
   const drain = rec.drain;
   if (!drain) return { queueDrainTimeSec: null, drain: null };
-  const series = rec.scrapes.filter((s) => s.at >= drain.startedAt && s.at <= (drain.endedAt ?? Infinity)).map((s) => ({ t: round(t(s), 2), queueDepth: queueDepthOf(s) ?? 0 }));
+  // A scrape in which a queue query failed has no depth: left out of the series, not drawn as 0.
+  const series = rec.scrapes.filter((s) => s.at >= drain.startedAt && s.at <= (drain.endedAt ?? Infinity) && queueDepthOf(s) !== undefined)
+    .map((s) => ({ t: round(t(s), 2), queueDepth: queueDepthOf(s)! }));
   let drainTime: number | null = null;
   if (drain.endedAt !== null) {
     // The first scrape at or after the end of the load that saw the queue empty (it may come before the wait for it began).

@@ -10,7 +10,7 @@ import { dataFilesOf, type OutputFiles } from './output-files.js';
  * and its data files refused as outputs (an `--out` that would overwrite one).
  */
 export async function loadCommandScenario(file: string, io: CommandIO, outputs: OutputFiles): Promise<LoadedScenario | undefined> {
-  const loaded = await loadScenario(resolve(io.cwd, file), io.env);
+  const loaded = await loadScenario(resolve(io.cwd, file), io.env, file);
   if (!loaded.ok) {
     for (const issue of loaded.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n');
     return undefined;

@@ -5,13 +5,14 @@ import type { CommandIO } from './io.js';
 
 /**
  * What a shell completes after an option or in an argument's place, read from
- * its placeholder: `<file>`, `<capacity.json>`, `<scenario>`: files; `<dir>`:
+ * its placeholder (and an argument's description): `<file>`, `<capacity.json>`,
+ * `<scenario>`, `<script>`, "... YAML ...": files; `<dir>`:
  * folders; a list of choices: those; anything else (a number, a URL): nothing.
  */
-function valueKind(name: string, choices: readonly string[] | undefined): CompletionValue {
+function valueKind(name: string, choices: readonly string[] | undefined, description = ''): CompletionValue {
   if (choices?.length) return { choices: [...choices] };
   if (/dir/i.test(name)) return 'dir';
-  if (/file|scenario|results|baseline|current|\.json|\.csv|\.ya?ml/i.test(name)) return 'file';
+  if (/file|scenario|script|results|baseline|current|\.json|\.csv|\.ya?ml/i.test(name) || /\b(file|json|csv|ya?ml)\b/i.test(description)) return 'file';
   return 'text';
 }
 
@@ -35,7 +36,8 @@ export function completionSpec(cmd: Command): CompletionSpec {
     name: cmd.name(),
     description: cmd.description(),
     options,
-    args: cmd.registeredArguments.map((a) => valueKind(a.name(), a.argChoices)),
+    // An argument's description says what it is too (`<script>`: "Artillery YAML script").
+    args: cmd.registeredArguments.map((a) => valueKind(a.name(), a.argChoices, a.description)),
     commands: cmd.commands.map(completionSpec),
   };
 }

@@ -26,6 +26,8 @@ export async function importArtilleryCommand(script: string, opts: { out?: strin
   const out = outputs.path('--out');
   const outDir = out ? dirname(out) : io.cwd;
   const result = importArtillery(script, text, { scriptDir: dirname(path), outDir, canWrite: out !== undefined, environment: opts.environment });
+  // -o must not replace a payload CSV the script reads either (known once it is read).
+  await outputs.refuseInputs(result.inputs, 'a payload file of the script');
 
   const copies = await OutputFiles.check(
     Object.fromEntries(Object.keys(result.copies).map((p) => [`data file ${relative(io.cwd, p)}`, p])),

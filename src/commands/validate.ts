@@ -9,7 +9,7 @@ import type { CommandIO } from './io.js';
 export async function validateCommand(files: string[], io: CommandIO): Promise<number> {
   let bad = 0;
   for (const file of files) {
-    const r = await loadScenario(resolve(io.cwd, file), io.env);
+    const r = await loadScenario(resolve(io.cwd, file), io.env, file);
     if (r.ok) io.stdout.write(`${printable(file)}: ok\n`);
     else {
       bad++;

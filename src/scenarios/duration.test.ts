@@ -47,6 +47,9 @@ describe('durations', () => {
   });
   it('format for people', () => {
     expect([0.85, 12.34, 999, 1250, 150_000].map(formatDuration)).toEqual(['850us', '12.3ms', '999ms', '1.25s', '2m30s']);
+    // Rounded to whole seconds first, then split: never 1m60s, 120m or 1000ms.
+    expect([119_600, 7_200_000, 3_599_400, 3_599_600, 3_661_000, 3_630_000, 59_999, 999.96, 0.9996].map(formatDuration))
+      .toEqual(['2m', '2h', '59m59s', '1h', '1h1m1s', '1h30s', '1m', '1s', '1ms']);
   });
 });
 

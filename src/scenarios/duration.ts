@@ -36,15 +36,27 @@ export function parseDuration(value: unknown): number | undefined {
   return ms;
 }
 
-/** Formats milliseconds for people: `850us`, `12.3ms`, `1.25s`, `2m30s`. */
+/**
+ * Formats milliseconds for people: `850us`, `12.3ms`, `1.25s`, `2m30s`,
+ * `1h5m`. Each unit is used only while the rounded figure stays below the
+ * next one (999.96 ms is `1s`, not `1000ms`); from a minute on, the time is
+ * rounded to whole seconds first, then split into h, m and s (119.6 s is
+ * `2m`, not `1m60s`).
+ */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 1) return `${Math.round(ms * 1000)}us`;
-  if (ms < 1000) return `${trim(ms < 10 ? ms.toFixed(2) : ms.toFixed(1))}ms`;
-  if (ms < 60_000) return `${trim((ms / 1000).toFixed(2))}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms - m * 60_000) / 1000);
-  return s ? `${m}m${s}s` : `${m}m`;
+  if (ms < 1 && Math.round(ms * 1000) < 1000) return `${Math.round(ms * 1000)}us`;
+  if (ms < 1000) {
+    const t = ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+    if (Number(t) < 1000) return `${trim(t)}ms`;
+  }
+  if (ms < 60_000) {
+    const t = (ms / 1000).toFixed(2);
+    if (Number(t) < 60) return `${trim(t)}s`;
+  }
+  const total = Math.round(ms / 1000);
+  const parts: [number, string][] = [[Math.floor(total / 3600), 'h'], [Math.floor((total % 3600) / 60), 'm'], [total % 60, 's']];
+  return parts.filter(([n]) => n > 0).map(([n, u]) => `${n}${u}`).join('');
 }
 
 function trim(n: string): string {

@@ -1,4 +1,4 @@
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isMap, isNode, type Document, type LineCounter } from 'yaml';
 import { scenarioSchema, type FeederSpec, type Scenario } from './schema.js';
 import { plainIssues } from './zod-issues.js';
@@ -76,9 +76,10 @@ function byPosition(a: ScenarioIssue, b: ScenarioIssue): number {
  * Reads, parses and validates a scenario file, and loads its data feeders.
  * Never throws for a user mistake: every problem found comes back as an issue
  * with its file:line:col, all in one pass (schema, templates, thresholds,
- * data files), in file order. The YAML input is never mutated.
+ * data files), in file order. The YAML input is never mutated. `shownAs`:
+ * the path as the user gave it, for hints that name the file (default: `file`).
  */
-export async function loadScenario(file: string, env: Readonly<Record<string, string | undefined>> = {}): Promise<LoadResult> {
+export async function loadScenario(file: string, env: Readonly<Record<string, string | undefined>> = {}, shownAs = file): Promise<LoadResult> {
   let text: string;
   try {
     text = await readTextFile(file, MAX_SCENARIO_BYTES);
@@ -101,7 +102,7 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
   const parsed = scenarioSchema.safeParse(data, { reportInput: true });
   // Its field errors (config, scenarios: unknown keys; flows: required ...) would only bury the one thing to do.
   if (!parsed.success && looksLikeArtillery(data)) {
-    return { ok: false, issues: [loc.issue(['config'], `this looks like an Artillery script (config, scenarios), not a scalectl scenario; translate it with: scalectl import artillery ${printable(basename(file))} -o scenario.yaml`, true)] };
+    return { ok: false, issues: [loc.issue(['config'], `this looks like an Artillery script (config, scenarios), not a scalectl scenario; translate it with: scalectl import artillery ${printable(shownAs)} -o scenario.yaml`, true)] };
   }
   let input: CheckInput;
   let specs: [string, FeederSpec][];

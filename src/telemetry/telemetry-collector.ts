@@ -9,6 +9,8 @@ export interface TelemetryScrape {
    */
   at: number;
   values: Snapshot;
+  /** Signals whose own query failed in this scrape (PromQL): unknown here, not 0. */
+  failed?: string[];
 }
 
 /** Everything the collector saw, for the analyzer (src/analyzers/telemetry.ts). */
@@ -88,7 +90,7 @@ export class TelemetryCollector {
       try {
         const { values, failed } = await this.source.scrape(this.opts.timeoutMs);
         for (const [name, why] of Object.entries(failed ?? {})) (this.signalFailures[name] ??= { failed: 0, firstError: why }).failed++;
-        const scrape = { at: began, values };
+        const scrape: TelemetryScrape = failed ? { at: began, values, failed: Object.keys(failed) } : { at: began, values };
         this.scrapes.push(scrape);
         for (const l of this.listeners) l(scrape);
       } catch (err) {
@@ -110,7 +112,7 @@ export class TelemetryCollector {
    * timeout runs out, or `signal` fires (Ctrl-C). A queue already empty at the
    * first scrape drains in 0 s.
    */
-  async drain(isEmpty: (s: Snapshot) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  async drain(isEmpty: (s: Snapshot, failed?: readonly string[]) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const startedAt = Date.now();
     const info = { startedAt, endedAt: null as number | null, timeoutMs, interrupted: false };
     this.drainInfo = info;
@@ -122,7 +124,7 @@ export class TelemetryCollector {
         resolve();
       };
       const onScrape = (s: TelemetryScrape): void => {
-        if (isEmpty(s.values)) {
+        if (isEmpty(s.values, s.failed)) {
           info.endedAt = s.at;
           finish();
         }
@@ -135,7 +137,7 @@ export class TelemetryCollector {
       if (signal?.aborted) return onAbort();
       // The scrape taken at the end of the load may already show it empty.
       const latest = this.scrapes[this.scrapes.length - 1];
-      if (latest && isEmpty(latest.values)) {
+      if (latest && isEmpty(latest.values, latest.failed)) {
         info.endedAt = latest.at;
         return finish();
       }

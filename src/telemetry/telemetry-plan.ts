@@ -95,7 +95,12 @@ export function seesQueue(s: Snapshot): boolean {
   return QUEUE_SIGNALS.some((n) => s[n] !== undefined);
 }
 
-/** The queue is empty when a scrape saw queue gauges and every one reads 0 (no queue series is not "empty"). */
-export function queueEmpty(s: Snapshot): boolean {
+/**
+ * The queue is empty when a scrape saw queue gauges and every one reads 0 (no
+ * queue series is not "empty"), and none of their queries failed in it (`failed`:
+ * a failed one is unknown, not 0).
+ */
+export function queueEmpty(s: Snapshot, failed: readonly string[] = []): boolean {
+  if (QUEUE_SIGNALS.some((n) => failed.includes(n))) return false;
   return seesQueue(s) && QUEUE_SIGNALS.every((n) => (s[n] ?? []).every((x) => x.value === 0));
 }

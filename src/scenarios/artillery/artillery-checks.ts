@@ -94,8 +94,12 @@ export function translateMatch(match: unknown, at: NotePath, scope: TemplateScop
   });
 }
 
-/** capture (one or a list): json (simple paths) and header; regexp, xpath and selector have no counterpart. */
-export function translateCapture(capture: unknown, at: NotePath, notes: ImportNotes): Record<string, unknown> {
+/**
+ * capture (one or a list): json (simple paths) and header; regexp, xpath and
+ * selector have no counterpart. A capture left out is declared as an empty
+ * variable (added to `scope.placeholders`), so later `{{ name }}` still validate.
+ */
+export function translateCapture(capture: unknown, at: NotePath, notes: ImportNotes, scope: Pick<TemplateScope, 'declared' | 'placeholders'> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const list = Array.isArray(capture) ? capture : [capture];
   list.forEach((c: Record<string, unknown>, i) => {
@@ -104,13 +108,18 @@ export function translateCapture(capture: unknown, at: NotePath, notes: ImportNo
     if (!as || !/^[A-Za-z_$][\w$]*$/.test(as)) return notes.untranslated(here, 'a capture needs "as", a name made of letters, digits and _');
     for (const k of ['transform', 'group', 'flags', 'attr', 'index']) if (c[k] !== undefined) notes.untranslated([...here, k], `capture option "${k}" not translated`);
     if (c.strict === false) notes.note([...here, 'strict'], 'strict: false: a scalectl capture that finds nothing fails the iteration (error kind capture)');
+    const placeholder = (): string => {
+      if (scope.declared?.has(as)) return '';
+      scope.placeholders?.add(as);
+      return `; ${as} is declared empty instead (variables: { ${as}: "" }) so that the steps using it still validate`;
+    };
     if (typeof c.json === 'string') {
       if (parseJsonPath(c.json)) out[as] = c.json;
-      else notes.untranslated([...here, 'json'], `JSON path ${c.json} not translated: scalectl paths take $, .key, [0] and ['key'] (no wildcards, filters or ..)`);
+      else notes.untranslated([...here, 'json'], `JSON path ${c.json} not translated: scalectl paths take $, .key, [0] and ['key'] (no wildcards, filters or ..)${placeholder()}`);
     } else if (typeof c.header === 'string') out[as] = { header: c.header.toLowerCase() };
     else {
       const kind = ['regexp', 'xpath', 'selector'].find((k) => c[k] !== undefined) ?? 'this';
-      notes.untranslated(here, `${kind} capture not translated: scalectl captures read a JSON path or a header`);
+      notes.untranslated(here, `${kind} capture not translated: scalectl captures read a JSON path or a header${placeholder()}`);
     }
   });
   return out;

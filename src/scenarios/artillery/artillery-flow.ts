@@ -40,7 +40,8 @@ function translateLoop(item: Record<string, unknown>, at: NotePath, ctx: FlowCon
     ctx.notes.untranslated(at, 'a loop without count or over repeats forever in Artillery; loop left out');
     return undefined;
   }
-  const inner = { ...ctx, scope: { ...ctx.scope, loopDepth: ctx.scope.loopDepth + 1 } };
+  const loopKind = loop.count !== undefined ? 'count' : 'over';
+  const inner = { ...ctx, scope: { ...ctx.scope, loopDepth: ctx.scope.loopDepth + 1, loopKind } as TemplateScope };
   const steps = translateSteps(item.loop, [...at, 'loop'], inner);
   if (steps.length === 0) return undefined;
   loop.steps = steps;

@@ -62,7 +62,7 @@ export function translateRequest(method: string, req: Record<string, unknown>, a
   if (Object.keys(headers).length > 0) step.headers = headers;
   if (req.cookie !== null && typeof req.cookie === 'object') step.cookies = rewriteValue(req.cookie, scope, notes, [...at, 'cookie']);
   if (req.capture !== undefined) {
-    const capture = translateCapture(req.capture, [...at, 'capture'], notes);
+    const capture = translateCapture(req.capture, [...at, 'capture'], notes, scope);
     if (Object.keys(capture).length > 0) step.capture = capture;
   }
   const rules: ResponseRules = { checks: [] };

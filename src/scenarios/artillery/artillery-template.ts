@@ -8,13 +8,21 @@ export interface TemplateScope {
   lists: ReadonlySet<string>;
   /** Loops around this place: $loopElement and $loopCount need one. */
   loopDepth: number;
+  /** The innermost loop's kind: in a `count` loop Artillery's $loopElement is 0 in every round. */
+  loopKind?: 'count' | 'over';
+  /** Variables already declared (config.variables, payload variables). */
+  declared?: ReadonlySet<string>;
+  /** Filled in: names of captures left out, declared empty so that later uses still validate. */
+  placeholders?: Set<string>;
 }
 
 const TOKEN = /(["'])(?:(?!\1).)*\1|\$?[A-Za-z_][\w$]*|\d+(?:\.\d+)?|\s+|&&|\|\||[=!<>]=?|./g;
 
 /**
  * The tokens of one expression with Artillery's names replaced by ours:
- * $loopElement → item, $loopCount → loopCount, $randomNumber(a, b) →
+ * $loopElement → item (0 in a count loop, as in Artillery, which sets it
+ * once and advances it only over a list), $loopCount (0-based in Artillery)
+ * → loopIndex, $randomNumber(a, b) →
  * randomInt(a, b), $randomString() and $uuid → uuid(), $processEnvironment.X
  * and $env.X → env.X, a payload field → its feeder column, a list variable →
  * randomItem(list) (unless `keepLists`). Returns undefined, with a note, when
@@ -38,9 +46,14 @@ function rewriteTokens(expr: string, scope: TemplateScope, notes: ImportNotes, a
       return false;
     };
     if (t === '$loopElement') {
-      if (loopOnly(t)) out.push('item');
+      if (!loopOnly(t)) continue;
+      if (scope.loopKind === 'count') {
+        notes.note(at, '$loopElement in a count loop is 0 in every round in Artillery (it advances only over a list); translated as 0: {{ loopIndex }} is the round');
+        out.push('0');
+      } else out.push('item');
     } else if (t === '$loopCount') {
-      if (loopOnly(t)) out.push('loopCount');
+      // 0-based in Artillery (0, 1, 2, ...), as our loopIndex; our loopCount is 1-based.
+      if (loopOnly(t)) out.push('loopIndex');
     } else if (t === '$randomNumber' && next === '(') out.push('randomInt');
     else if ((t === '$randomString' && next === '(') || t === '$uuid') {
       if (t === '$randomString') {
@@ -96,7 +109,7 @@ export function translateCondition(expr: string, scope: TemplateScope, notes: Im
     if (t.trim() === '') out.push(' ');
     else if (WORD_OPS[t] !== undefined) out.push(WORD_OPS[t]!);
     else if (t === '=') out.push('==');
-    else if (/^(["']).*\1$|^\d|^[A-Za-z_$][\w$]*$|^(==|!=|<=?|>=?|&&|\|\||!|\(|\)|\.)$/.test(t)) out.push(t);
+    else if (/^(["']).*\1$|^\d|^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$|^(==|!=|<=?|>=?|&&|\|\||!|\(|\)|\.)$/.test(t)) out.push(t);
     else return undefined;
   }
   return out.join('').replace(/\s+/g, ' ').replace(/! /g, '!').trim();

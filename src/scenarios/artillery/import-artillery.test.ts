@@ -8,6 +8,8 @@ import { formatNote } from './import-notes.js';
 import { artilleryDurationMs, scalectlDuration } from './artillery-duration.js';
 import { RampArrivals } from '../schedule.js';
 import { UserError } from '../../exit-codes.js';
+import { loadScenario } from '../load-scenario.js';
+import { formatIssue } from '../scenario-issue.js';
 
 type Out = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -22,6 +24,13 @@ function imp(script: string, opts: { dir?: string; canWrite?: boolean } = {}) {
   const dir = opts.dir ?? tempDir();
   const r = importArtillery('s.yml', script, { scriptDir: dir, outDir: dir, canWrite: opts.canWrite ?? true });
   return { ...r, out: parse(r.yaml) as Out, lines: r.notes.map((n) => formatNote('s.yml', n)) };
+}
+
+/** The validation issues of a translated scenario, as validate prints them. */
+async function issuesOf(yaml: string): Promise<string[]> {
+  const file = join(tempDir({ 'out.yaml': yaml }), 'out.yaml');
+  const r = await loadScenario(file);
+  return r.ok ? [] : r.issues.map(formatIssue);
 }
 
 const flowOf = (steps: string) => `config:\n  target: http://127.0.0.1:1\n  phases: [{ duration: 1, arrivalRate: 1 }]\nscenarios:\n  - flow:\n${steps}`;
@@ -224,8 +233,8 @@ describe('flows and requests', () => {
     ]);
   });
 
-  it('translates captures (json, header) and lists regexp, xpath and unsupported JSON paths', () => {
-    const { out, lines } = imp(flowOf(`      - get:
+  it('translates captures (json, header), lists regexp, xpath and unsupported JSON paths, and declares those left out empty so that the output validates', async () => {
+    const { out, lines, yaml } = imp(flowOf(`      - get:
           url: /a
           capture:
             - { json: "$.items[0].id", as: first }
@@ -233,13 +242,16 @@ describe('flows and requests', () => {
             - { regexp: "id=(\\\\d+)", as: rid }
             - { json: "$..id", as: all }
             - { xpath: "//a", as: link }
+      - post: { url: "/b/{{ rid }}/{{ all }}", json: { link: "{{ link }}", first: "{{ first }}" } }
 `));
     expect(out.flows[0].steps[0].capture).toEqual({ first: '$.items[0].id', token: { header: 'x-token' } });
+    expect(out.variables).toEqual({ rid: '', all: '', link: '' });
     expect(lines).toEqual([
-      's.yml:11:15 scenarios[0].flow[0].get.capture[2]: regexp capture not translated: scalectl captures read a JSON path or a header',
-      's.yml:12:17 scenarios[0].flow[0].get.capture[3].json: JSON path $..id not translated: scalectl paths take $, .key, [0] and [\'key\'] (no wildcards, filters or ..)',
-      's.yml:13:15 scenarios[0].flow[0].get.capture[4]: xpath capture not translated: scalectl captures read a JSON path or a header',
+      's.yml:11:15 scenarios[0].flow[0].get.capture[2]: regexp capture not translated: scalectl captures read a JSON path or a header; rid is declared empty instead (variables: { rid: "" }) so that the steps using it still validate',
+      's.yml:12:17 scenarios[0].flow[0].get.capture[3].json: JSON path $..id not translated: scalectl paths take $, .key, [0] and [\'key\'] (no wildcards, filters or ..); all is declared empty instead (variables: { all: "" }) so that the steps using it still validate',
+      's.yml:13:15 scenarios[0].flow[0].get.capture[4]: xpath capture not translated: scalectl captures read a JSON path or a header; link is declared empty instead (variables: { link: "" }) so that the steps using it still validate',
     ]);
+    expect(await issuesOf(yaml)).toEqual([]);
   });
 
   it('translates expect (list or mapping) and match into expect.status and checks', () => {
@@ -300,7 +312,7 @@ describe('flows and requests', () => {
         loop: {
           over: ['a', 'b'],
           steps: [
-            { if: "loopCount <= 2 && !(kind == 'x' || n != 3)", get: '/p/{{ item }}?n={{ loopCount }}' },
+            { if: "loopIndex <= 2 && !(kind == 'x' || n != 3)", get: '/p/{{ item }}?n={{ loopIndex }}' },
             { loop: { count: 2, steps: [{ think: '250ms' }] } },
           ],
         },
@@ -315,6 +327,24 @@ describe('flows and requests', () => {
       's.yml:17:16 scenarios[0].flow[4].get.url: $loopCount outside a loop has no counterpart; left as written',
       's.yml:18:9 scenarios[0].flow[5].log: note: log left out: scalectl prints no messages from a flow',
     ]);
+  });
+
+  it('$loopCount is 0-based (loopIndex); in a count loop $loopElement stays 0, as in Artillery\'s createLoopWithCount', async () => {
+    const { out, lines, yaml } = imp(flowOf(`      - loop:
+          - get: { url: "/c/{{ $loopCount }}/{{ $loopElement }}" }
+        count: 2
+`));
+    expect(out.flows[0].steps).toEqual([{ loop: { count: 2, steps: [{ get: '/c/{{ loopIndex }}/{{ 0 }}' }] } }]);
+    expect(await issuesOf(yaml)).toEqual([]);
+    expect(lines).toEqual(['s.yml:7:20 scenarios[0].flow[0].loop[0].get.url: note: $loopElement in a count loop is 0 in every round in Artillery (it advances only over a list); translated as 0: {{ loopIndex }} is the round']);
+  });
+
+  it('translates an ifTrue on a payload field (a dotted name, users.region)', () => {
+    const dir = tempDir({ 'users.csv': 'ann,eu\nbob,us\n' });
+    const { out, lines } = imp(flowOf('      - get: { url: /r, ifTrue: "region == \'eu\' and name != \'x\'" }\n')
+      .replace('  phases', '  payload: { path: users.csv, fields: [name, region] }\n  phases'), { dir });
+    expect(out.flows[0].steps[0].if).toMatch(/^users\.region == 'eu' && users\.name != 'x'$/);
+    expect(lines.filter((l) => /ifTrue/.test(l))).toEqual([]);
   });
 
   it('lists template functions without a counterpart', () => {
@@ -363,7 +393,13 @@ scenarios: [{ flow: [{ get: { url: /a, expect: { hasHeader: x } } }] }]
       's.yml:3:14 config.plugins.metrics-by-endpoint: note: metrics by endpoint are built in: every step is an endpoint in the results (name it with name:)',
       's.yml:7:47 config.environments.load.phases[0].maxVusers: maxVusers must be a number above 0',
     ]);
-    const functional = parse(importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'functional' }).yaml) as Out;
+    const fImport = importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'functional' });
+    // plugins is in both: the note on a plugin of the base config points at the base config, not into the environment.
+    expect(fImport.notes.map((n) => formatNote('s.yml', n))).toEqual([
+      's.yml:1:1 config: note: no config.phases: Artillery then runs one virtual user once; translated as one arrival ({ duration: 1s, arrivalRate: 1 })',
+      's.yml:3:14 config.plugins.metrics-by-endpoint: note: metrics by endpoint are built in: every step is an endpoint in the results (name it with name:)',
+    ]);
+    const functional = parse(fImport.yaml) as Out;
     expect(functional.target).toBe('http://f.test');
     expect(functional.flows[0].steps[0].check).toEqual([{ header: { name: 'x', exists: true }, abort: true }]);
     expect(() => importArtillery('s.yml', script, { scriptDir: tmpdir(), outDir: tmpdir(), canWrite: false, environment: 'prod' }))

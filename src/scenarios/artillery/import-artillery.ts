@@ -148,7 +148,8 @@ export function importArtillery(file: string, text: string, places: PayloadPlace
   const { variables, lists } = translateVariables(config.variables, notes);
   const payload = translatePayload(config.payload, places, notes, new Set(Object.keys(variables)));
   const { thresholds, abortOnCheck } = translatePlugins(config, notes);
-  const scope = { fields: payload.fields, lists, loopDepth: 0 };
+  const placeholders = new Set<string>();
+  const scope = { fields: payload.fields, lists, loopDepth: 0, declared: new Set([...Object.keys(variables), ...Object.keys(payload.variables)]), placeholders };
   const flows = translateScenarios(script.scenarios, { scope, notes, abortOnCheck });
   if (flows.length === 0) throw inputError(`${printable(file)}: no scenario could be translated:\n${notes.list.map((n) => formatNote(file, n)).join('\n')}`);
 
@@ -156,7 +157,8 @@ export function importArtillery(file: string, text: string, places: PayloadPlace
   if (maxInFlight !== undefined) scenario.maxInFlight = maxInFlight;
   const defaults = translateDefaults(config, scope, notes);
   if (defaults) scenario.defaults = defaults;
-  const allVariables = { ...variables, ...payload.variables };
+  const allVariables: Record<string, unknown> = { ...variables, ...payload.variables };
+  for (const name of placeholders) if (!(name in allVariables)) allVariables[name] = '';
   if (Object.keys(allVariables).length > 0) scenario.variables = allVariables;
   if (Object.keys(payload.data).length > 0) scenario.data = payload.data;
   scenario.phases = phases;

@@ -46,7 +46,9 @@ export class ImportNotes {
 
   private add(kind: ImportNote['kind'], given: NotePath, message: string): void {
     const move = this.moved.find(([from]) => from.every((p, i) => given[i] === p));
-    const path = move ? [...move[1], ...given.slice(move[0].length)] : given;
+    const movedPath = move ? [...move[1], ...given.slice(move[0].length)] : undefined;
+    // A key merged from the base config (config.plugins.x beside an environment's plugins.y) stays where it is written.
+    const path = movedPath && (this.doc.hasIn(movedPath) || !this.doc.hasIn(given)) ? movedPath : given;
     if (this.list.some((n) => n.kind === kind && n.path === formatPath(path) && n.message === message)) return;
     this.list.push({ kind, ...this.at(path), path: formatPath(path), message });
   }
