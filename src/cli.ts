@@ -270,8 +270,17 @@ export function run(): void {
     ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => (process.connected ? void process.once('disconnect', l) : l()) }
     : undefined;
   const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal, ipc };
+  // A safety net: should the event loop run dry while main() still waits (a bug: something it awaits
+  // hangs on nothing that keeps Node alive), Node would exit 0 with no summary; say so and fail instead.
+  let settled = false;
+  process.on('exit', (code) => {
+    if (settled || code !== 0) return;
+    process.stderr.write('scalectl: internal error (a bug; please report it): exited before the command finished\n');
+    process.exitCode = ExitCode.internal;
+  });
   main(process.argv.slice(2), io).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
       // Keep-alive sockets and timers must not hold the process open once the work is done.
       setTimeout(() => process.exit(), 500).unref();
@@ -285,6 +294,7 @@ export function run(): void {
       });
     },
     (err: unknown) => {
+      settled = true;
       process.stderr.write(`scalectl: internal error: ${String(err)}\n`);
       process.exit(ExitCode.internal);
     },
