@@ -21,7 +21,7 @@ import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
 import { LOAD_LIMITS } from './scenarios/schema.js';
 import { printableLines } from './scenarios/printable.js';
 import { osReason } from './commands/output-files.js';
-import { parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
+import { addStreamSpec, parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -48,7 +48,7 @@ const maxInFlightArg = positiveInt('--max-in-flight', {
 /** --stream, repeatable: each value checked as it is read (a bad kind or destination exits 2). */
 function streamArg(value: string, previous: StreamSpec[] = []): StreamSpec[] {
   try {
-    return [...previous, parseStreamSpec(value)];
+    return addStreamSpec(previous, parseStreamSpec(value));
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message + '.');
   }
