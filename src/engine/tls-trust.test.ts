@@ -1,0 +1,44 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { errorMessage } from './http-client.js';
+import { defaultRoots, tlsConnectOptions, tlsReason, trustedCas } from './tls-trust.js';
+
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const hasGetCa = typeof (tls as { getCACertificates?: unknown }).getCACertificates === 'function';
+
+describe('defaults.tls.ca', () => {
+  it("is trusted in addition to Node's root certificates, not instead of them", () => {
+    const cas = trustedCas(PEM);
+    expect(cas.at(-1)).toBe(PEM);
+    expect(cas).toEqual(expect.arrayContaining([...tls.rootCertificates]));
+    expect(cas.length).toBeGreaterThan(tls.rootCertificates.length);
+  });
+
+  it.skipIf(hasGetCa)('keeps the certificates of NODE_EXTRA_CA_CERTS (Node 20: read from the file)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'scalectl-ca-')), 'extra.pem');
+    writeFileSync(file, PEM.replace('MIIB', 'MIIC'));
+    const roots = defaultRoots({ NODE_EXTRA_CA_CERTS: file });
+    expect(roots.at(-1)).toContain('MIIC');
+    expect(roots).toHaveLength(tls.rootCertificates.length + 1);
+    expect(defaultRoots({ NODE_EXTRA_CA_CERTS: join(file, 'missing') })).toHaveLength(tls.rootCertificates.length);
+  });
+
+  it('without ca, cert or key the connection uses Node defaults; with them, one secure context built once', () => {
+    expect(tlsConnectOptions({ rejectUnauthorized: false })).toEqual({ rejectUnauthorized: false });
+    expect(tlsConnectOptions({ rejectUnauthorized: true, ca: tls.rootCertificates[0]! }).secureContext).toBeDefined();
+  });
+});
+
+describe('TLS error messages', () => {
+  it("OpenSSL's error stack becomes its reason in one line, with the code named", () => {
+    const raw = 'C0A7F5E1F87F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:354:\n';
+    expect(tlsReason(raw)).toBe('wrong version number');
+    const err = Object.assign(new Error(raw), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' });
+    const wrapped = new Error('other side closed', { cause: err });
+    expect(errorMessage(wrapped)).toBe('wrong version number (ERR_SSL_WRONG_VERSION_NUMBER)');
+    expect(errorMessage(new Error('connect ECONNREFUSED'))).toBe('connect ECONNREFUSED');
+  });
+});
