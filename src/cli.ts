@@ -82,7 +82,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
-    .option('--insecure', "skip verifying the target's TLS certificate (sets defaults.tls.insecure)")
+    .option('--insecure', 'skip verifying TLS certificates, of the target and of every other HTTPS host a step names (sets defaults.tls.insecure)')
     .addOption(new Option('--stream <kind=destination>', 'send each second live, repeatable: ndjson=<file> (a JSON line per second) or prometheus-rw=<url> (Prometheus remote write; docs/streaming.md)')
       .argParser(streamArg))
     .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; html?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean; insecure?: boolean; stream?: StreamSpec[] }) => {

@@ -42,3 +42,11 @@ describe('TLS error messages', () => {
     expect(errorMessage(new Error('connect ECONNREFUSED'))).toBe('connect ECONNREFUSED');
   });
 });
+
+describe('defaults.tls.passphrase', () => {
+  it('a number (YAML reads `passphrase: 1234` as one) is the passphrase of its digits', async () => {
+    const { tlsSchema } = await import('../scenarios/tls-schema.js');
+    expect(tlsSchema.parse({ cert: 'c.pem', key: 'k.pem', passphrase: 1234 }).passphrase).toBe('1234');
+    expect(tlsSchema.safeParse({ cert: 'c.pem', key: 'k.pem', passphrase: true }).success).toBe(false);
+  });
+});
