@@ -4,26 +4,33 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { errorMessage } from './http-client.js';
-import { defaultRoots, tlsConnectOptions, tlsReason, trustedCas } from './tls-trust.js';
+import { loadTlsFiles } from '../scenarios/tls-files.js';
+import { NODE_GIVES_EXTRA_CAS, tlsConnectOptions, tlsReason, trustedCas } from './tls-trust.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const hasGetCa = typeof (tls as { getCACertificates?: unknown }).getCACertificates === 'function';
 
 describe('defaults.tls.ca', () => {
   it("is trusted in addition to Node's root certificates, not instead of them", () => {
-    const cas = trustedCas(PEM);
+    const cas = trustedCas({ ca: PEM });
     expect(cas.at(-1)).toBe(PEM);
     expect(cas).toEqual(expect.arrayContaining([...tls.rootCertificates]));
     expect(cas.length).toBeGreaterThan(tls.rootCertificates.length);
   });
 
-  it.skipIf(hasGetCa)('keeps the certificates of NODE_EXTRA_CA_CERTS (Node 20: read from the file)', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'scalectl-ca-')), 'extra.pem');
-    writeFileSync(file, PEM.replace('MIIB', 'MIIC'));
-    const roots = defaultRoots({ NODE_EXTRA_CA_CERTS: file });
-    expect(roots.at(-1)).toContain('MIIC');
-    expect(roots).toHaveLength(tls.rootCertificates.length + 1);
-    expect(defaultRoots({ NODE_EXTRA_CA_CERTS: join(file, 'missing') })).toHaveLength(tls.rootCertificates.length);
+  it.skipIf(NODE_GIVES_EXTRA_CAS)('keeps the certificates of NODE_EXTRA_CA_CERTS (Node 20: read by the loader)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scalectl-ca-'));
+    const [ca, extra] = [tls.rootCertificates[0]!, tls.rootCertificates[1]!];
+    writeFileSync(join(dir, 'ca.pem'), ca);
+    writeFileSync(join(dir, 'extra.pem'), extra);
+    const loaded = await loadTlsFiles({ ca: 'ca.pem' }, dir, { NODE_EXTRA_CA_CERTS: join(dir, 'extra.pem') });
+    expect(loaded.issues).toEqual([]);
+    expect(loaded.tls!.extraCa).toBe(extra);
+    const cas = trustedCas(loaded.tls!);
+    expect(cas.slice(-2)).toEqual([extra, ca]);
+    expect(cas).toHaveLength(tls.rootCertificates.length + 2);
+    // An unreadable NODE_EXTRA_CA_CERTS is done without, as Node does.
+    const missing = await loadTlsFiles({ ca: 'ca.pem' }, dir, { NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') });
+    expect(missing.tls!.extraCa).toBeUndefined();
   });
 
   it('without ca, cert or key the connection uses Node defaults; with them, one secure context built once', () => {

@@ -1,37 +1,21 @@
-import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { TlsSettings } from '../scenarios/tls-files.js';
 
-let roots: readonly string[] | undefined;
+/** Node 22 and later: the certificates Node trusts by default, NODE_EXTRA_CA_CERTS's included. */
+const getCACertificates = (tls as { getCACertificates?: (type: 'default') => string[] }).getCACertificates;
+
+/** True where tls.getCACertificates('default') gives NODE_EXTRA_CA_CERTS's certificates (Node 22+); on Node 20 the loader reads the file. */
+export const NODE_GIVES_EXTRA_CAS = typeof getCACertificates === 'function';
 
 /**
- * The certificate authorities Node trusts by default: its built-in roots and,
- * as Node itself does, those of NODE_EXTRA_CA_CERTS (Node 22 and later give
- * both at once through tls.getCACertificates('default'); on Node 20 the file
- * is read here).
+ * The certificate authorities trusted with defaults.tls.ca: Node's defaults
+ * (its built-in roots and NODE_EXTRA_CA_CERTS's), then the file. Node's `ca`
+ * option alone would replace the defaults instead of adding to them.
  */
-export function defaultRoots(env: NodeJS.ProcessEnv = process.env): readonly string[] {
-  if (roots && env === process.env) return roots;
-  const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
-  if (get) return (roots = get('default'));
-  let extra: string[] = [];
-  const file = env.NODE_EXTRA_CA_CERTS;
-  if (file) {
-    try {
-      extra = [readFileSync(file, 'utf8')];
-    } catch {
-      // Node has already warned at start-up that it could not read the file.
-    }
-  }
-  const list = [...tls.rootCertificates, ...extra];
-  if (env === process.env) roots = list;
-  return list;
-}
-
-/** defaults.tls.ca trusted in addition to the default ones (Node's `ca` option alone replaces them). */
-export function trustedCas(ca: string, env?: NodeJS.ProcessEnv): string[] {
-  return [...defaultRoots(env), ca];
+export function trustedCas(settings: Pick<TlsSettings, 'ca' | 'extraCa'>): string[] {
+  const defaults = getCACertificates ? getCACertificates('default') : [...tls.rootCertificates, ...(settings.extraCa ? [settings.extraCa] : [])];
+  return settings.ca === undefined ? defaults : [...defaults, settings.ca];
 }
 
 /**
@@ -42,7 +26,7 @@ export function trustedCas(ca: string, env?: NodeJS.ProcessEnv): string[] {
 export function tlsConnectOptions(settings: TlsSettings): { rejectUnauthorized: boolean; secureContext?: SecureContext } {
   const { rejectUnauthorized, ca, cert, key, passphrase } = settings;
   if (ca === undefined && cert === undefined && key === undefined) return { rejectUnauthorized };
-  return { rejectUnauthorized, secureContext: tls.createSecureContext({ ca: ca === undefined ? undefined : trustedCas(ca), cert, key, passphrase }) };
+  return { rejectUnauthorized, secureContext: tls.createSecureContext({ ca: ca === undefined ? undefined : trustedCas(settings), cert, key, passphrase }) };
 }
 
 /** OpenSSL's reason ("wrong version number") without its error-stack prefix, else the message's first line. */
