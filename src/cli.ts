@@ -21,7 +21,7 @@ import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
 import { LOAD_LIMITS } from './scenarios/schema.js';
 import { printableLines } from './scenarios/printable.js';
 import { osReason } from './commands/output-files.js';
-import { parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
+import { addStreamSpec, parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -48,7 +48,7 @@ const maxInFlightArg = positiveInt('--max-in-flight', {
 /** --stream, repeatable: each value checked as it is read (a bad kind or destination exits 2). */
 function streamArg(value: string, previous: StreamSpec[] = []): StreamSpec[] {
   try {
-    return [...previous, parseStreamSpec(value)];
+    return addStreamSpec(previous, parseStreamSpec(value));
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message + '.');
   }
@@ -82,7 +82,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
-    .option('--insecure', "skip verifying the target's TLS certificate (sets defaults.tls.insecure)")
+    .option('--insecure', 'skip verifying TLS certificates, of the target and of every other HTTPS host a step names (sets defaults.tls.insecure)')
     .addOption(new Option('--stream <kind=destination>', 'send each second live, repeatable: ndjson=<file> (a JSON line per second) or prometheus-rw=<url> (Prometheus remote write; docs/streaming.md)')
       .argParser(streamArg))
     .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; html?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean; insecure?: boolean; stream?: StreamSpec[] }) => {
@@ -270,8 +270,17 @@ export function run(): void {
     ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => (process.connected ? void process.once('disconnect', l) : l()) }
     : undefined;
   const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal, ipc };
+  // A safety net: should the event loop run dry while main() still waits (a bug: something it awaits
+  // hangs on nothing that keeps Node alive), Node would exit 0 with no summary; say so and fail instead.
+  let settled = false;
+  process.on('exit', (code) => {
+    if (settled || code !== 0) return;
+    process.stderr.write('scalectl: internal error (a bug; please report it): exited before the command finished\n');
+    process.exitCode = ExitCode.internal;
+  });
   main(process.argv.slice(2), io).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
       // Keep-alive sockets and timers must not hold the process open once the work is done.
       setTimeout(() => process.exit(), 500).unref();
@@ -285,6 +294,7 @@ export function run(): void {
       });
     },
     (err: unknown) => {
+      settled = true;
       process.stderr.write(`scalectl: internal error: ${String(err)}\n`);
       process.exit(ExitCode.internal);
     },

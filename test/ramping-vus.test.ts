@@ -27,7 +27,7 @@ beforeAll(async () => {
     setTimeout(() => {
       active--;
       res.end();
-    }, 40);
+    }, req.url === '/slow' ? 300 : 40);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -47,10 +47,10 @@ function most(from: number, to: number): number {
   return Math.max(0, ...samples.filter((s) => s.t - start >= from * 1000 && s.t - start < to * 1000).map((s) => s.active));
 }
 
-const scenario = (phase: string) => `name: ramp
+const scenario = (phase: string, path = '/x') => `name: ramp
 target: ${url}
 phases: [${phase}]
-flows: [{ name: f, steps: [{ get: /x }] }]
+flows: [{ name: f, steps: [{ get: ${path} }] }]
 `;
 
 /** The VUs running follow the ramp 1 → 8 over 2 s: round(1 + 3.5 t), never more than 8. */
@@ -86,6 +86,16 @@ describe('ramping VUs (vus + rampTo)', () => {
     expect(most(0.9, 1.5)).toBeLessThanOrEqual(4);
     // The line's area is 6 VU-seconds: at most 6 / 0.039 + 8 = 162 requests (8 VUs to the end would send up to 300).
     expect(samples.length).toBeLessThanOrEqual(165);
+  });
+
+  it("at a boundary between vus phases, a VU of the new phase waits for the old one's iteration: never twice the count", async () => {
+    // 300 ms iterations: at 1 s every old VU is mid-request; starting the new ones beside them would make 8.
+    const { code, result } = await runScenario(scenario('{ duration: 1s, vus: 4 }, { duration: 1s, vus: 4 }', '/slow'));
+    start = Date.parse(result.startedAt);
+    expect(code).toBe(0);
+    expect(Math.max(...samples.map((s) => s.active))).toBeLessThanOrEqual(4);
+    // The second phase does run its 4 VUs.
+    expect(most(1.2, 2)).toBe(4);
   });
 
   it('splits every instant exactly across --workers 2 (built bin)', async () => {

@@ -178,10 +178,16 @@ describe('--stream values', () => {
       ['ndjson', /expected <kind>=<destination>/],
       ['ndjson=', /ndjson needs a file name/],
       ['prometheus-rw=localhost:9090', /expected an http\(s\) URL/],
+      ['ndjson=-', /ndjson=- \(standard output\) is not supported/],
     ] as const) {
       const r = await runCli(['run', 's.yaml', '--stream', value], { cwd: dir });
       expect(r.code, value).toBe(2);
       expect(r.stderr, value).toMatch(said);
+    }
+    for (const twice of [['ndjson=a.ndjson', 'ndjson=./a.ndjson'], ['prometheus-rw=http://127.0.0.1:1/w', 'prometheus-rw=http://127.0.0.1:1/w']]) {
+      const r = await runCli(['run', 's.yaml', ...twice.flatMap((s) => ['--stream', s])], { cwd: dir });
+      expect(r.code, twice[1]).toBe(2);
+      expect(r.stderr, twice[1]).toMatch(/is given twice/);
     }
     const same = await runCli(['run', 's.yaml', '--out', 'x.ndjson', '--stream', 'ndjson=x.ndjson'], { cwd: dir });
     expect(same.code).toBe(2);

@@ -87,7 +87,10 @@ describe('TLS', () => {
     // The target is plain HTTP (the probe passes); the step goes to the self-signed server.
     const { result } = await runScenario(scenario(plain, '', `${https}/x`));
     expect(result.totals.errorsByKind).toEqual({ tls: 2 });
-    expect(result.errorSamples.tls).toBe('self-signed certificate');
+    expect(result.errorSamples.tls).toBe('self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
+    // HTTPS to a plain HTTP server: OpenSSL's reason in one line (no error stack, no newline), with its code.
+    const plainTls = await runScenario(scenario(plain, '', `${plain.replace('http:', 'https:')}/x`));
+    expect(plainTls.result.errorSamples.tls).toBe('wrong version number (ERR_SSL_WRONG_VERSION_NUMBER)');
   });
 
   it('a server that requires a client certificate: refused without one (exit 6), accepted with cert, key and passphrase', async () => {

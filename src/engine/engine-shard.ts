@@ -77,6 +77,7 @@ export class EngineShard {
       shardCount: opts.shardCount,
       maxInFlight: opts.maxInFlight,
       open: { inFlight: 0 },
+      vuSlots: new Map(),
       nextIteration: () => localIteration++ * opts.shardCount + opts.shardIndex,
       stopped: () => this.stopped,
       onStop: (fn) => this.onStop(fn),

@@ -21,6 +21,12 @@ export interface ExecutorContext {
    * make the open model drop.
    */
   open: { inFlight: number };
+  /**
+   * Virtual user j's loop in the latest vus phase (settles when its last
+   * iteration ends): the next vus phase's VU j starts only then, so at a
+   * boundary the old VU hands over instead of running beside the new one.
+   */
+  vuSlots: Map<number, Promise<void>>;
   /** A run-unique iteration number (for `iteration` and sequential data). */
   nextIteration: () => number;
   /** True once the run is stopping: schedule nothing more. */

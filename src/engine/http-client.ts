@@ -1,5 +1,6 @@
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { TlsSettings } from '../scenarios/tls-files.js';
+import { tlsConnectOptions, tlsReason } from './tls-trust.js';
 
 /** The error kinds, as counted in `errorsByKind` (docs/scenarios.md "Errors, by kind" lists each; a test keeps them equal). */
 export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'tls', 'expectation', 'capture', 'body_too_large', 'http_4xx', 'http_5xx', 'template', 'other'] as const;
@@ -74,6 +75,21 @@ export function classifyError(err: unknown): ErrorKind {
   return kind ?? 'other';
 }
 
+/**
+ * A failure's message for its sample: a TLS error (anywhere in undici's cause
+ * chain) as OpenSSL's reason in one line with its code, e.g. "wrong version
+ * number (ERR_SSL_WRONG_VERSION_NUMBER)"; any other, its own message.
+ */
+export function errorMessage(err: Error): string {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && isTlsCode(code)) return `${tlsReason(e.message)} (${code})`;
+    e = e.cause;
+  }
+  return err.message;
+}
+
 class TimeoutError extends Error {
   override name = 'TimeoutError';
   readonly code = 'ETIMEDOUT';
@@ -87,8 +103,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * host only (another host a step names is verified against its own name).
  */
 function tlsConnector(tls: TlsSettings, target: string): buildConnector.connector {
-  const { servername, ...common } = tls;
-  const base = { ...common, timeout: CONNECT_TIMEOUT_MS };
+  const { servername } = tls;
+  const base = { ...tlsConnectOptions(tls), timeout: CONNECT_TIMEOUT_MS };
   const others = buildConnector(base);
   if (servername === undefined) return others;
   const named = buildConnector({ ...base, servername });
@@ -162,7 +178,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
-    this.settle({ ok: false, kind: classifyError(err), message: err.message });
+    this.settle({ ok: false, kind: classifyError(err), message: errorMessage(err) });
   }
 
   /** Fails the request as a timeout and aborts it if it was sent. */

@@ -2,6 +2,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { TlsSettings } from '../scenarios/tls-files.js';
 import { isTlsCode } from './http-client.js';
+import { tlsConnectOptions, tlsReason } from './tls-trust.js';
 
 /**
  * How long to wait, after a TLS 1.3 handshake, for the server to refuse it.
@@ -12,11 +13,6 @@ import { isTlsCode } from './http-client.js';
  * within a few milliseconds.
  */
 const TLS13_VERDICT_MS = 500;
-
-/** OpenSSL's reason ("wrong version number") without its error-stack prefix, else the message's first line. */
-function tlsReason(message: string): string {
-  return (/SSL routines:[^:]*:([^:\n]+)/.exec(message)?.[1] ?? message.split('\n')[0]!).trim();
-}
 
 /** What to do about a TLS failure, by its code. */
 function tlsFix(code: string): string {
@@ -49,8 +45,7 @@ export function probeTarget(target: string, tls?: TlsSettings, timeoutMs = 3000)
       ? tlsConnect({
         host, port,
         servername: tls?.servername ?? (isIP(host) ? undefined : host),
-        rejectUnauthorized: tls?.rejectUnauthorized ?? true,
-        ca: tls?.ca, cert: tls?.cert, key: tls?.key, passphrase: tls?.passphrase,
+        ...(tls ? tlsConnectOptions(tls) : { rejectUnauthorized: true }),
       })
       : connect({ host, port });
     const done = (why: string | undefined): void => {

@@ -12,14 +12,18 @@ type VusPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'vus' }> };
  * joins when the line reaches it, and on a ramp down one leaves after its
  * current iteration. Shard i of n runs VUs i, i+n, i+2n, ..., so shards split
  * every instant's count exactly. Each VU keeps one cookie jar for the phase.
+ * At a boundary between two vus phases, VU j of the new one starts when VU j
+ * of the old one has finished its iteration, so the count never doubles.
  */
 export async function vus(sp: VusPhase, ctx: ExecutorContext): Promise<void> {
   const { phase } = sp;
   const start = ctx.runStart + sp.startMs;
   const ramp = new RampVus(phase.vus, phase.rampTo, phase.durationMs);
   const { runner, recorder, clock } = ctx;
-  const loop = async (fromMs: number, toMs: number): Promise<void> => {
+  const loop = async (fromMs: number, toMs: number, previous: Promise<void> | undefined): Promise<void> => {
     if (fromMs > 0) await sleepUntil(ctx, start + fromMs);
+    // The previous vus phase's VU j finishes its iteration first: never both at once.
+    if (previous) await previous;
     const end = start + toMs;
     const jar = runner.newJar();
     while (!ctx.stopped() && clock() < end) {
@@ -34,7 +38,9 @@ export async function vus(sp: VusPhase, ctx: ExecutorContext): Promise<void> {
   const loops: Promise<void>[] = [];
   for (let j = ctx.shardIndex; j < ramp.peak; j += ctx.shardCount) {
     const w = ramp.window(j);
-    loops.push(loop(w.fromMs, w.toMs));
+    const running = loop(w.fromMs, w.toMs, ctx.vuSlots.get(j));
+    ctx.vuSlots.set(j, running);
+    loops.push(running);
   }
   await Promise.all(loops);
 }

@@ -127,7 +127,7 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
       issues.push(loc.issue(['data', name, 'file'], (err as Error).message));
     }
   }
-  const tls = await loadTlsFiles(parsed.success ? parsed.data.defaults.tls : undefined, dirname(resolve(file)));
+  const tls = await loadTlsFiles(parsed.success ? parsed.data.defaults.tls : undefined, dirname(resolve(file)), env);
   for (const i of tls.issues) issues.push(loc.issue(i.path, i.message));
   const columns = Object.fromEntries(Object.entries(feeders).map(([k, f]) => [k, f.columns]));
   for (const i of checkScenario(input, columns, env)) issues.push(loc.issue(i.path, i.message, i.atKey));

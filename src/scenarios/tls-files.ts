@@ -3,6 +3,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { readTextFile } from './read-text-file.js';
 import type { TlsSpec } from './tls-schema.js';
+import { NODE_GIVES_EXTRA_CAS } from '../engine/tls-trust.js';
 
 /**
  * TLS settings as the engine uses them (undici's connect options and the
@@ -13,6 +14,8 @@ export interface TlsSettings {
   /** False with `insecure: true`: the server's certificate is not verified. */
   rejectUnauthorized: boolean;
   ca?: string;
+  /** Node 20 only, with ca: NODE_EXTRA_CA_CERTS's PEM text, to stay trusted beside ca (Node 22+ gives it itself). */
+  extraCa?: string;
   cert?: string;
   key?: string;
   passphrase?: string;
@@ -42,7 +45,9 @@ function opensslReason(err: unknown): string {
  * certificate and opens with the passphrase), so that a mistake is a
  * scenario error with its position, not a run where every request fails.
  */
-export async function loadTlsFiles(spec: TlsSpec | undefined, baseDir: string): Promise<{ tls: TlsSettings | undefined; issues: TlsIssue[] }> {
+export async function loadTlsFiles(
+  spec: TlsSpec | undefined, baseDir: string, env: Readonly<Record<string, string | undefined>> = {},
+): Promise<{ tls: TlsSettings | undefined; issues: TlsIssue[] }> {
   if (!spec) return { tls: undefined, issues: [] };
   const issues: TlsIssue[] = [];
   const tls: TlsSettings = { rejectUnauthorized: spec.insecure !== true };
@@ -57,6 +62,12 @@ export async function loadTlsFiles(spec: TlsSpec | undefined, baseDir: string): 
     } catch (err) {
       issues.push({ path: ['defaults', 'tls', field], message: `${file}: ${(err as Error).message}` });
     }
+  }
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  if (tls.ca !== undefined && extra && !NODE_GIVES_EXTRA_CAS) {
+    // Unreadable: Node has already warned at start-up, and does without it.
+    tls.extraCa = await readTextFile(resolve(extra), MAX_PEM_BYTES).catch(() => undefined);
+    if (tls.extraCa === undefined) delete tls.extraCa;
   }
   if (spec.passphrase !== undefined) tls.passphrase = spec.passphrase;
   if (spec.servername !== undefined) tls.servername = spec.servername;

@@ -13,7 +13,9 @@ export const tlsSchema = z
       .meta({ description: "PEM file of the certificate authority (or the self-signed certificate) to trust, in addition to Node's built-in ones." }),
     cert: z.string().min(1).optional().meta({ description: 'PEM file of the client certificate (with key), for servers that ask for one.' }),
     key: z.string().min(1).optional().meta({ description: "PEM file of the client certificate's private key." }),
-    passphrase: z.string().optional().meta({ description: 'Passphrase of an encrypted key.' }),
+    // YAML reads `passphrase: 1234` as a number: it is the passphrase "1234".
+    passphrase: z.union([z.string(), z.number()]).transform(String).optional()
+      .meta({ description: 'Passphrase of an encrypted key (a number is read as its digits).' }),
     servername: z.string().min(1).optional()
       .meta({ description: "Name sent as SNI to the target's host and checked against its certificate, instead of the target URL's host." }),
   })

@@ -107,7 +107,8 @@ export class RemoteWriteStream implements StreamSink {
       while (this.queue.length > 0 && !this.cut.signal.aborted && tries > 0) {
         if ((await this.sendNext()) !== 'retry') continue;
         tries--;
-        if (tries > 0) await new Promise<void>((r) => setTimeout(r, this.backoff()).unref());
+        // Once cut, no pause: a pause left as the only thing pending would let Node exit mid-close.
+        if (tries > 0 && !this.cut.signal.aborted) await this.pause(this.backoff());
       }
     } finally {
       clearTimeout(timer);
@@ -118,6 +119,20 @@ export class RemoteWriteStream implements StreamSink {
     const sent = `${s.sentSeconds} s of samples sent in ${s.requests} request${s.requests === 1 ? '' : 's'}`;
     const dropped = s.droppedSeconds ? `; ${s.droppedSeconds} s dropped (${s.lastError ?? 'not sent in time'})` : '';
     return { summary: `prometheus-rw ${this.shown}: ${sent}${dropped}`, failed: false };
+  }
+
+  /** A wait between close()'s tries that ends early when the close's time is up (kept ref'd: the run waits on it). */
+  private pause(ms: number): Promise<void> {
+    const signal = this.cut.signal;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private backoff(): number {

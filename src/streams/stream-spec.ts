@@ -1,3 +1,4 @@
+import { normalize } from 'node:path';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { echo } from '../scenarios/printable.js';
 
@@ -34,9 +35,19 @@ export function parseStreamSpec(value: string): StreamSpec {
     throw new Error(`unknown kind ${echo(kind)}${hint ? `: ${hint}` : ''} (kinds: ${STREAM_KINDS.join(', ')})`);
   }
   if (destination === '') throw new Error(`${kind} needs a ${kind === 'ndjson' ? 'file name' : 'URL'} after the =`);
+  if (kind === 'ndjson' && destination === '-') {
+    throw new Error('ndjson=- (standard output) is not supported: standard output carries the summary; give a file name and `tail -f` it');
+  }
   if (kind === 'prometheus-rw') {
     const problem = targetUrlProblem(destination);
     if (problem) throw new Error(`${problem} (e.g. http://127.0.0.1:9090/api/v1/write)`);
   }
   return { kind: kind as StreamKind, destination };
+}
+
+/** Adds a parsed spec to those before it; the same destination twice (two handles on one file, samples sent twice) is refused. */
+export function addStreamSpec(previous: readonly StreamSpec[], spec: StreamSpec): StreamSpec[] {
+  const key = (s: StreamSpec): string => `${s.kind}=${s.kind === 'ndjson' ? normalize(s.destination) : s.destination}`;
+  if (previous.some((p) => key(p) === key(spec))) throw new Error(`${spec.kind}=${echo(spec.destination)} is given twice`);
+  return [...previous, spec];
 }
