@@ -169,6 +169,16 @@ describe('analyzeTelemetry: signals whose query failed (PromQL)', () => {
     ]);
   });
 
+  it('a drain that timed out is the reason for a missing drain time, even when a queue query failed once on the way', () => {
+    // The queue never empties; queueActive failed in one scrape during the load.
+    const rec = withFailures(recording(12, () => ({ queueWaiting: one(5), queueActive: one(1) }),
+      { drain: { startedAt: T0 + 10_000, endedAt: null, timeoutMs: 2000, interrupted: false } }), (i) => (i === 4 ? ['queueActive'] : []));
+    const { summary } = analyzeTelemetry(rec, opts);
+    expect(summary.queueDrainTimeSec).toBeNull();
+    const [drain] = evaluateThresholds(['queue_drain_time < 10s'], total, new Map(), summary);
+    expect([drain!.ok, drain!.reason]).toEqual([false, 'the queue did not empty within 2 s after the load']);
+  });
+
   it('when every scrape failed, says that once and does not also list each signal as having no series', () => {
     const rec: TelemetryRecording = { source: 'PromQL at http://p', intervalMs: 1000, scrapes: [], failures: 5, firstFailure: 'http://p/api/v1/query: HTTP 401 Unauthorized' };
     expect(analyzeTelemetry(rec, opts).summary.warnings).toEqual(['5 of 5 scrapes failed (first: http://p/api/v1/query: HTTP 401 Unauthorized)']);

@@ -14,6 +14,9 @@ export { counterDeltas } from './telemetry-reducers.js';
  */
 export function telemetryGap(t: TelemetrySummary | undefined, metric: string): string | undefined {
   if (!t) return undefined;
+  // A drain that ran out of time or was stopped explains its own missing figure, whatever a query did meanwhile.
+  if (metric === 'queue_drain_time' && t.drain?.timedOut) return `the queue did not empty within ${t.drain.timeoutSec} s after the load`;
+  if (metric === 'queue_drain_time' && t.drain?.interrupted) return 'the wait for the queue to drain was stopped';
   // A figure whose signal's query failed has no value because of that: say so first.
   const feeds = metric === 'cache_hit_ratio' ? CACHE_SIGNALS : metric.startsWith('queue_') ? QUEUE_SIGNALS : [];
   const failed = feeds.find((n) => t.failedSignals?.[n]);

@@ -347,6 +347,15 @@ describe('flows and requests', () => {
     expect(lines.filter((l) => /ifTrue/.test(l))).toEqual([]);
   });
 
+  it('declares no empty placeholder for a capture left out whose name is a payload field (its uses read the feeder)', () => {
+    const dir = tempDir({ 'users.csv': 'ann,1\nbob,2\n' });
+    const { out, lines } = imp(flowOf('      - get: { url: /a, capture: { regexp: "id=(\\\\d+)", as: id } }\n      - get: { url: "/x?id={{ id }}" }\n')
+      .replace('  phases', '  payload: { path: users.csv, fields: [name, id] }\n  phases'), { dir });
+    expect(out.variables).toBeUndefined();
+    expect(out.flows[0].steps[1].get).toBe('/x?id={{ users.id }}');
+    expect(lines.filter((l) => /capture/.test(l))).toEqual([expect.not.stringMatching(/declared empty/)]);
+  });
+
   it('lists template functions without a counterpart', () => {
     const { lines, out } = imp(flowOf('      - get: { url: "/{{ $randomString() }}/{{ $myFn(1) }}" }\n'));
     expect(out.flows[0].steps[0].get).toBe('/{{ uuid() }}/{{ $myFn(1) }}');

@@ -149,7 +149,7 @@ export function importArtillery(file: string, text: string, places: PayloadPlace
   const payload = translatePayload(config.payload, places, notes, new Set(Object.keys(variables)));
   const { thresholds, abortOnCheck } = translatePlugins(config, notes);
   const placeholders = new Set<string>();
-  const scope = { fields: payload.fields, lists, loopDepth: 0, declared: new Set([...Object.keys(variables), ...Object.keys(payload.variables)]), placeholders };
+  const scope = { fields: payload.fields, lists, loopDepth: 0, declared: new Set([...Object.keys(variables), ...Object.keys(payload.variables), ...payload.fields.keys()]), placeholders };
   const flows = translateScenarios(script.scenarios, { scope, notes, abortOnCheck });
   if (flows.length === 0) throw inputError(`${printable(file)}: no scenario could be translated:\n${notes.list.map((n) => formatNote(file, n)).join('\n')}`);
 
