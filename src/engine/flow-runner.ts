@@ -270,15 +270,15 @@ export class FlowRunner {
       this.recorder.request(step.endpoint, latency, status, res.kind, res.message);
       return false;
     }
-    const missing = this.capture(step, res.headers, res.body, vars);
-    if (missing !== undefined) {
-      this.recorder.request(step.endpoint, latency, status, 'capture', missing);
+    const captured = this.capture(step, res.headers, res.body, vars);
+    if (typeof captured === 'string') {
+      this.recorder.request(step.endpoint, latency, status, 'capture', captured);
       return false;
     }
     this.recorder.request(step.endpoint, latency, status);
     if (step.checks.length === 0) return true;
     try {
-      return !runChecks(step.checks, { status, headers: res.headers, body: res.body, latencyMs: latency }, vars, this.recordCheck);
+      return !runChecks(step.checks, { status, headers: res.headers, body: res.body, latencyMs: latency, json: captured }, vars, this.recordCheck);
     } catch (err) {
       // A check's template failed at run time.
       this.recorder.templateFailed(`check: ${(err as Error).message}`);
@@ -288,8 +288,11 @@ export class FlowRunner {
 
   private readonly recordCheck = (index: number, pass: boolean): void => this.recorder.check(index, pass);
 
-  /** Stores captured values in vars; returns a message when one is missing. */
-  private capture(step: CompiledRequest, headers: Record<string, string | string[] | undefined>, body: string | undefined, vars: TemplateVars): string | undefined {
+  /**
+   * Stores captured values in vars; returns a message when one is missing,
+   * else the body parsed as JSON when a capture parsed it (the checks reuse it).
+   */
+  private capture(step: CompiledRequest, headers: Record<string, string | string[] | undefined>, body: string | undefined, vars: TemplateVars): string | { value: unknown } | undefined {
     if (step.captures.length === 0) return undefined;
     let json: unknown;
     let parsed = false;
@@ -312,7 +315,7 @@ export class FlowRunner {
       if (value === undefined) return `capture ${c.name}: ${c.from === 'header' ? `no header ${c.header}` : `nothing at ${c.expr}`}`;
       vars[c.name] = value;
     }
-    return undefined;
+    return parsed ? { value: json } : undefined;
   }
 
   private varsFor(iteration: number): TemplateVars {

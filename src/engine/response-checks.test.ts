@@ -78,6 +78,13 @@ describe('checks on a response', () => {
     expect(holds({ json: { path: '$', exists: false } }, {}, { ...RES, body: '<html>' })).toBe(true);
   });
 
+  it('read JSON the captures already parsed instead of parsing the body again', () => {
+    // The body is not JSON: only the parsed value given can answer.
+    expect(holds({ json: { path: '$.id', equals: 7 } }, {}, { ...RES, body: 'not json', json: { value: { id: 7 } } })).toBe(true);
+    // A body the captures found not to be JSON has nothing at any path.
+    expect(holds({ json: { path: '$.id', exists: true } }, {}, { ...RES, json: { value: undefined } })).toBe(false);
+  });
+
   it('count every check and ask to abort only for a failed one with abort: true', () => {
     const specs = [
       { status: { equals: 201 }, abort: true },

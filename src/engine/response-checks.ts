@@ -22,6 +22,8 @@ export interface CheckedResponse {
   /** Kept when a check or capture needs it. */
   body: string | undefined;
   latencyMs: number;
+  /** The body already parsed as JSON (by the step's captures), so that it is not parsed twice. */
+  json?: { value: unknown };
 }
 
 function compileTest(op: CheckOperator, value: unknown): Test {
@@ -67,8 +69,8 @@ export function needsBody(c: CheckSpec): boolean {
  * at any path.
  */
 export function runChecks(checks: readonly CompiledCheck[], res: CheckedResponse, vars: TemplateVars, record: (index: number, pass: boolean) => void): boolean {
-  let json: unknown;
-  let parsed = false;
+  let json = res.json?.value;
+  let parsed = res.json !== undefined;
   let abort = false;
   let failure: { err: unknown } | undefined;
   for (const c of checks) {
