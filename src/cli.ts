@@ -14,6 +14,8 @@ import { DEFAULT_POD_STARTUP_MS, DEFAULT_WINDOWS_PER_STEP, type CapacityFlags } 
 import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
 import { planUslCommand } from './commands/plan-usl.js';
 import { completionCommand } from './commands/completion.js';
+import { k8sJobCommand, type K8sJobOptions } from './commands/k8s-job.js';
+import { K8S_JOB_DEFAULTS } from './reporters/k8s-job.js';
 import { COMPLETION_SHELLS } from './reporters/completion-scripts.js';
 import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
 import { stackConfigSchema } from './stack/stack-config.js';
@@ -192,6 +194,28 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .option('--json', 'print one JSON object')
     .action((o: PlanErlangOptions) => {
       setCode(planErlangCommand(o, io));
+    });
+
+  program
+    .command('k8s')
+    .description('Kubernetes manifests for distributed runs (docs/distributed.md)')
+    .command('job')
+    .description('write a ConfigMap, headless Service and Indexed Job that run the scenario as N shards started together; collect with kubectl logs ... | scalectl merge -')
+    .argument('<scenario>', 'scenario YAML file (validated first; its data files go into the ConfigMap)')
+    .argument('[run-flags...]', 'after --: more scalectl run flags for every pod, e.g. -- --connections 64')
+    .addOption(new Option('-p, --parallelism <n>', 'pods, one shard of the schedule each').argParser(positiveInt('--parallelism')).makeOptionMandatory())
+    .option('--image <ref>', 'the scalectl image (deploy/scalectl/Dockerfile; default ghcr.io/scalectl/scalectl:<this version>)')
+    .option('-n, --namespace <ns>', 'namespace of the objects (default: kubectl\'s current one)')
+    .option('--name <name>', 'name of the Job, its Service and ConfigMap (default: scalectl-<scenario name>)')
+    .option('-o, --out <dir>', 'write configmap.yaml, service.yaml and job.yaml here (default: one YAML stream on stdout)')
+    .option('-t, --target <url>', "the target as the pods reach it, e.g. http://shop.<namespace>.svc (overrides the scenario's)")
+    .addOption(new Option('-w, --workers <n>', 'engine worker threads per pod').argParser(positiveInt('--workers')))
+    .option('--cpu <quantity>', `CPU request per pod (default: ${K8S_JOB_DEFAULTS.cpuPerWorker} per worker)`)
+    .option('--memory <quantity>', 'memory request and limit per pod', K8S_JOB_DEFAULTS.memory)
+    .option('--barrier-timeout <duration>', 'how long the shards wait for each other at the start (run --barrier-timeout)')
+    .option('--env-secret <name>', "a Secret whose keys become the pods' environment, for the scenario's env.NAME")
+    .action((scenario: string, runFlags: string[], o: K8sJobOptions) => {
+      setCode(k8sJobCommand(scenario, runFlags, o, io, VERSION));
     });
 
   program

@@ -25,6 +25,11 @@ export interface LoadedScenario {
   tls?: TlsSettings;
 }
 
+/** The environment variables a scenario's text reads (`env.NAME`), each once, in order of first use. */
+export function envNamesIn(text: string): string[] {
+  return [...new Set([...text.matchAll(/\benv\.([A-Za-z_]\w*)/g)].map((m) => m[1]!))];
+}
+
 export type LoadResult = { ok: true; loaded: LoadedScenario } | { ok: false; issues: ScenarioIssue[] };
 
 class Locator {
@@ -136,9 +141,9 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
   if (issues.length > 0 || !parsed.success) return { ok: false, issues: issues.sort(byPosition) };
 
   const usedEnv: Record<string, string> = {};
-  for (const m of text.matchAll(/\benv\.([A-Za-z_]\w*)/g)) {
-    const v = env[m[1]!];
-    if (v !== undefined) usedEnv[m[1]!] = v;
+  for (const name of envNamesIn(text)) {
+    const v = env[name];
+    if (v !== undefined) usedEnv[name] = v;
   }
   return { ok: true, loaded: { file, scenario: parsed.data, feeders, env: usedEnv, ...(tls.tls ? { tls: tls.tls } : {}) } };
 }
