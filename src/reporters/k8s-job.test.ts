@@ -27,6 +27,7 @@ const spec: JobSpec = {
 
 type Doc = Record<string, unknown>;
 const docs = (text: string): Doc[] => parseAllDocuments(text).map((d) => d.toJS() as Doc);
+const jobIn = (text: string): Job => new Job(docs(text)[2] as ConstructorParameters<typeof Job>[0]);
 
 describe('k8s job manifests', () => {
   it('are a ConfigMap, a headless Service and an Indexed Job that kubernetes-models validates', () => {
@@ -56,7 +57,8 @@ describe('k8s job manifests', () => {
   });
 
   it('the Service is headless, publishes pods before they are ready and selects the Job\'s pods', () => {
-    const [, svc, job] = docs(renderJobYaml(spec)) as [Doc, Service, Job];
+    const svc = new Service(docs(renderJobYaml(spec))[1] as ConstructorParameters<typeof Service>[0]);
+    const job = jobIn(renderJobYaml(spec));
     expect(svc.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true, selector: { 'scalectl.dev/run': 'scalectl-flash' } });
     const podLabels = job.spec!.template.metadata!.labels!;
     for (const [k, v] of Object.entries(svc.spec!.selector!)) expect(podLabels[k]).toBe(v);
@@ -64,7 +66,7 @@ describe('k8s job manifests', () => {
   });
 
   it('the Job: Indexed, N pods at once, never retried, a subdomain for the barrier, non-root, resources, the ConfigMap mounted with its paths', () => {
-    const job = docs(renderJobYaml(spec))[2] as Job;
+    const job = jobIn(renderJobYaml(spec));
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', parallelism: 4, completions: 4, backoffLimit: 0, activeDeadlineSeconds: 1234, ttlSecondsAfterFinished: K8S_JOB_DEFAULTS.ttlSecondsAfterFinished });
     const pod = job.spec!.template.spec!;
     expect(pod).toMatchObject({ restartPolicy: 'Never', subdomain: 'scalectl-flash', securityContext: { runAsNonRoot: true } });
@@ -99,7 +101,7 @@ describe('k8s job manifests', () => {
   it('with an env Secret, the container reads it, and the file names what the scenario reads', () => {
     const s = { ...spec, envSecret: 'load-env', envNames: ['TOKEN'] };
     const text = renderJobYaml(s);
-    const job = docs(text)[2] as Job;
+    const job = jobIn(text);
     expect(job.spec!.template.spec!.containers[0]!.envFrom).toEqual([{ secretRef: { name: 'load-env' } }]);
     expect(() => new Job(job).validate()).not.toThrow();
     expect(text).toContain('# The scenario reads env.TOKEN: from the Secret load-env.');
