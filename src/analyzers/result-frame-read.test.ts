@@ -1,32 +1,11 @@
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FrameError, readFrames } from './result-frame-read.js';
-
-/**
- * The frame `scalectl run --out -` prints, written here from the contract
- * (docs/results.md#framed-results) byte for byte.
- * TODO(issue 15): use frameResult from result-frame.ts once both branches are in.
- */
-function frame(json: string, label: string): string {
-  const sha = createHash('sha256').update(json, 'utf8').digest('hex');
-  const b64 = gzipSync(Buffer.from(json, 'utf8')).toString('base64');
-  const lines = b64.match(/.{1,76}/g)!;
-  return [`-----BEGIN SCALECTL RESULT ${label} ${sha}-----`, ...lines, '-----END SCALECTL RESULT-----'].join('\n') + '\n';
-}
+import { frame, kubectlLogs } from '../../test/helpers/result-frame.js';
 
 /** A result large enough that its frame has many lines (gzip must not shrink it to one). */
 function resultJson(i: number): string {
   const noise = Array.from({ length: 300 }, (_, k) => ((k * 7919 + i * 104729) % 1000003).toString(36));
   return JSON.stringify({ shard: { index: i, count: 3 }, noise });
-}
-
-/** What `kubectl logs -l job-name=... --prefix` prints for these pods: each line prefixed, the pods' lines interleaved one by one. */
-function kubectlLogs(pods: { name: string; text: string }[], eol = '\n'): string {
-  const lines = pods.map((p) => p.text.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '').map((l) => `[pod/${p.name}/scalectl] ${l}`));
-  const out: string[] = [];
-  for (let i = 0; lines.some((l) => i < l.length); i++) for (const l of lines) if (i < l.length) out.push(l[i]!);
-  return out.join(eol) + eol;
 }
 
 const summary = (i: number): string => `\nflash-sale → http://shop  (3.0 s of load)\nshard ${i}/3: the verdict comes from scalectl merge\n`;
