@@ -10,6 +10,7 @@ import { stackUpCommand } from './commands/stack.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand, type CompareOptions } from './commands/compare.js';
 import { reportCommand } from './commands/report.js';
+import { mergeCommand, type MergeOptions } from './commands/merge.js';
 import { DEFAULT_POD_STARTUP_MS, DEFAULT_WINDOWS_PER_STEP, type CapacityFlags } from './commands/capacity-options.js';
 import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
 import { planUslCommand } from './commands/plan-usl.js';
@@ -165,6 +166,18 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     });
 
   program
+    .command('merge')
+    .description("merge the results of a run's shards (run --shard I/N) into one result, judge its thresholds, exit like run (docs/results.md#merged-results)")
+    .argument('<shards...>', 'shard RunResult JSON files, logs holding framed results (run --out -), or - for standard input (kubectl logs -l job-name=<job> --prefix)')
+    .option('-o, --out <file>', 'write the merged RunResult JSON to this file')
+    .option('--junit <file>', 'write the thresholds as JUnit XML')
+    .option('--summary-md <file>', 'write a Markdown summary')
+    .option('--html <file>', 'write a self-contained HTML report')
+    .action((shards: string[], o: MergeOptions) => {
+      setCode(mergeCommand(shards, o, io));
+    });
+
+  program
     .command('report')
     .description('render a saved run or capacity result as a self-contained HTML report (docs/reports.md)')
     .argument('<results>', 'RunResult JSON (run --out) or capacity.json (capacity --out)')
@@ -293,7 +306,7 @@ export function run(): void {
   const ipc: CommandIO['ipc'] = process.send
     ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => (process.connected ? void process.once('disconnect', l) : l()) }
     : undefined;
-  const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal, ipc };
+  const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, stdin: () => process.stdin, env: process.env, cwd: process.cwd(), signal: controller.signal, ipc };
   // A safety net: should the event loop run dry while main() still waits (a bug: something it awaits
   // hangs on nothing that keeps Node alive), Node would exit 0 with no summary; say so and fail instead.
   let settled = false;

@@ -33,7 +33,7 @@ const walk = (s: CompletionSpec, path: string[] = []): { path: string[]; spec: C
 describe('shell completion', () => {
   it('is built from the program: every command and subcommand is in the model', () => {
     const paths = walk(spec).map((e) => e.path.join(' '));
-    expect(paths).toEqual(expect.arrayContaining(['run', 'validate', 'capacity', 'compare', 'report', 'plan', 'plan usl', 'plan erlang', 'stack', 'stack up', 'completion']));
+    expect(paths).toEqual(expect.arrayContaining(['run', 'validate', 'capacity', 'compare', 'merge', 'report', 'plan', 'plan usl', 'plan erlang', 'stack', 'stack up', 'completion']));
     // Options too, the generated `stack up` flags among them.
     expect(walk(spec).find((e) => e.path.join(' ') === 'stack up')!.spec.options.flatMap((o) => o.flags)).toEqual(expect.arrayContaining(['--workers', '--cache-ttl']));
   });
@@ -62,7 +62,7 @@ describe('shell completion', () => {
       expect(r.stderr).toBe('');
       return r.stdout.trim().split('\n').sort().join(' ');
     };
-    expect(complete('')).toBe('capacity compare completion import k8s plan report run stack validate');
+    expect(complete('')).toBe('capacity compare completion import k8s merge plan report run stack validate');
     expect(complete('run', '--w')).toBe('--workers');
     expect(complete('run', '')).toBe('flash.yaml sub');
     expect(complete('import', 'artillery', '')).toBe('flash.yaml sub');

@@ -15,7 +15,25 @@ export interface GeneratorHealth {
   eventLoopLagP99Ms: number;
   /** How late arrivals started against their schedule, worst second's p99. */
   scheduleLagP99Ms: number;
-  /** True when the generator, not the target, limited the run. */
+  /** True when the generator, not the target, limited the run (in a merged result: any shard's). */
+  saturated: boolean;
+  warnings: string[];
+  /** Only in a merged result: how each shard's generator fared, by shard index. */
+  shards?: ShardHealth[];
+}
+
+/** One shard's generator in a merged result (`generator.shards[]`). */
+export interface ShardHealth {
+  /** 1-based. */
+  index: number;
+  /** The machine (pod) it ran on; null when its result did not say. */
+  hostname: string | null;
+  workers: number;
+  /** How late it started its first phase against the agreed start, milliseconds. */
+  startLateMs: number;
+  cpuPercent: { mean: number; max: number };
+  eventLoopLagP99Ms: number;
+  scheduleLagP99Ms: number;
   saturated: boolean;
   warnings: string[];
 }

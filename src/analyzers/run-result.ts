@@ -1,5 +1,5 @@
 import { encodeHistogram, newHistogram, summarizeHistogram, type Histogram, type LatencySummary } from '../engine/latency-histogram.js';
-import type { TimeseriesPoint } from '../engine/aggregator.js';
+import type { MergedFinal, TimeseriesPoint } from '../engine/aggregator.js';
 import type { Counts } from '../engine/recorder.js';
 import type { ErrorKind } from '../engine/http-client.js';
 import type { LoadData } from '../engine/run-load.js';
@@ -93,8 +93,12 @@ export interface RunResult {
   phases: { name: string; kind: string; startSec: number; durationSec: number }[];
   /** Each check's outcomes, in the order first written; [] without checks (absent in results from before checks existed). */
   checks?: CheckResult[];
-  /** Per second: the load's figures, and the target's telemetry when collected. */
-  timeseries: (TimeseriesPoint & Partial<Omit<TelemetryPoint, 't'>>)[];
+  /**
+   * Per second: the load's figures, and the target's telemetry when collected;
+   * in a shard's result also `histogram`, that second's request latencies
+   * (encoded like `histograms`), so a merge computes each second's percentiles exactly.
+   */
+  timeseries: (TimeseriesPoint & Partial<Omit<TelemetryPoint, 't'>> & { histogram?: string })[];
   /** Target telemetry (cache, queue, CPU; docs/telemetry.md); {} when the run collected none. */
   telemetry: TelemetrySummary | Record<string, never>;
   thresholds: ThresholdResult[];
@@ -107,6 +111,25 @@ export interface RunResult {
   host?: HostInfo;
   /** With `target: reference`: the settings the stack ran with (docs/reference-stack.md#knobs). */
   stack?: StackSettings;
+  /** Only in a shard's result (`run --shard I/N`): which slice of the schedule it ran. */
+  shard?: ShardInfo;
+  /** Only in a result `scalectl merge` made of shards' results. */
+  merged?: { shards: number; scenarioHash: string };
+}
+
+/** A shard's place in a distributed run (docs/results.md#shards). */
+export interface ShardInfo {
+  /** 1-based. */
+  index: number;
+  count: number;
+  /** sha256 hex of the scenario file's bytes, then each data file's (src/scenarios/scenario-hash.ts). */
+  scenarioHash: string;
+  /** The instant every shard was to start its first phase, ISO 8601. */
+  startAt: string;
+  /** How late this shard started its first phase, milliseconds (0 when on time). */
+  startLateMs: number;
+  /** Engine threads of this shard. */
+  workers: number;
 }
 
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -145,11 +168,60 @@ function mergeTimeseries(points: readonly TimeseriesPoint[], telemetry: readonly
   return points.map((p) => ({ ...bySecond.get(p.t), ...p }));
 }
 
+/**
+ * What a result's layout needs of its scenario: names in the order the
+ * engine indexes its recordings, and the thresholds to judge. A merge reads
+ * it back from a shard's result (merge-results.ts).
+ */
+export interface ResultShape {
+  scenario: { name: string; file: string };
+  endpoints: readonly { name: string; method: string }[];
+  flows: readonly { name: string; thinkMs: number }[];
+  checkNames: readonly string[];
+  /** The scenario's own thresholds, as written. */
+  thresholds: readonly string[];
+}
+
+/** The shape of a loaded scenario's results. */
+export function shapeOf(loaded: LoadedScenario): ResultShape {
+  return {
+    scenario: { name: loaded.scenario.name, file: loaded.file },
+    endpoints: listEndpoints(loaded.scenario),
+    flows: loaded.scenario.flows.map((f) => ({ name: f.name, thinkMs: thinkMsOf(f.steps) })),
+    checkNames: listCheckNames(loaded.scenario.flows),
+    thresholds: loaded.scenario.thresholds.map((t) => t.text),
+  };
+}
+
+/** What was recorded, ready to be summarised: one run's LoadData, or shards' results merged. */
+export interface RecordedRun {
+  startedAt: Date;
+  endedAt: Date;
+  durationSec: number;
+  /** Seconds of load; every rate is per this. */
+  loadDurationSec: number;
+  aborted: boolean;
+  phases: RunResult['phases'];
+  timeseries: TimeseriesPoint[];
+  final: MergedFinal;
+  generator: GeneratorHealth;
+}
+
 /** Turns what the engine recorded into the RunResult, thresholds judged. */
 export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: BuildOptions): RunResult {
+  const { cores, ...rest } = opts;
+  return assembleRunResult(shapeOf(loaded), {
+    ...data,
+    phases: data.phases.map((p) => ({ name: p.label, kind: p.phase.kind, startSec: p.startMs / 1000, durationSec: p.phase.durationMs / 1000 })),
+    generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, connectionsSet: data.connectionsSet, cores }, data.final.iterations.dropped),
+  }, rest);
+}
+
+/** Summarises a recorded run (one process's, or shards' merged) into the RunResult and judges its thresholds. */
+export function assembleRunResult(shape: ResultShape, data: RecordedRun, opts: Omit<BuildOptions, 'cores'>): RunResult {
   // Rates are per second of load; the drain after the last phase would dilute them.
   const { final, loadDurationSec: durationSec } = data;
-  const compiledEndpoints = listEndpoints(loaded.scenario);
+  const compiledEndpoints = shape.endpoints;
   const totalStats = requestStats(final.total.counts, summarizeHistogram(final.total.hist), durationSec);
   const endpoints = final.endpoints.map((e, i) => ({
     name: compiledEndpoints[i]!.name,
@@ -158,14 +230,14 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
   }));
   const flows: FlowResult[] = final.flows.map((f, i) => {
     const it = f.iterations;
-    const flow = loaded.scenario.flows[i]!;
+    const flow = shape.flows[i]!;
     return {
       name: flow.name,
       iterations: it.completed + it.failed,
       ...it,
       interrupted: it.started - it.completed - it.failed,
       durationMs: summarizeHistogram(f.hist),
-      thinkMs: thinkMsOf(flow.steps),
+      thinkMs: flow.thinkMs,
       histogram: encodeHistogram(f.hist),
     };
   });
@@ -182,18 +254,18 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     samples: totalStats.requests, ...totalStats, hist: final.total.hist, arrivals: { offered: it.arrivals, dropped: it.dropped },
     iterations: flowScope(it.completed + it.failed, it.failed, allIterations),
   };
-  const checkNames = listCheckNames(loaded.scenario.flows);
+  const checkNames = shape.checkNames;
   const checks: CheckResult[] = final.checks.map((c, i) => ({ name: checkNames[i]!, passes: c.passes, fails: c.fails }));
   const checkTotals: CheckTotals = { passes: 0, fails: 0 };
   for (const c of checks) {
     checkTotals.passes += c.passes;
     checkTotals.fails += c.fails;
   }
-  const thresholds = evaluateThresholds(loaded.scenario.thresholds.map((t) => t.text), total, scopes, opts.telemetry?.summary, opts.defaultThresholds,
+  const thresholds = evaluateThresholds(shape.thresholds, total, scopes, opts.telemetry?.summary, opts.defaultThresholds,
     { total: checkTotals, byName: new Map(checks.map((c) => [c.name, { passes: c.passes, fails: c.fails }])) });
   return {
     schemaVersion: 1,
-    scenario: { name: loaded.scenario.name, file: loaded.file },
+    scenario: { ...shape.scenario },
     // The boundary: a result is written to disk and shown in CI, so it never holds the target's credentials.
     target: maskCredentials(opts.target),
     startedAt: data.startedAt.toISOString(),
@@ -211,11 +283,11 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     checks,
     endpoints,
     flows,
-    phases: data.phases.map((p) => ({ name: p.label, kind: p.phase.kind, startSec: p.startMs / 1000, durationSec: p.phase.durationMs / 1000 })),
+    phases: data.phases,
     timeseries: opts.telemetry ? mergeTimeseries(data.timeseries, opts.telemetry.points) : data.timeseries,
     telemetry: opts.telemetry?.summary ?? {},
     thresholds,
-    generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, connectionsSet: data.connectionsSet, cores: opts.cores }, it.dropped),
+    generator: data.generator,
     errorSamples: Object.fromEntries(Object.entries(final.errorSamples).map(([k, m]) => [k, maskCredentials(m)])),
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
     ...(opts.host ? { host: opts.host } : {}),

@@ -15,6 +15,8 @@ export interface CommandIO {
   cwd: string;
   /** Aborted on the first SIGINT/SIGTERM: stop gracefully and write what was measured. */
   signal: AbortSignal;
+  /** Standard input, for a command given `-` as a file (`merge -`); opened only when called. */
+  stdin?: () => AsyncIterable<Uint8Array | string> & { isTTY?: boolean };
   /** Set when a parent process started this one with an IPC channel (`scalectl run` starting `stack up`). */
   ipc?: {
     send: (message: unknown) => void;

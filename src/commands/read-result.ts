@@ -14,7 +14,7 @@ import { readTextFile, TextFileError } from '../scenarios/read-text-file.js';
 export const MAX_RESULT_BYTES = 256 * 1024 * 1024;
 
 /** The text of a result file, or an input error (exit 3) saying why it cannot be read. */
-async function readResultText(file: string, cwd: string): Promise<string> {
+export async function readResultText(file: string, cwd: string): Promise<string> {
   try {
     return await readTextFile(resolve(cwd, file), MAX_RESULT_BYTES);
   } catch (err) {
@@ -72,7 +72,11 @@ function parseMasked(text: string): unknown {
  * a result from a run stopped early is refused unless `allowAborted`.
  */
 export async function readResult(file: string, cwd: string, opts: { allowAborted?: boolean } = {}): Promise<RunResult> {
-  const text = await readResultText(file, cwd);
+  return parseResult(await readResultText(file, cwd), file, opts);
+}
+
+/** A RunResult from its JSON text, or an input error (exit 3) naming `file` (a file name, or where a framed result came from). */
+export function parseResult(text: string, file: string, opts: { allowAborted?: boolean } = {}): RunResult {
   let data: unknown;
   try {
     data = parseMasked(text);

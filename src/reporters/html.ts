@@ -6,6 +6,7 @@ import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 import { CLIENT_SCRIPT } from './html-client.js';
+import { describeShards } from './describe-shards.js';
 import { describeStack } from './describe-stack.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import type { ChartSpec } from './chart-spec.js';
@@ -194,6 +195,7 @@ function detailsSection(r: RunResult): string {
     ['scenario', `${r.scenario.name} (${r.scenario.file})`],
     ['target', r.target],
     ...(r.stack ? [['reference stack', describeStack(r.stack)]] : []),
+    ...(r.merged ? [['shards', describeShards(r)!]] : []),
     ['started', r.startedAt], ['ended', r.endedAt],
     ['load', `${r.loadDurationSec} s of load, ${r.durationSec} s in all`],
     ['phases', r.phases.map((p) => `${p.name} (${p.kind}, ${p.durationSec} s from ${p.startSec} s)`).join('; ')],

@@ -4,6 +4,7 @@ import { formatDuration } from '../scenarios/duration.js';
 import { runVerdict, thresholdFailure, thresholdOutcome } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
 import { describeReplicas } from './describe-replicas.js';
+import { describeShards } from './describe-shards.js';
 import { passRate } from './pass-rate.js';
 
 /**
@@ -38,6 +39,8 @@ export function renderSummaryMarkdown(r: RunResult): string {
   const out: string[] = [];
   out.push(`### scalectl: ${cell(r.scenario.name)}`, '', verdict(r), '');
   out.push(`Target ${code(r.target)}, ${formatDuration(r.loadDurationSec * 1000)} of load from ${r.startedAt}.`, '');
+  const shards = describeShards(r);
+  if (shards) out.push(cell(shards) + '.', '');
   if (r.thresholds.length) {
     out.push('| threshold | actual | result |', '|---|---|---|');
     for (const t of r.thresholds) out.push(`| ${code(thresholdLabel(t))} | ${formatActual(t)} | ${thresholdOutcome(r, t).replace('FAIL', '**FAIL**')} |`);

@@ -6,6 +6,7 @@ import { formatDuration } from '../scenarios/duration.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
 import { describeStack } from './describe-stack.js';
 import { describeReplicas } from './describe-replicas.js';
+import { describeShards } from './describe-shards.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
 import { passRate } from './pass-rate.js';
@@ -88,6 +89,8 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const drain = r.durationSec - r.loadDurationSec >= 0.5 ? `, ${r.durationSec.toFixed(1)} s with the drain` : '';
   out.push(c.bold(`\n${printable(r.scenario.name)}`) + ` → ${printable(r.target)}  (${r.loadDurationSec.toFixed(1)} s of load${drain}${r.aborted ? ', ' + c.yellow('aborted') : ''})`);
   if (r.stack) out.push(c.dim(`reference stack: ${describeStack(r.stack)}`));
+  const shards = describeShards(r);
+  if (shards) out.push(c.dim(printable(shards)));
 
   const t = table(['endpoint', 'reqs', 'rps', ...LATENCY_COLUMNS, 'status', 'errors']);
   for (const e of r.endpoints) t.push(statsRow(cut(e.name), e));

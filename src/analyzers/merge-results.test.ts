@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { mergeFinals, type TimeseriesPoint } from '../engine/aggregator.js';
+import { decodeHistogram, encodeHistogram, newHistogram, recordMs, summarizeHistogram, type Histogram } from '../engine/latency-histogram.js';
+import { emptyCounts, addCounts, type Counts } from '../engine/recorder.js';
+import { judgeGenerator } from './generator-health.js';
+import { mergeShardResults, START_LATE_WARNING_MS, type ShardInput } from './merge-results.js';
+import { assembleRunResult, type ResultShape, type RunResult } from './run-result.js';
+import type { TelemetrySummary } from './telemetry.js';
+
+/** One request as a synthetic shard recorded it: its second, endpoint index, latency and status. */
+interface Sample { second: number; endpoint: number; ms: number; status: number }
+
+const SHAPE: ResultShape = {
+  scenario: { name: 'synthetic', file: 's.yaml' },
+  endpoints: [{ name: 'GET /a', method: 'GET' }, { name: 'POST /b', method: 'POST' }],
+  flows: [{ name: 'f', thinkMs: 0 }],
+  checkNames: ['status is 200'],
+  thresholds: ['p95 < 300ms', 'GET /a: p50 < 1s', 'error_rate < 50%', 'checks > 10%'],
+};
+const DEFAULTS = ['dropped_rate <= 1%'];
+const HASH = 'a'.repeat(64);
+const T0 = Date.parse('2026-12-03T10:00:00.000Z');
+
+/** Mulberry32: the same numbers on every run. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function samples(seed: number, n: number, seconds: number, scaleMs: number): Sample[] {
+  const rnd = seeded(seed);
+  return Array.from({ length: n }, () => ({
+    second: Math.floor(rnd() * seconds), endpoint: rnd() < 0.6 ? 0 : 1, ms: 1 + rnd() * rnd() * scaleMs, status: rnd() < 0.05 ? 500 : 200,
+  }));
+}
+
+function record(ss: readonly Sample[]): { counts: Counts; hist: Histogram } {
+  const counts = emptyCounts();
+  const hist = newHistogram();
+  for (const s of ss) {
+    addCounts(counts, { requests: 1, errors: s.status >= 500 ? 1 : 0, statusCodes: { [s.status]: 1 }, errorsByKind: s.status >= 500 ? { http_5xx: 1 } : {} });
+    recordMs(hist, s.ms);
+  }
+  return { counts, hist };
+}
+
+/**
+ * A shard's result as `run --shard` writes it, built by the code run uses
+ * (assembleRunResult) from real histograms of `ss`: each sample one request and
+ * one iteration of flow f; `index` 0 means a whole run (no shard key).
+ */
+function synth(ss: readonly Sample[], o: { index: number; count: number; startMs?: number; seconds: number; startLateMs?: number; telemetry?: TelemetrySummary }): RunResult {
+  const startMs = o.startMs ?? T0;
+  const endpoints = SHAPE.endpoints.map((_, i) => record(ss.filter((s) => s.endpoint === i)));
+  const all = record(ss);
+  const ok = ss.filter((s) => s.status === 200).length;
+  const it = { offered: ss.length, arrivals: ss.length, started: ss.length, dropped: 0, completed: ok, failed: ss.length - ok };
+  const final = mergeFinals([{
+    endpoints: endpoints.map((e) => ({ counts: e.counts, hist: encodeHistogram(e.hist) })),
+    flows: [{ iterations: it, hist: encodeHistogram(all.hist) }],
+    errorSamples: ss.some((s) => s.status >= 500) ? { http_5xx: `HTTP 500 from shard ${o.index || 1}` } : {},
+    checks: [{ passes: ok, fails: ss.length - ok }],
+  }]);
+  const hists: string[] = [];
+  const timeseries: TimeseriesPoint[] = Array.from({ length: o.seconds }, (_, t) => {
+    const sec = ss.filter((s) => s.second === t);
+    const r = record(sec);
+    hists.push(encodeHistogram(r.hist));
+    const sum = summarizeHistogram(r.hist);
+    const good = sec.filter((s) => s.status === 200).length;
+    return {
+      t, offeredRps: sec.length, achievedRps: sec.length, rps: sec.length, p50: sum.p50, p95: sum.p95, p99: sum.p99, errors: r.counts.errors,
+      errorsByKind: r.counts.errorsByKind, dropped: 0, inFlight: 0, checks: { 'status is 200': { passes: good, fails: sec.length - good } },
+      generator: { elu: 0.2 + o.index / 10, loopLagP99Ms: o.index, loopLagMaxMs: o.index, scheduleLagP99Ms: 1, cpuPercent: 20 * o.index, windowMs: 1000, connectionQueue: 0 },
+    };
+  });
+  const result = assembleRunResult(SHAPE, {
+    startedAt: new Date(startMs), endedAt: new Date(startMs + o.seconds * 1000 + 200), durationSec: o.seconds + 0.2, loadDurationSec: o.seconds, aborted: false,
+    phases: [{ name: 'steady', kind: 'arrivalRate', startSec: 0, durationSec: o.seconds }],
+    timeseries, final,
+    generator: judgeGenerator(timeseries, { workers: 1, maxInFlight: 100, connections: 256, connectionsSet: false, cores: 2 }, 0),
+  }, { target: 'http://127.0.0.1:1', defaultThresholds: DEFAULTS, ...(o.telemetry ? { telemetry: { summary: o.telemetry, points: [{ t: 1, cpuPercent: 42 }] } } : {}) });
+  if (o.index === 0) return result;
+  return {
+    ...result,
+    host: { hostname: `gen-${o.index}`, os: 'linux', cpu: 'x', cores: 2, memoryGiB: 4, node: 'v20', scalectl: '0' },
+    shard: { index: o.index, count: o.count, scenarioHash: HASH, startAt: new Date(T0).toISOString(), startLateMs: o.startLateMs ?? 0, workers: 1 },
+    timeseries: result.timeseries.map((p, i) => ({ ...p, histogram: hists[i]! })),
+  };
+}
+
+const input = (result: RunResult, source = `shard-${result.shard?.index}.json`): ShardInput => ({ source, result });
+
+function merged(inputs: ShardInput[]): RunResult {
+  const m = mergeShardResults(inputs);
+  if ('problem' in m) throw new Error(m.problem);
+  return m.result;
+}
+
+function problem(inputs: ShardInput[]): string {
+  const m = mergeShardResults(inputs);
+  if (!('problem' in m)) throw new Error('expected a problem');
+  return m.problem;
+}
+
+describe('mergeShardResults', () => {
+  const a = samples(1, 900, 4, 80);
+  const b = samples(2, 700, 4, 400);
+  const shards = [synth(a, { index: 1, count: 2, seconds: 4 }), synth(b, { index: 2, count: 2, seconds: 4 })];
+  const whole = synth([...a, ...b], { index: 0, count: 1, seconds: 4 });
+
+  it('gives exactly the histograms of all the values, and what one process recording them all would have written', () => {
+    const m = merged(shards.map((s) => input(s)));
+    for (const e of SHAPE.endpoints) {
+      const all = newHistogram();
+      for (const s of [...a, ...b].filter((x) => SHAPE.endpoints[x.endpoint] === e)) recordMs(all, s.ms);
+      expect(m.histograms[e.name]).toBe(encodeHistogram(all));
+      expect(decodeHistogram(m.histograms[e.name]!).totalCount).toBe(all.totalCount);
+    }
+    const { generator: _g, ...rest } = m;
+    const { generator: _w, ...wholeRest } = whole;
+    expect({ ...rest, timeseries: rest.timeseries.map(({ generator: _x, ...p }) => p) }).toEqual({
+      ...wholeRest, timeseries: wholeRest.timeseries.map(({ generator: _x, ...p }) => p), merged: { shards: 2, scenarioHash: HASH },
+    });
+    expect(m).not.toHaveProperty('shard');
+    expect(m.totals.requests).toBe(a.length + b.length);
+  });
+
+  it('judges thresholds on the merged data: p95 from the added histograms, not from averaged percentiles', () => {
+    const fast = synth(Array.from({ length: 90 }, (_, i) => ({ second: 0, endpoint: 0, ms: 10 + (i % 3), status: 200 })), { index: 1, count: 2, seconds: 1 });
+    const slow = synth(Array.from({ length: 10 }, () => ({ second: 0, endpoint: 0, ms: 500, status: 200 })), { index: 2, count: 2, seconds: 1 });
+    // Averaged, the shards' p95s (about 12 ms and 500 ms) would pass p95 < 300ms; the merged p95 is 500 ms.
+    expect((fast.totals.latencyMs.p95 + slow.totals.latencyMs.p95) / 2).toBeLessThan(300);
+    const m = merged([input(fast), input(slow)]);
+    const p95 = m.thresholds.find((t) => t.expression === 'p95 < 300ms')!;
+    expect(p95).toMatchObject({ ok: false, actual: m.totals.latencyMs.p95 });
+    expect(p95.actual).toBeGreaterThanOrEqual(500);
+    expect(m.passed).toBe(false);
+    // The scenario's own thresholds, then the defaults, marked so, in the order the shards carried them.
+    expect(m.thresholds.map((t) => [t.expression, t.default ?? false])).toEqual([...SHAPE.thresholds.map((t) => [t, false]), ...DEFAULTS.map((t) => [t, true])]);
+    expect(merged(shards.map((s) => input(s))).thresholds).toEqual(whole.thresholds);
+  });
+
+  it('aligns seconds by wall clock: a shard started 1.4 s late adds its second t to merged second t + 1', () => {
+    const late = synth(b, { index: 2, count: 2, seconds: 4, startMs: T0 + 1400, startLateMs: 1400 });
+    const m = merged([input(shards[0]!), input(late)]);
+    expect(m.startedAt).toBe(new Date(T0).toISOString());
+    expect(m.timeseries.map((p) => p.t)).toEqual([0, 1, 2, 3, 4]);
+    for (const t of [0, 1, 2, 3, 4]) {
+      const values = [...a.filter((s) => s.second === t), ...b.filter((s) => s.second === t - 1)];
+      const h = newHistogram();
+      for (const s of values) recordMs(h, s.ms);
+      const sum = summarizeHistogram(h);
+      expect(m.timeseries[t], `second ${t}`).toMatchObject({ rps: values.length, p50: sum.p50, p95: sum.p95, p99: sum.p99 });
+    }
+    // Load ran until the late shard's end: 1.4 s more than the schedule.
+    expect(m.loadDurationSec).toBe(5.4);
+    expect(m.totals.rps).toBe(Math.round(((a.length + b.length) / 5.4) * 100) / 100);
+    expect(m.generator.shards!.map((s) => [s.index, s.hostname, s.startLateMs])).toEqual([[1, 'gen-1', 0], [2, 'gen-2', 1400]]);
+    expect(1400).toBeGreaterThanOrEqual(START_LATE_WARNING_MS);
+    expect(m.generator.warnings[0]).toMatch(/^shard 2 started 1.4 s after the agreed start/);
+  });
+
+  it('adds counters, checks and error kinds; keeps the first error sample; takes phases and telemetry from shard 1', () => {
+    const telemetry = { source: 'http://127.0.0.1:1/metrics', scrapes: { ok: 3, failed: 0 }, warnings: [], cacheHitRatio: null, cacheLookups: null, queueDepth: null, jobs: null,
+      queueDrainTimeSec: null, drain: null, cpu: { workers: {}, totalPercent: { mean: 30, max: 42 }, maxPercent: 42, meanPercent: 30 }, eventLoopLagMs: null, replicas: null, custom: {} } satisfies TelemetrySummary;
+    const one = synth(a, { index: 1, count: 2, seconds: 4, telemetry });
+    const m = merged([input(shards[1]!), input(one)]);
+    expect(m.totals.statusCodes['500']).toBe([...a, ...b].filter((s) => s.status === 500).length);
+    expect(m.totals.errorsByKind.http_5xx).toBe(m.totals.errors);
+    expect(m.checks).toEqual([{ name: 'status is 200', passes: m.totals.statusCodes['200'], fails: m.totals.statusCodes['500'] }]);
+    expect(m.flows[0]).toMatchObject({ offered: a.length + b.length, completed: m.totals.statusCodes['200'] });
+    expect(m.errorSamples.http_5xx).toBe('HTTP 500 from shard 1');
+    expect(m.telemetry).toEqual(telemetry);
+    expect(m.timeseries[1]!.cpuPercent).toBe(42);
+    expect(m.timeseries[1]!.checks!['status is 200']!.passes).toBe([...a, ...b].filter((s) => s.second === 1 && s.status === 200).length);
+    expect(m.generator).toMatchObject({ workers: 2, saturated: false, cpuPercent: { max: 40 } });
+    expect(m.timeseries.every((p) => !('histogram' in p))).toBe(true);
+  });
+
+  it('is aborted when any shard was', () => {
+    const m = merged([input(shards[0]!), input({ ...shards[1]!, aborted: true })]);
+    expect([m.aborted, m.passed]).toEqual([true, false]);
+  });
+
+  it('names what keeps the shards from merging', () => {
+    const [one, two] = shards as [RunResult, RunResult];
+    const of = (r: RunResult, shard: Partial<NonNullable<RunResult['shard']>>): RunResult => ({ ...r, shard: { ...r.shard!, ...shard } });
+    expect(problem([input(one)])).toBe('missing shard 2 of 2');
+    expect(problem([input(of(one, { count: 4 })), input(of(two, { count: 4, index: 4 }))])).toBe('missing shards 2 and 3 of 4');
+    expect(problem([input(one), input(of(two, { index: 1 }), 'b.json'), input(two)])).toBe('shard 1 given twice (b.json and shard-1.json)');
+    expect(problem([input(one), input(of(two, { scenarioHash: 'b'.repeat(64) }))])).toBe(`shard 2 is of another scenario (hash bbbbbbbbbbbb… in shard-2.json; shard 1's is aaaaaaaaaaaa… in shard-1.json)`);
+    expect(problem([input(one), input(of(two, { count: 3 }))])).toMatch(/^shard 2 \(shard-2.json\) is one of 3, shard 1 \(shard-1.json\) one of 2/);
+    expect(problem([input(of(one, { index: 3 }))])).toBe('shard-3.json: shard 3 of 2 is not a shard of 2');
+    expect(problem([input(whole, 'whole.json')])).toMatch(/^whole.json: not a shard's result \(no "shard" key\)/);
+    expect(problem([input(merged([input(one), input(two)]), 'm.json')])).toMatch(/^m.json: already a merged result \(of 2 shards\)/);
+    const noHist = { ...two, timeseries: two.timeseries.map(({ histogram: _h, ...p }) => p) };
+    expect(problem([input(one), input(noHist)])).toMatch(/^shard-2.json: timeseries second 0 has no histogram/);
+    expect(problem([input(one), input({ ...two, histograms: { ...two.histograms, 'GET /a': 'nope' } })])).toMatch(/^shard-2.json: histograms\["GET \/a"\] is not an encoded HdrHistogram/);
+    expect(problem([])).toBe('no shard results given');
+  });
+});
