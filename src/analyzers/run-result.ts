@@ -70,6 +70,21 @@ export interface HostInfo {
   scalectl: string;
 }
 
+/** A shard's place in a distributed run (`run --shard I/N`; docs/results.md#shards). */
+export interface ShardInfo {
+  /** From 1, as on the command line. */
+  index: number;
+  count: number;
+  /** scenarioHash of the scenario and its data files: shards of one run have the same. */
+  scenarioHash: string;
+  /** The agreed start (`--start-at`), or without one when this shard started, ISO-8601. */
+  startAt: string;
+  /** How much later than startAt this shard's first phase began, milliseconds. */
+  startLateMs: number;
+  /** Engine threads of this shard. */
+  workers: number;
+}
+
 /** The RunResult contract (schemaVersion 1), documented in docs/results.md. */
 export interface RunResult {
   schemaVersion: 1;
@@ -93,8 +108,12 @@ export interface RunResult {
   phases: { name: string; kind: string; startSec: number; durationSec: number }[];
   /** Each check's outcomes, in the order first written; [] without checks (absent in results from before checks existed). */
   checks?: CheckResult[];
-  /** Per second: the load's figures, and the target's telemetry when collected. */
-  timeseries: (TimeseriesPoint & Partial<Omit<TelemetryPoint, 't'>>)[];
+  /**
+   * Per second: the load's figures, and the target's telemetry when collected;
+   * in a shard's result also `histogram`, that second's request latencies
+   * (encoded like `histograms`), so that a merge computes each second exactly.
+   */
+  timeseries: (TimeseriesPoint & Partial<Omit<TelemetryPoint, 't'>> & { histogram?: string })[];
   /** Target telemetry (cache, queue, CPU; docs/telemetry.md); {} when the run collected none. */
   telemetry: TelemetrySummary | Record<string, never>;
   thresholds: ThresholdResult[];
@@ -107,6 +126,8 @@ export interface RunResult {
   host?: HostInfo;
   /** With `target: reference`: the settings the stack ran with (docs/reference-stack.md#knobs). */
   stack?: StackSettings;
+  /** Set when the run was one shard of a distributed run: its thresholds are not its verdict (`scalectl merge` judges them). */
+  shard?: ShardInfo;
 }
 
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -136,6 +157,8 @@ export interface BuildOptions {
   defaultThresholds?: readonly string[];
   /** The reference stack's settings, when the run started one. */
   stack?: StackSettings;
+  /** This run is one shard of a distributed run; `histograms`: each second's encoded request latencies, by second. */
+  shard?: { info: ShardInfo; histograms: ReadonlyMap<number, string> };
 }
 
 /** Adds each second's telemetry (the last scrape in that second) to the timeseries point of that second. */
@@ -201,7 +224,8 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     durationSec: round(data.durationSec, 3),
     loadDurationSec: round(durationSec, 3),
     aborted: data.aborted,
-    passed: !data.aborted && thresholds.every((t) => t.ok),
+    // A shard judges nothing: its thresholds saw a slice of the load; `passed` says only that it ran to its end.
+    passed: !data.aborted && (opts.shard !== undefined || thresholds.every((t) => t.ok)),
     totals: {
       ...totalStats,
       droppedIterations: it.dropped,
@@ -212,7 +236,7 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     endpoints,
     flows,
     phases: data.phases.map((p) => ({ name: p.label, kind: p.phase.kind, startSec: p.startMs / 1000, durationSec: p.phase.durationMs / 1000 })),
-    timeseries: opts.telemetry ? mergeTimeseries(data.timeseries, opts.telemetry.points) : data.timeseries,
+    timeseries: withHistograms(opts.telemetry ? mergeTimeseries(data.timeseries, opts.telemetry.points) : data.timeseries, opts.shard?.histograms),
     telemetry: opts.telemetry?.summary ?? {},
     thresholds,
     generator: judgeGenerator(data.timeseries, { workers: data.workers, maxInFlight: data.maxInFlight, connections: data.connections, connectionsSet: data.connectionsSet, cores: opts.cores }, it.dropped),
@@ -220,5 +244,15 @@ export function buildRunResult(loaded: LoadedScenario, data: LoadData, opts: Bui
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.stack ? { stack: opts.stack } : {}),
+    ...(opts.shard ? { shard: opts.shard.info } : {}),
   };
+}
+
+/** Each second's histogram added to its point (a shard's result), when given. */
+function withHistograms<P extends { t: number }>(points: P[], histograms: ReadonlyMap<number, string> | undefined): (P & { histogram?: string })[] {
+  if (!histograms) return points;
+  return points.map((p) => {
+    const histogram = histograms.get(p.t);
+    return histogram === undefined ? p : { ...p, histogram };
+  });
 }

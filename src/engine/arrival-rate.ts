@@ -1,13 +1,15 @@
-import { RampArrivals, type ScheduledPhase } from '../scenarios/schedule.js';
+import type { ScheduledPhase } from '../scenarios/schedule.js';
 import type { Phase } from '../scenarios/schema.js';
 import type { ExecutorContext } from './executor.js';
+import { arrivalsOf, ownArrivalsBetween } from './shard-slice.js';
 
 type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRate' }> };
 
 /**
  * Open model (`arrivalRate`, optional `rampTo`): iterations start at their
- * scheduled instants whether or not earlier ones have finished. Shard i of n
- * takes arrivals i, i+n, i+2n, ... so shards split one schedule exactly. When
+ * scheduled instants whether or not earlier ones have finished. Slice i of n
+ * takes arrivals i, i+n, i+2n, ... so slices split one schedule exactly, and
+ * arrival k is iteration number ctx.iterations.open(phase, k) wherever it runs. When
  * the in-flight cap is reached an arrival is dropped and counted, never delayed.
  * The cap counts open-model iterations only (ctx.open), not virtual users'.
  *
@@ -17,18 +19,18 @@ type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRat
  * each one), so a 2 s phase at 10^9/s with a small cap ends after about 2 s.
  */
 export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<void> {
-  const { phase } = sp;
-  const arrivals = new RampArrivals(phase.arrivalRate, phase.rampTo, phase.durationMs / 1000);
+  const arrivals = arrivalsOf(sp);
   const phaseStart = ctx.runStart + sp.startMs;
-  const { runner, recorder, clock, shardCount, open } = ctx;
+  const { runner, recorder, clock, slice, open } = ctx;
+  const shardCount = slice.count;
   const ended = (): void => {
     open.inFlight--;
   };
-  let k = ctx.shardIndex;
+  let k = slice.index;
   /** Drops this shard's arrivals due by `now`, from k on (arrival k is due). */
   const dropDue = (now: number): void => {
     const due = Math.max(k + 1, arrivals.dueBy((now - phaseStart) / 1000));
-    const n = Math.ceil((due - k) / shardCount);
+    const n = ownArrivalsBetween(k, due, slice);
     k += n * shardCount;
     runner.pickFlows(n).forEach((count, flow) => {
       if (count === 0) return;
@@ -67,12 +69,13 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
           dropDue(now);
           continue;
         }
+        const iteration = ctx.iterations.open(sp.index, k);
         k += shardCount;
         const flow = runner.pickFlow();
         recorder.arrived(flow.index);
         ctx.scheduleLag(clockNow - at);
         open.inFlight++;
-        void runner.iterate(flow, ctx.nextIteration(), at).then(ended, ended);
+        void runner.iterate(flow, iteration, at).then(ended, ended);
       }
       if (k >= arrivals.count) return finish();
       // Due, but in the next window: the window's close wakes this tick.
