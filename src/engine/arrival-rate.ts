@@ -1,7 +1,7 @@
 import type { ScheduledPhase } from '../scenarios/schedule.js';
 import type { Phase } from '../scenarios/schema.js';
 import type { ExecutorContext } from './executor.js';
-import { arrivalsOf, ownArrivalsBetween } from './shard-slice.js';
+import { arrivalsOf, OwnArrivals } from './shard-slice.js';
 
 type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRate' }> };
 
@@ -21,17 +21,14 @@ type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRat
 export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<void> {
   const arrivals = arrivalsOf(sp);
   const phaseStart = ctx.runStart + sp.startMs;
-  const { runner, recorder, clock, slice, open } = ctx;
-  const shardCount = slice.count;
+  const { runner, recorder, clock, open } = ctx;
   const ended = (): void => {
     open.inFlight--;
   };
-  let k = slice.index;
-  /** Drops this shard's arrivals due by `now`, from k on (arrival k is due). */
+  const own = new OwnArrivals(ctx.slice, arrivals.count);
+  /** Drops this slice's arrivals due by `now`, from own.k on (that one is due). */
   const dropDue = (now: number): void => {
-    const due = Math.max(k + 1, arrivals.dueBy((now - phaseStart) / 1000));
-    const n = ownArrivalsBetween(k, due, slice);
-    k += n * shardCount;
+    const n = own.skipBefore(arrivals.dueBy((now - phaseStart) / 1000));
     runner.pickFlows(n).forEach((count, flow) => {
       if (count === 0) return;
       recorder.arrived(flow, count);
@@ -61,23 +58,22 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
       const now = Math.min(clockNow, ctx.windowEnd() - 1e-6);
       let at = 0;
       let full = false;
-      while (k < arrivals.count) {
-        at = phaseStart + arrivals.timeOf(k) * 1000;
+      while (!own.done) {
+        at = phaseStart + arrivals.timeOf(own.k) * 1000;
         if (at > now) break;
         if (open.inFlight >= ctx.maxInFlight) {
           full = true;
           dropDue(now);
           continue;
         }
-        const iteration = ctx.iterations.open(sp.index, k);
-        k += shardCount;
+        const iteration = ctx.iterations.open(sp.index, own.take());
         const flow = runner.pickFlow();
         recorder.arrived(flow.index);
         ctx.scheduleLag(clockNow - at);
         open.inFlight++;
         void runner.iterate(flow, iteration, at).then(ended, ended);
       }
-      if (k >= arrivals.count) return finish();
+      if (own.done) return finish();
       // Due, but in the next window: the window's close wakes this tick.
       if (at <= clockNow) return;
       // Sleep on a timer (1 ms resolution, usually ~0.1 ms late) and start

@@ -34,9 +34,41 @@ export function shareOf(total: number, index: number, count: number): number {
   return Math.floor(total / count) + (index < total % count ? 1 : 0);
 }
 
-/** How many of the slice's arrivals lie in [k, due), k being one of its own. */
-export function ownArrivalsBetween(k: number, due: number, slice: EngineSlice): number {
-  return Math.max(0, Math.ceil((due - k) / slice.count));
+/**
+ * A slice's walk through the arrivals (0 .. count-1) of one open-model
+ * phase, as its executor goes: `k` is its next own arrival; it is taken (an
+ * iteration starts) or skipped with every own arrival due before it (dropped
+ * in bulk at the in-flight cap).
+ */
+export class OwnArrivals {
+  /** The next arrival this slice runs. */
+  k: number;
+
+  constructor(
+    private readonly slice: EngineSlice,
+    /** Arrivals of the phase, all slices together. */
+    readonly count: number,
+  ) {
+    this.k = slice.index;
+  }
+
+  get done(): boolean {
+    return this.k >= this.count;
+  }
+
+  /** Takes arrival k and returns it. */
+  take(): number {
+    const k = this.k;
+    this.k += this.slice.count;
+    return k;
+  }
+
+  /** Skips own arrivals from k to before `due` (at least k itself); returns how many. */
+  skipBefore(due: number): number {
+    const n = Math.ceil((Math.max(this.k + 1, due) - this.k) / this.slice.count);
+    this.k += n * this.slice.count;
+    return n;
+  }
 }
 
 /** The virtual users of a phase with `peak` of them that the slice runs. */
