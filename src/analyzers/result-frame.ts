@@ -9,7 +9,8 @@ export const FRAME_LINE_LENGTH = 76;
  * output after the summary, so that `kubectl logs` can carry it off a pod
  * with no shared volume. The header names the shard (`2/4`, or `-` for a run
  * that is not one) and the SHA-256 of the JSON bytes; the body is the gzipped
- * JSON in base64, 76 characters a line:
+ * JSON in base64, 76 characters a line. `shard`: its place in the run, index
+ * from 1 (RunResult.shard):
  *
  *     -----BEGIN SCALECTL RESULT 2/4 <sha256 hex>-----
  *     H4sIAAAAAAAA...
