@@ -94,6 +94,28 @@ describe('run --shard I/N --start-at barrier:HOST:PORT', () => {
     expect((await server.stats()).count).toBe(0);
   });
 
+  it('a start already past starts at once and says how late; Ctrl-C while waiting for the start sends nothing (exit 5)', async () => {
+    const dir = await tempFiles({ 's.yaml': `name: late\ntarget: ${server.url}\nphases: [{ duration: 500ms, arrivalRate: 10 }]\nflows: [{ name: f, steps: [{ get: /items/1 }] }]\n` });
+    const agreed = Date.now() - 3000;
+    const late = await runCli(['run', 's.yaml', '--shard', '1/1', '--start-at', String(agreed), '--no-progress', '--out', 'r.json'], { cwd: dir });
+    expect(late.code, late.stderr).toBe(ExitCode.ok);
+    expect(late.stderr).toMatch(/warning: the first phase began [\d.]+s after the agreed start/);
+    const r = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    expect(r.shard!.startAt).toBe(new Date(agreed).toISOString());
+    expect(r.shard!.startLateMs).toBeGreaterThanOrEqual(3000);
+    // startedAt is whole milliseconds, startLateMs rounded.
+    expect(Math.abs(Date.parse(r.startedAt) - (agreed + r.shard!.startLateMs))).toBeLessThanOrEqual(1);
+    expect(r.totals.requests).toBe(5);
+
+    await server.reset();
+    const controller = new AbortController();
+    controller.abort();
+    const stopped = await runCli(['run', 's.yaml', '--start-at', String(Math.round(Date.now() / 1000) + 3600), '--no-progress'], { cwd: dir, signal: controller.signal });
+    expect(stopped.code).toBe(ExitCode.aborted);
+    expect(stopped.stderr).toMatch(/stopped before the start; no load was sent/);
+    expect((await server.stats()).count).toBe(0);
+  });
+
   it('refuses bad shard flags with exit 2 before any work', async () => {
     const dir = await tempFiles({ 's.yaml': scenario(server.url), 'users.csv': ROWS });
     const run = (...args: string[]) => runCli(['run', 's.yaml', '--no-progress', ...args], { cwd: dir });

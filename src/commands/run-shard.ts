@@ -3,6 +3,8 @@ import type { ProcessShard } from '../engine/shard-slice.js';
 import { startBarrier } from '../engine/start-barrier.js';
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
+import type { LoadData } from '../engine/run-load.js';
+import type { ShardInfo } from '../analyzers/run-result.js';
 import { formatDuration } from '../scenarios/duration.js';
 import { DEFAULT_BARRIER_TIMEOUT_MS, type StartAt } from './shard-options.js';
 import type { CommandIO } from './io.js';
@@ -11,7 +13,7 @@ import type { CommandIO } from './io.js';
 const PREPARE_MS = 1000;
 
 /** A shard that started later than this after the agreed instant is warned about, milliseconds. */
-export const LATE_START_WARNING_MS = 1000;
+const LATE_START_WARNING_MS = 1000;
 
 /** The flags of a distributed run (`--shard`, `--start-at`, `--barrier-timeout`). */
 export interface ShardFlags {
@@ -28,6 +30,7 @@ export function checkShardFlags(flags: ShardFlags): void {
 }
 
 function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
@@ -63,4 +66,22 @@ export async function agreeOnStart(flags: ShardFlags, loaded: LoadedScenario, io
   await sleepUntil(at - PREPARE_MS, io.signal);
   if (io.signal.aborted) throw new UserError('stopped before the start; no load was sent', ExitCode.aborted);
   return at;
+}
+
+/** The result's `shard` key: this shard's place, its scenario's hash, and when it started against the agreed instant. */
+export function shardInfoOf(shard: ProcessShard, loaded: LoadedScenario, data: LoadData, agreedStart: number | undefined): ShardInfo {
+  return {
+    index: shard.index + 1,
+    count: shard.count,
+    scenarioHash: loaded.hash,
+    startAt: new Date(agreedStart ?? data.startedAt.getTime()).toISOString(),
+    startLateMs: Math.round(data.startLateMs),
+    workers: data.workers,
+  };
+}
+
+/** A sentence when the first phase began more than a second after the agreed start (`--start-at`), else undefined. */
+export function lateStartWarning(data: LoadData, agreedStart: number | undefined): string | undefined {
+  if (agreedStart === undefined || data.startLateMs <= LATE_START_WARNING_MS) return undefined;
+  return `the first phase began ${formatDuration(data.startLateMs)} after the agreed start (${new Date(agreedStart).toISOString()})`;
 }

@@ -26,10 +26,9 @@ import type { CommandIO } from './io.js';
 import { printable } from '../scenarios/printable.js';
 import { startStreams, streamOutputFlags } from '../streams/run-streams.js';
 import type { StreamSpec } from '../streams/stream-spec.js';
-import { agreeOnStart, checkShardFlags, LATE_START_WARNING_MS, type ShardFlags } from './run-shard.js';
+import { agreeOnStart, checkShardFlags, lateStartWarning, shardInfoOf, type ShardFlags } from './run-shard.js';
 import { frameResult } from '../analyzers/result-frame.js';
 import { encodeHistogram } from '../engine/latency-histogram.js';
-import type { ShardInfo } from '../analyzers/run-result.js';
 
 export interface RunOptions extends ShardFlags {
   /** Write the RunResult JSON here; `-`: to standard output, framed (frameResult), after the summary. */
@@ -128,16 +127,11 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       for (const line of closed?.summaries ?? []) io.stderr.write(err.dim(line) + '\n');
       if (closed?.failed) streamFailed = true;
     });
-    const shardInfo: ShardInfo | undefined = shard && {
-      index: shard.index + 1, count: shard.count, scenarioHash: loaded.hash, startAt: new Date(startAtEpochMs ?? data.startedAt.getTime()).toISOString(),
-      startLateMs: Math.round(data.startLateMs), workers: data.workers,
-    };
-    if (data.startLateMs > LATE_START_WARNING_MS) {
-      io.stderr.write(err.yellow(`warning: the first phase began ${formatDuration(data.startLateMs)} after the agreed start (${new Date(startAtEpochMs!).toISOString()})\n`));
-    }
+    const late = lateStartWarning(data, startAtEpochMs);
+    if (late) io.stderr.write(err.yellow(`warning: ${late}`) + '\n');
     const result = buildRunResult(loaded, data, {
       target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario), stack: stack?.settings,
-      shard: shardInfo && secondHistograms && { info: shardInfo, histograms: secondHistograms },
+      shard: shard && secondHistograms && { info: shardInfoOf(shard, loaded, data, startAtEpochMs), histograms: secondHistograms },
     });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
     if (outToStdout) io.stdout.write(frameResult(renderJson(result), result.shard));
