@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
-import { ExitCode, UserError } from '../exit-codes.js';
+import { ExitCode, UserError, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration } from '../scenarios/duration.js';
 import type { ProcessShard } from './shard-slice.js';
 
@@ -179,7 +179,7 @@ function lead(o: BarrierOptions): Promise<number> {
       }, Math.max(0, at - o.now())).unref();
       resolve(at);
     };
-    const fail = (message: string, exit: number): void => {
+    const fail = (message: string, exit: ExitCodeValue): void => {
       if (done) return;
       for (const socket of sockets) socket.end(line({ error: message, exit }));
       server.close();
@@ -188,7 +188,7 @@ function lead(o: BarrierOptions): Promise<number> {
       setTimeout(() => {
         for (const s of sockets) s.destroy();
       }, 1000).unref();
-      reject(new UserError(message, exit as typeof ExitCode.invalidInput));
+      reject(new UserError(message, exit));
     };
     const onAbort = (): void => {
       if (done) return;
