@@ -91,7 +91,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .option('--summary-md <file>', 'write a Markdown summary, e.g. for $GITHUB_STEP_SUMMARY (docs/ci.md)')
     .option('--html <file>', 'write a self-contained HTML report (docs/reports.md)')
     .addOption(new Option('-w, --workers <n>', 'engine worker threads; each takes an equal share of the schedule').argParser(workersArg).default(1))
-    .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once (overrides the scenario)').argParser(maxInFlightArg))
+    .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once, over the whole run (overrides the scenario; each --shard takes its share)').argParser(maxInFlightArg))
     .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
