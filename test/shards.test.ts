@@ -40,7 +40,7 @@ describe('run --shard I/N --start-at barrier:HOST:PORT', () => {
     const dir = await tempFiles({ 's.yaml': scenario(server.url), 'users.csv': ROWS });
     const barrier = `barrier:127.0.0.1:${await closedPort()}`;
     const [one, two] = await Promise.all([
-      runBin(['run', 's.yaml', '--shard', '1/2', '--start-at', barrier, '--no-progress', '--out', 'r1.json'], { cwd: dir }),
+      runBin(['run', 's.yaml', '--shard', '1/2', '--start-at', barrier, '--no-progress', '--out', 'r1.json', '--junit', 'j.xml'], { cwd: dir }),
       runBin(['run', 's.yaml', '--shard', '2/2', '--workers', '2', '--start-at', barrier, '--no-progress', '--out', '-'], { cwd: dir }),
     ]);
     // Thresholds are not a shard's verdict: p99 < 1us fails on each, and each exits 0.
@@ -48,6 +48,7 @@ describe('run --shard I/N --start-at barrier:HOST:PORT', () => {
     expect(two.code, two.stderr).toBe(ExitCode.ok);
     expect(one.stdout).toMatch(/DONE: shard 1 of 2, thresholds not judged/);
     expect(one.stderr).toMatch(/waiting for shards at barrier: 2 of 2 arrived/);
+    expect(await readFile(join(dir, 'j.xml'), 'utf8')).toMatch(/<skipped message="not judged: a shard saw a slice of the load; scalectl merge judges the thresholds over all shards"/);
     const r1 = JSON.parse(await readFile(join(dir, 'r1.json'), 'utf8')) as RunResult;
     const framed = unframe(two.stdout);
     expect(framed.source).toBe('2/2');
