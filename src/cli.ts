@@ -25,6 +25,8 @@ import { LOAD_LIMITS } from './scenarios/schema.js';
 import { printableLines } from './scenarios/printable.js';
 import { osReason } from './commands/output-files.js';
 import { addStreamSpec, parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
+import { DEFAULT_BARRIER_TIMEOUT, MAX_SHARDS, parseBarrierTimeout, parseShard, parseStartAt } from './commands/shard-options.js';
+import type { RunOptions } from './commands/run.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -57,6 +59,17 @@ function streamArg(value: string, previous: StreamSpec[] = []): StreamSpec[] {
   }
 }
 
+/** A flag value parsed by `parse`, whose Error message becomes the usage error (exit 2). */
+function parsedBy<T>(parse: (value: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message + '.');
+    }
+  };
+}
+
 /** The commander program, its actions wired to `io` (exported for the completion tests). */
 export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): Command {
   const program = new Command('scalectl')
@@ -76,19 +89,22 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .command('run')
     .description('run a scenario against its target, print a summary, exit by its thresholds')
     .argument('<scenario>', 'scenario YAML file')
-    .option('-o, --out <file>', 'write the RunResult JSON (docs/results.md) to this file')
+    .option('-o, --out <file>', 'write the RunResult JSON (docs/results.md) to this file; - writes it to stdout after the summary, framed for log collection')
     .option('--junit <file>', 'write the thresholds as JUnit XML (one test case each; docs/ci.md)')
     .option('--summary-md <file>', 'write a Markdown summary, e.g. for $GITHUB_STEP_SUMMARY (docs/ci.md)')
     .option('--html <file>', 'write a self-contained HTML report (docs/reports.md)')
     .addOption(new Option('-w, --workers <n>', 'engine worker threads; each takes an equal share of the schedule').argParser(workersArg).default(1))
-    .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once (overrides the scenario)').argParser(maxInFlightArg))
+    .addOption(new Option('--max-in-flight <n>', 'most iterations in flight at once, over the whole run (overrides the scenario; each --shard takes its share)').argParser(maxInFlightArg))
     .addOption(new Option('--connections <n>', 'most connections per origin per worker (overrides defaults.connections)').argParser(positiveInt('--connections')))
     .option('-t, --target <url>', "override the scenario's target URL")
     .option('--no-progress', 'no live progress on stderr')
     .option('--insecure', 'skip verifying TLS certificates, of the target and of every other HTTPS host a step names (sets defaults.tls.insecure)')
     .addOption(new Option('--stream <kind=destination>', 'send each second live, repeatable: ndjson=<file> (a JSON line per second) or prometheus-rw=<url> (Prometheus remote write; docs/streaming.md)')
       .argParser(streamArg))
-    .action((scenario: string, o: { out?: string; junit?: string; summaryMd?: string; html?: string; workers: number; maxInFlight?: number; connections?: number; target?: string; progress: boolean; insecure?: boolean; stream?: StreamSpec[] }) => {
+    .addOption(new Option('--shard <I/N>', 'run the I-th of N interleaved slices of the schedule (N processes together run it exactly; merge their results with scalectl merge)').argParser(parsedBy(parseShard)))
+    .addOption(new Option('--start-at <when>', 'start the first phase at an ISO-8601 time (with its zone), epoch seconds or ms, or barrier:HOST:PORT (shard 1 listens, the others connect; all start together)').argParser(parsedBy(parseStartAt)))
+    .addOption(new Option('--barrier-timeout <duration>', `how long shards wait at --start-at barrier:HOST:PORT before exit 10 (default ${DEFAULT_BARRIER_TIMEOUT})`).argParser(parsedBy(parseBarrierTimeout)))
+    .action((scenario: string, o: RunOptions) => {
       setCode(runCommand(scenario, o, io));
     });
 
@@ -216,7 +232,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .description('write a ConfigMap, headless Service and Indexed Job that run the scenario as N shards started together; collect with kubectl logs ... | scalectl merge -')
     .argument('<scenario>', 'scenario YAML file (validated first; its data files go into the ConfigMap)')
     .argument('[run-flags...]', 'after --: more scalectl run flags for every pod, e.g. -- --connections 64')
-    .addOption(new Option('-p, --parallelism <n>', 'pods, one shard of the schedule each').argParser(positiveInt('--parallelism')).makeOptionMandatory())
+    .addOption(new Option('-p, --parallelism <n>', 'pods, one shard of the schedule each').argParser(positiveInt('--parallelism', { limit: MAX_SHARDS, why: 'the most shards one run takes' })).makeOptionMandatory())
     .option('--image <ref>', 'the scalectl image (deploy/scalectl/Dockerfile; default ghcr.io/scalectl/scalectl:<this version>)')
     .option('-n, --namespace <ns>', 'namespace of the objects (default: kubectl\'s current one)')
     .option('--name <name>', 'name of the Job, its Service and ConfigMap (default: scalectl-<scenario name>)')
@@ -225,7 +241,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .addOption(new Option('-w, --workers <n>', 'engine worker threads per pod').argParser(positiveInt('--workers')))
     .option('--cpu <quantity>', `CPU request per pod (default: ${K8S_JOB_DEFAULTS.cpuPerWorker} per worker)`)
     .option('--memory <quantity>', 'memory request and limit per pod', K8S_JOB_DEFAULTS.memory)
-    .option('--barrier-timeout <duration>', 'how long the shards wait for each other at the start (run --barrier-timeout)')
+    .option('--barrier-timeout <duration>', `how long the shards wait for each other at the start (run --barrier-timeout; default ${DEFAULT_BARRIER_TIMEOUT})`)
     .option('--env-secret <name>', "a Secret whose keys become the pods' environment, for the scenario's env.NAME")
     .action((scenario: string, runFlags: string[], o: K8sJobOptions) => {
       setCode(k8sJobCommand(scenario, runFlags, o, io, VERSION));

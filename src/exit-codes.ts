@@ -23,6 +23,8 @@ export const ExitCode = {
   outputFailed: 8,
   /** `import`: the scenario was written, but some constructs of the script were not translated (listed on stderr). */
   importIncomplete: 9,
+  /** `run --shard --start-at barrier:...`: not every shard reached the start barrier within --barrier-timeout; no load was sent. */
+  shardsNotStarted: 10,
   /** A second signal arrived while stopping: exited at once, nothing more written. */
   forcedExit: 130,
 } as const;

@@ -5,7 +5,8 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { runCli, tempFiles } from './helpers/cli.js';
-import { DEFAULT_BARRIER_TIMEOUT_MS, K8S_JOB_DEFAULTS } from '../src/reporters/k8s-job.js';
+import { K8S_JOB_DEFAULTS } from '../src/reporters/k8s-job.js';
+import { DEFAULT_BARRIER_TIMEOUT_MS } from '../src/commands/shard-options.js';
 import { maxJobName } from '../src/commands/k8s-job.js';
 
 const scenario = (target = 'http://shop.load.svc', extra = ''): string =>
@@ -132,7 +133,7 @@ describe('scalectl k8s job', () => {
     [['--name', 'Bad_Name'], /^scalectl: --name Bad_Name: expected a DNS label/],
     [['--name', 'a'.repeat(maxJobName(2) + 1)], /at most 61 characters for 2 pods/],
     [['--cpu', 'lots'], /^scalectl: --cpu lots: expected a Kubernetes quantity/],
-    [['--barrier-timeout', 'soon'], /^scalectl: --barrier-timeout soon: expected a duration/],
+    [['--barrier-timeout', 'soon'], /^scalectl: --barrier-timeout takes a duration above 0/],
   ])('refuses %j with a usage error', async (args, message) => {
     const dir = await tempFiles({ 's.yaml': scenario() });
     const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', ...args], { cwd: dir });

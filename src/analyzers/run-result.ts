@@ -70,6 +70,21 @@ export interface HostInfo {
   scalectl: string;
 }
 
+/** A shard's place in a distributed run (`run --shard I/N`; docs/results.md#shards). */
+export interface ShardInfo {
+  /** From 1, as on the command line. */
+  index: number;
+  count: number;
+  /** scenarioHash of the scenario and its data files: shards of one run have the same. */
+  scenarioHash: string;
+  /** The agreed start (`--start-at`), or without one when this shard started, ISO-8601. */
+  startAt: string;
+  /** How much later than startAt this shard's first phase began, milliseconds. */
+  startLateMs: number;
+  /** Engine threads of this shard. */
+  workers: number;
+}
+
 /** The RunResult contract (schemaVersion 1), documented in docs/results.md. */
 export interface RunResult {
   schemaVersion: 1;
@@ -117,21 +132,6 @@ export interface RunResult {
   merged?: { shards: number; scenarioHash: string };
 }
 
-/** A shard's place in a distributed run (docs/results.md#shards). */
-export interface ShardInfo {
-  /** 1-based. */
-  index: number;
-  count: number;
-  /** sha256 hex of the scenario file's bytes, then each data file's (src/scenarios/scenario-hash.ts). */
-  scenarioHash: string;
-  /** The instant every shard was to start its first phase, ISO 8601. */
-  startAt: string;
-  /** How late this shard started its first phase, milliseconds (0 when on time). */
-  startLateMs: number;
-  /** Engine threads of this shard. */
-  workers: number;
-}
-
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
 
 function requestStats(counts: Counts, latencyMs: LatencySummary, durationSec: number): RequestStats {
@@ -159,6 +159,8 @@ export interface BuildOptions {
   defaultThresholds?: readonly string[];
   /** The reference stack's settings, when the run started one. */
   stack?: StackSettings;
+  /** This run is one shard of a distributed run; `histograms`: each second's encoded request latencies, by second. */
+  shard?: { info: ShardInfo; histograms: ReadonlyMap<number, string> };
 }
 
 /** Adds each second's telemetry (the last scrape in that second) to the timeseries point of that second. */
@@ -273,7 +275,8 @@ export function assembleRunResult(shape: ResultShape, data: RecordedRun, opts: O
     durationSec: round(data.durationSec, 3),
     loadDurationSec: round(durationSec, 3),
     aborted: data.aborted,
-    passed: !data.aborted && thresholds.every((t) => t.ok),
+    // A shard judges nothing: its thresholds saw a slice of the load; `passed` says only that it ran to its end.
+    passed: !data.aborted && (opts.shard !== undefined || thresholds.every((t) => t.ok)),
     totals: {
       ...totalStats,
       droppedIterations: it.dropped,
@@ -284,7 +287,7 @@ export function assembleRunResult(shape: ResultShape, data: RecordedRun, opts: O
     endpoints,
     flows,
     phases: data.phases,
-    timeseries: opts.telemetry ? mergeTimeseries(data.timeseries, opts.telemetry.points) : data.timeseries,
+    timeseries: withHistograms(opts.telemetry ? mergeTimeseries(data.timeseries, opts.telemetry.points) : data.timeseries, opts.shard?.histograms),
     telemetry: opts.telemetry?.summary ?? {},
     thresholds,
     generator: data.generator,
@@ -292,5 +295,15 @@ export function assembleRunResult(shape: ResultShape, data: RecordedRun, opts: O
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.stack ? { stack: opts.stack } : {}),
+    ...(opts.shard ? { shard: opts.shard.info } : {}),
   };
+}
+
+/** Each second's histogram added to its point (a shard's result), when given. */
+function withHistograms<P extends { t: number }>(points: P[], histograms: ReadonlyMap<number, string> | undefined): (P & { histogram?: string })[] {
+  if (!histograms) return points;
+  return points.map((p) => {
+    const histogram = histograms.get(p.t);
+    return histogram === undefined ? p : { ...p, histogram };
+  });
 }

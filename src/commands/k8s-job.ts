@@ -3,11 +3,11 @@ import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path
 import { ExitCode, inputError, usageError } from '../exit-codes.js';
 import { envNamesIn, loadScenario, type LoadedScenario } from '../scenarios/load-scenario.js';
 import { formatIssue } from '../scenarios/scenario-issue.js';
-import { parseDuration } from '../scenarios/duration.js';
 import { isLoopbackUrl, targetUrlProblem } from '../scenarios/target-url.js';
 import { nameList, printable } from '../scenarios/printable.js';
 import { maskCredentials } from '../mask-credentials.js';
-import { DEFAULT_BARRIER_TIMEOUT_MS, K8S_JOB_DEFAULTS, renderJobFiles, renderJobYaml, type JobFile, type JobSpec } from '../reporters/k8s-job.js';
+import { K8S_JOB_DEFAULTS, renderJobFiles, renderJobYaml, type JobFile, type JobSpec } from '../reporters/k8s-job.js';
+import { DEFAULT_BARRIER_TIMEOUT_MS, parseBarrierTimeout } from './shard-options.js';
 import { OutputFiles } from './output-files.js';
 import type { CommandIO } from './io.js';
 
@@ -74,7 +74,13 @@ function checkOptions(o: K8sJobOptions): void {
     if (v !== undefined && !QUANTITY.test(v)) throw usageError(`${flag} ${printable(v, 40)}: expected a Kubernetes quantity such as ${flag === '--cpu' ? '500m or 2' : '512Mi or 2Gi'}`);
   }
   if (o.image !== undefined && (o.image.trim() === '' || /\s/.test(o.image))) throw usageError(`--image ${printable(o.image, 80)}: expected an image reference such as registry.example.com/scalectl:0.1.0`);
-  if (o.barrierTimeout !== undefined && !parseDuration(o.barrierTimeout)) throw usageError(`--barrier-timeout ${printable(o.barrierTimeout, 40)}: expected a duration such as 10m`);
+  if (o.barrierTimeout !== undefined) {
+    try {
+      parseBarrierTimeout(o.barrierTimeout);
+    } catch (err) {
+      throw usageError((err as Error).message);
+    }
+  }
   if (o.target !== undefined) {
     const problem = targetUrlProblem(o.target);
     if (problem) throw usageError(`--target ${maskCredentials(o.target)}: ${problem}`);
@@ -164,7 +170,7 @@ export async function k8sJobCommand(file: string, runFlags: readonly string[], o
   }
   const { files, scenarioKeyPath } = await jobFiles(path, r.loaded);
   const workers = o.workers ?? 1;
-  const barrierMs = o.barrierTimeout !== undefined ? parseDuration(o.barrierTimeout)! : DEFAULT_BARRIER_TIMEOUT_MS;
+  const barrierMs = o.barrierTimeout !== undefined ? parseBarrierTimeout(o.barrierTimeout) : DEFAULT_BARRIER_TIMEOUT_MS;
   const scheduleMs = scenario.phases.reduce((t, p) => t + p.durationMs, 0);
   const name = o.name ?? defaultName(scenario.name, o.parallelism);
   const spec: JobSpec = {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { OutputFiles } from './output-files.js';
+import { writeRunOutputs } from './run-outputs.js';
 import { loadCommandScenario } from './command-scenario.js';
 import { hostInfo } from './host-info.js';
 import { buildRunResult } from '../analyzers/run-result.js';
@@ -8,9 +9,6 @@ import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderJson } from '../reporters/json.js';
-import { renderJunit, runSuite } from '../reporters/junit.js';
-import { renderSummaryMarkdown } from '../reporters/markdown.js';
-import { renderRunHtml } from '../reporters/html.js';
 import { Progress, progressMode } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { schedulePhases } from '../scenarios/schedule.js';
@@ -26,9 +24,12 @@ import type { CommandIO } from './io.js';
 import { printable } from '../scenarios/printable.js';
 import { startStreams, streamOutputFlags } from '../streams/run-streams.js';
 import type { StreamSpec } from '../streams/stream-spec.js';
+import { agreeOnStart, checkShardFlags, lateStartWarning, shardInfoOf, type ShardFlags } from './run-shard.js';
+import { frameResult } from '../analyzers/result-frame.js';
+import { encodeHistogram } from '../engine/latency-histogram.js';
 
-export interface RunOptions {
-  /** Write the RunResult JSON here. */
+export interface RunOptions extends ShardFlags {
+  /** Write the RunResult JSON here; `-`: to standard output, framed (frameResult), after the summary. */
   out?: string;
   /** Engine threads. Default 1. */
   workers?: number;
@@ -54,7 +55,9 @@ export interface RunOptions {
 
 /** `scalectl run <scenario.yaml>`: runs the load, prints the summary, writes results, exits by thresholds. */
 export async function runCommand(file: string, opts: RunOptions, io: CommandIO): Promise<number> {
-  const outputs = await OutputFiles.check({ '--out': opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html, ...streamOutputFlags(opts.stream) }, io, [file]);
+  checkShardFlags(opts);
+  const outToStdout = opts.out === '-';
+  const outputs = await OutputFiles.check({ '--out': outToStdout ? undefined : opts.out, '--junit': opts.junit, '--summary-md': opts.summaryMd, '--html': opts.html, ...streamOutputFlags(opts.stream) }, io, [file]);
   const targetProblem = opts.target === undefined ? undefined : targetUrlProblem(opts.target);
   if (targetProblem) throw usageError(`--target ${maskCredentials(opts.target!)}: ${targetProblem}`);
 
@@ -65,6 +68,8 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
   let stack: ReferenceTarget | undefined;
   let streamFailed = false;
   let target = opts.target ?? loaded.scenario.target;
+  const { shard } = opts;
+  if (shard && target === 'reference') throw usageError('--shard needs a target every shard shares (--target URL): target: reference starts a stack in each process');
   try {
     if (target === 'reference') {
       io.stderr.write(err.dim('starting the reference stack (docs/reference-stack.md)...\n'));
@@ -76,12 +81,13 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
     }
     const unreachable = await probeTarget(target, loaded.tls);
     if (unreachable) throw new UserError(`target ${maskCredentials(target)} unreachable: ${unreachable} (checked before the run; no load was sent)`, ExitCode.unreachable);
+    const startAtEpochMs = await agreeOnStart(opts, loaded, io, (line) => io.stderr.write(err.dim(line) + '\n'));
 
     const phases = schedulePhases(loaded.scenario.phases);
     const totalMs = phases[phases.length - 1]!.endMs;
     const workers = opts.workers ?? 1;
     io.stderr.write(`running ${printable(loaded.scenario.name)} against ${printable(maskCredentials(target))}: ${phases.length} phase${phases.length > 1 ? 's' : ''}, ` +
-      `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
+      `${formatDuration(totalMs)}, ${workers} worker${workers > 1 ? 's' : ''}${shard ? `, shard ${shard.index + 1} of ${shard.count}` : ''}\n`);
     let progress: Progress | undefined = undefined;
     // A stream's line goes below the live block, which is then drawn afresh under it.
     const streams = await startStreams(opts.stream, loaded, outputs, (line) => {
@@ -89,7 +95,8 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       progress?.lineWritten();
     });
     // The reference stack's metrics, also when --target points the scenario at a stack started by hand.
-    const plan = planTelemetry(loaded.scenario.telemetry, target, loaded.scenario.target === 'reference', io.env);
+    // Of a distributed run, only shard 1 watches the target: one collector, one telemetry.
+    const plan = shard && shard.index > 0 ? undefined : planTelemetry(loaded.scenario.telemetry, target, loaded.scenario.target === 'reference', io.env);
     const collector = plan ? new TelemetryCollector(plan.source, { intervalMs: plan.intervalMs, timeoutMs: plan.timeoutMs }) : undefined;
     if (plan) io.stderr.write(err.dim(`watching the target's metrics at ${printable(plan.source.describe)} every ${formatDuration(plan.intervalMs)}\n`));
     collector?.start();
@@ -97,14 +104,19 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       write: (t) => io.stderr.write(t), ...progressMode(io.stderr, io.env), colors: err, phases, signal: io.signal,
       telemetry: collector ? () => liveTelemetry(collector.recent()) : undefined,
     });
+    // A shard keeps each second's latencies, for a merge to compute each second's percentiles exactly.
+    const secondHistograms = shard ? new Map<number, string>() : undefined;
     const { data, telemetry } = await loadWithTelemetry(loaded, {
       target,
       workers,
       maxInFlight: opts.maxInFlight,
       connections: opts.connections,
       signal: io.signal,
+      shard,
+      startAtEpochMs,
       endpointWindows: streams !== undefined,
-      onPoint: progress || streams ? (p, live, hist, detail) => {
+      onPoint: progress || streams || secondHistograms ? (p, live, hist, detail) => {
+        secondHistograms?.set(p.t, encodeHistogram(hist));
         progress?.update(p, live);
         streams?.onPoint(p, live, hist, detail);
       } : undefined,
@@ -113,13 +125,17 @@ export async function runCommand(file: string, opts: RunOptions, io: CommandIO):
       for (const line of closed?.summaries ?? []) io.stderr.write(err.dim(line) + '\n');
       if (closed?.failed) streamFailed = true;
     });
-    const result = buildRunResult(loaded, data, { target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario), stack: stack?.settings });
+    const late = lateStartWarning(data, startAtEpochMs);
+    if (late) io.stderr.write(err.yellow(`warning: ${late}`) + '\n');
+    const result = buildRunResult(loaded, data, {
+      target, cores: availableParallelism(), telemetry, host: hostInfo(), defaultThresholds: defaultThresholdsFor(loaded.scenario), stack: stack?.settings,
+      shard: shard && secondHistograms && { info: shardInfoOf(shard, loaded, data, startAtEpochMs), histograms: secondHistograms },
+    });
     io.stdout.write(renderSummary(result, colorsFor(io.stdout, io.env)));
-    await outputs.write('--out', () => renderJson(result), 'results');
-    await outputs.write('--junit', () => renderJunit([runSuite(result)]), 'JUnit XML');
-    await outputs.write('--html', () => renderRunHtml(result), 'HTML report');
-    await outputs.write('--summary-md', () => renderSummaryMarkdown(result), 'Markdown summary');
+    if (outToStdout) io.stdout.write(frameResult(renderJson(result), result.shard));
+    await writeRunOutputs(outputs, result);
     // A file that could not be written does not hide the verdict: it turns only a success into exit 8.
+    // A shard's `passed` only says it ran to its end: its thresholds are judged by `scalectl merge`.
     const code = outputs.exitCode(result.aborted ? ExitCode.aborted : result.passed ? ExitCode.ok : ExitCode.thresholdsFailed);
     // A stream's file that could not be written counts as an output file that could not.
     return code === ExitCode.ok && streamFailed ? ExitCode.outputFailed : code;

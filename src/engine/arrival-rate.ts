@@ -1,13 +1,15 @@
-import { RampArrivals, type ScheduledPhase } from '../scenarios/schedule.js';
+import type { ScheduledPhase } from '../scenarios/schedule.js';
 import type { Phase } from '../scenarios/schema.js';
 import type { ExecutorContext } from './executor.js';
+import { arrivalsOf, OwnArrivals } from './shard-slice.js';
 
 type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRate' }> };
 
 /**
  * Open model (`arrivalRate`, optional `rampTo`): iterations start at their
- * scheduled instants whether or not earlier ones have finished. Shard i of n
- * takes arrivals i, i+n, i+2n, ... so shards split one schedule exactly. When
+ * scheduled instants whether or not earlier ones have finished. Slice i of n
+ * takes arrivals i, i+n, i+2n, ... so slices split one schedule exactly, and
+ * arrival k is iteration number ctx.iterations.open(phase, k) wherever it runs. When
  * the in-flight cap is reached an arrival is dropped and counted, never delayed.
  * The cap counts open-model iterations only (ctx.open), not virtual users'.
  *
@@ -17,19 +19,16 @@ type ArrivalPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'arrivalRat
  * each one), so a 2 s phase at 10^9/s with a small cap ends after about 2 s.
  */
 export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<void> {
-  const { phase } = sp;
-  const arrivals = new RampArrivals(phase.arrivalRate, phase.rampTo, phase.durationMs / 1000);
+  const arrivals = arrivalsOf(sp);
   const phaseStart = ctx.runStart + sp.startMs;
-  const { runner, recorder, clock, shardCount, open } = ctx;
+  const { runner, recorder, clock, open } = ctx;
   const ended = (): void => {
     open.inFlight--;
   };
-  let k = ctx.shardIndex;
-  /** Drops this shard's arrivals due by `now`, from k on (arrival k is due). */
+  const own = new OwnArrivals(ctx.slice, arrivals.count);
+  /** Drops this slice's arrivals due by `now`, from own.k on (that one is due). */
   const dropDue = (now: number): void => {
-    const due = Math.max(k + 1, arrivals.dueBy((now - phaseStart) / 1000));
-    const n = Math.ceil((due - k) / shardCount);
-    k += n * shardCount;
+    const n = own.skipBefore(arrivals.dueBy((now - phaseStart) / 1000));
     runner.pickFlows(n).forEach((count, flow) => {
       if (count === 0) return;
       recorder.arrived(flow, count);
@@ -59,22 +58,22 @@ export function arrivalRate(sp: ArrivalPhase, ctx: ExecutorContext): Promise<voi
       const now = Math.min(clockNow, ctx.windowEnd() - 1e-6);
       let at = 0;
       let full = false;
-      while (k < arrivals.count) {
-        at = phaseStart + arrivals.timeOf(k) * 1000;
+      while (!own.done) {
+        at = phaseStart + arrivals.timeOf(own.k) * 1000;
         if (at > now) break;
         if (open.inFlight >= ctx.maxInFlight) {
           full = true;
           dropDue(now);
           continue;
         }
-        k += shardCount;
+        const iteration = ctx.iterations.open(sp.index, own.take());
         const flow = runner.pickFlow();
         recorder.arrived(flow.index);
         ctx.scheduleLag(clockNow - at);
         open.inFlight++;
-        void runner.iterate(flow, ctx.nextIteration(), at).then(ended, ended);
+        void runner.iterate(flow, iteration, at).then(ended, ended);
       }
-      if (k >= arrivals.count) return finish();
+      if (own.done) return finish();
       // Due, but in the next window: the window's close wakes this tick.
       if (at <= clockNow) return;
       // Sleep on a timer (1 ms resolution, usually ~0.1 ms late) and start

@@ -8,11 +8,12 @@ import { FlowRunner } from './flow-runner.js';
 import { HttpClient } from './http-client.js';
 import { Recorder, type ShardFinal, type WindowReport } from './recorder.js';
 import { SelfMonitor, type MonitorSample } from './self-monitor.js';
+import { IterationNumbers, type EngineSlice } from './shard-slice.js';
 
 export interface ShardOptions {
   target: string;
-  shardIndex: number;
-  shardCount: number;
+  /** The arrivals and virtual users this engine runs. */
+  slice: EngineSlice;
   /** Run start as epoch milliseconds (performance.timeOrigin + now), shared by all shards. */
   startAtEpochMs: number;
   /** In-flight cap of this shard. */
@@ -68,17 +69,19 @@ export class EngineShard {
     if (this.stopped) runner.stop();
     const monitor = new SelfMonitor();
     const runStart = opts.startAtEpochMs - performance.timeOrigin;
+    const phases = schedulePhases(loaded.scenario.phases);
+    const iterations = new IterationNumbers(phases);
     let localIteration = 0;
     let second = 0;
     const windowHooks = new Set<() => void>();
     const ctx: ExecutorContext = {
       runner, recorder, clock, runStart,
-      shardIndex: opts.shardIndex,
-      shardCount: opts.shardCount,
+      slice: opts.slice,
       maxInFlight: opts.maxInFlight,
       open: { inFlight: 0 },
       vuSlots: new Map(),
-      nextIteration: () => localIteration++ * opts.shardCount + opts.shardIndex,
+      iterations,
+      nextIteration: () => iterations.closed(localIteration++, opts.slice),
       stopped: () => this.stopped,
       onStop: (fn) => this.onStop(fn),
       scheduleLag: (ms) => monitor.scheduleLag(ms),
@@ -109,7 +112,6 @@ export class EngineShard {
       }, Math.max(0, runStart + (second + 1) * 1000 - clock()));
     };
 
-    const phases = schedulePhases(loaded.scenario.phases);
     const totalMs = phases.length ? phases[phases.length - 1]!.endMs : 0;
     await sleepUntil(ctx, runStart);
     armWindow();

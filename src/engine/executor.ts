@@ -1,6 +1,7 @@
 import type { ScheduledPhase } from '../scenarios/schedule.js';
 import type { FlowRunner } from './flow-runner.js';
 import type { Recorder } from './recorder.js';
+import type { EngineSlice, IterationNumbers } from './shard-slice.js';
 
 /** What a load model gets to run one phase on one shard. */
 export interface ExecutorContext {
@@ -10,8 +11,8 @@ export interface ExecutorContext {
   clock: () => number;
   /** Clock value at the run's t = 0. */
   runStart: number;
-  shardIndex: number;
-  shardCount: number;
+  /** The arrivals and virtual users this engine runs (src/engine/shard-slice.ts). */
+  slice: EngineSlice;
   /** Most open-model iterations in flight on this shard; more arrivals are dropped. */
   maxInFlight: number;
   /**
@@ -27,7 +28,9 @@ export interface ExecutorContext {
    * boundary the old VU hands over instead of running beside the new one.
    */
   vuSlots: Map<number, Promise<void>>;
-  /** A run-unique iteration number (for `iteration` and sequential data). */
+  /** The run's iteration numbers (for `iteration` and sequential data): the open model's by arrival. */
+  iterations: IterationNumbers;
+  /** The next closed-model iteration's run-unique number. */
   nextIteration: () => number;
   /** True once the run is stopping: schedule nothing more. */
   stopped: () => boolean;

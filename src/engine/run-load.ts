@@ -11,13 +11,14 @@ import { EngineShard, type ShardOptions } from './engine-shard.js';
 import type { FromWorker, ToWorker } from './engine-worker.js';
 import type { ShardFinal } from './recorder.js';
 import type { Histogram } from './latency-histogram.js';
+import { engineSlices, shareOf, type EngineSlice, type ProcessShard } from './shard-slice.js';
 
 export interface LoadOptions {
   /** Base URL the scenario's paths are joined to. */
   target: string;
   /** Engine threads: 1 runs in this thread; N > 1 runs N worker threads. */
   workers: number;
-  /** Overrides the scenario's maxInFlight (whole run, all workers; at least 1 per worker). */
+  /** Overrides the scenario's maxInFlight (whole run: all shards, all workers; at least 1 per worker). */
   maxInFlight?: number;
   /** Overrides the scenario's defaults.connections (per origin, per worker). */
   connections?: number;
@@ -33,11 +34,22 @@ export interface LoadOptions {
   endpointWindows?: boolean;
   /** How long in-flight requests get after an abort, milliseconds. Default 2000. */
   abortGraceMs?: number;
+  /** This process runs one shard of a distributed run (`--shard`), index from 0: its slice of the schedule only. */
+  shard?: ProcessShard;
+  /**
+   * When the first phase starts, epoch milliseconds (`--start-at`); one already
+   * past (or too close for the worker threads to start) starts as soon as it
+   * can, and LoadData.startLateMs says how late. Default: at once.
+   */
+  startAtEpochMs?: number;
 }
 
 /** What a run recorded: the input of the analyzers. */
 export interface LoadData {
+  /** When the first phase began. */
   startedAt: Date;
+  /** How much later than LoadOptions.startAtEpochMs it began, milliseconds (0 without one). */
+  startLateMs: number;
   endedAt: Date;
   durationSec: number;
   /** Seconds of load: to the end of the last phase, or to the stop. Rates are per this, not per the drain after it. */
@@ -59,13 +71,21 @@ const DEFAULT_INFLIGHT_SECONDS = 5;
 /**
  * The default in-flight cap: room for the peak arrival rate with iterations
  * lasting up to 5 s plus the longest flow's think time (never under 100, and
- * never over LOAD_LIMITS.maxInFlight: it bounds the generator's memory).
+ * never over LOAD_LIMITS.maxInFlight: it bounds the generator's memory). A
+ * shard's default is its share of the whole run's (shareOf), bounded per
+ * generator the same way.
  */
-export function defaultMaxInFlight(loaded: LoadedScenario): number {
+export function defaultMaxInFlight(loaded: LoadedScenario, shard?: ProcessShard): number {
   const { phases, flows } = loaded.scenario;
   const peak = Math.max(0, ...phases.map((p) => (p.kind === 'arrivalRate' ? Math.max(p.arrivalRate, p.rampTo) : 0)));
   const thinkSec = Math.max(0, ...flows.map((f) => thinkMsOf(f.steps))) / 1000;
-  return Math.min(LOAD_LIMITS.maxInFlight, Math.max(100, Math.ceil(peak * (DEFAULT_INFLIGHT_SECONDS + thinkSec))));
+  const wholeRun = Math.max(100, Math.ceil(peak * (DEFAULT_INFLIGHT_SECONDS + thinkSec)));
+  return Math.min(LOAD_LIMITS.maxInFlight, shard ? shareOf(wholeRun, shard.index, shard.count) : wholeRun);
+}
+
+/** Now, epoch milliseconds, on the clock runs start by (monotonic from the process start). */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** Most engine threads per core: more only share the cores, and each thread costs ~20 MB (200 took 4 GB). */
@@ -79,10 +99,14 @@ export function maxWorkers(cores: number): number {
 /** Connections per origin per worker when the scenario sets none. */
 export const DEFAULT_CONNECTIONS = 256;
 
-/** The default connection cap: 256, or the peak VUs of a worker if more (a VU never waits for a connection; a ramp counts at its peak). */
-export function defaultConnections(loaded: LoadedScenario, workers: number): number {
+/**
+ * The default connection cap: 256, or the peak VUs of an engine if more (a VU
+ * never waits for a connection; a ramp counts at its peak). `engines`: the
+ * run's engine threads, over all shards.
+ */
+export function defaultConnections(loaded: LoadedScenario, engines: number): number {
   const peakVus = Math.max(0, ...loaded.scenario.phases.map((p) => (p.kind === 'vus' ? Math.max(p.vus, p.rampTo) : 0)));
-  return Math.max(DEFAULT_CONNECTIONS, Math.ceil(peakVus / workers));
+  return Math.max(DEFAULT_CONNECTIONS, Math.ceil(peakVus / engines));
 }
 
 function workerUrl(): URL {
@@ -91,7 +115,7 @@ function workerUrl(): URL {
   return url;
 }
 
-/** Runs one shard in a worker thread. */
+/** Runs one engine in a worker thread. */
 function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<ShardOptions, 'onWindow'>, agg: Aggregator, signal?: AbortSignal): Promise<ShardFinal> {
   return new Promise((resolve, reject) => {
     const onAbort = (): void => worker.postMessage({ type: 'stop' } satisfies ToWorker);
@@ -100,13 +124,13 @@ function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<Shard
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'window') agg.window(m.report, m.monitor);
       else if (m.type === 'final') final = m.final;
-      else reject(new Error(`engine worker ${options.shardIndex} failed: ${m.message}`));
+      else reject(new Error(`engine worker ${options.slice.index} failed: ${m.message}`));
     });
     worker.on('error', reject);
     worker.on('exit', () => {
       signal?.removeEventListener('abort', onAbort);
       if (final) resolve(final);
-      else reject(new Error(`engine worker ${options.shardIndex} exited without results`));
+      else reject(new Error(`engine worker ${options.slice.index} exited without results`));
     });
     worker.postMessage({ type: 'start', loaded, options } satisfies ToWorker);
     // A signal that came before the run (while probing the target) still stops it.
@@ -114,14 +138,14 @@ function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<Shard
   });
 }
 
-type ShardBase = Omit<ShardOptions, 'onWindow' | 'shardIndex' | 'maxInFlight'>;
+type ShardBase = Omit<ShardOptions, 'onWindow' | 'slice' | 'maxInFlight'>;
 
-/** Runs the shards: in this thread when there is one, else one worker thread each. */
+/** Runs the engines: in this thread when there is one, else one worker thread each. */
 async function runShards(
-  loaded: LoadedScenario, base: ShardBase, split: { workers: number; maxInFlight: number; capOf: (i: number) => number }, agg: Aggregator, signal?: AbortSignal,
+  loaded: LoadedScenario, base: ShardBase, split: { slices: EngineSlice[]; capOf: (i: number) => number }, agg: Aggregator, signal?: AbortSignal,
 ): Promise<ShardFinal[]> {
-  if (split.workers === 1) {
-    const shard = new EngineShard(loaded, { ...base, shardIndex: 0, maxInFlight: split.maxInFlight, onWindow: (r, m) => agg.window(r, m) });
+  if (split.slices.length === 1) {
+    const shard = new EngineShard(loaded, { ...base, slice: split.slices[0]!, maxInFlight: split.capOf(0), onWindow: (r, m) => agg.window(r, m) });
     const onAbort = (): void => shard.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
@@ -132,9 +156,9 @@ async function runShards(
     }
   }
   const url = workerUrl();
-  const threads = Array.from({ length: split.workers }, () => new Worker(url));
+  const threads = split.slices.map(() => new Worker(url));
   try {
-    return await Promise.all(threads.map((w, i) => runInWorker(w, loaded, { ...base, shardIndex: i, maxInFlight: split.capOf(i) }, agg, signal)));
+    return await Promise.all(threads.map((w, i) => runInWorker(w, loaded, { ...base, slice: split.slices[i]!, maxInFlight: split.capOf(i) }, agg, signal)));
   } catch (err) {
     // One engine failed: the others must not go on sending load.
     await Promise.all(threads.map((w) => w.terminate()));
@@ -145,40 +169,46 @@ async function runShards(
 /**
  * Runs a scenario's load against a target and returns what was recorded.
  * With N workers the schedule is split across N threads (arrival k goes to
- * thread k mod N) and their histograms are merged exactly.
+ * thread k mod N) and their histograms are merged exactly; with a shard, only
+ * that shard's slices are run (src/engine/shard-slice.ts).
  */
 export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promise<LoadData> {
   const workers = Math.max(1, Math.floor(opts.workers));
-  // Validated values are within the bound already; the engine keeps to it whatever it is given.
-  const maxInFlight = Math.min(LOAD_LIMITS.maxInFlight, opts.maxInFlight ?? loaded.scenario.maxInFlight ?? defaultMaxInFlight(loaded));
-  const connections = opts.connections ?? loaded.scenario.defaults.connections ?? defaultConnections(loaded, workers);
+  const slices = engineSlices(opts.shard, workers);
+  const shard = opts.shard ?? { index: 0, count: 1 };
+  // The cap given is the whole run's: this shard takes its share. Validated values are within the
+  // bound already; the engine keeps to it whatever it is given.
+  const runCap = opts.maxInFlight ?? loaded.scenario.maxInFlight;
+  const maxInFlight = Math.min(LOAD_LIMITS.maxInFlight, runCap === undefined ? defaultMaxInFlight(loaded, opts.shard) : Math.max(1, shareOf(runCap, shard.index, shard.count)));
+  const connections = opts.connections ?? loaded.scenario.defaults.connections ?? defaultConnections(loaded, workers * shard.count);
   const phases = schedulePhases(loaded.scenario.phases);
   const maxTimeout = Math.max(loaded.scenario.defaults.timeout, ...loaded.scenario.flows.flatMap((f) => [...requestSteps(f.steps)].map((s) => s.timeoutMs ?? 0)));
-  const now = (): number => performance.timeOrigin + performance.now();
+  const now = epochNow;
   let stoppedAtEpoch = Infinity;
   const onStop = (): void => void (stoppedAtEpoch = Math.min(stoppedAtEpoch, now()));
   opts.signal?.addEventListener('abort', onStop, { once: true });
-  // Worker threads need a moment to start; every shard starts on the same instant.
-  const startAtEpochMs = now() + (workers > 1 ? 250 : 20);
+  // Worker threads need a moment to start; every engine starts on the same instant.
+  const earliest = now() + (workers > 1 ? 250 : 20);
+  const startAtEpochMs = Math.max(earliest, opts.startAtEpochMs ?? earliest);
+  const startLateMs = opts.startAtEpochMs === undefined ? 0 : Math.max(0, startAtEpochMs - opts.startAtEpochMs);
   if (opts.signal?.aborted) stoppedAtEpoch = startAtEpochMs;
   const onPoint = opts.onPoint;
   const agg = new Aggregator(workers, onPoint && ((p, live, hist, detail) => onPoint(p, live, hist, { ...detail, startAtEpochMs })));
   const base = {
     target: opts.target,
-    shardCount: workers,
     startAtEpochMs,
     connections,
     gracefulStopMs: maxTimeout + 1000,
     abortGraceMs: opts.abortGraceMs ?? 2000,
     endpointWindows: opts.endpointWindows,
   };
-  // Split the cap exactly (shard i gets its share, remainder to the first ones), but never 0.
-  const capOf = (i: number): number => Math.max(1, Math.floor(maxInFlight / workers) + (i < maxInFlight % workers ? 1 : 0));
+  // Split the cap exactly (worker i gets its share, remainder to the first ones), but never 0.
+  const capOf = (i: number): number => Math.max(1, shareOf(maxInFlight, i, workers));
   // The cap as run: more than asked when there are more workers than it (each gets 1).
   const cap = Array.from({ length: workers }, (_, i) => capOf(i)).reduce((a, b) => a + b, 0);
   let finals: ShardFinal[];
   try {
-    finals = await runShards(loaded, base, { workers, maxInFlight, capOf }, agg, opts.signal);
+    finals = await runShards(loaded, base, { slices, capOf }, agg, opts.signal);
   } finally {
     // One signal serves many runs (capacity's steps): leave no listener behind.
     opts.signal?.removeEventListener('abort', onStop);
@@ -189,6 +219,7 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   const loadEnd = Math.min(endedAtEpoch, startAtEpochMs + totalMs, stoppedAtEpoch);
   return {
     startedAt: new Date(startAtEpochMs),
+    startLateMs,
     endedAt: new Date(endedAtEpoch),
     durationSec: Math.max(0.001, (endedAtEpoch - startAtEpochMs) / 1000),
     loadDurationSec: Math.max(0.001, (loadEnd - startAtEpochMs) / 1000),

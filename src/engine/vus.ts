@@ -1,6 +1,7 @@
 import { RampVus, type ScheduledPhase } from '../scenarios/schedule.js';
 import type { Phase } from '../scenarios/schema.js';
 import { sleepUntil, type ExecutorContext } from './executor.js';
+import { ownVus } from './shard-slice.js';
 
 type VusPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'vus' }> };
 
@@ -10,7 +11,7 @@ type VusPhase = ScheduledPhase & { phase: Extract<Phase, { kind: 'vus' }> };
  * send, as in any closed loop; prefer arrivalRate to see what users of an
  * overloaded service feel. With a ramp the running VUs follow RampVus: one
  * joins when the line reaches it, and on a ramp down one leaves after its
- * current iteration. Shard i of n runs VUs i, i+n, i+2n, ..., so shards split
+ * current iteration. Slice i of n runs VUs i, i+n, i+2n, ..., so slices split
  * every instant's count exactly. Each VU keeps one cookie jar for the phase.
  * At a boundary between two vus phases, VU j of the new one starts when VU j
  * of the old one has finished its iteration, so the count never doubles.
@@ -36,7 +37,7 @@ export async function vus(sp: VusPhase, ctx: ExecutorContext): Promise<void> {
     }
   };
   const loops: Promise<void>[] = [];
-  for (let j = ctx.shardIndex; j < ramp.peak; j += ctx.shardCount) {
+  for (const j of ownVus(ramp.peak, ctx.slice)) {
     const w = ramp.window(j);
     const running = loop(w.fromMs, w.toMs, ctx.vuSlots.get(j));
     ctx.vuSlots.set(j, running);

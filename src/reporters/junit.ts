@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { CheckResult, RunResult } from '../analyzers/run-result.js';
 import { thresholdLabel } from '../analyzers/thresholds.js';
-import { NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
+import { NOT_JUDGED, SHARD_NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
 import { printable } from '../scenarios/printable.js';
 import { passRate } from './pass-rate.js';
 
@@ -41,7 +41,8 @@ function checkCase(c: CheckResult): JunitCase {
 /**
  * The thresholds of a run as JUnit cases (`--junit`), plus a `run completed`
  * case: it passes, or errors when a signal stopped the run, and then the
- * thresholds are skipped (partial numbers are not judged); then one case per
+ * thresholds are skipped (partial numbers are not judged; a shard's are
+ * judged by `scalectl merge`); then one case per
  * check on responses (checkCase). The suite is never empty, so CI reporters
  * that fail on empty reports do not.
  */
@@ -53,8 +54,8 @@ export function runSuite(r: RunResult): JunitSuite {
     properties: { target: r.target, file: r.scenario.file, requests: String(r.totals.requests), 'error.rate': String(r.totals.errorRate) },
     cases: [
       { classname: 'run', name: 'run completed', error: r.aborted ? `${STOPPED} (stopped by a signal): its thresholds were ${NOT_JUDGED}` : undefined },
-      ...r.thresholds.map((t) => (r.aborted
-        ? { classname: 'thresholds', name: thresholdLabel(t), skipped: `${NOT_JUDGED}: ${STOPPED}` }
+      ...r.thresholds.map((t) => (r.aborted || r.shard
+        ? { classname: 'thresholds', name: thresholdLabel(t), skipped: `${NOT_JUDGED}: ${r.aborted ? STOPPED : SHARD_NOT_JUDGED}` }
         : { classname: 'thresholds', name: thresholdLabel(t), failure: t.ok ? undefined : thresholdFailure(t) })),
       ...(r.checks ?? []).map(checkCase),
     ],

@@ -22,12 +22,6 @@ export const K8S_JOB_DEFAULTS = {
   mountPath: '/scenario',
 } as const;
 
-/**
- * The longest a shard waits at the barrier by default.
- * TODO(#15): read from the `run --barrier-timeout` default once it lands, so that it is defined once.
- */
-export const DEFAULT_BARRIER_TIMEOUT_MS = 600_000;
-
 /** A file the pods read: the scenario or one of its data files. */
 export interface JobFile {
   /** The ConfigMap key (unique, `[-._a-zA-Z0-9]+`). */

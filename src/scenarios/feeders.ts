@@ -1,6 +1,6 @@
 import { extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { MAX_DATA_FILE_BYTES, readTextFile } from './read-text-file.js';
+import { MAX_DATA_FILE_BYTES, readTextFileBytes } from './read-text-file.js';
 import { printable } from './printable.js';
 
 /** Rows of a data feeder, loaded and checked. */
@@ -15,12 +15,14 @@ export interface FeederData {
  * Loads a CSV (header row required) or JSON (array of objects) feeder file,
  * relative to the scenario's folder, of at most MAX_DATA_FILE_BYTES (UTF-8, or
  * UTF-16 with a byte-order mark). Throws an Error with a one-line message.
+ * `bytes`: the file as read (for the scenario's hash).
  */
-export async function loadFeederRows(file: string, baseDir: string): Promise<{ rows: Record<string, unknown>[]; columns: string[] }> {
+export async function loadFeederRows(file: string, baseDir: string): Promise<{ rows: Record<string, unknown>[]; columns: string[]; bytes: Uint8Array }> {
   const path = resolve(baseDir, file);
   let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readTextFile(path, MAX_DATA_FILE_BYTES);
+    ({ text, bytes } = await readTextFileBytes(path, MAX_DATA_FILE_BYTES));
   } catch (err) {
     throw new Error(`cannot read ${path}: ${(err as Error).message}`);
   }
@@ -45,5 +47,5 @@ export async function loadFeederRows(file: string, baseDir: string): Promise<{ r
   }
   if (rows.length === 0) throw new Error(`${path}: has no data rows`);
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return { rows, columns };
+  return { rows, columns, bytes };
 }

@@ -6,7 +6,8 @@ import { checkInputOf, checkScenario, type CheckInput } from './check-scenario.j
 import { partialCheckInput, partialFeederSpecs } from './partial-scenario.js';
 import { loadFeederRows, type FeederData } from './feeders.js';
 import { formatPath, type ScenarioIssue } from './scenario-issue.js';
-import { MAX_SCENARIO_BYTES, readTextFile } from './read-text-file.js';
+import { MAX_SCENARIO_BYTES, readTextFileBytes } from './read-text-file.js';
+import { scenarioHash } from './scenario-hash.js';
 import { parseScenarioYaml } from './parse-scenario-yaml.js';
 import { printable } from './printable.js';
 import { promqlAuthIssues } from '../telemetry/telemetry-plan.js';
@@ -23,6 +24,8 @@ export interface LoadedScenario {
   env: Record<string, string>;
   /** defaults.tls with its files read; undefined when the scenario has none. */
   tls?: TlsSettings;
+  /** The scenario file's and its data files' bytes, hashed (scenarioHash): shards of one run must agree on it. */
+  hash: string;
 }
 
 /** The environment variables a scenario's text reads (`env.NAME`), each once, in order of first use. */
@@ -86,8 +89,9 @@ function byPosition(a: ScenarioIssue, b: ScenarioIssue): number {
  */
 export async function loadScenario(file: string, env: Readonly<Record<string, string | undefined>> = {}, shownAs = file): Promise<LoadResult> {
   let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readTextFile(file, MAX_SCENARIO_BYTES);
+    ({ text, bytes } = await readTextFileBytes(file, MAX_SCENARIO_BYTES));
   } catch (err) {
     return fileIssue(file, `cannot read scenario: ${(err as Error).message}`);
   }
@@ -124,10 +128,12 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
     specs = partialFeederSpecs(data);
   }
   const feeders: Record<string, FeederData> = {};
+  const dataBytes: Uint8Array[] = [];
   for (const [name, spec] of specs) {
     try {
-      const { rows, columns } = await loadFeederRows(spec.file, dirname(resolve(file)));
+      const { rows, columns, bytes: fileBytes } = await loadFeederRows(spec.file, dirname(resolve(file)));
       feeders[name] = { order: spec.order, rows, columns };
+      dataBytes.push(fileBytes);
     } catch (err) {
       issues.push(loc.issue(['data', name, 'file'], (err as Error).message));
     }
@@ -145,5 +151,6 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
     const v = env[name];
     if (v !== undefined) usedEnv[name] = v;
   }
-  return { ok: true, loaded: { file, scenario: parsed.data, feeders, env: usedEnv, ...(tls.tls ? { tls: tls.tls } : {}) } };
+  const hash = scenarioHash(bytes, dataBytes);
+  return { ok: true, loaded: { file, scenario: parsed.data, feeders, env: usedEnv, ...(tls.tls ? { tls: tls.tls } : {}), hash } };
 }

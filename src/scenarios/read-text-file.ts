@@ -47,6 +47,11 @@ export function decodeText(bytes: Uint8Array): string {
  * comes; /dev/zero never ends). Throws TextFileError with a one-line reason.
  */
 export async function readTextFile(path: string, maxBytes: number): Promise<string> {
+  return (await readTextFileBytes(path, maxBytes)).text;
+}
+
+/** readTextFile, with the bytes it decoded (for a hash of exactly what was read). */
+export async function readTextFileBytes(path: string, maxBytes: number): Promise<{ text: string; bytes: Uint8Array }> {
   let info;
   try {
     info = await stat(path);
@@ -74,7 +79,8 @@ export async function readTextFile(path: string, maxBytes: number): Promise<stri
     }
     if (n > maxBytes) throw new TextFileError(`is over the limit of ${size(maxBytes)}`);
     if (n > again.size) throw new TextFileError('grew while it was being read; try again');
-    return decodeText(buf.subarray(0, n));
+    const bytes = buf.subarray(0, n);
+    return { text: decodeText(bytes), bytes };
   } finally {
     await fh.close();
   }

@@ -1,15 +1,9 @@
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { frameResult } from '../../src/analyzers/result-frame.js';
 
-/**
- * The frame `scalectl run --out -` prints around a result, written here from
- * the contract (docs/results.md#framed-results) byte for byte.
- * TODO(issue 15): use frameResult from src/analyzers/result-frame.ts once it is in this branch.
- */
+/** The frame `scalectl run --out -` prints around a result, labelled `I/N` (a shard) or `-`. */
 export function frame(json: string, label: string): string {
-  const sha = createHash('sha256').update(json, 'utf8').digest('hex');
-  const lines = gzipSync(Buffer.from(json, 'utf8')).toString('base64').match(/.{1,76}/g)!;
-  return [`-----BEGIN SCALECTL RESULT ${label} ${sha}-----`, ...lines, '-----END SCALECTL RESULT-----'].join('\n') + '\n';
+  const m = /^(\d+)\/(\d+)$/.exec(label);
+  return frameResult(json, m ? { index: Number(m[1]), count: Number(m[2]) } : undefined);
 }
 
 /** What `kubectl logs -l job-name=... --prefix` prints for these pods: each line prefixed `[pod/<name>/scalectl] `, the pods' lines interleaved one by one. */
