@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -5,8 +6,9 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { runCli, tempFiles } from './helpers/cli.js';
+import { buildProgram } from '../src/cli.js';
 import { K8S_JOB_DEFAULTS } from '../src/reporters/k8s-job.js';
-import { DEFAULT_BARRIER_TIMEOUT_MS } from '../src/commands/shard-options.js';
+import { DEFAULT_BARRIER_TIMEOUT, DEFAULT_BARRIER_TIMEOUT_MS } from '../src/commands/shard-options.js';
 import { maxJobName } from '../src/commands/k8s-job.js';
 
 const scenario = (target = 'http://shop.load.svc', extra = ''): string =>
@@ -146,5 +148,28 @@ describe('scalectl k8s job', () => {
     const r = await runCli(['k8s', 'job', 's.yaml'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--parallelism/);
+  });
+});
+
+describe('docs/distributed.md', () => {
+  const doc = readFileSync(new URL('../docs/distributed.md', import.meta.url), 'utf8');
+  const k8sJob = buildProgram({ stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: '/', signal: new AbortController().signal }, () => undefined)
+    .commands.find((c) => c.name() === 'k8s')!.commands.find((c) => c.name() === 'job')!;
+
+  it('lists every flag of k8s job in its table, and no flag it does not have', () => {
+    const table = doc.split('\n').filter((l) => /^\| `--[a-z]/.test(l));
+    const documented = table.map((l) => /^\| `(--[a-z-]+)/.exec(l)![1]!);
+    expect(documented.sort()).toEqual(k8sJob.options.map((o) => o.long!).sort());
+  });
+
+  it('states the defaults the code uses', () => {
+    const d = K8S_JOB_DEFAULTS;
+    expect(doc).toContain(`| \`--memory\` | \`${d.memory}\` |`);
+    expect(doc).toContain(`| \`--cpu\` | ${d.cpuPerWorker} per worker |`);
+    expect(doc).toContain(`| \`--barrier-timeout\` | \`run\`'s (${DEFAULT_BARRIER_TIMEOUT}) |`);
+    expect(doc).toContain(`\`ttlSecondsAfterFinished: ${d.ttlSecondsAfterFinished}\``);
+    expect(doc).toContain(`+ ${d.deadlineMarginSeconds} s (image`);
+    expect(doc).toContain(`listens on TCP port\n  ${d.barrierPort}.`);
+    expect(doc).toContain(`mounted at\n  \`${d.mountPath}\``);
   });
 });
