@@ -15,10 +15,9 @@ export interface CommandIO {
   cwd: string;
   /** Aborted on the first SIGINT/SIGTERM: stop gracefully and write what was measured. */
   signal: AbortSignal;
-  /** Set when a parent process started this one with an IPC channel (`scalectl run` starting `stack up`). */
-  ipc?: {
-    send: (message: unknown) => void;
-    /** The parent is gone. */
-    onDisconnect: (listener: () => void) => void;
-  };
+  /**
+   * Registers what to do, synchronously, when a second signal makes the
+   * process exit at once (exit 130): e.g. relay it to a child process.
+   */
+  onForcedExit?: (hook: () => void) => void;
 }

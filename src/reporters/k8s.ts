@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import type { HpaPlan, KedaPlan } from '../analyzers/autoscaler.js';
 import type { SurgePrediction } from '../capacity/surge-types.js';
-import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/contract.js';
 
 /** The autoscalers the surge was simulated with (capacity.json `plan.surge.settings`): what the manifests apply. */
 export type RecommendedAutoscalers = SurgePrediction['settings'];

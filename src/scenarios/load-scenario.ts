@@ -8,7 +8,7 @@ import { loadFeederRows, type FeederData } from './feeders.js';
 import { formatPath, type ScenarioIssue } from './scenario-issue.js';
 import { MAX_SCENARIO_BYTES, readTextFile } from './read-text-file.js';
 import { parseScenarioYaml } from './parse-scenario-yaml.js';
-import { printable } from './printable.js';
+import { printable } from '../shared/printable.js';
 import { promqlAuthIssues } from '../telemetry/telemetry-plan.js';
 import { looksLikeArtillery } from './artillery/looks-like-artillery.js';
 import { loadTlsFiles, type TlsSettings } from './tls-files.js';
