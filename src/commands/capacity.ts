@@ -9,7 +9,7 @@ import { loadCommandScenario } from './command-scenario.js';
 import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary, renderVerification } from '../reporters/capacity-terminal.js';
-import { k8sNamesOf, renderK8s } from '../reporters/k8s.js';
+import { k8sNamesOf, KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent } from '../reporters/k8s.js';
 import { renderCapacityHtml } from '../reporters/html-capacity.js';
 import { formatDuration } from '../shared/duration.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
@@ -202,5 +202,6 @@ async function emitK8s(result: CapacityResult, outputs: OutputFiles, dir: string
   if (result.plan.verdict !== 'recommended' || !hpa) return say(`no Kubernetes manifests written: the plan is ${result.plan.verdict}, not a recommendation`);
   const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(result.settings), result.plan.surge?.settings);
   if (Object.keys(files).length === 0) return say('no Kubernetes manifests written: no CPU was measured at the knee (HPA) and the queue was not sized (KEDA)');
+  files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), k8sNamesOf(result.settings));
   await outputs.writeInto(dir, given, files, 'Kubernetes manifests');
 }
