@@ -134,6 +134,28 @@ describe('deploy/shop overlays', () => {
   });
 });
 
+describe('deploy/shop/components/service-monitor', () => {
+  it('scrapes the web pods through the Service and the consumer pods directly, on their metrics port', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalectl-monitor-'));
+    try {
+      await writeFile(join(dir, 'kustomization.yaml'), `resources:\n  - ${relative(dir, join(OVERLAYS, 'demo'))}\ncomponents:\n  - ${relative(dir, join(ROOT, 'deploy/shop/components/service-monitor'))}\n`);
+      const objs = await kustomize(dir);
+      // No schema for the Prometheus Operator's kinds among the dev dependencies: their wiring is checked instead.
+      type Monitor = { spec: { selector: { matchLabels: Record<string, string> }; endpoints?: { port: string; path: string }[]; podMetricsEndpoints?: { port: string; path: string }[] } };
+      const sm = find(objs, 'ServiceMonitor', 'shop') as unknown as Monitor;
+      const pm = find(objs, 'PodMonitor', 'shop-order-worker') as unknown as Monitor;
+      const svc = find(objs, 'Service', 'shop') as unknown as { metadata: { labels: Record<string, string> }; spec: { ports: { name: string }[] } };
+      expect(svc.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
+      expect(sm.spec.endpoints!.map((e) => [e.port, e.path])).toEqual([[svc.spec.ports[0]!.name, '/metrics']]);
+      const worker = find(objs, 'Deployment', 'shop-order-worker')!;
+      expect((worker as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels).toMatchObject(pm.spec.selector.matchLabels);
+      expect(pm.spec.podMetricsEndpoints!.map((e) => [e.port, e.path])).toEqual([[podOf(worker).containers[0]!.ports![0]!.name, '/metrics']]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('capacity --emit-k8s applies to the deploy/shop overlays', () => {
   let dir: string;
   beforeAll(async () => {
