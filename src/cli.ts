@@ -207,7 +207,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .description('run the reference shop in the foreground until Ctrl-C (then it drains and exits 0)');
   for (const [key, schema] of Object.entries(stackConfigSchema.shape)) {
     const flagName = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-    const arg = key === 'cache' ? '<on|off>' : key === 'backends' ? '<embedded|external>' : key === 'databaseUrl' || key === 'redisUrl' ? '<url>' : '<value>';
+    const arg = key === 'cache' ? '<on|off>' : key === 'backends' ? '<embedded|external>' : key === 'role' ? '<all|web|consumer>' : key === 'databaseUrl' || key === 'redisUrl' ? '<url>' : '<value>';
     const help = (schema.meta()?.description as string | undefined) ?? '';
     up.addOption(new Option(`--${flagName} ${arg}`, help));
   }

@@ -1,5 +1,4 @@
-import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/contract.js';
-import { resolveStackConfig, type StackConfig } from '../stack/contract.js';
+import { HPA_DEFAULTS, KEDA_DEFAULTS, resolveStackConfig, type StackConfig } from '../stack/contract.js';
 
 /**
  * The autoscalers' timings the plan and the surge simulation use: the

@@ -1,5 +1,4 @@
-import { stackKnobs } from '../stack/contract.js';
-import type { StackSettings } from '../stack/contract.js';
+import { stackKnobs, type StackSettings } from '../stack/contract.js';
 
 /**
  * The knobs that act only with `autoscale` on: the schema's own word for
