@@ -18,11 +18,10 @@ import { completionCommand } from './commands/completion.js';
 import { k8sJobCommand, type K8sJobOptions } from './commands/k8s-job.js';
 import { K8S_JOB_DEFAULTS } from './reporters/k8s-job.js';
 import { COMPLETION_SHELLS } from './reporters/completion-scripts.js';
-import { killEmbeddedPostgresNow } from './stack/embedded-postgres.js';
-import { stackConfigSchema } from './stack/stack-config.js';
+import { stackConfigSchema } from './stack/contract.js';
 import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
 import { LOAD_LIMITS } from './scenarios/schema.js';
-import { printableLines } from './scenarios/printable.js';
+import { printableLines } from './shared/printable.js';
 import { osReason } from './commands/output-files.js';
 import { addStreamSpec, parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
 import { DEFAULT_BARRIER_TIMEOUT, MAX_SHARDS, parseBarrierTimeout, parseShard, parseStartAt } from './commands/shard-options.js';
@@ -261,7 +260,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .description('run the reference shop in the foreground until Ctrl-C (then it drains and exits 0)');
   for (const [key, schema] of Object.entries(stackConfigSchema.shape)) {
     const flagName = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-    const arg = key === 'cache' ? '<on|off>' : key === 'backends' ? '<embedded|external>' : key === 'databaseUrl' || key === 'redisUrl' ? '<url>' : '<value>';
+    const arg = key === 'cache' ? '<on|off>' : key === 'backends' ? '<embedded|external>' : key === 'role' ? '<all|web|consumer>' : key === 'databaseUrl' || key === 'redisUrl' ? '<url>' : '<value>';
     const help = (schema.meta()?.description as string | undefined) ?? '';
     up.addOption(new Option(`--${flagName} ${arg}`, help));
   }
@@ -303,10 +302,11 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
  */
 export function run(): void {
   const controller = new AbortController();
+  const forcedExitHooks: (() => void)[] = [];
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       process.stderr.write(`\nscalectl: second ${sig}, exiting now without writing results\n`);
-      killEmbeddedPostgresNow();
+      for (const hook of forcedExitHooks) hook();
       process.exit(ExitCode.forcedExit);
     }
     process.stderr.write(`\nscalectl: ${sig} received, stopping gracefully (press Ctrl-C again to exit at once)\n`);
@@ -319,10 +319,7 @@ export function run(): void {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   let stdoutFailure: NodeJS.ErrnoException | undefined;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => (stdoutFailure ??= err));
-  const ipc: CommandIO['ipc'] = process.send
-    ? { send: (m) => { if (process.connected) process.send!(m); }, onDisconnect: (l) => (process.connected ? void process.once('disconnect', l) : l()) }
-    : undefined;
-  const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, stdin: () => process.stdin, env: process.env, cwd: process.cwd(), signal: controller.signal, ipc };
+  const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, stdin: () => process.stdin, env: process.env, cwd: process.cwd(), signal: controller.signal, onForcedExit: (hook) => void forcedExitHooks.push(hook) };
   // A safety net: should the event loop run dry while main() still waits (a bug: something it awaits
   // hangs on nothing that keeps Node alive), Node would exit 0 with no summary; say so and fail instead.
   let settled = false;

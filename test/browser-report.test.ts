@@ -9,7 +9,7 @@ import type { RunResult } from '../src/analyzers/run-result.js';
 import type { TelemetrySummary } from '../src/analyzers/telemetry.js';
 import { renderCapacityHtml } from '../src/reporters/html-capacity.js';
 import { renderRunHtml } from '../src/reporters/html.js';
-import { formatDuration } from '../src/scenarios/duration.js';
+import { formatDuration } from '../src/shared/duration.js';
 
 // scripts/ensure-chromium.js (run by npm test) installs it when missing.
 const CHROMIUM = process.env.SCALECTL_CHROMIUM || '/usr/bin/chromium';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskCredentials, urlCredentials } from '../src/mask-credentials.js';
+import { maskCredentials, urlCredentials } from '../src/shared/mask-credentials.js';
 import { ExitCode } from '../src/exit-codes.js';
 import { readResult } from '../src/commands/read-result.js';
 import { runCli, tempFiles } from './helpers/cli.js';

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SHOP_SERIES } from '../src/stack/contract.js';
 import { REMOTE_WRITE_NAMES } from '../src/streams/remote-write-series.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,8 +46,10 @@ async function shopMetricNames(): Promise<Set<string>> {
   const dir = join(ROOT, 'src', 'stack');
   for (const file of (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
     const text = await readFile(join(dir, file), 'utf8');
-    for (const m of text.matchAll(/new (Counter|Gauge|Histogram|Summary)(?:<[^>]*>)?\(\{\s*name: '(\w+)'/g)) {
-      const [, kind, name] = m as unknown as [string, string, string];
+    // Named in place, or by SHOP_SERIES (src/stack/protocol.ts) for the series the tool reads.
+    for (const m of text.matchAll(/new (Counter|Gauge|Histogram|Summary)(?:<[^>]*>)?\(\{\s*name: (?:'(\w+)'|SHOP_SERIES\.(\w+))/g)) {
+      const kind = m[1]!;
+      const name = m[2] ?? SHOP_SERIES[m[3] as keyof typeof SHOP_SERIES];
       if (kind === 'Histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(name + s);
       else names.add(name);
     }

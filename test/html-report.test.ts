@@ -8,7 +8,7 @@ import { renderSummary } from '../src/reporters/terminal.js';
 import { renderSummaryMarkdown } from '../src/reporters/markdown.js';
 import { renderJunit, runSuite } from '../src/reporters/junit.js';
 import type { TelemetrySummary } from '../src/analyzers/telemetry.js';
-import { formatDuration } from '../src/scenarios/duration.js';
+import { formatDuration } from '../src/shared/duration.js';
 import { Chalk } from 'chalk';
 import { renderCapacitySummary } from '../src/reporters/capacity-terminal.js';
 import { renderCapacityHtml } from '../src/reporters/html-capacity.js';

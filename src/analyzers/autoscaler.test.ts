@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planHpa, planKeda } from './autoscaler.js';
-import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { HPA_DEFAULTS } from '../stack/contract.js';
 
 describe('planHpa', () => {
   const base = { kneePerReplica: () => 100, cpuAtKneePercent: 80, minReplicas: 2, maxReplicas: 10, baseRate: 100, peakRate: 500, rampSec: 200, podStartupSec: 45 };

@@ -1,5 +1,5 @@
 import { plural } from './numbers.js';
-import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { HPA_DEFAULTS } from '../stack/contract.js';
 
 /** Targets below this are not worth autoscaling on CPU: pre-scale instead. */
 export const MIN_USEFUL_TARGET = 0.3;

@@ -1,5 +1,5 @@
 import { decodeHistogram, mergeEncoded, summarizeHistogram, type LatencySummary } from '../engine/latency-histogram.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { LATENCY_METRICS, type LatencyMetric } from '../scenarios/threshold-expression.js';
 import type { RunResult } from './run-result.js';
 

@@ -6,7 +6,7 @@
  * Notation: lambda arrivals/s, S mean service time in seconds (mu = 1/S),
  * offered load A = lambda * S in Erlangs. The queue is stable only when c > A.
  */
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 
 /** Offered loads above this many Erlangs are refused (the server search is linear in A). */
 export const MAX_OFFERED_LOAD = 10_000_000;

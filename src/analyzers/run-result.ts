@@ -9,8 +9,8 @@ import { listCheckNames, thinkMsOf } from '../scenarios/walk-steps.js';
 import { evaluateThresholds, type MeasuredScope, type ThresholdResult } from './thresholds.js';
 import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
-import { maskCredentials } from '../mask-credentials.js';
-import type { StackSettings } from '../stack/reference-target.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
+import type { StackSettings } from '../stack/contract.js';
 
 /** Request statistics of the run or of one endpoint. */
 export interface RequestStats {

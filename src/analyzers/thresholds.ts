@@ -1,6 +1,6 @@
 import { compare, customMetric, formatMetricValue, isArrivalMetric, isTelemetryMetric, LATENCY_METRICS, parseThreshold, type LatencyMetric, type ThresholdExpression, type ThresholdMetric } from '../scenarios/threshold-expression.js';
 import { DEFAULT_THRESHOLDS, type Scenario } from '../scenarios/schema.js';
-import { echo } from '../scenarios/printable.js';
+import { echo } from '../shared/printable.js';
 import { telemetryGap, type TelemetrySummary } from './telemetry.js';
 import { percentileMs, type Histogram, type LatencySummary } from '../engine/latency-histogram.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/contract.js';
 import { DEFAULT_POD_STARTUP_MS, referenceConsumers, resolveAutoscalerSettings } from './autoscaler-settings.js';
 
 describe('resolveAutoscalerSettings', () => {

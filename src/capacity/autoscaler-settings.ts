@@ -1,5 +1,4 @@
-import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/autoscale-rules.js';
-import { resolveStackConfig, type StackConfig } from '../stack/stack-config.js';
+import { HPA_DEFAULTS, KEDA_DEFAULTS, resolveStackConfig, type StackConfig } from '../stack/contract.js';
 
 /**
  * The autoscalers' timings the plan and the surge simulation use: the

@@ -4,9 +4,10 @@ import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { planCapacity, type CapacityPlan, type ReplicaCountResult } from './capacity-plan.js';
 import type { CapacityRunOutcome } from './capacity-run.js';
 import type { HostInfo } from '../analyzers/run-result.js';
-import { maskCredentials } from '../mask-credentials.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 import type { AutoscalerSettings } from './autoscaler-settings.js';
 import { scenarioSurgeProfile } from './surge-plan.js';
+import { bullWaitList } from '../stack/contract.js';
 
 /** The validated settings, with defaults (docs/capacity.md lists them). */
 export interface CapacitySettings {
@@ -162,7 +163,7 @@ export function resolveListName(s: CapacitySettings, fromTarget: string | undefi
       : { listName, source: 'flag' };
   }
   if (fromTarget !== undefined) return { listName: fromTarget, source: 'target' };
-  if (referencePrefix !== undefined) return { listName: `${referencePrefix}:bull:${s.queue}:wait`, source: 'config' };
+  if (referencePrefix !== undefined) return { listName: bullWaitList(referencePrefix, s.queue), source: 'config' };
   const listName = `bull:${s.queue}:wait`;
   return { listName, source: 'unconfirmed', warning:
     `the KEDA listName ${listName} is BullMQ's default, not confirmed by the target (its metrics name no queue_info series for "${s.queue}"): ` +

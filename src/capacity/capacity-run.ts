@@ -2,7 +2,7 @@ import { percent as pct, round } from '../analyzers/numbers.js';
 import { request } from 'undici';
 import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, UserError } from '../exit-codes.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { queueListFromMetrics } from '../telemetry/queue-list.js';
 import { planTelemetry } from '../telemetry/telemetry-plan.js';
@@ -15,8 +15,8 @@ import type { StepPurpose } from './knee-search.js';
 import { measureStep } from './measure-rate.js';
 import { scaleExternal, scaleReference, type ScaledTarget } from './scale-target.js';
 import { tailCriteria, type StepVerdict } from './step-verdict.js';
-import { maskCredentials } from '../mask-credentials.js';
-import { printable } from '../scenarios/printable.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
+import { printable } from '../shared/printable.js';
 
 /** What a capacity measurement needs from the outside world. */
 export interface CapacityRunContext {

@@ -7,7 +7,7 @@ import { loadWithTelemetry } from '../telemetry/load-with-telemetry.js';
 import type { StepPurpose } from './knee-search.js';
 import { zForLooks } from './tail-evidence.js';
 import { judgeStep, secondCounts, type MeasuredWindow, type SecondCounts, type StepVerdict, type TailCriterion } from './step-verdict.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 
 export interface MeasureSetup {
   loaded: LoadedScenario;

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { ExitCode, UserError } from '../exit-codes.js';
-import { startReferenceTarget } from '../stack/reference-target.js';
-import { maskCredentials } from '../mask-credentials.js';
+import { startReferenceTarget } from '../stack/contract.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 import { metricsEndpoint } from '../telemetry/telemetry-source.js';
 import type { SurgePrediction } from './surge-types.js';
 

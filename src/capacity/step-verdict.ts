@@ -3,7 +3,7 @@ import { linearRegression } from 'simple-statistics';
 import { countAbove, mergeEncoded, summarizeHistogram, type Histogram } from '../engine/latency-histogram.js';
 import type { RunResult } from '../analyzers/run-result.js';
 import type { ThresholdResult } from '../analyzers/thresholds.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { formatMetricValue, parseThreshold, type ThresholdExpression } from '../scenarios/threshold-expression.js';
 import type { StepPurpose } from './knee-search.js';
 import { tailEvidence, Z95, type Batch, type EvidenceVerdict, type TailEvidence } from './tail-evidence.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planHpa, planKeda } from '../analyzers/autoscaler.js';
-import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { HPA_DEFAULTS } from '../stack/contract.js';
 import { resolveAutoscalerSettings, type AutoscalerSettings } from './autoscaler-settings.js';
 import { planSurgeProfile, predictSurge, recommendedScaleUpPods } from './surge-plan.js';
 import { simulateSurge } from './surge-simulation.js';

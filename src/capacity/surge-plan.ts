@@ -1,5 +1,5 @@
 import type { HpaPlan, KedaPlan } from '../analyzers/autoscaler.js';
-import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { HPA_DEFAULTS } from '../stack/contract.js';
 import type { Phase } from '../scenarios/schema.js';
 import type { AutoscalerSettings } from './autoscaler-settings.js';
 import { simulateSurge, type ConsumerSurgeSettings, type SurgePhase, type SurgePrediction, type WebSurgeSettings } from './surge-simulation.js';

@@ -1,5 +1,5 @@
 import { round } from '../analyzers/numbers.js';
-import { emptyMemory, HPA_DEFAULTS, hpaSync, kedaPoll, type HpaRules, type KedaRules, type ScalerMemory } from '../stack/autoscale-rules.js';
+import { emptyMemory, HPA_DEFAULTS, hpaSync, kedaPoll, type HpaRules, type KedaRules, type ScalerMemory } from '../stack/contract.js';
 import type { Breach, ScaleEvent, SurgeInput, SurgePhase, SurgeRole, SurgeSecond, SurgeTimeline } from './surge-types.js';
 
 /** The open-model rate of each second, the mean over [t, t + 1) (a linear ramp's value at t + 0.5). */

@@ -1,6 +1,6 @@
 import { plural, round } from '../analyzers/numbers.js';
 import type { ThresholdResult } from '../analyzers/thresholds.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { SecondCounts, TailCriterion } from './step-verdict.js';
 import { tailEvidence, zForLooks } from './tail-evidence.js';
 

@@ -3,11 +3,11 @@ import { usageError } from '../exit-codes.js';
 
 export type { CapacitySettings } from '../capacity/capacity-result.js';
 export { DEFAULT_POD_STARTUP_MS } from '../capacity/autoscaler-settings.js';
-import { parseDuration } from '../scenarios/duration.js';
+import { parseDuration } from '../shared/duration.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
 import { redisAddressProblem } from '../reporters/k8s.js';
-import { maskCredentials } from '../mask-credentials.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 import { LOAD_LIMITS } from '../scenarios/schema.js';
 
 /** Without --max-steady, an undecided step may be measured this many windows in all. */

@@ -9,31 +9,25 @@ import { loadCommandScenario } from './command-scenario.js';
 import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary, renderVerification } from '../reporters/capacity-terminal.js';
-import { k8sNamesOf, renderK8s } from '../reporters/k8s.js';
+import { k8sNamesOf, KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent } from '../reporters/k8s.js';
 import { renderCapacityHtml } from '../reporters/html-capacity.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
 import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from './capacity-options.js';
-import { maskCredentials } from '../mask-credentials.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 import { isLoopbackUrl } from '../scenarios/target-url.js';
 import { referenceConsumers, resolveAutoscalerSettings } from '../capacity/autoscaler-settings.js';
 import { replaySurge } from '../capacity/verify-run.js';
 import type { Verification } from '../capacity/verification.js';
 import { readCapacity } from './read-result.js';
+import { configuredKeyPrefix } from '../stack/contract.js';
 
 export type { CapacityResult } from '../capacity/capacity-result.js';
 import type { CommandIO } from './io.js';
-import { nameList, printable } from '../scenarios/printable.js';
+import { nameList, printable } from '../shared/printable.js';
 
-
-/** The reference stack's keyPrefix as the scenario or the environment configures it (the stack's own default: shop). */
-function referencePrefixOf(loaded: LoadedScenario, env: Readonly<Record<string, string | undefined>>): string {
-  const configured = (loaded.scenario.stack as { keyPrefix?: unknown } | undefined)?.keyPrefix;
-  // An empty variable is unset for the stack too (stack-config.ts).
-  return typeof configured === 'string' ? configured : env.SHOP_KEY_PREFIX || 'shop';
-}
 
 
 /** Checks what needs the scenario: the rates and how the target is resized. Returns the base rate (undefined with --peak-rps alone). */
@@ -79,7 +73,7 @@ async function measurePlan(file: string, s: CapacitySettings, loaded: LoadedScen
   const startedAt = new Date();
   const host = hostInfo();
   const rampSec = s.rampSec ?? rampSecOf(loaded) ?? 60;
-  const referencePrefix = reference ? referencePrefixOf(loaded, io.env) : undefined;
+  const referencePrefix = reference ? configuredKeyPrefix(loaded.scenario.stack as Record<string, unknown> | undefined, io.env) : undefined;
   const stack = loaded.scenario.stack as Record<string, unknown> | undefined;
   const autoscaler = resolveAutoscalerSettings({ reference, stack, env: io.env, podStartupMs: s.podStartupMs });
   const consumers = s.consumers ?? (reference ? referenceConsumers(stack, io.env) : undefined);
@@ -208,5 +202,6 @@ async function emitK8s(result: CapacityResult, outputs: OutputFiles, dir: string
   if (result.plan.verdict !== 'recommended' || !hpa) return say(`no Kubernetes manifests written: the plan is ${result.plan.verdict}, not a recommendation`);
   const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(result.settings), result.plan.surge?.settings);
   if (Object.keys(files).length === 0) return say('no Kubernetes manifests written: no CPU was measured at the knee (HPA) and the queue was not sized (KEDA)');
+  files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), k8sNamesOf(result.settings));
   await outputs.writeInto(dir, given, files, 'Kubernetes manifests');
 }

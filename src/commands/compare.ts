@@ -6,7 +6,7 @@ import { renderComparison } from '../reporters/compare-terminal.js';
 import { renderJunit } from '../reporters/junit.js';
 import { OutputFiles } from './output-files.js';
 import type { CommandIO } from './io.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 
 export interface CompareOptions {
   maxRegression?: string;

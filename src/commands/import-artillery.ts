@@ -3,7 +3,7 @@ import { ExitCode, inputError } from '../exit-codes.js';
 import { importArtillery } from '../scenarios/artillery/import-artillery.js';
 import { formatNote } from '../scenarios/artillery/import-notes.js';
 import { MAX_SCENARIO_BYTES, readTextFile } from '../scenarios/read-text-file.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 import { OutputFiles } from './output-files.js';
 import type { CommandIO } from './io.js';
 

@@ -17,10 +17,9 @@ export interface CommandIO {
   signal: AbortSignal;
   /** Standard input, for a command given `-` as a file (`merge -`); opened only when called. */
   stdin?: () => AsyncIterable<Uint8Array | string> & { isTTY?: boolean };
-  /** Set when a parent process started this one with an IPC channel (`scalectl run` starting `stack up`). */
-  ipc?: {
-    send: (message: unknown) => void;
-    /** The parent is gone. */
-    onDisconnect: (listener: () => void) => void;
-  };
+  /**
+   * Registers what to do, synchronously, when a second signal makes the
+   * process exit at once (exit 130): e.g. relay it to a child process.
+   */
+  onForcedExit?: (hook: () => void) => void;
 }

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { ExitCode, usageError, type ExitCodeValue } from '../exit-codes.js';
 import type { OutStream } from './io.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 
 /** "ENOSPC no space left on device": the OS's name and words for why a file operation failed. */
 export function osReason(err: unknown): string {

@@ -2,7 +2,7 @@ import {
   formatPercentile, MAX_OFFERED_LOAD, serversForLatency, serversForServiceLevel, type ErlangPlan,
 } from '../analyzers/erlang.js';
 import { ExitCode, usageError } from '../exit-codes.js';
-import { formatDuration, parseDuration } from '../scenarios/duration.js';
+import { formatDuration, parseDuration } from '../shared/duration.js';
 import type { CommandIO } from './io.js';
 
 /** The raw flags of `scalectl plan erlang`, as commander hands them over. */

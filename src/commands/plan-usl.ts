@@ -6,7 +6,7 @@ import { fitUsl, UslDataError, uslThroughput, type UslFit, type UslPoint } from 
 import { ExitCode, inputError, usageError, UserError } from '../exit-codes.js';
 import { colorsFor } from '../reporters/colors.js';
 import type { CommandIO } from './io.js';
-import { printable, printableLines } from '../scenarios/printable.js';
+import { printable, printableLines } from '../shared/printable.js';
 import { readTextFile, TextFileError } from '../scenarios/read-text-file.js';
 
 /** Largest CSV read, bytes (16 MiB: a measurement per line is a few dozen bytes; a FIFO or a device is refused, not read). */

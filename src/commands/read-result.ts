@@ -3,7 +3,7 @@ import type { CapacityResult } from '../capacity/capacity-result.js';
 import type { RunResult } from '../analyzers/run-result.js';
 import { decodeHistogram } from '../engine/latency-histogram.js';
 import { inputError } from '../exit-codes.js';
-import { maskCredentials } from '../mask-credentials.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 import { readTextFile, TextFileError } from '../scenarios/read-text-file.js';
 
 /**

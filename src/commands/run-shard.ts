@@ -5,7 +5,7 @@ import { ExitCode, usageError, UserError } from '../exit-codes.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import type { LoadData } from '../engine/run-load.js';
 import type { ShardInfo } from '../analyzers/run-result.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { DEFAULT_BARRIER_TIMEOUT_MS, type StartAt } from './shard-options.js';
 import type { CommandIO } from './io.js';
 

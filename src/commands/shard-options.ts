@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseDuration } from '../scenarios/duration.js';
+import { parseDuration } from '../shared/duration.js';
 import type { ProcessShard } from '../engine/shard-slice.js';
 
 /** Most shards of one distributed run (`--shard I/N`). */

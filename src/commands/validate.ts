@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { loadScenario } from '../scenarios/load-scenario.js';
 import { formatIssue } from '../scenarios/scenario-issue.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 import type { CommandIO } from './io.js';
 
 /** `scalectl validate <files...>`: checks scenarios without running them. */

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import type { Capture, RequestStep, Step } from '../scenarios/schema.js';
 import { compileCondition, compileJsonTemplate, compileTemplate, hasTemplate, type Render, type TemplateVars } from '../scenarios/template.js';
-import { urlCredentials } from '../mask-credentials.js';
+import { urlCredentials } from '../shared/mask-credentials.js';
 import { listCheckNames, requestSteps, thinkMsOf } from '../scenarios/walk-steps.js';
 import { compileCheck, needsBody, type CompiledCheck } from './response-checks.js';
 

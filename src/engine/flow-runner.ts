@@ -4,10 +4,10 @@ import type { TemplateVars } from '../scenarios/template.js';
 import type { CompiledFlow, CompiledLoop, CompiledRequest, CompiledScenario, CompiledStep } from './compiled-scenario.js';
 import type { HttpClient, HttpRequest } from './http-client.js';
 import type { Recorder } from './recorder.js';
-import { urlCredentials } from '../mask-credentials.js';
+import { urlCredentials } from '../shared/mask-credentials.js';
 import { runChecks } from './response-checks.js';
 import { LOOP_MAX } from '../scenarios/schema.js';
-import { echo } from '../scenarios/printable.js';
+import { echo } from '../shared/printable.js';
 import { CookieJar, renderStepCookies, withCookies } from './cookie-jar.js';
 
 const ABSOLUTE_URL = /^https?:\/\//i;

@@ -1,6 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { ExitCode, UserError, type ExitCodeValue } from '../exit-codes.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { ProcessShard } from './shard-slice.js';
 
 /** How far after the last shard's arrival every shard starts, milliseconds: time for the start message to travel and for worker threads to start. */

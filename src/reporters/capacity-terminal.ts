@@ -4,8 +4,8 @@ import type { ReplicaCountResult } from '../capacity/capacity-plan.js';
 import { autoscalerTimings, capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import type { CapacityResult } from '../capacity/capacity-result.js';
 import { VERIFY_WINDOW_SEC, type Verification } from '../capacity/verification.js';
-import { formatDuration } from '../scenarios/duration.js';
-import { printable } from '../scenarios/printable.js';
+import { formatDuration } from '../shared/duration.js';
+import { printable } from '../shared/printable.js';
 
 const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [], compact: true } });
 const num = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '–' : String(Math.round(v * 10 ** d) / 10 ** d));

@@ -1,8 +1,8 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { Comparison, ScopeFigures } from '../analyzers/compare.js';
-import { formatDuration } from '../scenarios/duration.js';
-import { printable } from '../scenarios/printable.js';
+import { formatDuration } from '../shared/duration.js';
+import { printable } from '../shared/printable.js';
 
 const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [], compact: true } });
 

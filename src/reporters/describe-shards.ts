@@ -1,5 +1,5 @@
 import type { RunResult } from '../analyzers/run-result.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 
 /**
  * A merged result's shards on one line, for the terminal and HTML summaries:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stackSettings } from '../stack/reference-target.js';
+import { stackSettings } from '../stack/contract.js';
 import { describeStack } from './describe-stack.js';
 
 /** The knobs that act only with autoscale on (docs/reference-stack.md), named here independently of how describeStack finds them. */

@@ -1,5 +1,4 @@
-import { stackKnobs } from '../stack/stack-config.js';
-import type { StackSettings } from '../stack/reference-target.js';
+import { stackKnobs, type StackSettings } from '../stack/contract.js';
 
 /**
  * The knobs that act only with `autoscale` on: the schema's own word for

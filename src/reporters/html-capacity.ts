@@ -1,6 +1,6 @@
 import type { CapacityResult } from '../capacity/capacity-result.js';
 import { uslThroughput } from '../analyzers/usl.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { chartDiv, esc, htmlPage, table, withSummaries, type ChartSpec } from './html.js';
 import { capacityVerdict, kneeConfidenceText } from './capacity-verdict.js';
 import { k8sNamesOf, renderK8s } from './k8s.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { RunResult } from '../analyzers/run-result.js';
 import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 import { CLIENT_SCRIPT } from './html-client.js';
 import { describeShards } from './describe-shards.js';

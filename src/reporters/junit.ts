@@ -3,7 +3,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import type { CheckResult, RunResult } from '../analyzers/run-result.js';
 import { thresholdLabel } from '../analyzers/thresholds.js';
 import { NOT_JUDGED, SHARD_NOT_JUDGED, STOPPED, thresholdFailure } from './run-verdict.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 import { passRate } from './pass-rate.js';
 
 /** One JUnit test case: a threshold, a check on responses, a regression check, or the run itself. */

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { planHpa, planKeda } from '../analyzers/autoscaler.js';
 import { resolveAutoscalerSettings, type AutoscalerSettings } from '../capacity/autoscaler-settings.js';
 import { planSurgeProfile, predictSurge } from '../capacity/surge-plan.js';
-import { HPA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { HPA_DEFAULTS } from '../stack/contract.js';
 import { k8sNamesOf, redisAddressProblem, renderK8s, type RecommendedAutoscalers } from './k8s.js';
 
 const names = { deployment: 'shop', consumerDeployment: 'shop-order-worker', listName: 'bull:orders:wait' };

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import type { HpaPlan, KedaPlan } from '../analyzers/autoscaler.js';
 import type { SurgePrediction } from '../capacity/surge-types.js';
-import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/autoscale-rules.js';
+import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/contract.js';
 
 /** The autoscalers the surge was simulated with (capacity.json `plan.surge.settings`): what the manifests apply. */
 export type RecommendedAutoscalers = SurgePrediction['settings'];
@@ -197,6 +197,36 @@ export function renderK8s(hpa: HpaPlan, keda: KedaPlan, names: K8sNames, recomme
     files['keda-scaledobject.yaml'] = header(`KEDA ScaledObject for the queue consumers (${names.listName})`) + kedaComments(names) + stringify(kedaManifest(keda, names, settings));
   }
   return files;
+}
+
+/** The file name kustomize reads in a directory that `kubectl apply -f <dir>` skips (no .yaml), so the directory serves both. */
+export const KUSTOMIZE_FILE = 'Kustomization';
+
+/** A strategic-merge patch that drops a Deployment's replicas (null deletes the field, and is no error where it is absent). */
+const dropReplicas = (name: string): Record<string, unknown> => ({
+  target: { kind: 'Deployment', name },
+  patch: stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { replicas: null } }),
+});
+
+/**
+ * A kustomize Component of the manifests `renderK8s` wrote (their file
+ * names): they are added to an overlay that lists the directory under
+ * `components:` (the reference shop's deploy/shop/ overlays, or your own),
+ * and the Deployments they scale lose `spec.replicas`, which would otherwise
+ * reset the autoscaled count at every apply.
+ */
+export function renderKustomizeComponent(manifests: string[], names: K8sNames): string {
+  const scaled = [
+    ...(manifests.includes('hpa.yaml') ? [names.deployment] : []),
+    ...(manifests.includes('keda-scaledobject.yaml') ? [names.consumerDeployment] : []),
+  ];
+  return header(`kustomize Component: list this directory under components: of your overlay (kubectl apply -f <dir> still applies the manifests alone)`) +
+    stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1alpha1',
+      kind: 'Component',
+      resources: manifests,
+      patches: scaled.map(dropReplicas),
+    });
 }
 
 /** The names the manifests need, from capacity.json's settings (older files lack the newer fields). */

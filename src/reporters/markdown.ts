@@ -1,8 +1,8 @@
 import type { RunResult } from '../analyzers/run-result.js';
 import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { runVerdict, thresholdFailure, thresholdOutcome } from './run-verdict.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 import { describeReplicas } from './describe-replicas.js';
 import { describeShards } from './describe-shards.js';
 import { passRate } from './pass-rate.js';

@@ -1,9 +1,9 @@
 import type { ChalkInstance } from 'chalk';
 import type { LiveTotals, TimeseriesPoint } from '../engine/aggregator.js';
 import type { ScheduledPhase } from '../scenarios/schedule.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { TelemetryPoint } from '../analyzers/telemetry.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 import { describeCounts } from './describe-replicas.js';
 import { inCi } from './colors.js';
 

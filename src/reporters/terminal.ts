@@ -2,13 +2,13 @@ import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { CheckResult, CheckTotals, RequestStats, RunResult } from '../analyzers/run-result.js';
 import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
 import { describeStack } from './describe-stack.js';
 import { describeReplicas } from './describe-replicas.js';
 import { describeShards } from './describe-shards.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 import { passRate } from './pass-rate.js';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;

@@ -4,7 +4,7 @@ import { TEMPLATE_HELPERS } from './template-helpers.js';
 import { customMetric, isTelemetryMetric, parseThreshold, type ThresholdExpression } from './threshold-expression.js';
 import { didYouMean } from './scenario-issue.js';
 import { requestUrlProblem } from './target-url.js';
-import { echo, nameList } from './printable.js';
+import { echo, nameList } from '../shared/printable.js';
 import { headerValueProblem, isHeaderName } from './header-schema.js';
 
 /** Variables every template can use without declaring them. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, formatDuration } from './duration.js';
-import { durationSchema } from './duration-schema.js';
+import { DURATION_PATTERN, formatDuration } from '../shared/duration.js';
+import { durationSchema } from '../shared/duration-schema.js';
 import { parseJsonPath, type JsonPath } from './json-path.js';
-import { echo } from './printable.js';
+import { echo } from '../shared/printable.js';
 import { atLeastOneOf, exactlyOneOf } from './json-schema-rules.js';
 
 /*

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { echo } from './printable.js';
+import { echo } from '../shared/printable.js';
 import { HEADER_NAME } from './header-schema.js';
 
 /**

@@ -1,7 +1,7 @@
 import { extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { MAX_DATA_FILE_BYTES, readTextFileBytes } from './read-text-file.js';
-import { printable } from './printable.js';
+import { printable } from '../shared/printable.js';
 
 /** Rows of a data feeder, loaded and checked. */
 export interface FeederData {

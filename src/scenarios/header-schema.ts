@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { echo } from './printable.js';
+import { echo } from '../shared/printable.js';
 
 /** An HTTP header name: an RFC 9110 token. */
 export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

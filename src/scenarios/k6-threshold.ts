@@ -1,5 +1,5 @@
 import { didYouMean } from './scenario-issue.js';
-import { echo } from './printable.js';
+import { echo } from '../shared/printable.js';
 
 /**
  * k6 metric keys scalectl reads (`thresholds: { http_req_duration: ['p(95)<500'] }`),

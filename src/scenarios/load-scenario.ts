@@ -9,7 +9,7 @@ import { formatPath, type ScenarioIssue } from './scenario-issue.js';
 import { MAX_SCENARIO_BYTES, readTextFileBytes } from './read-text-file.js';
 import { scenarioHash } from './scenario-hash.js';
 import { parseScenarioYaml } from './parse-scenario-yaml.js';
-import { printable } from './printable.js';
+import { printable } from '../shared/printable.js';
 import { promqlAuthIssues } from '../telemetry/telemetry-plan.js';
 import { looksLikeArtillery } from './artillery/looks-like-artillery.js';
 import { loadTlsFiles, type TlsSettings } from './tls-files.js';

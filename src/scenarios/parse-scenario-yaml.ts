@@ -1,6 +1,6 @@
 import { isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { formatPath, type ScenarioIssue } from './scenario-issue.js';
-import { printable } from './printable.js';
+import { printable } from '../shared/printable.js';
 
 /** Deepest nesting of mappings and lists a scenario may have (a real one needs about 8). */
 export const MAX_NESTING = 64;

@@ -1,5 +1,5 @@
 import { closest, distance } from 'fastest-levenshtein';
-import { ECHO_MAX_CHARS, printable } from './printable.js';
+import { ECHO_MAX_CHARS, printable } from '../shared/printable.js';
 
 /** One problem found in a scenario file, with its place. */
 export interface ScenarioIssue {

@@ -1,5 +1,5 @@
-import { maskCredentials } from '../mask-credentials.js';
-import { echo, printable } from './printable.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
+import { echo, printable } from '../shared/printable.js';
 
 /**
  * Checks a target URL: http or https, with a host, and parseable as a whole

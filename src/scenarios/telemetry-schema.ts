@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { durationSchema } from './duration-schema.js';
+import { durationSchema } from '../shared/duration-schema.js';
 import { targetUrlProblem } from './target-url.js';
+import { SHOP_SERIES } from '../stack/contract.js';
 
 /*
  * The scenario's `telemetry:` section: where the target's metrics come from
@@ -120,16 +121,16 @@ export type TelemetryConfig = z.output<typeof telemetrySchema>;
 
 /** The reference stack's series (docs/reference-stack.md), the default mapping for scraping. */
 export const REFERENCE_SIGNALS: Record<SignalName, Signal> = {
-  cacheHits: { name: 'shop_cache_requests_total', labels: { result: 'hit' } },
+  cacheHits: { name: SHOP_SERIES.cacheRequests, labels: { result: 'hit' } },
   // A lookup that failed (cache down) was served from PostgreSQL: a miss for the hit ratio.
-  cacheMisses: { name: 'shop_cache_requests_total', labels: { result: ['miss', 'error'] } },
+  cacheMisses: { name: SHOP_SERIES.cacheRequests, labels: { result: ['miss', 'error'] } },
   // Orders still in the outbox are work waiting too: the flash sale is over when both are empty.
-  queueWaiting: [{ name: 'shop_queue_jobs', labels: { state: 'waiting' } }, { name: 'shop_outbox_pending', labels: {} }],
-  queueActive: { name: 'shop_queue_jobs', labels: { state: 'active' } },
-  queueDelayed: { name: 'shop_queue_jobs', labels: { state: 'delayed' } },
-  jobsCompleted: { name: 'shop_orders', labels: { status: 'done' } },
+  queueWaiting: [{ name: SHOP_SERIES.queueJobs, labels: { state: 'waiting' } }, { name: SHOP_SERIES.outboxPending, labels: {} }],
+  queueActive: { name: SHOP_SERIES.queueJobs, labels: { state: 'active' } },
+  queueDelayed: { name: SHOP_SERIES.queueJobs, labels: { state: 'delayed' } },
+  jobsCompleted: { name: SHOP_SERIES.orders, labels: { status: 'done' } },
   // Order consumers run in processes of their own and report CPU too; CPU per worker is about the web tier an HPA scales.
-  cpuSeconds: { name: 'shop_worker_cpu_seconds_total', labels: { role: 'web' }, by: 'worker' },
-  eventLoopLag: { name: 'shop_worker_event_loop_lag_seconds', labels: { quantile: '0.99', role: 'web' }, by: 'worker' },
-  replicas: { name: 'shop_replicas', labels: { state: 'ready' }, by: 'role' },
+  cpuSeconds: { name: SHOP_SERIES.workerCpuSeconds, labels: { role: 'web' }, by: 'worker' },
+  eventLoopLag: { name: SHOP_SERIES.workerEventLoopLag, labels: { quantile: '0.99', role: 'web' }, by: 'worker' },
+  replicas: { name: SHOP_SERIES.replicas, labels: { state: 'ready' }, by: 'role' },
 };

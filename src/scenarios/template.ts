@@ -1,5 +1,5 @@
 import { TEMPLATE_HELPERS } from './template-helpers.js';
-import { ECHO_MAX_CHARS, printable } from './printable.js';
+import { ECHO_MAX_CHARS, printable } from '../shared/printable.js';
 import { compileBinary, truthy, type BinaryOperator } from './template-operators.js';
 
 /** Variables visible to a template while an iteration runs. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ECHO_MAX_CHARS } from './printable.js';
+import { ECHO_MAX_CHARS } from '../shared/printable.js';
 import { parseThreshold } from './threshold-expression.js';
 
 describe('parseThreshold messages', () => {

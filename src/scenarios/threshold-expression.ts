@@ -1,6 +1,6 @@
 import { closest } from 'fastest-levenshtein';
-import { formatDuration, parseDuration } from './duration.js';
-import { echo } from './printable.js';
+import { formatDuration, parseDuration } from '../shared/duration.js';
+import { echo } from '../shared/printable.js';
 import { k6Reading, parseK6Key, type AggregateFamily, type K6Key, type ScopeKind } from './k6-threshold.js';
 
 export const LATENCY_METRICS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;

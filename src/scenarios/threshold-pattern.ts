@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN } from '../shared/duration.js';
 import { K6_METRICS } from './k6-threshold.js';
 import { CUSTOM_AGGREGATES, K6_AGGREGATES, TELEMETRY_METRICS, THRESHOLD_METRICS, parseThreshold } from './threshold-expression.js';
 

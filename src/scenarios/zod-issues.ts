@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { didYouMean } from './scenario-issue.js';
-import { echo, printable } from './printable.js';
+import { echo, printable } from '../shared/printable.js';
 
 /** A zod issue turned into a path and a one-line message for people. */
 export interface PlainIssue {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { SHOP_SERIES } from './protocol.js';
 
 /** A role the stack scales: web workers (HPA on CPU) or order consumers (KEDA on the backlog). */
 export type ScaledRole = 'web' | 'consumer';
@@ -28,7 +29,7 @@ export interface AutoscaleMetrics {
 export function createAutoscaleMetrics(registry: Registry, roles: Record<ScaledRole, ReplicaCount>): AutoscaleMetrics {
   const registers = [registry];
   new Gauge({
-    name: 'shop_replicas', help: 'Replicas by role (web workers, order consumers) and state (ready, starting).',
+    name: SHOP_SERIES.replicas, help: 'Replicas by role (web workers, order consumers) and state (ready, starting).',
     labelNames: ['role', 'state'] as const, registers,
     collect() {
       for (const role of ROLES) {

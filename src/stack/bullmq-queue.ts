@@ -2,22 +2,12 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { fastFailRedis } from './cache.js';
 import { MAX_ATTEMPTS, type JobQueue } from './job-queue.js';
+import { ORDER_QUEUE } from './protocol.js';
 
 export interface BullQueueOptions {
   url: string;
   keyPrefix: string;
   concurrency: number;
-}
-
-/** The order queue's name, on either backend. */
-export const ORDER_QUEUE = 'orders';
-
-/**
- * The Redis list BullMQ keeps a queue's waiting jobs in, with this stack's
- * `keyPrefix`: `shop:bull:orders:wait` by default (what KEDA's redis trigger watches).
- */
-export function bullWaitList(keyPrefix: string, queue = ORDER_QUEUE): string {
-  return `${keyPrefix}:bull:${queue}:wait`;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface ClusterMetrics {
   /** The worker exited (retired or died); `restarted` when the primary forks a replacement. */
   gone: (w: Worker) => void;
   restarted: () => void;
+  /** The whole cluster's exposition, as a web worker's /metrics serves it (role consumer: the primary's own ops server). */
+  exposition: () => Promise<string>;
 }
 
 export function createClusterMetrics(): ClusterMetrics {
@@ -88,5 +90,6 @@ export function createClusterMetrics(): ClusterMetrics {
       kept.forget(w);
     },
     restarted: () => restarts.inc(),
+    exposition,
   };
 }

@@ -10,10 +10,11 @@ import { superviseEmbeddedPostgres } from './pg-supervisor.js';
 import { startAutoscalers, type AutoscaleHooks } from './autoscale-controller.js';
 import { createAutoscaleMetrics } from './autoscale-metrics.js';
 import { createBacklogReader, type BacklogReader } from './queue-backlog.js';
+import { startOpsServer, type OpsServer } from './ops-server.js';
 import type { StackConfig } from './stack-config.js';
 import type { WorkerSpec } from './shop-worker.js';
 import { WorkerPool, type ProcessRole } from './worker-pool.js';
-import { maskCredentials } from '../mask-credentials.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 
 /** Lines for the operator: startup, processes forked, ready, retired, crashed and re-forked, scaling decisions, shutdown. */
 export type StackLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -42,8 +43,9 @@ async function prepareDatabase(config: StackConfig, connection: DbConnection): P
 
 /**
  * Starts the reference stack: PostgreSQL (embedded) or a check of the
- * external one, migrations and seed, then the web workers and the order
- * consumers (cluster processes), and the autoscalers when asked for.
+ * external one, migrations and seed (safe when several shops start against
+ * one database at once), then the web workers and the order consumers
+ * (cluster processes) its `role` runs, and the autoscalers when asked for.
  * Resolves once every web worker listens and every consumer consumes.
  */
 export async function startStack(config: StackConfig, log: StackLog): Promise<RunningStack> {
@@ -81,11 +83,21 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
   // While every worker is down (and with external backends nothing else runs here), this keeps the primary alive to re-fork.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const pool = new WorkerPool({ config, env, log, metrics, rateLimits });
+  let ops: OpsServer | undefined;
   try {
-    await pool.start({ web: config.workers, consumer: config.consumers });
+    await pool.start({ web: config.role === 'consumer' ? 0 : config.workers, consumer: config.role === 'web' ? 0 : config.consumers });
   } catch (err) {
     clearInterval(keepAlive);
     throw err;
+  }
+  // Consumers only: no web worker answers probes and scrapes, so the primary does.
+  if (config.role === 'consumer') {
+    const endpoints = { metrics: metrics.exposition, contentType: metrics.registry.contentType, readyConsumers: () => pool.replicas('consumer').ready.length };
+    ops = await startOpsServer(endpoints, port, config.host).catch(async (err: unknown) => {
+      await pool.drainAll();
+      clearInterval(keepAlive);
+      throw err;
+    });
   }
   // Exported with autoscale off too (a run records replicas either way); created once the processes run, as desired starts at their count.
   const scaling = createAutoscaleMetrics(metrics.registry, {
@@ -104,7 +116,9 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
     stop: () => (stopped ??= (async () => {
       // The controllers first, so that none forks or retires a process while everything drains.
       await autoscalers?.stop();
+      ops?.draining();
       await pool.drainAll();
+      await ops?.close();
       await backlog?.close();
       clearInterval(keepAlive);
       rateLimits?.close();

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { bullWaitList } from './bullmq-queue.js';
+import { bullWaitList } from './protocol.js';
 import { fastFailRedis, redisReady } from './cache.js';
 import { createDb, type Db, type DbConnection } from './db.js';
 import type { StackConfig } from './stack-config.js';

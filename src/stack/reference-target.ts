@@ -1,12 +1,11 @@
-import { fork } from 'node:child_process';
 import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { referenceStackSettings } from './stack-config.js';
-import { maskCredentials } from '../mask-credentials.js';
-import { formatDuration } from '../scenarios/duration.js';
-import { resolveStackConfig, stackKnobs } from './stack-config.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
+import { formatDuration } from '../shared/duration.js';
+import { STACK_CONFIG_ENV } from './protocol.js';
+import { launchShop } from './shop-launcher.js';
+import { referenceStackSettings, resolveStackConfig, stackKnobs } from './stack-config.js';
 
 /** The knobs a reference stack ran with: counts, flags, names, durations as text (`30s`); URLs with credentials masked. */
 export type StackSettings = Record<string, string | number | boolean>;
@@ -45,50 +44,40 @@ export function stackSettings(stack: Record<string, unknown> | undefined, env: R
 /** How long the stack may take to come up (embedded PostgreSQL initdb, migrations, seed, workers). */
 const STARTUP_TIMEOUT_MS = 120_000;
 
-type ParentMessage = { type: 'ready'; url: string } | { type: 'failed'; message: string };
-
 /**
- * `target: reference`: starts `scalectl stack up` as a child process on a
- * free loopback port and waits until it is ready. The child runs in its own
- * process group, so a terminal Ctrl-C reaches only the run, which then stops
- * the stack after its summary; if the run dies, the IPC channel closes and the
- * stack stops itself.
+ * `target: reference`: starts the shop (dist/stack/main.js) as a child
+ * process on a free loopback port and waits until it is ready. The child runs
+ * in its own process group, so a terminal Ctrl-C reaches only the run, which
+ * then stops the stack after its summary; if the run dies, the IPC channel
+ * closes and the stack stops itself.
  */
 export async function startReferenceTarget(stack: Record<string, unknown> | undefined, env: Readonly<Record<string, string | undefined>>): Promise<ReferenceTarget> {
-  const bin = fileURLToPath(new URL('../../bin/scalectl.js', import.meta.url));
   const logFile = join(await mkdtemp(join(tmpdir(), 'scalectl-stack-')), 'stack.log');
   const log = await open(logFile, 'a');
   // The settings it starts with are the ones it records (the reference target's own defaults included).
   const config = referenceStackSettings(stack, env);
-  const child = fork(bin, ['stack', 'up', '--port', '0', '--host', '127.0.0.1'], {
-    env: { ...env, SCALECTL_STACK_CONFIG: JSON.stringify(config) },
-    stdio: ['ignore', log.fd, log.fd, 'ipc'],
-    detached: true,
-  });
-  await log.close();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let shop;
+  try {
+    shop = launchShop({ args: ['--port', '0', '--host', '127.0.0.1'], env: { ...env, [STACK_CONFIG_ENV]: JSON.stringify(config) }, output: log.fd });
+  } finally {
+    await log.close();
+  }
   // Stopped the ordinary way, so embedded PostgreSQL and the workers go with it; killed only if that hangs.
   const terminate = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
+    if (shop.gone()) return;
+    shop.terminate();
+    const kill = setTimeout(() => shop.child.kill('SIGKILL'), 30_000);
+    await shop.exited;
     clearTimeout(kill);
   };
 
   let timer: NodeJS.Timeout | undefined;
-  const url = await new Promise<string>((resolve, reject) => {
-    const fail = (why: string): void => reject(new Error(`${why} (its log: ${logFile})`));
-    child.on('message', (m: ParentMessage) => {
-      if (m?.type === 'ready') resolve(m.url);
-      if (m?.type === 'failed') fail(m.message);
-    });
-    child.once('exit', (code, signal) => fail(`it exited (${signal ?? `code ${code}`}) before it was ready`));
-    child.once('error', (err) => fail(err.message));
-    timer = setTimeout(() => fail(`it was not ready after ${STARTUP_TIMEOUT_MS / 1000} s`), STARTUP_TIMEOUT_MS);
-  }).catch(async (err: unknown) => {
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`it was not ready after ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
+  });
+  const url = await Promise.race([shop.ready, timeout]).catch(async (err: unknown) => {
     await terminate();
-    throw err;
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (its log: ${logFile})`);
   }).finally(() => clearTimeout(timer));
 
   let stopping: Promise<void> | undefined;

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from './db.js';
 import type { JobQueue } from './job-queue.js';
 import { countOverdueOrders } from './order-processing.js';
+import { SHOP_SERIES } from './protocol.js';
 
 /**
  * The shop's Prometheus series (docs/reference-stack.md lists them). Each
@@ -56,7 +57,7 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   });
   const inFlight = new Gauge({ name: 'shop_http_requests_in_flight', help: 'API requests being served now.', registers });
   const cacheRequests = new Counter({
-    name: 'shop_cache_requests_total', help: 'Product cache lookups: hit, miss, or error (cache unreachable; served from PostgreSQL).',
+    name: SHOP_SERIES.cacheRequests, help: 'Product cache lookups: hit, miss, or error (cache unreachable; served from PostgreSQL).',
     labelNames: ['result'] as const, registers,
   });
   for (const result of ['hit', 'miss', 'error']) cacheRequests.inc({ result }, 0);
@@ -78,7 +79,7 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   });
   // Database-wide state, read at scrape time; a failed read keeps the last values.
   new Gauge({
-    name: 'shop_queue_jobs', help: 'Order jobs by state.', labelNames: ['state'] as const, registers, aggregator: 'max',
+    name: SHOP_SERIES.queueJobs, help: 'Order jobs by state.', labelNames: ['state'] as const, registers, aggregator: 'max',
     async collect() {
       const c = await src.queue.counts().catch(() => undefined);
       if (c) for (const [state, n] of Object.entries(c)) this.set({ state }, n);
@@ -87,12 +88,12 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   // Constant, the same in every worker: max keeps it at 1 in the primary's aggregate.
   // The wait list lets scalectl capacity name KEDA's listName instead of guessing it.
   const info = new Gauge({
-    name: 'shop_queue_info', help: 'The order queue: its backend and the BullMQ waiting list for this keyPrefix (always 1).',
+    name: SHOP_SERIES.queueInfo, help: 'The order queue: its backend and the BullMQ waiting list for this keyPrefix (always 1).',
     labelNames: ['queue', 'backend', 'wait_list'] as const, registers, aggregator: 'max',
   });
   info.set({ queue: src.queueInfo.queue, backend: src.queueInfo.backend, wait_list: src.queueInfo.waitList }, 1);
   new Gauge({
-    name: 'shop_orders', help: 'Orders by status.', labelNames: ['status'] as const, registers, aggregator: 'max',
+    name: SHOP_SERIES.orders, help: 'Orders by status.', labelNames: ['status'] as const, registers, aggregator: 'max',
     async collect() {
       const r = await src.db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM orders GROUP BY status').catch(() => undefined);
       if (!r) return;
@@ -109,7 +110,7 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   });
   const requeued = new Counter({ name: 'shop_orders_requeued_total', help: 'Orders found without a job in the queue and put back on it (through the outbox).', registers });
   new Gauge({
-    name: 'shop_outbox_pending', help: 'Accepted orders not yet handed to the job queue.', registers, aggregator: 'max',
+    name: SHOP_SERIES.outboxPending, help: 'Accepted orders not yet handed to the job queue.', registers, aggregator: 'max',
     async collect() {
       const r = await src.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox').catch(() => undefined);
       if (r) this.set(Number(r.rows[0]!.n));
@@ -146,7 +147,7 @@ function registerProcessMetrics(registry: Registry, worker: string, role: Metric
   let lastCpu = cpuUsage();
   let cpuSeconds = 0;
   new Counter({
-    name: 'shop_worker_cpu_seconds_total', help: 'CPU time (user + system) used by each worker process.', labelNames: ['worker', 'role'] as const, registers,
+    name: SHOP_SERIES.workerCpuSeconds, help: 'CPU time (user + system) used by each worker process.', labelNames: ['worker', 'role'] as const, registers,
     collect() {
       const now = cpuUsage();
       cpuSeconds += (now.user - lastCpu.user + now.system - lastCpu.system) / 1e6;
@@ -161,7 +162,7 @@ function registerProcessMetrics(registry: Registry, worker: string, role: Metric
   loop.enable();
   const lagSeconds = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS) / 1000;
   new Gauge({
-    name: 'shop_worker_event_loop_lag_seconds', help: 'Event-loop delay of each worker since the last scrape (p99 and max).', labelNames: ['worker', 'role', 'quantile'] as const, registers,
+    name: SHOP_SERIES.workerEventLoopLag, help: 'Event-loop delay of each worker since the last scrape (p99 and max).', labelNames: ['worker', 'role', 'quantile'] as const, registers,
     collect() {
       this.set({ worker, role, quantile: '0.99' }, lagSeconds(loop.percentile(99)));
       this.set({ worker, role, quantile: '1' }, lagSeconds(loop.max));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HPA_DEFAULTS, KEDA_DEFAULTS } from './autoscale-rules.js';
-import { knobEnvName, referenceStackSettings, resolveStackConfig, stackConfigSchema } from './stack-config.js';
+import { configuredKeyPrefix, knobEnvName, referenceStackSettings, resolveStackConfig, stackConfigSchema } from './stack-config.js';
 
 const ok = (r: ReturnType<typeof resolveStackConfig>) => {
   if (!r.ok) throw new Error(r.problems.join('\n'));
@@ -40,6 +40,22 @@ describe('resolveStackConfig', () => {
     expect(!missing.ok && missing.problems[0]).toMatch(/^databaseUrl: external backends need a PostgreSQL URL/);
     const c = ok(resolveStackConfig({ flags: { backends: 'external' }, env: { DATABASE_URL: 'postgres://x@127.0.0.1/db' } }));
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('runs one role apart (web or consumer) only on external backends and without its own autoscalers', () => {
+    const external = { backends: 'external', databaseUrl: 'postgres://x@127.0.0.1/db' };
+    expect(ok(resolveStackConfig({ env: {} })).role).toBe('all');
+    expect(ok(resolveStackConfig({ flags: external, env: { SHOP_ROLE: 'consumer' } })).role).toBe('consumer');
+    const problems = (r: ReturnType<typeof resolveStackConfig>): string[] => (r.ok ? [] : r.problems.map((p) => p.split(':')[0]!));
+    expect(problems(resolveStackConfig({ flags: { role: 'web' }, env: {} }))).toEqual(['role']);
+    expect(problems(resolveStackConfig({ flags: { ...external, role: 'consumer', autoscale: 'on' }, env: {} }))).toEqual(['autoscale']);
+    expect(problems(resolveStackConfig({ flags: { role: 'cron' }, env: {} }))).toEqual(['role']);
+  });
+
+  it("names the Redis key prefix a scenario or SHOP_KEY_PREFIX sets, else the default", () => {
+    expect(configuredKeyPrefix({ keyPrefix: 'a' }, { SHOP_KEY_PREFIX: 'b' })).toBe('a');
+    expect(configuredKeyPrefix(undefined, { SHOP_KEY_PREFIX: 'b' })).toBe('b');
+    expect(configuredKeyPrefix(undefined, { SHOP_KEY_PREFIX: '' })).toBe(ok(resolveStackConfig({ env: {} })).keyPrefix);
   });
 
   it('reads compound durations in flags and SHOP_* variables', () => {

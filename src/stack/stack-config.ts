@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { durationSchema } from '../scenarios/duration-schema.js';
+import { durationSchema } from '../shared/duration-schema.js';
 import { HPA_DEFAULTS, KEDA_DEFAULTS } from './autoscale-rules.js';
+import { DEFAULT_KEY_PREFIX, STACK_ROLES } from './protocol.js';
 
 /*
  * The reference stack's settings: one schema for `scalectl stack up` flags,
@@ -31,7 +32,7 @@ export const stackKnobs = {
   databaseUrl: z.string().optional().meta({ description: 'external: PostgreSQL URL (or DATABASE_URL).' }),
   redisUrl: z.string().optional().meta({ description: 'external: Redis URL (or REDIS_URL). Default redis://127.0.0.1:6379.' }),
   dbSchema: identifier.default('shop').meta({ description: 'PostgreSQL schema holding the shop tables. Default shop.' }),
-  keyPrefix: z.string().regex(/^[\w.:-]{1,64}$/).default('shop').meta({ description: 'Prefix of every Redis key (cache, queue, rate limits). Default shop.' }),
+  keyPrefix: z.string().regex(/^[\w.:-]{1,64}$/).default(DEFAULT_KEY_PREFIX).meta({ description: 'Prefix of every Redis key (cache, queue, rate limits). Default shop.' }),
   cache: flag.default(true).meta({ description: 'Cache-aside for product reads. Default on.' }),
   cacheTtl: durationSchema.default(30_000).meta({ description: 'How long a cached product lives. Default 30s.' }),
   cacheSize: count(1, 10_000_000).default(10_000).meta({ description: 'embedded: most products in each worker\'s LRU cache. Default 10000.' }),
@@ -105,6 +106,8 @@ export const stackConfigSchema = z.strictObject({
   /** Reverse proxies whose X-Forwarded-For is believed (the rate limit's client address). */
   trustProxy: z.string().refine((v) => v.split(',').every((a) => isProxyAddress(a.trim())), 'comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)')
     .optional().meta({ description: 'Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client for the rate limit. Default none: the connection\'s address.' }),
+  role: z.enum(STACK_ROLES).default('all')
+    .meta({ description: 'What this shop process runs: all (web workers and consumers), web (web workers only) or consumer (consumers only, with /metrics, /healthz and /readyz on the port), for Kubernetes Deployments of each; web and consumer need external backends and autoscale off. Default all.' }),
 });
 
 /** An address, a CIDR range or one of proxy-addr's named ranges, as Fastify's trustProxy takes them. */
@@ -142,6 +145,18 @@ export function referenceStackSettings(stack: Record<string, unknown> | undefine
     if (settings[key] === undefined && !env[knobEnvName(key)]) settings[key] = value;
   }
   return settings;
+}
+
+/**
+ * The shop's Redis key prefix as a scenario's `stack:` or SHOP_KEY_PREFIX
+ * sets it, else the default (an invalid variable, which stops the stack at
+ * start, counts as unset here).
+ */
+export function configuredKeyPrefix(stack: Record<string, unknown> | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  if (typeof stack?.keyPrefix === 'string') return stack.keyPrefix;
+  // An empty variable is unset (resolveStackConfig).
+  const parsed = stackKnobs.keyPrefix.safeParse(env[knobEnvName('keyPrefix')] || undefined);
+  return parsed.success ? parsed.data : DEFAULT_KEY_PREFIX;
 }
 
 /** `key: message` lines when min ≤ start ≤ max does not hold (autoscale on). */
@@ -190,6 +205,9 @@ export function resolveStackConfig(src: StackConfigSources): { ok: true; config:
   if (problems.length) return { ok: false, problems };
   const c = values as z.output<typeof stackConfigSchema>;
   if (c.backends === 'external' && !c.databaseUrl) problems.push('databaseUrl: external backends need a PostgreSQL URL (--database-url or DATABASE_URL)');
+  // A role of its own is one kind of pod among others sharing one database and queue; the HPA and KEDA scale the pods.
+  if (c.role !== 'all' && c.backends !== 'external') problems.push(`role: ${c.role} shares the database and queue with other processes: it needs backends external`);
+  if (c.role !== 'all' && c.autoscale) problems.push(`autoscale: the in-process autoscalers scale the processes of one shop; with role ${c.role}, let a HorizontalPodAutoscaler or KEDA scale the pods`);
   // With autoscale off the start counts are fixed and the bounds are not used.
   const workers = c.workers ?? (c.autoscale ? c.minWorkers : availableParallelism());
   if (c.autoscale) problems.push(...boundProblems('workers', workers, c.minWorkers, c.maxWorkers), ...boundProblems('consumers', c.consumers, c.minConsumers, c.maxConsumers));

@@ -13,7 +13,7 @@ import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages
 
 const spec = JSON.parse(process.env.SCALECTL_SHOP_WORKER ?? 'null') as WorkerSpec | null;
 if (!spec) {
-  process.stderr.write('worker-main: started without SCALECTL_SHOP_WORKER; run `scalectl stack up` instead\n');
+  process.stderr.write('worker-main: started without SCALECTL_SHOP_WORKER; run the shop (node dist/stack/main.js, or scalectl stack up) instead\n');
   process.exit(2);
 }
 const workerId = String(cluster.worker?.id ?? process.pid);

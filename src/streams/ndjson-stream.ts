@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { osReason } from '../commands/output-files.js';
-import { printable } from '../scenarios/printable.js';
+import { printable } from '../shared/printable.js';
 import type { StreamSecond } from './stream-second.js';
 import type { StreamSink } from './stream-sink.js';
 

@@ -1,5 +1,5 @@
-import { maskCredentials, urlCredentials } from '../mask-credentials.js';
-import { printable } from '../scenarios/printable.js';
+import { maskCredentials, urlCredentials } from '../shared/mask-credentials.js';
+import { printable } from '../shared/printable.js';
 import { encodeWriteRequest, REMOTE_WRITE_HEADERS, type WriteSeries } from './remote-write-encode.js';
 import { RemoteWriteSeries } from './remote-write-series.js';
 import type { StreamSecond } from './stream-second.js';

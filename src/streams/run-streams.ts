@@ -3,8 +3,8 @@ import { listEndpoints } from '../engine/compiled-scenario.js';
 import type { OutputFiles } from '../commands/output-files.js';
 import { osReason } from '../commands/output-files.js';
 import { usageError } from '../exit-codes.js';
-import { maskCredentials } from '../mask-credentials.js';
-import { printable } from '../scenarios/printable.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
+import { printable } from '../shared/printable.js';
 import { LiveStreams, newRunId } from './live-streams.js';
 import type { StreamSpec } from './stream-spec.js';
 

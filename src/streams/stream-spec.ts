@@ -1,6 +1,6 @@
 import { normalize } from 'node:path';
 import { targetUrlProblem } from '../scenarios/target-url.js';
-import { echo } from '../scenarios/printable.js';
+import { echo } from '../shared/printable.js';
 
 /** The kinds `--stream <kind>=<destination>` takes (docs/streaming.md). */
 export const STREAM_KINDS = ['ndjson', 'prometheus-rw'] as const;

@@ -1,4 +1,4 @@
-import { formatDuration } from '../scenarios/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { TelemetryCollector } from './telemetry-collector.js';
 import { queueEmpty, seesQueue, type TelemetryPlan } from './telemetry-plan.js';
 

@@ -1,10 +1,11 @@
 import { parseExposition } from './exposition-parser.js';
+import { SHOP_SERIES } from '../stack/contract.js';
 
 /**
  * Info series that name a queue's waiting list: the reference stack's, and a
  * generic one any service can export (`scalectl_queue_info{queue="orders",wait_list="shop:bull:orders:wait"} 1`).
  */
-const INFO_SERIES: readonly string[] = ['shop_queue_info', 'scalectl_queue_info'];
+const INFO_SERIES: readonly string[] = [SHOP_SERIES.queueInfo, 'scalectl_queue_info'];
 
 /**
  * The waiting list (KEDA's `listName`) a service says `queue` uses, read from

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import type { SeriesSelector, Signal } from '../scenarios/telemetry-schema.js';
 import { parseExposition, type Sample } from './exposition-parser.js';
-import { maskCredentials, urlCredentials } from '../mask-credentials.js';
+import { maskCredentials, urlCredentials } from '../shared/mask-credentials.js';
 import { UNLABELLED } from '../analyzers/telemetry.js';
 
 /** One series of a signal at one scrape. */

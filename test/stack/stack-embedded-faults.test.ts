@@ -144,7 +144,9 @@ describe('stack up does not leave embedded PostgreSQL behind', () => {
     const pid = child.pid!;
     // The Ctrl-C as soon as initdb is seen running (before the fix, it was in the stack's group and failed: exit 7).
     await eventually(async () => {
-      const initdb = (await childrenOf(pid)).find((c) => c.comm === 'initdb');
+      // stack up starts the shop (dist/stack/main.js), whose primary runs initdb.
+      const shops = await childrenOf(pid);
+      const initdb = [...shops, ...(await Promise.all(shops.map((c) => childrenOf(c.pid)))).flat()].find((c) => c.comm === 'initdb');
       if (!initdb || (await childrenOf(initdb.pid)).length === 0) return false; // and its postgres started
       process.kill(-pid, 'SIGINT');
       return true;

@@ -69,7 +69,9 @@ describe('stack up under faults (external backends)', () => {
     stack = await external(['--workers', '1', '--consumers', '1']);
     const url = stack.url;
     const web = (await http(`${url}/healthz`, { fresh: true })).json.pid as number;
-    const consumer = (await childrenOf(stack.child.pid!)).filter((c) => c.pid !== web && c.comm.startsWith('node'));
+    // stack up runs the shop (dist/stack/main.js), whose primary forks the workers.
+    const [shop] = await childrenOf(stack.child.pid!);
+    const consumer = (await childrenOf(shop!.pid)).filter((c) => c.pid !== web && c.comm.startsWith('node'));
     expect(consumer).toHaveLength(1);
     process.kill(consumer[0]!.pid, 'SIGKILL');
     await eventually(async () => /"msg":"consumer \d+ exited \(SIGKILL\); starting a new one in \d+ ms"/.test(stack!.stdout()), 10_000, 'the primary saw the consumer die');

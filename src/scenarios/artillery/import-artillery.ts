@@ -3,7 +3,7 @@ import { Document, isCollection, isScalar, visit } from 'yaml';
 import { inputError, usageError } from '../../exit-codes.js';
 import { formatIssue } from '../scenario-issue.js';
 import { parseScenarioYaml } from '../parse-scenario-yaml.js';
-import { printable } from '../printable.js';
+import { printable } from '../../shared/printable.js';
 import { ImportNotes, formatNote, type ImportNote } from './import-notes.js';
 import { translatePhases } from './artillery-phases.js';
 import { translateEnsure } from './artillery-ensure.js';

@@ -1,6 +1,6 @@
 import { isMap, isNode, type Document, type LineCounter } from 'yaml';
 import { formatPath } from '../scenario-issue.js';
-import { printable } from '../printable.js';
+import { printable } from '../../shared/printable.js';
 
 export type NotePath = readonly (string | number)[];
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
-import { parseJsonPath, readJsonPath } from './json-path.js';
 
 describe('durations', () => {
   it('parse units, and bare numbers as seconds', () => {
@@ -50,17 +49,5 @@ describe('durations', () => {
     // Rounded to whole seconds first, then split: never 1m60s, 120m or 1000ms.
     expect([119_600, 7_200_000, 3_599_400, 3_599_600, 3_661_000, 3_630_000, 59_999, 999.96, 0.9996].map(formatDuration))
       .toEqual(['2m', '2h', '59m59s', '1h', '1h1m1s', '1h30s', '1m', '1s', '1ms']);
-  });
-});
-
-describe('JSON paths', () => {
-  it('parse the documented subset and read values', () => {
-    const body = { id: 7, items: [{ sku: 'a' }], 'odd key': 1 };
-    expect(readJsonPath(body, parseJsonPath('$.id')!)).toBe(7);
-    expect(readJsonPath(body, parseJsonPath('$.items[0].sku')!)).toBe('a');
-    expect(readJsonPath(body, parseJsonPath("$['odd key']")!)).toBe(1);
-    expect(readJsonPath(body, parseJsonPath('$.items[3].sku')!)).toBeUndefined();
-    expect(parseJsonPath('id')).toBeUndefined();
-    expect(parseJsonPath('$..id')).toBeUndefined();
   });
 });

@@ -1,0 +1,209 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { QueueKeys } from 'bullmq';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { planHpa, planKeda } from '../src/analyzers/autoscaler.js';
+import { resolveListName } from '../src/capacity/capacity-result.js';
+import { parseCapacityOptions } from '../src/commands/capacity-options.js';
+import { KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent } from '../src/reporters/k8s.js';
+import { bullWaitList, configuredKeyPrefix, ORDER_QUEUE, resolveStackConfig } from '../src/stack/contract.js';
+
+/*
+ * deploy/shop/: what `kubectl kustomize` builds from each overlay (offline)
+ * is valid for Kubernetes (kubernetes-models' schemas, by kind), runs the
+ * shop with settings the shop accepts, and is what `capacity --emit-k8s`
+ * autoscales: the same Deployment names and the Redis list the shop's
+ * consumers really use.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const OVERLAYS = join(ROOT, 'deploy/shop/overlays');
+const run = promisify(execFile);
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: unknown };
+type Container = { name: string; args?: string[]; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; envFrom?: { configMapRef?: { name: string } }[]; ports?: { name: string; containerPort: number }[]; readinessProbe?: { httpGet?: { path: string; port: string } }; livenessProbe?: { httpGet?: { path: string; port: string } }; resources?: { requests?: { cpu?: string } } };
+type PodSpec = { containers: Container[] };
+
+/** Each kind the overlays may hold, with its schema. */
+const MODELS: Record<string, (o: Obj) => { validate: () => void }> = {
+  ConfigMap: (o) => new ConfigMap(o as never),
+  Secret: (o) => new Secret(o as never),
+  Service: (o) => new Service(o as never),
+  Deployment: (o) => new Deployment(o as never),
+  StatefulSet: (o) => new StatefulSet(o as never),
+  PodDisruptionBudget: (o) => new PodDisruptionBudget(o as never),
+  HorizontalPodAutoscaler: (o) => new HorizontalPodAutoscaler(o as never),
+  ScaledObject: (o) => new ScaledObject(o as never),
+};
+
+async function kustomize(dir: string): Promise<Obj[]> {
+  const { stdout } = await run('kubectl', ['kustomize', dir], { timeout: 30_000 });
+  return parseAllDocuments(stdout).map((d) => d.toJS() as Obj);
+}
+
+const find = (objs: Obj[], kind: string, name: string): Obj | undefined =>
+  objs.find((o) => o.kind === kind && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)));
+const podOf = (o: Obj): PodSpec => (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+const annotationsOf = (o: Obj): Record<string, string> => (o as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
+
+/** What the shop's container sees: its ConfigMap, its secret values (when the overlay has them), its env; and its flags. */
+function shopSettings(objs: Obj[], c: Container): { env: Record<string, string>; flags: Record<string, string> } {
+  const env: Record<string, string> = {};
+  for (const from of c.envFrom ?? []) Object.assign(env, (find(objs, 'ConfigMap', from.configMapRef!.name) as unknown as { data: Record<string, string> }).data);
+  for (const e of c.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    const secret = ref && (find(objs, 'Secret', ref.name) as unknown as { data: Record<string, string> } | undefined);
+    env[e.name] = e.value ?? (secret ? Buffer.from(secret.data[ref.key]!, 'base64').toString() : 'postgres://user:password@db.example:5432/shop');
+  }
+  const args = c.args ?? [];
+  const flags = Object.fromEntries(args.flatMap((a, i) => (a.startsWith('--') ? [[a.slice(2).replace(/-(\w)/g, (_, ch: string) => ch.toUpperCase()), args[i + 1]!]] : [])));
+  return { env, flags };
+}
+
+describe('deploy/shop overlays', () => {
+  const built: Record<string, Obj[]> = {};
+  beforeAll(async () => {
+    for (const o of ['demo', 'external']) built[o] = await kustomize(join(OVERLAYS, o));
+  });
+
+  it.each(['demo', 'external'])('%s: every object is valid for its kind', (o) => {
+    expect(built[o]!.length).toBeGreaterThan(0);
+    for (const obj of built[o]!) {
+      const model = MODELS[obj.kind];
+      expect(model, `a schema for ${obj.kind}`).toBeDefined();
+      expect(() => model!(obj).validate(), `${obj.kind} ${obj.metadata.name}`).not.toThrow();
+    }
+  });
+
+  it.each(['demo', 'external'])('%s: web Deployment `shop` behind Service `shop`, consumer Deployment `shop-order-worker`, probes and scrape annotations', (o) => {
+    const objs = built[o]!;
+    const web = find(objs, 'Deployment', 'shop')!;
+    const worker = find(objs, 'Deployment', 'shop-order-worker')!;
+    for (const [d, role] of [[web, 'web'], [worker, 'consumer']] as const) {
+      const c = podOf(d).containers[0]!;
+      const { env, flags } = shopSettings(objs, c);
+      const resolved = resolveStackConfig({ flags, env });
+      // The shop accepts what the manifest gives it, runs the role, and listens where the probes and the Service look.
+      expect(resolved.ok ? [] : resolved.problems).toEqual([]);
+      if (!resolved.ok) continue;
+      expect(resolved.config.role).toBe(role);
+      expect(resolved.config.autoscale).toBe(false);
+      const port = c.ports!.find((p) => p.name === 'http')!;
+      expect(port.containerPort).toBe(resolved.config.port);
+      expect(resolved.config.host).toBe('0.0.0.0');
+      expect(c.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'http' });
+      expect(c.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(annotationsOf(d)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port.containerPort), 'prometheus.io/path': '/metrics' });
+    }
+    const svc = find(objs, 'Service', 'shop') as unknown as { spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] } };
+    expect(svc.spec.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 'http' })]);
+    expect((web as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+  });
+
+  it('demo: PostgreSQL and Redis StatefulSets with Services, and the Secret the shop reads points at them', () => {
+    const objs = built.demo!;
+    for (const name of ['postgres', 'redis']) {
+      expect(find(objs, 'StatefulSet', name)).toBeDefined();
+      expect(find(objs, 'Service', name)).toBeDefined();
+    }
+    const { env } = shopSettings(objs, podOf(find(objs, 'Deployment', 'shop-order-worker')!).containers[0]!);
+    const port = (name: string): number => (find(objs, 'Service', name) as unknown as { spec: { ports: { port: number }[] } }).spec.ports[0]!.port;
+    expect(new URL(env.DATABASE_URL!).host).toBe(`postgres:${port('postgres')}`);
+    expect(new URL(env.REDIS_URL!).host).toBe(`redis:${port('redis')}`);
+    expect(env.REDIS_ADDRESS).toBe(`redis:${port('redis')}`);
+  });
+
+  it('external: no StatefulSets; the backends come from the Secret `shop-backends` you create', () => {
+    const objs = built.external!;
+    expect(objs.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Secret')).toEqual([]);
+    const refs = podOf(find(objs, 'Deployment', 'shop-order-worker')!).containers[0]!.env!.map((e) => e.valueFrom?.secretKeyRef);
+    expect(refs).toEqual(expect.arrayContaining([{ name: 'shop-backends', key: 'DATABASE_URL' }, { name: 'shop-backends', key: 'REDIS_URL' }, { name: 'shop-backends', key: 'REDIS_ADDRESS' }]));
+  });
+});
+
+describe('deploy/shop/components/service-monitor', () => {
+  it('scrapes the web pods through the Service and the consumer pods directly, on their metrics port', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalectl-monitor-'));
+    try {
+      await writeFile(join(dir, 'kustomization.yaml'), `resources:\n  - ${relative(dir, join(OVERLAYS, 'demo'))}\ncomponents:\n  - ${relative(dir, join(ROOT, 'deploy/shop/components/service-monitor'))}\n`);
+      const objs = await kustomize(dir);
+      // No schema for the Prometheus Operator's kinds among the dev dependencies: their wiring is checked instead.
+      type Monitor = { spec: { selector: { matchLabels: Record<string, string> }; endpoints?: { port: string; path: string }[]; podMetricsEndpoints?: { port: string; path: string }[] } };
+      const sm = find(objs, 'ServiceMonitor', 'shop') as unknown as Monitor;
+      const pm = find(objs, 'PodMonitor', 'shop-order-worker') as unknown as Monitor;
+      const svc = find(objs, 'Service', 'shop') as unknown as { metadata: { labels: Record<string, string> }; spec: { ports: { name: string }[] } };
+      expect(svc.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
+      expect(sm.spec.endpoints!.map((e) => [e.port, e.path])).toEqual([[svc.spec.ports[0]!.name, '/metrics']]);
+      const worker = find(objs, 'Deployment', 'shop-order-worker')!;
+      expect((worker as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels).toMatchObject(pm.spec.selector.matchLabels);
+      expect(pm.spec.podMetricsEndpoints!.map((e) => [e.port, e.path])).toEqual([[podOf(worker).containers[0]!.ports![0]!.name, '/metrics']]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('capacity --emit-k8s applies to the deploy/shop overlays', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalectl-emit-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(['demo', 'external'])('%s + the emitted Component: the HPA and ScaledObject scale its Deployments, the trigger watches the list the shop uses', async (o) => {
+    const shop = await kustomize(join(OVERLAYS, o));
+    const worker = podOf(find(shop, 'Deployment', 'shop-order-worker')!).containers[0]!;
+    const { env, flags } = shopSettings(shop, worker);
+    const resolved = resolveStackConfig({ flags, env });
+    if (!resolved.ok) throw new Error(resolved.problems.join('; '));
+
+    // The list BullMQ keeps the consumers' waiting jobs in: the shop's queue (bullmq-queue.ts) under its keyPrefix.
+    const waitList = new QueueKeys(`${resolved.config.keyPrefix}:bull`).toKey(ORDER_QUEUE, 'wait');
+    // What capacity names, with its default flags: from the shop's /metrics (shop_queue_info, bullWaitList of its
+    // keyPrefix), or for target: reference from the keyPrefix configured in the same variables.
+    const settings = parseCapacityOptions({ replicas: '1' } as never);
+    expect(resolveListName(settings, undefined, configuredKeyPrefix(undefined, env)).listName).toBe(waitList);
+    const list = resolveListName(settings, bullWaitList(resolved.config.keyPrefix), undefined);
+    const names = { deployment: settings.deployment, consumerDeployment: settings.consumerDeployment, listName: list.listName };
+    const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
+    const keda = planKeda({ secondsPerJob: 0.02, acceptableWaitSec: 30, peakJobRate: 150, headroom: 0.25 });
+    const files = renderK8s(hpa, keda, names);
+    files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), names);
+    const emitted = join(dir, `k8s-${o}`);
+    const overlay = join(dir, `overlay-${o}`);
+    await mkdir(emitted);
+    await mkdir(overlay);
+    for (const [name, text] of Object.entries(files)) await writeFile(join(emitted, name), text);
+    await writeFile(join(overlay, 'kustomization.yaml'), `resources:\n  - ${relative(overlay, join(OVERLAYS, o))}\ncomponents:\n  - ${relative(overlay, emitted)}\n`);
+
+    const objs = await kustomize(overlay);
+    for (const obj of objs) expect(() => MODELS[obj.kind]!(obj).validate(), `${obj.kind} ${obj.metadata.name}`).not.toThrow();
+    const h = find(objs, 'HorizontalPodAutoscaler', 'shop') as unknown as { spec: { scaleTargetRef: { kind: string; name: string } } };
+    const so = find(objs, 'ScaledObject', 'shop-order-worker') as unknown as { spec: { scaleTargetRef: { name: string }; triggers: { metadata: Record<string, string> }[] } };
+    expect(find(objs, 'Deployment', h.spec.scaleTargetRef.name)).toBeDefined();
+    expect(find(objs, 'Deployment', so.spec.scaleTargetRef.name)).toBeDefined();
+    // The list the consumers read: the shop's keyPrefix as the Deployment sets it (BullMQ's default would never scale).
+    expect(so.spec.triggers[0]!.metadata.listName).toBe(waitList);
+    // The trigger reads host:port from the consumer container's REDIS_ADDRESS.
+    expect(so.spec.triggers[0]!.metadata.addressFromEnv).toBe('REDIS_ADDRESS');
+    expect(worker.env!.map((e) => e.name)).toContain('REDIS_ADDRESS');
+    // The autoscalers own the counts: a re-apply must not reset them; the HPA's CPU is of the request the container sets.
+    for (const name of ['shop', 'shop-order-worker']) expect((find(objs, 'Deployment', name) as unknown as { spec: { replicas?: number } }).spec.replicas).toBeUndefined();
+    expect(podOf(find(objs, 'Deployment', 'shop')!).containers[0]!.resources!.requests!.cpu).toBeDefined();
+  });
+});
