@@ -110,5 +110,6 @@ describe('k8s job manifests', () => {
   it('names --max-log-requests in the collect line only when kubectl needs it (more than 5 pods)', () => {
     expect(renderJobYaml({ ...spec, parallelism: 8 })).toContain('--max-log-requests=8');
     expect(renderJobYaml({ ...spec, parallelism: 5 })).not.toContain('--max-log-requests');
+    expect(renderJobYaml(spec)).toMatch(/^# kubectl logs -l job-name=scalectl-flash -n load --prefix --tail=-1 \| scalectl merge -$/m);
   });
 });

@@ -173,9 +173,10 @@ export function jobManifests(s: JobSpec): Record<string, unknown>[] {
 }
 
 function header(s: JobSpec): string {
+  const ns = s.namespace ? ` -n ${s.namespace}` : '';
   let text = `# scalectl ${s.version}: ${s.parallelism} load generator pods for one distributed run (docs/distributed.md).\n` +
-    `# kubectl apply -f <this>; kubectl wait --for=condition=complete job/${s.name} --timeout=${s.activeDeadlineSeconds}s\n` +
-    `# kubectl logs -l job-name=${s.name} --prefix --tail=-1${s.parallelism > 5 ? ` --max-log-requests=${s.parallelism}` : ''} | scalectl merge -\n`;
+    `# kubectl apply -f <this>; kubectl wait --for=condition=complete job/${s.name}${ns} --timeout=${s.activeDeadlineSeconds}s\n` +
+    `# kubectl logs -l job-name=${s.name}${ns} --prefix --tail=-1${s.parallelism > 5 ? ` --max-log-requests=${s.parallelism}` : ''} | scalectl merge -\n`;
   if (s.envNames.length > 0) {
     text += s.envSecret
       ? `# The scenario reads ${s.envNames.map((n) => `env.${n}`).join(', ')}: from the Secret ${s.envSecret}.\n`
