@@ -199,6 +199,7 @@ export async function k8sJobCommand(file: string, runFlags: readonly string[], o
     return ExitCode.ok;
   }
   const ok = await outputs.writeInto(resolve(io.cwd, o.out), o.out, renderJobFiles(spec), 'Kubernetes manifests');
-  if (ok) io.stderr.write(`next: kubectl apply -f ${printable(o.out)}; kubectl wait --for=condition=complete job/${name} --timeout=${spec.activeDeadlineSeconds}s (docs/distributed.md)\n`);
+  const ns = o.namespace ? ` -n ${o.namespace}` : '';
+  if (ok) io.stderr.write(`next: kubectl apply -f ${printable(o.out)}; kubectl wait --for=condition=complete job/${name}${ns} --timeout=${spec.activeDeadlineSeconds}s (docs/distributed.md)\n`);
   return outputs.exitCode(ExitCode.ok);
 }
