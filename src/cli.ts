@@ -15,6 +15,8 @@ import { DEFAULT_POD_STARTUP_MS, DEFAULT_WINDOWS_PER_STEP, type CapacityFlags } 
 import { planErlangCommand, type PlanErlangOptions } from './commands/plan-erlang.js';
 import { planUslCommand } from './commands/plan-usl.js';
 import { completionCommand } from './commands/completion.js';
+import { k8sJobCommand, type K8sJobOptions } from './commands/k8s-job.js';
+import { K8S_JOB_DEFAULTS } from './reporters/k8s-job.js';
 import { COMPLETION_SHELLS } from './reporters/completion-scripts.js';
 import { stackConfigSchema } from './stack/contract.js';
 import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
@@ -22,7 +24,7 @@ import { LOAD_LIMITS } from './scenarios/schema.js';
 import { printableLines } from './shared/printable.js';
 import { osReason } from './commands/output-files.js';
 import { addStreamSpec, parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
-import { DEFAULT_BARRIER_TIMEOUT, parseBarrierTimeout, parseShard, parseStartAt } from './commands/shard-options.js';
+import { DEFAULT_BARRIER_TIMEOUT, MAX_SHARDS, parseBarrierTimeout, parseShard, parseStartAt } from './commands/shard-options.js';
 import type { RunOptions } from './commands/run.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -220,6 +222,28 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .option('--json', 'print one JSON object')
     .action((o: PlanErlangOptions) => {
       setCode(planErlangCommand(o, io));
+    });
+
+  program
+    .command('k8s')
+    .description('Kubernetes manifests for distributed runs (docs/distributed.md)')
+    .command('job')
+    .description('write a ConfigMap, headless Service and Indexed Job that run the scenario as N shards started together; collect with kubectl logs ... | scalectl merge -')
+    .argument('<scenario>', 'scenario YAML file (validated first; its data files go into the ConfigMap)')
+    .argument('[run-flags...]', 'after --: more scalectl run flags for every pod, e.g. -- --connections 64')
+    .addOption(new Option('-p, --parallelism <n>', 'pods, one shard of the schedule each').argParser(positiveInt('--parallelism', { limit: MAX_SHARDS, why: 'the most shards one run takes' })).makeOptionMandatory())
+    .option('--image <ref>', 'the scalectl image (deploy/scalectl/Dockerfile; default ghcr.io/scalectl/scalectl:<this version>)')
+    .option('-n, --namespace <ns>', 'namespace of the objects (default: kubectl\'s current one)')
+    .option('--name <name>', 'name of the Job, its Service and ConfigMap (default: scalectl-<scenario name>)')
+    .option('-o, --out <dir>', 'write configmap.yaml, service.yaml and job.yaml here (default: one YAML stream on stdout)')
+    .option('-t, --target <url>', "the target as the pods reach it, e.g. http://shop.<namespace>.svc (overrides the scenario's)")
+    .addOption(new Option('-w, --workers <n>', 'engine worker threads per pod').argParser(positiveInt('--workers')))
+    .option('--cpu <quantity>', `CPU request per pod (default: ${K8S_JOB_DEFAULTS.cpuPerWorker} per worker)`)
+    .option('--memory <quantity>', 'memory request and limit per pod', K8S_JOB_DEFAULTS.memory)
+    .option('--barrier-timeout <duration>', `how long the shards wait for each other at the start (run --barrier-timeout; default ${DEFAULT_BARRIER_TIMEOUT})`)
+    .option('--env-secret <name>', "a Secret whose keys become the pods' environment, for the scenario's env.NAME")
+    .action((scenario: string, runFlags: string[], o: K8sJobOptions) => {
+      setCode(k8sJobCommand(scenario, runFlags, o, io, VERSION));
     });
 
   program

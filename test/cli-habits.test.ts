@@ -62,7 +62,7 @@ describe('shell completion', () => {
       expect(r.stderr).toBe('');
       return r.stdout.trim().split('\n').sort().join(' ');
     };
-    expect(complete('')).toBe('capacity compare completion import merge plan report run stack validate');
+    expect(complete('')).toBe('capacity compare completion import k8s merge plan report run stack validate');
     expect(complete('run', '--w')).toBe('--workers');
     expect(complete('run', '')).toBe('flash.yaml sub');
     expect(complete('import', 'artillery', '')).toBe('flash.yaml sub');

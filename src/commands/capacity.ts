@@ -17,6 +17,7 @@ import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
 import { parseCapacityOptions, type CapacityFlags, type CapacitySettings } from './capacity-options.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
+import { isLoopbackUrl } from '../scenarios/target-url.js';
 import { referenceConsumers, resolveAutoscalerSettings } from '../capacity/autoscaler-settings.js';
 import { replaySurge } from '../capacity/verify-run.js';
 import type { Verification } from '../capacity/verification.js';
@@ -28,7 +29,6 @@ import type { CommandIO } from './io.js';
 import { nameList, printable } from '../shared/printable.js';
 
 
-const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i;
 
 /** Checks what needs the scenario: the rates and how the target is resized. Returns the base rate (undefined with --peak-rps alone). */
 function checkPlanInputs(s: CapacitySettings, loaded: LoadedScenario, reference: boolean, url: string): number | undefined {
@@ -67,7 +67,7 @@ async function measurePlan(file: string, s: CapacitySettings, loaded: LoadedScen
   const baseRate = checkPlanInputs(s, loaded, reference, url);
   const err = colorsFor(io.stderr, io.env);
   const ctx = {
-    loaded, s, reference, local: reference || LOOPBACK.test(url), cores: availableParallelism(),
+    loaded, s, reference, local: reference || isLoopbackUrl(url), cores: availableParallelism(),
     env: io.env, cwd: io.cwd, signal: io.signal, say, bold: (t: string) => err.bold(t),
   };
   const startedAt = new Date();

@@ -28,6 +28,11 @@ export interface LoadedScenario {
   hash: string;
 }
 
+/** The environment variables a scenario's text reads (`env.NAME`), each once, in order of first use. */
+export function envNamesIn(text: string): string[] {
+  return [...new Set([...text.matchAll(/\benv\.([A-Za-z_]\w*)/g)].map((m) => m[1]!))];
+}
+
 export type LoadResult = { ok: true; loaded: LoadedScenario } | { ok: false; issues: ScenarioIssue[] };
 
 class Locator {
@@ -142,9 +147,9 @@ export async function loadScenario(file: string, env: Readonly<Record<string, st
   if (issues.length > 0 || !parsed.success) return { ok: false, issues: issues.sort(byPosition) };
 
   const usedEnv: Record<string, string> = {};
-  for (const m of text.matchAll(/\benv\.([A-Za-z_]\w*)/g)) {
-    const v = env[m[1]!];
-    if (v !== undefined) usedEnv[m[1]!] = v;
+  for (const name of envNamesIn(text)) {
+    const v = env[name];
+    if (v !== undefined) usedEnv[name] = v;
   }
   const hash = scenarioHash(bytes, dataBytes);
   return { ok: true, loaded: { file, scenario: parsed.data, feeders, env: usedEnv, ...(tls.tls ? { tls: tls.tls } : {}), hash } };

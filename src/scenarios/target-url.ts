@@ -53,3 +53,21 @@ export function requestUrlProblem(url: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * True when the URL's host is this machine: localhost (and *.localhost),
+ * 127.0.0.0/8, ::1, an IPv4-mapped 127.x, or the unspecified 0.0.0.0 / ::
+ * (connecting to either reaches the local host). False for a URL that does
+ * not parse.
+ */
+export function isLoopbackUrl(value: string): boolean {
+  let host: string;
+  try {
+    host = new URL(value).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  host = host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '0.0.0.0' ||
+    host === '::1' || host === '::' || /^::ffff:(127\.\d+\.\d+\.\d+|7f[0-9a-f]{2}:[0-9a-f]{1,4})$/.test(host);
+}
