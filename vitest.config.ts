@@ -1,6 +1,6 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Three groups, run one after the other (sequence.groupOrder), each one file at a time.
+// Four groups, run one after the other (sequence.groupOrder), each one file at a time.
 // Pure tests: no sockets, no child processes, no real-time waits, no load. They share one worker
 // without isolation (the module graph is loaded once, not once per file: 0.3-1 s a file saved).
 // A src test that opens a server, spawns a process or waits on a real timer goes in TIMED_SRC;
@@ -38,6 +38,24 @@ const LIGHT = [
   'test/telemetry-replicas.test.ts',
   'test/tls.test.ts',
   'test/workers.test.ts',
+];
+// Reference-stack tests whose timed work runs in child processes (the stack, PostgreSQL, Redis): this process
+// only starts them, polls and checks. One at a time, in one worker without isolation.
+const STACK = [
+  'test/stack/checkout.test.ts',
+  'test/stack/connection-rebalance.test.ts',
+  'test/stack/db-outage.test.ts',
+  'test/stack/db.test.ts',
+  'test/stack/order-requeue.test.ts',
+  'test/stack/pg-binaries.test.ts',
+  'test/stack/pg-queue.test.ts',
+  'test/stack/pg-supervisor.test.ts',
+  'test/stack/pg-watchdog.test.ts',
+  'test/stack/rate-limit-cluster.test.ts',
+  'test/stack/redis-outage.test.ts',
+  'test/stack/stack-embedded-faults.test.ts',
+  'test/stack/stack-embedded.test.ts',
+  'test/stack/stack-faults.test.ts',
 ];
 const TIMED_SRC = [
   'src/engine/http-client.test.ts',
@@ -79,11 +97,21 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'stack',
+          include: STACK,
+          sequence: { groupOrder: 2 },
+          maxWorkers: 1,
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'load',
           include: ['test/**/*.test.ts', ...TIMED_SRC],
-          exclude: [...configDefaults.exclude, ...PURE.filter((p) => p.startsWith('test/')), ...LIGHT],
-          sequence: { groupOrder: 2 },
-          // Load tests measure timing: two of them at once on a 2-core machine would
+          exclude: [...configDefaults.exclude, ...PURE.filter((p) => p.startsWith('test/')), ...LIGHT, ...STACK],
+          sequence: { groupOrder: 3 },
+          // Load tests measure timing in this process: two of them at once on a 2-core machine would
           // measure each other. Files run one at a time, each in a fresh process; tests inside a file in order.
           fileParallelism: false,
         },
