@@ -60,18 +60,26 @@ thresholds: [${thresholds}]
 
   it('2 on a bad flag, a bad flag value, or an unwritable --out', async () => {
     const dir = await tempFiles({ 's.yaml': scenario(server.url, '') });
-    expect((await runBin(['run', 's.yaml', '--no-such-flag'], { cwd: dir })).code).toBe(ExitCode.usage);
-    const bad = await runBin(['run', 's.yaml', '--workers', 'two'], { cwd: dir });
-    expect(bad.code).toBe(ExitCode.usage);
-    expect(bad.stderr).toMatch(/--workers takes a whole number/);
-    expect((await runBin(['run', 's.yaml', '--out', ''], { cwd: dir })).stderr).toMatch(/--out needs a file name/);
-    const target = await runBin(['run', 's.yaml', '--target', 'http://a b'], { cwd: dir });
+    // Each is refused before any load, so the six processes start side by side.
+    const [unknown, bad, noOut, target, out, none] = await Promise.all([
+      ['run', 's.yaml', '--no-such-flag'],
+      ['run', 's.yaml', '--workers', 'two'],
+      ['run', 's.yaml', '--out', ''],
+      ['run', 's.yaml', '--target', 'http://a b'],
+      ['run', 's.yaml', '--out', '/no/such/dir/r.json'],
+      [],
+    ].map((argv) => runBin(argv, { cwd: dir })));
+    expect(unknown!.code).toBe(ExitCode.usage);
+    expect(bad!.code).toBe(ExitCode.usage);
+    expect(bad!.stderr).toMatch(/--workers takes a whole number/);
+    expect(noOut!.stderr).toMatch(/--out needs a file name/);
     expect(target).toMatchObject({ code: ExitCode.usage });
-    expect(target.stderr).toMatch(/--target http:\/\/a b: not a valid URL/);
-    const out = await runBin(['run', 's.yaml', '--out', '/no/such/dir/r.json'], { cwd: dir });
-    expect(out.code).toBe(ExitCode.usage);
-    expect(out.stderr).toMatch(/--out \/no\/such\/dir\/r.json: not writable/);
-    expect((await runBin([], { cwd: dir })).code).toBe(ExitCode.usage);
+    expect(target!.stderr).toMatch(/--target http:\/\/a b: not a valid URL/);
+    expect(out!.code).toBe(ExitCode.usage);
+    expect(out!.stderr).toMatch(/--out \/no\/such\/dir\/r.json: not writable/);
+    expect(none!.code).toBe(ExitCode.usage);
+    // Nothing was sent to the target.
+    expect((await server.stats()).count).toBe(0);
   });
 
   it('3 on an invalid scenario, with no stack trace', async () => {
