@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newHistogram, recordMs } from '../engine/latency-histogram.js';
 import { emptyCounts } from '../engine/recorder.js';
 import type { TimeseriesPoint } from '../engine/aggregator.js';
@@ -116,6 +116,9 @@ describe('RemoteWriteStream', () => {
       stream.write(second(t, 1, 5));
       await new Promise((r) => setTimeout(r, 30));
     }
+    // The endpoint is back once it answered 204: wait for that (on a busy machine the retries
+    // take longer than the writes), then close, which sends what is still queued.
+    await vi.waitFor(() => expect(ep.requests.length).toBeGreaterThan(3), { timeout: 20_000, interval: 10 });
     const { summary } = await stream.close();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/cannot send \(HTTP 503: out of bounds\); retrying in the background/);
