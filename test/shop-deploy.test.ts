@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,7 @@ const OVERLAYS = join(ROOT, 'deploy/shop/overlays');
 const run = promisify(execFile);
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: unknown };
-type Container = { name: string; args?: string[]; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; envFrom?: { configMapRef?: { name: string } }[]; ports?: { name: string; containerPort: number }[]; readinessProbe?: { httpGet?: { path: string; port: string } }; livenessProbe?: { httpGet?: { path: string; port: string } }; resources?: { requests?: { cpu?: string } } };
+type Container = { name: string; command?: string[]; args?: string[]; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; envFrom?: { configMapRef?: { name: string } }[]; ports?: { name: string; containerPort: number }[]; readinessProbe?: { httpGet?: { path: string; port: string } }; livenessProbe?: { httpGet?: { path: string; port: string } }; resources?: { requests?: { cpu?: string } } };
 type PodSpec = { containers: Container[] };
 
 /** Each kind the overlays may hold, with its schema. */
@@ -131,6 +131,45 @@ describe('deploy/shop overlays', () => {
     expect(objs.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Secret')).toEqual([]);
     const refs = podOf(find(objs, 'Deployment', 'shop-order-worker')!).containers[0]!.env!.map((e) => e.valueFrom?.secretKeyRef);
     expect(refs).toEqual(expect.arrayContaining([{ name: 'shop-backends', key: 'DATABASE_URL' }, { name: 'shop-backends', key: 'REDIS_URL' }, { name: 'shop-backends', key: 'REDIS_ADDRESS' }]));
+  });
+});
+
+/**
+ * What the final stage of a Dockerfile sets as ENTRYPOINT and CMD (exec form
+ * only; a shell form or an instruction it does not set is null: the base
+ * image's, which the shop's manifests cannot rely on).
+ */
+function imageCommand(dockerfile: string): { entrypoint: string[] | null; cmd: string[] | null } {
+  const lines = dockerfile.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const last = lines.slice(lines.findLastIndex((l) => /^FROM\s/i.test(l)));
+  const exec = (name: string): string[] | null => {
+    const line = last.findLast((l) => new RegExp(`^${name}\\s`, 'i').test(l));
+    const form = line?.slice(name.length).trim();
+    return form?.startsWith('[') ? (JSON.parse(form) as string[]) : null;
+  };
+  return { entrypoint: exec('ENTRYPOINT'), cmd: exec('CMD') };
+}
+
+/** The process a container runs, as Kubernetes composes it: `command` replaces ENTRYPOINT, `args` replaces CMD. */
+function containerArgv(image: { entrypoint: string[] | null; cmd: string[] | null }, c: Container): string[] | null {
+  if (c.command) return [...c.command, ...(c.args ?? [])];
+  if (!image.entrypoint) return null;
+  return [...image.entrypoint, ...(c.args ?? image.cmd ?? [])];
+}
+
+describe('deploy/shop/Dockerfile with the manifests', () => {
+  it('every shop container runs `node dist/stack/main.js` with its args: `args` replace CMD, so the ENTRYPOINT must start the shop', async () => {
+    const image = imageCommand(await readFile(join(ROOT, 'deploy/shop/Dockerfile'), 'utf8'));
+    const objs = await kustomize(join(OVERLAYS, 'demo'));
+    const shops = objs.filter((o) => o.kind === 'Deployment' && podOf(o).containers.some((c) => c.name === 'shop'));
+    expect(shops.map((d) => d.metadata.name).sort()).toEqual(['shop', 'shop-order-worker']);
+    for (const d of shops) {
+      const c = podOf(d).containers.find((x) => x.name === 'shop')!;
+      expect(c.args, `${d.metadata.name} passes its role as args`).toBeDefined();
+      expect(containerArgv(image, c), d.metadata.name).toEqual(['node', 'dist/stack/main.js', ...c.args!]);
+    }
+    // `docker run <image>` alone starts the shop too.
+    expect(containerArgv(image, { name: 'shop' })).toEqual(['node', 'dist/stack/main.js']);
   });
 });
 
