@@ -18,7 +18,7 @@ import { parseAllDocuments } from 'yaml';
 import { planHpa, planKeda } from '../src/analyzers/autoscaler.js';
 import { resolveListName } from '../src/capacity/capacity-result.js';
 import { parseCapacityOptions } from '../src/commands/capacity-options.js';
-import { KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent } from '../src/reporters/k8s.js';
+import { KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent, WEB_CONTAINER } from '../src/reporters/k8s.js';
 import { bullWaitList, configuredKeyPrefix, ORDER_QUEUE, resolveStackConfig } from '../src/stack/contract.js';
 
 /*
@@ -54,8 +54,15 @@ async function kustomize(dir: string): Promise<Obj[]> {
   return parseAllDocuments(stdout).map((d) => d.toJS() as Obj);
 }
 
-const find = (objs: Obj[], kind: string, name: string): Obj | undefined =>
-  objs.find((o) => o.kind === kind && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)));
+/** Kinds kustomize generates (secretGenerator, configMapGenerator): their names get a hash suffix, `<name>-<10 characters>`. */
+const GENERATED = new Set(['Secret', 'ConfigMap']);
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The object of that kind and name: exactly the name, or for a generated kind the name with its hash suffix. */
+const find = (objs: Obj[], kind: string, name: string): Obj | undefined => {
+  const generated = new RegExp(`^${escape(name)}-[a-z0-9]{10}$`);
+  return objs.find((o) => o.kind === kind && (o.metadata.name === name || (GENERATED.has(kind) && generated.test(o.metadata.name))));
+};
 const podOf = (o: Obj): PodSpec => (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
 const annotationsOf = (o: Obj): Record<string, string> => (o as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
 
@@ -222,13 +229,25 @@ describe('capacity --emit-k8s applies to the deploy/shop overlays', () => {
     const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
     const keda = planKeda({ secondsPerJob: 0.02, acceptableWaitSec: 30, peakJobRate: 150, headroom: 0.25 });
     const files = renderK8s(hpa, keda, names);
-    files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), names);
+    files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), names, hpa);
     const emitted = join(dir, `k8s-${o}`);
     const overlay = join(dir, `overlay-${o}`);
     await mkdir(emitted);
     await mkdir(overlay);
     for (const [name, text] of Object.entries(files)) await writeFile(join(emitted, name), text);
     await writeFile(join(overlay, 'kustomization.yaml'), `resources:\n  - ${relative(overlay, join(OVERLAYS, o))}\ncomponents:\n  - ${relative(overlay, emitted)}\n`);
+
+    // kustomize applies a patch whose target matches nothing without a word: each must name an object of the overlay,
+    // and a container it names must be one of that object's (a strategic merge would add a container without an image).
+    type Patch = { target: { kind: string; name: string }; patch: string };
+    const component = parseAllDocuments(files[KUSTOMIZE_FILE]!)[0]!.toJS() as { patches: Patch[] };
+    expect(component.patches.length).toBeGreaterThan(0);
+    for (const p of component.patches) {
+      const target = find(shop, p.target.kind, p.target.name);
+      expect(target, `patch target ${p.target.kind} ${p.target.name}`).toBeDefined();
+      const patched = (parseAllDocuments(p.patch)[0]!.toJS() as { spec?: { template?: { spec?: { containers?: { name: string }[] } } } }).spec?.template?.spec?.containers ?? [];
+      for (const c of patched) expect(podOf(target!).containers.map((x) => x.name), `container ${c.name} of ${p.target.name}`).toContain(c.name);
+    }
 
     const objs = await kustomize(overlay);
     for (const obj of objs) expect(() => MODELS[obj.kind]!(obj).validate(), `${obj.kind} ${obj.metadata.name}`).not.toThrow();
@@ -241,8 +260,12 @@ describe('capacity --emit-k8s applies to the deploy/shop overlays', () => {
     // The trigger reads host:port from the consumer container's REDIS_ADDRESS.
     expect(so.spec.triggers[0]!.metadata.addressFromEnv).toBe('REDIS_ADDRESS');
     expect(worker.env!.map((e) => e.name)).toContain('REDIS_ADDRESS');
-    // The autoscalers own the counts: a re-apply must not reset them; the HPA's CPU is of the request the container sets.
+    // The autoscalers own the counts: a re-apply must not reset them.
     for (const name of ['shop', 'shop-order-worker']) expect((find(objs, 'Deployment', name) as unknown as { spec: { replicas?: number } }).spec.replicas).toBeUndefined();
-    expect(podOf(find(objs, 'Deployment', 'shop')!).containers[0]!.resources!.requests!.cpu).toBeDefined();
+    // The HPA's averageUtilization is a percent of the CPU at the knee: that is the request the web container gets.
+    const web = podOf(find(objs, 'Deployment', h.spec.scaleTargetRef.name)!);
+    expect(web.containers.map((c) => c.name)).toEqual(podOf(find(shop, 'Deployment', 'shop')!).containers.map((c) => c.name));
+    expect(hpa.cpuRequestMillicores).not.toBeNull();
+    expect(web.containers.find((c) => c.name === WEB_CONTAINER)!.resources!.requests!.cpu).toBe(`${hpa.cpuRequestMillicores}m`);
   });
 });

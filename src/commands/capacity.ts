@@ -202,6 +202,6 @@ async function emitK8s(result: CapacityResult, outputs: OutputFiles, dir: string
   if (result.plan.verdict !== 'recommended' || !hpa) return say(`no Kubernetes manifests written: the plan is ${result.plan.verdict}, not a recommendation`);
   const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(result.settings), result.plan.surge?.settings);
   if (Object.keys(files).length === 0) return say('no Kubernetes manifests written: no CPU was measured at the knee (HPA) and the queue was not sized (KEDA)');
-  files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), k8sNamesOf(result.settings));
+  files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), k8sNamesOf(result.settings), hpa);
   await outputs.writeInto(dir, given, files, 'Kubernetes manifests');
 }

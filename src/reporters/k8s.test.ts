@@ -6,7 +6,7 @@ import { planHpa, planKeda } from '../analyzers/autoscaler.js';
 import { resolveAutoscalerSettings, type AutoscalerSettings } from '../capacity/autoscaler-settings.js';
 import { planSurgeProfile, predictSurge } from '../capacity/surge-plan.js';
 import { HPA_DEFAULTS } from '../stack/contract.js';
-import { k8sNamesOf, redisAddressProblem, renderK8s, type RecommendedAutoscalers } from './k8s.js';
+import { k8sNamesOf, redisAddressProblem, renderK8s, renderKustomizeComponent, WEB_CONTAINER, type RecommendedAutoscalers } from './k8s.js';
 
 const names = { deployment: 'shop', consumerDeployment: 'shop-order-worker', listName: 'bull:orders:wait' };
 const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
@@ -177,6 +177,29 @@ describe('renderK8s with the recommended autoscalers (capacity.json plan.surge.s
     const so = new ScaledObject(parse(files['keda-scaledobject.yaml']!) as So);
     expect(so.spec).toMatchObject({ minReplicaCount: 1, maxReplicaCount: keda.replicas, pollingInterval: 5, cooldownPeriod: 300 });
     expect(renderK8s(hpa, keda, names, null)).toEqual(files);
+  });
+});
+
+describe('renderKustomizeComponent', () => {
+  type Component = { kind: string; resources: string[]; patches: { target: { kind: string; name: string }; patch: string }[] };
+  const patchesOf = (c: Component): Record<string, unknown>[] => c.patches.map((p) => parse(p.patch) as Record<string, unknown>);
+
+  it("with hpa.yaml sets the web container's CPU request to the CPU at the knee the HPA's target is a percent of", () => {
+    const files = renderK8s(hpa, keda, names);
+    const c = parse(renderKustomizeComponent(Object.keys(files), names, hpa)) as Component;
+    expect(c).toMatchObject({ kind: 'Component', resources: ['hpa.yaml', 'keda-scaledobject.yaml'] });
+    expect(c.patches.map((p) => p.target)).toEqual([{ kind: 'Deployment', name: 'shop' }, { kind: 'Deployment', name: 'shop-order-worker' }, { kind: 'Deployment', name: 'shop' }]);
+    expect(patchesOf(c)).toContainEqual({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop' },
+      spec: { template: { spec: { containers: [{ name: WEB_CONTAINER, resources: { requests: { cpu: `${hpa.cpuRequestMillicores}m` } } }] } } },
+    });
+    expect(patchesOf(c)).toContainEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop-order-worker' }, spec: { replicas: null } });
+  });
+
+  it('without hpa.yaml leaves the CPU request alone', () => {
+    const c = parse(renderKustomizeComponent(['keda-scaledobject.yaml'], names, hpa)) as Component;
+    expect(c.patches.map((p) => p.target.name)).toEqual(['shop-order-worker']);
+    expect(JSON.stringify(patchesOf(c))).not.toContain('cpu');
   });
 });
 

@@ -160,7 +160,7 @@ const assumedByPrediction = (a: RecommendedAutoscalers['autoscaler']): string =>
 
 /** What hpa.yaml must say before the manifest: the CPU request to set, what the prediction assumed, and a pinned count said plainly. */
 function hpaComments(hpa: HpaPlan, names: K8sNames, recommended: RecommendedAutoscalers | null): string {
-  let text = `# Utilization is of the CPU request: give the ${names.deployment} container resources.requests.cpu: ${hpa.cpuRequestMillicores}m\n`;
+  let text = `# Utilization is of the CPU request: give the ${names.deployment} container resources.requests.cpu: ${hpa.cpuRequestMillicores}m (the Kustomization next to this file does)\n`;
   if (recommended) text += assumedByPrediction(recommended.autoscaler);
   if (hpa.pinned) {
     const n = hpa.maxReplicas;
@@ -202,10 +202,22 @@ export function renderK8s(hpa: HpaPlan, keda: KedaPlan, names: K8sNames, recomme
 /** The file name kustomize reads in a directory that `kubectl apply -f <dir>` skips (no .yaml), so the directory serves both. */
 export const KUSTOMIZE_FILE = 'Kustomization';
 
+/** The container of the web Deployment whose CPU request the Component sets: the reference shop's (deploy/shop/base/web.yaml). */
+export const WEB_CONTAINER = 'shop';
+
 /** A strategic-merge patch that drops a Deployment's replicas (null deletes the field, and is no error where it is absent). */
 const dropReplicas = (name: string): Record<string, unknown> => ({
   target: { kind: 'Deployment', name },
   patch: stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { replicas: null } }),
+});
+
+/** A strategic-merge patch that sets the CPU request of the Deployment's container WEB_CONTAINER (merged by container name). */
+const setCpuRequest = (name: string, millicores: number): Record<string, unknown> => ({
+  target: { kind: 'Deployment', name },
+  patch: stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+    spec: { template: { spec: { containers: [{ name: WEB_CONTAINER, resources: { requests: { cpu: `${millicores}m` } } }] } } },
+  }),
 });
 
 /**
@@ -213,19 +225,25 @@ const dropReplicas = (name: string): Record<string, unknown> => ({
  * names): they are added to an overlay that lists the directory under
  * `components:` (the reference shop's deploy/shop/ overlays, or your own),
  * and the Deployments they scale lose `spec.replicas`, which would otherwise
- * reset the autoscaled count at every apply.
+ * reset the autoscaled count at every apply. With hpa.yaml, the web
+ * Deployment's container WEB_CONTAINER gets `resources.requests.cpu` of
+ * `hpa.cpuRequestMillicores`, the CPU at the knee that the HPA's
+ * averageUtilization is a percent of.
  */
-export function renderKustomizeComponent(manifests: string[], names: K8sNames): string {
+export function renderKustomizeComponent(manifests: string[], names: K8sNames, hpa: Pick<HpaPlan, 'cpuRequestMillicores'>): string {
+  const withHpa = manifests.includes('hpa.yaml');
   const scaled = [
-    ...(manifests.includes('hpa.yaml') ? [names.deployment] : []),
+    ...(withHpa ? [names.deployment] : []),
     ...(manifests.includes('keda-scaledobject.yaml') ? [names.consumerDeployment] : []),
   ];
+  const request = withHpa && hpa.cpuRequestMillicores !== null ? [setCpuRequest(names.deployment, hpa.cpuRequestMillicores)] : [];
   return header(`kustomize Component: list this directory under components: of your overlay (kubectl apply -f <dir> still applies the manifests alone)`) +
+    (request.length ? `# It sets the CPU request of the container "${WEB_CONTAINER}" of ${names.deployment} to ${hpa.cpuRequestMillicores}m, what the HPA's utilization is a percent of.\n` : '') +
     stringify({
       apiVersion: 'kustomize.config.k8s.io/v1alpha1',
       kind: 'Component',
       resources: manifests,
-      patches: scaled.map(dropReplicas),
+      patches: [...scaled.map(dropReplicas), ...request],
     });
 }
 
