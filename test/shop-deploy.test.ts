@@ -133,6 +133,20 @@ describe('deploy/shop overlays', () => {
     expect(env.REDIS_ADDRESS).toBe(`redis:${port('redis')}`);
   });
 
+  it('external: each PodDisruptionBudget selects a Deployment and lets a drain evict a pod even at 1 replica', () => {
+    const objs = built.external!;
+    const pdbs = objs.filter((o) => o.kind === 'PodDisruptionBudget') as unknown as { metadata: { name: string }; spec: { selector: { matchLabels: Record<string, string> }; minAvailable?: number | string; maxUnavailable?: number | string } }[];
+    expect(pdbs.length).toBeGreaterThan(0);
+    for (const pdb of pdbs) {
+      const selected = objs.filter((o) => o.kind === 'Deployment' && Object.entries(pdb.spec.selector.matchLabels).every(([k, v]) => (o as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels[k] === v));
+      expect(selected.map((d) => d.metadata.name), pdb.metadata.name).toHaveLength(1);
+      // The fewest pods the Deployment may run: 1 (the base's consumer count, or an autoscaler's minimum).
+      const pods = 1;
+      const allowed = pdb.spec.maxUnavailable !== undefined ? Number(pdb.spec.maxUnavailable) : pods - Number(pdb.spec.minAvailable);
+      expect(allowed, `${pdb.metadata.name}: evictions allowed with ${pods} pod`).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('external: no StatefulSets; the backends come from the Secret `shop-backends` you create', () => {
     const objs = built.external!;
     expect(objs.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Secret')).toEqual([]);
