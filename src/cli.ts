@@ -154,6 +154,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .option('--queue <name>', 'BullMQ queue of the order workers, for the KEDA trigger', 'orders')
     .option('--queue-prefix <prefix>', "BullMQ key prefix (default: what the target's metrics name, else the reference stack's <keyPrefix>:bull, else bull, unconfirmed)")
     .option('--redis-address <host:port>', "Redis for the KEDA trigger's address (default: addressFromEnv REDIS_ADDRESS, which the consumer container must define)")
+    .option('--redis-tls', 'the KEDA trigger connects to Redis with TLS (enableTLS), for a rediss:// Redis')
     .option('--queue-wait <duration>', 'how long a job may wait in the queue, for the KEDA target', '30s')
     .option('--job-time <duration>', 'seconds per job per consumer replica; overrides the value measured from queue drains')
     .option('--deployment <name>', 'Deployment the HPA scales', 'shop')

@@ -131,6 +131,9 @@ describe('deploy/shop overlays', () => {
     expect(new URL(env.DATABASE_URL!).host).toBe(`postgres:${port('postgres')}`);
     expect(new URL(env.REDIS_URL!).host).toBe(`redis:${port('redis')}`);
     expect(env.REDIS_ADDRESS).toBe(`redis:${port('redis')}`);
+    // The demo Redis has no password: KEDA's passwordFromEnv reads an empty one, as the shop's REDIS_URL has none.
+    expect(env.REDIS_PASSWORD).toBe('');
+    expect(new URL(env.REDIS_URL!).password).toBe('');
   });
 
   it('external: each PodDisruptionBudget selects a Deployment and lets a drain evict a pod even at 1 replica', () => {
@@ -151,7 +154,7 @@ describe('deploy/shop overlays', () => {
     const objs = built.external!;
     expect(objs.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Secret')).toEqual([]);
     const refs = podOf(find(objs, 'Deployment', 'shop-order-worker')!).containers[0]!.env!.map((e) => e.valueFrom?.secretKeyRef);
-    expect(refs).toEqual(expect.arrayContaining([{ name: 'shop-backends', key: 'DATABASE_URL' }, { name: 'shop-backends', key: 'REDIS_URL' }, { name: 'shop-backends', key: 'REDIS_ADDRESS' }]));
+    expect(refs).toEqual(expect.arrayContaining([{ name: 'shop-backends', key: 'DATABASE_URL' }, { name: 'shop-backends', key: 'REDIS_URL' }, { name: 'shop-backends', key: 'REDIS_ADDRESS' }, { name: 'shop-backends', key: 'REDIS_PASSWORD' }]));
   });
 });
 
@@ -271,9 +274,14 @@ describe('capacity --emit-k8s applies to the deploy/shop overlays', () => {
     expect(find(objs, 'Deployment', so.spec.scaleTargetRef.name)).toBeDefined();
     // The list the consumers read: the shop's keyPrefix as the Deployment sets it (BullMQ's default would never scale).
     expect(so.spec.triggers[0]!.metadata.listName).toBe(waitList);
-    // The trigger reads host:port from the consumer container's REDIS_ADDRESS.
+    // The trigger reads host:port and the password from variables the consumer container defines (a Redis with a
+    // password answers NOAUTH to a trigger without it).
+    const scaled = podOf(find(objs, 'Deployment', so.spec.scaleTargetRef.name)!).containers[0]!;
+    for (const key of ['addressFromEnv', 'passwordFromEnv']) {
+      expect(so.spec.triggers[0]!.metadata[key], key).toBeDefined();
+      expect(scaled.env!.map((e) => e.name), key).toContain(so.spec.triggers[0]!.metadata[key]);
+    }
     expect(so.spec.triggers[0]!.metadata.addressFromEnv).toBe('REDIS_ADDRESS');
-    expect(worker.env!.map((e) => e.name)).toContain('REDIS_ADDRESS');
     // The autoscalers own the counts: a re-apply must not reset them.
     for (const name of ['shop', 'shop-order-worker']) expect((find(objs, 'Deployment', name) as unknown as { spec: { replicas?: number } }).spec.replicas).toBeUndefined();
     // The HPA's averageUtilization is a percent of the CPU at the knee: that is the request the web container gets.

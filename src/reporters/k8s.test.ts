@@ -46,12 +46,30 @@ describe('renderK8s', () => {
     expect(() => model.validate()).not.toThrow();
     expect(model.spec.scaleTargetRef.name).toBe('shop-order-worker');
     expect(model.spec.maxReplicaCount).toBe(keda.replicas);
-    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { addressFromEnv: 'REDIS_ADDRESS', listName: 'bull:orders:wait', listLength: '1500' } }]);
+    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { addressFromEnv: 'REDIS_ADDRESS', passwordFromEnv: 'REDIS_PASSWORD', listName: 'bull:orders:wait', listLength: '1500' } }]);
   });
 
   it('without a Redis address reads REDIS_ADDRESS and says the consumer must define it as host:port', () => {
     const text = renderK8s(hpa, keda, names)['keda-scaledobject.yaml']!;
     expect(text).toContain("# The consumer container must define REDIS_ADDRESS=host:port (KEDA's redis trigger does not read a URL; the shop itself reads REDIS_URL, so set both).");
+  });
+
+  it("reads Redis's password from the consumer's REDIS_PASSWORD (a Redis with one answers NOAUTH without it) and says so", () => {
+    const text = renderK8s(hpa, keda, names)['keda-scaledobject.yaml']!;
+    expect(new ScaledObject(parse(text) as So).spec.triggers[0]!.metadata).toMatchObject({ passwordFromEnv: 'REDIS_PASSWORD' });
+    expect(text).toContain("# KEDA reads Redis's password from the consumer container's REDIS_PASSWORD (define it, empty for a Redis without one).");
+    expect(text).not.toContain('enableTLS');
+  });
+
+  it('with --redis-tls (capacity.json settings.redisTls) connects with TLS, and the ScaledObject stays valid', () => {
+    const tlsNames = k8sNamesOf({ ...names, redisAddress: null, redisTls: true });
+    expect(tlsNames.redisTls).toBe(true);
+    const text = renderK8s(hpa, keda, tlsNames)['keda-scaledobject.yaml']!;
+    const model = new ScaledObject(parse(text) as So);
+    expect(() => model.validate()).not.toThrow();
+    expect(model.spec.triggers[0]!.metadata).toMatchObject({ addressFromEnv: 'REDIS_ADDRESS', passwordFromEnv: 'REDIS_PASSWORD', enableTLS: 'true' });
+    // An older capacity.json has no redisTls: no TLS.
+    expect(k8sNamesOf({ ...names, redisAddress: null }).redisTls).toBeUndefined();
   });
 
   it('says in the file when the list name was not confirmed by the target', () => {
@@ -64,7 +82,7 @@ describe('renderK8s', () => {
     const text = renderK8s(hpa, keda, { ...names, redisAddress: 'redis-master.shop.svc:6379' })['keda-scaledobject.yaml']!;
     const model = new ScaledObject(parse(text) as ConstructorParameters<typeof ScaledObject>[0]);
     expect(() => model.validate()).not.toThrow();
-    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { address: 'redis-master.shop.svc:6379', listName: 'bull:orders:wait', listLength: '1500' } }]);
+    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { address: 'redis-master.shop.svc:6379', passwordFromEnv: 'REDIS_PASSWORD', listName: 'bull:orders:wait', listLength: '1500' } }]);
     expect(text).not.toMatch(/REDIS_ADDRESS/);
   });
 
