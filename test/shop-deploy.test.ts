@@ -213,6 +213,10 @@ describe('deploy/shop/components/service-monitor', () => {
       const worker = find(objs, 'Deployment', 'shop-order-worker')!;
       expect((worker as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels).toMatchObject(pm.spec.selector.matchLabels);
       expect(pm.spec.podMetricsEndpoints!.map((e) => [e.port, e.path])).toEqual([[podOf(worker).containers[0]!.ports![0]!.name, '/metrics']]);
+      // Instead of the annotations, not as well: a Prometheus that reads both would scrape each pod twice.
+      for (const name of ['shop', 'shop-order-worker']) {
+        expect(Object.keys(annotationsOf(find(objs, 'Deployment', name)!) ?? {}).filter((k) => k.startsWith('prometheus.io/')), name).toEqual([]);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
