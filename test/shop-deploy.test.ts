@@ -122,9 +122,19 @@ describe('deploy/shop overlays', () => {
 
   it('demo: PostgreSQL and Redis StatefulSets with Services, and the Secret the shop reads points at them', () => {
     const objs = built.demo!;
+    type Svc = { spec: { clusterIP?: string; selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] } };
     for (const name of ['postgres', 'redis']) {
-      expect(find(objs, 'StatefulSet', name)).toBeDefined();
+      const sts = find(objs, 'StatefulSet', name) as unknown as { spec: { serviceName: string; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+      expect(sts).toBeDefined();
       expect(find(objs, 'Service', name)).toBeDefined();
+      // Its governing Service is headless (what serviceName is for), selects its pods, and, since a headless Service
+      // forwards nothing, offers the port the container listens on.
+      const governing = find(objs, 'Service', sts.spec.serviceName) as unknown as Svc;
+      expect(governing, `${name}: serviceName ${sts.spec.serviceName}`).toBeDefined();
+      expect(governing.spec.clusterIP).toBe('None');
+      expect(sts.spec.template.metadata.labels).toMatchObject(governing.spec.selector);
+      const ports = sts.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
+      for (const p of governing.spec.ports) expect(ports.find((c) => c.name === p.targetPort || c.containerPort === p.targetPort)?.containerPort).toBe(p.port);
     }
     const { env } = shopSettings(objs, podOf(find(objs, 'Deployment', 'shop-order-worker')!).containers[0]!);
     const port = (name: string): number => (find(objs, 'Service', name) as unknown as { spec: { ports: { port: number }[] } }).spec.ports[0]!.port;
