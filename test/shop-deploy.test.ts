@@ -120,6 +120,15 @@ describe('deploy/shop overlays', () => {
     expect((web as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels).toMatchObject(svc.spec.selector);
   });
 
+  it.each(['demo', 'external'])('%s: both Deployments read the generated ConfigMap shop-settings, whose name changes with its settings (an edit rolls the pods)', (o) => {
+    const objs = built[o]!;
+    const maps = objs.filter((x) => x.kind === 'ConfigMap');
+    expect(maps.map((m) => m.metadata.name)).toEqual([expect.stringMatching(/^shop-settings-[a-z0-9]{10}$/)]);
+    for (const name of ['shop', 'shop-order-worker']) {
+      expect(podOf(find(objs, 'Deployment', name)!).containers[0]!.envFrom!.map((e) => e.configMapRef?.name), name).toEqual([maps[0]!.metadata.name]);
+    }
+  });
+
   it('demo: PostgreSQL and Redis StatefulSets with Services, and the Secret the shop reads points at them', () => {
     const objs = built.demo!;
     type Svc = { spec: { clusterIP?: string; selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] } };
