@@ -6,7 +6,7 @@ import { planHpa, planKeda } from '../analyzers/autoscaler.js';
 import { resolveAutoscalerSettings, type AutoscalerSettings } from '../capacity/autoscaler-settings.js';
 import { planSurgeProfile, predictSurge } from '../capacity/surge-plan.js';
 import { HPA_DEFAULTS } from '../stack/contract.js';
-import { k8sNamesOf, redisAddressProblem, renderK8s, renderKustomizeComponent, WEB_CONTAINER, type RecommendedAutoscalers } from './k8s.js';
+import { k8sNamesOf, kustomizationClash, KUSTOMIZE_FILE, redisAddressProblem, renderK8s, renderKustomizeComponent, WEB_CONTAINER, type RecommendedAutoscalers } from './k8s.js';
 
 const names = { deployment: 'shop', consumerDeployment: 'shop-order-worker', listName: 'bull:orders:wait' };
 const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
@@ -218,6 +218,23 @@ describe('renderKustomizeComponent', () => {
     const c = parse(renderKustomizeComponent(['keda-scaledobject.yaml'], names, hpa)) as Component;
     expect(c.patches.map((p) => p.target.name)).toEqual(['shop-order-worker']);
     expect(JSON.stringify(patchesOf(c))).not.toContain('cpu');
+  });
+});
+
+describe('kustomizationClash (--emit-k8s into a directory)', () => {
+  const ours = renderKustomizeComponent(['hpa.yaml'], names, hpa);
+
+  it('accepts a directory without a kustomization, or with the one scalectl wrote before', () => {
+    expect(kustomizationClash('k8s', [])).toBeUndefined();
+    expect(kustomizationClash('k8s', [{ name: KUSTOMIZE_FILE, text: ours }])).toBeUndefined();
+  });
+
+  it("refuses one holding someone's kustomization, whatever its name's case, and says where to emit instead", () => {
+    for (const name of ['kustomization.yaml', 'kustomization.yml', 'Kustomization.YAML', 'kustomization']) {
+      expect(kustomizationClash('overlay/', [{ name, text: 'resources: []\n' }]), name).toMatch(new RegExp(`^overlay/ holds ${name.replace('.', '\\.')}, a kustomization not written by scalectl: .*\\(e\\.g\\. overlay/autoscaling\\)`));
+    }
+    expect(kustomizationClash('k8s', [{ name: KUSTOMIZE_FILE, text: 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n' }])).toMatch(/holds Kustomization/);
+    expect(kustomizationClash('k8s', [{ name: KUSTOMIZE_FILE, text: ours }, { name: 'kustomization.yaml', text: '' }])).toMatch(/holds kustomization\.yaml/);
   });
 });
 
