@@ -17,6 +17,7 @@ import { planUslCommand } from './commands/plan-usl.js';
 import { completionCommand } from './commands/completion.js';
 import { k8sJobCommand, type K8sJobOptions } from './commands/k8s-job.js';
 import { K8S_JOB_DEFAULTS } from './reporters/k8s-job.js';
+import { KUSTOMIZE_FILE } from './reporters/k8s.js';
 import { COMPLETION_SHELLS } from './reporters/completion-scripts.js';
 import { stackConfigSchema } from './stack/contract.js';
 import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
@@ -154,12 +155,13 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .option('--queue <name>', 'BullMQ queue of the order workers, for the KEDA trigger', 'orders')
     .option('--queue-prefix <prefix>', "BullMQ key prefix (default: what the target's metrics name, else the reference stack's <keyPrefix>:bull, else bull, unconfirmed)")
     .option('--redis-address <host:port>', "Redis for the KEDA trigger's address (default: addressFromEnv REDIS_ADDRESS, which the consumer container must define)")
+    .option('--redis-tls', 'the KEDA trigger connects to Redis with TLS (enableTLS), for a rediss:// Redis')
     .option('--queue-wait <duration>', 'how long a job may wait in the queue, for the KEDA target', '30s')
     .option('--job-time <duration>', 'seconds per job per consumer replica; overrides the value measured from queue drains')
     .option('--deployment <name>', 'Deployment the HPA scales', 'shop')
     .option('--consumer-deployment <name>', 'Deployment the KEDA ScaledObject scales', 'shop-order-worker')
     .option('-o, --out <file>', 'write capacity.json (docs/capacity.md); rewritten after every replica count')
-    .option('--emit-k8s <dir>', 'write hpa.yaml and keda-scaledobject.yaml here')
+    .option('--emit-k8s <dir>', `write hpa.yaml, keda-scaledobject.yaml and ${KUSTOMIZE_FILE} (a kustomize Component of them) here; not into a directory that holds a kustomization of its own`)
     .option('--html <file>', 'write a self-contained HTML capacity report (docs/reports.md)')
     .option('--verify', "replay the scenario's phases against the target running the recommended autoscaler and compare with the surge prediction; exit 4 when the SLOs broke during the surge")
     .option('--apply-cmd <command>', 'with --verify, for a target other than the reference stack: shell command that puts the recommended autoscaler in place, e.g. "kubectl apply -f k8s/" (then --ready-url)')

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapacityResult } from '../src/capacity/capacity-result.js';
@@ -125,6 +125,16 @@ describe('scalectl capacity flags', () => {
     const r = await capacity(scenario('http://127.0.0.1:1'), args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--emit-k8s into a directory that holds a kustomization of its own is a usage error, before anything is measured', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario('http://127.0.0.1:1') });
+    await mkdir(join(dir, 'overlay'));
+    await writeFile(join(dir, 'overlay', 'kustomization.yaml'), 'resources: []\n');
+    const r = await runCli(['capacity', 's.yaml', '-r', '1', '--emit-k8s', 'overlay'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^scalectl: --emit-k8s overlay holds kustomization\.yaml, a kustomization not written by scalectl: .* Emit into a directory of its own \(e\.g\. overlay\/autoscaling\)/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -72,6 +72,12 @@ describe('shell completion', () => {
     expect(complete('run', '--workers', '')).toBe('');
   });
 
+  it('stack up with a SCALECTL_STACK_CONFIG that is not JSON: one line naming it, exit 2', async () => {
+    const r = await runCli(['stack', 'up'], { env: { SCALECTL_STACK_CONFIG: '{"workers": 2,' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^scalectl: SCALECTL_STACK_CONFIG is not JSON: .+\n$/);
+  });
+
   it('refuses a shell it does not know with a usage error', async () => {
     const r = await runCli(['completion', 'tcsh']);
     expect(r.code).toBe(2);

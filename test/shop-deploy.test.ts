@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { parseAllDocuments } from 'yaml';
 import { planHpa, planKeda } from '../src/analyzers/autoscaler.js';
 import { resolveListName } from '../src/capacity/capacity-result.js';
 import { parseCapacityOptions } from '../src/commands/capacity-options.js';
-import { KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent } from '../src/reporters/k8s.js';
+import { KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent, WEB_CONTAINER } from '../src/reporters/k8s.js';
 import { bullWaitList, configuredKeyPrefix, ORDER_QUEUE, resolveStackConfig } from '../src/stack/contract.js';
 
 /*
@@ -34,7 +34,7 @@ const OVERLAYS = join(ROOT, 'deploy/shop/overlays');
 const run = promisify(execFile);
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: unknown };
-type Container = { name: string; args?: string[]; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; envFrom?: { configMapRef?: { name: string } }[]; ports?: { name: string; containerPort: number }[]; readinessProbe?: { httpGet?: { path: string; port: string } }; livenessProbe?: { httpGet?: { path: string; port: string } }; resources?: { requests?: { cpu?: string } } };
+type Container = { name: string; command?: string[]; args?: string[]; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; envFrom?: { configMapRef?: { name: string } }[]; ports?: { name: string; containerPort: number }[]; readinessProbe?: { httpGet?: { path: string; port: string } }; livenessProbe?: { httpGet?: { path: string; port: string } }; resources?: { requests?: { cpu?: string } } };
 type PodSpec = { containers: Container[] };
 
 /** Each kind the overlays may hold, with its schema. */
@@ -54,8 +54,15 @@ async function kustomize(dir: string): Promise<Obj[]> {
   return parseAllDocuments(stdout).map((d) => d.toJS() as Obj);
 }
 
-const find = (objs: Obj[], kind: string, name: string): Obj | undefined =>
-  objs.find((o) => o.kind === kind && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)));
+/** Kinds kustomize generates (secretGenerator, configMapGenerator): their names get a hash suffix, `<name>-<10 characters>`. */
+const GENERATED = new Set(['Secret', 'ConfigMap']);
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The object of that kind and name: exactly the name, or for a generated kind the name with its hash suffix. */
+const find = (objs: Obj[], kind: string, name: string): Obj | undefined => {
+  const generated = new RegExp(`^${escape(name)}-[a-z0-9]{10}$`);
+  return objs.find((o) => o.kind === kind && (o.metadata.name === name || (GENERATED.has(kind) && generated.test(o.metadata.name))));
+};
 const podOf = (o: Obj): PodSpec => (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
 const annotationsOf = (o: Obj): Record<string, string> => (o as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
 
@@ -113,24 +120,99 @@ describe('deploy/shop overlays', () => {
     expect((web as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels).toMatchObject(svc.spec.selector);
   });
 
+  it.each(['demo', 'external'])('%s: both Deployments read the generated ConfigMap shop-settings, whose name changes with its settings (an edit rolls the pods)', (o) => {
+    const objs = built[o]!;
+    const maps = objs.filter((x) => x.kind === 'ConfigMap');
+    expect(maps.map((m) => m.metadata.name)).toEqual([expect.stringMatching(/^shop-settings-[a-z0-9]{10}$/)]);
+    for (const name of ['shop', 'shop-order-worker']) {
+      expect(podOf(find(objs, 'Deployment', name)!).containers[0]!.envFrom!.map((e) => e.configMapRef?.name), name).toEqual([maps[0]!.metadata.name]);
+    }
+  });
+
   it('demo: PostgreSQL and Redis StatefulSets with Services, and the Secret the shop reads points at them', () => {
     const objs = built.demo!;
+    type Svc = { spec: { clusterIP?: string; selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] } };
     for (const name of ['postgres', 'redis']) {
-      expect(find(objs, 'StatefulSet', name)).toBeDefined();
+      const sts = find(objs, 'StatefulSet', name) as unknown as { spec: { serviceName: string; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+      expect(sts).toBeDefined();
       expect(find(objs, 'Service', name)).toBeDefined();
+      // Its governing Service is headless (what serviceName is for), selects its pods, and, since a headless Service
+      // forwards nothing, offers the port the container listens on.
+      const governing = find(objs, 'Service', sts.spec.serviceName) as unknown as Svc;
+      expect(governing, `${name}: serviceName ${sts.spec.serviceName}`).toBeDefined();
+      expect(governing.spec.clusterIP).toBe('None');
+      expect(sts.spec.template.metadata.labels).toMatchObject(governing.spec.selector);
+      const ports = sts.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
+      for (const p of governing.spec.ports) expect(ports.find((c) => c.name === p.targetPort || c.containerPort === p.targetPort)?.containerPort).toBe(p.port);
     }
     const { env } = shopSettings(objs, podOf(find(objs, 'Deployment', 'shop-order-worker')!).containers[0]!);
     const port = (name: string): number => (find(objs, 'Service', name) as unknown as { spec: { ports: { port: number }[] } }).spec.ports[0]!.port;
     expect(new URL(env.DATABASE_URL!).host).toBe(`postgres:${port('postgres')}`);
     expect(new URL(env.REDIS_URL!).host).toBe(`redis:${port('redis')}`);
     expect(env.REDIS_ADDRESS).toBe(`redis:${port('redis')}`);
+    // The demo Redis has no password: KEDA's passwordFromEnv reads an empty one, as the shop's REDIS_URL has none.
+    expect(env.REDIS_PASSWORD).toBe('');
+    expect(new URL(env.REDIS_URL!).password).toBe('');
+  });
+
+  it('external: each PodDisruptionBudget selects a Deployment and lets a drain evict a pod even at 1 replica', () => {
+    const objs = built.external!;
+    const pdbs = objs.filter((o) => o.kind === 'PodDisruptionBudget') as unknown as { metadata: { name: string }; spec: { selector: { matchLabels: Record<string, string> }; minAvailable?: number | string; maxUnavailable?: number | string } }[];
+    expect(pdbs.length).toBeGreaterThan(0);
+    for (const pdb of pdbs) {
+      const selected = objs.filter((o) => o.kind === 'Deployment' && Object.entries(pdb.spec.selector.matchLabels).every(([k, v]) => (o as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels[k] === v));
+      expect(selected.map((d) => d.metadata.name), pdb.metadata.name).toHaveLength(1);
+      // The fewest pods the Deployment may run: 1 (the base's consumer count, or an autoscaler's minimum).
+      const pods = 1;
+      const allowed = pdb.spec.maxUnavailable !== undefined ? Number(pdb.spec.maxUnavailable) : pods - Number(pdb.spec.minAvailable);
+      expect(allowed, `${pdb.metadata.name}: evictions allowed with ${pods} pod`).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it('external: no StatefulSets; the backends come from the Secret `shop-backends` you create', () => {
     const objs = built.external!;
     expect(objs.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Secret')).toEqual([]);
     const refs = podOf(find(objs, 'Deployment', 'shop-order-worker')!).containers[0]!.env!.map((e) => e.valueFrom?.secretKeyRef);
-    expect(refs).toEqual(expect.arrayContaining([{ name: 'shop-backends', key: 'DATABASE_URL' }, { name: 'shop-backends', key: 'REDIS_URL' }, { name: 'shop-backends', key: 'REDIS_ADDRESS' }]));
+    expect(refs).toEqual(expect.arrayContaining([{ name: 'shop-backends', key: 'DATABASE_URL' }, { name: 'shop-backends', key: 'REDIS_URL' }, { name: 'shop-backends', key: 'REDIS_ADDRESS' }, { name: 'shop-backends', key: 'REDIS_PASSWORD' }]));
+  });
+});
+
+/**
+ * What the final stage of a Dockerfile sets as ENTRYPOINT and CMD (exec form
+ * only; a shell form or an instruction it does not set is null: the base
+ * image's, which the shop's manifests cannot rely on).
+ */
+function imageCommand(dockerfile: string): { entrypoint: string[] | null; cmd: string[] | null } {
+  const lines = dockerfile.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const last = lines.slice(lines.findLastIndex((l) => /^FROM\s/i.test(l)));
+  const exec = (name: string): string[] | null => {
+    const line = last.findLast((l) => new RegExp(`^${name}\\s`, 'i').test(l));
+    const form = line?.slice(name.length).trim();
+    return form?.startsWith('[') ? (JSON.parse(form) as string[]) : null;
+  };
+  return { entrypoint: exec('ENTRYPOINT'), cmd: exec('CMD') };
+}
+
+/** The process a container runs, as Kubernetes composes it: `command` replaces ENTRYPOINT, `args` replaces CMD. */
+function containerArgv(image: { entrypoint: string[] | null; cmd: string[] | null }, c: Container): string[] | null {
+  if (c.command) return [...c.command, ...(c.args ?? [])];
+  if (!image.entrypoint) return null;
+  return [...image.entrypoint, ...(c.args ?? image.cmd ?? [])];
+}
+
+describe('deploy/shop/Dockerfile with the manifests', () => {
+  it('every shop container runs `node dist/stack/main.js` with its args: `args` replace CMD, so the ENTRYPOINT must start the shop', async () => {
+    const image = imageCommand(await readFile(join(ROOT, 'deploy/shop/Dockerfile'), 'utf8'));
+    const objs = await kustomize(join(OVERLAYS, 'demo'));
+    const shops = objs.filter((o) => o.kind === 'Deployment' && podOf(o).containers.some((c) => c.name === 'shop'));
+    expect(shops.map((d) => d.metadata.name).sort()).toEqual(['shop', 'shop-order-worker']);
+    for (const d of shops) {
+      const c = podOf(d).containers.find((x) => x.name === 'shop')!;
+      expect(c.args, `${d.metadata.name} passes its role as args`).toBeDefined();
+      expect(containerArgv(image, c), d.metadata.name).toEqual(['node', 'dist/stack/main.js', ...c.args!]);
+    }
+    // `docker run <image>` alone starts the shop too.
+    expect(containerArgv(image, { name: 'shop' })).toEqual(['node', 'dist/stack/main.js']);
   });
 });
 
@@ -150,6 +232,10 @@ describe('deploy/shop/components/service-monitor', () => {
       const worker = find(objs, 'Deployment', 'shop-order-worker')!;
       expect((worker as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels).toMatchObject(pm.spec.selector.matchLabels);
       expect(pm.spec.podMetricsEndpoints!.map((e) => [e.port, e.path])).toEqual([[podOf(worker).containers[0]!.ports![0]!.name, '/metrics']]);
+      // Instead of the annotations, not as well: a Prometheus that reads both would scrape each pod twice.
+      for (const name of ['shop', 'shop-order-worker']) {
+        expect(Object.keys(annotationsOf(find(objs, 'Deployment', name)!) ?? {}).filter((k) => k.startsWith('prometheus.io/')), name).toEqual([]);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -183,13 +269,25 @@ describe('capacity --emit-k8s applies to the deploy/shop overlays', () => {
     const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
     const keda = planKeda({ secondsPerJob: 0.02, acceptableWaitSec: 30, peakJobRate: 150, headroom: 0.25 });
     const files = renderK8s(hpa, keda, names);
-    files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), names);
+    files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), names, hpa);
     const emitted = join(dir, `k8s-${o}`);
     const overlay = join(dir, `overlay-${o}`);
     await mkdir(emitted);
     await mkdir(overlay);
     for (const [name, text] of Object.entries(files)) await writeFile(join(emitted, name), text);
     await writeFile(join(overlay, 'kustomization.yaml'), `resources:\n  - ${relative(overlay, join(OVERLAYS, o))}\ncomponents:\n  - ${relative(overlay, emitted)}\n`);
+
+    // kustomize applies a patch whose target matches nothing without a word: each must name an object of the overlay,
+    // and a container it names must be one of that object's (a strategic merge would add a container without an image).
+    type Patch = { target: { kind: string; name: string }; patch: string };
+    const component = parseAllDocuments(files[KUSTOMIZE_FILE]!)[0]!.toJS() as { patches: Patch[] };
+    expect(component.patches.length).toBeGreaterThan(0);
+    for (const p of component.patches) {
+      const target = find(shop, p.target.kind, p.target.name);
+      expect(target, `patch target ${p.target.kind} ${p.target.name}`).toBeDefined();
+      const patched = (parseAllDocuments(p.patch)[0]!.toJS() as { spec?: { template?: { spec?: { containers?: { name: string }[] } } } }).spec?.template?.spec?.containers ?? [];
+      for (const c of patched) expect(podOf(target!).containers.map((x) => x.name), `container ${c.name} of ${p.target.name}`).toContain(c.name);
+    }
 
     const objs = await kustomize(overlay);
     for (const obj of objs) expect(() => MODELS[obj.kind]!(obj).validate(), `${obj.kind} ${obj.metadata.name}`).not.toThrow();
@@ -199,11 +297,20 @@ describe('capacity --emit-k8s applies to the deploy/shop overlays', () => {
     expect(find(objs, 'Deployment', so.spec.scaleTargetRef.name)).toBeDefined();
     // The list the consumers read: the shop's keyPrefix as the Deployment sets it (BullMQ's default would never scale).
     expect(so.spec.triggers[0]!.metadata.listName).toBe(waitList);
-    // The trigger reads host:port from the consumer container's REDIS_ADDRESS.
+    // The trigger reads host:port and the password from variables the consumer container defines (a Redis with a
+    // password answers NOAUTH to a trigger without it).
+    const scaled = podOf(find(objs, 'Deployment', so.spec.scaleTargetRef.name)!).containers[0]!;
+    for (const key of ['addressFromEnv', 'passwordFromEnv']) {
+      expect(so.spec.triggers[0]!.metadata[key], key).toBeDefined();
+      expect(scaled.env!.map((e) => e.name), key).toContain(so.spec.triggers[0]!.metadata[key]);
+    }
     expect(so.spec.triggers[0]!.metadata.addressFromEnv).toBe('REDIS_ADDRESS');
-    expect(worker.env!.map((e) => e.name)).toContain('REDIS_ADDRESS');
-    // The autoscalers own the counts: a re-apply must not reset them; the HPA's CPU is of the request the container sets.
+    // The autoscalers own the counts: a re-apply must not reset them.
     for (const name of ['shop', 'shop-order-worker']) expect((find(objs, 'Deployment', name) as unknown as { spec: { replicas?: number } }).spec.replicas).toBeUndefined();
-    expect(podOf(find(objs, 'Deployment', 'shop')!).containers[0]!.resources!.requests!.cpu).toBeDefined();
+    // The HPA's averageUtilization is a percent of the CPU at the knee: that is the request the web container gets.
+    const web = podOf(find(objs, 'Deployment', h.spec.scaleTargetRef.name)!);
+    expect(web.containers.map((c) => c.name)).toEqual(podOf(find(shop, 'Deployment', 'shop')!).containers.map((c) => c.name));
+    expect(hpa.cpuRequestMillicores).not.toBeNull();
+    expect(web.containers.find((c) => c.name === WEB_CONTAINER)!.resources!.requests!.cpu).toBe(`${hpa.cpuRequestMillicores}m`);
   });
 });

@@ -43,6 +43,8 @@ export interface CapacitySettings {
   queuePrefix?: string;
   /** host:port of Redis for the KEDA trigger's `address` (default: addressFromEnv REDIS_ADDRESS). */
   redisAddress?: string;
+  /** --redis-tls: the KEDA trigger connects with TLS. */
+  redisTls: boolean;
   queueWaitMs: number;
   jobTimeMs?: number;
   deployment: string;
@@ -98,6 +100,8 @@ export interface CapacityResult {
     /** Where listName came from: --queue-prefix, the target's metrics (queue info series), the reference stack's configuration, or BullMQ's default (unconfirmed). */
     listNameSource: ListNameSource;
     redisAddress: string | null;
+    /** The KEDA trigger connects with TLS (--redis-tls); absent from files written before it. */
+    redisTls?: boolean;
     deployment: string;
     consumerDeployment: string;
     queueWaitSec: number;
@@ -262,6 +266,7 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       listName: list.listName,
       listNameSource: list.source,
       redisAddress: s.redisAddress ?? null,
+      redisTls: s.redisTls,
       deployment: s.deployment,
       consumerDeployment: s.consumerDeployment,
       queueWaitSec: s.queueWaitMs / 1000,

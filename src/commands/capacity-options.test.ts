@@ -51,3 +51,10 @@ describe('capacity duration flags', () => {
     expect(() => parseCapacityOptions({ replicas: '1', warmup: '30s1m' })).toThrow(/--warmup takes a duration such as 15s or 500ms, got "30s1m"/);
   });
 });
+
+describe('capacity --redis-tls', () => {
+  it('is off unless given: the KEDA trigger connects with TLS only when asked (enableTLS)', () => {
+    expect(parseCapacityOptions({ replicas: '1' }).redisTls).toBe(false);
+    expect(parseCapacityOptions({ replicas: '1', redisTls: true }).redisTls).toBe(true);
+  });
+});

@@ -28,6 +28,7 @@ export interface CapacityFlags {
   steady?: string;
   maxSteady?: string;
   redisAddress?: string;
+  redisTls?: boolean;
   startRate?: string;
   maxRate?: string;
   target?: string;
@@ -160,6 +161,7 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     queue: f.queue ?? 'orders',
     queuePrefix: f.queuePrefix,
     redisAddress: f.redisAddress,
+    redisTls: f.redisTls === true,
     queueWaitMs: f.queueWait === undefined ? 30_000 : duration('--queue-wait', f.queueWait, 1),
     jobTimeMs: optional(f.jobTime, (v) => duration('--job-time', v, 0.001)),
     deployment: f.deployment ?? 'shop',

@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { baseRateOf, buildCapacityResult, firstRateOf, rampSecOf, type CapacityResult } from '../capacity/capacity-result.js';
@@ -9,7 +10,7 @@ import { loadCommandScenario } from './command-scenario.js';
 import { hostInfo } from './host-info.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderCapacitySummary, renderVerification } from '../reporters/capacity-terminal.js';
-import { k8sNamesOf, KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent } from '../reporters/k8s.js';
+import { k8sNamesOf, kustomizationClash, KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent } from '../reporters/k8s.js';
 import { renderCapacityHtml } from '../reporters/html-capacity.js';
 import { formatDuration } from '../shared/duration.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
@@ -164,6 +165,7 @@ const VERIFY_EXIT: Record<Verification['verdict'], ExitCodeValue> = { held: Exit
 export async function capacityCommand(file: string, flags: CapacityFlags, io: CommandIO): Promise<number> {
   const s = parseCapacityOptions(flags);
   const outputs = await OutputFiles.check({ '--out': s.out, '--html': s.html }, io, [file, ...(s.planFile ? [s.planFile] : [])]);
+  if (s.emitK8s !== undefined) await checkEmitDir(resolve(io.cwd, s.emitK8s), printable(s.emitK8s));
   const loaded = await loadCommandScenario(file, io, outputs);
   if (!loaded) return ExitCode.invalidInput;
   const say = (line: string): void => void io.stderr.write(line + '\n');
@@ -195,6 +197,15 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   return outputs.exitCode(result.verification ? VERIFY_EXIT[result.verification.verdict] : ExitCode.ok);
 }
 
+/** --emit-k8s into a directory that holds a kustomization of someone else's: refused (exit 2) before anything is measured. */
+async function checkEmitDir(dir: string, given: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const candidates = names.filter((n) => /^kustomization(\.ya?ml)?$/i.test(n));
+  const entries = await Promise.all(candidates.map(async (name) => ({ name, text: await readFile(resolve(dir, name), 'utf8').catch(() => '') })));
+  const clash = kustomizationClash(given, entries);
+  if (clash) throw usageError(`--emit-k8s ${clash}`);
+}
+
 /** --emit-k8s: the manifests, only from a complete and feasible plan. */
 async function emitK8s(result: CapacityResult, outputs: OutputFiles, dir: string, given: string, say: (line: string) => void): Promise<void> {
   const { hpa, keda } = result.plan;
@@ -202,6 +213,6 @@ async function emitK8s(result: CapacityResult, outputs: OutputFiles, dir: string
   if (result.plan.verdict !== 'recommended' || !hpa) return say(`no Kubernetes manifests written: the plan is ${result.plan.verdict}, not a recommendation`);
   const files = renderK8s(hpa, keda ?? { listLengthPerReplica: null, replicas: null, warnings: [], arithmetic: [] }, k8sNamesOf(result.settings), result.plan.surge?.settings);
   if (Object.keys(files).length === 0) return say('no Kubernetes manifests written: no CPU was measured at the knee (HPA) and the queue was not sized (KEDA)');
-  files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), k8sNamesOf(result.settings));
+  files[KUSTOMIZE_FILE] = renderKustomizeComponent(Object.keys(files), k8sNamesOf(result.settings), hpa);
   await outputs.writeInto(dir, given, files, 'Kubernetes manifests');
 }

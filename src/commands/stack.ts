@@ -1,5 +1,5 @@
 import { ExitCode, usageError, UserError } from '../exit-codes.js';
-import { launchShop, resolveStackConfig, STACK_CONFIG_ENV, type LaunchedShop } from '../stack/contract.js';
+import { launchShop, resolveStackConfig, stackConfigFromEnv, type LaunchedShop } from '../stack/contract.js';
 import type { CommandIO } from './io.js';
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -15,9 +15,9 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLo
  * once, as this process does).
  */
 export async function stackUpCommand(flags: Record<string, unknown>, io: CommandIO): Promise<number> {
-  const parsedJson = io.env[STACK_CONFIG_ENV];
-  const parsed = parsedJson ? (JSON.parse(parsedJson) as Record<string, unknown>) : undefined;
-  const resolved = resolveStackConfig({ flags, parsed, env: io.env });
+  const fromParent = stackConfigFromEnv(io.env);
+  if (!fromParent.ok) throw usageError(fromParent.problem);
+  const resolved = resolveStackConfig({ flags, parsed: fromParent.parsed, env: io.env });
   if (!resolved.ok) throw usageError(`stack settings:\n  ${resolved.problems.join('\n  ')}`);
 
   const args = Object.entries(flags).filter(([, v]) => v !== undefined).flatMap(([k, v]) => [`--${kebab(k)}`, String(v)]);

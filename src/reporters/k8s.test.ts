@@ -6,7 +6,7 @@ import { planHpa, planKeda } from '../analyzers/autoscaler.js';
 import { resolveAutoscalerSettings, type AutoscalerSettings } from '../capacity/autoscaler-settings.js';
 import { planSurgeProfile, predictSurge } from '../capacity/surge-plan.js';
 import { HPA_DEFAULTS } from '../stack/contract.js';
-import { k8sNamesOf, redisAddressProblem, renderK8s, type RecommendedAutoscalers } from './k8s.js';
+import { k8sNamesOf, kustomizationClash, KUSTOMIZE_FILE, redisAddressProblem, renderK8s, renderKustomizeComponent, WEB_CONTAINER, type RecommendedAutoscalers } from './k8s.js';
 
 const names = { deployment: 'shop', consumerDeployment: 'shop-order-worker', listName: 'bull:orders:wait' };
 const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });
@@ -46,12 +46,30 @@ describe('renderK8s', () => {
     expect(() => model.validate()).not.toThrow();
     expect(model.spec.scaleTargetRef.name).toBe('shop-order-worker');
     expect(model.spec.maxReplicaCount).toBe(keda.replicas);
-    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { addressFromEnv: 'REDIS_ADDRESS', listName: 'bull:orders:wait', listLength: '1500' } }]);
+    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { addressFromEnv: 'REDIS_ADDRESS', passwordFromEnv: 'REDIS_PASSWORD', listName: 'bull:orders:wait', listLength: '1500' } }]);
   });
 
   it('without a Redis address reads REDIS_ADDRESS and says the consumer must define it as host:port', () => {
     const text = renderK8s(hpa, keda, names)['keda-scaledobject.yaml']!;
     expect(text).toContain("# The consumer container must define REDIS_ADDRESS=host:port (KEDA's redis trigger does not read a URL; the shop itself reads REDIS_URL, so set both).");
+  });
+
+  it("reads Redis's password from the consumer's REDIS_PASSWORD (a Redis with one answers NOAUTH without it) and says so", () => {
+    const text = renderK8s(hpa, keda, names)['keda-scaledobject.yaml']!;
+    expect(new ScaledObject(parse(text) as So).spec.triggers[0]!.metadata).toMatchObject({ passwordFromEnv: 'REDIS_PASSWORD' });
+    expect(text).toContain("# KEDA reads Redis's password from the consumer container's REDIS_PASSWORD (define it, empty for a Redis without one).");
+    expect(text).not.toContain('enableTLS');
+  });
+
+  it('with --redis-tls (capacity.json settings.redisTls) connects with TLS, and the ScaledObject stays valid', () => {
+    const tlsNames = k8sNamesOf({ ...names, redisAddress: null, redisTls: true });
+    expect(tlsNames.redisTls).toBe(true);
+    const text = renderK8s(hpa, keda, tlsNames)['keda-scaledobject.yaml']!;
+    const model = new ScaledObject(parse(text) as So);
+    expect(() => model.validate()).not.toThrow();
+    expect(model.spec.triggers[0]!.metadata).toMatchObject({ addressFromEnv: 'REDIS_ADDRESS', passwordFromEnv: 'REDIS_PASSWORD', enableTLS: 'true' });
+    // An older capacity.json has no redisTls: no TLS.
+    expect(k8sNamesOf({ ...names, redisAddress: null }).redisTls).toBeUndefined();
   });
 
   it('says in the file when the list name was not confirmed by the target', () => {
@@ -64,7 +82,7 @@ describe('renderK8s', () => {
     const text = renderK8s(hpa, keda, { ...names, redisAddress: 'redis-master.shop.svc:6379' })['keda-scaledobject.yaml']!;
     const model = new ScaledObject(parse(text) as ConstructorParameters<typeof ScaledObject>[0]);
     expect(() => model.validate()).not.toThrow();
-    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { address: 'redis-master.shop.svc:6379', listName: 'bull:orders:wait', listLength: '1500' } }]);
+    expect(model.spec.triggers).toEqual([{ type: 'redis', metadata: { address: 'redis-master.shop.svc:6379', passwordFromEnv: 'REDIS_PASSWORD', listName: 'bull:orders:wait', listLength: '1500' } }]);
     expect(text).not.toMatch(/REDIS_ADDRESS/);
   });
 
@@ -177,6 +195,46 @@ describe('renderK8s with the recommended autoscalers (capacity.json plan.surge.s
     const so = new ScaledObject(parse(files['keda-scaledobject.yaml']!) as So);
     expect(so.spec).toMatchObject({ minReplicaCount: 1, maxReplicaCount: keda.replicas, pollingInterval: 5, cooldownPeriod: 300 });
     expect(renderK8s(hpa, keda, names, null)).toEqual(files);
+  });
+});
+
+describe('renderKustomizeComponent', () => {
+  type Component = { kind: string; resources: string[]; patches: { target: { kind: string; name: string }; patch: string }[] };
+  const patchesOf = (c: Component): Record<string, unknown>[] => c.patches.map((p) => parse(p.patch) as Record<string, unknown>);
+
+  it("with hpa.yaml sets the web container's CPU request to the CPU at the knee the HPA's target is a percent of", () => {
+    const files = renderK8s(hpa, keda, names);
+    const c = parse(renderKustomizeComponent(Object.keys(files), names, hpa)) as Component;
+    expect(c).toMatchObject({ kind: 'Component', resources: ['hpa.yaml', 'keda-scaledobject.yaml'] });
+    expect(c.patches.map((p) => p.target)).toEqual([{ kind: 'Deployment', name: 'shop' }, { kind: 'Deployment', name: 'shop-order-worker' }, { kind: 'Deployment', name: 'shop' }]);
+    expect(patchesOf(c)).toContainEqual({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop' },
+      spec: { template: { spec: { containers: [{ name: WEB_CONTAINER, resources: { requests: { cpu: `${hpa.cpuRequestMillicores}m` } } }] } } },
+    });
+    expect(patchesOf(c)).toContainEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop-order-worker' }, spec: { replicas: null } });
+  });
+
+  it('without hpa.yaml leaves the CPU request alone', () => {
+    const c = parse(renderKustomizeComponent(['keda-scaledobject.yaml'], names, hpa)) as Component;
+    expect(c.patches.map((p) => p.target.name)).toEqual(['shop-order-worker']);
+    expect(JSON.stringify(patchesOf(c))).not.toContain('cpu');
+  });
+});
+
+describe('kustomizationClash (--emit-k8s into a directory)', () => {
+  const ours = renderKustomizeComponent(['hpa.yaml'], names, hpa);
+
+  it('accepts a directory without a kustomization, or with the one scalectl wrote before', () => {
+    expect(kustomizationClash('k8s', [])).toBeUndefined();
+    expect(kustomizationClash('k8s', [{ name: KUSTOMIZE_FILE, text: ours }])).toBeUndefined();
+  });
+
+  it("refuses one holding someone's kustomization, whatever its name's case, and says where to emit instead", () => {
+    for (const name of ['kustomization.yaml', 'kustomization.yml', 'Kustomization.YAML', 'kustomization']) {
+      expect(kustomizationClash('overlay/', [{ name, text: 'resources: []\n' }]), name).toMatch(new RegExp(`^overlay/ holds ${name.replace('.', '\\.')}, a kustomization not written by scalectl: .*\\(e\\.g\\. overlay/autoscaling\\)`));
+    }
+    expect(kustomizationClash('k8s', [{ name: KUSTOMIZE_FILE, text: 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n' }])).toMatch(/holds Kustomization/);
+    expect(kustomizationClash('k8s', [{ name: KUSTOMIZE_FILE, text: ours }, { name: 'kustomization.yaml', text: '' }])).toMatch(/holds kustomization\.yaml/);
   });
 });
 

@@ -22,7 +22,7 @@ export {
   type ShopMessage, type StackRole,
 } from './protocol.js';
 export {
-  stackKnobs, stackConfigSchema, stackScenarioSchema, resolveStackConfig, knobEnvName, configuredKeyPrefix,
+  stackKnobs, stackConfigSchema, stackScenarioSchema, resolveStackConfig, stackConfigFromEnv, knobEnvName, configuredKeyPrefix,
   type StackConfig, type StackOptions,
 } from './stack-config.js';
 export { launchShop, SHOP_MAIN, type LaunchedShop } from './shop-launcher.js';

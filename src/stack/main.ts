@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { startStack, type RunningStack, type StackLog } from './cluster-primary.js';
 import { killEmbeddedPostgresNow } from './embedded-postgres.js';
-import { SHOP_EXIT, STACK_CONFIG_ENV, type ShopMessage } from './protocol.js';
-import { knobEnvName, resolveStackConfig, stackConfigSchema, type StackConfig } from './stack-config.js';
+import { SHOP_EXIT, type ShopMessage } from './protocol.js';
+import { knobEnvName, resolveStackConfig, stackConfigFromEnv, stackConfigSchema, type StackConfig } from './stack-config.js';
 
 /*
  * The shop's entry point: `node dist/stack/main.js [--workers 2 --port 0 ...]`,
@@ -43,9 +43,12 @@ function settings(): StackConfig | undefined {
     process.exit(SHOP_EXIT.ok);
   }
   const flags = Object.fromEntries(Object.keys(stackConfigSchema.shape).map((k) => [k, values[kebab(k)]]).filter(([, v]) => v !== undefined));
-  const parsedJson = process.env[STACK_CONFIG_ENV];
-  const parsed = parsedJson ? (JSON.parse(parsedJson) as Record<string, unknown>) : undefined;
-  const resolved = resolveStackConfig({ flags, parsed, env: process.env });
+  const fromParent = stackConfigFromEnv(process.env);
+  if (!fromParent.ok) {
+    say(`shop: ${fromParent.problem}`);
+    return undefined;
+  }
+  const resolved = resolveStackConfig({ flags, parsed: fromParent.parsed, env: process.env });
   if (resolved.ok) return resolved.config;
   say(`shop: stack settings:\n  ${resolved.problems.join('\n  ')}`);
   return undefined;

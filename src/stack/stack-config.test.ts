@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HPA_DEFAULTS, KEDA_DEFAULTS } from './autoscale-rules.js';
-import { configuredKeyPrefix, knobEnvName, referenceStackSettings, resolveStackConfig, stackConfigSchema } from './stack-config.js';
+import { configuredKeyPrefix, knobEnvName, referenceStackSettings, resolveStackConfig, stackConfigFromEnv, stackConfigSchema } from './stack-config.js';
 
 const ok = (r: ReturnType<typeof resolveStackConfig>) => {
   if (!r.ok) throw new Error(r.problems.join('\n'));
@@ -138,5 +138,25 @@ describe('referenceStackSettings', () => {
     expect(referenceStackSettings({}, { SHOP_RATE_LIMIT: '300' })).toEqual({});
     const c = ok(resolveStackConfig({ parsed: referenceStackSettings({}, { SHOP_RATE_LIMIT: '300' }), env: { SHOP_RATE_LIMIT: '300' } }));
     expect(c.rateLimit).toBe(300);
+  });
+});
+
+describe('stackConfigFromEnv', () => {
+  it('reads the JSON object the parent hands over, and nothing when the variable is unset or empty', () => {
+    expect(stackConfigFromEnv({ SCALECTL_STACK_CONFIG: '{"workers":2,"hotStock":150}' })).toEqual({ ok: true, parsed: { workers: 2, hotStock: 150 } });
+    expect(stackConfigFromEnv({})).toEqual({ ok: true, parsed: undefined });
+    expect(stackConfigFromEnv({ SCALECTL_STACK_CONFIG: ' ' })).toEqual({ ok: true, parsed: undefined });
+  });
+
+  it('says in one line, without the credentials it holds, when it is not JSON or not an object', () => {
+    const bad = stackConfigFromEnv({ SCALECTL_STACK_CONFIG: '{"databaseUrl": "postgres://shop:s3cret@db:5432/shop", workers: 2}' });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.problem).toMatch(/^SCALECTL_STACK_CONFIG is not JSON: \S/);
+    expect(bad.problem).not.toContain('\n');
+    expect(bad.problem).not.toContain('s3cret');
+    for (const [text, got] of [['[1]', 'an array'], ['null', 'null'], ['"x"', 'string'], ['3', 'number']]) {
+      expect(stackConfigFromEnv({ SCALECTL_STACK_CONFIG: text })).toEqual({ ok: false, problem: `SCALECTL_STACK_CONFIG is not a JSON object (the scenario's stack: block): got ${got}` });
+    }
   });
 });

@@ -2,8 +2,9 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { durationSchema } from '../shared/duration-schema.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 import { HPA_DEFAULTS, KEDA_DEFAULTS } from './autoscale-rules.js';
-import { DEFAULT_KEY_PREFIX, STACK_ROLES } from './protocol.js';
+import { DEFAULT_KEY_PREFIX, STACK_CONFIG_ENV, STACK_ROLES } from './protocol.js';
 
 /*
  * The reference stack's settings: one schema for `scalectl stack up` flags,
@@ -172,6 +173,28 @@ function boundProblems(key: 'workers' | 'consumers', start: number, min: number,
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Where settings come from, strongest first. */
+/**
+ * The parent's `stack:` block as it hands it over in STACK_CONFIG_ENV (a JSON
+ * object): undefined when the variable is unset or empty, or the reason in
+ * one line (credentials masked) when it is not a JSON object, for the
+ * callers to report as a usage error (exit 2).
+ */
+export function stackConfigFromEnv(env: Readonly<Record<string, string | undefined>>): { ok: true; parsed: Record<string, unknown> | undefined } | { ok: false; problem: string } {
+  const text = env[STACK_CONFIG_ENV];
+  if (text === undefined || text.trim() === '') return { ok: true, parsed: undefined };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
+    return { ok: false, problem: maskCredentials(`${STACK_CONFIG_ENV} is not JSON: ${reason}`) };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, problem: `${STACK_CONFIG_ENV} is not a JSON object (the scenario's stack: block): got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` };
+  }
+  return { ok: true, parsed: value as Record<string, unknown> };
+}
+
 export interface StackConfigSources {
   /** Command-line flags, as typed (strings). */
   flags?: Record<string, unknown>;

@@ -68,3 +68,14 @@ describe('the shop by role (SHOP_ROLE), from dist/stack/main.js', () => {
     expect(consumer.stderr()).toContain('reference stack stopped');
   });
 });
+
+describe('dist/stack/main.js refuses broken settings', () => {
+  it('a SCALECTL_STACK_CONFIG that is not JSON: one line naming it, exit 2, no stack trace', async () => {
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, SCALECTL_STACK_CONFIG: '{"workers": 2,' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(err).toMatch(/^shop: SCALECTL_STACK_CONFIG is not JSON: .+\n$/);
+  });
+});
