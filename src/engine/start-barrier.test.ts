@@ -115,6 +115,16 @@ describe('start barrier', () => {
     expect(e2.message).toMatch(/only 2 of 3 shards arrived within 300ms; missing: 3/);
   });
 
+  it('a wait longer than setTimeout can time (2^31 − 1 ms) does not end at once', async () => {
+    const port = await freePort();
+    const long = 900 * 3_600_000;
+    const s1 = barrier(port, 0, 2, { timeoutMs: long });
+    await until(() => s1.lines.length > 0);
+    const s2 = barrier(port, 1, 2, { timeoutMs: long });
+    const [a, b] = await Promise.all([s1.promise, s2.promise]);
+    expect(b).toBe(a);
+  });
+
   it('a shard that never reaches shard 1 times out with exit 10 and why', async () => {
     const port = await freePort();
     const e = await rejection(barrier(port, 1, 2, { timeoutMs: 300 }).promise);

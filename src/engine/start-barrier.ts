@@ -1,6 +1,7 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { ExitCode, UserError, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration } from '../shared/duration.js';
+import { longTimeout } from '../shared/long-timeout.js';
 import type { ProcessShard } from './shard-slice.js';
 
 /** How far after the last shard's arrival every shard starts, milliseconds: time for the start message to travel and for worker threads to start. */
@@ -173,10 +174,10 @@ function lead(o: BarrierOptions): Promise<number> {
       for (const socket of arrived.values()) socket.end(line({ startAt: at }));
       settle();
       // Late repeats are answered until the start; then the barrier closes.
-      setTimeout(() => {
+      longTimeout(() => {
         server.close();
         for (const s of sockets) s.destroy();
-      }, Math.max(0, at - o.now())).unref();
+      }, at - o.now(), { unref: true });
       resolve(at);
     };
     const fail = (message: string, exit: ExitCodeValue): void => {
@@ -197,10 +198,10 @@ function lead(o: BarrierOptions): Promise<number> {
       settle();
       reject(abortedError());
     };
-    const timer = setTimeout(() => fail(arrivedText(status(), o.timeoutMs), ExitCode.shardsNotStarted), o.timeoutMs);
+    const cancelTimer = longTimeout(() => fail(arrivedText(status(), o.timeoutMs), ExitCode.shardsNotStarted), o.timeoutMs);
     const settle = (): void => {
       done = true;
-      clearTimeout(timer);
+      cancelTimer();
       o.signal.removeEventListener('abort', onAbort);
     };
     o.signal.addEventListener('abort', onAbort, { once: true });
@@ -266,7 +267,7 @@ function attempt(o: BarrierOptions, leftMs: number, onArrived: (a: Arrived) => v
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
-      clearTimeout(overall);
+      cancelOverall();
       o.signal.removeEventListener('abort', onAbort);
       socket.destroy();
       if (outcome instanceof UserError) reject(outcome);
@@ -275,7 +276,7 @@ function attempt(o: BarrierOptions, leftMs: number, onArrived: (a: Arrived) => v
     const onAbort = (): void => finish(abortedError());
     o.signal.addEventListener('abort', onAbort, { once: true });
     const connectTimer = setTimeout(() => finish({ retry: `no answer within ${formatDuration(CONNECT_TIMEOUT_MS)}` }), Math.min(CONNECT_TIMEOUT_MS, leftMs));
-    const overall = setTimeout(() => finish({ retry: problem }), leftMs);
+    const cancelOverall = longTimeout(() => finish({ retry: problem }), leftMs);
     socket.on('connect', () => {
       clearTimeout(connectTimer);
       const hello: Hello = { index: o.shard.index + 1, count: o.shard.count, scenarioHash: o.scenarioHash };
