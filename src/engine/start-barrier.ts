@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { ExitCode, UserError, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration } from '../shared/duration.js';
@@ -37,6 +38,8 @@ interface Hello {
   index: number;
   count: number;
   scenarioHash: string;
+  /** This process's own random id, the same on each reconnect: two processes started as one shard have two. */
+  id: string;
 }
 
 /** Who has arrived, as shard 1 tells the waiting shards. */
@@ -84,6 +87,11 @@ function arrivedText(a: Arrived, timeoutMs?: number): string {
     : `only ${a.arrived} of ${a.count} shards arrived within ${formatDuration(timeoutMs)}${missing}`;
 }
 
+/** A shard index given to two processes. */
+function twice(index: number, what: string): string {
+  return `shard ${index} was started twice (${what} shard ${index}): each process needs its own --shard I/N`;
+}
+
 function abortedError(): UserError {
   return new UserError('stopped while waiting for the other shards; no load was sent', ExitCode.aborted);
 }
@@ -100,8 +108,11 @@ export function listenAddress(host: string): string | undefined {
  * loaded its scenario and probed the target, and it resolves to the instant
  * (epoch ms) all start at. Shard 1 listens on HOST:PORT; the others connect
  * (retrying while it is not up yet, and after a lost connection) and send one
- * JSON line `{"index","count","scenarioHash"}`. Once all N are there, shard 1
- * sends each `{"startAt": <its now + leadMs>}`. Shard 1 also sends
+ * JSON line `{"index","count","scenarioHash","id"}` (`id`: random, one per
+ * process, so that a reconnect is told from a second process started as the
+ * same shard, which fails the run with exit 3). Once all N are there, shard 1
+ * sends each `{"startAt": <its now + leadMs>}`, and after that only to a
+ * process it sent it to already. Shard 1 also sends
  * `{"arrived","count","missing"}` as shards come and go, and `{"error","exit"}`
  * when the run cannot start. Throws UserError: exit 3 when a shard runs another
  * scenario (hash) or another shard count, 10 when not all arrived in time, 5
@@ -115,7 +126,9 @@ export function startBarrier(o: BarrierOptions): Promise<number> {
 /** Shard 1: waits for the others, then tells every one when to start. */
 function lead(o: BarrierOptions): Promise<number> {
   const count = o.shard.count;
+  /** The connection each shard waits on, by index, and its process's id. */
   const arrived = new Map<number, Socket>();
+  const ids = new Map<number, string>();
   const sockets = new Set<Socket>();
   let startAt: number | undefined;
   let done = false;
@@ -149,7 +162,7 @@ function lead(o: BarrierOptions): Promise<number> {
         if (index !== undefined) return;
         const hello = parse(text) as Partial<Hello> | undefined;
         // Not a shard (a port scan, a health check, garbage): dropped, the wait goes on.
-        if (!hello || !isWhole(hello.index) || !isWhole(hello.count) || typeof hello.scenarioHash !== 'string') return void socket.destroy();
+        if (!hello || !isWhole(hello.index) || !isWhole(hello.count) || typeof hello.scenarioHash !== 'string' || typeof hello.id !== 'string') return void socket.destroy();
         if (hello.count !== count) return fail(`shard ${hello.index} was started as one of ${hello.count} shards, shard 1 as one of ${count}: every shard needs the same --shard N`, ExitCode.invalidInput);
         if (hello.index === 1) return fail('two shards were started as shard 1 of the run', ExitCode.invalidInput);
         if (hello.index < 2 || hello.index > count) return void socket.destroy();
@@ -158,11 +171,18 @@ function lead(o: BarrierOptions): Promise<number> {
             'every shard needs the same scenario file and data files', ExitCode.invalidInput);
         }
         index = hello.index;
-        // Started already: one that lost the start message on the way gets it again.
-        if (startAt !== undefined) return void socket.end(line({ startAt }));
+        if (startAt !== undefined) {
+          // Started already: one that lost the start message on the way gets it again; another process started as that shard would load the target twice.
+          if (ids.get(index) === hello.id) return void socket.end(line({ startAt }));
+          o.say(`a second shard ${index} came after the start and was refused`);
+          return void socket.end(line({ error: twice(index, 'the run started already with another'), exit: ExitCode.invalidInput }));
+        }
         const previous = arrived.get(index);
+        const live = previous !== undefined && previous !== socket && !previous.destroyed && !previous.readableEnded;
+        if (live && ids.get(index) !== hello.id) return fail(twice(index, 'two processes are'), ExitCode.invalidInput);
         arrived.set(index, socket);
-        // The same shard again (it reconnected): the newer connection is the one that counts.
+        ids.set(index, hello.id);
+        // The same process again (it reconnected): the newer connection is the one that counts.
         if (previous && previous !== socket) previous.destroy();
         announce();
         if (arrived.size === count - 1) release();
@@ -221,6 +241,7 @@ function lead(o: BarrierOptions): Promise<number> {
 /** Shards 2..N: reach shard 1 (again and again if need be) and wait for the start. */
 async function follow(o: BarrierOptions): Promise<number> {
   const deadline = o.now() + o.timeoutMs;
+  const id = randomUUID();
   const where = `shard 1 at ${o.host}:${o.port}`;
   let last: Arrived | undefined;
   let problem = 'not tried';
@@ -231,7 +252,7 @@ async function follow(o: BarrierOptions): Promise<number> {
     if (left <= 0) {
       throw new UserError(last ? `${arrivedText(last, o.timeoutMs)} (as shard 1 last said)` : `${where} could not be reached within ${formatDuration(o.timeoutMs)} (${problem})`, ExitCode.shardsNotStarted);
     }
-    const outcome = await attempt(o, left, (a) => {
+    const outcome = await attempt(o, id, left, (a) => {
       if (last && arrivedText(last) === arrivedText(a)) return;
       last = a;
       o.say(arrivedText(a));
@@ -258,7 +279,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** One connection to shard 1: the start instant, or why to try again. Throws what shard 1 said ended the run, or an abort. */
-function attempt(o: BarrierOptions, leftMs: number, onArrived: (a: Arrived) => void): Promise<{ startAt: number } | { retry: string }> {
+function attempt(o: BarrierOptions, id: string, leftMs: number, onArrived: (a: Arrived) => void): Promise<{ startAt: number } | { retry: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: o.host, port: o.port });
     let problem = 'the connection closed before the start';
@@ -279,7 +300,7 @@ function attempt(o: BarrierOptions, leftMs: number, onArrived: (a: Arrived) => v
     const cancelOverall = longTimeout(() => finish({ retry: problem }), leftMs);
     socket.on('connect', () => {
       clearTimeout(connectTimer);
-      const hello: Hello = { index: o.shard.index + 1, count: o.shard.count, scenarioHash: o.scenarioHash };
+      const hello: Hello = { index: o.shard.index + 1, count: o.shard.count, scenarioHash: o.scenarioHash, id };
       socket.write(line(hello));
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
