@@ -183,6 +183,23 @@ describe('start barrier', () => {
     expect(e.message).toMatch(new RegExp(`shard 1 at 127.0.0.1:${port} could not be reached within 300ms \\(connection refused`));
   });
 
+  it('a shard whose shard 1 went away says so at the timeout, then what it last said', async () => {
+    const port = await freePort();
+    const s1 = barrier(port, 0, 3);
+    await until(() => s1.lines.length > 0);
+    let skew = 0;
+    const s2 = barrier(port, 1, 3, { now: () => Date.now() + skew });
+    await until(() => s2.lines.includes('waiting for shards at barrier: 2 of 3 arrived; missing: 3'));
+    s1.abort();
+    await until(() => s2.lines.some((l) => l.startsWith(`lost shard 1 at 127.0.0.1:${port} (`)));
+    // The barrier timeout passes (by shard 2's clock) while it retries.
+    skew = 60_000;
+    const e = await rejection(s2.promise);
+    expect(e.exitCode).toBe(ExitCode.shardsNotStarted);
+    expect(e.message).toMatch(new RegExp(`^shard 1 at 127.0.0.1:${port} went away \\((the connection closed before the start|connection refused: it is no longer listening)\\) ` +
+      'and was not back within the barrier timeout \\(20s\\); when last reached, 2 of 3 shards had arrived; missing: 3$'));
+  });
+
   it('an abort while waiting exits 5, on both sides', async () => {
     const port = await freePort();
     const s1 = barrier(port, 0, 3);

@@ -244,25 +244,40 @@ async function follow(o: BarrierOptions): Promise<number> {
   const id = randomUUID();
   const where = `shard 1 at ${o.host}:${o.port}`;
   let last: Arrived | undefined;
-  let problem = 'not tried';
+  let outcome: Outcome = { retry: 'not tried' };
   let saidWaiting = false;
   for (;;) {
     if (o.signal.aborted) throw abortedError();
     const left = deadline - o.now();
-    if (left <= 0) {
-      throw new UserError(last ? `${arrivedText(last, o.timeoutMs)} (as shard 1 last said)` : `${where} could not be reached within ${formatDuration(o.timeoutMs)} (${problem})`, ExitCode.shardsNotStarted);
-    }
-    const outcome = await attempt(o, id, left, (a) => {
+    if (left <= 0) throw new UserError(followTimeout(where, o.timeoutMs, last, outcome), ExitCode.shardsNotStarted);
+    let answered = false;
+    outcome = await attempt(o, id, last !== undefined, left, (a) => {
+      answered = true;
       if (last && arrivedText(last) === arrivedText(a)) return;
       last = a;
       o.say(arrivedText(a));
     });
     if ('startAt' in outcome) return outcome.startAt;
-    problem = outcome.retry;
-    if (!saidWaiting) o.say(`waiting for ${where} (${problem}); retrying`);
+    if (!outcome.atDeadline && (answered || !saidWaiting)) o.say(`${answered ? 'lost' : 'waiting for'} ${where} (${outcome.retry}); retrying`);
     saidWaiting = true;
     await pause(Math.min(RETRY_MS, Math.max(0, deadline - o.now())), o.signal);
   }
+}
+
+/** How one connection to shard 1 ended: the start, or why to try again (`atDeadline`: the wait ran out while shard 1 still answered). */
+type Outcome = { startAt: number } | { retry: string; atDeadline?: true };
+
+/**
+ * Why a shard gave up at the barrier: shard 1 never reached; reached and
+ * still waiting for others (what it last said); or reached once, then gone.
+ */
+function followTimeout(where: string, timeoutMs: number, last: Arrived | undefined, outcome: Outcome): string {
+  const why = 'retry' in outcome ? outcome.retry : '';
+  if (!last) return `${where} could not be reached within ${formatDuration(timeoutMs)} (${why})`;
+  if ('atDeadline' in outcome) return `${arrivedText(last, timeoutMs)} (as shard 1 last said)`;
+  const missing = last.missing.length > 0 ? `; missing: ${last.missing.join(', ')}` : '';
+  return `${where} went away (${why}) and was not back within the barrier timeout (${formatDuration(timeoutMs)}); ` +
+    `when last reached, ${last.arrived} of ${last.count} shards had arrived${missing}`;
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -278,13 +293,13 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** One connection to shard 1: the start instant, or why to try again. Throws what shard 1 said ended the run, or an abort. */
-function attempt(o: BarrierOptions, id: string, leftMs: number, onArrived: (a: Arrived) => void): Promise<{ startAt: number } | { retry: string }> {
+/** One connection to shard 1 (`reached`: it answered before): the start instant, or why to try again. Throws what shard 1 said ended the run, or an abort. */
+function attempt(o: BarrierOptions, id: string, reached: boolean, leftMs: number, onArrived: (a: Arrived) => void): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: o.host, port: o.port });
     let problem = 'the connection closed before the start';
     let settled = false;
-    const finish = (outcome: { startAt: number } | { retry: string } | UserError): void => {
+    const finish = (outcome: Outcome | UserError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
@@ -297,14 +312,15 @@ function attempt(o: BarrierOptions, id: string, leftMs: number, onArrived: (a: A
     const onAbort = (): void => finish(abortedError());
     o.signal.addEventListener('abort', onAbort, { once: true });
     const connectTimer = setTimeout(() => finish({ retry: `no answer within ${formatDuration(CONNECT_TIMEOUT_MS)}` }), Math.min(CONNECT_TIMEOUT_MS, leftMs));
-    const cancelOverall = longTimeout(() => finish({ retry: problem }), leftMs);
+    const cancelOverall = longTimeout(() => finish({ retry: problem, atDeadline: true }), leftMs);
     socket.on('connect', () => {
       clearTimeout(connectTimer);
       const hello: Hello = { index: o.shard.index + 1, count: o.shard.count, scenarioHash: o.scenarioHash, id };
       socket.write(line(hello));
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      problem = err.code === 'ECONNREFUSED' ? 'connection refused: it is not listening yet' : err.code ?? err.message;
+      const refused = reached ? 'connection refused: it is no longer listening' : 'connection refused: it is not listening yet';
+      problem = err.code === 'ECONNREFUSED' ? refused : err.code ?? err.message;
     });
     socket.on('close', () => finish({ retry: problem }));
     readLines(socket, (text) => {
