@@ -88,6 +88,11 @@ thresholds: ["p99 < 5s", "error_rate < 1%", "checks > 99%"]
     const bad = await runCliWithStdin(['merge', '-'], kubectlLogs(cut), dir);
     expect(bad.code).toBe(ExitCode.invalidInput);
     expect(bad.stderr).toBe('scalectl: result frame 2/2 from pod/sharded-1-abcde/scalectl has no END line (the log was cut short; collect it whole, e.g. kubectl logs --tail=-1)\n');
+    // Collected without --tail=-1: kubectl keeps each pod's last 10 lines, the END but not the BEGIN.
+    const tail = pods.map((p) => ({ ...p, text: p.text.split('\n').slice(-11).join('\n') }));
+    const headless = await runCliWithStdin(['merge', '-'], kubectlLogs(tail), dir);
+    expect([headless.code, headless.stdout]).toEqual([ExitCode.invalidInput, '']);
+    expect(headless.stderr).toMatch(/^scalectl: the end of a framed result from pod\/sharded-\d-abcde\/scalectl without its beginning: collect the whole log \(kubectl logs --tail=-1\)\n$/);
   });
 
   it('exits 3 for a missing shard, 4 when the merged data fail a threshold, 5 when a shard was stopped', async () => {
