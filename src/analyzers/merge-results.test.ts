@@ -204,4 +204,25 @@ describe('mergeShardResults', () => {
     expect(problem([input(one), input({ ...two, histograms: { ...two.histograms, 'GET /a': 'nope' } })])).toMatch(/^shard-2.json: histograms\["GET \/a"\] is not an encoded HdrHistogram/);
     expect(problem([])).toBe('no shard results given');
   });
+
+  it('refuses a result of the wrong shape with one line naming the file and the field, and a threshold that does not parse', () => {
+    const [one, two] = shards as [RunResult, RunResult];
+    const without = (key: keyof RunResult): RunResult => Object.fromEntries(Object.entries(two).filter(([k]) => k !== key)) as unknown as RunResult;
+    const cases: [RunResult, string][] = [
+      [without('generator'), 'generator: missing (expected a mapping)'],
+      [without('timeseries'), 'timeseries: missing (expected a list)'],
+      [without('flows'), 'flows: missing (expected a list)'],
+      [without('endedAt'), 'endedAt: missing (expected an ISO-8601 time)'],
+      [{ ...two, endedAt: 'soon' }, 'endedAt: expected an ISO-8601 time, got "soon"'],
+      [{ ...two, timeseries: two.timeseries.map((p, i) => (i === 1 ? { ...p, rps: 'ten' as unknown as number } : p)) }, 'timeseries[1].rps: expected a number, got "ten"'],
+      [{ ...two, generator: { ...two.generator, cpuPercent: { mean: 1 } as RunResult['generator']['cpuPercent'] } }, 'generator.cpuPercent.max: missing (expected a number)'],
+      [{ ...two, shard: { ...two.shard!, startLateMs: null as unknown as number } }, 'shard.startLateMs: expected a number, got null'],
+      [{ ...two, endpoints: [{ ...two.endpoints[0]!, statusCodes: { 200: '5' as unknown as number } }] }, 'endpoints[0].statusCodes["200"]: expected a number, got "5"'],
+      [{ ...two, thresholds: [{ ...two.thresholds[0]!, expression: 'bogus' }] }, 'thresholds[0].expression: expected "<metric> <op> <value>" such as "p99 < 200ms" or "error_rate < 1%", got "bogus"'],
+    ];
+    for (const [bad, field] of cases) {
+      // Each is refused, not merged half-way (a crash with a stack trace, before).
+      expect(problem([input(one), input(bad, 'two.json')]), field).toBe(`two.json: ${field}`);
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { decodeHistogram, encodeHistogram, newHistogram } from '../engine/latenc
 import type { CheckCounts, ShardFinal } from '../engine/recorder.js';
 import type { GeneratorHealth, ShardHealth } from './generator-health.js';
 import { round } from './numbers.js';
+import { shardResultProblem } from './shard-result-problem.js';
 import { assembleRunResult, type ResultShape, type RunResult, type ShardInfo } from './run-result.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
 
@@ -38,9 +39,9 @@ function validate(inputs: readonly ShardInput[]): Shard[] | string {
       return `${source}: not a shard's result (no "shard" key): merge takes the results of scalectl run --shard I/N`;
     }
     if (info.index < 1 || info.index > info.count) return `${source}: shard ${info.index} of ${info.count} is not a shard of ${info.count}`;
-    const startMs = Date.parse(result.startedAt);
-    if (Number.isNaN(startMs)) return `${source}: startedAt ${JSON.stringify(result.startedAt)} is not a time`;
-    shards.push({ source, result, info, startMs });
+    const bad = shardResultProblem(result);
+    if (bad) return `${source}: ${bad}`;
+    shards.push({ source, result, info, startMs: Date.parse(result.startedAt) });
   }
   const first = shards[0]!;
   for (const s of shards) {
