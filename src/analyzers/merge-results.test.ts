@@ -195,6 +195,11 @@ describe('mergeShardResults', () => {
     expect(problem([input(of(one, { count: 4 })), input(of(two, { count: 4, index: 4 }))])).toBe('missing shards 2 and 3 of 4');
     expect(problem([input(one), input(of(two, { index: 1 }), 'b.json'), input(two)])).toBe('shard 1 given twice (b.json and shard-1.json)');
     expect(problem([input(one), input(of(two, { scenarioHash: 'b'.repeat(64) }))])).toBe(`shard 2 is of another scenario (hash bbbbbbbbbbbb… in shard-2.json; shard 1's is aaaaaaaaaaaa… in shard-1.json)`);
+    expect(problem([input(one), input({ ...two, target: 'http://10.0.0.9:8080' })])).toBe(
+      'shard 2 ran against another target ("http://10.0.0.9:8080" in shard-2.json; shard 1\'s is "http://127.0.0.1:1" in shard-1.json): shards of one run load one target');
+    // Compared masked: other credentials, the same target.
+    expect(merged([input({ ...one, target: 'http://a:1@127.0.0.1:1' }), input({ ...two, target: 'http://b:2@127.0.0.1:1' })]).target).toBe('http://***@127.0.0.1:1');
+    expect(problem([input({ ...one, target: 'http://a:1@127.0.0.1:1' }), input({ ...two, target: 'http://b:2@127.0.0.2:1' })])).toMatch(/^shard 2 ran against another target \("http:\/\/\*\*\*@127.0.0.2:1" in shard-2.json; shard 1's is "http:\/\/\*\*\*@127.0.0.1:1"/);
     expect(problem([input(one), input(of(two, { count: 3 }))])).toMatch(/^shard 2 \(shard-2.json\) is one of 3, shard 1 \(shard-1.json\) one of 2/);
     expect(problem([input(of(one, { index: 3 }))])).toBe('shard-3.json: shard 3 of 2 is not a shard of 2');
     expect(problem([input(whole, 'whole.json')])).toMatch(/^whole.json: not a shard's result \(no "shard" key\)/);

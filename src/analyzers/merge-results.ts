@@ -2,6 +2,8 @@ import { Aggregator, mergeFinals } from '../engine/aggregator.js';
 import { decodeHistogram, encodeHistogram, newHistogram } from '../engine/latency-histogram.js';
 import type { CheckCounts, ShardFinal } from '../engine/recorder.js';
 import type { GeneratorHealth, ShardHealth } from './generator-health.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
+import { echo } from '../shared/printable.js';
 import { round } from './numbers.js';
 import { shardResultProblem } from './shard-result-problem.js';
 import { assembleRunResult, type ResultShape, type RunResult, type ShardInfo } from './run-result.js';
@@ -48,6 +50,11 @@ function validate(inputs: readonly ShardInput[]): Shard[] | string {
     if (s.info.count !== first.info.count) return `shard ${s.info.index} (${s.source}) is one of ${s.info.count}, shard ${first.info.index} (${first.source}) one of ${first.info.count}: shards of one run have one count`;
     if (s.info.scenarioHash !== first.info.scenarioHash) {
       return `shard ${s.info.index} is of another scenario (hash ${short(s.info.scenarioHash)} in ${s.source}; shard ${first.info.index}'s is ${short(first.info.scenarioHash)} in ${first.source})`;
+    }
+    // Masked, as results write it: the same target given with other credentials is still the same target.
+    const [target, firstTarget] = [maskCredentials(s.result.target), maskCredentials(first.result.target)];
+    if (target !== firstTarget) {
+      return `shard ${s.info.index} ran against another target (${echo(target)} in ${s.source}; shard ${first.info.index}'s is ${echo(firstTarget)} in ${first.source}): shards of one run load one target`;
     }
     const twin = shards.find((o) => o !== s && o.info.index === s.info.index);
     if (twin) return `shard ${s.info.index} given twice (${twin.source} and ${s.source})`;
