@@ -3,7 +3,7 @@ import { mergeFinals, type TimeseriesPoint } from '../engine/aggregator.js';
 import { decodeHistogram, encodeHistogram, newHistogram, recordMs, summarizeHistogram, type Histogram } from '../engine/latency-histogram.js';
 import { emptyCounts, addCounts, type Counts } from '../engine/recorder.js';
 import { judgeGenerator } from './generator-health.js';
-import { mergeShardResults, START_LATE_WARNING_MS, type ShardInput } from './merge-results.js';
+import { mergeShardResults, START_LATE_WARNING_MS, START_SPREAD_WARNING, type ShardInput } from './merge-results.js';
 import { assembleRunResult, type ResultShape, type RunResult } from './run-result.js';
 import type { TelemetrySummary } from './telemetry.js';
 
@@ -164,6 +164,21 @@ describe('mergeShardResults', () => {
     expect(m.generator.shards!.map((s) => [s.index, s.hostname, s.startLateMs])).toEqual([[1, 'gen-1', 0], [2, 'gen-2', 1400]]);
     expect(1400).toBeGreaterThanOrEqual(START_LATE_WARNING_MS);
     expect(m.generator.warnings[0]).toMatch(/^shard 2 started 1.4 s after the agreed start/);
+    expect(m.generator.warnings[1]).toMatch(/^the shards started up to 1.4 s apart \(shard 1 first, shard 2 last\)/);
+  });
+
+  it('warns when the starts spread over more than 1% of the load and 100 ms, even under a second late: the rates are per the merged load', () => {
+    const after = (ms: number, seconds = 4): RunResult => synth(b, { index: 2, count: 2, seconds, startMs: T0 + ms, startLateMs: ms });
+    const spread = (ms: number, seconds = 4): string[] => merged([input(synth(a, { index: 1, count: 2, seconds })), input(after(ms, seconds))]).generator.warnings;
+    expect(START_SPREAD_WARNING).toEqual({ share: 0.01, minMs: 100 });
+    const m = merged([input(shards[0]!), input(after(300))]);
+    expect(m.loadDurationSec).toBe(4.3);
+    expect(m.generator.warnings).toEqual(['the shards started up to 0.3 s apart (shard 1 first, shard 2 last): every rate is per the merged load duration ' +
+      '(4.3 s, from the first start to the last shard\'s end), so rates read up to 7% below what one process would have measured']);
+    // Within 100 ms, or within 1% of the load (20 s: 200 ms), nothing to say.
+    expect(spread(100)).toEqual([]);
+    expect(spread(150, 20)).toEqual([]);
+    expect(spread(250, 20)).toHaveLength(1);
   });
 
   it('adds counters, checks and error kinds; keeps the first error sample; takes phases and telemetry from shard 1', () => {
