@@ -64,6 +64,12 @@ describe('scalectl compare', () => {
     expect(stopped.stderr).toMatch(/aborted\.json: the run was stopped before its end/);
     await writeFile(join(dir, 'broken.json'), JSON.stringify({ ...JSON.parse(await readFile(join(dir, 'base.json'), 'utf8')), histograms: { work: 'not base64!' } }));
     expect((await runCli(['compare', 'base.json', 'broken.json'], { cwd: dir })).stderr).toMatch(/broken\.json: histograms\["work"\] is not an encoded HdrHistogram/);
+    const shard = { ...JSON.parse(await readFile(join(dir, 'base.json'), 'utf8')), shard: { index: 2, count: 4, scenarioHash: 'a'.repeat(64), startAt: '2026-12-03T10:00:00.000Z', startLateMs: 0, workers: 1 } };
+    await writeFile(join(dir, 'shard-2.json'), JSON.stringify(shard));
+    for (const args of [['base.json', 'shard-2.json'], ['shard-2.json', 'base.json']]) {
+      const r = await runCli(['compare', ...args], { cwd: dir });
+      expect([r.code, r.stdout, r.stderr]).toEqual([ExitCode.invalidInput, '', 'scalectl: shard-2.json: this is shard 2 of 4 of a run: merge the shards first (scalectl merge), then compare the merged result\n']);
+    }
     const usage = await runCli(['compare', 'base.json', 'slow.json', '--max-regression', 'p99=fast'], { cwd: dir });
     expect(usage.code).toBe(ExitCode.usage);
     expect(usage.stderr).toMatch(/--max-regression "p99=fast": expected/);

@@ -88,6 +88,11 @@ thresholds: ["p99 < 5s", "error_rate < 1%", "checks > 99%"]
     const bad = await runCliWithStdin(['merge', '-'], kubectlLogs(cut), dir);
     expect(bad.code).toBe(ExitCode.invalidInput);
     expect(bad.stderr).toBe('scalectl: result frame 2/2 from pod/sharded-1-abcde/scalectl has no END line (the log was cut short; collect it whole, e.g. kubectl logs --tail=-1)\n');
+    // Collected without --tail=-1: kubectl keeps each pod's last 10 lines, the END but not the BEGIN.
+    const tail = pods.map((p) => ({ ...p, text: p.text.split('\n').slice(-11).join('\n') }));
+    const headless = await runCliWithStdin(['merge', '-'], kubectlLogs(tail), dir);
+    expect([headless.code, headless.stdout]).toEqual([ExitCode.invalidInput, '']);
+    expect(headless.stderr).toMatch(/^scalectl: the end of a framed result from pod\/sharded-\d-abcde\/scalectl without its beginning: collect the whole log \(kubectl logs --tail=-1\)\n$/);
   });
 
   it('exits 3 for a missing shard, 4 when the merged data fail a threshold, 5 when a shard was stopped', async () => {
@@ -101,6 +106,15 @@ thresholds: ["p99 < 5s", "error_rate < 1%", "checks > 99%"]
     expect(failed.stdout).toMatch(/FAILED: 1 of 4 thresholds/);
     await writeFile(join(dir, 'stopped-2.json'), JSON.stringify({ ...shards[1], aborted: true }));
     expect((await runCli(['merge', 'shard-1.json', 'stopped-2.json'], { cwd: dir })).code).toBe(ExitCode.aborted);
+    // A result of the wrong shape, or with a threshold that does not parse: one line naming the file and the field, nothing printed before it.
+    const { generator: _g, ...noGenerator } = shards[1]!;
+    await writeFile(join(dir, 'nogen-2.json'), JSON.stringify(noGenerator));
+    await writeFile(join(dir, 'bogus-2.json'), JSON.stringify({ ...shards[1], thresholds: shards[1]!.thresholds.map((t, i) => (i === 0 ? { ...t, expression: 'bogus' } : t)) }));
+    for (const [file, field] of [['nogen-2.json', 'generator: missing (expected a mapping)'], ['bogus-2.json', 'thresholds[0].expression: expected "<metric> <op> <value>"']] as const) {
+      const r = await runCli(['merge', 'shard-1.json', file], { cwd: dir });
+      expect([r.code, r.stdout], file).toEqual([ExitCode.invalidInput, '']);
+      expect(r.stderr).toMatch(new RegExp(`^scalectl: ${file}: ${field.replace(/[()[\]]/g, '\\$&')}[^\n]*\n$`));
+    }
     const nothing = await runCli(['merge', 's.yaml'], { cwd: dir });
     expect([nothing.code, nothing.stderr]).toEqual([ExitCode.invalidInput, expect.stringMatching(/^scalectl: s.yaml: no result in it/)]);
   });

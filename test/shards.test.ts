@@ -70,6 +70,8 @@ describe('run --shard I/N --start-at barrier:HOST:PORT', () => {
       expect(r.thresholds.find((t) => t.expression === 'p99 < 1us')?.ok).toBe(false);
       // Each second with requests carries its histogram.
       expect(r.timeseries.filter((p) => p.rps > 0).every((p) => typeof p.histogram === 'string')).toBe(true);
+      // No idle second past the schedule (2 s): with 2 workers one engine's window timer may fire just before its end.
+      expect(r.timeseries.filter((p) => p.t >= 2 && p.rps + p.offeredRps + p.achievedRps + p.dropped + p.inFlight === 0)).toEqual([]);
     }
   });
 
@@ -128,6 +130,11 @@ describe('run --shard I/N --start-at barrier:HOST:PORT', () => {
     expect((await run('--start-at', 'barrier:127.0.0.1:7070')).stderr).toMatch(/needs --shard I\/N/);
     expect((await run('--shard', '1/2', '--barrier-timeout', '5s')).stderr).toMatch(/--barrier-timeout needs --start-at barrier/);
     expect((await run('--start-at', '2026-12-03T10:00:00')).stderr).toMatch(/give the time zone/);
+    // Past setTimeout's limit (24.8 days) a wait would end at once: refused before any work.
+    const far = await run('--start-at', String(Math.round(Date.now() / 1000) + 30 * 86_400));
+    expect([far.code, far.stderr]).toEqual([ExitCode.usage, expect.stringMatching(/--start-at \d+ is (29|30) days ahead; a start at most 7 days ahead is taken/)]);
+    const long = await run('--shard', '1/2', '--start-at', 'barrier:127.0.0.1:7070', '--barrier-timeout', '900h');
+    expect([long.code, long.stderr]).toEqual([ExitCode.usage, expect.stringMatching(/--barrier-timeout 900h: at most 24h/)]);
     expect((await server.stats()).count).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { mergeFinals, type TimeseriesPoint } from '../engine/aggregator.js';
 import { decodeHistogram, encodeHistogram, newHistogram, recordMs, summarizeHistogram, type Histogram } from '../engine/latency-histogram.js';
 import { emptyCounts, addCounts, type Counts } from '../engine/recorder.js';
 import { judgeGenerator } from './generator-health.js';
-import { mergeShardResults, START_LATE_WARNING_MS, type ShardInput } from './merge-results.js';
+import { mergeShardResults, START_LATE_WARNING_MS, START_SPREAD_WARNING, type ShardInput } from './merge-results.js';
 import { assembleRunResult, type ResultShape, type RunResult } from './run-result.js';
 import type { TelemetrySummary } from './telemetry.js';
 
@@ -164,6 +164,21 @@ describe('mergeShardResults', () => {
     expect(m.generator.shards!.map((s) => [s.index, s.hostname, s.startLateMs])).toEqual([[1, 'gen-1', 0], [2, 'gen-2', 1400]]);
     expect(1400).toBeGreaterThanOrEqual(START_LATE_WARNING_MS);
     expect(m.generator.warnings[0]).toMatch(/^shard 2 started 1.4 s after the agreed start/);
+    expect(m.generator.warnings[1]).toMatch(/^the shards started up to 1.4 s apart \(shard 1 first, shard 2 last\)/);
+  });
+
+  it('warns when the starts spread over more than 1% of the load and 100 ms, even under a second late: the rates are per the merged load', () => {
+    const after = (ms: number, seconds = 4): RunResult => synth(b, { index: 2, count: 2, seconds, startMs: T0 + ms, startLateMs: ms });
+    const spread = (ms: number, seconds = 4): string[] => merged([input(synth(a, { index: 1, count: 2, seconds })), input(after(ms, seconds))]).generator.warnings;
+    expect(START_SPREAD_WARNING).toEqual({ share: 0.01, minMs: 100 });
+    const m = merged([input(shards[0]!), input(after(300))]);
+    expect(m.loadDurationSec).toBe(4.3);
+    expect(m.generator.warnings).toEqual(['the shards started up to 0.3 s apart (shard 1 first, shard 2 last): every rate is per the merged load duration ' +
+      '(4.3 s, from the first start to the last shard\'s end), so rates read up to 7% below what one process would have measured']);
+    // Within 100 ms, or within 1% of the load (20 s: 200 ms), nothing to say.
+    expect(spread(100)).toEqual([]);
+    expect(spread(150, 20)).toEqual([]);
+    expect(spread(250, 20)).toHaveLength(1);
   });
 
   it('adds counters, checks and error kinds; keeps the first error sample; takes phases and telemetry from shard 1', () => {
@@ -195,6 +210,11 @@ describe('mergeShardResults', () => {
     expect(problem([input(of(one, { count: 4 })), input(of(two, { count: 4, index: 4 }))])).toBe('missing shards 2 and 3 of 4');
     expect(problem([input(one), input(of(two, { index: 1 }), 'b.json'), input(two)])).toBe('shard 1 given twice (b.json and shard-1.json)');
     expect(problem([input(one), input(of(two, { scenarioHash: 'b'.repeat(64) }))])).toBe(`shard 2 is of another scenario (hash bbbbbbbbbbbb… in shard-2.json; shard 1's is aaaaaaaaaaaa… in shard-1.json)`);
+    expect(problem([input(one), input({ ...two, target: 'http://10.0.0.9:8080' })])).toBe(
+      'shard 2 ran against another target ("http://10.0.0.9:8080" in shard-2.json; shard 1\'s is "http://127.0.0.1:1" in shard-1.json): shards of one run load one target');
+    // Compared masked: other credentials, the same target.
+    expect(merged([input({ ...one, target: 'http://a:1@127.0.0.1:1' }), input({ ...two, target: 'http://b:2@127.0.0.1:1' })]).target).toBe('http://***@127.0.0.1:1');
+    expect(problem([input({ ...one, target: 'http://a:1@127.0.0.1:1' }), input({ ...two, target: 'http://b:2@127.0.0.2:1' })])).toMatch(/^shard 2 ran against another target \("http:\/\/\*\*\*@127.0.0.2:1" in shard-2.json; shard 1's is "http:\/\/\*\*\*@127.0.0.1:1"/);
     expect(problem([input(one), input(of(two, { count: 3 }))])).toMatch(/^shard 2 \(shard-2.json\) is one of 3, shard 1 \(shard-1.json\) one of 2/);
     expect(problem([input(of(one, { index: 3 }))])).toBe('shard-3.json: shard 3 of 2 is not a shard of 2');
     expect(problem([input(whole, 'whole.json')])).toMatch(/^whole.json: not a shard's result \(no "shard" key\)/);
@@ -203,5 +223,26 @@ describe('mergeShardResults', () => {
     expect(problem([input(one), input(noHist)])).toMatch(/^shard-2.json: timeseries second 0 has no histogram/);
     expect(problem([input(one), input({ ...two, histograms: { ...two.histograms, 'GET /a': 'nope' } })])).toMatch(/^shard-2.json: histograms\["GET \/a"\] is not an encoded HdrHistogram/);
     expect(problem([])).toBe('no shard results given');
+  });
+
+  it('refuses a result of the wrong shape with one line naming the file and the field, and a threshold that does not parse', () => {
+    const [one, two] = shards as [RunResult, RunResult];
+    const without = (key: keyof RunResult): RunResult => Object.fromEntries(Object.entries(two).filter(([k]) => k !== key)) as unknown as RunResult;
+    const cases: [RunResult, string][] = [
+      [without('generator'), 'generator: missing (expected a mapping)'],
+      [without('timeseries'), 'timeseries: missing (expected a list)'],
+      [without('flows'), 'flows: missing (expected a list)'],
+      [without('endedAt'), 'endedAt: missing (expected an ISO-8601 time)'],
+      [{ ...two, endedAt: 'soon' }, 'endedAt: expected an ISO-8601 time, got "soon"'],
+      [{ ...two, timeseries: two.timeseries.map((p, i) => (i === 1 ? { ...p, rps: 'ten' as unknown as number } : p)) }, 'timeseries[1].rps: expected a number, got "ten"'],
+      [{ ...two, generator: { ...two.generator, cpuPercent: { mean: 1 } as RunResult['generator']['cpuPercent'] } }, 'generator.cpuPercent.max: missing (expected a number)'],
+      [{ ...two, shard: { ...two.shard!, startLateMs: null as unknown as number } }, 'shard.startLateMs: expected a number, got null'],
+      [{ ...two, endpoints: [{ ...two.endpoints[0]!, statusCodes: { 200: '5' as unknown as number } }] }, 'endpoints[0].statusCodes["200"]: expected a number, got "5"'],
+      [{ ...two, thresholds: [{ ...two.thresholds[0]!, expression: 'bogus' }] }, 'thresholds[0].expression: expected "<metric> <op> <value>" such as "p99 < 200ms" or "error_rate < 1%", got "bogus"'],
+    ];
+    for (const [bad, field] of cases) {
+      // Each is refused, not merged half-way (a crash with a stack trace, before).
+      expect(problem([input(one), input(bad, 'two.json')]), field).toBe(`two.json: ${field}`);
+    }
   });
 });

@@ -2,7 +2,10 @@ import { Aggregator, mergeFinals } from '../engine/aggregator.js';
 import { decodeHistogram, encodeHistogram, newHistogram } from '../engine/latency-histogram.js';
 import type { CheckCounts, ShardFinal } from '../engine/recorder.js';
 import type { GeneratorHealth, ShardHealth } from './generator-health.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
+import { echo } from '../shared/printable.js';
 import { round } from './numbers.js';
+import { shardResultProblem } from './shard-result-problem.js';
 import { assembleRunResult, type ResultShape, type RunResult, type ShardInfo } from './run-result.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
 
@@ -17,6 +20,13 @@ export type MergeOutcome = { result: RunResult } | { problem: string };
 
 /** A shard that started this much later than agreed gets a warning: its load is shifted in the merged seconds. */
 export const START_LATE_WARNING_MS = 1000;
+
+/**
+ * Shards whose starts lie further apart than both of these (a share of the
+ * merged load duration, and milliseconds) get a warning: the merged rates are
+ * per the merged load duration, from the first start to the last shard's end.
+ */
+export const START_SPREAD_WARNING = { share: 0.01, minMs: 100 } as const;
 
 type Shard = ShardInput & { info: ShardInfo; startMs: number };
 
@@ -38,15 +48,20 @@ function validate(inputs: readonly ShardInput[]): Shard[] | string {
       return `${source}: not a shard's result (no "shard" key): merge takes the results of scalectl run --shard I/N`;
     }
     if (info.index < 1 || info.index > info.count) return `${source}: shard ${info.index} of ${info.count} is not a shard of ${info.count}`;
-    const startMs = Date.parse(result.startedAt);
-    if (Number.isNaN(startMs)) return `${source}: startedAt ${JSON.stringify(result.startedAt)} is not a time`;
-    shards.push({ source, result, info, startMs });
+    const bad = shardResultProblem(result);
+    if (bad) return `${source}: ${bad}`;
+    shards.push({ source, result, info, startMs: Date.parse(result.startedAt) });
   }
   const first = shards[0]!;
   for (const s of shards) {
     if (s.info.count !== first.info.count) return `shard ${s.info.index} (${s.source}) is one of ${s.info.count}, shard ${first.info.index} (${first.source}) one of ${first.info.count}: shards of one run have one count`;
     if (s.info.scenarioHash !== first.info.scenarioHash) {
       return `shard ${s.info.index} is of another scenario (hash ${short(s.info.scenarioHash)} in ${s.source}; shard ${first.info.index}'s is ${short(first.info.scenarioHash)} in ${first.source})`;
+    }
+    // Masked, as results write it: the same target given with other credentials is still the same target.
+    const [target, firstTarget] = [maskCredentials(s.result.target), maskCredentials(first.result.target)];
+    if (target !== firstTarget) {
+      return `shard ${s.info.index} ran against another target (${echo(target)} in ${s.source}; shard ${first.info.index}'s is ${echo(firstTarget)} in ${first.source}): shards of one run load one target`;
     }
     const twin = shards.find((o) => o !== s && o.info.index === s.info.index);
     if (twin) return `shard ${s.info.index} given twice (${twin.source} and ${s.source})`;
@@ -166,8 +181,19 @@ function shardOneTelemetry(s: Shard, startMs: number): { summary: TelemetrySumma
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Each shard's generator, and the run's: any shard saturated, the worst figures, every warning named by its shard. */
-function mergeGenerator(shards: readonly Shard[]): GeneratorHealth {
+/** A sentence when the shards' starts spread over more than START_SPREAD_WARNING allows, else undefined. */
+function startSpreadWarning(shards: readonly Shard[], loadDurationSec: number): string | undefined {
+  const first = shards.reduce((a, b) => (b.startMs < a.startMs ? b : a));
+  const last = shards.reduce((a, b) => (b.startMs > a.startMs ? b : a));
+  const spreadMs = last.startMs - first.startMs;
+  if (spreadMs <= START_SPREAD_WARNING.minMs || spreadMs <= START_SPREAD_WARNING.share * loadDurationSec * 1000) return undefined;
+  return `the shards started up to ${round(spreadMs / 1000, 2)} s apart (shard ${first.info.index} first, shard ${last.info.index} last): ` +
+    `every rate is per the merged load duration (${round(loadDurationSec, 2)} s, from the first start to the last shard's end), ` +
+    `so rates read up to ${round((100 * spreadMs) / (loadDurationSec * 1000), 1)}% below what one process would have measured`;
+}
+
+/** Each shard's generator, and the run's: any shard saturated, the worst figures, every warning named by its shard (`spread`: the starts', first). */
+function mergeGenerator(shards: readonly Shard[], spread: string | undefined): GeneratorHealth {
   const gs = shards.map((s) => s.result.generator);
   const per: ShardHealth[] = shards.map((s) => ({
     index: s.info.index,
@@ -192,7 +218,7 @@ function mergeGenerator(shards: readonly Shard[]): GeneratorHealth {
     eventLoopLagP99Ms: Math.max(...gs.map((g) => g.eventLoopLagP99Ms)),
     scheduleLagP99Ms: Math.max(...gs.map((g) => g.scheduleLagP99Ms)),
     saturated: gs.some((g) => g.saturated),
-    warnings: [...late, ...per.flatMap((p) => p.warnings.map((w) => `shard ${p.index}: ${w}`))],
+    warnings: [...late, ...(spread ? [spread] : []), ...per.flatMap((p) => p.warnings.map((w) => `shard ${p.index}: ${w}`))],
     shards: per,
   };
 }
@@ -223,16 +249,17 @@ export function mergeShardResults(inputs: readonly ShardInput[]): MergeOutcome {
   const startMs = Math.min(...shards.map((s) => s.startMs));
   const endMs = Math.max(...shards.map((s) => Date.parse(s.result.endedAt)));
   const loadEndMs = Math.max(...shards.map((s) => s.startMs + s.result.loadDurationSec * 1000));
+  const loadDurationSec = Math.max(0.001, (loadEndMs - startMs) / 1000);
   const result = assembleRunResult(shape, {
     startedAt: new Date(startMs),
     endedAt: new Date(endMs),
     durationSec: Math.max(0.001, (endMs - startMs) / 1000),
-    loadDurationSec: Math.max(0.001, (loadEndMs - startMs) / 1000),
+    loadDurationSec,
     aborted: shards.some((s) => s.result.aborted),
     phases: one.phases,
     timeseries: mergeTimeseries(shards, startMs, empty),
     final: mergeFinals(shards.map((s) => shardFinal(s.result, endpointNames, flowNames, checkNames, empty))),
-    generator: mergeGenerator(shards),
+    generator: mergeGenerator(shards, startSpreadWarning(shards, loadDurationSec)),
   }, {
     target: one.target,
     telemetry: shardOneTelemetry(shards[0]!, startMs),

@@ -44,6 +44,15 @@ describe('readFrames', () => {
     expect((err as FrameError).source).toBe(`pod/${pods[1]!.name}/scalectl`);
   });
 
+  it('refuses the end of a frame without its beginning (kubectl logs without --tail=-1 keeps 10 lines), naming the pod', () => {
+    const tail10 = pods.map((p, i) => (i === 2 ? { ...p, text: p.text.split('\n').slice(-11).join('\n') } : p));
+    expect(tail10[2]!.text).not.toMatch(/BEGIN/);
+    const err = captureError(() => readFrames(kubectlLogs(tail10)));
+    expect(err).toBeInstanceOf(FrameError);
+    expect(err.message).toBe(`the end of a framed result from pod/${pods[2]!.name}/scalectl without its beginning: collect the whole log (kubectl logs --tail=-1)`);
+    expect(() => readFrames(frame(resultJson(1), '-').split('\n').slice(3).join('\n'), { source: 'r.log' })).toThrow(/^the end of a framed result from r.log without its beginning/);
+  });
+
   it('refuses a frame whose data lost a line, or whose checksum does not match, naming its pod', () => {
     const lines = frame(resultJson(3), '3/3').split('\n');
     const lost = [...lines.slice(0, 2), ...lines.slice(3)].join('\n');

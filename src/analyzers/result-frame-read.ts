@@ -58,8 +58,9 @@ function decode(frame: OpenFrame, source: string, maxJsonBytes: number): string 
  * with a kubectl `--prefix` are sorted out by their prefix (their source);
  * lines without one belong to `opts.source`. Other lines (a summary, progress,
  * warnings) are skipped, inside a frame too: only base64 lines are its data,
- * and its checksum proves nothing was lost. A frame with no END line, or one
- * whose data does not match its checksum, is a FrameError naming its source.
+ * and its checksum proves nothing was lost. A frame with no END line, an END
+ * line with no frame begun (the log's head cut off), or a frame whose data
+ * does not match its checksum, is a FrameError naming its source.
  */
 export function readFrames(text: string, opts: { source?: string; maxJsonBytes?: number } = {}): ReadFrame[] {
   const fallback = opts.source ?? 'input';
@@ -75,7 +76,9 @@ export function readFrames(text: string, opts: { source?: string; maxJsonBytes?:
     if (begin) {
       if (frame) throw new FrameError(`result frame ${frame.label} from ${source} has no END line: another frame begins before it ends (the log was cut)`, source);
       open.set(source, { label: begin[1]!, sha: begin[2]!, lines: [] });
-    } else if (frame && line === END_LINE) {
+    } else if (line === END_LINE) {
+      // kubectl logs -l prints each pod's last 10 lines unless --tail=-1: the END of a frame, none of its beginning.
+      if (!frame) throw new FrameError(`the end of a framed result from ${source} without its beginning: collect the whole log (kubectl logs --tail=-1)`, source);
       open.delete(source);
       frames.push({ source, label: frame.label, json: decode(frame, source, maxJsonBytes) });
     } else if (frame && BASE64_LINE_RE.test(line)) frame.lines.push(line);

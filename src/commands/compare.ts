@@ -1,5 +1,5 @@
 import { compareResults, parseRegressionLimits, type RegressionLimit } from '../analyzers/compare.js';
-import { ExitCode, usageError } from '../exit-codes.js';
+import { ExitCode, inputError, usageError } from '../exit-codes.js';
 import { readResult } from './read-result.js';
 import { colorsFor } from '../reporters/colors.js';
 import { renderComparison } from '../reporters/compare-terminal.js';
@@ -23,6 +23,10 @@ export async function compareCommand(baselineFile: string, currentFile: string, 
   }
   const outputs = await OutputFiles.check({ '--junit': opts.junit }, io, [baselineFile, currentFile]);
   const [baseline, current] = [await readResult(baselineFile, io.cwd), await readResult(currentFile, io.cwd)];
+  // A shard ran a slice of the load (1/N of its rate): compared with a whole run it would read as a collapse.
+  for (const [file, r] of [[baselineFile, baseline], [currentFile, current]] as const) {
+    if (r.shard) throw inputError(`${file}: this is shard ${r.shard.index} of ${r.shard.count} of a run: merge the shards first (scalectl merge), then compare the merged result`);
+  }
   if (baseline.scenario.name !== current.scenario.name) {
     io.stderr.write(`warning: different scenarios (${printable(baseline.scenario.name)} and ${printable(current.scenario.name)})\n`);
   }

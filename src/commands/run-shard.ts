@@ -6,6 +6,7 @@ import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import type { LoadData } from '../engine/run-load.js';
 import type { ShardInfo } from '../analyzers/run-result.js';
 import { formatDuration } from '../shared/duration.js';
+import { longTimeout } from '../shared/long-timeout.js';
 import { DEFAULT_BARRIER_TIMEOUT_MS, type StartAt } from './shard-options.js';
 import type { CommandIO } from './io.js';
 
@@ -33,11 +34,11 @@ function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
-      clearTimeout(timer);
+      cancel();
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, Math.max(0, epochMs - epochNow()));
+    const cancel = longTimeout(done, epochMs - epochNow());
     signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -8,6 +8,15 @@ export const MAX_SHARDS = 1000;
 /** How long a shard waits at a start barrier by default (`--barrier-timeout`). */
 export const DEFAULT_BARRIER_TIMEOUT = '10m';
 
+/** Longest `--barrier-timeout`: a day (shards that have not all arrived by then will not). */
+export const MAX_BARRIER_TIMEOUT = '24h';
+const MAX_BARRIER_TIMEOUT_MS = parseDuration(MAX_BARRIER_TIMEOUT)!;
+
+/** Farthest ahead a `--start-at` time may be: a week (further is a typo, a wrong unit or a wrong year). */
+export const MAX_START_AHEAD_DAYS = 7;
+
+const DAY_MS = 86_400_000;
+
 /** Epoch values above this are milliseconds, at or below it seconds (1e12 ms is September 2001; 1e12 s is the year 33658). */
 const EPOCH_MS_ABOVE = 1e12;
 
@@ -30,14 +39,25 @@ export function parseShard(value: string): ProcessShard {
 /**
  * `--start-at`: an ISO-8601 time with its time zone (`2026-12-03T10:00:00Z`),
  * epoch seconds, epoch milliseconds (above 1e12), or `barrier:HOST:PORT`
- * (an IPv6 HOST in brackets). Throws an Error with the reason.
+ * (an IPv6 HOST in brackets). A time more than MAX_START_AHEAD_DAYS after
+ * `now` (epoch ms) is refused; one in the past starts at once. Throws an
+ * Error with the reason.
  */
-export function parseStartAt(value: string): StartAt {
+export function parseStartAt(value: string, now: number = Date.now()): StartAt {
   const v = value.trim();
   if (v.toLowerCase().startsWith('barrier:')) return parseBarrier(v.slice('barrier:'.length), value);
+  const at = parseTime(v, value);
+  if (at - now > MAX_START_AHEAD_DAYS * DAY_MS) {
+    throw new Error(`--start-at ${value} is ${Math.floor((at - now) / DAY_MS)} days ahead; a start at most ${MAX_START_AHEAD_DAYS} days ahead is taken`);
+  }
+  return { kind: 'time', epochMs: at };
+}
+
+/** An ISO-8601 time with its zone, or epoch seconds or milliseconds, as epoch milliseconds. */
+function parseTime(v: string, value: string): number {
   if (/^\d+(\.\d+)?$/.test(v)) {
     const n = Number(v);
-    return { kind: 'time', epochMs: n > EPOCH_MS_ABOVE ? n : n * 1000 };
+    return n > EPOCH_MS_ABOVE ? n : n * 1000;
   }
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i.test(v)) {
     throw new Error(`--start-at ${value}: give the time zone (Z or +01:00), so that every shard reads the same instant`);
@@ -46,7 +66,7 @@ export function parseStartAt(value: string): StartAt {
   if (Number.isNaN(ms)) {
     throw new Error(`--start-at takes an ISO-8601 time (2026-12-03T10:00:00Z), epoch seconds or milliseconds, or barrier:HOST:PORT; got "${value}"`);
   }
-  return { kind: 'time', epochMs: ms };
+  return ms;
 }
 
 function parseBarrier(rest: string, given: string): StartAt {
@@ -58,10 +78,11 @@ function parseBarrier(rest: string, given: string): StartAt {
   return { kind: 'barrier', host, port };
 }
 
-/** `--barrier-timeout`: a duration above 0, milliseconds. Throws an Error with the reason. */
+/** `--barrier-timeout`: a duration above 0 and at most MAX_BARRIER_TIMEOUT, milliseconds. Throws an Error with the reason. */
 export function parseBarrierTimeout(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined || ms <= 0) throw new Error(`--barrier-timeout takes a duration above 0 (30s, 10m), got "${value}"`);
+  if (ms > MAX_BARRIER_TIMEOUT_MS) throw new Error(`--barrier-timeout ${value}: at most ${MAX_BARRIER_TIMEOUT}`);
   return ms;
 }
 

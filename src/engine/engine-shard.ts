@@ -6,7 +6,7 @@ import { sleepUntil, type ExecutorContext } from './executor.js';
 import { EXECUTORS } from './executors.js';
 import { FlowRunner } from './flow-runner.js';
 import { HttpClient } from './http-client.js';
-import { Recorder, type ShardFinal, type WindowReport } from './recorder.js';
+import { isIdleTail, Recorder, type ShardFinal, type WindowReport } from './recorder.js';
 import { SelfMonitor, type MonitorSample } from './self-monitor.js';
 import { IterationNumbers, type EngineSlice } from './shard-slice.js';
 
@@ -125,7 +125,8 @@ export class EngineShard {
     await this.settle(Promise.all(running).then(() => runner.idle()), this.stopped ? opts.abortGraceMs : opts.gracefulStopMs);
     runner.close();
     clearTimeout(windowTimer);
-    flush();
+    const last = recorder.flushWindow(second);
+    if (!isIdleTail(last, totalMs)) opts.onWindow(last, monitor.sample(client.takeMostQueued()));
     monitor.stop();
     const final = recorder.final();
     // Close the sockets before anyone writes results: with thousands open,

@@ -1,3 +1,4 @@
+import { longTimeout } from '../shared/long-timeout.js';
 import type { ScheduledPhase } from '../scenarios/schedule.js';
 import type { FlowRunner } from './flow-runner.js';
 import type { Recorder } from './recorder.js';
@@ -53,9 +54,9 @@ export type Executor<P extends ScheduledPhase = ScheduledPhase> = (phase: P, ctx
 /** Resolves at clock time `at`, or at once when the run stops. */
 export function sleepUntil(ctx: ExecutorContext, at: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, Math.max(0, at - ctx.clock()));
+    const cancel = longTimeout(resolve, at - ctx.clock());
     ctx.onStop(() => {
-      clearTimeout(timer);
+      cancel();
       resolve();
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Recorder } from './recorder.js';
+import { isIdleTail, Recorder } from './recorder.js';
 import { Aggregator, type PointDetail } from './aggregator.js';
 import type { MonitorSample } from './self-monitor.js';
 
@@ -28,5 +28,35 @@ describe('per-endpoint windows', () => {
     expect(e.get(2)!.hist.totalCount).toBe(2);
     // The next second starts empty.
     expect(shards[0]!.flushWindow(1).endpoints).toEqual({});
+  });
+});
+
+describe('isIdleTail', () => {
+  /** A recorder's window `second`, after `act` recorded into it (seconds before it flushed empty). */
+  function windowAt(second: number, act: (r: Recorder) => void = () => {}): ReturnType<Recorder['flushWindow']> {
+    const r = new Recorder(1, 1, ['ok']);
+    for (let s = 0; s < second; s++) r.flushWindow(s);
+    act(r);
+    return r.flushWindow(second);
+  }
+
+  it('is an empty last second that opened at or after the schedule end (4 s): left out, whichever way the window timer fell', () => {
+    expect(isIdleTail(windowAt(4), 4000)).toBe(true);
+    expect(isIdleTail(windowAt(5), 4000)).toBe(true);
+    expect(isIdleTail(windowAt(4), 3500)).toBe(true);
+  });
+
+  it('is not a second inside the schedule, the first second, or one where anything happened', () => {
+    expect(isIdleTail(windowAt(3), 4000)).toBe(false);
+    expect(isIdleTail(windowAt(3), 3500)).toBe(false);
+    expect(isIdleTail(windowAt(0), 0)).toBe(false);
+    const busy: [string, (r: Recorder) => void][] = [
+      ['a request', (r) => r.request(0, 5, 200)],
+      ['an iteration in flight', (r) => r.started(0)],
+      ['an iteration that ended', (r) => r.finished(0, 5, true)],
+      ['an arrival dropped', (r) => r.dropped(0)],
+      ['a check', (r) => r.check(0, false)],
+    ];
+    for (const [what, act] of busy) expect(isIdleTail(windowAt(4, act), 4000), what).toBe(false);
   });
 });

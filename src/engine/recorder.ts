@@ -235,3 +235,18 @@ export class Recorder {
     });
   }
 }
+
+/**
+ * True for an engine's last window (closed by the end of its run) that opened
+ * at or after the schedule's end (`scheduleEndMs`, from the run start) and
+ * saw nothing: no request, no iteration offered, started, ended or dropped,
+ * none in flight, no check. Whether such a second exists at all depends only
+ * on whether the engine's window timer fired just before the end of the
+ * schedule or just after; left out, one process and two workers (or N shards)
+ * give the same seconds. The first second is never idle: a run has one.
+ */
+export function isIdleTail(report: WindowReport, scheduleEndMs: number): boolean {
+  if (report.second === 0 || report.second * 1000 < scheduleEndMs || report.inFlight > 0 || report.counts.requests > 0) return false;
+  if (Object.values(report.iterations).some((n) => n > 0)) return false;
+  return Object.values(report.checks ?? {}).every((c) => c.passes + c.fails === 0);
+}

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { ExitCode, UserError, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration } from '../shared/duration.js';
+import { longTimeout } from '../shared/long-timeout.js';
 import type { ProcessShard } from './shard-slice.js';
 
 /** How far after the last shard's arrival every shard starts, milliseconds: time for the start message to travel and for worker threads to start. */
@@ -36,6 +38,8 @@ interface Hello {
   index: number;
   count: number;
   scenarioHash: string;
+  /** This process's own random id, the same on each reconnect: two processes started as one shard have two. */
+  id: string;
 }
 
 /** Who has arrived, as shard 1 tells the waiting shards. */
@@ -83,6 +87,11 @@ function arrivedText(a: Arrived, timeoutMs?: number): string {
     : `only ${a.arrived} of ${a.count} shards arrived within ${formatDuration(timeoutMs)}${missing}`;
 }
 
+/** A shard index given to two processes. */
+function twice(index: number, what: string): string {
+  return `shard ${index} was started twice (${what} shard ${index}): each process needs its own --shard I/N`;
+}
+
 function abortedError(): UserError {
   return new UserError('stopped while waiting for the other shards; no load was sent', ExitCode.aborted);
 }
@@ -99,8 +108,11 @@ export function listenAddress(host: string): string | undefined {
  * loaded its scenario and probed the target, and it resolves to the instant
  * (epoch ms) all start at. Shard 1 listens on HOST:PORT; the others connect
  * (retrying while it is not up yet, and after a lost connection) and send one
- * JSON line `{"index","count","scenarioHash"}`. Once all N are there, shard 1
- * sends each `{"startAt": <its now + leadMs>}`. Shard 1 also sends
+ * JSON line `{"index","count","scenarioHash","id"}` (`id`: random, one per
+ * process, so that a reconnect is told from a second process started as the
+ * same shard, which fails the run with exit 3). Once all N are there, shard 1
+ * sends each `{"startAt": <its now + leadMs>}`, and after that only to a
+ * process it sent it to already. Shard 1 also sends
  * `{"arrived","count","missing"}` as shards come and go, and `{"error","exit"}`
  * when the run cannot start. Throws UserError: exit 3 when a shard runs another
  * scenario (hash) or another shard count, 10 when not all arrived in time, 5
@@ -114,7 +126,9 @@ export function startBarrier(o: BarrierOptions): Promise<number> {
 /** Shard 1: waits for the others, then tells every one when to start. */
 function lead(o: BarrierOptions): Promise<number> {
   const count = o.shard.count;
+  /** The connection each shard waits on, by index, and its process's id. */
   const arrived = new Map<number, Socket>();
+  const ids = new Map<number, string>();
   const sockets = new Set<Socket>();
   let startAt: number | undefined;
   let done = false;
@@ -148,7 +162,7 @@ function lead(o: BarrierOptions): Promise<number> {
         if (index !== undefined) return;
         const hello = parse(text) as Partial<Hello> | undefined;
         // Not a shard (a port scan, a health check, garbage): dropped, the wait goes on.
-        if (!hello || !isWhole(hello.index) || !isWhole(hello.count) || typeof hello.scenarioHash !== 'string') return void socket.destroy();
+        if (!hello || !isWhole(hello.index) || !isWhole(hello.count) || typeof hello.scenarioHash !== 'string' || typeof hello.id !== 'string') return void socket.destroy();
         if (hello.count !== count) return fail(`shard ${hello.index} was started as one of ${hello.count} shards, shard 1 as one of ${count}: every shard needs the same --shard N`, ExitCode.invalidInput);
         if (hello.index === 1) return fail('two shards were started as shard 1 of the run', ExitCode.invalidInput);
         if (hello.index < 2 || hello.index > count) return void socket.destroy();
@@ -157,11 +171,18 @@ function lead(o: BarrierOptions): Promise<number> {
             'every shard needs the same scenario file and data files', ExitCode.invalidInput);
         }
         index = hello.index;
-        // Started already: one that lost the start message on the way gets it again.
-        if (startAt !== undefined) return void socket.end(line({ startAt }));
+        if (startAt !== undefined) {
+          // Started already: one that lost the start message on the way gets it again; another process started as that shard would load the target twice.
+          if (ids.get(index) === hello.id) return void socket.end(line({ startAt }));
+          o.say(`a second shard ${index} came after the start and was refused`);
+          return void socket.end(line({ error: twice(index, 'the run started already with another'), exit: ExitCode.invalidInput }));
+        }
         const previous = arrived.get(index);
+        const live = previous !== undefined && previous !== socket && !previous.destroyed && !previous.readableEnded;
+        if (live && ids.get(index) !== hello.id) return fail(twice(index, 'two processes are'), ExitCode.invalidInput);
         arrived.set(index, socket);
-        // The same shard again (it reconnected): the newer connection is the one that counts.
+        ids.set(index, hello.id);
+        // The same process again (it reconnected): the newer connection is the one that counts.
         if (previous && previous !== socket) previous.destroy();
         announce();
         if (arrived.size === count - 1) release();
@@ -173,10 +194,10 @@ function lead(o: BarrierOptions): Promise<number> {
       for (const socket of arrived.values()) socket.end(line({ startAt: at }));
       settle();
       // Late repeats are answered until the start; then the barrier closes.
-      setTimeout(() => {
+      longTimeout(() => {
         server.close();
         for (const s of sockets) s.destroy();
-      }, Math.max(0, at - o.now())).unref();
+      }, at - o.now(), { unref: true });
       resolve(at);
     };
     const fail = (message: string, exit: ExitCodeValue): void => {
@@ -197,10 +218,10 @@ function lead(o: BarrierOptions): Promise<number> {
       settle();
       reject(abortedError());
     };
-    const timer = setTimeout(() => fail(arrivedText(status(), o.timeoutMs), ExitCode.shardsNotStarted), o.timeoutMs);
+    const cancelTimer = longTimeout(() => fail(arrivedText(status(), o.timeoutMs), ExitCode.shardsNotStarted), o.timeoutMs);
     const settle = (): void => {
       done = true;
-      clearTimeout(timer);
+      cancelTimer();
       o.signal.removeEventListener('abort', onAbort);
     };
     o.signal.addEventListener('abort', onAbort, { once: true });
@@ -220,27 +241,43 @@ function lead(o: BarrierOptions): Promise<number> {
 /** Shards 2..N: reach shard 1 (again and again if need be) and wait for the start. */
 async function follow(o: BarrierOptions): Promise<number> {
   const deadline = o.now() + o.timeoutMs;
+  const id = randomUUID();
   const where = `shard 1 at ${o.host}:${o.port}`;
   let last: Arrived | undefined;
-  let problem = 'not tried';
+  let outcome: Outcome = { retry: 'not tried' };
   let saidWaiting = false;
   for (;;) {
     if (o.signal.aborted) throw abortedError();
     const left = deadline - o.now();
-    if (left <= 0) {
-      throw new UserError(last ? `${arrivedText(last, o.timeoutMs)} (as shard 1 last said)` : `${where} could not be reached within ${formatDuration(o.timeoutMs)} (${problem})`, ExitCode.shardsNotStarted);
-    }
-    const outcome = await attempt(o, left, (a) => {
+    if (left <= 0) throw new UserError(followTimeout(where, o.timeoutMs, last, outcome), ExitCode.shardsNotStarted);
+    let answered = false;
+    outcome = await attempt(o, id, last !== undefined, left, (a) => {
+      answered = true;
       if (last && arrivedText(last) === arrivedText(a)) return;
       last = a;
       o.say(arrivedText(a));
     });
     if ('startAt' in outcome) return outcome.startAt;
-    problem = outcome.retry;
-    if (!saidWaiting) o.say(`waiting for ${where} (${problem}); retrying`);
+    if (!outcome.atDeadline && (answered || !saidWaiting)) o.say(`${answered ? 'lost' : 'waiting for'} ${where} (${outcome.retry}); retrying`);
     saidWaiting = true;
     await pause(Math.min(RETRY_MS, Math.max(0, deadline - o.now())), o.signal);
   }
+}
+
+/** How one connection to shard 1 ended: the start, or why to try again (`atDeadline`: the wait ran out while shard 1 still answered). */
+type Outcome = { startAt: number } | { retry: string; atDeadline?: true };
+
+/**
+ * Why a shard gave up at the barrier: shard 1 never reached; reached and
+ * still waiting for others (what it last said); or reached once, then gone.
+ */
+function followTimeout(where: string, timeoutMs: number, last: Arrived | undefined, outcome: Outcome): string {
+  const why = 'retry' in outcome ? outcome.retry : '';
+  if (!last) return `${where} could not be reached within ${formatDuration(timeoutMs)} (${why})`;
+  if ('atDeadline' in outcome) return `${arrivedText(last, timeoutMs)} (as shard 1 last said)`;
+  const missing = last.missing.length > 0 ? `; missing: ${last.missing.join(', ')}` : '';
+  return `${where} went away (${why}) and was not back within the barrier timeout (${formatDuration(timeoutMs)}); ` +
+    `when last reached, ${last.arrived} of ${last.count} shards had arrived${missing}`;
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -256,17 +293,17 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** One connection to shard 1: the start instant, or why to try again. Throws what shard 1 said ended the run, or an abort. */
-function attempt(o: BarrierOptions, leftMs: number, onArrived: (a: Arrived) => void): Promise<{ startAt: number } | { retry: string }> {
+/** One connection to shard 1 (`reached`: it answered before): the start instant, or why to try again. Throws what shard 1 said ended the run, or an abort. */
+function attempt(o: BarrierOptions, id: string, reached: boolean, leftMs: number, onArrived: (a: Arrived) => void): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: o.host, port: o.port });
     let problem = 'the connection closed before the start';
     let settled = false;
-    const finish = (outcome: { startAt: number } | { retry: string } | UserError): void => {
+    const finish = (outcome: Outcome | UserError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
-      clearTimeout(overall);
+      cancelOverall();
       o.signal.removeEventListener('abort', onAbort);
       socket.destroy();
       if (outcome instanceof UserError) reject(outcome);
@@ -275,14 +312,15 @@ function attempt(o: BarrierOptions, leftMs: number, onArrived: (a: Arrived) => v
     const onAbort = (): void => finish(abortedError());
     o.signal.addEventListener('abort', onAbort, { once: true });
     const connectTimer = setTimeout(() => finish({ retry: `no answer within ${formatDuration(CONNECT_TIMEOUT_MS)}` }), Math.min(CONNECT_TIMEOUT_MS, leftMs));
-    const overall = setTimeout(() => finish({ retry: problem }), leftMs);
+    const cancelOverall = longTimeout(() => finish({ retry: problem, atDeadline: true }), leftMs);
     socket.on('connect', () => {
       clearTimeout(connectTimer);
-      const hello: Hello = { index: o.shard.index + 1, count: o.shard.count, scenarioHash: o.scenarioHash };
+      const hello: Hello = { index: o.shard.index + 1, count: o.shard.count, scenarioHash: o.scenarioHash, id };
       socket.write(line(hello));
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      problem = err.code === 'ECONNREFUSED' ? 'connection refused: it is not listening yet' : err.code ?? err.message;
+      const refused = reached ? 'connection refused: it is no longer listening' : 'connection refused: it is not listening yet';
+      problem = err.code === 'ECONNREFUSED' ? refused : err.code ?? err.message;
     });
     socket.on('close', () => finish({ retry: problem }));
     readLines(socket, (text) => {
