@@ -132,6 +132,19 @@ describe('scalectl k8s job', () => {
   it.each([
     [['--', '--out', 'x.json'], /^scalectl: --out after --: each pod writes its result to its log/],
     [['--', '--shard=1/2'], /^scalectl: --shard after --: the Job gives each pod its shard/],
+    // The Job's --workers sets the pods' threads and their CPU request: -w after -- would desync them, in any form.
+    [['--', '-w2'], /^scalectl: -w after --: use scalectl k8s job --workers\n/],
+    [['--', '-w', '2'], /^scalectl: -w after --: use scalectl k8s job --workers\n/],
+    [['--', '--workers=64'], /^scalectl: --workers after --: use scalectl k8s job --workers\n/],
+    [['--', '-ox.json'], /^scalectl: -o after --: each pod writes its result/],
+    [['--', '-thttp://x.test'], /^scalectl: -t after --: use scalectl k8s job --target/],
+    // Read by run's own definition: what run would refuse in every pod is refused here.
+    [['--', '--conections', '64'], /^scalectl: after --: unknown option '--conections' \(Did you mean --connections\?\)\n/],
+    [['--', '--connections'], /^scalectl: after --: option '--connections <n>' argument missing\n/],
+    [['--', '--connections', 'many'], /^scalectl: after --: option '--connections <n>' argument 'many' is invalid\. --connections takes a whole number >= 1\.\n/],
+    [['--', 'extra.yaml'], /^scalectl: after --: extra\.yaml: not a run flag \(the Job gives run its scenario\)\n/],
+    [['--', '--connections', '64', 'extra.yaml'], /^scalectl: after --: extra\.yaml: not a run flag/],
+    [['--', '--stream', 'carrier-pigeon=x'], /^scalectl: after --: option '--stream <kind=destination>' argument 'carrier-pigeon=x' is invalid/],
     [['--name', 'Bad_Name'], /^scalectl: --name Bad_Name: expected a DNS label/],
     [['--name', 'a'.repeat(maxJobName(2) + 1)], /at most 61 characters for 2 pods/],
     [['--cpu', 'lots'], /^scalectl: --cpu lots: expected a Kubernetes quantity/],
@@ -141,6 +154,15 @@ describe('scalectl k8s job', () => {
     const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', ...args], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('passes run flags that run accepts, in every form run takes them', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario() });
+    const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', '--', '--connections=64', '--no-progress', '--insecure', '--max-in-flight', '500', '--stream', 'ndjson=/tmp/s.ndjson'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(jobOf(r.stdout).spec!.template.spec!.containers[0]!.command![2]).toMatch(/--out - --connections=64 --no-progress --insecure --max-in-flight 500 --stream ndjson=\/tmp\/s\.ndjson$/);
   });
 
   it('needs --parallelism', async () => {

@@ -88,12 +88,29 @@ function checkOptions(o: K8sJobOptions): void {
   if (o.envSecret !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.envSecret)) throw usageError(`--env-secret ${printable(o.envSecret, 80)}: expected a Secret's name`);
 }
 
-function checkRunFlags(runFlags: readonly string[]): void {
+/** The flag a word names: `--out` of `--out=x`, `-w` of `-w2` (run's short flags all take a value, so none are bundled). */
+function flagOf(word: string): string | undefined {
+  if (word.startsWith('--')) return word.split('=')[0];
+  return /^-[A-Za-z]/.test(word) ? word.slice(0, 2) : undefined;
+}
+
+/**
+ * The flags after `--`, which every pod gives `scalectl run`: those the Job
+ * sets itself are refused first (`-w2` as well as `--workers=2`, before run's
+ * own check of a value), then `run`'s own definition reads the rest, so that
+ * a misspelt flag, a flag without its value or a stray word is a usage
+ * error here rather than N failed pods. `runFlagsProblem` (src/cli.ts): what
+ * `run` would say of them, or undefined.
+ */
+function checkRunFlags(runFlags: readonly string[], runFlagsProblem: (words: readonly string[]) => string | undefined): void {
   for (const word of runFlags) {
-    const flag = word.split('=')[0]!;
-    const why = SET_BY_JOB[flag];
+    if (word === '--') break;
+    const flag = flagOf(word);
+    const why = flag === undefined ? undefined : SET_BY_JOB[flag];
     if (why) throw usageError(`${flag} after --: ${why}`);
   }
+  const problem = runFlagsProblem(runFlags);
+  if (problem !== undefined) throw usageError(`after --: ${problem}`);
 }
 
 /** The target the pods will load, refused when a pod cannot reach it. */
@@ -147,11 +164,15 @@ async function jobFiles(scenarioPath: string, loaded: LoadedScenario): Promise<{
 /**
  * `scalectl k8s job <scenario.yaml> --parallelism N`: the ConfigMap, headless
  * Service and Indexed Job that run the scenario as N shards started by a
- * barrier (docs/distributed.md).
+ * barrier (docs/distributed.md). `runFlagsProblem`: what `scalectl run` makes
+ * of the flags after `--` (its own definition, in src/cli.ts).
  */
-export async function k8sJobCommand(file: string, runFlags: readonly string[], o: K8sJobOptions, io: CommandIO, version: string): Promise<number> {
+export async function k8sJobCommand(
+  file: string, runFlags: readonly string[], o: K8sJobOptions, io: CommandIO, version: string,
+  runFlagsProblem: (words: readonly string[]) => string | undefined,
+): Promise<number> {
   checkOptions(o);
-  checkRunFlags(runFlags);
+  checkRunFlags(runFlags, runFlagsProblem);
   const outputs = await OutputFiles.check({}, io);
   const path = resolve(io.cwd, file);
   // The pods get the variables the scenario reads from --env-secret: here, where they may not be set, they only have to be named.
@@ -198,7 +219,7 @@ export async function k8sJobCommand(file: string, runFlags: readonly string[], o
     io.stdout.write(renderJobYaml(spec));
     return ExitCode.ok;
   }
-  const ok = await outputs.writeInto(resolve(io.cwd, o.out), o.out, renderJobFiles(spec), 'Kubernetes manifests');
+  const ok = await outputs.writeInto(resolve(io.cwd, o.out), o.out, renderJobFiles(spec, o.out), 'Kubernetes manifests');
   const ns = o.namespace ? ` -n ${o.namespace}` : '';
   if (ok) io.stderr.write(`next: kubectl apply -f ${printable(o.out)}; kubectl wait --for=condition=complete job/${name}${ns} --timeout=${spec.activeDeadlineSeconds}s (docs/distributed.md)\n`);
   return outputs.exitCode(ExitCode.ok);
