@@ -9,7 +9,7 @@ import { runCli, tempFiles } from './helpers/cli.js';
 import { buildProgram } from '../src/cli.js';
 import { K8S_JOB_DEFAULTS } from '../src/reporters/k8s-job.js';
 import { DEFAULT_BARRIER_TIMEOUT, DEFAULT_BARRIER_TIMEOUT_MS } from '../src/commands/shard-options.js';
-import { maxJobName } from '../src/commands/k8s-job.js';
+import { configMapKeys, maxJobName } from '../src/commands/k8s-job.js';
 
 const scenario = (target = 'http://shop.load.svc', extra = ''): string =>
   `name: Flash Sale\ntarget: ${target}\nphases:\n  - { duration: 30s, arrivalRate: 10 }\n  - { duration: 1m, arrivalRate: 20 }\nflows:\n  - name: f\n    steps:\n      - get: /x\n${extra}`;
@@ -100,6 +100,36 @@ describe('scalectl k8s job', () => {
     ]);
     for (const { key, path } of items) expect(cm.data![key]).toBe(await readFile(join(dir, path), 'utf8'));
     expect(job.spec!.template.spec!.containers[0]!.command![2]).toContain('exec scalectl run /scenario/scenarios/s.yaml --shard');
+  });
+
+  it('gives every file its own ConfigMap key, also when names and dotted paths clash (x/c.csv, y/c.csv, y.c.csv)', async () => {
+    const dir = await tempFiles({ 'y.c.csv': 'n\n3\n' });
+    await mkdir(join(dir, 'x'));
+    await mkdir(join(dir, 'y'));
+    await writeFile(join(dir, 'x', 'c.csv'), 'n\n1\n');
+    await writeFile(join(dir, 'y', 'c.csv'), 'n\n2\n');
+    await writeFile(join(dir, 's.yaml'), scenario('http://shop.load.svc', '        headers: { a: "{{ a.n }}", b: "{{ b.n }}", c: "{{ c.n }}" }\n') +
+      'data:\n  a: { file: x/c.csv }\n  b: { file: y/c.csv }\n  c: { file: y.c.csv }\n');
+    const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    const [cmDoc] = docsOf(r.stdout);
+    const cm = new ConfigMap(cmDoc as ConstructorParameters<typeof ConfigMap>[0]);
+    const items = jobOf(r.stdout).spec!.template.spec!.volumes![0]!.configMap!.items!;
+    expect(items.map((i) => i.path)).toEqual(['s.yaml', 'x/c.csv', 'y/c.csv', 'y.c.csv']);
+    expect(new Set(items.map((i) => i.key)).size).toBe(4);
+    expect(Object.keys(cm.data!).sort()).toEqual(items.map((i) => i.key).sort());
+    for (const { key, path } of items) expect(cm.data![key]).toBe(await readFile(join(dir, path), 'utf8'));
+  });
+
+  it('configMapKeys: unique keys the API server takes ([-._a-zA-Z0-9]+, at most 253, not starting with ..)', () => {
+    const paths = ['x/c.csv', 'y/c.csv', 'y.c.csv', 'y.c.csv', '..hidden.csv', 'a/..hidden.csv', 'd/my file (1).csv', `${'l'.repeat(300)}.csv`, '.env', 'e/.env'];
+    const keys = configMapKeys(paths);
+    expect(new Set(keys).size).toBe(paths.length);
+    for (const k of keys) {
+      expect(k).toMatch(/^[-._a-zA-Z0-9]{1,253}$/);
+      expect(k.startsWith('..')).toBe(false);
+    }
+    expect(keys.slice(0, 3)).toEqual(['c.csv', 'y.c.csv', 'y.c-2.csv']);
   });
 
   it('refuses a data file given by an absolute path (the pods cannot find it)', async () => {

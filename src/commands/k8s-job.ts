@@ -124,10 +124,35 @@ function checkTarget(target: string, given: boolean): void {
   }
 }
 
+/** A ConfigMap key as the API server takes it: `[-._a-zA-Z0-9]+`, at most 253 characters, not starting with `..`. */
+function configMapKey(name: string): string {
+  const key = name.replace(/[^-._a-zA-Z0-9]/g, '_').slice(-253);
+  return key.startsWith('..') ? `_${key.slice(1)}` : key;
+}
+
+/**
+ * A unique ConfigMap key for each of these files (paths relative to the
+ * mount, `/`-separated): its name, else its path with `.` for `/`, else
+ * with `-2`, `-3`... before its extension, until no other file has it.
+ * Only the keys must differ: each file is mounted at its own path.
+ */
+export function configMapKeys(paths: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return paths.map((path) => {
+    let key = configMapKey(basename(path));
+    if (taken.has(key)) key = configMapKey(path.replace(/\//g, '.'));
+    const dot = key.lastIndexOf('.');
+    const [stem, ext] = dot > 0 ? [key.slice(0, dot), key.slice(dot)] : [key, ''];
+    for (let n = 2; taken.has(key); n++) key = configMapKey(`${stem}-${n}${ext}`);
+    taken.add(key);
+    return key;
+  });
+}
+
 /**
  * The scenario and its data files, laid out under one folder (their closest
  * common one) so that the scenario's relative paths keep working under the
- * mount. Keys are the file names (a clash is told apart by its path).
+ * mount. Keys are the file names, made unique (configMapKeys).
  */
 async function jobFiles(scenarioPath: string, loaded: LoadedScenario): Promise<{ files: JobFile[]; scenarioKeyPath: string }> {
   const s = loaded.scenario;
@@ -143,16 +168,10 @@ async function jobFiles(scenarioPath: string, loaded: LoadedScenario): Promise<{
   let root = dir;
   const outside = (p: string): boolean => relative(root, p) === '..' || relative(root, p).startsWith('..' + sep);
   for (const p of paths) while (outside(p)) root = dirname(root);
-  const keys = new Set<string>();
+  const relPaths = paths.map((p) => relative(root, p).split(sep).join('/'));
+  const keys = configMapKeys(relPaths);
   const files: JobFile[] = [];
-  for (const p of paths) {
-    const path = relative(root, p).split(sep).join('/');
-    const safe = (s: string): string => s.replace(/[^-._a-zA-Z0-9]/g, '_');
-    let key = safe(basename(p));
-    if (keys.has(key)) key = safe(path.replace(/\//g, '.'));
-    keys.add(key);
-    files.push({ key, path, bytes: await readFile(p) });
-  }
+  for (const [i, p] of paths.entries()) files.push({ key: keys[i]!, path: relPaths[i]!, bytes: await readFile(p) });
   const total = files.reduce((n, f) => n + f.bytes.length, 0);
   if (total > CONFIG_MAP_MAX_BYTES) {
     const largest = [...files].sort((a, b) => b.bytes.length - a.bytes.length).slice(0, 3).map((f) => `${f.path} ${(f.bytes.length / 1024 / 1024).toFixed(2)} MiB`);
