@@ -38,7 +38,8 @@ describe('scalectl k8s job', () => {
   it('passes --target, --workers, --barrier-timeout and the flags after -- to every pod; --cpu follows the workers', async () => {
     const dir = await tempFiles({ 's.yaml': scenario('reference') });
     const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', '--name', 'run1', '-n', 'load', '-t', 'http://shop.load.svc', '-w', '2', '--barrier-timeout', '2m', '--image', 'reg.test/scalectl:1', '--', '--connections', '64'], { cwd: dir });
-    expect(r.stderr).toBe('');
+    // target: reference without telemetry: would scrape the reference stack's metrics through the Service.
+    expect(r.stderr).toMatch(/^warning: shard 1 will read the target's metrics at http:\/\/shop\.load\.svc\/metrics: /);
     const job = jobOf(r.stdout);
     const c = job.spec!.template.spec!.containers[0]!;
     expect(c.command![2]).toMatch(/--out - --target http:\/\/shop\.load\.svc --workers 2 --barrier-timeout 2m --connections 64$/);
@@ -46,6 +47,19 @@ describe('scalectl k8s job', () => {
     expect(c.resources!.requests!.cpu).toBe(String(2 * K8S_JOB_DEFAULTS.cpuPerWorker));
     expect(job.metadata).toMatchObject({ name: 'run1', namespace: 'load' });
     expect(job.spec!.activeDeadlineSeconds).toBe(90 + 120 + 10 + K8S_JOB_DEFAULTS.deadlineMarginSeconds);
+  });
+
+  it.each([
+    ['target: reference, no telemetry: section (the shop\'s defaults)', 'reference', '', /^warning: shard 1 will read the target's metrics at http:\/\/shop\.load\.svc\/metrics: if that is a Service, each scrape reaches one of its pods \(never the shop's order consumers\), so counters seem to reset and telemetry thresholds are judged on partial figures; give the scenario a telemetry: section that queries Prometheus \(promql:, docs\/telemetry\.md#services-under-kubernetes-with-prometheus\)\n$/],
+    ['a telemetry: section without a source of its own', 'http://shop.load.svc', 'telemetry: { interval: 2s }\n', /^warning: shard 1 will read the target's metrics at http:\/\/shop\.load\.svc\/metrics: if that is a Service, each scrape reaches one of its pods, so/],
+    ['telemetry from Prometheus (promql:)', 'reference', 'telemetry:\n  promql: { url: http://prometheus.monitoring:9090 }\n  metrics:\n    cacheHits: { query: \'sum(shop_cache_requests_total{result="hit"})\' }\n', /^$/],
+    ['telemetry scraped where the scenario says (prometheus:)', 'reference', 'telemetry: { prometheus: [http://10.0.0.1:9464/metrics, http://10.0.0.2:9464/metrics] }\n', /^$/],
+    ['no telemetry', 'http://shop.load.svc', '', /^$/],
+  ])('warns, once, when shard 1 would scrape telemetry through the target: %s', async (_what, target, extra, warning) => {
+    const dir = await tempFiles({ 's.yaml': scenario(target) + extra });
+    const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', '-t', 'http://shop.load.svc'], { cwd: dir });
+    expect(r.stderr).toMatch(warning);
+    expect(r.code).toBe(0);
   });
 
   it('validates the scenario first: exit 3 with file:line:col, nothing written', async () => {

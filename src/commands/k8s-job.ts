@@ -4,6 +4,7 @@ import { ExitCode, inputError, usageError } from '../exit-codes.js';
 import { envNamesIn, loadScenario, type LoadedScenario } from '../scenarios/load-scenario.js';
 import { formatIssue } from '../scenarios/scenario-issue.js';
 import { isLoopbackUrl, targetUrlProblem } from '../scenarios/target-url.js';
+import { metricsThroughTarget } from '../telemetry/telemetry-plan.js';
 import { nameList, printable } from '../shared/printable.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 import { K8S_JOB_DEFAULTS, renderJobFiles, renderJobYaml, type JobFile, type JobSpec } from '../reporters/k8s-job.js';
@@ -209,6 +210,13 @@ export async function k8sJobCommand(
     throw usageError(`the scenario reads ${nameList(envNames.map((n) => `env.${n}`))}: the pods need them; pass --env-secret <name> naming a Secret with ${envNames.length === 1 ? 'that key' : 'those keys'}`);
   }
   const { files, scenarioKeyPath } = await jobFiles(path, r.loaded);
+  const scraped = metricsThroughTarget(scenario.telemetry, o.target ?? scenario.target, scenario.target === 'reference');
+  if (scraped !== undefined) {
+    // Through a Service, each scrape reaches one replica (the reference shop: one web pod, never its order consumers): figures of
+    // several processes read as one, whose counters seem to reset, and telemetry thresholds judged on them. Prometheus sees every pod.
+    const missed = scenario.target === 'reference' ? " (never the shop's order consumers)" : '';
+    io.stderr.write(`warning: shard 1 will read the target's metrics at ${maskCredentials(scraped)}: if that is a Service, each scrape reaches one of its pods${missed}, so counters seem to reset and telemetry thresholds are judged on partial figures; give the scenario a telemetry: section that queries Prometheus (promql:, docs/telemetry.md#services-under-kubernetes-with-prometheus)\n`);
+  }
   const workers = o.workers ?? 1;
   const barrierMs = o.barrierTimeout !== undefined ? parseBarrierTimeout(o.barrierTimeout) : DEFAULT_BARRIER_TIMEOUT_MS;
   const scheduleMs = scenario.phases.reduce((t, p) => t + p.durationMs, 0);
