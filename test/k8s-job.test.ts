@@ -9,7 +9,7 @@ import { runCli, tempFiles } from './helpers/cli.js';
 import { buildProgram } from '../src/cli.js';
 import { K8S_JOB_DEFAULTS } from '../src/reporters/k8s-job.js';
 import { DEFAULT_BARRIER_TIMEOUT, DEFAULT_BARRIER_TIMEOUT_MS } from '../src/commands/shard-options.js';
-import { maxJobName } from '../src/commands/k8s-job.js';
+import { configMapKeys, maxJobName } from '../src/commands/k8s-job.js';
 
 const scenario = (target = 'http://shop.load.svc', extra = ''): string =>
   `name: Flash Sale\ntarget: ${target}\nphases:\n  - { duration: 30s, arrivalRate: 10 }\n  - { duration: 1m, arrivalRate: 20 }\nflows:\n  - name: f\n    steps:\n      - get: /x\n${extra}`;
@@ -38,7 +38,8 @@ describe('scalectl k8s job', () => {
   it('passes --target, --workers, --barrier-timeout and the flags after -- to every pod; --cpu follows the workers', async () => {
     const dir = await tempFiles({ 's.yaml': scenario('reference') });
     const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', '--name', 'run1', '-n', 'load', '-t', 'http://shop.load.svc', '-w', '2', '--barrier-timeout', '2m', '--image', 'reg.test/scalectl:1', '--', '--connections', '64'], { cwd: dir });
-    expect(r.stderr).toBe('');
+    // target: reference without telemetry: would scrape the reference stack's metrics through the Service.
+    expect(r.stderr).toMatch(/^warning: shard 1 will read the target's metrics at http:\/\/shop\.load\.svc\/metrics: /);
     const job = jobOf(r.stdout);
     const c = job.spec!.template.spec!.containers[0]!;
     expect(c.command![2]).toMatch(/--out - --target http:\/\/shop\.load\.svc --workers 2 --barrier-timeout 2m --connections 64$/);
@@ -46,6 +47,19 @@ describe('scalectl k8s job', () => {
     expect(c.resources!.requests!.cpu).toBe(String(2 * K8S_JOB_DEFAULTS.cpuPerWorker));
     expect(job.metadata).toMatchObject({ name: 'run1', namespace: 'load' });
     expect(job.spec!.activeDeadlineSeconds).toBe(90 + 120 + 10 + K8S_JOB_DEFAULTS.deadlineMarginSeconds);
+  });
+
+  it.each([
+    ['target: reference, no telemetry: section (the shop\'s defaults)', 'reference', '', /^warning: shard 1 will read the target's metrics at http:\/\/shop\.load\.svc\/metrics: if that is a Service, each scrape reaches one of its pods \(never the shop's order consumers\), so counters seem to reset and telemetry thresholds are judged on partial figures; give the scenario a telemetry: section that queries Prometheus \(promql:, docs\/telemetry\.md#services-under-kubernetes-with-prometheus\)\n$/],
+    ['a telemetry: section without a source of its own', 'http://shop.load.svc', 'telemetry: { interval: 2s }\n', /^warning: shard 1 will read the target's metrics at http:\/\/shop\.load\.svc\/metrics: if that is a Service, each scrape reaches one of its pods, so/],
+    ['telemetry from Prometheus (promql:)', 'reference', 'telemetry:\n  promql: { url: http://prometheus.monitoring:9090 }\n  metrics:\n    cacheHits: { query: \'sum(shop_cache_requests_total{result="hit"})\' }\n', /^$/],
+    ['telemetry scraped where the scenario says (prometheus:)', 'reference', 'telemetry: { prometheus: [http://10.0.0.1:9464/metrics, http://10.0.0.2:9464/metrics] }\n', /^$/],
+    ['no telemetry', 'http://shop.load.svc', '', /^$/],
+  ])('warns, once, when shard 1 would scrape telemetry through the target: %s', async (_what, target, extra, warning) => {
+    const dir = await tempFiles({ 's.yaml': scenario(target) + extra });
+    const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', '-t', 'http://shop.load.svc'], { cwd: dir });
+    expect(r.stderr).toMatch(warning);
+    expect(r.code).toBe(0);
   });
 
   it('validates the scenario first: exit 3 with file:line:col, nothing written', async () => {
@@ -102,6 +116,36 @@ describe('scalectl k8s job', () => {
     expect(job.spec!.template.spec!.containers[0]!.command![2]).toContain('exec scalectl run /scenario/scenarios/s.yaml --shard');
   });
 
+  it('gives every file its own ConfigMap key, also when names and dotted paths clash (x/c.csv, y/c.csv, y.c.csv)', async () => {
+    const dir = await tempFiles({ 'y.c.csv': 'n\n3\n' });
+    await mkdir(join(dir, 'x'));
+    await mkdir(join(dir, 'y'));
+    await writeFile(join(dir, 'x', 'c.csv'), 'n\n1\n');
+    await writeFile(join(dir, 'y', 'c.csv'), 'n\n2\n');
+    await writeFile(join(dir, 's.yaml'), scenario('http://shop.load.svc', '        headers: { a: "{{ a.n }}", b: "{{ b.n }}", c: "{{ c.n }}" }\n') +
+      'data:\n  a: { file: x/c.csv }\n  b: { file: y/c.csv }\n  c: { file: y.c.csv }\n');
+    const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    const [cmDoc] = docsOf(r.stdout);
+    const cm = new ConfigMap(cmDoc as ConstructorParameters<typeof ConfigMap>[0]);
+    const items = jobOf(r.stdout).spec!.template.spec!.volumes![0]!.configMap!.items!;
+    expect(items.map((i) => i.path)).toEqual(['s.yaml', 'x/c.csv', 'y/c.csv', 'y.c.csv']);
+    expect(new Set(items.map((i) => i.key)).size).toBe(4);
+    expect(Object.keys(cm.data!).sort()).toEqual(items.map((i) => i.key).sort());
+    for (const { key, path } of items) expect(cm.data![key]).toBe(await readFile(join(dir, path), 'utf8'));
+  });
+
+  it('configMapKeys: unique keys the API server takes ([-._a-zA-Z0-9]+, at most 253, not starting with ..)', () => {
+    const paths = ['x/c.csv', 'y/c.csv', 'y.c.csv', 'y.c.csv', '..hidden.csv', 'a/..hidden.csv', 'd/my file (1).csv', `${'l'.repeat(300)}.csv`, '.env', 'e/.env'];
+    const keys = configMapKeys(paths);
+    expect(new Set(keys).size).toBe(paths.length);
+    for (const k of keys) {
+      expect(k).toMatch(/^[-._a-zA-Z0-9]{1,253}$/);
+      expect(k.startsWith('..')).toBe(false);
+    }
+    expect(keys.slice(0, 3)).toEqual(['c.csv', 'y.c.csv', 'y.c-2.csv']);
+  });
+
   it('refuses a data file given by an absolute path (the pods cannot find it)', async () => {
     const dir = await tempFiles({ 'u.csv': 'email\na\n' });
     await writeFile(join(dir, 's.yaml'), scenario() + `data:\n  users: { file: ${join(dir, 'u.csv')} }\n`);
@@ -132,6 +176,19 @@ describe('scalectl k8s job', () => {
   it.each([
     [['--', '--out', 'x.json'], /^scalectl: --out after --: each pod writes its result to its log/],
     [['--', '--shard=1/2'], /^scalectl: --shard after --: the Job gives each pod its shard/],
+    // The Job's --workers sets the pods' threads and their CPU request: -w after -- would desync them, in any form.
+    [['--', '-w2'], /^scalectl: -w after --: use scalectl k8s job --workers\n/],
+    [['--', '-w', '2'], /^scalectl: -w after --: use scalectl k8s job --workers\n/],
+    [['--', '--workers=64'], /^scalectl: --workers after --: use scalectl k8s job --workers\n/],
+    [['--', '-ox.json'], /^scalectl: -o after --: each pod writes its result/],
+    [['--', '-thttp://x.test'], /^scalectl: -t after --: use scalectl k8s job --target/],
+    // Read by run's own definition: what run would refuse in every pod is refused here.
+    [['--', '--conections', '64'], /^scalectl: after --: unknown option '--conections' \(Did you mean --connections\?\)\n/],
+    [['--', '--connections'], /^scalectl: after --: option '--connections <n>' argument missing\n/],
+    [['--', '--connections', 'many'], /^scalectl: after --: option '--connections <n>' argument 'many' is invalid\. --connections takes a whole number >= 1\.\n/],
+    [['--', 'extra.yaml'], /^scalectl: after --: extra\.yaml: not a run flag \(the Job gives run its scenario\)\n/],
+    [['--', '--connections', '64', 'extra.yaml'], /^scalectl: after --: extra\.yaml: not a run flag/],
+    [['--', '--stream', 'carrier-pigeon=x'], /^scalectl: after --: option '--stream <kind=destination>' argument 'carrier-pigeon=x' is invalid/],
     [['--name', 'Bad_Name'], /^scalectl: --name Bad_Name: expected a DNS label/],
     [['--name', 'a'.repeat(maxJobName(2) + 1)], /at most 61 characters for 2 pods/],
     [['--cpu', 'lots'], /^scalectl: --cpu lots: expected a Kubernetes quantity/],
@@ -141,6 +198,15 @@ describe('scalectl k8s job', () => {
     const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', ...args], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('passes run flags that run accepts, in every form run takes them', async () => {
+    const dir = await tempFiles({ 's.yaml': scenario() });
+    const r = await runCli(['k8s', 'job', 's.yaml', '-p', '2', '--', '--connections=64', '--no-progress', '--insecure', '--max-in-flight', '500', '--stream', 'ndjson=/tmp/s.ndjson'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(jobOf(r.stdout).spec!.template.spec!.containers[0]!.command![2]).toMatch(/--out - --connections=64 --no-progress --insecure --max-in-flight 500 --stream ndjson=\/tmp\/s\.ndjson$/);
   });
 
   it('needs --parallelism', async () => {

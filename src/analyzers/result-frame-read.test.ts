@@ -25,6 +25,12 @@ describe('readFrames', () => {
     for (const p of pods) expect(r.find((f) => f.source === `pod/${p.name}/scalectl`)).toMatchObject({ json: p.json, label: expect.stringMatching(/^\d\/3$/) });
   });
 
+  it('skips the unprefixed error line kubectl logs --ignore-errors prints for a pod it cannot read', () => {
+    // Without -f, kubectl reads the pods one after the other; with --ignore-errors it prints, between two pods' output:
+    const text = kubectlLogs([pods[0]!]) + 'error: container "scalectl" in pod "load-3-x7k4p" is waiting to start: ContainerCreating\n' + kubectlLogs(pods.slice(1));
+    expect(readFrames(text).map((f) => f.json).sort()).toEqual(pods.map((p) => p.json).sort());
+  });
+
   it('reads them with CRLF line ends too', () => {
     const r = readFrames(kubectlLogs(pods, '\r\n'));
     expect(r.map((f) => f.json).sort()).toEqual(pods.map((p) => p.json).sort());

@@ -4,6 +4,7 @@ import { ExitCode, inputError, usageError } from '../exit-codes.js';
 import { envNamesIn, loadScenario, type LoadedScenario } from '../scenarios/load-scenario.js';
 import { formatIssue } from '../scenarios/scenario-issue.js';
 import { isLoopbackUrl, targetUrlProblem } from '../scenarios/target-url.js';
+import { metricsThroughTarget } from '../telemetry/telemetry-plan.js';
 import { nameList, printable } from '../shared/printable.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 import { K8S_JOB_DEFAULTS, renderJobFiles, renderJobYaml, type JobFile, type JobSpec } from '../reporters/k8s-job.js';
@@ -88,12 +89,29 @@ function checkOptions(o: K8sJobOptions): void {
   if (o.envSecret !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.envSecret)) throw usageError(`--env-secret ${printable(o.envSecret, 80)}: expected a Secret's name`);
 }
 
-function checkRunFlags(runFlags: readonly string[]): void {
+/** The flag a word names: `--out` of `--out=x`, `-w` of `-w2` (run's short flags all take a value, so none are bundled). */
+function flagOf(word: string): string | undefined {
+  if (word.startsWith('--')) return word.split('=')[0];
+  return /^-[A-Za-z]/.test(word) ? word.slice(0, 2) : undefined;
+}
+
+/**
+ * The flags after `--`, which every pod gives `scalectl run`: those the Job
+ * sets itself are refused first (`-w2` as well as `--workers=2`, before run's
+ * own check of a value), then `run`'s own definition reads the rest, so that
+ * a misspelt flag, a flag without its value or a stray word is a usage
+ * error here rather than N failed pods. `runFlagsProblem` (src/cli.ts): what
+ * `run` would say of them, or undefined.
+ */
+function checkRunFlags(runFlags: readonly string[], runFlagsProblem: (words: readonly string[]) => string | undefined): void {
   for (const word of runFlags) {
-    const flag = word.split('=')[0]!;
-    const why = SET_BY_JOB[flag];
+    if (word === '--') break;
+    const flag = flagOf(word);
+    const why = flag === undefined ? undefined : SET_BY_JOB[flag];
     if (why) throw usageError(`${flag} after --: ${why}`);
   }
+  const problem = runFlagsProblem(runFlags);
+  if (problem !== undefined) throw usageError(`after --: ${problem}`);
 }
 
 /** The target the pods will load, refused when a pod cannot reach it. */
@@ -107,10 +125,35 @@ function checkTarget(target: string, given: boolean): void {
   }
 }
 
+/** A ConfigMap key as the API server takes it: `[-._a-zA-Z0-9]+`, at most 253 characters, not starting with `..`. */
+function configMapKey(name: string): string {
+  const key = name.replace(/[^-._a-zA-Z0-9]/g, '_').slice(-253);
+  return key.startsWith('..') ? `_${key.slice(1)}` : key;
+}
+
+/**
+ * A unique ConfigMap key for each of these files (paths relative to the
+ * mount, `/`-separated): its name, else its path with `.` for `/`, else
+ * with `-2`, `-3`... before its extension, until no other file has it.
+ * Only the keys must differ: each file is mounted at its own path.
+ */
+export function configMapKeys(paths: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return paths.map((path) => {
+    let key = configMapKey(basename(path));
+    if (taken.has(key)) key = configMapKey(path.replace(/\//g, '.'));
+    const dot = key.lastIndexOf('.');
+    const [stem, ext] = dot > 0 ? [key.slice(0, dot), key.slice(dot)] : [key, ''];
+    for (let n = 2; taken.has(key); n++) key = configMapKey(`${stem}-${n}${ext}`);
+    taken.add(key);
+    return key;
+  });
+}
+
 /**
  * The scenario and its data files, laid out under one folder (their closest
  * common one) so that the scenario's relative paths keep working under the
- * mount. Keys are the file names (a clash is told apart by its path).
+ * mount. Keys are the file names, made unique (configMapKeys).
  */
 async function jobFiles(scenarioPath: string, loaded: LoadedScenario): Promise<{ files: JobFile[]; scenarioKeyPath: string }> {
   const s = loaded.scenario;
@@ -126,16 +169,10 @@ async function jobFiles(scenarioPath: string, loaded: LoadedScenario): Promise<{
   let root = dir;
   const outside = (p: string): boolean => relative(root, p) === '..' || relative(root, p).startsWith('..' + sep);
   for (const p of paths) while (outside(p)) root = dirname(root);
-  const keys = new Set<string>();
+  const relPaths = paths.map((p) => relative(root, p).split(sep).join('/'));
+  const keys = configMapKeys(relPaths);
   const files: JobFile[] = [];
-  for (const p of paths) {
-    const path = relative(root, p).split(sep).join('/');
-    const safe = (s: string): string => s.replace(/[^-._a-zA-Z0-9]/g, '_');
-    let key = safe(basename(p));
-    if (keys.has(key)) key = safe(path.replace(/\//g, '.'));
-    keys.add(key);
-    files.push({ key, path, bytes: await readFile(p) });
-  }
+  for (const [i, p] of paths.entries()) files.push({ key: keys[i]!, path: relPaths[i]!, bytes: await readFile(p) });
   const total = files.reduce((n, f) => n + f.bytes.length, 0);
   if (total > CONFIG_MAP_MAX_BYTES) {
     const largest = [...files].sort((a, b) => b.bytes.length - a.bytes.length).slice(0, 3).map((f) => `${f.path} ${(f.bytes.length / 1024 / 1024).toFixed(2)} MiB`);
@@ -147,11 +184,15 @@ async function jobFiles(scenarioPath: string, loaded: LoadedScenario): Promise<{
 /**
  * `scalectl k8s job <scenario.yaml> --parallelism N`: the ConfigMap, headless
  * Service and Indexed Job that run the scenario as N shards started by a
- * barrier (docs/distributed.md).
+ * barrier (docs/distributed.md). `runFlagsProblem`: what `scalectl run` makes
+ * of the flags after `--` (its own definition, in src/cli.ts).
  */
-export async function k8sJobCommand(file: string, runFlags: readonly string[], o: K8sJobOptions, io: CommandIO, version: string): Promise<number> {
+export async function k8sJobCommand(
+  file: string, runFlags: readonly string[], o: K8sJobOptions, io: CommandIO, version: string,
+  runFlagsProblem: (words: readonly string[]) => string | undefined,
+): Promise<number> {
   checkOptions(o);
-  checkRunFlags(runFlags);
+  checkRunFlags(runFlags, runFlagsProblem);
   const outputs = await OutputFiles.check({}, io);
   const path = resolve(io.cwd, file);
   // The pods get the variables the scenario reads from --env-secret: here, where they may not be set, they only have to be named.
@@ -169,6 +210,13 @@ export async function k8sJobCommand(file: string, runFlags: readonly string[], o
     throw usageError(`the scenario reads ${nameList(envNames.map((n) => `env.${n}`))}: the pods need them; pass --env-secret <name> naming a Secret with ${envNames.length === 1 ? 'that key' : 'those keys'}`);
   }
   const { files, scenarioKeyPath } = await jobFiles(path, r.loaded);
+  const scraped = metricsThroughTarget(scenario.telemetry, o.target ?? scenario.target, scenario.target === 'reference');
+  if (scraped !== undefined) {
+    // Through a Service, each scrape reaches one replica (the reference shop: one web pod, never its order consumers): figures of
+    // several processes read as one, whose counters seem to reset, and telemetry thresholds judged on them. Prometheus sees every pod.
+    const missed = scenario.target === 'reference' ? " (never the shop's order consumers)" : '';
+    io.stderr.write(`warning: shard 1 will read the target's metrics at ${maskCredentials(scraped)}: if that is a Service, each scrape reaches one of its pods${missed}, so counters seem to reset and telemetry thresholds are judged on partial figures; give the scenario a telemetry: section that queries Prometheus (promql:, docs/telemetry.md#services-under-kubernetes-with-prometheus)\n`);
+  }
   const workers = o.workers ?? 1;
   const barrierMs = o.barrierTimeout !== undefined ? parseBarrierTimeout(o.barrierTimeout) : DEFAULT_BARRIER_TIMEOUT_MS;
   const scheduleMs = scenario.phases.reduce((t, p) => t + p.durationMs, 0);
@@ -198,7 +246,7 @@ export async function k8sJobCommand(file: string, runFlags: readonly string[], o
     io.stdout.write(renderJobYaml(spec));
     return ExitCode.ok;
   }
-  const ok = await outputs.writeInto(resolve(io.cwd, o.out), o.out, renderJobFiles(spec), 'Kubernetes manifests');
+  const ok = await outputs.writeInto(resolve(io.cwd, o.out), o.out, renderJobFiles(spec, o.out), 'Kubernetes manifests');
   const ns = o.namespace ? ` -n ${o.namespace}` : '';
   if (ok) io.stderr.write(`next: kubectl apply -f ${printable(o.out)}; kubectl wait --for=condition=complete job/${name}${ns} --timeout=${spec.activeDeadlineSeconds}s (docs/distributed.md)\n`);
   return outputs.exitCode(ExitCode.ok);

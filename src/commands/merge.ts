@@ -8,6 +8,7 @@ import type { CommandIO } from './io.js';
 import { OutputFiles } from './output-files.js';
 import { MAX_RESULT_BYTES, parseResult, readResultText } from './read-result.js';
 import { writeRunOutputs } from './run-outputs.js';
+import { collectCommand } from '../reporters/k8s-job.js';
 
 export interface MergeOptions {
   out?: string;
@@ -17,7 +18,7 @@ export interface MergeOptions {
 }
 
 /** What `merge -` says when standard input is a terminal or absent. */
-const PIPE_HINT = 'pipe the logs in: kubectl logs -l job-name=<job> --prefix --tail=-1 | scalectl merge -';
+const PIPE_HINT = `pipe the logs in: ${collectCommand({ name: '<job>' })}`;
 
 /** Standard input, whole, as text; at most MAX_RESULT_BYTES. */
 async function readStdin(io: CommandIO): Promise<string> {

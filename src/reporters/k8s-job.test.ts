@@ -40,8 +40,12 @@ describe('k8s job manifests', () => {
   });
 
   it('each file of -o dir/ is the same object, valid on its own', () => {
-    const files = renderJobFiles(spec);
+    const files = renderJobFiles(spec, 'job');
     expect(Object.keys(files).sort()).toEqual(['configmap.yaml', 'job.yaml', 'service.yaml']);
+    // The Job needs the ConfigMap and the Service: job.yaml says to apply the folder, not itself.
+    expect(files['job.yaml']).toMatch(/^# kubectl apply -f job\/; kubectl wait /m);
+    expect(renderJobFiles(spec, 'out dir/')['job.yaml']).toMatch(/^# kubectl apply -f 'out dir\/'; /m);
+    expect(renderJobYaml(spec)).toMatch(/^# kubectl apply -f <this>; /m);
     const [cm, svc, job] = docs(renderJobYaml(spec));
     expect(parse(files['configmap.yaml']!)).toEqual(cm);
     expect(parse(files['service.yaml']!)).toEqual(svc);
@@ -107,9 +111,12 @@ describe('k8s job manifests', () => {
     expect(text).toContain('# The scenario reads env.TOKEN: from the Secret load-env.');
   });
 
-  it('names --max-log-requests in the collect line only when kubectl needs it (more than 5 pods)', () => {
-    expect(renderJobYaml({ ...spec, parallelism: 8 })).toContain('--max-log-requests=8');
-    expect(renderJobYaml({ ...spec, parallelism: 5 })).not.toContain('--max-log-requests');
-    expect(renderJobYaml(spec)).toMatch(/^# kubectl logs -l job-name=scalectl-flash -n load --prefix --tail=-1 \| scalectl merge -$/m);
+  it('collects with --ignore-errors (kubectl stops at the first pod it cannot read otherwise), whatever the number of pods', () => {
+    // --max-log-requests limits only `kubectl logs -f`; without -f kubectl reads the pods one by one.
+    for (const parallelism of [2, 8]) {
+      const text = renderJobYaml({ ...spec, parallelism });
+      expect(text).toMatch(/^# kubectl logs -l job-name=scalectl-flash -n load --prefix --tail=-1 --ignore-errors \| scalectl merge -$/m);
+      expect(text).not.toContain('--max-log-requests');
+    }
   });
 });

@@ -66,9 +66,10 @@ export function shellWord(word: string): string {
  * The container's shell command (the contract of docs/distributed.md): pod
  * `JOB_COMPLETION_INDEX` i runs shard i+1 of N, shard 1's pod (`<job>-0`,
  * reachable through the headless Service `<job>`) holds the barrier, and the
- * result goes to the log, framed. `exec`: scalectl is PID 1's only child and
- * gets the SIGTERM of a deleted pod (then it stops gracefully and still
- * prints its partial result).
+ * result goes to the log, framed. `exec`: scalectl replaces the shell as the
+ * container's PID 1, so it gets the SIGTERM of a deleted pod itself (then it
+ * stops gracefully and still prints its partial result); a shell in between
+ * would not pass the signal on.
  */
 export function shardCommand(s: Pick<JobSpec, 'name' | 'parallelism' | 'scenarioPath' | 'runArgs'>): string {
   const words = [
@@ -172,11 +173,25 @@ export function jobManifests(s: JobSpec): Record<string, unknown>[] {
   return [configMapManifest(s), serviceManifest(s), jobManifest(s)];
 }
 
-function header(s: JobSpec): string {
+/**
+ * The command that collects the shards' results. `--tail=-1`: with a
+ * selector kubectl prints only each pod's last 10 lines otherwise.
+ * `--ignore-errors`: kubectl reads the pods one after the other and stops at
+ * the first it cannot read (a pod that never started) unless told to go on,
+ * and merge would then report shards missing whose results were there; it
+ * prints an `error: ...` line for such a pod instead, which merge skips.
+ */
+export function collectCommand(s: Pick<JobSpec, 'name' | 'namespace'>): string {
+  const ns = s.namespace ? ` -n ${s.namespace}` : '';
+  return `kubectl logs -l job-name=${s.name}${ns} --prefix --tail=-1 --ignore-errors | scalectl merge -`;
+}
+
+/** The file's comment lines; `apply`: what to give `kubectl apply -f` (the stream itself, or the folder of all three files). */
+function header(s: JobSpec, apply: string): string {
   const ns = s.namespace ? ` -n ${s.namespace}` : '';
   let text = `# scalectl ${s.version}: ${s.parallelism} load generator pods for one distributed run (docs/distributed.md).\n` +
-    `# kubectl apply -f <this>; kubectl wait --for=condition=complete job/${s.name}${ns} --timeout=${s.activeDeadlineSeconds}s\n` +
-    `# kubectl logs -l job-name=${s.name}${ns} --prefix --tail=-1${s.parallelism > 5 ? ` --max-log-requests=${s.parallelism}` : ''} | scalectl merge -\n`;
+    `# kubectl apply -f ${apply}; kubectl wait --for=condition=complete job/${s.name}${ns} --timeout=${s.activeDeadlineSeconds}s\n` +
+    `# ${collectCommand(s)}\n`;
   if (s.envNames.length > 0) {
     text += s.envSecret
       ? `# The scenario reads ${s.envNames.map((n) => `env.${n}`).join(', ')}: from the Secret ${s.envSecret}.\n`
@@ -185,17 +200,21 @@ function header(s: JobSpec): string {
   return text;
 }
 
-/** The manifests as files for `-o dir/`, by file name. */
-export function renderJobFiles(s: JobSpec): Record<string, string> {
+/**
+ * The manifests as files for `-o dir/`, by file name. `dir`: the folder as
+ * the user named it, for job.yaml's `kubectl apply -f <dir>/` (the Job
+ * needs the ConfigMap and the Service beside it).
+ */
+export function renderJobFiles(s: JobSpec, dir: string): Record<string, string> {
   const [configMap, service, job] = jobManifests(s);
   return {
     'configmap.yaml': stringify(configMap),
     'service.yaml': stringify(service),
-    'job.yaml': header(s) + stringify(job),
+    'job.yaml': header(s, shellWord(dir.endsWith('/') ? dir : `${dir}/`)) + stringify(job),
   };
 }
 
 /** The manifests as one multi-document YAML stream, for standard output. */
 export function renderJobYaml(s: JobSpec): string {
-  return header(s) + jobManifests(s).map((m) => stringify(m)).join('---\n');
+  return header(s, '<this>') + jobManifests(s).map((m) => stringify(m)).join('---\n');
 }

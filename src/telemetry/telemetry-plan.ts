@@ -61,6 +61,18 @@ export function promqlAuthorization(auth: PromqlAuth | undefined, env: Env): str
 }
 
 /**
+ * The URL telemetry scrapes through the target itself (`<target>/metrics`:
+ * a scenario with a `telemetry:` section without `prometheus:` or `promql:`,
+ * or `target: reference` without one), or undefined when it collects none
+ * or has a source of its own. Behind a load balancer (a Kubernetes
+ * Service), each scrape reaches one replica of many.
+ */
+export function metricsThroughTarget(config: TelemetryConfig | undefined, target: string, reference: boolean): string | undefined {
+  if (!config && !reference) return undefined;
+  return config?.promql || config?.prometheus !== undefined ? undefined : `${target.replace(/\/+$/, '')}/metrics`;
+}
+
+/**
  * Decides where telemetry comes from: the scenario's `telemetry:` section, or,
  * for `target: reference` without one, the stack's own /metrics with the
  * default mapping. Returns undefined when the run collects none. `env`
@@ -76,7 +88,8 @@ export function planTelemetry(config: TelemetryConfig | undefined, target: strin
   const useDefaults = !c.promql && (reference || Object.keys(given).length === 0);
   const signals: Record<string, Signal> = useDefaults ? { ...REFERENCE_SIGNALS, ...given } : { ...given };
   for (const [name, custom] of Object.entries(c.custom ?? {})) signals[`custom:${name}`] = custom.signal;
-  const urls = c.prometheus === undefined ? [`${target.replace(/\/+$/, '')}/metrics`] : Array.isArray(c.prometheus) ? c.prometheus : [c.prometheus];
+  const throughTarget = metricsThroughTarget(config, target, reference);
+  const urls = throughTarget !== undefined ? [throughTarget] : c.prometheus === undefined ? [] : Array.isArray(c.prometheus) ? c.prometheus : [c.prometheus];
   return {
     source: c.promql ? promqlSource(c.promql.url, signals, promqlAuthorization(c.promql.auth, env)) : prometheusSource(urls, signals),
     metricsUrls: c.promql ? [] : urls,
