@@ -27,6 +27,7 @@ import { osReason } from './commands/output-files.js';
 import { addStreamSpec, parseStreamSpec, type StreamSpec } from './streams/stream-spec.js';
 import { DEFAULT_BARRIER_TIMEOUT, MAX_SHARDS, parseBarrierTimeout, parseShard, parseStartAt } from './commands/shard-options.js';
 import type { RunOptions } from './commands/run.js';
+import { SHOP_DEPLOYMENTS } from './reporters/k8s.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -183,8 +184,8 @@ export function buildProgram(io: CommandIO, setCode: (code: Promise<number>) => 
     .option('--redis-tls', 'the KEDA trigger connects to Redis with TLS (enableTLS), for a rediss:// Redis')
     .option('--queue-wait <duration>', 'how long a job may wait in the queue, for the KEDA target', '30s')
     .option('--job-time <duration>', 'seconds per job per consumer replica; overrides the value measured from queue drains')
-    .option('--deployment <name>', 'Deployment the HPA scales', 'shop')
-    .option('--consumer-deployment <name>', 'Deployment the KEDA ScaledObject scales', 'shop-order-worker')
+    .option('--deployment <name>', 'Deployment the HPA scales', SHOP_DEPLOYMENTS.web)
+    .option('--consumer-deployment <name>', 'Deployment the KEDA ScaledObject scales', SHOP_DEPLOYMENTS.consumer)
     .option('-o, --out <file>', 'write capacity.json (docs/capacity.md); rewritten after every replica count')
     .option('--emit-k8s <dir>', `write hpa.yaml, keda-scaledobject.yaml and ${KUSTOMIZE_FILE} (a kustomize Component of them) here; not into a directory that holds a kustomization of its own`)
     .option('--html <file>', 'write a self-contained HTML capacity report (docs/reports.md)')

@@ -223,6 +223,13 @@ describe('mergeShardResults', () => {
     expect(problem([input(one), input(noHist)])).toMatch(/^shard-2.json: timeseries second 0 has no histogram/);
     expect(problem([input(one), input({ ...two, histograms: { ...two.histograms, 'GET /a': 'nope' } })])).toMatch(/^shard-2.json: histograms\["GET \/a"\] is not an encoded HdrHistogram/);
     expect(problem([])).toBe('no shard results given');
+    // One target however it is spelled (case, default port, trailing slash).
+    expect(merged([input({ ...one, target: 'http://127.0.0.1:80' }), input({ ...two, target: 'HTTP://127.0.0.1/' })]).merged).toEqual({ shards: 2, scenarioHash: one.shard!.scenarioHash });
+    // A count no run can have is refused before anything is allocated for it; long lists of missing shards are cut.
+    expect(problem([input(of(one, { count: 1e9 })), input(of(two, { count: 1e9 }))])).toBe('shard-1.json: shard.count: 1000000000 is not 1 to 1000');
+    expect(problem([input(of(one, { count: 1000 })), input(of(two, { count: 1000 }))])).toBe(`missing shards ${Array.from({ length: 20 }, (_, i) => i + 3).join(', ')} and 978 more of 1000`);
+    expect(problem([input(of(one, { index: 1.5 }), 'a.json')])).toBe('a.json: shard.index: expected a whole number, got "1.5"');
+    expect(problem([input(of(one, { count: 2.5 }), 'a.json')])).toBe('a.json: shard.count: expected a whole number, got "2.5"');
   });
 
   it('refuses a result of the wrong shape with one line naming the file and the field, and a threshold that does not parse', () => {
@@ -239,6 +246,10 @@ describe('mergeShardResults', () => {
       [{ ...two, shard: { ...two.shard!, startLateMs: null as unknown as number } }, 'shard.startLateMs: expected a number, got null'],
       [{ ...two, endpoints: [{ ...two.endpoints[0]!, statusCodes: { 200: '5' as unknown as number } }] }, 'endpoints[0].statusCodes["200"]: expected a number, got "5"'],
       [{ ...two, thresholds: [{ ...two.thresholds[0]!, expression: 'bogus' }] }, 'thresholds[0].expression: expected "<metric> <op> <value>" such as "p99 < 200ms" or "error_rate < 1%", got "bogus"'],
+      // Collected telemetry is rendered whole: what the summary reads must be there.
+      [{ ...two, telemetry: { source: 'http://x/metrics', custom: {} } as unknown as RunResult['telemetry'] }, 'telemetry.scrapes: missing (expected a mapping)'],
+      [{ ...two, telemetry: { source: 'http://x/metrics', scrapes: { ok: 1, failed: 0 } } as unknown as RunResult['telemetry'] }, 'telemetry.custom: missing (expected a mapping)'],
+      [{ ...two, telemetry: { source: 'http://x/metrics', scrapes: { ok: 1, failed: 0 }, custom: {}, cpu: 'zz' } as unknown as RunResult['telemetry'] }, 'telemetry.cpu: expected a mapping, got "zz"'],
     ];
     for (const [bad, field] of cases) {
       // Each is refused, not merged half-way (a crash with a stack trace, before).

@@ -1,6 +1,7 @@
 import { Aggregator, mergeFinals } from '../engine/aggregator.js';
 import { decodeHistogram, encodeHistogram, newHistogram } from '../engine/latency-histogram.js';
 import type { CheckCounts, ShardFinal } from '../engine/recorder.js';
+import { MAX_SHARDS } from '../engine/shard-slice.js';
 import type { GeneratorHealth, ShardHealth } from './generator-health.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 import { echo } from '../shared/printable.js';
@@ -32,9 +33,23 @@ type Shard = ShardInput & { info: ShardInfo; startMs: number };
 
 const short = (hash: string): string => `${hash.slice(0, 12)}…`;
 
-/** "3", "2 and 3", "2, 3 and 4". */
+/** Most shard numbers an error lists before it counts the rest. */
+const LISTED_MAX = 20;
+
+/** "3", "2 and 3", "2, 3 and 4", "2, 3, ..., 21 and 979 more". */
 function listed(ns: readonly number[]): string {
+  if (ns.length > LISTED_MAX) return `${ns.slice(0, LISTED_MAX).join(', ')} and ${ns.length - LISTED_MAX} more`;
   return ns.length === 1 ? String(ns[0]) : `${ns.slice(0, -1).join(', ')} and ${ns[ns.length - 1]}`;
+}
+
+/** A target as one URL, whatever its spelling (case, default port, trailing slash), credentials masked. */
+function sameTarget(target: string): string {
+  const masked = maskCredentials(target);
+  try {
+    return new URL(masked).href;
+  } catch {
+    return masked;
+  }
 }
 
 /** The inputs as shards of one run, sorted by index, or why they are not. */
@@ -44,9 +59,12 @@ function validate(inputs: readonly ShardInput[]): Shard[] | string {
   for (const { source, result } of inputs) {
     if (result.merged) return `${source}: already a merged result (of ${result.merged.shards} shards); merge takes the shards' own results`;
     const info = result.shard;
-    if (!info || !Number.isInteger(info.index) || !Number.isInteger(info.count) || typeof info.scenarioHash !== 'string') {
-      return `${source}: not a shard's result (no "shard" key): merge takes the results of scalectl run --shard I/N`;
+    if (!info || typeof info !== 'object') return `${source}: not a shard's result (no "shard" key): merge takes the results of scalectl run --shard I/N`;
+    for (const key of ['index', 'count'] as const) {
+      if (!Number.isInteger(info[key])) return `${source}: shard.${key}: expected a whole number, got ${echo(JSON.stringify(info[key]) ?? 'nothing')}`;
     }
+    if (typeof info.scenarioHash !== 'string') return `${source}: shard.scenarioHash: expected a string`;
+    if (info.count < 1 || info.count > MAX_SHARDS) return `${source}: shard.count: ${info.count} is not 1 to ${MAX_SHARDS}`;
     if (info.index < 1 || info.index > info.count) return `${source}: shard ${info.index} of ${info.count} is not a shard of ${info.count}`;
     const bad = shardResultProblem(result);
     if (bad) return `${source}: ${bad}`;
@@ -60,7 +78,7 @@ function validate(inputs: readonly ShardInput[]): Shard[] | string {
     }
     // Masked, as results write it: the same target given with other credentials is still the same target.
     const [target, firstTarget] = [maskCredentials(s.result.target), maskCredentials(first.result.target)];
-    if (target !== firstTarget) {
+    if (sameTarget(target) !== sameTarget(firstTarget)) {
       return `shard ${s.info.index} ran against another target (${echo(target)} in ${s.source}; shard ${first.info.index}'s is ${echo(firstTarget)} in ${first.source}): shards of one run load one target`;
     }
     const twin = shards.find((o) => o !== s && o.info.index === s.info.index);

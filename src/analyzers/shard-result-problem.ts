@@ -71,6 +71,15 @@ const meanMax = fields({ mean: number, max: number });
 const atSeconds = nullable(fields({ t: number }));
 
 /** The fields merge reads, and what each must be. */
+/**
+ * Telemetry a shard collected (it has `source`, and the summary renders all of
+ * it: `collected`), or none (`{}`: shards but the first, runs without a
+ * telemetry section), where only what the merge moves is checked (`rest`).
+ */
+const collectedOrNone = (collected: Check, rest: Check): Check => (v, path) => (isObject(v) && !('source' in v) ? rest(v, path) : collected(v, path));
+
+const isMapping = kind('a mapping', isObject);
+
 const SHARD_RESULT = fields({
   scenario: fields({ name: string, file: string }),
   target: string,
@@ -95,10 +104,20 @@ const SHARD_RESULT = fields({
     workers: number, maxInFlight: number, connections: number, connectionWaitSeconds: number, cpuPercent: meanMax, eventLoopUtilization: meanMax,
     eventLoopLagP99Ms: number, scheduleLagP99Ms: number, saturated: boolean, warnings: listOf(string),
   }),
-  telemetry: fields({
+  telemetry: collectedOrNone(fields({
+    scrapes: fields({ ok: number, failed: number }),
+    custom: mapOf(isMapping),
+    warnings: optional(listOf(string)),
+    queueDepth: optional(nullable(fields({ max: number, mean: number, final: number }))),
+    jobs: optional(nullable(fields({ completed: number, perSec: number }))),
+    cpu: optional(nullable(fields({ totalPercent: meanMax, workers: mapOf(fields({ meanPercent: number, maxPercent: number })) }))),
+    eventLoopLagMs: optional(nullable(fields({ max: number, mean: number }))),
     drain: optional(nullable(fields({ series: listOf(atSeconds) }))),
     replicas: optional(nullable(fields({ events: listOf(atSeconds) }))),
-  }),
+  }), fields({
+    drain: optional(nullable(fields({ series: listOf(atSeconds) }))),
+    replicas: optional(nullable(fields({ events: listOf(atSeconds) }))),
+  })),
   thresholds: listOf(fields({ expression: string, default: optional(boolean) })),
   host: optional(fields({ hostname: string })),
 });

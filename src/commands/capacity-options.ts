@@ -6,7 +6,7 @@ export { DEFAULT_POD_STARTUP_MS } from '../capacity/autoscaler-settings.js';
 import { parseDuration } from '../shared/duration.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
-import { redisAddressProblem } from '../reporters/k8s.js';
+import { redisAddressProblem, SHOP_DEPLOYMENTS } from '../reporters/k8s.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 import { LOAD_LIMITS } from '../scenarios/schema.js';
 
@@ -164,8 +164,8 @@ export function parseCapacityOptions(f: CapacityFlags): CapacitySettings {
     redisTls: f.redisTls === true,
     queueWaitMs: f.queueWait === undefined ? 30_000 : duration('--queue-wait', f.queueWait, 1),
     jobTimeMs: optional(f.jobTime, (v) => duration('--job-time', v, 0.001)),
-    deployment: f.deployment ?? 'shop',
-    consumerDeployment: f.consumerDeployment ?? 'shop-order-worker',
+    deployment: f.deployment ?? SHOP_DEPLOYMENTS.web,
+    consumerDeployment: f.consumerDeployment ?? SHOP_DEPLOYMENTS.consumer,
     out: f.out,
     emitK8s: f.emitK8s,
     html: f.html,

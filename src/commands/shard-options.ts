@@ -1,9 +1,8 @@
 import { isIP } from 'node:net';
 import { parseDuration } from '../shared/duration.js';
-import type { ProcessShard } from '../engine/shard-slice.js';
+import { MAX_SHARDS, type ProcessShard } from '../engine/shard-slice.js';
 
-/** Most shards of one distributed run (`--shard I/N`). */
-export const MAX_SHARDS = 1000;
+export { MAX_SHARDS };
 
 /** How long a shard waits at a start barrier by default (`--barrier-timeout`). */
 export const DEFAULT_BARRIER_TIMEOUT = '10m';

@@ -11,6 +11,9 @@ export interface EngineSlice {
   count: number;
 }
 
+/** Most shards of one distributed run (`--shard I/N`, `k8s job --parallelism`, what `merge` takes). */
+export const MAX_SHARDS = 1000;
+
 /** A process's part of a distributed run (`--shard I/N`): `index` from 0. */
 export interface ProcessShard {
   index: number;

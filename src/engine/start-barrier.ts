@@ -5,6 +5,9 @@ import { formatDuration } from '../shared/duration.js';
 import { longTimeout } from '../shared/long-timeout.js';
 import type { ProcessShard } from './shard-slice.js';
 
+/** Idle time before shard 1 probes a waiting shard's connection (TCP keep-alive). */
+const BARRIER_KEEPALIVE_MS = 5_000;
+
 /** How far after the last shard's arrival every shard starts, milliseconds: time for the start message to travel and for worker threads to start. */
 export const BARRIER_LEAD_MS = 2000;
 /** Pause between attempts to reach shard 1, milliseconds. */
@@ -149,6 +152,9 @@ function lead(o: BarrierOptions): Promise<number> {
     const server = createServer((socket) => {
       sockets.add(socket);
       socket.on('error', () => undefined);
+      // A shard's host lost without a FIN (a node gone) would hold its place for good, and its
+      // restarted process would look like a second one: TCP keep-alive notices the dead peer.
+      socket.setKeepAlive(true, BARRIER_KEEPALIVE_MS);
       let index: number | undefined;
       socket.on('close', () => {
         sockets.delete(socket);

@@ -214,6 +214,14 @@ describe('renderKustomizeComponent', () => {
     expect(patchesOf(c)).toContainEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop-order-worker' }, spec: { replicas: null } });
   });
 
+  it("of a Deployment that is not the reference shop's, patches no container by name and says which request to set", () => {
+    const text = renderKustomizeComponent(['hpa.yaml'], { ...names, deployment: 'web' }, hpa);
+    const c = parse(text) as Component;
+    expect(c.patches.map((p) => p.target.name)).toEqual(['web']);
+    expect(JSON.stringify(patchesOf(c))).not.toContain('cpu');
+    expect(text).toContain(`# Set resources.requests.cpu: ${hpa.cpuRequestMillicores}m on the web container of web yourself`);
+  });
+
   it('without hpa.yaml leaves the CPU request alone', () => {
     const c = parse(renderKustomizeComponent(['keda-scaledobject.yaml'], names, hpa)) as Component;
     expect(c.patches.map((p) => p.target.name)).toEqual(['shop-order-worker']);

@@ -233,7 +233,10 @@ export function kustomizationClash(dir: string, entries: readonly { name: string
     `Emit into a directory of its own (e.g. ${dir.replace(/\/+$/, '')}/autoscaling) and list that under components: of your kustomization`;
 }
 
-/** The container of the web Deployment whose CPU request the Component sets: the reference shop's (deploy/shop/base/web.yaml). */
+/** The reference shop's Deployments (deploy/shop/base): the defaults of --deployment and --consumer-deployment. */
+export const SHOP_DEPLOYMENTS = { web: 'shop', consumer: 'shop-order-worker' } as const;
+
+/** The container of the reference shop's web Deployment whose CPU request the Component sets (deploy/shop/base/web.yaml). */
 export const WEB_CONTAINER = 'shop';
 
 /** A strategic-merge patch that drops a Deployment's replicas (null deletes the field, and is no error where it is absent). */
@@ -267,9 +270,14 @@ export function renderKustomizeComponent(manifests: string[], names: K8sNames, h
     ...(withHpa ? [names.deployment] : []),
     ...(manifests.includes('keda-scaledobject.yaml') ? [names.consumerDeployment] : []),
   ];
-  const request = withHpa && hpa.cpuRequestMillicores !== null ? [setCpuRequest(names.deployment, hpa.cpuRequestMillicores)] : [];
+  const millicores = withHpa ? hpa.cpuRequestMillicores : null;
+  // Only the reference shop's container is known by name: a patch naming a container another
+  // Deployment lacks would add one with no image, which the API server refuses.
+  const ours = names.deployment === SHOP_DEPLOYMENTS.web;
+  const request = millicores !== null && ours ? [setCpuRequest(names.deployment, millicores)] : [];
   return header(`kustomize Component: list this directory under components: of your overlay (kubectl apply -f <dir> still applies the manifests alone)`) +
-    (request.length ? `# It sets the CPU request of the container "${WEB_CONTAINER}" of ${names.deployment} to ${hpa.cpuRequestMillicores}m, what the HPA's utilization is a percent of.\n` : '') +
+    (request.length ? `# It sets the CPU request of the container "${WEB_CONTAINER}" of ${names.deployment} to ${millicores}m, what the HPA's utilization is a percent of.\n` : '') +
+    (millicores !== null && !ours ? `# Set resources.requests.cpu: ${millicores}m on the web container of ${names.deployment} yourself: the HPA's utilization is a percent of it (only the reference shop's container is patched here).\n` : '') +
     stringify({
       apiVersion: 'kustomize.config.k8s.io/v1alpha1',
       kind: 'Component',
