@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { ExitCode, UserError, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration } from '../shared/duration.js';
-import { longTimeout } from '../shared/long-timeout.js';
+import { longTimeout, pause } from '../shared/long-timeout.js';
 import type { ProcessShard } from './shard-slice.js';
 
 /** Idle time before shard 1 probes a waiting shard's connection (TCP keep-alive). */
@@ -286,18 +286,6 @@ function followTimeout(where: string, timeoutMs: number, last: Arrived | undefin
     `when last reached, ${last.arrived} of ${last.count} shards had arrived${missing}`;
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** One connection to shard 1 (`reached`: it answered before): the start instant, or why to try again. Throws what shard 1 said ended the run, or an abort. */
 function attempt(o: BarrierOptions, id: string, reached: boolean, leftMs: number, onArrived: (a: Arrived) => void): Promise<Outcome> {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { longTimeout, MAX_TIMER_MS } from './long-timeout.js';
+import { longTimeout, MAX_TIMER_MS, pause } from './long-timeout.js';
 
 describe('longTimeout', () => {
   beforeEach(() => {
@@ -36,5 +36,35 @@ describe('longTimeout', () => {
     cancel();
     vi.advanceTimersByTime(3 * MAX_TIMER_MS);
     expect(cancelled).not.toHaveBeenCalled();
+  });
+});
+
+describe('pause', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('resolves after its delay, or at once when its signal aborts (before or during), and leaves no timer', async () => {
+    let done = false;
+    void pause(1000, new AbortController().signal).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(done).toBe(true);
+
+    const ac = new AbortController();
+    let cut = false;
+    void pause(MAX_TIMER_MS * 3, ac.signal).then(() => (cut = true));
+    await vi.advanceTimersByTimeAsync(5);
+    ac.abort();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(cut).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+
+    await expect(pause(1000, ac.signal)).resolves.toBeUndefined();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -22,3 +22,17 @@ export function longTimeout(fn: () => void, ms: number, opts: { unref?: boolean 
   arm();
   return () => clearTimeout(timer);
 }
+
+/** Resolves after `ms` milliseconds (any length), or as soon as `signal` aborts; never rejects. Keeps the process alive meanwhile. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      cancel();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const cancel = longTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

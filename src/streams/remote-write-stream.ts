@@ -4,6 +4,7 @@ import { encodeWriteRequest, REMOTE_WRITE_HEADERS, type WriteSeries } from './re
 import { RemoteWriteSeries } from './remote-write-series.js';
 import type { StreamSecond } from './stream-second.js';
 import type { StreamSink } from './stream-sink.js';
+import { pause } from '../shared/long-timeout.js';
 
 /** How a remote write copes with an endpoint that is slow or away; defaults in REMOTE_WRITE_DEFAULTS. */
 export interface RemoteWriteSettings {
@@ -123,16 +124,7 @@ export class RemoteWriteStream implements StreamSink {
 
   /** A wait between close()'s tries that ends early when the close's time is up (kept ref'd: the run waits on it). */
   private pause(ms: number): Promise<void> {
-    const signal = this.cut.signal;
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return pause(ms, this.cut.signal);
   }
 
   private backoff(): number {
