@@ -100,10 +100,10 @@ export type StackOptions = z.input<typeof stackOptionsSchema>;
 /** `stack up` also takes where to listen. */
 export const stackConfigSchema = z.strictObject({
   ...stackKnobs,
-  port: count(0, 65_535).default(3000),
-  host: z.string().default('127.0.0.1'),
+  port: count(0, 65_535).default(3000).meta({ description: 'Port to listen on; 0 picks a free one. Default 3000.' }),
+  host: z.string().default('127.0.0.1').meta({ description: 'Address to listen on: 0.0.0.0 to be reached from outside a pod or container. Default 127.0.0.1.' }),
   /** Longest a drain waits for in-flight requests and jobs. */
-  shutdownTimeout: durationSchema.default(10_000),
+  shutdownTimeout: durationSchema.default(10_000).meta({ description: 'Longest a drain (SIGTERM) waits for in-flight requests and jobs. Default 10s.' }),
   /** Reverse proxies whose X-Forwarded-For is believed (the rate limit's client address). */
   trustProxy: z.string().refine((v) => v.split(',').every((a) => isProxyAddress(a.trim())), 'comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)')
     .optional().meta({ description: 'Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client for the rate limit. Default none: the connection\'s address.' }),
