@@ -6,7 +6,7 @@ import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import type { LoadData } from '../engine/run-load.js';
 import type { ShardInfo } from '../analyzers/run-result.js';
 import { formatDuration } from '../shared/duration.js';
-import { longTimeout } from '../shared/long-timeout.js';
+import { pause } from '../shared/long-timeout.js';
 import { DEFAULT_BARRIER_TIMEOUT_MS, type StartAt } from './shard-options.js';
 import type { CommandIO } from './io.js';
 
@@ -30,17 +30,9 @@ export function checkShardFlags(flags: ShardFlags): void {
   if (flags.barrierTimeout !== undefined && flags.startAt?.kind !== 'barrier') throw usageError('--barrier-timeout needs --start-at barrier:HOST:PORT');
 }
 
+/** Resolves at `epochMs` on this machine's clock, or at once on Ctrl-C. */
 function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      cancel();
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const cancel = longTimeout(done, epochMs - epochNow());
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return pause(epochMs - epochNow(), signal);
 }
 
 /**
