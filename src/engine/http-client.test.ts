@@ -55,7 +55,7 @@ describe('HttpClient response bodies', () => {
     client.send({ origin, path, method: 'GET', headers: {}, body: undefined, timeoutMs: 3000, wantBody, bodyLimit });
 
   it('keeps a body for captures up to the limit, and fails a longer one as body_too_large', async () => {
-    const client = new HttpClient(() => performance.now());
+    const client = new HttpClient(() => performance.now(), null, 'auto');
     try {
       const ok = await get(client, '/big/1000', true, 1000);
       expect(ok).toMatchObject({ ok: true, status: 200 });
@@ -71,7 +71,7 @@ describe('HttpClient response bodies', () => {
   });
 
   it('stops reading an endless body at the limit (not at the timeout), and closes the connection', async () => {
-    const client = new HttpClient(() => performance.now());
+    const client = new HttpClient(() => performance.now(), null, 'auto');
     try {
       const res = await get(client, '/endless', true, 1024 * 1024);
       expect(res).toMatchObject({ ok: false, kind: 'body_too_large' });
@@ -83,7 +83,7 @@ describe('HttpClient response bodies', () => {
 
   it('sees requests that waited for a connection between two reports, not only those waiting at the report', async () => {
     // One connection, three 100 ms requests at once: two wait, and all are done before the report.
-    const client = new HttpClient(() => performance.now(), 1);
+    const client = new HttpClient(() => performance.now(), 1, 'auto');
     try {
       const results = await Promise.all([1, 2, 3].map(() => get(client, '/wait/100', false, 0)));
       expect(results.map((r) => r.ok)).toEqual([true, true, true]);

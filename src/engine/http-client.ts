@@ -112,6 +112,25 @@ function tlsConnector(tls: TlsSettings, target: string): buildConnector.connecto
   return (opts, callback) => (opts.host === host || `${opts.hostname}:${opts.port}` === host ? named : others)(opts, callback);
 }
 
+/**
+ * Which HTTP client sends: 'auto' takes the lean HTTP/1.1 path (src/engine/lean-http.ts)
+ * for every request it covers and undici for the rest; 'undici' sends everything with undici.
+ * The scenario's `defaults.httpClient` chooses (its default is defined in the schema).
+ */
+export const HTTP_CLIENT_MODES = ['auto', 'undici'] as const;
+export type HttpClientMode = (typeof HTTP_CLIENT_MODES)[number];
+
+/** Requests sent by each path, and why the ones undici sent did not take the lean path (RunResult generator.httpClient). */
+export interface HttpClientUsage {
+  lean: number;
+  undici: number;
+  /** Distinct reasons, at most MAX_FALLBACK_REASONS, e.g. "https origin https://shop.example:443", "defaults.httpClient: undici". */
+  undiciReasons: string[];
+}
+
+/** Most distinct fallback reasons kept. */
+export const MAX_FALLBACK_REASONS = 10;
+
 /** How often pending requests are checked against their deadlines, milliseconds. */
 export const DEADLINE_SWEEP_MS = 25;
 
@@ -212,9 +231,13 @@ export class HttpClient {
   /** Most requests seen waiting for a connection since the last takeMostQueued(). */
   private mostQueued = 0;
 
+  private readonly sent = { lean: 0, undici: 0 };
+  private readonly reasons = new Set<string>();
+
   constructor(
     private readonly clock: () => number,
-    connections: number | null = null,
+    connections: number | null,
+    private readonly mode: HttpClientMode,
     tls?: { settings: TlsSettings; target: string },
   ) {
     this.agent = new Agent({
@@ -236,8 +259,15 @@ export class HttpClient {
         resolve(res);
       });
       this.pending.add(exchange);
+      this.sent.undici++;
+      if (this.reasons.size < MAX_FALLBACK_REASONS) this.reasons.add(this.mode === 'undici' ? 'defaults.httpClient: undici' : 'lean path not built yet');
       this.agent.dispatch({ origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body }, exchange);
     });
+  }
+
+  /** Requests sent by each path so far, and why undici sent its share. */
+  usage(): HttpClientUsage {
+    return { lean: this.sent.lean, undici: this.sent.undici, undiciReasons: [...this.reasons] };
   }
 
   /** Requests waiting for a free connection (the connection cap is reached), all origins. */
