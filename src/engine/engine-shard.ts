@@ -63,7 +63,7 @@ export class EngineShard {
     const { opts, loaded } = this;
     const compiled = compileScenario(loaded, opts.target);
     const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length, compiled.checkNames, { endpointWindows: opts.endpointWindows });
-    const client = new HttpClient(clock, opts.connections, 'auto', loaded.tls && { settings: loaded.tls, target: opts.target });
+    const client = new HttpClient(clock, opts.connections, compiled.httpClient, loaded.tls && { settings: loaded.tls, target: opts.target });
     const runner = new FlowRunner(compiled, loaded.feeders, client, recorder, clock);
     this.runner = runner;
     if (this.stopped) runner.stop();
