@@ -128,7 +128,8 @@ export class EngineShard {
     const last = recorder.flushWindow(second);
     if (!isIdleTail(last, totalMs)) opts.onWindow(last, monitor.sample(client.takeMostQueued()));
     monitor.stop();
-    const final = recorder.final();
+    // Every request has settled or been given up on: the counts by path are the run's.
+    const final: ShardFinal = { ...recorder.final(), httpClient: client.usage() };
     // Close the sockets before anyone writes results: with thousands open,
     // writing the result file could otherwise fail for want of a descriptor.
     await client.close().catch(() => {});
