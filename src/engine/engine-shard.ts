@@ -128,7 +128,7 @@ export class EngineShard {
     const last = recorder.flushWindow(second);
     if (!isIdleTail(last, totalMs)) opts.onWindow(last, monitor.sample(client.takeMostQueued()));
     monitor.stop();
-    // Every request has settled or been given up on: the counts by path are the run's.
+    // The runner is closed: nothing more is sent, so the counts by path are the run's.
     const final: ShardFinal = { ...recorder.final(), httpClient: client.usage() };
     // Close the sockets before anyone writes results: with thousands open,
     // writing the result file could otherwise fail for want of a descriptor.
