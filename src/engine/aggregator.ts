@@ -167,7 +167,7 @@ function mergeEndpointWindows(reports: readonly WindowReport[]): PointDetail['en
  * the order first seen (at most MAX_FALLBACK_REASONS); undefined when any
  * shard did not record its own (a part would be taken for the whole).
  */
-export function mergeHttpClientUsage(usages: readonly (HttpClientUsage | undefined)[]): HttpClientUsage | undefined {
+function mergeHttpClientUsage(usages: readonly (HttpClientUsage | undefined)[]): HttpClientUsage | undefined {
   const merged: HttpClientUsage = { lean: 0, undici: 0, undiciReasons: [] };
   const reasons = new Set<string>();
   for (const u of usages) {
