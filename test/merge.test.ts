@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { ExitCode } from '../src/exit-codes.js';
 import type { RunResult } from '../src/analyzers/run-result.js';
-import type { HttpClientUsage } from '../src/engine/http-client.js';
+import type { HttpClientUsage } from '../src/engine/http-exchange.js';
 import { loadScenario } from '../src/scenarios/load-scenario.js';
 import { runCli, tempFiles, type CliRun } from './helpers/cli.js';
 import { frame, kubectlLogs } from './helpers/result-frame.js';

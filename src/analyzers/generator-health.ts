@@ -1,6 +1,6 @@
 import type { TimeseriesPoint } from '../engine/aggregator.js';
 import type { MonitorSample } from '../engine/self-monitor.js';
-import type { HttpClientUsage } from '../engine/http-client.js';
+import type { HttpClientUsage } from '../engine/http-exchange.js';
 
 export interface GeneratorHealth {
   workers: number;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeFinals, type TimeseriesPoint } from '../engine/aggregator.js';
 import { decodeHistogram, encodeHistogram, newHistogram, recordMs, summarizeHistogram, type Histogram } from '../engine/latency-histogram.js';
 import { emptyCounts, addCounts, type Counts } from '../engine/recorder.js';
-import { MAX_FALLBACK_REASONS, type HttpClientUsage } from '../engine/http-client.js';
+import { MAX_FALLBACK_REASONS, type HttpClientUsage } from '../engine/http-exchange.js';
 import { judgeGenerator } from './generator-health.js';
 import { mergeShardResults, START_LATE_WARNING_MS, START_SPREAD_WARNING, type ShardInput } from './merge-results.js';
 import { assembleRunResult, type ResultShape, type RunResult } from './run-result.js';

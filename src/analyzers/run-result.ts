@@ -1,7 +1,7 @@
 import { encodeHistogram, newHistogram, summarizeHistogram, type Histogram, type LatencySummary } from '../engine/latency-histogram.js';
 import type { MergedFinal, TimeseriesPoint } from '../engine/aggregator.js';
 import type { Counts } from '../engine/recorder.js';
-import type { ErrorKind, HttpClientUsage } from '../engine/http-client.js';
+import type { ErrorKind, HttpClientUsage } from '../engine/http-exchange.js';
 import type { LoadData } from '../engine/run-load.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';

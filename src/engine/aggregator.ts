@@ -1,6 +1,6 @@
 import { decodeHistogram, newHistogram, type Histogram } from './latency-histogram.js';
 import { addCounts, addIterations, emptyCounts, emptyIterations, type CheckCounts, type Counts, type IterationCounts, type ShardFinal, type WindowReport } from './recorder.js';
-import { MAX_FALLBACK_REASONS, type ErrorKind, type HttpClientUsage } from './http-client.js';
+import { MAX_FALLBACK_REASONS, type ErrorKind, type HttpClientUsage } from './http-exchange.js';
 import type { MonitorSample } from './self-monitor.js';
 
 /** One second of the run, all shards merged. */

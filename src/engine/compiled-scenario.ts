@@ -5,7 +5,7 @@ import { compileCondition, compileJsonTemplate, compileTemplate, hasTemplate, ty
 import { urlCredentials } from '../shared/mask-credentials.js';
 import { listCheckNames, requestSteps, thinkMsOf } from '../scenarios/walk-steps.js';
 import { compileCheck, needsBody, type CompiledCheck } from './response-checks.js';
-import type { HttpClientMode } from './http-client.js';
+import type { HttpClientMode } from './http-exchange.js';
 
 type RenderString = (vars: TemplateVars) => string;
 

@@ -2,13 +2,12 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { TlsSettings } from '../scenarios/tls-files.js';
 import { tlsConnectOptions } from './tls-trust.js';
 import {
-  classifyError, CONNECT_TIMEOUT_MS, DEADLINE_SWEEP_MS, deadlineMessage, errorMessage, TimeoutError,
-  type HttpRequest, type HttpResponse, type PendingRequest,
+  classifyError, CONNECT_TIMEOUT_MS, DEADLINE_SWEEP_MS, deadlineMessage, errorMessage, MAX_FALLBACK_REASONS, TimeoutError,
+  type HttpClientMode, type HttpClientUsage, type HttpRequest, type HttpResponse, type PendingRequest,
 } from './http-exchange.js';
 import { LeanExchange, OriginPool } from './lean-http.js';
 import { headerBlock, pathFallback, requestHead } from './request-head.js';
 
-export { classifyError, DEADLINE_SWEEP_MS, ERROR_KINDS, errorMessage, isTlsCode, type ErrorKind, type HttpRequest, type HttpResponse } from './http-exchange.js';
 
 /**
  * undici's connector with defaults.tls applied: the CA, client certificate
@@ -25,24 +24,6 @@ function tlsConnector(tls: TlsSettings, target: string): buildConnector.connecto
   return (opts, callback) => (opts.host === host || `${opts.hostname}:${opts.port}` === host ? named : others)(opts, callback);
 }
 
-/**
- * Which HTTP client sends: 'auto' takes the lean HTTP/1.1 path (src/engine/lean-http.ts)
- * for every request it covers and undici for the rest; 'undici' sends everything with undici.
- * The scenario's `defaults.httpClient` chooses (its default is defined in the schema).
- */
-export const HTTP_CLIENT_MODES = ['auto', 'undici'] as const;
-export type HttpClientMode = (typeof HTTP_CLIENT_MODES)[number];
-
-/** Requests sent by each path, and why the ones undici sent did not take the lean path (RunResult generator.httpClient). */
-export interface HttpClientUsage {
-  lean: number;
-  undici: number;
-  /** Distinct reasons, at most MAX_FALLBACK_REASONS, e.g. "https origin https://shop.example:443", "defaults.httpClient: undici". */
-  undiciReasons: string[];
-}
-
-/** Most distinct fallback reasons kept. */
-export const MAX_FALLBACK_REASONS = 10;
 
 
 /**

@@ -89,6 +89,25 @@ export function errorMessage(err: Error): string {
   return err.message;
 }
 
+/**
+ * Which HTTP client sends: 'auto' takes the lean HTTP/1.1 path (src/engine/lean-http.ts)
+ * for every request it covers and undici for the rest; 'undici' sends everything with undici.
+ * The scenario's `defaults.httpClient` chooses (its default is defined in the schema).
+ */
+export const HTTP_CLIENT_MODES = ['auto', 'undici'] as const;
+export type HttpClientMode = (typeof HTTP_CLIENT_MODES)[number];
+
+/** Requests sent by each path, and why the ones undici sent did not take the lean path (RunResult generator.httpClient). */
+export interface HttpClientUsage {
+  lean: number;
+  undici: number;
+  /** Distinct reasons, at most MAX_FALLBACK_REASONS, e.g. "https origin https://shop.example:443", "defaults.httpClient: undici". */
+  undiciReasons: string[];
+}
+
+/** Most distinct fallback reasons kept. */
+export const MAX_FALLBACK_REASONS = 10;
+
 /** A request that ran out of time (its deadline, or a connect timeout). */
 export class TimeoutError extends Error {
   override name = 'TimeoutError';

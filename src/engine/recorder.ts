@@ -1,5 +1,5 @@
 import { encodeHistogram, newHistogram, recordMs, type Histogram } from './latency-histogram.js';
-import type { ErrorKind, HttpClientUsage } from './http-client.js';
+import type { ErrorKind, HttpClientUsage } from './http-exchange.js';
 
 /** Request counters; merged by adding. */
 export interface Counts {

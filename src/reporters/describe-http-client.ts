@@ -1,4 +1,4 @@
-import type { HttpClientUsage } from '../engine/http-client.js';
+import type { HttpClientUsage } from '../engine/http-exchange.js';
 
 /** 12345 → "12,345": the same in every locale. */
 const grouped = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

@@ -13,7 +13,7 @@ import { echo } from '../shared/printable.js';
 import { exactlyOneOf, notTogether } from './json-schema-rules.js';
 import { k6KeyText, thresholdText } from './threshold-pattern.js';
 import { checkSchema, describeCheck, type CheckSpec } from './check-schema.js';
-import { HTTP_CLIENT_MODES, type HttpClientMode } from '../engine/http-client.js';
+import { HTTP_CLIENT_MODES, type HttpClientMode } from '../engine/http-exchange.js';
 
 export { durationSchema };
 
