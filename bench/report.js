@@ -66,11 +66,13 @@ export function closedMeans(rows, connectionCounts) {
 /** Goal of issue 16: scalectl >= 1.0x autocannon's req/s (the bar), 1.5x (the aim). */
 export const CLOSED_GOAL = { meets: 1.0, aim: 1.5 };
 
+const conns = (n) => `${n} connection${n === 1 ? '' : 's'}`;
+
 export function closedVerdict(m) {
-  if (m.ratio === undefined) return `${m.connections} connections: no round where both scalectl and autocannon succeeded -> MISSES`;
+  if (m.ratio === undefined) return `${conns(m.connections)}: no round where both scalectl and autocannon succeeded -> MISSES`;
   const f = (v) => (v === undefined ? '-' : int(v));
   const cpu = CONTENDERS.map((t) => m[t].cpuMsPer1k?.toFixed(1) ?? '-').join(' / ');
-  return `${m.connections} connections: scalectl ${f(m.scalectl.rps)}, undici ${f(m.undici.rps)}, autocannon ${f(m.autocannon.rps)} req/s; ` +
+  return `${conns(m.connections)}: scalectl ${f(m.scalectl.rps)}, undici ${f(m.undici.rps)}, autocannon ${f(m.autocannon.rps)} req/s; ` +
     `ratio ${m.ratio.toFixed(3)}${m.undiciRatio === undefined ? '' : ` (undici ${m.undiciRatio.toFixed(3)})`} over ${m.rounds} round(s); ` +
     `CPU ms per 1k req s/u/a ${cpu} -> ${m.ratio >= CLOSED_GOAL.meets ? 'meets' : 'MISSES'} the goal ratio >= ${CLOSED_GOAL.meets.toFixed(1)}` +
     ` (aim ${CLOSED_GOAL.aim}: ${m.ratio >= CLOSED_GOAL.aim ? 'reached' : 'not reached'})`;
@@ -183,7 +185,7 @@ export function closedTable(rows) {
 
 /** Failures of the closed model, one line each (the table only says FAILED). */
 export function closedFailures(rows) {
-  return rows.flatMap((r) => CONTENDERS.filter((t) => r.runs[t]?.failed).map((t) => `${r.connections} connections, round ${r.round}, ${t}: ${r.runs[t].failed}`));
+  return rows.flatMap((r) => CONTENDERS.filter((t) => r.runs[t]?.failed).map((t) => `${conns(r.connections)}, round ${r.round}, ${t}: ${r.runs[t].failed}`));
 }
 
 export function openTable(rows) {

@@ -121,7 +121,7 @@ async function busyPercent(ms) {
 const log = (s) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 /** Start-up, worker threads, drain and the result file of one scalectl run, s (a rough mean on a small machine, for the estimate only). */
-const SCALECTL_OVERHEAD_SEC = 2;
+const SCALECTL_OVERHEAD_SEC = 1.5;
 
 /** The whole run's expected length, s: every measurement one after the other. */
 function expectedSeconds(contenders) {
@@ -162,7 +162,7 @@ async function closedModel(target, contenders, signal) {
       const order = contenders.map((_, i) => contenders[(i + round - 1) % contenders.length]);
       const runs = {};
       for (const tool of order) {
-        log(`closed model: ${tool}, ${connections} connections, ${durationSec} s (round ${round})`);
+        log(`closed model: ${tool}, ${connections} connection(s), ${durationSec} s (round ${round})`);
         runs[tool] = await closedRun(target, tool, connections, round, signal);
       }
       const row = closedRow({ connections, round, runs });
