@@ -236,7 +236,7 @@ async function main() {
   await withTarget({}, async (target) => {
     description = target.description;
     log(`target: ${target.description} at ${target.url}`);
-    if (target.kind !== 'nginx') log('nginx is not installed (scripts/ensure-nginx.js installs it as root on Debian): measuring against the Node target instead');
+    if (target.kind !== 'nginx' && opt['target-kind'] === 'auto') log('nginx is not installed (scripts/ensure-nginx.js installs it as root on Debian): measuring against the Node target instead');
     // Anything else busy on the machine skews every figure: say so up front.
     busy = await busyPercent(1000);
     load = loadavg()[0];
