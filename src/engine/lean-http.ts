@@ -23,9 +23,73 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const KEEP_ALIVE_MARGIN_MS = 1_000;
 /** An idle connection is dropped after this long without a server hint, milliseconds (undici's keepAliveTimeout here). */
 const IDLE_TIMEOUT_MS = 30_000;
-/** Methods safe to send again when a reused connection turns out closed before any of the response came. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/;
+const DIGITS = /^\d+$/;
+/** A header line: a token, a colon (or a continuation line, folded into the previous header). */
+const HEADER_LINE = /^(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:|[ \t])/;
+/** A chunk-size line: at most 13 hex digits (below 2^53), then optional extensions. */
+const CHUNK_SIZE = /^([0-9a-fA-F]{1,13})[ \t]*(?:;.*)?$/;
+
+/** What the lean path reads of http-parser-js beyond its typed API (pinned in package.json; the conformance suite checks it). */
+interface ParserInternals {
+  offset: number;
+  end: number;
+  state: string;
+  body_bytes: number | null;
+  consumeLine(): string | undefined;
+  parseHeader(line: string, headers: string[]): void;
+  BODY_CHUNKHEAD(): void;
+}
+
+/**
+ * Makes a parser as strict as undici's llhttp where http-parser-js is
+ * lenient: a header line without a colon, or a chunk size that is not hex,
+ * fails the response instead of being skipped or read as the last chunk.
+ * Header blocks past MAX_HEADER_BYTES fail too.
+ */
+function strict(parser: InstanceType<typeof HTTPParser>): void {
+  parser.maxHeaderSize = MAX_HEADER_BYTES;
+  const p = parser as unknown as ParserInternals;
+  const parseHeader = p.parseHeader;
+  p.parseHeader = function (line, headers) {
+    if (!HEADER_LINE.test(line)) throw new Error('invalid header line');
+    parseHeader.call(this, line, headers);
+  };
+  p.BODY_CHUNKHEAD = function () {
+    const line = this.consumeLine();
+    if (line === undefined) return;
+    const m = CHUNK_SIZE.exec(line);
+    if (m === null) throw new Error('invalid chunk size');
+    const size = parseInt(m[1]!, 16);
+    this.body_bytes = size;
+    this.state = size === 0 ? 'BODY_CHUNKTRAILERS' : 'BODY_CHUNK';
+  };
+}
+
+/** Whether the chunk being parsed holds bytes past the message that just ended. */
+function unparsed(parser: InstanceType<typeof HTTPParser>): boolean {
+  const p = parser as unknown as ParserInternals;
+  return p.offset < p.end;
+}
+
+/**
+ * Requests due to be written after the first of an event-loop turn, written
+ * together once the loop has run every callback that was ready
+ * (setImmediate). The first goes at once and wakes the target, which works
+ * on it while this thread reads the other responses; the rest then find it
+ * awake. A write per response as each came (undici's way) paid for waking
+ * the target again and again: against nginx on loopback, 50 connections,
+ * one write each was 59-62k req/s, all batched 66-74k, this way 73-85k
+ * (docs/benchmarks.md).
+ */
+const outbox: LeanConnection[] = [];
+let flushScheduled = false;
+
+function flushOutbox(): void {
+  flushScheduled = false;
+  for (let i = 0; i < outbox.length; i++) outbox[i]!.flush();
+  outbox.length = 0;
+}
 
 export type Settle = (exchange: LeanExchange, res: HttpResponse) => void;
 
@@ -35,10 +99,6 @@ export class LeanExchange implements PendingRequest {
   /** Waiting in its pool's queue for a free connection. */
   queued = false;
   settled = false;
-  /** Sent again once already (a reused connection was found closed). */
-  retried = false;
-  /** Bytes of response seen for it on its current connection. */
-  received = 0;
   status = 0;
   headers: Record<string, string | string[]> = {};
   private chunks: Buffer[] | undefined;
@@ -107,8 +167,6 @@ class LeanConnection {
   private readonly parser = new HTTPParser(HTTPParser.RESPONSE);
   exchange: LeanExchange | undefined;
   private connected = false;
-  /** It has carried a response before: a request on it may meet a close the server sent while it was idle. */
-  private reused = false;
   /** The response on it said the connection ends after it. */
   private closing = false;
   private informational = false;
@@ -118,7 +176,7 @@ class LeanConnection {
   private destroyed = false;
 
   constructor(private readonly pool: OriginPool) {
-    this.parser.maxHeaderSize = MAX_HEADER_BYTES;
+    strict(this.parser);
     this.parser[HTTPParser.kOnHeadersComplete] = (info) => this.onHeadersComplete(info);
     this.parser[HTTPParser.kOnBody] = (chunk, offset, length) => this.exchange?.onData(offset === 0 && length === chunk.length ? chunk : chunk.subarray(offset, offset + length));
     this.parser[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
@@ -147,11 +205,26 @@ class LeanConnection {
   assign(ex: LeanExchange): void {
     this.exchange = ex;
     ex.conn = this;
-    ex.received = 0;
     if (this.connected) this.write(ex);
   }
 
-  private write(ex: LeanExchange): void {
+  /**
+   * Sends the request: at once when it is the first this turn of the event
+   * loop, else with the others due (see outbox).
+   */
+  private write(_ex: LeanExchange): void {
+    if (flushScheduled) outbox.push(this);
+    else {
+      flushScheduled = true;
+      setImmediate(flushOutbox);
+      this.flush();
+    }
+  }
+
+  /** Sends the request on it (called by flushOutbox): head and body in one write. */
+  flush(): void {
+    const ex = this.exchange;
+    if (ex === undefined || ex.settled || this.destroyed) return;
     const body = ex.req.body;
     if (body !== undefined && body.length > 0) {
       this.socket.cork();
@@ -179,7 +252,6 @@ class LeanConnection {
       this.destroy();
       return;
     }
-    ex.received += chunk.length;
     const ret = this.parser.execute(chunk);
     if (ret instanceof Error) {
       ex.fail({ ok: false, kind: 'other', message: `response does not match the HTTP/1.1 protocol (${ret.message})` });
@@ -196,10 +268,7 @@ class LeanConnection {
       return 0;
     }
     if (ex === undefined || ex.settled) return 0;
-    if (status === 101 || info.upgrade) {
-      ex.fail({ ok: false, kind: 'other', message: `unexpected ${status} (protocol upgrade) to a request that asked for none` });
-      return 0;
-    }
+    if (status === 101 || info.upgrade) return this.protocolError(ex, `unexpected ${status} (protocol upgrade) to a request that asked for none`);
     const raw = info.headers;
     const headers: Record<string, string | string[]> = {};
     let keepAliveHint: string | undefined;
@@ -207,6 +276,7 @@ class LeanConnection {
       const key = raw[i]!.toLowerCase();
       const value = raw[i + 1]!;
       if (key === 'keep-alive') keepAliveHint = value;
+      else if (key === 'content-length' && !DIGITS.test(value)) return this.protocolError(ex, `invalid content-length ${JSON.stringify(value)}`);
       const prev = Object.hasOwn(headers, key) ? headers[key] : undefined;
       if (prev === undefined) {
         if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, configurable: true, writable: true });
@@ -224,8 +294,15 @@ class LeanConnection {
       }
     }
     ex.onHead(status, headers);
-    // A HEAD response has no body, whatever its Content-Length says.
-    return ex.req.method === 'HEAD' ? 1 : 0;
+    // A HEAD, 204 or 304 response has no body, whatever its Content-Length says (RFC 9110 §6.4.1).
+    return ex.req.method === 'HEAD' || status === 204 || status === 304 ? 1 : 0;
+  }
+
+  /** A response this client cannot trust: the request fails (as undici fails it), the connection closes. */
+  private protocolError(ex: LeanExchange, message: string): number {
+    ex.fail({ ok: false, kind: 'other', message: `response does not match the HTTP/1.1 protocol (${message})` });
+    this.destroy();
+    return 1;
   }
 
   private onMessageComplete(): void {
@@ -237,7 +314,8 @@ class LeanConnection {
     if (ex === undefined) return;
     this.exchange = undefined;
     ex.conn = undefined;
-    this.reused = true;
+    // Bytes after the response that nobody asked for: the connection can no longer be trusted.
+    if (unparsed(this.parser)) this.closing = true;
     if (this.closing) this.destroy();
     ex.complete();
     if (!this.closing && !this.destroyed) this.pool.release(this);
@@ -253,21 +331,15 @@ class LeanConnection {
   }
 
   /**
-   * The connection failed or closed. A request on it that had none of its
-   * response yet, on a connection that carried one before, is sent again
-   * once (the server closed it while idle, as keep-alive allows); any other
-   * fails with the socket's error, or as a reset when the server just closed.
+   * The connection failed or closed: a request on it fails with the socket's
+   * error, or as a reset when the server just closed (as undici reports both;
+   * neither is sent again, so the target's failure stays counted once).
    */
   private lost(err: Error | undefined): void {
     const ex = this.exchange;
     if (ex === undefined || ex.settled) return;
     this.exchange = undefined;
     ex.conn = undefined;
-    if (this.reused && ex.received === 0 && !ex.retried && IDEMPOTENT.has(ex.req.method)) {
-      ex.retried = true;
-      this.pool.dispatch(ex);
-      return;
-    }
     ex.fail(err ? { ok: false, kind: classifyError(err), message: errorMessage(err) } : { ok: false, kind: 'reset', message: 'other side closed' });
   }
 }
