@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { ERROR_KINDS } from '../src/engine/http-client.js';
+import { ERROR_KINDS } from '../src/engine/http-exchange.js';
 import { ExitCode } from '../src/exit-codes.js';
 import { runCli, tempFiles } from './helpers/cli.js';
 

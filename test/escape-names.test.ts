@@ -91,13 +91,14 @@ thresholds:
       endpoints: base.endpoints.map((e) => ({ ...e, name: `${e.name}${NASTY}` })),
       flows: base.flows.map((f) => ({ ...f, name: `${f.name}${NASTY}` })),
       thresholds: base.thresholds.map((t) => ({ ...t, expression: `${t.expression}${NASTY}` })),
-      generator: { ...base.generator, warnings: [`late${NASTY}`] },
+      generator: { ...base.generator, warnings: [`late${NASTY}`], httpClient: { lean: 1, undici: 2, undiciReasons: [`odd${NASTY}`] } },
       errorSamples: { http_4xx: `status 404 ${NASTY}\r\nSet-Cookie: x` },
     };
     const terminal = renderSummary(r, colorsFor({ isTTY: false }, {}));
     expect(terminal).not.toMatch(RAW);
     expect(terminal).toContain(`errors seen: http_4xx: status 404 ${SHOWN}\\r\\nSet-Cookie: x`);
     expect(terminal).toContain(`warning: late${SHOWN}`);
+    expect(terminal).toContain(`http client: lean 1 · undici 2 (odd${SHOWN})`);
     expect(terminal).toContain(`→ http://127.0.0.1:8080/${SHOWN}`);
     expect(renderSummaryMarkdown(r)).not.toMatch(RAW);
     const xml = renderJunit([runSuite(r)]);

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { ExitCode } from '../src/exit-codes.js';
 import type { RunResult } from '../src/analyzers/run-result.js';
+import type { HttpClientUsage } from '../src/engine/http-exchange.js';
 import { loadScenario } from '../src/scenarios/load-scenario.js';
 import { runCli, tempFiles, type CliRun } from './helpers/cli.js';
 import { frame, kubectlLogs } from './helpers/result-frame.js';
@@ -71,11 +72,40 @@ thresholds: ["p99 < 5s", "error_rate < 1%", "checks > 99%"]
     expect(m).not.toHaveProperty('shard');
     expect(m.generator.shards!.map((s) => s.index)).toEqual([1, 2]);
     expect(m.checks).toEqual([{ name: 'is 200', passes: arrivals, fails: 0 }]);
-    expect(await readFile(join(dir, 'm.html'), 'utf8')).toMatch(/merged 2 shards/);
+    // Each shard's requests by HTTP client path, added up.
+    const [one, two] = shards.map((s) => s.generator.httpClient!) as [HttpClientUsage, HttpClientUsage];
+    expect(m.generator.httpClient).toMatchObject({ lean: one.lean + two.lean, undici: one.undici + two.undici });
+    expect(m.generator.httpClient!.lean + m.generator.httpClient!.undici).toBe(arrivals);
+    expect(m.generator.httpClient!.undiciReasons).toEqual([...new Set([...one.undiciReasons, ...two.undiciReasons])]);
+    expect(await readFile(join(dir, 'm.html'), 'utf8')).toMatch(/merged 2 shards[\s\S]*HTTP client[\s\S]*lean \d+ · undici \d+/);
+    expect(r.stdout).toMatch(/\nhttp client: lean \d+ · undici \d+/);
     expect(await readFile(join(dir, 'm.xml'), 'utf8')).toMatch(/<testsuite [^>]*tests="6"/);
     expect(await readFile(join(dir, 'm.md'), 'utf8')).toMatch(/PASSED[\s\S]*merged 2 shards/);
     expect((await runCli(['compare', 'm.json', 'm.json'], { cwd: dir })).code).toBe(ExitCode.ok);
     expect((await runCli(['report', 'm.json', '--html', 'r.html'], { cwd: dir })).code).toBe(ExitCode.ok);
+  });
+
+  it('merges, reports and compares results written before generator.httpClient was recorded', async () => {
+    const old = shards.map(({ generator: { httpClient: _h, ...generator }, ...r }) => ({ ...r, generator }));
+    await writeFile(join(dir, 'old-1.json'), JSON.stringify(old[0]));
+    await writeFile(join(dir, 'old-2.json'), JSON.stringify(old[1]));
+    const r = await runCli(['merge', 'old-1.json', 'old-2.json', '--out', 'old.json', '--html', 'old.html'], { cwd: dir });
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.stdout).toMatch(/PASSED/);
+    expect(r.stdout).not.toContain('http client:');
+    const m = JSON.parse(await readFile(join(dir, 'old.json'), 'utf8')) as RunResult;
+    expect(m.totals.requests).toBe(RATE);
+    expect(m.generator).not.toHaveProperty('httpClient');
+    expect(await readFile(join(dir, 'old.html'), 'utf8')).not.toContain('HTTP client');
+    // Next to a result that has it: one shard without makes the merged count unknown, not a part of it.
+    const mixed = await runCli(['merge', 'shard-1.json', 'old-2.json', '--out', 'mixed.json'], { cwd: dir });
+    expect(mixed.code).toBe(ExitCode.ok);
+    expect(JSON.parse(await readFile(join(dir, 'mixed.json'), 'utf8'))).not.toHaveProperty('generator.httpClient');
+    expect((await runCli(['compare', 'old.json', 'm.json'], { cwd: dir })).code).toBe(ExitCode.ok);
+    const report = await runCli(['report', 'old-1.json', '--html', 'old-1.html'], { cwd: dir });
+    expect(report.stderr).not.toMatch(/internal error/);
+    expect(report.code).toBe(ExitCode.ok);
   });
 
   it('merge - reads the interleaved output of kubectl logs --prefix, and names the pod whose frame was cut', async () => {

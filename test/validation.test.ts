@@ -90,6 +90,8 @@ const FIRST_PITFALLS: [string, string, string[]][] = [
     ['s.yaml:8:36 flows[0].steps[0].headers.x-a: a header value cannot hold a line break ("\\r"): it would end the header']],
   ['a header name with a space', BASE + 'defaults: { headers: { "api key": x } }\n',
     ["s.yaml:9:24 defaults.headers.api key: a header name is a token: letters, digits and !#$%&'*+-.^_`|~ only (no spaces or colons), got \"api key\""]],
+  ['an HTTP client there is none of', BASE + 'defaults: { httpClient: lean }\n',
+    ['s.yaml:9:25 defaults.httpClient: expected one of "auto", "undici", got "lean"']],
   ['a line break in a path', BASE.replace('- get: /a', '- get: "/a\\nb"'),
     ['s.yaml:8:14 flows[0].steps[0].get: a URL cannot hold control characters such as "\\n" (a line break would end the request line)']],
   ['a space in a path', BASE.replace('- get: /a', '- get: /search?q=a b'),

@@ -1,5 +1,6 @@
 import type { TimeseriesPoint } from '../engine/aggregator.js';
 import type { MonitorSample } from '../engine/self-monitor.js';
+import type { HttpClientUsage } from '../engine/http-exchange.js';
 
 export interface GeneratorHealth {
   workers: number;
@@ -8,6 +9,14 @@ export interface GeneratorHealth {
   connections: number;
   /** Seconds in which requests were seen waiting for a free connection (checked every 25 ms). */
   connectionWaitSeconds: number;
+  /**
+   * Requests sent by each HTTP client path (defaults.httpClient): `lean` by
+   * scalectl's own HTTP/1.1 client, `undici` by undici, with the distinct
+   * reasons undici sent its share (at most 10). In a merged result, the
+   * shards' added up. Absent in results from before it was recorded (and in
+   * a merge of shards any of which lacks it).
+   */
+  httpClient?: HttpClientUsage;
   /** Process CPU, percent of one core (all threads). */
   cpuPercent: { mean: number; max: number };
   /** Busiest engine thread's event-loop utilisation, 0..1. */

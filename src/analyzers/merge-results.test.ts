@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeFinals, type TimeseriesPoint } from '../engine/aggregator.js';
 import { decodeHistogram, encodeHistogram, newHistogram, recordMs, summarizeHistogram, type Histogram } from '../engine/latency-histogram.js';
 import { emptyCounts, addCounts, type Counts } from '../engine/recorder.js';
+import { MAX_FALLBACK_REASONS, type HttpClientUsage } from '../engine/http-exchange.js';
 import { judgeGenerator } from './generator-health.js';
 import { mergeShardResults, START_LATE_WARNING_MS, START_SPREAD_WARNING, type ShardInput } from './merge-results.js';
 import { assembleRunResult, type ResultShape, type RunResult } from './run-result.js';
@@ -54,7 +55,7 @@ function record(ss: readonly Sample[]): { counts: Counts; hist: Histogram } {
  * (assembleRunResult) from real histograms of `ss`: each sample one request and
  * one iteration of flow f; `index` 0 means a whole run (no shard key).
  */
-function synth(ss: readonly Sample[], o: { index: number; count: number; startMs?: number; seconds: number; startLateMs?: number; telemetry?: TelemetrySummary }): RunResult {
+function synth(ss: readonly Sample[], o: { index: number; count: number; startMs?: number; seconds: number; startLateMs?: number; telemetry?: TelemetrySummary; httpClient?: HttpClientUsage }): RunResult {
   const startMs = o.startMs ?? T0;
   const endpoints = SHAPE.endpoints.map((_, i) => record(ss.filter((s) => s.endpoint === i)));
   const all = record(ss);
@@ -65,6 +66,7 @@ function synth(ss: readonly Sample[], o: { index: number; count: number; startMs
     flows: [{ iterations: it, hist: encodeHistogram(all.hist) }],
     errorSamples: ss.some((s) => s.status >= 500) ? { http_5xx: `HTTP 500 from shard ${o.index || 1}` } : {},
     checks: [{ passes: ok, fails: ss.length - ok }],
+    ...(o.httpClient ? { httpClient: o.httpClient } : {}),
   }]);
   const hists: string[] = [];
   const timeseries: TimeseriesPoint[] = Array.from({ length: o.seconds }, (_, t) => {
@@ -198,6 +200,24 @@ describe('mergeShardResults', () => {
     expect(m.timeseries.every((p) => !('histogram' in p))).toBe(true);
   });
 
+  it("adds the shards' requests by HTTP client path, reasons in the order first seen, at most MAX_FALLBACK_REASONS", () => {
+    const reasons = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `reason ${from + i}`);
+    const one = synth(a, { index: 1, count: 2, seconds: 4, httpClient: { lean: a.length - 100, undici: 100, undiciReasons: reasons(0, 4) } });
+    const two = synth(b, { index: 2, count: 2, seconds: 4, httpClient: { lean: b.length - 300, undici: 300, undiciReasons: reasons(2, 9) } });
+    expect(one.generator.httpClient).toEqual({ lean: a.length - 100, undici: 100, undiciReasons: reasons(0, 4) });
+    const m = merged([input(two), input(one)]);
+    // Shards are merged in index order: shard 1's reasons first, then shard 2's new ones, up to the cap.
+    expect(m.generator.httpClient).toEqual({ lean: a.length + b.length - 400, undici: 400, undiciReasons: reasons(0, MAX_FALLBACK_REASONS) });
+    expect(m.generator.httpClient!.lean + m.generator.httpClient!.undici).toBe(m.totals.requests);
+    // A result written before it was recorded still merges; the merge then has none (a part is not the whole).
+    expect(shards[0]!.generator).not.toHaveProperty('httpClient');
+    expect(merged([input(one), input(shards[1]!)]).generator).not.toHaveProperty('httpClient');
+    expect(merged(shards.map((s) => input(s))).generator).not.toHaveProperty('httpClient');
+    // Credentials in a reason never reach a result.
+    const secret = synth(a, { index: 1, count: 2, seconds: 4, httpClient: { lean: 0, undici: a.length, undiciReasons: ['https origin https://u:p@shop.example:443'] } });
+    expect(secret.generator.httpClient!.undiciReasons).toEqual(['https origin https://***@shop.example:443']);
+  });
+
   it('is aborted when any shard was', () => {
     const m = merged([input(shards[0]!), input({ ...shards[1]!, aborted: true })]);
     expect([m.aborted, m.passed]).toEqual([true, false]);
@@ -244,6 +264,8 @@ describe('mergeShardResults', () => {
       [{ ...two, timeseries: two.timeseries.map((p, i) => (i === 1 ? { ...p, rps: 'ten' as unknown as number } : p)) }, 'timeseries[1].rps: expected a number, got "ten"'],
       [{ ...two, generator: { ...two.generator, cpuPercent: { mean: 1 } as RunResult['generator']['cpuPercent'] } }, 'generator.cpuPercent.max: missing (expected a number)'],
       [{ ...two, shard: { ...two.shard!, startLateMs: null as unknown as number } }, 'shard.startLateMs: expected a number, got null'],
+      [{ ...two, generator: { ...two.generator, httpClient: { lean: 1, undici: '2', undiciReasons: [] } as unknown as HttpClientUsage } }, 'generator.httpClient.undici: expected a number, got "2"'],
+      [{ ...two, generator: { ...two.generator, httpClient: { lean: 1, undici: 2, undiciReasons: 'x' } as unknown as HttpClientUsage } }, 'generator.httpClient.undiciReasons: expected a list, got "x"'],
       [{ ...two, endpoints: [{ ...two.endpoints[0]!, statusCodes: { 200: '5' as unknown as number } }] }, 'endpoints[0].statusCodes["200"]: expected a number, got "5"'],
       [{ ...two, thresholds: [{ ...two.thresholds[0]!, expression: 'bogus' }] }, 'thresholds[0].expression: expected "<metric> <op> <value>" such as "p99 < 200ms" or "error_rate < 1%", got "bogus"'],
       // Collected telemetry is rendered whole: what the summary reads must be there.

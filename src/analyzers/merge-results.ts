@@ -150,6 +150,7 @@ function shardFinal(r: RunResult, endpoints: readonly string[], flows: readonly 
       const c = r.checks?.find((x) => x.name === name);
       return { passes: c?.passes ?? 0, fails: c?.fails ?? 0 };
     }),
+    httpClient: r.generator.httpClient,
   };
 }
 

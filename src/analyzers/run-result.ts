@@ -1,7 +1,7 @@
 import { encodeHistogram, newHistogram, summarizeHistogram, type Histogram, type LatencySummary } from '../engine/latency-histogram.js';
 import type { MergedFinal, TimeseriesPoint } from '../engine/aggregator.js';
 import type { Counts } from '../engine/recorder.js';
-import type { ErrorKind } from '../engine/http-client.js';
+import type { ErrorKind, HttpClientUsage } from '../engine/http-exchange.js';
 import type { LoadData } from '../engine/run-load.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
 import { listEndpoints } from '../engine/compiled-scenario.js';
@@ -290,13 +290,25 @@ export function assembleRunResult(shape: ResultShape, data: RecordedRun, opts: O
     timeseries: withHistograms(opts.telemetry ? mergeTimeseries(data.timeseries, opts.telemetry.points) : data.timeseries, opts.shard?.histograms),
     telemetry: opts.telemetry?.summary ?? {},
     thresholds,
-    generator: data.generator,
+    generator: withHttpClient(data.generator, final.httpClient),
     errorSamples: Object.fromEntries(Object.entries(final.errorSamples).map(([k, m]) => [k, maskCredentials(m)])),
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.stack ? { stack: opts.stack } : {}),
     ...(opts.shard ? { shard: opts.shard.info } : {}),
   };
+}
+
+/**
+ * The generator's health with the requests by HTTP client path, placed after
+ * the connection figures; the reasons masked like error samples (a result
+ * never holds credentials). Left out when the recording has none.
+ */
+function withHttpClient(g: GeneratorHealth, usage: HttpClientUsage | undefined): GeneratorHealth {
+  if (!usage) return g;
+  const { workers, maxInFlight, connections, connectionWaitSeconds, ...rest } = g;
+  const httpClient = { lean: usage.lean, undici: usage.undici, undiciReasons: usage.undiciReasons.map((r) => maskCredentials(r)) };
+  return { workers, maxInFlight, connections, connectionWaitSeconds, httpClient, ...rest };
 }
 
 /** Each second's histogram added to its point (a shard's result), when given. */

@@ -103,6 +103,8 @@ const SHARD_RESULT = fields({
   generator: fields({
     workers: number, maxInFlight: number, connections: number, connectionWaitSeconds: number, cpuPercent: meanMax, eventLoopUtilization: meanMax,
     eventLoopLagP99Ms: number, scheduleLagP99Ms: number, saturated: boolean, warnings: listOf(string),
+    // Absent in results from before it was recorded: the merged result then has none.
+    httpClient: optional(fields({ lean: number, undici: number, undiciReasons: listOf(string) })),
   }),
   telemetry: collectedOrNone(fields({
     scrapes: fields({ ok: number, failed: number }),

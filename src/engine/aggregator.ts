@@ -1,6 +1,6 @@
 import { decodeHistogram, newHistogram, type Histogram } from './latency-histogram.js';
 import { addCounts, addIterations, emptyCounts, emptyIterations, type CheckCounts, type Counts, type IterationCounts, type ShardFinal, type WindowReport } from './recorder.js';
-import type { ErrorKind } from './http-client.js';
+import { MAX_FALLBACK_REASONS, type ErrorKind, type HttpClientUsage } from './http-exchange.js';
 import type { MonitorSample } from './self-monitor.js';
 
 /** One second of the run, all shards merged. */
@@ -52,6 +52,8 @@ export interface MergedFinal {
   errorSamples: Partial<Record<ErrorKind, string>>;
   /** Check outcomes by index into the check names. */
   checks: CheckCounts[];
+  /** Requests sent by each HTTP client path; undefined when a shard did not record it (a result from before it existed). */
+  httpClient: HttpClientUsage | undefined;
 }
 
 /** Adds check counts by name into `into`. */
@@ -160,6 +162,24 @@ function mergeEndpointWindows(reports: readonly WindowReport[]): PointDetail['en
   return merged;
 }
 
+/**
+ * The shards' requests by HTTP client path: counts added, reasons unioned in
+ * the order first seen (at most MAX_FALLBACK_REASONS); undefined when any
+ * shard did not record its own (a part would be taken for the whole).
+ */
+function mergeHttpClientUsage(usages: readonly (HttpClientUsage | undefined)[]): HttpClientUsage | undefined {
+  const merged: HttpClientUsage = { lean: 0, undici: 0, undiciReasons: [] };
+  const reasons = new Set<string>();
+  for (const u of usages) {
+    if (!u) return undefined;
+    merged.lean += u.lean;
+    merged.undici += u.undici;
+    for (const r of u.undiciReasons) if (reasons.size < MAX_FALLBACK_REASONS) reasons.add(r);
+  }
+  merged.undiciReasons = [...reasons];
+  return merged;
+}
+
 /** Adds up the shards' final recordings. */
 export function mergeFinals(finals: readonly ShardFinal[]): MergedFinal {
   const first = finals[0]!;
@@ -170,6 +190,7 @@ export function mergeFinals(finals: readonly ShardFinal[]): MergedFinal {
     iterations: emptyIterations(),
     errorSamples: {},
     checks: first.checks.map(() => ({ passes: 0, fails: 0 })),
+    httpClient: mergeHttpClientUsage(finals.map((f) => f.httpClient)),
   };
   for (const f of finals) {
     f.endpoints.forEach((e, i) => {

@@ -5,6 +5,7 @@ import { compileCondition, compileJsonTemplate, compileTemplate, hasTemplate, ty
 import { urlCredentials } from '../shared/mask-credentials.js';
 import { listCheckNames, requestSteps, thinkMsOf } from '../scenarios/walk-steps.js';
 import { compileCheck, needsBody, type CompiledCheck } from './response-checks.js';
+import type { HttpClientMode } from './http-exchange.js';
 
 type RenderString = (vars: TemplateVars) => string;
 
@@ -82,6 +83,8 @@ export interface CompiledScenario {
   authorization: string | undefined;
   /** Whether cookies are kept in jars (defaults.cookies). */
   cookies: boolean;
+  /** Which HTTP client sends (defaults.httpClient). */
+  httpClient: HttpClientMode;
 }
 
 function splitTarget(target: string): { origin: string; basePath: string; authorization: string | undefined } {
@@ -191,6 +194,7 @@ export function compileScenario(loaded: LoadedScenario, target: string): Compile
     cumulativeWeights,
     baseVars: { ...scenario.variables, env: loaded.env },
     cookies: scenario.defaults.cookies,
+    httpClient: scenario.defaults.httpClient,
     ...splitTarget(target),
   };
 }

@@ -63,7 +63,7 @@ export class EngineShard {
     const { opts, loaded } = this;
     const compiled = compileScenario(loaded, opts.target);
     const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length, compiled.checkNames, { endpointWindows: opts.endpointWindows });
-    const client = new HttpClient(clock, opts.connections, 'auto', loaded.tls && { settings: loaded.tls, target: opts.target });
+    const client = new HttpClient(clock, opts.connections, compiled.httpClient, loaded.tls && { settings: loaded.tls, target: opts.target });
     const runner = new FlowRunner(compiled, loaded.feeders, client, recorder, clock);
     this.runner = runner;
     if (this.stopped) runner.stop();
@@ -128,7 +128,8 @@ export class EngineShard {
     const last = recorder.flushWindow(second);
     if (!isIdleTail(last, totalMs)) opts.onWindow(last, monitor.sample(client.takeMostQueued()));
     monitor.stop();
-    const final = recorder.final();
+    // The runner is closed: nothing more is sent, so the counts by path are the run's.
+    const final: ShardFinal = { ...recorder.final(), httpClient: client.usage() };
     // Close the sockets before anyone writes results: with thousands open,
     // writing the result file could otherwise fail for want of a descriptor.
     await client.close().catch(() => {});

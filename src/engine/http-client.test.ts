@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyError, HttpClient, type HttpResponse } from './http-client.js';
+import { HttpClient } from './http-client.js';
+import { classifyError, type HttpResponse } from './http-exchange.js';
 
 const withCode = (code: string, cause?: Error): Error => Object.assign(new Error(code, cause ? { cause } : undefined), { code });
 

@@ -1,7 +1,7 @@
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { TlsSettings } from '../scenarios/tls-files.js';
-import { isTlsCode } from './http-client.js';
+import { isTlsCode } from './http-exchange.js';
 import { tlsConnectOptions, tlsReason } from './tls-trust.js';
 
 /**

@@ -1,5 +1,5 @@
 import { encodeHistogram, newHistogram, recordMs, type Histogram } from './latency-histogram.js';
-import type { ErrorKind } from './http-client.js';
+import type { ErrorKind, HttpClientUsage } from './http-exchange.js';
 
 /** Request counters; merged by adding. */
 export interface Counts {
@@ -83,6 +83,12 @@ export interface ShardFinal {
   errorSamples: Partial<Record<ErrorKind, string>>;
   /** Check outcomes by index into the compiled scenario's check names (the same in every shard). */
   checks: CheckCounts[];
+  /**
+   * Requests sent by each HTTP client path (HttpClient.usage()). An engine
+   * always reports it; a merge reads it back from a shard's result, where a
+   * result written before it was recorded has none.
+   */
+  httpClient?: HttpClientUsage;
 }
 
 class Stats {

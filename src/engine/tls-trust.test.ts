@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { errorMessage } from './http-client.js';
+import { errorMessage } from './http-exchange.js';
 import { loadTlsFiles } from '../scenarios/tls-files.js';
 import { NODE_GIVES_EXTRA_CAS, tlsConnectOptions, tlsReason, trustedCas } from './tls-trust.js';
 

@@ -7,6 +7,7 @@ import { formatDuration } from '../shared/duration.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
 import { CLIENT_SCRIPT } from './html-client.js';
 import { describeShards } from './describe-shards.js';
+import { describeHttpClient } from './describe-http-client.js';
 import { describeStack } from './describe-stack.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import type { ChartSpec } from './chart-spec.js';
@@ -201,6 +202,7 @@ function detailsSection(r: RunResult): string {
     ['phases', r.phases.map((p) => `${p.name} (${p.kind}, ${p.durationSec} s from ${p.startSec} s)`).join('; ')],
     ...(r.host ? [['host', `${r.host.hostname}: ${r.host.os}, ${r.host.cpu}, ${r.host.cores} cores, ${r.host.memoryGiB} GiB; Node ${r.host.node}, scalectl ${r.host.scalectl}`]] : []),
     ['generator', `${g.workers} worker thread(s), CPU mean ${g.cpuPercent.mean}% / max ${g.cpuPercent.max}% of one core, event-loop lag p99 ${g.eventLoopLagP99Ms} ms, max in flight ${g.maxInFlight}, ${g.connections} connections per origin`],
+    ...(g.httpClient ? [['HTTP client', describeHttpClient(g.httpClient)]] : []),
   ];
   return table(['', ''], rows.map((row) => row.map((c) => esc(String(c)))), 2);
 }

@@ -7,6 +7,7 @@ import type { TelemetrySummary } from '../analyzers/telemetry.js';
 import { describeStack } from './describe-stack.js';
 import { describeReplicas } from './describe-replicas.js';
 import { describeShards } from './describe-shards.js';
+import { describeHttpClient } from './describe-http-client.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import { printable } from '../shared/printable.js';
 import { passRate } from './pass-rate.js';
@@ -126,6 +127,8 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const openModel = r.phases.some((p) => p.kind === 'arrivalRate');
   out.push(c.dim(`generator: ${g.workers} worker${g.workers > 1 ? 's' : ''}, CPU ${g.cpuPercent.mean}% mean / ${g.cpuPercent.max}% max of one core, ` +
     `event-loop lag p99 ${g.eventLoopLagP99Ms} ms${openModel ? `, arrivals late by up to ${g.scheduleLagP99Ms} ms (p99)` : ''}`));
+  // Absent in results written before it was recorded (`report` reads old files).
+  if (g.httpClient) out.push(c.dim(`http client: ${printable(describeHttpClient(g.httpClient))}`));
   for (const w of g.warnings) out.push(c.yellow(`warning: ${printable(w)}`));
   for (const w of telemetry?.warnings ?? []) out.push(c.yellow(`warning: telemetry: ${printable(w)}`));
 

@@ -13,6 +13,7 @@ import { echo } from '../shared/printable.js';
 import { exactlyOneOf, notTogether } from './json-schema-rules.js';
 import { k6KeyText, thresholdText } from './threshold-pattern.js';
 import { checkSchema, describeCheck, type CheckSpec } from './check-schema.js';
+import { HTTP_CLIENT_MODES, type HttpClientMode } from '../engine/http-exchange.js';
 
 export { durationSchema };
 
@@ -52,6 +53,9 @@ const rateSchema = atMost(z.number().nonnegative(), LOAD_LIMITS.arrivalRate,
  * (256 MiB: a kept body becomes one string, and V8's longest is about 512 MiB).
  */
 const CAPTURE_BODY_LIMIT_DEFAULT = 10 * 1024 * 1024;
+
+/** defaults.httpClient when the scenario sets none. */
+const HTTP_CLIENT_DEFAULT: HttpClientMode = 'auto';
 const CAPTURE_BODY_LIMIT_MAX = 256 * 1024 * 1024;
 
 /** A vus phase's ramp: rampTo counts virtual users (a whole number within the bound), and some VU must run. */
@@ -353,8 +357,10 @@ export const scenarioSchema = z
         cookies: z.boolean().default(true)
           .meta({ description: 'Keep cookies the server sets (RFC 6265), in a jar per virtual user (closed model) or per iteration (open model), and send them back. Default true.' }),
         tls: tlsSchema.optional().meta({ description: 'HTTPS settings: insecure, ca, cert, key, passphrase, servername (files relative to the scenario file).' }),
+        httpClient: z.enum(HTTP_CLIENT_MODES).default(HTTP_CLIENT_DEFAULT)
+          .meta({ description: `Which HTTP client sends the requests. auto: the lean HTTP/1.1 path for plain http:// requests, undici for https and anything the lean path does not cover; undici: everything through undici, the escape hatch if the lean path misbehaves. The split is in the result (generator.httpClient). Default ${HTTP_CLIENT_DEFAULT}.` }),
       })
-      .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT, cookies: true }),
+      .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT, cookies: true, httpClient: HTTP_CLIENT_DEFAULT }),
     maxInFlight: atMost(z.number().int().positive(), LOAD_LIMITS.maxInFlight,
       "each iteration in flight holds a few KB of the generator's memory; for more, run several generators")
       .optional()

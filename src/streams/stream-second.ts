@@ -1,5 +1,5 @@
 import type { PointDetail, TimeseriesPoint } from '../engine/aggregator.js';
-import type { ErrorKind } from '../engine/http-client.js';
+import type { ErrorKind } from '../engine/http-exchange.js';
 import type { Histogram } from '../engine/latency-histogram.js';
 import type { Endpoint } from '../engine/compiled-scenario.js';
 import type { Counts } from '../engine/recorder.js';

@@ -1,0 +1,77 @@
+import type { HttpRequest } from './http-exchange.js';
+
+/**
+ * HTTP/1.1 request heads for the lean path, with the same rules undici
+ * applies: a request undici would refuse (a path or header it calls invalid)
+ * or treats specially (connection, content-length, expect…) is not built
+ * here; it goes to undici, which refuses or handles it as it always has, so
+ * both paths end the same way.
+ */
+
+/** A header block ready to send, or why the lean path leaves the request to undici. */
+export type HeaderBlock = { lines: string; host: string | undefined } | { fallback: string };
+
+/** undici's rules (lib/core/request.js), restated: a path with a control or non-Latin-1 character is refused. */
+const INVALID_PATH = /[^\u0021-\u00ff]/;
+/** An RFC 9110 token: a header name. */
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+/** A header value may hold tab, visible ASCII and obs-text; CR, LF and NUL never. */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Request headers undici checks, rewrites or refuses: the lean path leaves them to it. */
+const SPECIAL = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
+/** Methods whose request carries a body: sent with `content-length: 0` when it is empty, as undici does. */
+const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Header blocks by header object. A step's headers are one object for the
+ * whole run unless something in them varies per request (a template, a
+ * cookie, credentials), so each step's block is serialized and checked once.
+ */
+const blocks = new WeakMap<Record<string, string>, HeaderBlock>();
+
+function buildBlock(headers: Record<string, string>): HeaderBlock {
+  let lines = '';
+  let host: string | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (SPECIAL.has(lower)) return { fallback: `request header ${lower}` };
+    if (!TOKEN.test(name) || typeof value !== 'string' || INVALID_VALUE.test(value)) return { fallback: 'a request header undici refuses' };
+    if (lower === 'host') {
+      if (host !== undefined) return { fallback: 'a request header undici refuses' };
+      host = value;
+      continue;
+    }
+    lines += `${name}: ${value}\r\n`;
+  }
+  return { lines, host };
+}
+
+/** The header block of a request's headers (cached per header object). */
+export function headerBlock(headers: Record<string, string>): HeaderBlock {
+  let block = blocks.get(headers);
+  if (block === undefined) {
+    block = buildBlock(headers);
+    blocks.set(headers, block);
+  }
+  return block;
+}
+
+/** Why the lean path cannot send this request's path, or undefined when it can. */
+export function pathFallback(path: string): string | undefined {
+  return path.length === 0 || path[0] !== '/' || INVALID_PATH.test(path) ? 'a request path undici refuses' : undefined;
+}
+
+/**
+ * The request head, Latin-1 (as undici writes it): request line, Host (the
+ * step's own, else the origin's), the step's headers as given, keep-alive,
+ * and the body's length in bytes.
+ */
+export function requestHead(req: HttpRequest, block: { lines: string; host: string | undefined }, originHost: string): string {
+  const body = req.body;
+  let length = '';
+  if (body !== undefined && body.length > 0) length = `content-length: ${Buffer.byteLength(body)}\r\n`;
+  else if (EXPECTS_BODY.has(req.method)) length = 'content-length: 0\r\n';
+  return `${req.method} ${req.path} HTTP/1.1\r\nhost: ${block.host ?? originHost}\r\n${block.lines}connection: keep-alive\r\n${length}\r\n`;
+}
