@@ -55,7 +55,12 @@ export interface RawServer {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * Two turns of the event loop: a write made in the poll phase (a 'data' handler) and one made in the
+ * check phase after a single setImmediate would both be read by the client in its next poll, as one read;
+ * after two, the client's poll phase has come in between.
+ */
+const turn = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
 
 /** A request's body length from its head: Content-Length, or -1 for chunked (read to its last chunk). */
 function bodyLength(headers: [string, string][]): number {
