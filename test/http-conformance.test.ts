@@ -128,6 +128,12 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Whether the server's connection `index` has closed (the client closed its side too). */
+function isClosed(server: RawServer, index: number): boolean {
+  const socket = server.connection(index)?.socket;
+  return socket !== undefined && socket.closed;
+}
+
 const headerOf = (req: RawRequest, name: string) => req.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
 
 const GZIPPED = gzipSync('hello, compressed');
@@ -463,11 +469,6 @@ describe('HTTP conformance: responses without bodies, 1xx, connection handling',
     },
   ]);
 });
-
-function isClosed(server: RawServer, index: number): boolean {
-  const socket = server.connection(index)?.socket;
-  return socket !== undefined && socket.closed;
-}
 
 describe('HTTP conformance: resets, partial responses, deadlines, refusals', () => {
   conformance([
