@@ -1,34 +1,81 @@
 // Turns the benchmark's raw results into rows and plain-text tables.
 
-/** Closed model: one pair of runs at equal connections, measured back to back. */
-export function closedRow({ workers, round, connections, scalectl, scalectlExit, scalectlCpu, autocannon, autocannonCpu }) {
-  const sRps = scalectl.totals.requests / scalectl.durationSec;
-  const aRps = autocannon.requests.total / autocannon.duration;
-  // CPU time per 1,000 responses, all threads: scalectl's own process meter; autocannon's from this process's (see run.js).
-  const sCpuMs = (scalectl.generator.cpuPercent.mean / 100) * scalectl.durationSec * 1000;
+/** The closed-model contenders, in table order: scalectl as shipped, scalectl on undici only (the path before issue 16), autocannon. */
+export const CONTENDERS = ['scalectl', 'undici', 'autocannon'];
+
+/**
+ * One scalectl run reduced to what the tables compare. CPU is scalectl's own
+ * process meter (all threads) over its run; `leanPct`: the share of requests
+ * the lean client sent (RunResult generator.httpClient, when the build reports it).
+ */
+export function scalectlFigures(result, exitCode, cpuShares) {
+  const g = result.generator;
+  const cpuMs = (g.cpuPercent.mean / 100) * result.durationSec * 1000;
+  const usage = g.httpClient;
+  const sent = usage ? usage.lean + usage.undici : 0;
   return {
-    workers,
-    round,
-    connections,
-    scalectlRps: sRps,
-    autocannonRps: aRps,
-    /** Each tool's own measured run length, seconds (scalectl: t = 0 to the last response; autocannon: its duration). */
-    scalectlSec: scalectl.durationSec,
-    autocannonSec: autocannon.duration,
-    ratio: sRps / aRps,
-    scalectlErrors: scalectl.totals.errors,
-    autocannonErrors: autocannon.errors + autocannon.timeouts + autocannon.non2xx,
-    scalectlP99Ms: scalectl.totals.latencyMs.p99,
-    autocannonP99Ms: autocannon.latency.p99,
-    scalectlCpuMeanPct: scalectl.generator.cpuPercent.mean,
-    scalectlCpuMsPer1k: (sCpuMs / scalectl.totals.requests) * 1000,
-    autocannonCpuMsPer1k: autocannon.cpuMs === undefined ? undefined : (autocannon.cpuMs / autocannon.requests.total) * 1000,
-    scalectlSaturated: scalectl.generator.saturated,
-    scalectlExit,
-    /** Target, generator-process and foreign CPU over each run, % of one core (cpu-meter.js). */
-    scalectlCpu,
-    autocannonCpu,
+    rps: result.totals.requests / result.durationSec,
+    /** The tool's own measured run length, s (t = 0 to the last response). */
+    sec: result.durationSec,
+    requests: result.totals.requests,
+    errors: result.totals.errors,
+    p99Ms: result.totals.latencyMs.p99,
+    cpuMsPer1k: (cpuMs / result.totals.requests) * 1000,
+    saturated: g.saturated,
+    leanPct: sent ? (usage.lean / sent) * 100 : undefined,
+    undiciReasons: usage?.undiciReasons,
+    exitCode,
+    /** Target, generator-process and foreign CPU over the run, % of one core (cpu-meter.js). */
+    cpu: cpuShares,
   };
+}
+
+/** One autocannon run: CPU from this process (it runs in it), over its run. */
+export function autocannonFigures(ac, cpuShares) {
+  return {
+    rps: ac.requests.total / ac.duration,
+    sec: ac.duration,
+    requests: ac.requests.total,
+    errors: ac.errors + ac.timeouts + ac.non2xx,
+    p99Ms: ac.latency.p99,
+    cpuMsPer1k: ac.cpuMs === undefined ? undefined : (ac.cpuMs / ac.requests.total) * 1000,
+    cpu: cpuShares,
+  };
+}
+
+/** Closed model: one round at `connections`, each contender's figures (or { failed }, or undefined when skipped), and the ratios to autocannon. */
+export function closedRow({ connections, round, runs }) {
+  const ratio = (tool) => (runs[tool]?.rps && runs.autocannon?.rps ? runs[tool].rps / runs.autocannon.rps : undefined);
+  return { connections, round, runs, ratio: ratio('scalectl'), undiciRatio: ratio('undici') };
+}
+
+const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+
+/** Means over the rounds at each connection count; ratios are means of each round's ratio (same-round pairs). */
+export function closedMeans(rows, connectionCounts) {
+  return connectionCounts.map((connections) => {
+    const rs = rows.filter((r) => r.connections === connections);
+    const of = (tool, k) => mean(rs.map((r) => r.runs[tool]?.[k]).filter((v) => v !== undefined));
+    const by = Object.fromEntries(CONTENDERS.map((t) => [t, { rps: of(t, 'rps'), cpuMsPer1k: of(t, 'cpuMsPer1k') }]));
+    const ratios = rs.map((r) => r.ratio).filter((v) => v !== undefined);
+    const undiciRatios = rs.map((r) => r.undiciRatio).filter((v) => v !== undefined);
+    return { connections, rounds: ratios.length, ...by, ratio: mean(ratios), undiciRatio: mean(undiciRatios) };
+  });
+}
+
+/** Goal of issue 16: scalectl >= 1.0x autocannon's req/s (the bar), 1.5x (the aim). */
+export const CLOSED_GOAL = { meets: 1.0, aim: 1.5 };
+
+const conns = (n) => `${n} connection${n === 1 ? '' : 's'}`;
+
+export function closedVerdict(m) {
+  if (m.ratio === undefined) return `${conns(m.connections)}: no round where both scalectl and autocannon succeeded -> MISSES`;
+  const f = (v) => (v === undefined ? '-' : int(v));
+  const cpu = CONTENDERS.map((t) => m[t].cpuMsPer1k?.toFixed(1) ?? '-').join(' / ');
+  return `${conns(m.connections)}: scalectl ${f(m.scalectl.rps)}, undici ${f(m.undici.rps)}, autocannon ${f(m.autocannon.rps)} req/s; ` +
+    `ratio ${m.ratio.toFixed(3)}${m.undiciRatio === undefined ? '' : ` (undici ${m.undiciRatio.toFixed(3)})`} over ${m.rounds} round(s); ` +
+    `CPU ms per 1k req s/u/a ${cpu} -> ${m.ratio >= CLOSED_GOAL.meets ? 'meets' : 'MISSES'} the goal ratio >= ${CLOSED_GOAL.meets.toFixed(1)}` +
+    ` (aim ${CLOSED_GOAL.aim}: ${m.ratio >= CLOSED_GOAL.aim ? 'reached' : 'not reached'})`;
 }
 
 /**
@@ -47,6 +94,7 @@ export function openRow({ workers, rate, durationSec, result, exitCode, cpu }) {
   return {
     workers,
     rate,
+    durationSec,
     scheduled,
     offered: it.offered,
     started: it.started,
@@ -72,16 +120,39 @@ export function openRow({ workers, rate, durationSec, result, exitCode, cpu }) {
   };
 }
 
-/** Whether an open-model run meets the goal: |in-window rate error| < 1% (drops count as missing), unless the generator says it saturated. */
-export function openVerdict(row) {
-  if (row.saturated) return 'saturated (goal n/a)';
-  return Math.abs(row.inWindowErrorPct) < 1 ? 'meets' : 'MISSES';
+/** Open-model goals: in-window arrivals within this many percent of the schedule, and no drops. */
+export const OPEN_MAX_ERROR_PCT = 0.5;
+/** Up to this rate the generator must also not call itself saturated. */
+export const OPEN_UNSATURATED_UP_TO = 5000;
+
+/** The open-model checks of one run: [{ check, ok, detail }] (ok undefined: not required at this rate). */
+export function openVerdicts(row) {
+  return [
+    { check: `arrivals started in the phase window within ${OPEN_MAX_ERROR_PCT}% of the schedule`, ok: Math.abs(row.inWindowErrorPct) <= OPEN_MAX_ERROR_PCT,
+      detail: `${int(row.inWindowRate * row.durationSec)} of ${int(row.scheduled)}, ${pct(row.inWindowErrorPct)}` },
+    { check: 'no drops', ok: row.dropped === 0, detail: `${int(row.dropped)} dropped` },
+    { check: 'generator not saturated', ok: row.rate <= OPEN_UNSATURATED_UP_TO ? !row.saturated : undefined,
+      detail: `generator.saturated ${row.saturated}${row.rate > OPEN_UNSATURATED_UP_TO ? `, required only up to ${int(OPEN_UNSATURATED_UP_TO)}/s` : ''}` },
+  ];
+}
+
+const word = (ok) => (ok === undefined ? 'n/a' : ok ? 'meets' : 'MISSES');
+
+/** One line per check of each open-model run. */
+export function openVerdictLines(rows) {
+  return rows.flatMap((r) => (r.failed ? [`${int(r.rate)}/s --workers ${r.workers}: FAILED: ${r.failed}`]
+    : openVerdicts(r).map((v) => `${int(r.rate)}/s --workers ${r.workers}: ${v.check}: ${word(v.ok)} (${v.detail})`)));
+}
+
+/** The table's goal column: every required check. */
+function openGoal(r) {
+  return openVerdicts(r).every((v) => v.ok !== false) ? 'meets' : 'MISSES';
 }
 
 const int = (v) => Math.round(v).toLocaleString('en-US');
 const pct = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}%`;
 
-function table(header, rows) {
+export function table(header, rows) {
   const cells = [header, ...rows].map((r) => r.map(String));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   const line = (r) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
@@ -91,16 +162,30 @@ function table(header, rows) {
 const share = (c, k) => (c?.[k] === undefined ? '?' : Math.round(c[k]));
 const fail = (n, msg) => [...Array(n - 1).fill(''), `FAILED: ${msg}`];
 
+const each = (r, f) => CONTENDERS.map((t) => {
+  const run = r.runs[t];
+  if (!run) return '-';
+  return run.failed ? 'FAILED' : f(run);
+}).join('/');
+
 export function closedTable(rows) {
   return table(
-    ['workers (both)', 'round', 'conns', 'scalectl req/s', 'autocannon req/s', 'ratio', 'p99 ms s/a', 'errors s/a', 'CPU ms per 1k req s/a',
-      'target CPU % s/a', 'foreign CPU % s/a', 'scalectl saturated', 'exit'],
-    rows.map((r) => [r.workers, r.round, r.connections, ...(r.failed ? fail(10, r.failed) : [int(r.scalectlRps), int(r.autocannonRps), r.ratio.toFixed(3),
-      `${r.scalectlP99Ms.toFixed(1)}/${r.autocannonP99Ms}`, `${r.scalectlErrors}/${r.autocannonErrors}`,
-      `${r.scalectlCpuMsPer1k.toFixed(0)}/${r.autocannonCpuMsPer1k?.toFixed(0) ?? '?'}`,
-      `${share(r.scalectlCpu, 'targetPct')}/${share(r.autocannonCpu, 'targetPct')}`, `${share(r.scalectlCpu, 'foreignPct')}/${share(r.autocannonCpu, 'foreignPct')}`,
-      r.scalectlSaturated ? 'yes' : 'no', r.scalectlExit])]),
+    ['conns', 'round', 'scalectl req/s', 'undici req/s', 'autocannon req/s', 'ratio s/a', 'ratio u/a', 'CPU ms per 1k req s/u/a', 'p99 ms s/u/a',
+      'errors s/u/a', 'target CPU % s/u/a', 'foreign CPU % s/u/a', 'lean % s/u', 'saturated s/u', 'exit s/u'],
+    rows.map((r) => {
+      const rps = (t) => (!r.runs[t] ? '-' : r.runs[t].failed ? 'FAILED' : int(r.runs[t].rps));
+      const two = (f) => ['scalectl', 'undici'].map((t) => (!r.runs[t] ? '-' : r.runs[t].failed ? 'FAILED' : f(r.runs[t]))).join('/');
+      return [r.connections, r.round, rps('scalectl'), rps('undici'), rps('autocannon'), r.ratio?.toFixed(3) ?? '-', r.undiciRatio?.toFixed(3) ?? '-',
+        each(r, (x) => x.cpuMsPer1k?.toFixed(1) ?? '?'), each(r, (x) => x.p99Ms.toFixed(1)), each(r, (x) => x.errors),
+        each(r, (x) => share(x.cpu, 'targetPct')), each(r, (x) => share(x.cpu, 'foreignPct')),
+        two((x) => (x.leanPct === undefined ? '?' : Math.round(x.leanPct))), two((x) => (x.saturated ? 'yes' : 'no')), two((x) => x.exitCode)];
+    }),
   );
+}
+
+/** Failures of the closed model, one line each (the table only says FAILED). */
+export function closedFailures(rows) {
+  return rows.flatMap((r) => CONTENDERS.filter((t) => r.runs[t]?.failed).map((t) => `${conns(r.connections)}, round ${r.round}, ${t}: ${r.runs[t].failed}`));
 }
 
 export function openTable(rows) {
@@ -110,6 +195,6 @@ export function openTable(rows) {
     rows.map((r) => [int(r.rate), r.workers, ...(r.failed ? fail(16, r.failed) : [int(r.scheduled), int(r.started), int(r.dropped), int(r.achievedRate), pct(r.errorPct),
       int(r.inWindowRate), pct(r.inWindowErrorPct), r.scheduleLagP99Ms, r.eluMax, r.cpuMeanPct, share(r.cpu, 'targetPct'), share(r.cpu, 'foreignPct'),
       r.requestErrors, r.latencyP99Ms, r.saturated ? 'yes' : 'no',
-      `${openVerdict(r)}${r.exitCode ? ` (exit ${r.exitCode})` : ''}`])]),
+      `${openGoal(r)}${r.exitCode ? ` (exit ${r.exitCode})` : ''}`])]),
   );
 }

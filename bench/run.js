@@ -2,13 +2,19 @@
 //
 // Against one local target started here (nginx if installed, else a minimal
 // Node server in a child process), in one run and one at a time:
-//   1. closed model: scalectl `vus: C` vs autocannon `connections: C`, same
-//      duration, --workers 1 and 2 on both sides; req/s and the ratio;
-//   2. open model: scalectl `arrivalRate: R` at 1k, 5k and 20k/s; arrivals
-//      started vs scheduled, schedule lag and the generator's own verdict.
+//   1. closed model at 1, 50 and 256 connections, interleaved rounds of three
+//      contenders: scalectl as shipped (`defaults.httpClient` auto: the lean
+//      client), scalectl on undici only (the path before issue 16) and
+//      autocannon; req/s, the ratios to autocannon, CPU ms per 1,000 requests;
+//   2. open model: scalectl `arrivalRate: R` at 5k and 20k/s with --workers 2;
+//      arrivals in the window vs the schedule, drops, the generator's verdict;
+//   3. --pin: target on the last core, generators on the others (taskset),
+//      closed model with --workers 1 and 2: the scaling factor.
 //
-// Options: --duration <s> (5) --connections <n> (50) --rounds <n> (2)
-//   --rates <list> (1000,5000,20000) --workers <list> (1,2)
+// Options: --duration <s> (5) --connections <list> (1,50,256) --rounds <n> (3)
+//   --rates <list> (5000,20000) --open-workers <list> (2) --no-undici
+//   --pin / --no-pin (on when taskset exists and there are >= 2 cores)
+//   --pin-connections <n> (50) --pin-rounds <n> (1)
 //   --target-kind auto|nginx|node (auto) --json <file> --keep
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,38 +23,55 @@ import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from '
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCpuMeter } from './cpu-meter.js';
-import { closedRow, closedTable, openRow, openTable, openVerdict } from './report.js';
-import { killChildren, runAutocannon, runScalectl } from './runners.js';
+import { hasTaskset, pinPlan, pinSection, pinSeconds } from './pin.js';
+import { autocannonFigures, closedFailures, closedMeans, closedRow, closedTable, closedVerdict, CONTENDERS, openRow, openTable, openVerdictLines,
+  scalectlFigures } from './report.js';
+import { acceptsHttpClient, killChildren, runAutocannon, runScalectl } from './runners.js';
 import { startTarget } from './targets.js';
 
 const { values: opt } = parseArgs({
   options: {
     duration: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '2' },
-    rates: { type: 'string', default: '1000,5000,20000' },
-    workers: { type: 'string', default: '1,2' },
+    connections: { type: 'string', default: '1,50,256' },
+    rounds: { type: 'string', default: '3' },
+    rates: { type: 'string', default: '5000,20000' },
+    'open-workers': { type: 'string', default: '2' },
+    undici: { type: 'boolean', default: true },
+    pin: { type: 'boolean' },
+    'pin-connections': { type: 'string', default: '50' },
+    'pin-rounds': { type: 'string', default: '1' },
     'target-kind': { type: 'string', default: 'auto' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
+  allowNegative: true,
 });
 
-const list = (s) => s.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+const list = (s) => s.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const durationSec = Number(opt.duration);
-const connections = Number(opt.connections);
+const connectionCounts = list(opt.connections);
 const rounds = Number(opt.rounds);
 const rates = list(opt.rates);
-const workerCounts = list(opt.workers);
-if (!(durationSec > 0 && durationSec <= 30) || !(connections >= 1) || !(rounds >= 1) || !rates.length || !workerCounts.length
-  || !['auto', 'nginx', 'node'].includes(opt['target-kind'])) {
+const openWorkers = list(opt['open-workers']);
+const pinConnections = Number(opt['pin-connections']);
+const pinRounds = Number(opt['pin-rounds']);
+if (!(durationSec > 0 && durationSec <= 30) || !connectionCounts.length || !(rounds >= 1) || !rates.length || !openWorkers.length
+  || !(pinConnections >= 1) || !(pinRounds >= 1) || !['auto', 'nginx', 'node'].includes(opt['target-kind'])) {
   console.error('bench: bad options (see the head of bench/run.js)');
   process.exit(2);
 }
+// --pin unset: on where it can run; --pin where it cannot is a usage error.
+const pinPossible = hasTaskset() && availableParallelism() >= 2;
+if (opt.pin && !pinPossible) {
+  console.error('bench: --pin needs taskset (util-linux) and at least 2 cores');
+  process.exit(2);
+}
+const pin = opt.pin ?? pinPossible;
 
 const dir = mkdtempSync(join(tmpdir(), 'scalectl-bench-'));
 const controller = new AbortController();
-let target;
+/** Targets running now (the main one, the pinned one), for cleanup. */
+const targets = new Set();
 
 // Cleanup: a first Ctrl-C stops the running measurement and the target and
 // removes the temp dir; a second one does it at once; exit covers the rest.
@@ -63,7 +86,7 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 process.on('exit', () => {
   killChildren();
-  target?.killNow();
+  for (const t of targets) t.killNow();
   if (!opt.keep) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -97,39 +120,54 @@ async function busyPercent(ms) {
 
 const log = (s) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
-/** Runs one measurement; a failed run becomes a row with its error instead of ending the benchmark (unless interrupted). */
-async function attempt(what, fn, signal) {
+/** Start-up, worker threads, drain and the result file of one scalectl run, s (a rough mean on a small machine, for the estimate only). */
+const SCALECTL_OVERHEAD_SEC = 1.5;
+
+/** The whole run's expected length, s: every measurement one after the other. */
+function expectedSeconds(contenders) {
+  const scalectlRuns = contenders.filter((c) => c !== 'autocannon').length;
+  const closed = connectionCounts.length * rounds * (scalectlRuns * (durationSec + SCALECTL_OVERHEAD_SEC) + durationSec + 0.5);
+  const open = rates.length * openWorkers.length * (durationSec + SCALECTL_OVERHEAD_SEC);
+  return Math.round(closed + open + (pin ? pinSeconds({ durationSec, rounds: pinRounds, overheadSec: SCALECTL_OVERHEAD_SEC }) : 0) + 5);
+}
+
+/** Runs one measurement; a failed run becomes { failed } instead of ending the benchmark (unless interrupted). */
+async function attempt(target, what, fn, signal) {
   const stopMeter = startCpuMeter(target.pid);
   try {
     const got = await fn();
     return { ...got, cpuShares: stopMeter() };
   } catch (err) {
     if (signal.aborted) throw err;
-    log(`  FAILED: ${what}: ${err.message}`);
+    log(`  FAILED: ${what}: ${err.message.split('\n')[0]}`);
     return { failed: err.message.split('\n')[0] };
   }
 }
 
-async function closedModel(signal) {
+/** One closed-model run of one contender, as figures (or { failed }). */
+async function closedRun(target, tool, connections, round, signal) {
+  const got = await attempt(target, `${tool}, ${connections} connections`, () => (tool === 'autocannon'
+    ? runAutocannon({ url: target.url, connections, durationSec, workers: 1, signal })
+    : runScalectl({ dir, name: `closed-${tool}-c${connections}-r${round}`, target: target.url, phase: { duration: `${durationSec}s`, vus: connections },
+      workers: 1, httpClient: tool === 'undici' ? 'undici' : undefined, durationSec, signal })), signal);
+  if (got.failed) return got;
+  return tool === 'autocannon' ? autocannonFigures(got, got.cpuShares) : scalectlFigures(got.result, got.exitCode, got.cpuShares);
+}
+
+async function closedModel(target, contenders, signal) {
   const rows = [];
-  for (const workers of workerCounts) {
+  for (const connections of connectionCounts) {
     for (let round = 1; round <= rounds; round++) {
-      // Alternate who goes first so drift over the run (heat, caches) does not favour one side.
-      const order = round % 2 ? ['autocannon', 'scalectl'] : ['scalectl', 'autocannon'];
-      const got = {};
+      // Rotate who goes first so drift over the run (heat, caches) favours no one.
+      const order = contenders.map((_, i) => contenders[(i + round - 1) % contenders.length]);
+      const runs = {};
       for (const tool of order) {
-        log(`closed model: ${tool}, ${connections} connections, --workers ${workers}, ${durationSec} s (round ${round})`);
-        got[tool] = await attempt(`${tool} --workers ${workers}`, () => (tool === 'autocannon'
-          ? runAutocannon({ url: target.url, connections, durationSec, workers, signal })
-          : runScalectl({ dir, name: `closed-w${workers}-r${round}`, target: target.url, phase: { duration: `${durationSec}s`, vus: connections }, workers, durationSec, signal })), signal);
+        log(`closed model: ${tool}, ${connections} connection(s), ${durationSec} s (round ${round})`);
+        runs[tool] = await closedRun(target, tool, connections, round, signal);
       }
-      if (got.autocannon.failed || got.scalectl.failed) {
-        rows.push({ workers, round, connections, failed: got.autocannon.failed ?? got.scalectl.failed });
-        continue;
-      }
-      const row = closedRow({ workers, round, connections, scalectl: got.scalectl.result, scalectlExit: got.scalectl.exitCode, scalectlCpu: got.scalectl.cpuShares,
-        autocannon: got.autocannon, autocannonCpu: got.autocannon.cpuShares });
-      log(`  scalectl ${Math.round(row.scalectlRps)} req/s, autocannon ${Math.round(row.autocannonRps)} req/s, ratio ${row.ratio.toFixed(3)}`);
+      const row = closedRow({ connections, round, runs });
+      log(`  ${contenders.map((t) => `${t} ${runs[t].failed ? 'FAILED' : `${Math.round(runs[t].rps)} req/s`}`).join(', ')}` +
+        `${row.ratio === undefined ? '' : `; ratio ${row.ratio.toFixed(3)}`}${row.undiciRatio === undefined ? '' : ` (undici ${row.undiciRatio.toFixed(3)})`}`);
       rows.push(row);
     }
   }
@@ -139,71 +177,95 @@ async function closedModel(signal) {
 /** Most open-model iterations in flight: far above what a target that keeps up needs (rate x latency, ~40 at 20k/s and 2 ms). */
 const OPEN_MAX_IN_FLIGHT = 2000;
 
-async function openModel(signal) {
+async function openModel(target, signal) {
   const rows = [];
   for (const rate of rates) {
-    for (const workers of workerCounts) {
+    for (const workers of openWorkers) {
       log(`open model: ${rate} arrivals/s, --workers ${workers}, ${durationSec} s`);
-      const got = await attempt(`open model ${rate}/s --workers ${workers}`, () => runScalectl({ dir, name: `open-${rate}-w${workers}`, target: target.url,
+      const got = await attempt(target, `open model ${rate}/s --workers ${workers}`, () => runScalectl({ dir, name: `open-${rate}-w${workers}`, target: target.url,
         phase: { duration: `${durationSec}s`, arrivalRate: rate }, workers, maxInFlight: OPEN_MAX_IN_FLIGHT, durationSec, signal }), signal);
       if (got.failed) {
         rows.push({ workers, rate, failed: got.failed });
         continue;
       }
       const row = openRow({ workers, rate, durationSec, result: got.result, exitCode: got.exitCode, cpu: got.cpuShares });
-      log(`  started ${row.started}/${row.scheduled}, in-window ${row.inWindowErrorPct.toFixed(2)}%, lag p99 ${row.scheduleLagP99Ms} ms, saturated ${row.saturated}`);
+      log(`  started ${row.started}/${row.scheduled}, in-window ${row.inWindowErrorPct.toFixed(2)}%, dropped ${row.dropped}, lag p99 ${row.scheduleLagP99Ms} ms, saturated ${row.saturated}`);
       rows.push(row);
     }
   }
   return rows;
 }
 
-function summary(closed, open) {
-  const byWorkers = workerCounts.map((w) => {
-    const rs = closed.filter((r) => r.workers === w && !r.failed);
-    const mean = (f) => rs.reduce((s, r) => s + f(r), 0) / rs.length;
-    return { workers: w, runs: rs.length, scalectlRps: mean((r) => r.scalectlRps), autocannonRps: mean((r) => r.autocannonRps), ratio: mean((r) => r.ratio) };
-  });
-  const lines = byWorkers.map((s) => (s.runs === 0 ? `  --workers ${s.workers}: no successful pair of runs`
-    : `  --workers ${s.workers}: scalectl ${Math.round(s.scalectlRps)} req/s vs autocannon ${Math.round(s.autocannonRps)} req/s, ` +
-      `ratio ${s.ratio.toFixed(3)} (mean of ${s.runs}) -> ${s.ratio >= 1 ? 'meets' : 'MISSES'} the goal (>= 1.0)`));
-  for (const r of open) {
-    lines.push(`  ${r.rate}/s, --workers ${r.workers}: ${r.failed ? `FAILED: ${r.failed}` : openVerdict(r)}${r.warnings?.length ? `; ${r.warnings.join('; ')}` : ''}`);
+/** Starts a target and registers it for cleanup; stops it again if Ctrl-C came meanwhile. */
+async function withTarget(options, fn) {
+  const target = await startTarget(dir, opt['target-kind'], options);
+  targets.add(target);
+  try {
+    if (controller.signal.aborted) throw controller.signal.reason;
+    return await fn(target);
+  } finally {
+    await target.stop();
+    targets.delete(target);
   }
-  return { byWorkers, text: lines.join('\n') };
+}
+
+/** What 'auto' actually sent through the lean client (it falls back to undici per request). */
+function leanLine(closed) {
+  const runs = closed.map((r) => r.runs.scalectl).filter((x) => x && !x.failed);
+  const pcts = runs.map((x) => x.leanPct).filter((v) => v !== undefined);
+  if (!pcts.length) return "scalectl (auto): this build reports no generator.httpClient usage: which client sent the requests is unknown";
+  const reasons = [...new Set(runs.flatMap((x) => x.undiciReasons ?? []))];
+  return `scalectl (auto): ${Math.min(...pcts).toFixed(1)}-${Math.max(...pcts).toFixed(1)}% of requests through the lean client` +
+    `${reasons.length ? `; undici for: ${reasons.join('; ')}` : ''}`;
 }
 
 async function main() {
   const m = machine();
-  target = await startTarget(dir, opt['target-kind']);
-  if (controller.signal.aborted) {
-    await target.stop();
-    throw controller.signal.reason;
-  }
-  log(`target: ${target.description} at ${target.url}`);
-  // Anything else busy on the machine skews every figure: say so up front.
-  const busy = await busyPercent(1000);
-  const load = loadavg()[0];
-  log(`before the run: CPU ${busy.toFixed(0)}% busy over 1 s, load average ${load.toFixed(2)}${busy > 10 ? ' -- something else is running; the figures will be low' : ''}`);
-  log(`machine: ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, ${m.os}, Node ${m.node}, autocannon ${m.autocannon}, scalectl ${m.scalectl}`);
-  const started = Date.now();
+  const probe = opt.undici ? await acceptsHttpClient(dir, 'http://127.0.0.1:9') : { ok: false, message: '--no-undici' };
+  const contenders = CONTENDERS.filter((t) => t !== 'undici' || probe.ok);
+  const plan = pin ? pinPlan(m.cores) : undefined;
+  const expected = expectedSeconds(contenders);
+  log(`expected duration: about ${expected} s (${(expected / 60).toFixed(1)} min)`);
+  if (!probe.ok && opt.undici) log(`this build refuses defaults.httpClient (${probe.message}): the undici contender is left out`);
   let closed;
   let open;
-  try {
-    closed = await closedModel(controller.signal);
-    open = await openModel(controller.signal);
-  } finally {
-    await target.stop();
-  }
-  const s = summary(closed, open);
-  console.log(`\nClosed model: max throughput at ${connections} connections, ${durationSec} s per run (ratio = scalectl / autocannon, same round)\n`);
+  let busy;
+  let load;
+  let description;
+  const started = Date.now();
+  await withTarget({}, async (target) => {
+    description = target.description;
+    log(`target: ${target.description} at ${target.url}`);
+    if (target.kind !== 'nginx' && opt['target-kind'] === 'auto') log('nginx is not installed (scripts/ensure-nginx.js installs it as root on Debian): measuring against the Node target instead');
+    // Anything else busy on the machine skews every figure: say so up front.
+    busy = await busyPercent(1000);
+    load = loadavg()[0];
+    log(`before the run: CPU ${busy.toFixed(0)}% busy over 1 s, load average ${load.toFixed(2)}${busy > 10 ? ' -- something else is running; the figures will be low' : ''}`);
+    log(`machine: ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, ${m.os}, Node ${m.node}, autocannon ${m.autocannon}, scalectl ${m.scalectl}`);
+    closed = await closedModel(target, contenders, controller.signal);
+    open = await openModel(target, controller.signal);
+  });
+  const pinned = plan ? await withTarget({ cpus: plan.targetCpus }, (target) => pinSection({ target, plan, dir, durationSec, connections: pinConnections,
+    rounds: pinRounds, attempt: (what, fn) => attempt(target, what, fn, controller.signal), log, signal: controller.signal })) : undefined;
+
+  const means = closedMeans(closed, connectionCounts);
+  console.log(`\nClosed model: max throughput, ${durationSec} s per run, --workers 1 (s = scalectl auto, u = scalectl httpClient undici, a = autocannon; ratio = x / autocannon, same round)\n`);
   console.log(closedTable(closed));
-  console.log(`\nOpen model: rate accuracy, one phase of ${durationSec} s per run\n`);
+  for (const line of closedFailures(closed)) console.log(`  ${line}`);
+  console.log(`\nOpen model: rate accuracy, one phase of ${durationSec} s per run (maxInFlight ${OPEN_MAX_IN_FLIGHT})\n`);
   console.log(openTable(open));
-  console.log(`\nGoals: closed-model ratio >= 1.0; open-model rate error < 1% up to the rate where the generator reports saturation\n${s.text}`);
-  console.log(`\ntarget: ${target.description}; ${m.cores} cores, ${m.cpu}; Node ${m.node}; autocannon ${m.autocannon}; scalectl ${m.scalectl}; ` +
-    `CPU busy before ${busy.toFixed(0)}%; ${Math.round((Date.now() - started) / 1000)} s`);
-  if (opt.json) writeFileSync(opt.json, JSON.stringify({ machine: m, cpuBusyBeforePct: busy, loadBefore: load, target: target.description, durationSec, connections, closed, closedMeans: s.byWorkers, open }, null, 2));
+  if (pinned) console.log(`\n${pinned.text}`);
+  console.log(`\nGoals (issue 16)\n  ${leanLine(closed)}`);
+  for (const mean of means) console.log(`  ${closedVerdict(mean)}`);
+  for (const line of openVerdictLines(open)) console.log(`  ${line}`);
+  if (pinned) for (const line of pinned.summary) console.log(`  ${line}`);
+  else console.log(`  --pin: not run (${opt.pin === false ? '--no-pin' : 'needs taskset and >= 2 cores'})`);
+  console.log(`\ntarget: ${description}; ${m.cores} cores, ${m.cpu}; Node ${m.node}; autocannon ${m.autocannon}; scalectl ${m.scalectl}; ` +
+    `CPU busy before ${busy.toFixed(0)}%; ${Math.round((Date.now() - started) / 1000)} s (expected ${expected} s)`);
+  if (opt.json) {
+    writeFileSync(opt.json, JSON.stringify({ machine: m, cpuBusyBeforePct: busy, loadBefore: load, target: description, durationSec, contenders,
+      closed, closedMeans: means, open, pinned: pinned?.data }, null, 2));
+  }
 }
 
 main().then(

@@ -1,7 +1,7 @@
 // The two load generators the benchmark drives, one run at a time: scalectl as
 // a child process (exactly as a user runs it) and autocannon through its
 // programmatic API. Every run is bounded in time and stops on `signal`.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,13 +24,15 @@ export function killChildren() {
  * The scenario YAML of one benchmark run: one phase, one flow of one GET. The
  * 2 s request deadline (default 10 s) only bounds how long a run whose
  * generator collapsed can take; a local target answers in milliseconds.
+ * httpClient: the scenario's `defaults.httpClient` ('undici': the path before
+ * issue 16), left out for the schema's default ('auto').
  */
-function scenarioYaml(name, target, phase, maxInFlight) {
+export function scenarioYaml(name, target, phase, { maxInFlight, httpClient } = {}) {
   const fields = Object.entries(phase).map(([k, v]) => `${k}: ${v}`).join(', ');
   return [
     `name: ${name}`,
     `target: ${target}`,
-    'defaults: { timeout: 2s }',
+    `defaults: { timeout: 2s${httpClient ? `, httpClient: ${httpClient}` : ''} }`,
     ...(maxInFlight ? [`maxInFlight: ${maxInFlight}`] : []),
     'phases:',
     `  - { ${fields} }`,
@@ -40,6 +42,23 @@ function scenarioYaml(name, target, phase, maxInFlight) {
     '      - get: /',
     '',
   ].join('\n');
+}
+
+/** `cmd args` prefixed with `taskset -c <cpus>` when `cpus` (a list such as "0" or "0-2") is given. */
+export function pinned(cpus, cmd, args) {
+  return cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
+}
+
+/**
+ * Whether this build's scenario schema accepts `defaults.httpClient` (issue 16
+ * adds it): `scalectl validate` on a scenario that sets it. Returns
+ * { ok, message } (message: scalectl's first complaint when refused).
+ */
+export async function acceptsHttpClient(dir, target) {
+  const yamlPath = join(dir, '00-validate-httpclient.yaml');
+  await writeFile(yamlPath, scenarioYaml('bench-validate', target, { duration: '1s', vus: 1 }, { httpClient: 'undici' }));
+  const { code, stdout, stderr } = await runChild(process.execPath, [SCALECTL, 'validate', yamlPath], 30_000);
+  return { ok: code === 0, message: `${stderr}${stdout}`.trim().split('\n').find((l) => l.includes('httpClient')) ?? `exit ${code}` };
 }
 
 const excerpt = (text, head, tail) => {
@@ -53,14 +72,15 @@ const excerpt = (text, head, tail) => {
  * but wrote its results still counts (the exit code is reported); one that
  * wrote nothing throws. Its stdout and stderr are kept next to the scenario.
  * phase: e.g. { duration: '5s', vus: 50 } or { duration: '5s', arrivalRate: 1000 }.
+ * httpClient: see scenarioYaml; cpus: run it under `taskset -c cpus`.
  */
-export async function runScalectl({ dir, name, target, phase, workers, maxInFlight, durationSec, signal }) {
+export async function runScalectl({ dir, name, target, phase, workers, maxInFlight, httpClient, cpus, durationSec, signal }) {
   const id = `${String(++runSeq).padStart(2, '0')}-${name}`;
   const yamlPath = join(dir, `${id}.yaml`);
   const outPath = join(dir, `${id}.json`);
-  await writeFile(yamlPath, scenarioYaml(`bench-${name}`, target, phase, maxInFlight));
+  await writeFile(yamlPath, scenarioYaml(`bench-${name}`, target, phase, { maxInFlight, httpClient }));
   const args = [SCALECTL, 'run', yamlPath, '--out', outPath, '--no-progress', '--workers', String(workers)];
-  const { code, stderr, stdout } = await runChild(process.execPath, args, durationSec * 1000 + SCALECTL_SLACK_MS, signal);
+  const { code, stderr, stdout } = await runChild(...pinned(cpus, process.execPath, args), durationSec * 1000 + SCALECTL_SLACK_MS, signal);
   await writeFile(join(dir, `${id}.stdout`), stdout);
   await writeFile(join(dir, `${id}.stderr`), stderr);
   let result;
@@ -73,7 +93,7 @@ export async function runScalectl({ dir, name, target, phase, workers, maxInFlig
 }
 
 /** Spawns a child, collects its output, kills it after `timeoutMs` or on abort (SIGINT, then SIGKILL). */
-function runChild(cmd, args, timeoutMs, signal) {
+export function runChild(cmd, args, timeoutMs, signal) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -104,29 +124,44 @@ function runChild(cmd, args, timeoutMs, signal) {
 }
 
 /**
+ * Pins every thread of this process to `cpus` (`taskset -a -p -c`); threads
+ * started later inherit it. Returns a function that restores the previous set.
+ */
+function pinSelf(cpus) {
+  const before = execFileSync('taskset', ['-p', '-c', String(process.pid)], { encoding: 'utf8' }).trim().split(': ').pop();
+  const set = (list) => execFileSync('taskset', ['-a', '-p', '-c', list, String(process.pid)], { stdio: 'ignore' });
+  set(cpus);
+  return () => set(before);
+}
+
+/**
  * Runs autocannon in this process (worker threads when workers > 1) and
  * returns its result, plus `cpuMs`: CPU time this process used meanwhile.
- * Its `connections` are split across its workers.
+ * Its `connections` are split across its workers. cpus: pin this process
+ * (every thread) to them for the run.
  */
-export async function runAutocannon({ url, connections, durationSec, workers, signal }) {
+export async function runAutocannon({ url, connections, durationSec, workers, cpus, signal }) {
   if (signal?.aborted) throw signal.reason;
-  const instance = autocannon({
-    url,
-    connections,
-    duration: durationSec,
-    pipelining: 1,
-    ...(workers > 1 ? { workers } : {}),
-  });
-  const onAbort = () => instance.stop?.();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  // Process-wide (all threads): this process does nothing else meanwhile.
-  const cpuBefore = process.cpuUsage();
+  const unpin = cpus ? pinSelf(cpus) : undefined;
+  let onAbort;
   try {
+    const instance = autocannon({
+      url,
+      connections,
+      duration: durationSec,
+      pipelining: 1,
+      ...(workers > 1 ? { workers } : {}),
+    });
+    onAbort = () => instance.stop?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // Process-wide (all threads): this process does nothing else meanwhile.
+    const cpuBefore = process.cpuUsage();
     const result = await instance;
     if (signal?.aborted) throw signal.reason;
     const cpu = process.cpuUsage(cpuBefore);
     return { ...result, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    unpin?.();
   }
 }

@@ -3,20 +3,24 @@
 // process. Both listen on 127.0.0.1 only, on a free port, and answer every
 // request with a small static body.
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-/** The path of `nginx` when it is on PATH, else undefined. */
+/** Where Debian puts nginx: not on a normal user's PATH. */
+const DEBIAN_NGINX = '/usr/sbin/nginx';
+
+/** The path of nginx: $SCALECTL_NGINX (as scripts/ensure-nginx.js), else `nginx` on PATH, else Debian's; undefined when none. */
 export function findNginx() {
+  if (process.env.SCALECTL_NGINX) return existsSync(process.env.SCALECTL_NGINX) ? process.env.SCALECTL_NGINX : undefined;
   try {
-    return execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+    const onPath = execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim();
+    if (onPath) return onPath;
+  } catch { /* not on PATH */ }
+  return existsSync(DEBIAN_NGINX) ? DEBIAN_NGINX : undefined;
 }
 
 /** A port that was free a moment ago: listen on port 0, read it, close. */
@@ -87,19 +91,22 @@ ${temps}
 `;
 }
 
-async function startNginx(bin, dir) {
+async function startNginx(bin, dir, cpus) {
   // `nginx -V` prints its version and configure flags on stderr.
   const v = spawnSync(bin, ['-V'], { encoding: 'utf8' });
   const built = `${v.stdout ?? ''}${v.stderr ?? ''}`;
   const tempPaths = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
     .filter((m) => m === 'client_body' || built.includes(`--http-${m}-temp-path`));
-  const nginxDir = join(dir, 'nginx');
+  const nginxDir = join(dir, cpus ? 'nginx-pinned' : 'nginx');
   for (const name of tempPaths) mkdirSync(join(nginxDir, 'tmp', name), { recursive: true });
   const port = await freePort();
   const conf = join(nginxDir, 'nginx.conf');
   writeFileSync(conf, nginxConfig(nginxDir, port, tempPaths));
   // -e: the startup error log, before the config is read (nginx >= 1.19.5).
-  const child = spawn(bin, ['-p', nginxDir, '-c', conf, '-e', join(nginxDir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['-p', nginxDir, '-c', conf, '-e', join(nginxDir, 'error.log')];
+  // Under taskset the master and the worker it forks share the pinned cores; taskset execs nginx (same pid).
+  const child = cpus ? spawn('taskset', ['-c', cpus, bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const describe = () => {
@@ -109,7 +116,7 @@ async function startNginx(bin, dir) {
   };
   const target = {
     kind: 'nginx',
-    description: `nginx ${(/nginx\/(\S+)/.exec(built) ?? [])[1] ?? '(unknown version)'}, 1 worker process, \`return 200\` with a 3-byte body`,
+    description: `nginx ${(/nginx\/(\S+)/.exec(built) ?? [])[1] ?? '(unknown version)'}, 1 worker process, \`return 200\` with a 3-byte body${cpus ? `, pinned to CPU ${cpus}` : ''}`,
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
     // SIGTERM: nginx's fast shutdown; the master takes its worker with it.
@@ -125,11 +132,11 @@ async function startNginx(bin, dir) {
   return target;
 }
 
-async function startNodeTarget() {
+async function startNodeTarget(cpus) {
   const child = fork(new URL('./node-target.js', import.meta.url), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const target = {
     kind: 'node',
-    description: `Node ${process.version} http server in a child process (static 3-byte body)`,
+    description: `Node ${process.version} http server in a child process (static 3-byte body)${cpus ? `, pinned to CPU ${cpus}` : ''}`,
     url: '',
     pid: child.pid,
     stop: () => stopChild(child, 'SIGTERM'),
@@ -142,6 +149,8 @@ async function startNodeTarget() {
       child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`node target exited (${code}) before listening`)); });
     });
     target.url = `http://127.0.0.1:${port}`;
+    // Every thread it has (the main one and libuv's); nothing starts later that matters here.
+    if (cpus) execFileSync('taskset', ['-a', '-p', '-c', cpus, String(child.pid)], { stdio: 'ignore' });
   } catch (err) {
     await target.stop();
     throw err;
@@ -151,10 +160,11 @@ async function startNodeTarget() {
 
 /**
  * Starts the target in `dir` (a fresh temporary directory). `prefer`: 'auto'
- * (nginx if installed), 'nginx' or 'node'. Returns { kind, description, url, stop(), killNow() }.
+ * (nginx if installed), 'nginx' or 'node'. cpus: pin it with taskset (e.g. "1").
+ * Returns { kind, description, url, pid, stop(), killNow() }.
  */
-export async function startTarget(dir, prefer = 'auto') {
+export async function startTarget(dir, prefer = 'auto', { cpus } = {}) {
   const nginx = prefer === 'node' ? undefined : findNginx();
-  if (prefer === 'nginx' && !nginx) throw new Error('--target-kind nginx: nginx is not on PATH');
-  return nginx ? startNginx(nginx, dir) : startNodeTarget();
+  if (prefer === 'nginx' && !nginx) throw new Error('--target-kind nginx: nginx is not installed (scripts/ensure-nginx.js installs it)');
+  return nginx ? startNginx(nginx, dir, cpus) : startNodeTarget(cpus);
 }

@@ -240,6 +240,7 @@ export class FlowRunner {
       path,
       method: step.method,
       headers,
+      headersReused: headers === step.headers,
       body: step.body ? step.body(vars) : step.staticBody,
       timeoutMs: step.timeoutMs,
       wantBody: step.wantBody,

@@ -53,7 +53,7 @@ describe('HttpClient response bodies', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const get = (client: HttpClient, path: string, wantBody: boolean, bodyLimit: number): Promise<HttpResponse> =>
-    client.send({ origin, path, method: 'GET', headers: {}, body: undefined, timeoutMs: 3000, wantBody, bodyLimit });
+    client.send({ origin, path, method: 'GET', headers: {}, headersReused: false, body: undefined, timeoutMs: 3000, wantBody, bodyLimit });
 
   it('keeps a body for captures up to the limit, and fails a longer one as body_too_large', async () => {
     const client = new HttpClient(() => performance.now(), null, 'auto');

@@ -153,7 +153,7 @@ export class HttpClient {
     if (this.mode === 'auto') {
       const pool = this.poolFor(req.origin);
       if (typeof pool === 'string') return this.sendUndici(req, pool);
-      const block = headerBlock(req.headers);
+      const block = headerBlock(req);
       if ('fallback' in block) return this.sendUndici(req, block.fallback);
       const badPath = pathFallback(req.path);
       if (badPath !== undefined) return this.sendUndici(req, badPath);

@@ -12,6 +12,8 @@ export interface HttpRequest {
   path: string;
   method: Dispatcher.HttpMethod;
   headers: Record<string, string>;
+  /** The headers object is the step's own, the same for every request (the lean path serializes it once). */
+  headersReused: boolean;
   body: string | undefined;
   timeoutMs: number;
   /** Whether the caller needs the body text (for captures); otherwise the body is read and discarded. */

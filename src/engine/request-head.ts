@@ -25,7 +25,8 @@ const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 /**
  * Header blocks by header object. A step's headers are one object for the
  * whole run unless something in them varies per request (a template, a
- * cookie, credentials), so each step's block is serialized and checked once.
+ * cookie, credentials), so each step's block is serialized and checked once;
+ * an object made for one request is not kept (caching it would cost more).
  */
 const blocks = new WeakMap<Record<string, string>, HeaderBlock>();
 
@@ -48,12 +49,13 @@ function buildBlock(headers: Record<string, string>): HeaderBlock {
   return { lines, host };
 }
 
-/** The header block of a request's headers (cached per header object). */
-export function headerBlock(headers: Record<string, string>): HeaderBlock {
-  let block = blocks.get(headers);
+/** The header block of a request's headers: cached when the object is a step's own (reused), built anew when it was made for this request. */
+export function headerBlock(req: HttpRequest): HeaderBlock {
+  if (!req.headersReused) return buildBlock(req.headers);
+  let block = blocks.get(req.headers);
   if (block === undefined) {
-    block = buildBlock(headers);
-    blocks.set(headers, block);
+    block = buildBlock(req.headers);
+    blocks.set(req.headers, block);
   }
   return block;
 }
