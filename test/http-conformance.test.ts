@@ -76,7 +76,7 @@ async function runCase(c: Case, mode: HttpClientMode): Promise<{ facts: unknown;
   let sent = 0;
   const send = async (path: string, more: Partial<HttpRequest> = {}) => {
     sent++;
-    const req: HttpRequest = { origin: server.origin, path, method: 'GET', headers: {}, body: undefined, timeoutMs: TIMEOUT_MS, wantBody: true, bodyLimit: 1 << 20, ...more };
+    const req: HttpRequest = { origin: server.origin, path, method: 'GET', headers: {}, headersReused: false, body: undefined, timeoutMs: TIMEOUT_MS, wantBody: true, bodyLimit: 1 << 20, ...more };
     return outcome(await client.send(req));
   };
   try {
@@ -744,14 +744,15 @@ describe('HTTP conformance: connection cap and exact counts', () => {
       expected: [[echoed('/1'), echoed('/2'), echoed('/3')], 2, 0, 1, ['/1', '/2', '/3']],
     },
     {
-      name: '200 sequential requests on one connection: all succeed, exactly 200 seen by the server',
+      name: '200 sequential requests on one connection (one step\'s header object, reused): all succeed, exactly 200 seen by the server',
       script: echoPath,
       run: async ({ send, server }) => {
+        const headers = { 'X-Step': 'checkout' };
         let ok = 0;
-        for (let i = 0; i < 200; i++) if ((await send(`/n${i}`)).body === `/n${i}`) ok++;
-        return [ok, server.requests.length, server.connections()];
+        for (let i = 0; i < 200; i++) if ((await send(`/n${i}`, { headers, headersReused: true })).body === `/n${i}`) ok++;
+        return [ok, server.requests.length, server.requests.filter((r) => headerOf(r, 'x-step')[0] === 'checkout').length, server.connections()];
       },
-      expected: [200, 200, 1],
+      expected: [200, 200, 200, 1],
     },
     {
       name: '100 concurrent requests, cap 4: every one settles once, at most 4 connections',
