@@ -34,6 +34,7 @@ const LIGHT = [
   'test/dockerfile.test.ts',
   'test/escape-names.test.ts',
   'test/html-report.test.ts',
+  'test/http-conformance.test.ts',
   'test/import-artillery.test.ts',
   'test/k6-thresholds.test.ts',
   'test/merge.test.ts',
