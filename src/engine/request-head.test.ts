@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { HttpRequest } from './http-exchange.js';
+import { headerBlock, pathFallback, requestHead } from './request-head.js';
+
+const request = (more: Partial<HttpRequest> = {}): HttpRequest => ({
+  origin: 'http://127.0.0.1:8080', path: '/p?q=1', method: 'GET', headers: {}, headersReused: true,
+  body: undefined, timeoutMs: 1000, wantBody: false, bodyLimit: 1024, ...more,
+});
+
+function head(req: HttpRequest): string {
+  const block = headerBlock(req);
+  if ('fallback' in block) throw new Error(block.fallback);
+  return requestHead(req, block, '127.0.0.1:8080');
+}
+
+describe('request heads of the lean path', () => {
+  it('writes the request line, the origin as Host, the headers as given, keep-alive, and no length for a GET', () => {
+    expect(head(request({ headers: { Accept: 'application/json', 'X-Run': 'a b' } }))).toBe(
+      'GET /p?q=1 HTTP/1.1\r\nhost: 127.0.0.1:8080\r\nAccept: application/json\r\nX-Run: a b\r\nconnection: keep-alive\r\n\r\n');
+  });
+
+  it("counts a body's length in UTF-8 bytes, and sends content-length: 0 for an empty POST, PUT or PATCH (as undici does)", () => {
+    expect(head(request({ method: 'POST', body: '{"name":"café"}' }))).toContain('\r\ncontent-length: 16\r\n\r\n');
+    for (const method of ['POST', 'PUT', 'PATCH'] as const) expect(head(request({ method }))).toContain('\r\ncontent-length: 0\r\n\r\n');
+    expect(head(request({ method: 'DELETE', body: '' }))).not.toContain('content-length');
+  });
+
+  it("sends the step's own Host header instead of the origin's, once", () => {
+    const h = head(request({ headers: { Host: 'shop.example' } }));
+    expect(h).toContain('\r\nhost: shop.example\r\n');
+    expect(h.match(/host:/gi)).toHaveLength(1);
+  });
+
+  it('leaves to undici the headers undici checks or rewrites, in any case', () => {
+    for (const name of ['Connection', 'content-length', 'Transfer-Encoding', 'keep-alive', 'Upgrade', 'Expect', 'TE', 'trailer']) {
+      expect(headerBlock(request({ headers: { [name]: 'x' }, headersReused: false }))).toEqual({ fallback: `request header ${name.toLowerCase()}` });
+    }
+  });
+
+  it('leaves to undici what undici refuses: a value with CR or LF, a name that is not a token, two Host headers', () => {
+    for (const headers of [{ 'x-a': 'a\r\nx-b: b' }, { 'x-a': 'a\nb' }, { 'bad name': 'v' }, { 'x:y': 'v' }, { Host: 'a', host: 'b' }]) {
+      expect(headerBlock(request({ headers, headersReused: false }))).toEqual({ fallback: 'a request header undici refuses' });
+    }
+  });
+
+  it('leaves to undici a path with a space, a control or non-Latin-1 character, or no leading slash', () => {
+    for (const path of ['/a b', '/a\tb', '/a\u0000', '/\u0100', 'a', '']) expect(pathFallback(path)).toBe('a request path undici refuses');
+    for (const path of ['/', '/a?b=c&d=%20', '/caf\u00e9']) expect(pathFallback(path)).toBeUndefined();
+  });
+
+  it("serializes a step's own header object once, and a per-request one every time", () => {
+    const headers = { 'x-a': '1' };
+    const first = headerBlock(request({ headers }));
+    expect(headerBlock(request({ headers }))).toBe(first);
+    const once = request({ headers, headersReused: false });
+    expect(headerBlock(once)).not.toBe(headerBlock(once));
+    expect(headerBlock(once)).toEqual(first);
+  });
+});
