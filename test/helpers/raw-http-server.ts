@@ -48,6 +48,11 @@ export interface RawServer {
   requests: RawRequest[];
   /** Bytes received on all connections. */
   bytesReceived: () => number;
+  /**
+   * The most connections the client held at once: on each accept, two turns later (so a close the client
+   * made before it connected again has been read), the accepted connections the client has not ended.
+   */
+  peakOpen: () => number;
   connection: (index: number) => RawConnection | undefined;
   /** Resolves when `test()` holds (checked on every connection, request and close), or fails after `boundMs`. */
   until: (what: string, test: () => boolean, boundMs?: number) => Promise<void>;
@@ -109,6 +114,7 @@ export async function startRawServer(script: RawScript): Promise<RawServer> {
   const conns: RawConnection[] = [];
   const requests: RawRequest[] = [];
   let received = 0;
+  let peak = 0;
   const waiters = new Set<() => void>();
   const changed = () => { for (const w of [...waiters]) w(); };
 
@@ -142,6 +148,9 @@ export async function startRawServer(script: RawScript): Promise<RawServer> {
       closed,
     };
     conns.push(conn);
+    void turn().then(() => {
+      peak = Math.max(peak, conns.filter((c) => !c.socket.readableEnded && !c.socket.destroyed).length);
+    });
     changed();
     socket.on('data', (data: Buffer) => {
       received += data.length;
@@ -197,6 +206,7 @@ export async function startRawServer(script: RawScript): Promise<RawServer> {
     connections: () => conns.length,
     requests,
     bytesReceived: () => received,
+    peakOpen: () => peak,
     connection: (i) => conns[i],
     until,
     close: async () => {
