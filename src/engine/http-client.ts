@@ -43,6 +43,8 @@ class Exchange implements Dispatcher.DispatchHandler, PendingRequest {
     private readonly timeoutMs: number,
     wantBody: boolean,
     private readonly bodyLimit: number,
+    /** A HEAD request: its answer has no body, whatever its Content-Length says. */
+    private readonly head: boolean,
     private readonly done: (exchange: Exchange, res: HttpResponse) => void,
   ) {
     if (wantBody) this.chunks = [];
@@ -58,7 +60,8 @@ class Exchange implements Dispatcher.DispatchHandler, PendingRequest {
     this.headers = headers;
     // A declared length past the limit fails at once: nothing of it is read.
     const length = Number(headers['content-length']);
-    if (this.chunks && length > this.bodyLimit) this.tooLarge();
+    const bodyless = this.head || statusCode === 204 || statusCode === 304;
+    if (this.chunks && !bodyless && length > this.bodyLimit) this.tooLarge();
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -187,7 +190,7 @@ export class HttpClient {
     this.sent.undici++;
     if (this.reasons.size < MAX_FALLBACK_REASONS) this.reasons.add(reason);
     return new Promise((resolve) => {
-      const exchange = new Exchange(this.clock() + req.timeoutMs, req.timeoutMs, req.wantBody, req.bodyLimit, (ex, res) => {
+      const exchange = new Exchange(this.clock() + req.timeoutMs, req.timeoutMs, req.wantBody, req.bodyLimit, req.method === 'HEAD', (ex, res) => {
         this.pending.delete(ex);
         resolve(res);
       });

@@ -25,8 +25,10 @@ const KEEP_ALIVE_MARGIN_MS = 1_000;
 const IDLE_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/;
 const DIGITS = /^\d+$/;
-/** A header line: a token, a colon (or a continuation line, folded into the previous header). */
-const HEADER_LINE = /^(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:|[ \t])/;
+const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/;
+const KEEP_ALIVE_TOKEN = /(?:^|,)\s*keep-alive\s*(?:,|$)/;
+/** A header line: a token, a colon, then a value of tab, visible ASCII and obs-text (no folded lines, no NUL or other controls). */
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/;
 /** A chunk-size line: at most 13 hex digits (below 2^53), then optional extensions. */
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,13})[ \t]*(?:;.*)?$/;
 
@@ -36,6 +38,9 @@ interface ParserInternals {
   end: number;
   state: string;
   body_bytes: number | null;
+  isChunked: boolean;
+  /** Ours: bytes of header lines since the last header block (strict()). */
+  headerBytes: number;
   consumeLine(): string | undefined;
   parseHeader(line: string, headers: string[]): void;
   BODY_CHUNKHEAD(): void;
@@ -48,11 +53,18 @@ interface ParserInternals {
  * Header blocks past MAX_HEADER_BYTES fail too.
  */
 function strict(parser: InstanceType<typeof HTTPParser>): void {
-  parser.maxHeaderSize = MAX_HEADER_BYTES;
+  // The parser's own limit counts every byte of a read that ends between
+  // messages (a large body's last read), so it would fail a response that was
+  // fine, after it completed: header lines are counted here instead, and
+  // LeanConnection bounds a header block that never ends.
+  Object.defineProperty(parser, 'maxHeaderSize', { get: () => Infinity, set: () => {} });
   const p = parser as unknown as ParserInternals;
+  p.headerBytes = 0;
   const parseHeader = p.parseHeader;
   p.parseHeader = function (line, headers) {
     if (!HEADER_LINE.test(line)) throw new Error('invalid header line');
+    this.headerBytes += line.length + 2;
+    if (this.headerBytes > MAX_HEADER_BYTES) throw new Error(`response headers over ${MAX_HEADER_BYTES} bytes`);
     parseHeader.call(this, line, headers);
   };
   p.BODY_CHUNKHEAD = function () {
@@ -98,6 +110,8 @@ export class LeanExchange implements PendingRequest {
   conn: LeanConnection | undefined;
   /** Waiting in its pool's queue for a free connection. */
   queued = false;
+  /** Written to its connection (a request never written is given another connection when its own dies first). */
+  written = false;
   settled = false;
   status = 0;
   headers: Record<string, string | string[]> = {};
@@ -114,12 +128,13 @@ export class LeanExchange implements PendingRequest {
     if (req.wantBody) this.chunks = [];
   }
 
-  onHead(status: number, headers: Record<string, string | string[]>): void {
+  /** The final response's head; `bodyless`: a HEAD, 204 or 304 answer, whose Content-Length announces no body. */
+  onHead(status: number, headers: Record<string, string | string[]>, bodyless: boolean): void {
     this.status = status;
     this.headers = headers;
     // A declared length past the limit fails at once: nothing of it is read.
     const length = Number(headers['content-length']);
-    if (this.chunks && length > this.req.bodyLimit) this.tooLarge();
+    if (this.chunks && !bodyless && length > this.req.bodyLimit) this.tooLarge();
   }
 
   onData(chunk: Buffer): void {
@@ -170,10 +185,12 @@ class LeanConnection {
   /** The response on it said the connection ends after it. */
   private closing = false;
   private informational = false;
+  /** Bytes received for the request on it before its final response's head. */
+  private headBytes = 0;
   idleSince = 0;
   /** How long it may stay idle, from the server's Keep-Alive hint, milliseconds. */
   idleLimitMs = IDLE_TIMEOUT_MS;
-  private destroyed = false;
+  destroyed = false;
 
   constructor(private readonly pool: OriginPool) {
     strict(this.parser);
@@ -205,6 +222,7 @@ class LeanConnection {
   assign(ex: LeanExchange): void {
     this.exchange = ex;
     ex.conn = this;
+    this.headBytes = 0;
     if (this.connected) this.write(ex);
   }
 
@@ -225,6 +243,7 @@ class LeanConnection {
   flush(): void {
     const ex = this.exchange;
     if (ex === undefined || ex.settled || this.destroyed) return;
+    ex.written = true;
     const body = ex.req.body;
     if (body !== undefined && body.length > 0) {
       this.socket.cork();
@@ -254,29 +273,32 @@ class LeanConnection {
     }
     const ret = this.parser.execute(chunk);
     if (ret instanceof Error) {
-      ex.fail({ ok: false, kind: 'other', message: `response does not match the HTTP/1.1 protocol (${ret.message})` });
-      this.destroy();
+      this.protocolError(ex, ret.message);
+      return;
+    }
+    // A head that never ends (no blank line, or one endless line) must not take the generator's memory.
+    if (this.exchange === ex && ex.status === 0 && (this.headBytes += chunk.length) > 4 * MAX_HEADER_BYTES) {
+      this.protocolError(ex, `response headers over ${MAX_HEADER_BYTES} bytes`);
     }
   }
 
-  private onHeadersComplete(info: { statusCode: number; headers: string[]; shouldKeepAlive: boolean; upgrade: boolean }): number {
+  private onHeadersComplete(info: { statusCode: number; headers: string[]; versionMajor: number; versionMinor: number; upgrade: boolean }): number {
     const ex = this.exchange;
     const status = info.statusCode;
-    if (status >= 100 && status < 200 && status !== 101) {
+    (this.parser as unknown as ParserInternals).headerBytes = 0;
+    if (ex === undefined || ex.settled) return 0;
+    if (status < 100) return this.protocolError(ex, `invalid status ${status}`);
+    if (status < 200 && status !== 101) {
       // An interim response (100 Continue, 103 Early Hints): the final one follows.
       this.informational = true;
       return 0;
     }
-    if (ex === undefined || ex.settled) return 0;
     if (status === 101 || info.upgrade) return this.protocolError(ex, `unexpected ${status} (protocol upgrade) to a request that asked for none`);
     const raw = info.headers;
     const headers: Record<string, string | string[]> = {};
-    let keepAliveHint: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const key = raw[i]!.toLowerCase();
       const value = raw[i + 1]!;
-      if (key === 'keep-alive') keepAliveHint = value;
-      else if (key === 'content-length' && !DIGITS.test(value)) return this.protocolError(ex, `invalid content-length ${JSON.stringify(value)}`);
       const prev = Object.hasOwn(headers, key) ? headers[key] : undefined;
       if (prev === undefined) {
         if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, configurable: true, writable: true });
@@ -284,18 +306,34 @@ class LeanConnection {
       } else if (typeof prev === 'string') headers[key] = [prev, value];
       else prev.push(value);
     }
-    this.closing = !info.shouldKeepAlive;
-    if (keepAliveHint !== undefined) {
-      const m = KEEP_ALIVE_TIMEOUT.exec(keepAliveHint);
-      if (m) {
-        const ms = Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS;
-        if (ms <= 0) this.closing = true;
-        else this.idleLimitMs = Math.min(ms, IDLE_TIMEOUT_MS);
-      }
+    const length = headers['content-length'];
+    const coding = headers['transfer-encoding'];
+    if (length !== undefined && (typeof length !== 'string' || !DIGITS.test(length))) return this.protocolError(ex, `invalid content-length ${JSON.stringify(length)}`);
+    if (coding !== undefined && length !== undefined) return this.protocolError(ex, 'both transfer-encoding and content-length');
+    const bodyless = ex.req.method === 'HEAD' || status === 204 || status === 304;
+    let chunked = false;
+    if (coding !== undefined && !bodyless) {
+      // The body is chunked when chunked is the last coding (`gzip, chunked` too; http-parser-js only knows `chunked` alone).
+      chunked = (Array.isArray(coding) ? coding.join(',') : coding).split(',').pop()!.trim().toLowerCase() === 'chunked';
+      const p = this.parser as unknown as ParserInternals;
+      p.isChunked = chunked;
+      p.body_bytes = null;
     }
-    ex.onHead(status, headers);
+    // Keep-alive: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `keep-alive`; never after a body read to the close.
+    const connection = String(headers.connection ?? '').toLowerCase();
+    const v11 = info.versionMajor > 1 || (info.versionMajor === 1 && info.versionMinor >= 1);
+    this.closing = v11 ? CLOSE_TOKEN.test(connection) : !KEEP_ALIVE_TOKEN.test(connection);
+    if (!bodyless && !chunked && length === undefined) this.closing = true;
+    const hint = headers['keep-alive'];
+    const m = typeof hint === 'string' ? KEEP_ALIVE_TIMEOUT.exec(hint) : null;
+    if (m) {
+      const ms = Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS;
+      if (ms <= 0) this.closing = true;
+      else this.idleLimitMs = Math.min(ms, IDLE_TIMEOUT_MS);
+    }
+    ex.onHead(status, headers, bodyless);
     // A HEAD, 204 or 304 response has no body, whatever its Content-Length says (RFC 9110 §6.4.1).
-    return ex.req.method === 'HEAD' || status === 204 || status === 304 ? 1 : 0;
+    return bodyless ? 1 : 0;
   }
 
   /** A response this client cannot trust: the request fails (as undici fails it), the connection closes. */
@@ -340,6 +378,11 @@ class LeanConnection {
     if (ex === undefined || ex.settled) return;
     this.exchange = undefined;
     ex.conn = undefined;
+    // Never written (its connection died between being given it and the write): nothing was sent, so it goes on another.
+    if (!ex.written && this.connected) {
+      this.pool.dispatch(ex);
+      return;
+    }
     ex.fail(err ? { ok: false, kind: classifyError(err), message: errorMessage(err) } : { ok: false, kind: 'reset', message: 'other side closed' });
   }
 }
@@ -371,7 +414,8 @@ export class OriginPool {
     const now = this.clock();
     while (this.idle.length > 0) {
       const conn = this.idle.pop()!;
-      if (conn.stale(now)) {
+      // A connection the server closed (or reset) while it was idle can still be here until its 'close' event.
+      if (conn.destroyed || conn.socket.destroyed || conn.stale(now)) {
         conn.destroy();
         continue;
       }
