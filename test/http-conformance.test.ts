@@ -915,6 +915,14 @@ describe('HTTP conformance: the lean path review (issue 16)', () => {
         { ok: true, status: 204, headers: { 'content-length': '1234' }, body: '' }, echoed('/after'),
         { ok: true, status: 304, headers: { 'content-length': '1234' }, body: '' }, echoed('/after'),
       ],
+      undici: {
+        facts: [
+          { ok: true, status: 200, headers: { 'content-length': '1234' }, body: '' }, echoed('/after'),
+          { ok: false, kind: 'other' }, echoed('/after'),
+          { ok: false, kind: 'other' }, echoed('/after'),
+        ],
+        why: 'undici fails a 204 or 304 whose Content-Length is not 0 as UND_ERR_RES_CONTENT_LENGTH_MISMATCH, whatever bodyLimit is',
+      },
     },
     {
       name: 'HEAD answered with neither Content-Length nor Transfer-Encoding: ok, empty body; the connection is not reused',
