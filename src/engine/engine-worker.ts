@@ -10,6 +10,7 @@ export type ToWorker =
   | { type: 'stop' };
 
 export type FromWorker =
+  | { type: 'ready' }
   | { type: 'window'; report: WindowReport; monitor: MonitorSample }
   | { type: 'final'; final: ShardFinal }
   | { type: 'error'; message: string };
@@ -32,4 +33,6 @@ if (port) {
       (err: unknown) => post({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) }),
     );
   });
+  // Loaded (this module and the engine's): the run's start can be set now, not guessed.
+  post({ type: 'ready' });
 }

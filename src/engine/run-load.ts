@@ -122,6 +122,7 @@ function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<Shard
     signal?.addEventListener('abort', onAbort, { once: true });
     let final: ShardFinal | undefined;
     worker.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') return;
       if (m.type === 'window') agg.window(m.report, m.monitor);
       else if (m.type === 'final') final = m.final;
       else reject(new Error(`engine worker ${options.slice.index} failed: ${m.message}`));
@@ -140,11 +141,37 @@ function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<Shard
 
 type ShardBase = Omit<ShardOptions, 'onWindow' | 'slice' | 'maxInFlight'>;
 
-/** Runs the engines: in this thread when there is one, else one worker thread each. */
+/**
+ * Starts one worker thread per engine and resolves once each has loaded the
+ * engine (its 'ready'), so that the run's start is set after it instead of a
+ * guess: a worker still loading when the first phase began met its first
+ * arrivals all overdue at once (a burst the target never asked for).
+ */
+async function startWorkers(n: number): Promise<Worker[]> {
+  const url = workerUrl();
+  const threads = Array.from({ length: n }, () => new Worker(url));
+  try {
+    await Promise.all(threads.map((w, i) => new Promise<void>((resolve, reject) => {
+      const onMessage = (m: FromWorker): void => {
+        if (m.type !== 'ready') return;
+        w.off('message', onMessage).off('error', reject).off('exit', onExit);
+        resolve();
+      };
+      const onExit = (): void => reject(new Error(`engine worker ${i} exited while starting`));
+      w.on('message', onMessage).once('error', reject).once('exit', onExit);
+    })));
+  } catch (err) {
+    await Promise.all(threads.map((w) => w.terminate()));
+    throw err;
+  }
+  return threads;
+}
+
+/** Runs the engines: in this thread when there is one (no threads given), else one worker thread each. */
 async function runShards(
-  loaded: LoadedScenario, base: ShardBase, split: { slices: EngineSlice[]; capOf: (i: number) => number }, agg: Aggregator, signal?: AbortSignal,
+  loaded: LoadedScenario, base: ShardBase, split: { slices: EngineSlice[]; capOf: (i: number) => number }, threads: Worker[] | undefined, agg: Aggregator, signal?: AbortSignal,
 ): Promise<ShardFinal[]> {
-  if (split.slices.length === 1) {
+  if (!threads) {
     const shard = new EngineShard(loaded, { ...base, slice: split.slices[0]!, maxInFlight: split.capOf(0), onWindow: (r, m) => agg.window(r, m) });
     const onAbort = (): void => shard.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -155,8 +182,6 @@ async function runShards(
       signal?.removeEventListener('abort', onAbort);
     }
   }
-  const url = workerUrl();
-  const threads = split.slices.map(() => new Worker(url));
   try {
     return await Promise.all(threads.map((w, i) => runInWorker(w, loaded, { ...base, slice: split.slices[i]!, maxInFlight: split.capOf(i) }, agg, signal)));
   } catch (err) {
@@ -187,8 +212,9 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   let stoppedAtEpoch = Infinity;
   const onStop = (): void => void (stoppedAtEpoch = Math.min(stoppedAtEpoch, now()));
   opts.signal?.addEventListener('abort', onStop, { once: true });
-  // Worker threads need a moment to start; every engine starts on the same instant.
-  const earliest = now() + (workers > 1 ? 250 : 20);
+  // Every engine starts on the same instant, once the worker threads have loaded.
+  const threads = slices.length > 1 ? await startWorkers(slices.length) : undefined;
+  const earliest = now() + 20;
   const startAtEpochMs = Math.max(earliest, opts.startAtEpochMs ?? earliest);
   const startLateMs = opts.startAtEpochMs === undefined ? 0 : Math.max(0, startAtEpochMs - opts.startAtEpochMs);
   if (opts.signal?.aborted) stoppedAtEpoch = startAtEpochMs;
@@ -208,7 +234,7 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   const cap = Array.from({ length: workers }, (_, i) => capOf(i)).reduce((a, b) => a + b, 0);
   let finals: ShardFinal[];
   try {
-    finals = await runShards(loaded, base, { slices, capOf }, agg, opts.signal);
+    finals = await runShards(loaded, base, { slices, capOf }, threads, agg, opts.signal);
   } finally {
     // One signal serves many runs (capacity's steps): leave no listener behind.
     opts.signal?.removeEventListener('abort', onStop);
