@@ -10,7 +10,8 @@ const request = (more: Partial<HttpRequest> = {}): HttpRequest => ({
 function head(req: HttpRequest): string {
   const block = headerBlock(req);
   if ('fallback' in block) throw new Error(block.fallback);
-  return requestHead(req, block, '127.0.0.1:8080');
+  const h = requestHead(req, block, '127.0.0.1:8080');
+  return typeof h === 'string' ? h : h.toString('latin1');
 }
 
 describe('request heads of the lean path', () => {
@@ -47,6 +48,19 @@ describe('request heads of the lean path', () => {
   it('leaves to undici a path with a space, a control or non-Latin-1 character, or no leading slash', () => {
     for (const path of ['/a b', '/a\tb', '/a\u0000', '/\u0100', 'a', '']) expect(pathFallback(path)).toBe('a request path undici refuses');
     for (const path of ['/', '/a?b=c&d=%20', '/caf\u00e9']) expect(pathFallback(path)).toBeUndefined();
+  });
+
+  it("sends a static step's bodiless head from the same bytes each time, and builds it again when the path or origin changes", () => {
+    const headers = { 'x-a': '1' };
+    const block = headerBlock(request({ headers }));
+    if ('fallback' in block) throw new Error(block.fallback);
+    const first = requestHead(request({ headers }), block, 'a:1');
+    expect(first).toBeInstanceOf(Buffer);
+    expect(requestHead(request({ headers }), block, 'a:1')).toBe(first);
+    expect(requestHead(request({ headers, path: '/other' }), block, 'a:1').toString()).toContain('GET /other HTTP/1.1\r\nhost: a:1\r\n');
+    expect(requestHead(request({ headers, path: '/other' }), block, 'b:2').toString()).toContain('\r\nhost: b:2\r\n');
+    expect(typeof requestHead(request({ headers, method: 'POST', body: 'x' }), block, 'a:1')).toBe('string');
+    expect(typeof requestHead(request({ headers, headersReused: false }), block, 'a:1')).toBe('string');
   });
 
   it("serializes a step's own header object once, and a per-request one every time", () => {

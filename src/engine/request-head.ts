@@ -9,7 +9,14 @@ import type { HttpRequest } from './http-exchange.js';
  */
 
 /** A header block ready to send, or why the lean path leaves the request to undici. */
-export type HeaderBlock = { lines: string; host: string | undefined } | { fallback: string };
+export type HeaderBlock = SendableBlock | { fallback: string };
+
+/** A header block the lean path sends, and the last bodiless head built with it (a step's head is the same request after request). */
+export interface SendableBlock {
+  lines: string;
+  host: string | undefined;
+  last?: { method: string; path: string; originHost: string; head: Buffer };
+}
 
 /** undici's rules (lib/core/request.js), restated: a path with a control or non-Latin-1 character is refused. */
 const INVALID_PATH = /[^\u0021-\u00ff]/;
@@ -68,12 +75,26 @@ export function pathFallback(path: string): string | undefined {
 /**
  * The request head, Latin-1 (as undici writes it): request line, Host (the
  * step's own, else the origin's), the step's headers as given, keep-alive,
- * and the body's length in bytes.
+ * and the body's length in bytes. A step's own header block keeps its last
+ * bodiless head as bytes: the same request again (same method, path and
+ * origin, the common case of a static step) is sent from them as they are.
  */
-export function requestHead(req: HttpRequest, block: { lines: string; host: string | undefined }, originHost: string): string {
-  const body = req.body;
+export function requestHead(req: HttpRequest, block: SendableBlock, originHost: string): string | Buffer {
+  const { body, method, path } = req;
+  const bodiless = body === undefined || body.length === 0;
+  if (bodiless && req.headersReused) {
+    const last = block.last;
+    if (last !== undefined && last.path === path && last.method === method && last.originHost === originHost) return last.head;
+    const head = Buffer.from(build(method, path, block, originHost, EXPECTS_BODY.has(method) ? 'content-length: 0\r\n' : ''), 'latin1');
+    block.last = { method, path, originHost, head };
+    return head;
+  }
   let length = '';
-  if (body !== undefined && body.length > 0) length = `content-length: ${Buffer.byteLength(body)}\r\n`;
-  else if (EXPECTS_BODY.has(req.method)) length = 'content-length: 0\r\n';
-  return `${req.method} ${req.path} HTTP/1.1\r\nhost: ${block.host ?? originHost}\r\n${block.lines}connection: keep-alive\r\n${length}\r\n`;
+  if (!bodiless) length = `content-length: ${Buffer.byteLength(body)}\r\n`;
+  else if (EXPECTS_BODY.has(method)) length = 'content-length: 0\r\n';
+  return build(method, path, block, originHost, length);
+}
+
+function build(method: string, path: string, block: SendableBlock, originHost: string, length: string): string {
+  return `${method} ${path} HTTP/1.1\r\nhost: ${block.host ?? originHost}\r\n${block.lines}connection: keep-alive\r\n${length}\r\n`;
 }
