@@ -253,7 +253,7 @@ export class FlowRunner {
     const res = await this.client.send(req);
     if (this.closed) return false;
     // Kept whatever the status, as a browser keeps them.
-    if (jar && res.ok) jar.store(req.origin, req.path, res.headers['set-cookie']);
+    if (jar && res.ok) jar.store(req.origin, req.path, res.setCookie);
     const latency = this.clock() - sentAt;
     // A failure after the status came (a body too large to keep) is judged by that status first.
     if (!res.ok && res.status === undefined) {

@@ -88,7 +88,7 @@ class Exchange implements Dispatcher.DispatchHandler, PendingRequest {
 
   onResponseEnd(): void {
     const body = this.chunks ? Buffer.concat(this.chunks).toString('utf8') : undefined;
-    this.settle({ ok: true, status: this.status, headers: this.headers, body });
+    this.settle({ ok: true, status: this.status, headers: this.headers, setCookie: this.headers['set-cookie'], body });
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {

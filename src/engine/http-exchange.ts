@@ -23,7 +23,15 @@ export interface HttpRequest {
 }
 
 export type HttpResponse =
-  | { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: string | undefined }
+  | {
+    ok: true;
+    status: number;
+    /** Names lower-cased, a repeated header as a list (the lean path builds it when first read). */
+    headers: Record<string, string | string[] | undefined>;
+    /** The Set-Cookie header(s): the one header the engine reads on every response (cookie jars). */
+    setCookie: string | string[] | undefined;
+    body: string | undefined;
+  }
   | { ok: false; kind: ErrorKind; message: string; status?: number };
 
 const CODE_KINDS: Record<string, ErrorKind> = {

@@ -27,8 +27,12 @@ const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/;
 const DIGITS = /^\d+$/;
 const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/;
 const KEEP_ALIVE_TOKEN = /(?:^|,)\s*keep-alive\s*(?:,|$)/;
-/** A header line: a token, a colon, then a value of tab, visible ASCII and obs-text (no folded lines, no NUL or other controls). */
-const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/;
+/**
+ * A header line: a token, a colon, then a value of tab, visible ASCII and
+ * obs-text (no folded lines, no NUL or other controls); the name and the
+ * value without the white space around it are captured.
+ */
+const HEADER_FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*((?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)[ \t]*$/;
 /** A chunk-size line: at most 13 hex digits (below 2^53), then optional extensions. */
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,13})[ \t]*(?:;.*)?$/;
 
@@ -60,12 +64,13 @@ function strict(parser: InstanceType<typeof HTTPParser>): void {
   Object.defineProperty(parser, 'maxHeaderSize', { get: () => Infinity, set: () => {} });
   const p = parser as unknown as ParserInternals;
   p.headerBytes = 0;
-  const parseHeader = p.parseHeader;
+  // One match checks the line and splits it (the parser's own split is more lenient, and a second regex per line).
   p.parseHeader = function (line, headers) {
-    if (!HEADER_LINE.test(line)) throw new Error('invalid header line');
+    const m = HEADER_FIELD.exec(line);
+    if (m === null) throw new Error('invalid header line');
     this.headerBytes += line.length + 2;
     if (this.headerBytes > MAX_HEADER_BYTES) throw new Error(`response headers over ${MAX_HEADER_BYTES} bytes`);
-    parseHeader.call(this, line, headers);
+    headers.push(m[1]!, m[2]!);
   };
   p.BODY_CHUNKHEAD = function () {
     const line = this.consumeLine();
@@ -106,6 +111,39 @@ function flushOutbox(): void {
 /** The read buffer of every lean connection in this thread: each read is parsed (and any body kept copied) before the next. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/** A response of the lean path: its header object is built when first read (most responses are never asked for it). */
+class LeanResponse {
+  readonly ok = true;
+  private built: Record<string, string | string[]> | undefined;
+
+  constructor(
+    readonly status: number,
+    private readonly raw: string[],
+    readonly setCookie: string | string[] | undefined,
+    readonly body: string | undefined,
+  ) {}
+
+  get headers(): Record<string, string | string[]> {
+    return (this.built ??= headerObject(this.raw));
+  }
+}
+
+/** Header lines as undici gives them: names lower-cased, a repeated header as a list, `__proto__` as a plain key. */
+function headerObject(raw: string[]): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const prev = Object.hasOwn(headers, key) ? headers[key] : undefined;
+    if (prev === undefined) {
+      if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, configurable: true, writable: true });
+      else headers[key] = value;
+    } else if (typeof prev === 'string') headers[key] = [prev, value];
+    else prev.push(value);
+  }
+  return headers;
+}
+
 export type Settle = (exchange: LeanExchange, res: HttpResponse) => void;
 
 /** One request on the lean path, from the wait for a connection to its last body byte. */
@@ -117,7 +155,9 @@ export class LeanExchange implements PendingRequest {
   written = false;
   settled = false;
   status = 0;
-  headers: Record<string, string | string[]> = {};
+  /** The final response's header lines as the parser gives them: name, value, name, value… */
+  private rawHeaders: string[] = [];
+  private setCookie: string | string[] | undefined;
   private chunks: Buffer[] | undefined;
   private bytes = 0;
 
@@ -131,12 +171,16 @@ export class LeanExchange implements PendingRequest {
     if (req.wantBody) this.chunks = [];
   }
 
-  /** The final response's head; `bodyless`: a HEAD, 204 or 304 answer, whose Content-Length announces no body. */
-  onHead(status: number, headers: Record<string, string | string[]>, bodyless: boolean): void {
+  /**
+   * The final response's head: its header lines, Set-Cookie, and the declared
+   * length (-1: none); `bodyless`: a HEAD, 204 or 304 answer, whose
+   * Content-Length announces no body.
+   */
+  onHead(status: number, raw: string[], setCookie: string | string[] | undefined, length: number, bodyless: boolean): void {
     this.status = status;
-    this.headers = headers;
+    this.rawHeaders = raw;
+    this.setCookie = setCookie;
     // A declared length past the limit fails at once: nothing of it is read.
-    const length = Number(headers['content-length']);
     if (this.chunks && !bodyless && length > this.req.bodyLimit) this.tooLarge();
   }
 
@@ -157,7 +201,7 @@ export class LeanExchange implements PendingRequest {
 
   complete(): void {
     const body = this.chunks ? (this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks).toString('utf8')) : undefined;
-    this.settle({ ok: true, status: this.status, headers: this.headers, body });
+    this.settle(new LeanResponse(this.status, this.rawHeaders, this.setCookie, body));
   }
 
   expire(): void {
@@ -305,44 +349,47 @@ class LeanConnection {
       return 0;
     }
     if (status === 101 || info.upgrade) return this.protocolError(ex, `unexpected ${status} (protocol upgrade) to a request that asked for none`);
+    // The few headers the connection needs, found by name length first: the object of all is built only if read.
     const raw = info.headers;
-    const headers: Record<string, string | string[]> = {};
+    let length: string | undefined;
+    let coding: string | undefined;
+    let connection = '';
+    let hint: string | undefined;
+    let setCookie: string | string[] | undefined;
     for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i]!.length;
+      if (n !== 10 && n !== 14 && n !== 17) continue;
       const key = raw[i]!.toLowerCase();
       const value = raw[i + 1]!;
-      const prev = Object.hasOwn(headers, key) ? headers[key] : undefined;
-      if (prev === undefined) {
-        if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, configurable: true, writable: true });
-        else headers[key] = value;
-      } else if (typeof prev === 'string') headers[key] = [prev, value];
-      else prev.push(value);
+      if (key === 'set-cookie') setCookie = setCookie === undefined ? value : typeof setCookie === 'string' ? [setCookie, value] : [...setCookie, value];
+      else if (key === 'content-length') {
+        if (length !== undefined || !DIGITS.test(value)) return this.protocolError(ex, `invalid content-length ${JSON.stringify(value)}`);
+        length = value;
+      } else if (key === 'transfer-encoding') coding = coding === undefined ? value : `${coding},${value}`;
+      else if (key === 'connection') connection += `,${value.toLowerCase()}`;
+      else if (key === 'keep-alive') hint = value;
     }
-    const length = headers['content-length'];
-    const coding = headers['transfer-encoding'];
-    if (length !== undefined && (typeof length !== 'string' || !DIGITS.test(length))) return this.protocolError(ex, `invalid content-length ${JSON.stringify(length)}`);
     if (coding !== undefined && length !== undefined) return this.protocolError(ex, 'both transfer-encoding and content-length');
     const bodyless = ex.req.method === 'HEAD' || status === 204 || status === 304;
     let chunked = false;
     if (coding !== undefined && !bodyless) {
       // The body is chunked when chunked is the last coding (`gzip, chunked` too; http-parser-js only knows `chunked` alone).
-      chunked = (Array.isArray(coding) ? coding.join(',') : coding).split(',').pop()!.trim().toLowerCase() === 'chunked';
+      chunked = coding.split(',').pop()!.trim().toLowerCase() === 'chunked';
       const p = this.parser as unknown as ParserInternals;
       p.isChunked = chunked;
       p.body_bytes = null;
     }
     // Keep-alive: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `keep-alive`; never after a body read to the close.
-    const connection = String(headers.connection ?? '').toLowerCase();
     const v11 = info.versionMajor > 1 || (info.versionMajor === 1 && info.versionMinor >= 1);
     this.closing = v11 ? CLOSE_TOKEN.test(connection) : !KEEP_ALIVE_TOKEN.test(connection);
     if (!bodyless && !chunked && length === undefined) this.closing = true;
-    const hint = headers['keep-alive'];
-    const m = typeof hint === 'string' ? KEEP_ALIVE_TIMEOUT.exec(hint) : null;
+    const m = hint === undefined ? null : KEEP_ALIVE_TIMEOUT.exec(hint);
     if (m) {
       const ms = Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS;
       if (ms <= 0) this.closing = true;
       else this.idleLimitMs = Math.min(ms, IDLE_TIMEOUT_MS);
     }
-    ex.onHead(status, headers, bodyless);
+    ex.onHead(status, raw, setCookie, length === undefined ? -1 : Number(length), bodyless);
     // A HEAD, 204 or 304 response has no body, whatever its Content-Length says (RFC 9110 §6.4.1).
     return bodyless ? 1 : 0;
   }
