@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { table } from './report.js';
-import { killChildren, runChild, scenarioYaml } from './runners.js';
+import { killChildren, runChild, SCALECTL, scalectlNodeFlags, scenarioYaml } from './runners.js';
 import { startTarget } from './targets.js';
 
 const { values: opt } = parseArgs({
@@ -37,7 +37,6 @@ if (!['auto', 'undici'].includes(opt['http-client']) || !(durationSec > 0 && dur
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SCALECTL = join(ROOT, 'bin', 'scalectl.js');
 const DIST = join(ROOT, 'dist');
 
 /** The category of one profile node, from its function name and script URL. */
@@ -143,7 +142,7 @@ async function main() {
     const httpClient = opt['http-client'] === 'undici' ? 'undici' : undefined;
     writeFileSync(yamlPath, scenarioYaml('bench-profile', target.url, { duration: `${durationSec}s`, vus }, { httpClient }));
     console.log(`profiling: scalectl run, ${vus} VUs, --workers 1, ${durationSec} s, defaults.httpClient ${opt['http-client']}, against ${target.description}`);
-    const args = ['--cpu-prof', '--cpu-prof-dir', profDir, SCALECTL, 'run', yamlPath, '--out', outPath, '--no-progress', '--workers', '1'];
+    const args = [...scalectlNodeFlags(), '--cpu-prof', '--cpu-prof-dir', profDir, SCALECTL, 'run', yamlPath, '--out', outPath, '--no-progress', '--workers', '1'];
     const { code, stderr } = await runChild(process.execPath, args, durationSec * 1000 + 60_000);
     let result;
     try {

@@ -2,12 +2,25 @@
 // a child process (exactly as a user runs it) and autocannon through its
 // programmatic API. Every run is bounded in time and stops on `signal`.
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const SCALECTL = fileURLToPath(new URL('../bin/scalectl.js', import.meta.url));
+
+/**
+ * The Node flags on bin/scalectl.js's `#!/usr/bin/env -S node ...` line: the
+ * way `npx scalectl` runs it. The benchmark starts it with this Node binary
+ * and these flags, so it measures what users run.
+ */
+export function scalectlNodeFlags() {
+  const first = readFileSync(SCALECTL, 'utf8').split('\n', 1)[0];
+  const m = /^#!\S*env(?: -S)? node(.*)$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+export { SCALECTL };
 /** Time a scalectl run may take beyond its phase: start-up, workers, drain and the result file. */
 const SCALECTL_SLACK_MS = 30_000;
 
@@ -57,7 +70,7 @@ export function pinned(cpus, cmd, args) {
 export async function acceptsHttpClient(dir, target) {
   const yamlPath = join(dir, '00-validate-httpclient.yaml');
   await writeFile(yamlPath, scenarioYaml('bench-validate', target, { duration: '1s', vus: 1 }, { httpClient: 'undici' }));
-  const { code, stdout, stderr } = await runChild(process.execPath, [SCALECTL, 'validate', yamlPath], 30_000);
+  const { code, stdout, stderr } = await runChild(process.execPath, [...scalectlNodeFlags(), SCALECTL, 'validate', yamlPath], 30_000);
   return { ok: code === 0, message: `${stderr}${stdout}`.trim().split('\n').find((l) => l.includes('httpClient')) ?? `exit ${code}` };
 }
 
@@ -79,7 +92,7 @@ export async function runScalectl({ dir, name, target, phase, workers, maxInFlig
   const yamlPath = join(dir, `${id}.yaml`);
   const outPath = join(dir, `${id}.json`);
   await writeFile(yamlPath, scenarioYaml(`bench-${name}`, target, phase, { maxInFlight, httpClient }));
-  const args = [SCALECTL, 'run', yamlPath, '--out', outPath, '--no-progress', '--workers', String(workers)];
+  const args = [...scalectlNodeFlags(), SCALECTL, 'run', yamlPath, '--out', outPath, '--no-progress', '--workers', String(workers)];
   const { code, stderr, stdout } = await runChild(...pinned(cpus, process.execPath, args), durationSec * 1000 + SCALECTL_SLACK_MS, signal);
   await writeFile(join(dir, `${id}.stdout`), stdout);
   await writeFile(join(dir, `${id}.stderr`), stderr);

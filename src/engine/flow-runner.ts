@@ -3,7 +3,7 @@ import { readJsonPath } from '../scenarios/json-path.js';
 import type { TemplateVars } from '../scenarios/template.js';
 import type { CompiledFlow, CompiledLoop, CompiledRequest, CompiledScenario, CompiledStep } from './compiled-scenario.js';
 import type { HttpClient } from './http-client.js';
-import type { HttpRequest } from './http-exchange.js';
+import type { HttpRequest, HttpResponse } from './http-exchange.js';
 import type { Recorder } from './recorder.js';
 import { urlCredentials } from '../shared/mask-credentials.js';
 import { runChecks } from './response-checks.js';
@@ -272,7 +272,7 @@ export class FlowRunner {
       this.recorder.request(step.endpoint, latency, status, res.kind, res.message);
       return false;
     }
-    const captured = this.capture(step, res.headers, res.body, vars);
+    const captured = this.capture(step, res, vars);
     if (typeof captured === 'string') {
       this.recorder.request(step.endpoint, latency, status, 'capture', captured);
       return false;
@@ -294,8 +294,10 @@ export class FlowRunner {
    * Stores captured values in vars; returns a message when one is missing,
    * else the body parsed as JSON when a capture parsed it (the checks reuse it).
    */
-  private capture(step: CompiledRequest, headers: Record<string, string | string[] | undefined>, body: string | undefined, vars: TemplateVars): string | { value: unknown } | undefined {
+  private capture(step: CompiledRequest, res: Extract<HttpResponse, { ok: true }>, vars: TemplateVars): string | { value: unknown } | undefined {
     if (step.captures.length === 0) return undefined;
+    // Read here, not before: the lean path builds a response's header object only when it is read.
+    const { headers, body } = res;
     let json: unknown;
     let parsed = false;
     for (const c of step.captures) {
