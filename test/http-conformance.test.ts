@@ -886,6 +886,16 @@ describe('HTTP conformance: the lean path review (issue 16)', () => {
     malformed('status 099', head('099 X', 'Content-Length: 2') + 'ok'),
     malformed('Transfer-Encoding: chunked with Content-Length', head('200 OK', 'Transfer-Encoding: chunked', 'Content-Length: 5') + '5\r\nhello\r\n0\r\n\r\n'),
     malformed('a NUL byte in a header value', head('200 OK', 'X-A: a\0b', 'Content-Length: 2') + 'ok'),
+    // 10,000 spaces then a control character: a header regex that backtracks took seconds to refuse such a line.
+    malformed('a long header value of spaces ending in a control character', head('200 OK', `X-A:${' '.repeat(10_000)}\u0001`, 'Content-Length: 2') + 'ok'),
+    {
+      name: 'trailers count toward their own message only: 12 KB of trailers, then 6 KB of headers on the same connection',
+      script: (req, conn) => conn.write(req.target === '/t'
+        ? `${head('200 OK', 'Transfer-Encoding: chunked')}3\r\nabc\r\n0\r\n${Array.from({ length: 12 }, (_, i) => `X-T${i}: ${'t'.repeat(1000)}\r\n`).join('')}\r\n`
+        : head('200 OK', ...Array.from({ length: 6 }, (_, i) => `X-H${i}: ${'h'.repeat(1000)}`), 'Content-Length: 2') + 'ok'),
+      run: async ({ send, server }) => [(await send('/t')).status, (await send('/h')).status, server.connections()],
+      expected: [200, 200, 1],
+    },
     {
       name: 'the same Content-Length twice: as undici takes it; the next request works',
       script: (req, conn) => conn.write(req.target === '/dup' ? head('200 OK', 'Content-Length: 2', 'Content-Length: 2') + 'ok' : okText(req.target)),

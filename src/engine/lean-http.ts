@@ -29,10 +29,12 @@ const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/;
 const KEEP_ALIVE_TOKEN = /(?:^|,)\s*keep-alive\s*(?:,|$)/;
 /**
  * A header line: a token, a colon, then a value of tab, visible ASCII and
- * obs-text (no folded lines, no NUL or other controls); the name and the
- * value without the white space around it are captured.
+ * obs-text (no folded lines, no NUL or other controls). Linear in the line's
+ * length whether it matches or not (no two parts may take the same spaces:
+ * one that could took seconds to fail on a long line of spaces); the white
+ * space around the value is trimmed after.
  */
-const HEADER_FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*((?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)[ \t]*$/;
+const HEADER_FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):([\t\x20-\x7e\x80-\xff]*)$/;
 /** A chunk-size line: at most 13 hex digits (below 2^53), then optional extensions. */
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,13})[ \t]*(?:;.*)?$/;
 
@@ -66,11 +68,11 @@ function strict(parser: InstanceType<typeof HTTPParser>): void {
   p.headerBytes = 0;
   // One match checks the line and splits it (the parser's own split is more lenient, and a second regex per line).
   p.parseHeader = function (line, headers) {
-    const m = HEADER_FIELD.exec(line);
-    if (m === null) throw new Error('invalid header line');
     this.headerBytes += line.length + 2;
     if (this.headerBytes > MAX_HEADER_BYTES) throw new Error(`response headers over ${MAX_HEADER_BYTES} bytes`);
-    headers.push(m[1]!, m[2]!);
+    const m = HEADER_FIELD.exec(line);
+    if (m === null) throw new Error('invalid header line');
+    headers.push(m[1]!, trimSpaces(m[2]!));
   };
   p.BODY_CHUNKHEAD = function () {
     const line = this.consumeLine();
@@ -81,6 +83,15 @@ function strict(parser: InstanceType<typeof HTTPParser>): void {
     this.body_bytes = size;
     this.state = size === 0 ? 'BODY_CHUNKTRAILERS' : 'BODY_CHUNK';
   };
+}
+
+/** A header value without the spaces and tabs around it (only those: obs-text such as \xa0 is the value's). */
+function trimSpaces(v: string): string {
+  let a = 0;
+  let b = v.length;
+  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
+  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === v.length ? v : v.slice(a, b);
 }
 
 /** Whether the chunk being parsed holds bytes past the message that just ended. */
@@ -363,7 +374,8 @@ class LeanConnection {
       const value = raw[i + 1]!;
       if (key === 'set-cookie') setCookie = setCookie === undefined ? value : typeof setCookie === 'string' ? [setCookie, value] : [...setCookie, value];
       else if (key === 'content-length') {
-        if (length !== undefined || !DIGITS.test(value)) return this.protocolError(ex, `invalid content-length ${JSON.stringify(value)}`);
+        if (length !== undefined) return this.protocolError(ex, `content-length twice (${JSON.stringify(length)}, ${JSON.stringify(value)})`);
+        if (!DIGITS.test(value)) return this.protocolError(ex, `invalid content-length ${JSON.stringify(value)}`);
         length = value;
       } else if (key === 'transfer-encoding') coding = coding === undefined ? value : `${coding},${value}`;
       else if (key === 'connection') connection += `,${value.toLowerCase()}`;
@@ -402,6 +414,8 @@ class LeanConnection {
   }
 
   private onMessageComplete(): void {
+    // Trailers were counted like headers: the next message starts from 0.
+    (this.parser as unknown as ParserInternals).headerBytes = 0;
     if (this.informational) {
       this.informational = false;
       return;
