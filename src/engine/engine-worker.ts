@@ -5,8 +5,12 @@ import type { ShardFinal, WindowReport } from './recorder.js';
 import type { MonitorSample } from './self-monitor.js';
 
 /** Messages between the main thread and an engine worker thread. */
+/** A worker's engine options, but for its start: that is set once every worker has its scenario. */
+export type WorkerOptions = Omit<ShardOptions, 'onWindow' | 'startAtEpochMs'>;
+
 export type ToWorker =
-  | { type: 'start'; loaded: LoadedScenario; options: Omit<ShardOptions, 'onWindow'> }
+  | { type: 'load'; loaded: LoadedScenario; options: WorkerOptions }
+  | { type: 'start'; startAtEpochMs: number }
   | { type: 'stop' };
 
 export type FromWorker =
@@ -17,14 +21,25 @@ export type FromWorker =
 
 const port = parentPort;
 if (port) {
+  let load: { loaded: LoadedScenario; options: WorkerOptions } | undefined;
   let shard: EngineShard | undefined;
+  let stopped = false;
   const post = (m: FromWorker): void => port.postMessage(m);
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'stop') {
+      stopped = true;
       shard?.stop();
       return;
     }
-    shard = new EngineShard(msg.loaded, { ...msg.options, onWindow: (report, monitor) => post({ type: 'window', report, monitor }) });
+    if (msg.type === 'load') {
+      // The scenario (its data rows too) is here and decoded: the run's start can be set now.
+      load = msg;
+      post({ type: 'ready' });
+      return;
+    }
+    if (!load) throw new Error('engine worker: start before load');
+    shard = new EngineShard(load.loaded, { ...load.options, startAtEpochMs: msg.startAtEpochMs, onWindow: (report, monitor) => post({ type: 'window', report, monitor }) });
+    if (stopped) shard.stop();
     shard.run().then(
       (final) => {
         post({ type: 'final', final });
@@ -33,6 +48,4 @@ if (port) {
       (err: unknown) => post({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) }),
     );
   });
-  // Loaded (this module and the engine's): the run's start can be set now, not guessed.
-  post({ type: 'ready' });
 }

@@ -7,11 +7,11 @@ import { schedulePhases, type ScheduledPhase } from '../scenarios/schedule.js';
 import { LOAD_LIMITS } from '../scenarios/schema.js';
 import { requestSteps, thinkMsOf } from '../scenarios/walk-steps.js';
 import { Aggregator, mergeFinals, type LiveTotals, type MergedFinal, type PointDetail, type TimeseriesPoint } from './aggregator.js';
-import { EngineShard, type ShardOptions } from './engine-shard.js';
-import type { FromWorker, ToWorker } from './engine-worker.js';
+import { EngineShard } from './engine-shard.js';
+import type { FromWorker, ToWorker, WorkerOptions } from './engine-worker.js';
 import type { ShardFinal } from './recorder.js';
 import type { Histogram } from './latency-histogram.js';
-import { engineSlices, shareOf, type EngineSlice, type ProcessShard } from './shard-slice.js';
+import { engineSlices, shareOf, type ProcessShard } from './shard-slice.js';
 
 export interface LoadOptions {
   /** Base URL the scenario's paths are joined to. */
@@ -115,8 +115,8 @@ function workerUrl(): URL {
   return url;
 }
 
-/** Runs one engine in a worker thread. */
-function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<ShardOptions, 'onWindow'>, agg: Aggregator, signal?: AbortSignal): Promise<ShardFinal> {
+/** Runs one engine in a worker thread that has its scenario (loadWorkers), from `startAtEpochMs`. */
+function runInWorker(worker: Worker, index: number, startAtEpochMs: number, agg: Aggregator, signal?: AbortSignal): Promise<ShardFinal> {
   return new Promise((resolve, reject) => {
     const onAbort = (): void => worker.postMessage({ type: 'stop' } satisfies ToWorker);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -125,31 +125,30 @@ function runInWorker(worker: Worker, loaded: LoadedScenario, options: Omit<Shard
       if (m.type === 'ready') return;
       if (m.type === 'window') agg.window(m.report, m.monitor);
       else if (m.type === 'final') final = m.final;
-      else reject(new Error(`engine worker ${options.slice.index} failed: ${m.message}`));
+      else reject(new Error(`engine worker ${index} failed: ${m.message}`));
     });
     worker.on('error', reject);
     worker.on('exit', () => {
       signal?.removeEventListener('abort', onAbort);
       if (final) resolve(final);
-      else reject(new Error(`engine worker ${options.slice.index} exited without results`));
+      else reject(new Error(`engine worker ${index} exited without results`));
     });
-    worker.postMessage({ type: 'start', loaded, options } satisfies ToWorker);
+    worker.postMessage({ type: 'start', startAtEpochMs } satisfies ToWorker);
     // A signal that came before the run (while probing the target) still stops it.
     if (signal?.aborted) onAbort();
   });
 }
 
-type ShardBase = Omit<ShardOptions, 'onWindow' | 'slice' | 'maxInFlight'>;
-
 /**
- * Starts one worker thread per engine and resolves once each has loaded the
- * engine (its 'ready'), so that the run's start is set after it instead of a
- * guess: a worker still loading when the first phase began met its first
- * arrivals all overdue at once (a burst the target never asked for).
+ * Starts one worker thread per engine, gives each its scenario and options,
+ * and resolves once each has them decoded (its 'ready'), so that the run's
+ * start is set after that instead of a guess: a worker still loading (or
+ * still receiving a large data file) when the first phase began met its first
+ * arrivals all overdue at once, a burst the target never asked for.
  */
-async function startWorkers(n: number): Promise<Worker[]> {
+async function loadWorkers(loaded: LoadedScenario, options: WorkerOptions[]): Promise<Worker[]> {
   const url = workerUrl();
-  const threads = Array.from({ length: n }, () => new Worker(url));
+  const threads = options.map(() => new Worker(url));
   try {
     await Promise.all(threads.map((w, i) => new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromWorker): void => {
@@ -159,6 +158,7 @@ async function startWorkers(n: number): Promise<Worker[]> {
       };
       const onExit = (): void => reject(new Error(`engine worker ${i} exited while starting`));
       w.on('message', onMessage).once('error', reject).once('exit', onExit);
+      w.postMessage({ type: 'load', loaded, options: options[i]! } satisfies ToWorker);
     })));
   } catch (err) {
     await Promise.all(threads.map((w) => w.terminate()));
@@ -169,10 +169,10 @@ async function startWorkers(n: number): Promise<Worker[]> {
 
 /** Runs the engines: in this thread when there is one (no threads given), else one worker thread each. */
 async function runShards(
-  loaded: LoadedScenario, base: ShardBase, split: { slices: EngineSlice[]; capOf: (i: number) => number }, threads: Worker[] | undefined, agg: Aggregator, signal?: AbortSignal,
+  loaded: LoadedScenario, options: WorkerOptions[], startAtEpochMs: number, threads: Worker[] | undefined, agg: Aggregator, signal?: AbortSignal,
 ): Promise<ShardFinal[]> {
   if (!threads) {
-    const shard = new EngineShard(loaded, { ...base, slice: split.slices[0]!, maxInFlight: split.capOf(0), onWindow: (r, m) => agg.window(r, m) });
+    const shard = new EngineShard(loaded, { ...options[0]!, startAtEpochMs, onWindow: (r, m) => agg.window(r, m) });
     const onAbort = (): void => shard.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
@@ -183,7 +183,7 @@ async function runShards(
     }
   }
   try {
-    return await Promise.all(threads.map((w, i) => runInWorker(w, loaded, { ...base, slice: split.slices[i]!, maxInFlight: split.capOf(i) }, agg, signal)));
+    return await Promise.all(threads.map((w, i) => runInWorker(w, options[i]!.slice.index, startAtEpochMs, agg, signal)));
   } catch (err) {
     // One engine failed: the others must not go on sending load.
     await Promise.all(threads.map((w) => w.terminate()));
@@ -212,33 +212,37 @@ export async function runLoad(loaded: LoadedScenario, opts: LoadOptions): Promis
   let stoppedAtEpoch = Infinity;
   const onStop = (): void => void (stoppedAtEpoch = Math.min(stoppedAtEpoch, now()));
   opts.signal?.addEventListener('abort', onStop, { once: true });
-  // Every engine starts on the same instant, once the worker threads have loaded.
-  const threads = slices.length > 1 ? await startWorkers(slices.length) : undefined;
-  const earliest = now() + 20;
-  const startAtEpochMs = Math.max(earliest, opts.startAtEpochMs ?? earliest);
-  const startLateMs = opts.startAtEpochMs === undefined ? 0 : Math.max(0, startAtEpochMs - opts.startAtEpochMs);
-  if (opts.signal?.aborted) stoppedAtEpoch = startAtEpochMs;
-  const onPoint = opts.onPoint;
-  const agg = new Aggregator(workers, onPoint && ((p, live, hist, detail) => onPoint(p, live, hist, { ...detail, startAtEpochMs })));
-  const base = {
-    target: opts.target,
-    startAtEpochMs,
-    connections,
-    gracefulStopMs: maxTimeout + 1000,
-    abortGraceMs: opts.abortGraceMs ?? 2000,
-    endpointWindows: opts.endpointWindows,
-  };
   // Split the cap exactly (worker i gets its share, remainder to the first ones), but never 0.
   const capOf = (i: number): number => Math.max(1, shareOf(maxInFlight, i, workers));
   // The cap as run: more than asked when there are more workers than it (each gets 1).
   const cap = Array.from({ length: workers }, (_, i) => capOf(i)).reduce((a, b) => a + b, 0);
+  const options: WorkerOptions[] = slices.map((slice, i) => ({
+    target: opts.target,
+    slice,
+    maxInFlight: capOf(i),
+    connections,
+    gracefulStopMs: maxTimeout + 1000,
+    abortGraceMs: opts.abortGraceMs ?? 2000,
+    endpointWindows: opts.endpointWindows,
+  }));
+  let startAtEpochMs: number;
+  let agg: Aggregator;
   let finals: ShardFinal[];
   try {
-    finals = await runShards(loaded, base, { slices, capOf }, threads, agg, opts.signal);
+    // Every engine starts on the same instant, once the worker threads have their scenario.
+    const threads = slices.length > 1 ? await loadWorkers(loaded, options) : undefined;
+    const earliest = now() + 20;
+    const start = Math.max(earliest, opts.startAtEpochMs ?? earliest);
+    startAtEpochMs = start;
+    if (opts.signal?.aborted) stoppedAtEpoch = start;
+    const onPoint = opts.onPoint;
+    agg = new Aggregator(workers, onPoint && ((p, live, hist, detail) => onPoint(p, live, hist, { ...detail, startAtEpochMs: start })));
+    finals = await runShards(loaded, options, start, threads, agg, opts.signal);
   } finally {
     // One signal serves many runs (capacity's steps): leave no listener behind.
     opts.signal?.removeEventListener('abort', onStop);
   }
+  const startLateMs = opts.startAtEpochMs === undefined ? 0 : Math.max(0, startAtEpochMs - opts.startAtEpochMs);
   agg.finish();
   const endedAtEpoch = now();
   const totalMs = phases.length ? phases[phases.length - 1]!.endMs : 0;
