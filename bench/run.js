@@ -7,7 +7,8 @@
 //      client), scalectl on undici only (the path before issue 16) and
 //      autocannon; req/s, the ratios to autocannon, CPU ms per 1,000 requests;
 //   2. open model: scalectl `arrivalRate: R` at 5k and 20k/s with --workers 2;
-//      arrivals in the window vs the schedule, drops, the generator's verdict;
+//      arrivals started vs the schedule, drops, lateness (schedule lag), the
+//      generator's verdict;
 //   3. --pin: target on the last core, generators on the others (taskset),
 //      closed model with --workers 1 and 2: the scaling factor.
 //
@@ -189,7 +190,7 @@ async function openModel(target, signal) {
         continue;
       }
       const row = openRow({ workers, rate, durationSec, result: got.result, exitCode: got.exitCode, cpu: got.cpuShares });
-      log(`  started ${row.started}/${row.scheduled}, in-window ${row.inWindowErrorPct.toFixed(2)}%, dropped ${row.dropped}, lag p99 ${row.scheduleLagP99Ms} ms, saturated ${row.saturated}`);
+      log(`  started ${row.started}/${row.scheduled} (${row.errorPct.toFixed(2)}%), dropped ${row.dropped}, schedule lag p99 (worst second) ${row.scheduleLagP99Ms} ms, saturated ${row.saturated}`);
       rows.push(row);
     }
   }
