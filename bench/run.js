@@ -23,7 +23,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCpuMeter } from './cpu-meter.js';
+import { loadWindow, startCpuMeter } from './cpu-meter.js';
 import { allowedCpus, hasTaskset, pinPlan, pinSection, pinSeconds } from './pin.js';
 import { autocannonFigures, closedFailures, closedMeans, closedRow, closedTable, closedVerdict, CONTENDERS, openRow, openTable, openVerdictLines,
   scalectlFigures } from './report.js';
@@ -157,8 +157,10 @@ async function attempt(target, what, fn, signal) {
   const stopMeter = startCpuMeter(target.pid);
   try {
     const got = await fn();
-    return { ...got, cpuShares: stopMeter() };
+    // Over the run's own load window (not scalectl's start-up and teardown), so the tools compare alike.
+    return { ...got, cpuShares: stopMeter(loadWindow(got)) };
   } catch (err) {
+    stopMeter();
     if (signal.aborted) throw err;
     log(`  FAILED: ${what}: ${err.message.split('\n')[0]}`);
     return { failed: err.message.split('\n')[0] };
