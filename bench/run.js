@@ -291,7 +291,7 @@ async function main() {
       if (controller.signal.aborted) throw err;
       const failed = err.message.split('\n')[0];
       log(`  FAILED: --pin section: ${failed}`);
-      pinned = { text: `--pin: FAILED: ${failed}`, summary: [`--pin: FAILED: ${failed}`], data: { plan, failed } };
+      pinned = { text: `--pin: target on CPU ${plan.targetCpus}, generators on CPU ${plan.generatorCpus}: the section failed (no figures)`, summary: [`--pin: FAILED: ${failed}`], data: { plan, failed } };
     }
     console.log(`\n${pinned.text}\n`);
     for (const line of pinned.summary) console.log(`  ${line}`);
