@@ -1,10 +1,10 @@
 // Where the machine's CPU went during one measurement: the target's process
-// tree, this benchmark's own process tree (the generator under test: autocannon
-// in this process, or a scalectl child once it has exited and been reaped), and
+// tree, this benchmark's own process tree but the target (the generator under
+// test: autocannon in this process, or a scalectl child), and
 // everything else ("foreign": other jobs on the machine, which skew the figures).
 // Linux /proc only; elsewhere the shares are undefined.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 let ticksPerSec;
@@ -50,35 +50,86 @@ function machineBusyMs() {
   return cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
 }
 
-function snapshot(targetPid) {
-  return {
-    at: performance.now(),
-    machine: machineBusyMs(),
-    target: targetPid ? treeCpuMs(targetPid) : 0,
-    self: processCpuMs(process.pid, true),
-  };
+/** This process's pids that are live children, from every thread's children list (spawn may run on any thread). */
+function liveChildren(pid) {
+  const out = new Set();
+  let tasks = [String(pid)];
+  try { tasks = readdirSync(`/proc/${pid}/task`); } catch { /* no task dir: the main thread only */ }
+  for (const t of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.add(Number(c));
+    } catch { /* thread gone or no children file */ }
+  }
+  return out;
 }
 
 /**
- * Starts measuring; the returned function stops and gives each share as a
- * percentage of one core over the elapsed wall time (100 = one core busy).
+ * The generator's CPU ms: this process (autocannon runs in it), its reaped
+ * children, and its live children but the target (a scalectl run while it
+ * runs). A child that exits moves from "live" to "reaped": the sum carries on.
+ */
+function generatorCpuMs(targetPid) {
+  let ms = processCpuMs(process.pid, true);
+  for (const c of liveChildren(process.pid)) {
+    if (c === targetPid) continue;
+    try { ms += treeCpuMs(c); } catch { /* exited meanwhile */ }
+  }
+  return ms;
+}
+
+function snapshot(targetPid) {
+  return {
+    wall: Date.now(),
+    at: performance.now(),
+    machine: machineBusyMs(),
+    target: targetPid ? treeCpuMs(targetPid) : 0,
+    self: generatorCpuMs(targetPid),
+  };
+}
+
+/** How often the meter samples, ms: a load window's ends are read to within this. */
+const SAMPLE_MS = 100;
+
+/**
+ * Starts measuring (a snapshot every SAMPLE_MS). The returned function stops
+ * and gives each share as a percentage of one core (100 = one core busy) over
+ * `window` ({ startMs, endMs }, wall clock: the run's own load window) when
+ * given, else over the whole measurement; `sec`: the span measured.
  */
 export function startCpuMeter(targetPid) {
-  let a;
-  try {
-    a = snapshot(targetPid);
-  } catch {
-    return () => ({});
-  }
-  return () => {
-    try {
-      const b = snapshot(targetPid);
-      const pct = (ms) => Math.round((ms / (b.at - a.at)) * 1000) / 10;
-      const target = b.target - a.target;
-      const generator = b.self - a.self;
-      return { targetPct: pct(target), generatorPct: pct(generator), foreignPct: Math.max(0, pct(b.machine - a.machine - target - generator)) };
-    } catch {
-      return {};
-    }
+  const snaps = [];
+  const take = () => {
+    try { snaps.push(snapshot(targetPid)); } catch { /* /proc unreadable: no shares */ }
   };
+  take();
+  if (!snaps.length) return () => ({});
+  const timer = setInterval(take, SAMPLE_MS);
+  return (window) => {
+    clearInterval(timer);
+    take();
+    // The last snapshot at or before the window's start, the first at or after its end.
+    const a = (window && snaps.findLast((s) => s.wall <= window.startMs)) || snaps[0];
+    const b = (window && snaps.find((s) => s.wall >= window.endMs)) || snaps[snaps.length - 1];
+    if (b.at <= a.at) return {};
+    const pct = (ms) => Math.round((ms / (b.at - a.at)) * 1000) / 10;
+    const target = b.target - a.target;
+    const generator = b.self - a.self;
+    return {
+      targetPct: pct(target),
+      generatorPct: pct(generator),
+      foreignPct: Math.max(0, pct(b.machine - a.machine - target - generator)),
+      sec: Math.round(b.at - a.at) / 1000,
+      loadWindow: Boolean(window),
+    };
+  };
+}
+
+/** A run's own load window (wall clock): a RunResult's startedAt + loadDurationSec, autocannon's start and finish; undefined when unknown. */
+export function loadWindow(got) {
+  if (got?.result?.startedAt && got.result.loadDurationSec) {
+    const startMs = Date.parse(got.result.startedAt);
+    return { startMs, endMs: startMs + got.result.loadDurationSec * 1000 };
+  }
+  if (got?.start && got.finish) return { startMs: new Date(got.start).getTime(), endMs: new Date(got.finish).getTime() };
+  return undefined;
 }

@@ -4,6 +4,8 @@
 // then 2, scalectl and (for reference) autocannon. The scaling factor is
 // rps(2 workers) / rps(1 worker).
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { autocannonFigures, scalectlFigures, table } from './report.js';
 import { runAutocannon, runScalectl } from './runners.js';
 
@@ -15,12 +17,35 @@ export function hasTaskset() {
   return spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Which cores go where on a machine of `cores` cores (>= 2): the target gets the last one, the generator the rest. */
-export function pinPlan(cores) {
+/** "0-2,5" (a Cpus_allowed_list) -> [0, 1, 2, 5]. */
+export function parseCpuList(text) {
+  return text.trim().split(',').filter(Boolean).flatMap((part) => {
+    const [a, b = a] = part.split('-').map(Number);
+    return Number.isInteger(a) && Number.isInteger(b) && b >= a ? Array.from({ length: b - a + 1 }, (_, i) => a + i) : [];
+  });
+}
+
+/**
+ * The CPU ids this process may run on (its affinity: /proc/self/status
+ * Cpus_allowed_list), which need not be 0..n-1 (a container or a taskset'd
+ * shell). Without /proc: 0..availableParallelism()-1.
+ */
+export function allowedCpus() {
+  try {
+    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const ids = m ? parseCpuList(m[1]) : [];
+    if (ids.length) return ids;
+  } catch { /* no /proc */ }
+  return Array.from({ length: availableParallelism() }, (_, i) => i);
+}
+
+/** Which CPUs go where, from the allowed ids (>= 2): the target gets the last one, the generator the rest. */
+export function pinPlan(cpuIds) {
+  const rest = cpuIds.slice(0, -1);
   return {
-    targetCpus: String(cores - 1),
-    generatorCpus: cores === 2 ? '0' : `0-${cores - 2}`,
-    generatorCores: cores - 1,
+    targetCpus: String(cpuIds[cpuIds.length - 1]),
+    generatorCpus: rest.join(','),
+    generatorCores: rest.length,
   };
 }
 

@@ -17,27 +17,45 @@ import { table } from './report.js';
 import { killChildren, runChild, SCALECTL, scalectlNodeFlags, scenarioYaml } from './runners.js';
 import { startTarget } from './targets.js';
 
-const { values: opt } = parseArgs({
-  options: {
-    'http-client': { type: 'string', default: 'auto' },
-    duration: { type: 'string', default: '5' },
-    vus: { type: 'string', default: '50' },
-    top: { type: 'string', default: '15' },
-    'target-kind': { type: 'string', default: 'auto' },
-    save: { type: 'string' },
-  },
-});
+const USAGE = `usage: node bench/profile.js [options]   (npm run bench:profile -- [options]; docs/benchmarks.md)
+  --http-client auto|undici (auto)  --duration <s> (5)  --vus <n> (50)  --top <n> (15)
+  --target-kind auto|nginx|node (auto)  --save <file.cpuprofile>  --help`;
+
+let opt;
+try {
+  ({ values: opt } = parseArgs({
+    options: {
+      'http-client': { type: 'string', default: 'auto' },
+      duration: { type: 'string', default: '5' },
+      vus: { type: 'string', default: '50' },
+      top: { type: 'string', default: '15' },
+      'target-kind': { type: 'string', default: 'auto' },
+      save: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (err) {
+  console.error(`bench/profile.js: ${err.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (opt.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const durationSec = Number(opt.duration);
 const vus = Number(opt.vus);
 const top = Number(opt.top);
 if (!['auto', 'undici'].includes(opt['http-client']) || !(durationSec > 0 && durationSec <= 60) || !(vus >= 1) || !(top >= 1)
   || !['auto', 'nginx', 'node'].includes(opt['target-kind'])) {
-  console.error('bench/profile.js: bad options (see the head of bench/profile.js)');
+  console.error(`bench/profile.js: bad options\n${USAGE}`);
   process.exit(2);
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
+
+/** The lean client's modules in dist/: the client itself and the request heads it writes. */
+const LEAN_CLIENT = /\/engine\/(?:lean-http[^/]*|request-head)\.js$/;
 
 /** The category of one profile node, from its function name and script URL. */
 export function categoryOf({ functionName, url }) {
@@ -45,7 +63,9 @@ export function categoryOf({ functionName, url }) {
   if (functionName === '(program)') return '(program)';
   if (functionName === '(garbage collector)') return '(garbage collector)';
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-  if (path.startsWith(DIST)) return /\/engine\/lean-http[^/]*\.js$/.test(path) ? 'scalectl lean client (dist/engine/lean-http*.js)' : 'scalectl, rest of dist/';
+  if (path.startsWith(DIST)) {
+    return LEAN_CLIENT.test(path) ? 'scalectl lean client (dist/engine/lean-http*.js, request-head.js)' : 'scalectl, rest of dist/';
+  }
   if (path.includes('/node_modules/undici/')) return 'undici';
   if (path.includes('/node_modules/http-parser-js/')) return 'http-parser-js';
   // undici parses responses with llhttp compiled to WebAssembly (scalectl's histograms are built without it).
@@ -126,6 +146,21 @@ export function summarize(profile, topN) {
   return lines.join('\n');
 }
 
+const controller = new AbortController();
+
+// As bench/run.js: a first Ctrl-C stops the run and the target and removes the
+// temp dir; a second one exits at once (the exit handler still cleans up).
+let signals = 0;
+const onSignal = (sig) => {
+  process.exitCode = 130;
+  if (++signals === 1) {
+    console.error(`\nbench/profile.js: ${sig}, stopping the run and the target`);
+    controller.abort(new Error(`interrupted by ${sig}`));
+  } else process.exit(130);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'scalectl-profile-'));
   const profDir = join(dir, 'prof');
@@ -137,13 +172,14 @@ async function main() {
   });
   target = await startTarget(dir, opt['target-kind']);
   try {
+    if (controller.signal.aborted) throw controller.signal.reason;
     const yamlPath = join(dir, 'profile.yaml');
     const outPath = join(dir, 'profile.json');
     const httpClient = opt['http-client'] === 'undici' ? 'undici' : undefined;
     writeFileSync(yamlPath, scenarioYaml('bench-profile', target.url, { duration: `${durationSec}s`, vus }, { httpClient }));
     console.log(`profiling: scalectl run, ${vus} VUs, --workers 1, ${durationSec} s, defaults.httpClient ${opt['http-client']}, against ${target.description}`);
     const args = [...scalectlNodeFlags(), '--cpu-prof', '--cpu-prof-dir', profDir, SCALECTL, 'run', yamlPath, '--out', outPath, '--no-progress', '--workers', '1'];
-    const { code, stderr } = await runChild(process.execPath, args, durationSec * 1000 + 60_000);
+    const { code, stderr } = await runChild(process.execPath, args, durationSec * 1000 + 60_000, controller.signal);
     let result;
     try {
       result = JSON.parse(readFileSync(outPath, 'utf8'));
@@ -151,7 +187,7 @@ async function main() {
       throw new Error(`scalectl exited ${code} and wrote no results:\n${stderr.trim().split('\n').slice(0, 8).join('\n')}`);
     }
     const usage = result.generator.httpClient;
-    console.log(`run: ${Math.round(result.totals.requests / result.durationSec)} req/s under the profiler, ${result.totals.errors} errors, exit ${code}` +
+    console.log(`run: ${Math.round(result.totals.requests / result.loadDurationSec)} req/s under the profiler, ${result.totals.errors} errors, exit ${code}` +
       `${usage ? `; lean ${usage.lean}, undici ${usage.undici}${usage.undiciReasons.length ? ` (${usage.undiciReasons.join('; ')})` : ''}` : ''}`);
     // One file per thread that ran JavaScript; with --workers 1 the engine is the main thread, the largest.
     const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'))
@@ -169,9 +205,9 @@ async function main() {
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     console.error(`bench/profile.js: ${err.message ?? err}`);
-    process.exit(1);
+    process.exit(controller.signal.aborted ? 130 : 1);
   },
 );

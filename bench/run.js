@@ -7,7 +7,8 @@
 //      client), scalectl on undici only (the path before issue 16) and
 //      autocannon; req/s, the ratios to autocannon, CPU ms per 1,000 requests;
 //   2. open model: scalectl `arrivalRate: R` at 5k and 20k/s with --workers 2;
-//      arrivals in the window vs the schedule, drops, the generator's verdict;
+//      arrivals started vs the schedule, drops, lateness (schedule lag), the
+//      generator's verdict;
 //   3. --pin: target on the last core, generators on the others (taskset),
 //      closed model with --workers 1 and 2: the scaling factor.
 //
@@ -22,14 +23,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCpuMeter } from './cpu-meter.js';
-import { hasTaskset, pinPlan, pinSection, pinSeconds } from './pin.js';
+import { loadWindow, startCpuMeter } from './cpu-meter.js';
+import { allowedCpus, hasTaskset, pinPlan, pinSection, pinSeconds } from './pin.js';
 import { autocannonFigures, closedFailures, closedMeans, closedRow, closedTable, closedVerdict, CONTENDERS, openRow, openTable, openVerdictLines,
   scalectlFigures } from './report.js';
 import { acceptsHttpClient, killChildren, runAutocannon, runScalectl } from './runners.js';
 import { startTarget } from './targets.js';
 
-const { values: opt } = parseArgs({
+const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [options]; docs/benchmarks.md)
+  --duration <s> (5)  --connections <list> (1,50,256)  --rounds <n> (3)
+  --rates <list> (5000,20000)  --open-workers <list> (2)  --no-undici
+  --pin / --no-pin (on when taskset exists and >= 2 CPUs are allowed)  --pin-connections <n> (50)  --pin-rounds <n> (1)
+  --target-kind auto|nginx|node (auto)  --json <file>  --keep (keep the temp dir)  --help`;
+
+let opt;
+try {
+  ({ values: opt } = parseArgs({
   options: {
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '1,50,256' },
@@ -43,9 +52,18 @@ const { values: opt } = parseArgs({
     'target-kind': { type: 'string', default: 'auto' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
   allowNegative: true,
-});
+  }));
+} catch (err) {
+  console.error(`bench: ${err.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (opt.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const list = (s) => s.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const durationSec = Number(opt.duration);
@@ -57,13 +75,14 @@ const pinConnections = Number(opt['pin-connections']);
 const pinRounds = Number(opt['pin-rounds']);
 if (!(durationSec > 0 && durationSec <= 30) || !connectionCounts.length || !(rounds >= 1) || !rates.length || !openWorkers.length
   || !(pinConnections >= 1) || !(pinRounds >= 1) || !['auto', 'nginx', 'node'].includes(opt['target-kind'])) {
-  console.error('bench: bad options (see the head of bench/run.js)');
+  console.error(`bench: bad options\n${USAGE}`);
   process.exit(2);
 }
 // --pin unset: on where it can run; --pin where it cannot is a usage error.
-const pinPossible = hasTaskset() && availableParallelism() >= 2;
+const pinCpus = allowedCpus();
+const pinPossible = hasTaskset() && pinCpus.length >= 2;
 if (opt.pin && !pinPossible) {
-  console.error('bench: --pin needs taskset (util-linux) and at least 2 cores');
+  console.error('bench: --pin needs taskset (util-linux) and at least 2 CPUs this process may run on');
   process.exit(2);
 }
 const pin = opt.pin ?? pinPossible;
@@ -79,6 +98,7 @@ let signals = 0;
 const onSignal = (sig) => {
   if (++signals === 1) {
     console.error(`\nbench: ${sig}, stopping the run and the target`);
+    process.exitCode = 130;
     controller.abort(new Error(`interrupted by ${sig}`));
   } else process.exit(130);
 };
@@ -87,7 +107,8 @@ process.on('SIGTERM', onSignal);
 process.on('exit', () => {
   killChildren();
   for (const t of targets) t.killNow();
-  if (!opt.keep) rmSync(dir, { recursive: true, force: true });
+  if (opt.keep) console.error(`bench: kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 });
 
 function machine() {
@@ -136,8 +157,10 @@ async function attempt(target, what, fn, signal) {
   const stopMeter = startCpuMeter(target.pid);
   try {
     const got = await fn();
-    return { ...got, cpuShares: stopMeter() };
+    // Over the run's own load window (not scalectl's start-up and teardown), so the tools compare alike.
+    return { ...got, cpuShares: stopMeter(loadWindow(got)) };
   } catch (err) {
+    stopMeter();
     if (signal.aborted) throw err;
     log(`  FAILED: ${what}: ${err.message.split('\n')[0]}`);
     return { failed: err.message.split('\n')[0] };
@@ -189,7 +212,7 @@ async function openModel(target, signal) {
         continue;
       }
       const row = openRow({ workers, rate, durationSec, result: got.result, exitCode: got.exitCode, cpu: got.cpuShares });
-      log(`  started ${row.started}/${row.scheduled}, in-window ${row.inWindowErrorPct.toFixed(2)}%, dropped ${row.dropped}, lag p99 ${row.scheduleLagP99Ms} ms, saturated ${row.saturated}`);
+      log(`  started ${row.started}/${row.scheduled} (${row.errorPct.toFixed(2)}%), dropped ${row.dropped}, schedule lag p99 (worst second) ${row.scheduleLagP99Ms} ms, saturated ${row.saturated}`);
       rows.push(row);
     }
   }
@@ -223,7 +246,7 @@ async function main() {
   const m = machine();
   const probe = opt.undici ? await acceptsHttpClient(dir, 'http://127.0.0.1:9') : { ok: false, message: '--no-undici' };
   const contenders = CONTENDERS.filter((t) => t !== 'undici' || probe.ok);
-  const plan = pin ? pinPlan(m.cores) : undefined;
+  const plan = pin ? pinPlan(pinCpus) : undefined;
   const expected = expectedSeconds(contenders);
   log(`expected duration: about ${expected} s (${(expected / 60).toFixed(1)} min)`);
   if (!probe.ok && opt.undici) log(`this build refuses defaults.httpClient (${probe.message}): the undici contender is left out`);
@@ -245,31 +268,42 @@ async function main() {
     closed = await closedModel(target, contenders, controller.signal);
     open = await openModel(target, controller.signal);
   });
-  const pinned = plan ? await withTarget({ cpus: plan.targetCpus }, (target) => pinSection({ target, plan, dir, durationSec, connections: pinConnections,
-    rounds: pinRounds, attempt: (what, fn) => attempt(target, what, fn, controller.signal), log, signal: controller.signal })) : undefined;
-
   const means = closedMeans(closed, connectionCounts);
+  const report = { machine: m, cpuBusyBeforePct: busy, loadBefore: load, target: description, durationSec, contenders, closed, closedMeans: means, open };
+  const writeJson = () => { if (opt.json) writeFileSync(opt.json, JSON.stringify(report, null, 2)); };
   console.log(`\nClosed model: max throughput, ${durationSec} s per run, --workers 1 (s = scalectl auto, u = scalectl httpClient undici, a = autocannon; ratio = x / autocannon, same round)\n`);
   console.log(closedTable(closed));
   for (const line of closedFailures(closed)) console.log(`  ${line}`);
   console.log(`\nOpen model: rate accuracy, one phase of ${durationSec} s per run (maxInFlight ${OPEN_MAX_IN_FLIGHT})\n`);
   console.log(openTable(open));
-  if (pinned) console.log(`\n${pinned.text}`);
   console.log(`\nGoals (issue 16)\n  ${leanLine(closed)}`);
   for (const mean of means) console.log(`  ${closedVerdict(mean)}`);
   for (const line of openVerdictLines(open)) console.log(`  ${line}`);
-  if (pinned) for (const line of pinned.summary) console.log(`  ${line}`);
-  else console.log(`  --pin: not run (${opt.pin === false ? '--no-pin' : 'needs taskset and >= 2 cores'})`);
+  // Written now, so a failure or Ctrl-C in the pinned section keeps the rest.
+  writeJson();
+
+  let pinned;
+  if (plan) {
+    try {
+      pinned = await withTarget({ cpus: plan.targetCpus }, (target) => pinSection({ target, plan, dir, durationSec, connections: pinConnections,
+        rounds: pinRounds, attempt: (what, fn) => attempt(target, what, fn, controller.signal), log, signal: controller.signal }));
+    } catch (err) {
+      if (controller.signal.aborted) throw err;
+      const failed = err.message.split('\n')[0];
+      log(`  FAILED: --pin section: ${failed}`);
+      pinned = { text: `--pin: target on CPU ${plan.targetCpus}, generators on CPU ${plan.generatorCpus}: the section failed (no figures)`, summary: [`--pin: FAILED: ${failed}`], data: { plan, failed } };
+    }
+    console.log(`\n${pinned.text}\n`);
+    for (const line of pinned.summary) console.log(`  ${line}`);
+    report.pinned = pinned.data;
+    writeJson();
+  } else console.log(`\n  --pin: not run (${opt.pin === false ? '--no-pin' : 'needs taskset and >= 2 allowed CPUs'})`);
   console.log(`\ntarget: ${description}; ${m.cores} cores, ${m.cpu}; Node ${m.node}; autocannon ${m.autocannon}; scalectl ${m.scalectl}; ` +
     `CPU busy before ${busy.toFixed(0)}%; ${Math.round((Date.now() - started) / 1000)} s (expected ${expected} s)`);
-  if (opt.json) {
-    writeFileSync(opt.json, JSON.stringify({ machine: m, cpuBusyBeforePct: busy, loadBefore: load, target: description, durationSec, contenders,
-      closed, closedMeans: means, open, pinned: pinned?.data }, null, 2));
-  }
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     console.error(`bench: ${controller.signal.aborted ? controller.signal.reason.message : err.stack ?? err}`);
     process.exit(controller.signal.aborted ? 130 : 1);

@@ -165,11 +165,19 @@ export async function runAutocannon({ url, connections, durationSec, workers, cp
       pipelining: 1,
       ...(workers > 1 ? { workers } : {}),
     });
-    onAbort = () => instance.stop?.();
+    // On abort, reject at once: in worker mode (autocannon 8) stop() tells the
+    // workers to stop but the instance never settles. The workers die with the
+    // process (the benchmark exits on an interrupt).
+    const aborted = new Promise((_, reject) => {
+      onAbort = () => {
+        try { instance.stop?.(); } catch { /* stopping is best effort */ }
+        reject(signal.reason);
+      };
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
     // Process-wide (all threads): this process does nothing else meanwhile.
     const cpuBefore = process.cpuUsage();
-    const result = await instance;
+    const result = await Promise.race([instance, aborted]);
     if (signal?.aborted) throw signal.reason;
     const cpu = process.cpuUsage(cpuBefore);
     return { ...result, cpuMs: (cpu.user + cpu.system) / 1000 };

@@ -6,6 +6,7 @@
 // cannot be installed (not root, no apt) this says so and exits 0, and the
 // benchmark falls back to its Node target.
 import { spawnSync } from 'node:child_process';
+import { findNginx } from '../bench/targets.js';
 import { ensureDebianPackage } from './ensure-debian-package.js';
 
 /** Whether apt knows a candidate version of `pkg` (false without apt or before the package lists are fetched). */
@@ -14,17 +15,25 @@ function hasCandidate(pkg) {
   return r.status === 0 && /Candidate: (?!\(none\))/.test(r.stdout);
 }
 
-// Unknown to apt either way (e.g. no package lists yet): try -light, the helper fetches the lists first.
-const pkg = !hasCandidate('nginx-light') && hasCandidate('nginx') ? 'nginx' : 'nginx-light';
+// Present where the benchmark looks ($SCALECTL_NGINX, `nginx` on PATH, Debian's
+// /usr/sbin/nginx: bench/targets.js's own lookup): nothing to install.
+const found = findNginx();
+if (found) console.error(`scripts/ensure-nginx.js: nginx at ${found}`);
+else install();
 
-// The helper exits 1 when it cannot install; for the benchmark that is a fallback, not a failure.
-process.on('exit', (code) => {
-  if (code === 0) return;
-  console.error('scripts/ensure-nginx.js: no nginx; `npm run bench` falls back to its Node target (figures not comparable with nginx runs).');
-  process.exitCode = 0;
-});
+function install() {
+  // Unknown to apt either way (e.g. no package lists yet): try -light, the helper fetches the lists first.
+  const pkg = !hasCandidate('nginx-light') && hasCandidate('nginx') ? 'nginx' : 'nginx-light';
 
-ensureDebianPackage({
-  script: 'ensure-nginx.js', pkg, envVar: 'SCALECTL_NGINX', defaultPath: '/usr/sbin/nginx',
-  why: 'the benchmark (npm run bench)', other: 'an nginx binary',
-});
+  // The helper exits 1 when it cannot install; for the benchmark that is a fallback, not a failure.
+  process.on('exit', (code) => {
+    if (code === 0) return;
+    console.error('scripts/ensure-nginx.js: no nginx; `npm run bench` falls back to its Node target (figures not comparable with nginx runs).');
+    process.exitCode = 0;
+  });
+
+  ensureDebianPackage({
+    script: 'ensure-nginx.js', pkg, envVar: 'SCALECTL_NGINX', defaultPath: '/usr/sbin/nginx',
+    why: 'the benchmark (npm run bench)', other: 'an nginx binary',
+  });
+}
