@@ -144,7 +144,17 @@ function pinSelf(cpus) {
   const before = execFileSync('taskset', ['-p', '-c', String(process.pid)], { encoding: 'utf8' }).trim().split(': ').pop();
   const set = (list) => execFileSync('taskset', ['-a', '-p', '-c', list, String(process.pid)], { stdio: 'ignore' });
   set(cpus);
-  return () => set(before);
+  // Restoring: a thread that exits while taskset walks the list (autocannon's workers end then) fails the
+  // whole call; try again, and at worst set the main thread alone (threads started later inherit it).
+  return () => {
+    for (let i = 0; i < 3; i++) {
+      try {
+        set(before);
+        return;
+      } catch { /* a thread went away meanwhile */ }
+    }
+    execFileSync('taskset', ['-p', '-c', before, String(process.pid)], { stdio: 'ignore' });
+  };
 }
 
 /**
