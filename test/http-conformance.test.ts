@@ -886,6 +886,20 @@ describe('HTTP conformance: the lean path review (issue 16)', () => {
     malformed('status 099', head('099 X', 'Content-Length: 2') + 'ok'),
     malformed('Transfer-Encoding: chunked with Content-Length', head('200 OK', 'Transfer-Encoding: chunked', 'Content-Length: 5') + '5\r\nhello\r\n0\r\n\r\n'),
     malformed('a NUL byte in a header value', head('200 OK', 'X-A: a\0b', 'Content-Length: 2') + 'ok'),
+    {
+      name: 'an unasked 101 Switching Protocols: the request fails, the next one works on a new connection',
+      script: (req, conn) => conn.write(req.target === '/up' ? head('101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: websocket') : okText(req.target)),
+      run: async ({ send }) => [await send('/up'), await send('/after')],
+      expected: [{ ok: false, kind: 'other' }, echoed('/after')],
+      undici: { facts: [{ ok: false, kind: 'reset' }, echoed('/after')], why: "undici fails a 101 it did not ask for as a socket error, 'bad upgrade'" },
+    },
+    {
+      name: 'a response whose lines end in a bare LF: accepted (RFC 9112 §2.2 lets a recipient), the next request works',
+      script: (req, conn) => conn.write(req.target === '/lf' ? 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok' : okText(req.target)),
+      run: async ({ send }) => [await send('/lf'), await send('/after')],
+      expected: [{ ok: true, status: 200, headers: { 'content-length': '2' }, body: 'ok' }, echoed('/after')],
+      undici: { facts: [{ ok: false, kind: 'other' }, echoed('/after')], why: "undici's llhttp refuses a line ending without CR ('Missing expected CR after response line')" },
+    },
     // 10,000 spaces then a control character: a header regex that backtracks took seconds to refuse such a line.
     malformed('a long header value of spaces ending in a control character', head('200 OK', `X-A:${' '.repeat(10_000)}\u0001`, 'Content-Length: 2') + 'ok'),
     {

@@ -111,7 +111,7 @@ export type HttpClientMode = (typeof HTTP_CLIENT_MODES)[number];
 export interface HttpClientUsage {
   lean: number;
   undici: number;
-  /** Distinct reasons, at most MAX_FALLBACK_REASONS, e.g. "https origin https://shop.example:443", "defaults.httpClient: undici". */
+  /** Distinct reasons, at most MAX_FALLBACK_REASONS, e.g. "https origin https://shop.example", "defaults.httpClient: undici". */
   undiciReasons: string[];
 }
 

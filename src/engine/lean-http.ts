@@ -11,7 +11,7 @@ import {
  * one write per request. It does what HttpClient's undici path does for the
  * requests it takes (same connection cap and wait accounting, same outcomes
  * and error kinds: test/http-conformance.test.ts runs the same cases through
- * both), at about half the CPU per request (docs/benchmarks.md).
+ * both), at about a third less CPU per request than undici (docs/benchmarks.md).
  */
 
 // Header values as Latin-1, as undici reads them (the parser's default, 'ascii', drops the high bit).

@@ -8,7 +8,7 @@ describe('describeHttpClient', () => {
   });
 
   it("names undici's reasons when it sent any", () => {
-    expect(describeHttpClient({ lean: 12_345, undici: 1000, undiciReasons: ['https origin https://shop.example:443', 'defaults.httpClient: undici'] }))
-      .toBe('lean 12,345 · undici 1,000 (https origin https://shop.example:443; defaults.httpClient: undici)');
+    expect(describeHttpClient({ lean: 12_345, undici: 1000, undiciReasons: ['https origin https://shop.example', 'defaults.httpClient: undici'] }))
+      .toBe('lean 12,345 · undici 1,000 (https origin https://shop.example; defaults.httpClient: undici)');
   });
 });
