@@ -153,7 +153,11 @@ function pinSelf(cpus) {
         return;
       } catch { /* a thread went away meanwhile */ }
     }
-    execFileSync('taskset', ['-p', '-c', before, String(process.pid)], { stdio: 'ignore' });
+    try {
+      execFileSync('taskset', ['-p', '-c', before, String(process.pid)], { stdio: 'ignore' });
+    } catch (err) {
+      console.error(`bench: could not restore this process's CPUs to ${before}: ${err.message.split('\n')[0]}`);
+    }
   };
 }
 

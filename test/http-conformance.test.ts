@@ -900,6 +900,9 @@ describe('HTTP conformance: the lean path review (issue 16)', () => {
       expected: [{ ok: true, status: 200, headers: { 'content-length': '2' }, body: 'ok' }, echoed('/after')],
       undici: { facts: [{ ok: false, kind: 'other' }, echoed('/after')], why: "undici's llhttp refuses a line ending without CR ('Missing expected CR after response line')" },
     },
+    // Lines that never end (20 KB and the connection left open): each fails at once instead of growing in memory.
+    malformed('a trailer line that never ends', `${head('200 OK', 'Transfer-Encoding: chunked')}1\r\na\r\n0\r\nX-T: ${'t'.repeat(20_000)}`),
+    malformed('a chunk-size line that never ends', `${head('200 OK', 'Transfer-Encoding: chunked')}${'a'.repeat(20_000)}`),
     // 10,000 spaces then a control character: a header regex that backtracks took seconds to refuse such a line.
     malformed('a long header value of spaces ending in a control character', head('200 OK', `X-A:${' '.repeat(10_000)}\u0001`, 'Content-Length: 2') + 'ok'),
     {

@@ -45,6 +45,8 @@ interface ParserInternals {
   state: string;
   body_bytes: number | null;
   isChunked: boolean;
+  /** A line not ended yet (its bytes so far), in any state that reads lines. */
+  line: string;
   /** Ours: bytes of header lines since the last header block (strict()). */
   headerBytes: number;
   consumeLine(): string | undefined;
@@ -83,6 +85,15 @@ function strict(parser: InstanceType<typeof HTTPParser>): void {
     this.body_bytes = size;
     this.state = size === 0 ? 'BODY_CHUNKTRAILERS' : 'BODY_CHUNK';
   };
+}
+
+/** What http-parser-js's error says, in words where its code says more than its message ("Parse Error"). */
+function parseErrorMessage(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'HPE_UNEXPECTED_CONTENT_LENGTH') return 'content-length twice with different values';
+  if (code === 'HPE_INVALID_CONSTANT') return 'not an HTTP/1.1 status line';
+  if (code === 'HPE_LF_EXPECTED') return 'a CR without LF in a header line';
+  return code ? `${err.message} (${code})` : err.message;
 }
 
 /** A header value without the spaces and tabs around it (only those: obs-text such as \xa0 is the value's). */
@@ -339,7 +350,12 @@ class LeanConnection {
     }
     const ret = this.parser.execute(chunk, 0, length);
     if (ret instanceof Error) {
-      this.protocolError(ex, ret.message);
+      this.protocolError(ex, parseErrorMessage(ret));
+      return;
+    }
+    // A line that never ends (a header, a trailer, a chunk size) must not take the generator's memory either.
+    if ((this.parser as unknown as ParserInternals).line.length > MAX_HEADER_BYTES) {
+      this.protocolError(ex, `a response line over ${MAX_HEADER_BYTES} bytes`);
       return;
     }
     // A head that never ends (no blank line, or one endless line) must not take the generator's memory.

@@ -118,6 +118,11 @@ function workerUrl(): URL {
 /** Runs one engine in a worker thread that has its scenario (loadWorkers), from `startAtEpochMs`. */
 function runInWorker(worker: Worker, index: number, startAtEpochMs: number, agg: Aggregator, signal?: AbortSignal): Promise<ShardFinal> {
   return new Promise((resolve, reject) => {
+    // It died after saying ready (its 'exit' came before these listeners): nothing would ever settle this.
+    if (worker.threadId === -1) {
+      reject(new Error(`engine worker ${index} exited before its start`));
+      return;
+    }
     const onAbort = (): void => worker.postMessage({ type: 'stop' } satisfies ToWorker);
     signal?.addEventListener('abort', onAbort, { once: true });
     let final: ShardFinal | undefined;
@@ -148,8 +153,15 @@ function runInWorker(worker: Worker, index: number, startAtEpochMs: number, agg:
  */
 async function loadWorkers(loaded: LoadedScenario, options: WorkerOptions[]): Promise<Worker[]> {
   const url = workerUrl();
-  const threads = options.map(() => new Worker(url));
+  const threads: Worker[] = [];
   try {
+    for (const _ of options) {
+      const w = new Worker(url);
+      // Kept for the thread's life: an 'error' between its 'ready' and runInWorker's listeners must not be an
+      // uncaught exception (the 'exit' that follows fails runInWorker at once).
+      w.on('error', () => {});
+      threads.push(w);
+    }
     await Promise.all(threads.map((w, i) => new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromWorker): void => {
         if (m.type !== 'ready') return;
