@@ -6,8 +6,7 @@ import {
   type HttpClientMode, type HttpClientUsage, type HttpRequest, type HttpResponse, type PendingRequest,
 } from './http-exchange.js';
 import { LeanExchange, OriginPool } from './lean-http.js';
-import { headerBlock, pathFallback, requestHead } from './request-head.js';
-
+import { headerBlock, PATH_FALLBACK, requestHead } from './request-head.js';
 
 /**
  * undici's connector with defaults.tls applied: the CA, client certificate
@@ -23,8 +22,6 @@ function tlsConnector(tls: TlsSettings, target: string): buildConnector.connecto
   const host = new URL(target).host;
   return (opts, callback) => (opts.host === host || `${opts.hostname}:${opts.port}` === host ? named : others)(opts, callback);
 }
-
-
 
 /**
  * One request in flight: an undici dispatch handler (no response stream, no
@@ -158,11 +155,11 @@ export class HttpClient {
       if (typeof pool === 'string') return this.sendUndici(req, pool);
       const block = headerBlock(req);
       if ('fallback' in block) return this.sendUndici(req, block.fallback);
-      const badPath = pathFallback(req.path);
-      if (badPath !== undefined) return this.sendUndici(req, badPath);
+      const head = requestHead(req, block, pool.hostHeader);
+      if (head === undefined) return this.sendUndici(req, PATH_FALLBACK);
       this.sent.lean++;
       return new Promise((resolve) => {
-        const ex = new LeanExchange(req, requestHead(req, block, pool.hostHeader), this.clock() + req.timeoutMs, pool, (done, res) => {
+        const ex = new LeanExchange(req, head, this.clock() + req.timeoutMs, pool, (done, res) => {
           this.pending.delete(done);
           resolve(res);
         });

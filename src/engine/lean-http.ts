@@ -277,7 +277,7 @@ class LeanConnection {
     socket.on('connect', () => {
       this.connected = true;
       socket.setTimeout(0);
-      if (this.exchange) this.write(this.exchange);
+      if (this.exchange) this.write();
     });
     socket.on('end', () => this.onEnd());
     socket.on('error', (err) => this.lost(err));
@@ -293,14 +293,14 @@ class LeanConnection {
     this.exchange = ex;
     ex.conn = this;
     this.headBytes = 0;
-    if (this.connected) this.write(ex);
+    if (this.connected) this.write();
   }
 
   /**
    * Sends the request: at once when it is the first this turn of the event
    * loop, else with the others due (see outbox).
    */
-  private write(_ex: LeanExchange): void {
+  private write(): void {
     if (flushScheduled) outbox.push(this);
     else {
       flushScheduled = true;

@@ -11,6 +11,7 @@ function head(req: HttpRequest): string {
   const block = headerBlock(req);
   if ('fallback' in block) throw new Error(block.fallback);
   const h = requestHead(req, block, '127.0.0.1:8080');
+  if (h === undefined) throw new Error(`path refused: ${req.path}`);
   return typeof h === 'string' ? h : h.toString('latin1');
 }
 
@@ -57,10 +58,20 @@ describe('request heads of the lean path', () => {
     const first = requestHead(request({ headers }), block, 'a:1');
     expect(first).toBeInstanceOf(Buffer);
     expect(requestHead(request({ headers }), block, 'a:1')).toBe(first);
-    expect(requestHead(request({ headers, path: '/other' }), block, 'a:1').toString()).toContain('GET /other HTTP/1.1\r\nhost: a:1\r\n');
-    expect(requestHead(request({ headers, path: '/other' }), block, 'b:2').toString()).toContain('\r\nhost: b:2\r\n');
+    expect(requestHead(request({ headers, path: '/other' }), block, 'a:1')!.toString()).toContain('GET /other HTTP/1.1\r\nhost: a:1\r\n');
+    expect(requestHead(request({ headers, path: '/other' }), block, 'b:2')!.toString()).toContain('\r\nhost: b:2\r\n');
     expect(typeof requestHead(request({ headers, method: 'POST', body: 'x' }), block, 'a:1')).toBe('string');
     expect(typeof requestHead(request({ headers, headersReused: false }), block, 'a:1')).toBe('string');
+  });
+
+  it('builds no head for a path undici refuses, cached step or not (the request goes to undici)', () => {
+    const headers = { 'x-a': '1' };
+    const block = headerBlock(request({ headers }));
+    if ('fallback' in block) throw new Error(block.fallback);
+    for (const more of [{}, { headersReused: false }, { method: 'POST' as const, body: 'x' }]) {
+      expect(requestHead(request({ headers, path: '/a b', ...more }), block, 'a:1')).toBeUndefined();
+      expect(requestHead(request({ headers, path: '/ok', ...more }), block, 'a:1')).toBeDefined();
+    }
   });
 
   it("serializes a step's own header object once, and a per-request one every time", () => {

@@ -67,9 +67,12 @@ export function headerBlock(req: HttpRequest): HeaderBlock {
   return block;
 }
 
+/** Why the lean path leaves a request to undici when its path is one undici refuses. */
+export const PATH_FALLBACK = 'a request path undici refuses';
+
 /** Why the lean path cannot send this request's path, or undefined when it can. */
 export function pathFallback(path: string): string | undefined {
-  return path.length === 0 || path[0] !== '/' || INVALID_PATH.test(path) ? 'a request path undici refuses' : undefined;
+  return path.length === 0 || path[0] !== '/' || INVALID_PATH.test(path) ? PATH_FALLBACK : undefined;
 }
 
 /**
@@ -77,18 +80,22 @@ export function pathFallback(path: string): string | undefined {
  * step's own, else the origin's), the step's headers as given, keep-alive,
  * and the body's length in bytes. A step's own header block keeps its last
  * bodiless head as bytes: the same request again (same method, path and
- * origin, the common case of a static step) is sent from them as they are.
+ * origin, the common case of a static step) is sent from them as they are;
+ * the path is checked only when a head is built. Undefined: a path undici
+ * refuses (pathFallback), left to undici.
  */
-export function requestHead(req: HttpRequest, block: SendableBlock, originHost: string): string | Buffer {
+export function requestHead(req: HttpRequest, block: SendableBlock, originHost: string): string | Buffer | undefined {
   const { body, method, path } = req;
   const bodiless = body === undefined || body.length === 0;
   if (bodiless && req.headersReused) {
     const last = block.last;
     if (last !== undefined && last.path === path && last.method === method && last.originHost === originHost) return last.head;
+    if (pathFallback(path) !== undefined) return undefined;
     const head = Buffer.from(build(method, path, block, originHost, EXPECTS_BODY.has(method) ? 'content-length: 0\r\n' : ''), 'latin1');
     block.last = { method, path, originHost, head };
     return head;
   }
+  if (pathFallback(path) !== undefined) return undefined;
   let length = '';
   if (!bodiless) length = `content-length: ${Buffer.byteLength(body)}\r\n`;
   else if (EXPECTS_BODY.has(method)) length = 'content-length: 0\r\n';
