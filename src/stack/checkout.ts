@@ -1,11 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Db } from './db.js';
+import { emitEvent } from './domain-events.js';
 
 /** A checkout: a cart, or the items themselves. */
 export interface CheckoutRequest {
   cartId?: string;
   items?: { productId: number; qty: number }[];
+}
+
+/** Settings a checkout reads. */
+export interface CheckoutOptions {
+  /** A line that leaves its product with fewer units than this publishes StockLow (0: never). Default 0. */
+  stockLowThreshold?: number;
 }
 
 /** What the client gets; the same answer is replayed for a retried key. */
@@ -44,7 +51,7 @@ async function orderLines(c: pg.PoolClient, req: CheckoutRequest): Promise<{ pro
  * stock never goes below zero, whatever the concurrency), and the order and
  * its outbox row are written with it. A sold-out line undoes the others.
  */
-export async function checkout(db: Db, key: string, req: CheckoutRequest): Promise<CheckoutAnswer> {
+export async function checkout(db: Db, key: string, req: CheckoutRequest, opts: CheckoutOptions = {}): Promise<CheckoutAnswer> {
   const hash = requestHash(req);
   return db.transaction(async (c) => {
     const claimed = await c.query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, hash]);
@@ -56,20 +63,21 @@ export async function checkout(db: Db, key: string, req: CheckoutRequest): Promi
       }
       return { status: prior.status_code, body: prior.response, result: 'replayed' };
     }
-    const answer = await placeOrder(c, req);
+    const answer = await placeOrder(c, req, opts.stockLowThreshold ?? 0);
     await c.query('UPDATE idempotency_keys SET status_code = $2, response = $3 WHERE key = $1', [key, answer.status, answer.body]);
     return answer;
   });
 }
 
-async function placeOrder(c: pg.PoolClient, req: CheckoutRequest): Promise<CheckoutAnswer> {
+async function placeOrder(c: pg.PoolClient, req: CheckoutRequest, stockLowThreshold: number): Promise<CheckoutAnswer> {
   const lines = await orderLines(c, req);
   if (!Array.isArray(lines)) return lines;
   await c.query('SAVEPOINT take_stock');
   let total = 0;
+  const low: { productId: number; stock: number }[] = [];
   for (const line of lines) {
-    const r = await c.query<{ price_cents: number }>(
-      'UPDATE products SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING price_cents', [line.productId, line.qty]);
+    const r = await c.query<{ price_cents: number; stock: number }>(
+      'UPDATE products SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING price_cents, stock', [line.productId, line.qty]);
     if (r.rowCount === 0) {
       await c.query('ROLLBACK TO SAVEPOINT take_stock');
       const exists = (await c.query('SELECT 1 FROM products WHERE id = $1', [line.productId])).rowCount! > 0;
@@ -77,11 +85,16 @@ async function placeOrder(c: pg.PoolClient, req: CheckoutRequest): Promise<Check
         ? { status: 409, body: { error: 'sold_out', message: `product ${line.productId} does not have ${line.qty} left`, productId: line.productId }, result: 'sold_out' }
         : { status: 404, body: { error: 'not_found', message: `no product ${line.productId}` }, result: 'rejected' };
     }
-    total += r.rows[0]!.price_cents * line.qty;
+    const { price_cents: price, stock } = r.rows[0]!;
+    total += price * line.qty;
+    // Once per crossing: this line took the product from at or above the threshold to below it.
+    if (stock < stockLowThreshold && stock + line.qty >= stockLowThreshold) low.push({ productId: line.productId, stock });
   }
   const orderId = randomUUID();
   await c.query(`INSERT INTO orders (id, items, total_cents, status) VALUES ($1, $2, $3, 'accepted')`, [orderId, JSON.stringify(lines), total]);
   await c.query('INSERT INTO outbox (order_id) VALUES ($1)', [orderId]);
+  await emitEvent(c, 'OrderCreated', { orderId, items: lines, totalCents: total });
+  for (const l of low) await emitEvent(c, 'StockLow', { productId: l.productId, stock: l.stock, threshold: stockLowThreshold });
   if (req.cartId) await c.query('DELETE FROM carts WHERE id = $1', [req.cartId]);
   return { status: 202, body: { orderId, status: 'accepted', totalCents: total }, result: 'accepted' };
 }

@@ -19,7 +19,8 @@
 
 export {
   STACK_CONFIG_ENV, SHOP_EXIT, STACK_ROLES, DEFAULT_KEY_PREFIX, ORDER_QUEUE, SHOP_SERIES, bullWaitList,
-  type ShopMessage, type StackRole,
+  EVENT_TYPES, EVENT_CONSUMERS, eventExchange, eventQueue,
+  type ShopMessage, type StackRole, type EventType, type EventConsumer,
 } from './protocol.js';
 export {
   stackKnobs, stackConfigSchema, stackScenarioSchema, resolveStackConfig, stackConfigFromEnv, knobEnvName, configuredKeyPrefix,

@@ -11,6 +11,8 @@ export interface PoolStats { inUse: number; idle: number; waiting: number }
  * Small on purpose; the SQL lives next to the code that needs it.
  */
 export interface Db {
+  /** The pool's name: `primary`, `replica-1`, `shard-0` (metrics and spans label statements with it). */
+  name: string;
   query: <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
   /** Runs fn in one transaction (READ COMMITTED); rolls back when it throws. */
   transaction: <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -44,8 +46,19 @@ export function isDbUnavailable(err: unknown): boolean {
   return UNAVAILABLE_MESSAGES.some((m) => err.message.startsWith(m));
 }
 
+/**
+ * Runs around every statement a pool sends, its own and its transactions'
+ * (not BEGIN/COMMIT/ROLLBACK): metrics count them, traces wrap them in a
+ * span. Hooks nest in order, the first outermost; `run` sends the statement.
+ */
+export type QueryHook = <T>(info: { pool: string; text: string }, run: () => Promise<T>) => Promise<T>;
+
 export interface DbOptions {
   connection: DbConnection;
+  /** The pool's name (Db.name). Default `primary`. */
+  name?: string;
+  /** Around every statement (QueryHook). */
+  hooks?: readonly QueryHook[];
   schema: string;
   poolSize: number;
   /** Name shown in pg_stat_activity. */
@@ -66,8 +79,20 @@ export function createDb(opts: DbOptions): Db {
   });
   // An idle client losing its connection (a server restart) must not crash the worker.
   pool.on('error', () => undefined);
+  const name = opts.name ?? 'primary';
+  const hooks = opts.hooks ?? [];
+  const around = <T>(text: string, run: () => Promise<T>): Promise<T> =>
+    hooks.reduceRight<() => Promise<T>>((next, hook) => () => hook({ pool: name, text }, next), run)();
+  /** The client a transaction's function gets: with hooks, one whose statements pass through them. */
+  const hooked = (client: pg.PoolClient): pg.PoolClient => {
+    if (hooks.length === 0) return client;
+    const view = Object.create(client) as pg.PoolClient;
+    (view as { query: unknown }).query = (text: string, values?: unknown[]) => around(text, () => client.query(text, values));
+    return view;
+  };
   return {
-    query: (text, values) => pool.query(text, values),
+    name,
+    query: (text, values) => (hooks.length === 0 ? pool.query(text, values) : around(text, () => pool.query(text, values))),
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
@@ -79,7 +104,7 @@ export function createDb(opts: DbOptions): Db {
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const result = await fn(client);
+        const result = await fn(hooked(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {

@@ -72,6 +72,18 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX orders_unfinished_checked ON orders (greatest(created_at, checked_at)) WHERE status IN ('accepted', 'processing');
    CREATE INDEX orders_job_missing ON orders (id) WHERE job_missing AND status IN ('accepted', 'processing');
    CREATE INDEX outbox_order ON outbox (order_id);`,
+  // Domain events (domain-events.ts) wait here, written by the transaction of their change, until the relay hands them over;
+  // an order keeps the trace context of the request that placed it, so its background work joins the same trace.
+  `CREATE TABLE events_outbox (
+     id uuid PRIMARY KEY,
+     seq bigserial NOT NULL,
+     type text NOT NULL,
+     data jsonb NOT NULL,
+     traceparent text,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX events_outbox_seq ON events_outbox (seq);
+   ALTER TABLE orders ADD COLUMN traceparent text;`,
 ];
 
 /** Creates the schema and tables, applying migrations not yet applied. */

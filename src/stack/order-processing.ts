@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from './db.js';
+import { emitEvent } from './domain-events.js';
 import type { JobQueue } from './job-queue.js';
 
 /**
@@ -11,7 +12,11 @@ export async function processOrder(db: Db, orderId: string, workMs: number): Pro
   const r = await db.query(`UPDATE orders SET status = 'processing' WHERE id = $1 AND status IN ('accepted', 'processing') RETURNING id`, [orderId]);
   if (r.rowCount === 0) return; // done already (a redelivery), or unknown
   if (workMs > 0) await sleep(workMs);
-  await db.query(`UPDATE orders SET status = 'done', processed_at = now(), times_processed = times_processed + 1 WHERE id = $1 AND status <> 'done'`, [orderId]);
+  // Done and OrderProcessed commit together: the event exists exactly when the order is done.
+  await db.transaction(async (c) => {
+    const done = await c.query(`UPDATE orders SET status = 'done', processed_at = now(), times_processed = times_processed + 1 WHERE id = $1 AND status <> 'done' RETURNING id`, [orderId]);
+    if (done.rowCount) await emitEvent(c, 'OrderProcessed', { orderId });
+  });
 }
 
 /** An order whose job failed its last attempt: marked failed, so it shows up instead of waiting forever. */

@@ -67,4 +67,39 @@ export const SHOP_SERIES = {
   workerCpuSeconds: 'shop_worker_cpu_seconds_total',
   workerEventLoopLag: 'shop_worker_event_loop_lag_seconds',
   replicas: 'shop_replicas',
+  /** Statements sent, by the database's role (`primary`, `replica`, `shard`) and pool (`primary`, `replica-1`, `shard-0`). */
+  dbQueries: 'shop_db_queries_total',
+  /** Catalog reads (product list, product, flash-sale view) by the pool that served them: `primary` or `replica-N`. */
+  catalogReads: 'shop_catalog_reads_total',
+  /** How far each replica's replay is behind the primary: seconds, and bytes of WAL (label `replica`). */
+  replicaLagSeconds: 'shop_db_replica_lag_seconds',
+  replicaLagBytes: 'shop_db_replica_lag_bytes',
+  /** Domain events handed to the broker (or the job queue), by `type`. */
+  eventsPublished: 'shop_events_published_total',
+  /** Domain events committed and not yet handed over. */
+  eventsOutboxPending: 'shop_events_outbox_pending',
+  /** Events waiting for each consumer (label `consumer`, and `queue`: the RabbitMQ queue or the job queue's name). */
+  eventQueueMessages: 'shop_event_queue_messages',
+  /** Events each consumer handled (label `consumer`; `result`: `done`, `duplicate`, `failed`). */
+  eventsConsumed: 'shop_events_consumed_total',
+  /** Always 1 per consumer: the broker (`rabbitmq` or `queue`) and the queue it reads (what KEDA's rabbitmq trigger watches). */
+  eventsInfo: 'shop_events_info',
 } as const;
+
+/** The domain events the shop publishes from its transactional outbox (docs/reference-stack.md#domain-events). */
+export const EVENT_TYPES = ['OrderCreated', 'OrderProcessed', 'StockLow'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The event consumers, each with a queue of its own: the inventory projection, the e-mail sender and the analytics counter. */
+export const EVENT_CONSUMERS = ['inventory', 'email', 'analytics'] as const;
+export type EventConsumer = (typeof EVENT_CONSUMERS)[number];
+
+/** The RabbitMQ topic exchange the events are published to, with the shop's keyPrefix: `shop.events`. */
+export function eventExchange(keyPrefix: string): string {
+  return `${keyPrefix}.events`;
+}
+
+/** The durable RabbitMQ queue of one consumer: `shop.events.email` (what KEDA's rabbitmq trigger reads as queueName). */
+export function eventQueue(keyPrefix: string, consumer: EventConsumer): string {
+  return `${keyPrefix}.events.${consumer}`;
+}

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Cache } from './cache.js';
 import type { Db } from './db.js';
+import type { DbTopology } from './db-topology.js';
 import type { JobQueue } from './job-queue.js';
 import type { RateLimitCounter } from './rate-limit.js';
 import type { ShopMetrics } from './shop-metrics.js';
@@ -9,7 +10,10 @@ import type { StackConfig } from './stack-config.js';
 /** Everything the HTTP app needs, built by the worker (or by a test). */
 export interface ShopDeps {
   config: StackConfig;
+  /** The catalog primary (dbs.primary). */
   db: Db;
+  /** Where each statement goes: replicas for catalog reads, shards for carts and orders. */
+  dbs: DbTopology;
   cache: Cache;
   queue: JobQueue;
   metrics: ShopMetrics;

@@ -8,6 +8,7 @@ import { bullWaitList, ORDER_QUEUE } from './protocol.js';
 import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redisReady, type Cache } from './cache.js';
 import { trackConnections } from './connection-rebalance.js';
 import { createDb, type Db, type DbConnection } from './db.js';
+import { singleDbTopology } from './db-topology.js';
 import type { JobQueue } from './job-queue.js';
 import { failOrder, processOrder, startOrderReconciler, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
@@ -141,7 +142,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   // Connected: a worker forked while the stack runs starts up (podStartup) before it takes traffic.
   await sleep(spec.startupDelayMs ?? 0);
   const app = await buildShopApp({
-    config, db, cache, queue, metrics, productCount, rateLimitRedis,
+    config, db, dbs: singleDbTopology(db), cache, queue, metrics, productCount, rateLimitRedis,
     rateLimitCounter: rateLimitRedis ? undefined : host.clusterRateLimit,
     draining: () => draining,
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),

@@ -46,6 +46,24 @@ export const stackKnobs = {
   downstreamLatency: durationSchema.default(0).meta({ description: 'Simulated downstream call added to every /api request. Default 0.' }),
   requeueAfter: durationSchema.refine((ms) => ms >= 100, 'at least 100ms').default(60_000)
     .meta({ description: 'An order unfinished this long after checkout (or after its last check) whose job the queue does not hold is queued again (the database is the source of truth; a queue that lost its jobs loses no order). Default 60s.' }),
+  readReplicas: count(0, 8).default(0)
+    .meta({ description: 'embedded: PostgreSQL streaming replicas to start; catalog reads (product list, product, flash-sale view) go to them in turn, everything else to the primary. external: set replicaUrls instead. Default 0.' }),
+  replicaUrls: z.string().optional()
+    .meta({ description: 'external: PostgreSQL read replicas, comma-separated URLs (or SHOP_REPLICA_URLS); catalog reads go to them in turn. Default none.' }),
+  shards: count(1, 16).default(1)
+    .meta({ description: 'Carts and orders live on this many databases (schemas of the primary in embedded mode, or shardUrls), chosen by a stable hash of the customer id; stock stays on the primary. Default 1 (no sharding).' }),
+  shardUrls: z.string().optional()
+    .meta({ description: 'external: one PostgreSQL URL per shard, comma-separated (or SHOP_SHARD_URLS); without it, shards are schemas of databaseUrl. Default none.' }),
+  broker: z.enum(['queue', 'rabbitmq']).default('queue')
+    .meta({ description: 'Where domain events (OrderCreated, OrderProcessed, StockLow) go from the outbox: queue (the job queue, nothing else to install) or rabbitmq (the AMQP broker at amqpUrl). Default queue.' }),
+  amqpUrl: z.string().optional()
+    .meta({ description: 'broker rabbitmq: the AMQP URL (or AMQP_URL). Default amqp://guest:guest@127.0.0.1:5672.' }),
+  emailLatency: durationSchema.default(20)
+    .meta({ description: 'Simulated time the e-mail consumer takes to send one confirmation. Default 20ms.' }),
+  stockLowThreshold: count(0, 100_000_000).default(10)
+    .meta({ description: 'A checkout that leaves a product with fewer units than this publishes StockLow (once per crossing). Default 10.' }),
+  otlpEndpoint: z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'an http:// or https:// URL').optional()
+    .meta({ description: 'OTLP/HTTP endpoint spans are exported to (or OTEL_EXPORTER_OTLP_ENDPOINT), such as http://127.0.0.1:4318. Default none: trace ids are still made, propagated and logged.' }),
   rateLimit: count(0, 10_000_000).default(2000).meta({ description: 'Requests per second per client (see rateLimitKey); 0 turns it off. Default 2000; with target: reference, off unless set here or in SHOP_RATE_LIMIT.' }),
   rateLimitKey: z.enum(['address', 'client-id']).default('address')
     .meta({ description: 'Who a client is for the rate limit: address (the connection\'s, or the forwarded one from a trustProxy), or client-id (the x-client-id header, else the address; for load tests, as any client can choose it). Default address.' }),
@@ -123,10 +141,12 @@ function isProxyAddress(a: string): boolean {
 /** Fully resolved settings, durations in milliseconds. */
 export type StackConfig = Omit<z.output<typeof stackConfigSchema>, 'workers'> & { workers: number; bodyLimit: number };
 
-/** Environment variable of each knob: SHOP_CACHE_TTL for cacheTtl; DATABASE_URL and REDIS_URL as usual. */
+/** Environment variable of each knob: SHOP_CACHE_TTL for cacheTtl; DATABASE_URL, REDIS_URL, AMQP_URL and OTEL_EXPORTER_OTLP_ENDPOINT as usual. */
 export function knobEnvName(key: string): string {
   if (key === 'databaseUrl') return 'DATABASE_URL';
   if (key === 'redisUrl') return 'REDIS_URL';
+  if (key === 'amqpUrl') return 'AMQP_URL';
+  if (key === 'otlpEndpoint') return 'OTEL_EXPORTER_OTLP_ENDPOINT';
   return 'SHOP_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
 }
 
@@ -167,6 +187,14 @@ function boundProblems(key: 'workers' | 'consumers', start: number, min: number,
   if (min > max) return [`${minKey}: ${min} is above ${maxKey} ${max}`];
   if (start < min || start > max) return [`${key}: ${start} at start is outside ${minKey}..${maxKey} (${min}..${max}) with autoscale on`];
   return [];
+}
+
+/** The broker's URL when `broker: rabbitmq` names none (RabbitMQ's default port and guest user, which it lets in only from loopback). */
+export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+/** A comma-separated URL list as a knob holds it (replicaUrls, shardUrls): trimmed, empty items dropped. */
+export function splitUrls(list: string | undefined): string[] {
+  return (list ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
 }
 
 /** Largest accepted request body; larger ones get 413. */
@@ -231,6 +259,13 @@ export function resolveStackConfig(src: StackConfigSources): { ok: true; config:
   // A role of its own is one kind of pod among others sharing one database and queue; the HPA and KEDA scale the pods.
   if (c.role !== 'all' && c.backends !== 'external') problems.push(`role: ${c.role} shares the database and queue with other processes: it needs backends external`);
   if (c.role !== 'all' && c.autoscale) problems.push(`autoscale: the in-process autoscalers scale the processes of one shop; with role ${c.role}, let a HorizontalPodAutoscaler or KEDA scale the pods`);
+  const replicaUrls = splitUrls(c.replicaUrls);
+  const shardUrls = splitUrls(c.shardUrls);
+  if (c.backends === 'embedded' && replicaUrls.length) problems.push('replicaUrls: embedded backends start their own replicas: set readReplicas instead');
+  if (c.backends === 'embedded' && shardUrls.length) problems.push('shardUrls: embedded backends keep shards as schemas of their own PostgreSQL: set shards alone');
+  if (c.backends === 'external' && c.readReplicas > 0 && replicaUrls.length === 0) problems.push('readReplicas: external backends read from the replicas you run: give their URLs in replicaUrls');
+  if (c.backends === 'external' && c.readReplicas > 0 && replicaUrls.length > 0 && c.readReplicas !== replicaUrls.length) problems.push(`readReplicas: ${c.readReplicas} does not match the ${replicaUrls.length} replicaUrls (leave it unset)`);
+  if (shardUrls.length && shardUrls.length !== c.shards) problems.push(`shardUrls: ${shardUrls.length} URLs for ${c.shards} shards (give one per shard)`);
   // With autoscale off the start counts are fixed and the bounds are not used.
   const workers = c.workers ?? (c.autoscale ? c.minWorkers : availableParallelism());
   if (c.autoscale) problems.push(...boundProblems('workers', workers, c.minWorkers, c.maxWorkers), ...boundProblems('consumers', c.consumers, c.minConsumers, c.maxConsumers));
@@ -239,6 +274,8 @@ export function resolveStackConfig(src: StackConfigSources): { ok: true; config:
     ...c,
     workers,
     redisUrl: c.backends === 'external' ? c.redisUrl ?? 'redis://127.0.0.1:6379' : undefined,
+    readReplicas: c.backends === 'external' ? replicaUrls.length : c.readReplicas,
+    amqpUrl: c.broker === 'rabbitmq' ? c.amqpUrl ?? DEFAULT_AMQP_URL : undefined,
     bodyLimit: BODY_LIMIT_BYTES,
   };
   return { ok: true, config };

@@ -57,7 +57,7 @@ export function orderRoutes(app: FastifyInstance, deps: ShopDeps): void {
       deps.metrics.checkouts.inc({ result: 'rejected' });
       return reply.status(400).send({ error: 'idempotency_key_required', message: 'send an Idempotency-Key header (1-200 printable characters)' });
     }
-    const answer = await checkout(deps.db, key, req.body as CheckoutRequest);
+    const answer = await checkout(deps.db, key, req.body as CheckoutRequest, { stockLowThreshold: deps.config.stockLowThreshold });
     deps.metrics.checkouts.inc({ result: answer.result });
     if (answer.result === 'accepted') deps.orderPlaced();
     if (answer.result === 'replayed') reply.header('idempotent-replayed', 'true');
