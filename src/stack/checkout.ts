@@ -13,6 +13,8 @@ export interface CheckoutRequest {
 export interface CheckoutOptions {
   /** A line that leaves its product with fewer units than this publishes StockLow (0: never). Default 0. */
   stockLowThreshold?: number;
+  /** The request's W3C traceparent: kept on the order and its events, so their background work joins the trace. */
+  traceparent?: string;
 }
 
 /** What the client gets; the same answer is replayed for a retried key. */
@@ -63,13 +65,15 @@ export async function checkout(db: Db, key: string, req: CheckoutRequest, opts: 
       }
       return { status: prior.status_code, body: prior.response, result: 'replayed' };
     }
-    const answer = await placeOrder(c, req, opts.stockLowThreshold ?? 0);
+    const answer = await placeOrder(c, req, opts);
     await c.query('UPDATE idempotency_keys SET status_code = $2, response = $3 WHERE key = $1', [key, answer.status, answer.body]);
     return answer;
   });
 }
 
-async function placeOrder(c: pg.PoolClient, req: CheckoutRequest, stockLowThreshold: number): Promise<CheckoutAnswer> {
+async function placeOrder(c: pg.PoolClient, req: CheckoutRequest, opts: CheckoutOptions): Promise<CheckoutAnswer> {
+  const stockLowThreshold = opts.stockLowThreshold ?? 0;
+  const traceparent = opts.traceparent ?? null;
   const lines = await orderLines(c, req);
   if (!Array.isArray(lines)) return lines;
   await c.query('SAVEPOINT take_stock');
@@ -91,10 +95,10 @@ async function placeOrder(c: pg.PoolClient, req: CheckoutRequest, stockLowThresh
     if (stock < stockLowThreshold && stock + line.qty >= stockLowThreshold) low.push({ productId: line.productId, stock });
   }
   const orderId = randomUUID();
-  await c.query(`INSERT INTO orders (id, items, total_cents, status) VALUES ($1, $2, $3, 'accepted')`, [orderId, JSON.stringify(lines), total]);
+  await c.query(`INSERT INTO orders (id, items, total_cents, status, traceparent) VALUES ($1, $2, $3, 'accepted', $4)`, [orderId, JSON.stringify(lines), total, traceparent]);
   await c.query('INSERT INTO outbox (order_id) VALUES ($1)', [orderId]);
-  await emitEvent(c, 'OrderCreated', { orderId, items: lines, totalCents: total });
-  for (const l of low) await emitEvent(c, 'StockLow', { productId: l.productId, stock: l.stock, threshold: stockLowThreshold });
+  await emitEvent(c, 'OrderCreated', { orderId, items: lines, totalCents: total }, opts.traceparent);
+  for (const l of low) await emitEvent(c, 'StockLow', { productId: l.productId, stock: l.stock, threshold: stockLowThreshold }, opts.traceparent);
   if (req.cartId) await c.query('DELETE FROM carts WHERE id = $1', [req.cartId]);
   return { status: 202, body: { orderId, status: 'accepted', totalCents: total }, result: 'accepted' };
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { DatabaseError } from 'pg';
 import { checkout, type CheckoutRequest } from '../checkout.js';
 import type { ShopDeps } from '../shop-deps.js';
+import { currentTraceparent } from '../tracing.js';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const uuidParams = { type: 'object', properties: { id: { type: 'string', pattern: UUID } }, required: ['id'] } as const;
@@ -57,7 +58,7 @@ export function orderRoutes(app: FastifyInstance, deps: ShopDeps): void {
       deps.metrics.checkouts.inc({ result: 'rejected' });
       return reply.status(400).send({ error: 'idempotency_key_required', message: 'send an Idempotency-Key header (1-200 printable characters)' });
     }
-    const answer = await checkout(deps.db, key, req.body as CheckoutRequest, { stockLowThreshold: deps.config.stockLowThreshold });
+    const answer = await checkout(deps.db, key, req.body as CheckoutRequest, { stockLowThreshold: deps.config.stockLowThreshold, traceparent: currentTraceparent() });
     deps.metrics.checkouts.inc({ result: answer.result });
     if (answer.result === 'accepted') deps.orderPlaced();
     if (answer.result === 'replayed') reply.header('idempotent-replayed', 'true');
