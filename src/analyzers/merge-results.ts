@@ -131,7 +131,7 @@ function union(lists: readonly (readonly string[])[]): string[] {
 }
 
 /** What the engine recorded in one shard, as its result holds it, indexed by the merged names. */
-function shardFinal(r: RunResult, endpoints: readonly string[], flows: readonly string[], checks: readonly string[], empty: string): ShardFinal {
+function shardFinal(r: RunResult, endpoints: readonly string[], flows: readonly string[], checks: readonly string[], empty: string, shiftS: number): ShardFinal {
   return {
     endpoints: endpoints.map((name) => {
       const e = r.endpoints.find((x) => x.name === name);
@@ -151,6 +151,8 @@ function shardFinal(r: RunResult, endpoints: readonly string[], flows: readonly 
       return { passes: c?.passes ?? 0, fails: c?.fails ?? 0 };
     }),
     httpClient: r.generator.httpClient,
+    // A shard's times count from its own start: moved to the merged run's (`shiftS`, seconds).
+    exemplars: endpoints.map((name) => (r.exemplars?.[name] ?? []).map((e) => ({ ...e, atS: round(e.atS + shiftS, 3) }))),
   };
 }
 
@@ -277,7 +279,7 @@ export function mergeShardResults(inputs: readonly ShardInput[]): MergeOutcome {
     aborted: shards.some((s) => s.result.aborted),
     phases: one.phases,
     timeseries: mergeTimeseries(shards, startMs, empty),
-    final: mergeFinals(shards.map((s) => shardFinal(s.result, endpointNames, flowNames, checkNames, empty))),
+    final: mergeFinals(shards.map((s) => shardFinal(s.result, endpointNames, flowNames, checkNames, empty, (s.startMs - startMs) / 1000))),
     generator: mergeGenerator(shards, startSpreadWarning(shards, loadDurationSec)),
   }, {
     target: one.target,

@@ -11,6 +11,7 @@ import { judgeGenerator, type GeneratorHealth } from './generator-health.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 import type { StackSettings } from '../stack/contract.js';
+import type { Exemplar } from '../engine/slowest-requests.js';
 
 /** Request statistics of the run or of one endpoint. */
 export interface RequestStats {
@@ -122,6 +123,12 @@ export interface RunResult {
   errorSamples: Partial<Record<ErrorKind, string>>;
   /** Encoded HdrHistograms of request latency (microseconds) per endpoint name; their sum is the run total. */
   histograms: Record<string, string>;
+  /**
+   * Per endpoint name, its slowest requests sent with a trace id (at most
+   * EXEMPLARS_PER_ENDPOINT, slowest first), to look up in a tracing backend;
+   * endpoints with none are left out. Absent in results from before it was kept.
+   */
+  exemplars?: Record<string, Exemplar[]>;
   /** The generator's machine (absent in results from before it was recorded). */
   host?: HostInfo;
   /** With `target: reference`: the settings the stack ran with (docs/reference-stack.md#knobs). */
@@ -293,6 +300,7 @@ export function assembleRunResult(shape: ResultShape, data: RecordedRun, opts: O
     generator: withHttpClient(data.generator, final.httpClient),
     errorSamples: Object.fromEntries(Object.entries(final.errorSamples).map(([k, m]) => [k, maskCredentials(m)])),
     histograms: Object.fromEntries(final.endpoints.map((e, i) => [compiledEndpoints[i]!.name, encodeHistogram(e.hist)])),
+    exemplars: Object.fromEntries(final.exemplars.flatMap((list, i) => (list.length > 0 ? [[compiledEndpoints[i]!.name, list]] : []))),
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.stack ? { stack: opts.stack } : {}),
     ...(opts.shard ? { shard: opts.shard.info } : {}),

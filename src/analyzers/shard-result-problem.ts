@@ -70,6 +70,17 @@ const counts = mapOf(number);
 const meanMax = fields({ mean: number, max: number });
 const atSeconds = nullable(fields({ t: number }));
 
+/** RunResult.exemplars: per endpoint name, its slowest requests. */
+const EXEMPLARS = mapOf(listOf(fields({ traceId: string, latencyMs: number, atS: number, status: optional(number), error: optional(string) })));
+
+/**
+ * Why a result's `exemplars` cannot be shown (`exemplars["checkout"][0].traceId: expected a string`),
+ * or undefined when it can or is absent (results from before they were kept): `report` reads it too.
+ */
+export function exemplarsProblem(exemplars: unknown): string | undefined {
+  return exemplars === undefined ? undefined : EXEMPLARS(exemplars, 'exemplars');
+}
+
 /** The fields merge reads, and what each must be. */
 /**
  * Telemetry a shard collected (it has `source`, and the summary renders all of
@@ -122,6 +133,8 @@ const SHARD_RESULT = fields({
   })),
   thresholds: listOf(fields({ expression: string, default: optional(boolean) })),
   host: optional(fields({ hostname: string })),
+  // Absent in results from before exemplars were kept: the merged result then has those shards' none.
+  exemplars: optional(EXEMPLARS),
 });
 
 /**

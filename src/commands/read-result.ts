@@ -3,6 +3,7 @@ import type { CapacityResult } from '../capacity/capacity-result.js';
 import type { RunResult } from '../analyzers/run-result.js';
 import { decodeHistogram } from '../engine/latency-histogram.js';
 import { inputError } from '../exit-codes.js';
+import { exemplarsProblem } from '../analyzers/shard-result-problem.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 import { readTextFile, TextFileError } from '../scenarios/read-text-file.js';
 
@@ -99,6 +100,8 @@ export function parseResult(text: string, file: string, opts: { allowAborted?: b
       throw inputError(`${file}: histograms["${name}"] is not an encoded HdrHistogram (${(err as Error).message})`);
     }
   }
+  const badExemplars = exemplarsProblem(r.exemplars);
+  if (badExemplars) throw inputError(`${file}: ${badExemplars}`);
   // A run stopped early is not judged by run; it is not a baseline or a candidate either.
   if (r.aborted && !opts.allowAborted) throw inputError(`${file}: the run was stopped before its end (aborted): its numbers are not comparable`);
   return r as RunResult;

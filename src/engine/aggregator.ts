@@ -2,6 +2,7 @@ import { decodeHistogram, newHistogram, type Histogram } from './latency-histogr
 import { addCounts, addIterations, emptyCounts, emptyIterations, type CheckCounts, type Counts, type IterationCounts, type ShardFinal, type WindowReport } from './recorder.js';
 import { MAX_FALLBACK_REASONS, type ErrorKind, type HttpClientUsage } from './http-exchange.js';
 import type { MonitorSample } from './self-monitor.js';
+import { SlowestRequests, type Exemplar } from './slowest-requests.js';
 
 /** One second of the run, all shards merged. */
 export interface TimeseriesPoint {
@@ -54,6 +55,8 @@ export interface MergedFinal {
   checks: CheckCounts[];
   /** Requests sent by each HTTP client path; undefined when a shard did not record it (a result from before it existed). */
   httpClient: HttpClientUsage | undefined;
+  /** Per endpoint index, the slowest traced requests of all shards (the top K of theirs), slowest first. */
+  exemplars: Exemplar[][];
 }
 
 /** Adds check counts by name into `into`. */
@@ -191,6 +194,7 @@ export function mergeFinals(finals: readonly ShardFinal[]): MergedFinal {
     errorSamples: {},
     checks: first.checks.map(() => ({ passes: 0, fails: 0 })),
     httpClient: mergeHttpClientUsage(finals.map((f) => f.httpClient)),
+    exemplars: first.endpoints.map((_, i) => SlowestRequests.merge(finals.map((f) => f.exemplars?.[i]))),
   };
   for (const f of finals) {
     f.endpoints.forEach((e, i) => {

@@ -31,6 +31,12 @@ export interface CompiledRequest {
   when: Condition | undefined;
   /** The step's `cookies`, by name; undefined when it sets none. */
   cookies: [string, RenderString][] | undefined;
+  /**
+   * Where its trace id comes from: 'fresh', a new traceparent per request
+   * (defaults.traceparent); 'own', the traceparent header the step or
+   * defaults.headers sets, sent as written; 'none': defaults.traceparent false.
+   */
+  trace: 'fresh' | 'own' | 'none';
 }
 
 /** A step's `if:`, compiled; undefined (the common case) costs one comparison per step. */
@@ -133,6 +139,7 @@ function compileRequest(step: RequestStep, endpoint: number, defaults: LoadedSce
     checks: step.checks.map((c) => compileCheck(c, checkIndex.get(c.name)!)),
     when: undefined,
     cookies: compileCookies(step.cookies),
+    trace: Object.keys(all).some((k) => k.toLowerCase() === 'traceparent') ? 'own' : defaults.traceparent ? 'fresh' : 'none',
   };
 }
 

@@ -62,13 +62,13 @@ export class EngineShard {
   async run(): Promise<ShardFinal> {
     const { opts, loaded } = this;
     const compiled = compileScenario(loaded, opts.target);
-    const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length, compiled.checkNames, { endpointWindows: opts.endpointWindows });
+    const runStart = opts.startAtEpochMs - performance.timeOrigin;
+    const recorder = new Recorder(compiled.endpoints.length, compiled.flows.length, compiled.checkNames, { endpointWindows: opts.endpointWindows, runStart });
     const client = new HttpClient(clock, opts.connections, compiled.httpClient, loaded.tls && { settings: loaded.tls, target: opts.target });
     const runner = new FlowRunner(compiled, loaded.feeders, client, recorder, clock);
     this.runner = runner;
     if (this.stopped) runner.stop();
     const monitor = new SelfMonitor();
-    const runStart = opts.startAtEpochMs - performance.timeOrigin;
     const phases = schedulePhases(loaded.scenario.phases);
     const iterations = new IterationNumbers(phases);
     let localIteration = 0;

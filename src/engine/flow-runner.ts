@@ -10,6 +10,8 @@ import { runChecks } from './response-checks.js';
 import { LOOP_MAX } from '../scenarios/schema.js';
 import { echo } from '../shared/printable.js';
 import { CookieJar, renderStepCookies, withCookies } from './cookie-jar.js';
+import type { ErrorKind } from './http-exchange.js';
+import { newTraceparent, ownTraceId, traceIdOf } from './traceparent.js';
 
 const ABSOLUTE_URL = /^https?:\/\//i;
 
@@ -245,7 +247,17 @@ export class FlowRunner {
       timeoutMs: step.timeoutMs,
       wantBody: step.wantBody,
       bodyLimit: step.bodyLimit,
+      traceparent: step.trace === 'fresh' ? newTraceparent() : undefined,
     };
+  }
+
+  /** Records a request's outcome; one sent with a trace id is offered to its endpoint's slowest too. */
+  private record(step: CompiledRequest, req: HttpRequest, latency: number, sentAt: number, status: number | undefined, kind?: ErrorKind, message?: string): void {
+    this.recorder.request(step.endpoint, latency, status, kind, message);
+    // One comparison turns away almost every request: the trace id is read only for one slow enough to keep.
+    if (step.trace === 'none' || !this.recorder.slowEnough(step.endpoint, latency)) return;
+    const traceId = req.traceparent !== undefined ? ownTraceId(req.traceparent) : traceIdOf(req.headers.traceparent);
+    if (traceId !== undefined) this.recorder.traced(step.endpoint, latency, sentAt, traceId, status, kind);
   }
 
   /** Sends a prepared request and records its outcome; false when it failed. */
@@ -257,7 +269,7 @@ export class FlowRunner {
     const latency = this.clock() - sentAt;
     // A failure after the status came (a body too large to keep) is judged by that status first.
     if (!res.ok && res.status === undefined) {
-      this.recorder.request(step.endpoint, latency, undefined, res.kind, res.message);
+      this.record(step, req, latency, sentAt, undefined, res.kind, res.message);
       return false;
     }
     // Set here: a response, or a failure after its status came.
@@ -265,19 +277,19 @@ export class FlowRunner {
     const expected = step.expectStatus ? step.expectStatus.has(status) : status < 400;
     if (!expected) {
       const kind = step.expectStatus ? 'expectation' : status >= 500 ? 'http_5xx' : 'http_4xx';
-      this.recorder.request(step.endpoint, latency, status, kind, `status ${status}`);
+      this.record(step, req, latency, sentAt, status, kind, `status ${status}`);
       return false;
     }
     if (!res.ok) {
-      this.recorder.request(step.endpoint, latency, status, res.kind, res.message);
+      this.record(step, req, latency, sentAt, status, res.kind, res.message);
       return false;
     }
     const captured = this.capture(step, res, vars);
     if (typeof captured === 'string') {
-      this.recorder.request(step.endpoint, latency, status, 'capture', captured);
+      this.record(step, req, latency, sentAt, status, 'capture', captured);
       return false;
     }
-    this.recorder.request(step.endpoint, latency, status);
+    this.record(step, req, latency, sentAt, status);
     if (step.checks.length === 0) return true;
     try {
       return !runChecks(step.checks, { status, headers: res.headers, body: res.body, latencyMs: latency, json: captured }, vars, this.recordCheck);

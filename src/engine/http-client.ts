@@ -6,7 +6,7 @@ import {
   type HttpClientMode, type HttpClientUsage, type HttpRequest, type HttpResponse, type PendingRequest,
 } from './http-exchange.js';
 import { LeanExchange, OriginPool } from './lean-http.js';
-import { headerBlock, PATH_FALLBACK, requestHead } from './request-head.js';
+import { headerBlock, PATH_FALLBACK, requestHead, withTraceparent } from './request-head.js';
 
 /**
  * undici's connector with defaults.tls applied: the CA, client certificate
@@ -155,8 +155,9 @@ export class HttpClient {
       if (typeof pool === 'string') return this.sendUndici(req, pool);
       const block = headerBlock(req);
       if ('fallback' in block) return this.sendUndici(req, block.fallback);
-      const head = requestHead(req, block, pool.hostHeader);
-      if (head === undefined) return this.sendUndici(req, PATH_FALLBACK);
+      const built = requestHead(req, block, pool.hostHeader);
+      if (built === undefined) return this.sendUndici(req, PATH_FALLBACK);
+      const head = req.traceparent === undefined ? built : withTraceparent(built, req.traceparent);
       this.sent.lean++;
       return new Promise((resolve) => {
         const ex = new LeanExchange(req, head, this.clock() + req.timeoutMs, pool, (done, res) => {
@@ -192,7 +193,8 @@ export class HttpClient {
         resolve(res);
       });
       this.pending.add(exchange);
-      this.agent.dispatch({ origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body }, exchange);
+      const headers = req.traceparent === undefined ? req.headers : { ...req.headers, traceparent: req.traceparent };
+      this.agent.dispatch({ origin: req.origin, path: req.path, method: req.method, headers, body: req.body }, exchange);
     });
   }
 

@@ -20,6 +20,8 @@ export interface HttpRequest {
   wantBody: boolean;
   /** With wantBody: most body bytes kept; a longer body fails the request as body_too_large. */
   bodyLimit: number;
+  /** A traceparent value to send besides `headers` (which hold none then): fresh for each request, so never in a cached head. */
+  traceparent?: string;
 }
 
 export type HttpResponse =

@@ -1,5 +1,6 @@
 import { encodeHistogram, newHistogram, recordMs, type Histogram } from './latency-histogram.js';
 import type { ErrorKind, HttpClientUsage } from './http-exchange.js';
+import { SlowestRequests, type Exemplar } from './slowest-requests.js';
 
 /** Request counters; merged by adding. */
 export interface Counts {
@@ -89,6 +90,11 @@ export interface ShardFinal {
    * result written before it was recorded has none.
    */
   httpClient?: HttpClientUsage;
+  /**
+   * Per endpoint index, its slowest requests that carried a trace id, slowest
+   * first; `atS` from the run start. Absent in a shard's result from before it was kept.
+   */
+  exemplars?: Exemplar[][];
 }
 
 class Stats {
@@ -128,10 +134,15 @@ export class Recorder {
   private windowChecks: CheckCounts[];
   /** This second's requests per endpoint index, kept only for live streams (a run without them pays nothing). */
   private readonly endpointWindows: Map<number, Stats> | undefined;
+  private readonly slowest: SlowestRequests[];
+  /** The run's start on the engine's clock, milliseconds: exemplars' times count from it. */
+  private readonly runStart: number;
   /** Iterations started and not yet finished. */
   inFlight = 0;
 
-  constructor(endpointCount: number, flowCount: number, private readonly checkNames: readonly string[] = [], opts: { endpointWindows?: boolean } = {}) {
+  constructor(endpointCount: number, flowCount: number, private readonly checkNames: readonly string[] = [], opts: { endpointWindows?: boolean; runStart?: number } = {}) {
+    this.runStart = opts.runStart ?? 0;
+    this.slowest = Array.from({ length: endpointCount }, () => new SlowestRequests());
     this.checks = checkNames.map(() => ({ passes: 0, fails: 0 }));
     this.windowChecks = checkNames.map(() => ({ passes: 0, fails: 0 }));
     this.endpointWindows = opts.endpointWindows ? new Map() : undefined;
@@ -149,6 +160,16 @@ export class Recorder {
       w.record(latencyMs, status, error);
     }
     if (error !== undefined && message !== undefined && this.errorSamples[error] === undefined) this.errorSamples[error] = message;
+  }
+
+  /** Whether a request this slow would be kept among its endpoint's slowest. */
+  slowEnough(endpoint: number, latencyMs: number): boolean {
+    return this.slowest[endpoint]!.beats(latencyMs);
+  }
+
+  /** A request sent with a trace id, offered to its endpoint's slowest (`sentAt`: when its latency began, engine clock). */
+  traced(endpoint: number, latencyMs: number, sentAt: number, traceId: string, status: number | undefined, error: ErrorKind | undefined): void {
+    this.slowest[endpoint]!.offer(latencyMs, traceId, (sentAt - this.runStart) / 1000, status, error);
   }
 
   /** A closed-model iteration begun by a virtual user: offered, never an arrival (it cannot be dropped). */
@@ -238,6 +259,7 @@ export class Recorder {
       flows: this.flowHists.map((h, i) => ({ iterations: this.flowIterations[i]!, hist: encodeHistogram(h) })),
       errorSamples: this.errorSamples,
       checks: this.checks,
+      exemplars: this.slowest.map((s) => s.list()),
     });
   }
 }

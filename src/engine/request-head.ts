@@ -105,3 +105,22 @@ export function requestHead(req: HttpRequest, block: SendableBlock, originHost: 
 function build(method: string, path: string, block: SendableBlock, originHost: string, length: string): string {
   return `${method} ${path} HTTP/1.1\r\nhost: ${block.host ?? originHost}\r\n${block.lines}connection: keep-alive\r\n${length}\r\n`;
 }
+
+/** The bytes after a head's last header line: its blank line. */
+const HEAD_END = 2;
+
+/**
+ * A head with a traceparent line added before its blank line: a fresh value
+ * for every request, so a step's cached head (bytes) stays as it is and is
+ * copied up to its last header line, with the new line and the blank line
+ * written after (one write still, from the pooled small-buffer allocator).
+ */
+export function withTraceparent(head: string | Buffer, traceparent: string): string | Buffer {
+  if (typeof head === 'string') return `${head.slice(0, -HEAD_END)}traceparent: ${traceparent}\r\n\r\n`;
+  const open = head.length - HEAD_END;
+  const tail = `traceparent: ${traceparent}\r\n\r\n`;
+  const out = Buffer.allocUnsafe(open + tail.length);
+  head.copy(out, 0, 0, open);
+  out.write(tail, open, 'latin1');
+  return out;
+}

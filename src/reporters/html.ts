@@ -13,6 +13,7 @@ import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import type { ChartSpec } from './chart-spec.js';
 import { replicaRows, replicasChart } from './html-replicas.js';
 import { passRate } from './pass-rate.js';
+import { exemplarsSection } from './html-exemplars.js';
 
 export type { ChartSpec } from './chart-spec.js';
 
@@ -273,6 +274,7 @@ export function renderRunHtml(r: RunResult): string {
   const charts = runCharts(r);
   const ids = Object.keys(charts);
   const [core, telemetry] = [ids.filter((i) => ['latency', 'rate', 'errors'].includes(i)), ids.filter((i) => !['latency', 'rate', 'errors'].includes(i))];
+  const slowest = exemplarsSection(r);
   const warnings = [...r.generator.warnings, ...('warnings' in r.telemetry ? r.telemetry.warnings : [])].map(String);
   const body = `
 <header>
@@ -284,6 +286,7 @@ export function renderRunHtml(r: RunResult): string {
 <section id="charts"><h2>Over time</h2>${core.map((id) => chartDiv(id, charts[id]!)).join('\n')}</section>
 <section id="telemetry"><h2>The target</h2>${telemetrySection(r)}${telemetry.map((id) => chartDiv(id, charts[id]!)).join('\n')}</section>
 <section id="endpoints"><h2>Endpoints</h2>${endpointsSection(r)}</section>
+${slowest ? `<section id="slowest"><h2>Slowest requests</h2>${slowest}</section>` : ''}
 <section id="flows"><h2>Flows</h2>${flowsSection(r)}</section>
 ${r.checks?.length ? `<section id="checks"><h2>Checks</h2>${checksSection(r)}</section>` : ''}
 <section id="errors"><h2>Errors</h2>${errorsSection(r)}</section>

@@ -6,6 +6,7 @@ import { printable } from '../shared/printable.js';
 import { describeReplicas } from './describe-replicas.js';
 import { describeShards } from './describe-shards.js';
 import { passRate } from './pass-rate.js';
+import { describeExemplars, exemplarOutcome } from './describe-exemplars.js';
 
 /**
  * Plain text in Markdown: one line, no table breaks, no emphasis, links or HTML from names such as `GET /files/*`,
@@ -51,6 +52,12 @@ export function renderSummaryMarkdown(r: RunResult): string {
     `| ${name} | ${requests} | ${rps.toFixed(1)} | ${formatDuration(s.p50)} | ${formatDuration(s.p95)} | ${formatDuration(s.p99)} | ${pct(errorRate)} |`;
   for (const e of r.endpoints) out.push(row(cell(e.name), e.latencyMs, e.requests, e.rps, e.errorRate));
   out.push(row('**total**', r.totals.latencyMs, r.totals.requests, r.totals.rps, r.totals.errorRate), '');
+  const slowest = describeExemplars(r);
+  if (slowest.length) {
+    out.push('| slowest request | latency | outcome | trace id |', '|---|---:|---|---|');
+    for (const [name, list] of slowest) out.push(`| ${cell(name)} | ${formatDuration(list[0]!.latencyMs)} | ${cell(exemplarOutcome(list[0]!))} | ${code(list[0]!.traceId)} |`);
+    out.push('');
+  }
   if (r.checks?.length) {
     out.push('| check | passes | fails | pass rate |', '|---|---:|---:|---:|');
     for (const c of r.checks) out.push(`| ${cell(c.name)} | ${c.passes} | ${c.fails ? `**${c.fails}**` : 0} | ${passRate(c.passes, c.fails, 2, '–')} |`);

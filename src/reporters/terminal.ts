@@ -11,6 +11,8 @@ import { describeHttpClient } from './describe-http-client.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import { printable } from '../shared/printable.js';
 import { passRate } from './pass-rate.js';
+import { describeExemplars, exemplarAt, exemplarOutcome } from './describe-exemplars.js';
+import { EXEMPLARS_PER_ENDPOINT } from '../engine/slowest-requests.js';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
@@ -84,6 +86,21 @@ function renderChecks(checks: readonly CheckResult[], c: ChalkInstance): string 
   return t.toString();
 }
 
+/**
+ * Each endpoint's slowest request with its trace id: the one to look up in a
+ * tracing backend first (the others kept are in the JSON and HTML reports).
+ */
+function renderSlowest(r: RunResult, c: ChalkInstance): string | undefined {
+  const slowest = describeExemplars(r);
+  if (!slowest.length) return undefined;
+  const t = table(['slowest request', 'latency', 'outcome', 'at', 'trace id']);
+  for (const [name, list] of slowest) {
+    const e = list[0]!;
+    t.push([cut(name), fmtMs(e.latencyMs), printable(exemplarOutcome(e)), exemplarAt(e), printable(e.traceId)]);
+  }
+  return t.toString() + '\n' + c.dim(`slowest request per endpoint by trace id; up to ${EXEMPLARS_PER_ENDPOINT} per endpoint in the JSON result (exemplars) and the HTML report`);
+}
+
 /** The end-of-run summary: per-endpoint and total tables, flows, thresholds, warnings, verdict. */
 export function renderSummary(r: RunResult, c: ChalkInstance): string {
   const out: string[] = [];
@@ -97,6 +114,8 @@ export function renderSummary(r: RunResult, c: ChalkInstance): string {
   for (const e of r.endpoints) t.push(statsRow(cut(e.name), e));
   t.push(statsRow(c.bold('total'), r.totals));
   out.push(t.toString());
+  const slowest = renderSlowest(r, c);
+  if (slowest) out.push(slowest);
 
   const f = table(['flow', 'offered', 'completed', 'failed', 'dropped', 'interrupted', 'p50', 'p95', 'p99']);
   for (const fl of r.flows) {
