@@ -7,6 +7,7 @@ import { judgeGenerator } from './generator-health.js';
 import { mergeShardResults, START_LATE_WARNING_MS, START_SPREAD_WARNING, type ShardInput } from './merge-results.js';
 import { assembleRunResult, type ResultShape, type RunResult } from './run-result.js';
 import type { TelemetrySummary } from './telemetry.js';
+import { EXEMPLARS_PER_ENDPOINT, type Exemplar } from '../engine/slowest-requests.js';
 
 /** One request as a synthetic shard recorded it: its second, endpoint index, latency and status. */
 interface Sample { second: number; endpoint: number; ms: number; status: number }
@@ -279,3 +280,32 @@ describe('mergeShardResults', () => {
     }
   });
 });
+
+describe('mergeShardResults: exemplars', () => {
+  const ex = (traceId: string, latencyMs: number, atS: number): Exemplar => ({ traceId, latencyMs, atS, status: 200 });
+  const a = samples(3, 200, 2, 80);
+  const b = samples(4, 200, 2, 80);
+  const one = { ...synth(a, { index: 1, count: 2, seconds: 2 }), exemplars: { 'GET /a': [ex('a1', 90, 1.5), ex('a2', 50, 0.25), ex('a3', 40, 1)] } };
+  // Shard 2 started 2 s after shard 1: its times move by 2 s onto the merged clock.
+  const two = {
+    ...synth(b, { index: 2, count: 2, seconds: 2, startMs: T0 + 2000 }),
+    exemplars: { 'GET /a': [ex('b1', 70, 0.5), ex('b2', 60, 0), ex('b3', 45, 1.25), ex('b4', 30, 1.75)], 'POST /b': [ex('b5', 20, 1)] },
+  };
+
+  it('keeps the K slowest of all shards per endpoint, slowest first, times from the merged start', () => {
+    const m = merged([input(one), input(two)]);
+    expect(EXEMPLARS_PER_ENDPOINT).toBe(5);
+    expect(m.exemplars).toEqual({
+      'GET /a': [ex('a1', 90, 1.5), ex('b1', 70, 2.5), ex('b2', 60, 2), ex('a2', 50, 0.25), ex('b3', 45, 3.25)],
+      'POST /b': [ex('b5', 20, 3)],
+    });
+  });
+
+  it('merges shards written before exemplars were kept (theirs count as none), and refuses malformed ones naming the field', () => {
+    const { exemplars: _none, ...old } = two;
+    expect(merged([input(one), input(old)]).exemplars).toEqual(one.exemplars);
+    const bad = { ...two, exemplars: { 'GET /a': [{ traceId: 7, latencyMs: 1, atS: 0 }] } } as unknown as RunResult;
+    expect(problem([input(one), input(bad)])).toBe('shard-2.json: exemplars["GET /a"][0].traceId: expected a string, got 7');
+  });
+});
+

@@ -1,0 +1,63 @@
+import { describe, expect, it, vi } from 'vitest';
+import { newTraceparent, ownTraceId, traceIdOf } from './traceparent.js';
+
+const FORMAT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
+
+describe('newTraceparent', () => {
+  it('is a sampled W3C traceparent, version 00, lower-case hex, whose ids read back', () => {
+    const tp = newTraceparent();
+    expect(tp).toMatch(FORMAT);
+    expect(traceIdOf(tp)).toBe(tp.slice(3, 35));
+    expect(ownTraceId(tp)).toBe(traceIdOf(tp));
+  });
+
+  it('gives a new trace id and span id every time, never all zeros', () => {
+    const n = 50_000;
+    const traces = new Set<string>();
+    const spans = new Set<string>();
+    const bad: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const tp = newTraceparent();
+      const [, trace, span] = tp.split('-');
+      // Checked without expect() in the loop (50,000 of them took seconds); the first bad ones are shown.
+      if (!FORMAT.test(tp) || /^0+$/.test(trace!) || /^0+$/.test(span!)) bad.push(tp);
+      traces.add(trace!);
+      spans.add(span!);
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+    expect(traces.size).toBe(n);
+    expect(spans.size).toBe(n);
+  });
+
+  it('draws its random part once per module instance (a worker thread, a shard): two instances share no id', async () => {
+    vi.resetModules();
+    const other = (await import('./traceparent.js')) as typeof import('./traceparent.js');
+    vi.resetModules();
+    expect(other.newTraceparent).not.toBe(newTraceparent);
+    const mine = new Set(Array.from({ length: 1000 }, () => newTraceparent().slice(3, 35)));
+    const theirs = Array.from({ length: 1000 }, () => other.newTraceparent().slice(3, 35));
+    expect(theirs.filter((t) => mine.has(t))).toEqual([]);
+    // The random 80 bits differ (odds of a clash: 2^-80), not only the counters.
+    expect(theirs[0]!.slice(0, 20)).not.toBe([...mine][0]!.slice(0, 20));
+  });
+});
+
+describe('traceIdOf', () => {
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  it('reads the trace id of a valid traceparent, spaces around it allowed', () => {
+    expect(traceIdOf(`00-${trace}-00f067aa0ba902b7-01`)).toBe(trace);
+    expect(traceIdOf(` 00-${trace}-00f067aa0ba902b7-00 `)).toBe(trace);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['an all-zero trace id', `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`],
+    ['an all-zero span id', `00-${trace}-${'0'.repeat(16)}-01`],
+    ['version ff', `ff-${trace}-00f067aa0ba902b7-01`],
+    ['upper-case hex', `00-${trace.toUpperCase()}-00f067aa0ba902b7-01`],
+    ['a short trace id', `00-${trace.slice(1)}-00f067aa0ba902b7-01`],
+    ['text', 'not-a-traceparent'],
+  ])('refuses %s', (_what, value) => {
+    expect(traceIdOf(value)).toBeUndefined();
+  });
+});
