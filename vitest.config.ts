@@ -33,6 +33,7 @@ const LIGHT = [
   'test/credentials.test.ts',
   'test/dockerfile.test.ts',
   'test/escape-names.test.ts',
+  'test/exemplars.test.ts',
   'test/html-report.test.ts',
   'test/http-conformance.test.ts',
   'test/import-artillery.test.ts',

@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeShardResults } from '../src/analyzers/merge-results.js';
+import type { RunResult } from '../src/analyzers/run-result.js';
+import { EXEMPLARS_PER_ENDPOINT } from '../src/engine/slowest-requests.js';
+import { loadScenario } from '../src/scenarios/load-scenario.js';
+import { runScenario, tempFiles } from './helpers/cli.js';
+import { startRawServer, type RawServer } from './helpers/raw-http-server.js';
+import { runShardsInProcess } from './helpers/shard-results.js';
+
+// Issue 17: scalectl sends a traceparent with each request and keeps the trace ids of each endpoint's slowest
+// requests. The server records every traceparent it receives and answers /item/N slowly when N is a multiple of
+// SLOW_EVERY (deterministic by path): the slowest requests kept must be those, by the trace ids the server saw.
+
+const SLOW_EVERY = 4;
+/** How long a slow request waits before its answer, milliseconds: far above a loopback answer (well under 10 ms). */
+const SLOW_MS = 250;
+/** 20 arrivals (500 ms at 40/s), iterations 0-19: 5 of them slow, K of them. */
+const PHASES = 'phases: [{ duration: 500ms, arrivalRate: 40 }]';
+const FORMAT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/;
+
+let server: RawServer;
+beforeAll(async () => {
+  server = await startRawServer(async (req, conn) => {
+    const n = Number(/^\/item\/(\d+)$/.exec(req.target)?.[1]);
+    if (n % SLOW_EVERY === 0) await delay(SLOW_MS);
+    await conn.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+  });
+});
+afterAll(() => server.close());
+
+/** The traceparent each request carried (undefined: none), from the requests received since `from`. */
+function received(from: number): { target: string; traceparent: string | undefined }[] {
+  return server.requests.slice(from).map((r) => ({ target: r.target, traceparent: r.headers.find(([k]) => k.toLowerCase() === 'traceparent')?.[1] }));
+}
+
+const isSlow = (target: string): boolean => Number(target.split('/').pop()) % SLOW_EVERY === 0;
+
+const scenario = (defaults: string, step = ''): string => `name: exemplars
+target: ${server.origin}
+defaults: { ${defaults} }
+${PHASES}
+flows: [{ name: f, steps: [{ name: item, get: "/item/{{ iteration }}"${step} }] }]
+`;
+
+/** The server saw one fresh traceparent per request; the exemplars are the slow requests, by those trace ids. */
+function expectSlowestBySeenIds(result: RunResult, seen: ReturnType<typeof received>): void {
+  expect(seen.length).toBe(result.totals.requests);
+  const ids = seen.map((s) => FORMAT.exec(s.traceparent ?? '')?.[1]);
+  expect(ids.every((id) => id !== undefined)).toBe(true);
+  expect(new Set(ids).size).toBe(seen.length);
+  const slowIds = new Set(seen.filter((s) => isSlow(s.target)).map((s) => FORMAT.exec(s.traceparent!)![1]));
+  expect(slowIds.size).toBeGreaterThanOrEqual(EXEMPLARS_PER_ENDPOINT);
+  const kept = result.exemplars?.item ?? [];
+  expect(kept).toHaveLength(EXEMPLARS_PER_ENDPOINT);
+  for (const e of kept) {
+    expect(slowIds.has(e.traceId)).toBe(true);
+    expect(e.latencyMs).toBeGreaterThanOrEqual(SLOW_MS - 1);
+    expect(e.status).toBe(200);
+    expect(e.atS).toBeGreaterThanOrEqual(0);
+    expect(e.atS).toBeLessThan(result.durationSec);
+  }
+  expect(kept.map((e) => e.latencyMs)).toEqual([...kept.map((e) => e.latencyMs)].sort((a, b) => b - a));
+}
+
+describe('traceparent and exemplars, in-process against a recording server', () => {
+  it.each([
+    ['auto', 'lean'],
+    ['undici', 'undici'],
+  ] as const)('httpClient %s: each request sent by the %s path carries a fresh traceparent; the slowest are kept by their trace ids and shown', async (mode, path) => {
+    const from = server.requests.length;
+    const dir = await tempFiles({});
+    const { code, stdout, result } = await runScenario(scenario(`httpClient: ${mode}`), { args: ['--html', join(dir, 'r.html')] });
+    expect(code).toBe(0);
+    expect(result.generator.httpClient![path]).toBe(result.totals.requests);
+    expectSlowestBySeenIds(result, received(from));
+    const top = result.exemplars!.item![0]!;
+    expect(stdout).toContain('slowest request');
+    expect(stdout).toContain(top.traceId);
+    const html = await readFile(join(dir, 'r.html'), 'utf8');
+    for (const e of result.exemplars!.item!) expect(html).toContain(`<code>${e.traceId}</code>`);
+  });
+
+  it("a step's own traceparent is sent as written and names its exemplars; defaults.traceparent: false sends none and keeps none", async () => {
+    const own = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    let from = server.requests.length;
+    const mine = await runScenario(scenario('', `, headers: { TraceParent: "${own}" }`));
+    expect(mine.code).toBe(0);
+    expect(received(from).map((s) => s.traceparent)).toEqual(Array(mine.result.totals.requests).fill(own));
+    expect(mine.result.exemplars!.item!.map((e) => e.traceId)).toEqual(Array(EXEMPLARS_PER_ENDPOINT).fill(own.slice(3, 35)));
+
+    from = server.requests.length;
+    const off = await runScenario(scenario('traceparent: false'));
+    expect(off.code).toBe(0);
+    expect(off.result.totals.requests).toBeGreaterThan(0);
+    expect(received(from).filter((s) => s.traceparent !== undefined)).toEqual([]);
+    expect(off.result.exemplars).toEqual({});
+    expect(off.stdout).not.toContain('slowest request');
+  });
+
+  it('two shards keep their own slowest; scalectl merge keeps the K slowest of both, every trace id one the server saw', async () => {
+    const from = server.requests.length;
+    const dir = await tempFiles({ 's.yaml': scenario('') });
+    const loaded = await loadScenario(join(dir, 's.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    const shards = await runShardsInProcess(loaded.loaded, server.origin, 2);
+    const seen = received(from);
+    for (const s of shards) expect(s.exemplars!.item!.length).toBeGreaterThan(0);
+    const m = mergeShardResults(shards.map((result, i) => ({ source: `shard-${i + 1}.json`, result })));
+    if ('problem' in m) throw new Error(m.problem);
+    expectSlowestBySeenIds(m.result, seen);
+    const both = shards.flatMap((s) => s.exemplars!.item!.map((e) => e.traceId));
+    for (const e of m.result.exemplars!.item!) expect(both).toContain(e.traceId);
+  });
+});
