@@ -31,7 +31,7 @@ describe('newTraceparent', () => {
 
   it('draws its random part once per module instance (a worker thread, a shard): two instances share no id', async () => {
     vi.resetModules();
-    const other = (await import('./traceparent.js')) as typeof import('./traceparent.js');
+    const other = await import('./traceparent.js');
     vi.resetModules();
     expect(other.newTraceparent).not.toBe(newTraceparent);
     const mine = new Set(Array.from({ length: 1000 }, () => newTraceparent().slice(3, 35)));
