@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,9 @@ import { mergeShardResults } from '../src/analyzers/merge-results.js';
 import type { RunResult } from '../src/analyzers/run-result.js';
 import { EXEMPLARS_PER_ENDPOINT } from '../src/engine/slowest-requests.js';
 import { loadScenario } from '../src/scenarios/load-scenario.js';
-import { runScenario, tempFiles } from './helpers/cli.js';
+import { ExitCode } from '../src/exit-codes.js';
+import { formatDuration } from '../src/shared/duration.js';
+import { runCli, runScenario, tempFiles } from './helpers/cli.js';
 import { startRawServer, type RawServer } from './helpers/raw-http-server.js';
 import { runShardsInProcess } from './helpers/shard-results.js';
 
@@ -72,7 +74,7 @@ describe('traceparent and exemplars, in-process against a recording server', () 
   ] as const)('httpClient %s: each request sent by the %s path carries a fresh traceparent; the slowest are kept by their trace ids and shown', async (mode, path) => {
     const from = server.requests.length;
     const dir = await tempFiles({});
-    const { code, stdout, result } = await runScenario(scenario(`httpClient: ${mode}`), { args: ['--html', join(dir, 'r.html')] });
+    const { code, stdout, result } = await runScenario(scenario(`httpClient: ${mode}`), { args: ['--html', join(dir, 'r.html'), '--summary-md', join(dir, 'r.md')] });
     expect(code).toBe(0);
     expect(result.generator.httpClient![path]).toBe(result.totals.requests);
     expectSlowestBySeenIds(result, received(from));
@@ -81,6 +83,13 @@ describe('traceparent and exemplars, in-process against a recording server', () 
     expect(stdout).toContain(top.traceId);
     const html = await readFile(join(dir, 'r.html'), 'utf8');
     for (const e of result.exemplars!.item!) expect(html).toContain(`<code>${e.traceId}</code>`);
+    expect(await readFile(join(dir, 'r.md'), 'utf8')).toContain(`| item | ${formatDuration(top.latencyMs)} | 200 | \` ${top.traceId} \` |`);
+    // report reads them back from the result; a result whose exemplars are malformed is refused (exit 3), naming the field.
+    const bad = { ...result, exemplars: { item: [{ ...top, latencyMs: 'slow' }] } };
+    await writeFile(join(dir, 'bad.json'), JSON.stringify(bad));
+    const refused = await runCli(['report', 'bad.json', '--html', 'bad.html'], { cwd: dir });
+    expect(refused.code).toBe(ExitCode.invalidInput);
+    expect(refused.stderr).toContain('bad.json: exemplars["item"][0].latencyMs: expected a number, got "slow"');
   });
 
   it("a step's own traceparent is sent as written and names its exemplars; defaults.traceparent: false sends none and keeps none", async () => {
