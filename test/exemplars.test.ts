@@ -8,7 +8,7 @@ import { EXEMPLARS_PER_ENDPOINT } from '../src/engine/slowest-requests.js';
 import { loadScenario } from '../src/scenarios/load-scenario.js';
 import { ExitCode } from '../src/exit-codes.js';
 import { formatDuration } from '../src/shared/duration.js';
-import { runCli, runScenario, tempFiles } from './helpers/cli.js';
+import { runBin, runCli, runScenario, tempFiles } from './helpers/cli.js';
 import { startRawServer, type RawServer } from './helpers/raw-http-server.js';
 import { runShardsInProcess } from './helpers/shard-results.js';
 
@@ -107,6 +107,17 @@ describe('traceparent and exemplars, in-process against a recording server', () 
     expect(received(from).filter((s) => s.traceparent !== undefined)).toEqual([]);
     expect(off.result.exemplars).toEqual({});
     expect(off.stdout).not.toContain('slowest request');
+  });
+
+  it('--workers 2 (built bin): each engine thread keeps its slowest, the run keeps the K slowest of both', async () => {
+    const from = server.requests.length;
+    const dir = await tempFiles({ 's.yaml': scenario('') });
+    const r = await runBin(['run', 's.yaml', '--workers', '2', '--out', 'r.json', '--no-progress'], { cwd: dir });
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
+    expect(result.generator.workers).toBe(2);
+    expectSlowestBySeenIds(result, received(from));
   });
 
   it('two shards keep their own slowest; scalectl merge keeps the K slowest of both, every trace id one the server saw', async () => {
