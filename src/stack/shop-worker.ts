@@ -147,7 +147,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const queue = createQueue(config, db);
   await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
   const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
-  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId, role: 'web' });
+  const metrics = createShopMetrics({ db, orderDbs: dbs.shards, queue, queueInfo, workerId: host.workerId, role: 'web' });
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
   // Connected: a worker forked while the stack runs starts up (podStartup) before it takes traffic.

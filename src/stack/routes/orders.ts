@@ -91,7 +91,10 @@ export function orderRoutes(app: FastifyInstance, deps: ShopDeps): void {
       ? await shardedCheckout(deps.dbs, key, req.body as CheckoutRequest, { ...opts, customerId })
       : await checkout(deps.db, key, req.body as CheckoutRequest, opts);
     deps.metrics.checkouts.inc({ result: answer.result });
-    if (answer.result === 'accepted') deps.orderPlaced();
+    if (answer.result === 'accepted') {
+      deps.metrics.shardCheckouts.inc({ shard: String(shardOfId(String(answer.body.orderId), deps.dbs.shards.length)) });
+      deps.orderPlaced();
+    }
     if (answer.result === 'replayed') reply.header('idempotent-replayed', 'true');
     if (answer.status === 202) reply.header('location', `/api/orders/${String(answer.body.orderId)}`);
     return reply.status(answer.status).send(answer.body);
