@@ -60,6 +60,7 @@ const STACK = [
   'test/stack/pg-watchdog.test.ts',
   'test/stack/rate-limit-cluster.test.ts',
   'test/stack/redis-outage.test.ts',
+  'test/stack/shards.test.ts',
   'test/stack/shop-roles.test.ts',
   'test/stack/stack-embedded-faults.test.ts',
   'test/stack/stack-embedded.test.ts',

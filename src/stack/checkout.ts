@@ -25,14 +25,14 @@ export interface CheckoutAnswer {
   result: 'accepted' | 'sold_out' | 'replayed' | 'conflict' | 'rejected';
 }
 
-function requestHash(req: CheckoutRequest): string {
+export function requestHash(req: CheckoutRequest): string {
   // Lines as [productId, qty] tuples, sorted: neither line order nor key order in the JSON changes the hash.
   const items = req.items ? req.items.map((i) => [i.productId, i.qty]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!) : null;
   return createHash('sha256').update(JSON.stringify({ cartId: req.cartId ?? null, items })).digest('hex');
 }
 
 /** The order's lines, one per product, in product order (a fixed lock order, so two checkouts never deadlock). */
-async function orderLines(c: pg.PoolClient, req: CheckoutRequest): Promise<{ productId: number; qty: number }[] | CheckoutAnswer> {
+export async function orderLines(c: Pick<pg.PoolClient, 'query'>, req: CheckoutRequest): Promise<{ productId: number; qty: number }[] | CheckoutAnswer> {
   if (req.items) {
     const qty = new Map<number, number>();
     for (const i of req.items) qty.set(i.productId, (qty.get(i.productId) ?? 0) + i.qty);
@@ -71,11 +71,15 @@ export async function checkout(db: Db, key: string, req: CheckoutRequest, opts: 
   });
 }
 
-async function placeOrder(c: pg.PoolClient, req: CheckoutRequest, opts: CheckoutOptions): Promise<CheckoutAnswer> {
-  const stockLowThreshold = opts.stockLowThreshold ?? 0;
-  const traceparent = opts.traceparent ?? null;
-  const lines = await orderLines(c, req);
-  if (!Array.isArray(lines)) return lines;
+/** Stock taken for an order: its total, and the products it took below the StockLow threshold. */
+export interface TakenStock { total: number; low: { productId: number; stock: number }[] }
+
+/**
+ * Takes each line's stock with a conditional UPDATE (stock never goes below
+ * zero, whatever the concurrency), in the caller's transaction; a sold-out or
+ * unknown line undoes the others and answers 409 or 404.
+ */
+export async function takeStock(c: pg.PoolClient, lines: { productId: number; qty: number }[], stockLowThreshold: number): Promise<TakenStock | CheckoutAnswer> {
   await c.query('SAVEPOINT take_stock');
   let total = 0;
   const low: { productId: number; stock: number }[] = [];
@@ -94,11 +98,27 @@ async function placeOrder(c: pg.PoolClient, req: CheckoutRequest, opts: Checkout
     // Once per crossing: this line took the product from at or above the threshold to below it.
     if (stock < stockLowThreshold && stock + line.qty >= stockLowThreshold) low.push({ productId: line.productId, stock });
   }
+  return { total, low };
+}
+
+/** The answer a placed order gets (and its replays). */
+export function acceptedAnswer(orderId: string, totalCents: number): CheckoutAnswer {
+  return { status: 202, body: { orderId, status: 'accepted', totalCents }, result: 'accepted' };
+}
+
+async function placeOrder(c: pg.PoolClient, req: CheckoutRequest, opts: CheckoutOptions): Promise<CheckoutAnswer> {
+  const stockLowThreshold = opts.stockLowThreshold ?? 0;
+  const traceparent = opts.traceparent ?? null;
+  const lines = await orderLines(c, req);
+  if (!Array.isArray(lines)) return lines;
+  const taken = await takeStock(c, lines, stockLowThreshold);
+  if (!('total' in taken)) return taken;
+  const { total, low } = taken;
   const orderId = randomUUID();
   await c.query(`INSERT INTO orders (id, items, total_cents, status, traceparent) VALUES ($1, $2, $3, 'accepted', $4)`, [orderId, JSON.stringify(lines), total, traceparent]);
   await c.query('INSERT INTO outbox (order_id) VALUES ($1)', [orderId]);
   await emitEvent(c, 'OrderCreated', { orderId, items: lines, totalCents: total }, opts.traceparent);
   for (const l of low) await emitEvent(c, 'StockLow', { productId: l.productId, stock: l.stock, threshold: stockLowThreshold }, opts.traceparent);
   if (req.cartId) await c.query('DELETE FROM carts WHERE id = $1', [req.cartId]);
-  return { status: 202, body: { orderId, status: 'accepted', totalCents: total }, result: 'accepted' };
+  return acceptedAnswer(orderId, total);
 }

@@ -7,6 +7,7 @@ import { createDb, type DbConnection } from './db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { migrate, seed } from './migrations.js';
 import { superviseEmbeddedPostgres } from './pg-supervisor.js';
+import { migrateShards } from './shards.js';
 import { startAutoscalers, type AutoscaleHooks } from './autoscale-controller.js';
 import { createAutoscaleMetrics } from './autoscale-metrics.js';
 import { createBacklogReader, type BacklogReader } from './queue-backlog.js';
@@ -33,6 +34,7 @@ async function prepareDatabase(config: StackConfig, connection: DbConnection): P
   try {
     await migrate(db, config.dbSchema);
     await seed(db, { products: config.products, hotProducts: config.hotProducts, hotStock: config.hotStock });
+    await migrateShards(config, connection);
   } catch (err) {
     const where = typeof connection === 'string' ? maskCredentials(connection) : 'embedded PostgreSQL';
     throw new Error(`cannot prepare the database at ${where}: ${err instanceof Error ? err.message : String(err)}`);

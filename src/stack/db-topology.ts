@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { getShard } from './shards.js';
 
 /*
  * Where each of the shop's statements goes. The catalog primary holds
@@ -33,5 +34,22 @@ export function singleDbTopology(primary: Db): DbTopology {
     replicas: [],
     all: () => [primary],
     close: () => primary.close(),
+  };
+}
+
+/**
+ * `base` with carts and orders on `shards` (pools named `shard-<i>`): a
+ * customer's shard is `getShard` of its id. With no shards given, `base` as it is.
+ */
+export function withShards(base: DbTopology, shards: readonly Db[]): DbTopology {
+  if (shards.length === 0) return base;
+  return {
+    ...base,
+    shardFor: (customerId) => shards[getShard(customerId, shards.length)]!,
+    shards,
+    all: () => [...base.all(), ...shards],
+    close: async () => {
+      await Promise.all([base.close(), ...shards.map((s) => s.close())]);
+    },
   };
 }

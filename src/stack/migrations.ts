@@ -84,10 +84,73 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_outbox_seq ON events_outbox (seq);
    ALTER TABLE orders ADD COLUMN traceparent text;`,
+  // With shards, checkout reserves stock here (on the catalog primary) before the order is written on its
+  // shard; the id is the order's. A reservation is resolved committed (the order exists) or released (stock back).
+  `CREATE TABLE reservations (
+     id uuid PRIMARY KEY,
+     shard integer NOT NULL,
+     idempotency_key text NOT NULL,
+     items jsonb NOT NULL,
+     total_cents bigint NOT NULL,
+     state text NOT NULL DEFAULT 'reserved' CHECK (state IN ('reserved', 'committed', 'released')),
+     created_at timestamptz NOT NULL DEFAULT now(),
+     resolved_at timestamptz
+   );
+   CREATE INDEX reservations_open ON reservations (created_at) WHERE state = 'reserved';`,
 ];
 
-/** Creates the schema and tables, applying migrations not yet applied. */
-export async function migrate(db: Db, schema: string): Promise<void> {
+/*
+ * A shard's own tables (shards.ts): carts and orders with what order
+ * processing needs next to them (outbox, events_outbox). No foreign key to
+ * products (they are on the primary). An order of status 'void' is a
+ * tombstone: the reservation reconciler wrote it so that a checkout cut off
+ * by a crash can never place that order afterwards.
+ */
+export const SHARD_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE carts (
+     id uuid PRIMARY KEY,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE cart_items (
+     cart_id uuid NOT NULL REFERENCES carts (id) ON DELETE CASCADE,
+     product_id integer NOT NULL,
+     qty integer NOT NULL CHECK (qty > 0),
+     PRIMARY KEY (cart_id, product_id)
+   );
+   CREATE TABLE orders (
+     id uuid PRIMARY KEY,
+     items jsonb NOT NULL,
+     total_cents bigint NOT NULL,
+     status text NOT NULL CHECK (status IN ('accepted', 'processing', 'done', 'failed', 'void')),
+     times_processed integer NOT NULL DEFAULT 0,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     processed_at timestamptz,
+     checked_at timestamptz,
+     job_missing boolean NOT NULL DEFAULT false,
+     traceparent text
+   );
+   CREATE INDEX orders_status ON orders (status);
+   CREATE INDEX orders_unfinished_checked ON orders (greatest(created_at, checked_at)) WHERE status IN ('accepted', 'processing');
+   CREATE INDEX orders_job_missing ON orders (id) WHERE job_missing AND status IN ('accepted', 'processing');
+   CREATE TABLE outbox (
+     id bigserial PRIMARY KEY,
+     order_id uuid NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX outbox_order ON outbox (order_id);
+   CREATE TABLE events_outbox (
+     id uuid PRIMARY KEY,
+     seq bigserial NOT NULL,
+     type text NOT NULL,
+     data jsonb NOT NULL,
+     traceparent text,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX events_outbox_seq ON events_outbox (seq);`,
+];
+
+/** Creates the schema and tables, applying migrations not yet applied (the primary's by default, or a shard's). */
+export async function migrate(db: Db, schema: string, migrations: readonly string[] = MIGRATIONS): Promise<void> {
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   await db.transaction(async (c) => {
     // Two stacks starting against one database must not race.
@@ -96,10 +159,10 @@ export async function migrate(db: Db, schema: string): Promise<void> {
     const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     // A newer scalectl migrated this schema: this one would read tables it does not know.
     const newest = Math.max(0, ...done);
-    if (newest > MIGRATIONS.length) {
-      throw new Error(`the database schema ${schema} was migrated by a newer scalectl (migration ${newest}; this one knows ${MIGRATIONS.length}): upgrade scalectl, or use another dbSchema`);
+    if (newest > migrations.length) {
+      throw new Error(`the database schema ${schema} was migrated by a newer scalectl (migration ${newest}; this one knows ${migrations.length}): upgrade scalectl, or use another dbSchema`);
     }
-    for (const [i, sql] of MIGRATIONS.entries()) {
+    for (const [i, sql] of migrations.entries()) {
       if (done.has(i + 1)) continue;
       await c.query(sql);
       await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);

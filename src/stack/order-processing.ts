@@ -36,6 +36,12 @@ export interface OutboxRelayOptions {
   batch?: number;
   /** Called when a batch could not be handed over (queue down); the rows stay and are retried. */
   onError?: (err: unknown) => void;
+  /**
+   * A queue kept in PostgreSQL writes through the relay's transaction: only when it is on this
+   * database. A shard's relay enqueues on the queue's own (at least once: a crash before the
+   * delete enqueues again, and the job id is the order id). Default true.
+   */
+  queueInTx?: boolean;
 }
 
 /**
@@ -56,7 +62,7 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
     const rows = (await c.query<{ id: string; order_id: string }>(
       'SELECT id, order_id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [batch])).rows;
     if (rows.length === 0) return 0;
-    await queue.enqueue(rows.map((r) => r.order_id), c);
+    await queue.enqueue(rows.map((r) => r.order_id), opts.queueInTx === false ? undefined : c);
     await c.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
     return rows.length;
   });
@@ -115,6 +121,8 @@ export interface RequeueOptions {
   batch?: number;
   /** Batches per round at most (default `RECONCILE_MAX_BATCHES`). */
   maxBatches?: number;
+  /** The queue is on `db` (OutboxRelayOptions.queueInTx). Default true. */
+  queueInTx?: boolean;
 }
 
 /**
@@ -125,7 +133,7 @@ export interface RequeueOptions {
  * `job_missing` until they are done or seen queued again. Every order checked
  * gets `checked_at`, so it is checked again only after another `afterMs`.
  */
-function reconcileBatch(db: Db, queue: JobQueue, afterMs: number, batch: number): Promise<{ checked: number; missing: number }> {
+function reconcileBatch(db: Db, queue: JobQueue, afterMs: number, batch: number, queueInTx: boolean): Promise<{ checked: number; missing: number }> {
   return db.transaction(async (c) => {
     // One worker at a time per schema; the others skip the round.
     const lock = await c.query<{ got: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('scalectl-requeue:' || current_schema())) AS got`);
@@ -136,7 +144,7 @@ function reconcileBatch(db: Db, queue: JobQueue, afterMs: number, batch: number)
          AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.order_id = orders.id)
        ORDER BY greatest(created_at, checked_at) LIMIT $2`, [afterMs, batch])).rows.map((r) => r.id);
     if (ids.length === 0) return { checked: 0, missing: 0 };
-    const reported = await queue.missingJobs(ids, c);
+    const reported = await queue.missingJobs(ids, queueInTx ? c : undefined);
     // A job leaves the queue only after its order is done (or failed): an order a worker
     // finished since the SELECT above has no job any more, yet lost nothing. Read the
     // statuses again (a new snapshot) and keep only the orders still unfinished.
@@ -163,7 +171,7 @@ export async function requeueOverdueOrders(db: Db, queue: JobQueue, afterMs: num
   const batch = opts.batch ?? RECONCILE_BATCH;
   let requeued = 0;
   for (let i = 0; i < (opts.maxBatches ?? RECONCILE_MAX_BATCHES); i++) {
-    const r = await reconcileBatch(db, queue, afterMs, batch);
+    const r = await reconcileBatch(db, queue, afterMs, batch, opts.queueInTx ?? true);
     requeued += r.missing;
     if (r.checked < batch) break;
   }
@@ -183,6 +191,8 @@ export interface OrderReconcilerOptions {
   onRequeued: (count: number) => void;
   /** A round failed (the database or the queue was unreachable); the next one tries again. */
   onError?: (err: unknown) => void;
+  /** The queue is on `db` (OutboxRelayOptions.queueInTx). Default true. */
+  queueInTx?: boolean;
 }
 
 /** How often the reconciler looks: a quarter of the bound, between 100 ms and 5 s. */
@@ -196,7 +206,7 @@ export function startOrderReconciler(db: Db, queue: JobQueue, opts: OrderReconci
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> = Promise.resolve();
   const tick = (): void => {
-    round = requeueOverdueOrders(db, queue, opts.afterMs).then((n) => { if (n > 0) opts.onRequeued(n); }, (err: unknown) => opts.onError?.(err))
+    round = requeueOverdueOrders(db, queue, opts.afterMs, { queueInTx: opts.queueInTx }).then((n) => { if (n > 0) opts.onRequeued(n); }, (err: unknown) => opts.onError?.(err))
       .finally(() => { if (!stopped) timer = setTimeout(tick, reconcileIntervalMs(opts.afterMs)); });
   };
   timer = setTimeout(tick, reconcileIntervalMs(opts.afterMs));

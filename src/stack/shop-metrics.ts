@@ -20,6 +20,8 @@ export interface ShopMetrics {
   checkouts: Counter<'result'>;
   /** Orders without a job this worker's reconciler put back in the outbox. */
   requeued: Counter;
+  /** Accepted checkouts by the shard their order went to: a hot shard stands out. */
+  shardCheckouts: Counter<'shard'>;
   /** Stops the event-loop monitor. */
   close: () => void;
 }
@@ -36,6 +38,8 @@ export interface QueueInfo {
 
 export interface ShopMetricsSources {
   db: Db;
+  /** Where orders live: the shards (default `[db]`); order gauges sum over them. */
+  orderDbs?: readonly Db[];
   queue: JobQueue;
   queueInfo: QueueInfo;
   /** Cluster worker id, a label of the per-worker series. */
@@ -66,6 +70,17 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
     labelNames: ['result'] as const, registers,
   });
   for (const result of ['accepted', 'sold_out', 'replayed', 'conflict', 'rejected']) checkouts.inc({ result }, 0);
+  const orderDbs = src.orderDbs ?? [src.db];
+  const shardCheckouts = new Counter({
+    name: 'shop_shard_checkouts_total', help: 'Accepted checkouts by the shard (0-based index) their order was placed on.',
+    labelNames: ['shard'] as const, registers,
+  });
+  for (const shard of orderDbs.keys()) shardCheckouts.inc({ shard: String(shard) }, 0);
+  /** A count summed over every shard; undefined when one could not be read (the gauge keeps its last value). */
+  const sumOverShards = async (sql: string): Promise<number | undefined> => {
+    const r = await Promise.all(orderDbs.map((d) => d.query<{ n: string }>(sql))).catch(() => undefined);
+    return r?.reduce((sum, x) => sum + Number(x.rows[0]!.n), 0);
+  };
 
   // Registered first: collected before the gauges below take connections for their queries.
   new Gauge({
@@ -95,16 +110,17 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   new Gauge({
     name: SHOP_SERIES.orders, help: 'Orders by status.', labelNames: ['status'] as const, registers, aggregator: 'max',
     async collect() {
-      const r = await src.db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM orders GROUP BY status').catch(() => undefined);
+      const r = await Promise.all(orderDbs.map((d) => d.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM orders GROUP BY status'))).catch(() => undefined);
       if (!r) return;
-      const seen = new Map(r.rows.map((row) => [row.status, Number(row.n)]));
+      const seen = new Map<string, number>();
+      for (const row of r.flatMap((x) => x.rows)) seen.set(row.status, (seen.get(row.status) ?? 0) + Number(row.n));
       for (const status of ['accepted', 'processing', 'done', 'failed']) this.set({ status }, seen.get(status) ?? 0);
     },
   });
   new Gauge({
     name: 'shop_orders_overdue', help: 'Unfinished orders the reconciler found without a job in the queue, requeueAfter after checkout (queued again, not done yet).', registers, aggregator: 'max',
     async collect() {
-      const n = await countOverdueOrders(src.db).catch(() => undefined);
+      const n = await Promise.all(orderDbs.map((d) => countOverdueOrders(d))).then((ns) => ns.reduce((a, b) => a + b, 0), () => undefined);
       if (n !== undefined) this.set(n);
     },
   });
@@ -112,8 +128,8 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   new Gauge({
     name: SHOP_SERIES.outboxPending, help: 'Accepted orders not yet handed to the job queue.', registers, aggregator: 'max',
     async collect() {
-      const r = await src.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox').catch(() => undefined);
-      if (r) this.set(Number(r.rows[0]!.n));
+      const n = await sumOverShards('SELECT count(*) AS n FROM outbox');
+      if (n !== undefined) this.set(n);
     },
   });
   new Gauge({
@@ -125,7 +141,7 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
   });
 
   const close = registerProcessMetrics(registry, src.workerId, src.role);
-  return { registry, requestDuration, inFlight, cacheRequests, checkouts, requeued, close };
+  return { registry, requestDuration, inFlight, cacheRequests, checkouts, requeued, shardCheckouts, close };
 }
 
 /**

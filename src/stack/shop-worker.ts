@@ -8,10 +8,12 @@ import { bullWaitList, ORDER_QUEUE } from './protocol.js';
 import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redisReady, type Cache } from './cache.js';
 import { trackConnections } from './connection-rebalance.js';
 import { createDb, type Db, type DbConnection } from './db.js';
-import { singleDbTopology } from './db-topology.js';
+import { singleDbTopology, withShards, type DbTopology } from './db-topology.js';
 import type { JobQueue } from './job-queue.js';
 import { failOrder, processOrder, startOrderReconciler, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
+import { startReservationReconciler } from './reservations.js';
+import { openShardPools, shardOfId } from './shards.js';
 import type { RateLimitCounter } from './rate-limit.js';
 import { buildShopApp } from './shop-app.js';
 import { createConsumerMetrics, createShopMetrics } from './shop-metrics.js';
@@ -89,11 +91,18 @@ function webBackends(config: StackConfig): { cache: Cache; rateLimitRedis?: Redi
 const openDb = (spec: WorkerSpec, workerId: string): Db =>
   createDb({ connection: spec.db, schema: spec.config.dbSchema, poolSize: spec.config.dbPool, applicationName: `scalectl-${spec.config.dbSchema}-w${workerId}` });
 
+/** The primary and, with shards, one pool per shard (dbPool connections each). */
+const openTopology = (spec: WorkerSpec, workerId: string, db: Db): DbTopology =>
+  withShards(singleDbTopology(db), openShardPools(spec.config, spec.db, { poolSize: spec.config.dbPool, applicationName: `scalectl-${spec.config.dbSchema}-w${workerId}` }));
+
+/** The shard an order lives on: its id says (shards.ts), so a job needs nothing but the order id. */
+const orderDb = (dbs: DbTopology, orderId: string): Db => dbs.shards[shardOfId(orderId, dbs.shards.length)]!;
+
 /** Consumes order jobs: each runs the order's background work; a job that failed its last attempt marks its order failed. */
-function consume(queue: JobQueue, db: Db, config: StackConfig, onGiveUp: (orderId: string, err: unknown) => void): void {
-  queue.start((orderId) => processOrder(db, orderId, config.jobDuration), async (orderId, err) => {
+function consume(queue: JobQueue, dbs: DbTopology, config: StackConfig, onGiveUp: (orderId: string, err: unknown) => void): void {
+  queue.start((orderId) => processOrder(orderDb(dbs, orderId), orderId, config.jobDuration), async (orderId, err) => {
     onGiveUp(orderId, err);
-    await failOrder(db, orderId);
+    await failOrder(orderDb(dbs, orderId), orderId);
   });
 }
 
@@ -106,6 +115,7 @@ export function startShopProcess(spec: WorkerSpec, host: WorkerHost): Promise<Sh
 export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
   const config = spec.config;
   const db = openDb(spec, host.workerId);
+  const dbs = openTopology(spec, host.workerId, db);
   const queue = createQueue(config, db);
   const metrics = createConsumerMetrics(host.workerId);
   try {
@@ -113,16 +123,16 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
     await sleep(spec.startupDelayMs ?? 0);
   } catch (err) {
     await queue.close(0);
-    await db.close();
+    await dbs.close();
     throw err;
   }
-  consume(queue, db, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
+  consume(queue, dbs, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
   return {
     registry: metrics.registry,
     async drain(deadlineMs) {
       await queue.close(deadlineMs);
       metrics.close();
-      await db.close();
+      await dbs.close();
     },
   };
 }
@@ -131,37 +141,49 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
 export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promise<ShopWorker> {
   const config = spec.config;
   const db = openDb(spec, host.workerId);
+  const dbs = openTopology(spec, host.workerId, db);
   const { cache, rateLimitRedis } = webBackends(config);
   // A web worker only enqueues (the relay) and asks about jobs (the reconciler, the gauges); consumers run them.
   const queue = createQueue(config, db);
   await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
   const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
-  const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId, role: 'web' });
+  const metrics = createShopMetrics({ db, orderDbs: dbs.shards, queue, queueInfo, workerId: host.workerId, role: 'web' });
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
   // Connected: a worker forked while the stack runs starts up (podStartup) before it takes traffic.
   await sleep(spec.startupDelayMs ?? 0);
   const app = await buildShopApp({
-    config, db, dbs: singleDbTopology(db), cache, queue, metrics, productCount, rateLimitRedis,
+    config, db, dbs, cache, queue, metrics, productCount, rateLimitRedis,
     rateLimitCounter: rateLimitRedis ? undefined : host.clusterRateLimit,
     draining: () => draining,
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
-    orderPlaced: () => relay.nudge(),
+    orderPlaced: () => relays.forEach((r) => r.nudge()),
   }, host.logger);
   const connections = trackConnections(app);
-  const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
+  // One relay and one reconciler per shard (each has its own outbox and orders); the queue is the primary's.
+  const relays = dbs.shards.map((shard) => startOutboxRelay(shard, queue, {
+    queueInTx: shard === db,
+    onError: (err) => app.log.warn({ err: String(err), pool: shard.name }, 'outbox relay: queue unavailable, will retry'),
+  }));
   // Orders whose job was lost (a Redis restarted without its data) or given up while the database
   // was down (their order could not be marked failed) go back through the outbox.
-  const reconciler = startOrderReconciler(db, queue, {
+  const reconcilers = dbs.shards.map((shard, i) => startOrderReconciler(shard, queue, {
     afterMs: config.requeueAfter,
+    queueInTx: shard === db,
     onRequeued: (n) => {
       metrics.requeued.inc(n);
-      app.log.warn({ orders: n, afterMs: config.requeueAfter }, 'orders without a job in the queue; queued again');
-      relay.nudge();
+      app.log.warn({ orders: n, afterMs: config.requeueAfter, pool: shard.name }, 'orders without a job in the queue; queued again');
+      relays[i]!.nudge();
     },
-    onError: (err) => app.log.warn({ err: String(err) }, 'order reconciler: database or queue unavailable, will retry'),
-  });
-  if (spec.role !== 'web') consume(queue, db, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));
+    onError: (err) => app.log.warn({ err: String(err), pool: shard.name }, 'order reconciler: database or queue unavailable, will retry'),
+  }));
+  // Checkouts cut off between their reservation and their order (a crash, a shard down) are resolved.
+  const reservations = dbs.shards.length > 1 ? startReservationReconciler(dbs, {
+    afterMs: config.requeueAfter,
+    onResolved: (r) => app.log.warn(r, 'abandoned stock reservations resolved'),
+    onError: (err) => app.log.warn({ err: String(err) }, 'reservation reconciler: a database is unavailable, will retry'),
+  }) : undefined;
+  if (spec.role !== 'web') consume(queue, dbs, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
 
@@ -181,13 +203,14 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       const late = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
       await closed;
       clearTimeout(late);
-      await reconciler.stop();
-      await relay.stop();
+      await reservations?.stop();
+      await Promise.all(reconcilers.map((r) => r.stop()));
+      await Promise.all(relays.map((r) => r.stop()));
       await queue.close(Math.max(0, deadlineMs - (Date.now() - started)));
       await cache.close();
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();
-      await db.close();
+      await dbs.close();
     },
   };
 }

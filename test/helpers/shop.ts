@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { createDb, type Db } from '../../src/stack/db.js';
 import { migrate, seed } from '../../src/stack/migrations.js';
+import { migrateShards } from '../../src/stack/shards.js';
 import { startShopWorker, type ShopWorker } from '../../src/stack/shop-worker.js';
 import { resolveStackConfig, type StackConfig } from '../../src/stack/stack-config.js';
 import { BIN } from './cli.js';
@@ -27,10 +28,15 @@ export function externalConfig(name: string, flags: Record<string, unknown> = {}
   return r.config;
 }
 
-/** Drops a run's schema and Redis keys. */
+/** Drops a run's schema (and its shards' schemas) and Redis keys. */
 export async function dropRunData(name: string): Promise<void> {
   const db = createDb({ connection: PG_URL, schema: 'public', poolSize: 1 });
-  await db.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).finally(() => db.close());
+  try {
+    const shards = (await db.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${name}\\_shard\\_%`])).rows.map((r) => r.nspname);
+    for (const s of [name, ...shards]) await db.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  } finally {
+    await db.close();
+  }
   const redis = new Redis(REDIS_URL);
   try {
     let cursor = '0';
@@ -60,6 +66,7 @@ export async function startInProcessShop(name: string, flags: Record<string, unk
   const db = createDb({ connection: PG_URL, schema: name, poolSize: 4 });
   await migrate(db, name);
   await seed(db, config);
+  await migrateShards(config, PG_URL);
   // The worker uses the configured databaseUrl (a test may route it through a proxy); the check pool goes direct.
   const worker = await startShopWorker({ config, db: config.databaseUrl ?? PG_URL, role: 'all' }, { workerId: 'test', logger: false });
   return {

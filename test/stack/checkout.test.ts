@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, MIGRATIONS, seed } from '../../src/stack/migrations.js';
+import { shardSchema } from '../../src/stack/shards.js';
 import { buy, dropRunData, eventually, http, startInProcessShop, uniqueName, type InProcessShop } from '../helpers/shop.js';
 
 // One shop worker in this process on the machine's PostgreSQL (a schema of
@@ -18,19 +19,44 @@ afterAll(async () => {
 
 const stockOf = async (id: number) => (await shop.db.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id])).rows[0]!.stock;
 
+/** 1,000 concurrent checkouts for HOT_STOCK units of product 1: exactly HOT_STOCK orders (on `orderTables`), processed once each. */
+async function neverOversells(s: InProcessShop, orderTables: string[]): Promise<void> {
+  const answers = await Promise.all(Array.from({ length: 1000 }, () => buy(s.url, 1)));
+  const byStatus = new Map<number, number>();
+  for (const a of answers) byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
+  expect(Object.fromEntries(byStatus)).toEqual({ 202: HOT_STOCK, 409: 1000 - HOT_STOCK });
+  expect((await s.db.query<{ stock: number }>('SELECT stock FROM products WHERE id = 1')).rows[0]!.stock).toBe(0);
+  const all = orderTables.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ');
+  const orders = await s.db.query<{ n: string }>(`SELECT count(*) AS n FROM (${all}) o WHERE items @> '[{"productId": 1}]'`);
+  expect(Number(orders.rows[0]!.n)).toBe(HOT_STOCK);
+  // Every accepted order is processed in the background, each exactly once.
+  await eventually(async () => (await s.db.query(`SELECT 1 FROM (${all}) o WHERE status <> 'done'`)).rowCount === 0, 30_000, 'all orders done');
+  const processed = await s.db.query<{ times_processed: number }>(`SELECT DISTINCT times_processed FROM (${all}) o`);
+  expect(processed.rows.map((r) => r.times_processed)).toEqual([1]);
+}
+
+describe('checkout with --shards 3 (stock on the primary, orders on their shards)', () => {
+  const sharded = uniqueName();
+  let s3: InProcessShop | undefined;
+  afterAll(async () => {
+    await s3?.stop();
+    await dropRunData(sharded);
+  });
+
+  it('never oversells: 1,000 concurrent checkouts for 100 units give exactly 100 orders, spread over the shards', async () => {
+    // A pool of 8 per database: (1 + 3) x 8 connections, within a shared server's budget.
+    s3 = await startInProcessShop(sharded, { hotStock: String(HOT_STOCK), dbPool: '8', rateLimit: '0', shards: '3' });
+    const tables = [0, 1, 2].map((i) => `${shardSchema(sharded, i)}.orders`);
+    await neverOversells(s3, tables);
+    for (const t of tables) expect(Number((await s3.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0]!.n), t).toBeGreaterThan(0);
+    const r = await s3.db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM reservations GROUP BY state');
+    expect(Object.fromEntries(r.rows.map((x) => [x.state, Number(x.n)]))).toEqual({ committed: HOT_STOCK });
+  });
+});
+
 describe('checkout (external backends: PostgreSQL + Redis + BullMQ)', () => {
   it('never oversells: 1,000 concurrent checkouts for 100 units give exactly 100 orders', async () => {
-    const answers = await Promise.all(Array.from({ length: 1000 }, () => buy(shop.url, 1)));
-    const byStatus = new Map<number, number>();
-    for (const a of answers) byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
-    expect(Object.fromEntries(byStatus)).toEqual({ 202: HOT_STOCK, 409: 1000 - HOT_STOCK });
-    expect(await stockOf(1)).toBe(0);
-    const orders = await shop.db.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE items @> '[{"productId": 1}]'`);
-    expect(Number(orders.rows[0]!.n)).toBe(HOT_STOCK);
-    // Every accepted order is processed in the background, each exactly once.
-    await eventually(async () => (await shop.db.query(`SELECT 1 FROM orders WHERE status <> 'done'`)).rowCount === 0, 30_000, 'all orders done');
-    const processed = await shop.db.query<{ times_processed: number }>('SELECT DISTINCT times_processed FROM orders');
-    expect(processed.rows.map((r) => r.times_processed)).toEqual([1]);
+    await neverOversells(shop, ['orders']);
   });
 
   it('migrates and seeds idempotently: a restart keeps what was sold', async () => {

@@ -1,0 +1,196 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getShard, shardOfId, shardSchema } from '../../src/stack/shards.js';
+import {
+  dropRunData, eventually, http, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName, type InProcessShop, type StackProcess,
+} from '../helpers/shop.js';
+
+// Carts and orders on 3 shards (schemas of the machine's PostgreSQL), stock on the primary.
+const SHARDS = 3;
+const shards = [0, 1, 2];
+
+/** A connection of the test's own, to hold locks that stop a checkout between its steps. */
+async function lockHolder(): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  return c;
+}
+
+const checkoutAs = (url: string, customer: string, key: string, body: unknown) =>
+  http(`${url}/api/checkout`, { body, headers: { 'idempotency-key': key, 'x-customer-id': customer }, fresh: true });
+
+describe('sharded carts and orders (in process, --shards 3)', () => {
+  const name = uniqueName();
+  let shop: InProcessShop | undefined;
+  afterAll(async () => {
+    await shop?.stop();
+    await dropRunData(name);
+  });
+
+  it('keeps a customer on one shard, finds carts and orders by id, replays a key, and compensates a lost cart race', async () => {
+    shop = await startInProcessShop(name, { shards: String(SHARDS), dbPool: '4', rateLimit: '0' });
+    const { url, db } = shop;
+    // The documented hash, computed by PostgreSQL: the shop's getShard agrees with it.
+    for (const who of ['alice', 'bob', 'carol', 'dave', 'émile']) {
+      const sql = (await db.query<{ s: string }>(`SELECT (('x' || substr(encode(sha256(convert_to($1, 'UTF8')), 'hex'), 1, 8))::bit(32)::bigint % $2) AS s`, [who, SHARDS])).rows[0]!.s;
+      expect(getShard(who, SHARDS), who).toBe(Number(sql));
+    }
+    const customer = 'alice';
+    const home = getShard(customer, SHARDS);
+    const cart = await http(`${url}/api/carts`, { method: 'POST', headers: { 'x-customer-id': customer } });
+    expect(cart.status).toBe(201);
+    expect(shardOfId(cart.json.id, SHARDS)).toBe(home);
+    expect((await db.query(`SELECT 1 FROM ${shardSchema(name, home)}.carts WHERE id = $1`, [cart.json.id])).rowCount).toBe(1);
+    expect((await http(`${url}/api/carts/${cart.json.id}/items`, { body: { productId: 150, qty: 2 } })).status).toBe(201);
+    expect((await http(`${url}/api/carts/${cart.json.id}/items`, { body: { productId: 99_999, qty: 1 } })).status).toBe(404);
+    const read = await http(`${url}/api/carts/${cart.json.id}`);
+    expect(read.json.items).toEqual([expect.objectContaining({ productId: 150, qty: 2, name: 'Product #150' })]);
+    expect(read.json.totalCents).toBe(2 * read.json.items[0].priceCents);
+
+    const stock = async (id: number) => (await db.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id])).rows[0]!.stock;
+    const before = await stock(150);
+    const key = `cart-${name}`;
+    const order = await checkoutAs(url, customer, key, { cartId: cart.json.id });
+    expect(order.status).toBe(202);
+    expect(shardOfId(order.json.orderId, SHARDS)).toBe(home);
+    const replay = await checkoutAs(url, customer, key, { cartId: cart.json.id });
+    expect([replay.status, replay.json.orderId, replay.headers['idempotent-replayed']]).toEqual([202, order.json.orderId, 'true']);
+    expect(await stock(150)).toBe(before - 2);
+    await eventually(async () => (await http(`${url}/api/orders/${order.json.orderId}`)).json.status === 'done', 20_000, 'order done on its shard');
+    expect((await http(`${url}/api/carts/${cart.json.id}`)).status).toBe(404);
+    expect((await http(`${url}/api/carts`, { method: 'POST', headers: { 'x-customer-id': 'a b' } })).status).toBe(400);
+
+    // Two checkouts of one cart (different keys): one order; the loser's stock is given back. In the first round the
+    // cart is held locked until both have reserved, so the loser's reservation is certainly released (compensation).
+    const holder = new pg.Client({ connectionString: PG_URL });
+    await holder.connect();
+    try {
+      for (let round = 0; round < 5; round++) {
+        const c = await http(`${url}/api/carts`, { method: 'POST' });
+        await http(`${url}/api/carts/${c.json.id}/items`, { body: { productId: 160, qty: 1 } });
+        const was = await stock(160);
+        const keys = [1, 2].map((n) => `race-${round}-${n}-${name}`);
+        if (round === 0) {
+          await holder.query('BEGIN');
+          await holder.query(`SELECT 1 FROM ${shardSchema(name, shardOfId(c.json.id, SHARDS))}.carts WHERE id = $1 FOR UPDATE`, [c.json.id]);
+        }
+        const racing = Promise.all(keys.map((k, n) => checkoutAs(url, `anon-${round}-${n}`, k, { cartId: c.json.id })));
+        if (round === 0) {
+          await eventually(async () => (await db.query('SELECT 1 FROM reservations WHERE idempotency_key = ANY($1)', [keys])).rowCount === 2, 10_000, 'both reserved');
+          await holder.query('COMMIT');
+        }
+        const answers = await racing;
+        expect(answers.map((a) => a.status).sort()).toEqual([202, 404]);
+        expect(await stock(160)).toBe(was - 1);
+      }
+    } finally {
+      await holder.end();
+    }
+    // One key sent 20 times at once: one reservation and one order; the others wait for its answer and replay it.
+    const same = await Promise.all(Array.from({ length: 20 }, () => checkoutAs(url, 'bob', `same-${name}`, { items: [{ productId: 170, qty: 1 }] })));
+    expect(new Set(same.map((a) => a.status))).toEqual(new Set([202]));
+    expect(new Set(same.map((a) => a.json.orderId)).size).toBe(1);
+    expect(same.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(19);
+    expect(shardOfId(same[0]!.json.orderId, SHARDS)).toBe(getShard('bob', SHARDS));
+    const states = await db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM reservations GROUP BY state ORDER BY state');
+    // Each race's loser was released, or found the cart gone before it reserved anything.
+    const byState = Object.fromEntries(states.rows.map((r) => [r.state, Number(r.n)]));
+    expect(byState.committed).toBe(7);
+    expect(byState.released).toBeGreaterThanOrEqual(1);
+    expect(byState.released).toBeLessThanOrEqual(5);
+    expect(byState.reserved).toBeUndefined();
+  });
+});
+
+describe('sharded checkout under kill -9 between its steps (stack up --shards 3)', () => {
+  const name = uniqueName();
+  let stack: StackProcess | undefined;
+  const holders: pg.Client[] = [];
+  afterAll(async () => {
+    for (const h of holders) await h.end().catch(() => undefined);
+    await stack?.stop('SIGKILL');
+    await dropRunData(name);
+  });
+
+  it('restores the invariants after a crash during the reservation, between reservation and order, and between order and commit', async () => {
+    stack = await startStackProcess(['--backends', 'external', '--database-url', PG_URL, '--redis-url', REDIS_URL, '--db-schema', name, '--key-prefix', name,
+      '--workers', '1', '--consumers', '1', '--products', '20', '--hot-stock', '50', '--rate-limit', '0', '--shards', String(SHARDS),
+      '--db-pool', '4', '--requeue-after', '1s', '--shutdown-timeout', '2s']);
+    const url = stack.url;
+    const check = await lockHolder();
+    holders.push(check);
+    const q = async <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []) => (await check.query<R>(sql, values)).rows;
+    const customer = 'mallory';
+    const home = shardSchema(name, getShard(customer, SHARDS));
+    const allOrders = shards.map((i) => `SELECT id, items, status FROM ${shardSchema(name, i)}.orders`).join(' UNION ALL ');
+    const initial = (await q<{ stock: number }>(`SELECT stock FROM ${name}.products WHERE id = 2`))[0]!.stock;
+    const body = { items: [{ productId: 2, qty: 1 }] };
+    let worker = (await http(`${url}/healthz`)).json.pid as number;
+    const killWorker = async () => {
+      process.kill(worker, 'SIGKILL');
+      const dead = worker;
+      // Reaped by the stack's primary: from then on it hands no connection to the dead worker.
+      const gone = async () => { try { process.kill(dead, 0); return false; } catch { return true; } };
+      await eventually(gone, 10_000, 'killed worker reaped');
+      await eventually(async () => {
+        const pid = (await http(`${url}/healthz`, { fresh: true })).json?.pid as number | undefined;
+        if (pid && pid !== dead) worker = pid;
+        return worker !== dead;
+      }, 30_000, 'worker re-forked');
+    };
+    const reservationOf = async (key: string) => (await q<{ id: string; state: string }>(`SELECT id, state FROM ${name}.reservations WHERE idempotency_key = $1`, [key]))[0];
+    const lockWaiter = async (like: string) => (await q(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [like])).length > 0;
+
+    // 1. Killed inside the reservation transaction: nothing of it stays.
+    const a = await lockHolder();
+    holders.push(a);
+    await a.query(`BEGIN; LOCK TABLE ${name}.reservations IN ACCESS EXCLUSIVE MODE`);
+    void checkoutAs(url, customer, `k1-${name}`, body).catch(() => undefined);
+    await eventually(() => lockWaiter('INSERT INTO reservations%'), 10_000, 'checkout stuck in its reservation');
+    await killWorker();
+    await a.query('COMMIT');
+    expect(await q(`SELECT 1 FROM ${name}.idempotency_keys WHERE key = $1`, [`k1-${name}`])).toHaveLength(0);
+
+    // 2. Killed between the reservation (committed) and the order: the reconciler voids the order and gives the stock back.
+    await a.query(`BEGIN; LOCK TABLE ${home}.orders IN ACCESS EXCLUSIVE MODE`);
+    void checkoutAs(url, customer, `k2-${name}`, body).catch(() => undefined);
+    await eventually(async () => (await reservationOf(`k2-${name}`))?.state === 'reserved' && lockWaiter('INSERT INTO orders%'), 10_000, 'checkout stuck before its order');
+    await killWorker();
+    await a.query('COMMIT');
+    await eventually(async () => (await reservationOf(`k2-${name}`))?.state === 'released', 20_000, 'abandoned reservation released');
+    const voided = (await reservationOf(`k2-${name}`))!.id;
+    expect(await q(`SELECT status FROM ${home}.orders WHERE id = $1`, [voided])).toEqual([{ status: 'void' }]);
+    expect((await http(`${url}/api/orders/${voided}`)).status).toBe(404);
+    // The key was freed: the client's retry checks out afresh.
+    expect((await checkoutAs(url, customer, `k2-${name}`, body)).status).toBe(202);
+
+    // 3. Killed between the order (committed on its shard) and the reservation's commit: the reconciler commits it.
+    const b = await lockHolder();
+    holders.push(b);
+    await a.query(`BEGIN; LOCK TABLE ${home}.orders IN ACCESS EXCLUSIVE MODE`);
+    void checkoutAs(url, customer, `k3-${name}`, body).catch(() => undefined);
+    await eventually(async () => (await reservationOf(`k3-${name}`))?.state === 'reserved', 10_000, 'reservation made');
+    const placed = (await reservationOf(`k3-${name}`))!.id;
+    await b.query('BEGIN');
+    await b.query(`SELECT 1 FROM ${name}.reservations WHERE id = $1 FOR UPDATE`, [placed]);
+    await a.query('COMMIT');
+    await eventually(async () => (await q(`SELECT 1 FROM ${home}.orders WHERE id = $1 AND status = 'accepted'`, [placed])).length === 1
+      && lockWaiter('UPDATE reservations%'), 10_000, 'order placed, commit stuck');
+    await killWorker();
+    await b.query('COMMIT');
+    await eventually(async () => (await reservationOf(`k3-${name}`))?.state === 'committed', 20_000, 'placed order\'s reservation committed');
+    const replay = await checkoutAs(url, customer, `k3-${name}`, body);
+    expect([replay.status, replay.json.orderId, replay.headers['idempotent-replayed']]).toEqual([202, placed, 'true']);
+
+    // The invariants, over everything that happened: no stock lost or sold twice, no order without its committed reservation.
+    expect(await q(`SELECT id FROM ${name}.reservations WHERE state = 'reserved'`)).toEqual([]);
+    const sold = (await q<{ n: string }>(`SELECT coalesce(sum((l->>'qty')::int), 0) AS n FROM (${allOrders}) o, jsonb_array_elements(o.items) l WHERE o.status <> 'void' AND (l->>'productId')::int = 2`))[0]!.n;
+    const stockNow = (await q<{ stock: number }>(`SELECT stock FROM ${name}.products WHERE id = 2`))[0]!.stock;
+    expect(stockNow + Number(sold)).toBe(initial);
+    expect(Number(sold)).toBe(2);
+    const orphans = await q(`SELECT o.id FROM (${allOrders}) o LEFT JOIN ${name}.reservations r ON r.id = o.id WHERE o.status <> 'void' AND r.state IS DISTINCT FROM 'committed'`);
+    expect(orphans).toEqual([]);
+    const unplaced = await q(`SELECT r.id FROM ${name}.reservations r LEFT JOIN (${allOrders}) o ON o.id = r.id WHERE r.state = 'committed' AND (o.id IS NULL OR o.status = 'void')`);
+    expect(unplaced).toEqual([]);
+  });
+});
