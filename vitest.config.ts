@@ -41,6 +41,7 @@ const LIGHT = [
   'test/output-files.test.ts',
   'test/shop-deploy.test.ts',
   'test/summary.test.ts',
+  'test/telemetry-databases.test.ts',
   'test/telemetry-replicas.test.ts',
   'test/tls.test.ts',
   'test/workers.test.ts',
