@@ -1,13 +1,10 @@
 import { percent as pct, round } from '../analyzers/numbers.js';
-import { request } from 'undici';
 import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import { formatDuration } from '../shared/duration.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
-import { queueListFromMetrics } from '../telemetry/queue-list.js';
-import { eventQueuesFromMetrics } from '../telemetry/event-queues.js';
+import { targetQueues } from './target-queues.js';
 import { planTelemetry } from '../telemetry/telemetry-plan.js';
-import { metricsEndpoint } from '../telemetry/telemetry-source.js';
 import type { CapacitySettings } from './capacity-result.js';
 import { CountSearch, type ReplicaCountResult } from './count-search.js';
 import { crossCheck } from './cross-check.js';
@@ -74,25 +71,6 @@ export function describeStep(v: StepVerdict): string {
   return `fail: ${v.reasons.join('; ')}${v.generatorSaturated ? ' [generator saturated]' : ''}`;
 }
 
-/**
- * What a target names in its metrics (the first Prometheus endpoint): the
- * waiting list of `queue`, and the RabbitMQ queues of its event consumers.
- * Nothing when it cannot be read.
- */
-async function queuesFromMetrics(urls: readonly string[], queue: string): Promise<{ list?: string; eventQueues?: string[] }> {
-  if (!urls.length) return {};
-  try {
-    const at = metricsEndpoint(urls[0]!);
-    const res = await request(at.url, { headers: at.authorization === undefined ? {} : { authorization: at.authorization }, headersTimeout: 5000, bodyTimeout: 5000 });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) return {};
-    const list = queueListFromMetrics(text, queue);
-    return { ...(list !== undefined ? { list } : {}), eventQueues: eventQueuesFromMetrics(text) };
-  } catch {
-    return {};
-  }
-}
-
 /** Drives one count's search through its steps, with progress lines. */
 async function searchOnce(ctx: CapacityRunContext, search: CountSearch, url: string): Promise<void> {
   const { s, say } = ctx;
@@ -140,7 +118,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
       const unreachable = await probeTarget(scaled.url, ctx.loaded.tls);
       if (unreachable) throw new UserError(`target ${maskCredentials(scaled.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
       if (outcome.listFromTarget === undefined || outcome.eventQueues === undefined) {
-        const named = await queuesFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx), ctx.env)?.metricsUrls ?? [], s.queue);
+        const named = await targetQueues(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx), ctx.env)?.metricsUrls ?? [], s.queue);
         outcome.listFromTarget ??= named.list;
         outcome.eventQueues ??= named.eventQueues;
       }
