@@ -26,7 +26,7 @@ function bytes(n: number): string {
   return `${v.toFixed(1)} ${units[u]}`;
 }
 
-/** `max 400ms, mean 145ms (replica-1 max 400ms, replica-2 max 50ms), at most 9.8 KiB behind`. */
+/** `max 400ms, mean 145ms (replica-1 max 400ms, replica-2 max 50ms), at most 9.8 KiB behind`: durations as everywhere. */
 export function describeReplicaLag(lag: NonNullable<TelemetrySummary['replicaLag']>, name: Name = (p) => p): string {
   const each = Object.entries(lag.byReplica).map(([r, v]) => `${name(r)} max ${secs(v.maxSec)}`);
   return `max ${secs(lag.maxSec)}, mean ${secs(lag.meanSec)}${each.length > 1 ? ` (${listed(each)})` : ''}` +
