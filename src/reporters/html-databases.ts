@@ -16,7 +16,7 @@ export function databaseCharts(ts: readonly Point[]): Record<string, ChartSpec> 
   const shareSeen = ts.some((p) => typeof p.replicaReadShare === 'number');
   if (lagSeen || shareSeen) {
     charts.replicaLag = {
-      title: 'Read replicas: lag and their share of catalog reads', yLabel: 'lag (s)', y2Label: 'share of reads (%)', x, gaps: true,
+      title: 'Read replicas: lag and their share of catalog reads', yLabel: 'lag (s)', ...(shareSeen ? { y2Label: 'share of reads (%)' } : {}), x, gaps: true,
       series: [
         ...(lagSeen ? [{ label: 'worst replica lag (s)', values: ts.map((p) => p.replicaLagSec ?? null) }] : []),
         ...(shareSeen ? [{ label: 'read by replicas %', axis: 'right' as const, values: ts.map((p) => (typeof p.replicaReadShare === 'number' ? p.replicaReadShare * 100 : null)) }] : []),
