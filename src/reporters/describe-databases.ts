@@ -35,10 +35,9 @@ export function describeReplicaLag(lag: NonNullable<TelemetrySummary['replicaLag
 
 /** `replicas 85.7% of 700 catalog reads (primary 14.3%, replica-1 42.9%, replica-2 42.9%)`. */
 export function describeReadShare(share: NonNullable<TelemetrySummary['readShare']>, name: Name = (p) => p): string {
-  if (share.reads === 0) return 'none: no catalog reads during the run';
+  if (share.reads === 0 || share.replicas === null) return 'none: no catalog reads during the run';
   const pools = listed(Object.entries(share.byPool).map(([p, v]) => `${name(p)} ${pct(v)}`));
-  return share.replicas === null ? `all ${share.reads} catalog reads from ${pools.replace(/ 100\.0%$/, '')}: no read replicas`
-    : `replicas ${pct(share.replicas)} of ${share.reads} catalog reads (${pools})`;
+  return `replicas ${pct(share.replicas)} of ${share.reads} catalog reads (${pools})`;
 }
 
 /** `hottest shard-2 60.0% of 500 statements (shard-0 10/s 20.0%, ...)`. */
@@ -53,7 +52,8 @@ export function databaseRows(t: TelemetrySummary, name?: Name): [string, string]
   const rows: [string, string][] = [];
   // Absent in results written before they were recorded (`report` reads old files).
   if (t.replicaLag) rows.push(['replica lag', describeReplicaLag(t.replicaLag, name)]);
-  if (t.readShare) rows.push(['catalog reads', describeReadShare(t.readShare, name)]);
+  // A target without read replicas serves every read from primary: nothing to say about sharing them.
+  if (t.readShare && (t.readShare.replicas !== null || t.replicaLag)) rows.push(['catalog reads', describeReadShare(t.readShare, name)]);
   if (t.shards) rows.push(['shard load', describeShardLoad(t.shards, name)]);
   return rows;
 }

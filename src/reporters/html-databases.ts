@@ -13,7 +13,8 @@ export function databaseCharts(ts: readonly Point[]): Record<string, ChartSpec> 
   const x = ts.map((p) => p.t);
   const charts: Record<string, ChartSpec> = {};
   const lagSeen = ts.some((p) => typeof p.replicaLagSec === 'number');
-  const shareSeen = ts.some((p) => typeof p.replicaReadShare === 'number');
+  // Without replicas (no lag series, every read from primary) a share of 0 throughout says nothing: no chart.
+  const shareSeen = ts.some((p) => typeof p.replicaReadShare === 'number') && (lagSeen || ts.some((p) => (p.replicaReadShare ?? 0) > 0));
   if (lagSeen || shareSeen) {
     charts.replicaLag = {
       title: 'Read replicas: lag and their share of catalog reads', yLabel: 'lag (s)', ...(shareSeen ? { y2Label: 'share of reads (%)' } : {}), x, gaps: true,
