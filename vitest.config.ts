@@ -25,6 +25,7 @@ const PURE = [
 // Load tests with nothing timed in them (no latency or rate margins, no reference stack, no database):
 // small runs checked for counts, outputs and exit codes. One at a time, in one worker without isolation.
 const LIGHT = [
+  'test/capacity-event-queues.test.ts',
   'test/checks-and-loops.test.ts',
   'test/ci-outputs.test.ts',
   'test/cli-habits.test.ts',
@@ -42,6 +43,7 @@ const LIGHT = [
   'test/output-files.test.ts',
   'test/shop-deploy.test.ts',
   'test/summary.test.ts',
+  'test/telemetry-databases.test.ts',
   'test/telemetry-replicas.test.ts',
   'test/tls.test.ts',
   'test/workers.test.ts',

@@ -53,7 +53,7 @@ const CASES: [string, string, string[]][] = [
   ['a threshold without a unit', BASE + 'thresholds: ["p99 < 200"]\n',
     ['s.yaml:9:14 thresholds[0]: give p99 a unit, e.g. "p99 < 200ms"']],
   ['an unknown threshold metric', BASE + 'thresholds:\n  - p95th < 1s\n',
-    ['s.yaml:10:5 thresholds[0]: unknown metric "p95th" (did you mean p95?); known: min, mean, p50, p90, p95, p99, p999, max, error_rate, rps, count, checks, dropped_iterations, dropped_rate, cache_hit_ratio, queue_depth.max, queue_depth.mean, queue_depth.final, queue_drain_time, cpu.max, cpu.mean, event_loop_lag.max, event_loop_lag.mean, any percentile (p75, p99.99, p(99.99)), avg, med, or a custom telemetry series as <name>.<rate|increase|min|mean|max|final>']],
+    ['s.yaml:10:5 thresholds[0]: unknown metric "p95th" (did you mean p95?); known: min, mean, p50, p90, p95, p99, p999, max, error_rate, rps, count, checks, dropped_iterations, dropped_rate, cache_hit_ratio, queue_depth.max, queue_depth.mean, queue_depth.final, queue_drain_time, cpu.max, cpu.mean, event_loop_lag.max, event_loop_lag.mean, replica_lag.max, replica_lag.mean, replica_read_share, shard_hot_share, any percentile (p75, p99.99, p(99.99)), avg, med, or a custom telemetry series as <name>.<rate|increase|min|mean|max|final>']],
   ['a threshold scoped to an unknown name', BASE + 'thresholds:\n  - checkout: p95 < 300ms\n',
     ['s.yaml:10:15 thresholds[0].checkout: no endpoint or flow named "checkout"; names: browse, GET /a']],
   ['a missing data file', BASE + 'data: { users: { file: nope.csv } }\n',

@@ -34,7 +34,7 @@ const QUEUE_SIGNALS: SignalName[] = ['queueWaiting', 'queueActive', 'queueDelaye
 const CACHE_SIGNALS: SignalName[] = ['cacheHits', 'cacheMisses'];
 
 /** True when the query of one of `signals` failed in one of the scrapes: the figure they feed is unknown there, not 0. */
-const failedIn = (signals: readonly string[], ...scrapes: (TelemetryScrape | undefined)[]): boolean =>
+export const failedIn = (signals: readonly string[], ...scrapes: (TelemetryScrape | undefined)[]): boolean =>
   scrapes.some((s) => s?.failed?.some((n) => signals.includes(n)));
 
 /** Waiting + active + delayed jobs in one scrape; undefined when it saw no queue gauge, or a queue query failed in it. */
@@ -45,7 +45,7 @@ export const queueDepthOf = (s: TelemetryScrape): number | undefined => {
 };
 
 /** Running min/max/sum/count/last: constant memory however long the run. */
-class Stat {
+export class Stat {
   n = 0;
   sum = 0;
   min = Infinity;

@@ -39,7 +39,43 @@ export interface TelemetrySummary {
   eventLoopLagMs: { max: number; mean: number } | null;
   /** Ready replicas per role over every scrape, and each change (absent in results from before it existed). */
   replicas: ReplicasSummary | null;
+  /** Read replicas' lag over the load's scrapes (the worst replica at each); null when no replica lag series was seen; absent in results from before it existed. */
+  replicaLag?: ReplicaLagSummary | null;
+  /** Which pools served the catalog reads of the load; null when no catalog read series was seen. */
+  readShare?: ReadShareSummary | null;
+  /** Statements per shard over the load; null when no shard series was seen. */
+  shards?: ShardsSummary | null;
   custom: Record<string, CustomSummary>;
+}
+
+/** TelemetrySummary.replicaLag: seconds (and bytes of WAL when reported) behind the primary. */
+export interface ReplicaLagSummary {
+  /** The worst lag of any replica at any scrape. */
+  maxSec: number;
+  /** The mean over the scrapes of the worst replica's lag: a single spike barely moves it, a steady lag does. */
+  meanSec: number;
+  byReplica: Record<string, { maxSec: number; meanSec: number; maxBytes?: number }>;
+  /** The worst lag in bytes; null when the bytes series was not seen. */
+  maxBytes: number | null;
+}
+
+/** TelemetrySummary.readShare: catalog reads over the load by the pool that served them. */
+export interface ReadShareSummary {
+  /** Catalog reads counted over the load (counter increases). */
+  reads: number;
+  /** Each pool's share of `reads`, 0..1. */
+  byPool: Record<string, number>;
+  /** The share served by replicas (every pool but `primary`), 0..1; null with no reads, or no replica seen at all. */
+  replicas: number | null;
+}
+
+/** TelemetrySummary.shards: statements per shard over the load. */
+export interface ShardsSummary {
+  queries: number;
+  /** Per shard: statements per second of load, and its share of all shards' statements (0..1). */
+  byShard: Record<string, { perSec: number; share: number }>;
+  /** The busiest shard and its share (a balanced 3-shard run reads about 0.33); null with no statements. */
+  hottest: { shard: string; share: number } | null;
 }
 
 /** Telemetry fields merged into each second of RunResult.timeseries. */
@@ -56,6 +92,12 @@ export interface TelemetryPoint {
   eventLoopLagMs?: number;
   /** Ready replicas per role at the scrape. */
   replicas?: ReplicaCounts;
+  /** The worst replica's lag at the scrape, seconds. */
+  replicaLagSec?: number;
+  /** The share of catalog reads since the previous scrape served by replicas; null with none. */
+  replicaReadShare?: number | null;
+  /** Statements per second per shard since the previous scrape. */
+  shardQueriesPerSec?: Record<string, number>;
   custom?: Record<string, number>;
 }
 

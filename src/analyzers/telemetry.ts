@@ -2,6 +2,8 @@ import type { TelemetryRecording, TelemetryScrape } from '../telemetry/telemetry
 import { ReplicaTracker } from './telemetry-replicas.js';
 import { CacheReducer, CpuReducer, CustomReducer, JobsReducer, LagReducer, QueueReducer, queueDepthOf, round } from './telemetry-reducers.js';
 import type { TelemetryPoint, TelemetrySummary } from './telemetry-types.js';
+import { ReadShareReducer, ReplicaLagReducer, ShardReducer } from './telemetry-db-reducers.js';
+import { databaseGap } from './telemetry-db-gap.js';
 
 export type { CustomSummary, TelemetryPoint, TelemetrySummary } from './telemetry-types.js';
 export { UNLABELLED } from './telemetry-types.js';
@@ -18,14 +20,14 @@ export function telemetryGap(t: TelemetrySummary | undefined, metric: string): s
   if (metric === 'queue_drain_time' && t.drain?.timedOut) return `the queue did not empty within ${t.drain.timeoutSec} s after the load`;
   if (metric === 'queue_drain_time' && t.drain?.interrupted) return 'the wait for the queue to drain was stopped';
   // A figure whose signal's query failed has no value because of that: say so first.
-  const feeds = metric === 'cache_hit_ratio' ? CACHE_SIGNALS : metric.startsWith('queue_') ? QUEUE_SIGNALS : [];
+  const feeds = metric === 'cache_hit_ratio' ? CACHE_SIGNALS : metric.startsWith('queue_') ? QUEUE_SIGNALS : DB_SIGNALS[metric.replace(/\..*/, '')] ?? [];
   const failed = feeds.find((n) => t.failedSignals?.[n]);
   if (failed) return `no data: query for ${failed} failed: ${t.failedSignals![failed]!.error}`;
   if (metric === 'cache_hit_ratio') {
     if (t.cacheLookups === 0) return 'no cache lookups during the run';
     if (t.cacheLookups === null) return `no cache series found at ${t.source}`;
   }
-  return undefined;
+  return databaseGap(t, metric);
 }
 
 export interface AnalyzeOptions {
@@ -33,18 +35,21 @@ export interface AnalyzeOptions {
   startedAt: number;
   loadDurationSec: number;
   signals: readonly string[];
+  /** Signals whose absence is not warned about (optional ones of the default mapping: no replicas, no shards). */
+  quiet?: readonly string[];
   custom: Record<string, 'counter' | 'gauge'>;
 }
 
 const CACHE_SIGNALS = ['cacheHits', 'cacheMisses'];
 const QUEUE_SIGNALS = ['queueWaiting', 'queueActive', 'queueDelayed'];
+const DB_SIGNALS: Record<string, string[]> = { replica_lag: ['replicaLag'], replica_read_share: ['catalogReads'], shard_hot_share: ['shardQueries'] };
 
 /**
  * Warnings about the recording itself: signals never seen, failed scrapes.
  * When every scrape failed (credentials refused, say), that one warning says
  * it all: no signal could be seen, so none is named as missing.
  */
-function recordingWarnings(rec: TelemetryRecording, signals: readonly string[]): string[] {
+function recordingWarnings(rec: TelemetryRecording, signals: readonly string[], quiet: readonly string[]): string[] {
   const warnings: string[] = [];
   const allFailed = rec.scrapes.length === 0 && rec.failures > 0;
   for (const name of allFailed ? [] : signals) {
@@ -52,7 +57,7 @@ function recordingWarnings(rec: TelemetryRecording, signals: readonly string[]):
     const seen = rec.scrapes.some((s) => s.values[name] !== undefined);
     if (failed) {
       warnings.push(`the query for ${name} failed in ${failed.failed} of ${rec.scrapes.length} scrapes (first: ${failed.firstError})${seen ? '' : '; its figures are missing'}`);
-    } else if (!seen) warnings.push(`no series found for ${name} at ${rec.source}; its figures are missing`);
+    } else if (!seen && !quiet.includes(name)) warnings.push(`no series found for ${name} at ${rec.source}; its figures are missing`);
   }
   if (rec.failures) warnings.push(`${rec.failures} of ${rec.failures + rec.scrapes.length} scrapes failed (first: ${rec.firstFailure})`);
   return warnings;
@@ -87,16 +92,17 @@ function drainFigures(rec: TelemetryRecording, startedAt: number, loadEnd: numbe
 export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions): { summary: TelemetrySummary; points: TelemetryPoint[] } {
   const t = (s: TelemetryScrape): number => (s.at - opts.startedAt) / 1000;
   const loadEnd = opts.loadDurationSec;
-  const warnings = recordingWarnings(rec, opts.signals);
+  const warnings = recordingWarnings(rec, opts.signals, opts.quiet ?? []);
   const [queue, cache, jobs, cpu, lag, custom] = [new QueueReducer(), new CacheReducer(), new JobsReducer(), new CpuReducer(), new LagReducer(), new CustomReducer(opts.custom)];
   const replicas = new ReplicaTracker();
+  const [replicaLag, readShare, shards] = [new ReplicaLagReducer(), new ReadShareReducer(), new ShardReducer()];
   const points = rec.scrapes.map((cur, i) => {
     const prev = rec.scrapes[i - 1];
     const point: TelemetryPoint = { t: Math.floor(t(cur)) };
     const counts = replicas.add(t(cur), cur.values.replicas);
     if (counts) point.replicas = counts;
     const step = { cur, prev, t: t(cur), dt: prev ? (cur.at - prev.at) / 1000 : 0, during: prev !== undefined && t(prev) < loadEnd, loadEnd, point };
-    for (const r of [queue, cache, jobs, cpu, lag, custom]) r.step(step);
+    for (const r of [queue, cache, jobs, cpu, lag, custom, replicaLag, readShare, shards]) r.step(step);
     return point;
   });
   const lastScrape = rec.scrapes[rec.scrapes.length - 1];
@@ -115,6 +121,9 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
       cpu: cpu.summary(),
       eventLoopLagMs: lag.summary(),
       replicas: replicas.summary(),
+      replicaLag: replicaLag.summary(),
+      readShare: readShare.summary(rec.scrapes.some((s) => s.values.replicaLag !== undefined)),
+      shards: shards.summary(loadEnd),
       custom: custom.summary(loadEnd),
     },
   };

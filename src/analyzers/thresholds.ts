@@ -84,6 +84,11 @@ export function telemetryValue(t: TelemetrySummary | undefined, metric: Threshol
     case 'cpu.mean': return t.cpu?.meanPercent ?? null;
     case 'event_loop_lag.max': return t.eventLoopLagMs?.max ?? null;
     case 'event_loop_lag.mean': return t.eventLoopLagMs?.mean ?? null;
+    // Results written before these figures existed lack them (undefined): no data, like null.
+    case 'replica_lag.max': return t.replicaLag ? Math.round(t.replicaLag.maxSec * 1000) : null;
+    case 'replica_lag.mean': return t.replicaLag ? Math.round(t.replicaLag.meanSec * 1000) : null;
+    case 'replica_read_share': return t.readShare?.replicas ?? null;
+    case 'shard_hot_share': return t.shards?.hottest?.share ?? null;
     default: return null;
   }
 }

@@ -100,6 +100,8 @@ export interface CapacityResult {
     /** Where listName came from: --queue-prefix, the target's metrics (queue info series), the reference stack's configuration, or BullMQ's default (unconfirmed). */
     listNameSource: ListNameSource;
     redisAddress: string | null;
+    /** The RabbitMQ queues the consumers read, from the target's events info series (a rabbitmq trigger each); [] without the broker; absent from files written before it. */
+    eventQueues?: string[];
     /** The KEDA trigger connects with TLS (--redis-tls); absent from files written before it. */
     redisTls?: boolean;
     deployment: string;
@@ -266,6 +268,7 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       listName: list.listName,
       listNameSource: list.source,
       redisAddress: s.redisAddress ?? null,
+      eventQueues: input.outcome.eventQueues ?? [],
       redisTls: s.redisTls,
       deployment: s.deployment,
       consumerDeployment: s.consumerDeployment,

@@ -1,12 +1,10 @@
 import { percent as pct, round } from '../analyzers/numbers.js';
-import { request } from 'undici';
 import { probeTarget } from '../engine/probe-target.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import { formatDuration } from '../shared/duration.js';
 import type { LoadedScenario } from '../scenarios/load-scenario.js';
-import { queueListFromMetrics } from '../telemetry/queue-list.js';
+import { targetQueues } from './target-queues.js';
 import { planTelemetry } from '../telemetry/telemetry-plan.js';
-import { metricsEndpoint } from '../telemetry/telemetry-source.js';
 import type { CapacitySettings } from './capacity-result.js';
 import { CountSearch, type ReplicaCountResult } from './count-search.js';
 import { crossCheck } from './cross-check.js';
@@ -39,6 +37,8 @@ export interface CapacityRunOutcome {
   counts: ReplicaCountResult[];
   /** The waiting list the target said its queue uses (its metrics' queue info series), when it said. */
   listFromTarget?: string;
+  /** The RabbitMQ queues the target said its event consumers read (its events info series), when it runs the broker. */
+  eventQueues?: string[];
   /** Disagreements between counts found, with whether re-measuring settled them. */
   crossChecks: { text: string; settled: boolean }[];
   error?: { message: string; exitCode: number };
@@ -69,19 +69,6 @@ export function describeStep(v: StepVerdict): string {
   if (v.verdict === 'pass') return `pass${v.evidence.length ? ' at 95% confidence' : ''} (${v.rps} req/s, p99 ${formatDuration(v.latencyMs.p99)}; ${how})`;
   if (v.verdict === 'undecided') return `undecided, leaning ${v.passed ? 'pass' : 'fail'} (${how})`;
   return `fail: ${v.reasons.join('; ')}${v.generatorSaturated ? ' [generator saturated]' : ''}`;
-}
-
-/** The waiting list a target names in its metrics (the first Prometheus endpoint), or undefined. */
-async function listFromMetrics(urls: readonly string[], queue: string): Promise<string | undefined> {
-  if (!urls.length) return undefined;
-  try {
-    const at = metricsEndpoint(urls[0]!);
-    const res = await request(at.url, { headers: at.authorization === undefined ? {} : { authorization: at.authorization }, headersTimeout: 5000, bodyTimeout: 5000 });
-    const text = await res.body.text();
-    return res.statusCode === 200 ? queueListFromMetrics(text, queue) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Drives one count's search through its steps, with progress lines. */
@@ -130,7 +117,11 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
       if (scaled.logFile) say(`  ready at ${printable(scaled.url)} (logs: ${printable(scaled.logFile)})`);
       const unreachable = await probeTarget(scaled.url, ctx.loaded.tls);
       if (unreachable) throw new UserError(`target ${maskCredentials(scaled.url)} unreachable: ${unreachable}`, ExitCode.unreachable);
-      outcome.listFromTarget ??= await listFromMetrics(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx), ctx.env)?.metricsUrls ?? [], s.queue);
+      if (outcome.listFromTarget === undefined || outcome.eventQueues === undefined) {
+        const named = await targetQueues(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx), ctx.env)?.metricsUrls ?? [], s.queue);
+        outcome.listFromTarget ??= named.list;
+        outcome.eventQueues ??= named.eventQueues;
+      }
       await run(scaled.url);
     } finally {
       await scaled.stop();

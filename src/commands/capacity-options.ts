@@ -6,7 +6,8 @@ export { DEFAULT_POD_STARTUP_MS } from '../capacity/autoscaler-settings.js';
 import { parseDuration } from '../shared/duration.js';
 import { parseThreshold } from '../scenarios/threshold-expression.js';
 import { targetUrlProblem } from '../scenarios/target-url.js';
-import { redisAddressProblem, SHOP_DEPLOYMENTS } from '../reporters/k8s.js';
+import { SHOP_DEPLOYMENTS } from '../reporters/k8s.js';
+import { redisAddressProblem } from '../reporters/redis-address.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 import { LOAD_LIMITS } from '../scenarios/schema.js';
 

@@ -92,6 +92,8 @@ export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): stri
     out.push(k.listLengthPerReplica !== null
       ? `  listLength ${k.listLengthPerReplica} jobs per replica on ${printable(r.settings.listName)} (${LIST_SOURCES[r.settings.listNameSource] ?? 'source unknown'}), ${k.replicas} consumer replica(s) at the peak (time per job ${formatDuration((k.secondsPerJob ?? 0) * 1000)}, ${k.source})`
       : '  not sized: the time per job is unknown');
+    const events = r.settings.eventQueues ?? [];
+    if (k.listLengthPerReplica !== null && events.length) out.push(`  and ${k.listLengthPerReplica} messages per replica on each RabbitMQ event queue: ${events.map(printable).join(', ')} (named by the target)`);
     for (const line of k.arithmetic) out.push(c.dim(`    ${line}`));
   }
   out.push(...surgeLines(r, c));

@@ -118,6 +118,10 @@ function autoscalerSection(r: CapacityResult): string {
     parts.push('<h3>Queue consumers (KEDA)</h3>', keda.listLengthPerReplica !== null
       ? `<p>${esc(`listLength ${keda.listLengthPerReplica} jobs per replica, ${keda.replicas} consumer replica(s) at the peak (time per job ${formatDuration((keda.secondsPerJob ?? 0) * 1000)}, ${keda.source ?? ''}).`)}</p>`
       : '<p>Not sized: the time per job is unknown (give --job-time).</p>', list(keda.arithmetic));
+    const events = r.settings.eventQueues ?? [];
+    if (keda.listLengthPerReplica !== null && events.length) {
+      parts.push(`<p>${esc(`And ${keda.listLengthPerReplica} messages per replica on each RabbitMQ event queue (a rabbitmq trigger each): ${events.join(', ')}.`)}</p>`);
+    }
   }
   if (hpa && r.plan.verdict !== undefined && r.plan.verdict !== 'recommended') {
     parts.push('<p>No YAML: the plan is not a recommendation.</p>');

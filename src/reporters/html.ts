@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { RunResult } from '../analyzers/run-result.js';
+import type { TelemetrySummary } from '../analyzers/telemetry-types.js';
 import { formatActual, thresholdLabel } from '../analyzers/thresholds.js';
 import { formatDuration } from '../shared/duration.js';
 import { formatMetricValue, parseThreshold } from '../scenarios/threshold-expression.js';
@@ -12,6 +13,8 @@ import { describeStack } from './describe-stack.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
 import type { ChartSpec } from './chart-spec.js';
 import { replicaRows, replicasChart } from './html-replicas.js';
+import { databaseCharts } from './html-databases.js';
+import { databaseRows } from './describe-databases.js';
 import { passRate } from './pass-rate.js';
 import { exemplarsSection } from './html-exemplars.js';
 
@@ -118,6 +121,7 @@ function runCharts(r: RunResult): Record<string, ChartSpec> {
   }
   const replicas = replicasChart(r, ts);
   if (replicas) charts.replicas = replicas;
+  Object.assign(charts, databaseCharts(ts));
   return Object.fromEntries(Object.entries(charts).map(([id, spec]) => [id, withSummaries(spec)]));
 }
 
@@ -187,6 +191,7 @@ function telemetrySection(r: RunResult): string {
   if (t.drain) rows.push(['queue drain time', t.queueDrainTimeSec !== null ? `${Number(t.queueDrainTimeSec).toFixed(1)} s after the load` : 'did not drain in time']);
   if (t.cpu) rows.push(['CPU, all workers', `mean ${t.cpu.totalPercent.mean}%, max ${t.cpu.totalPercent.max}% of one core`]);
   rows.push(...replicaRows(r));
+  rows.push(...databaseRows(t as TelemetrySummary));
   for (const w of t.warnings) rows.push(['warning', w]);
   return table(['figure', 'value'], rows.map((row) => row.map((c) => esc(String(c)))), 2);
 }

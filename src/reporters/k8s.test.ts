@@ -6,7 +6,8 @@ import { planHpa, planKeda } from '../analyzers/autoscaler.js';
 import { resolveAutoscalerSettings, type AutoscalerSettings } from '../capacity/autoscaler-settings.js';
 import { planSurgeProfile, predictSurge } from '../capacity/surge-plan.js';
 import { HPA_DEFAULTS } from '../stack/contract.js';
-import { k8sNamesOf, kustomizationClash, KUSTOMIZE_FILE, redisAddressProblem, renderK8s, renderKustomizeComponent, WEB_CONTAINER, type RecommendedAutoscalers } from './k8s.js';
+import { redisAddressProblem } from './redis-address.js';
+import { k8sNamesOf, kustomizationClash, KUSTOMIZE_FILE, renderK8s, renderKustomizeComponent, WEB_CONTAINER, type RecommendedAutoscalers } from './k8s.js';
 
 const names = { deployment: 'shop', consumerDeployment: 'shop-order-worker', listName: 'bull:orders:wait' };
 const hpa = planHpa({ kneePerReplica: () => 120, cpuAtKneePercent: 85.2, minReplicas: 2, maxReplicas: 8, baseRate: 100, peakRate: 500, rampSec: 60, podStartupSec: 30 });

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import type { HpaPlan, KedaPlan } from '../analyzers/autoscaler.js';
 import type { SurgePrediction } from '../capacity/surge-types.js';
 import { HPA_DEFAULTS, KEDA_DEFAULTS } from '../stack/contract.js';
+import { rabbitmqComments, rabbitmqTriggers } from './keda-rabbitmq.js';
 
 /** The autoscalers the surge was simulated with (capacity.json `plan.surge.settings`): what the manifests apply. */
 export type RecommendedAutoscalers = SurgePrediction['settings'];
@@ -24,6 +25,8 @@ export interface K8sNames {
   redisTls?: boolean;
   /** false: listName is BullMQ's default, not confirmed by the target (the file says so). */
   listConfirmed?: boolean;
+  /** The RabbitMQ queues the consumers read, when the target runs the broker: a rabbitmq trigger each. */
+  eventQueues?: string[];
 }
 
 /** What marks a file as scalectl's: every file renderK8s and renderKustomizeComponent write has it in its header. */
@@ -35,25 +38,6 @@ const header = (what: string): string =>
 /** The consumer container's variables KEDA's redis trigger reads: the address (host:port) and the password. */
 export const REDIS_ADDRESS_ENV = 'REDIS_ADDRESS';
 export const REDIS_PASSWORD_ENV = 'REDIS_PASSWORD';
-
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)$/;
-
-/**
- * Checks a Redis address for KEDA's redis trigger: `host:port` with a port
- * from 1 to 65535 and no scheme (KEDA does not read a URL). Returns the reason
- * it is not usable, or undefined when it is.
- */
-export function redisAddressProblem(v: string): string | undefined {
-  const example = 'e.g. redis-master.shop.svc:6379';
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v)) return `expected host:port without a scheme (${example}), got ${JSON.stringify(v)}: KEDA's redis trigger does not read a URL`;
-  const colon = v.lastIndexOf(':');
-  if (colon < 0) return `expected host:port (${example}), got ${JSON.stringify(v)}: no port`;
-  const host = v.slice(0, colon);
-  const port = v.slice(colon + 1);
-  if (!HOST.test(host)) return `expected host:port (${example}), got ${JSON.stringify(v)}: ${host ? `"${host}" is not a host name or address` : 'no host'}`;
-  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return `expected host:port (${example}), got ${JSON.stringify(v)}: the port must be a whole number from 1 to 65535`;
-  return undefined;
-}
 
 /**
  * `behavior` as the surge simulation assumed it: the recommended scale-up
@@ -123,7 +107,8 @@ export function hpaManifest(plan: HpaPlan, names: K8sNames, recommended?: Recomm
 }
 
 /**
- * A KEDA ScaledObject with a redis trigger on the BullMQ waiting list: with
+ * A KEDA ScaledObject with a redis trigger on the BullMQ waiting list (and a
+ * rabbitmq trigger per event queue, when the target runs the broker): with
  * `recommended`, the bounds, listLength, polling interval and cooldown the
  * surge was simulated with.
  */
@@ -132,6 +117,7 @@ export function kedaManifest(plan: KedaPlan, names: K8sNames, recommended?: Reco
   const a = recommended?.autoscaler;
   // Before plan.surge: one consumer at least, polled every 5 s.
   const minReplicas = c?.minReplicas ?? 1;
+  const listLength = c?.listLength ?? plan.listLengthPerReplica ?? 1;
   return {
     apiVersion: 'keda.sh/v1alpha1',
     kind: 'ScaledObject',
@@ -154,9 +140,9 @@ export function kedaManifest(plan: KedaPlan, names: K8sNames, recommended?: Reco
           passwordFromEnv: REDIS_PASSWORD_ENV,
           ...(names.redisTls ? { enableTLS: 'true' } : {}),
           listName: names.listName,
-          listLength: String(c?.listLength ?? plan.listLengthPerReplica ?? 1),
+          listLength: String(listLength),
         },
-      }],
+      }, ...rabbitmqTriggers(names.eventQueues ?? [], listLength)],
     },
   };
 }
@@ -190,7 +176,7 @@ const kedaComments = (names: K8sNames): string => (names.listConfirmed === false
   (names.redisAddress !== undefined ? '' :
     `# The consumer container must define ${REDIS_ADDRESS_ENV}=host:port (KEDA's redis trigger does not read a URL; the shop itself reads REDIS_URL, so set both).\n`) +
   `# KEDA reads Redis's password from the consumer container's ${REDIS_PASSWORD_ENV} (define it, empty for a Redis without one).\n` +
-  (names.redisTls ? '# enableTLS: KEDA connects with TLS (--redis-tls, for a rediss:// Redis).\n' : '');
+  (names.redisTls ? '# enableTLS: KEDA connects with TLS (--redis-tls, for a rediss:// Redis).\n' : '') + rabbitmqComments(names.eventQueues ?? []);
 
 /**
  * The manifests as YAML files, by file name: the HPA only when a CPU target
@@ -287,7 +273,9 @@ export function renderKustomizeComponent(manifests: string[], names: K8sNames, h
 }
 
 /** The names the manifests need, from capacity.json's settings (older files lack the newer fields). */
-export function k8sNamesOf(settings: { deployment: string; consumerDeployment: string; listName: string; listNameSource?: string; redisAddress?: string | null; redisTls?: boolean }): K8sNames {
+export function k8sNamesOf(settings: {
+  deployment: string; consumerDeployment: string; listName: string; listNameSource?: string; redisAddress?: string | null; redisTls?: boolean; eventQueues?: string[];
+}): K8sNames {
   return {
     deployment: settings.deployment,
     consumerDeployment: settings.consumerDeployment,
@@ -295,5 +283,6 @@ export function k8sNamesOf(settings: { deployment: string; consumerDeployment: s
     ...(settings.redisAddress ? { redisAddress: settings.redisAddress } : {}),
     ...(settings.redisTls ? { redisTls: true } : {}),
     ...(settings.listNameSource === 'unconfirmed' ? { listConfirmed: false } : {}),
+    ...(settings.eventQueues?.length ? { eventQueues: settings.eventQueues } : {}),
   };
 }

@@ -21,7 +21,7 @@ export interface ProgressOptions {
   telemetry?: () => TelemetryPoint | undefined;
 }
 
-/** `replicas web 2 · consumer 3  cache hit 93%  queue 12  CPU 145% (hottest worker 80%)  lag 3ms`, or '' when nothing is known yet. */
+/** `replicas web 2 · consumer 3  cache hit 93%  queue 12  CPU 145% (hottest worker 80%)  lag 3ms  replica lag 120ms`, or '' when nothing is known yet. */
 export function telemetryLine(p: TelemetryPoint | undefined): string {
   if (!p) return '';
   const parts: string[] = [];
@@ -32,6 +32,7 @@ export function telemetryLine(p: TelemetryPoint | undefined): string {
   if (p.jobsPerSec !== undefined) parts.push(`jobs ${p.jobsPerSec}/s`);
   if (p.cpuPercent !== undefined) parts.push(`CPU ${Math.round(p.cpuPercent)}% (hottest worker ${Math.round(p.cpuMaxWorkerPercent ?? 0)}%)`);
   if (p.eventLoopLagMs !== undefined) parts.push(`lag ${formatDuration(p.eventLoopLagMs)}`);
+  if (p.replicaLagSec !== undefined) parts.push(`replica lag ${formatDuration(p.replicaLagSec * 1000)}`);
   return parts.join('  ');
 }
 

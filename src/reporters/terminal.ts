@@ -6,6 +6,7 @@ import { formatDuration } from '../shared/duration.js';
 import type { TelemetrySummary } from '../analyzers/telemetry.js';
 import { describeStack } from './describe-stack.js';
 import { describeReplicas } from './describe-replicas.js';
+import { databaseRows } from './describe-databases.js';
 import { describeShards } from './describe-shards.js';
 import { describeHttpClient } from './describe-http-client.js';
 import { runVerdict, thresholdOutcome } from './run-verdict.js';
@@ -34,6 +35,7 @@ function renderTelemetry(t: TelemetrySummary, c: ChalkInstance): string {
   if (t.eventLoopLagMs) rows.push(['event-loop lag', `max ${fmtMs(t.eventLoopLagMs.max)}, mean ${fmtMs(t.eventLoopLagMs.mean)}`]);
   // Absent in results written before replicas were recorded (`report` reads old files).
   if (t.replicas) rows.push(['replicas', describeReplicas(t.replicas, printable)]);
+  rows.push(...databaseRows(t, printable));
   for (const [name, s] of Object.entries(t.custom)) {
     rows.push([printable(name), s.type === 'counter' ? `+${s.increase} (${s.rate}/s)` : `min ${s.min}, mean ${s.mean}, max ${s.max}, final ${s.final}`]);
   }

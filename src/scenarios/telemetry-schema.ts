@@ -72,11 +72,22 @@ export const SIGNALS = {
   cpuSeconds: 'counter: CPU seconds, one series per worker or replica (by)',
   eventLoopLag: 'gauge: event-loop lag in seconds, per worker (by)',
   replicas: 'gauge: ready replicas, one series per role (by)',
+  replicaLag: 'gauge: how far each read replica is behind its primary, seconds, one series per replica (by)',
+  replicaLagBytes: 'gauge: the same lag in bytes of WAL, per replica (by); optional',
+  catalogReads: 'counter: reads by the database pool that served them (by): `primary`, or a replica',
+  shardQueries: 'counter: statements sent to each shard (by)',
 } as const;
 export type SignalName = keyof typeof SIGNALS;
 
+/**
+ * Signals of the default mapping whose series a target lacks by design (no
+ * read replicas, no shards): their absence is not a misconfiguration, so it
+ * is not warned about unless the scenario maps them itself.
+ */
+export const OPTIONAL_SIGNALS: readonly SignalName[] = ['replicaLag', 'replicaLagBytes', 'catalogReads', 'shardQueries'];
+
 /** Names thresholds already use for built-in telemetry; a custom series may not take them. */
-const BUILT_IN_NAMES = ['cache_hit_ratio', 'queue_depth', 'queue_drain_time', 'cpu', 'event_loop_lag'];
+const BUILT_IN_NAMES = ['cache_hit_ratio', 'queue_depth', 'queue_drain_time', 'cpu', 'event_loop_lag', 'replica_lag', 'replica_read_share', 'shard_hot_share'];
 
 const customSchema = z.strictObject({
   signal: signalSchema,
@@ -133,4 +144,9 @@ export const REFERENCE_SIGNALS: Record<SignalName, Signal> = {
   cpuSeconds: { name: SHOP_SERIES.workerCpuSeconds, labels: { role: 'web' }, by: 'worker' },
   eventLoopLag: { name: SHOP_SERIES.workerEventLoopLag, labels: { quantile: '0.99', role: 'web' }, by: 'worker' },
   replicas: { name: SHOP_SERIES.replicas, labels: { state: 'ready' }, by: 'role' },
+  replicaLag: { name: SHOP_SERIES.replicaLagSeconds, labels: {}, by: 'replica' },
+  replicaLagBytes: { name: SHOP_SERIES.replicaLagBytes, labels: {}, by: 'replica' },
+  catalogReads: { name: SHOP_SERIES.catalogReads, labels: {}, by: 'pool' },
+  // Statements per shard pool: a hot shard (customers hashed unevenly, one big customer) shows as its share.
+  shardQueries: { name: SHOP_SERIES.dbQueries, labels: { role: 'shard' }, by: 'pool' },
 };

@@ -7,7 +7,7 @@ export const LATENCY_METRICS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 /** Metrics from the target's telemetry (docs/telemetry.md); never scoped. */
 export const TELEMETRY_METRICS = ['cache_hit_ratio', 'queue_depth.max', 'queue_depth.mean', 'queue_depth.final', 'queue_drain_time',
-  'cpu.max', 'cpu.mean', 'event_loop_lag.max', 'event_loop_lag.mean'] as const;
+  'cpu.max', 'cpu.mean', 'event_loop_lag.max', 'event_loop_lag.mean', 'replica_lag.max', 'replica_lag.mean', 'replica_read_share', 'shard_hot_share'] as const;
 export type TelemetryMetric = (typeof TELEMETRY_METRICS)[number];
 /**
  * Arrivals of the open model that were not started (`maxInFlight` reached):
@@ -74,8 +74,8 @@ export interface ThresholdExpression {
   k6Metric?: string;
   op: Comparator;
   /**
-   * Milliseconds for latency metrics, queue_drain_time and event_loop_lag; a
-   * fraction (0.01 = 1%) for error_rate, checks, dropped_rate and cache_hit_ratio;
+   * Milliseconds for latency metrics, queue_drain_time, event_loop_lag and replica_lag; a
+   * fraction (0.01 = 1%) for error_rate, checks, dropped_rate, cache_hit_ratio, replica_read_share and shard_hot_share;
    * percent of one core for cpu; per second for rps; a plain number otherwise.
    */
   limit: number;
@@ -152,17 +152,24 @@ function k6ReadingOf(key: K6Key, aggregate: string): Reading | string {
   };
 }
 
+/** Telemetry metrics that are durations (limits in milliseconds, written with a unit). */
+const isTelemetryDuration = (metric: string): boolean =>
+  metric === 'queue_drain_time' || metric.startsWith('event_loop_lag.') || metric.startsWith('replica_lag.');
+/** Telemetry metrics that are shares, 0..1 (written as 80% or 0.8). */
+const isTelemetryShare = (metric: string): boolean =>
+  metric === 'cache_hit_ratio' || metric === 'replica_read_share' || metric === 'shard_hot_share';
+
 const FRACTION_RE = /^(\d+(?:\.\d+)?)\s*%$/;
 
 /** The limit in the metric's unit, or why the value cannot be one. */
 function parseLimit(metric: ThresholdMetric, written: string, op: Comparator, valueText: string, bareMs: boolean): number | string {
   const number = (): number | undefined => (/^-?\d+(\.\d+)?$/.test(valueText) ? Number(valueText) : undefined);
   let limit: number | undefined;
-  if (metric === 'queue_drain_time' || metric.startsWith('event_loop_lag.')) {
+  if (isTelemetryDuration(metric)) {
     if (/^\d+(\.\d+)?$/.test(valueText)) return `give ${metric} a unit, e.g. ${echo(`${metric} ${op} ${valueText}s`)}`;
     limit = parseDuration(valueText);
     if (limit === undefined) return `expected a duration such as 30s or 200ms, got ${echo(valueText)}`;
-  } else if (metric === 'cache_hit_ratio') {
+  } else if (isTelemetryShare(metric)) {
     const pm = FRACTION_RE.exec(valueText);
     limit = pm ? Number(pm[1]) / 100 : number();
     if (limit === undefined || limit < 0 || limit > 1) return `expected a percentage such as 80% or a fraction such as 0.8, got ${echo(valueText)}`;
@@ -230,8 +237,8 @@ export function compare(actual: number, op: Comparator, limit: number): boolean 
 /** A threshold metric's value in its own unit: a duration, a percentage, a rate or a count. */
 export function formatMetricValue(metric: ThresholdMetric, v: number | null): string {
   if (v === null) return 'no data';
-  if (isLatencyMetric(metric) || metric === 'queue_drain_time' || metric.startsWith('event_loop_lag.')) return formatDuration(v);
-  if (metric === 'error_rate' || metric === 'cache_hit_ratio' || metric === 'dropped_rate' || metric === 'checks') return `${(v * 100).toFixed(2)}%`;
+  if (isLatencyMetric(metric) || isTelemetryDuration(metric)) return formatDuration(v);
+  if (metric === 'error_rate' || isTelemetryShare(metric) || metric === 'dropped_rate' || metric === 'checks') return `${(v * 100).toFixed(2)}%`;
   if (metric === 'dropped_iterations' || metric === 'count') return String(v);
   if (metric.startsWith('cpu.')) return `${v.toFixed(1)}%`;
   if (isTelemetryMetric(metric)) return String(Math.round(v * 1000) / 1000);

@@ -27,7 +27,7 @@ export async function loadWithTelemetry(
   }
   const data = { ...loadData, aborted: loadData.aborted || opts.signal.aborted };
   const telemetry = recording && watch ? analyzeTelemetry(recording, {
-    startedAt: data.startedAt.getTime(), loadDurationSec: data.loadDurationSec, signals: watch.plan.signals, custom: watch.plan.custom,
+    startedAt: data.startedAt.getTime(), loadDurationSec: data.loadDurationSec, signals: watch.plan.signals, quiet: watch.plan.quiet, custom: watch.plan.custom,
   }) : undefined;
   return { data, telemetry };
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../exit-codes.js';
-import { promqlAuthIssues, promqlAuthorization } from './telemetry-plan.js';
-import { REFERENCE_SIGNALS, SIGNALS, type PromqlAuth, type SignalName, type TelemetryConfig } from '../scenarios/telemetry-schema.js';
+import { planTelemetry, promqlAuthIssues, promqlAuthorization } from './telemetry-plan.js';
+import { OPTIONAL_SIGNALS, REFERENCE_SIGNALS, SIGNALS, type PromqlAuth, type SignalName, type TelemetryConfig } from '../scenarios/telemetry-schema.js';
 
 describe('promql.auth', () => {
   it('reads the secret from the environment variable it names: a bearer token or a Basic password', () => {
@@ -55,5 +55,18 @@ describe('docs/telemetry.md', () => {
         if (sel.by) expect(row, name).toContain(`by \`${sel.by}\``);
       }
     }
+  });
+});
+
+describe('optional signals', () => {
+  const config = (metrics: TelemetryConfig['metrics']): TelemetryConfig =>
+    ({ prometheus: 'http://127.0.0.1:9/metrics', interval: 1000, drainTimeout: 0, metrics, custom: {} }) as TelemetryConfig;
+
+  it('the database signals of the default mapping are not warned about when missing; mapped by the scenario, they are', () => {
+    expect(planTelemetry(undefined, 'http://127.0.0.1:9', true, {})!.quiet).toEqual([...OPTIONAL_SIGNALS]);
+    expect(planTelemetry(config({ replicaLag: { name: 'app_lag_seconds', labels: {}, by: 'replica' } }), 'http://127.0.0.1:9', true, {})!.quiet)
+      .toEqual(OPTIONAL_SIGNALS.filter((n) => n !== 'replicaLag'));
+    // Another service's own mapping stands alone: what it lists, it wants.
+    expect(planTelemetry(config({ cacheHits: { name: 'app_hits_total', labels: {} } }), 'http://127.0.0.1:9', false, {})!.quiet).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { inputError } from '../exit-codes.js';
-import { REFERENCE_SIGNALS, type PromqlAuth, type Signal, type SignalName, type TelemetryConfig } from '../scenarios/telemetry-schema.js';
+import { OPTIONAL_SIGNALS, REFERENCE_SIGNALS, type PromqlAuth, type Signal, type SignalName, type TelemetryConfig } from '../scenarios/telemetry-schema.js';
 import { prometheusSource, promqlSource, type Snapshot, type TelemetrySource } from './telemetry-source.js';
 
 /** What to collect for a run, resolved from the scenario and its target. */
@@ -9,6 +9,8 @@ export interface TelemetryPlan {
   metricsUrls: string[];
   /** Signal names looked for (custom series as `custom:<name>`). */
   signals: string[];
+  /** Signals whose absence is not warned about: OPTIONAL_SIGNALS taken from the default mapping. */
+  quiet: string[];
   custom: Record<string, 'counter' | 'gauge'>;
   intervalMs: number;
   timeoutMs: number;
@@ -94,6 +96,7 @@ export function planTelemetry(config: TelemetryConfig | undefined, target: strin
     source: c.promql ? promqlSource(c.promql.url, signals, promqlAuthorization(c.promql.auth, env)) : prometheusSource(urls, signals),
     metricsUrls: c.promql ? [] : urls,
     signals: Object.keys(signals),
+    quiet: useDefaults ? OPTIONAL_SIGNALS.filter((n) => given[n] === undefined) : [],
     custom: Object.fromEntries(Object.entries(c.custom ?? {}).map(([k, v]) => [k, v.type])),
     intervalMs,
     timeoutMs: c.timeout ?? Math.min(intervalMs, 5000),
