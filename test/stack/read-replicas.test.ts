@@ -103,6 +103,26 @@ describe('embedded read replicas (stack up --read-replicas 2)', () => {
     expect(stack.stdout()).toContain('read replica replica-2 is unreachable');
   });
 
+  it('rebuilds the replicas from the fresh database when the primary dies and is restarted', async () => {
+    const pid = Number(readFileSync(join(socketDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await eventually(async () => stack.stdout().includes('embedded PostgreSQL is up again'), 30_000, 'primary restarted');
+    expect(stack.stdout()).toContain('rebuilding the 2 embedded read replicas from the fresh primary');
+    // Both serve again (replica-2 too, which had died), once their pools' pause after the outage is over.
+    const before = await metrics(stack.url);
+    await eventually(async () => {
+      await readCatalog(stack.url, 1);
+      const m = await metrics(stack.url);
+      return ['replica-1', 'replica-2'].every((r) => m.get(`shop_catalog_reads_total{pool="${r}"}`)! > before.get(`shop_catalog_reads_total{pool="${r}"}`)!);
+    }, 30_000, 'reads reach both rebuilt replicas');
+    const rebuilt = socketDb(join(socketDir, 'replica-2'));
+    try {
+      expect((await rebuilt.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby).toBe(true);
+    } finally {
+      await rebuilt.close();
+    }
+  });
+
   it('stops the replicas with the primary and removes their data', async () => {
     await stopStack(stack);
     expect(existsSync(socketDir)).toBe(false);
