@@ -160,7 +160,8 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
       await haltServer(s);
       if (stopping) return;
       watch(await startServer(s, dir, log, extra));
-      await replicas?.start();
+      // The primary serves again either way: a replica that cannot start leaves its reads to it.
+      await replicas?.start().catch((err: unknown) => note(`the rebuilt read replicas could not all start; their catalog reads go to the primary: ${err instanceof Error ? err.message : String(err)}`));
     })().finally(() => (restarting = undefined))),
     stop: () => (stopped ??= (async () => {
       stopping = true;
