@@ -61,6 +61,7 @@ const STACK = [
   'test/stack/pg-supervisor.test.ts',
   'test/stack/pg-watchdog.test.ts',
   'test/stack/rate-limit-cluster.test.ts',
+  'test/stack/read-replicas.test.ts',
   'test/stack/redis-outage.test.ts',
   'test/stack/shards.test.ts',
   'test/stack/shop-roles.test.ts',

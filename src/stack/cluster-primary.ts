@@ -3,16 +3,17 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createClusterMetrics } from './cluster-metrics.js';
 import { createClusterRateLimit } from './cluster-rate-limit.js';
-import { createDb, type DbConnection } from './db.js';
+import { createDb, type Db, type DbConnection } from './db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { migrate, seed } from './migrations.js';
 import { superviseEmbeddedPostgres } from './pg-supervisor.js';
 import { migrateShards } from './shards.js';
+import { waitForReplicas } from './replica-lag.js';
 import { startAutoscalers, type AutoscaleHooks } from './autoscale-controller.js';
 import { createAutoscaleMetrics } from './autoscale-metrics.js';
 import { createBacklogReader, type BacklogReader } from './queue-backlog.js';
 import { startOpsServer, type OpsServer } from './ops-server.js';
-import type { StackConfig } from './stack-config.js';
+import { splitUrls, type StackConfig } from './stack-config.js';
 import type { WorkerSpec } from './shop-worker.js';
 import { WorkerPool, type ProcessRole } from './worker-pool.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
@@ -27,6 +28,26 @@ export interface RunningStack {
   stop: () => Promise<void>;
   /** Settles when the stack can no longer serve (embedded PostgreSQL died and could not be restarted); then call `stop`. */
   failed: Promise<Error>;
+}
+
+/** Longest the stack waits at start for each read replica to replay the migrations and seed. */
+const REPLICA_CATCH_UP_MS = 60_000;
+
+/** Waits until every read replica has what the primary holds now; rejects naming the one that is unreachable, not a replica, or behind. */
+async function checkReplicas(config: StackConfig, connection: DbConnection, replicas: DbConnection[]): Promise<void> {
+  if (replicas.length === 0) return;
+  const open = (c: DbConnection, name: string): Db => createDb({ connection: c, name, schema: config.dbSchema, poolSize: 1, applicationName: 'scalectl-shop-replica-check' });
+  const primary = open(connection, 'primary');
+  const pools = replicas.map((c, i) => open(c, `replica-${i + 1}`));
+  const describe = (db: Db): string => {
+    const c = replicas[pools.indexOf(db)]!;
+    return `read replica ${db.name} (${typeof c === 'string' ? maskCredentials(c) : 'embedded'})`;
+  };
+  try {
+    await waitForReplicas(primary, pools, REPLICA_CATCH_UP_MS, describe);
+  } finally {
+    await Promise.all([primary, ...pools].map((db) => db.close()));
+  }
 }
 
 async function prepareDatabase(config: StackConfig, connection: DbConnection): Promise<void> {
@@ -53,23 +74,27 @@ async function prepareDatabase(config: StackConfig, connection: DbConnection): P
 export async function startStack(config: StackConfig, log: StackLog): Promise<RunningStack> {
   let pg: EmbeddedPostgres | undefined;
   if (config.backends === 'embedded') {
-    pg = await startEmbeddedPostgres((line) => { if (/ERROR|FATAL|PANIC/.test(line)) log('warn', `postgres: ${line}`); }, (line) => log('warn', line));
-    log('info', 'embedded PostgreSQL started', { socketDir: pg.connection.host });
+    pg = await startEmbeddedPostgres((line) => { if (/ERROR|FATAL|PANIC/.test(line)) log('warn', `postgres: ${line}`); }, (line) => log('warn', line), { replicas: config.readReplicas });
+    log('info', 'embedded PostgreSQL started', { socketDir: pg.connection.host, readReplicas: pg.replicas.length });
   }
   const connection: DbConnection = pg ? pg.connection : config.databaseUrl!;
+  const replicas: DbConnection[] = pg ? pg.replicas : splitUrls(config.replicaUrls);
   try {
     await prepareDatabase(config, connection);
+    await checkReplicas(config, connection, replicas);
+    if (replicas.length) log('info', `catalog reads go to ${replicas.length} read replica${replicas.length === 1 ? '' : 's'} in turn; carts, checkout and orders to the primary`);
     let fail: (err: Error) => void = () => undefined;
     const failed = new Promise<Error>((resolve) => (fail = resolve));
     if (pg) superviseEmbeddedPostgres(pg, { prepare: (c) => prepareDatabase(config, c), log, onFatal: fail });
-    return { ...await startWorkers(config, connection, log, pg), failed };
+    return { ...await startWorkers(config, { connection, replicas }, log, pg), failed };
   } catch (err) {
     await pg?.stop();
     throw err;
   }
 }
 
-async function startWorkers(config: StackConfig, connection: DbConnection, log: StackLog, pg: EmbeddedPostgres | undefined): Promise<Omit<RunningStack, 'failed'>> {
+async function startWorkers(config: StackConfig, dbs: { connection: DbConnection; replicas: DbConnection[] }, log: StackLog, pg: EmbeddedPostgres | undefined): Promise<Omit<RunningStack, 'failed'>> {
+  const connection = dbs.connection;
   /*
    * Web workers listen on one explicit port, so a worker forked after a crash
    * or a scale-up joins the same one (with port 0 each would otherwise share a
@@ -77,7 +102,7 @@ async function startWorkers(config: StackConfig, connection: DbConnection, log: 
    */
   const port = config.port === 0 ? await freePort(config.host) : config.port;
   const env = (role: ProcessRole, startupDelayMs: number): Record<string, string> =>
-    ({ SCALECTL_SHOP_WORKER: JSON.stringify({ config: { ...config, port }, db: connection, role, startupDelayMs } satisfies WorkerSpec) });
+    ({ SCALECTL_SHOP_WORKER: JSON.stringify({ config: { ...config, port }, db: connection, replicas: dbs.replicas, role, startupDelayMs } satisfies WorkerSpec) });
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
   const metrics = createClusterMetrics();
   // Embedded backends: the rate limit's counters, one budget per client across workers (external: in Redis).

@@ -1,4 +1,5 @@
-import type { Db } from './db.js';
+import type pg from 'pg';
+import { createDb, isDbUnavailable, isPoolTimeout, type Db, type DbConnection, type QueryHook } from './db.js';
 import { getShard } from './shards.js';
 
 /*
@@ -10,7 +11,11 @@ import { getShard } from './shards.js';
 export interface DbTopology {
   /** The catalog primary: products, stock, idempotency keys; carts and orders too with one shard. */
   primary: Db;
-  /** The pool for one catalog read (product list, product, flash-sale view): a replica in turn when there are any, else the primary. */
+  /**
+   * The pool for one catalog read (product list, product, flash-sale view): a
+   * replica in turn when there are any, else the primary. A statement the
+   * replica fails is answered by the primary instead (openTopology).
+   */
   reader: () => Db;
   /** The shard holding this customer's carts and orders; the primary with one shard. */
   shardFor: (customerId: string) => Db;
@@ -50,6 +55,84 @@ export function withShards(base: DbTopology, shards: readonly Db[]): DbTopology 
     all: () => [...base.all(), ...shards],
     close: async () => {
       await Promise.all([base.close(), ...shards.map((s) => s.close())]);
+    },
+  };
+}
+
+/** How long a replica that could not be reached is left out of the rotation before a read tries it again. */
+export const REPLICA_RETRY_MS = 5_000;
+
+export interface TopologyOptions {
+  primary: DbConnection;
+  /** Read replicas, named `replica-1`, `replica-2`… in this order. */
+  replicas?: readonly DbConnection[];
+  schema: string;
+  /** Connections of each pool. */
+  poolSize: number;
+  /** application_name of the primary's connections (pg_stat_activity); a replica's adds `-replica-N`. */
+  applicationName: string;
+  /** Around every statement of every pool. */
+  hooks?: readonly QueryHook[];
+  /** A catalog read was answered by this pool (the primary when the replica failed it). */
+  onRead?: (pool: string) => void;
+  /** A replica could not be reached: it is left out for REPLICA_RETRY_MS (said once until it answers again). */
+  onReplicaDown?: (pool: string, err: unknown) => void;
+  /** A replica that was down answered a read again. */
+  onReplicaUp?: (pool: string) => void;
+  now?: () => number;
+}
+
+/** The pools of a shop: the primary and its read replicas, with catalog reads routed as DbTopology.reader says. */
+export function openTopology(opts: TopologyOptions): DbTopology {
+  const open = (connection: DbConnection, name: string, applicationName: string): Db =>
+    createDb({ connection, name, schema: opts.schema, poolSize: opts.poolSize, hooks: opts.hooks, applicationName });
+  const primary = open(opts.primary, 'primary', opts.applicationName);
+  const replicas = (opts.replicas ?? []).map((c, i) => open(c, `replica-${i + 1}`, `${opts.applicationName}-replica-${i + 1}`));
+  const now = opts.now ?? Date.now;
+  const downUntil = new Map<Db, number>();
+  let turn = 0;
+  /** The next replica in turn that is not left out, or none. */
+  const pick = (): Db | undefined => {
+    for (let tried = 0; tried < replicas.length; tried++) {
+      const replica = replicas[turn++ % replicas.length]!;
+      if ((downUntil.get(replica) ?? 0) <= now()) return replica;
+    }
+    return undefined;
+  };
+  const served = <T>(db: Db, result: T): T => {
+    opts.onRead?.(db.name);
+    return result;
+  };
+  const readFrom = async <R extends pg.QueryResultRow>(replica: Db | undefined, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> => {
+    if (replica) {
+      try {
+        const result = await replica.query<R>(text, values);
+        if (downUntil.delete(replica)) opts.onReplicaUp?.(replica.name);
+        return served(replica, result);
+      } catch (err) {
+        // Unreachable: left out for a while. Any other failure (a query cancelled by replay, a schema not
+        // replayed yet) costs only this read: the primary answers it either way.
+        if (isDbUnavailable(err) || isPoolTimeout(err)) {
+          if (!downUntil.has(replica)) opts.onReplicaDown?.(replica.name, err);
+          downUntil.set(replica, now() + REPLICA_RETRY_MS);
+        }
+      }
+    }
+    return served(primary, await primary.query<R>(text, values));
+  };
+  return {
+    primary,
+    reader: () => {
+      const replica = pick();
+      // Only `query` reads; anything else (a transaction) is a write and goes to the primary.
+      return { ...primary, name: (replica ?? primary).name, query: (text, values) => readFrom(replica, text, values), close: async () => undefined };
+    },
+    shardFor: () => primary,
+    shards: [primary],
+    replicas,
+    all: () => [primary, ...replicas],
+    close: async () => {
+      await Promise.all([primary, ...replicas].map((db) => db.close()));
     },
   };
 }

@@ -1,11 +1,13 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { pgBinaries, unreachableDir, type PgBinaries, type ServerUser } from './pg-binaries.js';
-import { startPgWatchdog, type PgWatchdog } from './pg-watchdog.js';
+import { pgBinaries, unreachableDir, type ServerUser } from './pg-binaries.js';
+import { embeddedReplicas, type EmbeddedReplicas } from './pg-replicas.js';
+import { haltServer, initdb, killServerNow, startServer, type PgServer } from './pg-server.js';
+import { startPgWatchdog } from './pg-watchdog.js';
 
 /**
  * PostgreSQL for `backends: embedded`: the server binaries shipped in the
@@ -24,9 +26,11 @@ import { startPgWatchdog, type PgWatchdog } from './pg-watchdog.js';
 export interface EmbeddedPostgres {
   /** libpq-style connection settings for pg; the same after a restart. */
   connection: { host: string; port: number; user: string; database: string };
+  /** The streaming read replicas' connection settings (their own sockets), in order; the same after a restart. */
+  replicas: EmbeddedPostgres['connection'][];
   /** Called when the server exits without being asked to (killed, crashed); `why` is its exit code or signal. */
   onUnexpectedExit: (listener: (why: string) => void) => void;
-  /** A fresh database (the old data is deleted) on a new server at the same socket, opened to clients once `prepare` has run on it. */
+  /** A fresh database (the old data is deleted) on a new server at the same socket, opened to clients once `prepare` has run on it; the replicas are rebuilt from it. */
   restart: (prepare: (connection: EmbeddedPostgres['connection']) => Promise<void>) => Promise<void>;
   /** Fast shutdown, then the data directory is removed. */
   stop: () => Promise<void>;
@@ -62,107 +66,35 @@ async function serverUser(): Promise<ServerUser | undefined> {
   throw new Error('running as root, and neither a "postgres" nor a "nobody" user exists for PostgreSQL to run as');
 }
 
-function waitForReady(child: ChildProcess, log: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      const text = chunk.toString('utf8');
-      output = (output + text).slice(-4000);
-      for (const line of text.split('\n')) if (line.trim()) log(line);
-      if (output.includes('database system is ready to accept connections')) {
-        child.stderr?.off('data', onData);
-        child.off('exit', onExit);
-        resolve();
-      }
-    };
-    const onExit = (code: number | null): void => reject(new Error(`embedded PostgreSQL exited (code ${code}) before it was ready:\n${output.trim()}`));
-    child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-  });
+/** What to start besides the primary. */
+export interface EmbeddedPostgresOptions {
+  /** Streaming read replicas (pg-replicas.ts). Default 0. */
+  replicas?: number;
 }
 
-interface Server {
-  bin: PgBinaries;
-  owner: ServerUser | undefined;
-  dir: string;
-  watchdog: PgWatchdog;
-  /** initdb, then the postmaster. */
-  current?: ChildProcess;
-}
-
-/** Sends `signal` to the process group led by `pid` (spawned detached); false when it is gone. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {
-  if (!pid) return false;
-  try {
-    // eslint-disable-next-line no-restricted-globals -- signalling our own children's groups, which ChildProcess.kill cannot; no I/O, env or exit
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves once no process of the group led by `pid` is left (at most 5 s: then its stragglers are beyond us). */
-async function groupGone(pid: number | undefined): Promise<void> {
-  for (const until = Date.now() + 5000; signalGroup(pid, 0) && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
-}
-
-/**
- * Tracks a child spawned detached (the leader of its process group): the
- * watchdog stops the group if we die; a forced exit kills it. When the
- * leader exits, what is left of its group (initdb's `postgres --single`,
- * backends of a killed postmaster) is killed too, then the group forgotten.
+/*
+ * With replicas, a replication slot that nobody reads any more (a replica
+ * that died) would keep WAL on the primary without end: past this much it is
+ * dropped, and that replica stays behind (its reads go to the primary).
  */
-function adopt(s: Server, child: ChildProcess): void {
-  s.current = child;
-  if (child.pid) s.watchdog.watch(child.pid);
-  child.once('exit', () => {
-    signalGroup(child.pid, 'SIGKILL');
-    if (child.pid) s.watchdog.forget(child.pid);
-  });
-}
+const PRIMARY_WITH_REPLICAS = ['-c', 'max_slot_wal_keep_size=1GB'];
 
-const ENV = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/bin:/bin' };
-const ids = (s: Server) => (s.owner ? { uid: s.owner.uid, gid: s.owner.gid } : {});
-
-/** A new, empty database cluster in `<dir>/data`. */
-function initdb(s: Server): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const init = spawn(s.bin.initdb, ['-D', join(s.dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { ...ids(s), env: ENV, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    adopt(s, init);
-    let err = '';
-    init.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    init.on('error', reject);
-    init.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${signal ?? `code ${code}`}): ${err.trim()}`))));
-  });
-}
-
-/** Starts the server with its socket in `socketDir`; resolves once it accepts connections. */
-async function startServer(s: Server, socketDir: string, log: (line: string) => void): Promise<ChildProcess> {
-  // Throwaway data: durability settings off, as for a test database.
-  const child = spawn(s.bin.postgres, ['-D', join(s.dir, 'data'), '-k', socketDir, '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'shared_buffers=128MB'],
-  { ...ids(s), env: ENV, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-  adopt(s, child);
-  child.on('error', () => undefined); // a failed spawn rejects below; nothing else is worth a crash
-  await Promise.race([waitForReady(child, log), new Promise<never>((_, reject) => child.once('error', reject))]);
-  return child;
-}
-
-/** Initialises and starts a fresh server; `log` receives its output lines, `note` lines for the operator. */
-export async function startEmbeddedPostgres(log: (line: string) => void, note: (line: string) => void = () => undefined): Promise<EmbeddedPostgres> {
+/** Initialises and starts a fresh server (and its replicas); `log` receives its output lines, `note` lines for the operator. */
+export async function startEmbeddedPostgres(log: (line: string) => void, note: (line: string) => void = () => undefined, opts: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const owner = await serverUser();
   const bin = await pgBinaries(owner);
   if (bin.copied) note(bin.copied);
   const dir = await mkdtemp(join(tmpdir(), 'scalectl-pg-'));
-  const s: Server = { bin, owner, dir, watchdog: startPgWatchdog(dir) };
+  const s: PgServer = { bin, owner, dir, watchdog: startPgWatchdog(dir) };
+  const count = opts.replicas ?? 0;
+  const replicas: EmbeddedReplicas | undefined = count > 0 ? embeddedReplicas(s, count, log, note) : undefined;
+  const extra = replicas ? PRIMARY_WITH_REPLICAS : [];
   const killNow = (): void => {
-    const c = s.current;
-    // Only a running leader: the group of one gone may have been reused (we may be root).
-    if (c && c.exitCode === null && c.signalCode === null) signalGroup(c.pid, c.spawnfile === bin.initdb ? 'SIGKILL' : 'SIGQUIT');
+    replicas?.killNow();
+    killServerNow(s);
   };
   live.add(killNow);
-  /** Removes the directory; a failure is worth a warning, not a failed stop. */
+  /** Removes the directory (the replicas' with it); a failure is worth a warning, not a failed stop. */
   const cleanUp = async (): Promise<void> => {
     live.delete(killNow);
     try {
@@ -180,19 +112,10 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
       if (!stopping && s.current === child) listener(signal ?? `code ${code}`);
     });
   };
-  /** Stops the server (fast shutdown, SIGKILL to its group after 10 s), or initdb, and waits until their whole process group is gone. */
+  /** The replicas first: they would only log the primary's going. */
   const halt = async (): Promise<void> => {
-    const child = s.current;
-    if (!child) return;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      if (child.spawnfile === bin.initdb) signalGroup(child.pid, 'SIGKILL');
-      else child.kill('SIGINT'); // fast shutdown: rolls back open transactions, closes sessions
-      const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await groupGone(child.pid);
+    await replicas?.halt();
+    await haltServer(s);
   };
   try {
     if (owner) {
@@ -201,7 +124,10 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
       if (blocked) throw new Error(`PostgreSQL runs as the "${owner.name}" user, which cannot enter ${blocked} on the way to its data directory; set TMPDIR to a directory other users can enter`);
     }
     await initdb(s);
-    watch(await startServer(s, dir, log));
+    await replicas?.clone();
+    watch(await startServer(s, dir, log, extra));
+    await replicas?.reserve(dir);
+    await replicas?.start();
   } catch (err) {
     await halt();
     await cleanUp();
@@ -213,6 +139,7 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
   const connection = { host: dir, port: 5432, user: 'postgres', database: 'postgres' };
   return {
     connection,
+    replicas: replicas?.connections ?? [],
     onUnexpectedExit: (l) => (listener = l),
     restart: (prepare) => (restarting ??= (async () => {
       await halt();
@@ -221,14 +148,20 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
       await Promise.all(['data', 'setup', '.s.PGSQL.5432', '.s.PGSQL.5432.lock'].map((f) => rm(join(dir, f), { recursive: true, force: true, maxRetries: 3 })));
       if (stopping) return;
       await initdb(s);
+      // The old replicas follow a database that is gone: they are rebuilt from the new one.
+      if (replicas) note(`rebuilding the ${count} embedded read replicas from the fresh primary; until they are up, catalog reads go to the primary`);
+      await replicas?.clone();
       // Prepared at a socket of its own first, so workers reconnecting at the usual one never meet a database without its tables.
       await mkdir(setup);
       if (owner) await chown(setup, owner.uid, owner.gid);
-      await startServer(s, setup, log);
+      await startServer(s, setup, log, extra);
+      await replicas?.reserve(setup);
       await prepare({ ...connection, host: setup });
-      await halt();
+      await haltServer(s);
       if (stopping) return;
-      watch(await startServer(s, dir, log));
+      watch(await startServer(s, dir, log, extra));
+      // The primary serves again either way: a replica that cannot start leaves its reads to it.
+      await replicas?.start().catch((err: unknown) => note(`the rebuilt read replicas could not all start; their catalog reads go to the primary: ${err instanceof Error ? err.message : String(err)}`));
     })().finally(() => (restarting = undefined))),
     stop: () => (stopped ??= (async () => {
       stopping = true;

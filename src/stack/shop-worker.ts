@@ -7,8 +7,9 @@ import { createBullQueue } from './bullmq-queue.js';
 import { bullWaitList, ORDER_QUEUE } from './protocol.js';
 import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redisReady, type Cache } from './cache.js';
 import { trackConnections } from './connection-rebalance.js';
-import { createDb, type Db, type DbConnection } from './db.js';
-import { singleDbTopology, withShards, type DbTopology } from './db-topology.js';
+import type { Db, DbConnection } from './db.js';
+import { createDbMetrics, type DbMetrics } from './db-metrics.js';
+import { openTopology, withShards, type DbTopology } from './db-topology.js';
 import type { JobQueue } from './job-queue.js';
 import { failOrder, processOrder, startOrderReconciler, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
@@ -31,6 +32,8 @@ export type ShopRole = 'web' | 'consumer' | 'all';
 export interface WorkerSpec {
   config: StackConfig;
   db: DbConnection;
+  /** Read replicas of `db` (catalog reads), in order: `replica-1`… Default none. */
+  replicas?: DbConnection[];
   /** Default all. */
   role?: ShopRole;
   /** Milliseconds to wait once connected before serving or consuming: podStartup for a process forked while the stack runs, 0 at start. */
@@ -88,12 +91,26 @@ function webBackends(config: StackConfig): { cache: Cache; rateLimitRedis?: Redi
   return { cache: config.cache ? createMemoryCache({ maxEntries: config.cacheSize, ttlMs: config.cacheTtl }) : createNoCache() };
 }
 
-const openDb = (spec: WorkerSpec, workerId: string): Db =>
-  createDb({ connection: spec.db, schema: spec.config.dbSchema, poolSize: spec.config.dbPool, applicationName: `scalectl-${spec.config.dbSchema}-w${workerId}` });
-
-/** The primary and, with shards, one pool per shard (dbPool connections each). */
-const openTopology = (spec: WorkerSpec, workerId: string, db: Db): DbTopology =>
-  withShards(singleDbTopology(db), openShardPools(spec.config, spec.db, { poolSize: spec.config.dbPool, applicationName: `scalectl-${spec.config.dbSchema}-w${workerId}` }));
+/**
+ * The process's pools: the primary, its read replicas and, with shards, one
+ * pool per shard (dbPool connections each), their statements counted by
+ * `dbMetrics`; `log` says when a replica stops or starts answering.
+ */
+function openDbs(spec: WorkerSpec, workerId: string, dbMetrics: DbMetrics, log: ProcessLog): DbTopology {
+  const applicationName = `scalectl-${spec.config.dbSchema}-w${workerId}`;
+  const base = openTopology({
+    primary: spec.db,
+    replicas: spec.replicas,
+    schema: spec.config.dbSchema,
+    poolSize: spec.config.dbPool,
+    applicationName,
+    hooks: [dbMetrics.hook],
+    onRead: dbMetrics.catalogRead,
+    onReplicaDown: (pool, err) => log('warn', `read replica ${pool} is unreachable; its catalog reads go to the primary, and it is tried again every few seconds`, { pool, err: String(err) }),
+    onReplicaUp: (pool) => log('info', `read replica ${pool} answers again; catalog reads go to it again`, { pool }),
+  });
+  return withShards(base, openShardPools(spec.config, spec.db, { poolSize: spec.config.dbPool, applicationName, hooks: [dbMetrics.hook] }));
+}
 
 /** The shard an order lives on: its id says (shards.ts), so a job needs nothing but the order id. */
 const orderDb = (dbs: DbTopology, orderId: string): Db => dbs.shards[shardOfId(orderId, dbs.shards.length)]!;
@@ -114,10 +131,13 @@ export function startShopProcess(spec: WorkerSpec, host: WorkerHost): Promise<Sh
 /** Starts an order consumer: a pool and the queue's consumer, no HTTP server. */
 export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
   const config = spec.config;
-  const db = openDb(spec, host.workerId);
-  const dbs = openTopology(spec, host.workerId, db);
+  const dbMetrics = createDbMetrics();
+  const dbs = openDbs(spec, host.workerId, dbMetrics, host.log ?? (() => undefined));
+  const db = dbs.primary;
   const queue = createQueue(config, db);
   const metrics = createConsumerMetrics(host.workerId);
+  // Statement counts only: the web workers export the replicas' lag.
+  dbMetrics.register(metrics.registry);
   try {
     await db.query('SELECT 1');
     await sleep(spec.startupDelayMs ?? 0);
@@ -140,14 +160,18 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
 /** Starts a web worker (role web), or a whole shop in one process (role all): pools, outbox relay, reconciler, HTTP server. */
 export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promise<ShopWorker> {
   const config = spec.config;
-  const db = openDb(spec, host.workerId);
-  const dbs = openTopology(spec, host.workerId, db);
+  const dbMetrics = createDbMetrics();
+  // A line before the app (and its logger) exists goes to the host's log.
+  let log: ProcessLog = host.log ?? (() => undefined);
+  const dbs = openDbs(spec, host.workerId, dbMetrics, (level, msg, fields) => log(level, msg, fields));
+  const db = dbs.primary;
   const { cache, rateLimitRedis } = webBackends(config);
   // A web worker only enqueues (the relay) and asks about jobs (the reconciler, the gauges); consumers run them.
   const queue = createQueue(config, db);
   await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
   const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
   const metrics = createShopMetrics({ db, orderDbs: dbs.shards, queue, queueInfo, workerId: host.workerId, role: 'web' });
+  dbMetrics.register(metrics.registry, dbs);
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
   // Connected: a worker forked while the stack runs starts up (podStartup) before it takes traffic.
@@ -159,6 +183,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
     orderPlaced: () => relays.forEach((r) => r.nudge()),
   }, host.logger);
+  log = (level, msg, fields) => app.log[level](fields ?? {}, msg);
   const connections = trackConnections(app);
   // One relay and one reconciler per shard (each has its own outbox and orders); the queue is the primary's.
   const relays = dbs.shards.map((shard) => startOutboxRelay(shard, queue, {

@@ -160,3 +160,30 @@ describe('stackConfigFromEnv', () => {
     }
   });
 });
+
+describe('read replica settings', () => {
+  const problems = (flags: Record<string, unknown>, env: Record<string, string> = {}): string[] => {
+    const r = resolveStackConfig({ flags, env });
+    return r.ok ? [] : r.problems;
+  };
+  const external = { backends: 'external', databaseUrl: 'postgres://p/db' };
+
+  it('embedded: readReplicas is the count to start (0 to 8); replica URLs are refused', () => {
+    expect(ok(resolveStackConfig({ env: {} })).readReplicas).toBe(0);
+    expect(ok(resolveStackConfig({ flags: { readReplicas: '2' }, env: {} })).readReplicas).toBe(2);
+    expect(ok(resolveStackConfig({ env: { SHOP_READ_REPLICAS: '3' } })).readReplicas).toBe(3);
+    expect(problems({ readReplicas: '9' })[0]).toMatch(/^readReplicas: /);
+    expect(problems({ readReplicas: '-1' })[0]).toMatch(/^readReplicas: /);
+    expect(problems({ replicaUrls: 'postgres://r1/db' })).toEqual(['replicaUrls: embedded backends start their own replicas: set readReplicas instead']);
+  });
+
+  it('external: readReplicas is the count of replicaUrls (trimmed, empty items dropped); a count without URLs or not matching them is refused', () => {
+    const c = ok(resolveStackConfig({ flags: { ...external, replicaUrls: ' postgres://r1/db, ,postgres://r2/db ' }, env: {} }));
+    expect(c.readReplicas).toBe(2);
+    expect(ok(resolveStackConfig({ flags: external, env: { SHOP_REPLICA_URLS: 'postgres://r1/db' } })).readReplicas).toBe(1);
+    expect(ok(resolveStackConfig({ flags: external, env: {} })).readReplicas).toBe(0);
+    expect(ok(resolveStackConfig({ flags: { ...external, readReplicas: '2', replicaUrls: 'postgres://r1/db,postgres://r2/db' }, env: {} })).readReplicas).toBe(2);
+    expect(problems({ ...external, readReplicas: '2' })).toEqual(['readReplicas: external backends read from the replicas you run: give their URLs in replicaUrls']);
+    expect(problems({ ...external, readReplicas: '3', replicaUrls: 'postgres://r1/db' })).toEqual(['readReplicas: 3 does not match the 1 replicaUrls (leave it unset)']);
+  });
+});

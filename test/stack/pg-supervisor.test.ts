@@ -8,6 +8,7 @@ function fakeServer(restartFails = false) {
   const calls: string[] = [];
   const pg: EmbeddedPostgres = {
     connection: { host: '/tmp/x', port: 5432, user: 'postgres', database: 'postgres' },
+    replicas: [],
     onUnexpectedExit: (l) => (die = l),
     restart: async (prepare) => {
       calls.push('restart');

@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { PgBinaries, ServerUser } from './pg-binaries.js';
+import type { PgWatchdog } from './pg-watchdog.js';
+
+/*
+ * One embedded PostgreSQL server's processes (the primary's, or a read
+ * replica's): each runs in a process group of its own, which the watchdog
+ * stops if this process dies and which is killed whole when its leader
+ * exits (embedded-postgres.ts says why).
+ */
+
+/** A server's data directory is `<dir>/data`; its processes are tracked through `current`. */
+export interface PgServer {
+  bin: PgBinaries;
+  owner: ServerUser | undefined;
+  dir: string;
+  watchdog: PgWatchdog;
+  /** initdb (or a copy), then the postmaster. */
+  current?: ChildProcess;
+}
+
+/** Sends `signal` to the process group led by `pid` (spawned detached); false when it is gone. */
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {
+  if (!pid) return false;
+  try {
+    // eslint-disable-next-line no-restricted-globals -- signalling our own children's groups, which ChildProcess.kill cannot; no I/O, env or exit
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once no process of the group led by `pid` is left (at most 5 s: then its stragglers are beyond us). */
+async function groupGone(pid: number | undefined): Promise<void> {
+  for (const until = Date.now() + 5000; signalGroup(pid, 0) && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * Tracks a child spawned detached (the leader of its process group): the
+ * watchdog stops the group if we die; a forced exit kills it. When the
+ * leader exits, what is left of its group (initdb's `postgres --single`,
+ * backends of a killed postmaster) is killed too, then the group forgotten.
+ */
+function adopt(s: PgServer, child: ChildProcess): void {
+  s.current = child;
+  if (child.pid) s.watchdog.watch(child.pid);
+  child.once('exit', () => {
+    signalGroup(child.pid, 'SIGKILL');
+    if (child.pid) s.watchdog.forget(child.pid);
+  });
+}
+
+const ENV = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/bin:/bin' };
+const ids = (s: PgServer) => (s.owner ? { uid: s.owner.uid, gid: s.owner.gid } : {});
+
+/** Runs a short program as the server's user in a group of its own (tracked like the server); rejects with its stderr. */
+export function runAsServer(s: PgServer, file: string, args: string[], what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(file, args, { ...ids(s), env: ENV, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    adopt(s, child);
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${what} failed (${signal ?? `code ${code}`}): ${err.trim()}`))));
+  });
+}
+
+/** A new, empty database cluster in `<dir>/data`. */
+export function initdb(s: PgServer): Promise<void> {
+  return runAsServer(s, s.bin.initdb, ['-D', join(s.dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], 'initdb');
+}
+
+function waitForReady(child: ChildProcess, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      const text = chunk.toString('utf8');
+      output = (output + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) log(line);
+      // A hot standby says "ready to accept read-only connections".
+      if (/database system is ready to accept (read-only )?connections/.test(output)) {
+        child.stderr?.off('data', onData);
+        child.off('exit', onExit);
+        resolve();
+      }
+    };
+    const onExit = (code: number | null): void => reject(new Error(`embedded PostgreSQL exited (code ${code}) before it was ready:\n${output.trim()}`));
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** Starts the server with its socket in `socketDir` (and `extra` settings); resolves once it accepts connections. */
+export async function startServer(s: PgServer, socketDir: string, log: (line: string) => void, extra: string[] = []): Promise<ChildProcess> {
+  // Throwaway data: durability settings off, as for a test database.
+  const child = spawn(s.bin.postgres, ['-D', join(s.dir, 'data'), '-k', socketDir, '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
+    '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'shared_buffers=128MB', ...extra],
+  { ...ids(s), env: ENV, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  adopt(s, child);
+  child.on('error', () => undefined); // a failed spawn rejects below; nothing else is worth a crash
+  await Promise.race([waitForReady(child, log), new Promise<never>((_, reject) => child.once('error', reject))]);
+  return child;
+}
+
+/** True while the server's current leader (server, initdb or copy) runs. */
+export function running(s: PgServer): boolean {
+  const c = s.current;
+  return !!c && c.exitCode === null && c.signalCode === null;
+}
+
+/** Immediate shutdown of the server (SIGQUIT), or SIGKILL to another program; for a forced exit. */
+export function killServerNow(s: PgServer): void {
+  // Only a running leader: the group of one gone may have been reused (we may be root).
+  if (running(s)) signalGroup(s.current!.pid, s.current!.spawnfile === s.bin.postgres ? 'SIGQUIT' : 'SIGKILL');
+}
+
+/** Stops the server (fast shutdown, SIGKILL to its group after 10 s), or initdb, and waits until their whole process group is gone. */
+export async function haltServer(s: PgServer): Promise<void> {
+  const child = s.current;
+  if (!child) return;
+  if (running(s)) {
+    const exited = new Promise((r) => child.once('exit', r));
+    if (child.spawnfile !== s.bin.postgres) signalGroup(child.pid, 'SIGKILL');
+    else child.kill('SIGINT'); // fast shutdown: rolls back open transactions, closes sessions
+    const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  await groupGone(child.pid);
+}

@@ -1,0 +1,209 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../../src/stack/db.js';
+import { openTopology, REPLICA_RETRY_MS } from '../../src/stack/db-topology.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/stack/embedded-postgres.js';
+import { dropRunData, eventually, http, metricLines, PG_URL, REDIS_URL, startStackProcess, uniqueName, type StackProcess } from '../helpers/shop.js';
+
+// Read replicas (docs/reference-stack.md#read-replicas): embedded streaming replicas started by the
+// stack, an external primary + replica pair of our own (never the machine's PostgreSQL), and the
+// routing rules of openTopology.
+
+const metrics = async (url: string): Promise<Map<string, number>> => metricLines((await http(`${url}/metrics`)).text);
+const socketDb = (host: string, schema = 'shop'): Db => createDb({ connection: { host, port: 5432, user: 'postgres', database: 'postgres' }, schema, poolSize: 1 });
+
+/** Stops a stack with SIGTERM (SIGKILL only if that hangs). */
+async function stopStack(stack: StackProcess | undefined): Promise<void> {
+  const exited = stack?.stop('SIGTERM');
+  const timer = setTimeout(() => stack?.child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Catalog reads of every kind: products one by one, pages, the flash-sale view; each must answer 200. */
+async function readCatalog(url: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const paths = [`/api/products/${1 + (i % 7)}`, `/api/products?page=${1 + (i % 3)}&limit=5`, '/api/flash-sale'];
+    for (const path of paths) expect((await http(`${url}${path}`)).status, path).toBe(200);
+  }
+}
+
+describe('embedded read replicas (stack up --read-replicas 2)', () => {
+  let stack: StackProcess;
+  let socketDir: string;
+  let primary: Db;
+  let replica1: Db;
+
+  beforeAll(async () => {
+    stack = await startStackProcess(['--read-replicas', '2', '--workers', '1', '--consumers', '0', '--products', '200', '--cache', 'off', '--rate-limit', '0']);
+    const line = stack.stdout().split('\n').find((l) => l.includes('"socketDir"'));
+    socketDir = (JSON.parse(line!) as { socketDir: string }).socketDir;
+    primary = socketDb(socketDir);
+    replica1 = socketDb(join(socketDir, 'replica-1'));
+  });
+  afterAll(async () => {
+    await Promise.all([primary?.close(), replica1?.close()]);
+    await stopStack(stack);
+  });
+
+  it('sends catalog reads to the replicas in turn, and the worker\'s replica pools are connected to them', async () => {
+    await readCatalog(stack.url, 6);
+    const m = await metrics(stack.url);
+    const r1 = m.get('shop_catalog_reads_total{pool="replica-1"}')!;
+    const r2 = m.get('shop_catalog_reads_total{pool="replica-2"}')!;
+    // 18 reads in turn over two replicas, none on the primary.
+    expect(r1 + r2).toBe(18);
+    expect(Math.abs(r1 - r2)).toBeLessThanOrEqual(1);
+    expect(m.get('shop_catalog_reads_total{pool="primary"}')).toBe(0);
+    expect(m.get('shop_db_queries_total{role="replica",pool="replica-1"}')).toBeGreaterThanOrEqual(r1);
+    expect(m.get('shop_db_queries_total{role="primary",pool="primary"}')).toBeGreaterThan(0);
+    // Seen from the replica itself: a hot standby, with the web worker's replica pool among its sessions.
+    const seen = await replica1.query<{ standby: boolean; sessions: string }>(
+      `SELECT pg_is_in_recovery() AS standby, count(*) FILTER (WHERE application_name LIKE 'scalectl-shop-w%-replica-1') AS sessions FROM pg_stat_activity`);
+    expect(seen.rows[0]).toEqual({ standby: true, sessions: expect.not.stringMatching(/^0$/) });
+  });
+
+  it('measures lag: replay paused, a write gives bytes > 0 and growing seconds; resumed, both return to 0', async () => {
+    await eventually(async () => (await metrics(stack.url)).get('shop_db_replica_lag_bytes{replica="replica-1"}') === 0, 10_000, 'replica-1 caught up');
+    await replica1.query('SELECT pg_wal_replay_pause()');
+    try {
+      await primary.query('UPDATE products SET description = description || \'!\' WHERE id = 1');
+      let first = 0;
+      await eventually(async () => {
+        const m = await metrics(stack.url);
+        first = m.get('shop_db_replica_lag_seconds{replica="replica-1"}') ?? 0;
+        return (m.get('shop_db_replica_lag_bytes{replica="replica-1"}') ?? 0) > 0 && first > 0;
+      }, 10_000, 'replica-1 shows lag');
+      await eventually(async () => ((await metrics(stack.url)).get('shop_db_replica_lag_seconds{replica="replica-1"}') ?? 0) > first, 10_000, 'lag seconds grow');
+      // The other replica replays as usual.
+      await eventually(async () => (await metrics(stack.url)).get('shop_db_replica_lag_bytes{replica="replica-2"}') === 0, 10_000, 'replica-2 caught up');
+    } finally {
+      await replica1.query('SELECT pg_wal_replay_resume()');
+    }
+    await eventually(async () => {
+      const m = await metrics(stack.url);
+      return m.get('shop_db_replica_lag_bytes{replica="replica-1"}') === 0 && m.get('shop_db_replica_lag_seconds{replica="replica-1"}') === 0;
+    }, 10_000, 'replica-1 back to 0 lag');
+  });
+
+  it('a replica that dies costs no read: the primary answers it, the other replica takes its turn', async () => {
+    const before = await metrics(stack.url);
+    const pid = Number(readFileSync(join(socketDir, 'replica-2', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await eventually(async () => stack.stdout().includes('embedded read replica replica-2 exited unexpectedly'), 10_000, 'replica-2 exit noticed');
+    await readCatalog(stack.url, 6);
+    const after = await metrics(stack.url);
+    const grew = (pool: string): number => after.get(`shop_catalog_reads_total{pool="${pool}"}`)! - before.get(`shop_catalog_reads_total{pool="${pool}"}`)!;
+    expect(grew('primary') + grew('replica-1') + grew('replica-2')).toBe(18);
+    expect(grew('primary')).toBeGreaterThanOrEqual(1);
+    expect(grew('replica-2')).toBe(0);
+    expect(grew('replica-1')).toBeGreaterThanOrEqual(8);
+    expect(stack.stdout()).toContain('read replica replica-2 is unreachable');
+  });
+
+  it('rebuilds the replicas from the fresh database when the primary dies and is restarted', async () => {
+    const pid = Number(readFileSync(join(socketDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await eventually(async () => stack.stdout().includes('embedded PostgreSQL is up again'), 30_000, 'primary restarted');
+    expect(stack.stdout()).toContain('rebuilding the 2 embedded read replicas from the fresh primary');
+    // Both serve again (replica-2 too, which had died), once their pools' pause after the outage is over.
+    const before = await metrics(stack.url);
+    await eventually(async () => {
+      await readCatalog(stack.url, 1);
+      const m = await metrics(stack.url);
+      return ['replica-1', 'replica-2'].every((r) => m.get(`shop_catalog_reads_total{pool="${r}"}`)! > before.get(`shop_catalog_reads_total{pool="${r}"}`)!);
+    }, 30_000, 'reads reach both rebuilt replicas');
+    const rebuilt = socketDb(join(socketDir, 'replica-2'));
+    try {
+      expect((await rebuilt.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby).toBe(true);
+    } finally {
+      await rebuilt.close();
+    }
+  });
+
+  it('stops the replicas with the primary and removes their data', async () => {
+    await stopStack(stack);
+    expect(existsSync(socketDir)).toBe(false);
+  });
+});
+
+describe('external read replicas (a primary + streaming replica pair of our own, reached by URL)', () => {
+  let pair: EmbeddedPostgres;
+  const name = uniqueName();
+  const url = (host: string): string => `postgresql://postgres@/postgres?host=${encodeURIComponent(host)}`;
+
+  beforeAll(async () => {
+    pair = await startEmbeddedPostgres(() => undefined, () => undefined, { replicas: 1 });
+  });
+  afterAll(async () => {
+    await pair?.stop();
+    await dropRunData(name);
+  });
+
+  const external = (replicaUrls: string): string[] => ['--backends', 'external', '--database-url', url(pair.connection.host), '--replica-urls', replicaUrls,
+    '--redis-url', REDIS_URL, '--key-prefix', name, '--db-schema', name, '--workers', '1', '--consumers', '0', '--products', '100', '--cache', 'off', '--rate-limit', '0'];
+
+  it('reads from the replica URL and exports its lag', async () => {
+    const stack = await startStackProcess(external(url(pair.replicas[0]!.host)));
+    try {
+      await readCatalog(stack.url, 3);
+      const m = await metrics(stack.url);
+      expect(m.get('shop_catalog_reads_total{pool="replica-1"}')).toBe(9);
+      expect(m.get('shop_catalog_reads_total{pool="primary"}')).toBe(0);
+      // Read at scrape time: a background write (the outbox relay's) may be streaming at that moment.
+      await eventually(async () => (await metrics(stack.url)).get('shop_db_replica_lag_bytes{replica="replica-1"}') === 0, 10_000, 'replica-1 caught up');
+      // Checkout and order status stay on the primary (read-your-writes).
+      const order = await http(`${stack.url}/api/checkout`, { body: { items: [{ productId: 1, qty: 1 }] }, headers: { 'idempotency-key': name } });
+      expect(order.status).toBe(202);
+      expect((await http(`${stack.url}/api/orders/${order.json.orderId}`)).status).toBe(200);
+      expect((await metrics(stack.url)).get('shop_catalog_reads_total{pool="replica-1"}')).toBe(9);
+    } finally {
+      await stopStack(stack);
+    }
+  });
+
+  it('refuses to start when a replica URL is not a replica (one clear line, exit 7)', async () => {
+    await expect(startStackProcess(external(url(pair.connection.host)))).rejects.toThrow(/exited with 7 before it was ready:[^]*read replica replica-1 \(.*\) is not a streaming replica/);
+  });
+});
+
+describe('openTopology routing (machine PostgreSQL as primary, a closed port as the replica)', () => {
+  it('falls back to the primary for a read an unreachable replica fails, skips it for REPLICA_RETRY_MS, then tries it again', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    let now = 1_000;
+    const sent: string[] = [];
+    const reads: string[] = [];
+    const down: string[] = [];
+    const dbs = openTopology({
+      primary: PG_URL, replicas: [`postgres://postgres@127.0.0.1:${closed}/test`], schema: 'public', poolSize: 1, applicationName: 'scalectl-test-topology',
+      hooks: [(info, run) => {
+        sent.push(info.pool);
+        return run();
+      }],
+      onRead: (pool) => reads.push(pool), onReplicaDown: (pool) => down.push(pool), now: () => now,
+    });
+    try {
+      expect((await dbs.reader().query<{ n: number }>('SELECT 1 AS n')).rows[0]!.n).toBe(1);
+      expect({ sent, reads, down }).toEqual({ sent: ['replica-1', 'primary'], reads: ['primary'], down: ['replica-1'] });
+      await dbs.reader().query('SELECT 1');
+      expect(sent.slice(2)).toEqual(['primary']);
+      now += REPLICA_RETRY_MS;
+      await dbs.reader().query('SELECT 1');
+      expect(sent.slice(3)).toEqual(['replica-1', 'primary']);
+      // Still down: said once, not on every failed try.
+      expect(down).toEqual(['replica-1']);
+      // Anything but a query (a transaction) is a write: the primary.
+      await dbs.reader().transaction((c) => c.query('SELECT 1'));
+      expect(sent.at(-1)).toBe('primary');
+    } finally {
+      await dbs.close();
+    }
+  });
+});
