@@ -113,9 +113,11 @@ describe('sharded checkout under kill -9 between its steps (stack up --shards 3)
   });
 
   it('restores the invariants after a crash during the reservation, between reservation and order, and between order and commit', async () => {
+    // requeueAfter bounds how long a reservation may wait for its order before the reconciler settles it: long enough
+    // that a checkout this test holds between its steps (a busy CI machine) is not settled under it, short for the test.
     stack = await startStackProcess(['--backends', 'external', '--database-url', PG_URL, '--redis-url', REDIS_URL, '--db-schema', name, '--key-prefix', name,
       '--workers', '1', '--consumers', '1', '--products', '20', '--hot-stock', '50', '--rate-limit', '0', '--shards', String(SHARDS),
-      '--db-pool', '4', '--requeue-after', '1s', '--shutdown-timeout', '2s']);
+      '--db-pool', '4', '--requeue-after', '4s', '--shutdown-timeout', '2s']);
     const url = stack.url;
     const check = await lockHolder();
     holders.push(check);
