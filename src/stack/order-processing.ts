@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from './db.js';
 import { emitEvent } from './domain-events.js';
 import type { JobQueue } from './job-queue.js';
+import { ORDER_QUEUE } from './protocol.js';
+import { currentTraceparent, withSpan } from './tracing.js';
 
 /**
  * The background work of an order (payment and confirmation e-mail,
@@ -9,14 +11,18 @@ import type { JobQueue } from './job-queue.js';
  * guard makes a repeat a no-op, so each order is completed exactly once.
  */
 export async function processOrder(db: Db, orderId: string, workMs: number): Promise<void> {
-  const r = await db.query(`UPDATE orders SET status = 'processing' WHERE id = $1 AND status IN ('accepted', 'processing') RETURNING id`, [orderId]);
+  const r = await db.query<{ traceparent: string | null }>(
+    `UPDATE orders SET status = 'processing' WHERE id = $1 AND status IN ('accepted', 'processing') RETURNING traceparent`, [orderId]);
   if (r.rowCount === 0) return; // done already (a redelivery), or unknown
-  if (workMs > 0) await sleep(workMs);
-  // Done and OrderProcessed commit together: the event exists exactly when the order is done.
-  await db.transaction(async (c) => {
-    const done = await c.query(`UPDATE orders SET status = 'done', processed_at = now(), times_processed = times_processed + 1 WHERE id = $1 AND status <> 'done' RETURNING id`, [orderId]);
-    if (done.rowCount) await emitEvent(c, 'OrderProcessed', { orderId });
-  });
+  // The queue hop: the work continues the trace of the checkout that placed the order.
+  await withSpan('order process', async () => {
+    if (workMs > 0) await sleep(workMs);
+    // Done and OrderProcessed commit together: the event exists exactly when the order is done.
+    await db.transaction(async (c) => {
+      const done = await c.query(`UPDATE orders SET status = 'done', processed_at = now(), times_processed = times_processed + 1 WHERE id = $1 AND status <> 'done' RETURNING id`, [orderId]);
+      if (done.rowCount) await emitEvent(c, 'OrderProcessed', { orderId }, currentTraceparent());
+    });
+  }, { kind: 'consumer', parent: r.rows[0]!.traceparent ?? undefined, attributes: { 'messaging.destination.name': ORDER_QUEUE, 'messaging.operation.type': 'process', 'scalectl.order_id': orderId } });
 }
 
 /** An order whose job failed its last attempt: marked failed, so it shows up instead of waiting forever. */

@@ -16,6 +16,8 @@ import type { RateLimitCounter } from './rate-limit.js';
 import { buildShopApp } from './shop-app.js';
 import { createConsumerMetrics, createShopMetrics } from './shop-metrics.js';
 import type { StackConfig } from './stack-config.js';
+import { startTracing } from './trace-export.js';
+import { traceQuery, tracedCache } from './traced-backends.js';
 
 /**
  * What a process does. web: the HTTP server, the outbox relay and the order
@@ -79,15 +81,15 @@ function webBackends(config: StackConfig): { cache: Cache; rateLimitRedis?: Redi
   if (config.backends === 'external') {
     const url = config.redisUrl!;
     return {
-      cache: config.cache ? createRedisCache({ url, keyPrefix: config.keyPrefix, ttlMs: config.cacheTtl }) : createNoCache(),
+      cache: config.cache ? tracedCache(createRedisCache({ url, keyPrefix: config.keyPrefix, ttlMs: config.cacheTtl }), 'redis') : createNoCache(),
       rateLimitRedis: config.rateLimit > 0 ? fastFailRedis(url) : undefined,
     };
   }
-  return { cache: config.cache ? createMemoryCache({ maxEntries: config.cacheSize, ttlMs: config.cacheTtl }) : createNoCache() };
+  return { cache: config.cache ? tracedCache(createMemoryCache({ maxEntries: config.cacheSize, ttlMs: config.cacheTtl }), 'memory') : createNoCache() };
 }
 
 const openDb = (spec: WorkerSpec, workerId: string): Db =>
-  createDb({ connection: spec.db, schema: spec.config.dbSchema, poolSize: spec.config.dbPool, applicationName: `scalectl-${spec.config.dbSchema}-w${workerId}` });
+  createDb({ connection: spec.db, schema: spec.config.dbSchema, poolSize: spec.config.dbPool, applicationName: `scalectl-${spec.config.dbSchema}-w${workerId}`, hooks: [traceQuery] });
 
 /** Consumes order jobs: each runs the order's background work; a job that failed its last attempt marks its order failed. */
 function consume(queue: JobQueue, db: Db, config: StackConfig, onGiveUp: (orderId: string, err: unknown) => void): void {
@@ -108,12 +110,14 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
   const db = openDb(spec, host.workerId);
   const queue = createQueue(config, db);
   const metrics = createConsumerMetrics(host.workerId);
+  const tracing = startTracing(config, { role: 'consumer', workerId: host.workerId, warn: (msg, fields) => host.log?.('warn', msg, fields) });
   try {
     await db.query('SELECT 1');
     await sleep(spec.startupDelayMs ?? 0);
   } catch (err) {
     await queue.close(0);
     await db.close();
+    await tracing.shutdown(0);
     throw err;
   }
   consume(queue, db, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
@@ -123,6 +127,7 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
       await queue.close(deadlineMs);
       metrics.close();
       await db.close();
+      await tracing.shutdown(deadlineMs);
     },
   };
 }
@@ -130,6 +135,9 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
 /** Starts a web worker (role web), or a whole shop in one process (role all): pools, outbox relay, reconciler, HTTP server. */
 export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promise<ShopWorker> {
   const config = spec.config;
+  // Its lines go to the app's log once there is one (a collector down at start is said when the first batch fails, later).
+  let warn = (_msg: string, _fields?: Record<string, unknown>): void => undefined;
+  const tracing = startTracing(config, { role: spec.role ?? 'all', workerId: host.workerId, warn: (msg, fields) => warn(msg, fields) });
   const db = openDb(spec, host.workerId);
   const { cache, rateLimitRedis } = webBackends(config);
   // A web worker only enqueues (the relay) and asks about jobs (the reconciler, the gauges); consumers run them.
@@ -148,6 +156,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
     orderPlaced: () => relay.nudge(),
   }, host.logger);
+  warn = (msg, fields) => app.log.warn(fields ?? {}, msg);
   const connections = trackConnections(app);
   const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
   // Orders whose job was lost (a Redis restarted without its data) or given up while the database
@@ -188,6 +197,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();
       await db.close();
+      await tracing.shutdown(Math.max(0, deadlineMs - (Date.now() - started)));
     },
   };
 }
