@@ -5,7 +5,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceRequests } from '../../src/stack/request-tracing.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
-import { buy, dropRunData, eventually, http, startInProcessShop, uniqueName, type InProcessShop } from '../helpers/shop.js';
+import { buy, dropRunData, eventually, http, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName, type InProcessShop } from '../helpers/shop.js';
 
 // In-process shops on the machine's PostgreSQL and Redis (a schema and key prefix of their own each),
 // exporting to an OTLP receiver in this process; their pino lines are kept to look for trace ids.
@@ -178,6 +178,36 @@ describe('traces: without a collector', () => {
       await receiver.close();
       await dropRunData(quiet.name);
       await dropRunData(down.name);
+    }
+  });
+});
+
+describe('traces: the shop as processes (a web worker and a consumer process)', () => {
+  it('a trace id sent with a checkout is in the web worker\'s log lines and, with the consumer process\'s span, in the receiver', async () => {
+    const receiver = await startOtlpReceiver();
+    const name = uniqueName();
+    try {
+      const stack = await startStackProcess(['--backends', 'external', '--database-url', PG_URL, '--redis-url', REDIS_URL, '--db-schema', name, '--key-prefix', name,
+        '--workers', '1', '--consumers', '1', '--products', '200', '--rate-limit', '0', '--log-level', 'debug', '--job-duration', '10ms', '--otlp-endpoint', receiver.url]);
+      const t = traceId();
+      try {
+        const res = await http(`${stack.url}/api/checkout`, {
+          body: { items: [{ productId: 3, qty: 1 }] }, headers: { traceparent: traceparent(t, spanId()), 'idempotency-key': randomBytes(8).toString('hex') },
+        });
+        expect(res.status).toBe(202);
+        await eventually(async () => receiver.trace(t).some((s) => s.kind === 'consumer'), 15_000, 'the consumer process\'s span');
+        const server = receiver.trace(t).find((s) => s.kind === 'server')!;
+        const consumer = receiver.trace(t).find((s) => s.kind === 'consumer')!;
+        expect(consumer.parentSpanId).toBe(server.spanId);
+        expect([server.resource['scalectl.role'], consumer.resource['scalectl.role']]).toEqual(['web', 'consumer']);
+        const lines = stack.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+        expect(lines.find((l) => l.msg === 'request' && l.trace_id === t)?.span_id).toBe(server.spanId);
+      } finally {
+        expect(await stack.stop()).toBe(0);
+      }
+    } finally {
+      await receiver.close();
+      await dropRunData(name);
     }
   });
 });
