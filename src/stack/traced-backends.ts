@@ -1,6 +1,6 @@
 import type { Cache } from './cache.js';
 import type { QueryHook } from './db.js';
-import { withSpan } from './tracing.js';
+import { inRecordedSpan, withSpan } from './tracing.js';
 
 /** Statements are cut to this many characters in spans (a long IN list must not bloat every export). */
 const MAX_STATEMENT = 500;
@@ -11,10 +11,10 @@ const MAX_STATEMENT = 500;
  * only: the relay's and the reconciler's polls make no traces of their own.
  */
 export const traceQuery: QueryHook = (info, run) => {
+  if (!inRecordedSpan()) return run();
   const operation = /^\s*([A-Za-z]+)/.exec(info.text)?.[1]?.toUpperCase() ?? 'postgresql';
   return withSpan(operation, () => run(), {
     kind: 'client',
-    childOnly: true,
     attributes: {
       'db.system': 'postgresql', 'db.system.name': 'postgresql', 'db.operation.name': operation,
       'db.statement': info.text.length > MAX_STATEMENT ? `${info.text.slice(0, MAX_STATEMENT)}...` : info.text,
@@ -28,11 +28,11 @@ export function tracedCache(cache: Cache, system: 'redis' | 'memory' | 'none'): 
   const attributes = { 'db.system.name': system };
   return {
     ...cache,
-    get: (key) => withSpan('cache get', async (span) => {
+    get: (key) => !inRecordedSpan() ? cache.get(key) : withSpan('cache get', async (span) => {
       const r = await cache.get(key);
       span.setAttributes({ 'cache.result': r.result });
       return r;
-    }, { kind: 'client', childOnly: true, attributes: { ...attributes, 'cache.key': key } }),
-    set: (key, value) => withSpan('cache set', () => cache.set(key, value), { kind: 'client', childOnly: true, attributes: { ...attributes, 'cache.key': key } }),
+    }, { kind: 'client', attributes: { ...attributes, 'cache.key': key } }),
+    set: (key, value) => !inRecordedSpan() ? cache.set(key, value) : withSpan('cache set', () => cache.set(key, value), { kind: 'client', attributes: { ...attributes, 'cache.key': key } }),
   };
 }

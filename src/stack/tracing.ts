@@ -26,8 +26,6 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** A W3C traceparent to continue (a job or an event carried it across a queue); default: the active span. */
   parent?: string;
-  /** Only inside a recorded span (a statement or a cache read outside a request, such as a poll, makes no trace of its own). */
-  childOnly?: boolean;
 }
 
 /** A started span: `fn`s run in it with `enter`; `end` is idempotent. */
@@ -101,8 +99,8 @@ function newSpan(name: string, kind: SpanKind, attributes: Attributes | undefine
   });
 }
 
-/** True when a recorded span is active: its children are worth recording. */
-function inRecordedSpan(): boolean {
+/** True when a recorded span is active: its children are worth recording (callers skip building a child's name and attributes otherwise). */
+export function inRecordedSpan(): boolean {
   return trace.getSpan(context.active())?.isRecording() === true;
 }
 
@@ -130,7 +128,6 @@ export function startSpan(name: string, opts: SpanOptions = {}): ActiveSpan {
  * attributes it learns (a cache hit or miss).
  */
 export function withSpan<T>(name: string, fn: (span: Pick<ActiveSpan, 'setAttributes'>) => Promise<T>, opts: SpanOptions = {}): Promise<T> {
-  if (opts.childOnly && !inRecordedSpan()) return fn({ setAttributes: () => undefined });
   const span = startSpan(name, opts);
   return span.enter(async () => {
     try {
