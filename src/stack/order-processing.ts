@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 import { emitEvent } from './domain-events.js';
 import type { JobQueue } from './job-queue.js';
 import { ORDER_QUEUE } from './protocol.js';
-import { currentTraceparent, withSpan } from './tracing.js';
+import { currentTraceparent, recording, startSpan, withSpan } from './tracing.js';
 
 /**
  * The background work of an order (payment and confirmation e-mail,
@@ -59,10 +59,10 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
   let pending = false;
 
   const relayOnce = (): Promise<number> => db.transaction(async (c) => {
-    const rows = (await c.query<{ id: string; order_id: string }>(
-      'SELECT id, order_id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [batch])).rows;
+    const rows = (await c.query<{ id: string; order_id: string; traceparent: string | null }>(
+      'SELECT id, order_id, (SELECT traceparent FROM orders WHERE orders.id = outbox.order_id) AS traceparent FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [batch])).rows;
     if (rows.length === 0) return 0;
-    await queue.enqueue(rows.map((r) => r.order_id), c);
+    await enqueueTraced(queue, rows, c);
     await c.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
     return rows.length;
   });
@@ -106,6 +106,25 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
       await loop;
     },
   };
+}
+
+/**
+ * The queue hop's first half: while spans are recorded, each order of the
+ * batch gets a PRODUCER span in its checkout's trace (the consumer's span is
+ * the second half), ended when the batch is handed over.
+ */
+async function enqueueTraced(queue: JobQueue, rows: { order_id: string; traceparent: string | null }[], tx: Parameters<JobQueue['enqueue']>[1]): Promise<void> {
+  const spans = recording() ? rows.filter((r) => r.traceparent).map((r) => startSpan('order enqueue', {
+    kind: 'producer', parent: r.traceparent!,
+    attributes: { 'messaging.destination.name': ORDER_QUEUE, 'messaging.operation.type': 'send', 'messaging.batch.message_count': rows.length, 'scalectl.order_id': r.order_id },
+  })) : [];
+  try {
+    await queue.enqueue(rows.map((r) => r.order_id), tx);
+  } catch (err) {
+    for (const s of spans) s.end(true);
+    throw err;
+  }
+  for (const s of spans) s.end();
 }
 
 /** Orders the reconciler looks at: placed, and not finished (or failed) yet. */

@@ -99,6 +99,11 @@ function newSpan(name: string, kind: SpanKind, attributes: Attributes | undefine
   });
 }
 
+/** True while spans are recorded (an exporter runs): work that makes spans of its own, outside any request, checks this first. */
+export function recording(): boolean {
+  return tracer !== undefined;
+}
+
 /** True when a recorded span is active: its children are worth recording (callers skip building a child's name and attributes otherwise). */
 export function inRecordedSpan(): boolean {
   return trace.getSpan(context.active())?.isRecording() === true;

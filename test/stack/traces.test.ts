@@ -98,6 +98,9 @@ describe('traces: a shop exporting to an OTLP receiver', () => {
     expect(consumer!.name).toBe('order process');
     expect(consumer!.parentSpanId).toBe(server.spanId);
     expect(consumer!.attributes['scalectl.order_id']).toBe(res.json.orderId);
+    // The relay's hand-over to the queue is a PRODUCER span in the same trace.
+    const producer = receiver.trace(t).find((s) => s.kind === 'producer');
+    expect([producer?.name, producer?.parentSpanId, producer?.attributes['scalectl.order_id']]).toEqual(['order enqueue', server.spanId, res.json.orderId]);
     // The statement that marks the order done belongs to the consumer's span.
     await eventually(async () => receiver.trace(t).some((s) => s.parentSpanId === consumer!.spanId && s.name === 'UPDATE'), 5_000, 'the consumer\'s UPDATE span');
     // The checkout's own statements (a transaction) are the server span's children.
