@@ -135,9 +135,6 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
 /** Starts a web worker (role web), or a whole shop in one process (role all): pools, outbox relay, reconciler, HTTP server. */
 export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promise<ShopWorker> {
   const config = spec.config;
-  // Its lines go to the app's log once there is one (a collector down at start is said when the first batch fails, later).
-  let warn = (_msg: string, _fields?: Record<string, unknown>): void => undefined;
-  const tracing = startTracing(config, { role: spec.role ?? 'all', workerId: host.workerId, warn: (msg, fields) => warn(msg, fields) });
   const db = openDb(spec, host.workerId);
   const { cache, rateLimitRedis } = webBackends(config);
   // A web worker only enqueues (the relay) and asks about jobs (the reconciler, the gauges); consumers run them.
@@ -156,7 +153,6 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
     orderPlaced: () => relay.nudge(),
   }, host.logger);
-  warn = (msg, fields) => app.log.warn(fields ?? {}, msg);
   const connections = trackConnections(app);
   const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
   // Orders whose job was lost (a Redis restarted without its data) or given up while the database
@@ -170,6 +166,8 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     },
     onError: (err) => app.log.warn({ err: String(err) }, 'order reconciler: database or queue unavailable, will retry'),
   });
+  // Last but the listen: nothing before it can fail and leave spans recorded by a worker that did not start.
+  const tracing = startTracing(config, { role: spec.role ?? 'all', workerId: host.workerId, warn: (msg, fields) => app.log.warn(fields ?? {}, msg) });
   if (spec.role !== 'web') consume(queue, db, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
