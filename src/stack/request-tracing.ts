@@ -8,10 +8,12 @@ import { startSpan, type ActiveSpan } from './tracing.js';
  * span: hooks re-enter it where fastify continues from a socket callback
  * (after the body is read, when the answer is sent), so statements, cache
  * reads and log lines of the request belong to it. Registered first, so
- * every later hook runs inside.
+ * every later hook runs inside. `untraced` routes (probes and scrapes, every
+ * few seconds) get no span: they would bury the traces worth reading.
  */
-export function traceRequests(app: FastifyInstance): void {
+export function traceRequests(app: FastifyInstance, opts: { untraced?: readonly string[] } = {}): void {
   const spans = new WeakMap<FastifyRequest, ActiveSpan>();
+  const untraced = new Set(opts.untraced ?? []);
   const reenter = (req: FastifyRequest, done: () => void): void => {
     const span = spans.get(req);
     if (span) span.enter(done);
@@ -19,6 +21,7 @@ export function traceRequests(app: FastifyInstance): void {
   };
   app.addHook('onRequest', (req, _reply, done) => {
     const route = req.routeOptions.url;
+    if (route !== undefined && untraced.has(route)) return done();
     const header = req.headers.traceparent;
     const span = startSpan(route ? `${req.method} ${route}` : req.method, {
       kind: 'server',

@@ -57,7 +57,7 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
   });
 
   // First: every later hook, the handler and its log lines run in the request's span.
-  traceRequests(app);
+  traceRequests(app, { untraced: ['/healthz', '/readyz', '/metrics'] });
   const counted = new WeakSet<object>();
   const done = (req: object): void => {
     if (counted.delete(req)) deps.metrics.inFlight.dec();

@@ -123,6 +123,9 @@ describe('traces: a shop exporting to an OTLP receiver', () => {
     expect(res.status).toBe(404);
     const notFound = await serverSpan(t, 'GET');
     expect([notFound.attributes['http.response.status_code'], notFound.status]).toEqual([404, 'unset']);
+    // Probes are not traced: a readiness check sent with a traceparent leaves no span.
+    const probe = traceId();
+    expect((await http(`${shop.url}/readyz`, { headers: { traceparent: traceparent(probe, spanId()) } })).status).toBe(200);
 
     // A route that throws, in an app of its own with the shop's request tracing (the shop has no route that fails on demand).
     const app = Fastify({ logger: false });
@@ -139,6 +142,8 @@ describe('traces: a shop exporting to an OTLP receiver', () => {
     }
     const failed = await serverSpan(t2, 'GET /boom/:n');
     expect([failed.attributes['http.response.status_code'], failed.status]).toEqual([500, 'error']);
+    // The 500's span was exported after the probe ended, in the same batch or a later one.
+    expect(receiver.trace(probe)).toEqual([]);
   });
 });
 
