@@ -166,7 +166,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     },
     onError: (err) => app.log.warn({ err: String(err) }, 'order reconciler: database or queue unavailable, will retry'),
   });
-  // Last but the listen: nothing before it can fail and leave spans recorded by a worker that did not start.
+  // Started once the pools, the cache and the app are up: a worker that failed before does not leave a tracer recording.
   const tracing = startTracing(config, { role: spec.role ?? 'all', workerId: host.workerId, warn: (msg, fields) => app.log.warn(fields ?? {}, msg) });
   if (spec.role !== 'web') consume(queue, db, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));
   await app.listen({ port: config.port, host: config.host });
