@@ -68,6 +68,7 @@ const STACK = [
   'test/stack/stack-embedded-faults.test.ts',
   'test/stack/stack-embedded.test.ts',
   'test/stack/stack-faults.test.ts',
+  'test/stack/traces.test.ts',
 ];
 const TIMED_SRC = [
   'src/engine/http-client.test.ts',

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from './db.js';
 import { emitEvent } from './domain-events.js';
 import type { JobQueue } from './job-queue.js';
+import { ORDER_QUEUE } from './protocol.js';
+import { currentTraceparent, recording, startSpan, withSpan } from './tracing.js';
 
 /**
  * The background work of an order (payment and confirmation e-mail,
@@ -9,14 +11,18 @@ import type { JobQueue } from './job-queue.js';
  * guard makes a repeat a no-op, so each order is completed exactly once.
  */
 export async function processOrder(db: Db, orderId: string, workMs: number): Promise<void> {
-  const r = await db.query(`UPDATE orders SET status = 'processing' WHERE id = $1 AND status IN ('accepted', 'processing') RETURNING id`, [orderId]);
+  const r = await db.query<{ traceparent: string | null }>(
+    `UPDATE orders SET status = 'processing' WHERE id = $1 AND status IN ('accepted', 'processing') RETURNING traceparent`, [orderId]);
   if (r.rowCount === 0) return; // done already (a redelivery), or unknown
-  if (workMs > 0) await sleep(workMs);
-  // Done and OrderProcessed commit together: the event exists exactly when the order is done.
-  await db.transaction(async (c) => {
-    const done = await c.query(`UPDATE orders SET status = 'done', processed_at = now(), times_processed = times_processed + 1 WHERE id = $1 AND status <> 'done' RETURNING id`, [orderId]);
-    if (done.rowCount) await emitEvent(c, 'OrderProcessed', { orderId });
-  });
+  // The queue hop: the work continues the trace of the checkout that placed the order.
+  await withSpan('order process', async () => {
+    if (workMs > 0) await sleep(workMs);
+    // Done and OrderProcessed commit together: the event exists exactly when the order is done.
+    await db.transaction(async (c) => {
+      const done = await c.query(`UPDATE orders SET status = 'done', processed_at = now(), times_processed = times_processed + 1 WHERE id = $1 AND status <> 'done' RETURNING id`, [orderId]);
+      if (done.rowCount) await emitEvent(c, 'OrderProcessed', { orderId }, currentTraceparent());
+    });
+  }, { kind: 'consumer', parent: r.rows[0]!.traceparent ?? undefined, attributes: { 'messaging.destination.name': ORDER_QUEUE, 'messaging.operation.type': 'process', 'scalectl.order_id': orderId } });
 }
 
 /** An order whose job failed its last attempt: marked failed, so it shows up instead of waiting forever. */
@@ -59,10 +65,10 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
   let pending = false;
 
   const relayOnce = (): Promise<number> => db.transaction(async (c) => {
-    const rows = (await c.query<{ id: string; order_id: string }>(
-      'SELECT id, order_id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [batch])).rows;
+    const rows = (await c.query<{ id: string; order_id: string; traceparent: string | null }>(
+      'SELECT id, order_id, (SELECT traceparent FROM orders WHERE orders.id = outbox.order_id) AS traceparent FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [batch])).rows;
     if (rows.length === 0) return 0;
-    await queue.enqueue(rows.map((r) => r.order_id), opts.queueInTx === false ? undefined : c);
+    await enqueueTraced(queue, rows, opts.queueInTx === false ? undefined : c);
     await c.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
     return rows.length;
   });
@@ -106,6 +112,25 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
       await loop;
     },
   };
+}
+
+/**
+ * The queue hop's first half: while spans are recorded, each order of the
+ * batch gets a PRODUCER span in its checkout's trace (the consumer's span is
+ * the second half), ended when the batch is handed over.
+ */
+async function enqueueTraced(queue: JobQueue, rows: { order_id: string; traceparent: string | null }[], tx: Parameters<JobQueue['enqueue']>[1]): Promise<void> {
+  const spans = recording() ? rows.filter((r) => r.traceparent).map((r) => startSpan('order enqueue', {
+    kind: 'producer', parent: r.traceparent!,
+    attributes: { 'messaging.destination.name': ORDER_QUEUE, 'messaging.operation.type': 'send', 'messaging.batch.message_count': rows.length, 'scalectl.order_id': r.order_id },
+  })) : [];
+  try {
+    await queue.enqueue(rows.map((r) => r.order_id), tx);
+  } catch (err) {
+    for (const s of spans) s.end(true);
+    throw err;
+  }
+  for (const s of spans) s.end();
 }
 
 /** Orders the reconciler looks at: placed, and not finished (or failed) yet. */

@@ -6,9 +6,11 @@ import helmet from '@fastify/helmet';
 import { isDbUnavailable, isPoolTimeout } from './db.js';
 import { countOverdueOrders } from './order-processing.js';
 import { registerRateLimit } from './rate-limit.js';
+import { traceRequests } from './request-tracing.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { orderRoutes } from './routes/orders.js';
 import type { ShopDeps } from './shop-deps.js';
+import { traceFields } from './tracing.js';
 
 /** An incoming x-request-id is kept only when it is short and plain; otherwise a new one is made. */
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -18,6 +20,13 @@ const DB_DOWN_RETRY_AFTER_S = 5;
 
 /** Database and cache checks in /readyz give up after this long. */
 const READY_CHECK_MS = 1_000;
+
+/** pino options with every line written inside a span carrying its trace_id and span_id (a pino instance is used as given). */
+function withTraceIds(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return logger;
+  if (logger === true) return { mixin: traceFields };
+  return typeof (logger as { child?: unknown }).child === 'function' ? logger : { ...logger, mixin: traceFields };
+}
 
 const withDeadline = <T>(p: Promise<T>, ms: number): Promise<T> =>
   Promise.race([p, sleep(ms, undefined, { ref: false }).then(() => { throw new Error(`no answer in ${ms} ms`); })]);
@@ -29,7 +38,7 @@ const withDeadline = <T>(p: Promise<T>, ms: number): Promise<T> =>
  */
 export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions['logger']): Promise<FastifyInstance> {
   const app = Fastify({
-    logger,
+    logger: withTraceIds(logger),
     bodyLimit: deps.config.bodyLimit,
     // Every request is logged at debug level below, once, with its id, status and time.
     logController: new LogController({ disableRequestLogging: true }),
@@ -47,6 +56,8 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
     return503OnClosing: false,
   });
 
+  // First: every later hook, the handler and its log lines run in the request's span.
+  traceRequests(app, { untraced: ['/healthz', '/readyz', '/metrics'] });
   const counted = new WeakSet<object>();
   const done = (req: object): void => {
     if (counted.delete(req)) deps.metrics.inFlight.dec();

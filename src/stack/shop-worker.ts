@@ -19,6 +19,8 @@ import type { RateLimitCounter } from './rate-limit.js';
 import { buildShopApp } from './shop-app.js';
 import { createConsumerMetrics, createShopMetrics } from './shop-metrics.js';
 import type { StackConfig } from './stack-config.js';
+import { startTracing } from './trace-export.js';
+import { traceQuery, tracedCache } from './traced-backends.js';
 
 /**
  * What a process does. web: the HTTP server, the outbox relay and the order
@@ -84,11 +86,11 @@ function webBackends(config: StackConfig): { cache: Cache; rateLimitRedis?: Redi
   if (config.backends === 'external') {
     const url = config.redisUrl!;
     return {
-      cache: config.cache ? createRedisCache({ url, keyPrefix: config.keyPrefix, ttlMs: config.cacheTtl }) : createNoCache(),
+      cache: config.cache ? tracedCache(createRedisCache({ url, keyPrefix: config.keyPrefix, ttlMs: config.cacheTtl }), 'redis') : createNoCache(),
       rateLimitRedis: config.rateLimit > 0 ? fastFailRedis(url) : undefined,
     };
   }
-  return { cache: config.cache ? createMemoryCache({ maxEntries: config.cacheSize, ttlMs: config.cacheTtl }) : createNoCache() };
+  return { cache: config.cache ? tracedCache(createMemoryCache({ maxEntries: config.cacheSize, ttlMs: config.cacheTtl }), 'memory') : createNoCache() };
 }
 
 /**
@@ -104,12 +106,12 @@ function openDbs(spec: WorkerSpec, workerId: string, dbMetrics: DbMetrics, log: 
     schema: spec.config.dbSchema,
     poolSize: spec.config.dbPool,
     applicationName,
-    hooks: [dbMetrics.hook],
+    hooks: [dbMetrics.hook, traceQuery],
     onRead: dbMetrics.catalogRead,
     onReplicaDown: (pool, err) => log('warn', `read replica ${pool} is unreachable; its catalog reads go to the primary, and it is tried again every few seconds`, { pool, err: String(err) }),
     onReplicaUp: (pool) => log('info', `read replica ${pool} answers again; catalog reads go to it again`, { pool }),
   });
-  return withShards(base, openShardPools(spec.config, spec.db, { poolSize: spec.config.dbPool, applicationName, hooks: [dbMetrics.hook] }));
+  return withShards(base, openShardPools(spec.config, spec.db, { poolSize: spec.config.dbPool, applicationName, hooks: [dbMetrics.hook, traceQuery] }));
 }
 
 /** The shard an order lives on: its id says (shards.ts), so a job needs nothing but the order id. */
@@ -138,12 +140,14 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
   const metrics = createConsumerMetrics(host.workerId);
   // Statement counts only: the web workers export the replicas' lag.
   dbMetrics.register(metrics.registry);
+  const tracing = startTracing(config, { role: 'consumer', workerId: host.workerId, warn: (msg, fields) => host.log?.('warn', msg, fields) });
   try {
     await db.query('SELECT 1');
     await sleep(spec.startupDelayMs ?? 0);
   } catch (err) {
     await queue.close(0);
     await dbs.close();
+    await tracing.shutdown(0);
     throw err;
   }
   consume(queue, dbs, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
@@ -153,6 +157,7 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
       await queue.close(deadlineMs);
       metrics.close();
       await dbs.close();
+      await tracing.shutdown(deadlineMs);
     },
   };
 }
@@ -208,6 +213,8 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     onResolved: (r) => app.log.warn(r, 'abandoned stock reservations resolved'),
     onError: (err) => app.log.warn({ err: String(err) }, 'reservation reconciler: a database is unavailable, will retry'),
   }) : undefined;
+  // Started once the pools, the cache and the app are up: a worker that failed before does not leave a tracer recording.
+  const tracing = startTracing(config, { role: spec.role ?? 'all', workerId: host.workerId, warn: (msg, fields) => app.log.warn(fields ?? {}, msg) });
   if (spec.role !== 'web') consume(queue, dbs, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
@@ -236,6 +243,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();
       await dbs.close();
+      await tracing.shutdown(Math.max(0, deadlineMs - (Date.now() - started)));
     },
   };
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { clusterRateLimitClient } from './cluster-rate-limit.js';
 import { startShopProcess, type ProcessLog, type ShopProcess, type WorkerSpec } from './shop-worker.js';
 import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
+import { traceFields } from './tracing.js';
 
 /*
  * The entry point of each cluster worker process (like src/cli.ts for the CLI,
@@ -78,12 +79,12 @@ process.on('message', (m: PrimaryMessage) => {
   }
 });
 
-// A consumer has no fastify logger: its lines are written here, in pino's JSON format.
+// A consumer has no fastify logger: its lines are written here, in pino's JSON format (with the trace ids of an order's span).
 const LEVELS = { info: 30, warn: 40, error: 50 } as const;
 const PINO_LEVELS: Record<string, number> = { trace: 10, debug: 20, ...LEVELS, fatal: 60, silent: Infinity };
 const log: ProcessLog = (level, msg, fields) => {
   if (LEVELS[level] < (PINO_LEVELS[spec.config.logLevel] ?? 30)) return;
-  process.stdout.write(JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, worker: workerId, role, msg, ...fields }) + '\n');
+  process.stdout.write(JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, worker: workerId, role, msg, ...traceFields(), ...fields }) + '\n');
 };
 
 try {

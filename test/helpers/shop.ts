@@ -5,7 +5,7 @@ import { request } from 'undici';
 import { createDb, type Db } from '../../src/stack/db.js';
 import { migrate, seed } from '../../src/stack/migrations.js';
 import { migrateShards } from '../../src/stack/shards.js';
-import { startShopWorker, type ShopWorker } from '../../src/stack/shop-worker.js';
+import { startShopWorker, type ShopWorker, type WorkerHost } from '../../src/stack/shop-worker.js';
 import { resolveStackConfig, type StackConfig } from '../../src/stack/stack-config.js';
 import { BIN } from './cli.js';
 
@@ -60,15 +60,15 @@ export interface InProcessShop {
   stop: () => Promise<void>;
 }
 
-/** One shop worker in this process (no cluster), on the machine's PostgreSQL and Redis. */
-export async function startInProcessShop(name: string, flags: Record<string, unknown> = {}): Promise<InProcessShop> {
+/** One shop worker in this process (no cluster), on the machine's PostgreSQL and Redis; `logger`: pino options (default none). */
+export async function startInProcessShop(name: string, flags: Record<string, unknown> = {}, logger: WorkerHost['logger'] = false): Promise<InProcessShop> {
   const config = externalConfig(name, flags);
   const db = createDb({ connection: PG_URL, schema: name, poolSize: 4 });
   await migrate(db, name);
   await seed(db, config);
   await migrateShards(config, PG_URL);
   // The worker uses the configured databaseUrl (a test may route it through a proxy); the check pool goes direct.
-  const worker = await startShopWorker({ config, db: config.databaseUrl ?? PG_URL, role: 'all' }, { workerId: 'test', logger: false });
+  const worker = await startShopWorker({ config, db: config.databaseUrl ?? PG_URL, role: 'all' }, { workerId: 'test', logger });
   return {
     url: `http://127.0.0.1:${worker.port}`,
     config,

@@ -1,0 +1,48 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { startSpan, type ActiveSpan } from './tracing.js';
+
+/**
+ * A SERVER span per request, named by its route pattern (`GET
+ * /api/products/:id`), continuing the caller's W3C traceparent (a malformed
+ * one is ignored: a new trace starts). The rest of the request runs in the
+ * span: hooks re-enter it where fastify continues from a socket callback
+ * (after the body is read, when the answer is sent), so statements, cache
+ * reads and log lines of the request belong to it. Registered first, so
+ * every later hook runs inside. `untraced` routes (probes and scrapes, every
+ * few seconds) get no span: they would bury the traces worth reading.
+ */
+export function traceRequests(app: FastifyInstance, opts: { untraced?: readonly string[] } = {}): void {
+  const spans = new WeakMap<FastifyRequest, ActiveSpan>();
+  const untraced = new Set(opts.untraced ?? []);
+  const reenter = (req: FastifyRequest, done: () => void): void => {
+    const span = spans.get(req);
+    if (span) span.enter(done);
+    else done();
+  };
+  app.addHook('onRequest', (req, _reply, done) => {
+    const route = req.routeOptions.url;
+    if (route !== undefined && untraced.has(route)) return done();
+    const header = req.headers.traceparent;
+    const span = startSpan(route ? `${req.method} ${route}` : req.method, {
+      kind: 'server',
+      parent: typeof header === 'string' ? header : undefined,
+      attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url.split('?')[0]!, 'scalectl.request_id': req.id },
+    });
+    spans.set(req, span);
+    span.enter(done);
+  });
+  app.addHook('preValidation', (req, _reply, done) => reenter(req, done));
+  app.addHook('onSend', (req, _reply, payload, done) => reenter(req, () => done(null, payload)));
+  app.addHook('onResponse', (req, reply, done) => {
+    const span = spans.get(req);
+    span?.setAttributes({ 'http.response.status_code': reply.statusCode });
+    span?.end(reply.statusCode >= 500);
+    reenter(req, done);
+  });
+  app.addHook('onRequestAbort', (req, done) => {
+    const span = spans.get(req);
+    span?.setAttributes({ 'scalectl.aborted': true });
+    span?.end(true);
+    done();
+  });
+}
