@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceRequests } from '../../src/stack/request-tracing.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { runScenario } from '../helpers/cli.js';
 import { buy, dropRunData, eventually, http, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName, type InProcessShop } from '../helpers/shop.js';
 
 // In-process shops on the machine's PostgreSQL and Redis (a schema and key prefix of their own each),
@@ -191,7 +192,7 @@ describe('traces: without a collector', () => {
 });
 
 describe('traces: the shop as processes (a web worker and a consumer process)', () => {
-  it('a trace id sent with a checkout is in the web worker\'s log lines and, with the consumer process\'s span, in the receiver', async () => {
+  it('a trace id sent with a checkout, and those scalectl sent and kept as exemplars, are in the web worker\'s log lines and in the receiver', async () => {
     const receiver = await startOtlpReceiver();
     const name = uniqueName();
     try {
@@ -210,6 +211,21 @@ describe('traces: the shop as processes (a web worker and a consumer process)', 
         expect([server.resource['scalectl.role'], consumer.resource['scalectl.role']]).toEqual(['web', 'consumer']);
         const lines = stack.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
         expect(lines.find((l) => l.msg === 'request' && l.trace_id === t)?.span_id).toBe(server.spanId);
+
+        // End to end: the trace ids scalectl sent and kept as its slowest requests (exemplars) are in the shop's
+        // log lines and in the receiver, each the trace of a server span the shop recorded for that request.
+        const run = await runScenario(`name: traced
+target: ${stack.url}
+phases: [{ duration: 1s, arrivalRate: 20 }]
+flows: [{ name: f, steps: [{ name: product, get: "/api/products/{{ iteration }}" }] }]
+`);
+        expect(run.code).toBe(0);
+        const kept = (run.result.exemplars?.product ?? []).map((e) => e.traceId);
+        expect(kept.length).toBeGreaterThan(0);
+        await eventually(async () => kept.every((id) => receiver.trace(id).some((s) => s.kind === 'server' && s.name === 'GET /api/products/:id')), 15_000, 'the exemplars\' server spans');
+        const logged = new Set(stack.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as LogLine).trace_id));
+        expect(kept.filter((id) => !logged.has(id))).toEqual([]);
+        expect(run.stdout).toContain(kept[0]!);
       } finally {
         expect(await stack.stop()).toBe(0);
       }
