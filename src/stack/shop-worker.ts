@@ -9,6 +9,11 @@ import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redi
 import { trackConnections } from './connection-rebalance.js';
 import { createDb, type Db, type DbConnection } from './db.js';
 import { singleDbTopology } from './db-topology.js';
+import { createEventBus } from './event-bus.js';
+import { startEventConsumers } from './event-consumers.js';
+import { createEventMetrics } from './event-metrics.js';
+import type { EventBus } from './event-routing.js';
+import { startEventsRelay, writePools } from './events-relay.js';
 import type { JobQueue } from './job-queue.js';
 import { failOrder, processOrder, startOrderReconciler, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
@@ -16,6 +21,7 @@ import type { RateLimitCounter } from './rate-limit.js';
 import { buildShopApp } from './shop-app.js';
 import { createConsumerMetrics, createShopMetrics } from './shop-metrics.js';
 import type { StackConfig } from './stack-config.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 
 /**
  * What a process does. web: the HTTP server, the outbox relay and the order
@@ -97,12 +103,17 @@ function consume(queue: JobQueue, db: Db, config: StackConfig, onGiveUp: (orderI
   });
 }
 
+/** Starts the three event consumers next to the order consumer (they scale with it); effects go to the catalog primary. */
+function consumeEvents(bus: EventBus, db: Db, config: StackConfig, registry: Registry): void {
+  startEventConsumers(bus, db, createEventMetrics(registry, bus), { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
+}
+
 /** Starts a process of the spec's role. */
 export function startShopProcess(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
   return spec.role === 'consumer' ? startOrderConsumer(spec, host) : startShopWorker(spec, host);
 }
 
-/** Starts an order consumer: a pool and the queue's consumer, no HTTP server. */
+/** Starts an order consumer: a pool, the queue's consumer and the event consumers, no HTTP server. */
 export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
   const config = spec.config;
   const db = openDb(spec, host.workerId);
@@ -117,10 +128,14 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
     throw err;
   }
   consume(queue, db, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
+  const bus = createEventBus(config, db, host.log);
+  consumeEvents(bus, db, config, metrics.registry);
   return {
     registry: metrics.registry,
     async drain(deadlineMs) {
+      const started = Date.now();
       await queue.close(deadlineMs);
+      await bus.close(Math.max(0, deadlineMs - (Date.now() - started)));
       metrics.close();
       await db.close();
     },
@@ -138,15 +153,19 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
   const metrics = createShopMetrics({ db, queue, queueInfo, workerId: host.workerId, role: 'web' });
   let draining = false;
+  const dbs = singleDbTopology(db);
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
   // Connected: a worker forked while the stack runs starts up (podStartup) before it takes traffic.
   await sleep(spec.startupDelayMs ?? 0);
   const app = await buildShopApp({
-    config, db, dbs: singleDbTopology(db), cache, queue, metrics, productCount, rateLimitRedis,
+    config, db, dbs, cache, queue, metrics, productCount, rateLimitRedis,
     rateLimitCounter: rateLimitRedis ? undefined : host.clusterRateLimit,
     draining: () => draining,
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
-    orderPlaced: () => relay.nudge(),
+    orderPlaced: () => {
+      relay.nudge();
+      for (const r of eventRelays) r.nudge();
+    },
   }, host.logger);
   const connections = trackConnections(app);
   const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
@@ -162,6 +181,15 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     onError: (err) => app.log.warn({ err: String(err) }, 'order reconciler: database or queue unavailable, will retry'),
   });
   if (spec.role !== 'web') consume(queue, db, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));
+  // Domain events: one relay per write pool, like the order outbox's; consumers next to the order consumer.
+  const bus = createEventBus(config, db, (level, msg, fields) => app.log[level](fields ?? {}, msg));
+  const pools = writePools(dbs);
+  const eventMetrics = createEventMetrics(metrics.registry, bus, pools);
+  const eventRelays = pools.map((pool) => startEventsRelay(pool, bus, {
+    onPublished: (events) => { for (const e of events) eventMetrics.published.inc({ type: e.type }); },
+    onError: (err) => app.log.warn({ err: maskCredentials(String(err)), pool: pool.name }, 'events relay: broker unavailable, events wait in the outbox'),
+  }));
+  if (spec.role !== 'web') startEventConsumers(bus, db, eventMetrics, { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
 
@@ -183,7 +211,9 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       clearTimeout(late);
       await reconciler.stop();
       await relay.stop();
+      await Promise.all(eventRelays.map((r) => r.stop()));
       await queue.close(Math.max(0, deadlineMs - (Date.now() - started)));
+      await bus.close(Math.max(0, deadlineMs - (Date.now() - started)));
       await cache.close();
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();
