@@ -95,6 +95,9 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
       ch.ack(msg);
       return;
     }
+    // The producer's span (the relay's publish) is the consumer span's parent when traced.
+    const traceparent: unknown = msg.properties.headers?.traceparent;
+    if (typeof traceparent === 'string') event.traceparent = traceparent;
     try {
       await cons.handler(event);
       ch.ack(msg);

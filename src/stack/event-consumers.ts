@@ -41,10 +41,8 @@ const EFFECTS: Record<EventConsumer, Effect> = {
         ON CONFLICT (product_id) DO UPDATE SET low_stock = true, last_low_stock = $2, updated_at = now()`, [e.data.productId, e.data.stock]);
     }
   },
-  // The send is simulated by its latency; the row is the mail "sent". The transaction holds the event id's
-  // row meanwhile, so a duplicate delivered at the same time waits and then finds it done.
-  async email(c, e, s) {
-    if (s.emailLatencyMs > 0) await sleep(s.emailLatencyMs);
+  // The send itself (its latency) happened before the transaction (applyEvent); the row is the mail "sent".
+  async email(c, e) {
     const kind = e.type === 'OrderCreated' ? 'order-received' : 'order-confirmed';
     await c.query('INSERT INTO emails_sent (event_id, order_id, kind) VALUES ($1, $2, $3)', [e.id, e.data.orderId, kind]);
   },
@@ -56,7 +54,13 @@ const EFFECTS: Record<EventConsumer, Effect> = {
 };
 
 /** Applies one event's effect for `consumer`, at most once per event id: `duplicate` when it was applied already. */
-export function applyEvent(db: Db, consumer: EventConsumer, e: DomainEvent, s: EffectSettings): Promise<'done' | 'duplicate'> {
+export async function applyEvent(db: Db, consumer: EventConsumer, e: DomainEvent, s: EffectSettings): Promise<'done' | 'duplicate'> {
+  if (consumer === 'email' && s.emailLatencyMs > 0) {
+    // The simulated send holds no database connection: a duplicate seen now skips it; one delivered at the
+    // same time as the first sends too, but only one of them records it (below), so it counts once.
+    if ((await db.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [consumer, e.id])).rowCount) return 'duplicate';
+    await sleep(s.emailLatencyMs);
+  }
   return db.transaction(async (c) => {
     const fresh = await c.query('INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [consumer, e.id]);
     if (fresh.rowCount === 0) return 'duplicate';

@@ -24,8 +24,9 @@ import type { StackConfig } from './stack-config.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 
 /**
- * What a process does. web: the HTTP server, the outbox relay and the order
- * reconciler. consumer: the order queue's consumer only (no HTTP), so that
+ * What a process does. web: the HTTP server, the outbox relays (orders and
+ * domain events) and the order reconciler. consumer: the order queue's
+ * consumer and the event consumers only (no HTTP), so that
  * consumers scale on the backlog apart from web workers, as a KEDA-scaled
  * Deployment would. all: both in one process (a single in-process shop in tests).
  */
