@@ -57,12 +57,13 @@ export function createPgEventQueue(db: Db, opts: { pollMs?: number; leaseMs?: nu
   return {
     broker: 'queue',
     queueName: eventJobQueue,
-    async publish(events) {
+    async publish(events, from) {
       const rows = events.flatMap((e) => subscribers(e.type).map((c) => [c, e.id, JSON.stringify(e)]));
       if (rows.length === 0) return;
-      await db.query(
-        `INSERT INTO event_jobs (consumer, event_id, event) SELECT * FROM unnest($1::text[], $2::uuid[], $3::jsonb[]) ON CONFLICT DO NOTHING`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])]);
+      const sql = `INSERT INTO event_jobs (consumer, event_id, event) SELECT * FROM unnest($1::text[], $2::uuid[], $3::jsonb[]) ON CONFLICT DO NOTHING`;
+      const values = [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])];
+      // The relay of this same database: in its transaction (no second connection, and the hand-over is atomic).
+      await (from?.db === db ? from.tx.query(sql, values) : db.query(sql, values));
     },
     consume(consumer, handler, prefetch) {
       for (let i = 0; i < prefetch; i++) loops.push(loop(consumer, handler));

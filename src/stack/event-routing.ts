@@ -1,3 +1,5 @@
+import type pg from 'pg';
+import type { Db } from './db.js';
 import type { DomainEvent } from './domain-events.js';
 import type { EventConsumer, EventType } from './protocol.js';
 
@@ -35,8 +37,12 @@ export interface EventBus {
   broker: 'rabbitmq' | 'queue';
   /** The queue a consumer reads: the RabbitMQ queue, or the job queue's name. */
   queueName: (consumer: EventConsumer) => string;
-  /** Hands the events over; resolves once they are held durably (the broker confirmed them), throws when it cannot. */
-  publish: (events: DomainEvent[]) => Promise<void>;
+  /**
+   * Hands the events over; resolves once they are held durably (the broker confirmed them), throws when it
+   * cannot. `from`: the relay's pool and transaction; a queue kept in that same database writes through it,
+   * so the hand-over commits with the outbox's DELETE.
+   */
+  publish: (events: DomainEvent[], from?: { db: Db; tx: pg.PoolClient }) => Promise<void>;
   /** Starts a consumer: at most `prefetch` events handled at once. */
   consume: (consumer: EventConsumer, handler: EventHandler, prefetch: number) => void;
   /** Events waiting for this consumer (not the ones being handled). Throws when the broker cannot be read. */

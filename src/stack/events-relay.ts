@@ -51,7 +51,7 @@ export function startEventsRelay(db: Db, bus: EventBus, opts: EventsRelayOptions
     const events: DomainEvent[] = rows.map((r) => ({
       id: r.id, type: r.type, occurredAt: r.created_at.toISOString(), data: r.data, ...(r.traceparent ? { traceparent: r.traceparent } : {}),
     }));
-    await bus.publish(events);
+    await bus.publish(events, { db, tx: c });
     await c.query('DELETE FROM events_outbox WHERE id = ANY($1::uuid[])', [rows.map((r) => r.id)]);
     opts.onPublished?.(events);
     return rows.length;

@@ -163,10 +163,8 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     rateLimitCounter: rateLimitRedis ? undefined : host.clusterRateLimit,
     draining: () => draining,
     metricsText: host.clusterMetrics ?? (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
-    orderPlaced: () => {
-      relay.nudge();
-      for (const r of eventRelays) r.nudge();
-    },
+    // Not the events relays: they poll every 100 ms, and a burst of checkouts would each start a round competing for the pool.
+    orderPlaced: () => relay.nudge(),
   }, host.logger);
   const connections = trackConnections(app);
   const relay = startOutboxRelay(db, queue, { onError: (err) => app.log.warn({ err: String(err) }, 'outbox relay: queue unavailable, will retry') });
