@@ -124,7 +124,8 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
       if (closing) throw new Error('closing');
       conn = c;
       publisher = ch;
-      for (const [name, cons] of consumers) await subscribe(c, name, cons);
+      // A snapshot: a consumer added meanwhile subscribes itself (consume sees conn set).
+      for (const [name, cons] of [...consumers]) await subscribe(c, name, cons);
     } catch (err) {
       await c.close().catch(() => undefined);
       throw err;
