@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type ChannelModel } from 'amqplib';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createAmqpBroker } from '../../src/stack/amqp-broker.js';
 import { createDb, type Db } from '../../src/stack/db.js';
 import type { DomainEvent } from '../../src/stack/domain-events.js';
 import { startEventConsumers } from '../../src/stack/event-consumers.js';
@@ -12,6 +13,7 @@ import { migrate, seed } from '../../src/stack/migrations.js';
 import { EVENT_CONSUMERS, eventExchange, eventQueue } from '../../src/stack/protocol.js';
 import { startOrderConsumer, startShopWorker, type ShopProcess } from '../../src/stack/shop-worker.js';
 import { childrenOf } from '../helpers/processes.js';
+import { closedPort } from '../helpers/test-server.js';
 import { startOwnRabbitMq, type OwnRabbitMq } from '../helpers/rabbitmq-server.js';
 import {
   buy, dropRunData, eventually, externalConfig, http, metricLines, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName,
@@ -124,6 +126,18 @@ describe('domain events on RabbitMQ', () => {
       expect(m.get(`shop_events_info{broker="rabbitmq",consumer="${consumer}",queue="${eventQueue(name, consumer)}"}`)).toBe(1);
       expect(m.get(`shop_event_queue_messages{consumer="${consumer}",queue="${eventQueue(name, consumer)}"}`)).toBe(0);
     }
+  });
+
+  it('a broker down at start: the shop side starts, a hand-over fails with one clear line (credentials masked) and is retried', async () => {
+    const lines: string[] = [];
+    const bus = createAmqpBroker({ url: `amqp://guest:s3cret@127.0.0.1:${await closedPort()}`, keyPrefix: uniqueName(), log: (level, msg) => lines.push(`${level} ${msg}`) });
+    cleanups.push(() => bus.close(0));
+    const e: DomainEvent = { id: randomUUID(), type: 'StockLow', occurredAt: new Date().toISOString(), data: { productId: 1, stock: 0 } };
+    await expect(bus.publish([e])).rejects.toThrow(/ECONNREFUSED|not connected/);
+    await expect(bus.depth('email')).rejects.toThrow('is not connected');
+    await eventually(async () => lines.length > 0, 5_000, 'a log line');
+    expect(lines[0]).toMatch(/^warn event broker: cannot reach amqp:\/\/\*\*\*@127\.0\.0\.1:\d+: .*; events wait in the outbox, retrying$/);
+    expect(lines.join('\n')).not.toContain('s3cret');
   });
 
   describe('with a broker of its own', () => {
