@@ -16,8 +16,8 @@ export interface EventsRelayOptions {
   batch?: number;
   /** The broker (or queue) confirmed these. */
   onPublished?: (events: DomainEvent[]) => void;
-  /** A batch could not be handed over (broker down); its rows stay and are retried. */
-  onError?: (err: unknown) => void;
+  /** A batch could not be handed over (broker down); its rows stay and are retried. `failures`: in a row, this one included. */
+  onError?: (err: unknown, failures: number) => void;
 }
 
 /** The pools events are written to: the catalog primary and every shard, each once (replicas are read-only). */
@@ -75,7 +75,7 @@ export function startEventsRelay(db: Db, bus: EventBus, opts: EventsRelayOptions
         failures = 0;
       } catch (err) {
         failures++;
-        opts.onError?.(err);
+        opts.onError?.(err, failures);
       }
       if (stopped) break;
       if (moved < batch) await wait(failures ? Math.min(5_000, pollMs * 2 ** failures) : pollMs);

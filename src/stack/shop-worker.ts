@@ -186,7 +186,10 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const eventMetrics = createEventMetrics(metrics.registry, bus, pools);
   const eventRelays = pools.map((pool) => startEventsRelay(pool, bus, {
     onPublished: (events) => { for (const e of events) eventMetrics.published.inc({ type: e.type }); },
-    onError: (err) => app.log.warn({ err: maskCredentials(String(err)), pool: pool.name }, 'events relay: broker unavailable, events wait in the outbox'),
+    // One line per outage (the retries back off to 5 s and would repeat it).
+    onError: (err, failures) => {
+      if (failures === 1) app.log.warn({ err: maskCredentials(String(err)), pool: pool.name }, 'events relay: broker unavailable, events wait in the outbox');
+    },
   }));
   if (spec.role !== 'web') startEventConsumers(bus, db, eventMetrics, { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
   await app.listen({ port: config.port, host: config.host });
