@@ -19,6 +19,8 @@ export interface OwnRabbitMq {
   stop: () => Promise<void>;
   /** Starts it again on the same port with the same data. */
   start: () => Promise<void>;
+  /** Closes every client connection of this broker (rabbitmqctl -n <its node> close_all_connections), which stays up: clients must reconnect. */
+  closeConnections: () => Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -103,6 +105,18 @@ export async function startOwnRabbitMq(): Promise<OwnRabbitMq> {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
+  const closeConnections = (): Promise<void> => new Promise((resolve, reject) => {
+    const ctl = spawn('/usr/lib/rabbitmq/bin/rabbitmqctl', ['-n', env.RABBITMQ_NODENAME, 'close_all_connections', 'test'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    ctl.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    ctl.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => ctl.kill('SIGKILL'), 30_000);
+    ctl.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`rabbitmqctl close_all_connections exited with ${code}:\n${out}`));
+    });
+  });
   await start();
-  return { url, port, stop, start };
+  return { url, port, stop, start, closeConnections };
 }

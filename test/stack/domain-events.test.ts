@@ -176,6 +176,12 @@ describe('domain events on RabbitMQ', () => {
       await eventually(async () => (await analytics(db, 'OrderCreated')) === 5 && (await analytics(db, 'OrderProcessed')) === 5, 20_000, 'every event consumed once');
       expect(await count(db, 'SELECT count(*) AS n FROM emails_sent')).toBe(10);
       expect(await count(db, 'SELECT count(DISTINCT event_id) AS n FROM emails_sent')).toBe(10);
+
+      // Connections cut with the broker up: the relay and the consumers reconnect, and the consumers subscribe again.
+      await broker.closeConnections();
+      expect((await buy(url, 80)).status).toBe(202);
+      await eventually(async () => (await analytics(db, 'OrderCreated')) === 6 && (await analytics(db, 'OrderProcessed')) === 6, 20_000, 'consumed after the reconnect');
+      expect(await count(db, 'SELECT count(*) AS n FROM emails_sent')).toBe(12);
     });
   });
 });
