@@ -34,10 +34,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Waits until an AMQP connection opens; fails after `timeoutMs` (with the broker's output). */
-async function answers(url: string, timeoutMs: number, output: () => string): Promise<void> {
+/** Waits until an AMQP connection opens; fails after `timeoutMs`, or at once when the server exited (with its output). */
+async function answers(url: string, timeoutMs: number, output: () => string, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (exited()) throw new Error(`rabbitmq-server exited before it answered at ${url}:\n${output().slice(-2_000)}`);
     try {
       const c = await connect(url, { timeout: 1_000 });
       await c.close();
@@ -78,7 +79,13 @@ export async function startOwnRabbitMq(): Promise<OwnRabbitMq> {
     child = c;
     c.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     c.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await answers(url, 30_000, () => output);
+    try {
+      // Slow on a loaded machine: several seconds idle, far more when the cores are busy.
+      await answers(url, 60_000, () => output, () => c.exitCode !== null || c.signalCode !== null);
+    } catch (err) {
+      await stop(); // nothing of it left running
+      throw err;
+    }
   };
   const stop = async (): Promise<void> => {
     const c = child;
