@@ -51,10 +51,9 @@ function importGraph(): Map<string, { files: string[]; packages: string[] }> {
  * by a computed name, for embedded backends only (the image runs external ones).
  */
 const SHOP_PACKAGES = [
-  'fastify', '@fastify/helmet', '@fastify/rate-limit', 'pg', 'ioredis', 'bullmq', 'lru-cache', 'prom-client', 'zod',
+  'fastify', '@fastify/helmet', '@fastify/rate-limit', 'pg', 'ioredis', 'bullmq', 'lru-cache', 'prom-client', 'zod', 'amqplib',
   '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/resources', '@opentelemetry/sdk-trace-node', '@opentelemetry/semantic-conventions',
 ];
-// Not yet imported by the shop: amqplib (broker: rabbitmq) joins SHOP_PACKAGES when it is.
 
 const graph = importGraph();
 const inShop = (f: string): boolean => f.startsWith('stack/');

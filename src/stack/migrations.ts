@@ -97,6 +97,47 @@ export const MIGRATIONS: readonly string[] = [
      resolved_at timestamptz
    );
    CREATE INDEX reservations_open ON reservations (created_at) WHERE state = 'reserved';`,
+  // The event consumers (event-consumers.ts): each records the ids it applied in processed_events, in the
+  // transaction of its effect, so a redelivered event changes nothing. emails_sent has no unique key on
+  // purpose: a mail sent twice would show as two rows. event_jobs: the events' job queue when no broker
+  // is configured, embedded (event-queue.ts).
+  `CREATE TABLE processed_events (
+     consumer text NOT NULL,
+     event_id uuid NOT NULL,
+     processed_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (consumer, event_id)
+   );
+   CREATE TABLE inventory_projection (
+     product_id integer PRIMARY KEY,
+     units_ordered bigint NOT NULL DEFAULT 0,
+     orders bigint NOT NULL DEFAULT 0,
+     low_stock boolean NOT NULL DEFAULT false,
+     last_low_stock integer,
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE emails_sent (
+     id bigserial PRIMARY KEY,
+     event_id uuid NOT NULL,
+     order_id uuid,
+     kind text NOT NULL,
+     sent_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE analytics_counts (
+     type text PRIMARY KEY,
+     events bigint NOT NULL DEFAULT 0,
+     revenue_cents bigint NOT NULL DEFAULT 0
+   );
+   CREATE TABLE event_jobs (
+     consumer text NOT NULL,
+     event_id uuid NOT NULL,
+     event jsonb NOT NULL,
+     state text NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'active')),
+     attempts integer NOT NULL DEFAULT 0,
+     run_at timestamptz NOT NULL DEFAULT now(),
+     locked_until timestamptz,
+     PRIMARY KEY (consumer, event_id)
+   );
+   CREATE INDEX event_jobs_ready ON event_jobs (consumer, run_at) WHERE state = 'waiting';`,
 ];
 
 /*

@@ -2,13 +2,43 @@ import type { Redis } from 'ioredis';
 import { bullWaitList } from './protocol.js';
 import { fastFailRedis, redisReady } from './cache.js';
 import { createDb, type Db, type DbConnection } from './db.js';
+import { createEventBus } from './event-bus.js';
+import type { EventBus } from './event-routing.js';
+import { EVENT_CONSUMERS } from './protocol.js';
 import type { StackConfig } from './stack-config.js';
 
-/** The order queue's backlog as the consumer autoscaler reads it, on a small connection of the primary's own. */
+/** The consumers' backlog as the consumer autoscaler reads it, on small connections of the primary's own. */
 export interface BacklogReader {
   /** Jobs waiting to be taken (not running, not waiting for a retry). Throws when the queue cannot be read. */
   read: () => Promise<number>;
   close: () => Promise<void>;
+}
+
+/** The backlog the consumer autoscaler reads: orders and events (consumerBacklog). */
+export function createBacklogReader(config: StackConfig, connection: DbConnection): BacklogReader {
+  const db = config.backends === 'embedded'
+    ? createDb({ connection, schema: config.dbSchema, poolSize: 1, applicationName: `scalectl-${config.dbSchema}-autoscaler` }) : undefined;
+  const orders = orderBacklog(config, db);
+  const bus = createEventBus(config, db);
+  return {
+    read: () => consumerBacklog(orders.read, bus),
+    async close() {
+      await bus.close(0);
+      await orders.close();
+    },
+  };
+}
+
+/**
+ * The event consumers run in the order consumers' processes, so one count
+ * scales them all: the largest of the order backlog and each event queue's
+ * waiting messages. KEDA with one trigger per queue (the redis list and each
+ * rabbitmq queue, each with this target) takes the largest replica count of
+ * its triggers, which is the same number.
+ */
+async function consumerBacklog(orders: () => Promise<number>, bus: EventBus): Promise<number> {
+  const counts = await Promise.all([orders(), ...EVENT_CONSUMERS.map((c) => bus.depth(c))]);
+  return Math.max(...counts);
 }
 
 /**
@@ -18,8 +48,8 @@ export interface BacklogReader {
  * equivalent is its rows `waiting` and due (pg-queue.ts counts them the same
  * way for `shop_queue_jobs{state="waiting"}`).
  */
-export function createBacklogReader(config: StackConfig, connection: DbConnection): BacklogReader {
-  if (config.backends === 'external') {
+function orderBacklog(config: StackConfig, db: Db | undefined): BacklogReader {
+  if (!db) {
     const redis: Redis = fastFailRedis(config.redisUrl!, undefined, 2_000);
     const list = bullWaitList(config.keyPrefix);
     return {
@@ -31,7 +61,6 @@ export function createBacklogReader(config: StackConfig, connection: DbConnectio
       close: async () => { await redis.quit().catch(() => redis.disconnect()); },
     };
   }
-  const db: Db = createDb({ connection, schema: config.dbSchema, poolSize: 1, applicationName: `scalectl-${config.dbSchema}-autoscaler` });
   return {
     async read() {
       const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM jobs WHERE state = 'waiting' AND run_at <= now()`);

@@ -10,6 +10,11 @@ import { trackConnections } from './connection-rebalance.js';
 import type { Db, DbConnection } from './db.js';
 import { createDbMetrics, type DbMetrics } from './db-metrics.js';
 import { openTopology, withShards, type DbTopology } from './db-topology.js';
+import { createEventBus } from './event-bus.js';
+import { startEventConsumers } from './event-consumers.js';
+import { createEventMetrics } from './event-metrics.js';
+import type { EventBus } from './event-routing.js';
+import { startEventsRelay, writePools } from './events-relay.js';
 import type { JobQueue } from './job-queue.js';
 import { failOrder, processOrder, startOrderReconciler, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
@@ -21,10 +26,12 @@ import { createConsumerMetrics, createShopMetrics } from './shop-metrics.js';
 import type { StackConfig } from './stack-config.js';
 import { startTracing } from './trace-export.js';
 import { traceQuery, tracedCache } from './traced-backends.js';
+import { maskCredentials } from '../shared/mask-credentials.js';
 
 /**
- * What a process does. web: the HTTP server, the outbox relay and the order
- * reconciler. consumer: the order queue's consumer only (no HTTP), so that
+ * What a process does. web: the HTTP server, the outbox relays (orders and
+ * domain events) and the order reconciler. consumer: the order queue's
+ * consumer and the event consumers only (no HTTP), so that
  * consumers scale on the backlog apart from web workers, as a KEDA-scaled
  * Deployment would. all: both in one process (a single in-process shop in tests).
  */
@@ -125,12 +132,17 @@ function consume(queue: JobQueue, dbs: DbTopology, config: StackConfig, onGiveUp
   });
 }
 
+/** Starts the three event consumers next to the order consumer (they scale with it); effects go to the catalog primary. */
+function consumeEvents(bus: EventBus, db: Db, config: StackConfig, registry: Registry): void {
+  startEventConsumers(bus, db, createEventMetrics(registry, bus), { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
+}
+
 /** Starts a process of the spec's role. */
 export function startShopProcess(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
   return spec.role === 'consumer' ? startOrderConsumer(spec, host) : startShopWorker(spec, host);
 }
 
-/** Starts an order consumer: a pool and the queue's consumer, no HTTP server. */
+/** Starts an order consumer: a pool, the queue's consumer and the event consumers, no HTTP server. */
 export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
   const config = spec.config;
   const dbMetrics = createDbMetrics();
@@ -151,10 +163,14 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
     throw err;
   }
   consume(queue, dbs, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
+  const bus = createEventBus(config, db, host.log);
+  consumeEvents(bus, db, config, metrics.registry);
   return {
     registry: metrics.registry,
     async drain(deadlineMs) {
+      const started = Date.now();
       await queue.close(deadlineMs);
+      await bus.close(Math.max(0, deadlineMs - (Date.now() - started)));
       metrics.close();
       await dbs.close();
       await tracing.shutdown(deadlineMs);
@@ -216,6 +232,18 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   // Started once the pools, the cache and the app are up: a worker that failed before does not leave a tracer recording.
   const tracing = startTracing(config, { role: spec.role ?? 'all', workerId: host.workerId, warn: (msg, fields) => app.log.warn(fields ?? {}, msg) });
   if (spec.role !== 'web') consume(queue, dbs, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));
+  // Domain events: one relay per write pool, like the order outbox's; consumers next to the order consumer.
+  const bus = createEventBus(config, db, (level, msg, fields) => app.log[level](fields ?? {}, msg));
+  const pools = writePools(dbs);
+  const eventMetrics = createEventMetrics(metrics.registry, bus, pools);
+  const eventRelays = pools.map((pool) => startEventsRelay(pool, bus, {
+    onPublished: (events) => { for (const e of events) eventMetrics.published.inc({ type: e.type }); },
+    // One line per outage (the retries back off to 5 s and would repeat it).
+    onError: (err, failures) => {
+      if (failures === 1) app.log.warn({ err: maskCredentials(String(err)), pool: pool.name }, 'events relay: broker unavailable, events wait in the outbox');
+    },
+  }));
+  if (spec.role !== 'web') startEventConsumers(bus, db, eventMetrics, { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
 
@@ -238,7 +266,9 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       await reservations?.stop();
       await Promise.all(reconcilers.map((r) => r.stop()));
       await Promise.all(relays.map((r) => r.stop()));
+      await Promise.all(eventRelays.map((r) => r.stop()));
       await queue.close(Math.max(0, deadlineMs - (Date.now() - started)));
+      await bus.close(Math.max(0, deadlineMs - (Date.now() - started)));
       await cache.close();
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();

@@ -1,0 +1,56 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Db } from './db.js';
+import type { EventBus } from './event-routing.js';
+import { EVENT_CONSUMERS, EVENT_TYPES, SHOP_SERIES } from './protocol.js';
+
+/** The domain-event series of one process (docs/reference-stack.md#metrics). */
+export interface EventMetrics {
+  published: Counter<'type'>;
+  consumed: Counter<'consumer' | 'result'>;
+}
+
+/**
+ * Registers the event series in `registry`. Every process exports the
+ * counters (summed by the primary) and `shop_events_info`; a process that
+ * relays (`pools`: the write pools) also reads the outbox and the queues'
+ * depths at scrape time (the same in every worker: combined with max).
+ */
+export function createEventMetrics(registry: Registry, bus: EventBus, pools?: readonly Db[]): EventMetrics {
+  const registers = [registry];
+  const published = new Counter({
+    name: SHOP_SERIES.eventsPublished, help: 'Domain events handed to the broker (or the job queue) and confirmed, by type.', labelNames: ['type'] as const, registers,
+  });
+  for (const type of EVENT_TYPES) published.inc({ type }, 0);
+  const consumed = new Counter({
+    name: SHOP_SERIES.eventsConsumed, help: 'Domain events each consumer handled: done, duplicate (already applied), failed (handed back for redelivery).',
+    labelNames: ['consumer', 'result'] as const, registers,
+  });
+  for (const consumer of EVENT_CONSUMERS) for (const result of ['done', 'duplicate', 'failed']) consumed.inc({ consumer, result }, 0);
+  // Constant: lets scalectl name KEDA's rabbitmq trigger queueName instead of guessing it.
+  const info = new Gauge({
+    name: SHOP_SERIES.eventsInfo, help: 'Always 1 per event consumer: the broker (rabbitmq or queue) and the queue it reads.',
+    labelNames: ['broker', 'consumer', 'queue'] as const, registers, aggregator: 'max',
+  });
+  for (const consumer of EVENT_CONSUMERS) info.set({ broker: bus.broker, consumer, queue: bus.queueName(consumer) }, 1);
+  if (pools) {
+    new Gauge({
+      name: SHOP_SERIES.eventsOutboxPending, help: 'Domain events committed and not yet handed to the broker (or the job queue).', registers, aggregator: 'max',
+      async collect() {
+        const counts = await Promise.all(pools.map((db) => db.query<{ n: string }>('SELECT count(*) AS n FROM events_outbox').then((r) => Number(r.rows[0]!.n))))
+          .catch(() => undefined);
+        if (counts) this.set(counts.reduce((a, b) => a + b, 0));
+      },
+    });
+    new Gauge({
+      name: SHOP_SERIES.eventQueueMessages, help: 'Domain events waiting for each consumer in its queue (not those being handled).',
+      labelNames: ['consumer', 'queue'] as const, registers, aggregator: 'max',
+      async collect() {
+        await Promise.all(EVENT_CONSUMERS.map(async (consumer) => {
+          const n = await bus.depth(consumer).catch(() => undefined);
+          if (n !== undefined) this.set({ consumer, queue: bus.queueName(consumer) }, n);
+        }));
+      },
+    });
+  }
+  return { published, consumed };
+}
