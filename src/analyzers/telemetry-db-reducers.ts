@@ -5,7 +5,7 @@ import { UNLABELLED, type ReadShareSummary, type ReplicaLagSummary, type ShardsS
 
 /*
  * Reducers for the target's databases: read replicas' lag, which pool served
- * the catalog reads, and the load of each shard. Same contract as
+ * the catalog reads, and the checkouts of each shard. Same contract as
  * telemetry-reducers.ts: one step per scrape, constant memory per pool.
  */
 
@@ -113,30 +113,41 @@ export class ReadShareReducer {
 /** Pool names in their natural order: shard-2 before shard-10. */
 const byName = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
 
-/** Statements per shard: per interval a rate each, over the load each shard's rate and share, and the hottest. */
+/**
+ * A shard's name: the shop labels its checkouts by the 0-based index (`0`),
+ * its pools `shard-0`; a bare index reads as the pool so both name the same shard.
+ */
+export const shardName = (group: string): string => {
+  const name = poolName(group);
+  return /^\d+$/.test(name) ? `shard-${name}` : name;
+};
+
+/** Checkouts per shard: per interval a rate each, over the load each shard's rate and share, and the hottest. */
 export class ShardReducer {
-  private readonly queries = new Map<string, number>();
+  private readonly checkouts = new Map<string, number>();
   private seen = false;
   step({ cur, prev, dt, during, point }: ScrapeStep): void {
-    const d = prev && dt > 0 ? deltasByPool(prev, cur, 'shardQueries') : undefined;
-    if (!d?.size) return;
-    point.shardQueriesPerSec = Object.fromEntries([...d].map(([s, n]) => [s, round(n / dt, 2)]));
+    const raw = prev && dt > 0 ? deltasByPool(prev, cur, 'shardCheckouts') : undefined;
+    if (!raw?.size) return;
+    const d = new Map<string, number>();
+    for (const [s, n] of raw) d.set(shardName(s), (d.get(shardName(s)) ?? 0) + n);
+    point.shardCheckoutsPerSec = Object.fromEntries([...d].map(([s, n]) => [s, round(n / dt, 2)]));
     if (!during) return;
     this.seen = true;
-    for (const [s, n] of d) this.queries.set(s, (this.queries.get(s) ?? 0) + n);
+    for (const [s, n] of d) this.checkouts.set(s, (this.checkouts.get(s) ?? 0) + n);
   }
   /** `loadSec`: seconds of load, what the rates are per. */
   summary(loadSec: number): ShardsSummary | null {
     if (!this.seen) return null;
-    const queries = sumOf(this.queries);
-    const shards = [...this.queries.keys()].sort(byName);
-    const share = (s: string): number => (queries > 0 ? round(this.queries.get(s)! / queries, 4) : 0);
+    const checkouts = sumOf(this.checkouts);
+    const shards = [...this.checkouts.keys()].sort(byName);
+    const share = (s: string): number => (checkouts > 0 ? round(this.checkouts.get(s)! / checkouts, 4) : 0);
     // Ties go to the first shard by name: the same answer every time.
-    const hottest = shards.reduce<string | undefined>((h, s) => (h === undefined || this.queries.get(s)! > this.queries.get(h)! ? s : h), undefined);
+    const hottest = shards.reduce<string | undefined>((h, s) => (h === undefined || this.checkouts.get(s)! > this.checkouts.get(h)! ? s : h), undefined);
     return {
-      queries,
-      byShard: Object.fromEntries(shards.map((s) => [s, { perSec: round(this.queries.get(s)! / Math.max(loadSec, 1e-9), 2), share: share(s) }])),
-      hottest: queries > 0 && hottest !== undefined ? { shard: hottest, share: share(hottest) } : null,
+      checkouts,
+      byShard: Object.fromEntries(shards.map((s) => [s, { perSec: round(this.checkouts.get(s)! / Math.max(loadSec, 1e-9), 2), share: share(s) }])),
+      hottest: checkouts > 0 && hottest !== undefined ? { shard: hottest, share: share(hottest) } : null,
     };
   }
 }

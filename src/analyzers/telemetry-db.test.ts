@@ -15,7 +15,7 @@ const pools = (values: Record<string, number>, url = ''): SeriesValue[] =>
 function recording(n: number, f: (i: number) => TelemetryScrape['values'], extra: Partial<TelemetryRecording> = {}): TelemetryRecording {
   return { source: 'fake', intervalMs: 1000, failures: 0, scrapes: Array.from({ length: n + 1 }, (_, i) => ({ at: T0 + i * 1000, values: f(i) })), ...extra };
 }
-const opts = { startedAt: T0, loadDurationSec: 10, signals: ['replicaLag', 'catalogReads', 'shardQueries'], custom: {} };
+const opts = { startedAt: T0, loadDurationSec: 10, signals: ['replicaLag', 'catalogReads', 'shardCheckouts'], custom: {} };
 const total: MeasuredScope = { samples: 100, latencyMs: { min: 1, mean: 2, p50: 2, p90: 3, p95: 3, p99: 4, p999: 5, max: 6 }, errorRate: 0, rps: 10 };
 const judge = (rec: TelemetryRecording, ...thresholds: string[]) => evaluateThresholds(thresholds, total, new Map(), analyzeTelemetry(rec, opts).summary);
 
@@ -62,7 +62,7 @@ describe('replica lag', () => {
 
   it('without replica series: null, no warning when optional, and the threshold says why', () => {
     const rec = recording(10, () => ({}));
-    expect(analyzeTelemetry(rec, { ...opts, quiet: ['replicaLag', 'catalogReads', 'shardQueries'] }).summary.warnings).toEqual([]);
+    expect(analyzeTelemetry(rec, { ...opts, quiet: ['replicaLag', 'catalogReads', 'shardCheckouts'] }).summary.warnings).toEqual([]);
     expect(analyzeTelemetry(rec, opts).summary.warnings).toContain('no series found for replicaLag at fake; its figures are missing');
     const [t] = judge(rec, 'replica_lag.max < 2s');
     expect(t).toMatchObject({ actual: null, ok: false });
@@ -107,16 +107,23 @@ describe('read share', () => {
 });
 
 describe('shards', () => {
-  it('reports each shard per second and as a share, and the hottest', () => {
-    const rec = recording(10, (i) => ({ shardQueries: pools({ 'shard-0': 10 * i, 'shard-1': 10 * i, 'shard-2': 30 * i }) }));
+  it('reports the checkouts of each shard per second and as a share, and the hottest (the shop labels shards by index)', () => {
+    const rec = recording(10, (i) => ({ shardCheckouts: pools({ 0: 10 * i, 1: 10 * i, 2: 30 * i }) }));
     const { summary, points } = analyzeTelemetry(rec, opts);
     expect(summary.shards).toEqual({
-      queries: 500,
+      checkouts: 500,
       byShard: { 'shard-0': { perSec: 10, share: 0.2 }, 'shard-1': { perSec: 10, share: 0.2 }, 'shard-2': { perSec: 30, share: 0.6 } },
       hottest: { shard: 'shard-2', share: 0.6 },
     });
-    expect(points[4]!.shardQueriesPerSec).toEqual({ 'shard-0': 10, 'shard-1': 10, 'shard-2': 30 });
+    expect(points[4]!.shardCheckoutsPerSec).toEqual({ 'shard-0': 10, 'shard-1': 10, 'shard-2': 30 });
     expect(judge(rec, 'shard_hot_share < 50%', 'shard_hot_share < 0.7').map((t) => [t.actual, t.ok])).toEqual([[0.6, false], [0.6, true]]);
+  });
+
+  it('every checkout on one shard reads 1, the other shards 0', () => {
+    const rec = recording(10, (i) => ({ shardCheckouts: [...pools({ 0: 0, 1: 7 * i, 2: 0 }, '0/'), ...pools({ 0: 0, 1: 3 * i, 2: 0 }, '1/')] }));
+    const { shards } = analyzeTelemetry(rec, opts).summary;
+    expect(shards).toMatchObject({ checkouts: 100, hottest: { shard: 'shard-1', share: 1 }, byShard: { 'shard-0': { share: 0 }, 'shard-2': { share: 0 } } });
+    expect(judge(rec, 'shard_hot_share < 45%')[0]).toMatchObject({ actual: 1, ok: false });
   });
 
   it('a balanced run reads about 1 / shards, whatever the noise, and the hottest is the busiest', () => {
@@ -124,7 +131,7 @@ describe('shards', () => {
       const counts = Array.from({ length: n }, () => 0);
       const rec = recording(10, (i) => {
         if (i > 0) for (let s = 0; s < n; s++) counts[s]! += noise[(i * n + s) % noise.length]!;
-        return { shardQueries: pools(Object.fromEntries(counts.map((c, s) => [`shard-${s}`, c]))) };
+        return { shardCheckouts: pools(Object.fromEntries(counts.map((c, s) => [String(s), c]))) };
       });
       const { shards } = analyzeTelemetry(rec, opts).summary;
       const busiest = Math.max(...counts);
@@ -135,10 +142,28 @@ describe('shards', () => {
   });
 
   it('orders shards by number, and says why there is no figure', () => {
-    const rec = recording(2, (i) => ({ shardQueries: pools({ 'shard-10': i, 'shard-2': i }) }));
+    const rec = recording(2, (i) => ({ shardCheckouts: pools({ 10: i, 2: i }) }));
     expect(Object.keys(analyzeTelemetry(rec, opts).summary.shards!.byShard)).toEqual(['shard-2', 'shard-10']);
-    expect(formatActual(judge(recording(3, () => ({})), 'shard_hot_share < 50%')[0]!)).toBe('no shard series at fake: the target reports no shards (shardQueries signal)');
-    expect(formatActual(judge(recording(3, () => ({ shardQueries: pools({ 'shard-0': 4 }) })), 'shard_hot_share < 50%')[0]!)).toBe('no shard statements during the run');
+    expect(formatActual(judge(recording(3, () => ({})), 'shard_hot_share < 50%')[0]!)).toBe('no shard series at fake: the target reports no shards (shardCheckouts signal)');
+    expect(formatActual(judge(recording(3, () => ({ shardCheckouts: pools({ 0: 4 }) })), 'shard_hot_share < 50%')[0]!)).toBe('no checkouts during the run');
+  });
+});
+
+describe('why a database threshold has no value', () => {
+  it('every scrape failed: names the failure, not a target without replicas or shards', () => {
+    const rec: TelemetryRecording = { source: 'http://x/metrics', intervalMs: 1000, scrapes: [], failures: 4, firstFailure: 'http://x/metrics: HTTP 401 Unauthorized' };
+    const reasons = evaluateThresholds(['replica_lag.max < 2s', 'replica_read_share > 50%', 'shard_hot_share < 50%'], total, new Map(), analyzeTelemetry(rec, opts).summary).map((t) => t.reason);
+    expect(reasons).toEqual(Array(3).fill('no data: all 4 scrapes failed (first: http://x/metrics: HTTP 401 Unauthorized)'));
+  });
+
+  it('a signal that was not collected (promql: without it) is said to be unmapped', () => {
+    const summary = analyzeTelemetry(recording(3, () => ({})), { ...opts, signals: ['catalogReads'] }).summary;
+    const reasons = evaluateThresholds(['replica_lag.max < 2s', 'shard_hot_share < 50%', 'replica_read_share > 50%'], total, new Map(), summary).map((t) => t.reason);
+    expect(reasons).toEqual([
+      'no data: signal replicaLag not collected (map it under telemetry.metrics)',
+      'no data: signal shardCheckouts not collected (map it under telemetry.metrics)',
+      'no catalog read series at fake (catalogReads signal)',
+    ]);
   });
 });
 

@@ -20,6 +20,8 @@ export interface CustomSummary {
 /** RunResult.telemetry (docs/telemetry.md). Figures are null when their series were never seen. */
 export interface TelemetrySummary {
   source: string;
+  /** The signals looked for (custom series as `custom:<name>`); absent in results from before it existed. */
+  signals?: string[];
   scrapes: { ok: number; failed: number; firstFailure?: string };
   /** Signals whose own query failed (PromQL) while the others were read: in how many scrapes, and the first error. Absent when none failed. */
   failedSignals?: Record<string, { failed: number; error: string }>;
@@ -43,7 +45,7 @@ export interface TelemetrySummary {
   replicaLag?: ReplicaLagSummary | null;
   /** Which pools served the catalog reads of the load; null when no catalog read series was seen. */
   readShare?: ReadShareSummary | null;
-  /** Statements per shard over the load; null when no shard series was seen. */
+  /** Accepted checkouts per shard over the load; null when no shard series was seen. */
   shards?: ShardsSummary | null;
   custom: Record<string, CustomSummary>;
 }
@@ -69,12 +71,12 @@ export interface ReadShareSummary {
   replicas: number | null;
 }
 
-/** TelemetrySummary.shards: statements per shard over the load. */
+/** TelemetrySummary.shards: accepted checkouts per shard over the load (the shardCheckouts signal). */
 export interface ShardsSummary {
-  queries: number;
-  /** Per shard: statements per second of load, and its share of all shards' statements (0..1). */
+  checkouts: number;
+  /** Per shard: checkouts per second of load, and its share of all shards' checkouts (0..1). */
   byShard: Record<string, { perSec: number; share: number }>;
-  /** The busiest shard and its share (a balanced 3-shard run reads about 0.33); null with no statements. */
+  /** The busiest shard and its share (a balanced 3-shard run reads about 0.33, a fully hot one 1); null with no checkouts. */
   hottest: { shard: string; share: number } | null;
 }
 
@@ -96,8 +98,8 @@ export interface TelemetryPoint {
   replicaLagSec?: number;
   /** The share of catalog reads since the previous scrape served by replicas; null with none. */
   replicaReadShare?: number | null;
-  /** Statements per second per shard since the previous scrape. */
-  shardQueriesPerSec?: Record<string, number>;
+  /** Checkouts per second per shard since the previous scrape. */
+  shardCheckoutsPerSec?: Record<string, number>;
   custom?: Record<string, number>;
 }
 

@@ -19,8 +19,14 @@ export function telemetryGap(t: TelemetrySummary | undefined, metric: string): s
   // A drain that ran out of time or was stopped explains its own missing figure, whatever a query did meanwhile.
   if (metric === 'queue_drain_time' && t.drain?.timedOut) return `the queue did not empty within ${t.drain.timeoutSec} s after the load`;
   if (metric === 'queue_drain_time' && t.drain?.interrupted) return 'the wait for the queue to drain was stopped';
-  // A figure whose signal's query failed has no value because of that: say so first.
+  // No scrape succeeded (credentials refused, say): that is why every figure is missing, not the target's make-up.
+  if (t.scrapes.ok === 0) return t.scrapes.failed > 0 ? `no data: all ${t.scrapes.failed} scrapes failed (first: ${t.scrapes.firstFailure ?? 'unknown error'})` : 'no data: no scrape completed';
   const feeds = metric === 'cache_hit_ratio' ? CACHE_SIGNALS : metric.startsWith('queue_') ? QUEUE_SIGNALS : DB_SIGNALS[metric.replace(/\..*/, '')] ?? [];
+  // A signal that was never asked for (promql: without it, a mapping of one's own) says nothing about the target.
+  if (t.signals && feeds.length > 0 && !feeds.some((n) => t.signals!.includes(n))) {
+    return `no data: signal ${feeds.join(', ')} not collected (map it under telemetry.metrics)`;
+  }
+  // A figure whose signal's query failed has no value because of that: say so first.
   const failed = feeds.find((n) => t.failedSignals?.[n]);
   if (failed) return `no data: query for ${failed} failed: ${t.failedSignals![failed]!.error}`;
   if (metric === 'cache_hit_ratio') {
@@ -42,7 +48,7 @@ export interface AnalyzeOptions {
 
 const CACHE_SIGNALS = ['cacheHits', 'cacheMisses'];
 const QUEUE_SIGNALS = ['queueWaiting', 'queueActive', 'queueDelayed'];
-const DB_SIGNALS: Record<string, string[]> = { replica_lag: ['replicaLag'], replica_read_share: ['catalogReads'], shard_hot_share: ['shardQueries'] };
+const DB_SIGNALS: Record<string, string[]> = { replica_lag: ['replicaLag'], replica_read_share: ['catalogReads'], shard_hot_share: ['shardCheckouts'] };
 
 /**
  * Warnings about the recording itself: signals never seen, failed scrapes.
@@ -111,6 +117,7 @@ export function analyzeTelemetry(rec: TelemetryRecording, opts: AnalyzeOptions):
     points,
     summary: {
       source: rec.source,
+      signals: [...opts.signals],
       scrapes: { ok: rec.scrapes.length, failed: rec.failures, ...(rec.firstFailure ? { firstFailure: rec.firstFailure } : {}) },
       ...(rec.signalFailures ? { failedSignals: Object.fromEntries(Object.entries(rec.signalFailures).map(([k, f]) => [k, { failed: f.failed, error: f.firstError }])) } : {}),
       warnings,

@@ -102,6 +102,8 @@ export interface CapacityResult {
     redisAddress: string | null;
     /** The RabbitMQ queues the consumers read, from the target's events info series (a rabbitmq trigger each); [] without the broker; absent from files written before it. */
     eventQueues?: string[];
+    /** The BullMQ waiting lists of the event queues without a broker, from the target's events info series (a redis trigger each); [] when none; absent from files written before it. */
+    eventWaitLists?: string[];
     /** The KEDA trigger connects with TLS (--redis-tls); absent from files written before it. */
     redisTls?: boolean;
     deployment: string;
@@ -269,6 +271,7 @@ export function buildCapacityResult(input: ResultInput): CapacityResult {
       listNameSource: list.source,
       redisAddress: s.redisAddress ?? null,
       eventQueues: input.outcome.eventQueues ?? [],
+      eventWaitLists: input.outcome.eventWaitLists ?? [],
       redisTls: s.redisTls,
       deployment: s.deployment,
       consumerDeployment: s.consumerDeployment,

@@ -39,6 +39,8 @@ export interface CapacityRunOutcome {
   listFromTarget?: string;
   /** The RabbitMQ queues the target said its event consumers read (its events info series), when it runs the broker. */
   eventQueues?: string[];
+  /** The BullMQ waiting lists of the target's event queues (its events info series), when it runs no broker. */
+  eventWaitLists?: string[];
   /** Disagreements between counts found, with whether re-measuring settled them. */
   crossChecks: { text: string; settled: boolean }[];
   error?: { message: string; exitCode: number };
@@ -121,6 +123,7 @@ export async function runCapacity(ctx: CapacityRunContext, url: string, firstRat
         const named = await targetQueues(planTelemetry(ctx.loaded.scenario.telemetry, scaled.url, isShop(ctx), ctx.env)?.metricsUrls ?? [], s.queue);
         outcome.listFromTarget ??= named.list;
         outcome.eventQueues ??= named.eventQueues;
+        outcome.eventWaitLists ??= named.eventWaitLists;
       }
       await run(scaled.url);
     } finally {

@@ -5,10 +5,10 @@ import { metricsEndpoint } from '../telemetry/telemetry-source.js';
 
 /**
  * What a target names in its metrics (the first Prometheus endpoint): the
- * waiting list of `queue`, and the RabbitMQ queues of its event consumers.
- * Nothing when it cannot be read.
+ * waiting list of `queue`, the RabbitMQ queues of its event consumers, and
+ * without a broker their BullMQ waiting lists. Nothing when it cannot be read.
  */
-export async function targetQueues(urls: readonly string[], queue: string): Promise<{ list?: string; eventQueues?: string[] }> {
+export async function targetQueues(urls: readonly string[], queue: string): Promise<{ list?: string; eventQueues?: string[]; eventWaitLists?: string[] }> {
   if (!urls.length) return {};
   try {
     const at = metricsEndpoint(urls[0]!);
@@ -16,7 +16,8 @@ export async function targetQueues(urls: readonly string[], queue: string): Prom
     const text = await res.body.text();
     if (res.statusCode !== 200) return {};
     const list = queueListFromMetrics(text, queue);
-    return { ...(list !== undefined ? { list } : {}), eventQueues: eventQueuesFromMetrics(text) };
+    const events = eventQueuesFromMetrics(text);
+    return { ...(list !== undefined ? { list } : {}), eventQueues: events.queues, eventWaitLists: events.waitLists };
   } catch {
     return {};
   }

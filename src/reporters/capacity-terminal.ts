@@ -94,6 +94,8 @@ export function renderCapacitySummary(r: CapacityResult, c: ChalkInstance): stri
       : '  not sized: the time per job is unknown');
     const events = r.settings.eventQueues ?? [];
     if (k.listLengthPerReplica !== null && events.length) out.push(`  and ${k.listLengthPerReplica} messages per replica on each RabbitMQ event queue: ${events.map(printable).join(', ')} (named by the target)`);
+    const lists = r.settings.eventWaitLists ?? [];
+    if (k.listLengthPerReplica !== null && lists.length) out.push(`  and ${k.listLengthPerReplica} jobs per replica on each event queue's list: ${lists.map(printable).join(', ')} (named by the target)`);
     for (const line of k.arithmetic) out.push(c.dim(`    ${line}`));
   }
   out.push(...surgeLines(r, c));

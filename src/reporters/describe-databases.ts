@@ -4,7 +4,7 @@ import { formatDuration } from '../shared/duration.js';
 /*
  * The target's databases in words, for every output that lists telemetry:
  * the read replicas' lag, the share of catalog reads they served, and the
- * load of each shard. `name` renders a pool's name (escaped for the output).
+ * checkouts of each shard. `name` renders a pool's name (escaped for the output).
  */
 
 type Name = (pool: string) => string;
@@ -40,11 +40,11 @@ export function describeReadShare(share: NonNullable<TelemetrySummary['readShare
   return `replicas ${pct(share.replicas)} of ${share.reads} catalog reads (${pools})`;
 }
 
-/** `hottest shard-2 60.0% of 500 statements (shard-0 10/s 20.0%, ...)`. */
+/** `hottest shard-2 60.0% of 500 checkouts (shard-0 10/s 20.0%, ...)`. */
 export function describeShardLoad(shards: NonNullable<TelemetrySummary['shards']>, name: Name = (p) => p): string {
-  if (!shards.hottest) return 'none: no shard statements during the run';
+  if (!shards.hottest) return 'none: no checkouts during the run';
   const each = listed(Object.entries(shards.byShard).map(([s, v]) => `${name(s)} ${v.perSec}/s ${pct(v.share)}`));
-  return `hottest ${name(shards.hottest.shard)} ${pct(shards.hottest.share)} of ${shards.queries} statements (${each})`;
+  return `hottest ${name(shards.hottest.shard)} ${pct(shards.hottest.share)} of ${shards.checkouts} checkouts (${each})`;
 }
 
 /** The telemetry table's rows about databases (the caller escapes for HTML; `name` cleans pool names for a terminal). */

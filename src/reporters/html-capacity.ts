@@ -122,6 +122,10 @@ function autoscalerSection(r: CapacityResult): string {
     if (keda.listLengthPerReplica !== null && events.length) {
       parts.push(`<p>${esc(`And ${keda.listLengthPerReplica} messages per replica on each RabbitMQ event queue (a rabbitmq trigger each): ${events.join(', ')}.`)}</p>`);
     }
+    const lists = r.settings.eventWaitLists ?? [];
+    if (keda.listLengthPerReplica !== null && lists.length) {
+      parts.push(`<p>${esc(`And ${keda.listLengthPerReplica} jobs per replica on each event queue's list (a redis trigger each): ${lists.join(', ')}.`)}</p>`);
+    }
   }
   if (hpa && r.plan.verdict !== undefined && r.plan.verdict !== 'recommended') {
     parts.push('<p>No YAML: the plan is not a recommendation.</p>');

@@ -6,7 +6,7 @@ type Point = RunResult['timeseries'][number];
 /**
  * The charts of the target's databases, from the seconds to chart: the
  * worst replica's lag with the replicas' share of catalog reads on a second
- * axis, and each shard's statements per second (a hot shard stands out).
+ * axis, and each shard's checkouts per second (a hot shard stands out).
  * Only those whose series were seen.
  */
 export function databaseCharts(ts: readonly Point[]): Record<string, ChartSpec> {
@@ -24,11 +24,11 @@ export function databaseCharts(ts: readonly Point[]): Record<string, ChartSpec> 
       ],
     };
   }
-  const shards = [...new Set(ts.flatMap((p) => Object.keys(p.shardQueriesPerSec ?? {})))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const shards = [...new Set(ts.flatMap((p) => Object.keys(p.shardCheckoutsPerSec ?? {})))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   if (shards.length) {
     charts.shards = {
-      title: 'Statements per second by shard', yLabel: 'statements/s', x, gaps: true,
-      series: shards.map((s) => ({ label: s, values: ts.map((p) => p.shardQueriesPerSec?.[s] ?? null) })),
+      title: 'Checkouts per second by shard', yLabel: 'checkouts/s', x, gaps: true,
+      series: shards.map((s) => ({ label: s, values: ts.map((p) => p.shardCheckoutsPerSec?.[s] ?? null) })),
     };
   }
   return charts;

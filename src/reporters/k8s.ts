@@ -27,6 +27,8 @@ export interface K8sNames {
   listConfirmed?: boolean;
   /** The RabbitMQ queues the consumers read, when the target runs the broker: a rabbitmq trigger each. */
   eventQueues?: string[];
+  /** The BullMQ waiting lists of the event queues, when the target runs no broker: a redis trigger each. */
+  eventWaitLists?: string[];
 }
 
 /** What marks a file as scalectl's: every file renderK8s and renderKustomizeComponent write has it in its header. */
@@ -131,18 +133,24 @@ export function kedaManifest(plan: KedaPlan, names: K8sNames, recommended?: Reco
       // Between 1 and N, KEDA's own HPA decides, and its scale-down window (300 s unless set here), not
       // cooldownPeriod, holds a scale-down: set it to the cooldown the prediction simulated.
       ...(a ? { advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: a.cooldownSec } } } } } : {}),
-      triggers: [{
-        type: 'redis',
-        metadata: {
-          // Without a given address, KEDA reads host:port from this variable of the scaled container.
-          ...(names.redisAddress !== undefined ? { address: names.redisAddress } : { addressFromEnv: REDIS_ADDRESS_ENV }),
-          // The password too, from the same container: a Redis with one answers NOAUTH without it (empty: none).
-          passwordFromEnv: REDIS_PASSWORD_ENV,
-          ...(names.redisTls ? { enableTLS: 'true' } : {}),
-          listName: names.listName,
-          listLength: String(listLength),
-        },
-      }, ...rabbitmqTriggers(names.eventQueues ?? [], listLength)],
+      // The order list, then each event queue's own list (no broker) or RabbitMQ queue: a backlog on any adds consumers.
+      triggers: [...[names.listName, ...names.eventWaitLists ?? []].map((l) => redisTrigger(names, l, listLength)), ...rabbitmqTriggers(names.eventQueues ?? [], listLength)],
+    },
+  };
+}
+
+/** KEDA's redis trigger on one BullMQ waiting list: `listLength` jobs per replica. */
+function redisTrigger(names: K8sNames, listName: string, listLength: number): Record<string, unknown> {
+  return {
+    type: 'redis',
+    metadata: {
+      // Without a given address, KEDA reads host:port from this variable of the scaled container.
+      ...(names.redisAddress !== undefined ? { address: names.redisAddress } : { addressFromEnv: REDIS_ADDRESS_ENV }),
+      // The password too, from the same container: a Redis with one answers NOAUTH without it (empty: none).
+      passwordFromEnv: REDIS_PASSWORD_ENV,
+      ...(names.redisTls ? { enableTLS: 'true' } : {}),
+      listName,
+      listLength: String(listLength),
     },
   };
 }
@@ -176,7 +184,9 @@ const kedaComments = (names: K8sNames): string => (names.listConfirmed === false
   (names.redisAddress !== undefined ? '' :
     `# The consumer container must define ${REDIS_ADDRESS_ENV}=host:port (KEDA's redis trigger does not read a URL; the shop itself reads REDIS_URL, so set both).\n`) +
   `# KEDA reads Redis's password from the consumer container's ${REDIS_PASSWORD_ENV} (define it, empty for a Redis without one).\n` +
-  (names.redisTls ? '# enableTLS: KEDA connects with TLS (--redis-tls, for a rediss:// Redis).\n' : '') + rabbitmqComments(names.eventQueues ?? []);
+  (names.redisTls ? '# enableTLS: KEDA connects with TLS (--redis-tls, for a rediss:// Redis).\n' : '') +
+  (names.eventWaitLists?.length ? `# The redis triggers after the first watch the event queues' waiting lists ${names.eventWaitLists.join(', ')} (named by the target's events info series), at the order list's listLength per replica.\n` : '') +
+  rabbitmqComments(names.eventQueues ?? []);
 
 /**
  * The manifests as YAML files, by file name: the HPA only when a CPU target
@@ -274,7 +284,7 @@ export function renderKustomizeComponent(manifests: string[], names: K8sNames, h
 
 /** The names the manifests need, from capacity.json's settings (older files lack the newer fields). */
 export function k8sNamesOf(settings: {
-  deployment: string; consumerDeployment: string; listName: string; listNameSource?: string; redisAddress?: string | null; redisTls?: boolean; eventQueues?: string[];
+  deployment: string; consumerDeployment: string; listName: string; listNameSource?: string; redisAddress?: string | null; redisTls?: boolean; eventQueues?: string[]; eventWaitLists?: string[];
 }): K8sNames {
   return {
     deployment: settings.deployment,
@@ -284,5 +294,6 @@ export function k8sNamesOf(settings: {
     ...(settings.redisTls ? { redisTls: true } : {}),
     ...(settings.listNameSource === 'unconfirmed' ? { listConfirmed: false } : {}),
     ...(settings.eventQueues?.length ? { eventQueues: settings.eventQueues } : {}),
+    ...(settings.eventWaitLists?.length ? { eventWaitLists: settings.eventWaitLists } : {}),
   };
 }

@@ -73,7 +73,7 @@ export function renderSummaryMarkdown(r: RunResult): string {
       t.replicas ? `replicas ${describeReplicas(t.replicas, cell)}` : undefined,
       t.replicaLag ? `replica lag max ${formatDuration(t.replicaLag.maxSec * 1000)}` : undefined,
       typeof t.readShare?.replicas === 'number' ? `replicas served ${pct(t.readShare.replicas)} of catalog reads` : undefined,
-      t.shards?.hottest ? `hottest shard ${cell(t.shards.hottest.shard)} at ${pct(t.shards.hottest.share)} of shard statements` : undefined,
+      t.shards?.hottest ? `hottest shard ${cell(t.shards.hottest.shard)} at ${pct(t.shards.hottest.share)} of the checkouts` : undefined,
     ].filter(Boolean);
     if (parts.length) out.push(`Target telemetry: ${parts.join(', ')}.`, '');
   }

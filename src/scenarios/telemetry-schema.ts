@@ -75,7 +75,7 @@ export const SIGNALS = {
   replicaLag: 'gauge: how far each read replica is behind its primary, seconds, one series per replica (by)',
   replicaLagBytes: 'gauge: the same lag in bytes of WAL, per replica (by); optional',
   catalogReads: 'counter: reads by the database pool that served them (by): `primary`, or a replica',
-  shardQueries: 'counter: statements sent to each shard (by)',
+  shardCheckouts: 'counter: accepted checkouts by the shard their order went to (by)',
 } as const;
 export type SignalName = keyof typeof SIGNALS;
 
@@ -84,7 +84,7 @@ export type SignalName = keyof typeof SIGNALS;
  * read replicas, no shards): their absence is not a misconfiguration, so it
  * is not warned about unless the scenario maps them itself.
  */
-export const OPTIONAL_SIGNALS: readonly SignalName[] = ['replicaLag', 'replicaLagBytes', 'catalogReads', 'shardQueries'];
+export const OPTIONAL_SIGNALS: readonly SignalName[] = ['replicaLag', 'replicaLagBytes', 'catalogReads', 'shardCheckouts'];
 
 /** Names thresholds already use for built-in telemetry; a custom series may not take them. */
 const BUILT_IN_NAMES = ['cache_hit_ratio', 'queue_depth', 'queue_drain_time', 'cpu', 'event_loop_lag', 'replica_lag', 'replica_read_share', 'shard_hot_share'];
@@ -147,6 +147,8 @@ export const REFERENCE_SIGNALS: Record<SignalName, Signal> = {
   replicaLag: { name: SHOP_SERIES.replicaLagSeconds, labels: {}, by: 'replica' },
   replicaLagBytes: { name: SHOP_SERIES.replicaLagBytes, labels: {}, by: 'replica' },
   catalogReads: { name: SHOP_SERIES.catalogReads, labels: {}, by: 'pool' },
-  // Statements per shard pool: a hot shard (customers hashed unevenly, one big customer) shows as its share.
-  shardQueries: { name: SHOP_SERIES.dbQueries, labels: { role: 'shard' }, by: 'pool' },
+  // Checkouts per shard, not statements per shard pool: background statements (outbox relays polling every
+  // 100 ms, gauge scrapes) are the same on every shard and would dilute a fully hot shard to about 1 / shards.
+  // The series is the shop's (src/stack/shop-metrics.ts); its `shard` label is the 0-based index.
+  shardCheckouts: { name: 'shop_shard_checkouts_total', labels: {}, by: 'shard' },
 };

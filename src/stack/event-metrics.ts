@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from './db.js';
 import type { EventBus } from './event-routing.js';
-import { EVENT_CONSUMERS, EVENT_TYPES, SHOP_SERIES } from './protocol.js';
+import { bullWaitList, EVENT_CONSUMERS, EVENT_TYPES, SHOP_SERIES } from './protocol.js';
 
 /** The domain-event series of one process (docs/reference-stack.md#metrics). */
 export interface EventMetrics {
@@ -14,8 +14,10 @@ export interface EventMetrics {
  * counters (summed by the primary) and `shop_events_info`; a process that
  * relays (`pools`: the write pools) also reads the outbox and the queues'
  * depths at scrape time (the same in every worker: combined with max).
+ * `bullKeyPrefix`: the keyPrefix of BullMQ event queues (external backends
+ * without a broker), whose waiting lists the info series then names.
  */
-export function createEventMetrics(registry: Registry, bus: EventBus, pools?: readonly Db[]): EventMetrics {
+export function createEventMetrics(registry: Registry, bus: EventBus, pools?: readonly Db[], bullKeyPrefix?: string): EventMetrics {
   const registers = [registry];
   const published = new Counter({
     name: SHOP_SERIES.eventsPublished, help: 'Domain events handed to the broker (or the job queue) and confirmed, by type.', labelNames: ['type'] as const, registers,
@@ -26,12 +28,17 @@ export function createEventMetrics(registry: Registry, bus: EventBus, pools?: re
     labelNames: ['consumer', 'result'] as const, registers,
   });
   for (const consumer of EVENT_CONSUMERS) for (const result of ['done', 'duplicate', 'failed']) consumed.inc({ consumer, result }, 0);
-  // Constant: lets scalectl name KEDA's rabbitmq trigger queueName instead of guessing it.
+  // Constant: lets scalectl name KEDA's rabbitmq trigger queueName, or the redis trigger's listName of a BullMQ
+  // event queue, instead of guessing it. No wait_list label with RabbitMQ or the embedded event_jobs table (no list).
   const info = new Gauge({
-    name: SHOP_SERIES.eventsInfo, help: 'Always 1 per event consumer: the broker (rabbitmq or queue) and the queue it reads.',
-    labelNames: ['broker', 'consumer', 'queue'] as const, registers, aggregator: 'max',
+    name: SHOP_SERIES.eventsInfo, help: 'Always 1 per event consumer: the broker (rabbitmq or queue), the queue it reads, and its BullMQ waiting list when it has one.',
+    labelNames: ['broker', 'consumer', 'queue', 'wait_list'] as const, registers, aggregator: 'max',
   });
-  for (const consumer of EVENT_CONSUMERS) info.set({ broker: bus.broker, consumer, queue: bus.queueName(consumer) }, 1);
+  for (const consumer of EVENT_CONSUMERS) {
+    const queue = bus.queueName(consumer);
+    const list = bus.broker === 'queue' && bullKeyPrefix !== undefined ? { wait_list: bullWaitList(bullKeyPrefix, queue) } : {};
+    info.set({ broker: bus.broker, consumer, queue, ...list }, 1);
+  }
   if (pools) {
     new Gauge({
       name: SHOP_SERIES.eventsOutboxPending, help: 'Domain events committed and not yet handed to the broker (or the job queue).', registers, aggregator: 'max',

@@ -132,9 +132,12 @@ function consume(queue: JobQueue, dbs: DbTopology, config: StackConfig, onGiveUp
   });
 }
 
+/** The keyPrefix of the BullMQ event queues (external backends, no broker): shop_events_info then names their waiting lists. */
+const bullEventsPrefix = (config: StackConfig): string | undefined => (config.broker !== 'rabbitmq' && config.backends === 'external' ? config.keyPrefix : undefined);
+
 /** Starts the three event consumers next to the order consumer (they scale with it); effects go to the catalog primary. */
 function consumeEvents(bus: EventBus, db: Db, config: StackConfig, registry: Registry): void {
-  startEventConsumers(bus, db, createEventMetrics(registry, bus), { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
+  startEventConsumers(bus, db, createEventMetrics(registry, bus, undefined, bullEventsPrefix(config)), { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
 }
 
 /** Starts a process of the spec's role. */
@@ -235,7 +238,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   // Domain events: one relay per write pool, like the order outbox's; consumers next to the order consumer.
   const bus = createEventBus(config, db, (level, msg, fields) => app.log[level](fields ?? {}, msg));
   const pools = writePools(dbs);
-  const eventMetrics = createEventMetrics(metrics.registry, bus, pools);
+  const eventMetrics = createEventMetrics(metrics.registry, bus, pools, bullEventsPrefix(config));
   const eventRelays = pools.map((pool) => startEventsRelay(pool, bus, {
     onPublished: (events) => { for (const e of events) eventMetrics.published.inc({ type: e.type }); },
     // One line per outage (the retries back off to 5 s and would repeat it).

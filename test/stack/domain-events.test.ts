@@ -195,7 +195,8 @@ describe('domain events without a broker (the job queue)', () => {
     await eventually(async () => (await analytics(shop.db, 'OrderCreated')) === 3 && (await analytics(shop.db, 'OrderProcessed')) === 3, 15_000, 'events consumed');
     expect(await count(shop.db, 'SELECT count(*) AS n FROM emails_sent')).toBe(6);
     const m = await series(shop.worker.registry);
-    expect(m.get('shop_events_info{broker="queue",consumer="email",queue="events.email"}')).toBe(1);
+    // The waiting list KEDA's redis trigger watches for this consumer's backlog.
+    expect(m.get(`shop_events_info{broker="queue",consumer="email",queue="events.email",wait_list="${name}:bull:events.email:wait"}`)).toBe(1);
     expect(m.get('shop_events_published_total{type="OrderCreated"}')).toBe(3);
   });
 
