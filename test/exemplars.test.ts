@@ -15,11 +15,13 @@ import { runShardsInProcess } from './helpers/shard-results.js';
 // Issue 17: scalectl sends a traceparent with each request and keeps the trace ids of each endpoint's slowest
 // requests. The server records every traceparent it receives and answers /item/N slowly when N is a multiple of
 // SLOW_EVERY (deterministic by path): the slowest requests kept must be those, by the trace ids the server saw.
+// SLOW_EVERY is odd: two engine threads or shards take the even and the odd iterations, and each gets slow ones
+// (with 4, all went to one slice, and a merge that dropped the other's exemplars went unseen).
 
-const SLOW_EVERY = 4;
+const SLOW_EVERY = 3;
 /** How long a slow request waits before its answer, milliseconds: far above a loopback answer (well under 10 ms). */
 const SLOW_MS = 250;
-/** 20 arrivals (500 ms at 40/s), iterations 0-19: 5 of them slow, K of them. */
+/** 20 arrivals (500 ms at 40/s), iterations 0-19: 7 of them slow (4 even, 3 odd), more than K. */
 const PHASES = 'phases: [{ duration: 500ms, arrivalRate: 40 }]';
 const FORMAT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/;
 
@@ -40,22 +42,28 @@ function received(from: number): { target: string; traceparent: string | undefin
 
 const isSlow = (target: string): boolean => Number(target.split('/').pop()) % SLOW_EVERY === 0;
 
-const scenario = (defaults: string, step = ''): string => `name: exemplars
+const scenario = (defaults: string, step = '', name = 'item'): string => `name: exemplars
 target: ${server.origin}
 defaults: { ${defaults} }
 ${PHASES}
-flows: [{ name: f, steps: [{ name: item, get: "/item/{{ iteration }}"${step} }] }]
+flows: [{ name: f, steps: [{ name: ${name}, get: "/item/{{ iteration }}"${step} }] }]
 `;
 
+/** The iterations' parities (their engine thread's or shard's slice of 2) the kept trace ids were sent by. */
+function slicesOf(kept: readonly { traceId: string }[], seen: ReturnType<typeof received>): Set<number> {
+  const byId = new Map(seen.map((s) => [FORMAT.exec(s.traceparent ?? '')?.[1], Number(s.target.split('/').pop())]));
+  return new Set(kept.map((e) => byId.get(e.traceId)! % 2));
+}
+
 /** The server saw one fresh traceparent per request; the exemplars are the slow requests, by those trace ids. */
-function expectSlowestBySeenIds(result: RunResult, seen: ReturnType<typeof received>): void {
+function expectSlowestBySeenIds(result: RunResult, seen: ReturnType<typeof received>, name = 'item'): void {
   expect(seen.length).toBe(result.totals.requests);
   const ids = seen.map((s) => FORMAT.exec(s.traceparent ?? '')?.[1]);
   expect(ids.every((id) => id !== undefined)).toBe(true);
   expect(new Set(ids).size).toBe(seen.length);
   const slowIds = new Set(seen.filter((s) => isSlow(s.target)).map((s) => FORMAT.exec(s.traceparent!)![1]));
   expect(slowIds.size).toBeGreaterThanOrEqual(EXEMPLARS_PER_ENDPOINT);
-  const kept = result.exemplars?.item ?? [];
+  const kept = result.exemplars?.[name] ?? [];
   expect(kept).toHaveLength(EXEMPLARS_PER_ENDPOINT);
   for (const e of kept) {
     expect(slowIds.has(e.traceId)).toBe(true);
@@ -117,21 +125,76 @@ describe('traceparent and exemplars, in-process against a recording server', () 
     expect(r.code).toBe(0);
     const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as RunResult;
     expect(result.generator.workers).toBe(2);
-    expectSlowestBySeenIds(result, received(from));
+    const seen = received(from);
+    expectSlowestBySeenIds(result, seen);
+    // Each thread's slice had slow requests (at most 4 of K = 5): the run's K come from both threads.
+    expect(slicesOf(result.exemplars!.item!, seen)).toEqual(new Set([0, 1]));
   });
 
-  it('two shards keep their own slowest; scalectl merge keeps the K slowest of both, every trace id one the server saw', async () => {
+  // The step is named `constructor`: a name Object.prototype has, which a plain lookup of a shard's record finds.
+  it('two shards keep their own slowest; scalectl merge keeps the K slowest of both on the merged clock, every trace id one the server saw', async () => {
+    const name = 'constructor';
     const from = server.requests.length;
-    const dir = await tempFiles({ 's.yaml': scenario('') });
+    const dir = await tempFiles({ 's.yaml': scenario('', '', name) });
     const loaded = await loadScenario(join(dir, 's.yaml'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
     const shards = await runShardsInProcess(loaded.loaded, server.origin, 2);
     const seen = received(from);
-    for (const s of shards) expect(s.exemplars!.item!.length).toBeGreaterThan(0);
-    const m = mergeShardResults(shards.map((result, i) => ({ source: `shard-${i + 1}.json`, result })));
+    for (const s of shards) expect(s.exemplars![name]!.length).toBeGreaterThan(0);
+    // Shard 2 as if it ran 2 s after shard 1: its exemplars' atS move by as much onto the merged clock.
+    const laterMs = Date.parse(shards[0]!.startedAt) + 2000;
+    const endedAt = new Date(Date.parse(shards[1]!.endedAt) + 2000).toISOString();
+    const later = { ...shards[1]!, startedAt: new Date(laterMs).toISOString(), endedAt };
+    const shiftS = (laterMs - Date.parse(shards[0]!.startedAt)) / 1000;
+    const m = mergeShardResults([{ source: 'shard-1.json', result: shards[0]! }, { source: 'shard-2.json', result: later }]);
     if ('problem' in m) throw new Error(m.problem);
-    expectSlowestBySeenIds(m.result, seen);
-    const both = shards.flatMap((s) => s.exemplars!.item!.map((e) => e.traceId));
-    for (const e of m.result.exemplars!.item!) expect(both).toContain(e.traceId);
+    expectSlowestBySeenIds(m.result, seen, name);
+    const merged = m.result.exemplars![name]!;
+    expect(slicesOf(merged, seen)).toEqual(new Set([0, 1]));
+    const own = new Map(shards.flatMap((s, i) => s.exemplars![name]!.map((e) => [e.traceId, { i, atS: e.atS }] as const)));
+    for (const e of merged) {
+      const o = own.get(e.traceId)!;
+      expect(o).toBeDefined();
+      expect(e.atS).toBeCloseTo(o.atS + (o.i === 1 ? shiftS : 0), 3);
+    }
+    expect(merged.some((e) => own.get(e.traceId)!.i === 1)).toBe(true);
+    // A shard that kept none for the endpoint (its key absent) adds none: the other's are kept, nothing crashes.
+    const none = mergeShardResults([{ source: 'shard-1.json', result: { ...shards[0]!, exemplars: {} } }, { source: 'shard-2.json', result: shards[1]! }]);
+    if ('problem' in none) throw new Error(none.problem);
+    expect(none.result.exemplars![name]!.map((e) => e.traceId)).toEqual(shards[1]!.exemplars![name]!.map((e) => e.traceId));
+  });
+});
+
+describe('a request never written is never kept', () => {
+  // A server that takes requests and never answers, behind one connection: the first request is written and
+  // held, the others wait for the connection and time out there. Their trace ids never reached the server,
+  // and at the deadline they are as slow as the written ones: they must not take the slowest's places.
+  let silent: RawServer;
+  beforeAll(async () => {
+    silent = await startRawServer((_req, conn) => conn.closed);
+  });
+  afterAll(() => silent.close());
+
+  it.each(['auto', 'undici'] as const)('httpClient %s: every kept trace id is one the server received, none of a request that waited for the connection', async (mode) => {
+    const from = silent.requests.length;
+    // 100 arrivals 2.5 ms apart: each deadline sweep (25 ms) times out about 10 waiting requests, and one written
+    // request frees the connection for one more, so about 1 in 10 is written.
+    const { code, result } = await runScenario(`name: unsent
+target: ${silent.origin}
+defaults: { httpClient: ${mode}, connections: 1, timeout: 300ms }
+phases: [{ duration: 250ms, arrivalRate: 400 }]
+flows: [{ name: f, steps: [{ name: item, get: /item }] }]
+`);
+    expect(code).not.toBe(ExitCode.internal);
+    const seen = new Set(silent.requests.slice(from).map((r) => FORMAT.exec(r.headers.find(([k]) => k === 'traceparent')?.[1] ?? '')?.[1]));
+    // Most requests were never written (the case under test), and all of them timed out.
+    expect(result.totals.requests).toBeGreaterThan(seen.size + EXEMPLARS_PER_ENDPOINT);
+    expect(result.totals.errorsByKind.timeout).toBe(result.totals.requests);
+    const kept = result.exemplars?.item ?? [];
+    expect(kept.length).toBeGreaterThan(0);
+    for (const e of kept) {
+      expect(seen.has(e.traceId)).toBe(true);
+      expect(e.error).toBe('timeout');
+    }
   });
 });

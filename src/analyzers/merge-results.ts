@@ -130,6 +130,9 @@ function union(lists: readonly (readonly string[])[]): string[] {
   return [...new Set(lists.flat())];
 }
 
+/** A record's own entry: an endpoint may be named `constructor` or `__proto__`, which a plain lookup finds on Object.prototype. */
+const own = <T>(record: Record<string, T> | undefined, name: string): T | undefined => (record !== undefined && Object.hasOwn(record, name) ? record[name] : undefined);
+
 /** What the engine recorded in one shard, as its result holds it, indexed by the merged names. */
 function shardFinal(r: RunResult, endpoints: readonly string[], flows: readonly string[], checks: readonly string[], empty: string, shiftS: number): ShardFinal {
   return {
@@ -137,7 +140,7 @@ function shardFinal(r: RunResult, endpoints: readonly string[], flows: readonly 
       const e = r.endpoints.find((x) => x.name === name);
       return {
         counts: { requests: e?.requests ?? 0, errors: e?.errors ?? 0, statusCodes: e?.statusCodes ?? {}, errorsByKind: e?.errorsByKind ?? {} },
-        hist: r.histograms[name] ?? empty,
+        hist: own(r.histograms, name) ?? empty,
       };
     }),
     flows: flows.map((name) => {
@@ -152,7 +155,7 @@ function shardFinal(r: RunResult, endpoints: readonly string[], flows: readonly 
     }),
     httpClient: r.generator.httpClient,
     // A shard's times count from its own start: moved to the merged run's (`shiftS`, seconds).
-    exemplars: endpoints.map((name) => (r.exemplars?.[name] ?? []).map((e) => ({ ...e, atS: round(e.atS + shiftS, 3) }))),
+    exemplars: endpoints.map((name) => (own(r.exemplars, name) ?? []).map((e) => ({ ...e, atS: round(e.atS + shiftS, 3) }))),
   };
 }
 

@@ -11,7 +11,7 @@ import { LOOP_MAX } from '../scenarios/schema.js';
 import { echo } from '../shared/printable.js';
 import { CookieJar, renderStepCookies, withCookies } from './cookie-jar.js';
 import type { ErrorKind } from './http-exchange.js';
-import { newTraceparent, ownTraceId, traceIdOf } from './traceparent.js';
+import { newTraceparent, traceIdOf } from './traceparent.js';
 
 const ABSOLUTE_URL = /^https?:\/\//i;
 
@@ -247,16 +247,22 @@ export class FlowRunner {
       timeoutMs: step.timeoutMs,
       wantBody: step.wantBody,
       bodyLimit: step.bodyLimit,
-      traceparent: step.trace === 'fresh' ? newTraceparent() : undefined,
+      trace: step.trace === 'fresh' ? newTraceparent() : undefined,
     };
   }
 
-  /** Records a request's outcome; one sent with a trace id is offered to its endpoint's slowest too. */
-  private record(step: CompiledRequest, req: HttpRequest, latency: number, sentAt: number, status: number | undefined, kind?: ErrorKind, message?: string): void {
+  /**
+   * Records a request's outcome; one written with a trace id is offered to
+   * its endpoint's slowest too. One never written (`unsent`: it timed out
+   * waiting for a connection) is not: the target never saw its trace id, and
+   * under overload such requests, all as slow as the deadline, would fill the
+   * slowest with ids nobody can look up.
+   */
+  private record(step: CompiledRequest, req: HttpRequest, latency: number, sentAt: number, status: number | undefined, kind?: ErrorKind, message?: string, unsent?: boolean): void {
     this.recorder.request(step.endpoint, latency, status, kind, message);
-    // One comparison turns away almost every request: the trace id is read only for one slow enough to keep.
-    if (step.trace === 'none' || !this.recorder.slowEnough(step.endpoint, latency)) return;
-    const traceId = req.traceparent !== undefined ? ownTraceId(req.traceparent) : traceIdOf(req.headers.traceparent);
+    // One comparison turns away almost every request: the trace id is made (as text) only for one kept.
+    if (step.trace === 'none' || unsent === true || !this.recorder.slowEnough(step.endpoint, latency)) return;
+    const traceId = req.trace !== undefined ? req.trace.traceId() : traceIdOf(req.headers.traceparent);
     if (traceId !== undefined) this.recorder.traced(step.endpoint, latency, sentAt, traceId, status, kind);
   }
 
@@ -269,7 +275,7 @@ export class FlowRunner {
     const latency = this.clock() - sentAt;
     // A failure after the status came (a body too large to keep) is judged by that status first.
     if (!res.ok && res.status === undefined) {
-      this.record(step, req, latency, sentAt, undefined, res.kind, res.message);
+      this.record(step, req, latency, sentAt, undefined, res.kind, res.message, res.unsent);
       return false;
     }
     // Set here: a response, or a failure after its status came.

@@ -34,6 +34,8 @@ class Exchange implements Dispatcher.DispatchHandler, PendingRequest {
   private chunks: Buffer[] | undefined;
   private bytes = 0;
   private settled = false;
+  /** undici took it onto a connection (onRequestStart, called just before it writes the head) while it was still wanted. */
+  private written = false;
 
   constructor(
     readonly deadline: number,
@@ -50,6 +52,7 @@ class Exchange implements Dispatcher.DispatchHandler, PendingRequest {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.settled) controller.abort(new TimeoutError('deadline passed before sending'));
+    else this.written = true;
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -99,10 +102,11 @@ class Exchange implements Dispatcher.DispatchHandler, PendingRequest {
     this.controller?.abort(err);
   }
 
+  /** Settles once; a failure before undici wrote the request is `unsent` (the target never saw it). */
   private settle(res: HttpResponse): void {
     if (this.settled) return;
     this.settled = true;
-    this.done(this, res);
+    this.done(this, res.ok || this.written ? res : { ...res, unsent: true });
   }
 }
 
@@ -157,7 +161,7 @@ export class HttpClient {
       if ('fallback' in block) return this.sendUndici(req, block.fallback);
       const built = requestHead(req, block, pool.hostHeader);
       if (built === undefined) return this.sendUndici(req, PATH_FALLBACK);
-      const head = req.traceparent === undefined ? built : withTraceparent(built, req.traceparent);
+      const head = req.trace === undefined ? built : withTraceparent(built, req.trace);
       this.sent.lean++;
       return new Promise((resolve) => {
         const ex = new LeanExchange(req, head, this.clock() + req.timeoutMs, pool, (done, res) => {
@@ -193,7 +197,7 @@ export class HttpClient {
         resolve(res);
       });
       this.pending.add(exchange);
-      const headers = req.traceparent === undefined ? req.headers : { ...req.headers, traceparent: req.traceparent };
+      const headers = req.trace === undefined ? req.headers : { ...req.headers, traceparent: req.trace.value() };
       this.agent.dispatch({ origin: req.origin, path: req.path, method: req.method, headers, body: req.body }, exchange);
     });
   }

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { tlsReason } from './tls-trust.js';
+import type { TraceContext } from './traceparent.js';
 
 /** The error kinds, as counted in `errorsByKind` (docs/scenarios.md "Errors, by kind" lists each; a test keeps them equal). */
 export const ERROR_KINDS = ['timeout', 'refused', 'reset', 'dns', 'tls', 'expectation', 'capture', 'body_too_large', 'http_4xx', 'http_5xx', 'template', 'other'] as const;
@@ -20,8 +21,8 @@ export interface HttpRequest {
   wantBody: boolean;
   /** With wantBody: most body bytes kept; a longer body fails the request as body_too_large. */
   bodyLimit: number;
-  /** A traceparent value to send besides `headers` (which hold none then): fresh for each request, so never in a cached head. */
-  traceparent?: string;
+  /** A traceparent to send besides `headers` (which hold none then): fresh for each request, so never in a cached head. */
+  trace?: TraceContext;
 }
 
 export type HttpResponse =
@@ -34,7 +35,18 @@ export type HttpResponse =
     setCookie: string | string[] | undefined;
     body: string | undefined;
   }
-  | { ok: false; kind: ErrorKind; message: string; status?: number };
+  | {
+    ok: false;
+    kind: ErrorKind;
+    message: string;
+    status?: number;
+    /**
+     * True when the request was never written: it failed before a connection
+     * took it (a wait for a free connection or a connect that ran out of time,
+     * a refused connect). The target never saw it, nor its trace id.
+     */
+    unsent?: true;
+  };
 
 const CODE_KINDS: Record<string, ErrorKind> = {
   UND_ERR_CONNECT_TIMEOUT: 'timeout',

@@ -230,11 +230,14 @@ export class LeanExchange implements PendingRequest {
     this.fail({ ok: false, kind: 'timeout', message: deadlineMessage(this.req.timeoutMs) });
   }
 
-  /** Settles as failed; a connection still carrying the request is closed (its response would come to the next one). */
-  fail(res: HttpResponse): void {
+  /**
+   * Settles as failed, `unsent` when it was never written; a connection
+   * still carrying the request is closed (its response would come to the next one).
+   */
+  fail(res: Extract<HttpResponse, { ok: false }>): void {
     if (this.settled) return;
     const conn = this.conn;
-    this.settle(res);
+    this.settle(this.written ? res : { ...res, unsent: true });
     if (conn?.exchange === this) conn.destroy();
   }
 
@@ -317,7 +320,8 @@ class LeanConnection {
     const body = ex.req.body;
     if (body !== undefined && body.length > 0) {
       this.socket.cork();
-      this.socket.write(ex.head as string, 'latin1');
+      if (typeof ex.head === 'string') this.socket.write(ex.head, 'latin1');
+      else this.socket.write(ex.head);
       this.socket.write(body, 'utf8');
       this.socket.uncork();
     } else if (typeof ex.head === 'string') this.socket.write(ex.head, 'latin1');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest } from './http-exchange.js';
 import { headerBlock, pathFallback, requestHead, withTraceparent } from './request-head.js';
+import { newTraceparent } from './traceparent.js';
 
 const request = (more: Partial<HttpRequest> = {}): HttpRequest => ({
   origin: 'http://127.0.0.1:8080', path: '/p?q=1', method: 'GET', headers: {}, headersReused: true,
@@ -89,16 +90,18 @@ describe('request heads of the lean path', () => {
     if ('fallback' in block) throw new Error(block.fallback);
     const cached = requestHead(req, block, '127.0.0.1:8080') as Buffer;
     const before = Buffer.from(cached);
-    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const sent = withTraceparent(cached, tp) as Buffer;
-    expect(sent.toString('latin1')).toBe(`${before.toString('latin1').slice(0, -2)}traceparent: ${tp}\r\n\r\n`);
+    const trace = newTraceparent();
+    const sent = withTraceparent(cached, trace);
+    expect(sent.toString('latin1')).toBe(`${before.toString('latin1').slice(0, -2)}traceparent: ${trace.value()}\r\n\r\n`);
     // The next request of the step is built from the same bytes, untouched, and gets its own value.
     expect(requestHead(req, block, '127.0.0.1:8080')).toBe(cached);
     expect(cached.equals(before)).toBe(true);
-    const other = '00-4bf92f3577b34da6a3ce929d0e0e4737-00f067aa0ba902b8-01';
-    expect((withTraceparent(cached, other) as Buffer).toString('latin1')).toContain(`\r\ntraceparent: ${other}\r\n\r\n`);
-    // A head built for one request (a body) is text: the line goes in the same place.
+    const other = newTraceparent();
+    expect(other.value()).not.toBe(trace.value());
+    expect(withTraceparent(cached, other).toString('latin1')).toContain(`\r\ntraceparent: ${other.value()}\r\n\r\n`);
+    // A head built for one request (a body) is text: the line goes in the same place, and the result is bytes too.
     const post = head(request({ method: 'POST', body: 'x' }));
-    expect(withTraceparent(post, tp)).toBe(`${post.slice(0, -2)}traceparent: ${tp}\r\n\r\n`);
+    expect(typeof post).toBe('string');
+    expect(withTraceparent(post, trace).toString('latin1')).toBe(`${post.slice(0, -2)}traceparent: ${trace.value()}\r\n\r\n`);
   });
 });

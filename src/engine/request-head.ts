@@ -1,4 +1,5 @@
 import type { HttpRequest } from './http-exchange.js';
+import { TRACEPARENT_LINE_BYTES, type TraceContext } from './traceparent.js';
 
 /**
  * HTTP/1.1 request heads for the lean path, with the same rules undici
@@ -110,17 +111,20 @@ function build(method: string, path: string, block: SendableBlock, originHost: s
 const HEAD_END = 2;
 
 /**
- * A head with a traceparent line added before its blank line: a fresh value
- * for every request, so a step's cached head (bytes) stays as it is and is
- * copied up to its last header line, with the new line and the blank line
- * written after (one write still, from the pooled small-buffer allocator).
+ * A head with a traceparent line added before its blank line, as bytes: a
+ * fresh value for every request, so a step's cached head stays as it is and
+ * is copied up to its last header line, the line's hex digits written
+ * straight after it (no string is made), then the blank line; still one
+ * write, from the pooled small-buffer allocator. A head built for this
+ * request (text) is written in the same way.
  */
-export function withTraceparent(head: string | Buffer, traceparent: string): string | Buffer {
-  if (typeof head === 'string') return `${head.slice(0, -HEAD_END)}traceparent: ${traceparent}\r\n\r\n`;
+export function withTraceparent(head: string | Buffer, trace: TraceContext): Buffer {
   const open = head.length - HEAD_END;
-  const tail = `traceparent: ${traceparent}\r\n\r\n`;
-  const out = Buffer.allocUnsafe(open + tail.length);
-  head.copy(out, 0, 0, open);
-  out.write(tail, open, 'latin1');
+  const out = Buffer.allocUnsafe(open + TRACEPARENT_LINE_BYTES + HEAD_END);
+  if (typeof head === 'string') out.write(head, 0, open, 'latin1');
+  else head.copy(out, 0, 0, open);
+  trace.writeLine(out, open);
+  out[out.length - 2] = 13;
+  out[out.length - 1] = 10;
   return out;
 }

@@ -1,14 +1,22 @@
 import { describe, expect, it, vi } from 'vitest';
-import { newTraceparent, ownTraceId, traceIdOf } from './traceparent.js';
+import { newTraceparent, TRACEPARENT_LINE_BYTES, traceIdOf } from './traceparent.js';
 
 const FORMAT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
 
 describe('newTraceparent', () => {
   it('is a sampled W3C traceparent, version 00, lower-case hex, whose ids read back', () => {
-    const tp = newTraceparent();
+    const trace = newTraceparent();
+    const tp = trace.value();
     expect(tp).toMatch(FORMAT);
     expect(traceIdOf(tp)).toBe(tp.slice(3, 35));
-    expect(ownTraceId(tp)).toBe(traceIdOf(tp));
+    expect(trace.traceId()).toBe(traceIdOf(tp));
+  });
+
+  it('writes the same value as a header line into bytes, where it is told, touching nothing else', () => {
+    const trace = newTraceparent();
+    const out = Buffer.alloc(TRACEPARENT_LINE_BYTES + 10, '#');
+    trace.writeLine(out, 5);
+    expect(out.toString('latin1')).toBe(`#####traceparent: ${trace.value()}\r\n#####`);
   });
 
   it('gives a new trace id and span id every time, never all zeros', () => {
@@ -17,7 +25,7 @@ describe('newTraceparent', () => {
     const spans = new Set<string>();
     const bad: string[] = [];
     for (let i = 0; i < n; i++) {
-      const tp = newTraceparent();
+      const tp = newTraceparent().value();
       const [, trace, span] = tp.split('-');
       // Checked without expect() in the loop (20,000 of them took seconds); the first bad ones are shown.
       if (!FORMAT.test(tp) || /^0+$/.test(trace!) || /^0+$/.test(span!)) bad.push(tp);
@@ -34,11 +42,11 @@ describe('newTraceparent', () => {
     // Per position of the last 14 hex digits, how often each digit came: near n/16 each, not a counter's few values.
     const tally = Array.from({ length: 14 }, () => new Array<number>(16).fill(0));
     for (let i = 0; i < n; i++) {
-      const tail = newTraceparent().slice(3 + 18, 35);
+      const tail = newTraceparent().traceId().slice(18);
       for (let p = 0; p < 14; p++) tally[p]![parseInt(tail[p]!, 16)]!++;
     }
-    // The first two positions hold the counter's high bits (always 0 here) beside mixed bits: the mixed 12 are checked.
-    for (const counts of tally.slice(2)) {
+    // All 14: none may hold the counter's bits as they are (its high bits stay 0 for 2^32 requests).
+    for (const counts of tally) {
       expect(Math.min(...counts)).toBeGreaterThan(n / 16 / 2);
       expect(Math.max(...counts)).toBeLessThan((n / 16) * 2);
     }
@@ -49,8 +57,8 @@ describe('newTraceparent', () => {
     const other = await import('./traceparent.js');
     vi.resetModules();
     expect(other.newTraceparent).not.toBe(newTraceparent);
-    const mine = new Set(Array.from({ length: 1000 }, () => newTraceparent().slice(3, 35)));
-    const theirs = Array.from({ length: 1000 }, () => other.newTraceparent().slice(3, 35));
+    const mine = new Set(Array.from({ length: 1000 }, () => newTraceparent().traceId()));
+    const theirs = Array.from({ length: 1000 }, () => other.newTraceparent().traceId());
     expect(theirs.filter((t) => mine.has(t))).toEqual([]);
     // The random 64 bits differ (odds of a clash: 2^-64), not only the counters.
     expect(theirs[0]!.slice(0, 16)).not.toBe([...mine][0]!.slice(0, 16));

@@ -56,6 +56,8 @@ const CAPTURE_BODY_LIMIT_DEFAULT = 10 * 1024 * 1024;
 
 /** defaults.httpClient when the scenario sets none. */
 const HTTP_CLIENT_DEFAULT: HttpClientMode = 'auto';
+/** Whether each request carries a fresh traceparent: read by the field's default and the defaults block's. */
+const TRACEPARENT_DEFAULT = true;
 const CAPTURE_BODY_LIMIT_MAX = 256 * 1024 * 1024;
 
 /** A vus phase's ramp: rampTo counts virtual users (a whole number within the bound), and some VU must run. */
@@ -359,10 +361,10 @@ export const scenarioSchema = z
         tls: tlsSchema.optional().meta({ description: 'HTTPS settings: insecure, ca, cert, key, passphrase, servername (files relative to the scenario file).' }),
         httpClient: z.enum(HTTP_CLIENT_MODES).default(HTTP_CLIENT_DEFAULT)
           .meta({ description: `Which HTTP client sends the requests. auto: the lean HTTP/1.1 path for plain http:// requests, undici for https and anything the lean path does not cover; undici: everything through undici, the escape hatch if the lean path misbehaves. The split is in the result (generator.httpClient). Default ${HTTP_CLIENT_DEFAULT}.` }),
-        traceparent: z.boolean().default(true)
-          .meta({ description: 'Send a fresh W3C traceparent header (00-<trace id>-<span id>-01) with each request, and keep the trace ids of the slowest requests per endpoint (RunResult exemplars). A step or defaults.headers that sets its own traceparent sends it as written. false: send none. Default true.' }),
+        traceparent: z.boolean().default(TRACEPARENT_DEFAULT)
+          .meta({ description: `Send a fresh W3C traceparent header (00-<trace id>-<span id>-01) with each request, and keep the trace ids of the slowest requests per endpoint (RunResult exemplars). A step or defaults.headers that sets its own traceparent sends it as written. false: send none (a step or defaults.headers that sets its own still sends it, and keeps its exemplars). Default ${TRACEPARENT_DEFAULT}.` }),
       })
-      .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT, cookies: true, httpClient: HTTP_CLIENT_DEFAULT, traceparent: true }),
+      .default({ headers: {}, timeout: 10_000, captureBodyLimit: CAPTURE_BODY_LIMIT_DEFAULT, cookies: true, httpClient: HTTP_CLIENT_DEFAULT, traceparent: TRACEPARENT_DEFAULT }),
     maxInFlight: atMost(z.number().int().positive(), LOAD_LIMITS.maxInFlight,
       "each iteration in flight holds a few KB of the generator's memory; for more, run several generators")
       .optional()
