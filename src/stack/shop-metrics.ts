@@ -38,6 +38,8 @@ export interface QueueInfo {
 
 export interface ShopMetricsSources {
   db: Db;
+  /** Every pool of the process (DbTopology.all(): primary, replicas, shards), for shop_db_pool_connections; default `[db]`. */
+  pools?: readonly Db[];
   /** Where orders live: the shards (default `[db]`); order gauges sum over them. */
   orderDbs?: readonly Db[];
   queue: JobQueue;
@@ -84,12 +86,15 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
 
   // Registered first: collected before the gauges below take connections for their queries.
   new Gauge({
-    name: 'shop_db_pool_connections', help: 'PostgreSQL pool connections: in_use, idle, and requests waiting for one.', labelNames: ['state'] as const, registers,
+    name: 'shop_db_pool_connections', help: 'PostgreSQL pool connections by pool (primary, replica-N, shard-N): in_use, idle, and requests waiting for one.',
+    labelNames: ['state', 'pool'] as const, registers,
     collect() {
-      const s = src.db.stats();
-      this.set({ state: 'in_use' }, s.inUse);
-      this.set({ state: 'idle' }, s.idle);
-      this.set({ state: 'waiting' }, s.waiting);
+      for (const db of src.pools ?? [src.db]) {
+        const s = db.stats();
+        this.set({ state: 'in_use', pool: db.name }, s.inUse);
+        this.set({ state: 'idle', pool: db.name }, s.idle);
+        this.set({ state: 'waiting', pool: db.name }, s.waiting);
+      }
     },
   });
   // Database-wide state, read at scrape time; a failed read keeps the last values.
