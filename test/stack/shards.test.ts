@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getShard, shardOfId, shardSchema } from '../../src/stack/shards.js';
+import { createDb } from '../../src/stack/db.js';
+import { singleDbTopology, withShards, type DbTopology } from '../../src/stack/db-topology.js';
+import { reconcileReservations, resolveReservation } from '../../src/stack/reservations.js';
+import { getShard, mintId, openShardPools, shardOfId, shardSchema } from '../../src/stack/shards.js';
 import {
   dropRunData, eventually, http, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName, type InProcessShop, type StackProcess,
 } from '../helpers/shop.js';
@@ -27,7 +30,7 @@ describe('sharded carts and orders (in process, --shards 3)', () => {
     await dropRunData(name);
   });
 
-  it('keeps a customer on one shard, finds carts and orders by id, replays a key, and compensates a lost cart race', async () => {
+  it('keeps a customer on one shard, finds carts and orders by id, replays a key, and lets the loser of a cart race reserve nothing', async () => {
     shop = await startInProcessShop(name, { shards: String(SHARDS), dbPool: '4', rateLimit: '0' });
     const { url, db } = shop;
     // The documented hash, computed by PostgreSQL: the shop's getShard agrees with it.
@@ -100,6 +103,74 @@ describe('sharded carts and orders (in process, --shards 3)', () => {
     // No race's loser reserved anything.
     const byState = Object.fromEntries(states.rows.map((r) => [r.state, Number(r.n)]));
     expect(byState).toEqual({ committed: 7 });
+  });
+});
+
+describe('reservations resolved under a live checkout, and a reconciler round that meets bad rows (in process, --shards 3)', () => {
+  const name = uniqueName();
+  let shop: InProcessShop | undefined;
+  let dbs: DbTopology | undefined;
+  const holders: pg.Client[] = [];
+  afterAll(async () => {
+    for (const h of holders) await h.end().catch(() => undefined);
+    await dbs?.close();
+    await shop?.stop();
+    await dropRunData(name);
+  });
+
+  it('a step 2 that meets the tombstone answers 503, the stock is back, and a retry with the same key is accepted', async () => {
+    shop = await startInProcessShop(name, { shards: String(SHARDS), dbPool: '4', rateLimit: '0' });
+    const { url, db } = shop;
+    // The test's own pools on the shop's databases, to resolve a reservation as the reconciler would.
+    dbs = withShards(singleDbTopology(createDb({ connection: PG_URL, schema: name, poolSize: 2 })), openShardPools(shop.config, PG_URL, { poolSize: 2 }));
+    const stock = async (id: number) => (await db.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id])).rows[0]!.stock;
+    const cart = await http(`${url}/api/carts`, { method: 'POST', headers: { 'x-customer-id': 'trent' } });
+    await http(`${url}/api/carts/${cart.json.id}/items`, { body: { productId: 190, qty: 3 } });
+    const was = await stock(190);
+    // Step 2 held on the cart's lock (its first statement), after step 1 reserved.
+    const holder = await lockHolder();
+    holders.push(holder);
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${shardSchema(name, shardOfId(cart.json.id, SHARDS))}.carts WHERE id = $1 FOR UPDATE`, [cart.json.id]);
+    const key = `live-${name}`;
+    const live = checkoutAs(url, 'trent', key, { cartId: cart.json.id });
+    await eventually(async () => (await db.query(`SELECT 1 FROM reservations WHERE idempotency_key = $1 AND state = 'reserved' AND items <> '[]'`, [key])).rowCount === 1, 10_000, 'reserved');
+    const id = (await db.query<{ id: string }>('SELECT id FROM reservations WHERE idempotency_key = $1', [key])).rows[0]!.id;
+    expect(await stock(190)).toBe(was - 3);
+    expect(await resolveReservation(dbs, id)).toBe('released');
+    expect(await stock(190)).toBe(was);
+    await holder.query('COMMIT');
+    const answer = await live;
+    expect([answer.status, answer.json.error]).toEqual([503, 'unavailable']);
+    expect(await stock(190)).toBe(was);
+    const retry = await checkoutAs(url, 'trent', key, { cartId: cart.json.id });
+    expect(retry.status).toBe(202);
+    expect(retry.json.orderId).not.toBe(id);
+    expect(await stock(190)).toBe(was - 3);
+  });
+
+  it('resolves every abandoned reservation of a round, past one that fails and one on a shard the shop does not have', async () => {
+    const { db } = shop!;
+    const stock = async (id: number) => (await db.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id])).rows[0]!.stock;
+    const was = await stock(191);
+    // Oldest first: a row whose items cannot be read (it throws), one on shard 7 of 3, then a plain abandoned one.
+    const rows = [
+      { id: mintId(0, SHARDS), shard: 0, items: '{}', age: 30 },
+      { id: mintId(1, SHARDS), shard: 7, items: JSON.stringify([{ productId: 191, qty: 1 }]), age: 20 },
+      { id: mintId(2, SHARDS), shard: 2, items: JSON.stringify([{ productId: 191, qty: 2 }]), age: 10 },
+    ];
+    await db.query('UPDATE products SET stock = stock - 3 WHERE id = 191');
+    for (const r of rows) {
+      await db.query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2)', [`bad-${r.id}`, 'x']);
+      await db.query(`INSERT INTO reservations (id, shard, idempotency_key, items, total_cents, created_at) VALUES ($1, $2, $3, $4, 0, now() - $5 * interval '1 minute')`,
+        [r.id, r.shard, `bad-${r.id}`, r.items, r.age]);
+    }
+    // The shop's own reconciler would only wait RESERVATION_MIN_AGE_MS for these; the test resolves at once.
+    const out = await reconcileReservations(dbs!, 60_000);
+    expect({ ...out, error: undefined }).toEqual({ committed: 0, released: 1, stranded: 1, failed: 1, error: undefined });
+    expect(await stock(191)).toBe(was - 1);
+    const states = await db.query<{ id: string; state: string }>('SELECT id, state FROM reservations WHERE id = ANY($1) ORDER BY created_at', [rows.map((r) => r.id)]);
+    expect(states.rows.map((r) => r.state)).toEqual(['reserved', 'reserved', 'released']);
   });
 });
 
