@@ -129,6 +129,19 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
       if (n !== undefined) this.set(n);
     },
   });
+  // Sharded checkouts between their steps, abandoned ones until the reconciler resolves them, and stranded ones
+  // (on a shard the shop no longer has: a shard index at or above the shard count) until someone does.
+  new Gauge({
+    name: 'shop_reservations_open', help: 'Stock reservations of sharded checkouts still reserved, by the shard (0-based index) they name.',
+    labelNames: ['shard'] as const, registers, aggregator: 'max',
+    async collect() {
+      const r = await src.db.query<{ shard: number; n: string }>(`SELECT shard, count(*) AS n FROM reservations WHERE state = 'reserved' GROUP BY shard`).catch(() => undefined);
+      if (!r) return;
+      this.reset();
+      for (const shard of orderDbs.keys()) this.set({ shard: String(shard) }, 0);
+      for (const row of r.rows) this.set({ shard: String(row.shard) }, Number(row.n));
+    },
+  });
   const requeued = new Counter({ name: 'shop_orders_requeued_total', help: 'Orders found without a job in the queue and put back on it (through the outbox).', registers });
   new Gauge({
     name: SHOP_SERIES.outboxPending, help: 'Accepted orders not yet handed to the job queue.', registers, aggregator: 'max',

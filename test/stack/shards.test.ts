@@ -147,6 +147,20 @@ describe('reservations resolved under a live checkout, and a reconciler round th
     expect(retry.status).toBe(202);
     expect(retry.json.orderId).not.toBe(id);
     expect(await stock(190)).toBe(was - 3);
+
+    // The cart changed between the steps (by the holder of its lock): 409 cart_changed, the stock back, no order.
+    const other = await http(`${url}/api/carts`, { method: 'POST', headers: { 'x-customer-id': 'trent' } });
+    await http(`${url}/api/carts/${other.json.id}/items`, { body: { productId: 190, qty: 1 } });
+    const before = await stock(190);
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${shardSchema(name, shardOfId(other.json.id, SHARDS))}.carts WHERE id = $1 FOR UPDATE`, [other.json.id]);
+    const changing = checkoutAs(url, 'trent', `changed-${name}`, { cartId: other.json.id });
+    await eventually(async () => (await db.query(`SELECT 1 FROM reservations WHERE idempotency_key = $1 AND items <> '[]'`, [`changed-${name}`])).rowCount === 1, 10_000, 'reserved');
+    await holder.query(`UPDATE ${shardSchema(name, shardOfId(other.json.id, SHARDS))}.cart_items SET qty = 2 WHERE cart_id = $1`, [other.json.id]);
+    await holder.query('COMMIT');
+    expect([(await changing).status, (await changing).json.error]).toEqual([409, 'cart_changed']);
+    expect(await stock(190)).toBe(before);
+    expect((await db.query<{ state: string }>('SELECT state FROM reservations WHERE idempotency_key = $1', [`changed-${name}`])).rows).toEqual([{ state: 'released' }]);
   });
 
   it('resolves every abandoned reservation of a round, past one that fails and one on a shard the shop does not have', async () => {
@@ -171,6 +185,11 @@ describe('reservations resolved under a live checkout, and a reconciler round th
     expect(await stock(191)).toBe(was - 1);
     const states = await db.query<{ id: string; state: string }>('SELECT id, state FROM reservations WHERE id = ANY($1) ORDER BY created_at', [rows.map((r) => r.id)]);
     expect(states.rows.map((r) => r.state)).toEqual(['reserved', 'reserved', 'released']);
+    // The open ones show by the shard they name (7: stranded); every pool's connections show, shards included.
+    const { text } = await http(`${shop!.url}/metrics`, { fresh: true });
+    expect(text).toMatch(/^shop_reservations_open\{shard="7"\} 1$/m);
+    expect(text).toMatch(/^shop_reservations_open\{shard="0"\} 1$/m);
+    for (const pool of ['primary', 'shard-0', 'shard-1', 'shard-2']) expect(text).toMatch(new RegExp(`^shop_db_pool_connections\\{state="idle",pool="${pool}"\\} \\d+$`, 'm'));
   });
 });
 
