@@ -7,7 +7,7 @@ import { createDb, type Db, type DbConnection } from './db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { migrate, seed } from './migrations.js';
 import { superviseEmbeddedPostgres } from './pg-supervisor.js';
-import { migrateShards } from './shards.js';
+import { embeddedConnectionWarning, migrateShards } from './shards.js';
 import { waitForReplicas } from './replica-lag.js';
 import { startAutoscalers, type AutoscaleHooks } from './autoscale-controller.js';
 import { createAutoscaleMetrics } from './autoscale-metrics.js';
@@ -74,6 +74,8 @@ async function prepareDatabase(config: StackConfig, connection: DbConnection): P
 export async function startStack(config: StackConfig, log: StackLog): Promise<RunningStack> {
   let pg: EmbeddedPostgres | undefined;
   if (config.backends === 'embedded') {
+    const tooMany = embeddedConnectionWarning(config);
+    if (tooMany) log('warn', tooMany);
     pg = await startEmbeddedPostgres((line) => { if (/ERROR|FATAL|PANIC/.test(line)) log('warn', `postgres: ${line}`); }, (line) => log('warn', line), { replicas: config.readReplicas });
     log('info', 'embedded PostgreSQL started', { socketDir: pg.connection.host, readReplicas: pg.replicas.length });
   }

@@ -138,6 +138,12 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (consumer, event_id)
    );
    CREATE INDEX event_jobs_ready ON event_jobs (consumer, run_at) WHERE state = 'waiting';`,
+  // A cart's checkout claims the cart here in its reservation (at most one open per cart), so a second checkout
+  // of it waits for the first instead of reserving stock too. created_at is when the row is written, not when
+  // its transaction began (lock waits before it do not age it): the reconciler's clock starts there.
+  `ALTER TABLE reservations ADD COLUMN cart_id uuid;
+   CREATE UNIQUE INDEX reservations_open_cart ON reservations (cart_id) WHERE state = 'reserved';
+   ALTER TABLE reservations ALTER COLUMN created_at SET DEFAULT clock_timestamp();`,
 ];
 
 /*

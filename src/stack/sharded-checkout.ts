@@ -11,7 +11,8 @@ import { getShard, mintId, shardOfId } from './shards.js';
  * Checkout across shards (docs/reference-stack.md#sharded-carts-and-orders):
  * stock is on the catalog primary, the order on its customer's shard, and no
  * transaction spans both. So it is a reservation followed by the order:
- *   1. primary, one tx: claim the idempotency key, take the stock, write the reservation (its id is the order's);
+ *   1. primary, one tx: claim the idempotency key (and the cart: one open reservation per cart), take the stock,
+ *      write the reservation (its id is the order's);
  *   2. shard, one tx: the order, its outbox row and OrderCreated (and the cart, gone);
  *   3. primary, one tx: the reservation committed and the answer stored with the key.
  * When step 2 fails, the reservation is resolved at once (reservations.ts):
@@ -19,7 +20,10 @@ import { getShard, mintId, shardOfId } from './shards.js';
  * between the steps leaves a 'reserved' row the reconciler resolves the same way.
  */
 
-/** How long a request with the key of a checkout still in flight waits for its answer before it is told to retry. */
+/**
+ * How long, in all, a checkout waits for another in flight, with its key (for its answer) or its cart (for the
+ * cart to be free), before it is told to retry (409).
+ */
 const IN_FLIGHT_WAIT_MS = 10_000;
 const IN_FLIGHT_POLL_MS = 25;
 
@@ -61,23 +65,45 @@ export async function shardedCheckout(dbs: DbTopology, key: string, req: Checkou
   return answer;
 }
 
+/** Thrown in step 1's transaction (rolling it back: key and stock untouched) when another checkout of the cart holds it. */
+class CartBusy extends Error {}
+
+const KEY_IN_USE: CheckoutAnswer = { status: 409, body: { error: 'idempotency_key_in_use', message: 'a checkout with this Idempotency-Key is still in progress; retry shortly' }, result: 'conflict' };
+const CART_BUSY: CheckoutAnswer = { status: 409, body: { error: 'cart_in_checkout', message: 'another checkout of this cart is still in progress; retry shortly' }, result: 'conflict' };
+
 /** Step 1. Either a final answer (replay, conflict, rejected, sold out: stored with the key) or the reserved lines. */
 async function reserve(dbs: DbTopology, shard: number, key: string, req: CheckoutRequest, opts: CheckoutOptions, orderId: string): Promise<CheckoutAnswer | { lines: Lines; total: number }> {
   const hash = requestHash(req);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const r = await dbs.primary.transaction(async (c): Promise<CheckoutAnswer | { lines: Lines; total: number } | 'in_flight'> => {
-      const claimed = await c.query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, hash]);
-      if (claimed.rowCount === 0) return priorAnswer(c, key, hash);
-      const answer = await takeReservation(c, dbs.shards[shard]!, shard, key, req, opts, orderId);
-      if ('status' in answer) await storeAnswer(c, key, answer);
-      return answer;
-    });
-    if (r !== 'in_flight') return r;
-    // The same key is being checked out by another request (steps 2 and 3 to go): wait for its answer.
-    const answer = await awaitAnswer(dbs.primary, key, hash);
-    if (answer) return answer;
+  const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
+  // Bounded by the deadline (each wait below ends by it) and by a count (each round waits at least one poll).
+  for (let round = 0; round < IN_FLIGHT_WAIT_MS / IN_FLIGHT_POLL_MS; round++) {
+    let r: CheckoutAnswer | { lines: Lines; total: number } | 'in_flight' | 'cart_busy';
+    try {
+      r = await dbs.primary.transaction(async (c) => {
+        const claimed = await c.query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, hash]);
+        if (claimed.rowCount === 0) return priorAnswer(c, key, hash);
+        const answer = await takeReservation(c, dbs.shards[shard]!, shard, key, req, opts, orderId);
+        if ('status' in answer) await storeAnswer(c, key, answer);
+        return answer;
+      });
+    } catch (err) {
+      if (!(err instanceof CartBusy)) throw err;
+      r = 'cart_busy';
+    }
+    if (r === 'in_flight') {
+      // The same key is being checked out by another request (steps 2 and 3 to go): wait for its answer.
+      const answer = await awaitAnswer(dbs.primary, key, hash, deadline);
+      if (answer) return answer;
+      if (Date.now() >= deadline) return KEY_IN_USE;
+    } else if (r === 'cart_busy') {
+      // Another checkout of the cart is between its steps: as with one shard (where it would wait on the cart's
+      // lock), wait for it to end, then read the cart again (gone: 404; still there: check it out).
+      if (!(await awaitCartFree(dbs.primary, req.cartId!, deadline))) return CART_BUSY;
+    } else {
+      return r;
+    }
   }
-  return { status: 409, body: { error: 'idempotency_key_in_use', message: 'a checkout with this Idempotency-Key is still in progress; retry shortly' }, result: 'conflict' };
+  return KEY_IN_USE;
 }
 
 async function priorAnswer(c: pg.PoolClient, key: string, hash: string): Promise<CheckoutAnswer | 'in_flight'> {
@@ -90,9 +116,8 @@ async function priorAnswer(c: pg.PoolClient, key: string, hash: string): Promise
   return { status: prior.status_code, body: prior.response, result: 'replayed' };
 }
 
-/** Polls the key until its answer is stored (a replay), it is gone (released: the caller claims it again), or the wait ends (undefined). */
-async function awaitAnswer(primary: Db, key: string, hash: string): Promise<CheckoutAnswer | undefined> {
-  const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
+/** Polls the key until its answer is stored (a replay), it is gone (released: the caller claims it again), or `deadline` (undefined). */
+async function awaitAnswer(primary: Db, key: string, hash: string, deadline: number): Promise<CheckoutAnswer | undefined> {
   while (Date.now() < deadline) {
     await sleep(IN_FLIGHT_POLL_MS);
     const row = (await primary.query<{ request_hash: string; status_code: number | null; response: Record<string, unknown> }>(
@@ -104,15 +129,39 @@ async function awaitAnswer(primary: Db, key: string, hash: string): Promise<Chec
   return undefined;
 }
 
-/** In step 1's transaction: the lines (a cart's are read from its shard), the stock taken, StockLow, the reservation row. */
+/** Polls until the cart has no open reservation (true) or `deadline` (false). */
+async function awaitCartFree(primary: Db, cartId: string, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    await sleep(IN_FLIGHT_POLL_MS);
+    if ((await primary.query(`SELECT 1 FROM reservations WHERE cart_id = $1 AND state = 'reserved'`, [cartId])).rowCount === 0) return true;
+  }
+  return false;
+}
+
+/** In step 1's transaction: the cart claimed, the lines (a cart's are read from its shard), the stock taken, StockLow, the reservation row. */
 async function takeReservation(c: pg.PoolClient, shardDb: Db, shard: number, key: string, req: CheckoutRequest, opts: CheckoutOptions, orderId: string): Promise<CheckoutAnswer | { lines: Lines; total: number }> {
+  // Written first, so the cart is claimed before it is read: a second checkout of it waits here for this
+  // transaction, then finds the claim (reservations_open_cart) and waits for this checkout to end.
+  const claim = await c.query(
+    `INSERT INTO reservations (id, shard, idempotency_key, items, total_cents, cart_id) VALUES ($1, $2, $3, '[]', 0, $4)
+     ON CONFLICT (cart_id) WHERE state = 'reserved' DO NOTHING`, [orderId, shard, key, req.cartId ?? null]);
+  if (claim.rowCount === 0) throw new CartBusy();
+  const answer = await takeLines(c, shardDb, req, opts);
+  if ('status' in answer) {
+    await c.query('DELETE FROM reservations WHERE id = $1', [orderId]);
+    return answer;
+  }
+  await c.query('UPDATE reservations SET items = $2, total_cents = $3 WHERE id = $1', [orderId, JSON.stringify(answer.lines), answer.total]);
+  return answer;
+}
+
+async function takeLines(c: pg.PoolClient, shardDb: Db, req: CheckoutRequest, opts: CheckoutOptions): Promise<CheckoutAnswer | { lines: Lines; total: number }> {
   const lines = req.items ? itemLines(req.items) : await cartLines(shardDb, req.cartId!);
   if (!Array.isArray(lines)) return lines;
   const threshold = opts.stockLowThreshold ?? 0;
   const taken = await takeStock(c, lines, threshold);
   if (!('total' in taken)) return taken;
   for (const l of taken.low) await emitEvent(c, 'StockLow', { productId: l.productId, stock: l.stock, threshold }, opts.traceparent);
-  await c.query('INSERT INTO reservations (id, shard, idempotency_key, items, total_cents) VALUES ($1, $2, $3, $4, $5)', [orderId, shard, key, JSON.stringify(lines), taken.total]);
   return { lines, total: taken.total };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { getShard, mintId, shardOfId, shardSchema } from './shards.js';
+import { embeddedConnectionWarning, getShard, mintId, shardOfId, shardSchema } from './shards.js';
+import { resolveStackConfig, type StackConfig } from './stack-config.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -33,5 +34,19 @@ describe('shards', () => {
 
   it('names shard schemas after the shop schema', () => {
     expect(shardSchema('shop', 2)).toBe('shop_shard_2');
+  });
+
+  it('warns when the embedded PostgreSQL may get more connections than it allows, shards counted', () => {
+    const config = (flags: Record<string, unknown>): StackConfig => {
+      const r = resolveStackConfig({ flags, env: {} });
+      if (!r.ok) throw new Error(r.problems.join('; '));
+      return r.config;
+    };
+    // 3 processes × 10 × (1 + 9) = 300: fits; with 10 shards, 330 does not.
+    expect(embeddedConnectionWarning(config({ workers: '2', consumers: '1', dbPool: '10', shards: '9' }))).toBeUndefined();
+    expect(embeddedConnectionWarning(config({ workers: '2', consumers: '1', dbPool: '10', shards: '10' }))).toContain('may open 330');
+    expect(embeddedConnectionWarning(config({ workers: '2', consumers: '1', dbPool: '10', shards: '10', backends: 'external', databaseUrl: 'postgres://p/db' }))).toBeUndefined();
+    // Autoscaling: the most processes count, not the start counts.
+    expect(embeddedConnectionWarning(config({ autoscale: 'on', maxWorkers: '16', maxConsumers: '16', dbPool: '10' }))).toContain('32 processes × dbPool 10 × 1 pools (primary + shards) may open 320');
   });
 });

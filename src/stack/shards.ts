@@ -68,3 +68,20 @@ export async function migrateShards(config: StackConfig, primary: DbConnection):
     await Promise.all(pools.map((db) => db.close()));
   }
 }
+
+/** The embedded PostgreSQL's `max_connections` (pg-server.ts starts it with this). */
+const EMBEDDED_MAX_CONNECTIONS = 300;
+
+/**
+ * Embedded: a warning when the shop's processes may open more connections to
+ * its one PostgreSQL than it allows, each `dbPool` to the primary and to each
+ * shard (schemas of that same server). Undefined when they fit.
+ */
+export function embeddedConnectionWarning(config: StackConfig): string | undefined {
+  if (config.backends !== 'embedded') return undefined;
+  const processes = config.autoscale ? config.maxWorkers + config.maxConsumers : config.workers + config.consumers;
+  const pools = 1 + (config.shards > 1 ? config.shards : 0);
+  const wanted = processes * config.dbPool * pools;
+  if (wanted <= EMBEDDED_MAX_CONNECTIONS) return undefined;
+  return `embedded PostgreSQL allows ${EMBEDDED_MAX_CONNECTIONS} connections, but ${processes} processes × dbPool ${config.dbPool} × ${pools} pools (primary + shards) may open ${wanted}: lower dbPool, the process counts or shards, or requests will fail with "too many clients"`;
+}

@@ -38,6 +38,8 @@ export interface QueueInfo {
 
 export interface ShopMetricsSources {
   db: Db;
+  /** Every pool of the process (DbTopology.all(): primary, replicas, shards), for shop_db_pool_connections; default `[db]`. */
+  pools?: readonly Db[];
   /** Where orders live: the shards (default `[db]`); order gauges sum over them. */
   orderDbs?: readonly Db[];
   queue: JobQueue;
@@ -84,12 +86,15 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
 
   // Registered first: collected before the gauges below take connections for their queries.
   new Gauge({
-    name: 'shop_db_pool_connections', help: 'PostgreSQL pool connections: in_use, idle, and requests waiting for one.', labelNames: ['state'] as const, registers,
+    name: 'shop_db_pool_connections', help: 'PostgreSQL pool connections by pool (primary, replica-N, shard-N): in_use, idle, and requests waiting for one.',
+    labelNames: ['state', 'pool'] as const, registers,
     collect() {
-      const s = src.db.stats();
-      this.set({ state: 'in_use' }, s.inUse);
-      this.set({ state: 'idle' }, s.idle);
-      this.set({ state: 'waiting' }, s.waiting);
+      for (const db of src.pools ?? [src.db]) {
+        const s = db.stats();
+        this.set({ state: 'in_use', pool: db.name }, s.inUse);
+        this.set({ state: 'idle', pool: db.name }, s.idle);
+        this.set({ state: 'waiting', pool: db.name }, s.waiting);
+      }
     },
   });
   // Database-wide state, read at scrape time; a failed read keeps the last values.
@@ -122,6 +127,19 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
     async collect() {
       const n = await Promise.all(orderDbs.map((d) => countOverdueOrders(d))).then((ns) => ns.reduce((a, b) => a + b, 0), () => undefined);
       if (n !== undefined) this.set(n);
+    },
+  });
+  // Sharded checkouts between their steps, abandoned ones until the reconciler resolves them, and stranded ones
+  // (on a shard the shop no longer has: a shard index at or above the shard count) until someone does.
+  new Gauge({
+    name: 'shop_reservations_open', help: 'Stock reservations of sharded checkouts still reserved, by the shard (0-based index) they name.',
+    labelNames: ['shard'] as const, registers, aggregator: 'max',
+    async collect() {
+      const r = await src.db.query<{ shard: number; n: string }>(`SELECT shard, count(*) AS n FROM reservations WHERE state = 'reserved' GROUP BY shard`).catch(() => undefined);
+      if (!r) return;
+      this.reset();
+      for (const shard of orderDbs.keys()) this.set({ shard: String(shard) }, 0);
+      for (const row of r.rows) this.set({ shard: String(row.shard) }, Number(row.n));
     },
   });
   const requeued = new Counter({ name: 'shop_orders_requeued_total', help: 'Orders found without a job in the queue and put back on it (through the outbox).', registers });

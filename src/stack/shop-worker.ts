@@ -194,7 +194,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const queue = createQueue(config, db);
   await Promise.all([cache.connected?.(2_000), rateLimitRedis && redisReady(rateLimitRedis, 2_000)]);
   const queueInfo = { queue: ORDER_QUEUE, backend: config.backends === 'external' ? 'bullmq' as const : 'postgres' as const, waitList: bullWaitList(config.keyPrefix) };
-  const metrics = createShopMetrics({ db, orderDbs: dbs.shards, queue, queueInfo, workerId: host.workerId, role: 'web' });
+  const metrics = createShopMetrics({ db, pools: dbs.all(), orderDbs: dbs.shards, queue, queueInfo, workerId: host.workerId, role: 'web' });
   dbMetrics.register(metrics.registry, dbs);
   let draining = false;
   const productCount = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM products')).rows[0]!.n);
@@ -227,11 +227,18 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
     onError: (err) => app.log.warn({ err: String(err), pool: shard.name }, 'order reconciler: database or queue unavailable, will retry'),
   }));
   // Checkouts cut off between their reservation and their order (a crash, a shard down) are resolved.
-  const reservations = dbs.shards.length > 1 ? startReservationReconciler(dbs, {
+  // Also with one shard: reservations left by a run with more shards are reported (stranded), not ignored.
+  const reservations = startReservationReconciler(dbs, {
     afterMs: config.requeueAfter,
-    onResolved: (r) => app.log.warn(r, 'abandoned stock reservations resolved'),
+    onRound: ({ error, ...r }, strandedChanged) => {
+      if (r.committed + r.released > 0) app.log.warn(r, 'abandoned stock reservations resolved');
+      if (r.failed > 0) app.log.warn({ ...r, err: String(error) }, 'reservation reconciler: some reservations could not be resolved, will retry');
+      if (strandedChanged && r.stranded > 0) {
+        app.log.error({ stranded: r.stranded, shards: dbs.shards.length }, 'stock reservations on shards this shop does not have (the shard count was lowered): their stock stays taken until a shop with those shards resolves them');
+      }
+    },
     onError: (err) => app.log.warn({ err: String(err) }, 'reservation reconciler: a database is unavailable, will retry'),
-  }) : undefined;
+  });
   // Started once the pools, the cache and the app are up: a worker that failed before does not leave a tracer recording.
   const tracing = startTracing(config, { role: spec.role ?? 'all', workerId: host.workerId, warn: (msg, fields) => app.log.warn(fields ?? {}, msg) });
   if (spec.role !== 'web') consume(queue, dbs, config, (orderId, err) => app.log.error({ orderId, err: String(err) }, 'order failed its last attempt'));

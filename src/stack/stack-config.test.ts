@@ -187,3 +187,24 @@ describe('read replica settings', () => {
     expect(problems({ ...external, readReplicas: '3', replicaUrls: 'postgres://r1/db' })).toEqual(['readReplicas: 3 does not match the 1 replicaUrls (leave it unset)']);
   });
 });
+
+describe('shard settings', () => {
+  const problems = (flags: Record<string, unknown>): string[] => {
+    const r = resolveStackConfig({ flags, env: {} });
+    return r.ok ? [] : r.problems;
+  };
+  const external = { backends: 'external', databaseUrl: 'postgres://p/db' };
+
+  it('refuses a dbSchema whose shard schemas PostgreSQL would cut to 63 characters (they would collide)', () => {
+    const longest = 'a'.repeat(63 - '_shard_15'.length);
+    expect(problems({ shards: '16', dbSchema: longest })).toEqual([]);
+    expect(problems({ shards: '16', dbSchema: `${longest}a` })).toEqual([`dbSchema: at most ${longest.length} characters with 16 shards (the shards' schemas are <dbSchema>_shard_<i>, 63 at most)`]);
+    expect(problems({ shards: '3', dbSchema: 'a'.repeat(63 - '_shard_2'.length) })).toEqual([]);
+    expect(problems({ shards: '1', dbSchema: 'a'.repeat(63) })).toEqual([]);
+  });
+
+  it('refuses shardUrls with one shard (they would be ignored)', () => {
+    expect(problems({ ...external, shardUrls: 'postgres://s0/db' })).toEqual(['shardUrls: with one shard, carts and orders stay on the primary: give two URLs or more with shards set to their count, or none']);
+    expect(problems({ ...external, shards: '2', shardUrls: 'postgres://s0/db,postgres://s1/db' })).toEqual([]);
+  });
+});

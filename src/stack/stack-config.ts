@@ -266,6 +266,10 @@ export function resolveStackConfig(src: StackConfigSources): { ok: true; config:
   if (c.backends === 'external' && c.readReplicas > 0 && replicaUrls.length === 0) problems.push('readReplicas: external backends read from the replicas you run: give their URLs in replicaUrls');
   if (c.backends === 'external' && c.readReplicas > 0 && replicaUrls.length > 0 && c.readReplicas !== replicaUrls.length) problems.push(`readReplicas: ${c.readReplicas} does not match the ${replicaUrls.length} replicaUrls (leave it unset)`);
   if (shardUrls.length && shardUrls.length !== c.shards) problems.push(`shardUrls: ${shardUrls.length} URLs for ${c.shards} shards (give one per shard)`);
+  else if (shardUrls.length && c.shards === 1) problems.push('shardUrls: with one shard, carts and orders stay on the primary: give two URLs or more with shards set to their count, or none');
+  // PostgreSQL cuts identifiers at 63 bytes: longer shard schemas would collide (`<dbSchema>_shard_15` is the longest).
+  const maxSchema = 63 - `_shard_${c.shards - 1}`.length;
+  if (c.shards > 1 && c.dbSchema.length > maxSchema) problems.push(`dbSchema: at most ${maxSchema} characters with ${c.shards} shards (the shards' schemas are <dbSchema>_shard_<i>, 63 at most)`);
   // With autoscale off the start counts are fixed and the bounds are not used.
   const workers = c.workers ?? (c.autoscale ? c.minWorkers : availableParallelism());
   if (c.autoscale) problems.push(...boundProblems('workers', workers, c.minWorkers, c.maxWorkers), ...boundProblems('consumers', c.consumers, c.minConsumers, c.maxConsumers));

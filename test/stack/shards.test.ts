@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getShard, shardOfId, shardSchema } from '../../src/stack/shards.js';
+import { createDb } from '../../src/stack/db.js';
+import { singleDbTopology, withShards, type DbTopology } from '../../src/stack/db-topology.js';
+import { reconcileReservations, resolveReservation } from '../../src/stack/reservations.js';
+import { getShard, mintId, openShardPools, shardOfId, shardSchema } from '../../src/stack/shards.js';
 import {
   dropRunData, eventually, http, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName, type InProcessShop, type StackProcess,
 } from '../helpers/shop.js';
@@ -27,7 +30,7 @@ describe('sharded carts and orders (in process, --shards 3)', () => {
     await dropRunData(name);
   });
 
-  it('keeps a customer on one shard, finds carts and orders by id, replays a key, and compensates a lost cart race', async () => {
+  it('keeps a customer on one shard, finds carts and orders by id, replays a key, and lets the loser of a cart race reserve nothing', async () => {
     shop = await startInProcessShop(name, { shards: String(SHARDS), dbPool: '4', rateLimit: '0' });
     const { url, db } = shop;
     // The documented hash, computed by PostgreSQL: the shop's getShard agrees with it.
@@ -60,8 +63,9 @@ describe('sharded carts and orders (in process, --shards 3)', () => {
     expect((await http(`${url}/api/carts/${cart.json.id}`)).status).toBe(404);
     expect((await http(`${url}/api/carts`, { method: 'POST', headers: { 'x-customer-id': 'a b' } })).status).toBe(400);
 
-    // Two checkouts of one cart (different keys): one order; the loser's stock is given back. In the first round the
-    // cart is held locked until both have reserved, so the loser's reservation is certainly released (compensation).
+    // Two checkouts of one cart (different keys): one order, and the loser never reserves stock (the first claims the
+    // cart in its reservation; the second waits for it, then finds the cart gone). In the first round the cart is held
+    // locked on its shard (the winner stuck in step 2) until the loser is seen waiting for the cart.
     const holder = new pg.Client({ connectionString: PG_URL });
     await holder.connect();
     try {
@@ -76,12 +80,15 @@ describe('sharded carts and orders (in process, --shards 3)', () => {
         }
         const racing = Promise.all(keys.map((k, n) => checkoutAs(url, `anon-${round}-${n}`, k, { cartId: c.json.id })));
         if (round === 0) {
-          await eventually(async () => (await db.query('SELECT 1 FROM reservations WHERE idempotency_key = ANY($1)', [keys])).rowCount === 2, 10_000, 'both reserved');
+          // Without the claim, both would reserve here; with it, the loser polls for the cart to be free.
+          await eventually(async () => (await db.query('SELECT 1 FROM reservations WHERE idempotency_key = ANY($1)', [keys])).rowCount === 2
+            || (await db.query(`SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT 1 FROM reservations WHERE cart_id%'`)).rowCount! > 0, 10_000, 'the loser waiting for the cart');
           await holder.query('COMMIT');
         }
         const answers = await racing;
         expect(answers.map((a) => a.status).sort()).toEqual([202, 404]);
         expect(await stock(160)).toBe(was - 1);
+        expect((await db.query('SELECT state FROM reservations WHERE idempotency_key = ANY($1)', [keys])).rows).toEqual([{ state: 'committed' }]);
       }
     } finally {
       await holder.end();
@@ -93,12 +100,96 @@ describe('sharded carts and orders (in process, --shards 3)', () => {
     expect(same.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(19);
     expect(shardOfId(same[0]!.json.orderId, SHARDS)).toBe(getShard('bob', SHARDS));
     const states = await db.query<{ state: string; n: string }>('SELECT state, count(*) AS n FROM reservations GROUP BY state ORDER BY state');
-    // Each race's loser was released, or found the cart gone before it reserved anything.
+    // No race's loser reserved anything.
     const byState = Object.fromEntries(states.rows.map((r) => [r.state, Number(r.n)]));
-    expect(byState.committed).toBe(7);
-    expect(byState.released).toBeGreaterThanOrEqual(1);
-    expect(byState.released).toBeLessThanOrEqual(5);
-    expect(byState.reserved).toBeUndefined();
+    expect(byState).toEqual({ committed: 7 });
+  });
+});
+
+describe('reservations resolved under a live checkout, and a reconciler round that meets bad rows (in process, --shards 3)', () => {
+  const name = uniqueName();
+  let shop: InProcessShop | undefined;
+  let dbs: DbTopology | undefined;
+  const holders: pg.Client[] = [];
+  afterAll(async () => {
+    for (const h of holders) await h.end().catch(() => undefined);
+    await dbs?.close();
+    await shop?.stop();
+    await dropRunData(name);
+  });
+
+  it('a step 2 that meets the tombstone answers 503, the stock is back, and a retry with the same key is accepted', async () => {
+    shop = await startInProcessShop(name, { shards: String(SHARDS), dbPool: '4', rateLimit: '0' });
+    const { url, db } = shop;
+    // The test's own pools on the shop's databases, to resolve a reservation as the reconciler would.
+    dbs = withShards(singleDbTopology(createDb({ connection: PG_URL, schema: name, poolSize: 2 })), openShardPools(shop.config, PG_URL, { poolSize: 2 }));
+    const stock = async (id: number) => (await db.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id])).rows[0]!.stock;
+    const cart = await http(`${url}/api/carts`, { method: 'POST', headers: { 'x-customer-id': 'trent' } });
+    await http(`${url}/api/carts/${cart.json.id}/items`, { body: { productId: 190, qty: 3 } });
+    const was = await stock(190);
+    // Step 2 held on the cart's lock (its first statement), after step 1 reserved.
+    const holder = await lockHolder();
+    holders.push(holder);
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${shardSchema(name, shardOfId(cart.json.id, SHARDS))}.carts WHERE id = $1 FOR UPDATE`, [cart.json.id]);
+    const key = `live-${name}`;
+    const live = checkoutAs(url, 'trent', key, { cartId: cart.json.id });
+    await eventually(async () => (await db.query(`SELECT 1 FROM reservations WHERE idempotency_key = $1 AND state = 'reserved' AND items <> '[]'`, [key])).rowCount === 1, 10_000, 'reserved');
+    const id = (await db.query<{ id: string }>('SELECT id FROM reservations WHERE idempotency_key = $1', [key])).rows[0]!.id;
+    expect(await stock(190)).toBe(was - 3);
+    expect(await resolveReservation(dbs, id)).toBe('released');
+    expect(await stock(190)).toBe(was);
+    await holder.query('COMMIT');
+    const answer = await live;
+    expect([answer.status, answer.json.error]).toEqual([503, 'unavailable']);
+    expect(await stock(190)).toBe(was);
+    const retry = await checkoutAs(url, 'trent', key, { cartId: cart.json.id });
+    expect(retry.status).toBe(202);
+    expect(retry.json.orderId).not.toBe(id);
+    expect(await stock(190)).toBe(was - 3);
+
+    // The cart changed between the steps (by the holder of its lock): 409 cart_changed, the stock back, no order.
+    const other = await http(`${url}/api/carts`, { method: 'POST', headers: { 'x-customer-id': 'trent' } });
+    await http(`${url}/api/carts/${other.json.id}/items`, { body: { productId: 190, qty: 1 } });
+    const before = await stock(190);
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${shardSchema(name, shardOfId(other.json.id, SHARDS))}.carts WHERE id = $1 FOR UPDATE`, [other.json.id]);
+    const changing = checkoutAs(url, 'trent', `changed-${name}`, { cartId: other.json.id });
+    await eventually(async () => (await db.query(`SELECT 1 FROM reservations WHERE idempotency_key = $1 AND items <> '[]'`, [`changed-${name}`])).rowCount === 1, 10_000, 'reserved');
+    await holder.query(`UPDATE ${shardSchema(name, shardOfId(other.json.id, SHARDS))}.cart_items SET qty = 2 WHERE cart_id = $1`, [other.json.id]);
+    await holder.query('COMMIT');
+    expect([(await changing).status, (await changing).json.error]).toEqual([409, 'cart_changed']);
+    expect(await stock(190)).toBe(before);
+    expect((await db.query<{ state: string }>('SELECT state FROM reservations WHERE idempotency_key = $1', [`changed-${name}`])).rows).toEqual([{ state: 'released' }]);
+  });
+
+  it('resolves every abandoned reservation of a round, past one that fails and one on a shard the shop does not have', async () => {
+    const { db } = shop!;
+    const stock = async (id: number) => (await db.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id])).rows[0]!.stock;
+    const was = await stock(191);
+    // Oldest first: a row whose items cannot be read (it throws), one on shard 7 of 3, then a plain abandoned one.
+    const rows = [
+      { id: mintId(0, SHARDS), shard: 0, items: '{}', age: 30 },
+      { id: mintId(1, SHARDS), shard: 7, items: JSON.stringify([{ productId: 191, qty: 1 }]), age: 20 },
+      { id: mintId(2, SHARDS), shard: 2, items: JSON.stringify([{ productId: 191, qty: 2 }]), age: 10 },
+    ];
+    await db.query('UPDATE products SET stock = stock - 3 WHERE id = 191');
+    for (const r of rows) {
+      await db.query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2)', [`bad-${r.id}`, 'x']);
+      await db.query(`INSERT INTO reservations (id, shard, idempotency_key, items, total_cents, created_at) VALUES ($1, $2, $3, $4, 0, now() - $5 * interval '1 minute')`,
+        [r.id, r.shard, `bad-${r.id}`, r.items, r.age]);
+    }
+    // The shop's own reconciler would only wait RESERVATION_MIN_AGE_MS for these; the test resolves at once.
+    const out = await reconcileReservations(dbs!, 60_000);
+    expect({ ...out, error: undefined }).toEqual({ committed: 0, released: 1, stranded: 1, failed: 1, error: undefined });
+    expect(await stock(191)).toBe(was - 1);
+    const states = await db.query<{ id: string; state: string }>('SELECT id, state FROM reservations WHERE id = ANY($1) ORDER BY created_at', [rows.map((r) => r.id)]);
+    expect(states.rows.map((r) => r.state)).toEqual(['reserved', 'reserved', 'released']);
+    // The open ones show by the shard they name (7: stranded); every pool's connections show, shards included.
+    const { text } = await http(`${shop!.url}/metrics`, { fresh: true });
+    expect(text).toMatch(/^shop_reservations_open\{shard="7"\} 1$/m);
+    expect(text).toMatch(/^shop_reservations_open\{shard="0"\} 1$/m);
+    for (const pool of ['primary', 'shard-0', 'shard-1', 'shard-2']) expect(text).toMatch(new RegExp(`^shop_db_pool_connections\\{state="idle",pool="${pool}"\\} \\d+$`, 'm'));
   });
 });
 
@@ -113,8 +204,8 @@ describe('sharded checkout under kill -9 between its steps (stack up --shards 3)
   });
 
   it('restores the invariants after a crash during the reservation, between reservation and order, and between order and commit', async () => {
-    // requeueAfter bounds how long a reservation may wait for its order before the reconciler settles it: long enough
-    // that a checkout this test holds between its steps (a busy CI machine) is not settled under it, short for the test.
+    // A reservation waits at least RESERVATION_MIN_AGE_MS (12 s, above requeueAfter here) for its order before the
+    // reconciler settles it: long enough that a checkout this test holds between its steps is not settled under it.
     stack = await startStackProcess(['--backends', 'external', '--database-url', PG_URL, '--redis-url', REDIS_URL, '--db-schema', name, '--key-prefix', name,
       '--workers', '1', '--consumers', '1', '--products', '20', '--hot-stock', '50', '--rate-limit', '0', '--shards', String(SHARDS),
       '--db-pool', '4', '--requeue-after', '4s', '--shutdown-timeout', '2s']);
@@ -151,38 +242,44 @@ describe('sharded checkout under kill -9 between its steps (stack up --shards 3)
     await eventually(() => lockWaiter('INSERT INTO reservations%'), 10_000, 'checkout stuck in its reservation');
     await killWorker();
     await a.query('COMMIT');
+    // Its transaction is gone with its connection (nothing waits on the lock any more): no key, no reservation, no stock taken.
+    await eventually(async () => !(await lockWaiter('INSERT INTO reservations%')), 10_000, 'killed reservation rolled back');
     expect(await q(`SELECT 1 FROM ${name}.idempotency_keys WHERE key = $1`, [`k1-${name}`])).toHaveLength(0);
+    expect(await reservationOf(`k1-${name}`)).toBeUndefined();
+    expect((await q<{ stock: number }>(`SELECT stock FROM ${name}.products WHERE id = 2`))[0]!.stock).toBe(initial);
 
-    // 2. Killed between the reservation (committed) and the order: the reconciler voids the order and gives the stock back.
+    // 2 and 3 share one kill (the reconciler waits RESERVATION_MIN_AGE_MS before it resolves either), on two shards:
+    // 2. killed between the reservation (committed) and the order: the reconciler voids the order and gives the stock back;
+    // 3. killed between the order (committed on its shard) and the reservation's commit: the reconciler commits it.
+    const other = ['oscar', 'peggy', 'trent', 'victor', 'walter'].find((c) => getShard(c, SHARDS) !== getShard(customer, SHARDS))!;
+    const away = shardSchema(name, getShard(other, SHARDS));
     await a.query(`BEGIN; LOCK TABLE ${home}.orders IN ACCESS EXCLUSIVE MODE`);
     void checkoutAs(url, customer, `k2-${name}`, body).catch(() => undefined);
     await eventually(async () => (await reservationOf(`k2-${name}`))?.state === 'reserved' && lockWaiter('INSERT INTO orders%'), 10_000, 'checkout stuck before its order');
+    const b = await lockHolder();
+    const c = await lockHolder();
+    holders.push(b, c);
+    await c.query(`BEGIN; LOCK TABLE ${away}.orders IN ACCESS EXCLUSIVE MODE`);
+    void checkoutAs(url, other, `k3-${name}`, body).catch(() => undefined);
+    await eventually(async () => (await reservationOf(`k3-${name}`))?.state === 'reserved', 10_000, 'reservation made');
+    const placed = (await reservationOf(`k3-${name}`))!.id;
+    await b.query('BEGIN');
+    await b.query(`SELECT 1 FROM ${name}.reservations WHERE id = $1 FOR UPDATE`, [placed]);
+    await c.query('COMMIT');
+    // Placed (its consumer may already have processed it: any status but a tombstone's), its reservation's commit held.
+    await eventually(async () => (await q(`SELECT 1 FROM ${away}.orders WHERE id = $1 AND status <> 'void'`, [placed])).length === 1
+      && lockWaiter('UPDATE reservations%'), 10_000, 'order placed, commit stuck');
     await killWorker();
     await a.query('COMMIT');
-    await eventually(async () => (await reservationOf(`k2-${name}`))?.state === 'released', 20_000, 'abandoned reservation released');
+    await b.query('COMMIT');
+    await eventually(async () => (await reservationOf(`k2-${name}`))?.state === 'released', 40_000, 'abandoned reservation released');
+    await eventually(async () => (await reservationOf(`k3-${name}`))?.state === 'committed', 20_000, 'placed order\'s reservation committed');
     const voided = (await reservationOf(`k2-${name}`))!.id;
     expect(await q(`SELECT status FROM ${home}.orders WHERE id = $1`, [voided])).toEqual([{ status: 'void' }]);
     expect((await http(`${url}/api/orders/${voided}`)).status).toBe(404);
     // The key was freed: the client's retry checks out afresh.
     expect((await checkoutAs(url, customer, `k2-${name}`, body)).status).toBe(202);
-
-    // 3. Killed between the order (committed on its shard) and the reservation's commit: the reconciler commits it.
-    const b = await lockHolder();
-    holders.push(b);
-    await a.query(`BEGIN; LOCK TABLE ${home}.orders IN ACCESS EXCLUSIVE MODE`);
-    void checkoutAs(url, customer, `k3-${name}`, body).catch(() => undefined);
-    await eventually(async () => (await reservationOf(`k3-${name}`))?.state === 'reserved', 10_000, 'reservation made');
-    const placed = (await reservationOf(`k3-${name}`))!.id;
-    await b.query('BEGIN');
-    await b.query(`SELECT 1 FROM ${name}.reservations WHERE id = $1 FOR UPDATE`, [placed]);
-    await a.query('COMMIT');
-    // Placed (its consumer may already have processed it: any status but a tombstone's), its reservation's commit held.
-    await eventually(async () => (await q(`SELECT 1 FROM ${home}.orders WHERE id = $1 AND status <> 'void'`, [placed])).length === 1
-      && lockWaiter('UPDATE reservations%'), 10_000, 'order placed, commit stuck');
-    await killWorker();
-    await b.query('COMMIT');
-    await eventually(async () => (await reservationOf(`k3-${name}`))?.state === 'committed', 20_000, 'placed order\'s reservation committed');
-    const replay = await checkoutAs(url, customer, `k3-${name}`, body);
+    const replay = await checkoutAs(url, other, `k3-${name}`, body);
     expect([replay.status, replay.json.orderId, replay.headers['idempotent-replayed']]).toEqual([202, placed, 'true']);
 
     // The invariants, over everything that happened: no stock lost or sold twice, no order without its committed reservation.

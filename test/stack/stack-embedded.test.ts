@@ -77,10 +77,10 @@ describe('stack up (embedded backends, 2 workers, 1 consumer)', () => {
       expect(v).toBeLessThan(1);
     }
     // Two workers' pools of 20: every connection is in use or idle, at most 40 in all.
-    const pool = get('shop_db_pool_connections{state="in_use"}') + get('shop_db_pool_connections{state="idle"}');
+    const pool = get('shop_db_pool_connections{state="in_use",pool="primary"}') + get('shop_db_pool_connections{state="idle",pool="primary"}');
     expect(pool).toBeGreaterThan(0);
     expect(pool).toBeLessThanOrEqual(40);
-    expect(Number.isInteger(get('shop_db_pool_connections{state="waiting"}'))).toBe(true);
+    expect(Number.isInteger(get('shop_db_pool_connections{state="waiting",pool="primary"}'))).toBe(true);
     expect(get('shop_http_requests_in_flight')).toBe(0);
     // The queue's wait list, once (max across workers): what KEDA's listName must be with the default keyPrefix.
     const info = [...m].filter(([k]) => k.startsWith('shop_queue_info{'));

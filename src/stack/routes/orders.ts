@@ -44,7 +44,7 @@ export function orderRoutes(app: FastifyInstance, deps: ShopDeps): void {
     const { id } = req.params as { id: string };
     const item = req.body as { productId: number; qty: number };
     // On a shard, cart_items has no foreign key to products (they are on the primary): checked here.
-    if (deps.dbs.shards.length > 1 && (await deps.dbs.reader().query('SELECT 1 FROM products WHERE id = $1', [item.productId])).rowCount === 0) {
+    if (deps.dbs.shards.length > 1 && (await deps.dbs.primary.query('SELECT 1 FROM products WHERE id = $1', [item.productId])).rowCount === 0) {
       return reply.status(404).send({ error: 'not_found', message: `no product ${item.productId}` });
     }
     try {
@@ -135,7 +135,7 @@ async function readShardCart(deps: ShopDeps, id: string): Promise<CartLine[] | u
   if (r.rows.length === 0) return undefined;
   const lines = r.rows.filter((x) => x.product_id !== null);
   if (lines.length === 0) return [];
-  const products = new Map((await deps.dbs.reader().query<{ id: number; name: string; price_cents: number }>(
+  const products = new Map((await deps.dbs.primary.query<{ id: number; name: string; price_cents: number }>(
     'SELECT id, name, price_cents FROM products WHERE id = ANY($1::int[])', [lines.map((x) => x.product_id)])).rows.map((p) => [p.id, p]));
   return lines.map((x) => ({ productId: x.product_id!, qty: x.qty!, name: products.get(x.product_id!)?.name ?? '', priceCents: products.get(x.product_id!)?.price_cents ?? 0 }));
 }
