@@ -133,12 +133,13 @@ async function processesIn(dir: string): Promise<number[]> {
  * Resolves once no process works in the data directory any more: after a
  * postmaster killed outright (SIGKILL), its children (own sessions) live on
  * until they notice, and one still writing would race the directory's
- * removal. They get 5 s to exit, then SIGKILL, then 1 s more.
+ * removal. They get 2 s to exit (those that notice do at once; a long
+ * statement does not look), then SIGKILL, then 1 s more.
  */
 async function orphansGone(dataDir: string): Promise<void> {
   const dir = await realpath(dataDir).catch(() => undefined);
   if (!dir) return;
-  for (const until = Date.now() + 5000; (await processesIn(dir)).length > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+  for (const until = Date.now() + 2000; (await processesIn(dir)).length > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
   for (const pid of await processesIn(dir)) {
     try {
       // eslint-disable-next-line no-restricted-globals -- our server's own orphaned backends (cwd is its data directory); no I/O, env or exit

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { join } from 'node:path';
@@ -12,6 +13,13 @@ import { dropRunData, eventually, http, metricLines, PG_URL, REDIS_URL, startSta
 // Read replicas (docs/reference-stack.md#read-replicas): embedded streaming replicas started by the
 // stack, an external primary + replica pair of our own (never the machine's PostgreSQL), and the
 // routing rules of openTopology.
+
+/** PIDs of the processes working below `top`, a real path (/proc/PID/cwd; a removed directory reads "… (deleted)"). */
+async function processesIn(top: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  const cwds = await Promise.all(pids.map((p) => readlink(`/proc/${p}/cwd`).catch(() => '')));
+  return pids.filter((_, i) => cwds[i]!.startsWith(`${top}/`)).map(Number);
+}
 
 const metrics = async (url: string): Promise<Map<string, number>> => metricLines((await http(`${url}/metrics`)).text);
 const socketDb = (host: string, schema = 'shop'): Db => createDb({ connection: { host, port: 5432, user: 'postgres', database: 'postgres' }, schema, poolSize: 1 });
@@ -211,6 +219,29 @@ describe('external read replicas (a primary + streaming replica pair of our own,
       await replica.close();
     }
   });
+});
+
+describe('embedded PostgreSQL killed outright (its backends are in sessions of their own)', () => {
+  it('stop waits for, or kills, a backend the killed postmaster left behind before it removes the directory', async () => {
+    const pgs = await startEmbeddedPostgres(() => undefined);
+    const dir = pgs.connection.host;
+    const top = realpathSync(dir);
+    const db = socketDb(dir, 'public');
+    try {
+      // CPU-bound: it does not look for its postmaster while it counts.
+      const busy = db.query('SELECT count(*) FROM generate_series(1, 100000000000)').catch(() => undefined);
+      const counting = async (): Promise<boolean> => (await processesIn(top)).some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('SELECT'));
+      await eventually(counting, 10_000, 'the backend counts');
+      process.kill(Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+      await pgs.stop();
+      expect(await processesIn(top)).toEqual([]);
+      expect(existsSync(dir)).toBe(false);
+      await busy;
+    } finally {
+      await db.close().catch(() => undefined);
+      await pgs.stop();
+    }
+  }, 20_000);
 });
 
 describe('openTopology routing (machine PostgreSQL as primary, a closed port as the replica)', () => {
