@@ -52,26 +52,47 @@ export function createDbMetrics(): DbMetrics {
   };
 }
 
-/** Replica lag, read at scrape time; a failed read keeps the last value. The same in every worker: `max` counts it once. */
+/** Longest a scrape waits for the lag readings (each connection has its own, shorter, timeout too). */
+const LAG_READ_MS = 1_500;
+
+/**
+ * Replica lag, read at scrape time over the topology's lag probes. A replica
+ * left out of the rotation, or whose reading fails or takes over LAG_READ_MS,
+ * loses its series in this worker until a reading succeeds: a dead replica
+ * must not keep showing its last lag (0) and pass a threshold. The same in
+ * every worker: `max` counts it once.
+ */
 function registerLag(registry: Registry, dbs: DbTopology): void {
   const registers = [registry];
   const seconds = new Gauge({
-    name: SHOP_SERIES.replicaLagSeconds, help: 'How far each read replica\'s replay is behind the primary, in seconds (0 once it has replayed the primary\'s WAL position).',
+    name: SHOP_SERIES.replicaLagSeconds, help: 'How far each read replica\'s replay is behind the primary, in seconds (0 once it has replayed the primary\'s WAL position); absent while the replica cannot be read.',
     labelNames: ['replica'] as const, registers, aggregator: 'max', collect: () => refresh(),
   });
   const bytes = new Gauge({
-    name: SHOP_SERIES.replicaLagBytes, help: 'WAL the primary has written that each read replica has not replayed yet, in bytes.',
+    name: SHOP_SERIES.replicaLagBytes, help: 'WAL the primary has written that each read replica has not replayed yet, in bytes; absent while the replica cannot be read.',
     labelNames: ['replica'] as const, registers, aggregator: 'max', collect: () => refresh(),
   });
   let pending: Promise<void> | undefined;
   let readAt = -Infinity;
+  const probes = dbs.lagProbes ?? { primary: dbs.primary, replicas: dbs.replicas };
+  const readOne = async (i: number): Promise<void> => {
+    const replica = dbs.replicas[i]!;
+    const labels = { replica: replica.name };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), LAG_READ_MS)));
+    const lag = dbs.isReplicaDown?.(replica) ? undefined
+      : await Promise.race([readReplicaLag(probes.primary, probes.replicas[i]!).catch(() => undefined), timeout]);
+    clearTimeout(timer);
+    if (!lag) {
+      bytes.remove(labels);
+      seconds.remove(labels);
+      return;
+    }
+    bytes.set(labels, lag.bytes);
+    if (lag.seconds !== undefined) seconds.set(labels, lag.seconds);
+  };
   const read = async (): Promise<void> => {
-    await Promise.all(dbs.replicas.map(async (replica) => {
-      const lag = await readReplicaLag(dbs.primary, replica).catch(() => undefined);
-      if (!lag) return;
-      bytes.set({ replica: replica.name }, lag.bytes);
-      if (lag.seconds !== undefined) seconds.set({ replica: replica.name }, lag.seconds);
-    }));
+    await Promise.all(dbs.replicas.map((_, i) => readOne(i)));
     readAt = Date.now();
   };
   const refresh = (): Promise<void> => {

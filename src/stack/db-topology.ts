@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { createDb, isDbUnavailable, isPoolTimeout, type Db, type DbConnection, type QueryHook } from './db.js';
+import { createDb, isDbUnavailable, isPoolTimeout, isQueryTimeout, type Db, type DbConnection, type QueryHook } from './db.js';
 import { getShard } from './shards.js';
 
 /*
@@ -23,6 +23,13 @@ export interface DbTopology {
   shards: readonly Db[];
   /** The read replicas, in order (none by default). */
   replicas: readonly Db[];
+  /**
+   * One-connection pools for reading the replicas' lag (replica-lag.ts), apart from the
+   * traffic's so a reading does not queue behind catalog reads; with replicas only.
+   */
+  lagProbes?: { primary: Db; replicas: readonly Db[] };
+  /** True while this replica is left out of the rotation (unreachable, or too slow to answer). */
+  isReplicaDown?: (replica: Db) => boolean;
   /** Every distinct pool: the primary, the replicas, the shards that are not the primary. */
   all: () => Db[];
   /** Closes every pool. */
@@ -62,6 +69,16 @@ export function withShards(base: DbTopology, shards: readonly Db[]): DbTopology 
 /** How long a replica that could not be reached is left out of the rotation before a read tries it again. */
 export const REPLICA_RETRY_MS = 5_000;
 
+/**
+ * Longest a catalog read waits for a replica (a pool connection, then the answer) before the
+ * primary answers it and the replica leaves the rotation: a frozen or partitioned replica must
+ * not hold reads (its server-side statement_timeout never fires).
+ */
+export const REPLICA_TIMEOUT_MS = 2_000;
+
+/** The same for a lag reading's connections: a scrape must not wait on a frozen server. */
+const LAG_PROBE_TIMEOUT_MS = 1_000;
+
 export interface TopologyOptions {
   primary: DbConnection;
   /** Read replicas, named `replica-1`, `replica-2`… in this order. */
@@ -84,10 +101,15 @@ export interface TopologyOptions {
 
 /** The pools of a shop: the primary and its read replicas, with catalog reads routed as DbTopology.reader says. */
 export function openTopology(opts: TopologyOptions): DbTopology {
-  const open = (connection: DbConnection, name: string, applicationName: string): Db =>
-    createDb({ connection, name, schema: opts.schema, poolSize: opts.poolSize, hooks: opts.hooks, applicationName });
+  const open = (connection: DbConnection, name: string, applicationName: string, poolSize = opts.poolSize, timeoutMs?: number): Db =>
+    createDb({ connection, name, schema: opts.schema, poolSize, hooks: opts.hooks, applicationName, timeoutMs });
   const primary = open(opts.primary, 'primary', opts.applicationName);
-  const replicas = (opts.replicas ?? []).map((c, i) => open(c, `replica-${i + 1}`, `${opts.applicationName}-replica-${i + 1}`));
+  const replicaName = (i: number): string => `replica-${i + 1}`;
+  const replicas = (opts.replicas ?? []).map((c, i) => open(c, replicaName(i), `${opts.applicationName}-${replicaName(i)}`, opts.poolSize, REPLICA_TIMEOUT_MS));
+  const lagProbes = replicas.length === 0 ? undefined : {
+    primary: open(opts.primary, 'primary', `${opts.applicationName}-lag`, 1, LAG_PROBE_TIMEOUT_MS),
+    replicas: (opts.replicas ?? []).map((c, i) => open(c, replicaName(i), `${opts.applicationName}-${replicaName(i)}-lag`, 1, LAG_PROBE_TIMEOUT_MS)),
+  };
   const now = opts.now ?? Date.now;
   const downUntil = new Map<Db, number>();
   let turn = 0;
@@ -110,9 +132,9 @@ export function openTopology(opts: TopologyOptions): DbTopology {
         if (downUntil.delete(replica)) opts.onReplicaUp?.(replica.name);
         return served(replica, result);
       } catch (err) {
-        // Unreachable: left out for a while. Any other failure (a query cancelled by replay, a schema not
-        // replayed yet) costs only this read: the primary answers it either way.
-        if (isDbUnavailable(err) || isPoolTimeout(err)) {
+        // Unreachable or silent (REPLICA_TIMEOUT_MS): left out for a while. Any other failure (a query
+        // cancelled by replay, a schema not replayed yet) costs only this read: the primary answers it either way.
+        if (isDbUnavailable(err) || isPoolTimeout(err) || isQueryTimeout(err)) {
           if (!downUntil.has(replica)) opts.onReplicaDown?.(replica.name, err);
           downUntil.set(replica, now() + REPLICA_RETRY_MS);
         }
@@ -130,9 +152,11 @@ export function openTopology(opts: TopologyOptions): DbTopology {
     shardFor: () => primary,
     shards: [primary],
     replicas,
+    lagProbes,
+    isReplicaDown: (replica) => (downUntil.get(replica) ?? 0) > now(),
     all: () => [primary, ...replicas],
     close: async () => {
-      await Promise.all([primary, ...replicas].map((db) => db.close()));
+      await Promise.all([primary, ...replicas, ...(lagProbes ? [lagProbes.primary, ...lagProbes.replicas] : [])].map((db) => db.close()));
     },
   };
 }

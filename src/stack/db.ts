@@ -23,6 +23,11 @@ export interface Db {
 /** Longest a request waits for a pool connection; then it gets 503 (the shop is overloaded, not broken). */
 export const POOL_WAIT_MS = 10_000;
 
+/** True for pg's client-side query timeout (DbOptions.queryTimeoutMs): the server did not answer in time. */
+export function isQueryTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Query read timeout';
+}
+
 /** True for pg-pool's "no connection free in time" error. */
 export function isPoolTimeout(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('timeout exceeded when trying to connect');
@@ -63,6 +68,12 @@ export interface DbOptions {
   poolSize: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * Longest a statement waits for the server's answer, client-side (isQueryTimeout), and
+   * for a pool connection; TCP keepalive on. Unset: none, and POOL_WAIT_MS. For a server
+   * that may freeze (a replica), where statement_timeout, enforced by the server, never fires.
+   */
+  timeoutMs?: number;
 }
 
 export function createDb(opts: DbOptions): Db {
@@ -71,7 +82,8 @@ export function createDb(opts: DbOptions): Db {
     ...base,
     max: opts.poolSize,
     // A stuck database must fail requests, not hang them.
-    connectionTimeoutMillis: POOL_WAIT_MS,
+    connectionTimeoutMillis: opts.timeoutMs ?? POOL_WAIT_MS,
+    ...(opts.timeoutMs ? { query_timeout: opts.timeoutMs, keepAlive: true, keepAliveInitialDelayMillis: opts.timeoutMs } : {}),
     statement_timeout: 10_000,
     idle_in_transaction_session_timeout: 30_000,
     application_name: opts.applicationName ?? 'scalectl-shop',

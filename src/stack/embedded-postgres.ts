@@ -150,7 +150,6 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
       await initdb(s);
       // The old replicas follow a database that is gone: they are rebuilt from the new one.
       if (replicas) note(`rebuilding the ${count} embedded read replicas from the fresh primary; until they are up, catalog reads go to the primary`);
-      await replicas?.clone();
       // Prepared at a socket of its own first, so workers reconnecting at the usual one never meet a database without its tables.
       await mkdir(setup);
       if (owner) await chown(setup, owner.uid, owner.gid);
@@ -159,6 +158,14 @@ export async function startEmbeddedPostgres(log: (line: string) => void, note: (
       await prepare({ ...connection, host: setup });
       await haltServer(s);
       if (stopping) return;
+      /*
+       * Copied now, from the stopped, prepared primary: a replica opens its
+       * socket only once it is consistent, which for this copy is after the
+       * migrations and seed, so no worker ever reads a half-replayed catalog
+       * from it. (Copied before `prepare`, it would open at once and stream the
+       * seed while serving reads: 404s and an empty flash sale for a moment.)
+       */
+      await replicas?.clone();
       watch(await startServer(s, dir, log, extra));
       // The primary serves again either way: a replica that cannot start leaves its reads to it.
       await replicas?.start().catch((err: unknown) => note(`the rebuilt read replicas could not all start; their catalog reads go to the primary: ${err instanceof Error ? err.message : String(err)}`));

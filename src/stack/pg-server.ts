@@ -1,13 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PgBinaries, ServerUser } from './pg-binaries.js';
 import type { PgWatchdog } from './pg-watchdog.js';
 
 /*
  * One embedded PostgreSQL server's processes (the primary's, or a read
- * replica's): each runs in a process group of its own, which the watchdog
- * stops if this process dies and which is killed whole when its leader
- * exits (embedded-postgres.ts says why).
+ * replica's). We spawn each program (initdb, cp, the postmaster) as the
+ * leader of a process group of its own, which the watchdog stops if this
+ * process dies (embedded-postgres.ts says why). initdb's `postgres --single`
+ * stays in initdb's group; the postmaster's children do NOT: each calls
+ * setsid() (PostgreSQL's InitPostmasterChild), so the postmaster signals them
+ * itself on a shutdown. After a postmaster killed outright they are orphans,
+ * found by their working directory (the data directory), see orphansGone.
  */
 
 /** A server's data directory is `<dir>/data`; its processes are tracked through `current`. */
@@ -40,8 +45,9 @@ async function groupGone(pid: number | undefined): Promise<void> {
 /**
  * Tracks a child spawned detached (the leader of its process group): the
  * watchdog stops the group if we die; a forced exit kills it. When the
- * leader exits, what is left of its group (initdb's `postgres --single`,
- * backends of a killed postmaster) is killed too, then the group forgotten.
+ * leader exits, what is left of its group (initdb's `postgres --single`) is
+ * killed too, then the group forgotten. A postmaster's backends are not in
+ * it (setsid): haltServer waits for them.
  */
 function adopt(s: PgServer, child: ChildProcess): void {
   s.current = child;
@@ -116,7 +122,40 @@ export function killServerNow(s: PgServer): void {
   if (running(s)) signalGroup(s.current!.pid, s.current!.spawnfile === s.bin.postgres ? 'SIGQUIT' : 'SIGKILL');
 }
 
-/** Stops the server (fast shutdown, SIGKILL to its group after 10 s), or initdb, and waits until their whole process group is gone. */
+/** PIDs of the processes whose working directory is `dir` (Linux /proc; none where there is no /proc). */
+async function processesIn(dir: string): Promise<number[]> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+  const inDir = await Promise.all(pids.map(async (p) => (await readlink(`/proc/${p}/cwd`).catch(() => '')) === dir));
+  return pids.filter((_, i) => inDir[i]).map(Number);
+}
+
+/**
+ * Resolves once no process works in the data directory any more: after a
+ * postmaster killed outright (SIGKILL), its children (own sessions) live on
+ * until they notice, and one still writing would race the directory's
+ * removal. They get 2 s to exit (those that notice do at once; a long
+ * statement does not look), then SIGKILL, then 1 s more.
+ */
+async function orphansGone(dataDir: string): Promise<void> {
+  const dir = await realpath(dataDir).catch(() => undefined);
+  if (!dir) return;
+  for (const until = Date.now() + 2000; (await processesIn(dir)).length > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+  for (const pid of await processesIn(dir)) {
+    try {
+      // eslint-disable-next-line no-restricted-globals -- our server's own orphaned backends (cwd is its data directory); no I/O, env or exit
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const until = Date.now() + 1000; (await processesIn(dir)).length > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * Stops the server (fast shutdown, SIGKILL after 10 s), or initdb, and waits
+ * until their whole process group is gone, and any backend a killed
+ * postmaster left behind.
+ */
 export async function haltServer(s: PgServer): Promise<void> {
   const child = s.current;
   if (!child) return;
@@ -129,4 +168,5 @@ export async function haltServer(s: PgServer): Promise<void> {
     clearTimeout(timer);
   }
   await groupGone(child.pid);
+  if (child.spawnfile === s.bin.postgres) await orphansGone(join(s.dir, 'data'));
 }

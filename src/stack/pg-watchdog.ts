@@ -9,9 +9,12 @@ import type { Socket } from 'node:net';
  * told about (SIGQUIT, PostgreSQL's immediate shutdown, then SIGKILL after 5 s
  * to the groups still alive), waits until they are gone and removes the temp
  * directory. Whole groups, because initdb runs a `postgres --single` child
- * and the postmaster its backends: a child still writing would race the
- * removal. After a clean stop we say `done` first and it leaves without
- * touching anything.
+ * in its group: a child still writing would race the removal. The
+ * postmaster's children are not in its group (each calls setsid()): SIGQUIT
+ * makes the postmaster stop them itself, and any left (a postmaster that
+ * needed SIGKILL) are found by their working directory, inside the temp
+ * directory, and get the same 5 s, then SIGKILL. After a clean stop we say
+ * `done` first and it leaves without touching anything.
  *
  * It runs in a session of its own, so a terminal Ctrl-C does not reach it,
  * and it does not keep our event loop alive.
@@ -59,6 +62,28 @@ wait_gone
 if [ -n "$left" ]; then
   for g in $left; do kill -KILL "-$g" 2>/dev/null; done
   wait_gone
+fi
+top=$(cd "$1" 2>/dev/null && pwd -P)
+orphans() {
+  left=
+  [ -n "$top" ] || return 0
+  for p in /proc/[0-9]*; do
+    case $(readlink "$p/cwd" 2>/dev/null) in "$top"/*) left="$left \${p#/proc/}" ;; esac
+  done
+}
+orphans_gone() {
+  i=$1
+  orphans
+  while [ -n "$left" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+    orphans
+  done
+}
+orphans_gone 0
+if [ -n "$left" ]; then
+  kill -KILL $left 2>/dev/null
+  orphans_gone 40
 fi
 rm -rf "$1"
 `;

@@ -9,47 +9,73 @@ export interface ReplicaLag {
   seconds: number | undefined;
 }
 
+const notAReplica = (name: string): Error => new Error(`${name} is not a streaming replica (pg_last_wal_replay_lsn() is null: not in recovery)`);
+
 /**
- * Reads a replica's lag: the primary's WAL position first, then how far the
- * replica has replayed. Seconds come from the replica's clock and the commit
- * time of its last replayed transaction, so a primary idle for a minute that
- * then writes shows up to a minute for the moment it takes to stream: the
- * usual reading of this measure (docs/reference-stack.md#read-replicas).
+ * Reads a replica's lag: the primary's WAL position, then how far the
+ * replica has replayed. The replica's connection is taken first, so the two
+ * readings are one round trip apart (read later, the replica would have
+ * replayed more: lag underestimated). Seconds come from the replica's clock
+ * and the commit time of its last replayed transaction, so a primary idle for
+ * a minute that then writes shows up to a minute for the moment it takes to
+ * stream: the usual reading of this measure (docs/reference-stack.md#read-replicas).
  * Rejects when either is unreachable, or when `replica` is not a standby.
  */
 export async function readReplicaLag(primary: Db, replica: Db): Promise<ReplicaLag> {
-  const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
-  const row = (await replica.query<{ bytes: number | null; seconds: number | null }>(
-    `SELECT greatest(0, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()))::float8 AS bytes,
-            CASE WHEN pg_last_wal_replay_lsn() >= $1::pg_lsn THEN 0
-                 ELSE greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp()))::float8 END AS seconds`, [lsn])).rows[0]!;
-  if (row.bytes === null) throw new Error(`${replica.name} is not a streaming replica (pg_last_wal_replay_lsn() is null: not in recovery)`);
+  // A read-only transaction is allowed on a standby; it only holds the connection (clock_timestamp: now() is BEGIN's time).
+  const row = await replica.transaction(async (client) => {
+    const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+    return (await client.query<{ bytes: number | null; seconds: number | null }>(
+      `SELECT greatest(0, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()))::float8 AS bytes,
+              CASE WHEN pg_last_wal_replay_lsn() >= $1::pg_lsn THEN 0
+                   ELSE greatest(0, extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()))::float8 END AS seconds`, [lsn])).rows[0]!;
+  });
+  if (row.bytes === null) throw notAReplica(replica.name);
   return { bytes: row.bytes, seconds: row.seconds ?? undefined };
+}
+
+/** The cluster's system identifier (pg_control_system()): a standby has its primary's. */
+async function systemId(db: Db): Promise<string> {
+  return (await db.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]!.id;
 }
 
 /**
  * Waits until every replica has replayed what the primary had written when
  * it was called (the migrations and seed), so the first catalog reads find
  * the tables; polls every 50 ms for at most `timeoutMs`. Rejects with one
- * line naming the replica that is unreachable, not a replica, or behind.
+ * line naming the replica that is unreachable, not a replica, a replica of
+ * another primary (its system identifier differs), or behind; the other
+ * replicas' polls stop then.
  */
 export async function waitForReplicas(primary: Db, replicas: readonly Db[], timeoutMs: number, describe: (replica: Db) => string): Promise<void> {
   const target = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
-  await Promise.all(replicas.map(async (replica) => {
+  const primaryId = await systemId(primary);
+  let failed = false;
+  const wait = async (replica: Db): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    let checked = false;
+    while (!failed) {
       let problem: string;
       try {
+        if (!checked) {
+          const id = await systemId(replica);
+          if (id !== primaryId) throw new Error(`${describe(replica)} is not a replica of this primary (its system identifier is ${id}, the primary's ${primaryId})`);
+          checked = true;
+        }
         const r = (await replica.query<{ caught: boolean | null }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught', [target])).rows[0]!;
         if (r.caught) return;
-        if (r.caught === null) throw new Error(`${describe(replica)} is not a streaming replica (pg_last_wal_replay_lsn() is null: not in recovery)`);
-        problem = `${describe(replica)} has not replayed the primary's WAL up to ${target} in ${timeoutMs} ms (is it a replica of this primary?)`;
+        if (r.caught === null) throw notAReplica(describe(replica));
+        problem = `${describe(replica)} has not replayed the primary's WAL up to ${target} in ${timeoutMs} ms`;
       } catch (err) {
-        if (err instanceof Error && err.message.includes('not a streaming replica')) throw err;
+        if (err instanceof Error && /is not a (streaming )?replica/.test(err.message)) throw err;
         problem = `${describe(replica)} is unreachable: ${err instanceof Error ? err.message : String(err)}`;
       }
       if (Date.now() >= deadline) throw new Error(problem);
       await sleep(50);
     }
-  }));
+  };
+  await Promise.all(replicas.map((replica) => wait(replica).catch((err: unknown) => {
+    failed = true;
+    throw err;
+  })));
 }

@@ -1,8 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { Registry } from 'prom-client';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/stack/db.js';
+import { createDbMetrics } from '../../src/stack/db-metrics.js';
 import { openTopology, REPLICA_RETRY_MS } from '../../src/stack/db-topology.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/stack/embedded-postgres.js';
 import { dropRunData, eventually, http, metricLines, PG_URL, REDIS_URL, startStackProcess, uniqueName, type StackProcess } from '../helpers/shop.js';
@@ -10,6 +13,13 @@ import { dropRunData, eventually, http, metricLines, PG_URL, REDIS_URL, startSta
 // Read replicas (docs/reference-stack.md#read-replicas): embedded streaming replicas started by the
 // stack, an external primary + replica pair of our own (never the machine's PostgreSQL), and the
 // routing rules of openTopology.
+
+/** PIDs of the processes working below `top`, a real path (/proc/PID/cwd; a removed directory reads "… (deleted)"). */
+async function processesIn(top: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  const cwds = await Promise.all(pids.map((p) => readlink(`/proc/${p}/cwd`).catch(() => '')));
+  return pids.filter((_, i) => cwds[i]!.startsWith(`${top}/`)).map(Number);
+}
 
 const metrics = async (url: string): Promise<Map<string, number>> => metricLines((await http(`${url}/metrics`)).text);
 const socketDb = (host: string, schema = 'shop'): Db => createDb({ connection: { host, port: 5432, user: 'postgres', database: 'postgres' }, schema, poolSize: 1 });
@@ -101,20 +111,38 @@ describe('embedded read replicas (stack up --read-replicas 2)', () => {
     expect(grew('replica-2')).toBe(0);
     expect(grew('replica-1')).toBeGreaterThanOrEqual(8);
     expect(stack.stdout()).toContain('read replica replica-2 is unreachable');
+    // A dead replica has no lag (not its last reading, 0): a threshold on the lag cannot pass on it.
+    // (A reading serves the scrapes of the next 250 ms: the one before the kill may still answer.)
+    let lag = new Map<string, number>();
+    await eventually(async () => {
+      lag = await metrics(stack.url);
+      return !lag.has('shop_db_replica_lag_bytes{replica="replica-2"}') && !lag.has('shop_db_replica_lag_seconds{replica="replica-2"}');
+    }, 5_000, 'replica-2 has no lag series');
+    expect(lag.get('shop_db_replica_lag_bytes{replica="replica-1"}')).toBeGreaterThanOrEqual(0);
   });
 
   it('rebuilds the replicas from the fresh database when the primary dies and is restarted', async () => {
     const pid = Number(readFileSync(join(socketDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
     process.kill(pid, 'SIGKILL');
-    await eventually(async () => stack.stdout().includes('embedded PostgreSQL is up again'), 30_000, 'primary restarted');
-    expect(stack.stdout()).toContain('rebuilding the 2 embedded read replicas from the fresh primary');
-    // Both serve again (replica-2 too, which had died), once their pools' pause after the outage is over.
+    // From the kill on, every read answers right or 503 (the outage): never a 404 or an empty flash sale
+    // from a replica that has not replayed the seed yet. Until both rebuilt replicas have served reads.
     const before = await metrics(stack.url);
-    await eventually(async () => {
-      await readCatalog(stack.url, 1);
-      const m = await metrics(stack.url);
-      return ['replica-1', 'replica-2'].every((r) => m.get(`shop_catalog_reads_total{pool="${r}"}`)! > before.get(`shop_catalog_reads_total{pool="${r}"}`)!);
-    }, 30_000, 'reads reach both rebuilt replicas');
+    const wrong: string[] = [];
+    let served = false;
+    for (const until = Date.now() + 40_000; !served && Date.now() < until;) {
+      for (const path of ['/api/products/3', '/api/flash-sale']) {
+        const r = await http(`${stack.url}${path}`).catch(() => undefined);
+        if (!r || r.status === 503) continue;
+        const items = path === '/api/flash-sale' ? (r.json as { items?: unknown[] }).items?.length : 1;
+        if (r.status !== 200 || !items) wrong.push(`${path}: ${r.status} ${r.text.slice(0, 100)}`);
+      }
+      const m = await metrics(stack.url).catch(() => before);
+      served = stack.stdout().includes('embedded PostgreSQL is up again')
+        && ['replica-1', 'replica-2'].every((r) => m.get(`shop_catalog_reads_total{pool="${r}"}`)! > before.get(`shop_catalog_reads_total{pool="${r}"}`)!);
+    }
+    expect(wrong).toEqual([]);
+    expect(served).toBe(true);
+    expect(stack.stdout()).toContain('rebuilding the 2 embedded read replicas from the fresh primary');
     const rebuilt = socketDb(join(socketDir, 'replica-2'));
     try {
       expect((await rebuilt.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby).toBe(true);
@@ -167,6 +195,53 @@ describe('external read replicas (a primary + streaming replica pair of our own,
   it('refuses to start when a replica URL is not a replica (one clear line, exit 7)', async () => {
     await expect(startStackProcess(external(url(pair.connection.host)))).rejects.toThrow(/exited with 7 before it was ready:[^]*read replica replica-1 \(.*\) is not a streaming replica/);
   });
+
+  it('refuses to start when a replica URL is a replica of another primary (one clear line, exit 7)', async () => {
+    // The machine's PostgreSQL as the primary: the pair's replica follows another one.
+    const args = external(url(pair.replicas[0]!.host));
+    args[args.indexOf('--database-url') + 1] = PG_URL;
+    await expect(startStackProcess(args)).rejects.toThrow(/exited with 7 before it was ready:[^]*read replica replica-1 \(.*\) is not a replica of this primary \(its system identifier is \d+, the primary's \d+\)/);
+  });
+
+  it('a restart rebuilds the replica with what prepare wrote: it opens with it, before any read', async () => {
+    await pair.restart(async (c) => {
+      const db = socketDb(c.host, 'public');
+      try {
+        await db.query('CREATE TABLE prepared AS SELECT g AS id FROM generate_series(1, 20000) g');
+      } finally {
+        await db.close();
+      }
+    });
+    const replica = socketDb(pair.replicas[0]!.host, 'public');
+    try {
+      expect((await replica.query<{ n: number }>('SELECT count(*)::int AS n FROM prepared')).rows[0]!.n).toBe(20000);
+    } finally {
+      await replica.close();
+    }
+  });
+});
+
+describe('embedded PostgreSQL killed outright (its backends are in sessions of their own)', () => {
+  it('stop waits for, or kills, a backend the killed postmaster left behind before it removes the directory', async () => {
+    const pgs = await startEmbeddedPostgres(() => undefined);
+    const dir = pgs.connection.host;
+    const top = realpathSync(dir);
+    const db = socketDb(dir, 'public');
+    try {
+      // CPU-bound: it does not look for its postmaster while it counts.
+      const busy = db.query('SELECT count(*) FROM generate_series(1, 100000000000)').catch(() => undefined);
+      const counting = async (): Promise<boolean> => (await processesIn(top)).some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('SELECT'));
+      await eventually(counting, 10_000, 'the backend counts');
+      process.kill(Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+      await pgs.stop();
+      expect(await processesIn(top)).toEqual([]);
+      expect(existsSync(dir)).toBe(false);
+      await busy;
+    } finally {
+      await db.close().catch(() => undefined);
+      await pgs.stop();
+    }
+  }, 20_000);
 });
 
 describe('openTopology routing (machine PostgreSQL as primary, a closed port as the replica)', () => {
@@ -206,4 +281,43 @@ describe('openTopology routing (machine PostgreSQL as primary, a closed port as 
       await dbs.close();
     }
   });
+
+  it('a replica that stops answering (frozen, partitioned) costs a read REPLICA_TIMEOUT_MS, not forever; the lag scrape skips it', async () => {
+    // A TCP relay to the machine's PostgreSQL that can stop relaying: the connection stays open, nothing comes back.
+    let frozen = false;
+    const sockets: Socket[] = [];
+    const relay = createServer((client) => {
+      const server = connect(5432, '127.0.0.1');
+      sockets.push(client, server);
+      client.on('data', (d) => frozen || server.write(d));
+      server.on('data', (d) => frozen || client.write(d));
+      client.on('error', () => undefined);
+      server.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as AddressInfo).port;
+    const reads: string[] = [];
+    const down: string[] = [];
+    const dbs = openTopology({
+      primary: PG_URL, replicas: [`postgres://postgres@127.0.0.1:${port}/test`], schema: 'public', poolSize: 1, applicationName: 'scalectl-test-frozen',
+      onRead: (pool) => reads.push(pool), onReplicaDown: (pool) => down.push(pool),
+    });
+    const registry = new Registry();
+    createDbMetrics().register(registry, dbs);
+    try {
+      await dbs.reader().query('SELECT 1');
+      expect(reads).toEqual(['replica-1']);
+      frozen = true;
+      // Without a client-side timeout this read, and the scrape, would wait as long as the relay does: forever.
+      expect((await dbs.reader().query<{ n: number }>('SELECT 2 AS n')).rows[0]!.n).toBe(2);
+      expect({ reads, down }).toEqual({ reads: ['replica-1', 'primary'], down: ['replica-1'] });
+      expect(dbs.isReplicaDown?.(dbs.replicas[0]!)).toBe(true);
+      const text = await registry.metrics();
+      expect(text).not.toMatch(/shop_db_replica_lag_(bytes|seconds)\{/);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      relay.close();
+      await dbs.close();
+    }
+  }, 15_000);
 });
