@@ -15,19 +15,21 @@ const notAReplica = (name: string): Error => new Error(`${name} is not a streami
  * Reads a replica's lag: the primary's WAL position, then how far the
  * replica has replayed. The replica's connection is taken first, so the two
  * readings are one round trip apart (read later, the replica would have
- * replayed more: lag underestimated). Seconds come from the replica's clock
- * and the commit time of its last replayed transaction, so a primary idle for
- * a minute that then writes shows up to a minute for the moment it takes to
- * stream: the usual reading of this measure (docs/reference-stack.md#read-replicas).
+ * replayed more: lag underestimated). Bytes: the primary's flushed WAL (what
+ * it can send) not replayed yet. Seconds: 0 while the replica has replayed
+ * everything it received (WAL still on its way shows in bytes only), else
+ * the age of its last replayed commit by its own clock. Without that first
+ * rule a sparse write would read as the whole gap since the commit before
+ * it (docs/reference-stack.md#read-replicas).
  * Rejects when either is unreachable, or when `replica` is not a standby.
  */
 export async function readReplicaLag(primary: Db, replica: Db): Promise<ReplicaLag> {
   // A read-only transaction is allowed on a standby; it only holds the connection (clock_timestamp: now() is BEGIN's time).
   const row = await replica.transaction(async (client) => {
-    const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+    const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]!.lsn;
     return (await client.query<{ bytes: number | null; seconds: number | null }>(
       `SELECT greatest(0, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()))::float8 AS bytes,
-              CASE WHEN pg_last_wal_replay_lsn() >= $1::pg_lsn THEN 0
+              CASE WHEN pg_last_wal_replay_lsn() >= $1::pg_lsn OR pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn() THEN 0
                    ELSE greatest(0, extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()))::float8 END AS seconds`, [lsn])).rows[0]!;
   });
   if (row.bytes === null) throw notAReplica(replica.name);
