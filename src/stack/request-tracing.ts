@@ -19,7 +19,7 @@ export function traceRequests(app: FastifyInstance, opts: { untraced?: readonly 
     if (span) span.enter(done);
     else done();
   };
-  app.addHook('onRequest', (req, _reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
     const route = req.routeOptions.url;
     if (route !== undefined && untraced.has(route)) return done();
     const header = req.headers.traceparent;
@@ -29,6 +29,13 @@ export function traceRequests(app: FastifyInstance, opts: { untraced?: readonly 
       attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url.split('?')[0]!, 'scalectl.request_id': req.id },
     });
     spans.set(req, span);
+    // A client hanging up mid-handler after its body was read fires no onRequestAbort (Node marks only an unread
+    // body aborted) and no onResponse: the socket's close is the one event every request ends with.
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return span.end(reply.statusCode >= 500);
+      span.setAttributes({ 'scalectl.aborted': true });
+      span.end(true);
+    });
     span.enter(done);
   });
   app.addHook('preValidation', (req, _reply, done) => reenter(req, done));
@@ -38,11 +45,5 @@ export function traceRequests(app: FastifyInstance, opts: { untraced?: readonly 
     span?.setAttributes({ 'http.response.status_code': reply.statusCode });
     span?.end(reply.statusCode >= 500);
     reenter(req, done);
-  });
-  app.addHook('onRequestAbort', (req, done) => {
-    const span = spans.get(req);
-    span?.setAttributes({ 'scalectl.aborted': true });
-    span?.end(true);
-    done();
   });
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceRequests } from '../../src/stack/request-tracing.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { runScenario } from '../helpers/cli.js';
-import { buy, dropRunData, eventually, http, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName, type InProcessShop } from '../helpers/shop.js';
+import { buy, dropRunData, eventually, http, metricLines, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName, type InProcessShop } from '../helpers/shop.js';
 
 // In-process shops on the machine's PostgreSQL and Redis (a schema and key prefix of their own each),
 // exporting to an OTLP receiver in this process; their pino lines are kept to look for trace ids.
@@ -106,6 +107,42 @@ describe('traces: a shop exporting to an OTLP receiver', () => {
     await eventually(async () => receiver.trace(t).some((s) => s.parentSpanId === consumer!.spanId && s.name === 'UPDATE'), 5_000, 'the consumer\'s UPDATE span');
     // The checkout's own statements (a transaction) are the server span's children.
     expect(receiver.trace(t).filter((s) => s.parentSpanId === server.spanId && s.kind === 'client').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('ends the span and the in-flight count of a checkout whose client hangs up while the handler waits', async () => {
+    const inFlight = async (): Promise<number> => {
+      const m = metricLines((await http(`${shop.url}/metrics`)).text);
+      return [...m].filter(([k]) => k.startsWith('shop_http_requests_in_flight')).reduce((a, [, v]) => a + v, 0);
+    };
+    const t = traceId();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    // Holds product 21's row: the checkout's stock update waits on it, with its body read.
+    const holder = shop.db.transaction(async (c) => {
+      await c.query('SELECT 1 FROM products WHERE id = 21 FOR UPDATE');
+      locked();
+      await released;
+    });
+    try {
+      await isLocked;
+      const body = JSON.stringify({ items: [{ productId: 21, qty: 1 }] });
+      const req = request(`${shop.url}/api/checkout`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-request-id': `gone-${t}`, traceparent: traceparent(t, spanId()), 'idempotency-key': randomBytes(8).toString('hex') },
+      });
+      req.on('error', () => undefined);
+      req.end(body);
+      await eventually(async () => (await inFlight()) === 1, 5_000, 'the checkout in flight');
+      req.destroy();
+      await eventually(async () => (await inFlight()) === 0, 5_000, 'the in-flight gauge back to 0');
+      const server = await serverSpan(t, 'POST /api/checkout');
+      expect([server.status, server.attributes['scalectl.aborted']]).toEqual(['error', true]);
+      expect(log.lines.some((l) => l.msg === 'request aborted by the client' && l.reqId === `gone-${t}`)).toBe(true);
+    } finally {
+      release();
+      await holder;
+    }
   });
 
   it('ignores a malformed traceparent: the request is served and starts a trace of its own', async () => {
