@@ -62,6 +62,12 @@ function countingExporter(inner: SpanExporter, host: TracingHost, lost: { spans:
   };
 }
 
+/** Where spans are sent: the endpoint as given when it ends with /v1/traces (a traces endpoint), else the base endpoint + /v1/traces. */
+export function tracesUrl(endpoint: string): string {
+  const base = endpoint.replace(/\/+$/, '');
+  return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;
+}
+
 /**
  * Records spans and exports them over OTLP/HTTP (JSON) to
  * `config.otlpEndpoint` + `/v1/traces` in batches, when set; otherwise spans
@@ -71,7 +77,7 @@ function countingExporter(inner: SpanExporter, host: TracingHost, lost: { spans:
 export function startTracing(config: StackConfig, host: TracingHost): Tracing {
   if (!config.otlpEndpoint) return { shutdown: async () => undefined };
   const lost = { spans: 0 };
-  const exporter = new OTLPTraceExporter({ url: `${config.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`, timeoutMillis: EXPORT_TIMEOUT_MS });
+  const exporter = new OTLPTraceExporter({ url: tracesUrl(config.otlpEndpoint), timeoutMillis: EXPORT_TIMEOUT_MS });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'scalectl-shop', 'service.instance.id': host.workerId, 'scalectl.role': host.role }),
     spanProcessors: [new BatchSpanProcessor(countingExporter(exporter, host, lost), {

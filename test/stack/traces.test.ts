@@ -43,7 +43,8 @@ describe('traces: a shop exporting to an OTLP receiver', () => {
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    shop = await startInProcessShop(name, { ...FLAGS, otlpEndpoint: receiver.url }, log.logger);
+    // The traces endpoint itself (used as given); the processes' test below gives the base URL (/v1/traces added).
+    shop = await startInProcessShop(name, { ...FLAGS, otlpEndpoint: `${receiver.url}/v1/traces` }, log.logger);
   });
   afterAll(async () => {
     await shop?.stop();
