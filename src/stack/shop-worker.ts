@@ -159,7 +159,7 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
   } catch (err) {
     await queue.close(0);
     await dbs.close();
-    await tracing.shutdown(0);
+    await tracing.shutdown();
     throw err;
   }
   consume(queue, dbs, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
@@ -173,7 +173,7 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
       await bus.close(Math.max(0, deadlineMs - (Date.now() - started)));
       metrics.close();
       await dbs.close();
-      await tracing.shutdown(deadlineMs);
+      await tracing.shutdown();
     },
   };
 }
@@ -273,7 +273,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();
       await dbs.close();
-      await tracing.shutdown(Math.max(0, deadlineMs - (Date.now() - started)));
+      await tracing.shutdown();
     },
   };
 }

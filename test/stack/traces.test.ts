@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceRequests } from '../../src/stack/request-tracing.js';
+import type { StackConfig } from '../../src/stack/stack-config.js';
+import { FLUSH_MS, startTracing } from '../../src/stack/trace-export.js';
+import { withSpan } from '../../src/stack/tracing.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { runScenario } from '../helpers/cli.js';
 import { buy, dropRunData, eventually, http, metricLines, PG_URL, REDIS_URL, startInProcessShop, startStackProcess, uniqueName, type InProcessShop } from '../helpers/shop.js';
@@ -220,11 +223,40 @@ describe('traces: without a collector', () => {
         await shop2.stop();
         expect(Date.now() - started).toBeLessThan(8_000);
       }
-      expect(down.log.lines.filter((l) => String(l.msg).startsWith('tracing: the OTLP collector did not take a batch'))).toHaveLength(1);
+      // One line for the outage (no stack: the SDK's error handler counts instead of logging) and the count at shutdown.
+      const tracingLines = down.log.lines.filter((l) => String(l.msg).startsWith('tracing:'));
+      expect(tracingLines.map((l) => l.msg)).toEqual([
+        'tracing: the OTLP collector did not take a batch; spans are dropped while it is unreachable (requests are not affected)',
+        'tracing: spans lost (the OTLP collector was unreachable or slow, or the queue was full)']);
+      expect(JSON.stringify(tracingLines)).not.toContain('stack');
+      expect(tracingLines[1]!.spans).toBeGreaterThanOrEqual(5);
     } finally {
       await receiver.close();
       await dropRunData(quiet.name);
       await dropRunData(down.name);
+    }
+  });
+});
+
+describe('traces: a collector that never answers', () => {
+  it('a drain waits FLUSH_MS for it, and counts every span ended as lost: the queue-full drops and those left at shutdown', async () => {
+    // Accepts connections and never answers: exports hang (their timeout is longer than the flush).
+    const sockets = new Set<import('node:net').Socket>();
+    const server = createServer((s) => void sockets.add(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const warns: { msg: string; fields?: Record<string, unknown> }[] = [];
+    try {
+      const tracing = startTracing({ otlpEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } as StackConfig, { role: 'all', workerId: 'w', warn: (msg, fields) => void warns.push({ msg, fields }) });
+      // More than the queue holds (2048): the rest are dropped as they end.
+      const n = 3000;
+      for (let i = 0; i < n; i++) await withSpan('s', async () => undefined);
+      const started = Date.now();
+      await tracing.shutdown();
+      expect(Date.now() - started).toBeLessThan(FLUSH_MS + 1_000);
+      expect(warns.filter((w) => w.msg.startsWith('tracing: spans lost')).map((w) => w.fields?.spans)).toEqual([n]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });
