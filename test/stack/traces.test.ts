@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceRequests } from '../../src/stack/request-tracing.js';
@@ -241,7 +241,7 @@ describe('traces: without a collector', () => {
 describe('traces: a collector that never answers', () => {
   it('a drain waits FLUSH_MS for it, and counts every span ended as lost: the queue-full drops and those left at shutdown', async () => {
     // Accepts connections and never answers: exports hang (their timeout is longer than the flush).
-    const sockets = new Set<import('node:net').Socket>();
+    const sockets = new Set<Socket>();
     const server = createServer((s) => void sockets.add(s));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const warns: { msg: string; fields?: Record<string, unknown> }[] = [];
