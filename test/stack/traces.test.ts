@@ -148,6 +148,24 @@ describe('traces: a shop exporting to an OTLP receiver', () => {
     }
   });
 
+  it('logs an order that failed its last attempt with the order\'s trace id', async () => {
+    // Refuses to start processing orders of product 23: every attempt fails (5 attempts, about 3 s of retries).
+    await shop.db.query(`CREATE FUNCTION refuse_processing() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: processing refused'; END $$;
+      CREATE TRIGGER refuse_processing BEFORE UPDATE ON orders FOR EACH ROW WHEN (NEW.status = 'processing' AND NEW.items @> '[{"productId": 23}]') EXECUTE FUNCTION refuse_processing()`);
+    try {
+      const t = traceId();
+      const res = await http(`${shop.url}/api/checkout`, {
+        body: { items: [{ productId: 23, qty: 1 }] }, headers: { traceparent: traceparent(t, spanId()), 'idempotency-key': randomBytes(8).toString('hex') },
+      });
+      expect(res.status).toBe(202);
+      let line: LogLine | undefined;
+      await eventually(async () => (line = log.lines.find((l) => l.msg === 'order failed its last attempt' && l.orderId === res.json.orderId)) !== undefined, 15_000, 'the give-up line');
+      expect(line!.trace_id).toBe(t);
+    } finally {
+      await shop.db.query('DROP TRIGGER refuse_processing ON orders; DROP FUNCTION refuse_processing()');
+    }
+  });
+
   it('ignores a malformed traceparent: the request is served and starts a trace of its own', async () => {
     const id = `bad-${spanId()}`;
     const res = await http(`${shop.url}/api/products/8`, { headers: { traceparent: '00-not-a-trace-01', 'x-request-id': id } });
