@@ -3,7 +3,7 @@ import { startSpan, type ActiveSpan } from './tracing.js';
 
 /**
  * A SERVER span per request, named by its route pattern (`GET
- * /api/products/:id`), continuing the caller's W3C traceparent (a malformed
+ * /api/products/:id`), continuing the caller's W3C traceparent and tracestate (a malformed
  * one is ignored: a new trace starts). The rest of the request runs in the
  * span: hooks re-enter it where fastify continues from a socket callback
  * (after the body is read, when the answer is sent), so statements, cache
@@ -22,10 +22,12 @@ export function traceRequests(app: FastifyInstance, opts: { untraced?: readonly 
   app.addHook('onRequest', (req, reply, done) => {
     const route = req.routeOptions.url;
     if (route !== undefined && untraced.has(route)) return done();
-    const header = req.headers.traceparent;
+    const { traceparent, tracestate } = req.headers;
     const span = startSpan(route ? `${req.method} ${route}` : req.method, {
       kind: 'server',
-      parent: typeof header === 'string' ? header : undefined,
+      parent: typeof traceparent === 'string' ? traceparent : undefined,
+      // A list header may come as several lines: W3C joins them with commas.
+      tracestate: Array.isArray(tracestate) ? tracestate.join(',') : tracestate,
       attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url.split('?')[0]!, 'scalectl.request_id': req.id },
     });
     spans.set(req, span);

@@ -26,6 +26,8 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** A W3C traceparent to continue (a job or an event carried it across a queue); default: the active span. */
   parent?: string;
+  /** The W3C tracestate sent with `parent` (a request's header): the span keeps it. Stored hops carry traceparent only. */
+  tracestate?: string;
 }
 
 /** A started span: `fn`s run in it with `enter`; `end` is idempotent. */
@@ -81,10 +83,10 @@ export function currentTracer(): Tracer | undefined {
   return tracer;
 }
 
-/** The context a new span's parent comes from: the traceparent given (ignored when malformed), else the active one. */
-function parentContext(traceparent: string | undefined): Context {
+/** The context a new span's parent comes from: the traceparent given (ignored when malformed) and its tracestate, else the active one. */
+function parentContext(traceparent: string | undefined, tracestate: string | undefined): Context {
   if (traceparent === undefined) return context.active();
-  return propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter);
+  return propagator.extract(ROOT_CONTEXT, tracestate === undefined ? { traceparent } : { traceparent, tracestate }, defaultTextMapGetter);
 }
 
 function newSpan(name: string, kind: SpanKind, attributes: Attributes | undefined, parent: Context): Span {
@@ -96,6 +98,7 @@ function newSpan(name: string, kind: SpanKind, attributes: Attributes | undefine
     traceId: valid ? p.traceId : ids.generateTraceId(),
     spanId: ids.generateSpanId(),
     traceFlags: valid ? p.traceFlags : TraceFlags.NONE,
+    traceState: valid ? p.traceState : undefined,
   });
 }
 
@@ -111,7 +114,7 @@ export function inRecordedSpan(): boolean {
 
 /** Starts a span (a request's, which outlives any one function); see withSpan for the options. */
 export function startSpan(name: string, opts: SpanOptions = {}): ActiveSpan {
-  const parent = parentContext(opts.parent);
+  const parent = parentContext(opts.parent, opts.tracestate);
   const span = newSpan(name, opts.kind ?? 'internal', opts.attributes, parent);
   const ctx = trace.setSpan(parent, span);
   let ended = false;

@@ -63,12 +63,14 @@ describe('traces: a shop exporting to an OTLP receiver', () => {
 
   it('continues the caller\'s trace: a SERVER span per request, with DB and cache spans under it, and trace ids in its log lines', async () => {
     const [t, parent] = [traceId(), spanId()];
-    const res = await http(`${shop.url}/api/products/7`, { headers: { traceparent: traceparent(t, parent), 'x-request-id': `traced-${t}` } });
+    const res = await http(`${shop.url}/api/products/7`, { headers: { traceparent: traceparent(t, parent), tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7', 'x-request-id': `traced-${t}` } });
     expect(res.status).toBe(200);
     expect(res.headers['x-cache']).toBe('miss');
 
     const server = await serverSpan(t, 'GET /api/products/:id');
     expect(server.parentSpanId).toBe(parent);
+    // The caller's tracestate is kept (W3C: the span carries it on).
+    expect(server.traceState).toBe('congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
     expect(server.attributes['http.response.status_code']).toBe(200);
     expect(server.resource['service.name']).toBe('scalectl-shop');
     // The batch that carried the server span carried its children too (they ended before it).
