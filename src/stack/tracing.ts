@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   context, defaultTextMapGetter, isSpanContextValid, ROOT_CONTEXT, SpanKind as OtelSpanKind, SpanStatusCode, trace, TraceFlags,
-  type Context, type ContextManager, type Span, type Tracer,
+  type Context, type Span, type Tracer,
 } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { RandomIdGenerator } from '@opentelemetry/sdk-trace-node';
 
@@ -42,31 +42,8 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
   consumer: OtelSpanKind.CONSUMER, internal: OtelSpanKind.INTERNAL,
 };
 
-/** OpenTelemetry's context API over one AsyncLocalStorage (what the SDK's own manager does, without another package). */
-class StorageContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Context>();
-  active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    return this.storage.run(ctx, () => fn.call(thisArg, ...args));
-  }
-  bind<T>(ctx: Context, target: T): T {
-    if (typeof target !== 'function') return target;
-    const run = this.storage.run.bind(this.storage);
-    return ((...args: unknown[]) => run(ctx, () => (target as (...a: unknown[]) => unknown)(...args))) as T;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.storage.disable();
-    return this;
-  }
-}
-
 // Once per process (a test may start several shops in one); another manager already set (an APM agent) is kept.
-context.setGlobalContextManager(new StorageContextManager());
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
 const propagator = new W3CTraceContextPropagator();
 const ids = new RandomIdGenerator();
