@@ -52,7 +52,7 @@ function importGraph(): Map<string, { files: string[]; packages: string[] }> {
  */
 const SHOP_PACKAGES = [
   'fastify', '@fastify/helmet', '@fastify/rate-limit', 'pg', 'ioredis', 'bullmq', 'lru-cache', 'prom-client', 'zod', 'amqplib',
-  '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/resources', '@opentelemetry/sdk-trace-node', '@opentelemetry/semantic-conventions',
+  '@opentelemetry/api', '@opentelemetry/context-async-hooks', '@opentelemetry/core', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/resources', '@opentelemetry/sdk-trace-node', '@opentelemetry/semantic-conventions',
 ];
 
 const graph = importGraph();

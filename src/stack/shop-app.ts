@@ -67,13 +67,19 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
     if (req.url.startsWith('/api/')) {
       counted.add(req);
       deps.metrics.inFlight.inc();
+      // The close of the response is the one event every request ends with: a client hanging up after its body
+      // was read fires neither onRequestAbort (Node marks only an unread body aborted) nor onResponse.
+      reply.raw.once('close', () => {
+        if (reply.raw.writableFinished) return;
+        done(req);
+        req.log.info({ method: req.method, url: req.url, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request aborted by the client');
+      });
     }
   });
   // While draining, each answer closes its connection, so keep-alive clients move to another worker and the server can finish.
   app.addHook('onSend', async (_req, reply) => {
     if (deps.draining()) reply.header('connection', 'close');
   });
-  app.addHook('onRequestAbort', async (req) => done(req));
   app.addHook('onResponse', async (req, reply) => {
     done(req);
     const route = req.routeOptions.url ?? 'unmatched';

@@ -25,6 +25,7 @@ import { buildShopApp } from './shop-app.js';
 import { createConsumerMetrics, createShopMetrics } from './shop-metrics.js';
 import type { StackConfig } from './stack-config.js';
 import { startTracing } from './trace-export.js';
+import { withSpan } from './tracing.js';
 import { traceQuery, tracedCache } from './traced-backends.js';
 import { maskCredentials } from '../shared/mask-credentials.js';
 
@@ -127,8 +128,13 @@ const orderDb = (dbs: DbTopology, orderId: string): Db => dbs.shards[shardOfId(o
 /** Consumes order jobs: each runs the order's background work; a job that failed its last attempt marks its order failed. */
 function consume(queue: JobQueue, dbs: DbTopology, config: StackConfig, onGiveUp: (orderId: string, err: unknown) => void): void {
   queue.start((orderId) => processOrder(orderDb(dbs, orderId), orderId, config.jobDuration), async (orderId, err) => {
-    onGiveUp(orderId, err);
-    await failOrder(orderDb(dbs, orderId), orderId);
+    // In the order's trace, as its attempts were: the give-up line carries the trace id (none if the row cannot be read).
+    const db = orderDb(dbs, orderId);
+    const row = await db.query<{ traceparent: string | null }>('SELECT traceparent FROM orders WHERE id = $1', [orderId]).catch(() => undefined);
+    await withSpan('order give up', async () => {
+      onGiveUp(orderId, err);
+      await failOrder(db, orderId);
+    }, { parent: row?.rows[0]?.traceparent ?? undefined, attributes: { 'scalectl.order_id': orderId } });
   });
 }
 
@@ -162,7 +168,7 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
   } catch (err) {
     await queue.close(0);
     await dbs.close();
-    await tracing.shutdown(0);
+    await tracing.shutdown();
     throw err;
   }
   consume(queue, dbs, config, (orderId, err) => host.log?.('error', 'order failed its last attempt', { orderId, err: String(err) }));
@@ -176,7 +182,7 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
       await bus.close(Math.max(0, deadlineMs - (Date.now() - started)));
       metrics.close();
       await dbs.close();
-      await tracing.shutdown(deadlineMs);
+      await tracing.shutdown();
     },
   };
 }
@@ -283,7 +289,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();
       await dbs.close();
-      await tracing.shutdown(Math.max(0, deadlineMs - (Date.now() - started)));
+      await tracing.shutdown();
     },
   };
 }

@@ -62,8 +62,8 @@ export const stackKnobs = {
     .meta({ description: 'Simulated time the e-mail consumer takes to send one confirmation. Default 20ms.' }),
   stockLowThreshold: count(0, 100_000_000).default(10)
     .meta({ description: 'A checkout that leaves a product with fewer units than this publishes StockLow (once per crossing). Default 10.' }),
-  otlpEndpoint: z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'an http:// or https:// URL').optional()
-    .meta({ description: 'OTLP/HTTP endpoint spans are exported to (or OTEL_EXPORTER_OTLP_ENDPOINT), such as http://127.0.0.1:4318. Default none: trace ids are still made, propagated and logged.' }),
+  otlpEndpoint: z.string().refine(isHttpUrl, 'an http:// or https:// URL').optional()
+    .meta({ description: 'OTLP/HTTP endpoint spans are exported to (or OTEL_EXPORTER_OTLP_ENDPOINT; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT first), such as http://127.0.0.1:4318 (/v1/traces is added unless the URL ends with it). Default none: trace ids are still made, propagated and logged.' }),
   rateLimit: count(0, 10_000_000).default(2000).meta({ description: 'Requests per second per client (see rateLimitKey); 0 turns it off. Default 2000; with target: reference, off unless set here or in SHOP_RATE_LIMIT.' }),
   rateLimitKey: z.enum(['address', 'client-id']).default('address')
     .meta({ description: 'Who a client is for the rate limit: address (the connection\'s, or the forwarded one from a trustProxy), or client-id (the x-client-id header, else the address; for load tests, as any client can choose it). Default address.' }),
@@ -140,6 +140,21 @@ function isProxyAddress(a: string): boolean {
 
 /** Fully resolved settings, durations in milliseconds. */
 export type StackConfig = Omit<z.output<typeof stackConfigSchema>, 'workers'> & { workers: number; bodyLimit: number };
+
+/** A URL `new URL()` takes (the exporter builds on it: a malformed one must stop the start, not the first export). */
+function isHttpUrl(v: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** A knob's variable and value; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, when set, before OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry's precedence). */
+function knobEnv(env: StackConfigSources['env'], key: string): { name: string; value: string | undefined } {
+  if (key === 'otlpEndpoint' && env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT };
+  return { name: knobEnvName(key), value: env[knobEnvName(key)] };
+}
 
 /** Environment variable of each knob: SHOP_CACHE_TTL for cacheTtl; DATABASE_URL, REDIS_URL, AMQP_URL and OTEL_EXPORTER_OTLP_ENDPOINT as usual. */
 export function knobEnvName(key: string): string {
@@ -243,7 +258,7 @@ export function resolveStackConfig(src: StackConfigSources): { ok: true; config:
   const problems: string[] = [];
   for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
     const flag = src.flags?.[key];
-    const fromEnv = src.env[knobEnvName(key)];
+    const { name: envName, value: fromEnv } = knobEnv(src.env, key);
     if (flag === undefined && src.parsed?.[key] !== undefined) {
       values[key] = src.parsed[key];
       continue;
@@ -251,7 +266,7 @@ export function resolveStackConfig(src: StackConfigSources): { ok: true; config:
     const raw = flag ?? (fromEnv === '' ? undefined : fromEnv);
     const r = shape[key].safeParse(raw);
     if (r.success) values[key] = r.data;
-    else problems.push(`${key}${flag === undefined && raw !== undefined ? ` (${knobEnvName(key)})` : ''}: ${r.error.issues.map((i) => i.message).join('; ')}`);
+    else problems.push(`${key}${flag === undefined && raw !== undefined ? ` (${envName})` : ''}: ${r.error.issues.map((i) => i.message).join('; ')}`);
   }
   if (problems.length) return { ok: false, problems };
   const c = values as z.output<typeof stackConfigSchema>;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { resolveStackConfig } from './stack-config.js';
+import { tracesUrl } from './trace-export.js';
 import { currentTraceparent, inRecordedSpan, traceFields, withSpan } from './tracing.js';
 
 // Without an exporter (trace-export.ts not started): spans are ids only, yet continue, nest and show in log fields.
@@ -42,5 +44,33 @@ describe('tracing without an exporter', () => {
       throw new Error('boom');
     })).rejects.toThrow('boom');
     expect(traceFields()).toEqual({});
+  });
+});
+
+describe('the OTLP endpoint', () => {
+  const resolve = (env: Record<string, string>, flags: Record<string, unknown> = {}) => resolveStackConfig({ env, flags });
+
+  it('a base endpoint gets /v1/traces; one ending with /v1/traces is used as given', () => {
+    expect(['http://c:4318', 'http://c:4318/', 'http://c:4318/v1/traces', 'https://gw/otlp', 'http://c:4318/v1/traces/'].map(tracesUrl))
+      .toEqual(['http://c:4318/v1/traces', 'http://c:4318/v1/traces', 'http://c:4318/v1/traces', 'https://gw/otlp/v1/traces', 'http://c:4318/v1/traces']);
+  });
+
+  it('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT comes before OTEL_EXPORTER_OTLP_ENDPOINT; a flag before both', () => {
+    const both = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://base:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:4318/v1/traces' };
+    const r = resolve(both);
+    expect(r.ok && r.config.otlpEndpoint).toBe('http://traces:4318/v1/traces');
+    const base = resolve({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://base:4318' });
+    expect(base.ok && base.config.otlpEndpoint).toBe('http://base:4318');
+    const flag = resolve(both, { otlpEndpoint: 'http://flag:4318' });
+    expect(flag.ok && flag.config.otlpEndpoint).toBe('http://flag:4318');
+  });
+
+  it('refuses a URL that does not parse, in one line naming the variable it came from', () => {
+    for (const bad of ['http://[::1', 'ftp://c:4318', 'c:4318', 'http://']) {
+      const r = resolve({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: bad });
+      expect(r.ok ? [] : r.problems).toEqual(['otlpEndpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): an http:// or https:// URL']);
+    }
+    const r = resolve({}, { otlpEndpoint: 'http://[::1' });
+    expect(r.ok ? [] : r.problems).toEqual(['otlpEndpoint: an http:// or https:// URL']);
   });
 });

@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   context, defaultTextMapGetter, isSpanContextValid, ROOT_CONTEXT, SpanKind as OtelSpanKind, SpanStatusCode, trace, TraceFlags,
-  type Context, type ContextManager, type Span, type Tracer,
+  type Context, type Span, type Tracer,
 } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { RandomIdGenerator } from '@opentelemetry/sdk-trace-node';
 
@@ -26,6 +26,8 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** A W3C traceparent to continue (a job or an event carried it across a queue); default: the active span. */
   parent?: string;
+  /** The W3C tracestate sent with `parent` (a request's header): the span keeps it. Stored hops carry traceparent only. */
+  tracestate?: string;
 }
 
 /** A started span: `fn`s run in it with `enter`; `end` is idempotent. */
@@ -40,31 +42,8 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
   consumer: OtelSpanKind.CONSUMER, internal: OtelSpanKind.INTERNAL,
 };
 
-/** OpenTelemetry's context API over one AsyncLocalStorage (what the SDK's own manager does, without another package). */
-class StorageContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Context>();
-  active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    return this.storage.run(ctx, () => fn.call(thisArg, ...args));
-  }
-  bind<T>(ctx: Context, target: T): T {
-    if (typeof target !== 'function') return target;
-    const run = this.storage.run.bind(this.storage);
-    return ((...args: unknown[]) => run(ctx, () => (target as (...a: unknown[]) => unknown)(...args))) as T;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.storage.disable();
-    return this;
-  }
-}
-
 // Once per process (a test may start several shops in one); another manager already set (an APM agent) is kept.
-context.setGlobalContextManager(new StorageContextManager());
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
 const propagator = new W3CTraceContextPropagator();
 const ids = new RandomIdGenerator();
@@ -81,10 +60,10 @@ export function currentTracer(): Tracer | undefined {
   return tracer;
 }
 
-/** The context a new span's parent comes from: the traceparent given (ignored when malformed), else the active one. */
-function parentContext(traceparent: string | undefined): Context {
+/** The context a new span's parent comes from: the traceparent given (ignored when malformed) and its tracestate, else the active one. */
+function parentContext(traceparent: string | undefined, tracestate: string | undefined): Context {
   if (traceparent === undefined) return context.active();
-  return propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter);
+  return propagator.extract(ROOT_CONTEXT, tracestate === undefined ? { traceparent } : { traceparent, tracestate }, defaultTextMapGetter);
 }
 
 function newSpan(name: string, kind: SpanKind, attributes: Attributes | undefined, parent: Context): Span {
@@ -96,6 +75,7 @@ function newSpan(name: string, kind: SpanKind, attributes: Attributes | undefine
     traceId: valid ? p.traceId : ids.generateTraceId(),
     spanId: ids.generateSpanId(),
     traceFlags: valid ? p.traceFlags : TraceFlags.NONE,
+    traceState: valid ? p.traceState : undefined,
   });
 }
 
@@ -111,7 +91,7 @@ export function inRecordedSpan(): boolean {
 
 /** Starts a span (a request's, which outlives any one function); see withSpan for the options. */
 export function startSpan(name: string, opts: SpanOptions = {}): ActiveSpan {
-  const parent = parentContext(opts.parent);
+  const parent = parentContext(opts.parent, opts.tracestate);
   const span = newSpan(name, opts.kind ?? 'internal', opts.attributes, parent);
   const ctx = trace.setSpan(parent, span);
   let ended = false;

@@ -7,6 +7,8 @@ export interface ReceivedSpan {
   spanId: string;
   /** '' for a root span. */
   parentSpanId: string;
+  /** The W3C tracestate the span carries ('' for none). */
+  traceState: string;
   name: string;
   kind: 'internal' | 'server' | 'client' | 'producer' | 'consumer' | 'unspecified';
   attributes: Record<string, string | number | boolean>;
@@ -40,7 +42,7 @@ const ms = (ns: string | number | undefined): number => (ns === undefined ? 0 : 
 interface AnyValue { stringValue?: string; boolValue?: boolean; intValue?: number | string; doubleValue?: number }
 interface KeyValue { key: string; value?: AnyValue }
 interface OtlpSpan {
-  traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number; attributes?: KeyValue[];
+  traceId: string; spanId: string; parentSpanId?: string; traceState?: string; name: string; kind?: number; attributes?: KeyValue[];
   startTimeUnixNano?: string | number; endTimeUnixNano?: string | number; status?: { code?: number };
 }
 interface OtlpRequest { resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[] }
@@ -81,7 +83,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       for (const ss of rs.scopeSpans ?? []) {
         for (const s of ss.spans ?? []) {
           spans.push({
-            traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId), name: s.name, kind: KINDS[s.kind ?? 0] ?? 'unspecified', attributes: plain(s.attributes), resource,
+            traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId), traceState: s.traceState ?? '', name: s.name, kind: KINDS[s.kind ?? 0] ?? 'unspecified', attributes: plain(s.attributes), resource,
             startMs: ms(s.startTimeUnixNano), durationMs: ms(s.endTimeUnixNano) - ms(s.startTimeUnixNano), status: STATUS[s.status?.code ?? 0] ?? 'unset',
           });
         }
