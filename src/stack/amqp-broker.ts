@@ -48,6 +48,8 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
   let retry: NodeJS.Timeout | undefined;
   let failures = 0;
   let closing = false;
+  /** Message ids the broker returned as unroutable, until their confirm arrives. */
+  const returned = new Set<string>();
 
   const declare = async (ch: Channel): Promise<void> => {
     await ch.assertExchange(exchange, 'topic', { durable: true });
@@ -76,7 +78,11 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     ch.on('close', () => { if (cons.channel === ch && !closing) void c.close().catch(() => undefined); });
     await ch.prefetch(cons.prefetch);
     cons.channel = ch;
-    const r = await ch.consume(eventQueue(opts.keyPrefix, name), (msg) => { if (msg) track(deliver(ch, cons, msg)); });
+    const r = await ch.consume(eventQueue(opts.keyPrefix, name), (msg) => {
+      if (msg) track(deliver(ch, cons, msg));
+      // The broker cancelled the subscription (its queue was deleted): set everything up again, queue included.
+      else if (cons.channel === ch && !closing) void c.close().catch(() => undefined);
+    });
     cons.tag = r.consumerTag;
   };
 
@@ -120,6 +126,12 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
       const ch = await c.createConfirmChannel();
       ch.on('error', () => undefined);
       ch.on('close', () => { if (publisher === ch && !closing) void c.close().catch(() => undefined); });
+      // Published with `mandatory`: a message no queue took comes back (before its confirm). Its publish
+      // fails, and the connection is set up again, so the missing queues are declared again.
+      ch.on('return', (msg: { properties: { messageId?: unknown } }) => {
+        if (typeof msg.properties.messageId === 'string') returned.add(msg.properties.messageId);
+        if (publisher === ch && !closing) void c.close().catch(() => undefined);
+      });
       await declare(ch);
       if (closing) throw new Error('closing');
       conn = c;
@@ -157,8 +169,12 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     const traceparent = currentTraceparent() ?? e.traceparent;
     if (traceparent) headers.traceparent = traceparent;
     ch.publish(exchange, e.type, Buffer.from(JSON.stringify(e)), {
-      persistent: true, messageId: e.id, type: e.type, contentType: 'application/json', timestamp: Math.floor(Date.parse(e.occurredAt) / 1000), headers,
-    }, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('the broker refused the event')) : resolve()));
+      mandatory: true, persistent: true, messageId: e.id, type: e.type, contentType: 'application/json', timestamp: Math.floor(Date.parse(e.occurredAt) / 1000), headers,
+    }, (err: unknown) => {
+      if (returned.delete(e.id)) reject(new Error(`the broker routed event ${e.id} (${e.type}) to no queue; declaring the queues again`));
+      else if (err) reject(err instanceof Error ? err : new Error('the broker refused the event'));
+      else resolve();
+    });
   }), { kind: 'producer', parent: e.traceparent, attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': exchange, 'messaging.message.id': e.id } });
 
   // Started now, not awaited: the shop starts with the broker down, and events wait in the outbox.

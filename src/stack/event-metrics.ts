@@ -37,10 +37,10 @@ export function createEventMetrics(registry: Registry, bus: EventBus, pools?: re
       name: SHOP_SERIES.eventsOutboxPending, help: 'Domain events committed and not yet handed to the broker (or the job queue).', registers, aggregator: 'max',
       // Absent, not stale, while any pool cannot be read: a partial sum would look like progress.
       async collect() {
-        this.reset();
         const counts = await Promise.all(pools.map((db) => db.query<{ n: string }>('SELECT count(*) AS n FROM events_outbox').then((r) => Number(r.rows[0]!.n))))
           .catch(() => undefined);
         if (counts) this.set(counts.reduce((a, b) => a + b, 0));
+        else this.remove(); // reset() would leave an unlabelled gauge at 0
       },
     });
     new Gauge({

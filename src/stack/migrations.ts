@@ -138,6 +138,13 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (consumer, event_id)
    );
    CREATE INDEX event_jobs_ready ON event_jobs (consumer, run_at) WHERE state = 'waiting';`,
+  // The e-mail consumer claims a send before it starts (event-consumers.ts): one copy of an event sends at a
+  // time, and attempts counts the sends started, so a mail sent twice shows (emails_sent only records it once).
+  `CREATE TABLE email_sends (
+     event_id uuid PRIMARY KEY,
+     attempts integer NOT NULL,
+     sending_until timestamptz NOT NULL
+   );`,
 ];
 
 /*
