@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createAmqpBroker } from '../../src/stack/amqp-broker.js';
 import { createDb, type Db } from '../../src/stack/db.js';
 import type { DomainEvent } from '../../src/stack/domain-events.js';
-import { startEventConsumers } from '../../src/stack/event-consumers.js';
+import { applyEvent, startEventConsumers } from '../../src/stack/event-consumers.js';
 import { createEventMetrics } from '../../src/stack/event-metrics.js';
 import { createPgEventQueue } from '../../src/stack/event-queue.js';
 import { subscribers } from '../../src/stack/event-routing.js';
@@ -140,6 +140,42 @@ describe('domain events on RabbitMQ', () => {
     expect(lines.join('\n')).not.toContain('s3cret');
   });
 
+  it('a deleted queue: a publish no queue takes fails, the queues are declared again, and a cancelled consumer subscribes again', async () => {
+    const name = ownedRun();
+    const stockLow = (): DomainEvent => ({ id: randomUUID(), type: 'StockLow', occurredAt: new Date().toISOString(), data: { productId: 1, stock: 0 } });
+    const relay = createAmqpBroker({ url: AMQP_URL, keyPrefix: name });
+    cleanups.push(() => relay.close(0));
+    await relay.publish([stockLow()]);
+    const raw = await connect(AMQP_URL);
+    cleanups.push(() => raw.close());
+    const admin = await raw.createChannel();
+    for (const consumer of subscribers('StockLow')) await admin.deleteQueue(eventQueue(name, consumer));
+    // Confirmed but routed nowhere would be lost: mandatory makes it come back, and the publish fails.
+    await expect(relay.publish([stockLow()])).rejects.toThrow(/to no queue/);
+    await eventually(async () => { await relay.publish([stockLow()]); return true; }, 10_000, 'published once the queues are declared again');
+
+    const consumers = createAmqpBroker({ url: AMQP_URL, keyPrefix: name });
+    cleanups.push(() => consumers.close(0));
+    const seen: string[] = [];
+    consumers.consume('analytics', async (e) => { seen.push(e.id); }, 1);
+    const subscribed = async (): Promise<boolean> => {
+      const ch = await raw.createChannel();
+      ch.on('error', () => undefined);
+      try {
+        return (await ch.checkQueue(eventQueue(name, 'analytics'))).consumerCount === 1;
+      } finally {
+        await ch.close().catch(() => undefined);
+      }
+    };
+    await eventually(subscribed, 10_000, 'the consumer subscribed');
+    await admin.deleteQueue(eventQueue(name, 'analytics'));
+    // The broker cancels the consumer; it sets up again, its queue included, and subscribes.
+    await eventually(subscribed, 10_000, 'the consumer subscribed again');
+    const e = stockLow();
+    await relay.publish([e]);
+    await eventually(async () => seen.includes(e.id), 10_000, 'delivered after the queue came back');
+  });
+
   describe('with a broker of its own', () => {
     let broker: OwnRabbitMq | undefined;
     afterAll(async () => {
@@ -220,6 +256,24 @@ describe('domain events without a broker (the job queue)', () => {
     expect(await analytics(db, 'OrderCreated')).toBe(1);
     expect(await count(db, 'SELECT revenue_cents AS n FROM analytics_counts')).toBe(900);
     expect(await count(db, 'SELECT units_ordered AS n FROM inventory_projection WHERE product_id = 3')).toBe(2);
+    expect(await count(db, 'SELECT count(*) AS n FROM emails_sent')).toBe(1);
+  });
+});
+
+describe('the e-mail consumer', () => {
+  it('sends one copy of an event at a time: a copy delivered during the send is handed back, and attempts count the sends', async () => {
+    const name = ownedRun();
+    const db = createDb({ connection: PG_URL, schema: name, poolSize: 4 });
+    cleanups.push(() => db.close());
+    await migrate(db, name);
+    const e: DomainEvent = { id: randomUUID(), type: 'OrderCreated', occurredAt: new Date().toISOString(), data: { orderId: randomUUID(), items: [], totalCents: 0 } };
+    const first = applyEvent(db, 'email', e, { emailLatencyMs: 300 });
+    await eventually(async () => (await count(db, 'SELECT count(*) AS n FROM email_sends')) === 1, 5_000, 'the send claimed');
+    // A redelivery racing the first: it must not send too.
+    await expect(applyEvent(db, 'email', e, { emailLatencyMs: 300 })).rejects.toThrow(/being sent by another copy/);
+    expect(await first).toBe('done');
+    expect(await applyEvent(db, 'email', e, { emailLatencyMs: 300 })).toBe('duplicate');
+    expect(await count(db, 'SELECT attempts AS n FROM email_sends WHERE event_id = $1', [e.id])).toBe(1);
     expect(await count(db, 'SELECT count(*) AS n FROM emails_sent')).toBe(1);
   });
 });
