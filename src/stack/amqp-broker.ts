@@ -48,6 +48,8 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
   let retry: NodeJS.Timeout | undefined;
   let failures = 0;
   let closing = false;
+  /** An outage was logged and its end not yet. */
+  let outage = false;
   /** Message ids the broker returned as unroutable, until their confirm arrives. */
   const returned = new Set<string>();
 
@@ -66,7 +68,8 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     publisher = undefined;
     for (const cons of consumers.values()) cons.channel = undefined;
     if (!closing) {
-      opts.log?.('warn', `event broker: connection to ${where} lost; reconnecting`);
+      if (!outage) opts.log?.('warn', `event broker: connection to ${where} lost; reconnecting`);
+      outage = true;
       schedule();
     }
   };
@@ -145,12 +148,14 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
   };
 
   const ensure = (): Promise<void> => (connecting ??= connectOnce().then(() => {
-    if (failures > 0) opts.log?.('info', `event broker: connected to ${where} again`);
+    if (outage) opts.log?.('info', `event broker: connected to ${where} again`);
     failures = 0;
+    outage = false;
   }, (err: unknown) => {
     failures++;
-    // One line per outage, not per attempt.
-    if (failures === 1) opts.log?.('warn', `event broker: cannot reach ${where}: ${maskCredentials(err instanceof Error ? err.message : String(err))}; events wait in the outbox, retrying`);
+    // One warn line per outage (a lost connection has logged it already), not per attempt.
+    if (!outage) opts.log?.('warn', `event broker: cannot reach ${where}: ${maskCredentials(err instanceof Error ? err.message : String(err))}; events wait in the outbox, retrying`);
+    outage = true;
     schedule();
     throw err;
   }).finally(() => { connecting = undefined; }));
