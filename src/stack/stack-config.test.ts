@@ -187,3 +187,16 @@ describe('read replica settings', () => {
     expect(problems({ ...external, readReplicas: '3', replicaUrls: 'postgres://r1/db' })).toEqual(['readReplicas: 3 does not match the 1 replicaUrls (leave it unset)']);
   });
 });
+
+describe('domain-event knobs', () => {
+  it('take amqp:// and amqps:// URLs only and an emailLatency of at most 60s, each with one problem line', () => {
+    const problems = (flags: Record<string, string>): string[] => {
+      const r = resolveStackConfig({ flags: { broker: 'rabbitmq', ...flags }, env: {} });
+      return r.ok ? [] : r.problems;
+    };
+    expect(problems({ amqpUrl: 'amqps://u:p@mq.example:5671/vhost' })).toEqual([]);
+    expect(problems({ amqpUrl: 'http://127.0.0.1:5672' })).toEqual(['amqpUrl: an amqp:// or amqps:// URL']);
+    expect(problems({ emailLatency: '60s' })).toEqual([]);
+    expect(problems({ emailLatency: '61s' })).toEqual(['emailLatency: at most 60s']);
+  });
+});
