@@ -48,6 +48,8 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
   let retry: NodeJS.Timeout | undefined;
   let failures = 0;
   let closing = false;
+  /** The broker's resource alarm (memory, disk) blocks publishing on the connection: its reason, until unblocked. */
+  let blocked: string | undefined;
   /** An outage was logged and its end not yet. */
   let outage = false;
   /** Message ids the broker returned as unroutable, until their confirm arrives. */
@@ -66,6 +68,7 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     if (conn !== c) return;
     conn = undefined;
     publisher = undefined;
+    blocked = undefined;
     for (const cons of consumers.values()) cons.channel = undefined;
     if (!closing) {
       if (!outage) opts.log?.('warn', `event broker: connection to ${where} lost; reconnecting`);
@@ -125,6 +128,14 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     const c = await connect(withHeartbeat(opts.url), { timeout: 5_000, clientProperties: { connection_name: `scalectl-shop ${opts.keyPrefix}` } });
     c.on('error', () => undefined);
     c.on('close', () => lost(c));
+    c.on('blocked', (reason: unknown) => {
+      blocked = String(reason);
+      opts.log?.('warn', `event broker: ${where} blocks publishing (${blocked}); events wait in the outbox`);
+    });
+    c.on('unblocked', () => {
+      blocked = undefined;
+      opts.log?.('info', `event broker: ${where} takes events again`);
+    });
     try {
       const ch = await c.createConfirmChannel();
       ch.on('error', () => undefined);
@@ -193,6 +204,8 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
       if (!publisher) await ensure();
       const ch = publisher;
       if (!ch) throw new Error(`the event broker at ${where} is not connected`);
+      // Published now, they would wait unconfirmed on the blocked connection: the relay retries after a pause instead.
+      if (blocked !== undefined) throw new Error(`the event broker at ${where} blocks publishing (${blocked})`);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`the event broker did not confirm in ${confirmTimeoutMs} ms`)), confirmTimeoutMs);
