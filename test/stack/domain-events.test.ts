@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type ChannelModel } from 'amqplib';
+import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createAmqpBroker } from '../../src/stack/amqp-broker.js';
@@ -7,7 +8,7 @@ import { createDb, type Db } from '../../src/stack/db.js';
 import type { DomainEvent } from '../../src/stack/domain-events.js';
 import { applyEvent, emailClaimMs, startEventConsumers } from '../../src/stack/event-consumers.js';
 import { createEventMetrics } from '../../src/stack/event-metrics.js';
-import { createPgEventQueue } from '../../src/stack/event-queue.js';
+import { createBullEventQueue, createPgEventQueue, EVENT_JOB_ATTEMPTS, eventJobQueue } from '../../src/stack/event-queue.js';
 import { subscribers } from '../../src/stack/event-routing.js';
 import { migrate, seed } from '../../src/stack/migrations.js';
 import { EVENT_CONSUMERS, eventExchange, eventQueue } from '../../src/stack/protocol.js';
@@ -233,6 +234,19 @@ describe('domain events without a broker (the job queue)', () => {
     const m = await series(shop.worker.registry);
     expect(m.get('shop_events_info{broker="queue",consumer="email",queue="events.email"}')).toBe(1);
     expect(m.get('shop_events_published_total{type="OrderCreated"}')).toBe(3);
+  });
+
+  it('BullMQ: an event job is not given up after 1,000 failures (it would stay failed, and a relay again would not revive it)', async () => {
+    const name = ownedRun();
+    const bus = createBullEventQueue({ url: REDIS_URL, keyPrefix: name });
+    cleanups.push(() => bus.close(0));
+    const e: DomainEvent = { id: randomUUID(), type: 'StockLow', occurredAt: new Date().toISOString(), data: { productId: 1, stock: 0 } };
+    await bus.publish([e]);
+    const q = new Queue(eventJobQueue('analytics'), { connection: { url: REDIS_URL }, prefix: `${name}:bull` });
+    cleanups.push(() => q.close());
+    const job = await q.getJob(e.id);
+    expect(job?.opts.attempts).toBe(EVENT_JOB_ATTEMPTS);
+    expect(EVENT_JOB_ATTEMPTS).toBeGreaterThanOrEqual(1e9);
   });
 
   it('embedded: the event_jobs table queues an event once per consumer, and a duplicate is applied once', async () => {
