@@ -56,6 +56,7 @@ const STACK = [
   'test/stack/db-outage.test.ts',
   'test/stack/db.test.ts',
   'test/stack/domain-events.test.ts',
+  'test/stack/event-delivery.test.ts',
   'test/stack/order-requeue.test.ts',
   'test/stack/pg-binaries.test.ts',
   'test/stack/pg-queue.test.ts',

@@ -48,6 +48,12 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
   let retry: NodeJS.Timeout | undefined;
   let failures = 0;
   let closing = false;
+  /** The broker's resource alarm (memory, disk) blocks publishing on the connection: its reason, until unblocked. */
+  let blocked: string | undefined;
+  /** An outage was logged and its end not yet. */
+  let outage = false;
+  /** Message ids the broker returned as unroutable, until their confirm arrives. */
+  const returned = new Set<string>();
 
   const declare = async (ch: Channel): Promise<void> => {
     await ch.assertExchange(exchange, 'topic', { durable: true });
@@ -62,9 +68,11 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     if (conn !== c) return;
     conn = undefined;
     publisher = undefined;
+    blocked = undefined;
     for (const cons of consumers.values()) cons.channel = undefined;
     if (!closing) {
-      opts.log?.('warn', `event broker: connection to ${where} lost; reconnecting`);
+      if (!outage) opts.log?.('warn', `event broker: connection to ${where} lost; reconnecting`);
+      outage = true;
       schedule();
     }
   };
@@ -76,7 +84,11 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     ch.on('close', () => { if (cons.channel === ch && !closing) void c.close().catch(() => undefined); });
     await ch.prefetch(cons.prefetch);
     cons.channel = ch;
-    const r = await ch.consume(eventQueue(opts.keyPrefix, name), (msg) => { if (msg) track(deliver(ch, cons, msg)); });
+    const r = await ch.consume(eventQueue(opts.keyPrefix, name), (msg) => {
+      if (msg) track(deliver(ch, cons, msg));
+      // The broker cancelled the subscription (its queue was deleted): set everything up again, queue included.
+      else if (cons.channel === ch && !closing) void c.close().catch(() => undefined);
+    });
     cons.tag = r.consumerTag;
   };
 
@@ -116,10 +128,24 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     const c = await connect(withHeartbeat(opts.url), { timeout: 5_000, clientProperties: { connection_name: `scalectl-shop ${opts.keyPrefix}` } });
     c.on('error', () => undefined);
     c.on('close', () => lost(c));
+    c.on('blocked', (reason: unknown) => {
+      blocked = String(reason);
+      opts.log?.('warn', `event broker: ${where} blocks publishing (${blocked}); events wait in the outbox`);
+    });
+    c.on('unblocked', () => {
+      blocked = undefined;
+      opts.log?.('info', `event broker: ${where} takes events again`);
+    });
     try {
       const ch = await c.createConfirmChannel();
       ch.on('error', () => undefined);
       ch.on('close', () => { if (publisher === ch && !closing) void c.close().catch(() => undefined); });
+      // Published with `mandatory`: a message no queue took comes back (before its confirm). Its publish
+      // fails, and the connection is set up again, so the missing queues are declared again.
+      ch.on('return', (msg: { properties: { messageId?: unknown } }) => {
+        if (typeof msg.properties.messageId === 'string') returned.add(msg.properties.messageId);
+        if (publisher === ch && !closing) void c.close().catch(() => undefined);
+      });
       await declare(ch);
       if (closing) throw new Error('closing');
       conn = c;
@@ -133,12 +159,14 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
   };
 
   const ensure = (): Promise<void> => (connecting ??= connectOnce().then(() => {
-    if (failures > 0) opts.log?.('info', `event broker: connected to ${where} again`);
+    if (outage) opts.log?.('info', `event broker: connected to ${where} again`);
     failures = 0;
+    outage = false;
   }, (err: unknown) => {
     failures++;
-    // One line per outage, not per attempt.
-    if (failures === 1) opts.log?.('warn', `event broker: cannot reach ${where}: ${maskCredentials(err instanceof Error ? err.message : String(err))}; events wait in the outbox, retrying`);
+    // One warn line per outage (a lost connection has logged it already), not per attempt.
+    if (!outage) opts.log?.('warn', `event broker: cannot reach ${where}: ${maskCredentials(err instanceof Error ? err.message : String(err))}; events wait in the outbox, retrying`);
+    outage = true;
     schedule();
     throw err;
   }).finally(() => { connecting = undefined; }));
@@ -157,8 +185,12 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
     const traceparent = currentTraceparent() ?? e.traceparent;
     if (traceparent) headers.traceparent = traceparent;
     ch.publish(exchange, e.type, Buffer.from(JSON.stringify(e)), {
-      persistent: true, messageId: e.id, type: e.type, contentType: 'application/json', timestamp: Math.floor(Date.parse(e.occurredAt) / 1000), headers,
-    }, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('the broker refused the event')) : resolve()));
+      mandatory: true, persistent: true, messageId: e.id, type: e.type, contentType: 'application/json', timestamp: Math.floor(Date.parse(e.occurredAt) / 1000), headers,
+    }, (err: unknown) => {
+      if (returned.delete(e.id)) reject(new Error(`the broker routed event ${e.id} (${e.type}) to no queue; declaring the queues again`));
+      else if (err) reject(err instanceof Error ? err : new Error('the broker refused the event'));
+      else resolve();
+    });
   }), { kind: 'producer', parent: e.traceparent, attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': exchange, 'messaging.message.id': e.id } });
 
   // Started now, not awaited: the shop starts with the broker down, and events wait in the outbox.
@@ -172,6 +204,8 @@ export function createAmqpBroker(opts: AmqpBrokerOptions): EventBus {
       if (!publisher) await ensure();
       const ch = publisher;
       if (!ch) throw new Error(`the event broker at ${where} is not connected`);
+      // Published now, they would wait unconfirmed on the blocked connection: the relay retries after a pause instead.
+      if (blocked !== undefined) throw new Error(`the event broker at ${where} blocks publishing (${blocked})`);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`the event broker did not confirm in ${confirmTimeoutMs} ms`)), confirmTimeoutMs);

@@ -133,7 +133,7 @@ async function startWorkers(config: StackConfig, dbs: { connection: DbConnection
     web: () => counts(pool.replicas('web')),
     consumer: () => counts(pool.replicas('consumer')),
   });
-  const backlog = config.autoscale ? createBacklogReader(config, connection) : undefined;
+  const backlog = config.autoscale ? createBacklogReader(config, connection, (level, msg) => log(level, msg)) : undefined;
   const autoscalers = backlog ? startAutoscalers(config, autoscaleHooks(pool, backlog), log, scaling) : undefined;
   if (autoscalers) log('info', autoscaleSummary(config));
 

@@ -1,7 +1,7 @@
 import { createAmqpBroker, type AmqpBrokerOptions } from './amqp-broker.js';
 import type { Db } from './db.js';
 import { createBullEventQueue, createPgEventQueue } from './event-queue.js';
-import type { EventBus } from './event-routing.js';
+import { eventLeaseMs, type EventBus } from './event-routing.js';
 import type { StackConfig } from './stack-config.js';
 
 /**
@@ -13,5 +13,5 @@ export function createEventBus(config: StackConfig, db: Db | undefined, log?: Am
   if (config.broker === 'rabbitmq') return createAmqpBroker({ url: config.amqpUrl!, keyPrefix: config.keyPrefix, log });
   if (config.backends === 'external') return createBullEventQueue({ url: config.redisUrl!, keyPrefix: config.keyPrefix });
   if (!db) throw new Error('the embedded event queue needs the catalog primary');
-  return createPgEventQueue(db);
+  return createPgEventQueue(db, { leaseMs: eventLeaseMs(config.emailLatency) });
 }

@@ -71,16 +71,31 @@ const EFFECTS: Record<EventConsumer, Effect> = {
 };
 
 /**
+ * How long a claimed send is held: twice the send with a margin, so a live sender keeps it to the end, and
+ * shorter than the queues' leases: a send cut by a kill -9 is made again (by the redelivered copy) soon after.
+ */
+export function emailClaimMs(emailLatencyMs: number): number {
+  return 2 * emailLatencyMs + 5_000;
+}
+
+/**
  * Applies one event's effect for `consumer`, at most once per event id:
  * `duplicate` when it was applied already. A duplicate delivered while the
  * first is being applied waits for its row of processed_events, then finds it.
  */
 export async function applyEvent(db: Db, consumer: EventConsumer, e: DomainEvent, s: EffectSettings): Promise<'done' | 'duplicate'> {
-  if (consumer === 'email' && s.emailLatencyMs > 0) {
-    // The simulated send holds no database connection: a duplicate seen now skips it; one delivered at the
-    // same time as the first sends too, but only one of them records it (below), so it counts once.
+  if (consumer === 'email') {
+    // The simulated send holds no database connection: a duplicate seen now skips it.
     if ((await db.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [consumer, e.id])).rowCount) return 'duplicate';
-    await sleep(s.emailLatencyMs);
+    // A copy delivered while another is sending (a redelivery racing the first) must not send too: the send
+    // is claimed for a lease first. Only a consumer that died mid-send (its lease ran out) is sent again.
+    const claim = await db.query(
+      `INSERT INTO email_sends (event_id, attempts, sending_until) VALUES ($1, 1, now() + $2 * interval '1 millisecond')
+       ON CONFLICT (event_id) DO UPDATE SET attempts = email_sends.attempts + 1, sending_until = EXCLUDED.sending_until
+         WHERE email_sends.sending_until < now() AND NOT EXISTS (SELECT 1 FROM processed_events WHERE consumer = 'email' AND event_id = $1)
+       RETURNING attempts`, [e.id, emailClaimMs(s.emailLatencyMs)]);
+    if (claim.rowCount === 0) throw new Error(`event ${e.id}: its mail is being sent by another copy or was sent`);
+    if (s.emailLatencyMs > 0) await sleep(s.emailLatencyMs);
   }
   const effect = EFFECTS[consumer](e);
   const r = await db.query<{ n: string }>(

@@ -42,16 +42,20 @@ export function createEventMetrics(registry: Registry, bus: EventBus, pools?: re
   if (pools) {
     new Gauge({
       name: SHOP_SERIES.eventsOutboxPending, help: 'Domain events committed and not yet handed to the broker (or the job queue).', registers, aggregator: 'max',
+      // Absent, not stale, while any pool cannot be read: a partial sum would look like progress.
       async collect() {
         const counts = await Promise.all(pools.map((db) => db.query<{ n: string }>('SELECT count(*) AS n FROM events_outbox').then((r) => Number(r.rows[0]!.n))))
           .catch(() => undefined);
         if (counts) this.set(counts.reduce((a, b) => a + b, 0));
+        else this.remove(); // reset() would leave an unlabelled gauge at 0
       },
     });
     new Gauge({
       name: SHOP_SERIES.eventQueueMessages, help: 'Domain events waiting for each consumer in its queue (not those being handled).',
       labelNames: ['consumer', 'queue'] as const, registers, aggregator: 'max',
+      // A queue that cannot be read has no series (the others keep theirs), rather than its last value.
       async collect() {
+        this.reset();
         await Promise.all(EVENT_CONSUMERS.map(async (consumer) => {
           const n = await bus.depth(consumer).catch(() => undefined);
           if (n !== undefined) this.set({ consumer, queue: bus.queueName(consumer) }, n);

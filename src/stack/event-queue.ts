@@ -12,7 +12,10 @@ import { EVENT_CONSUMERS, type EventConsumer } from './protocol.js';
  * installed. The relay adds one job per consumer that hears the event (the
  * fan-out a topic exchange does), keyed by the event id, so an event relayed
  * twice while its job waits is queued once. An event's job is retried until
- * its handler succeeds: events are never given up.
+ * its handler succeeds: events are never given up (embedded: a failed job
+ * goes back to waiting; BullMQ: attempts and stalls without a practical limit,
+ * since a job BullMQ keeps as failed would never run again — its job id, the
+ * event id, makes a later relay of the same event a no-op).
  */
 
 /** The job queue of one consumer's events: `events.email`. */
@@ -82,8 +85,12 @@ export function createPgEventQueue(db: Db, opts: { pollMs?: number; leaseMs?: nu
   };
 }
 
-/** Attempts of an event's job before BullMQ keeps it as failed: about 80 minutes of retries at 5 s apart. */
-const EVENT_JOB_ATTEMPTS = 1_000;
+/**
+ * Attempts and stalls (a worker killed while holding the job) of an event's
+ * job before BullMQ gives it up: unlimited in practice (over 150 years of
+ * retries 5 s apart), since a failed job is never retried (see above).
+ */
+export const EVENT_JOB_ATTEMPTS = 1_000_000_000;
 
 /** External: a BullMQ queue per consumer (`<keyPrefix>:bull:events.email:wait` is its waiting list), job id = event id. */
 export function createBullEventQueue(opts: { url: string; keyPrefix: string }): EventBus {
@@ -112,7 +119,9 @@ export function createBullEventQueue(opts: { url: string; keyPrefix: string }): 
       // Blocking commands need retries without limit (BullMQ's requirement for workers).
       workerConnection ??= new Redis(opts.url, { maxRetriesPerRequest: null, retryStrategy: (t) => Math.min(t * 100, 1_000) });
       workerConnection.on('error', () => undefined);
-      const w = new Worker<DomainEvent>(eventJobQueue(consumer), (job) => handler(job.data), { connection: workerConnection, prefix, concurrency: prefetch });
+      const w = new Worker<DomainEvent>(eventJobQueue(consumer), (job) => handler(job.data), {
+        connection: workerConnection, prefix, concurrency: prefetch, maxStalledCount: EVENT_JOB_ATTEMPTS,
+      });
       w.on('error', () => undefined);
       workers.push(w);
     },

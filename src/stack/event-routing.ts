@@ -55,3 +55,11 @@ export interface EventBus {
 export function eventRetryMs(attempt: number): number {
   return Math.min(5_000, 200 * 2 ** Math.max(0, attempt - 1));
 }
+
+/**
+ * How long a consumer holds an event before it counts as dead (its claim expires and another copy may run):
+ * at least 30 s, and past twice a mail's send with a margin, so a live consumer's send is never run twice.
+ */
+export function eventLeaseMs(emailLatencyMs: number): number {
+  return Math.max(30_000, 2 * emailLatencyMs + 10_000);
+}

@@ -16,8 +16,11 @@ export interface EventsRelayOptions {
   batch?: number;
   /** The broker (or queue) confirmed these. */
   onPublished?: (events: DomainEvent[]) => void;
-  /** A batch could not be handed over (broker down); its rows stay and are retried. `failures`: in a row, this one included. */
-  onError?: (err: unknown, failures: number) => void;
+  /**
+   * A batch could not be handed over; its rows stay and are retried. `failures`: in a row, this one included.
+   * `failed`: the broker (or job queue) refused or did not answer, or the pool's database failed.
+   */
+  onError?: (err: unknown, failures: number, failed: 'broker' | 'database') => void;
 }
 
 /** The pools events are written to: the catalog primary and every shard, each once (replicas are read-only). */
@@ -43,6 +46,7 @@ export function startEventsRelay(db: Db, bus: EventBus, opts: EventsRelayOptions
   let wake: (() => void) | undefined;
   let pending = false;
   let failures = 0;
+  let brokerFailed = false;
 
   const relayOnce = (): Promise<number> => db.transaction(async (c) => {
     const rows = (await c.query<OutboxRow>(
@@ -51,7 +55,11 @@ export function startEventsRelay(db: Db, bus: EventBus, opts: EventsRelayOptions
     const events: DomainEvent[] = rows.map((r) => ({
       id: r.id, type: r.type, occurredAt: r.created_at.toISOString(), data: r.data, ...(r.traceparent ? { traceparent: r.traceparent } : {}),
     }));
-    await bus.publish(events, { db, tx: c });
+    brokerFailed = false;
+    await bus.publish(events, { db, tx: c }).catch((err: unknown) => {
+      brokerFailed = true;
+      throw err;
+    });
     await c.query('DELETE FROM events_outbox WHERE id = ANY($1::uuid[])', [rows.map((r) => r.id)]);
     opts.onPublished?.(events);
     return rows.length;
@@ -75,7 +83,7 @@ export function startEventsRelay(db: Db, bus: EventBus, opts: EventsRelayOptions
         failures = 0;
       } catch (err) {
         failures++;
-        opts.onError?.(err, failures);
+        opts.onError?.(err, failures, brokerFailed ? 'broker' : 'database');
       }
       if (stopped) break;
       if (moved < batch) await wait(failures ? Math.min(5_000, pollMs * 2 ** failures) : pollMs);

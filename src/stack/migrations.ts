@@ -144,6 +144,13 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE reservations ADD COLUMN cart_id uuid;
    CREATE UNIQUE INDEX reservations_open_cart ON reservations (cart_id) WHERE state = 'reserved';
    ALTER TABLE reservations ALTER COLUMN created_at SET DEFAULT clock_timestamp();`,
+  // The e-mail consumer claims a send before it starts (event-consumers.ts): one copy of an event sends at a
+  // time, and attempts counts the sends started, so a mail sent twice shows (emails_sent only records it once).
+  `CREATE TABLE email_sends (
+     event_id uuid PRIMARY KEY,
+     attempts integer NOT NULL,
+     sending_until timestamptz NOT NULL
+   );`,
 ];
 
 /*

@@ -15,13 +15,21 @@ export interface BacklogReader {
 }
 
 /** The backlog the consumer autoscaler reads: orders and events (consumerBacklog). */
-export function createBacklogReader(config: StackConfig, connection: DbConnection): BacklogReader {
+export function createBacklogReader(config: StackConfig, connection: DbConnection, log?: (level: 'info' | 'warn', msg: string) => void): BacklogReader {
   const db = config.backends === 'embedded'
     ? createDb({ connection, schema: config.dbSchema, poolSize: 1, applicationName: `scalectl-${config.dbSchema}-autoscaler` }) : undefined;
   const orders = orderBacklog(config, db);
   const bus = createEventBus(config, db);
+  let unreadBefore = '';
   return {
-    read: () => consumerBacklog(orders.read, bus),
+    async read() {
+      const { count, unread } = await consumerBacklog(orders.read, bus);
+      // One line when the set of unreadable queues changes, not one per poll.
+      const now = unread.join(', ');
+      if (now !== unreadBefore) log?.(now ? 'warn' : 'info', now ? `consumer backlog: cannot read ${now}; scaling on the others` : 'consumer backlog: every queue readable again');
+      unreadBefore = now;
+      return count;
+    },
     async close() {
       await bus.close(0);
       await orders.close();
@@ -34,11 +42,17 @@ export function createBacklogReader(config: StackConfig, connection: DbConnectio
  * scales them all: the largest of the order backlog and each event queue's
  * waiting messages. KEDA with one trigger per queue (the redis list and each
  * rabbitmq queue, each with this target) takes the largest replica count of
- * its triggers, which is the same number.
+ * its triggers, which is the same number. A queue that cannot be read (the
+ * broker is down) is left out, so an outage of one does not stop scaling on
+ * the others; only when none can be read does it throw.
  */
-async function consumerBacklog(orders: () => Promise<number>, bus: EventBus): Promise<number> {
-  const counts = await Promise.all([orders(), ...EVENT_CONSUMERS.map((c) => bus.depth(c))]);
-  return Math.max(...counts);
+export async function consumerBacklog(orders: () => Promise<number>, bus: Pick<EventBus, 'depth' | 'queueName'>): Promise<{ count: number; unread: string[] }> {
+  const names = ['orders', ...EVENT_CONSUMERS.map((c) => bus.queueName(c))];
+  const results = await Promise.allSettled([orders(), ...EVENT_CONSUMERS.map((c) => bus.depth(c))]);
+  const counts = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const unread = results.flatMap((r, i) => (r.status === 'rejected' ? [`${names[i]} (${r.reason instanceof Error ? r.reason.message : String(r.reason)})`] : []));
+  if (counts.length === 0) throw new Error(`no consumer queue could be read: ${unread.join(', ')}`);
+  return { count: Math.max(...counts), unread };
 }
 
 /**

@@ -177,9 +177,8 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
   return {
     registry: metrics.registry,
     async drain(deadlineMs) {
-      const started = Date.now();
-      await queue.close(deadlineMs);
-      await bus.close(Math.max(0, deadlineMs - (Date.now() - started)));
+      // Together: order jobs and event handlers each get the whole deadline (one after the other, the events got what was left).
+      await Promise.all([queue.close(deadlineMs), bus.close(deadlineMs)]);
       metrics.close();
       await dbs.close();
       await tracing.shutdown();
@@ -255,8 +254,11 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
   const eventRelays = pools.map((pool) => startEventsRelay(pool, bus, {
     onPublished: (events) => { for (const e of events) eventMetrics.published.inc({ type: e.type }); },
     // One line per outage (the retries back off to 5 s and would repeat it).
-    onError: (err, failures) => {
-      if (failures === 1) app.log.warn({ err: maskCredentials(String(err)), pool: pool.name }, 'events relay: broker unavailable, events wait in the outbox');
+    onError: (err, failures, failed) => {
+      if (failures === 1) {
+        app.log.warn({ err: maskCredentials(String(err)), pool: pool.name },
+          failed === 'broker' ? 'events relay: broker unavailable, events wait in the outbox' : `events relay: database ${pool.name} unavailable, events wait in its outbox`);
+      }
     },
   }));
   if (spec.role !== 'web') startEventConsumers(bus, db, eventMetrics, { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
@@ -282,9 +284,13 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       await reservations?.stop();
       await Promise.all(reconcilers.map((r) => r.stop()));
       await Promise.all(relays.map((r) => r.stop()));
-      await Promise.all(eventRelays.map((r) => r.stop()));
-      await queue.close(Math.max(0, deadlineMs - (Date.now() - started)));
-      await bus.close(Math.max(0, deadlineMs - (Date.now() - started)));
+      // A relay waiting for the broker's confirms (up to 10 s) is not waited for past the deadline: closing the
+      // bus fails its publish, its transaction rolls back, and the events stay in the outbox.
+      const left = (): number => Math.max(0, deadlineMs - (Date.now() - started));
+      let relaysLate: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(eventRelays.map((r) => r.stop())), new Promise((r) => { relaysLate = setTimeout(r, left()); })]);
+      clearTimeout(relaysLate);
+      await Promise.all([queue.close(left()), bus.close(left())]);
       await cache.close();
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();

@@ -208,3 +208,16 @@ describe('shard settings', () => {
     expect(problems({ ...external, shards: '2', shardUrls: 'postgres://s0/db,postgres://s1/db' })).toEqual([]);
   });
 });
+
+describe('domain-event knobs', () => {
+  it('take amqp:// and amqps:// URLs only and an emailLatency of at most 60s, each with one problem line', () => {
+    const problems = (flags: Record<string, string>): string[] => {
+      const r = resolveStackConfig({ flags: { broker: 'rabbitmq', ...flags }, env: {} });
+      return r.ok ? [] : r.problems;
+    };
+    expect(problems({ amqpUrl: 'amqps://u:p@mq.example:5671/vhost' })).toEqual([]);
+    expect(problems({ amqpUrl: 'http://127.0.0.1:5672' })).toEqual(['amqpUrl: an amqp:// or amqps:// URL']);
+    expect(problems({ emailLatency: '60s' })).toEqual([]);
+    expect(problems({ emailLatency: '61s' })).toEqual(['emailLatency: at most 60s']);
+  });
+});

@@ -12,6 +12,9 @@ import { DEFAULT_KEY_PREFIX, STACK_CONFIG_ENV, STACK_ROLES } from './protocol.js
  */
 
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ (a PostgreSQL identifier)');
+/** The broker's URL when `broker: rabbitmq` names none (RabbitMQ's default port and guest user, which it lets in only from loopback). */
+export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const seconds = (s: number): string => (s >= 60 && s % 60 === 0 ? `${s / 60}m` : `${s}s`);
 /** A duration knob of at least `minMs` (and at most `maxSec`, as Kubernetes bounds it), defaulting to `defaultSec` (the Kubernetes or KEDA default). */
@@ -56,10 +59,11 @@ export const stackKnobs = {
     .meta({ description: 'external: one PostgreSQL URL per shard, comma-separated (or SHOP_SHARD_URLS); without it, shards are schemas of databaseUrl. Default none.' }),
   broker: z.enum(['queue', 'rabbitmq']).default('queue')
     .meta({ description: 'Where domain events (OrderCreated, OrderProcessed, StockLow) go from the outbox: queue (the job queue, nothing else to install) or rabbitmq (the AMQP broker at amqpUrl). Default queue.' }),
-  amqpUrl: z.string().optional()
-    .meta({ description: 'broker rabbitmq: the AMQP URL (or AMQP_URL). Default amqp://guest:guest@127.0.0.1:5672.' }),
-  emailLatency: durationSchema.default(20)
-    .meta({ description: 'Simulated time the e-mail consumer takes to send one confirmation. Default 20ms.' }),
+  amqpUrl: z.string().refine((v) => /^amqps?:\/\/[^\s]+$/.test(v), 'an amqp:// or amqps:// URL').optional()
+    .meta({ description: `broker rabbitmq: the AMQP URL (or AMQP_URL). Default ${DEFAULT_AMQP_URL}.` }),
+  // Bounded: a consumer's lease on an event grows with it (eventLeaseMs), and a kill -9 is noticed after the lease.
+  emailLatency: durationSchema.refine((ms) => ms <= 60_000, 'at most 60s').default(20)
+    .meta({ description: 'Simulated time the e-mail consumer takes to send one confirmation, at most 60s. Default 20ms.' }),
   stockLowThreshold: count(0, 100_000_000).default(10)
     .meta({ description: 'A checkout that leaves a product with fewer units than this publishes StockLow (once per crossing). Default 10.' }),
   otlpEndpoint: z.string().refine(isHttpUrl, 'an http:// or https:// URL').optional()
@@ -203,9 +207,6 @@ function boundProblems(key: 'workers' | 'consumers', start: number, min: number,
   if (start < min || start > max) return [`${key}: ${start} at start is outside ${minKey}..${maxKey} (${min}..${max}) with autoscale on`];
   return [];
 }
-
-/** The broker's URL when `broker: rabbitmq` names none (RabbitMQ's default port and guest user, which it lets in only from loopback). */
-export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /** A comma-separated URL list as a knob holds it (replicaUrls, shardUrls): trimmed, empty items dropped. */
 export function splitUrls(list: string | undefined): string[] {

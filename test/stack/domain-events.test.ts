@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createAmqpBroker } from '../../src/stack/amqp-broker.js';
 import { createDb, type Db } from '../../src/stack/db.js';
 import type { DomainEvent } from '../../src/stack/domain-events.js';
-import { startEventConsumers } from '../../src/stack/event-consumers.js';
+import { emailClaimMs, startEventConsumers } from '../../src/stack/event-consumers.js';
 import { createEventMetrics } from '../../src/stack/event-metrics.js';
 import { createPgEventQueue } from '../../src/stack/event-queue.js';
 import { subscribers } from '../../src/stack/event-routing.js';
@@ -140,6 +140,39 @@ describe('domain events on RabbitMQ', () => {
     expect(lines.join('\n')).not.toContain('s3cret');
   });
 
+  it('a deleted queue: a publish no queue takes fails, the queues are declared again, and a cancelled consumer subscribes again', async () => {
+    const name = ownedRun();
+    const stockLow = (): DomainEvent => ({ id: randomUUID(), type: 'StockLow', occurredAt: new Date().toISOString(), data: { productId: 1, stock: 0 } });
+    const relay = createAmqpBroker({ url: AMQP_URL, keyPrefix: name });
+    cleanups.push(() => relay.close(0));
+    await relay.publish([stockLow()]);
+    const raw = await connect(AMQP_URL).then((c) => (cleanups.push(() => c.close()), c));
+    const admin = await raw.createChannel();
+    for (const consumer of subscribers('StockLow')) await admin.deleteQueue(eventQueue(name, consumer));
+    // Confirmed but routed nowhere would be lost: mandatory makes it come back, and the publish fails.
+    await expect(relay.publish([stockLow()])).rejects.toThrow(/to no queue/);
+    await eventually(async () => { await relay.publish([stockLow()]); return true; }, 10_000, 'published once the queues are declared again');
+
+    const consumers = createAmqpBroker({ url: AMQP_URL, keyPrefix: name });
+    cleanups.push(() => consumers.close(0));
+    const seen: string[] = [];
+    consumers.consume('analytics', async (e) => { seen.push(e.id); }, 1);
+    const subscribed = async (): Promise<boolean> => {
+      const ch = await raw.createChannel();
+      ch.on('error', () => undefined);
+      const n = await ch.checkQueue(eventQueue(name, 'analytics')).then((q) => q.consumerCount, () => 0);
+      await ch.close().catch(() => undefined);
+      return n === 1;
+    };
+    await eventually(subscribed, 10_000, 'the consumer subscribed');
+    await admin.deleteQueue(eventQueue(name, 'analytics'));
+    // The broker cancels the consumer; it sets up again, its queue included, and subscribes.
+    await eventually(subscribed, 10_000, 'the consumer subscribed again');
+    const e = stockLow();
+    await relay.publish([e]);
+    await eventually(async () => seen.includes(e.id), 10_000, 'delivered after the queue came back');
+  });
+
   describe('with a broker of its own', () => {
     let broker: OwnRabbitMq | undefined;
     afterAll(async () => {
@@ -232,31 +265,37 @@ describe('domain events across a consumer kill -9', () => {
     stack = undefined;
   });
 
-  it('applies every event once after the killed consumer is re-forked (its unacknowledged events are redelivered)', async () => {
+  it('applies every event once after the killed consumer is re-forked: the sends it held are redelivered and made again', async () => {
     const name = ownedRun();
+    const latencyMs = 1_000;
     stack = await startStackProcess(['--backends', 'external', '--database-url', PG_URL, '--redis-url', REDIS_URL, '--db-schema', name, '--key-prefix', name,
       '--workers', '1', '--consumers', '1', '--products', '100', '--rate-limit', '0', '--broker', 'rabbitmq', '--amqp-url', AMQP_URL,
-      '--email-latency', '250ms', '--job-duration', '0']);
+      '--email-latency', `${latencyMs}ms`, '--job-duration', '0']);
     const url = stack.url;
     const db = createDb({ connection: PG_URL, schema: name, poolSize: 2 });
     cleanups.push(() => db.close());
-    const orders = 12;
-    for (let i = 0; i < orders; i++) expect((await buy(url, 20 + i)).status).toBe(202);
-    // Mails take 250 ms each, four at a time: kill the consumer while some are sent and others in hand.
-    await eventually(async () => (await count(db, 'SELECT count(*) AS n FROM emails_sent')) >= 2, 15_000, 'some mails sent');
+    // Found before any order, so the kill follows the moment a send is seen in progress.
     const web = (await http(`${url}/healthz`, { fresh: true })).json.pid as number;
     const [shopPrimary] = await childrenOf(stack.child.pid!);
     const consumer = (await childrenOf(shopPrimary!.pid)).filter((c) => c.pid !== web && c.comm.startsWith('node'));
     expect(consumer).toHaveLength(1);
-    const sentBefore = await count(db, 'SELECT count(*) AS n FROM emails_sent');
+    const orders = 3;
+    for (let i = 0; i < orders; i++) expect((await buy(url, 20 + i)).status).toBe(202);
+    // A send claimed less than half its latency ago and not recorded: the consumer holds it for at least that long.
+    const claimMs = emailClaimMs(latencyMs);
+    await eventually(async () => (await count(db, `SELECT count(*) AS n FROM email_sends s WHERE s.sending_until > now() + $1 * interval '1 millisecond'
+      AND NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = 'email' AND p.event_id = s.event_id)`, [claimMs - latencyMs / 2])) > 0, 15_000, 'a send in progress');
     process.kill(consumer[0]!.pid, 'SIGKILL');
-    expect(sentBefore).toBeLessThan(2 * orders);
     await eventually(async () => (await count(db, 'SELECT count(*) AS n FROM emails_sent')) >= 2 * orders, 30_000, 'every mail sent after the re-fork');
     await eventually(async () => (await analytics(db, 'OrderProcessed')) === orders, 15_000, 'every order processed');
     expect(await count(db, 'SELECT count(*) AS n FROM emails_sent')).toBe(2 * orders);
     expect(await count(db, 'SELECT count(DISTINCT event_id) AS n FROM emails_sent')).toBe(2 * orders);
     expect(await analytics(db, 'OrderCreated')).toBe(orders);
     expect(await count(db, `SELECT count(*) AS n FROM processed_events WHERE consumer = 'email'`)).toBe(2 * orders);
+    // The sends cut by the kill were made again (redelivered, their claim expired), and no other send twice.
+    expect(await count(db, 'SELECT count(*) AS n FROM email_sends WHERE attempts = 2')).toBeGreaterThan(0);
+    expect(await count(db, 'SELECT max(attempts) AS n FROM email_sends')).toBe(2);
+    expect(await count(db, 'SELECT count(*) AS n FROM email_sends')).toBe(2 * orders);
     expect(stack.stdout()).toMatch(/"msg":"consumer \d+ exited \(SIGKILL\)/);
-  });
+  }, 60_000);
 });
