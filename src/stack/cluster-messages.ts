@@ -3,6 +3,9 @@ import type { Registry } from 'prom-client';
 /** A registry's series as JSON, as prom-client aggregates them. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
+/** How long past its drain deadline a process may take before the primary kills it: its last steps (the trace flush) fit in this. */
+export const DRAIN_KILL_GRACE_MS = 3_000;
+
 /** IPC between the stack's primary and its workers. */
 export const MSG = {
   ready: 'scalectl:ready',

@@ -16,8 +16,9 @@ const notAReplica = (name: string): Error => new Error(`${name} is not a streami
  * replica has replayed. The replica's connection is taken first, so the two
  * readings are one round trip apart (read later, the replica would have
  * replayed more: lag underestimated). Bytes: the primary's flushed WAL (what
- * it can send) not replayed yet. Seconds: 0 while the replica has replayed
- * everything it received (WAL still on its way shows in bytes only), else
+ * it can send) not replayed yet. Seconds: 0 while the replica streams and has
+ * replayed everything it received (WAL still on its way shows in bytes only;
+ * a receiver that stopped, or a role that may not see it, does not count), else
  * the age of its last replayed commit by its own clock. Without that first
  * rule a sparse write would read as the whole gap since the commit before
  * it (docs/reference-stack.md#read-replicas).
@@ -29,7 +30,9 @@ export async function readReplicaLag(primary: Db, replica: Db): Promise<ReplicaL
     const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]!.lsn;
     return (await client.query<{ bytes: number | null; seconds: number | null }>(
       `SELECT greatest(0, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()))::float8 AS bytes,
-              CASE WHEN pg_last_wal_replay_lsn() >= $1::pg_lsn OR pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn() THEN 0
+              CASE WHEN pg_last_wal_replay_lsn() >= $1::pg_lsn
+                     OR (pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()
+                         AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')) THEN 0
                    ELSE greatest(0, extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()))::float8 END AS seconds`, [lsn])).rows[0]!;
   });
   if (row.bytes === null) throw notAReplica(replica.name);

@@ -151,7 +151,8 @@ async function takeReservation(c: pg.PoolClient, shardDb: Db, shard: number, key
     await c.query('DELETE FROM reservations WHERE id = $1', [orderId]);
     return answer;
   }
-  await c.query('UPDATE reservations SET items = $2, total_cents = $3 WHERE id = $1', [orderId, JSON.stringify(answer.lines), answer.total]);
+  // Its age starts now: the waits on the hot product rows above must not count toward the reconciler's floor.
+  await c.query('UPDATE reservations SET items = $2, total_cents = $3, created_at = clock_timestamp() WHERE id = $1', [orderId, JSON.stringify(answer.lines), answer.total]);
   return answer;
 }
 

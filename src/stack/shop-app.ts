@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { pid } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,11 +70,14 @@ export async function buildShopApp(deps: ShopDeps, logger: FastifyServerOptions[
       deps.metrics.inFlight.inc();
       // The close of the response is the one event every request ends with: a client hanging up after its body
       // was read fires neither onRequestAbort (Node marks only an unread body aborted) nor onResponse.
-      reply.raw.once('close', () => {
+      // Bound to this request's context, so the line carries its trace id (the socket's close event has none).
+      reply.raw.once('close', AsyncResource.bind(() => {
         if (reply.raw.writableFinished) return;
         done(req);
-        req.log.info({ method: req.method, url: req.url, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request aborted by the client');
-      });
+        // The drain's deadline closes the connections it could not finish: not the client's doing.
+        const why = deps.draining() ? 'request cut by the drain deadline' : 'request aborted by the client';
+        req.log.info({ method: req.method, url: req.url, ms: Math.round(reply.elapsedTime * 100) / 100 }, why);
+      }));
     }
   });
   // While draining, each answer closes its connection, so keep-alive clients move to another worker and the server can finish.

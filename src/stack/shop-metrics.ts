@@ -77,7 +77,8 @@ export function createShopMetrics(src: ShopMetricsSources): ShopMetrics {
     name: 'shop_shard_checkouts_total', help: 'Accepted checkouts by the shard (0-based index) their order was placed on.',
     labelNames: ['shard'] as const, registers,
   });
-  for (const shard of orderDbs.keys()) shardCheckouts.inc({ shard: String(shard) }, 0);
+  // Only with shards: one shard is no sharding, and a lone series at share 1 would read as a hot shard.
+  if (orderDbs.length > 1) for (const shard of orderDbs.keys()) shardCheckouts.inc({ shard: String(shard) }, 0);
   /** A count summed over every shard; undefined when one could not be read (the gauge keeps its last value). */
   const sumOverShards = async (sql: string): Promise<number | undefined> => {
     const r = await Promise.all(orderDbs.map((d) => d.query<{ n: string }>(sql))).catch(() => undefined);

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createBullQueue } from './bullmq-queue.js';
 import { bullWaitList, ORDER_QUEUE } from './protocol.js';
+import { DRAIN_KILL_GRACE_MS } from './cluster-messages.js';
 import { createMemoryCache, createNoCache, createRedisCache, fastFailRedis, redisReady, type Cache } from './cache.js';
 import { trackConnections } from './connection-rebalance.js';
 import type { Db, DbConnection } from './db.js';
@@ -146,6 +147,9 @@ function consumeEvents(bus: EventBus, db: Db, config: StackConfig, registry: Reg
   startEventConsumers(bus, db, createEventMetrics(registry, bus, undefined, bullEventsPrefix(config)), { emailLatencyMs: config.emailLatency, prefetch: config.queueConcurrency });
 }
 
+/** What is left for the trace flush before the primary's kill (the deadline and its grace), less a margin for exiting. */
+const flushBudget = (deadlineMs: number, started: number): number => deadlineMs + DRAIN_KILL_GRACE_MS - 500 - (Date.now() - started);
+
 /** Starts a process of the spec's role. */
 export function startShopProcess(spec: WorkerSpec, host: WorkerHost): Promise<ShopProcess> {
   return spec.role === 'consumer' ? startOrderConsumer(spec, host) : startShopWorker(spec, host);
@@ -178,10 +182,11 @@ export async function startOrderConsumer(spec: WorkerSpec, host: WorkerHost): Pr
     registry: metrics.registry,
     async drain(deadlineMs) {
       // Together: order jobs and event handlers each get the whole deadline (one after the other, the events got what was left).
+      const started = Date.now();
       await Promise.all([queue.close(deadlineMs), bus.close(deadlineMs)]);
       metrics.close();
       await dbs.close();
-      await tracing.shutdown();
+      await tracing.shutdown(flushBudget(deadlineMs, started));
     },
   };
 }
@@ -295,7 +300,7 @@ export async function startShopWorker(spec: WorkerSpec, host: WorkerHost): Promi
       await rateLimitRedis?.quit().catch(() => rateLimitRedis.disconnect());
       metrics.close();
       await dbs.close();
-      await tracing.shutdown();
+      await tracing.shutdown(flushBudget(deadlineMs, started));
     },
   };
 }

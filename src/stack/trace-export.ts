@@ -22,8 +22,8 @@ const EXPORT_TIMEOUT_MS = 5_000;
 export const FLUSH_MS = 2_000;
 
 export interface Tracing {
-  /** Flushes what is queued (for FLUSH_MS at most), stops recording and reports the spans lost, if any. */
-  shutdown: () => Promise<void>;
+  /** Flushes what is queued (for FLUSH_MS, or `budgetMs` when less), stops recording and reports the spans lost, if any. */
+  shutdown: (budgetMs?: number) => Promise<void>;
 }
 
 export interface TracingHost {
@@ -84,8 +84,11 @@ function countingProcessor(inner: SpanProcessor, tally: Tally): SpanProcessor {
 
 /** Where spans are sent: the endpoint as given when it ends with /v1/traces (a traces endpoint), else the base endpoint + /v1/traces. */
 export function tracesUrl(endpoint: string): string {
-  const base = endpoint.replace(/\/+$/, '');
-  return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;
+  // Parsed, so a query string stays last and surrounding whitespace (a secret's trailing newline) goes.
+  const url = new URL(endpoint.trim());
+  const path = url.pathname.replace(/\/+$/, '');
+  url.pathname = path.endsWith('/v1/traces') ? path : `${path}/v1/traces`;
+  return url.href;
 }
 
 /**
@@ -109,9 +112,9 @@ export function startTracing(config: StackConfig, host: TracingHost): Tracing {
   setTracer(tracer);
   current = { tally, host };
   return {
-    async shutdown() {
+    async shutdown(budgetMs = FLUSH_MS) {
       if (currentTracer() === tracer) setTracer(undefined);
-      await Promise.race([provider.shutdown().catch(() => undefined), sleep(FLUSH_MS, undefined, { ref: false })]);
+      await Promise.race([provider.shutdown().catch(() => undefined), sleep(Math.max(0, Math.min(FLUSH_MS, budgetMs)), undefined, { ref: false })]);
       if (current?.tally === tally) current = undefined;
       const lost = tally.ended - tally.delivered;
       if (lost > 0) host.warn('tracing: spans lost (the OTLP collector was unreachable or slow, or the queue was full)', { spans: lost });

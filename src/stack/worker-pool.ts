@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import type { ClusterMetrics } from './cluster-metrics.js';
-import { MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
+import { DRAIN_KILL_GRACE_MS, MSG, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 import type { StackLog } from './cluster-primary.js';
 import { hasProcStat, procCpuSeconds } from './proc-cpu.js';
 import type { StackConfig } from './stack-config.js';
@@ -230,7 +230,7 @@ function drainWorker(w: Worker, deadlineMs: number, log: StackLog, signal: boole
     const kill = setTimeout(() => {
       log('warn', `worker ${w.id} did not finish draining in time; killing it`);
       w.process.kill('SIGKILL');
-    }, deadlineMs + 3_000);
+    }, deadlineMs + DRAIN_KILL_GRACE_MS);
     w.once('exit', () => {
       clearTimeout(kill);
       resolve();
