@@ -50,8 +50,8 @@ const LIGHT = [
 ];
 // Reference-stack tests whose timed work runs in child processes (the stack, PostgreSQL, Redis, RabbitMQ): this
 // process only starts them, polls and checks, and mostly waits. Two files at a time, each worker without isolation:
-// the group took 215 s one file at a time and 112 s two at a time on the 2-core CI machine. Nothing in these files
-// asserts a latency or a rate.
+// the group took 215 s one file at a time and 112 s two at a time on the 2-core CI machine. The few time bounds
+// they check are seconds wide (a fast failure while Redis is down, a bounded drain), not latencies or rates.
 const STACK = [
   'test/stack/checkout.test.ts',
   'test/stack/connection-rebalance.test.ts',
