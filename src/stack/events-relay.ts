@@ -3,13 +3,10 @@ import type { DbTopology } from './db-topology.js';
 import type { DomainEvent } from './domain-events.js';
 import type { EventBus } from './event-routing.js';
 import type { EventType } from './protocol.js';
+import { startRelayLoop, type RelayLoop } from './relay-loop.js';
 
-export interface EventsRelay {
-  /** Look now (a transaction just wrote events) instead of at the next poll. */
-  nudge: () => void;
-  /** Stops after the current batch. */
-  stop: () => Promise<void>;
-}
+/** nudge: look now (a transaction just wrote events); stop: after the current batch. */
+export type EventsRelay = RelayLoop;
 
 export interface EventsRelayOptions {
   pollMs?: number;
@@ -42,10 +39,6 @@ interface OutboxRow { id: string; type: EventType; data: Record<string, unknown>
 export function startEventsRelay(db: Db, bus: EventBus, opts: EventsRelayOptions = {}): EventsRelay {
   const pollMs = opts.pollMs ?? 100;
   const batch = opts.batch ?? 200;
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  let pending = false;
-  let failures = 0;
   let brokerFailed = false;
 
   const relayOnce = (): Promise<number> => db.transaction(async (c) => {
@@ -65,42 +58,5 @@ export function startEventsRelay(db: Db, bus: EventBus, opts: EventsRelayOptions
     return rows.length;
   });
 
-  const wait = (ms: number): Promise<void> => new Promise((resolve) => {
-    if (pending) {
-      pending = false;
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
-    wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
-  });
-
-  const loop = (async () => {
-    while (!stopped) {
-      let moved = 0;
-      try {
-        moved = await relayOnce();
-        failures = 0;
-      } catch (err) {
-        failures++;
-        opts.onError?.(err, failures, brokerFailed ? 'broker' : 'database');
-      }
-      if (stopped) break;
-      if (moved < batch) await wait(failures ? Math.min(5_000, pollMs * 2 ** failures) : pollMs);
-    }
-  })();
-
-  return {
-    nudge() {
-      // While the broker is failing, keep the backoff.
-      if (failures > 0) return;
-      if (wake) wake();
-      else pending = true;
-    },
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
-    },
-  };
+  return startRelayLoop(relayOnce, { pollMs, batch, onError: (err, failures) => opts.onError?.(err, failures, brokerFailed ? 'broker' : 'database') });
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from './db.js';
 import { emitEvent } from './domain-events.js';
+import { startRelayLoop, type RelayLoop } from './relay-loop.js';
 import type { JobQueue } from './job-queue.js';
 import { ORDER_QUEUE } from './protocol.js';
 import { currentTraceparent, recording, startSpan, withSpan } from './tracing.js';
@@ -30,12 +31,8 @@ export async function failOrder(db: Db, orderId: string): Promise<void> {
   await db.query(`UPDATE orders SET status = 'failed' WHERE id = $1 AND status IN ('accepted', 'processing')`, [orderId]);
 }
 
-export interface OutboxRelay {
-  /** Look now (a checkout just committed) instead of at the next poll. */
-  nudge: () => void;
-  /** Stops after the current batch. */
-  stop: () => Promise<void>;
-}
+/** nudge: look now (a checkout just committed); stop: after the current batch. */
+export type OutboxRelay = RelayLoop;
 
 export interface OutboxRelayOptions {
   pollMs?: number;
@@ -60,10 +57,6 @@ export interface OutboxRelayOptions {
 export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptions = {}): OutboxRelay {
   const pollMs = opts.pollMs ?? 100;
   const batch = opts.batch ?? 200;
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  let pending = false;
-
   const relayOnce = (): Promise<number> => db.transaction(async (c) => {
     const rows = (await c.query<{ id: string; order_id: string; traceparent: string | null }>(
       'SELECT id, order_id, (SELECT traceparent FROM orders WHERE orders.id = outbox.order_id) AS traceparent FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [batch])).rows;
@@ -73,45 +66,8 @@ export function startOutboxRelay(db: Db, queue: JobQueue, opts: OutboxRelayOptio
     return rows.length;
   });
 
-  const wait = (ms: number): Promise<void> => new Promise((resolve) => {
-    if (pending) {
-      pending = false;
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
-    wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
-  });
-
-  let failures = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      let moved = 0;
-      try {
-        moved = await relayOnce();
-        failures = 0;
-      } catch (err) {
-        failures++;
-        opts.onError?.(err);
-      }
-      if (stopped) break;
-      if (moved < batch) await wait(failures ? Math.min(5_000, pollMs * 2 ** failures) : pollMs);
-    }
-  })();
-
-  return {
-    nudge() {
-      // While the queue is failing, keep the backoff: a checkout must not trigger another failing attempt.
-      if (failures > 0) return;
-      if (wake) wake();
-      else pending = true;
-    },
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
-    },
-  };
+  // While the queue is failing the backoff holds: a checkout's nudge does not trigger another failing attempt.
+  return startRelayLoop(relayOnce, { pollMs, batch, onError: (err) => opts.onError?.(err) });
 }
 
 /**

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
+import { freePort } from './free-port.js';
 import { tempFiles } from './temp-folders.js';
 
 /**
@@ -21,17 +21,6 @@ export interface OwnRabbitMq {
   start: () => Promise<void>;
   /** Closes every client connection of this broker (rabbitmqctl -n <its node> close_all_connections), which stays up: clients must reconnect. */
   closeConnections: () => Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Waits until an AMQP connection opens; fails after `timeoutMs`, or at once when the server exited (with its output). */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
 import { tempFiles } from './temp-folders.js';
 
 /** A redis-server of the test's own on a free loopback port, without persistence: a restart comes back empty. */
@@ -11,17 +11,6 @@ export interface OwnRedis {
   stop: () => Promise<void>;
   /** Starts it again on the same port, empty. */
   start: () => Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Waits until the server answers PING; fails after `timeoutMs`. */
