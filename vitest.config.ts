@@ -1,6 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Four groups, run one after the other (sequence.groupOrder), each one file at a time.
+// Four groups (sequence.groupOrder): pure, then light and stack together, then load. Light and stack tests
+// time nothing finer than seconds and mostly wait (on a small run, on child processes); running them side by
+// side keeps the suite under its 15 minutes on the 2-core CI machine. Load tests run alone, one file at a time.
 // Pure tests: no sockets, no child processes, no real-time waits, no load. They share one worker
 // without isolation (the module graph is loaded once, not once per file: 0.3-1 s a file saved).
 // A src test that opens a server, spawns a process or waits on a real timer goes in TIMED_SRC;
@@ -116,7 +118,7 @@ export default defineConfig({
         test: {
           name: 'stack',
           include: STACK,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 1 },
           maxWorkers: 2,
           isolate: false,
         },
