@@ -1,8 +1,9 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Four groups (sequence.groupOrder): pure, then light and stack together, then load. Light and stack tests
-// time nothing finer than seconds and mostly wait (on a small run, on child processes); running them side by
-// side keeps the suite under its 15 minutes on the 2-core CI machine. Load tests run alone, one file at a time.
+// Four groups (sequence.groupOrder): pure, then light and stack together (three files at a time; vitest wants one
+// maxWorkers for a group), then load. Light and stack tests time nothing finer than a quarter second and mostly
+// wait (on a small run, on child processes): side by side they keep the suite under its 15 minutes on the 2-core
+// CI machine. Load tests run alone, one file at a time.
 // Pure tests: no sockets, no child processes, no real-time waits, no load. They share one worker
 // without isolation (the module graph is loaded once, not once per file: 0.3-1 s a file saved).
 // A src test that opens a server, spawns a process or waits on a real timer goes in TIMED_SRC;
@@ -25,7 +26,7 @@ const PURE = [
   'test/validation.test.ts',
 ];
 // Load tests with nothing timed in them (no latency or rate margins, no reference stack, no database):
-// small runs checked for counts, outputs and exit codes. One at a time, in one worker without isolation.
+// small runs checked for counts, outputs and exit codes. Each worker without isolation.
 const LIGHT = [
   'test/capacity-event-queues.test.ts',
   'test/checks-and-loops.test.ts',
@@ -51,8 +52,8 @@ const LIGHT = [
   'test/workers.test.ts',
 ];
 // Reference-stack tests whose timed work runs in child processes (the stack, PostgreSQL, Redis, RabbitMQ): this
-// process only starts them, polls and checks, and mostly waits. Two files at a time, each worker without isolation:
-// the group took 215 s one file at a time and 112 s two at a time on the 2-core CI machine. The few time bounds
+// process only starts them, polls and checks, and mostly waits. Each worker without isolation: the group took
+// 215 s one file at a time and 112 s two at a time on the 2-core CI machine. The few time bounds
 // they check are seconds wide (a fast failure while Redis is down, a bounded drain), not latencies or rates.
 const STACK = [
   'test/stack/checkout.test.ts',
@@ -109,7 +110,7 @@ export default defineConfig({
           name: 'light',
           include: LIGHT,
           sequence: { groupOrder: 1 },
-          maxWorkers: 1,
+          maxWorkers: 3,
           isolate: false,
         },
       },
@@ -119,7 +120,7 @@ export default defineConfig({
           name: 'stack',
           include: STACK,
           sequence: { groupOrder: 1 },
-          maxWorkers: 2,
+          maxWorkers: 3,
           isolate: false,
         },
       },
