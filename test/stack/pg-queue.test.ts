@@ -34,13 +34,19 @@ describe('PostgreSQL job queue', () => {
       calls++;
       throw new Error('payment provider down');
     }, (id) => failOrder(db, id));
-    await queue.enqueue([order, order]); // twice: one job
-    await eventually(async () => (await db.query(`SELECT 1 FROM orders WHERE id = $1 AND status = 'failed'`, [order])).rowCount === 1, 20_000, 'order failed');
-    expect(calls).toBe(5);
-    expect(await queue.counts()).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 1 });
-    const job = (await db.query<{ last_error: string }>('SELECT last_error FROM jobs WHERE id = $1', [order])).rows[0]!;
-    expect(job.last_error).toBe('payment provider down');
-    await queue.close(1_000);
+    try {
+      await queue.enqueue([order, order]); // twice: one job
+      // The order is marked failed by the give-up handler before the job itself is: wait for both.
+      await eventually(async () => (await db.query(`SELECT 1 FROM orders WHERE id = $1 AND status = 'failed'`, [order])).rowCount === 1
+        && (await queue.counts()).failed === 1, 20_000, 'order and job failed');
+      expect(calls).toBe(5);
+      expect(await queue.counts()).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 1 });
+      const job = (await db.query<{ last_error: string }>('SELECT last_error FROM jobs WHERE id = $1', [order])).rows[0]!;
+      expect(job.last_error).toBe('payment provider down');
+    } finally {
+      // Closed either way: a consumer left running would take the next test's job.
+      await queue.close(1_000);
+    }
   });
 
   it('on close, hands a job still running at the deadline back to the queue for another consumer', async () => {
