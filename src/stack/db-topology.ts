@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { createDb, isDbUnavailable, isPoolTimeout, isQueryTimeout, type Db, type DbConnection, type QueryHook } from './db.js';
-import { getShard } from './shards.js';
+import { shardOfId } from './shards.js';
 
 /*
  * Where each of the shop's statements goes. The catalog primary holds
@@ -17,8 +17,8 @@ export interface DbTopology {
    * replica fails is answered by the primary instead (openTopology).
    */
   reader: () => Db;
-  /** The shard holding this customer's carts and orders; the primary with one shard. */
-  shardFor: (customerId: string) => Db;
+  /** The shard holding a cart or order the shop minted, by its id (shards.ts); the primary with one shard. */
+  shardOfId: (id: string) => Db;
   /** Every shard, in index order; `[primary]` with one shard. */
   shards: readonly Db[];
   /** The read replicas, in order (none by default). */
@@ -41,7 +41,7 @@ export function singleDbTopology(primary: Db): DbTopology {
   return {
     primary,
     reader: () => primary,
-    shardFor: () => primary,
+    shardOfId: () => primary,
     shards: [primary],
     replicas: [],
     all: () => [primary],
@@ -57,7 +57,7 @@ export function withShards(base: DbTopology, shards: readonly Db[]): DbTopology 
   if (shards.length === 0) return base;
   return {
     ...base,
-    shardFor: (customerId) => shards[getShard(customerId, shards.length)]!,
+    shardOfId: (id) => shards[shardOfId(id, shards.length)]!,
     shards,
     all: () => [...base.all(), ...shards],
     close: async () => {
@@ -149,7 +149,7 @@ export function openTopology(opts: TopologyOptions): DbTopology {
       // Only `query` reads; anything else (a transaction) is a write and goes to the primary.
       return { ...primary, name: (replica ?? primary).name, query: (text, values) => readFrom(replica, text, values), close: async () => undefined };
     },
-    shardFor: () => primary,
+    shardOfId: () => primary,
     shards: [primary],
     replicas,
     lagProbes,

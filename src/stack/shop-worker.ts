@@ -20,7 +20,7 @@ import type { JobQueue } from './job-queue.js';
 import { failOrder, processOrder, startOrderReconciler, startOutboxRelay } from './order-processing.js';
 import { createPgQueue } from './pg-queue.js';
 import { startReservationReconciler } from './reservations.js';
-import { openShardPools, shardOfId } from './shards.js';
+import { openShardPools } from './shards.js';
 import type { RateLimitCounter } from './rate-limit.js';
 import { buildShopApp } from './shop-app.js';
 import { createConsumerMetrics, createShopMetrics } from './shop-metrics.js';
@@ -123,14 +123,12 @@ function openDbs(spec: WorkerSpec, workerId: string, dbMetrics: DbMetrics, log: 
   return withShards(base, openShardPools(spec.config, spec.db, { poolSize: spec.config.dbPool, applicationName, hooks: [dbMetrics.hook, traceQuery] }));
 }
 
-/** The shard an order lives on: its id says (shards.ts), so a job needs nothing but the order id. */
-const orderDb = (dbs: DbTopology, orderId: string): Db => dbs.shards[shardOfId(orderId, dbs.shards.length)]!;
 
 /** Consumes order jobs: each runs the order's background work; a job that failed its last attempt marks its order failed. */
 function consume(queue: JobQueue, dbs: DbTopology, config: StackConfig, onGiveUp: (orderId: string, err: unknown) => void): void {
-  queue.start((orderId) => processOrder(orderDb(dbs, orderId), orderId, config.jobDuration), async (orderId, err) => {
+  queue.start((orderId) => processOrder(dbs.shardOfId(orderId), orderId, config.jobDuration), async (orderId, err) => {
     // In the order's trace, as its attempts were: the give-up line carries the trace id (none if the row cannot be read).
-    const db = orderDb(dbs, orderId);
+    const db = dbs.shardOfId(orderId);
     const row = await db.query<{ traceparent: string | null }>('SELECT traceparent FROM orders WHERE id = $1', [orderId]).catch(() => undefined);
     await withSpan('order give up', async () => {
       onGiveUp(orderId, err);

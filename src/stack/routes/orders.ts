@@ -26,7 +26,6 @@ function customerOf(req: FastifyRequest): string | undefined | 'invalid' {
 const BAD_CUSTOMER = { error: 'bad_customer_id', message: 'x-customer-id must be 1-200 printable characters' };
 
 /** The shard holding a cart or order: its id says which (shards.ts); the primary with one shard. */
-const shardOf = (deps: ShopDeps, id: string): Db => deps.dbs.shards[shardOfId(id, deps.dbs.shards.length)]!;
 
 /** Carts, checkout and orders. */
 export function orderRoutes(app: FastifyInstance, deps: ShopDeps): void {
@@ -36,7 +35,7 @@ export function orderRoutes(app: FastifyInstance, deps: ShopDeps): void {
     // A customer's carts go to its shard; an anonymous cart is a customer of its own (a shard at random).
     const n = deps.dbs.shards.length;
     const id = mintId(customer === undefined ? randomInt(n) : getShard(customer, n), n);
-    await shardOf(deps, id).query('INSERT INTO carts (id) VALUES ($1)', [id]);
+    await deps.dbs.shardOfId(id).query('INSERT INTO carts (id) VALUES ($1)', [id]);
     return reply.status(201).header('location', `/api/carts/${id}`).send({ id, items: [] });
   });
 
@@ -48,7 +47,7 @@ export function orderRoutes(app: FastifyInstance, deps: ShopDeps): void {
       return reply.status(404).send({ error: 'not_found', message: `no product ${item.productId}` });
     }
     try {
-      await shardOf(deps, id).query(
+      await deps.dbs.shardOfId(id).query(
         `INSERT INTO cart_items (cart_id, product_id, qty) VALUES ($1, $2, $3)
          ON CONFLICT (cart_id, product_id) DO UPDATE SET qty = least(cart_items.qty + EXCLUDED.qty, 100)`, [id, item.productId, item.qty]);
     } catch (err) {
@@ -103,7 +102,7 @@ export function orderRoutes(app: FastifyInstance, deps: ShopDeps): void {
   app.get('/api/orders/:id', { schema: { params: uuidParams } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     // A 'void' order is a reservation's tombstone (reservations.ts): never placed.
-    const row = (await shardOf(deps, id).query<{ id: string; status: string; items: unknown; total_cents: string; created_at: Date; processed_at: Date | null }>(
+    const row = (await deps.dbs.shardOfId(id).query<{ id: string; status: string; items: unknown; total_cents: string; created_at: Date; processed_at: Date | null }>(
       `SELECT id, status, items, total_cents, created_at, processed_at FROM orders WHERE id = $1 AND status <> 'void'`, [id])).rows[0];
     if (!row) return reply.status(404).send({ error: 'not_found', message: 'no such order' });
     return { id: row.id, status: row.status, items: row.items, totalCents: Number(row.total_cents), createdAt: row.created_at, processedAt: row.processed_at };
@@ -130,7 +129,7 @@ async function readLocalCart(db: Db, id: string): Promise<CartLine[] | undefined
 
 /** Sharded: the lines from the cart's shard, names and prices from the catalog. */
 async function readShardCart(deps: ShopDeps, id: string): Promise<CartLine[] | undefined> {
-  const r = await shardOf(deps, id).query<{ product_id: number | null; qty: number | null }>(
+  const r = await deps.dbs.shardOfId(id).query<{ product_id: number | null; qty: number | null }>(
     'SELECT i.product_id, i.qty FROM carts c LEFT JOIN cart_items i ON i.cart_id = c.id WHERE c.id = $1 ORDER BY i.product_id', [id]);
   if (r.rows.length === 0) return undefined;
   const lines = r.rows.filter((x) => x.product_id !== null);
